@@ -1,0 +1,2 @@
+"""Registers the stage commands on the CLI group (each imports its stage lazily)."""
+from __future__ import annotations

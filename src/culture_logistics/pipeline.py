@@ -1,0 +1,38 @@
+"""The whole chain on one scenario: load → validate → coverage → siting → routing → maps.
+
+``run_demo`` is what ``culture-logistics demo`` runs.  Each stage is a plain
+library call; this module only strings them together and reports progress.
+"""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from ._paths import REPO_ROOT
+
+
+def run_demo(scenario_path: Path, out_dir: Path | None = None, time_limit_s: float | None = None,
+             echo=print) -> dict:
+    from .scenario import load_scenario
+
+    t0 = time.perf_counter()
+    scn = load_scenario(scenario_path)
+    out_dir = Path(out_dir) if out_dir else REPO_ROOT / "maps" / scn.adcode
+    s = scn.summary()
+    echo(f"[load] {scn.adcode} {scn.name}: {s['villages']} villages in {s['townships']} townships, "
+         f"{s['facilities']} facilities, road graph {s['network'].get('nodes', 0):,} nodes "
+         f"({time.perf_counter() - t0:.1f} s)")
+    if scn.synthetic:
+        echo("       coordinates, populations, facilities and roads are synthetic (see data/counties/README.md)")
+    if scn.warnings:
+        echo(f"       {len(scn.warnings)} warning(s); run `culture-logistics validate` to list them")
+    results = {"summary": s}
+    for stage in _stages():
+        results[stage.__name__] = stage(scn, out_dir, time_limit_s, echo)
+    echo(f"[done] {time.perf_counter() - t0:.1f} s; outputs in {out_dir}")
+    return results
+
+
+def _stages():
+    """The stages after loading, in order; each is added by its own issue."""
+    return []
