@@ -56,7 +56,7 @@ def read_table(path: Path, problems: ProblemList, required: list[str], optional:
     """Read a CSV into a DataFrame of stripped strings, checking its columns.
 
     Returns ``None`` (with problems recorded) when the file cannot be used at
-    all.  The frame carries a ``_row`` column: the spreadsheet row number.
+    all.  The frame carries a ``src_row`` column: the spreadsheet row number.
     """
     path = Path(path)
     if not path.exists():
@@ -138,7 +138,7 @@ def read_table(path: Path, problems: ProblemList, required: list[str], optional:
                        hint="check for an unmatched double quote")
         return None
     frame = pd.DataFrame(rows, columns=header, dtype=object)
-    frame["_row"] = row_numbers
+    frame["src_row"] = row_numbers
     for col in optional:
         if col not in frame.columns:
             frame[col] = ""
@@ -184,7 +184,7 @@ def _coordinates(frame: pd.DataFrame, path, problems: ProblemList, crs: str, wha
     n = len(frame)
     lon = np.full(n, np.nan)
     lat = np.full(n, np.nan)
-    for i, (x, y, row) in enumerate(zip(frame["lon"], frame["lat"], frame["_row"])):
+    for i, (x, y, row) in enumerate(zip(frame["lon"], frame["lat"], frame["src_row"])):
         fx = _number(x, path, row, "lon", problems)
         fy = _number(y, path, row, "lat", problems)
         if fx is None or fy is None:
@@ -208,7 +208,7 @@ def _coordinates(frame: pd.DataFrame, path, problems: ProblemList, crs: str, wha
 
 def _duplicates(frame: pd.DataFrame, column: str, path, problems: ProblemList, what: str) -> None:
     seen: dict[str, int] = {}
-    for value, row in zip(frame[column], frame["_row"]):
+    for value, row in zip(frame[column], frame["src_row"]):
         if value == "":
             problems.error(path, f"{what} is empty", row=row, column=column, hint=f"every row needs a {what}")
             continue
@@ -226,7 +226,7 @@ def read_villages(path: Path, problems: ProblemList, crs: str = "wgs84") -> gpd.
         return None
     n_before = len(problems.errors)
     _duplicates(frame, "code", path, problems, "village code")
-    for code, tw, row in zip(frame["code"], frame["township_code"], frame["_row"]):
+    for code, tw, row in zip(frame["code"], frame["township_code"], frame["src_row"]):
         if code and not (len(code) == 12 and code.isdigit()):
             hint = "a village code has 12 digits"
             if code.replace(".", "").replace("E", "").replace("e", "").replace("+", "").isdigit():
@@ -239,7 +239,7 @@ def read_villages(path: Path, problems: ProblemList, crs: str = "wgs84") -> gpd.
     pop = []
     pin, pout = [], []
     for pv, a_raw, b_raw, row in zip(frame["population"], frame["parcels_in_per_week"],
-                                     frame["parcels_out_per_week"], frame["_row"]):
+                                     frame["parcels_out_per_week"], frame["src_row"]):
         p = _number(pv, path, row, "population", problems, minimum=0, integer=True)
         pop.append(p if p is not None else np.nan)
         a = _number(a_raw, path, row, "parcels_in_per_week", problems, required=False, minimum=0)
@@ -256,7 +256,7 @@ def read_villages(path: Path, problems: ProblemList, crs: str = "wgs84") -> gpd.
         "parcels_out_per_week": pout,
         "lon": lon,
         "lat": lat,
-        "_row": frame["_row"].values,
+        "src_row": frame["src_row"].values,
     })
     if len(problems.errors) > n_before:
         return None
@@ -276,7 +276,7 @@ def read_facilities(path: Path, problems: ProblemList, crs: str = "wgs84") -> gp
     n_before = len(problems.errors)
     _duplicates(frame, "id", path, problems, "facility id")
     operators, tiers, caps = [], [], []
-    for op, tier, cap, row in zip(frame["operator"], frame["tier"], frame["capacity_per_day"], frame["_row"]):
+    for op, tier, cap, row in zip(frame["operator"], frame["tier"], frame["capacity_per_day"], frame["src_row"]):
         o = op.strip().lower().replace("-", "_").replace(" ", "_")
         if o not in OPERATORS:
             close = difflib.get_close_matches(o, OPERATORS, n=1, cutoff=0.6)
@@ -305,7 +305,7 @@ def read_facilities(path: Path, problems: ProblemList, crs: str = "wgs84") -> gp
         "capacity_per_day": np.asarray(caps, dtype=float),
         "lon": lon,
         "lat": lat,
-        "_row": frame["_row"].values,
+        "src_row": frame["src_row"].values,
     })
     if out.empty:
         problems.error(path, "has no facility rows", hint="add one row per facility under the header")
@@ -321,7 +321,7 @@ def read_townships(path: Path, problems: ProblemList, crs: str = "wgs84") -> pd.
         return None
     n_before = len(problems.errors)
     _duplicates(frame, "code", path, problems, "township code")
-    for code, row in zip(frame["code"], frame["_row"]):
+    for code, row in zip(frame["code"], frame["src_row"]):
         if code and not (len(code) == 9 and code.isdigit()):
             problems.error(path, f"township code '{_short(code)}' is not 9 digits", row=row, column="code")
     has_xy = (frame["lon"] != "") & (frame["lat"] != "")

@@ -56,13 +56,13 @@ def graph_from_lines(lines, network: NetworkParams = NetworkParams(), gcj02: boo
     """Build a two-way road graph from a line GeoDataFrame in EPSG:4326.
 
     Every vertex becomes a node; lines connect where they share a vertex
-    (coordinates equal after rounding to 1e-7°).  Edge ``length`` is measured in
-    the local UTM zone (m); ``travel_time`` (s) uses ``maxspeed`` (km/h), else the
+    (coordinates equal after rounding to 1e-7°).  Edge ``length`` is the
+    geodesic length on the WGS-84 ellipsoid (m); ``travel_time`` (s) uses ``maxspeed`` (km/h), else the
     typical speed of ``road_class``/``highway``, else ``default_speed_kmh``.
     """
-    from pyproj import Transformer
+    from pyproj import Geod
 
-    from .coords import gcj02_to_wgs84, utm_crs
+    from .coords import gcj02_to_wgs84
 
     class_col = "road_class" if "road_class" in lines.columns else ("highway" if "highway" in lines.columns else None)
     xs, ys, parts = [], [], []
@@ -84,9 +84,10 @@ def graph_from_lines(lines, network: NetworkParams = NetworkParams(), gcj02: boo
     lat = np.asarray(ys, dtype=float)
     if gcj02:
         lon, lat = gcj02_to_wgs84(lon, lat)
-    crs = utm_crs(float(np.median(lon)), float(np.median(lat)))
-    to_m = Transformer.from_crs("EPSG:4326", crs, always_xy=True)
-    mx, my = to_m.transform(lon, lat)
+    # edge lengths are geodesic (WGS-84 ellipsoid), as osmnx measures them
+    seg_len = np.zeros(len(lon))
+    if len(lon) > 1:
+        _, _, seg_len[:-1] = Geod(ellps="WGS84").inv(lon[:-1], lat[:-1], lon[1:], lat[1:])
     keys = np.round(lon, 7) + 1j * np.round(lat, 7)
     uniq, node_of = np.unique(keys, return_inverse=True)
     G = nx.MultiDiGraph(crs="EPSG:4326")
@@ -105,7 +106,7 @@ def graph_from_lines(lines, network: NetworkParams = NetworkParams(), gcj02: boo
             u, v = int(node_of[j]), int(node_of[j + 1])
             if u == v:
                 continue
-            length = float(np.hypot(mx[j + 1] - mx[j], my[j + 1] - my[j]))
+            length = float(seg_len[j])
             attrs = dict(length=length, travel_time=length / (kph / 3.6), speed_kph=kph, highway=hw, name=nm)
             G.add_edge(u, v, **attrs)
             if not one:
@@ -120,7 +121,8 @@ def graph_from_osm_xml(path: Path, network: NetworkParams = NetworkParams()) -> 
     from .io import ROAD_SPEEDS_KMH
 
     try:
-        G = ox.graph_from_xml(path, simplify=True, retain_all=True, bidirectional=False)
+        # not simplified: every OSM node stays a node, so points snap to the road where they are
+        G = ox.graph_from_xml(path, simplify=False, retain_all=True, bidirectional=False)
     except ValueError as exc:
         raise RoadFileError(f"holds no usable road network ({exc})",
                             hint="the OSM file needs ways tagged highway=* with their nodes") from exc

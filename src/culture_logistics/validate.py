@@ -43,7 +43,7 @@ def _check_points_in_county(scenario, frame, file, problems: ProblemList, what: 
                 "or check [county] adcode")
         problems.error(file, f"{what} {label(r)} at ({r['lon']:.5f}, {r['lat']:.5f}) is {far[i] / 1000:.1f} km "
                        f"outside the county {src} of {scenario.adcode} {scenario.name}",
-                       row=int(r["_row"]), column="lon", hint=hint)
+                       row=int(r["src_row"]), column="lon", hint=hint)
 
 
 def check_scenario(scenario, problems: ProblemList, *, villages_file, facilities_file, townships=None,
@@ -61,11 +61,11 @@ def check_scenario(scenario, problems: ProblemList, *, villages_file, facilities
     for r in v.itertuples():
         if not r.code.startswith(scenario.adcode):
             problems.error(villages_file, f"village code {r.code} is not in county {scenario.adcode} "
-                           f"(its first 6 digits are {r.code[:6]})", row=int(r._row), column="code",
+                           f"(its first 6 digits are {r.code[:6]})", row=int(r.src_row), column="code",
                            hint="remove the row, or correct [county] adcode in scenario.toml")
         elif known_codes and r.code not in known_codes and not allow_unknown:
             problems.error(villages_file, f"village code {r.code} does not exist in the division list of "
-                           f"{scenario.adcode} (NBS 2023)", row=int(r._row), column="code",
+                           f"{scenario.adcode} (NBS 2023)", row=int(r.src_row), column="code",
                            hint="check the code; if it is newer than 2023 set allow_unknown_codes = true "
                                 "under [validation] in scenario.toml")
     # ---- township names: townships.csv first, then the division lists, else the code itself
@@ -100,13 +100,13 @@ def check_scenario(scenario, problems: ProblemList, *, villages_file, facilities
                 problems.warning(file, f"{what} {r[key]} {r['name']} cannot reach the road network's main component: "
                                  f"the nearest connected road node is {snap.access_m[i] / 1000:.1f} km away "
                                  f"(limit {net.max_access_m / 1000:.1f} km); it is treated as unreachable",
-                                 row=int(r["_row"]), column="lon",
+                                 row=int(r["src_row"]), column="lon",
                                  hint="add the road that serves it, or raise [network] max_access_m")
             for i in np.flatnonzero(snap.on_network & ~snap.nearest_any_main):
                 r = frame.iloc[i]
                 problems.warning(file, f"{what} {r[key]} {r['name']} sits next to a road fragment that is not "
                                  f"connected to the main network; it was joined to the main network instead "
-                                 f"({snap.access_m[i]:.0f} m access leg)", row=int(r["_row"]), column="lon",
+                                 f"({snap.access_m[i]:.0f} m access leg)", row=int(r["src_row"]), column="lon",
                                  hint="connect that road fragment in the roads file")
     if not (f["tier"] == "county").any():
         problems.warning(facilities_file, "no county-tier facility (county hub)",
