@@ -278,7 +278,8 @@ class _Mip:
         self.s = pywraplp.Solver.CreateSolver(SOLVERS[key])
         if self.s is None:
             raise SolverError(f"OR-Tools was built without the {SOLVERS[key]} solver; use --solver scip")
-        self.s.SetNumThreads(1)
+        if key != "highs":  # HiGHS' MIP search is single-threaded; setting threads prints its banner
+            self.s.SetNumThreads(1)
         self.time_limit_s = float(time_limit_s)
         self.inf = self.s.infinity()
         self.pw = pywraplp
