@@ -22,6 +22,15 @@ import pandas as pd
 from .network import RoadNetwork
 from .scenario import CARRIERS, Scenario
 
+GAP_COLUMNS = [
+    "village_code", "village_name", "township_code", "township_name", "population", "reached_any", "reached_by",
+    "missing_operators", "nearest_facility_id", "nearest_operator", "distance_m",
+] + [f"{op}_{k}" for op in CARRIERS for k in ("nearest_id", "distance_m", "travel_time_min")]
+TOWNSHIP_REACH_COLUMNS = [
+    "township_code", "township_name", "villages", "villages_reached", "villages_reached_any",
+    "villages_unreachable", "population", "population_reached", "population_reached_any", "reach_rate",
+    "population_reach_rate", "mean_distance_m", "worst_distance_m",
+] + [f"villages_reached_by_{op}" for op in CARRIERS]
 VILLAGE_REACH_COLUMNS = [
     "village_code", "village_name", "township_code", "township_name", "population", "reached", "reached_any",
     "reached_by", "nearest_facility_id", "nearest_operator", "distance_m", "travel_time_min",
@@ -90,6 +99,40 @@ class CoverageResult:
         """Villages not reached, with the missing operators and how far each one's nearest facility is."""
         g = self.villages[~self.villages["reached"]].copy()
         return g
+
+    def gap_table(self) -> pd.DataFrame:
+        """The ``gaps.csv`` table: one row per village that is not *reached*, sorted by code.
+
+        Columns ``GAP_COLUMNS``: the village, ``reached_any``/``reached_by`` (as in
+        ``village_reach.csv``), ``missing_operators`` (carrying operators that do not reach it,
+        ``;``-separated), the nearest facility overall, and for every carrying operator
+        ``<op>_nearest_id`` / ``<op>_distance_m`` / ``<op>_travel_time_min``: its nearest facility
+        (of that operator or shared) along the network.  Empty cells: no facility reachable at all,
+        or an operator with no facility in the county (it does not define *reached*).
+        """
+        g = self.gaps
+        t = pd.DataFrame({c: g[c] for c in ("village_code", "village_name", "township_code", "township_name",
+                                            "population")})
+        t["reached_any"] = np.where(g["reached_any"], "true", "false")
+        t["reached_by"] = g["reached_by"]
+        t["missing_operators"] = g["missing_operators"]
+        t["nearest_facility_id"] = g["nearest_facility_id"]
+        t["nearest_operator"] = g["nearest_operator"]
+        t["distance_m"] = _fmt(g["distance_m"], "{:.0f}")
+        for op in CARRIERS:
+            present = op in self.carriers
+            t[f"{op}_nearest_id"] = g[f"nearest_{op}_id"] if present else ""
+            t[f"{op}_distance_m"] = _fmt(g[f"dist_{op}_m"], "{:.0f}") if present else ""
+            t[f"{op}_travel_time_min"] = _fmt(g[f"time_{op}_min"], "{:.1f}") if present else ""
+        return t[GAP_COLUMNS].reset_index(drop=True)
+
+    def township_table(self) -> pd.DataFrame:
+        """The ``township_reach.csv`` table (``TOWNSHIP_REACH_COLUMNS``), sorted by township code."""
+        return self.townships[TOWNSHIP_REACH_COLUMNS].reset_index(drop=True)
+
+    def service_areas(self, buffer_m: float = 150.0, simplify_m: float = 25.0) -> gpd.GeoDataFrame:
+        """Network service area of every carrying operator; see :func:`service_areas`."""
+        return service_areas(self, buffer_m=buffer_m, simplify_m=simplify_m)
 
     def village_table(self) -> pd.DataFrame:
         """The ``village_reach.csv`` table (see README, "Coverage outputs")."""
@@ -184,9 +227,124 @@ def township_table(v: pd.DataFrame) -> pd.DataFrame:
             "villages_reached_any": int(g["reached_any"].sum()),
             "villages_unreachable": int((~np.isfinite(d)).sum()),
             "population": pop, "population_reached": int(g.loc[g["reached"], "population"].sum()),
+            "population_reached_any": int(g.loc[g["reached_any"], "population"].sum()),
             "reach_rate": round(float(g["reached"].mean()), 4),
             "population_reach_rate": round(int(g.loc[g["reached"], "population"].sum()) / pop, 4) if pop else 0.0,
             "mean_distance_m": round(float(fin.mean()), 0) if len(fin) else None,
             "worst_distance_m": round(float(fin.max()), 0) if len(fin) else None,
+            **{f"villages_reached_by_{op}": int(g[f"reached_by_{op}"].sum()) for op in CARRIERS
+               if f"reached_by_{op}" in g},
         })
     return pd.DataFrame(rows)
+
+
+def _fmt(values, fmt: str) -> list[str]:
+    """Format finite numbers, empty text for inf/NaN (unreachable)."""
+    return [fmt.format(x) if np.isfinite(x) else "" for x in np.asarray(values, dtype=float)]
+
+
+def node_distances(net: RoadNetwork, points, limit_m: float = np.inf) -> np.ndarray:
+    """Network distance (m) from the nearest of ``points`` to every node of ``net``.
+
+    Each point (a :class:`~culture_logistics.network.Snap`) starts at its snapped node with its
+    access leg already walked, so a node's value is access leg + shortest road path, as in
+    :meth:`RoadNetwork.nearest`.  Points off the network are ignored; ``inf`` beyond ``limit_m``.
+    """
+    import scipy.sparse as sp
+    from scipy.sparse.csgraph import dijkstra
+
+    n = net.n
+    ok = np.flatnonzero(points.on_network)
+    if n == 0 or len(ok) == 0:
+        return np.full(n, np.inf)
+    m = len(ok)
+    w = np.maximum(points.access_m[ok], 1e-6)  # an explicit 0 would be read as "no edge"
+    extra = sp.csr_matrix((w, (n + np.arange(m), points.node[ok])), shape=(n + m, n + m))
+    big = (sp.block_diag([net.length_csr, sp.csr_matrix((m, m))], format="csr") + extra).tocsr()
+    dist = dijkstra(big, directed=True, indices=n + np.arange(m), min_only=True, limit=limit_m)
+    return dist[:n]
+
+
+def service_areas(result: "CoverageResult", buffer_m: float = 150.0, simplify_m: float = 25.0,
+                  operators: list[str] | None = None) -> gpd.GeoDataFrame:
+    """The network service area of each operator: roads within ``radius_m`` of its facilities, buffered.
+
+    A point of a road is within reach of operator X when the network distance (facility access leg +
+    road path) from the nearest facility of X or a ``shared`` facility is at most the coverage
+    radius.  Road edges are cut where the radius runs out (edges drawn straight between their end
+    nodes), merged, and buffered by ``buffer_m`` metres in the county's UTM CRS; the polygon is
+    simplified to ``simplify_m`` metres.  Without a road network the area is the disc of radius
+    ``radius_m / circuity`` around each facility.  A village's own access leg is not part of the
+    area, so a village just outside the polygon can still be reached, and vice versa.
+
+    Returns
+    -------
+    GeoDataFrame (EPSG:4326) with columns operator, facilities, road_km (road length within reach,
+    km; ``nan`` without roads), area_km2 (of the buffered polygon), geometry; one row per operator in
+    ``operators`` (default: the county's carrying operators, or ``shared`` when there are none).
+    """
+    import shapely
+
+    net = result.network or RoadNetwork.from_scenario(result.scenario)
+    scn = result.scenario
+    f = scn.facilities
+    radius = float(result.radius_m)
+    ops = operators if operators is not None else (list(result.carriers) or ["shared"])
+    fac_ops = f["operator"].to_numpy()
+    snap = net.snap(f["lon"].to_numpy(), f["lat"].to_numpy())
+    crs = net.crs
+    rows = []
+    if net.has_roads:
+        coo = net.length_csr.tocoo()
+        u, v, length = coo.row, coo.col, coo.data
+        key_all = np.sort(u.astype(np.int64) * net.n + v)
+        has_reverse = np.isin(v.astype(np.int64) * net.n + u, key_all)
+        keep = (u < v) | ~has_reverse  # each two-way road once
+        u, v, length = u[keep], v[keep], length[keep]
+    for op in ops:
+        mask = (fac_ops == op) | (fac_ops == "shared")
+        idx = np.flatnonzero(mask)
+        if net.has_roads:
+            sub = _subset(snap, idx)
+            d = node_distances(net, sub, limit_m=radius)
+            du, dv = d[u], d[v]
+            a = np.clip(radius - du, 0.0, None)  # reach along the edge from u (m)
+            b = np.clip(radius - dv, 0.0, None)
+            a = np.where(np.isfinite(du), np.minimum(a, length), 0.0)
+            b = np.where(np.isfinite(dv), np.minimum(b, length), 0.0)
+            full = a + b >= length
+            pieces, km = [], 0.0
+            x0, y0, x1, y1 = net.x[u], net.y[u], net.x[v], net.y[v]
+            if full.any():
+                pieces.append(shapely.linestrings(np.stack([np.column_stack([x0[full], y0[full]]),
+                                                            np.column_stack([x1[full], y1[full]])], axis=1)))
+                km += float(length[full].sum()) / 1000.0
+            part = ~full
+            for sel, t, sx, sy in ((part & (a > 0), a / length, x0, y0), (part & (b > 0), 1.0 - b / length, x1, y1)):
+                if not sel.any():
+                    continue  # pieces from the u end (length a) and from the v end (length b)
+                tt = t[sel]
+                xm = x0[sel] + tt * (x1[sel] - x0[sel])
+                ym = y0[sel] + tt * (y1[sel] - y0[sel])
+                pieces.append(shapely.linestrings(np.stack([np.column_stack([sx[sel], sy[sel]]),
+                                                            np.column_stack([xm, ym])], axis=1)))
+            km += float(a[(~full)].sum() + b[(~full)].sum()) / 1000.0
+            # access legs of the facilities themselves
+            ok = idx[snap.on_network[idx] & (snap.access_m[idx] <= radius)]
+            if len(ok):
+                pieces.append(shapely.linestrings(np.stack([
+                    np.column_stack([snap.x[ok], snap.y[ok]]),
+                    np.column_stack([net.x[snap.node[ok]], net.y[snap.node[ok]]])], axis=1)))
+            lines = np.concatenate(pieces) if pieces else np.array([], dtype=object)
+            geom = (shapely.buffer(shapely.multilinestrings(lines), buffer_m, quad_segs=3)
+                    if len(lines) else shapely.Polygon())
+        else:
+            pts = shapely.points(snap.x[idx], snap.y[idx])
+            geom = shapely.union_all(shapely.buffer(pts, radius / net.params.circuity, quad_segs=8)) \
+                if len(idx) else shapely.Polygon()
+            km = float("nan")
+        geom = shapely.simplify(geom, simplify_m, preserve_topology=True)
+        rows.append({"operator": op, "facilities": int(len(idx)), "road_km": round(km, 2) if km == km else km,
+                     "area_km2": round(float(geom.area) / 1e6, 2), "geometry": geom})
+    out = gpd.GeoDataFrame(rows, geometry="geometry", crs=crs)
+    return out.to_crs("EPSG:4326")

@@ -53,10 +53,11 @@ from .scenario import OPERATOR_ZH, OPERATORS, TIER_ZH, TIERS
 
 __all__ = [
     "OPERATOR_COLORS", "STATUS_COLORS", "TIER_SHAPES", "COORD_DECIMALS", "TILES", "MapAssetError",
-    "base_map", "feature_group", "add_boundary", "add_facilities", "facility_icon", "add_points",
+    "base_map", "feature_group", "add_boundary", "add_facilities", "facility_icon", "facility_style",
+    "add_points",
     "add_icon_points", "add_geojson", "add_legend", "add_note", "popup_html", "swatch_circle",
     "swatch_fill", "swatch_line", "swatch_icon", "to_map_lonlat", "to_map_geometry", "render_map",
-    "save_map", "operator_label", "tier_label", "static_dir",
+    "save_map", "operator_label", "tier_label", "static_dir", "township_areas",
 ]
 
 COORD_DECIMALS = 5  # 1e-5 degree ≈ 1.1 m north-south, ≈ 0.9 m east-west in Shandong
@@ -212,7 +213,7 @@ _BOX_CSS = """<style>
  box-shadow:0 1px 5px rgba(0,0,0,.4);font:13px/1.35 "Noto Sans CJK SC","Microsoft YaHei",sans-serif;color:#222}
 .cl-title{top:10px;left:50%;transform:translateX(-50%);padding:6px 14px;text-align:center;max-width:70vw}
 .cl-title b{font-size:16px}
-.cl-legend{bottom:22px;left:10px;padding:6px 10px;max-height:62vh;overflow-y:auto;max-width:340px}
+.cl-legend{bottom:22px;left:10px;padding:6px 10px;max-height:62vh;overflow-y:auto;max-width:270px;font-size:12px}
 .cl-legend summary{font-weight:bold;cursor:pointer}
 .cl-legend h4{margin:6px 0 2px;font-size:13px}
 .cl-legend .row{display:flex;align-items:center;gap:6px;margin:2px 0}
@@ -221,6 +222,7 @@ _BOX_CSS = """<style>
 .cl-pop table{border-collapse:collapse}.cl-pop td{padding:1px 6px 1px 0;vertical-align:top}
 .cl-pop td:first-child{color:#666;white-space:nowrap}
 .cl-fac{background:none;border:none}
+.leaflet-control-layers{font-size:12px}
 .leaflet-container{background:#eef0f2}
 </style>"""
 
@@ -265,7 +267,9 @@ def base_map(scenario, title: str, tiles: str = "osm", lang: str = "en", subtitl
                          overlay=False, control=True).add_to(m)
     _BlankLayer(html.escape(blank_name), show=url is None).add_to(m)
     lo, la = to_map_lonlat(m, [bounds[0], bounds[2]], [bounds[1], bounds[3]])
-    m.fit_bounds([[float(la[0]), float(lo[0])], [float(la[1]), float(lo[1])]])
+    # leave room for the legend (bottom left) and the layer list (top right)
+    m.fit_bounds([[float(la[0]), float(lo[0])], [float(la[1]), float(lo[1])]], padding_top_left=(250, 60),
+                 padding_bottom_right=(250, 10))
     body = f"<b>{html.escape(title)}</b>"
     if subtitle:
         body += f"<br><span>{html.escape(subtitle)}</span>"
@@ -308,21 +312,107 @@ def popup_html(title: str, rows: Iterable[tuple[str, object]]) -> str:
     return "".join(out)
 
 
+# ---------------------------------------------------------------------------------- township areas
+def township_areas(villages, boundary=None, metric_crs=None, simplify_m: float = 40.0):
+    """Approximate township areas: Voronoi cells of the villages, merged by township, clipped to the county.
+
+    There are no township polygons in the data (only codes, names and seats), so a choropleth needs
+    an approximation: every place belongs to the township of its nearest village (straight line).
+
+    Parameters
+    ----------
+    villages : DataFrame with lon, lat (WGS-84), township_code, township_name.
+    boundary : shapely (Multi)Polygon in WGS-84 to clip to; when ``None`` (or when villages lie
+        outside it) the convex hull of the villages buffered by 2 km is used as well.
+    metric_crs : CRS in metres for the construction (default: the UTM zone of the villages).
+    simplify_m : simplification tolerance (m).
+
+    Returns
+    -------
+    GeoDataFrame (EPSG:4326): township_code, township_name, area_km2, geometry; sorted by code.
+    """
+    import geopandas as gpd
+    import shapely
+    from pyproj import Transformer
+
+    from .coords import utm_crs
+
+    lon = np.asarray(villages["lon"], dtype=float)
+    lat = np.asarray(villages["lat"], dtype=float)
+    if len(lon) == 0:
+        return gpd.GeoDataFrame({"township_code": [], "township_name": [], "area_km2": []},
+                                geometry=[], crs="EPSG:4326")
+    crs = metric_crs or utm_crs(float(np.median(lon)), float(np.median(lat)))
+    to_m = Transformer.from_crs("EPSG:4326", crs, always_xy=True)
+    x, y = to_m.transform(lon, lat)
+    pts = shapely.points(x, y)
+    hull = shapely.buffer(shapely.convex_hull(shapely.multipoints(pts)), 2000.0)
+    if boundary is not None and not boundary.is_empty:
+        clip = shapely.transform(boundary, lambda xy: np.column_stack(to_m.transform(xy[:, 0], xy[:, 1])))
+        clip = shapely.make_valid(clip)
+        inside = shapely.contains(shapely.buffer(clip, 500.0), pts)
+        if not inside.all():  # villages outside the boundary: keep their surroundings too
+            clip = shapely.union(clip, hull)
+    else:
+        clip = hull
+    codes = np.asarray(villages["township_code"]).astype(str)
+    names = dict(zip(codes, np.asarray(villages["township_name"]).astype(str)))
+    uniq, first = np.unique(np.round(np.column_stack([x, y]), 1), axis=0, return_index=True)
+    if len(uniq) >= 2:
+        cells = shapely.get_parts(shapely.voronoi_polygons(shapely.multipoints(pts[first]), extend_to=clip))
+        tree = shapely.STRtree(cells)
+        pi, ci = tree.query(pts[first], predicate="within")
+        cell_code = {}
+        for p_i, c_i in zip(pi, ci):
+            cell_code.setdefault(int(c_i), codes[first[p_i]])
+        groups: dict[str, list] = {}
+        for c_i, code in cell_code.items():
+            groups.setdefault(code, []).append(cells[c_i])
+    else:
+        groups = {codes[first[0]]: [clip]}
+    rows = []
+    for code in sorted(groups):
+        g = shapely.intersection(shapely.union_all(groups[code]), clip)
+        g = shapely.simplify(g, simplify_m, preserve_topology=True)
+        rows.append({"township_code": code, "township_name": names[code], "area_km2": round(g.area / 1e6, 1),
+                     "geometry": g})
+    out = gpd.GeoDataFrame(rows, geometry="geometry", crs=crs).to_crs("EPSG:4326")
+    out["geometry"] = shapely.set_precision(out.geometry.values, 10 ** -COORD_DECIMALS)
+    return out
+
+
 # ---------------------------------------------------------------------------------- drawing
+# A circle marker that can also be a square or a diamond, with an optional character drawn in it
+# (canvas renderer); with the SVG renderer it falls back to a circle.
+_SHAPE_JS = (
+    "if(!L.ClMark){L.ClMark=L.CircleMarker.extend({options:{shape:'circle',label:'',labelColor:'#fff'},"
+    "_updatePath:function(){var R=this._renderer;if(!R._ctx){return R._updateCircle(this);}"
+    "if(!R._drawing||this._empty()){return;}var c=R._ctx,p=this._point,s=this._radius,o=this.options;"
+    "c.beginPath();if(o.shape==='square'){c.rect(p.x-s,p.y-s,2*s,2*s);}"
+    "else if(o.shape==='diamond'){c.moveTo(p.x,p.y-s);c.lineTo(p.x+s,p.y);c.lineTo(p.x,p.y+s);"
+    "c.lineTo(p.x-s,p.y);c.closePath();}else{c.arc(p.x,p.y,s,0,Math.PI*2,false);}R._fillStroke(c,this);"
+    "if(o.label){c.save();c.fillStyle=o.labelColor;c.font='bold '+Math.round(s*1.15)+'px sans-serif';"
+    "c.textAlign='center';c.textBaseline='middle';c.fillText(o.label,p.x,p.y+1);c.restore();}}});}"
+)
+
+
 def add_points(parent, lon, lat, styles: Sequence[dict], style_index, popups: Sequence[str] | None = None,
                tooltips: Sequence[str] | None = None, kind: str = "point") -> int:
-    """Canvas circle markers from one compact array (fast for thousands of points).
+    """Canvas markers from one compact array (fast for thousands of points).
 
     Parameters
     ----------
     parent : a folium FeatureGroup (or the map).
     lon, lat : WGS-84 degrees (shifted for Amap here).
     styles : Leaflet path options per style (``radius`` px, ``color``, ``fillColor``, ``weight``,
-        ``fillOpacity`` …); colours must be #hex.
+        ``fillOpacity`` …; colours must be #hex), plus optional ``shape`` (``"circle"``,
+        ``"square"``, ``"diamond"``) and ``label`` (a character drawn inside, e.g. ``"邮"``).
     style_index : per point, an index into ``styles``.
     popups : per point, popup HTML made with :func:`popup_html` (already escaped), or None.
     tooltips : per point, plain text (escaped here), or None.
     kind : stored as the marker option ``clKind`` (tests count drawn markers by it).
+
+    Markers are drawn in the order added: a layer added later is drawn on top (and takes the click).
 
     Returns
     -------
@@ -332,9 +422,11 @@ def add_points(parent, lon, lat, styles: Sequence[dict], style_index, popups: Se
     x, y = to_map_lonlat(m, lon, lat)
     n = len(x)
     for s in styles:
-        for key in ("color", "fillColor"):
+        for key in ("color", "fillColor", "labelColor"):
             if key in s:
                 _color(s[key])
+        if s.get("shape", "circle") not in ("circle", "square", "diamond"):
+            raise ValueError(f"unknown marker shape {s.get('shape')!r}")
     idx = np.asarray(style_index, dtype=int)
     data = []
     for i in range(n):
@@ -346,9 +438,9 @@ def add_points(parent, lon, lat, styles: Sequence[dict], style_index, popups: Se
         if tip:
             row.append(html.escape(str(tip)))
         data.append(row)
-    code = (f"var S={_js(list(styles))},D={_js(data)},K={_js(kind)};"
+    code = (_SHAPE_JS + f"var S={_js(list(styles))},D={_js(data)},K={_js(kind)};"
             "for(var i=0;i<D.length;i++){var p=D[i],o=Object.assign({clKind:K},S[p[2]]);"
-            "var mk=L.circleMarker([p[0],p[1]],o);if(p[3])mk.bindPopup(p[3],{maxWidth:360});"
+            "var mk=new L.ClMark([p[0],p[1]],o);if(p[3])mk.bindPopup(p[3],{maxWidth:360});"
             "if(p[4])mk.bindTooltip(p[4]);mk.addTo(parent);}")
     parent.add_child(_Js(code))
     return n
@@ -436,36 +528,54 @@ def add_boundary(m: folium.Map, scenario, name: str | None = None, simplify_deg:
     return fg
 
 
-def facility_icon(operator: str, tier: str) -> dict:
-    """A CSS icon for a facility: colour by operator, shape and size by tier.
+def facility_icon(operator: str, tier: str, color: str | None = None, label: str | None = None) -> dict:
+    """An HTML/CSS picture of a facility marker, for legends (:func:`swatch_icon`) and DOM markers.
 
-    county = 24 px square with the operator's character (邮/供/快/共), township = 18 px circle with
-    the character, village = 12 px diamond.  Returns ``{"html", "size", "z"}`` for
-    :func:`add_icon_points` and :func:`swatch_icon`.
+    Same look as :func:`facility_style`: colour by operator, county = square with the operator's
+    character (邮/供/快/共), township = circle with the character, village = diamond.  ``color``/``label``
+    override the operator's colour and character (e.g. a neutral grey for a legend of tiers).
+    Returns ``{"html", "size", "z"}`` (size in px) for :func:`add_icon_points` and :func:`swatch_icon`.
     """
-    color = _color(OPERATOR_COLORS.get(operator, "#555555"))
-    ch = html.escape(OPERATOR_SHORT_ZH.get(operator, "?"))
-    base = f"background:{color};border:2px solid #fff;box-shadow:0 0 0 1px #222;color:#fff;"
+    color = _color(color or OPERATOR_COLORS.get(operator, "#555555"))
+    ch = html.escape(label if label is not None else OPERATOR_SHORT_ZH.get(operator, ""))
+    base = f"box-sizing:border-box;background:{color};border:2px solid #fff;box-shadow:0 0 0 1px #999;color:#fff;"
     if tier == "county":
-        s = 24
-        h = (f'<div style="{base}width:{s - 4}px;height:{s - 4}px;border-radius:3px;font:bold 13px/{s - 4}px '
-             f'sans-serif;text-align:center">{ch}</div>')
-        z = 300
+        s, z = 20, 300
+        h = (f'<div style="{base}width:{s}px;height:{s}px;font:bold 11px/{s - 4}px sans-serif;'
+             f'text-align:center">{ch}</div>')
     elif tier == "township":
-        s = 18
-        h = (f'<div style="{base}width:{s - 4}px;height:{s - 4}px;border-radius:50%;font:bold 10px/{s - 4}px '
+        s, z = 16, 200
+        h = (f'<div style="{base}width:{s}px;height:{s}px;border-radius:50%;font:bold 9px/{s - 4}px '
              f'sans-serif;text-align:center">{ch}</div>')
-        z = 200
     else:
-        s = 12
-        h = (f'<div style="{base}width:{s - 6}px;height:{s - 6}px;margin:1px;transform:rotate(45deg)"></div>')
-        z = 100
+        s, z = 12, 100
+        h = f'<div style="{base}width:9px;height:9px;margin:1.5px;border-width:1.5px;transform:rotate(45deg)"></div>'
     return {"html": h, "size": s, "z": z}
+
+
+FACILITY_STYLE = {  # canvas marker per tier: shape, radius (px); the colour is the operator's
+    "county": {"shape": "square", "radius": 10, "weight": 2},
+    "township": {"shape": "circle", "radius": 8, "weight": 2},
+    "village": {"shape": "diamond", "radius": 6, "weight": 1.5},
+}
+
+
+def facility_style(operator: str, tier: str) -> dict:
+    """Canvas marker style (for :func:`add_points`) of a facility: operator colour, tier shape."""
+    st = dict(FACILITY_STYLE.get(tier, FACILITY_STYLE["village"]))
+    st.update({"color": "#ffffff", "fillColor": OPERATOR_COLORS.get(operator, "#555555"), "fillOpacity": 1.0,
+               "opacity": 1.0})
+    if tier in ("county", "township"):
+        st["label"] = OPERATOR_SHORT_ZH.get(operator, "")
+    return st
 
 
 def add_facilities(m: folium.Map, facilities, lang: str | None = None, popups: dict | None = None,
                    extra_rows: dict | None = None, show: bool = True) -> dict:
-    """Facilities as icon markers, one toggleable layer per operator.
+    """Facilities as canvas markers (colour = operator, shape = tier), one toggleable layer per operator.
+
+    county = square with the operator's character (邮/供/快/共), township = circle with the character,
+    village = small diamond; see :func:`facility_style` / :func:`facility_icon` (legend swatch).
 
     Parameters
     ----------
@@ -480,13 +590,17 @@ def add_facilities(m: folium.Map, facilities, lang: str | None = None, popups: d
     """
     lang = lang or getattr(m, "cl_lang", "en")
     groups = {}
-    icons = [facility_icon(op, t) for op in OPERATORS for t in TIERS]
-    icon_of = {(op, t): i for i, (op, t) in enumerate((op, t) for op in OPERATORS for t in TIERS)}
+    keys = [(op, t) for op in OPERATORS for t in TIERS]
+    styles = [facility_style(op, t) for op, t in keys]
+    style_of = {k: i for i, k in enumerate(keys)}
     L = _labels(lang)
     for op in OPERATORS:
         sub = facilities[facilities["operator"] == op]
         if not len(sub):
             continue
+        # county tier last, so the biggest sites are drawn on top
+        sub = sub.assign(_o=sub["tier"].map({"village": 0, "township": 1, "county": 2}).fillna(0))
+        sub = sub.sort_values(["_o", "id"], kind="stable")
         name = f"{L['facilities']}: {operator_label(op, lang)} ({len(sub)})"
         fg = feature_group(m, name, show=show)
         pops, tips, idx = [], [], []
@@ -504,9 +618,9 @@ def add_facilities(m: folium.Map, facilities, lang: str | None = None, popups: d
                 rows += list((extra_rows or {}).get(r.id, []))
                 pops.append(popup_html(str(r.name), rows))
             tips.append(f"{r.name} ({operator_label(r.operator, lang)}, {tier_label(r.tier, lang)})")
-            idx.append(icon_of.get((r.operator, r.tier), icon_of[(op, "village")]))
-        add_icon_points(fg, sub["lon"].to_numpy(), sub["lat"].to_numpy(), icons, idx, pops, tips,
-                        kind=f"facility:{op}")
+            idx.append(style_of.get((r.operator, r.tier), style_of[(op, "village")]))
+        add_points(fg, sub["lon"].to_numpy(), sub["lat"].to_numpy(), styles, idx, pops, tips,
+                   kind=f"facility:{op}")
         groups[op] = fg
     return groups
 
