@@ -34,5 +34,7 @@ def run_demo(scenario_path: Path, out_dir: Path | None = None, time_limit_s: flo
 
 
 def _stages():
-    """The stages after loading, in order; each is added by its own issue."""
-    return []
+    """The stages after loading, in order: coverage, siting, routing."""
+    from . import coverage_report, siting
+
+    return [coverage_report.demo_stage, siting.demo_stage]
