@@ -71,6 +71,14 @@ def main(ctx, debug):
     ctx.obj["debug"] = debug
 
 
+def _pad(text: str, width: int) -> str:
+    """Left-justify to a terminal width, counting CJK characters as two columns."""
+    import unicodedata
+
+    w = sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in str(text))
+    return str(text) + " " * max(width - w, 0)
+
+
 def _county_scenario(code: str) -> Path:
     path = counties_dir() / code / "scenario.toml"
     if not path.exists():
@@ -97,7 +105,7 @@ def _print_summary(s: dict) -> None:
     click.echo(f"  County boundary: {s['boundary_source']}")
     click.echo("  Villages per township:")
     for k, n in s["villages_per_township"].items():
-        click.echo(f"    {k:<32} {n:>5}")
+        click.echo(f"    {_pad(k, 40)} {n:>5}")
 
 
 @main.command()
@@ -129,10 +137,10 @@ def datasets(as_json):
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
     ops = ["postal", "supply_coop", "courier", "shared"]
-    click.echo(f"{'code':<7} {'name':<8} {'townships':>9} {'villages':>8}  " + " ".join(f"{o:>11}" for o in ops))
+    click.echo(f"{'code':<7} {_pad('name', 8)} {'townships':>9} {'villages':>8}  " + " ".join(f"{o:>11}" for o in ops))
     for r in rows:
         mark = " (default)" if r["code"] == DEFAULT_COUNTY else ""
-        click.echo(f"{r['code']:<7} {r['name']:<8} {r['townships']:>9} {r['villages']:>8}  "
+        click.echo(f"{r['code']:<7} {_pad(r['name'], 8)} {r['townships']:>9} {r['villages']:>8}  "
                    + " ".join(f"{r['facilities'].get(o, 0):>11}" for o in ops) + mark)
     click.echo("Facilities by operator; all coordinates, populations, facilities and roads are synthetic.")
 
