@@ -131,8 +131,12 @@ class CoverageResult:
         return self.townships[TOWNSHIP_REACH_COLUMNS].reset_index(drop=True)
 
     def service_areas(self, buffer_m: float = 150.0, simplify_m: float = 25.0) -> gpd.GeoDataFrame:
-        """Network service area of every carrying operator; see :func:`service_areas`."""
+        """Network service area of every carrying operator as polygons; see :func:`service_areas`."""
         return service_areas(self, buffer_m=buffer_m, simplify_m=simplify_m)
+
+    def service_area_lines(self, simplify_m: float = 10.0) -> gpd.GeoDataFrame:
+        """Roads within reach of every carrying operator; see :func:`service_area_lines`."""
+        return service_area_lines(self, simplify_m=simplify_m)
 
     def village_table(self) -> pd.DataFrame:
         """The ``village_reach.csv`` table (see README, "Coverage outputs")."""
@@ -265,34 +269,32 @@ def node_distances(net: RoadNetwork, points, limit_m: float = np.inf) -> np.ndar
     return dist[:n]
 
 
-def service_areas(result: "CoverageResult", buffer_m: float = 150.0, simplify_m: float = 25.0,
-                  operators: list[str] | None = None) -> gpd.GeoDataFrame:
-    """The network service area of each operator: roads within ``radius_m`` of its facilities, buffered.
+def service_area_lines(result: "CoverageResult", simplify_m: float = 10.0,
+                       operators: list[str] | None = None) -> gpd.GeoDataFrame:
+    """The roads within reach of each operator: the network service area as lines.
 
     A point of a road is within reach of operator X when the network distance (facility access leg +
     road path) from the nearest facility of X or a ``shared`` facility is at most the coverage
     radius.  Road edges are cut where the radius runs out (edges drawn straight between their end
-    nodes), merged, and buffered by ``buffer_m`` metres in the county's UTM CRS; the polygon is
-    simplified to ``simplify_m`` metres.  Without a road network the area is the disc of radius
-    ``radius_m / circuity`` around each facility.  A village's own access leg is not part of the
-    area, so a village just outside the polygon can still be reached, and vice versa.
+    nodes); the facilities' own access legs are included.  Pieces are merged into longer lines and
+    simplified to ``simplify_m`` metres (in the county's UTM CRS).  A village's access leg is not
+    part of it, so a village beside a line may still be out of reach when its access leg is long.
 
     Returns
     -------
     GeoDataFrame (EPSG:4326) with columns operator, facilities, road_km (road length within reach,
-    km; ``nan`` without roads), area_km2 (of the buffered polygon), geometry; one row per operator in
-    ``operators`` (default: the county's carrying operators, or ``shared`` when there are none).
+    km; ``nan`` without a road network), geometry (MultiLineString; empty without roads); one row per
+    operator in ``operators`` (default: the county's carrying operators, or ``shared`` when there are
+    none).
     """
     import shapely
 
     net = result.network or RoadNetwork.from_scenario(result.scenario)
-    scn = result.scenario
-    f = scn.facilities
+    f = result.scenario.facilities
     radius = float(result.radius_m)
     ops = operators if operators is not None else (list(result.carriers) or ["shared"])
     fac_ops = f["operator"].to_numpy()
     snap = net.snap(f["lon"].to_numpy(), f["lat"].to_numpy())
-    crs = net.crs
     rows = []
     if net.has_roads:
         coo = net.length_csr.tocoo()
@@ -301,50 +303,77 @@ def service_areas(result: "CoverageResult", buffer_m: float = 150.0, simplify_m:
         has_reverse = np.isin(v.astype(np.int64) * net.n + u, key_all)
         keep = (u < v) | ~has_reverse  # each two-way road once
         u, v, length = u[keep], v[keep], length[keep]
+        x0, y0, x1, y1 = net.x[u], net.y[u], net.x[v], net.y[v]
     for op in ops:
-        mask = (fac_ops == op) | (fac_ops == "shared")
-        idx = np.flatnonzero(mask)
-        if net.has_roads:
-            sub = _subset(snap, idx)
-            d = node_distances(net, sub, limit_m=radius)
-            du, dv = d[u], d[v]
-            a = np.clip(radius - du, 0.0, None)  # reach along the edge from u (m)
-            b = np.clip(radius - dv, 0.0, None)
-            a = np.where(np.isfinite(du), np.minimum(a, length), 0.0)
-            b = np.where(np.isfinite(dv), np.minimum(b, length), 0.0)
-            full = a + b >= length
-            pieces, km = [], 0.0
-            x0, y0, x1, y1 = net.x[u], net.y[u], net.x[v], net.y[v]
-            if full.any():
-                pieces.append(shapely.linestrings(np.stack([np.column_stack([x0[full], y0[full]]),
-                                                            np.column_stack([x1[full], y1[full]])], axis=1)))
-                km += float(length[full].sum()) / 1000.0
-            part = ~full
-            for sel, t, sx, sy in ((part & (a > 0), a / length, x0, y0), (part & (b > 0), 1.0 - b / length, x1, y1)):
-                if not sel.any():
-                    continue  # pieces from the u end (length a) and from the v end (length b)
-                tt = t[sel]
-                xm = x0[sel] + tt * (x1[sel] - x0[sel])
-                ym = y0[sel] + tt * (y1[sel] - y0[sel])
+        idx = np.flatnonzero((fac_ops == op) | (fac_ops == "shared"))
+        if not net.has_roads:
+            rows.append({"operator": op, "facilities": int(len(idx)), "road_km": float("nan"),
+                         "geometry": shapely.MultiLineString()})
+            continue
+        d = node_distances(net, _subset(snap, idx), limit_m=radius)
+        du, dv = d[u], d[v]
+        a = np.where(np.isfinite(du), np.minimum(np.clip(radius - du, 0.0, None), length), 0.0)  # reach from u (m)
+        b = np.where(np.isfinite(dv), np.minimum(np.clip(radius - dv, 0.0, None), length), 0.0)  # reach from v (m)
+        full = a + b >= length
+        part = ~full
+        pieces = []
+        if full.any():
+            pieces.append(shapely.linestrings(np.stack([np.column_stack([x0[full], y0[full]]),
+                                                        np.column_stack([x1[full], y1[full]])], axis=1)))
+        for sel, t, sx, sy in ((part & (a > 0), a / length, x0, y0), (part & (b > 0), 1.0 - b / length, x1, y1)):
+            if sel.any():  # the piece from the u end (length a) / from the v end (length b)
+                xm = x0[sel] + t[sel] * (x1[sel] - x0[sel])
+                ym = y0[sel] + t[sel] * (y1[sel] - y0[sel])
                 pieces.append(shapely.linestrings(np.stack([np.column_stack([sx[sel], sy[sel]]),
                                                             np.column_stack([xm, ym])], axis=1)))
-            km += float(a[(~full)].sum() + b[(~full)].sum()) / 1000.0
-            # access legs of the facilities themselves
-            ok = idx[snap.on_network[idx] & (snap.access_m[idx] <= radius)]
-            if len(ok):
-                pieces.append(shapely.linestrings(np.stack([
-                    np.column_stack([snap.x[ok], snap.y[ok]]),
-                    np.column_stack([net.x[snap.node[ok]], net.y[snap.node[ok]]])], axis=1)))
-            lines = np.concatenate(pieces) if pieces else np.array([], dtype=object)
-            geom = (shapely.buffer(shapely.multilinestrings(lines), buffer_m, quad_segs=3)
-                    if len(lines) else shapely.Polygon())
+        km = (float(length[full].sum()) + float(a[part].sum() + b[part].sum())) / 1000.0
+        ok = idx[snap.on_network[idx] & (snap.access_m[idx] <= radius) & (snap.access_m[idx] > 0.5)]
+        if len(ok):  # the facilities' own access legs
+            pieces.append(shapely.linestrings(np.stack([
+                np.column_stack([snap.x[ok], snap.y[ok]]),
+                np.column_stack([net.x[snap.node[ok]], net.y[snap.node[ok]]])], axis=1)))
+        if pieces:
+            merged = shapely.line_merge(shapely.multilinestrings(np.concatenate(pieces)))
+            geom = shapely.simplify(merged, simplify_m)
+            if geom.geom_type == "LineString":
+                geom = shapely.multilinestrings([geom])
         else:
+            geom = shapely.MultiLineString()
+        rows.append({"operator": op, "facilities": int(len(idx)), "road_km": round(km, 2), "geometry": geom})
+    return gpd.GeoDataFrame(rows, geometry="geometry", crs=net.crs).to_crs("EPSG:4326")
+
+
+def service_areas(result: "CoverageResult", buffer_m: float = 150.0, simplify_m: float = 25.0,
+                  operators: list[str] | None = None) -> gpd.GeoDataFrame:
+    """The network service area of each operator as a polygon: :func:`service_area_lines` buffered.
+
+    The roads within ``radius_m`` of the operator's (or shared) facilities, buffered by ``buffer_m``
+    metres and simplified to ``simplify_m`` metres in the county's UTM CRS.  Without a road network
+    the area is the disc of radius ``radius_m / circuity`` around each facility.  (Unioning the
+    buffers costs ~0.5 s per operator in a 9,000-edge county; the coverage map draws the lines as
+    wide bands instead.)
+
+    Returns
+    -------
+    GeoDataFrame (EPSG:4326): operator, facilities, road_km, area_km2 (of the polygon), geometry.
+    """
+    import shapely
+
+    net = result.network or RoadNetwork.from_scenario(result.scenario)
+    lines = service_area_lines(result, simplify_m=simplify_m / 2, operators=operators).to_crs(net.crs)
+    f = result.scenario.facilities
+    snap = net.snap(f["lon"].to_numpy(), f["lat"].to_numpy())
+    geoms = []
+    for row in lines.itertuples():
+        if net.has_roads:
+            parts = shapely.get_parts(row.geometry)
+            geom = shapely.union_all(shapely.buffer(parts, buffer_m, quad_segs=2)) if len(parts) else shapely.Polygon()
+        else:
+            idx = np.flatnonzero(f["operator"].isin([row.operator, "shared"]).to_numpy())
             pts = shapely.points(snap.x[idx], snap.y[idx])
-            geom = shapely.union_all(shapely.buffer(pts, radius / net.params.circuity, quad_segs=8)) \
-                if len(idx) else shapely.Polygon()
-            km = float("nan")
-        geom = shapely.simplify(geom, simplify_m, preserve_topology=True)
-        rows.append({"operator": op, "facilities": int(len(idx)), "road_km": round(km, 2) if km == km else km,
-                     "area_km2": round(float(geom.area) / 1e6, 2), "geometry": geom})
-    out = gpd.GeoDataFrame(rows, geometry="geometry", crs=crs)
+            geom = shapely.union_all(shapely.buffer(pts, float(result.radius_m) / net.params.circuity, quad_segs=8))
+        geoms.append(shapely.simplify(geom, simplify_m, preserve_topology=True))
+    out = gpd.GeoDataFrame({"operator": lines["operator"], "facilities": lines["facilities"],
+                            "road_km": lines["road_km"], "area_km2": [round(g.area / 1e6, 2) for g in geoms]},
+                           geometry=geoms, crs=net.crs)
     return out.to_crs("EPSG:4326")

@@ -247,8 +247,8 @@ _T = {
                "{gaps:,} gaps",
         "villages_reached": "Villages: reached ({n:,})", "villages_partial": "Gap villages: some operators missing ({n:,})",
         "villages_gap": "Gap villages: no operator within reach ({n:,})",
-        "townships": "Townships: reach rate", "area": "Service area: {op} (incl. shared points), {km:,.0f} km of road",
-        "area_noroad": "Service area: {op} (incl. shared points)",
+        "townships": "Townships: reach rate", "area": "Service area: {op}, {km:,.0f} km of road",
+        "area_noroad": "Service area: {op}",
         "lg_villages": "Villages", "lg_reached": "reached by every operator ({n:,})",
         "lg_partial": "gap: some operators missing ({n:,})", "lg_gap": "gap: no operator within {r:,.0f} m ({n:,})",
         "lg_fac": "Facilities (colour = operator)", "lg_tier": "Facility tier (shape)", "lg_tw": "Townships: share of villages reached",
@@ -257,7 +257,7 @@ _T = {
                     "along the road network. Reached = reached by every operator present ({carriers}).",
         "note_tw": "Township areas are approximate: Voronoi cells of the villages, merged by township and clipped "
                    "to the county boundary (the data has no township polygons).",
-        "note_area": "Service areas: roads within {r:,.0f} m of a facility along the network, buffered {b:.0f} m.",
+        "note_area": "Service area of an operator: the roads within {r:,.0f} m of its facilities or the shared points, along the network, drawn {b:.0f} m either side.",
         "note_syn": "SYNTHETIC DATA: village coordinates, populations, facilities and roads are generated, not surveyed.",
         "note_amap": "Base map Amap/Gaode (GCJ-02): all data shifted from WGS-84 to GCJ-02 to line up.",
         "note_bbox": "County outline is only the bounding box (no boundary polygon available).",
@@ -276,14 +276,14 @@ _T = {
         "sub": "全部运营方覆盖 {reached:,}/{n:,} 村（{rate:.1%}）；至少一家覆盖 {any:,} 村；缺口 {gaps:,} 村",
         "villages_reached": "已覆盖村（{n:,}）", "villages_partial": "缺口村：部分运营方未覆盖（{n:,}）",
         "villages_gap": "缺口村：无运营方覆盖（{n:,}）",
-        "townships": "乡镇覆盖率", "area": "服务范围：{op}（含共配点），路网 {km:,.0f} 公里",
-        "area_noroad": "服务范围：{op}（含共配点）",
+        "townships": "乡镇覆盖率", "area": "服务范围：{op}，路网 {km:,.0f} 公里",
+        "area_noroad": "服务范围：{op}",
         "lg_villages": "村", "lg_reached": "全部运营方覆盖（{n:,}）", "lg_partial": "缺口：部分运营方未覆盖（{n:,}）",
         "lg_gap": "缺口：{r:,.0f} 米内无运营方（{n:,}）", "lg_fac": "设施（颜色 = 运营方）", "lg_tier": "设施层级（形状）",
         "lg_tw": "乡镇：已覆盖村的比例", "lg_area": "服务范围（在图层列表中开关）", "lg_other": "其他", "lg_boundary": "县界",
         "note_def": "某运营方覆盖 = 沿路网 {r:,.0f} 米内有其设施或共配点。全覆盖 = 县内所有运营方（{carriers}）均覆盖。",
         "note_tw": "乡镇范围为近似：按村点泰森多边形（Voronoi）合并到乡镇并裁剪到县界（数据中没有乡镇边界）。",
-        "note_area": "服务范围：沿路网距设施 {r:,.0f} 米以内的道路，外扩 {b:.0f} 米。",
+        "note_area": "运营方服务范围：沿路网距其设施或共配点 {r:,.0f} 米以内的道路，两侧各 {b:.0f} 米。",
         "note_syn": "合成数据：村坐标、人口、设施与道路为生成数据，并非实测。",
         "note_amap": "底图为高德地图（GCJ-02）：所有数据已由 WGS-84 转换为 GCJ-02 以便对齐。",
         "note_bbox": "县界仅为外接矩形（无边界多边形）。",
@@ -297,7 +297,7 @@ _T = {
     },
 }
 
-SERVICE_AREA_BUFFER_M = 150.0
+SERVICE_AREA_WIDTH_M = 300.0  # service-area bands: the roads within reach, 150 m either side
 
 
 def _m(d: float, lang: str) -> str:
@@ -372,18 +372,18 @@ def coverage_map(result: CoverageResult, tiles: str = "osm", lang: str = "en", s
     maps.add_geojson(fg_tw, geoms, tw_styles, idx, pops, tips, kind="township")
     maps.add_boundary(m, scn)
 
-    # service areas (hidden at start)
+    # service areas (hidden at start): the roads within reach, drawn as bands SERVICE_AREA_WIDTH_M wide
     area_rows = []
     if service_areas and len(scn.facilities):
-        sa = result.service_areas(buffer_m=SERVICE_AREA_BUFFER_M)
+        sa = result.service_area_lines()
         for a in sa.itertuples():
             color = maps.OPERATOR_COLORS[a.operator]
             name = (T["area"].format(op=maps.operator_label(a.operator, lang), km=a.road_km) if a.road_km == a.road_km
                     else T["area_noroad"].format(op=maps.operator_label(a.operator, lang)))
             fg = maps.feature_group(m, name, show=False)
-            maps.add_geojson(fg, [a.geometry], [{"color": color, "weight": 1.5, "opacity": 0.9, "fillColor": color,
-                                                 "fillOpacity": 0.18}], [0], kind=f"service_area:{a.operator}",
-                             interactive=False)
+            maps.add_geojson(fg, [a.geometry], [{"color": color, "opacity": 0.35, "lineCap": "round",
+                                                 "lineJoin": "round"}], [0], kind=f"service_area:{a.operator}",
+                             interactive=False, width_m=SERVICE_AREA_WIDTH_M)
             area_rows.append(a.operator)
 
     # villages reached (small, under the facilities), facilities, then gaps on top of everything
@@ -401,7 +401,8 @@ def coverage_map(result: CoverageResult, tiles: str = "osm", lang: str = "en", s
     def villages(k):
         sel = np.flatnonzero(status == k)
         fg = maps.feature_group(m, names[k].format(n=counts[k]))
-        maps.add_points(fg, lon[sel], lat[sel], styles, np.full(len(sel), k), [popups[i] for i in sel],
+        sub_pop = maps.PopupTable(popups.labels, [popups.titles[i] for i in sel], [popups.values[i] for i in sel])
+        maps.add_points(fg, lon[sel], lat[sel], styles, np.full(len(sel), k), sub_pop,
                         [tips[i] for i in sel], kind="village")
 
     villages(0)
@@ -441,7 +442,7 @@ def coverage_map(result: CoverageResult, tiles: str = "osm", lang: str = "en", s
     carriers = ", ".join(maps.operator_label(c, lang) for c in result.carriers) or maps.operator_label("shared", lang)
     notes = [T["note_def"].format(r=r, carriers=carriers), T["note_tw"]]
     if area_rows:
-        notes.append(T["note_area"].format(r=r, b=SERVICE_AREA_BUFFER_M))
+        notes.append(T["note_area"].format(r=r, b=SERVICE_AREA_WIDTH_M / 2))
     if tiles == "amap":
         notes.append(T["note_amap"])
     if getattr(scn, "boundary_source", "") == "bbox":
@@ -453,15 +454,20 @@ def coverage_map(result: CoverageResult, tiles: str = "osm", lang: str = "en", s
 
 
 def _village_popups(result: CoverageResult, status: np.ndarray, fac_name: dict, lang: str):
-    from .maps import operator_label, popup_html
+    """(PopupTable of every village, tooltips): name, code, township, population, status, who reaches it,
+    nearest facility and distance, and for each missing operator its nearest facility and distance."""
+    from .maps import PopupTable, operator_label
 
     T = _T[lang]
     v = result.villages
     r = result.radius_m
-    popups, tips = [], []
     cols = ["village_code", "village_name", "township_name", "population", "reached_by", "missing_operators",
             "nearest_facility_id", "nearest_operator", "distance_m", "travel_time_min", "on_network"]
     per_op = {op: (v[f"nearest_{op}_id"].to_numpy(), v[f"dist_{op}_m"].to_numpy(float)) for op in result.carriers}
+    labels = [T["code"], T["township"], T["population"], T["status"], T["reached_by"], T["nearest"],
+              T["nearest_op"], T["distance"], T["time"]] + [
+        T["nearest_of"].format(op=operator_label(op, lang)) for op in result.carriers]
+    titles, values, tips = [], [], []
     for i, row in enumerate(v[cols].itertuples(index=False)):
         d = float(row.distance_m)
         if not np.isfinite(d) and not bool(row.on_network):
@@ -473,21 +479,22 @@ def _village_popups(result: CoverageResult, status: np.ndarray, fac_name: dict, 
         else:
             st = T["st_gap"].format(r=r)
         fid = row.nearest_facility_id
-        rows = [(T["code"], row.village_code), (T["township"], row.township_name),
-                (T["population"], f"{int(row.population):,}"), (T["status"], st),
-                (T["reached_by"], ", ".join(operator_label(o, lang) for o in row.reached_by.split(";") if o)
-                 or T["none"]),
-                (T["nearest"], f"{fac_name.get(fid, '')} ({fid})" if fid else T["none"]),
-                (T["nearest_op"], operator_label(row.nearest_operator, lang) if row.nearest_operator else "–"),
-                (T["distance"], _m(d, lang)), (T["time"], _min(float(row.travel_time_min), lang))]
-        for op in row.missing_operators.split(";"):
-            if op:
+        vals = [row.village_code, row.township_name, f"{int(row.population):,}", st,
+                ", ".join(operator_label(o, lang) for o in row.reached_by.split(";") if o) or T["none"],
+                f"{fac_name.get(fid, '')} ({fid})" if fid else T["none"],
+                operator_label(row.nearest_operator, lang) if row.nearest_operator else "",
+                _m(d, lang), _min(float(row.travel_time_min), lang)]
+        missing = set(row.missing_operators.split(";"))
+        for op in result.carriers:
+            if op in missing:
                 ids, ds = per_op[op]
-                rows.append((T["nearest_of"].format(op=operator_label(op, lang)),
-                             f"{fac_name.get(ids[i], '')} ({ids[i]}), {_m(ds[i], lang)}" if ids[i] else T["none"]))
-        popups.append(popup_html(row.village_name, rows))
+                vals.append(f"{fac_name.get(ids[i], '')} ({ids[i]}), {_m(ds[i], lang)}" if ids[i] else T["none"])
+            else:
+                vals.append(None)
+        titles.append(row.village_name)
+        values.append(vals)
         tips.append(f"{row.village_name} — {st}")
-    return popups, tips
+    return PopupTable(labels, titles, values), tips
 
 
 # ------------------------------------------------------------------------------------- demo / CLI

@@ -39,6 +39,7 @@ import base64
 import html
 import json
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Sequence
 
@@ -55,7 +56,7 @@ __all__ = [
     "OPERATOR_COLORS", "STATUS_COLORS", "TIER_SHAPES", "COORD_DECIMALS", "TILES", "MapAssetError",
     "base_map", "feature_group", "add_boundary", "add_facilities", "facility_icon", "facility_style",
     "add_points",
-    "add_icon_points", "add_geojson", "add_legend", "add_note", "popup_html", "swatch_circle",
+    "add_icon_points", "add_geojson", "PopupTable", "add_legend", "add_note", "popup_html", "swatch_circle",
     "swatch_fill", "swatch_line", "swatch_icon", "to_map_lonlat", "to_map_geometry", "render_map",
     "save_map", "operator_label", "tier_label", "static_dir", "township_areas",
 ]
@@ -165,18 +166,76 @@ def _geojson_geometry(geom) -> dict:
     return json.loads(shapely.to_geojson(geom))
 
 
+_SCALE = 10 ** COORD_DECIMALS
+
+
+def _encode_ring(coords: np.ndarray) -> list[int]:
+    """Coordinates as integer steps of 1e-5° from the previous point (first from 0), x and y interleaved."""
+    q = np.round(np.asarray(coords)[:, :2] * _SCALE).astype(np.int64)
+    return np.diff(q, axis=0, prepend=np.zeros((1, 2), np.int64)).ravel().tolist()
+
+
+def _encode_geometry(g) -> list:
+    """``[type, nested rings]`` for the page's decoder (about half the size of GeoJSON floats)."""
+    t = g.geom_type
+    if t == "LineString":
+        return ["LineString", _encode_ring(g.coords)]
+    if t == "MultiLineString":
+        return ["MultiLineString", [_encode_ring(p.coords) for p in g.geoms]]
+    if t == "Polygon":
+        return ["Polygon", [_encode_ring(g.exterior.coords)] + [_encode_ring(r.coords) for r in g.interiors]]
+    if t == "MultiPolygon":
+        return ["MultiPolygon", [[_encode_ring(p.exterior.coords)] + [_encode_ring(r.coords) for r in p.interiors]
+                                 for p in g.geoms]]
+    return ["GeoJSON", _geojson_geometry(g)]  # points, collections: plain GeoJSON
+
+
+_DECODE_JS = (
+    "function DR(a){var o=[],x=0,y=0;for(var i=0;i<a.length;i+=2){x+=a[i];y+=a[i+1];"
+    f"o.push([x/{_SCALE},y/{_SCALE}]);}}return o;}}"
+    "function DEC(fs){return {type:'FeatureCollection',features:fs.map(function(f){var t=f[1],c=f[2],g;"
+    "if(t==='GeoJSON'){g=c;}else if(t==='LineString'){g={type:t,coordinates:DR(c)};}"
+    "else if(t==='MultiPolygon'){g={type:t,coordinates:c.map(function(p){return p.map(DR);})};}"
+    "else{g={type:t,coordinates:c.map(DR)};}return {type:'Feature',properties:f[0],geometry:g};})};}"
+)
+
+
 # ---------------------------------------------------------------------------------- elements
 class _Js(MacroElement):
     """A script that draws into its parent layer (``{{ parent }}``) from embedded JSON."""
 
     _template = Template("""{% macro script(this, kwargs) %}
-(function(){ var parent = {{ this._parent.get_name() }}; {{ this.code }} })();
+(function(){ var parent = {{ this._parent.get_name() }}, map = {{ this.map_name() }}; {{ this.code }} })();
 {% endmacro %}""")
 
     def __init__(self, code: str):
         super().__init__()
         self._name = "ClLayerData"
         self.code = code
+
+    def map_name(self) -> str:
+        return _map_of(self).get_name()
+
+
+class _LayerOrder(MacroElement):
+    """Keeps the overlays drawn in the order they were created, also after a user toggles one.
+
+    On a canvas, a layer switched on again is drawn last (on top, and it takes the clicks); this puts
+    every visible overlay back into creation order whenever one is added.
+    """
+
+    _template = Template("""{% macro script(this, kwargs) %}
+(function(){var map={{ this._parent.get_name() }},order=[{{ this.names() }}];
+map.on('overlayadd',function(){order.forEach(function(g){if(map.hasLayer(g)&&g.bringToFront){g.bringToFront();}});});
+})();
+{% endmacro %}""")
+
+    def __init__(self):
+        super().__init__()
+        self._name = "ClLayerOrder"
+
+    def names(self) -> str:
+        return ",".join(c.get_name() for c in self._parent._children.values() if isinstance(c, folium.FeatureGroup))
 
 
 class _BlankLayer(folium.map.Layer):
@@ -211,7 +270,7 @@ class _HtmlBox(MacroElement):
 _BOX_CSS = """<style>
 .cl-box{position:fixed;z-index:1000;background:rgba(255,255,255,.94);border-radius:6px;
  box-shadow:0 1px 5px rgba(0,0,0,.4);font:13px/1.35 "Noto Sans CJK SC","Microsoft YaHei",sans-serif;color:#222}
-.cl-title{top:10px;left:50%;transform:translateX(-50%);padding:6px 14px;text-align:center;max-width:70vw}
+.cl-title{top:10px;left:56px;padding:6px 14px;max-width:calc(100vw - 560px);min-width:200px}
 .cl-title b{font-size:16px}
 .cl-legend{bottom:22px;left:10px;padding:6px 10px;max-height:62vh;overflow-y:auto;max-width:270px;font-size:12px}
 .cl-legend summary{font-weight:bold;cursor:pointer}
@@ -396,7 +455,57 @@ _SHAPE_JS = (
 )
 
 
-def add_points(parent, lon, lat, styles: Sequence[dict], style_index, popups: Sequence[str] | None = None,
+@dataclass
+class PopupTable:
+    """Popups of many points sharing one set of row labels (smaller pages than one HTML string each).
+
+    labels : row labels, plain text.
+    titles : per point, the popup's bold title, plain text.
+    values : per point, one value per label, plain text; ``None`` leaves the row out, ``""`` shows "–".
+    Everything is escaped here; the page builds each popup's table when it is opened.
+    """
+
+    labels: Sequence[str]
+    titles: Sequence[str]
+    values: Sequence[Sequence[object]]
+
+    def payload(self, i: int) -> list:
+        out = [html.escape(str(self.titles[i]))]
+        for v in self.values[i]:
+            if v is None:
+                out.append(0)
+            elif v == "" or (isinstance(v, float) and not np.isfinite(v)):
+                out.append("–")
+            else:
+                out.append(html.escape(str(v)))
+        return out
+
+    def js_labels(self) -> str:
+        return _js([html.escape(str(x)) for x in self.labels])
+
+
+# builds a PopupTable popup in the page: P = labels, a = [title, value, …] (all escaped in Python)
+_POPUP_JS = ("function PT(P,a){var h='<div class=\"cl-pop\"><b>'+a[0]+'</b><table>';"
+             "for(var j=1;j<a.length;j++){if(a[j]!==0){h+='<tr><td>'+P[j-1]+'</td><td>'+a[j]+'</td></tr>';}}"
+             "return h+'</table></div>';}")
+
+
+def _popup_parts(popups, n):
+    """(JS prelude, per-point payload) for popups given as HTML strings or a PopupTable."""
+    if popups is None:
+        return "var P=null;", [0] * n
+    if isinstance(popups, PopupTable):
+        if len(popups.titles) != n or len(popups.values) != n:
+            raise ValueError("PopupTable needs one title and one value row per point")
+        return _POPUP_JS + f"var P={popups.js_labels()};", [popups.payload(i) for i in range(n)]
+    return "var P=null;", [p or 0 for p in popups]
+
+
+_BIND_POPUP = ("if(p[3]){(function(c){mk.bindPopup(P&&typeof c!=='string'?function(){return PT(P,c);}:c,"
+               "{maxWidth:360});})(p[3]);}")
+
+
+def add_points(parent, lon, lat, styles: Sequence[dict], style_index, popups=None,
                tooltips: Sequence[str] | None = None, kind: str = "point") -> int:
     """Canvas markers from one compact array (fast for thousands of points).
 
@@ -408,7 +517,8 @@ def add_points(parent, lon, lat, styles: Sequence[dict], style_index, popups: Se
         ``fillOpacity`` …; colours must be #hex), plus optional ``shape`` (``"circle"``,
         ``"square"``, ``"diamond"``) and ``label`` (a character drawn inside, e.g. ``"邮"``).
     style_index : per point, an index into ``styles``.
-    popups : per point, popup HTML made with :func:`popup_html` (already escaped), or None.
+    popups : per point, popup HTML made with :func:`popup_html` (already escaped), or a
+        :class:`PopupTable` (plain text, escaped here; smaller pages), or None.
     tooltips : per point, plain text (escaped here), or None.
     kind : stored as the marker option ``clKind`` (tests count drawn markers by it).
 
@@ -428,19 +538,19 @@ def add_points(parent, lon, lat, styles: Sequence[dict], style_index, popups: Se
         if s.get("shape", "circle") not in ("circle", "square", "diamond"):
             raise ValueError(f"unknown marker shape {s.get('shape')!r}")
     idx = np.asarray(style_index, dtype=int)
+    prelude, pops = _popup_parts(popups, n)
     data = []
     for i in range(n):
         row = [float(y[i]), float(x[i]), int(idx[i])]
-        pop = popups[i] if popups is not None else None
         tip = tooltips[i] if tooltips is not None else None
-        if pop or tip:
-            row.append(pop or 0)
+        if pops[i] or tip:
+            row.append(pops[i])
         if tip:
             row.append(html.escape(str(tip)))
         data.append(row)
-    code = (_SHAPE_JS + f"var S={_js(list(styles))},D={_js(data)},K={_js(kind)};"
+    code = (_SHAPE_JS + prelude + f"var S={_js(list(styles))},D={_js(data)},K={_js(kind)};"
             "for(var i=0;i<D.length;i++){var p=D[i],o=Object.assign({clKind:K},S[p[2]]);"
-            "var mk=new L.ClMark([p[0],p[1]],o);if(p[3])mk.bindPopup(p[3],{maxWidth:360});"
+            "var mk=new L.ClMark([p[0],p[1]],o);" + _BIND_POPUP +
             "if(p[4])mk.bindTooltip(p[4]);mk.addTo(parent);}")
     parent.add_child(_Js(code))
     return n
@@ -456,18 +566,19 @@ def add_icon_points(parent, lon, lat, icons: Sequence[dict], icon_index, popups:
     m = _map_of(parent)
     x, y = to_map_lonlat(m, lon, lat)
     idx = np.asarray(icon_index, dtype=int)
+    prelude, pops = _popup_parts(popups, len(x))
     data = []
     for i in range(len(x)):
-        row = [float(y[i]), float(x[i]), int(idx[i]), (popups[i] if popups is not None else 0) or 0]
+        row = [float(y[i]), float(x[i]), int(idx[i]), pops[i]]
         if tooltips is not None and tooltips[i]:
             row.append(html.escape(str(tooltips[i])))
         data.append(row)
     ic = [{"html": d["html"], "size": [d["size"], d["size"]], "z": d.get("z", 0)} for d in icons]
-    code = (f"var I={_js(ic)},D={_js(data)},K={_js(kind)},Z={int(z_offset)};"
+    code = (prelude + f"var I={_js(ic)},D={_js(data)},K={_js(kind)},Z={int(z_offset)};"
             "var II=I.map(function(c){return L.divIcon({html:c.html,className:'cl-fac',iconSize:c.size,"
             "iconAnchor:[c.size[0]/2,c.size[1]/2],popupAnchor:[0,-c.size[1]/2]});});"
             "for(var i=0;i<D.length;i++){var p=D[i];var mk=L.marker([p[0],p[1]],{icon:II[p[2]],clKind:K,"
-            "zIndexOffset:Z+I[p[2]].z,riseOnHover:true});if(p[3])mk.bindPopup(p[3],{maxWidth:360});"
+            "zIndexOffset:Z+I[p[2]].z,riseOnHover:true});" + _BIND_POPUP +
             "if(p[4])mk.bindTooltip(p[4]);mk.addTo(parent);}")
     parent.add_child(_Js(code))
     return len(x)
@@ -475,10 +586,13 @@ def add_icon_points(parent, lon, lat, icons: Sequence[dict], icon_index, popups:
 
 def add_geojson(parent, geometries: Sequence, styles: Sequence[dict], style_index, popups: Sequence[str] | None = None,
                 tooltips: Sequence[str] | None = None, kind: str = "shape", simplify_deg: float | None = None,
-                interactive: bool = True) -> int:
+                interactive: bool = True, width_m: float | None = None) -> int:
     """Lines or polygons (shapely, WGS-84) with one style per feature, drawn on the canvas.
 
     ``simplify_deg`` simplifies each geometry first (degrees; 1e-4 ≈ 10 m), keeping the file small.
+    ``width_m`` makes the stroke that many metres wide at every zoom (at least 2 px): a line layer
+    then reads as a buffer of the lines — one feature's overlapping parts are painted once, so a
+    translucent band does not darken where roads meet.
     Returns the number of features drawn (empty geometries are skipped).
     """
     m = _map_of(parent)
@@ -494,16 +608,21 @@ def add_geojson(parent, geometries: Sequence, styles: Sequence[dict], style_inde
             props["p"] = popups[i]
         if tooltips is not None and tooltips[i]:
             props["t"] = html.escape(str(tooltips[i]))
-        feats.append({"type": "Feature", "properties": props, "geometry": _geojson_geometry(g)})
+        feats.append([props, *_encode_geometry(g)])
     for s in styles:
         for key in ("color", "fillColor"):
             if key in s:
                 _color(s[key])
-    code = (f"var S={_js(list(styles))},F={_js({'type': 'FeatureCollection', 'features': feats})},"
+    code = (_DECODE_JS + f"var S={_js(list(styles))},F=DEC({_js(feats)}),"
             f"K={_js(kind)};L.geoJSON(F,{{interactive:{'true' if interactive else 'false'},"
             "style:function(f){return Object.assign({clKind:K},S[f.properties.s]);},"
             "onEachFeature:function(f,l){if(f.properties.p)l.bindPopup(f.properties.p,{maxWidth:360});"
             "if(f.properties.t)l.bindTooltip(f.properties.t,{sticky:true});}}).addTo(parent);")
+    if width_m:
+        code = code.replace("L.geoJSON(F,", "var G=L.geoJSON(F,", 1) + (
+            f"var W={float(width_m)};function upd(){{var c=map.getCenter(),z=map.getZoom();"
+            "var mpp=40075016.686*Math.cos(c.lat*Math.PI/180)/Math.pow(2,z+8);"
+            "G.setStyle({weight:Math.max(2,W/mpp)});}map.on('zoomend',upd);upd();")
     parent.add_child(_Js(code))
     return len(feats)
 
@@ -603,22 +722,26 @@ def add_facilities(m: folium.Map, facilities, lang: str | None = None, popups: d
         sub = sub.sort_values(["_o", "id"], kind="stable")
         name = f"{L['facilities']}: {operator_label(op, lang)} ({len(sub)})"
         fg = feature_group(m, name, show=show)
-        pops, tips, idx = [], [], []
+        tips, idx, titles, values, html_pops = [], [], [], [], []
+        extra_labels = list(dict.fromkeys(k for fid in sub["id"] for k, _ in (extra_rows or {}).get(fid, [])))
         for r in sub.itertuples(index=False):
-            if popups is not None and r.id in popups:
-                pops.append(popups[r.id])
-            else:
-                rows = [(L["id"], r.id), (L["operator"], operator_label(r.operator, lang)),
-                        (L["tier"], tier_label(r.tier, lang))]
-                brand = getattr(r, "brand", None)
-                if isinstance(brand, str) and brand:
-                    rows.append((L["brand"], brand))
-                cap = getattr(r, "capacity_per_day", None)
-                rows.append((L["capacity"], L["unlimited"] if cap is None or cap != cap else f"{cap:g}"))
-                rows += list((extra_rows or {}).get(r.id, []))
-                pops.append(popup_html(str(r.name), rows))
+            brand = getattr(r, "brand", None)
+            cap = getattr(r, "capacity_per_day", None)
+            extra = dict((extra_rows or {}).get(r.id, []))
+            vals = [r.id, operator_label(r.operator, lang), tier_label(r.tier, lang),
+                    brand if isinstance(brand, str) and brand else None,
+                    L["unlimited"] if cap is None or cap != cap else f"{cap:g}"] + [extra.get(k) for k in extra_labels]
+            titles.append(str(r.name))
+            values.append(vals)
+            html_pops.append(popups.get(r.id) if popups is not None else None)
             tips.append(f"{r.name} ({operator_label(r.operator, lang)}, {tier_label(r.tier, lang)})")
             idx.append(style_of.get((r.operator, r.tier), style_of[(op, "village")]))
+        table = PopupTable([L["id"], L["operator"], L["tier"], L["brand"], L["capacity"]] + extra_labels, titles, values)
+        if any(h is not None for h in html_pops):  # caller's own popups for some facilities: HTML for all
+            pops = [h if h is not None else popup_html(t, [(k, v) for k, v in zip(table.labels, vals) if v is not None])
+                    for h, t, vals in zip(html_pops, titles, values)]
+        else:
+            pops = table
         add_points(fg, sub["lon"].to_numpy(), sub["lat"].to_numpy(), styles, idx, pops, tips,
                    kind=f"facility:{op}")
         groups[op] = fg
@@ -744,6 +867,8 @@ def render_map(m: folium.Map, layer_control: bool = True) -> str:
                                     "use culture_logistics.maps.facility_icon / add_icon_points instead")
         if layer_control and not any(isinstance(c, folium.LayerControl) for c in m._children.values()):
             folium.LayerControl(collapsed=False, position="topright").add_to(m)
+        if not any(isinstance(c, _LayerOrder) for c in m._children.values()):
+            m.add_child(_LayerOrder())
     root = m.get_root()
     for k, el in enumerate(_walk(root)):
         el._id = f"{k:06d}"
