@@ -375,15 +375,22 @@ def coverage_map(result: CoverageResult, tiles: str = "osm", lang: str = "en", s
     # service areas (hidden at start): the roads within reach, drawn as bands SERVICE_AREA_WIDTH_M wide
     area_rows = []
     if service_areas and len(scn.facilities):
-        sa = result.service_area_lines()
+        roads = result.network is not None and result.network.has_roads
+        # without roads: discs of radius / circuity around the facilities
+        sa = result.service_area_lines() if roads else result.service_areas()
         for a in sa.itertuples():
             color = maps.OPERATOR_COLORS[a.operator]
             name = (T["area"].format(op=maps.operator_label(a.operator, lang), km=a.road_km) if a.road_km == a.road_km
                     else T["area_noroad"].format(op=maps.operator_label(a.operator, lang)))
             fg = maps.feature_group(m, name, show=False)
-            maps.add_geojson(fg, [a.geometry], [{"color": color, "opacity": 0.35, "lineCap": "round",
-                                                 "lineJoin": "round"}], [0], kind=f"service_area:{a.operator}",
-                             interactive=False, width_m=SERVICE_AREA_WIDTH_M)
+            if roads:
+                maps.add_geojson(fg, [a.geometry], [{"color": color, "opacity": 0.35, "lineCap": "round",
+                                                     "lineJoin": "round"}], [0], kind=f"service_area:{a.operator}",
+                                 interactive=False, width_m=SERVICE_AREA_WIDTH_M)
+            else:
+                maps.add_geojson(fg, [a.geometry], [{"color": color, "weight": 1.5, "fillColor": color,
+                                                     "fillOpacity": 0.18}], [0], kind=f"service_area:{a.operator}",
+                                 interactive=False)
             area_rows.append(a.operator)
 
     # villages reached (small, under the facilities), facilities, then gaps on top of everything

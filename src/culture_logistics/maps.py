@@ -176,18 +176,32 @@ def _encode_ring(coords: np.ndarray) -> list[int]:
 
 
 def _encode_geometry(g) -> list:
-    """``[type, nested rings]`` for the page's decoder (about half the size of GeoJSON floats)."""
+    """``[type, nested rings]`` for the page's decoder (about half the size of GeoJSON floats).
+
+    Every ring / line is a flat list of integer steps of 1e-5° (see :func:`_encode_ring`), computed for
+    the whole geometry at once.
+    """
+    import shapely
+
     t = g.geom_type
+    if t not in ("LineString", "MultiLineString", "Polygon", "MultiPolygon"):
+        return ["GeoJSON", _geojson_geometry(g)]  # points, collections: plain GeoJSON
+    _, coords, offsets = shapely.to_ragged_array([g])
+    q = np.round(coords[:, :2] * _SCALE).astype(np.int64)
+    d = np.empty_like(q)
+    d[0] = q[0]
+    d[1:] = q[1:] - q[:-1]
     if t == "LineString":
-        return ["LineString", _encode_ring(g.coords)]
-    if t == "MultiLineString":
-        return ["MultiLineString", [_encode_ring(p.coords) for p in g.geoms]]
-    if t == "Polygon":
-        return ["Polygon", [_encode_ring(g.exterior.coords)] + [_encode_ring(r.coords) for r in g.interiors]]
-    if t == "MultiPolygon":
-        return ["MultiPolygon", [[_encode_ring(p.exterior.coords)] + [_encode_ring(r.coords) for r in p.interiors]
-                                 for p in g.geoms]]
-    return ["GeoJSON", _geojson_geometry(g)]  # points, collections: plain GeoJSON
+        return [t, d.ravel().tolist()]
+    ring_off = offsets[0]
+    starts = ring_off[:-1]
+    d[starts] = q[starts]  # each ring starts from 0 again
+    flat = d.ravel().tolist()
+    rings = [flat[2 * a:2 * b] for a, b in zip(ring_off[:-1], ring_off[1:])]
+    if t in ("MultiLineString", "Polygon"):
+        return [t, rings]
+    poly_off = offsets[1]
+    return [t, [rings[a:b] for a, b in zip(poly_off[:-1], poly_off[1:])]]
 
 
 _DECODE_JS = (
