@@ -156,6 +156,7 @@ def pairs_tiled(net: RoadNetwork, src, dst, cutoff: float, tile_m: float = 10_00
     lengths are at least the straight line between their ends).  The gain is that scipy's dense
     per-source output (and its initialisation) covers the tile's neighbourhood, not every node.
     """
+    import scipy.sparse as sp
     from scipy.sparse.csgraph import dijkstra
 
     reach = cutoff * margin + 100.0
@@ -183,7 +184,7 @@ def pairs_tiled(net: RoadNetwork, src, dst, cutoff: float, tile_m: float = 10_00
         pieces = [node_order[np.searchsorted(keys_sorted, bx * width + b0[1]):
                              np.searchsorted(keys_sorted, bx * width + b1[1], side="right")]
                   for bx in range(b0[0], b1[0] + 1)]
-        nodes = np.sort(np.concatenate(pieces)) if pieces else np.zeros(0, np.int64)
+        nodes = np.concatenate(pieces) if pieces else np.zeros(0, np.int64)
         nodes = nodes[(net.x[nodes] >= x0) & (net.x[nodes] <= x1) & (net.y[nodes] >= y0) & (net.y[nodes] <= y1)]
         pos[nodes] = np.arange(len(nodes))
         cand = np.flatnonzero(dst.on_network & (dst.x >= x0) & (dst.x <= x1) & (dst.y >= y0) & (dst.y <= y1))
@@ -191,7 +192,11 @@ def pairs_tiled(net: RoadNetwork, src, dst, cutoff: float, tile_m: float = 10_00
         s_loc = pos[src.node[s_idx]]
         s_idx, s_loc = s_idx[s_loc >= 0], s_loc[s_loc >= 0]
         if len(s_idx) and len(cand):
-            sub = net.length_csr[nodes][:, nodes]
+            rows = net.length_csr[nodes]  # the rows of the neighbourhood; map columns with pos (O(nnz))
+            cols = pos[rows.indices]
+            keep = cols >= 0
+            row_of = np.repeat(np.arange(len(nodes)), np.diff(rows.indptr))
+            sub = sp.csr_matrix((rows.data[keep], (row_of[keep], cols[keep])), shape=(len(nodes), len(nodes)))
             u, inv = np.unique(s_loc, return_inverse=True)
             dist = dijkstra(sub, directed=True, indices=u, limit=cutoff)
             d = dist[inv][:, pos[dst.node[cand]]] + src.access_m[s_idx][:, None] + dst.access_m[cand][None, :]
