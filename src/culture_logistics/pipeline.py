@@ -35,6 +35,6 @@ def run_demo(scenario_path: Path, out_dir: Path | None = None, time_limit_s: flo
 
 def _stages():
     """The stages after loading, in order: coverage, siting, routing."""
-    from . import coverage_report, siting
+    from . import coverage_report, routing, siting
 
-    return [coverage_report.demo_stage, siting.demo_stage]
+    return [coverage_report.demo_stage, siting.demo_stage, routing.demo_stage]
