@@ -230,11 +230,11 @@ def bench_county(adcode: str, cutoff: float, repeat: int) -> None:
     t_nx, base = timed(lambda: nx_pairs(G, net.node_ids, fs, vs, cutoff), repeat)
     ok, n, diff = same_pairs(ours, base)
     print(f"{'all pairs within cut-off':<34} {'ours (csgraph)':>15} {'networkx':>12} {'ratio':>8}   pairs, check")
-    print(f"{'  per-facility Dijkstra':<34} {t_ours:>13.3f} s {t_nx:>10.3f} s {t_nx / t_ours:>7.1f}×   "
+    print(f"{'  RoadNetwork.pairs_within (tiled)':<34} {t_ours:>13.3f} s {t_nx:>10.3f} s {t_nx / t_ours:>7.1f}×   "
           f"{n:,} pairs, {'same pairs' if ok else 'DIFFERENT'} (max |Δd| {diff:.1e} m)")
     t_tl, tl = timed(lambda: pairs_tiled(net, fs, vs, cutoff), repeat)
     ok_t, n_t, diff_t = same_pairs(tl, base)
-    print(f"{'  PROTOTYPE tiled (pairs_tiled)':<34} {t_tl:>13.3f} s {t_nx:>10.3f} s {t_nx / t_tl:>7.1f}×   "
+    print(f"{'  bench copy of the tiled search':<34} {t_tl:>13.3f} s {t_nx:>10.3f} s {t_nx / t_tl:>7.1f}×   "
           f"{n_t:,} pairs, {'same pairs' if ok_t else 'DIFFERENT'} (max |Δd| {diff_t:.1e} m)")
     fops = f["operator"].to_numpy()
     masks = {op: (fops == op) | (fops == "shared") for op in CARRIERS}
@@ -381,7 +381,7 @@ def bench_province(n_side: int, n_villages: int, n_facilities: int, cutoff: floa
     print(f"{'  ours, county by county (+5.5 km)':<40} {t_query_c:>7.2f} s {mb_c:>9.0f} {t_nx / t_query_c:>11.1f}×   "
           f"{n_c:,} pairs, {'same' if ok_c else 'DIFFERENT'} (max |Δd| {d_c:.1e} m)")
     ok_t, n_t, d_t = same_pairs(ours_tiled, base)
-    print(f"{'  PROTOTYPE tiled, whole graph':<40} {t_tiled:>7.2f} s {mb_t:>9.0f} {t_nx / t_tiled:>11.1f}×   "
+    print(f"{'  tiled search, whole graph':<40} {t_tiled:>7.2f} s {mb_t:>9.0f} {t_nx / t_tiled:>11.1f}×   "
           f"{n_t:,} pairs, {'same' if ok_t else 'DIFFERENT'} (max |Δd| {d_t:.1e} m)")
     print(f"   county by county vs whole graph: {t_whole / t_query_c:.1f}× faster, "
           f"{mb_whole / max(mb_c, 1e-9):.0f}× less peak memory; {len(sizes)} counties of "

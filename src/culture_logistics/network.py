@@ -358,11 +358,12 @@ class RoadNetwork:
         reach = d <= limit_m
         return np.where(reach, d, np.inf), np.where(reach, t, np.inf), np.where(reach, k, -1)
 
-    def pairs_within(self, src: Snap, dst: Snap, cutoff_m: float, block: int = 256):
+    def pairs_within(self, src: Snap, dst: Snap, cutoff_m: float):
         """All (source, destination) pairs within ``cutoff_m`` along the network.
 
-        Runs one cut-off Dijkstra per block of sources (memory stays at
-        ``block × nodes`` floats).  Returns arrays ``(i_src, j_dst, dist_m)``.
+        One cut-off Dijkstra per tile of sources on the tile's neighbourhood of the
+        graph (see :meth:`_pairs_tiled`).  Returns arrays ``(i_src, j_dst, dist_m)``
+        sorted by source, then destination.
         """
         if len(src) == 0 or len(dst) == 0:
             return np.zeros(0, int), np.zeros(0, int), np.zeros(0)
@@ -380,25 +381,70 @@ class RoadNetwork:
             d = np.concatenate([d, np.zeros(len(zi))])
             key = np.unique(i.astype(np.int64) * len(dst) + j, return_index=True)[1]
             return i[key], j[key], d[key]
-        ok_src = np.flatnonzero(src.on_network)
-        ok_dst = dst.on_network
-        # destinations grouped by node
-        out_i, out_j, out_d = [], [], []
-        dst_nodes = dst.node
-        for b in range(0, len(ok_src), block):
-            chunk = ok_src[b:b + block]
-            nodes, inv = np.unique(src.node[chunk], return_inverse=True)
-            dist = dijkstra(self.length_csr, directed=True, indices=nodes, limit=cutoff_m)
-            sub = dist[:, dst_nodes]  # (unique nodes) x dst
-            for r, i_src in enumerate(chunk):
-                d = sub[inv[r]] + src.access_m[i_src] + dst.access_m
-                hit = np.flatnonzero((d <= cutoff_m) & ok_dst)
-                out_i.append(np.full(len(hit), i_src))
-                out_j.append(hit)
-                out_d.append(d[hit])
-        if not out_i:
+        return self._pairs_tiled(src, dst, cutoff_m)
+
+    def _pairs_tiled(self, src: Snap, dst: Snap, cutoff: float, tile_m: float = 10_000.0, margin: float = 1.01):
+        """Cut-off Dijkstra per tile of sources, on the CSR sliced to the tile's neighbourhood.
+
+        Sources are grouped into ``tile_m`` squares; each group searches only the nodes within
+        ``cutoff`` (× ``margin`` + 100 m, for UTM scale and rounding) of the group's bounding box.
+        Exact: a path no longer than the cut-off never leaves that box, since an edge is never
+        shorter than the straight line between its ends.  scipy's dense per-source output then
+        covers the neighbourhood, not the whole graph — which is what makes it fast.
+        """
+        reach = cutoff * margin + 100.0
+        ok = np.flatnonzero(src.on_network & (src.access_m <= cutoff))
+        bx_all = np.floor(self.x / tile_m).astype(np.int64)
+        by_all = np.floor(self.y / tile_m).astype(np.int64)
+        bx_min, by_min = bx_all.min(), by_all.min()
+        bx_all -= bx_min
+        by_all -= by_min
+        width = int(by_all.max()) + 1
+        node_key = bx_all * width + by_all
+        node_order = np.argsort(node_key, kind="stable")
+        keys_sorted = node_key[node_order]
+        tkey = (np.floor(src.x[ok] / tile_m).astype(np.int64) * 1_000_003
+                + np.floor(src.y[ok] / tile_m).astype(np.int64))
+        order = np.argsort(tkey, kind="stable")
+        ok, tkey = ok[order], tkey[order]
+        pos = np.full(self.n, -1, np.int64)
+        oi, oj, od = [], [], []
+        for s_idx in np.split(ok, np.flatnonzero(np.diff(tkey)) + 1):
+            if not len(s_idx):
+                continue
+            x0, x1 = src.x[s_idx].min() - reach, src.x[s_idx].max() + reach
+            y0, y1 = src.y[s_idx].min() - reach, src.y[s_idx].max() + reach
+            b0 = max(int(np.floor(x0 / tile_m) - bx_min), 0), max(int(np.floor(y0 / tile_m) - by_min), 0)
+            b1 = int(np.floor(x1 / tile_m) - bx_min), min(int(np.floor(y1 / tile_m) - by_min), width - 1)
+            pieces = [node_order[np.searchsorted(keys_sorted, bx * width + b0[1]):
+                                 np.searchsorted(keys_sorted, bx * width + b1[1], side="right")]
+                      for bx in range(b0[0], b1[0] + 1)]
+            nodes = np.concatenate(pieces) if pieces else np.zeros(0, np.int64)
+            nodes = nodes[(self.x[nodes] >= x0) & (self.x[nodes] <= x1) & (self.y[nodes] >= y0) & (self.y[nodes] <= y1)]
+            pos[nodes] = np.arange(len(nodes))
+            cand = np.flatnonzero(dst.on_network & (dst.x >= x0) & (dst.x <= x1) & (dst.y >= y0) & (dst.y <= y1))
+            cand = cand[pos[dst.node[cand]] >= 0]
+            s_loc = pos[src.node[s_idx]]
+            s_idx, s_loc = s_idx[s_loc >= 0], s_loc[s_loc >= 0]
+            if len(s_idx) and len(cand):
+                rows = self.length_csr[nodes]  # the neighbourhood's rows; columns mapped with pos (O(nnz))
+                cols = pos[rows.indices]
+                keep = cols >= 0
+                row_of = np.repeat(np.arange(len(nodes)), np.diff(rows.indptr))
+                sub = sp.csr_matrix((rows.data[keep], (row_of[keep], cols[keep])), shape=(len(nodes), len(nodes)))
+                u, inv = np.unique(s_loc, return_inverse=True)
+                dist = dijkstra(sub, directed=True, indices=u, limit=cutoff)
+                d = dist[inv][:, pos[dst.node[cand]]] + src.access_m[s_idx][:, None] + dst.access_m[cand][None, :]
+                r, c = np.nonzero(d <= cutoff)
+                oi.append(s_idx[r])
+                oj.append(cand[c])
+                od.append(d[r, c])
+            pos[nodes] = -1
+        if not oi:
             return np.zeros(0, int), np.zeros(0, int), np.zeros(0)
-        return np.concatenate(out_i), np.concatenate(out_j), np.concatenate(out_d)
+        i, j, d = np.concatenate(oi), np.concatenate(oj), np.concatenate(od)
+        order = np.lexsort((j, i))
+        return i[order], j[order], d[order]
 
     def full_matrix(self, points: Snap, weight: str = "length") -> np.ndarray:
         """Dense point × point matrix of network length (m) or travel time (s); inf = unreachable."""

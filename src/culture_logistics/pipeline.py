@@ -28,7 +28,7 @@ def run_demo(scenario_path: Path, out_dir: Path | None = None, time_limit_s: flo
         echo(f"       {len(scn.warnings)} warning(s); run `culture-logistics validate` to list them")
     results = {"summary": s}
     for stage in _stages():
-        results[stage.__name__] = stage(scn, out_dir, time_limit_s, echo)
+        results[stage.__module__.rsplit(".", 1)[-1]] = stage(scn, out_dir, time_limit_s, echo)
     echo(f"[done] {time.perf_counter() - t0:.1f} s; outputs in {out_dir}")
     return results
 
