@@ -269,6 +269,41 @@ def test_unreachable_village(tmp_path):
     assert "max_access_m" in u["smallest_fix"].iat[0] and not u["fix_checked"].iat[0]
 
 
+def test_time_windows(tmp_path):
+    """Village 1 may only be served 10:00–10:30: the van waits for it (service starts in the window).
+    Village 2 closes at 08:30, but P1's parcels arrive with the trunk at 08:15 and are unloaded by
+    08:35: it is dropped for its window, and opening it until 15 min after the earliest arrival
+    (08:35 + 8 segments at 10 m/s ≈ 08:47) is the confirmed fix."""
+    windows = '[routing.time_windows]\n"370782001001" = "10:00-10:30"\n"370782001004" = "08:00-08:30"\n'
+    plan = _plan(tmp_path, [village(1, 2, 10), village(4, 8, 10)], fleet(count=2, capacity=50),
+                 ROUTING_DAY1 + "\n" + windows)
+    st = plan.stops.set_index("stop_id")
+    assert 600 <= st.at["370782001001", "service_start_min"] <= 630
+    assert st.at["370782001001", "arrival_min"] <= st.at["370782001001", "service_start_min"]
+    u = plan.unserved_table()
+    assert list(u["stop_id"]) == ["370782001004"] and u["reason_code"].iat[0] == "time_window"
+    assert "trunk" in u["reason"].iat[0]
+    from culture_logistics.routing import hhmm
+
+    ready = 8 * 3600 + round(10 * SEG / ROAD_MPS) + 20 * 60
+    assert u["smallest_fix"].iat[0] == f"keep its time window open until {hhmm(ready + round(8 * SEG / ROAD_MPS) + 900)}"
+    assert u["fix_checked"].iat[0]
+
+
+def test_demo_stage_writes_the_comparison(tmp_path, tiny):
+    from culture_logistics.routing import demo_stage
+    from culture_logistics.scenario import load_scenario
+
+    lines = []
+    s = demo_stage(load_scenario(tiny), tmp_path / "demo", 0.3, lines.append)
+    assert s["saving_pct"] is not None and s["saving_pct"] > 0
+    assert any("shared co-delivery saves" in line for line in lines)
+    for mode in ("shared", "separate"):
+        assert (tmp_path / "demo" / "routing" / mode / "route_sheets.xlsx").is_file()
+        assert (tmp_path / "demo" / "routing" / mode / "routes_map.html").is_file()
+    assert (tmp_path / "demo" / "routing" / "comparison.csv").is_file()
+
+
 # ------------------------------------------------------------------------------------------------ compare
 def test_compare_on_an_embedded_county(tmp_path):
     out = tmp_path / "cmp"

@@ -205,7 +205,7 @@ class RoutingParams:
     service_point_radius_m: float = 500.0
     wait_for_trunk: bool = True
     diagnose: bool = True
-    max_resolves: int = 6
+    max_resolves: int = 8
     time_windows: dict = field(default_factory=dict)
     fleet: tuple = ()
 
@@ -497,16 +497,27 @@ def _context(scenario: Scenario, params: RoutingParams, network=None) -> _Contex
     big = fac[fac["tier"].isin(["county", "township"])].reset_index(drop=True)
     fsnap = net.snap(big["lon"].to_numpy(float), big["lat"].to_numpy(float))
     vsnap = net.snap(vill["lon"].to_numpy(), vill["lat"].to_numpy())
-    D = np.full((len(big), len(vill)), np.inf)
-    if len(big) and len(vill):
-        if net.has_roads:
-            i, j, dd = net.pairs_within(fsnap, vsnap, np.inf)
-            D[i, j] = dd
-        else:
-            D = np.hypot(fsnap.x[:, None] - vsnap.x[None, :], fsnap.y[:, None] - vsnap.y[None, :]) * net.params.circuity
+    D = _source_distances(net, fsnap, vsnap)
     return _Context(scenario, params, net, vill, fac, vpoints, D,
                     {fid: k for k, fid in enumerate(big["id"])},
                     {c: (float(a), bool(o)) for c, a, o in zip(vill["code"], vsnap.access_m, vsnap.on_network)})
+
+
+def _source_distances(net, src, dst) -> np.ndarray:
+    """Dense source × destination network distance (m; inf = unreachable): one uncut Dijkstra per
+    source node (a county has tens of depots and stations), access legs added at both ends."""
+    from scipy.sparse.csgraph import dijkstra
+
+    if len(src) == 0 or len(dst) == 0:
+        return np.full((len(src), len(dst)), np.inf)
+    if not net.has_roads:
+        return np.hypot(src.x[:, None] - dst.x[None, :], src.y[:, None] - dst.y[None, :]) * net.params.circuity
+    nodes, inv = np.unique(src.node, return_inverse=True)
+    d = dijkstra(net.length_csr, directed=True, indices=nodes)[:, dst.node][inv]
+    d = d + src.access_m[:, None] + dst.access_m[None, :]
+    d[~src.on_network, :] = np.inf
+    d[:, ~dst.on_network] = np.inf
+    return d
 
 
 def _mean_dist(ctx: _Context, fid: str, village_rows: np.ndarray) -> float:
@@ -576,8 +587,8 @@ def _county_depot(ctx: _Context, operator: str, warnings: list) -> _Depot | None
         sub = county[county["operator"] == op]
         if len(sub):
             if op != order[0]:
-                warnings.append(f"{operator}: no {operator} county depot; its trunk starts at {sub['id'].iat[0]} "
-                                f"({sub['name'].iat[0]}, {op})")
+                warnings.append(f"{operator}: no {operator} county depot; uses {sub['id'].iat[0]} "
+                                f"({sub['name'].iat[0]}, {op}) as its county depot")
             # the largest capacity first, then the id
             sub = sub.assign(_c=sub["capacity_per_day"].fillna(np.inf)).sort_values(["_c", "id"],
                                                                                     ascending=[False, True])
@@ -745,7 +756,9 @@ def _solve(model: E.Model, params: RoutingParams, tl: float, initial: E.Solution
     return sol
 
 
-def _solve_spec(ctx: _Context, spec: _ModelSpec) -> _Outcome:
+def _solve_spec(ctx: _Context, spec: _ModelSpec, diagnose: bool = True) -> _Outcome:
+    """Build the engine model of ``spec`` on road distances and times, solve it, and (``diagnose``)
+    explain every dropped stop."""
     p = ctx.params
     net = ctx.net
     lon = np.array([spec.depot.lon] + [s.lon for s in spec.stops])
@@ -792,11 +805,49 @@ def _solve_spec(ctx: _Context, spec: _ModelSpec) -> _Outcome:
     t0 = time.perf_counter()
     sol = _solve(model, p, tl)
     stats.update(time_limit_s=round(tl, 3), solve_s=round(time.perf_counter() - t0, 3), status=sol.status,
-                 engine=sol.engine, cost=round(sol.cost, 2))
+                 engine=sol.engine, cost=round(sol.cost, 2),
+                 overrun_s=round(float(sol.stats.get("overrun_s", 0.0)), 3))
     out = _Outcome(spec, model, keep, sol, unserved, stats, snap.node)
-    if sol.dropped:
-        out.unserved += _diagnose(ctx, out)
+    if diagnose:
+        _explain(ctx, out)
     return out
+
+
+def _explain(ctx: _Context, out: _Outcome) -> None:
+    if out.solution is not None and out.solution.dropped:
+        out.unserved += _diagnose(ctx, out)
+
+
+def _reopen(ctx: _Context, out: _Outcome, open_s: int) -> _Outcome:
+    """``out`` (a last-mile model solved with its depot opening at day start) for a depot opening at
+    ``open_s``: the same routes, later, when they still fit (no stop time windows, back by day end);
+    else a new solve with the late opening."""
+    spec = out.spec
+    spec.open_s = int(open_s)
+    if out.model is None:
+        return out
+    m0 = out.model
+    model = E.Model([replace(m0.depots[0], tw_early=int(open_s))], m0.stops, m0.vehicle_types, m0.distance,
+                    m0.duration)
+    sol = out.solution
+    delta = int(open_s) - int(m0.depots[0].tw_early or 0)
+    stats = dict(out.stats)
+    if delta <= 0:
+        return replace(out, model=model, stats=stats)
+    if all(st.tw_early is None and st.tw_late is None for st in m0.stops):
+        moved = [replace(r, departure_s=r.departure_s + delta, arrival_s=[a + delta for a in r.arrival_s],
+                         service_start_s=[a + delta for a in r.service_start_s], return_s=r.return_s + delta)
+                 for r in sol.routes]
+        new = replace(sol, routes=moved)
+        if not E.check_solution(model, new):
+            stats["later_by_min"] = round(delta / 60, 2)
+            return replace(out, model=model, solution=new, stats=stats)
+    tl = ctx.params.model_time_limit(len(out.keep))
+    t0 = time.perf_counter()
+    new = _solve(model, ctx.params, tl)
+    stats.update(status=new.status, cost=round(new.cost, 2), resolved_for_late_opening=True,
+                 solve_s=round(stats.get("solve_s", 0.0) + time.perf_counter() - t0, 3))
+    return replace(out, model=model, solution=new, stats=stats)
 
 
 def _unserved_row(spec: _ModelSpec, k: int, code: str, reason: str, fix: str, checked: bool, extra) -> dict:
@@ -893,6 +944,9 @@ def _diagnose(ctx: _Context, out: _Outcome) -> list[dict]:
 
     classes = {m: _classify(model, m) for m in dropped}
     at = f"at {spec.depot.id}"
+    late_open = spec.echelon == "last_mile" and int(dep.tw_early or 0) > p.day_start_s
+    opened = (f" (the station's vehicles leave at {hhmm(dep.tw_early)}, when the trunk has unloaded there)"
+              if late_open else "")
     # 1. demand larger than any vehicle: a larger vehicle
     for m, (code, f) in classes.items():
         if code != "demand_exceeds_capacity":
@@ -911,40 +965,46 @@ def _diagnose(ctx: _Context, out: _Outcome) -> list[dict]:
             fix = f"one more vehicle of capacity {C} ({T.name} with capacity {C}) {at}"
             ok, extra = resolve(_with_types(model, types + [new_t]), [m])
         put(m, code, reason, fix if m in ok else unchecked(fix), m in ok, extra if m in ok else None)
-    # 2. farther than a shift allows: a longer shift (and day)
-    for m, (code, f) in classes.items():
-        if code != "beyond_shift":
-            continue
+    # 2. farther than a shift allows: a longer shift (and day); one re-solve per stop when there
+    #    are few, else one for all of them with the longest extension any of them needs
+    far = [m for m, (code, _) in classes.items() if code == "beyond_shift"]
+    groups = [[m] for m in far] if len(far) <= 3 else [far]
+    for group in groups:
+        f = max((classes[m][1] for m in group), key=lambda f: f["minutes"])
         T = types[f["type"]]
-        trip = f["trip_s"]
-        limit = "the depot's closing time " + hhmm(close_s) if f["over_close"] else \
-            f"the {T.name}'s shift of {T.max_shift_s / 3600:g} h"
-        reason = (f"farther than a shift allows: the round trip to it alone ends {math.ceil(trip / 60)} min after "
-                  f"{limit}")
         M = int(5 * math.ceil(f["minutes"] / 5))
         fix = None
+        done: set = set()
         for extra_min in (0, 15, 30):
             mm = M + extra_min
-            t2 = [replace(v, max_shift_s=v.max_shift_s + 60 * mm) if i == f["type"] and v.max_shift_s is not None
-                  else v for i, v in enumerate(types)]
+            t2 = [replace(v, max_shift_s=v.max_shift_s + 60 * mm) if v.max_shift_s is not None else v for v in types]
             fix = (f"shift longer by {mm} min: {T.name} max_shift_h {T.max_shift_s / 3600:g} → "
-                   f"{(T.max_shift_s + 60 * mm) / 3600:.2f}, depot open until {hhmm(close_s + 60 * mm)}")
-            ok, extra = resolve(_with_types(model, t2, close_s=close_s + 60 * mm), [m])
-            if m in ok:
-                put(m, code, reason, fix, True, extra)
+                   f"{(T.max_shift_s + 60 * mm) / 3600:.2f}, depot open until {hhmm(close_s + 60 * mm)}"
+                   + (f" (confirmed for these {len(group)} stops together)" if len(group) > 1 else ""))
+            ok, extra = resolve(_with_types(model, t2, close_s=close_s + 60 * mm), group)
+            for m in ok - done:
+                g = classes[m][1]
+                limit = "the depot's closing time " + hhmm(close_s) + opened if g["over_close"] else \
+                    f"the {types[g['type']].name}'s shift of {types[g['type']].max_shift_s / 3600:g} h"
+                put(m, "beyond_shift", f"farther than a shift allows: the round trip to it alone ends "
+                                       f"{math.ceil(g['trip_s'] / 60)} min after {limit}", fix, True, extra)
+            done |= ok
+            if done >= set(group) or budget[0] <= 0:
                 break
-            if budget[0] <= 0:
-                break
-        if m not in rows:
-            put(m, code, reason, unchecked(fix), False, None)
+        for m in group:
+            if m not in done:
+                g = classes[m][1]
+                limit = "the depot's closing time " + hhmm(close_s) + opened if g["over_close"] else \
+                    f"the {types[g['type']].name}'s shift of {types[g['type']].max_shift_s / 3600:g} h"
+                put(m, "beyond_shift", f"farther than a shift allows: the round trip to it alone ends "
+                                       f"{math.ceil(g['trip_s'] / 60)} min after {limit}", unchecked(fix), False, None)
     # 3. time window closes before any vehicle can get there
     for m, (code, f) in classes.items():
         if code != "time_window":
             continue
         st = model.stops[m]
         reason = (f"time window closes at {hhmm(st.tw_late)} but the earliest arrival is {hhmm(f['start'])}"
-                  + (" (the station's parcels arrive with the trunk)" if spec.echelon == "last_mile"
-                     and dep.tw_early and dep.tw_early > ctx.params.day_start_s else ""))
+                  + opened)
         new_late = int(f["start"] + 15 * 60)
         fix = f"keep its time window open until {hhmm(new_late)}"
         ok, extra = resolve(_with_types(model, types, stop_tw={m: new_late}), [m])
@@ -955,11 +1015,12 @@ def _diagnose(ctx: _Context, out: _Outcome) -> list[dict]:
         order = sorted(range(len(types)), key=lambda i: (types[i].fixed_cost, -types[i].capacity, i))
         reason_of = {m: ("fleet too small for the day: the stop can be served on its own, but the "
                          f"{'vehicles' if classes[m][0] == 'fleet_too_small' else 'fleet (no vehicle available)'} "
-                         f"{at} cannot serve it together with the other stops within capacity and shift limits")
+                         f"{at} cannot serve it together with the other stops within capacity and shift limits"
+                         + opened)
                      for m in rest}
         todo = set(rest)
         k = 1
-        while todo and budget[0] > 0 and k <= 4:
+        while todo and budget[0] > 0 and k <= 16:
             for i in order:
                 if not todo or budget[0] <= 0:
                     break
@@ -969,9 +1030,10 @@ def _diagnose(ctx: _Context, out: _Outcome) -> list[dict]:
                 for m in ok:
                     put(m, classes[m][0] if classes[m][0] != "no_vehicle" else "fleet_too_small", reason_of[m],
                         f"{word} {types[i].name} (capacity {types[i].capacity}) {at}"
+                        + (f" ({k // 2} {'was' if k == 2 else 'were'} not enough)" if k > 1 else "")
                         + (f"; serves {len(ok) - 1} other dropped stop(s) too" if len(ok) > 1 else ""), True, extra)
                 todo -= ok
-            k += 1
+            k *= 2
         if todo and budget[0] > 0:
             t2 = [replace(v, max_shift_s=v.max_shift_s + 3600) if v.max_shift_s is not None else v for v in types]
             ok, extra = resolve(_with_types(model, t2, close_s=close_s + 3600), sorted(todo))
@@ -1053,6 +1115,8 @@ class RoutePlan:
             "distance_km": round(float(r["distance_m"].sum()) / 1000.0, 1),
             "driver_hours": round(float(r["duration_min"].sum()) / 60.0, 1),
             "cost_cny": round(float(r["cost"].sum()), 2),
+            "cost_vehicles_cny": round(float(r["fixed_cost"].sum()), 2),
+            "cost_distance_cny": round(float((r["cost"] - r["fixed_cost"]).sum()), 2),
             "unserved_stops": int(len(u)),
             "parcels_delivered": int(lm["delivered"].sum()) if echelon in (None, "last_mile")
             else int(r["delivered"].sum()),
@@ -1146,11 +1210,17 @@ def _plan(ctx: _Context, mode: str, progress: Callable | None = None) -> RoutePl
                              "smallest_fix": f"add a {op} township station or county depot to facilities.csv "
                                              f"(or let the shared network carry its parcels)",
                              "fix_checked": False, "fix_extra_cost": None})
+        # last mile first, as if every station were stocked at day start ...
+        lm_out = {}
+        for did in sorted(lm):
+            if progress:
+                progress(f"{op} last mile: {len(lm[did].stops)} villages from {did}")
+            lm_out[did] = _solve_spec(ctx, lm[did], diagnose=False)
         ready: dict[str, int] = {}
         if trunk is not None:
             if progress:
                 progress(f"{op} trunk: {len(trunk.stops)} stations from {trunk.depot.id}")
-            o = _solve_spec(ctx, trunk)
+            o = _solve_trunk(ctx, trunk, lm_out, warnings)
             outcomes.append(o)
             if o.solution is not None:
                 for r in o.solution.routes:
@@ -1161,17 +1231,17 @@ def _plan(ctx: _Context, mode: str, progress: Callable | None = None) -> RoutePl
             if stations:
                 warnings.append(f"{op}: no county depot; no trunk planned, its stations are assumed stocked "
                                 f"at {hhmm(p.day_start_s)}")
+        # ... then each station's vehicles leave once the trunk has unloaded there
         for did in sorted(lm):
-            spec = lm[did]
-            if p.wait_for_trunk and trunk is not None and spec.depot.tier != "county":
+            o = lm_out[did]
+            if p.wait_for_trunk and trunk is not None and lm[did].depot.tier != "county":
                 if did in ready:
-                    spec.open_s = max(p.day_start_s, ready[did])
+                    o = _reopen(ctx, o, max(p.day_start_s, ready[did]))
                 else:
                     warnings.append(f"{op}: station {did} is not served by the trunk; its last-mile plan assumes its "
                                     f"parcels are there at {hhmm(p.day_start_s)}")
-            if progress:
-                progress(f"{op} last mile: {len(spec.stops)} villages from {did}")
-            outcomes.append(_solve_spec(ctx, spec))
+            _explain(ctx, o)
+            outcomes.append(o)
     stops, routes = _records(ctx, outcomes)
     for o in outcomes:
         unserved += o.unserved
@@ -1189,6 +1259,47 @@ def _plan(ctx: _Context, mode: str, progress: Callable | None = None) -> RoutePl
         pd.DataFrame(columns=["id", "name", "operator", "tier", "lon", "lat"])
     return RoutePlan(ctx.scenario, mode, p, stops, routes, uns, [o.stats for o in outcomes], warnings,
                      time.perf_counter() - t0, ctx.net, depots)
+
+
+def _solve_trunk(ctx: _Context, trunk: _ModelSpec, lm_out: dict, warnings: list) -> _Outcome:
+    """The trunk, reaching every station early enough for its last-mile routes to finish by day end.
+
+    With ``wait_for_trunk`` a station's deadline is the latest arrival that still lets its
+    last-mile routes (solved as if it opened at day start) leave after unloading and be back by
+    day end.  A station the trunk cannot reach by its deadline is planned without it (and its last
+    mile re-planned with the late start).
+    """
+    p = ctx.params
+    if not p.wait_for_trunk:
+        return _solve_spec(ctx, trunk)
+    service = int(round(60 * p.station_service_min))
+    original = {s.stop_id: s.tw for s in trunk.stops}
+    deadline = {}
+    for st in trunk.stops:
+        o = lm_out.get(st.stop_id)
+        if o is None or o.solution is None or not o.solution.routes:
+            continue
+        close = int(o.model.depots[0].tw_late)
+        slack = min(close - r.return_s for r in o.solution.routes)
+        d = p.day_start_s + slack - service
+        e, l = st.tw if st.tw is not None else (None, None)
+        if l is None or d < l:
+            deadline[st.stop_id] = d
+            st.tw = (e, int(d))
+    o = _solve_spec(ctx, trunk, diagnose=False)
+    late = [trunk.stops[o.keep[m]].stop_id for m in (o.solution.dropped if o.solution is not None else [])
+            if trunk.stops[o.keep[m]].stop_id in deadline]
+    if late:
+        for st in trunk.stops:
+            if st.stop_id in late:
+                st.tw = original[st.stop_id]
+                warnings.append(f"{trunk.operator}: the trunk cannot reach station {st.stop_id} by "
+                                f"{hhmm(deadline[st.stop_id])}, when its last-mile routes would have to start to be back "
+                                f"by {hhmm(p.day_end_s)}; it is served later and its last mile re-planned")
+        o = _solve_spec(ctx, trunk, diagnose=False)
+    o.stats["station_deadlines"] = {k: hhmm(v) for k, v in deadline.items() if k not in late}
+    _explain(ctx, o)
+    return o
 
 
 def _records(ctx: _Context, outcomes: list[_Outcome]) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -1361,6 +1472,8 @@ def comparison_table(separate: RoutePlan, shared: RoutePlan) -> pd.DataFrame:
         ("distance_last_mile", "km/day", a["last_mile"]["distance_km"], b["last_mile"]["distance_km"]),
         ("driver_hours", "h/day", a["driver_hours"], b["driver_hours"]),
         ("cost", "CNY/day", a["cost_cny"], b["cost_cny"]),
+        ("cost_vehicles", "CNY/day", a["cost_vehicles_cny"], b["cost_vehicles_cny"]),
+        ("cost_distance", "CNY/day", a["cost_distance_cny"], b["cost_distance_cny"]),
         ("cost_per_parcel", "CNY/parcel", a["cost_per_parcel_cny"], b["cost_per_parcel_cny"]),
         ("unserved_stops", "stops", a["unserved_stops"], b["unserved_stops"]),
         ("parcels_delivered", "parcels/day", a["parcels_delivered"], b["parcels_delivered"]),
@@ -1641,7 +1754,11 @@ def write_comparison(cmp: ModeComparison, out_dir: str | Path, map_html: bool = 
     """Write ``comparison.csv`` and ``summary.json`` into ``out_dir`` and each mode's files into
     ``out_dir/shared`` and ``out_dir/separate``."""
     out_dir = _check_out_dir(out_dir)
-    art = {"comparison.csv": ("csv", cmp.table), "summary.json": ("json", cmp.summary())}
+    # whole numbers stay whole in the CSV (outputs.safe_frame's Series.map would make a mixed column float)
+    table = cmp.table.copy()
+    for col in ("separate", "shared", "difference"):
+        table[col] = [f"{v:g}" if isinstance(v, float) else str(v) for v in table[col]]
+    art = {"comparison.csv": ("csv", table), "summary.json": ("json", cmp.summary())}
     for mode, plan in (("separate", cmp.separate), ("shared", cmp.shared)):
         for name, v in _plan_artifacts(plan, map_html, tiles, lang).items():
             art[f"{mode}/{name}"] = v
@@ -1668,7 +1785,8 @@ def summary_lines(result) -> list[str]:
     if isinstance(result, ModeComparison):
         t = result.table.set_index("metric")
         lines = [f"{'':<30}{'separate':>12}{'shared':>12}{'saving':>10}"]
-        for metric in ("vehicles", "distance", "driver_hours", "cost", "cost_per_parcel", "unserved_stops"):
+        for metric in ("vehicles", "distance", "driver_hours", "cost_vehicles", "cost_distance", "cost",
+                       "cost_per_parcel", "unserved_stops"):
             r = t.loc[metric]
             pct = "" if r["saving_pct"] is None or r["saving_pct"] != r["saving_pct"] else f"{r['saving_pct']:.1f}%"
             lines.append(f"{metric + ' (' + r['unit'] + ')':<30}{r['separate']:>12,.6g}{r['shared']:>12,.6g}{pct:>10}")
