@@ -4,7 +4,8 @@ Each run starts from an empty output folder, so every county without an embedded
 by the data builder in the run (as a user's first batch would), on a fresh LocalCluster of worker
 processes with one thread each.  Prints, per worker count: counties, failures, wall time (cluster
 start-up included), compute time (first submission to last result), counties/s, speed-up against the
-first row, the sum of the county task times, and the peak resident memory of each worker process
+first row, the sum of the county tasks' wall and CPU times (CPU time / compute time = the cores the
+batch actually got on a shared machine), and the peak resident memory of each worker process
 (``getrusage`` maximum RSS read in the worker at the end of each of its tasks).
 
 Targets (issue 6): the whole-province coverage batch in under 5 minutes on 2 workers, near-linear
@@ -47,7 +48,7 @@ def run_once(counties, workers: int, steps: str, out_base: Path, keep: bool) -> 
         "workers": workers, "counties": s["counties"], "ok": s["ok"], "failed": s["failed"],
         "villages": s["villages"], "wall_s": wall, "compute_s": s["compute_s"],
         "counties_per_s": s["computed"] / s["compute_s"] if s["compute_s"] else float("nan"),
-        "task_s": s["task_seconds_total"], "peak_mb": peaks, "map_kb": res.map_bytes / 1024,
+        "task_s": s["task_seconds_total"], "cpu_s": s["task_cpu_seconds_total"], "peak_mb": peaks, "map_kb": res.map_bytes / 1024,
         "slowest": sorted(s["county_seconds"].items(), key=lambda kv: -kv[1])[:3],
         "failures": [(o.adcode, o.failure["error_type"]) for o in res.failed],
     }
@@ -77,7 +78,8 @@ def main(argv=None) -> int:
         print(f"running with {w} worker(s) …", flush=True)
         rows.append(run_once(counties, w, args.steps, out_base, args.keep))
     head = (f"{'workers':>7} {'counties':>8} {'failed':>6} {'villages':>8} {'wall s':>8} {'compute s':>9} "
-            f"{'counties/s':>10} {'speed-up':>8} {'task s':>8} {'peak MB per worker':>22} {'map KB':>7}")
+            f"{'counties/s':>10} {'speed-up':>8} {'task s':>8} {'task CPU s':>10} {'cores got':>9} "
+            f"{'peak MB per worker':>22} {'map KB':>7}")
     print()
     print(head)
     print("-" * len(head))
@@ -86,12 +88,14 @@ def main(argv=None) -> int:
         peaks = ", ".join(f"{p:,.0f}" for p in r["peak_mb"])
         print(f"{r['workers']:>7} {r['counties']:>8} {r['failed']:>6} {r['villages']:>8,} {r['wall_s']:>8.1f} "
               f"{r['compute_s']:>9.1f} {r['counties_per_s']:>10.2f} {speedup:>8.2f} {r['task_s']:>8.1f} "
-              f"{peaks:>22} {r['map_kb']:>7.0f}")
+              f"{r['cpu_s']:>10.1f} {r['cpu_s'] / r['compute_s']:>9.2f} {peaks:>22} {r['map_kb']:>7.0f}")
     for r in rows:
         slow = ", ".join(f"{c} {s:.1f} s" for c, s in r["slowest"])
         print(f"  {r['workers']} worker(s): slowest counties {slow}"
               + (f"; failures {r['failures']}" if r["failures"] else ""))
-    print("speed-up = compute time of the first row / compute time of this row (same counties)")
+    print("speed-up = compute time of the first row / compute time of this row (same counties); task s = sum of "
+          "the county tasks' wall times; task CPU s = CPU time the workers spent in them; cores got = task CPU s / "
+          "compute s, the CPU the batch actually obtained on the shared machine (2 = both cores)")
     if not args.keep and not args.out:
         shutil.rmtree(out_base, ignore_errors=True)
     return 0

@@ -27,7 +27,7 @@ Layout of ``DIR``::
     DIR/logs/<adcode>.log    the traceback of a county that failed with an unexpected error
 
 Reliability
-    A county is computed in ``DIR/.partial/<adcode>/``; ``_done.json`` is written into it last, then the
+    A county is computed in ``DIR/.partial/<adcode>.<token>/``; ``_done.json`` is written into it last, then the
     folder is renamed to ``DIR/<adcode>`` (an atomic rename on one filesystem).  So ``DIR/<adcode>``
     always holds a complete county, and a county counts as finished only when its ``_done.json`` exists
     *and* its digest equals the digest of the current inputs and parameters.  A batch killed half-way
@@ -318,8 +318,9 @@ class CountyOutcome:
     row : the county's ``province_reach.csv`` row (``REACH_COLUMNS``, text values).
     failure : the ``failures.csv`` row when failed, else ``None``.
     resumed : True when the county was finished by an earlier run and skipped.
-    seconds : wall time of the task (s); ``peak_rss_mb`` the worker process's peak resident memory
-        (MB, ``getrusage``) when the task ended; ``worker`` the worker's address; ``step_seconds`` per step.
+    seconds : wall time of the task (s); ``cpu_seconds`` the CPU time (user + system) the worker process
+        spent meanwhile; ``peak_rss_mb`` the worker process's peak resident memory (MB, ``getrusage``)
+        when the task ended; ``worker`` the worker's address; ``step_seconds`` wall time per step.
     centre : (lon, lat) mean of the county's villages, used to place functional zones on the map.
     """
 
@@ -334,6 +335,7 @@ class CountyOutcome:
     worker: str = ""
     step_seconds: dict = field(default_factory=dict)
     centre: list | None = None
+    cpu_seconds: float = 0.0
 
 
 def _fmt_int(v) -> str:
@@ -419,6 +421,16 @@ def _peak_rss_mb() -> float:
         return 0.0
 
 
+def _cpu_seconds() -> float:
+    try:
+        import resource
+
+        r = resource.getrusage(resource.RUSAGE_SELF)
+        return r.ru_utime + r.ru_stime
+    except (ImportError, OSError):  # pragma: no cover - Windows
+        return time.process_time()
+
+
 def _worker_name() -> str:
     try:
         from distributed import get_worker
@@ -440,13 +452,29 @@ def _reuse_input(final_input: Path, partial_input: Path, recipe_digest: str) -> 
     return True
 
 
-def _swap_into_place(partial: Path, final: Path, old: Path) -> None:
-    """Rename the finished ``partial`` folder to ``final``, replacing an earlier (unfinished) one."""
-    if old.exists():
-        shutil.rmtree(old)
+def _clear_partials(partial_root: Path, adcode: str) -> None:
+    """Remove this county's work folders left by a killed run (or by a task of an abandoned run)."""
+    if partial_root.is_dir():
+        for p in partial_root.iterdir():
+            if p.name.split(".", 1)[0] == adcode:
+                shutil.rmtree(p, ignore_errors=True)
+
+
+def _swap_into_place(partial: Path, final: Path, old: Path, digest: str) -> None:
+    """Rename the finished ``partial`` folder to ``final``, replacing an earlier (unfinished) one.
+
+    When another task of the same county (from an abandoned run on an external cluster) put its own
+    folder in place first, that folder is kept if its marker has the same digest.
+    """
     if final.exists():
         os.rename(final, old)
-    os.rename(partial, final)
+    try:
+        os.rename(partial, final)
+    except OSError:
+        done = read_done(final)
+        if not (done and done.get("digest") == digest):
+            raise
+        shutil.rmtree(partial, ignore_errors=True)
     shutil.rmtree(old, ignore_errors=True)
 
 
@@ -474,12 +502,16 @@ def run_county(job: CountyJob, out_root: str | Path, steps: Sequence[str] = ("co
     from .outputs import atomic_write_text, write_json
 
     t_start = time.perf_counter()
+    cpu_start = _cpu_seconds()
     seed = synth.DEFAULT_SEED if seed is None else int(seed)
     steps = _normal_steps(steps)
     out_root = Path(out_root)
     final = out_root / job.adcode
-    partial = out_root / PARTIAL_DIR / job.adcode
-    old = out_root / PARTIAL_DIR / f"{job.adcode}.old"
+    import uuid
+
+    token = uuid.uuid4().hex[:12]  # unique per task: a task of an abandoned run never shares a folder with us
+    partial = out_root / PARTIAL_DIR / f"{job.adcode}.{token}"
+    old = out_root / PARTIAL_DIR / f"{job.adcode}.{token}.old"
     timings: dict[str, float] = {}
     state = {"step": "input", "cov": None, "sites": None, "saving": None, "boundary": "", "synthetic": None,
              "centre": None}
@@ -490,8 +522,7 @@ def run_county(job: CountyJob, out_root: str | Path, steps: Sequence[str] = ("co
     try:
         if digest is None or params is None:
             digest, params = job_digest(job, steps, time_limit_s, seed)
-        if partial.exists():
-            shutil.rmtree(partial)  # left by a run that was killed
+        _clear_partials(out_root / PARTIAL_DIR, job.adcode)  # left by a run that was killed
         partial.mkdir(parents=True)
         if "route" in steps and _routing_stage() is None:
             state["step"] = "route"
@@ -560,13 +591,13 @@ def run_county(job: CountyJob, out_root: str | Path, steps: Sequence[str] = ("co
         done = {"digest": digest, "params": params, "row": row, "centre": state["centre"],
                 "steps_log": lines}
         atomic_write_text(partial / DONE_FILE, json.dumps(done, ensure_ascii=False, indent=2, sort_keys=True) + "\n")
-        _swap_into_place(partial, final, old)
+        _swap_into_place(partial, final, old, digest)
         log = out_root / "logs" / f"{job.adcode}.log"
         if log.exists():
             log.unlink()
         return CountyOutcome(job.adcode, job.name, "ok", row, None, False, round(time.perf_counter() - t_start, 3),
                              _peak_rss_mb(), _worker_name(), {k: round(v, 3) for k, v in timings.items()},
-                             state["centre"])
+                             state["centre"], round(_cpu_seconds() - cpu_start, 3))
     except Exception as exc:  # a county's failure must not stop the batch: report it instead
         failure = {"adcode": job.adcode, "name": job.name, "step": state["step"],
                    "error_type": type(exc).__name__, "message": clean_message(exc)}
@@ -583,7 +614,8 @@ def run_county(job: CountyJob, out_root: str | Path, steps: Sequence[str] = ("co
         row = _row(job, "failed", None, None, None, boundary, state["synthetic"])
         return CountyOutcome(job.adcode, job.name, "failed", row, failure, False,
                              round(time.perf_counter() - t_start, 3), _peak_rss_mb(), _worker_name(),
-                             {k: round(v, 3) for k, v in timings.items()}, state["centre"])
+                             {k: round(v, 3) for k, v in timings.items()}, state["centre"],
+                             round(_cpu_seconds() - cpu_start, 3))
 
 
 def _client_boundary_source(job: CountyJob) -> str:
@@ -669,6 +701,7 @@ class BatchResult:
             "population_reached": pop_r, "wall_s": round(self.wall_s, 2), "compute_s": round(self.compute_s, 2),
             "counties_per_s": round(len(computed) / self.compute_s, 3) if self.compute_s > 0 else None,
             "task_seconds_total": round(sum(o.seconds for o in computed), 2),
+            "task_cpu_seconds_total": round(sum(o.cpu_seconds for o in computed), 2),
             "peak_rss_mb_by_worker": self.peak_rss_mb_by_worker(),
             "map_bytes": self.map_bytes,
             "county_seconds": {o.adcode: o.seconds for o in computed},
@@ -745,6 +778,20 @@ def _connect(scheduler: str | None, workers: int):
     return Client(cluster), cluster
 
 
+def _wait_for_workers(client, scheduler: str | None, timeout_s: float = 60.0) -> int:
+    """Number of workers of the cluster, waiting up to ``timeout_s`` for a first one to connect."""
+    n = len(client.scheduler_info().get("workers", {}))
+    if n == 0:
+        try:
+            client.wait_for_workers(1, timeout=timeout_s)
+        except TimeoutError:
+            raise BatchError(f"the Dask scheduler {scheduler or ''} has no workers after {timeout_s:.0f} s; start "
+                             "some with `dask worker <scheduler address>` on machines that have this package "
+                             "installed") from None
+        n = len(client.scheduler_info().get("workers", {}))
+    return n
+
+
 def run_batch(out_dir: str | Path, province: str = "37", counties: Iterable[str] | str | None = None,
               steps: Iterable[str] | str | None = ("coverage",), scheduler: str | None = None,
               workers: int | None = None, time_limit_s: float | None = None, seed: int | None = None,
@@ -803,30 +850,31 @@ def run_batch(out_dir: str | Path, province: str = "37", counties: Iterable[str]
             outcomes[job.adcode] = prev
         else:
             todo.append((job, digest, params))
-    bar = _Progress(len(jobs), progress)
-    for _ in range(len(outcomes)):
-        bar.advance("skipped")
     n_workers = 0
+    own_cluster = None
+    close_client = False
+    if todo and client is None:  # connect first: a bad address fails before anything is drawn or written
+        n = workers or os.cpu_count() or 1
+        client, own_cluster = _connect(scheduler, min(n, len(todo)) if not scheduler else n)
+        close_client = True
+    bar = None
     t_compute = time.perf_counter()
     try:
         if todo:
-            own_cluster = None
-            if client is None:
-                n = workers or os.cpu_count() or 1
-                client, own_cluster = _connect(scheduler, min(n, len(todo)) if not scheduler else n)
-                close_client = True
-            else:
-                close_client = False
-            try:
-                n_workers = len(client.scheduler_info().get("workers", {}))
-                outcomes.update(_submit_all(client, todo, out, steps_t, time_limit_s, seed, bar, echo))
-            finally:
-                if close_client:
-                    client.close()
-                    if own_cluster is not None:
-                        own_cluster.close()
+            n_workers = _wait_for_workers(client, scheduler)
+        bar = _Progress(len(jobs), progress)
+        for _ in range(len(outcomes)):
+            bar.advance("skipped")
+        t_compute = time.perf_counter()
+        if todo:
+            outcomes.update(_submit_all(client, todo, out, steps_t, time_limit_s, seed, bar, echo))
     finally:
-        bar.close()
+        if bar is not None:
+            bar.close()
+        if close_client:
+            client.close()
+            if own_cluster is not None:
+                own_cluster.close()
     compute_s = time.perf_counter() - t_compute
     ordered = [outcomes[j.adcode] for j in jobs]
     result = BatchResult(out, ordered, reach_table(ordered), failure_table(ordered), steps_t, 0.0, compute_s,
@@ -901,6 +949,10 @@ def write_province_outputs(result: BatchResult) -> dict[str, Path]:
     }
 
 
+#: reach-rate classes of the province map: [lo, hi), the last including 1.0 — finer than the coverage map's
+#: township classes at the top, where counties differ (the national target is ~95 % of villages reached)
+PROVINCE_RATE_BINS = (0.0, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
+PROVINCE_RATE_COLORS = ("#d73027", "#fc8d59", "#fee08b", "#d9ef8b", "#91cf60", "#1a9850")  # ColorBrewer RdYlGn-6
 #: simplification of county polygons on the province map (degrees; 0.004° ≈ 400 m)
 MAP_SIMPLIFY_DEG = 0.004
 MAP_DECIMALS = 3
@@ -932,12 +984,17 @@ def province_map(outcomes: Sequence[CountyOutcome], out_dir: str | Path, tiles: 
     Counties are the geotool-cn polygons simplified to ``MAP_SIMPLIFY_DEG`` and rounded to
     ``MAP_DECIMALS`` decimals (a small page); a county with only a bounding box is drawn as that box
     (dashed); a functional zone (no polygon) as a dot at the mean of its villages.  Colours are the
-    coverage map's reach-rate classes; grey: failed.  A county's popup gives its figures and a relative
+    ``PROVINCE_RATE_BINS`` classes; grey: failed.  A county's popup gives its figures and a relative
     link ``<adcode>/coverage_map.html``; hovering shows name and reach rate.
     """
     import html
 
-    from .coverage_report import RATE_BINS, RATE_COLORS, rate_class
+    import numpy as np
+
+    RATE_BINS, RATE_COLORS = PROVINCE_RATE_BINS, PROVINCE_RATE_COLORS
+
+    def rate_class(rate: float) -> int:
+        return int(min(np.searchsorted(RATE_BINS, rate, side="right") - 1, len(RATE_COLORS) - 1))
     from .maps import (add_geojson, add_legend, add_note, add_points, base_map, feature_group, popup_html,
                        swatch_circle, swatch_fill, swatch_line)
 
@@ -963,8 +1020,8 @@ def province_map(outcomes: Sequence[CountyOutcome], out_dir: str | Path, tiles: 
             href = html.escape(f"{o.adcode}/coverage_map.html", quote=True)
             link = f'<div style="margin-top:4px"><a href="{href}" target="_blank">Open the coverage map →</a></div>'
         rows = [("Code", o.adcode), ("Reach rate (every operator)", rate_txt),
-                ("Villages reached", f"{row['villages_reached']} / {row['villages']}" if ok else ""),
-                ("Population reached", f"{row['population_reached']} / {row['population']}" if ok else ""),
+                ("Villages reached", f"{int(row['villages_reached']):,} / {int(row['villages']):,}" if ok else ""),
+                ("Population reached", f"{int(row['population_reached']):,} / {int(row['population']):,}" if ok else ""),
                 ("Sites proposed", row.get("sites_proposed", "")),
                 ("Shared saving %", row.get("shared_saving_pct", "")),
                 ("Data", f"{row.get('data', '')}" + (" (synthetic)" if row.get("synthetic") == "true" else "")),
@@ -1026,7 +1083,7 @@ def province_map(outcomes: Sequence[CountyOutcome], out_dir: str | Path, tiles: 
     if n_bbox:
         shapes_legend.append((swatch_line("#444444", dash=True), "bounding box only (no polygon)"))
     if zones_lon:
-        shapes_legend.append((swatch_circle("#a6d96a", 6, "#222222"), "functional zone (no boundary)"))
+        shapes_legend.append((swatch_circle("#d9ef8b", 6, "#222222"), "functional zone (no boundary)"))
     notes = ["Click a county for its figures and a link to its coverage map."]
     if any(o.row.get("synthetic") == "true" for o in outcomes):
         notes.append("Synthetic data: village coordinates, populations, facilities and roads are generated.")
