@@ -98,6 +98,14 @@ def _route(scenario, mode, time_limit, seed, out_dir, lang, tiles, no_map, quiet
             s = plan.summary()
             if s["unserved_stops"]:
                 click.echo(f"  {name}: {s['unserved_stops']} stop(s) unserved — see {out_dir / name / 'unserved.csv'}")
+    plans = [res.separate, res.shared] if mode == "compare" else [res]
+    notes = [f"{p.mode}: {w}" if mode == "compare" else w for p in plans for w in p.warnings]
+    if notes:
+        click.echo(f"{len(notes)} note(s) on the data (all in summary.json):")
+        for w in notes[:5]:
+            click.echo(f"  - {w}")
+        if len(notes) > 5:
+            click.echo(f"  … and {len(notes) - 5} more")
     click.echo(f"Wrote {len(paths)} files to {out_dir} in {time.perf_counter() - t0:.1f} s")
 
 

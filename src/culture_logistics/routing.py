@@ -1504,7 +1504,8 @@ def compare_modes(scenario: Scenario, params: RoutingParams | None = None, netwo
 
 
 # ============================================================================ outputs
-KIND_ZH = {"depot": "出发/返回站", "station": "乡镇站点", "village_point": "村级服务点", "village_centre": "村委会"}
+KIND_ZH = {"depot": "出发/返回站 depot", "station": "乡镇站点 station", "village_point": "村级服务点 service point",
+           "village_centre": "村委会 village centre"}
 _SHEET_COLS = {
     "seq": "序号 Seq", "stop_name": "站点 Stop", "stop_id": "代码 Code", "kind": "类型 Kind",
     "point_name": "服务点 Service point", "arrive": "到达 Arrive", "leave": "离开 Leave",
@@ -1529,13 +1530,12 @@ def route_sheets(plan: RoutePlan) -> dict[str, pd.DataFrame]:
     })
     sheets = {"总览 Overview": ov}
     for rid, g in plan.stops.groupby("route_id", sort=False):
-        last = len(g) - 1
         sheet = pd.DataFrame({
             _SHEET_COLS["seq"]: g["seq"].to_numpy(),
             _SHEET_COLS["stop_name"]: g["stop_name"].to_numpy(),
             _SHEET_COLS["stop_id"]: g["stop_id"].astype(str).to_numpy(),
-            _SHEET_COLS["kind"]: [KIND_ZH.get(k, k) + (" 出发" if i == 0 else " 返回" if i == last else "")
-                                  if k == "depot" else KIND_ZH.get(k, k) for i, k in enumerate(g["stop_kind"])],
+            _SHEET_COLS["kind"]: [("出发 depart" if i == 0 else "返回 return") if k == "depot" else KIND_ZH.get(k, k)
+                                  for i, k in enumerate(g["stop_kind"])],
             _SHEET_COLS["point_name"]: g["point_name"].fillna("").to_numpy(),
             _SHEET_COLS["arrive"]: ["" if i == 0 else hhmm(60 * a) for i, a in enumerate(g["arrival_min"])],
             _SHEET_COLS["leave"]: [hhmm(60 * d) if d == d and d is not None else "" for d in g["departure_min"]],
