@@ -18,6 +18,7 @@ import pandas as pd
 
 from .errors import Problem, ProblemList, ScenarioError
 
+MAX_TOML_BYTES = 1_000_000
 OPERATORS = ("postal", "supply_coop", "courier", "shared")
 CARRIERS = ("postal", "supply_coop", "courier")  # operators that carry parcels themselves
 TIERS = ("county", "township", "village")
@@ -136,6 +137,13 @@ class Scenario:
 def read_toml(path: Path, problems: ProblemList) -> dict | None:
     """Read a TOML file, recording a problem (with line and column) on failure."""
     try:
+        if path.exists() and not path.is_file():
+            problems.error(path, "is not a regular file", hint="name the scenario.toml file itself")
+            return None
+        if path.exists() and path.stat().st_size > MAX_TOML_BYTES:
+            problems.error(path, f"is {path.stat().st_size:,} bytes; a scenario.toml is a few KB",
+                           hint="name the scenario.toml, not a data file")
+            return None
         raw = path.read_bytes()
     except FileNotFoundError:
         problems.error(path, "file not found", hint="check the path; it is taken relative to the current folder")
@@ -156,6 +164,9 @@ def read_toml(path: Path, problems: ProblemList) -> dict | None:
     except tomllib.TOMLDecodeError as exc:
         problems.error(path, f"is not valid TOML: {exc}",
                        hint="check quotes and brackets on that line; strings need double quotes")
+        return None
+    except RecursionError:
+        problems.error(path, "is not valid TOML: nested too deeply", hint="a scenario.toml has flat tables")
         return None
 
 
@@ -195,7 +206,17 @@ def load_scenario(path: str | Path) -> Scenario:
         problems.error(path, "missing [county] adcode", column="county.adcode",
                        hint='add a [county] table with adcode = "370782" (the 6-digit county code, quoted)')
     if not isinstance(inputs, dict):
+        problems.error(path, "[inputs] must be a table", column="inputs",
+                       hint='write [inputs] on its own line, then villages = "villages.csv" …')
         inputs = {}
+    for key, value in list(inputs.items()):
+        if not isinstance(value, str):
+            problems.error(path, f"[inputs] {key} must be a file path in quotes, got {value!r}",
+                           column=f"inputs.{key}", hint=f'write {key} = "{key}.csv"')
+            inputs.pop(key)
+    if not isinstance(county, dict):
+        problems.error(path, "[county] must be a table", column="county")
+        county = {}
     for key in ("villages", "facilities"):
         if not inputs.get(key):
             problems.error(path, f"missing [inputs] {key}", column=f"inputs.{key}",
