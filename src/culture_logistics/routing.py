@@ -1013,11 +1013,11 @@ def _diagnose(ctx: _Context, out: _Outcome) -> list[dict]:
     rest = [m for m, (code, _) in classes.items() if code in ("fleet_too_small", "no_vehicle")]
     if rest:
         order = sorted(range(len(types)), key=lambda i: (types[i].fixed_cost, -types[i].capacity, i))
-        reason_of = {m: ("fleet too small for the day: the stop can be served on its own, but the "
-                         f"{'vehicles' if classes[m][0] == 'fleet_too_small' else 'fleet (no vehicle available)'} "
+        reason_of = {m: ("fleet too small for the day: the stop can be served on its own, but the vehicles "
                          f"{at} cannot serve it together with the other stops within capacity and shift limits"
-                         + opened)
-                     for m in rest}
+                         + opened) if classes[m][0] == "fleet_too_small" else
+                     (f"fleet too small for the day: no vehicle {at} ([[fleet]] gives {spec.operator}/{spec.echelon} "
+                      f"count = 0)") for m in rest}
         todo = set(rest)
         k = 1
         while todo and budget[0] > 0 and k <= 16:
