@@ -120,10 +120,27 @@ def _color(c: str) -> str:
     return c
 
 
+def esc(text) -> str:
+    """HTML-escape text, and neutralise template delimiters.
+
+    folium/branca render the page through Jinja, which would evaluate ``{{ … }}`` or ``{% … %}``
+    found in a village name; braces become HTML character references, which show as braces.
+    """
+    return html.escape(str(text), quote=True).replace("{", "&#123;").replace("}", "&#125;")
+
+
+_TEMPLATE_OPEN = re.compile(r"\{(?=[{%#])")
+
+
 def _js(obj) -> str:
-    """JSON for embedding in a <script>: no string can end the script or break the line."""
+    """JSON for embedding in a <script>: no string can end the script, break the line or open a template tag.
+
+    ``{{``, ``{%`` and ``{#`` can only occur inside JSON strings (never in JSON structure), where
+    ``\\u007b`` is the same character to JavaScript but nothing to Jinja.
+    """
     text = json.dumps(obj, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-    return text.replace("</", "<\\/").replace("<!--", "<\\!--").replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+    text = text.replace("</", "<\\/").replace("<!--", "<\\!--").replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+    return _TEMPLATE_OPEN.sub(r"\\u007b", text)
 
 
 # ---------------------------------------------------------------------------------- coordinates
@@ -336,16 +353,16 @@ def base_map(scenario, title: str, tiles: str = "osm", lang: str = "en", subtitl
     blank_name = "空白底图 (blank)" if lang == "zh" else "Blank background"
     if url is not None:
         name = {"osm": "OpenStreetMap", "amap": "高德地图 Amap (GCJ-02)"}[tiles]
-        folium.TileLayer(tiles=url, attr=attr, name=html.escape(name), subdomains=subdomains, max_zoom=18,
+        folium.TileLayer(tiles=url, attr=attr, name=esc(name), subdomains=subdomains, max_zoom=18,
                          overlay=False, control=True).add_to(m)
-    _BlankLayer(html.escape(blank_name), show=url is None).add_to(m)
+    _BlankLayer(esc(blank_name), show=url is None).add_to(m)
     lo, la = to_map_lonlat(m, [bounds[0], bounds[2]], [bounds[1], bounds[3]])
     # leave room for the legend (bottom left) and the layer list (top right)
     m.fit_bounds([[float(la[0]), float(lo[0])], [float(la[1]), float(lo[1])]], padding_top_left=(250, 60),
                  padding_bottom_right=(250, 10))
-    body = f"<b>{html.escape(title)}</b>"
+    body = f"<b>{esc(title)}</b>"
     if subtitle:
-        body += f"<br><span>{html.escape(subtitle)}</span>"
+        body += f"<br><span>{esc(subtitle)}</span>"
     m.add_child(_HtmlBox(body, "", "cl-title", css=_BOX_CSS))
     return m
 
@@ -367,7 +384,7 @@ def _extent(scenario) -> tuple[float, float, float, float]:
 
 def feature_group(m: folium.Map, name: str, show: bool = True) -> folium.FeatureGroup:
     """A toggleable overlay layer named ``name`` (plain text, escaped: the layer control shows HTML)."""
-    fg = folium.FeatureGroup(name=html.escape(name), show=show, overlay=True, control=True)
+    fg = folium.FeatureGroup(name=esc(name), show=show, overlay=True, control=True)
     fg.add_to(m)
     return fg
 
@@ -377,10 +394,10 @@ def popup_html(title: str, rows: Iterable[tuple[str, object]]) -> str:
 
     ``None`` / empty values are shown as ``–``.
     """
-    out = [f'<div class="cl-pop"><b>{html.escape(str(title))}</b><table>']
+    out = [f'<div class="cl-pop"><b>{esc(str(title))}</b><table>']
     for k, v in rows:
         v = "–" if v is None or (isinstance(v, float) and not np.isfinite(v)) or v == "" else v
-        out.append(f"<tr><td>{html.escape(str(k))}</td><td>{html.escape(str(v))}</td></tr>")
+        out.append(f"<tr><td>{esc(str(k))}</td><td>{esc(str(v))}</td></tr>")
     out.append("</table></div>")
     return "".join(out)
 
@@ -484,18 +501,18 @@ class PopupTable:
     values: Sequence[Sequence[object]]
 
     def payload(self, i: int) -> list:
-        out = [html.escape(str(self.titles[i]))]
+        out = [esc(str(self.titles[i]))]
         for v in self.values[i]:
             if v is None:
                 out.append(0)
             elif v == "" or (isinstance(v, float) and not np.isfinite(v)):
                 out.append("–")
             else:
-                out.append(html.escape(str(v)))
+                out.append(esc(str(v)))
         return out
 
     def js_labels(self) -> str:
-        return _js([html.escape(str(x)) for x in self.labels])
+        return _js([esc(str(x)) for x in self.labels])
 
 
 # builds a PopupTable popup in the page: P = labels, a = [title, value, …] (all escaped in Python)
@@ -560,7 +577,7 @@ def add_points(parent, lon, lat, styles: Sequence[dict], style_index, popups=Non
         if pops[i] or tip:
             row.append(pops[i])
         if tip:
-            row.append(html.escape(str(tip)))
+            row.append(esc(str(tip)))
         data.append(row)
     code = (_SHAPE_JS + prelude + f"var S={_js(list(styles))},D={_js(data)},K={_js(kind)};"
             "for(var i=0;i<D.length;i++){var p=D[i],o=Object.assign({clKind:K},S[p[2]]);"
@@ -585,7 +602,7 @@ def add_icon_points(parent, lon, lat, icons: Sequence[dict], icon_index, popups:
     for i in range(len(x)):
         row = [float(y[i]), float(x[i]), int(idx[i]), pops[i]]
         if tooltips is not None and tooltips[i]:
-            row.append(html.escape(str(tooltips[i])))
+            row.append(esc(str(tooltips[i])))
         data.append(row)
     ic = [{"html": d["html"], "size": [d["size"], d["size"]], "z": d.get("z", 0)} for d in icons]
     code = (prelude + f"var I={_js(ic)},D={_js(data)},K={_js(kind)},Z={int(z_offset)};"
@@ -621,7 +638,7 @@ def add_geojson(parent, geometries: Sequence, styles: Sequence[dict], style_inde
         if popups is not None and popups[i]:
             props["p"] = popups[i]
         if tooltips is not None and tooltips[i]:
-            props["t"] = html.escape(str(tooltips[i]))
+            props["t"] = esc(str(tooltips[i]))
         feats.append([props, *_encode_geometry(g)])
     for s in styles:
         for key in ("color", "fillColor"):
@@ -670,7 +687,7 @@ def facility_icon(operator: str, tier: str, color: str | None = None, label: str
     Returns ``{"html", "size", "z"}`` (size in px) for :func:`add_icon_points` and :func:`swatch_icon`.
     """
     color = _color(color or OPERATOR_COLORS.get(operator, "#555555"))
-    ch = html.escape(label if label is not None else OPERATOR_SHORT_ZH.get(operator, ""))
+    ch = esc(label if label is not None else OPERATOR_SHORT_ZH.get(operator, ""))
     base = f"box-sizing:border-box;background:{color};border:2px solid #fff;box-shadow:0 0 0 1px #999;color:#fff;"
     if tier == "county":
         s, z = 20, 300
@@ -802,20 +819,20 @@ def add_legend(m: folium.Map, sections: Sequence[tuple[str, Sequence[tuple[str, 
     """
     lang = getattr(m, "cl_lang", "en")
     title = title or ("图例" if lang == "zh" else "Legend")
-    parts = [f"<details{' open' if open_ else ''}><summary>{html.escape(title)}</summary>"]
+    parts = [f"<details{' open' if open_ else ''}><summary>{esc(title)}</summary>"]
     for heading, items in sections:
-        parts.append(f"<h4>{html.escape(heading)}</h4>")
+        parts.append(f"<h4>{esc(heading)}</h4>")
         for sw, label in items:
-            parts.append(f'<div class="row"><span class="sw">{sw}</span><span>{html.escape(label)}</span></div>')
+            parts.append(f'<div class="row"><span class="sw">{sw}</span><span>{esc(label)}</span></div>')
     for n in notes:
-        parts.append(f'<div class="note">{html.escape(n)}</div>')
+        parts.append(f'<div class="note">{esc(n)}</div>')
     parts.append("</details>")
     m.add_child(_HtmlBox("".join(parts), "", "cl-legend"))
 
 
 def add_note(m: folium.Map, text: str, position: str = "bottom:22px;right:10px") -> None:
     """A small fixed note (plain text, escaped) e.g. for data provenance."""
-    m.add_child(_HtmlBox(f'<span style="font-size:11px">{html.escape(text)}</span>',
+    m.add_child(_HtmlBox(f'<span style="font-size:11px">{esc(text)}</span>',
                          position + ";padding:3px 8px;max-width:40vw", ""))
 
 
