@@ -290,6 +290,40 @@ def test_time_windows(tmp_path):
     assert u["fix_checked"].iat[0]
 
 
+def test_trunk_reaches_each_station_in_time_for_its_last_mile(tmp_path):
+    """HUB at vertex 8, P1 (密州, village at vertex 1) at vertex 0, P2 (龙都, village at vertex 14) at
+    vertex 20; the trunk van drives at 1 m/s, e-trikes at 0.5 m/s, the day ends at 21:00.
+
+    P2's e-trike run alone takes 2 × 20 × round(6 × SEG / 10) s + 5 min (≈ 6 h 06), so planned from
+    08:00 it is back at ≈ 14:06 with ≈ 6 h 54 to spare: the trunk must have unloaded at P2 by
+    08:00 + that slack, i.e. arrive 20 min before.  Visiting P1 first would reach P2 at ≈ 15:21 — too
+    late — so the one trunk van goes to P2 first (a tour of a line costs the same in either order)."""
+    from culture_logistics.routing import hhmm, plan_routes
+    from culture_logistics.scenario import load_scenario
+
+    villages = [village(1, 1, 10), f"370782002001,岔道口社区,370782002,{LON0 + 14 * STEP:.6f},{LAT},1000,10,0"]
+    facilities = [f"HUB,诸城县级共配中心,shared,county,{LON0 + 8 * STEP:.2f},{LAT},,", P1,
+                  f"P2,龙都邮政站,postal,township,{LON0 + 20 * STEP:.2f},{LAT},,"]
+    extra = (fleet(name="e_trike", count=1, capacity=50, speed_factor=0.05, max_shift_h=9)
+             + fleet(name="slow_van", count=2, capacity=1000, speed_factor=0.1, fixed_cost=320, max_shift_h=12,
+                     echelon="trunk"))
+    routing = ROUTING_DAY1 + 'day_end = "21:00"\n'
+    path = write_scenario(tmp_path / "two", villages=villages, facilities=facilities, village_header=VHEADER,
+                          toml_extra=routing + "\n" + extra)
+    plan = plan_routes(load_scenario(path), "shared")
+    assert len(plan.unserved) == 0
+    trunk = plan.stops[plan.stops["echelon"] == "trunk"]
+    assert list(trunk["stop_id"]) == ["HUB", "P2", "P1", "HUB"]
+    run = 2 * 20 * round(6 * SEG / ROAD_MPS) + 300
+    deadline = 8 * 3600 + (21 * 3600 - (8 * 3600 + run)) - 20 * 60
+    stats = [m for m in plan.models if m["echelon"] == "trunk"][0]
+    assert stats["station_deadlines"]["P2"] == hhmm(deadline)
+    at_p2 = 8 * 3600 + 10 * round(12 * SEG / ROAD_MPS)
+    assert trunk["arrival_min"].iat[1] * 60 == pytest.approx(at_p2, abs=1) and at_p2 <= deadline
+    lm = plan.stops[(plan.stops["echelon"] == "last_mile") & (plan.stops["seq"] == 0)].set_index("stop_id")
+    assert lm.at["P2", "arrival_min"] * 60 == pytest.approx(at_p2 + 20 * 60, abs=1)  # leaves once unloaded
+
+
 def test_demo_stage_writes_the_comparison(tmp_path, tiny):
     from culture_logistics.routing import demo_stage
     from culture_logistics.scenario import load_scenario

@@ -823,10 +823,12 @@ def _reopen(ctx: _Context, out: _Outcome, open_s: int) -> _Outcome:
     ``open_s``: the same routes, later, when they still fit (no stop time windows, back by day end);
     else a new solve with the late opening."""
     spec = out.spec
-    spec.open_s = int(open_s)
     if out.model is None:
+        spec.open_s = int(open_s)
         return out
     m0 = out.model
+    open_s = min(int(open_s), int(m0.depots[0].tw_late))  # parcels after closing time: nothing can leave
+    spec.open_s = open_s
     model = E.Model([replace(m0.depots[0], tw_early=int(open_s))], m0.stops, m0.vehicle_types, m0.distance,
                     m0.duration)
     sol = out.solution
@@ -1283,6 +1285,8 @@ def _solve_trunk(ctx: _Context, trunk: _ModelSpec, lm_out: dict, warnings: list)
         slack = min(close - r.return_s for r in o.solution.routes)
         d = p.day_start_s + slack - service
         e, l = st.tw if st.tw is not None else (None, None)
+        if e is not None:
+            d = max(d, e)
         if l is None or d < l:
             deadline[st.stop_id] = d
             st.tw = (e, int(d))
