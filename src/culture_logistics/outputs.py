@@ -181,7 +181,9 @@ def safe_frame(df: pd.DataFrame) -> pd.DataFrame:
     for j in range(out.shape[1]):
         col = out.iloc[:, j]
         if _is_text_column(col):
-            out.isetitem(j, col.astype(object).map(_csv_cell))
+            # element by element into an object column: Series.map would re-infer the dtype and turn a
+            # column of whole numbers with gaps into floats ("1.0")
+            out.isetitem(j, pd.Series([_csv_cell(v) for v in col.astype(object)], index=col.index, dtype=object))
     out.columns = [_csv_cell(str(c)) for c in out.columns]
     return out
 
