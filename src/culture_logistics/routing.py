@@ -180,7 +180,9 @@ class RoutingParams:
         parcels are ⌈weekly / days⌉ (a typical day, rounded up so no parcel is left over).
     shares : separate mode: each carrying operator's share of every village's parcels (sum 1).
     time_limit_s : solver seconds for a model of 40 or more stops; smaller models get
-        proportionally less (at least 10 %); re-solves for diagnosis use the same budget.
+        proportionally less (at least 10 %, and at least 0.2 s); re-solves for diagnosis use the
+        same budget.  A model with no solution at all in its budget is solved again with 4× and
+        16× the budget.
     seed : random seed of the solver.
     engine : routing engine (None = the engine's default, OR-Tools).
     service_point_radius_m : a village-tier facility within this straight-line distance (m) of a
@@ -215,8 +217,10 @@ class RoutingParams:
         return got or [default_fleet_entry(operator, echelon)]
 
     def model_time_limit(self, n_stops: int) -> float:
-        """Seconds for a model of ``n_stops`` stops: ``time_limit_s × clamp(n_stops / 40, 0.1, 1)``."""
-        return float(self.time_limit_s) * min(1.0, max(0.1, n_stops / 40.0))
+        """Seconds for a model of ``n_stops`` stops: ``time_limit_s × clamp(n_stops / 40, 0.1, 1)``,
+        and at least 0.2 s (or ``time_limit_s`` when that is smaller)."""
+        t = float(self.time_limit_s)
+        return max(min(t, 0.2), t * min(1.0, max(0.1, n_stops / 40.0)))
 
     @classmethod
     def from_scenario(cls, scenario: Scenario, **overrides) -> "RoutingParams":
@@ -744,6 +748,11 @@ def _retime(model: E.Model, r: E.Route) -> E.Route:
 def _solve(model: E.Model, params: RoutingParams, tl: float, initial: E.Solution | None = None) -> E.Solution:
     try:
         sol = E.solve(model, time_limit_s=tl, seed=params.seed, engine=params.engine, initial_solution=initial)
+        for _ in range(2):  # no solution at all in a short budget (a busy machine): give it more time
+            if sol.status != "no_solution":
+                break
+            tl *= 4
+            sol = E.solve(model, time_limit_s=tl, seed=params.seed, engine=params.engine, initial_solution=initial)
     except E.ModelError as exc:  # pragma: no cover - a bug in the model building here
         raise CultureLogisticsError(f"internal routing model error: {exc}") from exc
     if sol.routes:
@@ -1020,6 +1029,9 @@ def _diagnose(ctx: _Context, out: _Outcome) -> list[dict]:
                          + opened) if classes[m][0] == "fleet_too_small" else
                      (f"fleet too small for the day: no vehicle {at} ([[fleet]] gives {spec.operator}/{spec.echelon} "
                       f"count = 0)") for m in rest}
+        if sol.status == "no_solution":
+            reason_of = {m: f"the solver found no plan at all in {tl * 16:.1f} s (the stop can be served on its own); "
+                            "run again with a longer --time-limit" for m in rest}
         todo = set(rest)
         k = 1
         while todo and budget[0] > 0 and k <= 16:
