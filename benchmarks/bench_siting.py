@@ -34,7 +34,9 @@ every village).  Two sparse instances are solved by ours: the *gap* instance (cl
 province's gap villages, candidates = non-shared facilities + every village: what ``site`` solves)
 and the *greenfield* instance (clients = all 62,074 villages as if nothing reached them yet,
 candidates = every existing facility; the shape of the issue's 60,000 × 7,950 measurement).  spopt cannot hold the province densely, so it runs on a 4,000-village subset
-(the first 4,000 clients in code order, with the candidates that reach them), where ours runs too.
+(the first counties in code order holding ≥ 4,000 villages: their clients with the candidates that
+reach them), where ours runs too.  (spopt writes every client's constraint over *all* candidates,
+zeros included, so its build time grows with clients × candidates.)
 """
 from __future__ import annotations
 
@@ -47,6 +49,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT / "src") not in sys.path:
@@ -91,7 +94,8 @@ def gap_pairs(scenario_path: Path, greenfield: bool = False, pmedian: bool = Fal
     cov = compute_coverage(scn, radius_m=radius)
     if greenfield:  # as if nothing reached the villages yet: every existing facility is a candidate
         f = scn.facilities
-        cands = {"lon": f["lon"], "lat": f["lat"], "cost": np.full(len(f), params.convert_cost)}
+        cands = pd.DataFrame({"lon": f["lon"].to_numpy(float), "lat": f["lat"].to_numpy(float),
+                              "cost": np.full(len(f), params.convert_cost)})
     else:
         cands = build_candidates(scn, params)
     v = cov.villages
@@ -271,27 +275,31 @@ def province_instances(cache: Path, greenfield: bool):
         np.concatenate([p["client"] + j_off[k] for k, p in enumerate(parts)]),
         np.concatenate([p["dist"] for p in parts]), int(c_off[-1]), int(j_off[-1]), parts[0]["radius"],
         weight=np.concatenate([p["weight"] for p in parts]), cost=np.concatenate([p["cost"] for p in parts]))
-    info = {"counties": len(parts), "villages": sum(p["villages"] for p in parts),
+    info = {"county_villages": np.array([p["villages"] for p in parts]),
+            "county_clients": np.array([p["clients"] for p in parts]),
+            "counties": len(parts), "villages": sum(p["villages"] for p in parts),
             "gap_villages": sum(p["gaps"] for p in parts), "clients": inst.n_clients,
             "candidates": inst.n_candidates, "pairs": len(inst.cand), "prep_s": time.perf_counter() - t0}
     return inst, info
 
 
 def load_or_build_province(cache: Path, greenfield: bool):
-    name = "province_greenfield.npz" if greenfield else "province_gap.npz"
+    name = "province_greenfield_v2.npz" if greenfield else "province_gap_v2.npz"
     f = cache / name
     if f.exists():
         z = np.load(f, allow_pickle=False)
         inst = CoverInstance.from_pairs(z["cand"], z["client"], z["dist"], int(z["nc"]), int(z["nj"]),
                                         float(z["radius"]), weight=z["weight"], cost=z["cost"])
         info = {k: int(z[k]) for k in ("counties", "villages", "gap_villages", "clients", "candidates", "pairs")}
+        info["county_villages"], info["county_clients"] = z["county_villages"], z["county_clients"]
         info["prep_s"] = float(z["prep_s"])
         info["cached"] = True
         return inst, info
     inst, info = province_instances(cache, greenfield)
     np.savez(f, cand=inst.cand, client=inst.client, dist=inst.dist_m, nc=inst.n_candidates, nj=inst.n_clients,
              radius=inst.radius_m, weight=inst.weight, cost=inst.cost, prep_s=info["prep_s"],
-             **{k: info[k] for k in ("counties", "villages", "gap_villages", "clients", "candidates", "pairs")})
+             **{k: info[k] for k in ("counties", "villages", "gap_villages", "clients", "candidates", "pairs",
+                                     "county_villages", "county_clients")})
     info["cached"] = False
     return inst, info
 
@@ -334,10 +342,14 @@ def run_province(args, cache: Path, use_spopt: bool) -> None:
                       f"{r['solve']:>8.2f} {r['total']:>8.2f} {r['sites']:>6}", flush=True)
         if not use_spopt:
             continue
-        n = min(args.subset, inst.n_clients)
+        # the first counties (in code order) holding about args.subset villages, and their clients
+        nc = int(np.searchsorted(np.cumsum(info["county_villages"]), args.subset)) + 1
+        n_vil = int(np.sum(info["county_villages"][:nc]))
+        n = int(np.sum(info["county_clients"][:nc]))
         m, w = subset(inst, n)
         k = max(1, min(args.k_province * m.shape[0] // max(1, inst.n_clients), m.shape[1]))
-        print(f"   spopt on a {m.shape[0]:,}-client subset × {m.shape[1]:,} candidates (dense "
+        print(f"   spopt on a {n_vil:,}-village subset (the first {nc} counties): {m.shape[0]:,} coverable clients × "
+              f"{m.shape[1]:,} candidates (dense "
               f"{m.size * 8 / 2**20:.0f} MiB), MCLP K={k} and LSCP:")
         for model in ("mclp", "lscp"):
             r = ours(model, m, w, inst.radius_m, k, args.time_limit)
@@ -358,7 +370,7 @@ def main() -> None:
     ap.add_argument("--k-county", type=int, default=5)
     ap.add_argument("--k-province", type=int, default=2000)
     ap.add_argument("--subset", type=int, default=4000, help="clients in the province subset given to spopt")
-    ap.add_argument("--pmedian-dense-max", type=int, default=3_000_000,
+    ap.add_argument("--pmedian-dense-max", type=int, default=400_000,
                     help="skip spopt p-median above this many matrix cells")
     ap.add_argument("--counties", default=",".join(PILOT_COUNTIES), help="county codes for the county scale")
     ap.add_argument("--no-spopt", action="store_true")

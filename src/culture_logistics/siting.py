@@ -45,6 +45,12 @@ Models (all solved as MIPs with OR-Tools' bundled SCIP through ``pywraplp``; HiG
 
 Every result states ``optimal`` (proved, with a relative MIP gap tolerance of 0) or the relative gap
 to the proven bound; ``time_limit_s`` bounds the solver's time.
+
+Exact reductions before the uncapacitated covering solves: candidates reaching nothing are dropped;
+a candidate *dominated* by another (reaching a superset of its gap villages at no higher cost; ties
+by index) is dropped — this removes the symmetry of co-located sites such as a village's own new
+point and a station in that village; villages with the same candidate set share one variable (MCLP)
+or one row (LSCP).  The lexicographic tie-break stages use every candidate again.
 """
 from __future__ import annotations
 
@@ -380,6 +386,55 @@ def _add_limits(mip: _Mip, x: dict, inst: CoverInstance, k, budget) -> None:
             ct.SetCoefficient(v, float(inst.cost[i]))
 
 
+def _dominated(inst: CoverInstance, pair_mask: np.ndarray) -> np.ndarray:
+    """Candidates that another candidate dominates: it reaches every client this one does, costs no
+    more, and (for identical reach and cost) has a lower index.  Dropping them changes no optimum of
+    the uncapacitated covering models (swap each for its dominator), and removes the symmetry of
+    co-located sites (e.g. a village's own candidate point and a station in that village).
+    """
+    idx = np.flatnonzero(pair_mask)
+    dom = np.zeros(inst.n_candidates, bool)
+    if not len(idx):
+        return dom
+    o = idx[np.lexsort((inst.client[idx], inst.cand[idx]))]
+    cand, cl = inst.cand[o], inst.client[o]
+    cut = np.flatnonzero(np.r_[True, cand[1:] != cand[:-1], True])
+    col = {int(cand[a]): cl[a:b] for a, b in zip(cut[:-1], cut[1:])}
+    o2 = idx[np.lexsort((inst.cand[idx], inst.client[idx]))]
+    rc, rcl = inst.cand[o2], inst.client[o2]
+    cut2 = np.flatnonzero(np.r_[True, rcl[1:] != rcl[:-1], True])
+    rows = {int(rcl[a]): rc[a:b].tolist() for a, b in zip(cut2[:-1], cut2[1:])}
+    rowlen = np.zeros(inst.n_clients, np.int64)
+    for j, r in rows.items():
+        rowlen[j] = len(r)
+    cost = inst.cost
+    sets: dict[int, set] = {}
+    for i, ci in col.items():
+        j = int(ci[np.argmin(rowlen[ci])])
+        ni = len(ci)
+        si = None
+        for k in rows[j]:
+            if k == i or cost[k] > cost[i]:
+                continue
+            ck = col[k]
+            if len(ck) < ni:
+                continue
+            if len(ck) == ni:
+                if (cost[k] < cost[i] or k < i) and np.array_equal(ck, ci):
+                    dom[i] = True
+                    break
+                continue
+            if si is None:
+                si = set(ci.tolist())
+            sk = sets.get(k)
+            if sk is None:
+                sk = sets[k] = set(ck.tolist())
+            if si <= sk:
+                dom[i] = True
+                break
+    return dom
+
+
 def solve_mclp(inst: CoverInstance, k: int | None = None, budget: float | None = None, capacitated: bool = False,
                time_limit_s: float = DEFAULT_TIME_LIMIT_S, tie_break: bool = True,
                solver: str = "scip") -> ModelSolution:
@@ -391,7 +446,10 @@ def solve_mclp(inst: CoverInstance, k: int | None = None, budget: float | None =
     """
     _check_k_budget(inst, k, budget, "mclp")
     t_start = time.perf_counter()
-    cover = inst.within(inst.radius_m)
+    cover = inst.within(inst.radius_m) & (inst.weight[inst.client] > 0)
+    n_useful = len(np.unique(inst.cand[cover]))
+    if not capacitated:
+        cover &= ~_dominated(inst, cover)[inst.cand]
     useful = np.zeros(inst.n_candidates, bool)
     useful[inst.cand[cover]] = True
     mip = _Mip(solver, time_limit_s)
@@ -400,21 +458,31 @@ def solve_mclp(inst: CoverInstance, k: int | None = None, budget: float | None =
     obj = s.Objective()
     order, starts = _group_by_client(inst, cover)
     y = {}
+    groups = 0
     if not capacitated:
+        merged: dict[bytes, list] = {}  # clients with the same candidates share one z
         for j in range(inst.n_clients):
             a, b = starts[j], starts[j + 1]
-            if a == b or inst.weight[j] == 0:
+            if a == b:
                 continue
-            if b - a == 1:  # reached exactly when its only candidate opens
-                i = int(inst.cand[order[a]])
-                obj.SetCoefficient(x[i], obj.GetCoefficient(x[i]) + float(inst.weight[j]))
+            cs = np.sort(inst.cand[order[a:b]])
+            key = cs.tobytes()
+            if key in merged:
+                merged[key][1] += float(inst.weight[j])
+            else:
+                merged[key] = [cs, float(inst.weight[j])]
+        groups = len(merged)
+        for cs, w in merged.values():
+            if len(cs) == 1:  # reached exactly when its only candidate opens
+                xi = x[int(cs[0])]
+                obj.SetCoefficient(xi, obj.GetCoefficient(xi) + w)
                 continue
             z = s.NumVar(0.0, 1.0, "")
-            obj.SetCoefficient(z, float(inst.weight[j]))
+            obj.SetCoefficient(z, w)
             ct = s.Constraint(-mip.inf, 0.0)
             ct.SetCoefficient(z, 1.0)
-            for p in order[a:b]:
-                ct.SetCoefficient(x[int(inst.cand[p])], -1.0)
+            for i in cs:
+                ct.SetCoefficient(x[int(i)], -1.0)
     else:
         y = _capacitated_assignment(mip, x, inst, order, starts, equal=False, objective=obj)
     _add_limits(mip, x, inst, k, budget)
@@ -427,7 +495,8 @@ def solve_mclp(inst: CoverInstance, k: int | None = None, budget: float | None =
     optimal = _is_optimal(status, val, bound, _integral(inst.weight), "max")
     sol = _finish(inst, "mclp" + ("+cap" if capacitated else ""), open_, y, val, bound, optimal, status, build,
                   secs, mip.name)
-    sol.stats = {"variables": s.NumVariables(), "constraints": s.NumConstraints(), "candidates_useful": len(x)}
+    sol.stats = {"variables": s.NumVariables(), "constraints": s.NumConstraints(), "candidates_useful": n_useful,
+                 "candidates_undominated": len(x), "client_groups": groups}
     if tie_break and optimal and not capacitated:
         remaining = time_limit_s - (time.perf_counter() - t_start)
         _tie_break(sol, inst, k, budget, solver, remaining, [("weight", val)], "distance")
@@ -450,6 +519,9 @@ def solve_lscp(inst: CoverInstance, minimize: str = "count", budget: float | Non
         raise CultureLogisticsError(f"the budget must be a number ≥ 0 CNY, got {budget!r}")
     t_start = time.perf_counter()
     cover = inst.within(inst.radius_m)
+    n_useful = len(np.unique(inst.cand[cover]))
+    if not capacitated:
+        cover &= ~_dominated(inst, cover)[inst.cand]
     useful = np.zeros(inst.n_candidates, bool)
     useful[inst.cand[cover]] = True
     mip = _Mip(solver, time_limit_s)
@@ -466,13 +538,14 @@ def solve_lscp(inst: CoverInstance, minimize: str = "count", budget: float | Non
             a, b = starts[j], starts[j + 1]
             if a == b:
                 continue
-            key = inst.cand[order[a:b]].tobytes()
+            cs = np.sort(inst.cand[order[a:b]])
+            key = cs.tobytes()
             if key in seen:  # same candidate set as an earlier client: same row
                 continue
             seen.add(key)
             ct = s.Constraint(1.0, mip.inf)
-            for p in order[a:b]:
-                ct.SetCoefficient(x[int(inst.cand[p])], 1.0)
+            for i in cs:
+                ct.SetCoefficient(x[int(i)], 1.0)
     else:
         y = _capacitated_assignment(mip, x, inst, order, starts, equal=True, objective=None)
     if budget is not None:
@@ -498,8 +571,8 @@ def solve_lscp(inst: CoverInstance, minimize: str = "count", budget: float | Non
     optimal = _is_optimal(status, val, bound, integral, "min")
     sol = _finish(inst, "lscp" + ("+cap" if capacitated else ""), open_, y, val, bound, optimal, status, build,
                   secs, mip.name)
-    sol.stats = {"variables": s.NumVariables(), "constraints": s.NumConstraints(), "candidates_useful": len(x),
-                 "minimize": minimize}
+    sol.stats = {"variables": s.NumVariables(), "constraints": s.NumConstraints(), "candidates_useful": n_useful,
+                 "candidates_undominated": len(x), "minimize": minimize}
     if tie_break and optimal and not capacitated:
         fixes = [(minimize, val)]
         if minimize == "count":  # fewest sites, then the cheapest of those, then the nearest
