@@ -1579,25 +1579,55 @@ ROUTE_COLORS = ("#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02"
                 "#377eb8", "#4daf4a", "#984ea3", "#ff7f00", "#666666", "#a65628", "#f781bf")
 
 
+def _road_paths(net, pairs) -> dict:
+    """{(node a, node b): [(lon, lat), …]} shortest road paths (by length) for drawing; one Dijkstra
+    per distinct start node, in blocks of 128 so the predecessor arrays stay small."""
+    from scipy.sparse.csgraph import dijkstra
+
+    out: dict = {}
+    pairs = sorted({(int(a), int(b)) for a, b in pairs if a >= 0 and b >= 0 and a != b})
+    if not pairs or net is None or not net.has_roads:
+        return {p: [] for p in pairs}
+    starts = sorted({a for a, _ in pairs})
+    for k in range(0, len(starts), 128):
+        block = starts[k:k + 128]
+        row = {a: i for i, a in enumerate(block)}
+        _, pred = dijkstra(net.length_csr, directed=True, indices=block, return_predecessors=True)
+        for a, b in pairs:
+            if a not in row:
+                continue
+            pr = pred[row[a]]
+            seq = [b]
+            while seq[-1] != a and pr[seq[-1]] >= 0:
+                seq.append(int(pr[seq[-1]]))
+            seq.reverse()
+            out[(a, b)] = [(float(net.lon[n]), float(net.lat[n])) for n in seq] if seq[0] == a else []
+    return out
+
+
 def _route_lines(plan: RoutePlan) -> dict:
     """route id → shapely LineString along the roads (WGS-84): point, road path between snapped nodes, point."""
     from shapely.geometry import LineString
 
-    net = plan.net
-    cache: dict = {}
+    cached = getattr(plan, "_lines", None)
+    if cached is not None:
+        return cached
+    st = plan.stops
+    legs = []
+    for _, g in st.groupby("route_id", sort=False):
+        node = g["node"].to_numpy(int)
+        legs += list(zip(node[:-1], node[1:]))
+    paths = _road_paths(plan.net, legs)
     out = {}
-    for rid, g in plan.stops.groupby("route_id", sort=False):
+    for rid, g in st.groupby("route_id", sort=False):
         lon, lat, node = g["lon"].to_numpy(float), g["lat"].to_numpy(float), g["node"].to_numpy(int)
         coords = [(lon[0], lat[0])]
         for j in range(1, len(g)):
-            a, b = int(node[j - 1]), int(node[j])
-            if net is not None and net.has_roads and a >= 0 and b >= 0 and a != b:
-                if (a, b) not in cache:
-                    cache[(a, b)] = net.path_lonlat(a, b)
-                coords += cache[(a, b)]
+            coords += paths.get((int(node[j - 1]), int(node[j])), [])
             coords.append((lon[j], lat[j]))
         dedup = [coords[0]] + [c for p, c in zip(coords[:-1], coords[1:]) if c != p]
         out[rid] = LineString(dedup if len(dedup) > 1 else dedup * 2)
+    plan._lines = out
     return out
 
 
