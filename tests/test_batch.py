@@ -219,3 +219,33 @@ def test_route_step_until_routing_exists(cluster, tmp_path):
         assert o.status == "failed"
         assert (o.failure["step"], o.failure["error_type"]) == ("route", "RoutingUnavailable")
         assert read_csv(out / "failures.csv")[0]["message"].startswith("routing not available")
+
+
+# ------------------------------------------------------------------ the province map (no cluster)
+def _outcome(code: str, name: str, status: str = "ok", rate: float = 0.75, centre=None):
+    job = batch.CountyJob(code, name, "generated")
+    cov = {"villages": 100, "villages_reached": int(rate * 100), "population": 1000,
+           "population_reached": int(rate * 1000), "reach_rate": rate} if status == "ok" else None
+    failure = None if status == "ok" else {"adcode": code, "name": name, "step": "load",
+                                            "error_type": "ScenarioError", "message": "bad"}
+    return batch.CountyOutcome(code, name, status, batch._row(job, status, cov, None, None, "geotool-cn", True),
+                               failure, centre=centre)
+
+
+def test_province_map_shapes_links_and_escaping(tmp_path):
+    from culture_logistics.maps import render_map
+
+    (tmp_path / "370102").mkdir()
+    (tmp_path / "370102" / "coverage_map.html").write_text("x", encoding="utf-8")
+    hostile = "<script>alert(1)</script>区"
+    outs = [_outcome("370102", hostile, rate=0.95), _outcome("370103", "市中区", "failed"),
+            _outcome("370572", "东营港经济开发区", rate=0.5, centre=[118.9, 38.0])]
+    page = render_map(batch.province_map(outs, tmp_path))
+    assert "<script>alert(1)" not in page and "&lt;script&gt;alert(1)" in page
+    assert "370102/coverage_map.html" in page  # a link only where the coverage map exists
+    assert "370103/coverage_map.html" not in page
+    assert "Functional zone: no boundary" in page  # the zone drawn as a dot at its villages' centre
+    assert "bounding box only" not in page
+    boxed = render_map(batch.province_map(outs, tmp_path, use_geotool=False))
+    assert "bounding box only (no polygon)" in boxed
+    assert len(page.encode()) < 300_000

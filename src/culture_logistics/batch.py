@@ -53,6 +53,7 @@ import sys
 import time
 import tomllib
 import traceback
+import uuid
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -507,8 +508,6 @@ def run_county(job: CountyJob, out_root: str | Path, steps: Sequence[str] = ("co
     steps = _normal_steps(steps)
     out_root = Path(out_root)
     final = out_root / job.adcode
-    import uuid
-
     token = uuid.uuid4().hex[:12]  # unique per task: a task of an abandoned run never shares a folder with us
     partial = out_root / PARTIAL_DIR / f"{job.adcode}.{token}"
     old = out_root / PARTIAL_DIR / f"{job.adcode}.{token}.old"
@@ -589,7 +588,7 @@ def run_county(job: CountyJob, out_root: str | Path, steps: Sequence[str] = ("co
         state["step"] = "write"
         row = _row(job, "ok", state["cov"], state["sites"], state["saving"], state["boundary"], state["synthetic"])
         done = {"digest": digest, "params": params, "row": row, "centre": state["centre"],
-                "steps_log": lines}
+                "steps_log": [line.replace(str(partial), str(final)) for line in lines]}
         atomic_write_text(partial / DONE_FILE, json.dumps(done, ensure_ascii=False, indent=2, sort_keys=True) + "\n")
         _swap_into_place(partial, final, old, digest)
         log = out_root / "logs" / f"{job.adcode}.log"
@@ -892,8 +891,6 @@ def run_batch(out_dir: str | Path, province: str = "37", counties: Iterable[str]
 
 
 def _submit_all(client, todo, out: Path, steps_t, time_limit_s, seed, bar: _Progress, echo) -> dict:
-    import uuid
-
     from distributed import as_completed
 
     token = uuid.uuid4().hex[:8]
