@@ -824,3 +824,28 @@ def test_scenario_path_that_is_a_device_is_a_problem():
             "try:\n load_scenario('/dev/zero')\nexcept ScenarioError:\n print('problem')\n")
     p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert p.stdout.strip() == "problem", p.stderr[-500:]
+
+
+@pytest.mark.xfail(strict=True, reason="scenario.py load_scenario never checks [network] max_access_m "
+                                       "(_float_param is applied to the other [network] keys only): network.py:250 "
+                                       "float(...) raises ValueError on \"\"/\"abc\", TypeError on a list, and takes "
+                                       "nan, -1 and true silently (found by test_fuzz.test_random_values_in_every_table)")
+@pytest.mark.parametrize("value", ['""', '"abc"', "[1]", "nan", "-1", "true"])
+def test_bad_max_access_is_a_problem(tmp_path, value):
+    from culture_logistics import load_scenario
+
+    scn = write_scenario(tmp_path / "ma", toml_extra=f"[network]\nmax_access_m = {value}\n")
+    with pytest.raises(ScenarioError) as ei:
+        load_scenario(scn)
+    assert any(p.file == str(scn) and "max_access_m" in p.message for p in ei.value.problems)
+
+
+@pytest.mark.xfail(strict=True, reason="validate.py:58 bool(\"false\") is True: allow_unknown_codes = \"false\" "
+                                       "(a string) silently accepts village codes that are not in the NBS list")
+def test_allow_unknown_codes_as_text_false_keeps_checking(tmp_path):
+    from culture_logistics import load_scenario
+
+    villages = [csv_line("370782001999", "不存在村", "370782001", lon_of(0), LAT, 100)]
+    scn = write_scenario(tmp_path / "uc", villages, toml_extra='[validation]\nallow_unknown_codes = "false"\n')
+    with pytest.raises(ScenarioError):
+        load_scenario(scn)

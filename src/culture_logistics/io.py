@@ -92,7 +92,7 @@ def _regular_file(path: Path, problems: ProblemList, what: str, hint: str) -> in
     return st.st_size
 
 
-def _sniff_encoding(path: Path, problems: ProblemList, size: int) -> tuple[str | None, bool]:
+def _sniff_encoding(path: Path, problems: ProblemList) -> tuple[str | None, bool]:
     """One streaming pass: NUL bytes, and UTF-8 (BOM optional) or else GB18030.
 
     Returns (python codec name or None when unusable, whether the text has anything but whitespace).
@@ -163,7 +163,7 @@ def read_table(path: Path, problems: ProblemList, required: list[str], optional:
         problems.error(path, f"is {size / 1e6:.0f} MB, far larger than any county table (limit {MAX_CSV_BYTES / 1e6:.0f} MB)",
                        hint="split the province into counties; each county's table is a few MB")
         return None
-    enc, content = _sniff_encoding(path, problems, size)
+    enc, content = _sniff_encoding(path, problems)
     if enc is None:
         return None
     if not content:
