@@ -535,6 +535,20 @@ def test_same_inputs_give_identical_outputs(hostile_runs, tmp_path):
                 assert x == y, f"{stage}/{rel} differs between two runs"
 
 
+def test_xlsx_holds_any_text(tmp_path):
+    """Control characters that XML forbids, and text past Excel's 32,767-character cell limit, never stop
+    or corrupt a workbook: U+FFFD and a cut with "…"."""
+    import pandas as pd
+    from openpyxl import load_workbook
+
+    df = pd.DataFrame({"t": ["a\x00b\x1bc", "x" * 40_000, "=\x07"]})
+    write_xlsx({"s": df}, tmp_path / "t.xlsx")
+    ws = load_workbook(tmp_path / "t.xlsx")["s"]
+    assert ws["A2"].value == "a\ufffdb\ufffdc"
+    assert len(ws["A3"].value) == 32_767 and ws["A3"].value.endswith("…")
+    assert ws["A4"].value == "=\ufffd" and ws["A4"].data_type == "s" and ws["A4"].quotePrefix
+
+
 def test_xlsx_is_byte_identical(tmp_path, monkeypatch):
     """openpyxl stamps the clock into docProps and zip entries: write_xlsx fixes both."""
     import pandas as pd

@@ -268,7 +268,20 @@ def _xlsx_value(v):
     return str(v)
 
 
+XLSX_MAX_CHARS = 32_767  # Excel's limit for one cell; longer text makes Excel "repair" the workbook
+_XLSX_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")  # not allowed in XML 1.0
+
+
+def _xlsx_text(text: str) -> str:
+    """Text a workbook can hold: control characters XML forbids become U+FFFD; cut to Excel's cell limit."""
+    text = _XLSX_ILLEGAL.sub("\ufffd", text)
+    if len(text) > XLSX_MAX_CHARS:
+        text = text[: XLSX_MAX_CHARS - 1] + "…"
+    return text
+
+
 def _set_text(cell, text: str) -> None:
+    text = _xlsx_text(text)
     cell.value = text
     if cell.data_type != "s":  # openpyxl turns "=…" into a formula: force a plain text cell
         cell.data_type = "s"
