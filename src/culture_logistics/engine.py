@@ -747,24 +747,37 @@ def _mh_value(name: str) -> int:
     return routing_enums_pb2.LocalSearchMetaheuristic.Value.Value(_GLS_ALIASES.get(name, name))
 
 
-# Tuned on the CVRPLIB X instances (see benchmarks/bench_cvrplib.py); override for experiments.
+# OR-Tools search settings, tuned on the 8 CVRPLIB X instances (mean gap to best-known, 10 s
+# per instance unless noted, this 2-core shared machine; run-to-run noise is about +-0.5 pp):
+#   PATH_CHEAPEST_ARC + GLS 7.07 % (30 s: 6.77 %); SAVINGS + GLS 8.12 % (lambda 0.3: 8.04 %,
+#   0.03: 8.15 %); PARALLEL_CHEAPEST_INSERTION + GLS 7.73 %;
+#   SAVINGS + ILS (SISR ruin, LCI recreate, SA) with LS after each perturbation 4.51 %
+#   (30 s: 4.64 %); same without that LS 3.70-4.17 % (30 s: 3.85 %)  <- default;
+#   without LS: SISR avg removed 5: 7.54 %, 15: 3.85 %, 20 (with LS): 5.02 %; max sequence
+#   5: 4.91 %, 15: 5.59 %; recreate order random 5.49 %, by demand 5.66 %; SA temperatures
+#   100/1: 4.82 %, 10/0.1: 4.83 %; LOCAL_CHEAPEST_COST_INSERTION recreate 8.46 %;
+#   PATH_CHEAPEST_ARC first 4.39 %; mandatory stops (no disjunctions) 5.24 %;
+#   more spare vehicles (fleet_slack 0.5 / 1.0) worse on the tight instances;
+#   ls_operator_neighbors_ratio < 1 stalls the search in this version (no improvement at all);
+#   a GLS polish after ILS gains ~0.1 %.
 ORTOOLS_DEFAULTS: dict = {
     "first_solution": "SAVINGS",
-    "metaheuristic": "ILS",
+    "metaheuristic": "ILS",        # "ILS" or a LocalSearchMetaheuristic name ("GLS" = guided LS)
     "gls_lambda": 0.1,
-    "sisr_max_sequence": 10,
-    "sisr_avg_removed": 10,
-    "sisr_bypass": 0.01,
+    "sisr_max_sequence": 10,       # SISR L_max
+    "sisr_avg_removed": 10,        # SISR c-bar
+    "sisr_bypass": 0.01,           # SISR alpha
     "recreate": "LOCAL_CHEAPEST_INSERTION",
-    "improve_perturbed": False,  # pure ruin-and-recreate + SA: more iterations, better on X (see bench)
-    "recreate_sorting": [],      # LocalCheapestInsertion sorting properties (without SORTING_PROPERTY_)
-    "sa_temperatures": None,
-    "fleet_slack": 0.15,         # unlimited types: vehicles = lb + max(2, slack * lb) (lb = load bound)
-    "polish_fraction": 0.0,      # ILS: share of the time left to a final LS-metaheuristic polish
-    "polish_metaheuristic": "GUIDED_LOCAL_SEARCH",     # (initial, final) or None = automatic
-    "neighbors": 0,       # 0 = all neighbours in LS operators
-    "extract_reserve_s": 0.05,
-    "mandatory_default_stops": False,
+    "improve_perturbed": False,    # local search after each ruin-and-recreate
+    "recreate_sorting": [],        # LocalCheapestInsertion sorting properties (without SORTING_PROPERTY_)
+    "sa_temperatures": None,       # (initial, final) or None = automatic
+    "fleet_slack": 0.15,           # unlimited types: vehicles = max(FFD, lb + max(2, slack * lb))
+    "polish_fraction": 0.0,        # ILS: share of the time given to a final polish ...
+    "polish_metaheuristic": "GUIDED_LOCAL_SEARCH",  # ... with this metaheuristic
+    "neighbors": 0,                # > 0: LS operators consider this many neighbours (see above)
+    "extract_reserve_s": 0.05,     # time kept for solution extraction ...
+    "free_reserve": 0.01,          # ... plus this share of the limit for freeing search memory
+    "mandatory_default_stops": False,  # no disjunction for default-penalty stops (no fallback!)
 }
 
 
@@ -878,7 +891,10 @@ def _solve_ortools(model: Model, time_limit_s: float, seed: int, first_solution,
     if iteration_limit:
         params.solution_limit = int(iteration_limit)
     params.log_search = bool(log)
-    remaining = time_limit_s - (time.perf_counter() - t0) - ORTOOLS_DEFAULTS["extract_reserve_s"]
+    # keep time for extraction and for freeing the search memory (~0.8 % of the search time
+    # after many ILS iterations on small instances: 0.13 s after 15 s on A-n32-k5)
+    reserve = ORTOOLS_DEFAULTS["extract_reserve_s"] + ORTOOLS_DEFAULTS["free_reserve"] * time_limit_s
+    remaining = time_limit_s - (time.perf_counter() - t0) - reserve
     params.time_limit.FromMilliseconds(max(10, int(remaining * 1000)))
     stats["build_s"] = time.perf_counter() - t0
     t_search = time.perf_counter()
@@ -911,7 +927,7 @@ def _solve_ortools(model: Model, time_limit_s: float, seed: int, first_solution,
             p2.CopyFrom(params)
             p2.use_iterated_local_search = False
             p2.local_search_metaheuristic = _mh_value(ORTOOLS_DEFAULTS["polish_metaheuristic"])
-            left = time_limit_s - (time.perf_counter() - t0) - ORTOOLS_DEFAULTS["extract_reserve_s"]
+            left = time_limit_s - (time.perf_counter() - t0) - reserve
             p2.time_limit.FromMilliseconds(max(10, int(left * 1000)))
             polished = routing.SolveFromAssignmentWithParameters(assignment, p2)
             if polished is not None and polished.ObjectiveValue() <= assignment.ObjectiveValue():
@@ -947,6 +963,9 @@ def _solve_ortools(model: Model, time_limit_s: float, seed: int, first_solution,
             dep = _latest_departure(model, veh_type[v], seq, dep)
         routes.append(_make_route(model, veh_type[v], seq, dep, veh_rank[v]))
     stats["objective_internal"] = assignment.ObjectiveValue()
+    t_free = time.perf_counter()
+    del assignment, routing, solver, manager  # freeing the search memory takes measurable time
+    stats["free_s"] = time.perf_counter() - t_free
     dropped = [s for s in range(len(model.stops)) if s not in served]
     return _finish(model, routes, dropped, reasons, "ortools", status_name, t0, time_limit_s, seed,
                    stats, True)
@@ -955,7 +974,11 @@ def _solve_ortools(model: Model, time_limit_s: float, seed: int, first_solution,
 # --------------------------------------------------------------------------- PyVRP
 
 PYVRP_DEFAULTS: dict = {
+    # True: every stop optional (prize = drop penalty) from the start.  Measured at 10 s on
+    # X-n214/n247/n322: 3.52 % mean gap vs 2.88 % with mandatory stops (fewer iterations).
     "optional_default_stops": False,
+    "reserve_s": 0.05,
+    "reserve_s_per_client": 0.00025,
 }
 
 
@@ -1041,7 +1064,9 @@ def _solve_pyvrp(model: Model, time_limit_s: float, seed: int, iteration_limit, 
         return pyvrp.solve(data, stop, seed=seed, collect_stats=False, display=bool(log),
                            initial_solution=initial if initial is not None else warm(data))
 
-    reserve = 0.05
+    # pyvrp.solve starts its clock after computing neighbourhoods and a first local search,
+    # which takes ~0.05-0.08 s on 300-400 clients: keep that out of the budget
+    reserve = PYVRP_DEFAULTS["reserve_s"] + PYVRP_DEFAULTS["reserve_s_per_client"] * len(cand)
     any_required = any(model.stops[s].drop_penalty is None for s in cand)
     budget = lambda: time_limit_s - (time.perf_counter() - t0) - reserve  # noqa: E731
     surely_feasible = all(v.count is None for v in vts) and not model.needs_time
