@@ -840,10 +840,6 @@ def test_scenario_path_that_is_a_device_is_a_problem():
     assert p.stdout.strip() == "problem", p.stderr[-500:]
 
 
-@pytest.mark.xfail(strict=True, reason="scenario.py load_scenario never checks [network] max_access_m "
-                                       "(_float_param is applied to the other [network] keys only): network.py:250 "
-                                       "float(...) raises ValueError on \"\"/\"abc\", TypeError on a list, and takes "
-                                       "nan, -1 and true silently (found by test_fuzz.test_random_values_in_every_table)")
 @pytest.mark.parametrize("value", ['""', '"abc"', "[1]", "nan", "-1", "true"])
 def test_bad_max_access_is_a_problem(tmp_path, value):
     from culture_logistics import load_scenario
@@ -854,8 +850,6 @@ def test_bad_max_access_is_a_problem(tmp_path, value):
     assert any(p.file == str(scn) and "max_access_m" in p.message for p in ei.value.problems)
 
 
-@pytest.mark.xfail(strict=True, reason="validate.py:58 bool(\"false\") is True: allow_unknown_codes = \"false\" "
-                                       "(a string) silently accepts village codes that are not in the NBS list")
 def test_allow_unknown_codes_as_text_false_keeps_checking(tmp_path):
     from culture_logistics import load_scenario
 

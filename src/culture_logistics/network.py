@@ -247,7 +247,7 @@ class RoadNetwork:
     @classmethod
     def from_scenario(cls, scenario, max_access_m: float | None = None) -> "RoadNetwork":
         if max_access_m is None:
-            max_access_m = float(scenario.section("network").get("max_access_m", DEFAULT_MAX_ACCESS_M))
+            max_access_m = scenario.network.max_access_m
         return cls(scenario.graph, scenario.metric_crs, scenario.network, max_access_m)
 
     @property
@@ -381,7 +381,19 @@ class RoadNetwork:
             d = np.concatenate([d, np.zeros(len(zi))])
             key = np.unique(i.astype(np.int64) * len(dst) + j, return_index=True)[1]
             return i[key], j[key], d[key]
+        if not np.isfinite(cutoff_m):
+            return self._pairs_all(src, dst)
         return self._pairs_tiled(src, dst, cutoff_m)
+
+    def _pairs_all(self, src: Snap, dst: Snap):
+        """Every reachable (source, destination) pair, no cut-off: one Dijkstra per source node."""
+        ok = np.flatnonzero(src.on_network)
+        nodes, inv = np.unique(src.node[ok], return_inverse=True)
+        dist = dijkstra(self.length_csr, directed=True, indices=nodes)[:, dst.node]
+        d = dist[inv] + src.access_m[ok][:, None] + dst.access_m[None, :]
+        d[:, ~dst.on_network] = np.inf
+        r, c = np.nonzero(np.isfinite(d))
+        return ok[r], c, d[r, c]
 
     def _pairs_tiled(self, src: Snap, dst: Snap, cutoff: float, tile_m: float = 10_000.0, margin: float = 1.01):
         """Cut-off Dijkstra per tile of sources, on the CSR sliced to the tile's neighbourhood.

@@ -37,11 +37,13 @@ class NetworkParams:
     circuity : road distance / straight-line distance used when no roads are given.
     default_speed_kmh : speed of a road with neither ``maxspeed`` nor a known class.
     access_speed_kmh : speed on the access leg from a point to its nearest road node.
+    max_access_m : a point farther than this (m) from the connected network is unreachable.
     """
 
     circuity: float = 1.3
     default_speed_kmh: float = 30.0
     access_speed_kmh: float = 15.0
+    max_access_m: float = 2000.0
 
 
 @dataclass(frozen=True)
@@ -176,7 +178,7 @@ def _float_param(table: dict, key: str, default: float, file, section: str, prob
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         problems.error(file, f"[{section}] {key} must be a number, got {value!r}", column=f"{section}.{key}")
         return default
-    if value < minimum or value != value:
+    if value != value or value in (float("inf"), float("-inf")) or value < minimum:
         problems.error(file, f"[{section}] {key} must be ≥ {minimum}, got {value!r}", column=f"{section}.{key}")
         return default
     return float(value)
@@ -240,7 +242,15 @@ def load_scenario(path: str | Path) -> Scenario:
         circuity=_float_param(net_t, "circuity", 1.3, path, "network", problems, minimum=1.0),
         default_speed_kmh=_float_param(net_t, "default_speed_kmh", 30.0, path, "network", problems, minimum=1.0),
         access_speed_kmh=_float_param(net_t, "access_speed_kmh", 15.0, path, "network", problems, minimum=1.0),
+        max_access_m=_float_param(net_t, "max_access_m", 2000.0, path, "network", problems, minimum=0.0),
     )
+    val_t = conf.get("validation", {})
+    if not isinstance(val_t, dict):
+        problems.error(path, "[validation] must be a table", column="validation")
+    elif not isinstance(val_t.get("allow_unknown_codes", False), bool):
+        problems.error(path, f"[validation] allow_unknown_codes must be true or false, got "
+                       f"{val_t.get('allow_unknown_codes')!r}", column="validation.allow_unknown_codes",
+                       hint="write it without quotes: allow_unknown_codes = true")
     coverage = CoverageParams(radius_m=_float_param(cov_t, "radius_m", 3000.0, path, "coverage", problems,
                                                     minimum=1.0))
     problems.raise_if_errors()
