@@ -2,11 +2,13 @@
 """How far do the solvers overrun their time limits?  (issue 7, "time and size limits kept")
 
     python benchmarks/bench_limits.py [--limits 1,2,5] [--runs 3] [--part routing,siting]
-                                      [--vrp X-n101-k25,X-n148-k46] [--dir DIR] [--json FILE]
+                                      [--engines ortools,pyvrp] [--vrp X-n101-k25,X-n148-k46]
+                                      [--dir DIR] [--json FILE]
 
-Routing: :func:`culture_logistics.engine.solve` (OR-Tools, guided local search) on CVRPLIB instances
-from ``../shared/bench/cvrplib``; the overrun is ``Solution.stats['overrun_s']`` (wall time of the whole
-call, model building included, minus the limit) and the wall time measured here around the call.
+Routing: :func:`culture_logistics.engine.solve` with each engine (OR-Tools; PyVRP, the default when
+installed) on CVRPLIB instances from ``../shared/bench/cvrplib``; the overrun is
+``Solution.stats['overrun_s']`` (wall time of the whole call, model building included, minus the limit)
+and the wall time measured here around the call.
 
 Siting: :func:`culture_logistics.siting.solve_siting` on embedded counties, with the coverage computed
 beforehand (it is not under the solver's limit); the overrun is the reported ``solve_seconds`` minus the
@@ -43,27 +45,34 @@ SITING_CASES = [
 ]
 
 
-def routing_runs(names, limits, runs, directory: Path):
+def routing_runs(names, limits, runs, directory: Path, engines):
+    import importlib.util
+
     from culture_logistics import cvrplib, engine
 
     out = []
-    for name in names:
-        path = directory / f"{name}.vrp"
-        if not path.exists():
-            print(f"  (skipped {name}: {path} not found)", file=sys.stderr)
+    for eng in engines:
+        if eng == "pyvrp" and importlib.util.find_spec("pyvrp") is None:
+            print("  (skipped pyvrp: not installed)", file=sys.stderr)
             continue
-        model = cvrplib.instance_to_model(cvrplib.read_vrp(path))
-        for limit in limits:
-            for seed in range(runs):
-                t0 = time.perf_counter()
-                sol = engine.solve(model, time_limit_s=limit, seed=seed, engine="ortools")
-                wall = time.perf_counter() - t0
-                sol.check(model)
-                out.append({"part": "routing", "instance": name, "limit_s": limit, "seed": seed,
-                            "wall_s": wall, "overrun_s": float(sol.stats["overrun_s"]),
-                            "wall_overrun_s": wall - limit, "objective": float(sol.objective)})
-                print(f"  routing {name:<12} limit {limit:>4g} s seed {seed}: wall {wall:6.3f} s, "
-                      f"overrun {sol.stats['overrun_s']:+.3f} s", flush=True)
+        for name in names:
+            path = directory / f"{name}.vrp"
+            if not path.exists():
+                print(f"  (skipped {name}: {path} not found)", file=sys.stderr)
+                continue
+            model = cvrplib.instance_to_model(cvrplib.read_vrp(path))
+            label = f"{name} {eng}"
+            for limit in limits:
+                for seed in range(runs):
+                    t0 = time.perf_counter()
+                    sol = engine.solve(model, time_limit_s=limit, seed=seed, engine=eng)
+                    wall = time.perf_counter() - t0
+                    sol.check(model)
+                    out.append({"part": "routing", "instance": label, "limit_s": limit, "seed": seed,
+                                "wall_s": wall, "overrun_s": float(sol.stats["overrun_s"]),
+                                "wall_overrun_s": wall - limit, "objective": float(sol.objective)})
+                    print(f"  routing {label:<20} limit {limit:>4g} s seed {seed}: wall {wall:6.3f} s, "
+                          f"overrun {sol.stats['overrun_s']:+.3f} s", flush=True)
     return out
 
 
@@ -126,6 +135,7 @@ def main(argv=None) -> int:
     ap.add_argument("--runs", type=int, default=3, help="runs per instance and limit (seeds 0..runs-1 for routing)")
     ap.add_argument("--part", default="routing,siting", help="routing, siting or both")
     ap.add_argument("--vrp", default="X-n101-k25,X-n148-k46", help="CVRPLIB instance names")
+    ap.add_argument("--engines", default="ortools,pyvrp", help="routing engines, comma-separated")
     ap.add_argument("--dir", type=Path, default=DEFAULT_DIR, help="folder of the CVRPLIB files")
     ap.add_argument("--json", type=Path, default=None, help="write every run to this JSON file")
     a = ap.parse_args(argv)
@@ -135,7 +145,8 @@ def main(argv=None) -> int:
           f"limits {limits} s, {a.runs} run(s) each", flush=True)
     rows = []
     if "routing" in parts:
-        rows += routing_runs([n for n in a.vrp.split(",") if n], limits, a.runs, a.dir)
+        rows += routing_runs([n for n in a.vrp.split(",") if n], limits, a.runs, a.dir,
+                             [e for e in a.engines.split(",") if e])
     if "siting" in parts:
         rows += siting_runs(limits, a.runs)
     print()

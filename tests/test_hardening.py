@@ -582,17 +582,20 @@ def test_outputs_get_normal_permissions(tmp_path):
 CVRPLIB = ROOT.parent / "shared" / "bench" / "cvrplib"
 
 
-def test_routing_solve_returns_near_time_limit():
-    """OR-Tools GLS with a 1 s limit on X-n101-k25 returns within 3 s wall (a correctness bound)."""
+@pytest.mark.parametrize("engine_name", ["ortools", "pyvrp"])
+def test_routing_solve_returns_near_time_limit(engine_name):
+    """Each routing engine with a 1 s limit on X-n101-k25 returns within 3 s wall (a correctness bound)."""
     cvrplib = pytest.importorskip("culture_logistics.cvrplib")
     engine = pytest.importorskip("culture_logistics.engine")
+    if engine_name == "pyvrp":
+        pytest.importorskip("pyvrp")
 
     path = CVRPLIB / "X-n101-k25.vrp"
     if not path.exists():
         pytest.skip("CVRPLIB anchor set not present")
     model = cvrplib.instance_to_model(cvrplib.read_vrp(path))
     t0 = time.perf_counter()
-    sol = engine.solve(model, time_limit_s=1.0, seed=0, engine="ortools")
+    sol = engine.solve(model, time_limit_s=1.0, seed=0, engine=engine_name)
     wall = time.perf_counter() - t0
     assert wall < 3.0, f"1 s limit, returned after {wall:.2f} s"
     assert sol.stats["overrun_s"] < 2.0
