@@ -334,9 +334,10 @@ def test_model_validation():
         solve(tiny_model()[0], time_limit_s=1, engine="nope")
 
 
-def test_ortools_deterministic_with_iteration_limit():
+@pytest.mark.parametrize("engine", ENGINES)
+def test_deterministic_with_iteration_limit(engine):
     model, *_ = tiny_model()
-    a = solve(model, time_limit_s=5, seed=3, iteration_limit=50)
-    b = solve(model, time_limit_s=5, seed=3, iteration_limit=50)
+    a = solve(model, time_limit_s=5, seed=3, iteration_limit=50, engine=engine)
+    b = solve(model, time_limit_s=5, seed=3, iteration_limit=50, engine=engine)
     assert [r.stops for r in a.routes] == [r.stops for r in b.routes]
     assert a.distance == b.distance

@@ -1045,6 +1045,12 @@ def _solve_pyvrp(model: Model, time_limit_s: float, seed: int, iteration_limit, 
                 profile=sfs.index(vt.speed_factor), name=vt.name or str(i), **kw))
         return pyvrp.ProblemData(locations, clients, depots, vtypes, [dist] * len(sfs), durs)
 
+    # PyVRP's penalties for excess load / time warp are absolute (0.1 .. 1e5 per unit); our
+    # integer costs are scaled by `scale`, so scale its penalty range alike.
+    k = max(1.0, max(round(v.cost_per_m * scale) for v in vts))
+    solve_params = pyvrp.SolveParams(penalty=pyvrp.PenaltyParams(min_penalty=0.1 * k,
+                                                                 max_penalty=1e5 * k))
+
     def warm(data):
         if initial_solution is None or not initial_solution.routes:
             return None
@@ -1061,8 +1067,12 @@ def _solve_pyvrp(model: Model, time_limit_s: float, seed: int, iteration_limit, 
         stop = MaxRuntime(max(0.05, budget))
         if iteration_limit:
             stop = MultipleCriteria([stop, MaxIterations(int(iteration_limit))])
-        return pyvrp.solve(data, stop, seed=seed, collect_stats=False, display=bool(log),
-                           initial_solution=initial if initial is not None else warm(data))
+        with warnings.catch_warnings():
+            # infeasible mandatory stops are handled below (re-solve with optional stops)
+            warnings.filterwarnings("ignore", message=".*penalty parameter has reached its maximum")
+            return pyvrp.solve(data, stop, seed=seed, collect_stats=False, display=bool(log),
+                               initial_solution=initial if initial is not None else warm(data),
+                               params=solve_params)
 
     # pyvrp.solve starts its clock after computing neighbourhoods and a first local search,
     # which takes ~0.05-0.08 s on 300-400 clients: keep that out of the budget
