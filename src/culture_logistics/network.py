@@ -395,7 +395,7 @@ class RoadNetwork:
         r, c = np.nonzero(np.isfinite(d))
         return ok[r], c, d[r, c]
 
-    def _pairs_tiled(self, src: Snap, dst: Snap, cutoff: float, tile_m: float = 10_000.0, margin: float = 1.01):
+    def _pairs_tiled(self, src: Snap, dst: Snap, cutoff: float, tile_m: float = 15_000.0, margin: float = 1.01):
         """Cut-off Dijkstra per tile of sources, on the CSR sliced to the tile's neighbourhood.
 
         Sources are grouped into ``tile_m`` squares; each group searches only the nodes within
