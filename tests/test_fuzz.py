@@ -15,7 +15,7 @@ random values in every table.
 Run length
 ----------
 CI runs a bounded, derandomised sample (``CL_FUZZ_EXAMPLES`` examples per test, default 25; the whole
-file takes ~20 s).  For a long random search set the environment variable, e.g.::
+file takes ~10 s).  For a long random search set the environment variable, e.g.::
 
     CL_FUZZ_EXAMPLES=5000 python -m pytest tests/test_fuzz.py -q
 
