@@ -18,9 +18,8 @@ runs where a part is repeated):
    facilities on the county's graph plus a 5.5 km buffer, destinations the villages within 5 km of
    the county), against networkx per facility on the whole graph.  Peak memory of the distance
    calls is measured with tracemalloc (numpy arrays are traced).
-Rows marked PROTOTYPE time :func:`pairs_tiled`, defined here: a proposed change to
-``RoadNetwork.pairs_within`` (one Dijkstra per tile of sources on the CSR sliced to the tile's
-neighbourhood), with the same pairs; it is not what the package runs today.
+``RoadNetwork.pairs_within`` runs one cut-off Dijkstra per 15 km tile of sources on the CSR sliced to
+the tile's neighbourhood; the "tiled search" rows time that search called directly.
 
 3. **The whole ``coverage`` command on 370481**, start-up included (a fresh Python process, as a
    user runs it), median of ``--repeat`` runs.  Target: under 5 s.
@@ -147,70 +146,11 @@ def load() -> str:
 
 
 # ------------------------------------------------------------------------------ prototype
-def pairs_tiled(net: RoadNetwork, src, dst, cutoff: float, tile_m: float = 10_000.0, margin: float = 1.01):
-    """PROTOTYPE (a proposal for ``RoadNetwork.pairs_within``): the same pairs, one csgraph call per tile.
-
-    Sources are grouped into ``tile_m`` squares; each group runs its cut-off Dijkstra on the CSR
-    sliced to the nodes within ``cutoff`` (× ``margin`` + 100 m, for UTM scale and rounding) of the
-    group's bounding box.  Exact: a path no longer than the cut-off never leaves that box (edge
-    lengths are at least the straight line between their ends).  The gain is that scipy's dense
-    per-source output (and its initialisation) covers the tile's neighbourhood, not every node.
-    """
-    import scipy.sparse as sp
-    from scipy.sparse.csgraph import dijkstra
-
-    reach = cutoff * margin + 100.0
-    ok = np.flatnonzero(src.on_network & (src.access_m <= cutoff))
-    # bucket the nodes on a grid of tile_m, so a tile finds its neighbourhood without scanning all nodes
-    bx_all = np.floor(net.x / tile_m).astype(np.int64)
-    by_all = np.floor(net.y / tile_m).astype(np.int64)
-    bx_all -= bx_all.min()
-    by_all -= by_all.min()
-    width = int(by_all.max()) + 1
-    node_key = bx_all * width + by_all
-    node_order = np.argsort(node_key, kind="stable")
-    keys_sorted = node_key[node_order]
-    bx_min, by_min = np.floor(net.x.min() / tile_m), np.floor(net.y.min() / tile_m)
-    tkey = (np.floor(src.x[ok] / tile_m).astype(np.int64) * 1_000_003 + np.floor(src.y[ok] / tile_m).astype(np.int64))
-    order = np.argsort(tkey, kind="stable")
-    ok, tkey = ok[order], tkey[order]
-    pos = np.full(net.n, -1, np.int64)
-    oi, oj, od = [], [], []
-    for s_idx in np.split(ok, np.flatnonzero(np.diff(tkey)) + 1):
-        x0, x1 = src.x[s_idx].min() - reach, src.x[s_idx].max() + reach
-        y0, y1 = src.y[s_idx].min() - reach, src.y[s_idx].max() + reach
-        b0 = max(int(np.floor(x0 / tile_m) - bx_min), 0), max(int(np.floor(y0 / tile_m) - by_min), 0)
-        b1 = int(np.floor(x1 / tile_m) - bx_min), min(int(np.floor(y1 / tile_m) - by_min), width - 1)
-        pieces = [node_order[np.searchsorted(keys_sorted, bx * width + b0[1]):
-                             np.searchsorted(keys_sorted, bx * width + b1[1], side="right")]
-                  for bx in range(b0[0], b1[0] + 1)]
-        nodes = np.concatenate(pieces) if pieces else np.zeros(0, np.int64)
-        nodes = nodes[(net.x[nodes] >= x0) & (net.x[nodes] <= x1) & (net.y[nodes] >= y0) & (net.y[nodes] <= y1)]
-        pos[nodes] = np.arange(len(nodes))
-        cand = np.flatnonzero(dst.on_network & (dst.x >= x0) & (dst.x <= x1) & (dst.y >= y0) & (dst.y <= y1))
-        cand = cand[pos[dst.node[cand]] >= 0]
-        s_loc = pos[src.node[s_idx]]
-        s_idx, s_loc = s_idx[s_loc >= 0], s_loc[s_loc >= 0]
-        if len(s_idx) and len(cand):
-            rows = net.length_csr[nodes]  # the rows of the neighbourhood; map columns with pos (O(nnz))
-            cols = pos[rows.indices]
-            keep = cols >= 0
-            row_of = np.repeat(np.arange(len(nodes)), np.diff(rows.indptr))
-            sub = sp.csr_matrix((rows.data[keep], (row_of[keep], cols[keep])), shape=(len(nodes), len(nodes)))
-            u, inv = np.unique(s_loc, return_inverse=True)
-            dist = dijkstra(sub, directed=True, indices=u, limit=cutoff)
-            d = dist[inv][:, pos[dst.node[cand]]] + src.access_m[s_idx][:, None] + dst.access_m[cand][None, :]
-            r, c = np.nonzero(d <= cutoff)
-            oi.append(s_idx[r])
-            oj.append(cand[c])
-            od.append(d[r, c])
-        pos[nodes] = -1
-    if not oi:
-        return np.zeros(0, int), np.zeros(0, int), np.zeros(0)
-    return np.concatenate(oi), np.concatenate(oj), np.concatenate(od)
+def pairs_tiled(net: RoadNetwork, src, dst, cutoff: float):
+    """The tiled search that ``RoadNetwork.pairs_within`` uses (timed here on its own, no dispatch)."""
+    return net._pairs_tiled(src, dst, cutoff)
 
 
-# ------------------------------------------------------------------------------ part 1
 def bench_county(adcode: str, cutoff: float, repeat: int) -> None:
     from culture_logistics.scenario import CARRIERS, load_scenario
 

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import click
 
+from .datasets import resolve_scenario as _scenario_path
 from .errors import CultureLogisticsError, ScenarioError
 
 EXIT_INVALID = 2
@@ -27,19 +28,6 @@ def _fail_invalid(message: str) -> None:
     click.echo(message, err=True)
     click.echo("Nothing was written.", err=True)
     sys.exit(EXIT_INVALID)
-
-
-def _scenario_path(arg: str) -> Path:
-    """A scenario.toml path, or the 6-digit code of an embedded county."""
-    p = Path(arg)
-    if p.exists() or not (len(arg) == 6 and arg.isdigit()):
-        return p
-    from ._paths import counties_dir
-
-    emb = counties_dir() / arg / "scenario.toml"
-    if not emb.exists():
-        raise CultureLogisticsError(f"{arg} is neither a file nor an embedded county; see `culture-logistics datasets`")
-    return emb
 
 
 @click.command(name="route")

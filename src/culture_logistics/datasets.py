@@ -17,6 +17,19 @@ def scenario_path(adcode: str) -> Path:
     return counties_dir() / adcode / "scenario.toml"
 
 
+def resolve_scenario(arg: str) -> Path:
+    """A scenario.toml path, or the 6-digit code of an embedded county (e.g. ``370782``)."""
+    from .errors import CultureLogisticsError
+
+    p = Path(arg)
+    if p.exists() or not (len(arg) == 6 and arg.isdigit()):
+        return p
+    emb = scenario_path(arg)
+    if not emb.exists():
+        raise CultureLogisticsError(f"{arg} is neither a file nor an embedded county; see `culture-logistics datasets`")
+    return emb
+
+
 def list_datasets() -> list[dict]:
     """Code, name, township and village counts, facilities by operator, for each embedded county."""
     import tomllib
