@@ -174,7 +174,7 @@ def bench_county(adcode: str, cutoff: float, repeat: int) -> None:
           f"{n:,} pairs, {'same pairs' if ok else 'DIFFERENT'} (max |Δd| {diff:.1e} m)")
     t_tl, tl = timed(lambda: pairs_tiled(net, fs, vs, cutoff), repeat)
     ok_t, n_t, diff_t = same_pairs(tl, base)
-    print(f"{'  bench copy of the tiled search':<34} {t_tl:>13.3f} s {t_nx:>10.3f} s {t_nx / t_tl:>7.1f}×   "
+    print(f"{'  tiled search, called directly':<34} {t_tl:>13.3f} s {t_nx:>10.3f} s {t_nx / t_tl:>7.1f}×   "
           f"{n_t:,} pairs, {'same pairs' if ok_t else 'DIFFERENT'} (max |Δd| {diff_t:.1e} m)")
     fops = f["operator"].to_numpy()
     masks = {op: (fops == op) | (fops == "shared") for op in CARRIERS}
