@@ -1577,8 +1577,8 @@ def route_sheets(plan: RoutePlan) -> dict[str, pd.DataFrame]:
 _TEXT_COLS = {_SHEET_COLS["stop_id"], _SHEET_COLS["arrive"], _SHEET_COLS["leave"], "代码 Code", "线路 Route",
               "车辆 Vehicle", "出发 Leaves", "返回 Returns", "出发站 Depot"}
 
-#: Distinct route colours (ColorBrewer Dark2 + Set1, no pale ones).
-ROUTE_COLORS = ("#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d", "#e41a1c",
+#: Distinct route colours (ColorBrewer Dark2 + Set1, no pale ones; no red — red marks unserved stops).
+ROUTE_COLORS = ("#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d",
                 "#377eb8", "#4daf4a", "#984ea3", "#ff7f00", "#666666", "#a65628", "#f781bf")
 
 
