@@ -6,16 +6,15 @@ one clear message and exits with code 2; every output is computed before the fir
 """
 from __future__ import annotations
 
-import sys
 import time
 from pathlib import Path
 
 import click
 
 from .datasets import resolve_scenario as _scenario_path
-from .errors import CultureLogisticsError, ScenarioError
+from .cli_errors import exit_on_user_error
+from .errors import CultureLogisticsError
 
-EXIT_INVALID = 2
 
 
 @click.command(name="coverage")
@@ -32,16 +31,7 @@ EXIT_INVALID = 2
 @click.option("--no-map", is_flag=True, help="Do not write coverage_map.html.")
 def coverage(scenario, out_dir, radius_m, lang, tiles, no_map):
     """Village reach of SCENARIO (a scenario.toml, or an embedded county code such as 370782)."""
-    try:
-        _run(scenario, out_dir, radius_m, lang, tiles, no_map)
-    except ScenarioError as exc:
-        click.echo(str(exc), err=True)
-        click.echo("The input is invalid; nothing was written. Fix the problems above and run again.", err=True)
-        sys.exit(EXIT_INVALID)
-    except CultureLogisticsError as exc:
-        click.echo(f"error: {exc}", err=True)
-        click.echo("Nothing was written.", err=True)
-        sys.exit(EXIT_INVALID)
+    exit_on_user_error(_run, scenario, out_dir, radius_m, lang, tiles, no_map)
 
 
 def _run(scenario, out_dir, radius_m, lang, tiles, no_map):

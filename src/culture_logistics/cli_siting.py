@@ -7,14 +7,13 @@ exits with code 2; nothing is written.
 """
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import click
 
-from .errors import CultureLogisticsError, ScenarioError
+from .cli_errors import exit_on_user_error
+from .errors import CultureLogisticsError
 
-EXIT_INVALID = 2
 
 
 @click.command(name="site")
@@ -40,16 +39,7 @@ EXIT_INVALID = 2
               help="Output folder (sites.csv, assignment.csv, gaps_after.csv, summary.json, siting_map.html).")
 def site(scenario, model, k, budget, capacitated, minimize, time_limit, radius_m, solver, no_map, out_dir):
     """Choose shared village service points for SCENARIO (a scenario.toml), proven optimal or with the gap."""
-    try:
-        _run(scenario, model, k, budget, capacitated, minimize, time_limit, radius_m, solver, no_map, out_dir)
-    except ScenarioError as exc:
-        click.echo(str(exc), err=True)
-        click.echo("The input is invalid; nothing was written. Fix the problems above and run again.", err=True)
-        sys.exit(EXIT_INVALID)
-    except CultureLogisticsError as exc:
-        click.echo(f"error: {exc}", err=True)
-        click.echo("Nothing was written.", err=True)
-        sys.exit(EXIT_INVALID)
+    exit_on_user_error(_run, scenario, model, k, budget, capacitated, minimize, time_limit, radius_m, solver, no_map, out_dir)
 
 
 def _run(scenario, model, k, budget, capacitated, minimize, time_limit, radius_m, solver, no_map, out_dir):

@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import ProblemList
-from .scenario import (CARRIERS, OPERATORS, PARCELS_IN_PER_PERSON_WEEK,
+from .scenario import (OPERATORS, PARCELS_IN_PER_PERSON_WEEK,
                        PARCELS_OUT_PER_PERSON_WEEK, TIERS, NetworkParams)
 
 MAX_CSV_BYTES = 200_000_000         # a county's tables are a few MB; far larger is a mistake

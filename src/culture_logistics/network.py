@@ -118,8 +118,6 @@ def graph_from_osm_xml(path: Path, network: NetworkParams = NetworkParams()) -> 
     """Read an OSM XML file with osmnx (all ways with a ``highway`` tag), adding speeds and travel times."""
     import osmnx as ox
 
-    from .io import ROAD_SPEEDS_KMH
-
     try:
         # not simplified: every OSM node stays a node, so points snap to the road where they are
         G = ox.graph_from_xml(path, simplify=False, retain_all=True, bidirectional=False)
@@ -460,7 +458,6 @@ class RoadNetwork:
 
     def full_matrix(self, points: Snap, weight: str = "length") -> np.ndarray:
         """Dense point × point matrix of network length (m) or travel time (s); inf = unreachable."""
-        m = len(points)
         if not self.has_roads:
             dx = points.x[:, None] - points.x[None, :]
             dy = points.y[:, None] - points.y[None, :]

@@ -16,7 +16,7 @@ import geopandas as gpd
 import networkx as nx
 import pandas as pd
 
-from .errors import Problem, ProblemList, ScenarioError
+from .errors import Problem, ProblemList
 
 MAX_TOML_BYTES = 1_000_000
 OPERATORS = ("postal", "supply_coop", "courier", "shared")
