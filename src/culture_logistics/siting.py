@@ -435,6 +435,24 @@ def _dominated(inst: CoverInstance, pair_mask: np.ndarray) -> np.ndarray:
     return dom
 
 
+def _covering_model(inst: CoverInstance, cover: np.ndarray, capacitated: bool, solver: str,
+                    time_limit_s: float):
+    """Shared start of the covering models: drop dominated candidates (uncapacitated only — exact
+    there), and make one open/closed variable per candidate that still covers something.
+
+    Returns the reduced ``cover`` mask over pairs, the number of candidates that covered anything
+    before the reduction, the :class:`_Mip` and ``{candidate: BoolVar}``.
+    """
+    n_useful = len(np.unique(inst.cand[cover]))
+    if not capacitated:
+        cover = cover & ~_dominated(inst, cover)[inst.cand]
+    useful = np.zeros(inst.n_candidates, bool)
+    useful[inst.cand[cover]] = True
+    mip = _Mip(solver, time_limit_s)
+    x = {int(i): mip.s.BoolVar(f"x{i}") for i in np.flatnonzero(useful)}
+    return cover, n_useful, mip, x
+
+
 def solve_mclp(inst: CoverInstance, k: int | None = None, budget: float | None = None, capacitated: bool = False,
                time_limit_s: float = DEFAULT_TIME_LIMIT_S, tie_break: bool = True,
                solver: str = "scip") -> ModelSolution:
@@ -447,14 +465,8 @@ def solve_mclp(inst: CoverInstance, k: int | None = None, budget: float | None =
     _check_k_budget(inst, k, budget, "mclp")
     t_start = time.perf_counter()
     cover = inst.within(inst.radius_m) & (inst.weight[inst.client] > 0)
-    n_useful = len(np.unique(inst.cand[cover]))
-    if not capacitated:
-        cover &= ~_dominated(inst, cover)[inst.cand]
-    useful = np.zeros(inst.n_candidates, bool)
-    useful[inst.cand[cover]] = True
-    mip = _Mip(solver, time_limit_s)
+    cover, n_useful, mip, x = _covering_model(inst, cover, capacitated, solver, time_limit_s)
     s = mip.s
-    x = {int(i): s.BoolVar(f"x{i}") for i in np.flatnonzero(useful)}
     obj = s.Objective()
     order, starts = _group_by_client(inst, cover)
     y = {}
@@ -519,14 +531,8 @@ def solve_lscp(inst: CoverInstance, minimize: str = "count", budget: float | Non
         raise CultureLogisticsError(f"the budget must be a number ≥ 0 CNY, got {budget!r}")
     t_start = time.perf_counter()
     cover = inst.within(inst.radius_m)
-    n_useful = len(np.unique(inst.cand[cover]))
-    if not capacitated:
-        cover &= ~_dominated(inst, cover)[inst.cand]
-    useful = np.zeros(inst.n_candidates, bool)
-    useful[inst.cand[cover]] = True
-    mip = _Mip(solver, time_limit_s)
+    cover, n_useful, mip, x = _covering_model(inst, cover, capacitated, solver, time_limit_s)
     s = mip.s
-    x = {int(i): s.BoolVar(f"x{i}") for i in np.flatnonzero(useful)}
     obj = s.Objective()
     for i, v in x.items():
         obj.SetCoefficient(v, 1.0 if minimize == "count" else float(inst.cost[i]))
