@@ -12,12 +12,13 @@ from pathlib import Path
 import click
 
 from .cli_errors import exit_on_user_error
+from .datasets import resolve_scenario
 from .errors import CultureLogisticsError
 
 
 
 @click.command(name="site")
-@click.argument("scenario", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("scenario", type=str)
 @click.option("--model", type=click.Choice(["mclp", "lscp", "pmedian"]), default="mclp", show_default=True,
               help="mclp: at most K sites / a budget, most people newly reached; lscp: fewest (or cheapest) "
                    "sites reaching every reachable gap village; pmedian: K sites, least population-weighted distance.")
@@ -38,7 +39,7 @@ from .errors import CultureLogisticsError
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True,
               help="Output folder (sites.csv, assignment.csv, gaps_after.csv, summary.json, siting_map.html).")
 def site(scenario, model, k, budget, capacitated, minimize, time_limit, radius_m, solver, no_map, out_dir):
-    """Choose shared village service points for SCENARIO (a scenario.toml), proven optimal or with the gap."""
+    """Choose shared village service points for SCENARIO (a scenario.toml, or an embedded county code), proven optimal or with the gap."""
     exit_on_user_error(_run, scenario, model, k, budget, capacitated, minimize, time_limit, radius_m, solver, no_map, out_dir)
 
 
@@ -48,7 +49,7 @@ def _run(scenario, model, k, budget, capacitated, minimize, time_limit, radius_m
     from .scenario import load_scenario
     from .siting import SitingParams, solve_siting, write_siting
 
-    scn = load_scenario(scenario)
+    scn = load_scenario(resolve_scenario(scenario))
     params = SitingParams.from_scenario(scn)
     if radius_m is not None:
         if radius_m <= 0:
