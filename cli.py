@@ -4,7 +4,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "src"))
 
-from culture_logistics.cli import main  # noqa: E402
+from culture_logistics.cli.main import main  # noqa: E402
 
 if __name__ == "__main__":
     main()

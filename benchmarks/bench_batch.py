@@ -30,9 +30,11 @@ import tempfile
 import time
 from pathlib import Path
 
+from culture_logistics.batch import runner as _runner
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from culture_logistics import batch  # noqa: E402
+from culture_logistics.batch import jobs as batch  # noqa: E402
 
 
 def run_once(counties, workers: int, steps: str, out_base: Path, keep: bool) -> dict:
@@ -40,7 +42,7 @@ def run_once(counties, workers: int, steps: str, out_base: Path, keep: bool) -> 
     if out.exists():
         shutil.rmtree(out)
     t0 = time.perf_counter()
-    res = batch.run_batch(out, counties=counties, steps=steps, workers=workers, progress=False)
+    res = _runner.run_batch(out, counties=counties, steps=steps, workers=workers, progress=False)
     wall = time.perf_counter() - t0
     s = res.summary()
     peaks = list(res.peak_rss_mb_by_worker().values())

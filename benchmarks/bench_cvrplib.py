@@ -25,10 +25,10 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve()
 try:
-    from culture_logistics import cvrplib
+    from culture_logistics.routing import cvrplib as cvrplib
 except ImportError:  # running from a source checkout without installation
     sys.path.insert(0, str(HERE.parents[1] / "src"))
-    from culture_logistics import cvrplib
+    from culture_logistics.routing import cvrplib as cvrplib
 
 DEFAULT_DIR = HERE.parents[2] / "shared" / "bench" / "cvrplib"
 

@@ -52,8 +52,8 @@ sys.path.insert(0, str(ROOT / "src"))
 
 import networkx as nx  # noqa: E402
 
-from culture_logistics.network import RoadNetwork  # noqa: E402
-from culture_logistics.scenario import NetworkParams  # noqa: E402
+from culture_logistics.config.model import NetworkParams  # noqa: E402
+from culture_logistics.network.roads import RoadNetwork  # noqa: E402
 
 
 # ------------------------------------------------------------------------------ helpers
@@ -152,9 +152,10 @@ def pairs_tiled(net: RoadNetwork, src, dst, cutoff: float):
 
 
 def bench_county(adcode: str, cutoff: float, repeat: int) -> None:
-    from culture_logistics.scenario import CARRIERS, load_scenario
+    from culture_logistics.config.model import CARRIERS
+    from culture_logistics.inputs.scenario import load_scenario
 
-    path = ROOT / "data" / "counties" / adcode / "scenario.toml"
+    path = ROOT / "src" / "culture_logistics" / "data" / "counties" / adcode / "scenario.toml"
     scn = load_scenario(path)
     t0 = time.perf_counter()
     net = RoadNetwork.from_scenario(scn)
@@ -180,7 +181,7 @@ def bench_county(adcode: str, cutoff: float, repeat: int) -> None:
     masks = {op: (fops == op) | (fops == "shared") for op in CARRIERS}
 
     def ours_nearest():
-        from culture_logistics.coverage import _subset
+        from culture_logistics.coverage.reach import _subset
 
         return {op: net.nearest(_subset(fs, np.flatnonzero(m)), vs)[0] for op, m in masks.items()}
 
@@ -234,7 +235,6 @@ def digraph(lon, lat, u, v, length, nodes=None) -> nx.DiGraph:
 def bench_province(n_side: int, n_villages: int, n_facilities: int, cutoff: float, blocks: int = 5) -> None:
     from pyproj import CRS, Transformer
 
-    from culture_logistics.network import Snap
 
     crs = CRS.from_epsg(32650)
     t0 = time.perf_counter()
@@ -337,12 +337,12 @@ def bench_cli(adcode: str, repeat: int) -> None:
         with tempfile.TemporaryDirectory() as tmp:
             t0 = time.perf_counter()
             p = subprocess.run([sys.executable, str(ROOT / "cli.py"), "coverage",
-                                str(ROOT / "data" / "counties" / adcode / "scenario.toml"), "--out", tmp],
+                                str(ROOT / "src" / "culture_logistics" / "data" / "counties" / adcode / "scenario.toml"), "--out", tmp],
                                capture_output=True, text=True, env=env)
             if p.returncode != 0:  # not registered yet: the command's own module
                 t0 = time.perf_counter()
-                p = subprocess.run([sys.executable, "-m", "culture_logistics.cli_coverage",
-                                    str(ROOT / "data" / "counties" / adcode / "scenario.toml"), "--out", tmp],
+                p = subprocess.run([sys.executable, "-m", "culture_logistics.cli.coverage",
+                                    str(ROOT / "src" / "culture_logistics" / "data" / "counties" / adcode / "scenario.toml"), "--out", tmp],
                                    capture_output=True, text=True, env=env)
             times.append(time.perf_counter() - t0)
             if p.returncode != 0:

@@ -36,7 +36,7 @@ except ImportError:  # a source checkout without installation
     sys.path.insert(0, str(HERE.parents[1] / "src"))
 
 DEFAULT_DIR = HERE.parents[2] / "shared" / "bench" / "cvrplib"
-COUNTIES = HERE.parents[1] / "data" / "counties"
+COUNTIES = HERE.parents[1] / "src" / "culture_logistics" / "data" / "counties"
 # (label, county, solve_siting keyword arguments): a hard capacitated p-median, an MCLP, an LSCP
 SITING_CASES = [
     ("370481 pmedian cap K=40", "370481", dict(model="pmedian", k=40, capacitated=True)),
@@ -48,7 +48,8 @@ SITING_CASES = [
 def routing_runs(names, limits, runs, directory: Path, engines):
     import importlib.util
 
-    from culture_logistics import cvrplib, engine
+    from culture_logistics.routing import cvrplib as cvrplib
+    from culture_logistics.routing.engine import solve as engine
 
     out = []
     for eng in engines:
@@ -78,9 +79,9 @@ def routing_runs(names, limits, runs, directory: Path, engines):
 
 def siting_runs(limits, runs):
     from culture_logistics import load_scenario
-    from culture_logistics.coverage import compute_coverage
+    from culture_logistics.coverage.reach import compute_coverage
     from culture_logistics.errors import CultureLogisticsError
-    from culture_logistics.siting import solve_siting
+    from culture_logistics.siting.solve import solve_siting
 
     out = []
     cache = {}

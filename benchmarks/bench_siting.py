@@ -41,7 +41,6 @@ zeros included, so its build time grows with clients × candidates.)
 from __future__ import annotations
 
 import argparse
-import math
 import os
 import sys
 import tempfile
@@ -55,10 +54,12 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT / "src") not in sys.path:
     sys.path.insert(0, str(ROOT / "src"))
 
-from culture_logistics._paths import PILOT_COUNTIES, counties_dir  # noqa: E402
+from culture_logistics.config.siting import SitingParams
 from culture_logistics.errors import SolverError  # noqa: E402
-from culture_logistics.siting import (CoverInstance, SitingParams, build_candidates, solve_lscp,  # noqa: E402
-                                      solve_mclp, solve_pmedian)
+from culture_logistics.resources import PILOT_COUNTIES, counties_dir  # noqa: E402
+from culture_logistics.siting.instance import CoverInstance
+from culture_logistics.siting.models import solve_lscp, solve_mclp, solve_pmedian
+from culture_logistics.siting.solve import build_candidates
 
 BIG = 1e9  # "unreachable" in the dense matrices handed to spopt (any value > every radius / baseline)
 
@@ -73,7 +74,7 @@ def county_scenario(adcode: str, cache: Path) -> Path:
         return p
     out = cache / "counties" / adcode
     if not (out / "scenario.toml").exists() or not (out / "roads.geojson").exists():
-        from culture_logistics.synth import build_county
+        from culture_logistics.synth.builder import build_county
 
         build_county(adcode, out)
     return out / "scenario.toml"
@@ -85,8 +86,8 @@ def gap_pairs(scenario_path: Path, greenfield: bool = False, pmedian: bool = Fal
     Returns dict with pairs (cand, client, dist_m), client weight/baseline, candidate cost, counts.
     With ``greenfield`` every village is a client; with ``pmedian`` pairs go to the 3 × radius cutoff.
     """
-    from culture_logistics.coverage import compute_coverage
-    from culture_logistics.scenario import load_scenario
+    from culture_logistics.coverage.reach import compute_coverage
+    from culture_logistics.inputs.scenario import load_scenario
 
     scn = load_scenario(scenario_path)
     params = SitingParams.from_scenario(scn)
@@ -271,7 +272,7 @@ def run_county(args, cache: Path, use_spopt: bool) -> list[dict]:
 
 
 def province_instances(cache: Path, greenfield: bool):
-    from culture_logistics import divisions
+    from culture_logistics.geo import divisions as divisions
 
     codes = sorted(divisions.counties()["code"])
     parts = []

@@ -25,9 +25,11 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT / "src") not in sys.path:
     sys.path.insert(0, str(ROOT / "src"))
 
-from culture_logistics import boundary, divisions  # noqa: E402
-from culture_logistics._paths import PILOT_COUNTIES  # noqa: E402
-from culture_logistics.synth import DEFAULT_SEED, build_county  # noqa: E402
+from culture_logistics.geo import boundary as boundary
+from culture_logistics.geo import divisions as divisions  # noqa: E402
+from culture_logistics.resources import PILOT_COUNTIES  # noqa: E402
+from culture_logistics.synth.builder import build_county  # noqa: E402
+from culture_logistics.synth.common import DEFAULT_SEED
 
 INDEX_README = """# Embedded county datasets
 
@@ -98,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--counties", default=",".join(PILOT_COUNTIES),
                    help="comma-separated 6-digit county codes, or 'all' (default: the ten pilots)")
     p.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"base seed (default {DEFAULT_SEED})")
-    p.add_argument("--out", type=Path, default=ROOT / "data" / "counties", help="output folder (default data/counties)")
+    p.add_argument("--out", type=Path, default=ROOT / "src" / "culture_logistics" / "data" / "counties", help="output folder (default src/culture_logistics/data/counties)")
     p.add_argument("--no-geotool", action="store_true", help="ignore geotool-cn and use county bboxes")
     args = p.parse_args(argv)
 

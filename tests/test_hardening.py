@@ -17,7 +17,6 @@ proves each one.
 from __future__ import annotations
 
 import csv
-import hashlib
 import html as html_mod
 import importlib.util
 import io
@@ -33,11 +32,13 @@ import zipfile
 from pathlib import Path
 
 import pytest
-
 from conftest import LAT, LON0, ROOT, STEP, chromium_path, run_cli, write_scenario
-from culture_logistics import io as cio
+
 from culture_logistics.errors import ProblemList, ScenarioError
-from culture_logistics.outputs import is_formula_like, write_csv, write_xlsx
+from culture_logistics.inputs import readers as _readers
+from culture_logistics.inputs import roads as _roads
+from culture_logistics.inputs import tables as cio
+from culture_logistics.reports.writers import is_formula_like, write_csv, write_xlsx
 
 try:  # the map tests' Chromium flags (tests/test_maps.py), if that module is present
     from test_maps import FLAGS as CHROMIUM_FLAGS
@@ -97,11 +98,11 @@ def hostile_scenario(folder: Path) -> Path:
 def route_cli(*args) -> subprocess.CompletedProcess | None:
     """Run ``route`` through the main CLI, or through its own module before it is registered there;
     None when the routing command does not exist yet."""
-    if importlib.util.find_spec("culture_logistics.cli_routing") is None:
+    if importlib.util.find_spec("culture_logistics.cli.routing") is None:
         return None
     if run_cli("route", "--help").returncode == 0:
         return run_cli("route", *args)
-    return subprocess.run([sys.executable, "-m", "culture_logistics.cli_routing", "route", *map(str, args)],
+    return subprocess.run([sys.executable, "-m", "culture_logistics.cli.routing", "route", *map(str, args)],
                           capture_output=True, text=True, env=cli_env(), timeout=600)
 
 
@@ -233,9 +234,10 @@ SSTI_EXEC = "{{ cycler.__init__.__globals__.os.mkdir(dict(ssti_proof=1)|first) }
 
 
 def render_coverage_map(scn_path: Path) -> str:
-    from culture_logistics import load_scenario, maps
-    from culture_logistics.coverage import compute_coverage
-    from culture_logistics.coverage_report import coverage_map
+    from culture_logistics import load_scenario
+    from culture_logistics.coverage.reach import compute_coverage
+    from culture_logistics.reports.maps import base as maps
+    from culture_logistics.reports.maps.coverage import coverage_map
 
     return maps.render_map(coverage_map(compute_coverage(load_scenario(scn_path)), tiles="none"))
 
@@ -441,9 +443,9 @@ def test_killed_run_leaves_previous_or_new_files(tmp_path):
     previous complete version or the new complete one (each parsed fully); only hidden ``.*.tmp`` files
     are left behind, and the next complete run removes them."""
     from culture_logistics import load_scenario
-    from culture_logistics.coverage_report import run_coverage
+    from culture_logistics.reports.coverage import run_coverage
 
-    path = ROOT / "data" / "counties" / "370481" / "scenario.toml"
+    path = ROOT / "src" / "culture_logistics" / "data" / "counties" / "370481" / "scenario.toml"
     if not path.exists():
         pytest.skip("embedded dataset 370481 not built")
     out = tmp_path / "out"
@@ -585,8 +587,8 @@ CVRPLIB = ROOT.parent / "shared" / "bench" / "cvrplib"
 @pytest.mark.parametrize("engine_name", ["ortools", "pyvrp"])
 def test_routing_solve_returns_near_time_limit(engine_name):
     """Each routing engine with a 1 s limit on X-n101-k25 returns within 3 s wall (a correctness bound)."""
-    cvrplib = pytest.importorskip("culture_logistics.cvrplib")
-    engine = pytest.importorskip("culture_logistics.engine")
+    cvrplib = pytest.importorskip("culture_logistics.routing.cvrplib")
+    engine = pytest.importorskip("culture_logistics.routing.engine.solve")
     if engine_name == "pyvrp":
         pytest.importorskip("pyvrp")
 
@@ -604,9 +606,9 @@ def test_routing_solve_returns_near_time_limit(engine_name):
 
 def test_siting_returns_near_time_limit():
     from culture_logistics import load_scenario
-    from culture_logistics.siting import solve_siting
+    from culture_logistics.siting.solve import solve_siting
 
-    path = ROOT / "data" / "counties" / "370481" / "scenario.toml"
+    path = ROOT / "src" / "culture_logistics" / "data" / "counties" / "370481" / "scenario.toml"
     if not path.exists():
         pytest.skip("embedded dataset 370481 not built")
     scn = load_scenario(path)
@@ -640,7 +642,7 @@ def test_five_million_row_csv_fails_fast(tmp_path):
     assert size > 290e6
     problems = ProblemList()
     t0 = time.perf_counter()
-    assert cio.read_villages(path, problems) is None
+    assert _readers.read_villages(path, problems) is None
     assert time.perf_counter() - t0 < 2.0
     (e,) = problems.errors
     assert e.file == str(path) and "limit 200 MB" in e.message and f"{size / 1e6:.0f} MB" in e.message
@@ -655,7 +657,7 @@ def test_five_million_short_rows_stop_at_the_row_limit(tmp_path):
     problems = ProblemList()
     rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     t0 = time.perf_counter()
-    assert cio.read_villages(path, problems) is None
+    assert _readers.read_villages(path, problems) is None
     dt = time.perf_counter() - t0
     grown_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss0) / 1024
     assert dt < 10.0, dt
@@ -683,7 +685,7 @@ def test_one_endless_line_fails_fast(tmp_path):
             fh.write(chunk)
     problems = ProblemList()
     t0 = time.perf_counter()
-    assert cio.read_villages(path, problems) is None
+    assert _readers.read_villages(path, problems) is None
     assert time.perf_counter() - t0 < 10
     (e,) = problems.errors
     assert e.file == str(path) and "limit" in e.message and "line longer than" in e.message
@@ -692,10 +694,10 @@ def test_one_endless_line_fails_fast(tmp_path):
 def test_huge_sparse_roads_file_fails_fast(tmp_path):
     path = tmp_path / "roads.geojson"
     with path.open("wb") as fh:
-        fh.truncate(cio.MAX_ROAD_BYTES + 100 * 1024 * 1024)  # sparse: no disk used
+        fh.truncate(_roads.MAX_ROAD_BYTES + 100 * 1024 * 1024)  # sparse: no disk used
     problems = ProblemList()
     t0 = time.perf_counter()
-    assert cio.read_roads(path, problems) is None
+    assert _roads.read_roads(path, problems) is None
     assert time.perf_counter() - t0 < 1.0
     (e,) = problems.errors
     assert e.file == str(path) and "limit 500 MB" in e.message
@@ -708,9 +710,9 @@ def test_roads_with_too_many_features_fail_before_reading(tmp_path, monkeypatch)
              for i in range(1001)]
     path = tmp_path / "roads.geojson"
     path.write_text(json.dumps({"type": "FeatureCollection", "features": feats}), encoding="utf-8")
-    monkeypatch.setattr(cio, "MAX_ROAD_FEATURES", 1000)
+    monkeypatch.setattr(_roads, "MAX_ROAD_FEATURES", 1000)
     problems = ProblemList()
-    assert cio.read_roads(path, problems) is None
+    assert _roads.read_roads(path, problems) is None
     (e,) = problems.errors
     assert e.file == str(path) and "1,001 features" in e.message and "limit 1,000" in e.message
 
@@ -720,12 +722,12 @@ def test_devices_and_folders_are_not_read(tmp_path):
     for dev in ("/dev/zero", "/dev/urandom"):
         if not Path(dev).exists():
             continue
-        for reader in (cio.read_villages, cio.read_roads):
+        for reader in (_readers.read_villages, _roads.read_roads):
             problems = ProblemList()
             assert reader(Path(dev), problems) is None
             assert "not a regular file" in problems.errors[0].message and problems.errors[0].file == dev
     problems = ProblemList()
-    assert cio.read_facilities(tmp_path, problems) is None
+    assert _readers.read_facilities(tmp_path, problems) is None
     assert "is a folder" in problems.errors[0].message
 
 
@@ -745,7 +747,7 @@ def test_xml_entity_bomb_is_refused(tmp_path, suffix, body):
     path.write_text(f'<?xml version="1.0"?>{BOMB_DTD}{body}', encoding="utf-8")
     problems = ProblemList()
     t0 = time.perf_counter()
-    assert cio.read_roads(path, problems) is None
+    assert _roads.read_roads(path, problems) is None
     assert time.perf_counter() - t0 < 10
     assert problems.errors[0].file == str(path) and "amplification" in problems.errors[0].message
 
@@ -760,7 +762,7 @@ def test_xml_external_entity_is_not_read(tmp_path):
                     '<way id="3"><nd ref="1"/><nd ref="2"/><tag k="highway" v="primary"/>'
                     '<tag k="name" v="&x;"/></way></osm>', encoding="utf-8")
     problems = ProblemList()
-    graph = cio.read_roads(path, problems)
+    graph = _roads.read_roads(path, problems)
     if graph is None:
         assert problems.errors and problems.errors[0].file == str(path)
     else:
@@ -774,7 +776,7 @@ def test_unreadable_file_is_a_problem_not_a_traceback(tmp_path):
     path.write_text("code\n", encoding="utf-8")
     path.chmod(0)
     problems = ProblemList()
-    assert cio.read_villages(path, problems) is None
+    assert _readers.read_villages(path, problems) is None
     assert "cannot be read" in problems.errors[0].message
 
 
@@ -804,7 +806,7 @@ def test_road_vertices_must_be_finite_lonlat(tmp_path):
         path = tmp_path / "roads.geojson"
         path.write_text(json.dumps(roads), encoding="utf-8")
         problems = ProblemList()
-        assert cio.read_roads(path, problems) is None
+        assert _roads.read_roads(path, problems) is None
         assert "not finite lon/lat in China" in problems.errors[0].message, problems.errors
 
 

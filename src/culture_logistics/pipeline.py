@@ -8,16 +8,17 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from ._paths import REPO_ROOT
+from culture_logistics.reports import routes as _routes
+from culture_logistics.reports import siting as _siting_
 
 
 def run_demo(scenario_path: Path, out_dir: Path | None = None, time_limit_s: float | None = None,
              echo=print) -> dict:
-    from .scenario import load_scenario
+    from culture_logistics.inputs.scenario import load_scenario
 
     t0 = time.perf_counter()
     scn = load_scenario(scenario_path)
-    out_dir = Path(out_dir) if out_dir else REPO_ROOT / "maps" / scn.adcode
+    out_dir = Path(out_dir) if out_dir else Path.cwd() / "maps" / scn.adcode
     s = scn.summary()
     echo(f"[load] {scn.adcode} {scn.name}: {s['villages']} villages in {s['townships']} townships, "
          f"{s['facilities']} facilities, road graph {s['network'].get('nodes', 0):,} nodes "
@@ -35,6 +36,6 @@ def run_demo(scenario_path: Path, out_dir: Path | None = None, time_limit_s: flo
 
 def _stages():
     """The stages after loading, in order: coverage, siting, routing."""
-    from . import coverage_report, routing, siting
+    from culture_logistics.reports import coverage as coverage_report
 
-    return [coverage_report.demo_stage, siting.demo_stage, routing.demo_stage]
+    return [coverage_report.demo_stage, _siting_.demo_stage, _routes.demo_stage]

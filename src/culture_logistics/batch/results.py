@@ -1,0 +1,116 @@
+"""The province tables and outputs of a batch.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Sequence
+
+import pandas as pd
+
+from culture_logistics.batch.county import CountyOutcome
+from culture_logistics.batch.jobs import DONE_FILE, FAILURE_COLUMNS, REACH_COLUMNS
+from culture_logistics.reports.maps.province import province_map
+
+
+@dataclass
+class BatchResult:
+    """The outcome of a batch.
+
+    Attributes
+    ----------
+    out_dir : the batch folder.
+    outcomes : one :class:`CountyOutcome` per county, sorted by adcode.
+    reach : the ``province_reach.csv`` table; ``failures`` the ``failures.csv`` table.
+    wall_s : wall time of the whole batch (s), cluster start-up included; ``compute_s`` from the first
+        submission to the last result.
+    workers : number of Dask workers; ``scheduler`` the scheduler address (``None`` for a LocalCluster).
+    files : {name: path} of the province files written.
+    """
+
+    out_dir: Path
+    outcomes: list[CountyOutcome]
+    reach: pd.DataFrame
+    failures: pd.DataFrame
+    steps: tuple[str, ...]
+    wall_s: float
+    compute_s: float
+    workers: int
+    scheduler: str | None
+    files: dict = field(default_factory=dict)
+    map_bytes: int = 0
+
+    @property
+    def done(self) -> list[CountyOutcome]:
+        return [o for o in self.outcomes if o.status == "ok"]
+
+    @property
+    def failed(self) -> list[CountyOutcome]:
+        return [o for o in self.outcomes if o.status == "failed"]
+
+    @property
+    def skipped(self) -> list[CountyOutcome]:
+        """Counties finished by an earlier run (read back, not recomputed)."""
+        return [o for o in self.outcomes if o.resumed]
+
+    def peak_rss_mb_by_worker(self) -> dict[str, float]:
+        """Largest peak resident memory (MB) seen in each worker process, over the counties it ran."""
+        out: dict[str, float] = {}
+        for o in self.outcomes:
+            if not o.resumed and o.worker:
+                out[o.worker] = max(out.get(o.worker, 0.0), o.peak_rss_mb)
+        return dict(sorted(out.items()))
+
+    def summary(self) -> dict:
+        ok = [o for o in self.outcomes if o.status == "ok"]
+        vil = sum(int(o.row["villages"]) for o in ok if o.row["villages"])
+        reached = sum(int(o.row["villages_reached"]) for o in ok if o.row["villages_reached"])
+        pop = sum(int(o.row["population"]) for o in ok if o.row["population"])
+        pop_r = sum(int(o.row["population_reached"]) for o in ok if o.row["population_reached"])
+        computed = [o for o in self.outcomes if not o.resumed]
+        return {
+            "out_dir": str(self.out_dir), "steps": list(self.steps), "workers": self.workers,
+            "scheduler": self.scheduler, "counties": len(self.outcomes), "ok": len(ok),
+            "failed": len(self.failed), "skipped_already_done": len(self.skipped),
+            "computed": len(computed), "villages": vil, "villages_reached": reached,
+            "reach_rate": round(reached / vil, 4) if vil else 0.0, "population": pop,
+            "population_reached": pop_r, "wall_s": round(self.wall_s, 2), "compute_s": round(self.compute_s, 2),
+            "counties_per_s": round(len(computed) / self.compute_s, 3) if self.compute_s > 0 else None,
+            "task_seconds_total": round(sum(o.seconds for o in computed), 2),
+            "task_cpu_seconds_total": round(sum(o.cpu_seconds for o in computed), 2),
+            "peak_rss_mb_by_worker": self.peak_rss_mb_by_worker(),
+            "map_bytes": self.map_bytes,
+            "county_seconds": {o.adcode: o.seconds for o in computed},
+        }
+
+
+def reach_table(outcomes: Sequence[CountyOutcome]) -> pd.DataFrame:
+    """``province_reach.csv``: one row per county (``REACH_COLUMNS``, text), sorted by adcode."""
+    rows = [o.row for o in sorted(outcomes, key=lambda o: o.adcode)]
+    return pd.DataFrame(rows, columns=REACH_COLUMNS, dtype=str)
+
+
+def failure_table(outcomes: Sequence[CountyOutcome]) -> pd.DataFrame:
+    """``failures.csv``: one row per failed county (``FAILURE_COLUMNS``), sorted by adcode."""
+    rows = [o.failure for o in sorted(outcomes, key=lambda o: o.adcode) if o.failure]
+    return pd.DataFrame(rows, columns=FAILURE_COLUMNS, dtype=str)
+
+
+def write_province_outputs(result: BatchResult) -> dict[str, Path]:
+    """Write ``province_reach.csv``, ``failures.csv`` and ``province_map.html`` into the batch folder."""
+    from culture_logistics.reports.maps.base import render_map
+    from culture_logistics.reports.writers import atomic_write_text, write_csv
+
+    out = Path(result.out_dir)
+    html_text = render_map(province_map(result.outcomes, out))
+    stale = out / "logs"
+    failed = {o.adcode for o in result.outcomes if o.status == "failed"}
+    if stale.is_dir():  # logs of counties that have since succeeded
+        for log in stale.glob("*.log"):
+            if log.stem not in failed and (out / log.stem / DONE_FILE).exists():
+                log.unlink()
+    return {
+        "province_reach.csv": write_csv(result.reach, out / "province_reach.csv"),
+        "failures.csv": write_csv(result.failures, out / "failures.csv"),
+        "province_map.html": atomic_write_text(out / "province_map.html", html_text),
+    }

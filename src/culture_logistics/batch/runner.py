@@ -1,0 +1,243 @@
+"""Running the county jobs on a Dask cluster (local or remote), resuming finished ones.
+"""
+from __future__ import annotations
+
+import os
+import time
+import uuid
+from pathlib import Path
+from typing import Callable, Iterable
+
+from culture_logistics.batch.county import (
+    CountyOutcome,
+    _client_boundary_source,
+    _one_line,
+    _row,
+    run_county,
+)
+from culture_logistics.batch.jobs import (
+    PARTIAL_DIR,
+    REACH_COLUMNS,
+    BatchError,
+    CountyJob,
+    _normal_steps,
+    job_digest,
+    plan_counties,
+    read_done,
+)
+from culture_logistics.batch.results import (
+    BatchResult,
+    failure_table,
+    reach_table,
+    write_province_outputs,
+)
+from culture_logistics.synth import common as _common
+
+
+def _resumed(job: CountyJob, out_root: Path, digest: str) -> CountyOutcome | None:
+    done = read_done(out_root / job.adcode)
+    if not done or done.get("digest") != digest or not isinstance(done.get("row"), dict):
+        return None
+    row = {c: str(done["row"].get(c, "")) for c in REACH_COLUMNS}
+    return CountyOutcome(job.adcode, job.name, row["status"] or "ok", row, None, True, centre=done.get("centre"))
+
+
+class _Progress:
+    """A rich progress bar on stderr: counties finished, with done / failed / skipped counts."""
+
+    def __init__(self, total: int, enabled: bool):
+        self.enabled = enabled
+        self.counts = {"done": 0, "failed": 0, "skipped": 0}
+        if not enabled:
+            return
+        from rich.console import Console
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+        )
+
+        self.bar = Progress(TextColumn("[bold]counties"), BarColumn(), MofNCompleteColumn(),
+                            TextColumn("{task.description}"), TimeElapsedColumn(),
+                            console=Console(stderr=True), transient=False)
+        self.task = self.bar.add_task(self._text(), total=total)
+        self.bar.start()
+
+    def _text(self) -> str:
+        c = self.counts
+        return f"done {c['done']}  failed {c['failed']}  skipped {c['skipped']}"
+
+    def advance(self, kind: str, label: str = "") -> None:
+        self.counts[kind] += 1
+        if self.enabled:
+            self.bar.update(self.task, advance=1, description=self._text())
+
+    def close(self) -> None:
+        if self.enabled:
+            self.bar.stop()
+
+
+def _connect(scheduler: str | None, workers: int):
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError:  # pragma: no cover - the batch extra is not installed
+        raise BatchError("the batch command needs dask.distributed: pip install 'culture-logistics[batch]'") from None
+    if scheduler:
+        try:
+            client = Client(scheduler, timeout="15s")
+        except (OSError, TimeoutError, ValueError) as exc:
+            raise BatchError(f"cannot reach the Dask scheduler at {scheduler}: {exc}; start one with "
+                             "`dask scheduler` and point --scheduler at its tcp://host:8786 address") from None
+        return client, None
+    import logging
+
+    cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
+                           silence_logs=logging.ERROR)
+    return Client(cluster), cluster
+
+
+def _wait_for_workers(client, scheduler: str | None, timeout_s: float = 60.0) -> int:
+    """Number of workers of the cluster, waiting up to ``timeout_s`` for a first one to connect."""
+    n = len(client.scheduler_info().get("workers", {}))
+    if n == 0:
+        try:
+            client.wait_for_workers(1, timeout=timeout_s)
+        except TimeoutError:
+            raise BatchError(f"the Dask scheduler {scheduler or ''} has no workers after {timeout_s:.0f} s; start "
+                             "some with `dask worker <scheduler address>` on machines that have this package "
+                             "installed") from None
+        n = len(client.scheduler_info().get("workers", {}))
+    return n
+
+
+def run_batch(out_dir: str | Path, province: str = "37", counties: Iterable[str] | str | None = None,
+              steps: Iterable[str] | str | None = ("coverage",), scheduler: str | None = None,
+              workers: int | None = None, time_limit_s: float | None = None, seed: int | None = None,
+              data_dir: str | Path | None = None, progress: bool = True, client=None,
+              echo: Callable[[str], None] | None = None) -> BatchResult:
+    """Plan every county of a province (or the ones named) on Dask, resumably, and write the province files.
+
+    Parameters
+    ----------
+    out_dir : the batch folder ``DIR`` (created when missing).  On a multi-machine cluster it must be on a
+        filesystem every worker and this process see under the same path.
+    province, counties, data_dir : which counties and whose data; see :func:`plan_counties`.
+    steps : ``coverage``, ``site``, ``route`` (list or comma-separated); coverage always runs.
+    scheduler : address of an existing Dask scheduler (``tcp://host:8786``); default a LocalCluster.
+    workers : worker processes of the LocalCluster (one thread each); default the number of CPUs, at most
+        the number of counties to compute.  Ignored with ``scheduler``.
+    time_limit_s : solver time limit per step (s) for siting and routing.
+    seed : seed of the data builder for generated counties.
+    progress : show the progress bar on stderr.
+    client : an existing ``distributed.Client`` to use (overrides ``scheduler``/``workers``).
+    echo : where to print one line per failed county (default: nowhere).
+
+    Returns
+    -------
+    BatchResult
+
+    Raises
+    ------
+    BatchError
+        bad arguments or an unreachable scheduler (before any county runs).
+    """
+
+    t_wall = time.perf_counter()
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise BatchError(f"--out {out} is a file, not a folder; give a folder to write the batch into")
+    steps_t = _normal_steps(steps)
+    if time_limit_s is not None and not (time_limit_s > 0):
+        raise BatchError(f"--time-limit must be a positive number of seconds, got {time_limit_s}")
+    if workers is not None and workers < 1:
+        raise BatchError(f"--workers must be at least 1, got {workers}")
+    seed = _common.DEFAULT_SEED if seed is None else int(seed)
+    jobs = plan_counties(province, counties, data_dir)
+    if not jobs:
+        raise BatchError("no counties to plan")
+    out.mkdir(parents=True, exist_ok=True)
+    out = out.resolve()
+
+    outcomes: dict[str, CountyOutcome] = {}
+    todo: list[tuple[CountyJob, str, dict]] = []
+    for job in jobs:
+        digest, params = job_digest(job, steps_t, time_limit_s, seed)
+        prev = _resumed(job, out, digest)
+        if prev is not None:
+            outcomes[job.adcode] = prev
+        else:
+            todo.append((job, digest, params))
+    n_workers = 0
+    own_cluster = None
+    close_client = False
+    if todo and client is None:  # connect first: a bad address fails before anything is drawn or written
+        n = workers or os.cpu_count() or 1
+        client, own_cluster = _connect(scheduler, min(n, len(todo)) if not scheduler else n)
+        close_client = True
+    bar = None
+    t_compute = time.perf_counter()
+    try:
+        if todo:
+            n_workers = _wait_for_workers(client, scheduler)
+        bar = _Progress(len(jobs), progress)
+        for _ in range(len(outcomes)):
+            bar.advance("skipped")
+        t_compute = time.perf_counter()
+        if todo:
+            outcomes.update(_submit_all(client, todo, out, steps_t, time_limit_s, seed, bar, echo))
+    finally:
+        if bar is not None:
+            bar.close()
+        if close_client:
+            client.close()
+            if own_cluster is not None:
+                own_cluster.close()
+    compute_s = time.perf_counter() - t_compute
+    ordered = [outcomes[j.adcode] for j in jobs]
+    result = BatchResult(out, ordered, reach_table(ordered), failure_table(ordered), steps_t, 0.0, compute_s,
+                         n_workers, scheduler)
+    result.files = write_province_outputs(result)
+    result.map_bytes = result.files["province_map.html"].stat().st_size
+    result.wall_s = time.perf_counter() - t_wall
+    from culture_logistics.reports.writers import write_json
+
+    result.files["batch_summary.json"] = write_json(result.summary(), out / "batch_summary.json")
+    partial = out / PARTIAL_DIR
+    if partial.is_dir() and not any(partial.iterdir()):
+        partial.rmdir()
+    return result
+
+
+def _submit_all(client, todo, out: Path, steps_t, time_limit_s, seed, bar: _Progress, echo) -> dict:
+    from distributed import as_completed
+
+    token = uuid.uuid4().hex[:8]
+    futures = {}
+    # the largest counties first, so that the last tasks to finish are short ones
+    for job, digest, params in sorted(todo, key=lambda t: (-t[0].villages_hint, t[0].adcode)):
+        fut = client.submit(run_county, job, str(out), steps_t, time_limit_s, seed, digest, params,
+                            key=f"culture-logistics-county-{job.adcode}-{token}", pure=False, retries=0)
+        futures[fut] = job
+    results = {}
+    for fut in as_completed(list(futures)):
+        job = futures[fut]
+        try:
+            outcome = fut.result()
+        except Exception as exc:  # noqa: BLE001 - the worker died (KilledWorker) or the task was lost
+            outcome = CountyOutcome(job.adcode, job.name, "failed",
+                                    _row(job, "failed", boundary_source=_client_boundary_source(job)),
+                                    {"adcode": job.adcode, "name": job.name, "step": "worker",
+                                     "error_type": type(exc).__name__, "message": _one_line(str(exc))})
+        results[job.adcode] = outcome
+        if outcome.status == "ok":
+            bar.advance("done")
+        else:
+            bar.advance("failed")
+            if echo is not None:
+                f = outcome.failure or {}
+                echo(f"{job.adcode} {job.name}: failed at {f.get('step')}: {f.get('error_type')}: "
+                     f"{f.get('message', '')[:200]}")
+        fut.release()
+    return results

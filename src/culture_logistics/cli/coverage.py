@@ -1,0 +1,56 @@
+"""``culture-logistics coverage``: which villages the network reaches, by whom, and where the gaps are.
+
+The command only parses arguments, calls :func:`culture_logistics.coverage_report.run_coverage`
+and prints a short summary.  A user mistake (bad scenario, bad radius, --out naming a file) prints
+one clear message and exits with code 2; every output is computed before the first file is written.
+"""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import click
+
+from culture_logistics.cli.errors import exit_on_user_error
+from culture_logistics.errors import CultureLogisticsError
+from culture_logistics.inputs.datasets import resolve_scenario as _scenario_path
+
+
+@click.command(name="coverage")
+@click.argument("scenario", type=str)
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="Output folder: village_reach.csv, township_reach.csv, gaps.csv, summary.json, "
+                   "village_reach.xlsx, coverage_map.html.")
+@click.option("--radius", "radius_m", type=float, default=None,
+              help="Coverage radius along the road network, metres [default: [coverage] radius_m, else 3000].")
+@click.option("--lang", type=click.Choice(["en", "zh"]), default="en", show_default=True,
+              help="Language of the workbook headers/values and of the map's labels.")
+@click.option("--tiles", type=click.Choice(["osm", "amap", "none"]), default="osm", show_default=True,
+              help="Map background: OpenStreetMap, Amap/Gaode (data shifted to GCJ-02), or none (blank).")
+@click.option("--no-map", is_flag=True, help="Do not write coverage_map.html.")
+def coverage(scenario, out_dir, radius_m, lang, tiles, no_map):
+    """Village reach of SCENARIO (a scenario.toml, or an embedded county code such as 370782)."""
+    exit_on_user_error(_run, scenario, out_dir, radius_m, lang, tiles, no_map)
+
+
+def _run(scenario, out_dir, radius_m, lang, tiles, no_map):
+    from culture_logistics.inputs.scenario import load_scenario
+    from culture_logistics.reports.coverage import run_coverage, summary_lines
+
+    t0 = time.perf_counter()
+    if out_dir.exists() and not out_dir.is_dir():
+        raise CultureLogisticsError(f"--out {out_dir} is a file, not a folder; give a folder to write into")
+    scn = load_scenario(_scenario_path(scenario))
+    t_load = time.perf_counter() - t0
+    report, paths = run_coverage(scn, out_dir, radius_m=radius_m, lang=lang, tiles=tiles, with_map=not no_map)
+    for line in summary_lines(report):
+        click.echo(line)
+    size = ""
+    if "coverage_map.html" in paths:
+        size = f" (coverage_map.html {paths['coverage_map.html'].stat().st_size / 1e6:.2f} MB)"
+    click.echo(f"Wrote {len(paths)} files to {out_dir}{size} in {time.perf_counter() - t0:.1f} s "
+               f"(load {t_load:.1f} s)")
+
+
+if __name__ == "__main__":  # `python -m culture_logistics.cli.coverage …` before the command is registered
+    coverage()

@@ -1,0 +1,162 @@
+"""Command-line interface: ``culture-logistics COMMAND …`` (also ``python cli.py COMMAND …``).
+
+The CLI only parses arguments, calls the library and prints; every mistake in
+the user's input ends with a clear message and exit code 2, never a traceback
+(``--debug`` shows one for bug reports).
+"""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from culture_logistics import __version__
+from culture_logistics.errors import CultureLogisticsError, ScenarioError
+from culture_logistics.resources import DEFAULT_COUNTY, PILOT_COUNTIES, counties_dir
+
+EXIT_INVALID = 2
+
+
+def _echo_problems(problems, err=True) -> None:
+    errors = [p for p in problems if p.severity == "error"]
+    warnings = [p for p in problems if p.severity == "warning"]
+    if errors:
+        click.echo(f"{len(errors)} error(s):", err=err)
+        for p in errors:
+            click.echo(f"  ERROR   {p}", err=err)
+    if warnings:
+        click.echo(f"{len(warnings)} warning(s):", err=err)
+        for p in warnings[:50]:
+            click.echo(f"  WARNING {p}", err=err)
+        if len(warnings) > 50:
+            click.echo(f"  … and {len(warnings) - 50} more warnings", err=err)
+
+
+class _Group(click.Group):
+    """Turns the package's own errors into a message and an exit code instead of a traceback."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except ScenarioError as exc:
+            _echo_problems(exc.problems)
+            click.echo("The input is invalid; nothing was written. Fix the problems above and run again.", err=True)
+            sys.exit(EXIT_INVALID)
+        except CultureLogisticsError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(EXIT_INVALID)
+        except KeyboardInterrupt:
+            click.echo("interrupted; outputs already written are complete, the rest were not written", err=True)
+            sys.exit(130)
+        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException, SystemExit):
+            raise
+        except Exception as exc:  # a bug: one line, plus the traceback only on request
+            if ctx.obj and ctx.obj.get("debug"):
+                raise
+            click.echo(f"internal error: {type(exc).__name__}: {exc}\n"
+                       "This is a bug in culture-logistics; run again with --debug and report the traceback.",
+                       err=True)
+            sys.exit(1)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="culture-logistics")
+@click.option("--debug", is_flag=True, help="Show full tracebacks of internal errors.")
+@click.pass_context
+def main(ctx, debug):
+    """Plan cultural-product logistics across a county's township and village network."""
+    ctx.ensure_object(dict)
+    ctx.obj["debug"] = debug
+
+
+def _pad(text: str, width: int) -> str:
+    """Left-justify to a terminal width, counting CJK characters as two columns."""
+    import unicodedata
+
+    w = sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in str(text))
+    return str(text) + " " * max(width - w, 0)
+
+
+def _county_scenario(code: str) -> Path:
+    path = counties_dir() / code / "scenario.toml"
+    if not path.exists():
+        raise CultureLogisticsError(
+            f"no embedded dataset for county {code}; embedded: {', '.join(PILOT_COUNTIES)} "
+            f"(see `culture-logistics datasets`), or pass your own scenario.toml")
+    return path
+
+
+def _print_summary(s: dict) -> None:
+    click.echo(f"County {s['adcode']} {s['name']}: {s['townships']} townships, {s['villages']} villages, "
+               f"population {s['population']:,}")
+    if s.get("synthetic"):
+        click.echo("  (coordinates, populations, facilities and roads are SYNTHETIC — see data/counties/README.md)")
+    click.echo(f"  Facilities: {s['facilities']}")
+    for k, n in s["facilities_by_tier_operator"].items():
+        click.echo(f"    {k:<22} {n:>5}")
+    net = s["network"]
+    if net.get("roads"):
+        click.echo(f"  Road network: {net['nodes']:,} nodes, {net['edges']:,} edges, {net['road_km']:,} km, "
+                   f"{net['components']} connected component(s) (main: {net['main_component_nodes']:,} nodes)")
+    else:
+        click.echo("  Road network: none given (straight-line distance × circuity)")
+    click.echo(f"  County boundary: {s['boundary_source']}")
+    click.echo("  Villages per township:")
+    for k, n in s["villages_per_township"].items():
+        click.echo(f"    {_pad(k, 40)} {n:>5}")
+
+
+@main.command()
+@click.argument("scenario", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+def validate(scenario, as_json):
+    """Check SCENARIO (a scenario.toml) and every file it names; exit 2 when invalid."""
+    from culture_logistics.inputs.scenario import load_scenario
+
+    scn = load_scenario(scenario)
+    summary = scn.summary()
+    if as_json:
+        click.echo(json.dumps(summary, ensure_ascii=False, indent=2))
+    else:
+        click.echo(f"{scenario}: valid")
+        _print_summary(summary)
+    if scn.warnings:
+        _echo_problems(scn.warnings)
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+def datasets(as_json):
+    """List the embedded county datasets."""
+    from culture_logistics.inputs.datasets import list_datasets
+
+    rows = list_datasets()
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    ops = ["postal", "supply_coop", "courier", "shared"]
+    click.echo(f"{'code':<7} {_pad('name', 8)} {'townships':>9} {'villages':>8}  " + " ".join(f"{o:>11}" for o in ops))
+    for r in rows:
+        mark = " (default)" if r["code"] == DEFAULT_COUNTY else ""
+        click.echo(f"{r['code']:<7} {_pad(r['name'], 8)} {r['townships']:>9} {r['villages']:>8}  "
+                   + " ".join(f"{r['facilities'].get(o, 0):>11}" for o in ops) + mark)
+    click.echo("Facilities by operator; all coordinates, populations, facilities and roads are synthetic.")
+
+
+@main.command()
+@click.option("--county", default=DEFAULT_COUNTY, show_default=True, help="Embedded county code (see `datasets`).")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Output folder [default: maps/<county>].")
+@click.option("--time-limit", type=float, default=None, help="Solver time limit per model (s).")
+def demo(county, out, time_limit):
+    """Run the whole chain on an embedded county (default 诸城市 370782)."""
+    from culture_logistics.pipeline import run_demo
+
+    path = _county_scenario(county)
+    run_demo(path, out_dir=out, time_limit_s=time_limit, echo=click.echo)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

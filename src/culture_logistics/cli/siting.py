@@ -1,0 +1,79 @@
+"""``culture-logistics site``: choose the shared village service points that close the coverage gaps.
+
+The command only parses arguments, calls :func:`culture_logistics.siting.solve_siting` and
+:func:`~culture_logistics.siting.write_siting`, and prints a short report.  A user mistake (bad
+scenario, K larger than the candidates, a budget that buys nothing …) prints one clear message and
+exits with code 2; nothing is written.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from culture_logistics.cli.errors import exit_on_user_error
+from culture_logistics.errors import CultureLogisticsError
+from culture_logistics.inputs.datasets import resolve_scenario
+
+
+@click.command(name="site")
+@click.argument("scenario", type=str)
+@click.option("--model", type=click.Choice(["mclp", "lscp", "pmedian"]), default="mclp", show_default=True,
+              help="mclp: at most K sites / a budget, most people newly reached; lscp: fewest (or cheapest) "
+                   "sites reaching every reachable gap village; pmedian: K sites, least population-weighted distance.")
+@click.option("--k", "k", type=int, default=None, help="At most this many sites (mclp, pmedian).")
+@click.option("--budget", type=float, default=None,
+              help="Total cost at most this many CNY (mclp, pmedian; for lscp a cap on the cover's cost).")
+@click.option("--capacitated", is_flag=True,
+              help="Assign villages to sites within each site's capacity (parcels/week).")
+@click.option("--minimize", type=click.Choice(["count", "cost"]), default="count", show_default=True,
+              help="lscp: fewest sites, or cheapest (CNY).")
+@click.option("--time-limit", "time_limit", type=float, default=None,
+              help="Solver time limit in seconds [default: [siting] time_limit_s, else 60].")
+@click.option("--radius", "radius_m", type=float, default=None,
+              help="Reach radius along the network in metres [default: [siting] radius_m, else [coverage] radius_m].")
+@click.option("--solver", type=click.Choice(["scip", "highs"]), default="scip", show_default=True,
+              help="MIP solver bundled with OR-Tools.")
+@click.option("--no-map", is_flag=True, help="Do not write siting_map.html.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="Output folder (sites.csv, assignment.csv, gaps_after.csv, summary.json, siting_map.html).")
+def site(scenario, model, k, budget, capacitated, minimize, time_limit, radius_m, solver, no_map, out_dir):
+    """Choose shared village service points for SCENARIO (a scenario.toml, or an embedded county code), proven optimal or with the gap."""
+    exit_on_user_error(_run, scenario, model, k, budget, capacitated, minimize, time_limit, radius_m, solver, no_map, out_dir)
+
+
+def _run(scenario, model, k, budget, capacitated, minimize, time_limit, radius_m, solver, no_map, out_dir):
+    from dataclasses import replace
+
+    from culture_logistics.config.siting import SitingParams
+    from culture_logistics.inputs.scenario import load_scenario
+    from culture_logistics.reports.siting import write_siting
+    from culture_logistics.siting.solve import solve_siting
+
+    scn = load_scenario(resolve_scenario(scenario))
+    params = SitingParams.from_scenario(scn)
+    if radius_m is not None:
+        if radius_m <= 0:
+            raise CultureLogisticsError(f"--radius must be > 0 m, got {radius_m}")
+        params = replace(params, radius_m=float(radius_m))
+    res = solve_siting(scn, model=model, k=k, budget=budget, capacitated=capacitated, time_limit_s=time_limit,
+                       minimize=minimize, params=params, solver=solver)
+    paths = write_siting(res, out_dir, map_html=not no_map)
+    s = res.summary()
+    b, a = s["before"], s["after"]
+    proof = "optimal (proved)" if s["optimal"] else f"NOT proved optimal: gap {100 * s['gap']:.3f}% to the bound"
+    click.echo(f"{scn.adcode} {scn.name}: {s['model']}"
+               + (f", K={s['k']}" if s["k"] is not None else "")
+               + (f", budget {s['budget']:,.0f} CNY" if s["budget"] is not None else "")
+               + f", radius {s['radius_m']:.0f} m")
+    if scn.synthetic:
+        click.echo("  (synthetic data: coordinates, populations, facilities and roads are generated)")
+    click.echo(f"  gap villages: {s['gap_villages']} ({s['gap_villages_no_candidate']} with no candidate in reach)")
+    click.echo(f"  villages reached:   {b['villages_reached']:>7,} → {a['villages_reached']:>7,} of {b['villages']:,}")
+    click.echo(f"  population reached: {b['population_reached']:>7,} → {a['population_reached']:>7,} "
+               f"of {b['population']:,}")
+    click.echo(f"  sites: {s['sites']} ({s['sites_existing']} converted, {s['sites_new']} new), "
+               f"{s['total_cost']:,.0f} CNY")
+    click.echo(f"  objective {s['objective']:,.1f} {s['objective_unit']}; bound {s['bound']:,.1f}; {proof}; "
+               f"solve {s['solve_seconds']:.2f} s")
+    click.echo(f"  wrote {', '.join(p.name for p in paths.values())} to {out_dir}")

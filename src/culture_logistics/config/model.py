@@ -1,0 +1,64 @@
+"""Vocabulary (operators, tiers) and the [network] / [coverage] parameter records.
+
+Moved from io.py.
+
+Moved from network.py.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+OPERATORS = ("postal", "supply_coop", "courier", "shared")
+
+
+CARRIERS = ("postal", "supply_coop", "courier")  # operators that carry parcels themselves
+
+
+TIERS = ("county", "township", "village")
+
+
+OPERATOR_ZH = {"postal": "邮政", "supply_coop": "供销社", "courier": "快递", "shared": "共配点"}
+
+
+TIER_ZH = {"county": "县级", "township": "乡镇级", "village": "村级"}
+
+
+# Derivation of weekly parcels when villages.csv does not give them (documented in README).
+PARCELS_IN_PER_PERSON_WEEK = 0.010
+
+
+PARCELS_OUT_PER_PERSON_WEEK = 0.002
+
+
+@dataclass(frozen=True)
+class NetworkParams:
+    """Parameters of the road network and of distances off it.
+
+    circuity : road distance / straight-line distance used when no roads are given.
+    default_speed_kmh : speed of a road with neither ``maxspeed`` nor a known class.
+    access_speed_kmh : speed on the access leg from a point to its nearest road node.
+    max_access_m : a point farther than this (m) from the connected network is unreachable.
+    """
+
+    circuity: float = 1.3
+    default_speed_kmh: float = 30.0
+    access_speed_kmh: float = 15.0
+    max_access_m: float = 2000.0
+
+
+@dataclass(frozen=True)
+class CoverageParams:
+    """radius_m : network distance (m) within which a facility reaches a village."""
+
+    radius_m: float = 3000.0
+
+
+# Typical speeds (km/h) on Chinese rural roads by OSM highway class.
+ROAD_SPEEDS_KMH = {
+    "motorway": 100, "motorway_link": 60, "trunk": 80, "trunk_link": 50, "primary": 60, "primary_link": 40,
+    "secondary": 50, "secondary_link": 40, "tertiary": 40, "tertiary_link": 30, "unclassified": 30,
+    "residential": 25, "living_street": 15, "service": 20, "track": 15, "road": 30,
+}
+
+
+DEFAULT_MAX_ACCESS_M = 2000.0

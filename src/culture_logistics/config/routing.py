@@ -1,0 +1,423 @@
+"""Moved from engine.py.
+
+The [routing], [[fleet]] and [routing.*] parameters.
+"""
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass, field, replace
+
+from culture_logistics.config import routing as _routing
+from culture_logistics.config.model import CARRIERS
+from culture_logistics.errors import CultureLogisticsError, ProblemList
+from culture_logistics.inputs.scenario import Scenario
+from culture_logistics.routing.engine import model as _model
+
+ENGINES = ("ortools", "pyvrp")
+
+
+# PyVRP is the default: on the CVRPLIB X set it is several percentage points closer to the
+# best-known solutions than the tuned OR-Tools configuration at equal time (see
+# benchmarks/bench_cvrplib.py).  When it is not installed, engine=None falls back to OR-Tools.
+DEFAULT_ENGINE = "pyvrp"
+
+
+MODES = ("shared", "separate", "compare")
+
+
+ECHELONS = ("trunk", "last_mile")
+
+
+ECHELON_ZH = {"trunk": "干线", "last_mile": "末端"}
+
+
+#: Default vehicles per echelon (used for every operator and for ``shared`` unless [[fleet]] says
+#: otherwise).  Costs are 2024 Shandong figures, rounded: a 4.2 m light truck burns ~12 L/100 km of
+#: diesel (~7.5 CNY/L) plus tolls and upkeep ≈ 1.5 CNY/km, and costs a driver (~6,000 CNY/month
+#: over 26 days) plus depreciation and insurance ≈ 320 CNY/day; a Wuling-class mini van ≈ 0.75
+#: CNY/km and ≈ 220 CNY/day.  ``count`` is an upper bound (a plan uses only what it needs); for
+#: the last mile it is per township depot.  ``speed_factor`` multiplies the road speeds.
+DEFAULT_VEHICLES = {
+    "trunk": {"name": "trunk_van", "count": 6, "capacity": 1000, "speed_factor": 1.0, "cost_per_km": 1.5,
+              "fixed_cost": 320.0, "max_shift_h": 10.0},
+    "last_mile": {"name": "light_van", "count": 6, "capacity": 200, "speed_factor": 0.85, "cost_per_km": 0.75,
+                  "fixed_cost": 220.0, "max_shift_h": 9.0},
+}
+
+
+#: Shares of every village's parcels carried by each operator in ``separate`` mode.
+DEFAULT_SHARES = {"postal": 0.45, "supply_coop": 0.20, "courier": 0.35}
+
+
+#: Station preference of the shared plan within a township, and of village service points.
+SHARED_PREFERENCE = ("shared", "postal", "supply_coop", "courier")
+
+
+_FLEET_KEYS = ("operator", "echelon", "name", "count", "capacity", "speed_factor", "cost_per_km", "fixed_cost",
+               "max_shift_h")
+
+
+_ROUTING_KEYS = ("service_min", "service_min_per_parcel", "station_service_min", "day_start", "day_end",
+                 "delivery_days_per_week", "shares", "time_limit_s", "seed", "engine", "service_point_radius_m",
+                 "wait_for_trunk", "diagnose", "max_resolves", "time_windows")
+
+
+_HHMM = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*$")
+
+
+_INF = 10**12  # "no limit" (s)
+
+
+def hhmm(seconds: float) -> str:
+    """Seconds after midnight → ``"HH:MM"`` (rounded to the minute; 24:00 and later allowed)."""
+    m = int(round(float(seconds) / 60.0))
+    return f"{m // 60:02d}:{m % 60:02d}"
+
+
+def _parse_hhmm(value) -> int | None:
+    if not isinstance(value, str):
+        return None
+    mo = _HHMM.match(value)
+    if not mo:
+        return None
+    h, m = int(mo.group(1)), int(mo.group(2))
+    if h > 24 or m > 59 or (h == 24 and m):
+        return None
+    return h * 3600 + m * 60
+
+
+# ============================================================================ parameters
+@dataclass(frozen=True)
+class FleetEntry:
+    """One vehicle type of one operator and echelon.
+
+    Attributes
+    ----------
+    operator : ``postal``, ``supply_coop``, ``courier`` or ``shared``.
+    echelon : ``trunk`` (county depot → township stations) or ``last_mile`` (station → villages).
+    name : label used in vehicle ids and fixes (e.g. ``light_van``, ``e_trike``).
+    count : vehicles available; for ``last_mile`` **per township depot**, for ``trunk`` per county depot.
+    capacity : parcels on board at any moment.
+    speed_factor : the vehicle drives at road speed × speed_factor (0.6 = an e-trike at 60 %).
+    cost_per_km : CNY per km driven.
+    fixed_cost : CNY per vehicle used per day (driver, depreciation, insurance).
+    max_shift_h : hours from leaving the depot to returning.
+    source : ``"default"`` or ``"fleet[i]"`` (its [[fleet]] entry, 1-based).
+    """
+
+    operator: str
+    echelon: str
+    name: str
+    count: int
+    capacity: int
+    speed_factor: float
+    cost_per_km: float
+    fixed_cost: float
+    max_shift_h: float
+    source: str = "default"
+
+    @property
+    def max_shift_s(self) -> int:
+        return int(round(self.max_shift_h * 3600))
+
+    def vehicle_type(self) -> _model.VehicleType:
+        """The engine vehicle type (engine ``speed_factor`` multiplies *times*: 1 / ours)."""
+        return _model.VehicleType(capacity=int(self.capacity), count=int(self.count), fixed_cost=float(self.fixed_cost),
+                             cost_per_m=float(self.cost_per_km) / 1000.0, speed_factor=1.0 / float(self.speed_factor),
+                             max_shift_s=self.max_shift_s, start_depot=0, name=self.name)
+
+
+def default_fleet_entry(operator: str, echelon: str) -> FleetEntry:
+    d = DEFAULT_VEHICLES[echelon]
+    return FleetEntry(operator=operator, echelon=echelon, **d, source="default")
+
+
+@dataclass(frozen=True)
+class RoutingParams:
+    """The ``[routing]`` table and ``[[fleet]]`` entries of a scenario, checked, with defaults.
+
+    Attributes
+    ----------
+    service_min : minutes at every village stop (parking, hand-over, signature).
+    service_min_per_parcel : extra minutes per parcel delivered or picked up at a village.
+    station_service_min : minutes a trunk van spends at a township station (unloading cages).
+    day_start_s, day_end_s : the depots' opening hours, seconds after midnight; every vehicle leaves
+        at or after ``day_start`` and is back by ``day_end``.
+    delivery_days_per_week : the week's parcels are spread over this many days; a village's daily
+        parcels are ⌈weekly / days⌉ (a typical day, rounded up so no parcel is left over).
+    shares : separate mode: each carrying operator's share of every village's parcels (sum 1).
+    time_limit_s : solver seconds for a model of 40 or more stops; smaller models get
+        proportionally less (at least 10 %, and at least 0.2 s); re-solves for diagnosis use the
+        same budget.  A model with no solution at all in its budget is solved again with 4× and
+        16× the budget.
+    seed : random seed of the solver.
+    engine : routing engine, ``"ortools"`` (default) or ``"pyvrp"``.  OR-Tools is the default here
+        whatever :data:`culture_logistics.engine.DEFAULT_ENGINE` says: the county models have
+        shifts, pickups and fixed vehicle costs, and PyVRP found no feasible plan at all for an
+        8-village model with fixed costs of 150 CNY against 0.1 CNY/km that OR-Tools solves at once.
+    service_point_radius_m : a village-tier facility within this straight-line distance (m) of a
+        village centre (and nearer to it than to any other village) is that village's service point.
+    wait_for_trunk : last-mile vehicles leave a station only once the trunk van has unloaded there.
+    diagnose : re-solve to find and confirm the smallest fix of every dropped stop.
+    max_resolves : at most this many re-solves per model for the diagnosis.
+    time_windows : {stop id (village code or facility id): (open_s, close_s)} for the start of service.
+    fleet : every [[fleet]] entry (defaults are added per operator and echelon where none is given).
+    """
+
+    service_min: float = 5.0
+    service_min_per_parcel: float = 0.2
+    station_service_min: float = 20.0
+    day_start_s: int = 8 * 3600
+    day_end_s: int = 18 * 3600
+    delivery_days_per_week: int = 6
+    shares: dict = field(default_factory=lambda: dict(DEFAULT_SHARES))
+    time_limit_s: float = 2.0
+    seed: int = 0
+    engine: str = "ortools"
+    service_point_radius_m: float = 500.0
+    wait_for_trunk: bool = True
+    diagnose: bool = True
+    max_resolves: int = 8
+    time_windows: dict = field(default_factory=dict)
+    fleet: tuple = ()
+
+    def fleet_for(self, operator: str, echelon: str) -> list[FleetEntry]:
+        """The vehicle types of ``operator`` on ``echelon`` (the default vehicle when none is configured)."""
+        got = [f for f in self.fleet if f.operator == operator and f.echelon == echelon]
+        return got or [default_fleet_entry(operator, echelon)]
+
+    def model_time_limit(self, n_stops: int) -> float:
+        """Seconds for a model of ``n_stops`` stops: ``time_limit_s × clamp(n_stops / 40, 0.1, 1)``,
+        and at least 0.2 s (or ``time_limit_s`` when that is smaller)."""
+        t = float(self.time_limit_s)
+        return max(min(t, 0.2), t * min(1.0, max(0.1, n_stops / 40.0)))
+
+    @classmethod
+    def from_scenario(cls, scenario: Scenario, **overrides) -> "RoutingParams":
+        """Read and check ``[routing]`` and ``[[fleet]]`` of ``scenario``.
+
+        Raises
+        ------
+        ScenarioError
+            listing every problem (file, key, how to fix it).
+        """
+        file = str(scenario.path) if scenario.path is not None else "scenario.toml"
+        return parse_routing_config(scenario.config, file, **overrides)
+
+
+def _closest(key: str, options) -> str:
+    m = difflib.get_close_matches(str(key), list(options), n=1, cutoff=0.5)
+    return f" (did you mean {m[0]!r}?)" if m else ""
+
+
+def parse_routing_config(config: dict, file: str = "scenario.toml", **overrides) -> RoutingParams:
+    """Check the raw ``[routing]`` table and ``[[fleet]]`` array of a scenario TOML.
+
+    ``overrides`` (e.g. ``time_limit_s=1.0``, ``seed=3``) replace the file's values (None = keep).
+    """
+    P = ProblemList()
+    rt = config.get("routing", {})
+    if not isinstance(rt, dict):
+        P.error(file, "[routing] must be a table", column="routing", hint="write it as a [routing] section")
+        rt = {}
+    for k in rt:
+        if k not in _ROUTING_KEYS:
+            P.error(file, f"unknown key [routing] {k}{_closest(k, _ROUTING_KEYS)}", column=f"routing.{k}",
+                    hint="valid keys: " + ", ".join(_ROUTING_KEYS))
+    d = RoutingParams()
+    kw: dict = {}
+
+    def num(key, default, lo=None, hi=None, integer=False, lo_open=False):
+        v = rt.get(key, default)
+        col = f"routing.{key}"
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or v != v:
+            P.error(file, f"[routing] {key} must be a number, got {v!r}", column=col,
+                    hint=f"e.g. {key} = {default}")
+            return default
+        if integer and int(v) != v:
+            P.error(file, f"[routing] {key} must be a whole number, got {v!r}", column=col, hint=f"e.g. {key} = {default}")
+            return default
+        if lo is not None and (v <= lo if lo_open else v < lo):
+            P.error(file, f"[routing] {key} must be {'>' if lo_open else '≥'} {lo}, got {v!r}", column=col,
+                    hint=f"the default is {default}")
+            return default
+        if hi is not None and v > hi:
+            P.error(file, f"[routing] {key} must be ≤ {hi}, got {v!r}", column=col, hint=f"the default is {default}")
+            return default
+        return int(v) if integer else float(v)
+
+    kw["service_min"] = num("service_min", d.service_min, 0, 240)
+    kw["service_min_per_parcel"] = num("service_min_per_parcel", d.service_min_per_parcel, 0, 60)
+    kw["station_service_min"] = num("station_service_min", d.station_service_min, 0, 600)
+    kw["delivery_days_per_week"] = num("delivery_days_per_week", d.delivery_days_per_week, 1, 7, integer=True)
+    kw["time_limit_s"] = num("time_limit_s", d.time_limit_s, 0, 3600, lo_open=True)
+    kw["seed"] = num("seed", d.seed, 0, 2**31 - 1, integer=True)
+    kw["service_point_radius_m"] = num("service_point_radius_m", d.service_point_radius_m, 0, 20000)
+    kw["max_resolves"] = num("max_resolves", d.max_resolves, 0, 1000, integer=True)
+    for key in ("wait_for_trunk", "diagnose"):
+        v = rt.get(key, getattr(d, key))
+        if not isinstance(v, bool):
+            P.error(file, f"[routing] {key} must be true or false, got {v!r}", column=f"routing.{key}")
+            v = getattr(d, key)
+        kw[key] = v
+    eng = rt.get("engine", d.engine)
+    if eng not in _routing.ENGINES:
+        P.error(file, f"[routing] engine must be one of {', '.join(_routing.ENGINES)}, got {eng!r}", column="routing.engine")
+        eng = d.engine
+    kw["engine"] = eng
+    times = {}
+    for key, default in (("day_start", d.day_start_s), ("day_end", d.day_end_s)):
+        v = rt.get(key, hhmm(default))
+        s = _parse_hhmm(v)
+        if s is None:
+            P.error(file, f"[routing] {key} must be a time \"HH:MM\", got {v!r}", column=f"routing.{key}",
+                    hint=f'e.g. {key} = "{hhmm(default)}"')
+            s = default
+        times[key] = s
+    if times["day_end"] <= times["day_start"]:
+        P.error(file, f"[routing] day_end ({hhmm(times['day_end'])}) must be later than day_start "
+                      f"({hhmm(times['day_start'])})", column="routing.day_end")
+    kw["day_start_s"], kw["day_end_s"] = times["day_start"], times["day_end"]
+
+    shares = rt.get("shares", dict(DEFAULT_SHARES))
+    if not isinstance(shares, dict):
+        P.error(file, "[routing] shares must be a table of operator = share", column="routing.shares",
+                hint="e.g. shares = { postal = 0.45, supply_coop = 0.20, courier = 0.35 }")
+        shares = dict(DEFAULT_SHARES)
+    clean = {}
+    for op, v in shares.items():
+        if op not in CARRIERS:
+            P.error(file, f"[routing.shares] unknown operator {op!r}{_closest(op, CARRIERS)}",
+                    column=f"routing.shares.{op}", hint="operators that carry parcels: " + ", ".join(CARRIERS))
+            continue
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not (0 <= v <= 1):
+            P.error(file, f"[routing.shares] {op} must be a number from 0 to 1, got {v!r}",
+                    column=f"routing.shares.{op}")
+            continue
+        clean[op] = float(v)
+    if clean and abs(sum(clean.values()) - 1.0) > 0.005 and len(clean) == len(shares):
+        P.error(file, f"[routing.shares] must sum to 1, they sum to {sum(clean.values()):.3f}",
+                column="routing.shares", hint="give every operator's share of the parcels; an operator left "
+                                              "out carries none")
+    kw["shares"] = {op: clean.get(op, 0.0) for op in CARRIERS} if clean else dict(DEFAULT_SHARES)
+
+    tw = rt.get("time_windows", {})
+    windows = {}
+    if not isinstance(tw, dict):
+        P.error(file, "[routing.time_windows] must be a table of stop id = \"HH:MM-HH:MM\"",
+                column="routing.time_windows", hint='e.g. [routing.time_windows] "370782001001" = "09:00-11:30"')
+        tw = {}
+    for sid, v in tw.items():
+        parts = v.split("-") if isinstance(v, str) else []
+        a = _parse_hhmm(parts[0]) if len(parts) == 2 else None
+        b = _parse_hhmm(parts[1]) if len(parts) == 2 else None
+        if a is None or b is None or b < a:
+            P.error(file, f"[routing.time_windows] {sid}: expected \"HH:MM-HH:MM\" (open before close), got {v!r}",
+                    column=f"routing.time_windows.{sid}", hint='e.g. "09:00-11:30"')
+            continue
+        windows[str(sid)] = (a, b)
+    kw["time_windows"] = windows
+
+    fleet_raw = config.get("fleet", [])
+    if isinstance(fleet_raw, dict):
+        fleet_raw = [fleet_raw]
+    if not isinstance(fleet_raw, list):
+        P.error(file, "[[fleet]] must be an array of tables", column="fleet",
+                hint="write each vehicle type as its own [[fleet]] section")
+        fleet_raw = []
+    entries = []
+    for i, f in enumerate(fleet_raw, start=1):
+        tag = f"fleet[{i}]"
+        if not isinstance(f, dict):
+            P.error(file, f"[[fleet]] entry {i} is not a table", column=tag)
+            continue
+        for k in f:
+            if k not in _FLEET_KEYS:
+                P.error(file, f"[[fleet]] entry {i}: unknown key {k!r}{_closest(k, _FLEET_KEYS)}", column=f"{tag}.{k}",
+                        hint="valid keys: " + ", ".join(_FLEET_KEYS))
+        op = f.get("operator")
+        ech = f.get("echelon")
+        ok = True
+        if op not in CARRIERS + ("shared",):
+            P.error(file, f"[[fleet]] entry {i}: operator must be one of postal, supply_coop, courier, shared; "
+                          f"got {op!r}{_closest(op, CARRIERS + ('shared',))}", column=f"{tag}.operator",
+                    hint='e.g. operator = "shared" (the co-delivery fleet of the shared mode)')
+            ok = False
+        if ech not in ECHELONS:
+            P.error(file, f"[[fleet]] entry {i}: echelon must be \"trunk\" or \"last_mile\", got {ech!r}"
+                          f"{_closest(ech, ECHELONS)}", column=f"{tag}.echelon",
+                    hint="trunk = county depot → township stations; last_mile = station → villages")
+            ok = False
+        if not ok:
+            continue
+        base = DEFAULT_VEHICLES[ech]
+        vals = {}
+        limits = {"count": (0, 1000, True, False), "capacity": (1, 10**6, True, False),
+                  "speed_factor": (0.05, 3.0, False, False), "cost_per_km": (0, 1000, False, False),
+                  "fixed_cost": (0, 10**6, False, False), "max_shift_h": (0, 24, False, True)}
+        for key, (lo, hi, integer, lo_open) in limits.items():
+            v = f.get(key, base[key])
+            col = f"{tag}.{key}"
+            bad = isinstance(v, bool) or not isinstance(v, (int, float)) or v != v
+            if not bad:
+                too_low = v <= lo if lo_open else v < lo
+                bad = too_low or v > hi or (integer and int(v) != v)
+            if bad:
+                what = "a whole number" if integer else "a number"
+                rng = f"{'>' if lo_open else '≥'} {lo} and ≤ {hi}"
+                P.error(file, f"[[fleet]] entry {i} ({op}/{ech}): {key} must be {what} {rng}, got {v!r}", column=col,
+                        hint=f"the default {ech} vehicle has {key} = {base[key]}"
+                             + (" (per township depot)" if key == "count" and ech == "last_mile" else ""))
+                v = base[key]
+            vals[key] = int(v) if integer else float(v)
+        name = f.get("name", base["name"])
+        if not isinstance(name, str) or not name.strip() or len(name) > 40:
+            P.error(file, f"[[fleet]] entry {i}: name must be a short text, got {name!r}", column=f"{tag}.name")
+            name = base["name"]
+        entries.append(FleetEntry(operator=op, echelon=ech, name=name.strip(), source=tag, **vals))
+    seen = {}
+    for e in entries:
+        key = (e.operator, e.echelon, e.name)
+        if key in seen:
+            P.error(file, f"[[fleet]] {e.source}: a {e.operator}/{e.echelon} vehicle named {e.name!r} is already "
+                          f"defined in {seen[key]}", column=f"{e.source}.name",
+                    hint="give each vehicle type of an operator and echelon its own name")
+        seen[key] = e.source
+    kw["fleet"] = tuple(entries)
+    P.raise_if_errors()
+    for k, v in overrides.items():
+        if v is None:
+            continue
+        if k == "time_limit_s" and not (isinstance(v, (int, float)) and v > 0):
+            raise CultureLogisticsError(f"time limit must be > 0 s, got {v!r}")
+        if k == "seed" and not (isinstance(v, int) and v >= 0):
+            raise CultureLogisticsError(f"seed must be a whole number ≥ 0, got {v!r}")
+        kw[k] = v
+    return RoutingParams(**kw)
+
+
+def _params_dict(p: RoutingParams) -> dict:
+    return {
+        "service_min": p.service_min, "service_min_per_parcel": p.service_min_per_parcel,
+        "station_service_min": p.station_service_min, "day_start": hhmm(p.day_start_s), "day_end": hhmm(p.day_end_s),
+        "delivery_days_per_week": p.delivery_days_per_week, "shares": dict(p.shares),
+        "time_limit_s": p.time_limit_s, "seed": p.seed, "engine": p.engine,
+        "service_point_radius_m": p.service_point_radius_m, "wait_for_trunk": p.wait_for_trunk,
+        "diagnose": p.diagnose, "max_resolves": p.max_resolves,
+        "time_windows": {k: f"{hhmm(a)}-{hhmm(b)}" for k, (a, b) in p.time_windows.items()},
+        "fleet_configured": [{k: getattr(f, k) for k in _FLEET_KEYS} | {"source": f.source} for f in p.fleet],
+        "fleet_default": {e: dict(DEFAULT_VEHICLES[e]) for e in ECHELONS},
+    }
+
+
+def parse_overrides(params: RoutingParams, time_limit_s=None, seed=None) -> RoutingParams:
+    if time_limit_s is not None:
+        if isinstance(time_limit_s, bool) or not isinstance(time_limit_s, (int, float)) or not time_limit_s > 0:
+            raise CultureLogisticsError(f"the time limit must be > 0 s, got {time_limit_s!r}")
+        params = replace(params, time_limit_s=float(time_limit_s))
+    if seed is not None:
+        if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+            raise CultureLogisticsError(f"the seed must be a whole number ≥ 0, got {seed!r}")
+        params = replace(params, seed=int(seed))
+    return params

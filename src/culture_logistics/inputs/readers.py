@@ -1,0 +1,214 @@
+"""Readers of the villages, facilities and townships tables: columns, values and coordinates checked, every problem recorded.
+"""
+from __future__ import annotations
+
+import difflib
+import math
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from culture_logistics.config.model import (
+    OPERATORS,
+    PARCELS_IN_PER_PERSON_WEEK,
+    PARCELS_OUT_PER_PERSON_WEEK,
+    TIERS,
+)
+from culture_logistics.errors import ProblemList
+from culture_logistics.inputs.tables import _number, _short, read_table
+
+MAX_POPULATION = 10_000_000         # one village-level unit (the largest 社区 have ~10^5 residents)
+
+
+MAX_PARCELS_PER_WEEK = 10_000_000
+
+
+MAX_CAPACITY_PER_DAY = 1_000_000_000
+
+
+CHINA_LON = (73.0, 136.0)
+
+
+CHINA_LAT = (3.0, 54.0)
+
+
+VILLAGE_COLUMNS = ["code", "name", "township_code", "lon", "lat", "population"]
+
+
+VILLAGE_OPTIONAL = ["parcels_in_per_week", "parcels_out_per_week"]
+
+
+FACILITY_COLUMNS = ["id", "name", "operator", "tier", "lon", "lat"]
+
+
+FACILITY_OPTIONAL = ["brand", "capacity_per_day"]
+
+
+TOWNSHIP_COLUMNS = ["code", "name"]
+
+
+TOWNSHIP_OPTIONAL = ["lon", "lat"]
+
+
+def _coordinates(frame: pd.DataFrame, path, problems: ProblemList, crs: str, what: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Parse lon/lat columns; check they are in China; convert GCJ-02 when declared.
+
+    Returns lon, lat (WGS-84) and a boolean mask of rows whose coordinates are usable.
+    """
+    n = len(frame)
+    lon = np.full(n, np.nan)
+    lat = np.full(n, np.nan)
+    for i, (x, y, row) in enumerate(zip(frame["lon"], frame["lat"], frame["src_row"])):
+        fx = _number(x, path, row, "lon", problems)
+        fy = _number(y, path, row, "lat", problems)
+        if fx is None or fy is None:
+            continue
+        in_china = CHINA_LON[0] <= fx <= CHINA_LON[1] and CHINA_LAT[0] <= fy <= CHINA_LAT[1]
+        if not in_china:
+            swapped = CHINA_LON[0] <= fy <= CHINA_LON[1] and CHINA_LAT[0] <= fx <= CHINA_LAT[1]
+            hint = ("lon and lat look swapped: swap the two values (lon is the larger number in China, ~73–136)"
+                    if swapped else "lon must be 73–136 and lat 3–54 (decimal degrees) for a place in China")
+            problems.error(path, f"coordinate ({fx:g}, {fy:g}) of this {what} is outside China", row=row,
+                           column="lon", hint=hint)
+            continue
+        lon[i], lat[i] = fx, fy
+    ok = np.isfinite(lon) & np.isfinite(lat)
+    if crs == "gcj02" and ok.any():
+        from culture_logistics.geo.coords import gcj02_to_wgs84
+
+        lon[ok], lat[ok] = gcj02_to_wgs84(lon[ok], lat[ok])
+    return lon, lat, ok
+
+
+def _duplicates(frame: pd.DataFrame, column: str, path, problems: ProblemList, what: str) -> None:
+    seen: dict[str, int] = {}
+    for value, row in zip(frame[column], frame["src_row"]):
+        if value == "":
+            problems.error(path, f"{what} is empty", row=row, column=column, hint=f"every row needs a {what}")
+            continue
+        if value in seen:
+            problems.error(path, f"duplicate {what} '{_short(value)}' (also on row {seen[value]})", row=row,
+                           column=column, hint=f"each {what} must be unique; remove or renumber one row")
+        else:
+            seen[value] = row
+
+
+def read_villages(path: Path, problems: ProblemList, crs: str = "wgs84") -> gpd.GeoDataFrame | None:
+    """Read villages.csv (see README, "Input files") into a GeoDataFrame (EPSG:4326)."""
+    frame = read_table(path, problems, VILLAGE_COLUMNS, VILLAGE_OPTIONAL)
+    if frame is None:
+        return None
+    n_before = len(problems.errors)
+    _duplicates(frame, "code", path, problems, "village code")
+    for code, tw, row in zip(frame["code"], frame["township_code"], frame["src_row"]):
+        if code and not (len(code) == 12 and code.isdigit()):
+            hint = "a village code has 12 digits"
+            if code.replace(".", "").replace("E", "").replace("e", "").replace("+", "").isdigit():
+                hint += "; it looks like a spreadsheet turned it into a number: format the column as text"
+            problems.error(path, f"village code '{_short(code)}' is not 12 digits", row=row, column="code", hint=hint)
+        elif code and tw != code[:9]:
+            problems.error(path, f"township_code '{_short(tw)}' does not match the village code's first 9 digits "
+                           f"('{code[:9]}')", row=row, column="township_code",
+                           hint=f"set township_code to {code[:9]} or correct the village code")
+    pop = []
+    pin, pout = [], []
+    for pv, a_raw, b_raw, row in zip(frame["population"], frame["parcels_in_per_week"],
+                                     frame["parcels_out_per_week"], frame["src_row"]):
+        p = _number(pv, path, row, "population", problems, minimum=0, integer=True, maximum=MAX_POPULATION)
+        pop.append(p if p is not None else np.nan)
+        a = _number(a_raw, path, row, "parcels_in_per_week", problems, required=False, minimum=0,
+                    maximum=MAX_PARCELS_PER_WEEK)
+        b = _number(b_raw, path, row, "parcels_out_per_week", problems, required=False, minimum=0,
+                    maximum=MAX_PARCELS_PER_WEEK)
+        pin.append(a if a is not None else (math.ceil(p * PARCELS_IN_PER_PERSON_WEEK) if p is not None else np.nan))
+        pout.append(b if b is not None else (math.ceil(p * PARCELS_OUT_PER_PERSON_WEEK) if p is not None else np.nan))
+    lon, lat, ok = _coordinates(frame, path, problems, crs, "village")
+    out = pd.DataFrame({
+        "code": frame["code"].astype(str).values,
+        "name": frame["name"].astype(str).values,
+        "township_code": frame["township_code"].astype(str).values,
+        "population": pop,
+        "parcels_in_per_week": pin,
+        "parcels_out_per_week": pout,
+        "lon": lon,
+        "lat": lat,
+        "src_row": frame["src_row"].values,
+    })
+    if len(problems.errors) > n_before:
+        return None
+    if out.empty:
+        problems.error(path, "has no village rows", hint="add one row per village under the header")
+        return None
+    out["population"] = out["population"].astype("int64")
+    gdf = gpd.GeoDataFrame(out, geometry=gpd.points_from_xy(out["lon"], out["lat"]), crs="EPSG:4326")
+    return gdf.sort_values("code", kind="stable").reset_index(drop=True)
+
+
+def read_facilities(path: Path, problems: ProblemList, crs: str = "wgs84") -> gpd.GeoDataFrame | None:
+    """Read facilities.csv (see README, "Input files") into a GeoDataFrame (EPSG:4326)."""
+    frame = read_table(path, problems, FACILITY_COLUMNS, FACILITY_OPTIONAL)
+    if frame is None:
+        return None
+    n_before = len(problems.errors)
+    _duplicates(frame, "id", path, problems, "facility id")
+    operators, tiers, caps = [], [], []
+    for op, tier, cap, row in zip(frame["operator"], frame["tier"], frame["capacity_per_day"], frame["src_row"]):
+        o = op.strip().lower().replace("-", "_").replace(" ", "_")
+        if o not in OPERATORS:
+            close = difflib.get_close_matches(o, OPERATORS, n=1, cutoff=0.6)
+            hint = f"did you mean '{close[0]}'? " if close else ""
+            problems.error(path, f"unknown operator '{_short(op)}'", row=row, column="operator",
+                           hint=hint + "use one of: " + ", ".join(OPERATORS))
+        t = tier.strip().lower()
+        if t not in TIERS:
+            close = difflib.get_close_matches(t, TIERS, n=1, cutoff=0.6)
+            hint = f"did you mean '{close[0]}'? " if close else ""
+            problems.error(path, f"unknown tier '{_short(tier)}'", row=row, column="tier",
+                           hint=hint + "use one of: " + ", ".join(TIERS))
+        c = _number(cap, path, row, "capacity_per_day", problems, required=False, minimum=0,
+                    maximum=MAX_CAPACITY_PER_DAY)
+        operators.append(o)
+        tiers.append(t)
+        caps.append(c if c is not None else np.nan)
+    lon, lat, ok = _coordinates(frame, path, problems, crs, "facility")
+    if len(problems.errors) > n_before:
+        return None
+    out = pd.DataFrame({
+        "id": frame["id"].astype(str).values,
+        "name": frame["name"].astype(str).values,
+        "operator": operators,
+        "tier": tiers,
+        "brand": frame["brand"].astype(str).values,
+        "capacity_per_day": np.asarray(caps, dtype=float),
+        "lon": lon,
+        "lat": lat,
+        "src_row": frame["src_row"].values,
+    })
+    if out.empty:
+        problems.error(path, "has no facility rows", hint="add one row per facility under the header")
+        return None
+    gdf = gpd.GeoDataFrame(out, geometry=gpd.points_from_xy(out["lon"], out["lat"]), crs="EPSG:4326")
+    return gdf.sort_values("id", kind="stable").reset_index(drop=True)
+
+
+def read_townships(path: Path, problems: ProblemList, crs: str = "wgs84") -> pd.DataFrame | None:
+    """Read the optional townships.csv: code, name and optionally the seat's lon, lat."""
+    frame = read_table(path, problems, TOWNSHIP_COLUMNS, TOWNSHIP_OPTIONAL + ["seat_source"])
+    if frame is None:
+        return None
+    n_before = len(problems.errors)
+    _duplicates(frame, "code", path, problems, "township code")
+    for code, row in zip(frame["code"], frame["src_row"]):
+        if code and not (len(code) == 9 and code.isdigit()):
+            problems.error(path, f"township code '{_short(code)}' is not 9 digits", row=row, column="code")
+    has_xy = (frame["lon"] != "") & (frame["lat"] != "")
+    lon = np.full(len(frame), np.nan)
+    lat = np.full(len(frame), np.nan)
+    if has_xy.any():
+        lo, la, _ = _coordinates(frame[has_xy], path, problems, crs, "township seat")
+        lon[has_xy.values], lat[has_xy.values] = lo, la
+    if len(problems.errors) > n_before:
+        return None
+    return pd.DataFrame({"code": frame["code"].values, "name": frame["name"].values, "lon": lon, "lat": lat})

@@ -1,0 +1,130 @@
+"""Reading a user's road file (GeoJSON/GPKG/SHP lines, OSM XML, GraphML) into the road graph, every problem recorded.
+"""
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from culture_logistics.config.model import (
+    NetworkParams,
+)
+from culture_logistics.errors import ProblemList
+from culture_logistics.inputs.readers import CHINA_LAT, CHINA_LON
+from culture_logistics.inputs.tables import _regular_file, _short
+from culture_logistics.network import readers as _readers
+
+MAX_ROAD_BYTES = 500_000_000       # a county's roads are a few MB to a few tens of MB
+
+
+MAX_ROAD_FEATURES = 2_000_000
+
+
+def read_roads(path: Path, problems: ProblemList, crs: str = "wgs84", network: NetworkParams = NetworkParams()):
+    """Read the road network into an osmnx-style MultiDiGraph (lon/lat nodes, length m, travel_time s).
+
+    Accepts a line layer geopandas can read (.geojson, .json, .gpkg, .shp), an OSM XML file (.osm),
+    or a GraphML file saved by osmnx (.graphml).
+    """
+
+    path = Path(path)
+    size = _regular_file(path, problems, "road file", "check [inputs] roads in scenario.toml (relative to the TOML)")
+    if size is None:
+        return None
+    if size > MAX_ROAD_BYTES:
+        problems.error(path, f"is {size / 1e6:,.0f} MB, far larger than a county's roads "
+                       f"(limit {MAX_ROAD_BYTES / 1e6:,.0f} MB)",
+                       hint="clip the roads to the county (e.g. with ogr2ogr -clipsrc or QGIS) before using them")
+        return None
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".osm" or path.name.lower().endswith(".osm.xml"):
+            return _readers.graph_from_osm_xml(path, network)
+        if suffix == ".graphml":
+            return _readers.graph_from_graphml(path, network)
+        if suffix in (".geojson", ".json", ".gpkg", ".shp", ".fgb"):
+            try:
+                n_features = _feature_count(path)
+                if n_features is not None and n_features > MAX_ROAD_FEATURES:
+                    problems.error(path, f"has {n_features:,} features, far more than a county's roads "
+                                   f"(limit {MAX_ROAD_FEATURES:,})",
+                                   hint="clip the roads to the county before using them")
+                    return None
+                gdf = gpd.read_file(path)
+            except Exception as exc:  # pyogrio raises several types for unreadable files
+                problems.error(path, f"cannot be read as a GIS layer: {_short(str(exc), 200)}",
+                               hint="export the roads as GeoJSON (EPSG:4326) line features")
+                return None
+            return graph_from_lines_checked(gdf, path, problems, crs, network)
+    except _readers.RoadFileError as exc:
+        problems.error(path, str(exc), hint=exc.hint)
+        return None
+    except Exception as exc:  # osmnx / XML parser errors on a broken file
+        problems.error(path, f"cannot be read as a road network: {type(exc).__name__}: {_short(str(exc), 200)}",
+                       hint="check that the file is complete and of the type its extension says")
+        return None
+    problems.error(path, f"unsupported road file type '{suffix}'",
+                   hint="use .geojson, .gpkg, .shp (line layers), .osm (OSM XML) or .graphml (osmnx)")
+    return None
+
+
+def _feature_count(path: Path) -> int | None:
+    """Number of features of a GIS layer without reading it (None when the driver cannot tell)."""
+    try:
+        import pyogrio
+
+        n = pyogrio.read_info(path).get("features")
+    except Exception:  # unreadable: gpd.read_file reports it
+        return None
+    return int(n) if n is not None and n >= 0 else None
+
+
+def graph_from_lines_checked(gdf: gpd.GeoDataFrame, path, problems: ProblemList, crs: str, network: NetworkParams):
+    import shapely
+
+    if gdf.crs is None:
+        gdf = gdf.set_crs("EPSG:4326")
+    elif not gdf.crs.equals("EPSG:4326"):
+        gdf = gdf.to_crs("EPSG:4326")
+    gtypes = gdf.geometry.geom_type if len(gdf) else pd.Series([], dtype=str)
+    lines = gdf[gtypes.isin(["LineString", "MultiLineString"]).values]
+    if lines.empty:
+        kinds = ", ".join(sorted(set(gtypes.dropna()))) or "no features"
+        problems.error(path, f"has no line geometries (found: {kinds})",
+                       hint="the roads file must hold LineString features, one per road segment")
+        return None
+    skipped = len(gdf) - len(lines)
+    if skipped:
+        problems.warning(path, f"{skipped} non-line feature(s) ignored")
+    # every vertex a finite lon/lat in China (NaN, inf or 1e308 would poison every distance)
+    xy, owner = shapely.get_coordinates(lines.geometry.values, return_index=True)
+    if len(xy):
+        x, y = xy[:, 0], xy[:, 1]
+        good = (np.isfinite(x) & np.isfinite(y) & (x >= CHINA_LON[0]) & (x <= CHINA_LON[1])
+                & (y >= CHINA_LAT[0]) & (y <= CHINA_LAT[1]))
+        bad = np.flatnonzero(~good)
+        if len(bad):
+            feats = sorted(set(int(owner[i]) for i in bad))
+            i = bad[0]
+            shown = ", ".join(str(f) for f in feats[:10]) + (f" and {len(feats) - 10} more" if len(feats) > 10 else "")
+            problems.error(path, f"{len(bad):,} vertex/vertices of feature(s) {shown} are not finite lon/lat in "
+                           f"China (e.g. ({x[i]:g}, {y[i]:g}))",
+                           hint="roads must be WGS-84 (EPSG:4326) or GCJ-02 lon/lat degrees; lon 73–136, lat 3–54")
+            return None
+    if "maxspeed" in lines.columns:
+        for i, (v, row) in enumerate(zip(lines["maxspeed"], range(len(lines)))):
+            if v is None or (isinstance(v, float) and math.isnan(v)) or v == "":
+                continue
+            try:
+                s = float(str(v).split()[0].split(";")[0])
+                if not math.isfinite(s) or s <= 0:
+                    raise ValueError
+            except ValueError:
+                problems.error(path, f"maxspeed '{_short(v)}' of feature {row} is not a positive number (km/h)",
+                               row=row, column="maxspeed", hint="leave it empty to use the road class's speed")
+    if problems.errors:
+        return None
+    return _readers.graph_from_lines(lines, network, gcj02=(crs == "gcj02"))

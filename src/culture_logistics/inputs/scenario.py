@@ -1,0 +1,255 @@
+"""The Scenario: one county's checked inputs and parameters.
+
+A scenario is described by a ``scenario.toml`` that names its input files
+(see README.md, "Input files").  :func:`load_scenario` reads and checks all of
+them and returns a :class:`Scenario`; every problem found is collected and
+raised together as one :class:`~culture_logistics.errors.ScenarioError`.
+"""
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import networkx as nx
+import pandas as pd
+
+from culture_logistics.config.model import CoverageParams, NetworkParams
+from culture_logistics.errors import Problem, ProblemList
+from culture_logistics.inputs import readers as _readers
+from culture_logistics.inputs import roads as _roads
+
+MAX_TOML_BYTES = 1_000_000
+
+
+@dataclass
+class Scenario:
+    """A loaded and checked county scenario.
+
+    Attributes
+    ----------
+    path : the scenario.toml (``None`` for a scenario built in memory).
+    adcode, name : the county's 6-digit division code and Chinese name.
+    villages : GeoDataFrame in EPSG:4326 with columns code, name, township_code,
+        township_name, population, parcels_in_per_week, parcels_out_per_week,
+        lon, lat, geometry; sorted by code.
+    facilities : GeoDataFrame in EPSG:4326 with columns id, name, operator, tier,
+        brand, capacity_per_day (NaN = unlimited), lon, lat, geometry; sorted by id.
+    townships : DataFrame code, name (and lon, lat where known).
+    graph : the road network as an osmnx-style ``networkx.MultiDiGraph`` (node
+        attributes x, y in lon/lat; edge attributes ``length`` in m and
+        ``travel_time`` in s), or ``None`` when no roads were given.
+    boundary : the county boundary (shapely, EPSG:4326) or ``None``.
+    """
+
+    adcode: str
+    name: str
+    villages: gpd.GeoDataFrame
+    facilities: gpd.GeoDataFrame
+    townships: pd.DataFrame
+    graph: nx.MultiDiGraph | None = None
+    boundary: Any = None
+    boundary_source: str = "none"
+    path: Path | None = None
+    input_crs: str = "wgs84"
+    network: NetworkParams = field(default_factory=NetworkParams)
+    coverage: CoverageParams = field(default_factory=CoverageParams)
+    config: dict = field(default_factory=dict)
+    warnings: list[Problem] = field(default_factory=list)
+    synthetic: bool = False
+    data_note: str = ""
+
+    @property
+    def metric_crs(self):
+        """The UTM CRS (metres) used for all distance work in this county."""
+        from culture_logistics.geo.coords import utm_crs
+
+        b = self.villages.total_bounds if len(self.villages) else self.facilities.total_bounds
+        return utm_crs((b[0] + b[2]) / 2, (b[1] + b[3]) / 2)
+
+    def section(self, name: str) -> dict:
+        """The raw TOML table ``[name]`` (empty dict when absent)."""
+        value = self.config.get(name, {})
+        return value if isinstance(value, dict) else {}
+
+    def summary(self) -> dict:
+        """Counts for a one-screen overview (see ``culture-logistics validate``)."""
+        from culture_logistics.network.roads import graph_summary
+
+        fac = self.facilities
+        by = (
+            fac.groupby(["tier", "operator"]).size().rename("n").reset_index()
+            if len(fac)
+            else pd.DataFrame(columns=["tier", "operator", "n"])
+        )
+        per_tw = (
+            self.villages.groupby(["township_code", "township_name"]).size().rename("villages").reset_index()
+        )
+        return {
+            "adcode": self.adcode,
+            "name": self.name,
+            "villages": int(len(self.villages)),
+            "population": int(self.villages["population"].sum()),
+            "townships": int(self.villages["township_code"].nunique()),
+            "facilities": int(len(fac)),
+            "facilities_by_tier_operator": {
+                f"{r.tier}/{r.operator}": int(r.n) for r in by.itertuples()
+            },
+            "villages_per_township": {
+                f"{r.township_code} {r.township_name}": int(r.villages) for r in per_tw.itertuples()
+            },
+            "network": graph_summary(self.graph),
+            "boundary_source": self.boundary_source,
+            "synthetic": self.synthetic,
+            "warnings": len(self.warnings),
+        }
+
+
+def read_toml(path: Path, problems: ProblemList) -> dict | None:
+    """Read a TOML file, recording a problem (with line and column) on failure."""
+    try:
+        if path.exists() and not path.is_file():
+            problems.error(path, "is not a regular file", hint="name the scenario.toml file itself")
+            return None
+        if path.exists() and path.stat().st_size > MAX_TOML_BYTES:
+            problems.error(path, f"is {path.stat().st_size:,} bytes; a scenario.toml is a few KB",
+                           hint="name the scenario.toml, not a data file")
+            return None
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        problems.error(path, "file not found", hint="check the path; it is taken relative to the current folder")
+        return None
+    except OSError as exc:
+        problems.error(path, f"cannot be read ({exc.strerror})")
+        return None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        try:
+            text = raw.decode("gb18030")
+        except UnicodeDecodeError:
+            problems.error(path, "is not UTF-8 text", hint="save it as UTF-8")
+            return None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        problems.error(path, f"is not valid TOML: {exc}",
+                       hint="check quotes and brackets on that line; strings need double quotes")
+        return None
+    except RecursionError:
+        problems.error(path, "is not valid TOML: nested too deeply", hint="a scenario.toml has flat tables")
+        return None
+
+
+def _float_param(table: dict, key: str, default: float, file, section: str, problems: ProblemList,
+                 minimum: float = 0.0) -> float:
+    value = table.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        problems.error(file, f"[{section}] {key} must be a number, got {value!r}", column=f"{section}.{key}")
+        return default
+    if value != value or value in (float("inf"), float("-inf")) or value < minimum:
+        problems.error(file, f"[{section}] {key} must be ≥ {minimum}, got {value!r}", column=f"{section}.{key}")
+        return default
+    return float(value)
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Load, check and return the scenario a ``scenario.toml`` describes.
+
+    Raises
+    ------
+    ScenarioError
+        listing every problem found (file, row, column, how to fix it).
+    """
+    from culture_logistics.inputs.validate import check_scenario
+
+    path = Path(path)
+    problems = ProblemList()
+    conf = read_toml(path, problems)
+    problems.raise_if_errors()
+    assert conf is not None
+    base = path.parent
+
+    county = conf.get("county", {})
+    inputs = conf.get("inputs", {})
+    if not isinstance(county, dict) or not county.get("adcode"):
+        problems.error(path, "missing [county] adcode", column="county.adcode",
+                       hint='add a [county] table with adcode = "370782" (the 6-digit county code, quoted)')
+    if not isinstance(inputs, dict):
+        problems.error(path, "[inputs] must be a table", column="inputs",
+                       hint='write [inputs] on its own line, then villages = "villages.csv" …')
+        inputs = {}
+    for key, value in list(inputs.items()):
+        if not isinstance(value, str):
+            problems.error(path, f"[inputs] {key} must be a file path in quotes, got {value!r}",
+                           column=f"inputs.{key}", hint=f'write {key} = "{key}.csv"')
+            inputs.pop(key)
+    if not isinstance(county, dict):
+        problems.error(path, "[county] must be a table", column="county")
+        county = {}
+    for key in ("villages", "facilities"):
+        if not inputs.get(key):
+            problems.error(path, f"missing [inputs] {key}", column=f"inputs.{key}",
+                           hint=f'add {key} = "{key}.csv" under [inputs] (path relative to the TOML)')
+    for key in inputs:
+        if key not in ("villages", "facilities", "roads", "townships"):
+            problems.warning(path, f"unknown key [inputs] {key} is ignored", column=f"inputs.{key}")
+    adcode = str(county.get("adcode", "")).strip() if isinstance(county, dict) else ""
+    if adcode and not (len(adcode) == 6 and adcode.isdigit()):
+        problems.error(path, f"[county] adcode must be 6 digits, got {adcode!r}", column="county.adcode",
+                       hint='write it as text: adcode = "370782"')
+    crs = str(county.get("crs", "wgs84")).strip().lower() if isinstance(county, dict) else "wgs84"
+    crs = crs.replace("-", "").replace("_", "")
+    if crs not in ("wgs84", "gcj02"):
+        problems.error(path, f"[county] crs must be \"wgs84\" or \"gcj02\", got {county.get('crs')!r}",
+                       column="county.crs", hint="Amap/Gaode and Tencent coordinates are gcj02; GPS and OSM are wgs84")
+        crs = "wgs84"
+    net_t = conf.get("network", {}) if isinstance(conf.get("network", {}), dict) else {}
+    cov_t = conf.get("coverage", {}) if isinstance(conf.get("coverage", {}), dict) else {}
+    network = NetworkParams(
+        circuity=_float_param(net_t, "circuity", 1.3, path, "network", problems, minimum=1.0),
+        default_speed_kmh=_float_param(net_t, "default_speed_kmh", 30.0, path, "network", problems, minimum=1.0),
+        access_speed_kmh=_float_param(net_t, "access_speed_kmh", 15.0, path, "network", problems, minimum=1.0),
+        max_access_m=_float_param(net_t, "max_access_m", 2000.0, path, "network", problems, minimum=0.0),
+    )
+    val_t = conf.get("validation", {})
+    if not isinstance(val_t, dict):
+        problems.error(path, "[validation] must be a table", column="validation")
+    elif not isinstance(val_t.get("allow_unknown_codes", False), bool):
+        problems.error(path, f"[validation] allow_unknown_codes must be true or false, got "
+                       f"{val_t.get('allow_unknown_codes')!r}", column="validation.allow_unknown_codes",
+                       hint="write it without quotes: allow_unknown_codes = true")
+    coverage = CoverageParams(radius_m=_float_param(cov_t, "radius_m", 3000.0, path, "coverage", problems,
+                                                    minimum=1.0))
+    problems.raise_if_errors()
+
+    from culture_logistics.geo.boundary import county_extent
+    from culture_logistics.geo.divisions import county_name
+
+    boundary, boundary_source = county_extent(adcode)
+    name = str(county.get("name") or county_name(adcode) or adcode)
+
+    villages = _readers.read_villages(base / inputs["villages"], problems, crs=crs)
+    facilities = _readers.read_facilities(base / inputs["facilities"], problems, crs=crs)
+    townships = _readers.read_townships(base / inputs["townships"], problems, crs=crs) if inputs.get("townships") else None
+    graph = None
+    if inputs.get("roads"):
+        graph = _roads.read_roads(base / inputs["roads"], problems, crs=crs, network=network)
+    problems.raise_if_errors()
+
+    scenario = Scenario(
+        adcode=adcode, name=name, villages=villages, facilities=facilities,
+        townships=pd.DataFrame(columns=["code", "name"]), graph=graph,
+        boundary=boundary, boundary_source=boundary_source, path=path, input_crs=crs,
+        network=network, coverage=coverage, config=conf,
+        synthetic=bool(conf.get("data", {}).get("synthetic", False)) if isinstance(conf.get("data"), dict) else False,
+        data_note=str(conf.get("data", {}).get("note", "")) if isinstance(conf.get("data"), dict) else "",
+    )
+    check_scenario(scenario, problems, villages_file=base / inputs["villages"],
+                   facilities_file=base / inputs["facilities"], townships=townships,
+                   roads_file=(base / inputs["roads"]) if inputs.get("roads") else None)
+    scenario.warnings = problems.warnings
+    problems.raise_if_errors()
+    return scenario

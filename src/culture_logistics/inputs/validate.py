@@ -1,0 +1,113 @@
+"""Checks that need the whole scenario: county boundary, division codes, reachability.
+
+The per-file checks (columns, numbers, duplicates, coordinates in China) live in
+:mod:`culture_logistics.io`; these run after every file has been read.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from culture_logistics.errors import ProblemList
+
+FAR_OUTSIDE_M = 5000.0  # a point this far beyond the county boundary is an error
+
+
+def _outside(scenario, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+    """Distance (m) of each point beyond the county boundary (0 inside; NaN when no boundary)."""
+    if scenario.boundary is None or len(lon) == 0:
+        return np.full(len(lon), np.nan)
+    import geopandas as gpd
+
+    crs = scenario.metric_crs
+    b = gpd.GeoSeries([scenario.boundary], crs="EPSG:4326").to_crs(crs).iloc[0]
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # swapped lon/lat project to inf
+        pts = gpd.GeoSeries(gpd.points_from_xy(lon, lat), crs="EPSG:4326").to_crs(crs)
+        d = pts.distance(b).to_numpy()
+    return np.where(np.isfinite(d), d, 1e12)
+
+
+def _check_points_in_county(scenario, frame, file, problems: ProblemList, what: str, label) -> None:
+    far = _outside(scenario, frame["lon"].to_numpy(), frame["lat"].to_numpy())
+    if np.all(np.isnan(far)):
+        return
+    swapped = _outside(scenario, frame["lat"].to_numpy(), frame["lon"].to_numpy())
+    src = "boundary" if scenario.boundary_source == "geotool-cn" else "bounding box"
+    for i in np.flatnonzero(far > FAR_OUTSIDE_M):
+        r = frame.iloc[i]
+        hint = ("lon and lat look swapped: swap the two values" if swapped[i] <= FAR_OUTSIDE_M else
+                "check the coordinate; if it came from Amap/Gaode set crs = \"gcj02\" in [county]; "
+                "or check [county] adcode")
+        problems.error(file, f"{what} {label(r)} at ({r['lon']:.5f}, {r['lat']:.5f}) is {far[i] / 1000:.1f} km "
+                       f"outside the county {src} of {scenario.adcode} {scenario.name}",
+                       row=int(r["src_row"]), column="lon", hint=hint)
+
+
+def check_scenario(scenario, problems: ProblemList, *, villages_file, facilities_file, townships=None,
+                   roads_file=None) -> None:
+    """Cross-file checks; fills ``scenario.villages['township_name']`` and ``scenario.townships``."""
+    from culture_logistics.geo.divisions import townships as division_townships
+    from culture_logistics.geo.divisions import villages as division_villages
+
+    v = scenario.villages
+    f = scenario.facilities
+    # ---- division codes
+    allow_unknown = bool(scenario.section("validation").get("allow_unknown_codes", False))
+    known_v = division_villages(scenario.adcode)
+    known_codes = set(known_v["code"]) if known_v is not None and len(known_v) else set()
+    for r in v.itertuples():
+        if not r.code.startswith(scenario.adcode):
+            problems.error(villages_file, f"village code {r.code} is not in county {scenario.adcode} "
+                           f"(its first 6 digits are {r.code[:6]})", row=int(r.src_row), column="code",
+                           hint="remove the row, or correct [county] adcode in scenario.toml")
+        elif known_codes and r.code not in known_codes and not allow_unknown:
+            problems.error(villages_file, f"village code {r.code} does not exist in the division list of "
+                           f"{scenario.adcode} (NBS 2023)", row=int(r.src_row), column="code",
+                           hint="check the code; if it is newer than 2023 set allow_unknown_codes = true "
+                                "under [validation] in scenario.toml")
+    # ---- township names: townships.csv first, then the division lists, else the code itself
+    names: dict[str, str] = {}
+    kt = division_townships(scenario.adcode)
+    if kt is not None and len(kt):
+        names.update(dict(zip(kt["code"], kt["name"])))
+    if townships is not None:
+        names.update({c: n for c, n in zip(townships["code"], townships["name"]) if n})
+    v["township_name"] = [names.get(c, c) for c in v["township_code"]]
+    tw = pd.DataFrame({"code": sorted(v["township_code"].unique())})
+    tw["name"] = [names.get(c, c) for c in tw["code"]]
+    if townships is not None and {"lon", "lat"} <= set(townships.columns):
+        xy = townships.set_index("code")[["lon", "lat"]]
+        tw = tw.join(xy, on="code")
+    scenario.townships = tw
+    # ---- inside the county
+    _check_points_in_county(scenario, v, villages_file, problems, "village", lambda r: f"{r['code']} {r['name']}")
+    _check_points_in_county(scenario, f, facilities_file, problems, "facility", lambda r: f"{r['id']} {r['name']}")
+    # ---- the network: unreachable points are warnings (coverage reports them as unreachable)
+    if scenario.graph is not None and not problems.errors:
+        from culture_logistics.network.roads import RoadNetwork
+
+        net = RoadNetwork.from_scenario(scenario)
+        if not net.has_roads:
+            problems.error(roads_file, "has no road edges", hint="the roads file must hold line features")
+            return
+        for frame, file, what, key in ((v, villages_file, "village", "code"), (f, facilities_file, "facility", "id")):
+            snap = net.snap(frame["lon"].to_numpy(), frame["lat"].to_numpy())
+            for i in np.flatnonzero(~snap.on_network):
+                r = frame.iloc[i]
+                problems.warning(file, f"{what} {r[key]} {r['name']} cannot reach the road network's main component: "
+                                 f"the nearest connected road node is {snap.access_m[i] / 1000:.1f} km away "
+                                 f"(limit {net.max_access_m / 1000:.1f} km); it is treated as unreachable",
+                                 row=int(r["src_row"]), column="lon",
+                                 hint="add the road that serves it, or raise [network] max_access_m")
+            for i in np.flatnonzero(snap.on_network & ~snap.nearest_any_main):
+                r = frame.iloc[i]
+                problems.warning(file, f"{what} {r[key]} {r['name']} sits next to a road fragment that is not "
+                                 f"connected to the main network; it was joined to the main network instead "
+                                 f"({snap.access_m[i]:.0f} m access leg)", row=int(r["src_row"]), column="lon",
+                                 hint="connect that road fragment in the roads file")
+    if not (f["tier"] == "county").any():
+        problems.warning(facilities_file, "no county-tier facility (county hub)",
+                         hint="routing needs a county co-delivery centre: add a row with tier = county")

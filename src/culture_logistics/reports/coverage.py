@@ -1,0 +1,249 @@
+"""Coverage outputs: reach tables (CSV/XLSX/JSON) and the coverage map, for planners and officials.
+
+:func:`build_coverage_report` computes every output in memory (tables, workbook sheets, the
+rendered HTML page); :meth:`CoverageReport.write` then writes them with the atomic writers of
+:mod:`culture_logistics.outputs`, so a failure never leaves half-written files.
+
+Files (see README, "Coverage outputs")
+------------------------------------
+``village_reach.csv``   one row per village (``VILLAGE_REACH_COLUMNS``), sorted by code
+``township_reach.csv``  one row per township (``TOWNSHIP_REACH_COLUMNS``)
+``gaps.csv``            villages not reached (``GAP_COLUMNS``): missing operators, distance to each
+``summary.json``        county figures, ``by_operator`` {operator: {villages_reached, population_reached}}
+``village_reach.xlsx``  a county summary sheet, a gaps sheet, one sheet per township; codes as text
+``coverage_map.html``   the map (offline: Leaflet inlined)
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from culture_logistics.config.model import CARRIERS
+from culture_logistics.coverage.reach import CoverageResult, compute_coverage
+from culture_logistics.errors import CultureLogisticsError
+from culture_logistics.reports.labels import _TEXT_COLUMNS, _head, _op, _ops
+from culture_logistics.reports.maps.coverage import coverage_map
+
+FILES = ("village_reach.csv", "township_reach.csv", "gaps.csv", "summary.json", "village_reach.xlsx",
+         "coverage_map.html")
+
+
+@dataclass
+class CoverageReport:
+    """Every coverage output, computed and held in memory; :meth:`write` puts them on disk.
+
+    Attributes
+    ----------
+    result : the :class:`~culture_logistics.coverage.CoverageResult`.
+    village_table, township_table, gap_table : the CSV tables (DataFrames of text/numbers).
+    summary : the ``summary.json`` dict.
+    sheets : workbook sheets {sheet name: DataFrame}; ``text_columns`` are written as text cells.
+    map_html : the rendered ``coverage_map.html`` page (str), or ``None`` when not requested.
+    """
+
+    result: CoverageResult
+    village_table: pd.DataFrame
+    township_table: pd.DataFrame
+    gap_table: pd.DataFrame
+    summary: dict
+    sheets: dict
+    text_columns: set
+    map_html: str | None
+    timings_s: dict = field(default_factory=dict)
+
+    def write(self, out_dir: str | Path) -> dict[str, Path]:
+        """Write the files into ``out_dir`` (created when missing); returns {file name: path}."""
+        from culture_logistics.reports.writers import (
+            atomic_write_text,
+            write_csv,
+            write_json,
+            write_xlsx,
+        )
+
+        out = Path(out_dir)
+        if out.exists() and not out.is_dir():
+            raise CultureLogisticsError(f"--out {out} is a file, not a folder; give a folder to write into")
+        t0 = time.perf_counter()
+        paths = {
+            "village_reach.csv": write_csv(self.village_table, out / "village_reach.csv"),
+            "township_reach.csv": write_csv(self.township_table, out / "township_reach.csv"),
+            "gaps.csv": write_csv(self.gap_table, out / "gaps.csv"),
+            "summary.json": write_json(self.summary, out / "summary.json"),
+            "village_reach.xlsx": write_xlsx(self.sheets, out / "village_reach.xlsx", text_columns=self.text_columns),
+        }
+        if self.map_html is not None:
+            paths["coverage_map.html"] = atomic_write_text(out / "coverage_map.html", self.map_html)
+        self.timings_s["write"] = time.perf_counter() - t0
+        return paths
+
+
+def build_coverage_report(result: CoverageResult, lang: str = "en", tiles: str = "osm",
+                          with_map: bool = True) -> CoverageReport:
+    """Compute every coverage output in memory (tables, workbook, map page); nothing is written.
+
+    Parameters
+    ----------
+    result : from :func:`~culture_logistics.coverage.compute_coverage`.
+    lang : ``"en"`` or ``"zh"``: workbook headers and values, and the map's labels.
+    tiles : base map of the page: ``"osm"``, ``"amap"`` (GCJ-02 shift applied) or ``"none"``.
+    """
+    from culture_logistics.reports.maps.base import render_map
+
+    if lang not in ("en", "zh"):
+        raise CultureLogisticsError(f"unknown language {lang!r}; choose en or zh")
+    t = {}
+    t0 = time.perf_counter()
+    village = result.village_table()
+    township = result.township_table()
+    gaps = result.gap_table()
+    summary = coverage_summary(result)
+    sheets, text_cols = workbook_sheets(result, lang)
+    t["tables"] = time.perf_counter() - t0
+    html = None
+    if with_map:
+        t0 = time.perf_counter()
+        m = coverage_map(result, tiles=tiles, lang=lang)
+        t["map_build"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        html = render_map(m)
+        t["map_render"] = time.perf_counter() - t0
+    return CoverageReport(result, village, township, gaps, summary, sheets, text_cols, html, t)
+
+
+def coverage_summary(result: CoverageResult) -> dict:
+    """``summary.json``: :meth:`CoverageResult.summary` plus the township count and the definitions used."""
+    s = result.summary()
+    s["townships"] = int(result.villages["township_code"].nunique())
+    s["definitions"] = {
+        "reached_by": "a facility of the operator, or a shared co-delivery point, within radius_m along the road network",
+        "reached": "reached by every carrying operator that has a facility in the county (see 'carriers')",
+        "reached_any": "reached by at least one carrying operator",
+        "distance": "network metres: access leg + shortest road path + access leg",
+    }
+    return s
+
+
+def workbook_sheets(result: CoverageResult, lang: str = "en") -> tuple[dict, set]:
+    """Sheets of ``village_reach.xlsx``: county summary, gaps, then one sheet per township.
+
+    Codes are text; yes/no (是/否) for the reach flags; operators in Chinese with ``lang="zh"``;
+    distances in whole metres (empty when unreachable), times in minutes, rates in percent.
+    """
+    v = result.villages
+    fac_name = dict(zip(result.scenario.facilities["id"], result.scenario.facilities["name"]))
+    yes, no = ("是", "否") if lang == "zh" else ("yes", "no")
+
+    def dist(col, nd=0):
+        x = v[col].astype(float).to_numpy()
+        return [round(float(d), nd) if np.isfinite(d) else None for d in x]
+
+    table = pd.DataFrame({
+        "village_code": v["village_code"], "village_name": v["village_name"],
+        "township_code": v["township_code"], "township_name": v["township_name"],
+        "population": v["population"].astype(int),
+        "reached": np.where(v["reached"], yes, no), "reached_any": np.where(v["reached_any"], yes, no),
+        "reached_by": [_ops(x, lang) for x in v["reached_by"]],
+        "missing_operators": [_ops(x, lang) for x in v["missing_operators"]],
+        "nearest_facility_id": v["nearest_facility_id"],
+        "nearest_facility_name": [fac_name.get(i, "") for i in v["nearest_facility_id"]],
+        "nearest_operator": [_op(x, lang) if x else "" for x in v["nearest_operator"]],
+        "distance_m": [None if d is None else int(d) for d in dist("distance_m")],
+        "travel_time_min": dist("travel_time_min", 1),
+    })
+    for op in result.carriers:
+        table[f"{op}_distance_m"] = [None if d is None else int(d) for d in dist(f"dist_{op}_m")]
+    tw = result.township_table().copy()
+    for c in ("reach_rate", "population_reach_rate"):
+        tw[c] = (tw[c] * 100).round(1)
+    drop = [f"villages_reached_by_{op}" for op in CARRIERS if op not in result.carriers]
+    tw = tw.drop(columns=drop)
+    s = result.summary()
+    total = {c: None for c in tw.columns}
+    total.update({
+        "township_code": "", "township_name": "全县合计" if lang == "zh" else "County total",
+        "villages": s["villages"], "villages_reached": s["villages_reached"],
+        "villages_reached_any": s["villages_reached_any"], "villages_unreachable": s["villages_unreachable"],
+        "population": s["population"], "population_reached": s["population_reached"],
+        "population_reached_any": s["population_reached_any"],
+        "reach_rate": round(100 * s["villages_reached"] / s["villages"], 1) if s["villages"] else 0.0,
+        "population_reach_rate": round(100 * s["population_reached"] / s["population"], 1) if s["population"] else 0.0,
+    })
+    fin = v["distance_m"].astype(float)
+    fin = fin[np.isfinite(fin)]
+    total["mean_distance_m"] = round(float(fin.mean()), 0) if len(fin) else None
+    total["worst_distance_m"] = round(float(fin.max()), 0) if len(fin) else None
+    for op in result.carriers:
+        total[f"villages_reached_by_{op}"] = s["by_operator"][op]["villages_reached"]
+    tw = pd.concat([tw, pd.DataFrame([total])], ignore_index=True)
+
+    def localise(df):
+        return df.rename(columns={c: _head(c, lang) for c in df.columns})
+
+    sheets = {("全县汇总" if lang == "zh" else "County summary"): localise(tw)}
+    gap_rows = table[~v["reached"].to_numpy()]
+    sheets["缺口村" if lang == "zh" else "Gaps"] = localise(gap_rows)
+    for (code, name), g in table.groupby(["township_code", "township_name"], sort=True):
+        sheets[f"{code} {name}"] = localise(g)
+    text_cols = {_head(c, lang) for c in _TEXT_COLUMNS}
+    return sheets, text_cols
+
+
+# ------------------------------------------------------------------------------------- demo / CLI
+def run_coverage(scenario, out_dir: str | Path, radius_m: float | None = None, lang: str = "en",
+                 tiles: str = "osm", with_map: bool = True) -> tuple[CoverageReport, dict[str, Path]]:
+    """Compute coverage of a loaded scenario, build every output, then write them into ``out_dir``."""
+    if radius_m is not None and not (np.isfinite(radius_m) and radius_m > 0):
+        raise CultureLogisticsError(f"--radius must be a positive number of metres, got {radius_m}")
+    t0 = time.perf_counter()
+    result = compute_coverage(scenario, radius_m=radius_m)
+    t_cov = time.perf_counter() - t0
+    report = build_coverage_report(result, lang=lang, tiles=tiles, with_map=with_map)
+    report.timings_s["coverage"] = t_cov
+    paths = report.write(out_dir)
+    return report, paths
+
+
+def summary_lines(report: CoverageReport) -> list[str]:
+    """A short human summary (3–5 lines) of a coverage report."""
+    s = report.summary
+    n = s["villages"] or 1
+    pop = s["population"] or 1
+    lines = [
+        f"Coverage of {s['county']} {s['county_name']}: radius {s['radius_m']:,.0f} m along the road network; "
+        f"carriers present: {', '.join(s['carriers']) or 'none (shared points only)'}",
+        f"  reached by every carrier: {s['villages_reached']:,}/{s['villages']:,} villages "
+        f"({s['villages_reached'] / n:.1%}), population {s['population_reached']:,}/{s['population']:,} "
+        f"({s['population_reached'] / pop:.1%})",
+        f"  reached by at least one: {s['villages_reached_any']:,} villages; gaps: "
+        f"{s['villages'] - s['villages_reached']:,} (reached by none: {s['villages'] - s['villages_reached_any']:,}, "
+        f"not on the road network: {s['villages_unreachable']:,})",
+        "  by operator (shared points count for every operator): " + ", ".join(
+            f"{op} {d['villages_reached']:,}" for op, d in s["by_operator"].items() if op in s["carriers"]),
+    ]
+    if s.get("synthetic_data"):
+        lines.append("  (synthetic data: coordinates, populations, facilities and roads are generated)")
+    return lines
+
+
+def demo_stage(scenario, out_dir: Path, time_limit_s: float | None, echo) -> dict:
+    """``culture-logistics demo`` step: coverage tables and map of the scenario into ``out_dir``.
+
+    ``time_limit_s`` is unused (no solver in this stage).  Prints two lines; returns the summary
+    dict with ``files`` (paths as text) and ``seconds``.
+    """
+    t0 = time.perf_counter()
+    report, paths = run_coverage(scenario, out_dir)
+    s = dict(report.summary)
+    dt = time.perf_counter() - t0
+    size = paths["coverage_map.html"].stat().st_size / 1e6
+    echo(f"[coverage] {s['villages_reached']:,}/{s['villages']:,} villages reached by every operator "
+         f"({s['reach_rate']:.1%}), {s['villages_reached_any']:,} by at least one, "
+         f"{s['villages'] - s['villages_reached']:,} gaps ({dt:.1f} s)")
+    echo(f"       {Path(out_dir) / 'coverage_map.html'} ({size:.1f} MB), village_reach.csv/.xlsx, gaps.csv")
+    s["files"] = {k: str(p) for k, p in paths.items()}
+    s["seconds"] = round(dt, 2)
+    return s

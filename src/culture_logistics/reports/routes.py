@@ -1,0 +1,212 @@
+"""Route outputs: route_plan.csv, routes_summary.csv, unserved.csv, route_sheets.xlsx, summary.json.
+"""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Callable
+
+import pandas as pd
+
+from culture_logistics.config.model import OPERATOR_ZH
+from culture_logistics.config.routing import ECHELON_ZH, MODES, RoutingParams, hhmm
+from culture_logistics.errors import CultureLogisticsError
+from culture_logistics.inputs.scenario import Scenario
+from culture_logistics.reports.maps.routes import routes_map
+from culture_logistics.routing.compare import ModeComparison, compare_modes
+from culture_logistics.routing.plan import RoutePlan, plan_routes
+
+# ============================================================================ outputs
+KIND_ZH = {"depot": "出发/返回站 depot", "station": "乡镇站点 station", "village_point": "村级服务点 service point",
+           "village_centre": "村委会 village centre"}
+
+
+_SHEET_COLS = {
+    "seq": "序号 Seq", "stop_name": "站点 Stop", "stop_id": "代码 Code", "kind": "类型 Kind",
+    "point_name": "服务点 Service point", "arrive": "到达 Arrive", "leave": "离开 Leave",
+    "delivered": "送达 Deliver", "picked_up": "揽收 Pick up", "load_after": "车上件数 On board",
+    "leg_km": "本段公里 Leg km", "sign": "签收 Signature",
+}
+
+
+def route_sheets(plan: RoutePlan) -> dict[str, pd.DataFrame]:
+    """Workbook sheets: an overview, one printable sheet per vehicle, and the unserved stops."""
+    r = plan.routes
+    ov = pd.DataFrame({
+        "线路 Route": r["route_id"], "车辆 Vehicle": r["vehicle_id"],
+        "运营方 Operator": [f"{OPERATOR_ZH.get(o, o)} {o}" for o in r["operator"]],
+        "层级 Echelon": [f"{ECHELON_ZH[e]} {e}" for e in r["echelon"]],
+        "出发站 Depot": [f"{n} ({i})" for n, i in zip(r["depot_name"], r["depot_id"])],
+        "车型 Type": r["vehicle_type"], "载量 Capacity": r["capacity"], "站点数 Stops": r["stops"],
+        "出发 Leaves": [hhmm(60 * m) for m in r["departure_min"]],
+        "返回 Returns": [hhmm(60 * m) for m in r["return_min"]],
+        "公里 km": (r["distance_m"] / 1000).round(1), "送达 Delivered": r["delivered"],
+        "揽收 Picked up": r["picked_up"], "成本 Cost (CNY)": r["cost"].round(2),
+    })
+    sheets = {"总览 Overview": ov}
+    for rid, g in plan.stops.groupby("route_id", sort=False):
+        sheet = pd.DataFrame({
+            _SHEET_COLS["seq"]: g["seq"].to_numpy(),
+            _SHEET_COLS["stop_name"]: g["stop_name"].to_numpy(),
+            _SHEET_COLS["stop_id"]: g["stop_id"].astype(str).to_numpy(),
+            _SHEET_COLS["kind"]: [("出发 depart" if i == 0 else "返回 return") if k == "depot" else KIND_ZH.get(k, k)
+                                  for i, k in enumerate(g["stop_kind"])],
+            _SHEET_COLS["point_name"]: g["point_name"].fillna("").to_numpy(),
+            _SHEET_COLS["arrive"]: ["" if i == 0 else hhmm(60 * a) for i, a in enumerate(g["arrival_min"])],
+            _SHEET_COLS["leave"]: [hhmm(60 * d) if d == d and d is not None else "" for d in g["departure_min"]],
+            _SHEET_COLS["delivered"]: g["delivered"].to_numpy(),
+            _SHEET_COLS["picked_up"]: g["picked_up"].to_numpy(),
+            _SHEET_COLS["load_after"]: g["load_after"].to_numpy(),
+            _SHEET_COLS["leg_km"]: (g["leg_m"] / 1000).round(2).to_numpy(),
+            _SHEET_COLS["sign"]: "",
+        })
+        sheets[str(rid)] = sheet
+    if len(plan.unserved):
+        u = plan.unserved
+        sheets["未服务 Unserved"] = pd.DataFrame({
+            "运营方 Operator": u["operator"], "层级 Echelon": u["echelon"], "出发站 Depot": u["depot_id"],
+            "代码 Code": u["stop_id"].astype(str), "站点 Stop": u["stop_name"], "原因 Reason": u["reason"],
+            "最小改动 Smallest fix": u["smallest_fix"], "已验证 Checked": u["fix_checked"]})
+    return sheets
+
+
+_TEXT_COLS = {_SHEET_COLS["stop_id"], _SHEET_COLS["arrive"], _SHEET_COLS["leave"], "代码 Code", "线路 Route",
+              "车辆 Vehicle", "出发 Leaves", "返回 Returns", "出发站 Depot"}
+
+
+PLAN_FILES = ("route_plan.csv", "routes_summary.csv", "unserved.csv", "route_sheets.xlsx", "summary.json",
+              "routes_map.html")
+
+
+def _plan_artifacts(plan: RoutePlan, map_html: bool, tiles: str, lang: str) -> dict:
+    """Everything one mode writes, computed in memory: {file name: (kind, payload)}."""
+    from culture_logistics.reports.maps import base as maps
+
+    art = {
+        "route_plan.csv": ("csv", plan.plan_table()),
+        "routes_summary.csv": ("csv", plan.routes_table()),
+        "unserved.csv": ("csv", plan.unserved_table()),
+        "route_sheets.xlsx": ("xlsx", route_sheets(plan)),
+        "summary.json": ("json", plan.summary()),
+    }
+    if map_html:
+        art["routes_map.html"] = ("html", maps.render_map(routes_map(plan, tiles=tiles, lang=lang)))
+    return art
+
+
+def _write_artifacts(art: dict, out_dir: Path) -> dict[str, Path]:
+    from culture_logistics.reports.writers import (
+        atomic_write_text,
+        write_csv,
+        write_json,
+        write_xlsx,
+    )
+
+    out_dir = Path(out_dir)
+    paths = {}
+    for name, (kind, payload) in art.items():
+        path = out_dir / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if kind == "csv":
+            write_csv(payload, path)
+        elif kind == "xlsx":
+            write_xlsx(payload, path, text_columns=_TEXT_COLS)
+        elif kind == "json":
+            write_json(payload, path)
+        else:
+            atomic_write_text(path, payload)
+        paths[name] = path
+    return paths
+
+
+def _check_out_dir(out_dir: Path) -> Path:
+    out_dir = Path(out_dir)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise CultureLogisticsError(f"--out {out_dir} is a file, not a folder; give a folder to write into")
+    return out_dir
+
+
+def write_plan(plan: RoutePlan, out_dir: str | Path, map_html: bool = True, tiles: str = "osm",
+               lang: str = "en") -> dict[str, Path]:
+    """Write one mode's files (:data:`PLAN_FILES`) into ``out_dir``; everything is computed before
+    the first file is written, and every file is written atomically."""
+    out_dir = _check_out_dir(out_dir)
+    return _write_artifacts(_plan_artifacts(plan, map_html, tiles, lang), out_dir)
+
+
+def write_comparison(cmp: ModeComparison, out_dir: str | Path, map_html: bool = True, tiles: str = "osm",
+                     lang: str = "en") -> dict[str, Path]:
+    """Write ``comparison.csv`` and ``summary.json`` into ``out_dir`` and each mode's files into
+    ``out_dir/shared`` and ``out_dir/separate``."""
+    out_dir = _check_out_dir(out_dir)
+    # whole numbers stay whole in the CSV (outputs.safe_frame's Series.map would make a mixed column float)
+    table = cmp.table.copy()
+    for col in ("separate", "shared", "difference"):
+        table[col] = [f"{v:g}" if isinstance(v, float) else str(v) for v in table[col]]
+    art = {"comparison.csv": ("csv", table), "summary.json": ("json", cmp.summary())}
+    for mode, plan in (("separate", cmp.separate), ("shared", cmp.shared)):
+        for name, v in _plan_artifacts(plan, map_html, tiles, lang).items():
+            art[f"{mode}/{name}"] = v
+    return _write_artifacts(art, out_dir)
+
+
+def run_routing(scenario: Scenario, mode: str, out_dir: str | Path, time_limit_s: float | None = None,
+                seed: int | None = None, map_html: bool = True, tiles: str = "osm", lang: str = "en",
+                progress: Callable | None = None):
+    """Plan (``shared``/``separate``) or compare, then write the outputs.  Returns (result, paths)."""
+    if mode not in MODES:
+        raise CultureLogisticsError(f"unknown mode {mode!r}; choose one of {', '.join(MODES)}")
+    _check_out_dir(out_dir)
+    params = RoutingParams.from_scenario(scenario, time_limit_s=time_limit_s, seed=seed)
+    if mode == "compare":
+        res = compare_modes(scenario, params, progress=progress)
+        return res, write_comparison(res, out_dir, map_html, tiles, lang)
+    res = plan_routes(scenario, mode, params, progress=progress)
+    return res, write_plan(res, out_dir, map_html, tiles, lang)
+
+
+def summary_lines(result) -> list[str]:
+    """A few console lines about a plan or a comparison."""
+    if isinstance(result, ModeComparison):
+        t = result.table.set_index("metric")
+        lines = [f"{'':<30}{'separate':>12}{'shared':>12}{'saving':>10}"]
+        for metric in ("vehicles", "distance", "driver_hours", "cost_vehicles", "cost_distance", "cost",
+                       "cost_per_parcel", "unserved_stops"):
+            r = t.loc[metric]
+            pct = "" if r["saving_pct"] is None or r["saving_pct"] != r["saving_pct"] else f"{r['saving_pct']:.1f}%"
+            lines.append(f"{metric + ' (' + r['unit'] + ')':<30}{r['separate']:>12,.6g}{r['shared']:>12,.6g}{pct:>10}")
+        s = result.summary()
+        if s["saving_pct"] is not None:
+            lines.append(f"Shared co-delivery saves {s['saving_pct']:.1f}% of the daily cost "
+                         f"({t.loc['cost', 'separate']:,.0f} → {t.loc['cost', 'shared']:,.0f} CNY/day)"
+                         + ("" if s["like_for_like"] else f" — {s['note']}"))
+        return lines
+    s = result.summary()
+    lines = [f"{s['mode']}: {s['vehicles']} vehicles ({s['trunk']['vehicles']} trunk, {s['last_mile']['vehicles']} "
+             f"last mile), {s['distance_km']:,.1f} km, {s['driver_hours']:,.1f} driver hours, "
+             f"{s['cost_cny']:,.0f} CNY/day, {s['parcels_delivered']:,} parcels delivered, "
+             f"{s['parcels_picked_up']:,} picked up"]
+    if s["unserved_stops"]:
+        lines.append(f"  {s['unserved_stops']} stop(s) unserved: "
+                     + ", ".join(f"{k} {v}" for k, v in s["unserved_by_reason"].items()) + " (see unserved.csv)")
+    return lines
+
+
+def demo_stage(scenario: Scenario, out_dir: Path, time_limit_s: float | None, echo) -> dict:
+    """``culture-logistics demo`` step: compare shared with separate delivery, write to ``out_dir/routing``.
+
+    Uses ``time_limit_s`` per model (default 1 s: a demo, not a production plan).
+    """
+    t0 = time.perf_counter()
+    out = Path(out_dir) / "routing"
+    res, paths = run_routing(scenario, "compare", out, time_limit_s=time_limit_s or 1.0)
+    s = res.summary()
+    a, b = s["separate"], s["shared"]
+    echo(f"[routing] separate: {a['vehicles']} vehicles, {a['distance_km']:,.0f} km, {a['cost_cny']:,.0f} CNY/day; "
+         f"shared: {b['vehicles']} vehicles, {b['distance_km']:,.0f} km, {b['cost_cny']:,.0f} CNY/day")
+    if s["saving_pct"] is not None:
+        echo(f"          shared co-delivery saves {s['saving_pct']:.1f}% of the daily cost"
+             + ("" if s["like_for_like"] else f" ({s['note']})"))
+    echo(f"          route sheets {out / 'shared' / 'route_sheets.xlsx'}, map {out / 'shared' / 'routes_map.html'} "
+         f"({time.perf_counter() - t0:.1f} s)")
+    return s

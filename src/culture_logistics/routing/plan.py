@@ -1,0 +1,471 @@
+"""Routing: two-echelon daily route plans (county → township → village) and the value of sharing.
+
+A county's cultural-product parcels travel in two echelons:
+
+* **trunk** — vans leave a county depot, unload each township station's consolidated inbound
+  parcels (the sum over the villages the station serves) and load the outbound handicraft
+  parcels its last-mile vehicles collected, and return to the county depot;
+* **last mile** — vehicles leave a township station, visit its villages (the village's service
+  point when it has one, else the village centre), deliver the day's inbound parcels and pick up
+  the outbound ones on the same run, and return.
+
+Both echelons are vehicle-routing problems with simultaneous pickup and delivery, capacities,
+shift limits, service times and (optional) time windows, all hard.  They are solved with the
+project's routing engine (:mod:`culture_logistics.engine`, OR-Tools by default) on road-network
+distances (m) and travel times (s) from :meth:`culture_logistics.network.RoadNetwork.full_matrix`:
+one model per (operator, county depot) for the trunk and one per (operator, township depot) for
+the last mile, so no model comes near the ~1,000 stops above which OR-Tools' maintainers advise
+decomposing.
+
+Modes
+-----
+``shared``    one consolidated plan: the shared county co-delivery centre (县级共配中心) and one
+              station per township (a shared station if there is one, else postal, supply-co-op,
+              courier), with the ``shared`` fleet.
+``separate``  each carrying operator (postal, supply_coop, courier) delivers only its share of
+              every village's parcels (``[routing.shares]``) from its own county depot and
+              township stations with its own fleet.
+``compare``   both, and the saving of shared over separate (:func:`compare_modes`).
+
+Stops that cannot be served are dropped (never failing the plan) and each gets a reason and the
+smallest change that would serve it, confirmed by re-solving the model with that change
+(:class:`RoutePlan.unserved`).
+
+Units: distances in metres (``*_m``), times in seconds inside and minutes after midnight in the
+outputs (``arrival_min``), money in CNY, quantities in parcels.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+
+from culture_logistics.config.model import CARRIERS
+from culture_logistics.config.routing import (
+    RoutingParams,
+    _params_dict,
+    hhmm,
+    parse_overrides,
+)
+from culture_logistics.errors import CultureLogisticsError
+from culture_logistics.inputs.scenario import Scenario
+from culture_logistics.routing.solving import _explain, _Outcome, _reopen, _solve_spec
+from culture_logistics.routing.specs import (
+    _Context,
+    _context,
+    _ModelSpec,
+    _operator_specs,
+    _split,
+)
+
+#: route_plan.csv: one row per depot departure, stop and depot return, in visiting order.
+ROUTE_PLAN_COLUMNS = ["route_id", "vehicle_id", "operator", "echelon", "seq", "stop_id", "stop_name",
+                      "stop_kind", "delivered", "picked_up", "load_after", "arrival_min", "leg_m"]
+
+
+#: routes_summary.csv: one row per route (= per vehicle used).
+ROUTES_SUMMARY_COLUMNS = ["route_id", "vehicle_id", "operator", "echelon", "capacity", "stops", "distance_m",
+                          "duration_min", "cost"]
+
+
+#: unserved.csv: one row per stop that could not be served.
+UNSERVED_COLUMNS = ["operator", "echelon", "depot_id", "stop_id", "stop_name", "stop_kind", "delivery", "pickup",
+                    "reason_code", "reason", "smallest_fix", "fix_checked", "fix_extra_cost"]
+
+
+# ============================================================================ plans
+@dataclass
+class RoutePlan:
+    """One mode's daily plan for a county.
+
+    Attributes
+    ----------
+    mode : ``"shared"`` or ``"separate"``.
+    stops : one row per depot departure, stop and depot return (:data:`ROUTE_PLAN_COLUMNS` plus
+        ``depot_id, vehicle_type, lon, lat, node, point_id, point_name, service_start_min,
+        departure_min``); ``arrival_min`` is minutes after midnight.
+    routes : one row per route (:data:`ROUTES_SUMMARY_COLUMNS` plus ``depot_id, depot_name,
+        vehicle_type, departure_min, return_min, delivered, picked_up``).
+    unserved : one row per stop that could not be served (:data:`UNSERVED_COLUMNS`).
+    models : solver statistics per routing model.
+    warnings : notes on assumptions the data forced (a township without a station, …).
+    """
+
+    scenario: Scenario
+    mode: str
+    params: RoutingParams
+    stops: pd.DataFrame
+    routes: pd.DataFrame
+    unserved: pd.DataFrame
+    models: list
+    warnings: list
+    seconds: float
+    net: object = None
+    depots: pd.DataFrame = None
+
+    # ---------------------------------------------------------------- views
+    def plan_table(self) -> pd.DataFrame:
+        """``route_plan.csv``: exactly :data:`ROUTE_PLAN_COLUMNS`."""
+        return self.stops[ROUTE_PLAN_COLUMNS].reset_index(drop=True)
+
+    def routes_table(self) -> pd.DataFrame:
+        """``routes_summary.csv``: exactly :data:`ROUTES_SUMMARY_COLUMNS`."""
+        return self.routes[ROUTES_SUMMARY_COLUMNS].reset_index(drop=True)
+
+    def unserved_table(self) -> pd.DataFrame:
+        """``unserved.csv``: exactly :data:`UNSERVED_COLUMNS`."""
+        return self.unserved[UNSERVED_COLUMNS].reset_index(drop=True)
+
+    def stops_gdf(self):
+        """The stops as a GeoDataFrame of points (EPSG:4326)."""
+        import geopandas as gpd
+
+        return gpd.GeoDataFrame(self.stops.copy(), geometry=gpd.points_from_xy(self.stops["lon"], self.stops["lat"]),
+                                crs="EPSG:4326")
+
+    def routes_gdf(self):
+        """The routes as a GeoDataFrame of LineStrings along the roads (EPSG:4326)."""
+        import geopandas as gpd
+
+        geoms = _route_lines(self)
+        return gpd.GeoDataFrame(self.routes.copy(), geometry=[geoms[r] for r in self.routes["route_id"]],
+                                crs="EPSG:4326")
+
+    # ---------------------------------------------------------------- figures
+    def totals(self, echelon: str | None = None) -> dict:
+        r = self.routes if echelon is None else self.routes[self.routes["echelon"] == echelon]
+        u = self.unserved if echelon is None else self.unserved[self.unserved["echelon"] == echelon]
+        lm = self.routes[self.routes["echelon"] == "last_mile"]
+        return {
+            "vehicles": int(len(r)),
+            "distance_km": round(float(r["distance_m"].sum()) / 1000.0, 1),
+            "driver_hours": round(float(r["duration_min"].sum()) / 60.0, 1),
+            "cost_cny": round(float(r["cost"].sum()), 2),
+            "cost_vehicles_cny": round(float(r["fixed_cost"].sum()), 2),
+            "cost_distance_cny": round(float((r["cost"] - r["fixed_cost"]).sum()), 2),
+            "unserved_stops": int(len(u)),
+            "parcels_delivered": int(lm["delivered"].sum()) if echelon in (None, "last_mile")
+            else int(r["delivered"].sum()),
+            "parcels_picked_up": int(lm["picked_up"].sum()) if echelon in (None, "last_mile")
+            else int(r["picked_up"].sum()),
+        }
+
+    def summary(self) -> dict:
+        """Figures of the plan for ``summary.json`` and the console."""
+        t = self.totals()
+        p = self.params
+        by_op = {}
+        for op in sorted(set(self.routes["operator"]) | set(self.unserved["operator"])):
+            r = self.routes[self.routes["operator"] == op]
+            by_op[op] = {"vehicles": int(len(r)), "distance_km": round(float(r["distance_m"].sum()) / 1000, 1),
+                         "cost_cny": round(float(r["cost"].sum()), 2),
+                         "unserved_stops": int((self.unserved["operator"] == op).sum())}
+        vs = self.stops[self.stops["stop_kind"].isin(["village_point", "village_centre"])]
+        served_villages = int(vs["stop_id"].nunique())
+        return {
+            "mode": self.mode,
+            "county": {"adcode": self.scenario.adcode, "name": self.scenario.name},
+            "synthetic_data": bool(self.scenario.synthetic),
+            **t,
+            "cost_per_parcel_cny": round(t["cost_cny"] / max(1, t["parcels_delivered"] + t["parcels_picked_up"]), 3),
+            "villages_served": served_villages,
+            "trunk": self.totals("trunk"),
+            "last_mile": self.totals("last_mile"),
+            "by_operator": by_op,
+            "unserved_by_reason": {k: int(v) for k, v in self.unserved["reason_code"].value_counts().items()},
+            "models": len(self.models),
+            "largest_model_stops": max([m["stops"] for m in self.models], default=0),
+            "solve_seconds": round(sum(m.get("solve_s", 0.0) for m in self.models), 2),
+            "resolves": int(sum(m.get("resolves", 0) for m in self.models)),
+            "seconds": round(self.seconds, 2),
+            "arrival_min": "minutes after midnight",
+            "params": _params_dict(p),
+            "warnings": list(self.warnings),
+        }
+
+
+def _operators(mode: str, params: RoutingParams) -> list[str]:
+    if mode == "shared":
+        return ["shared"]
+    return [op for op in CARRIERS if params.shares.get(op, 0.0) > 0]
+
+
+def _demand(ctx: _Context, mode: str) -> dict[str, dict]:
+    """operator -> {village code: (delivery, pickup)} for the day."""
+    v = ctx.villages
+    if mode == "shared":
+        return {"shared": {c: (int(a), int(b)) for c, a, b in zip(v["code"], v["daily_in"], v["daily_out"])}}
+    out = {op: {} for op in CARRIERS}
+    for c, a, b in zip(v["code"], v["daily_in"], v["daily_out"]):
+        sa, sb = _split(int(a), ctx.params.shares), _split(int(b), ctx.params.shares)
+        for op in CARRIERS:
+            out[op][c] = (sa[op], sb[op])
+    return out
+
+
+def _plan(ctx: _Context, mode: str, progress: Callable | None = None) -> RoutePlan:
+    t0 = time.perf_counter()
+    p = ctx.params
+    warnings: list[str] = []
+    outcomes: list[_Outcome] = []
+    unserved: list[dict] = []
+    demand = _demand(ctx, mode)
+    vname = dict(zip(ctx.villages["code"], ctx.villages["name"]))
+    for op in _operators(mode, p):
+        trunk, lm, orphans = _operator_specs(ctx, op, demand[op], warnings)
+        for c in orphans:
+            d, q = demand[op][c]
+            unserved.append({"operator": op, "echelon": "last_mile", "depot_id": "", "stop_id": c,
+                             "stop_name": vname[c], "stop_kind": "village_centre", "delivery": d, "pickup": q,
+                             "reason_code": "no_depot",
+                             "reason": f"{op} has no county depot or township station in the county",
+                             "smallest_fix": f"add a {op} township station or county depot to facilities.csv "
+                                             f"(or let the shared network carry its parcels)",
+                             "fix_checked": False, "fix_extra_cost": None})
+        # last mile first, as if every station were stocked at day start ...
+        lm_out = {}
+        for did in sorted(lm):
+            if progress:
+                progress(f"{op} last mile: {len(lm[did].stops)} villages from {did}")
+            lm_out[did] = _solve_spec(ctx, lm[did], diagnose=False)
+        ready: dict[str, int] = {}
+        if trunk is not None:
+            if progress:
+                progress(f"{op} trunk: {len(trunk.stops)} stations from {trunk.depot.id}")
+            o = _solve_trunk(ctx, trunk, lm_out, warnings)
+            outcomes.append(o)
+            if o.solution is not None:
+                for r in o.solution.routes:
+                    for j, s in enumerate(r.stops):
+                        ready[trunk.stops[o.keep[s]].stop_id] = int(r.service_start_s[j] + o.model.stops[s].service_s)
+        elif lm:
+            stations = [d for d in lm if lm[d].depot.tier != "county"]
+            if stations:
+                warnings.append(f"{op}: no county depot; no trunk planned, its stations are assumed stocked "
+                                f"at {hhmm(p.day_start_s)}")
+        # ... then each station's vehicles leave once the trunk has unloaded there
+        for did in sorted(lm):
+            o = lm_out[did]
+            if p.wait_for_trunk and trunk is not None and lm[did].depot.tier != "county":
+                if did in ready:
+                    o = _reopen(ctx, o, max(p.day_start_s, ready[did]))
+                else:
+                    warnings.append(f"{op}: station {did} is not served by the trunk; its last-mile plan assumes its "
+                                    f"parcels are there at {hhmm(p.day_start_s)}")
+            _explain(ctx, o)
+            outcomes.append(o)
+    stops, routes = _records(ctx, outcomes)
+    for o in outcomes:
+        unserved += o.unserved
+    uns = pd.DataFrame(unserved, columns=UNSERVED_COLUMNS + ["_k"])[UNSERVED_COLUMNS]
+    # station throughput against its stated daily capacity
+    cap = dict(zip(ctx.facilities["id"], ctx.facilities["capacity_per_day"]))
+    for o in outcomes:
+        d = o.spec.depot
+        c = cap.get(d.id)
+        load = sum(s.delivery for s in o.spec.stops)
+        if o.spec.echelon == "last_mile" and c is not None and np.isfinite(c) and load > c:
+            warnings.append(f"{o.spec.operator}: station {d.id} {d.name} handles {load} inbound parcels a day, more "
+                            f"than its capacity_per_day {c:g}")
+    depots = pd.DataFrame([vars(o.spec.depot) for o in outcomes]).drop_duplicates("id") if outcomes else \
+        pd.DataFrame(columns=["id", "name", "operator", "tier", "lon", "lat"])
+    return RoutePlan(ctx.scenario, mode, p, stops, routes, uns, [o.stats for o in outcomes], warnings,
+                     time.perf_counter() - t0, ctx.net, depots)
+
+
+def _solve_trunk(ctx: _Context, trunk: _ModelSpec, lm_out: dict, warnings: list) -> _Outcome:
+    """The trunk, reaching every station early enough for its last-mile routes to finish by day end.
+
+    With ``wait_for_trunk`` a station's deadline is the latest arrival that still lets its
+    last-mile routes (solved as if it opened at day start) leave after unloading and be back by
+    day end.  A station the trunk cannot reach by its deadline is planned without it (and its last
+    mile re-planned with the late start).
+    """
+    p = ctx.params
+    if not p.wait_for_trunk:
+        return _solve_spec(ctx, trunk)
+    service = int(round(60 * p.station_service_min))
+    original = {s.stop_id: s.tw for s in trunk.stops}
+    deadline = {}
+    for st in trunk.stops:
+        o = lm_out.get(st.stop_id)
+        if o is None or o.solution is None or not o.solution.routes:
+            continue
+        close = int(o.model.depots[0].tw_late)
+        slack = min(close - r.return_s for r in o.solution.routes)
+        d = p.day_start_s + slack - service
+        e, l = st.tw if st.tw is not None else (None, None)
+        if e is not None:
+            d = max(d, e)
+        if l is None or d < l:
+            deadline[st.stop_id] = d
+            st.tw = (e, int(d))
+    o = _solve_spec(ctx, trunk, diagnose=False)
+    late = [trunk.stops[o.keep[m]].stop_id for m in (o.solution.dropped if o.solution is not None else [])
+            if trunk.stops[o.keep[m]].stop_id in deadline]
+    if late:
+        for st in trunk.stops:
+            if st.stop_id in late:
+                st.tw = original[st.stop_id]
+                warnings.append(f"{trunk.operator}: the trunk cannot reach station {st.stop_id} by "
+                                f"{hhmm(deadline[st.stop_id])}, when its last-mile routes would have to start to be back "
+                                f"by {hhmm(p.day_end_s)}; it is served later and its last mile re-planned")
+        o = _solve_spec(ctx, trunk, diagnose=False)
+    o.stats["station_deadlines"] = {k: hhmm(v) for k, v in deadline.items() if k not in late}
+    _explain(ctx, o)
+    return o
+
+
+def _records(ctx: _Context, outcomes: list[_Outcome]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    srows, rrows = [], []
+    for o in outcomes:
+        if o.solution is None:
+            continue
+        spec, model = o.spec, o.model
+        d = spec.depot
+        prefix = "T" if spec.echelon == "trunk" else "L"
+        tag = "" if spec.operator in ("shared",) else f"{spec.operator}-"
+        for n, r in enumerate(o.solution.routes, start=1):
+            f = spec.fleet[r.vehicle_type]
+            vt = model.vehicle_types[r.vehicle_type]
+            rid = f"{prefix}-{tag}{d.id}-{n:02d}"
+            vid = f"{d.id}/{f.name}-{r.vehicle + 1}"
+            common = {"route_id": rid, "vehicle_id": vid, "operator": spec.operator, "echelon": spec.echelon,
+                      "depot_id": d.id, "vehicle_type": f.name}
+            srows.append(common | {"seq": 0, "stop_id": d.id, "stop_name": d.name, "stop_kind": "depot",
+                                   "delivered": 0, "picked_up": 0, "load_after": int(r.start_load),
+                                   "arrival_min": round(r.departure_s / 60.0, 2), "leg_m": 0, "lon": d.lon,
+                                   "lat": d.lat, "node": int(o.snap_nodes[0]), "point_id": "", "point_name": "",
+                                   "service_start_min": None, "departure_min": round(r.departure_s / 60.0, 2)})
+            for j, s in enumerate(r.stops):
+                k = o.keep[s]
+                st = spec.stops[k]
+                srows.append(common | {
+                    "seq": j + 1, "stop_id": st.stop_id, "stop_name": st.stop_name, "stop_kind": st.stop_kind,
+                    "delivered": int(st.delivery), "picked_up": int(st.pickup), "load_after": int(r.load_after[j]),
+                    "arrival_min": round(r.arrival_s[j] / 60.0, 2), "leg_m": int(r.leg_distance[j]),
+                    "lon": st.lon, "lat": st.lat, "node": int(o.snap_nodes[k + 1]), "point_id": st.point_id,
+                    "point_name": st.point_name, "service_start_min": round(r.service_start_s[j] / 60.0, 2),
+                    "departure_min": round((r.service_start_s[j] + model.stops[s].service_s) / 60.0, 2)})
+            srows.append(common | {"seq": len(r.stops) + 1, "stop_id": d.id, "stop_name": d.name, "stop_kind": "depot",
+                                   "delivered": 0, "picked_up": 0,
+                                   "load_after": int(r.load_after[-1]) if r.stops else int(r.start_load),
+                                   "arrival_min": round(r.return_s / 60.0, 2), "leg_m": int(r.leg_distance[-1]),
+                                   "lon": d.lon, "lat": d.lat, "node": int(o.snap_nodes[0]), "point_id": "",
+                                   "point_name": "", "service_start_min": None, "departure_min": None})
+            cost = vt.fixed_cost + vt.cost_per_m * r.distance
+            rrows.append(common | {
+                "capacity": int(vt.capacity), "stops": len(r.stops), "distance_m": int(r.distance),
+                "duration_min": round((r.return_s - r.departure_s) / 60.0, 2), "cost": round(float(cost), 2),
+                "depot_name": d.name, "departure_min": round(r.departure_s / 60.0, 2),
+                "return_min": round(r.return_s / 60.0, 2),
+                "delivered": int(sum(model.stops[s].delivery for s in r.stops)),
+                "picked_up": int(sum(model.stops[s].pickup for s in r.stops)),
+                "fixed_cost": float(vt.fixed_cost), "cost_per_km": float(f.cost_per_km)})
+    extra_s = ["depot_id", "vehicle_type", "lon", "lat", "node", "point_id", "point_name", "service_start_min",
+               "departure_min"]
+    extra_r = ["depot_id", "depot_name", "vehicle_type", "departure_min", "return_min", "delivered", "picked_up",
+               "fixed_cost", "cost_per_km"]
+    stops = pd.DataFrame(srows, columns=ROUTE_PLAN_COLUMNS + extra_s)
+    routes = pd.DataFrame(rrows, columns=ROUTES_SUMMARY_COLUMNS + extra_r)
+    return stops, routes
+
+
+def plan_routes(scenario: Scenario, mode: str = "shared", params: RoutingParams | None = None, network=None,
+                time_limit_s: float | None = None, seed: int | None = None,
+                progress: Callable | None = None) -> RoutePlan:
+    """The day's two-echelon route plan of ``scenario`` in ``mode`` (``"shared"`` or ``"separate"``).
+
+    Parameters
+    ----------
+    scenario : a loaded :class:`~culture_logistics.scenario.Scenario`.
+    mode : ``"shared"`` (one co-delivery plan) or ``"separate"`` (every operator its own).
+    params : routing parameters (default: from the scenario's ``[routing]`` and ``[[fleet]]``).
+    network : a :class:`~culture_logistics.network.RoadNetwork` to reuse (built when None).
+    time_limit_s, seed : override ``params`` (seconds per model of 40+ stops; solver seed).
+    progress : optional callable receiving one line of text per model.
+
+    Returns
+    -------
+    RoutePlan
+
+    Raises
+    ------
+    ScenarioError
+        a bad ``[routing]`` or ``[[fleet]]`` entry (file, key, how to fix it).
+    CultureLogisticsError
+        an unknown mode, or no depot to plan from.
+    """
+    if mode not in ("shared", "separate"):
+        raise CultureLogisticsError(f"unknown routing mode {mode!r}; use shared or separate "
+                                    "(compare_modes() runs both)")
+    params = params or RoutingParams.from_scenario(scenario)
+    params = parse_overrides(params, time_limit_s, seed)
+    _check_plannable(scenario, mode)
+    ctx = _context(scenario, params, network)
+    return _plan(ctx, mode, progress)
+
+
+def _check_plannable(scenario: Scenario, mode: str) -> None:
+    fac = scenario.facilities
+    if not len(scenario.villages):
+        raise CultureLogisticsError("the scenario has no villages: nothing to route")
+    if mode in ("shared", "compare") and not (fac["tier"].isin(["county", "township"])).any():
+        raise CultureLogisticsError(
+            f"{scenario.path or 'the scenario'}: no county depot or township station in facilities.csv; routing "
+            "needs at least one facility with tier = county (the county co-delivery centre) or township")
+
+
+def _road_paths(net, pairs) -> dict:
+    """{(node a, node b): [(lon, lat), …]} shortest road paths (by length) for drawing; one Dijkstra
+    per distinct start node, in blocks of 128 so the predecessor arrays stay small."""
+    from scipy.sparse.csgraph import dijkstra
+
+    out: dict = {}
+    pairs = sorted({(int(a), int(b)) for a, b in pairs if a >= 0 and b >= 0 and a != b})
+    if not pairs or net is None or not net.has_roads:
+        return {p: [] for p in pairs}
+    starts = sorted({a for a, _ in pairs})
+    for k in range(0, len(starts), 128):
+        block = starts[k:k + 128]
+        row = {a: i for i, a in enumerate(block)}
+        _, pred = dijkstra(net.length_csr, directed=True, indices=block, return_predecessors=True)
+        for a, b in pairs:
+            if a not in row:
+                continue
+            pr = pred[row[a]]
+            seq = [b]
+            while seq[-1] != a and pr[seq[-1]] >= 0:
+                seq.append(int(pr[seq[-1]]))
+            seq.reverse()
+            out[(a, b)] = [(float(net.lon[n]), float(net.lat[n])) for n in seq] if seq[0] == a else []
+    return out
+
+
+def _route_lines(plan: RoutePlan) -> dict:
+    """route id → shapely LineString along the roads (WGS-84): point, road path between snapped nodes, point."""
+    from shapely.geometry import LineString
+
+    cached = getattr(plan, "_lines", None)
+    if cached is not None:
+        return cached
+    st = plan.stops
+    legs = []
+    for _, g in st.groupby("route_id", sort=False):
+        node = g["node"].to_numpy(int)
+        legs += list(zip(node[:-1], node[1:]))
+    paths = _road_paths(plan.net, legs)
+    out = {}
+    for rid, g in st.groupby("route_id", sort=False):
+        lon, lat, node = g["lon"].to_numpy(float), g["lat"].to_numpy(float), g["node"].to_numpy(int)
+        coords = [(lon[0], lat[0])]
+        for j in range(1, len(g)):
+            coords += paths.get((int(node[j - 1]), int(node[j])), [])
+            coords.append((lon[j], lat[j]))
+        dedup = [coords[0]] + [c for p, c in zip(coords[:-1], coords[1:]) if c != p]
+        out[rid] = LineString(dedup if len(dedup) > 1 else dedup * 2)
+    plan._lines = out
+    return out

@@ -1,0 +1,385 @@
+"""Solving one model spec, re-timing routes, and diagnosing each dropped stop with a confirmed fix.
+"""
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from culture_logistics.config.routing import _INF, RoutingParams, hhmm
+from culture_logistics.errors import CultureLogisticsError
+from culture_logistics.routing.engine import model as _model
+from culture_logistics.routing.engine import solve as E
+from culture_logistics.routing.specs import _Context, _ModelSpec
+
+
+# ============================================================================ solving one model
+@dataclass
+class _Outcome:
+    spec: _ModelSpec
+    model: _model.Model | None
+    keep: list                 # model stop index -> spec stop index
+    solution: _model.Solution | None
+    unserved: list             # dicts (UNSERVED_COLUMNS + spec index)
+    stats: dict
+    snap_nodes: np.ndarray     # road node of the depot, then of every spec stop (-1 without roads)
+    ready_s: dict = field(default_factory=dict)   # trunk: station id -> time its parcels are unloaded (s)
+
+
+def _retime(model: _model.Model, r: _model.Route) -> _model.Route:
+    """The same route scheduled to leave as early as the depot opens (waiting only where a time window
+    makes it wait, then pushed as late as that waiting allows); falls back to ``r`` if that breaks the shift."""
+    vt = model.vehicle_types[r.vehicle_type]
+    dep0 = int(model.depots[vt.start_depot].tw_early or 0)
+    tt = model.travel_time(r.vehicle_type)
+    D = len(model.depots)
+    locs = [vt.start_depot] + [D + s for s in r.stops] + [vt.end]
+
+    def schedule(dep):
+        t = dep
+        arr, sst = [], []
+        for j, s in enumerate(r.stops):
+            st = model.stops[s]
+            t += int(tt[locs[j], locs[j + 1]])
+            arr.append(t)
+            t = max(t, st.tw_early or 0)
+            sst.append(t)
+            t += st.service_s
+        return arr, sst, t + int(tt[locs[-2], locs[-1]])
+
+    arr, sst, ret = schedule(dep0)
+    wait = 0
+    slack = np.inf
+    for j, s in enumerate(r.stops):
+        st = model.stops[s]
+        wait += sst[j] - arr[j]
+        late = np.inf if st.tw_late is None else st.tw_late
+        slack = min(slack, wait + (late - sst[j]))
+    delta = int(max(0, min(slack, wait))) if r.stops else 0
+    if delta:
+        arr, sst, ret = schedule(dep0 + delta)
+    new = replace(r, departure_s=dep0 + delta, arrival_s=arr, service_start_s=sst, return_s=ret)
+    if vt.max_shift_s is not None and ret - new.departure_s > vt.max_shift_s:
+        return r
+    late_end = model.depots[vt.end].tw_late
+    if late_end is not None and ret > late_end:
+        return r
+    return new
+
+
+def _solve(model: _model.Model, params: RoutingParams, tl: float, initial: _model.Solution | None = None) -> _model.Solution:
+    try:
+        sol = E.solve(model, time_limit_s=tl, seed=params.seed, engine=params.engine, initial_solution=initial)
+        for _ in range(2):  # no solution at all in a short budget (a busy machine): give it more time
+            if sol.status != "no_solution":
+                break
+            tl *= 4
+            sol = E.solve(model, time_limit_s=tl, seed=params.seed, engine=params.engine, initial_solution=initial)
+    except _model.ModelError as exc:  # pragma: no cover - a bug in the model building here
+        raise CultureLogisticsError(f"internal routing model error: {exc}") from exc
+    if sol.routes:
+        sol = replace(sol, routes=[_retime(model, r) for r in sol.routes])
+    problems = _model.check_solution(model, sol)
+    if problems:
+        from culture_logistics.errors import SolverError
+
+        raise SolverError("the routing engine returned an infeasible plan: " + "; ".join(problems[:5]))
+    return sol
+
+
+def _solve_spec(ctx: _Context, spec: _ModelSpec, diagnose: bool = True) -> _Outcome:
+    """Build the engine model of ``spec`` on road distances and times, solve it, and (``diagnose``)
+    explain every dropped stop."""
+    p = ctx.params
+    net = ctx.net
+    lon = np.array([spec.depot.lon] + [s.lon for s in spec.stops])
+    lat = np.array([spec.depot.lat] + [s.lat for s in spec.stops])
+    snap = net.snap(lon, lat)
+    L = net.full_matrix(snap, "length")
+    T = net.full_matrix(snap, "travel_time")
+    n = len(spec.stops)
+    ok = np.isfinite(L[0, 1:]) & np.isfinite(L[1:, 0]) & np.isfinite(T[0, 1:]) & np.isfinite(T[1:, 0])
+    unserved = []
+    for k in np.flatnonzero(~ok):
+        s = spec.stops[k]
+        if not snap.on_network[0]:
+            why = (f"its depot {spec.depot.id} is {snap.access_m[0]:.0f} m from the road network "
+                   f"(more than max_access_m = {net.max_access_m:.0f} m)")
+            fix = f"move depot {spec.depot.id} next to a road, or add the road it stands on to the road file"
+        elif not snap.on_network[k + 1]:
+            why = (f"its point is {snap.access_m[k + 1]:.0f} m from the road network's main component "
+                   f"(more than max_access_m = {net.max_access_m:.0f} m)")
+            fix = ("add the road that reaches it to the road file, or raise [network] max_access_m to "
+                   f"{math.ceil(snap.access_m[k + 1] / 100) * 100:.0f}")
+        else:
+            why = "no road path between it and the depot (one-way roads?)"
+            fix = "check the road file's one-way tags around it"
+        unserved.append(_unserved_row(spec, k, "unreachable", f"unreachable on the road network: {why}", fix,
+                                      False, None))
+    keep = [int(k) for k in np.flatnonzero(ok)]
+    stats = {"operator": spec.operator, "echelon": spec.echelon, "depot_id": spec.depot.id, "stops": n,
+             "stops_routed": len(keep), "time_limit_s": 0.0, "solve_s": 0.0, "status": "", "resolves": 0}
+    if not keep:
+        return _Outcome(spec, None, [], None, unserved, stats, snap.node)
+    idx = [0] + [k + 1 for k in keep]
+    dist = np.rint(L[np.ix_(idx, idx)]).astype(np.int64)
+    dur = np.rint(T[np.ix_(idx, idx)]).astype(np.int64)
+    depot = _model.Depot(name=spec.depot.id, tw_early=int(spec.open_s), tw_late=int(spec.close_s))
+    stops = []
+    for k in keep:
+        s = spec.stops[k]
+        e, l = (s.tw if s.tw is not None else (None, None))
+        stops.append(_model.Stop(delivery=int(s.delivery), pickup=int(s.pickup), service_s=int(s.service_s),
+                            tw_early=e, tw_late=l, name=s.stop_id))
+    model = _model.Model([depot], stops, [f.vehicle_type() for f in spec.fleet], dist, dur)
+    tl = p.model_time_limit(len(keep))
+    t0 = time.perf_counter()
+    sol = _solve(model, p, tl)
+    stats.update(time_limit_s=round(tl, 3), solve_s=round(time.perf_counter() - t0, 3), status=sol.status,
+                 engine=sol.engine, cost=round(sol.cost, 2),
+                 overrun_s=round(float(sol.stats.get("overrun_s", 0.0)), 3))
+    out = _Outcome(spec, model, keep, sol, unserved, stats, snap.node)
+    if diagnose:
+        _explain(ctx, out)
+    return out
+
+
+def _explain(ctx: _Context, out: _Outcome) -> None:
+    if out.solution is not None and out.solution.dropped:
+        out.unserved += _diagnose(ctx, out)
+
+
+def _reopen(ctx: _Context, out: _Outcome, open_s: int) -> _Outcome:
+    """``out`` (a last-mile model solved with its depot opening at day start) for a depot opening at
+    ``open_s``: the same routes, later, when they still fit (no stop time windows, back by day end);
+    else a new solve with the late opening."""
+    spec = out.spec
+    if out.model is None:
+        spec.open_s = int(open_s)
+        return out
+    m0 = out.model
+    open_s = min(int(open_s), int(m0.depots[0].tw_late))  # parcels after closing time: nothing can leave
+    spec.open_s = open_s
+    model = _model.Model([replace(m0.depots[0], tw_early=int(open_s))], m0.stops, m0.vehicle_types, m0.distance,
+                    m0.duration)
+    sol = out.solution
+    delta = int(open_s) - int(m0.depots[0].tw_early or 0)
+    stats = dict(out.stats)
+    if delta <= 0:
+        return replace(out, model=model, stats=stats)
+    if all(st.tw_early is None and st.tw_late is None for st in m0.stops):
+        moved = [replace(r, departure_s=r.departure_s + delta, arrival_s=[a + delta for a in r.arrival_s],
+                         service_start_s=[a + delta for a in r.service_start_s], return_s=r.return_s + delta)
+                 for r in sol.routes]
+        new = replace(sol, routes=moved)
+        if not _model.check_solution(model, new):
+            stats["later_by_min"] = round(delta / 60, 2)
+            return replace(out, model=model, solution=new, stats=stats)
+    tl = ctx.params.model_time_limit(len(out.keep))
+    t0 = time.perf_counter()
+    new = _solve(model, ctx.params, tl)
+    stats.update(status=new.status, cost=round(new.cost, 2), resolved_for_late_opening=True,
+                 solve_s=round(stats.get("solve_s", 0.0) + time.perf_counter() - t0, 3))
+    return replace(out, model=model, solution=new, stats=stats)
+
+
+def _unserved_row(spec: _ModelSpec, k: int, code: str, reason: str, fix: str, checked: bool, extra) -> dict:
+    s = spec.stops[k]
+    return {"operator": spec.operator, "echelon": spec.echelon, "depot_id": spec.depot.id, "stop_id": s.stop_id,
+            "stop_name": s.stop_name, "stop_kind": s.stop_kind, "delivery": int(s.delivery), "pickup": int(s.pickup),
+            "reason_code": code, "reason": reason, "smallest_fix": fix, "fix_checked": bool(checked),
+            "fix_extra_cost": None if extra is None else round(float(extra), 2), "_k": int(k)}
+
+
+# ============================================================================ why was it dropped?
+def _classify(model: _model.Model, m: int) -> tuple[str, dict]:
+    """Why model stop ``m`` cannot be served, from the model data alone.
+
+    Returns (code, facts): ``demand_exceeds_capacity`` (facts: need), ``beyond_shift`` (type,
+    minutes, over_close), ``time_window`` (latest start needed), ``fleet_too_small`` (feasible
+    alone: only the other stops, i.e. the fleet, keep it out) or ``no_vehicle``.
+    """
+    st = model.stops[m]
+    dep = model.depots[0]
+    open_s = int(dep.tw_early or 0)
+    close_s = _INF if dep.tw_late is None else int(dep.tw_late)
+    need = max(st.delivery, st.pickup)
+    avail = [i for i, v in enumerate(model.vehicle_types) if v.count is None or v.count > 0]
+    if not avail:
+        return "no_vehicle", {}
+    cap_ok = [i for i in avail if model.vehicle_types[i].capacity >= need]
+    if not cap_ok:
+        big = max(avail, key=lambda i: model.vehicle_types[i].capacity)
+        return "demand_exceeds_capacity", {"need": need, "type": big}
+    best = None
+    tw_need = None
+    for i in cap_ok:
+        vt = model.vehicle_types[i]
+        tt = model.travel_time(i)
+        arrive = open_s + int(tt[0, 1 + m])
+        start = max(arrive, st.tw_early or 0)
+        if st.tw_late is not None and start > st.tw_late:
+            tw_need = start if tw_need is None else min(tw_need, start)
+            continue
+        ret = start + st.service_s + int(tt[1 + m, 0])
+        over_shift = ret - open_s - (vt.max_shift_s if vt.max_shift_s is not None else _INF)
+        over_close = ret - close_s
+        extra = max(0, over_shift, over_close)
+        if extra == 0:
+            return "fleet_too_small", {}
+        if best is None or extra < best[0]:
+            best = (extra, i, over_close)
+    if best is None:
+        return "time_window", {"start": tw_need}
+    return "beyond_shift", {"type": best[1], "minutes": int(math.ceil(best[0] / 60.0)), "over_close": best[2] > 0,
+                            "trip_s": best[0]}
+
+
+def _with_types(model: _model.Model, types: list, close_s: int | None = None, stop_tw: dict | None = None) -> _model.Model:
+    depots = model.depots if close_s is None else [replace(model.depots[0], tw_late=int(close_s))]
+    stops = model.stops
+    if stop_tw:
+        stops = [replace(s, tw_late=stop_tw[i]) if i in stop_tw else s for i, s in enumerate(stops)]
+    return _model.Model(depots, stops, types, model.distance, model.duration)
+
+
+def _diagnose(ctx: _Context, out: _Outcome) -> list[dict]:
+    """A reason and the smallest fix for every dropped stop of ``out``, confirmed by re-solving."""
+    p = ctx.params
+    model, sol, spec = out.model, out.solution, out.spec
+    dropped = list(sol.dropped)
+    old = set(dropped)
+    tl = p.model_time_limit(len(out.keep))
+    budget = [p.max_resolves if p.diagnose else 0]
+    rows: dict[int, dict] = {}
+    types = list(model.vehicle_types)
+    dep = model.depots[0]
+    close_s = int(dep.tw_late)
+
+    def resolve(m2: _model.Model, targets) -> tuple[set, float | None]:
+        if budget[0] <= 0:
+            return set(), None
+        budget[0] -= 1
+        out.stats["resolves"] += 1
+        new = _solve(m2, p, tl, initial=sol)
+        nd = set(new.dropped)
+        if not nd <= old:
+            return set(), None
+        return {s for s in targets if s not in nd}, new.cost - sol.cost
+
+    def put(m, code, reason, fix, checked, extra):
+        rows[m] = _unserved_row(spec, out.keep[m], code, reason, fix, checked, extra)
+
+    def unchecked(fix):
+        why = "not checked: diagnosis is off ([routing] diagnose = false)" if not p.diagnose else \
+            "not confirmed by a re-solve within the diagnosis budget ([routing] max_resolves)"
+        return f"{fix} ({why})"
+
+    classes = {m: _classify(model, m) for m in dropped}
+    at = f"at {spec.depot.id}"
+    late_open = spec.echelon == "last_mile" and int(dep.tw_early or 0) > p.day_start_s
+    opened = (f" (the station's vehicles leave at {hhmm(dep.tw_early)}, when the trunk has unloaded there)"
+              if late_open else "")
+    # 1. demand larger than any vehicle: a larger vehicle
+    for m, (code, f) in classes.items():
+        if code != "demand_exceeds_capacity":
+            continue
+        st = model.stops[m]
+        T = types[f["type"]]
+        C = f["need"]
+        reason = (f"demand larger than any vehicle: {st.delivery} parcels to deliver, {st.pickup} to pick up, "
+                  f"largest vehicle {T.name} carries {T.capacity}")
+        new_t = replace(T, capacity=int(C), count=1, name=f"{T.name}_{C}")
+        fix = f"a larger vehicle: one {T.name} of capacity {C} instead of {T.capacity} {at}"
+        cut = [replace(v, count=v.count - 1) if i == f["type"] and v.count and v.count > 1 else v
+               for i, v in enumerate(types)]
+        ok, extra = resolve(_with_types(model, cut + [new_t]), [m])
+        if m not in ok:
+            fix = f"one more vehicle of capacity {C} ({T.name} with capacity {C}) {at}"
+            ok, extra = resolve(_with_types(model, types + [new_t]), [m])
+        put(m, code, reason, fix if m in ok else unchecked(fix), m in ok, extra if m in ok else None)
+    # 2. farther than a shift allows: a longer shift (and day); one re-solve per stop when there
+    #    are few, else one for all of them with the longest extension any of them needs
+    far = [m for m, (code, _) in classes.items() if code == "beyond_shift"]
+    groups = [[m] for m in far] if len(far) <= 3 else [far]
+    for group in groups:
+        f = max((classes[m][1] for m in group), key=lambda f: f["minutes"])
+        T = types[f["type"]]
+        M = int(5 * math.ceil(f["minutes"] / 5))
+        fix = None
+        done: set = set()
+        for extra_min in (0, 15, 30):
+            mm = M + extra_min
+            t2 = [replace(v, max_shift_s=v.max_shift_s + 60 * mm) if v.max_shift_s is not None else v for v in types]
+            fix = (f"shift longer by {mm} min: {T.name} max_shift_h {T.max_shift_s / 3600:g} → "
+                   f"{(T.max_shift_s + 60 * mm) / 3600:.2f}, depot open until {hhmm(close_s + 60 * mm)}"
+                   + (f" (confirmed for these {len(group)} stops together)" if len(group) > 1 else ""))
+            ok, extra = resolve(_with_types(model, t2, close_s=close_s + 60 * mm), group)
+            for m in ok - done:
+                g = classes[m][1]
+                limit = "the depot's closing time " + hhmm(close_s) + opened if g["over_close"] else \
+                    f"the {types[g['type']].name}'s shift of {types[g['type']].max_shift_s / 3600:g} h"
+                put(m, "beyond_shift", f"farther than a shift allows: the round trip to it alone ends "
+                                       f"{math.ceil(g['trip_s'] / 60)} min after {limit}", fix, True, extra)
+            done |= ok
+            if done >= set(group) or budget[0] <= 0:
+                break
+        for m in group:
+            if m not in done:
+                g = classes[m][1]
+                limit = "the depot's closing time " + hhmm(close_s) + opened if g["over_close"] else \
+                    f"the {types[g['type']].name}'s shift of {types[g['type']].max_shift_s / 3600:g} h"
+                put(m, "beyond_shift", f"farther than a shift allows: the round trip to it alone ends "
+                                       f"{math.ceil(g['trip_s'] / 60)} min after {limit}", unchecked(fix), False, None)
+    # 3. time window closes before any vehicle can get there
+    for m, (code, f) in classes.items():
+        if code != "time_window":
+            continue
+        st = model.stops[m]
+        reason = (f"time window closes at {hhmm(st.tw_late)} but the earliest arrival is {hhmm(f['start'])}"
+                  + opened)
+        new_late = int(f["start"] + 15 * 60)
+        fix = f"keep its time window open until {hhmm(new_late)}"
+        ok, extra = resolve(_with_types(model, types, stop_tw={m: new_late}), [m])
+        put(m, code, reason, fix if m in ok else unchecked(fix), m in ok, extra if m in ok else None)
+    # 4. feasible alone: the fleet is too small for the day (more vehicles, else longer shifts)
+    rest = [m for m, (code, _) in classes.items() if code in ("fleet_too_small", "no_vehicle")]
+    if rest:
+        order = sorted(range(len(types)), key=lambda i: (types[i].fixed_cost, -types[i].capacity, i))
+        reason_of = {m: ("fleet too small for the day: the stop can be served on its own, but the vehicles "
+                         f"{at} cannot serve it together with the other stops within capacity and shift limits"
+                         + opened) if classes[m][0] == "fleet_too_small" else
+                     (f"fleet too small for the day: no vehicle {at} ([[fleet]] gives {spec.operator}/{spec.echelon} "
+                      f"count = 0)") for m in rest}
+        if sol.status == "no_solution":
+            reason_of = {m: f"the solver found no plan at all in {tl * 16:.1f} s (the stop can be served on its own); "
+                            "run again with a longer --time-limit" for m in rest}
+        todo = set(rest)
+        k = 1
+        while todo and budget[0] > 0 and k <= 16:
+            for i in order:
+                if not todo or budget[0] <= 0:
+                    break
+                t2 = [replace(v, count=(v.count or 0) + k) if j == i else v for j, v in enumerate(types)]
+                ok, extra = resolve(_with_types(model, t2), sorted(todo))
+                word = "one more" if k == 1 else f"{k} more"
+                for m in ok:
+                    put(m, classes[m][0] if classes[m][0] != "no_vehicle" else "fleet_too_small", reason_of[m],
+                        f"{word} {types[i].name} (capacity {types[i].capacity}) {at}"
+                        + (f" ({k // 2} {'was' if k == 2 else 'were'} not enough)" if k > 1 else "")
+                        + (f"; serves {len(ok) - 1} other dropped stop(s) too" if len(ok) > 1 else ""), True, extra)
+                todo -= ok
+            k *= 2
+        if todo and budget[0] > 0:
+            t2 = [replace(v, max_shift_s=v.max_shift_s + 3600) if v.max_shift_s is not None else v for v in types]
+            ok, extra = resolve(_with_types(model, t2, close_s=close_s + 3600), sorted(todo))
+            for m in ok:
+                put(m, "fleet_too_small", reason_of[m], f"shifts longer by 60 min {at} (depot open until "
+                                                        f"{hhmm(close_s + 3600)})", True, extra)
+            todo -= ok
+        for m in todo:
+            i = order[0]
+            put(m, "fleet_too_small", reason_of[m], unchecked(f"one more {types[i].name} {at}"), False, None)
+    return [rows[m] for m in dropped]

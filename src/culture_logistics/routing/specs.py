@@ -1,0 +1,278 @@
+"""From a scenario to routing model specs: depots, stops and demand per echelon and operator.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from culture_logistics.config.model import CARRIERS
+from culture_logistics.config.routing import SHARED_PREFERENCE, RoutingParams
+from culture_logistics.inputs.scenario import Scenario
+
+
+# ============================================================================ the day's stops
+def _split(total: int, shares: dict[str, float]) -> dict[str, int]:
+    """Split ``total`` parcels by ``shares`` (largest remainder; ties in CARRIERS order); sums to ``total``."""
+    ops = [op for op in CARRIERS if shares.get(op, 0.0) > 0]
+    if not ops or total <= 0:
+        return {op: 0 for op in CARRIERS}
+    s = sum(shares[op] for op in ops)
+    raw = {op: total * shares[op] / s for op in ops}
+    out = {op: int(math.floor(raw[op] + 1e-9)) for op in ops}
+    rest = total - sum(out.values())
+    order = sorted(ops, key=lambda op: (-(raw[op] - out[op]), CARRIERS.index(op)))
+    for op in order[:rest]:
+        out[op] += 1
+    return {op: out.get(op, 0) for op in CARRIERS}
+
+
+def daily_parcels(weekly, days: int) -> np.ndarray:
+    """Parcels of a typical day: ⌈weekly / days⌉ per village (integer array)."""
+    w = np.asarray(weekly, dtype=float)
+    return np.ceil(np.round(w / days, 9)).astype(np.int64)
+
+
+@dataclass
+class _Context:
+    """Everything shared by the models of one scenario: network, villages, facilities, assignments."""
+
+    scenario: Scenario
+    params: RoutingParams
+    net: object
+    villages: pd.DataFrame          # code, name, township_code, township_name, lon, lat, daily_in, daily_out
+    facilities: pd.DataFrame        # + township_code (of the nearest village)
+    vpoints: dict                   # village code -> list of candidate service points (dicts)
+    dist_fv: np.ndarray             # township/county facility x village network distance (m), inf = none
+    fac_index: dict                 # facility id -> row of dist_fv
+    snap_access: dict               # village code -> (access_m, on_network) of its centre
+
+
+def _context(scenario: Scenario, params: RoutingParams, network=None) -> _Context:
+    from scipy.spatial import cKDTree
+
+    from culture_logistics.network.roads import RoadNetwork
+
+    net = network if network is not None else RoadNetwork.from_scenario(scenario)
+    v = scenario.villages
+    vill = pd.DataFrame({
+        "code": v["code"].astype(str).to_numpy(), "name": v["name"].astype(str).to_numpy(),
+        "township_code": v["township_code"].astype(str).to_numpy(),
+        "township_name": v["township_name"].astype(str).to_numpy(),
+        "lon": v["lon"].to_numpy(float), "lat": v["lat"].to_numpy(float),
+        "daily_in": daily_parcels(v["parcels_in_per_week"].to_numpy(float), params.delivery_days_per_week),
+        "daily_out": daily_parcels(v["parcels_out_per_week"].to_numpy(float), params.delivery_days_per_week),
+    })
+    fac = scenario.facilities
+    fac = pd.DataFrame({c: fac[c].to_numpy() for c in ("id", "name", "operator", "tier", "lon", "lat")}
+                       | {"capacity_per_day": fac["capacity_per_day"].to_numpy(float)})
+    fac["id"] = fac["id"].astype(str)
+    vx, vy = net.to_metric(vill["lon"].to_numpy(), vill["lat"].to_numpy())
+    fx, fy = net.to_metric(fac["lon"].to_numpy(float), fac["lat"].to_numpy(float))
+    vx, vy, fx, fy = map(np.atleast_1d, (vx, vy, fx, fy))
+    if len(vill):
+        tree = cKDTree(np.column_stack([vx, vy]))
+        dv, kv = tree.query(np.column_stack([fx, fy])) if len(fac) else (np.zeros(0), np.zeros(0, int))
+        fac["township_code"] = vill["township_code"].to_numpy()[kv] if len(fac) else []
+    else:
+        dv, kv = np.zeros(len(fac)), np.zeros(len(fac), int)
+        fac["township_code"] = ""
+    vpoints: dict = {c: [] for c in vill["code"]}
+    for i, r in enumerate(fac.itertuples(index=False)):
+        if r.tier == "village" and len(vill) and dv[i] <= params.service_point_radius_m:
+            vpoints[vill["code"].iat[int(kv[i])]].append(
+                {"id": r.id, "name": r.name, "operator": r.operator, "lon": float(r.lon), "lat": float(r.lat),
+                 "dist_m": float(dv[i])})
+    big = fac[fac["tier"].isin(["county", "township"])].reset_index(drop=True)
+    fsnap = net.snap(big["lon"].to_numpy(float), big["lat"].to_numpy(float))
+    vsnap = net.snap(vill["lon"].to_numpy(), vill["lat"].to_numpy())
+    D = _source_distances(net, fsnap, vsnap)
+    return _Context(scenario, params, net, vill, fac, vpoints, D,
+                    {fid: k for k, fid in enumerate(big["id"])},
+                    {c: (float(a), bool(o)) for c, a, o in zip(vill["code"], vsnap.access_m, vsnap.on_network)})
+
+
+def _source_distances(net, src, dst) -> np.ndarray:
+    """Dense source × destination network distance (m; inf = unreachable): one uncut Dijkstra per
+    source node (a county has tens of depots and stations), access legs added at both ends."""
+    from scipy.sparse.csgraph import dijkstra
+
+    if len(src) == 0 or len(dst) == 0:
+        return np.full((len(src), len(dst)), np.inf)
+    if not net.has_roads:
+        return np.hypot(src.x[:, None] - dst.x[None, :], src.y[:, None] - dst.y[None, :]) * net.params.circuity
+    nodes, inv = np.unique(src.node, return_inverse=True)
+    d = dijkstra(net.length_csr, directed=True, indices=nodes)[:, dst.node][inv]
+    d = d + src.access_m[:, None] + dst.access_m[None, :]
+    d[~src.on_network, :] = np.inf
+    d[:, ~dst.on_network] = np.inf
+    return d
+
+
+def _mean_dist(ctx: _Context, fid: str, village_rows: np.ndarray) -> float:
+    d = ctx.dist_fv[ctx.fac_index[fid], village_rows]
+    d = d[np.isfinite(d)]  # villages off the network do not decide where their township is served from
+    return float(d.mean()) if len(d) else np.inf
+
+
+def _choose_station(ctx: _Context, candidates: pd.DataFrame, rows: np.ndarray, order: tuple) -> pd.Series | None:
+    """The preferred candidate: first operator in ``order`` present, then least mean network distance."""
+    for op in order:
+        sub = candidates[candidates["operator"] == op]
+        if len(sub):
+            md = [(_mean_dist(ctx, fid, rows), fid) for fid in sub["id"]]
+            return sub.set_index("id").loc[min(md)[1]].rename(min(md)[1])
+    return None
+
+
+@dataclass
+class _StopSpec:
+    stop_id: str
+    stop_name: str
+    stop_kind: str          # station | village_point | village_centre
+    lon: float
+    lat: float
+    delivery: int
+    pickup: int
+    service_s: int
+    tw: tuple | None = None
+    point_id: str = ""       # service point facility id (village_point)
+    point_name: str = ""
+    township_code: str = ""
+
+
+@dataclass
+class _Depot:
+    id: str
+    name: str
+    operator: str
+    tier: str
+    lon: float
+    lat: float
+
+
+@dataclass
+class _ModelSpec:
+    operator: str                # the plan's operator (``shared`` in shared mode)
+    echelon: str
+    depot: _Depot
+    stops: list
+    fleet: list
+    open_s: int
+    close_s: int
+    note: str = ""
+
+
+def _depot_of(row) -> _Depot:
+    return _Depot(str(row.name if isinstance(row, pd.Series) else row["id"]), str(row["name"]), str(row["operator"]),
+                  str(row["tier"]), float(row["lon"]), float(row["lat"]))
+
+
+def _county_depot(ctx: _Context, operator: str, warnings: list) -> _Depot | None:
+    fac = ctx.facilities
+    county = fac[fac["tier"] == "county"]
+    order = ("shared", "postal", "supply_coop", "courier") if operator == "shared" else (operator, "shared")
+    for op in order:
+        sub = county[county["operator"] == op]
+        if len(sub):
+            if op != order[0]:
+                warnings.append(f"{operator}: no {operator} county depot; uses {sub['id'].iat[0]} "
+                                f"({sub['name'].iat[0]}, {op}) as its county depot")
+            # the largest capacity first, then the id
+            sub = sub.assign(_c=sub["capacity_per_day"].fillna(np.inf)).sort_values(["_c", "id"],
+                                                                                    ascending=[False, True])
+            r = sub.iloc[0]
+            return _Depot(str(r["id"]), str(r["name"]), str(r["operator"]), "county", float(r["lon"]), float(r["lat"]))
+    return None
+
+
+def _village_stop(ctx: _Context, vrow, delivery: int, pickup: int, order: tuple) -> _StopSpec:
+    p = ctx.params
+    pts = ctx.vpoints.get(vrow.code, [])
+    chosen = None
+    for op in order:
+        sub = [q for q in pts if q["operator"] == op]
+        if sub:
+            chosen = min(sub, key=lambda q: (q["dist_m"], q["id"]))
+            break
+    service = int(round(60 * (p.service_min + p.service_min_per_parcel * (delivery + pickup))))
+    tw = p.time_windows.get(vrow.code)
+    if chosen is not None:
+        return _StopSpec(vrow.code, vrow.name, "village_point", chosen["lon"], chosen["lat"], delivery, pickup, service,
+                         tw, chosen["id"], chosen["name"], vrow.township_code)
+    return _StopSpec(vrow.code, vrow.name, "village_centre", float(vrow.lon), float(vrow.lat), delivery, pickup,
+                     service, tw, "", "", vrow.township_code)
+
+
+def _last_mile_groups(ctx: _Context, operator: str, county: _Depot | None, demand: dict, warnings: list):
+    """Depot → villages served from it, for one operator (or ``shared``).
+
+    ``demand``: village code → (delivery, pickup) of this operator.  A township is served from the
+    operator's station in it (the preferred one: :data:`SHARED_PREFERENCE` in shared mode); a
+    township without one from the operator's station — or county depot — with the least mean
+    network distance to its villages.
+    """
+    fac = ctx.facilities
+    ops = SHARED_PREFERENCE if operator == "shared" else (operator,)
+    stations = fac[(fac["tier"] == "township") & fac["operator"].isin(ops)]
+    vill = ctx.villages
+    groups: dict[str, dict] = {}
+    for tw_code, g in vill.groupby("township_code", sort=True):
+        rows = g.index.to_numpy()
+        codes = [c for c in g["code"] if sum(demand.get(c, (0, 0))) > 0]
+        if not codes:
+            continue
+        inside = stations[stations["township_code"] == tw_code]
+        st = _choose_station(ctx, inside, rows, ops)
+        if st is not None:
+            dep = _Depot(str(st.name), str(st["name"]), str(st["operator"]), "township", float(st["lon"]), float(st["lat"]))
+        else:
+            cands = [(_mean_dist(ctx, fid, rows), fid) for fid in stations["id"]]
+            if county is not None and county.id in ctx.fac_index:
+                cands.append((_mean_dist(ctx, county.id, rows), county.id))
+            cands = [c for c in cands if np.isfinite(c[0])] or cands
+            if not cands:
+                groups.setdefault("", {"depot": None, "villages": []})["villages"] += codes
+                continue
+            fid = min(cands)[1]
+            r = fac.set_index("id").loc[fid]
+            dep = _Depot(fid, str(r["name"]), str(r["operator"]), str(r["tier"]), float(r["lon"]), float(r["lat"]))
+            warnings.append(f"{operator}: township {tw_code} {g['township_name'].iat[0]} has no "
+                            f"{'station' if operator == 'shared' else operator + ' station'}; served from "
+                            f"{dep.id} {dep.name}")
+        groups.setdefault(dep.id, {"depot": dep, "villages": []})["villages"] += codes
+    return groups
+
+
+def _operator_specs(ctx: _Context, operator: str, demand: dict, warnings: list):
+    """(trunk spec or None, {depot id: last-mile spec}, villages without any depot) for one operator."""
+    p = ctx.params
+    county = _county_depot(ctx, operator, warnings)
+    groups = _last_mile_groups(ctx, operator, county, demand, warnings)
+    order = SHARED_PREFERENCE if operator == "shared" else (operator, "shared")
+    vrow = {r.code: r for r in ctx.villages.itertuples(index=False)}
+    lm = {}
+    orphans = []
+    for did, g in groups.items():
+        if g["depot"] is None:
+            orphans += g["villages"]
+            continue
+        stops = [_village_stop(ctx, vrow[c], *demand[c], order) for c in g["villages"]]
+        lm[did] = _ModelSpec(operator, "last_mile", g["depot"], stops, p.fleet_for(operator, "last_mile"),
+                             p.day_start_s, p.day_end_s)
+    trunk = None
+    if county is not None:
+        tstops = []
+        for did, spec in lm.items():
+            if did == county.id:
+                continue
+            d = spec.depot
+            tstops.append(_StopSpec(d.id, d.name, "station", d.lon, d.lat, sum(s.delivery for s in spec.stops),
+                                    sum(s.pickup for s in spec.stops), int(round(60 * p.station_service_min)),
+                                    p.time_windows.get(d.id)))
+        if tstops:
+            trunk = _ModelSpec(operator, "trunk", county, tstops, p.fleet_for(operator, "trunk"), p.day_start_s,
+                               p.day_end_s)
+    return trunk, lm, orphans

@@ -1,0 +1,556 @@
+"""Deterministic, seeded builder of a county dataset (partly real, partly synthetic).
+
+:func:`build_county` writes, for one Shandong county, the six files of the input
+contract (``docs/CONTRACT.md``)::
+
+    scenario.toml  villages.csv  facilities.csv  townships.csv  roads.geojson  README.md
+
+Real parts
+    * every township and village-level unit of the county with its real name and
+      9/12-digit code (NBS 统计用区划代码 2023, ``data/divisions``); nothing skipped;
+    * township seat points from GeoNames (CC BY 4.0) where matched
+      (``data/geonames``; ``seat_source = geonames`` in ``townships.csv``);
+    * the county seat (GeoNames city point, or geotool-cn's representative point);
+    * the county boundary (:func:`culture_logistics.boundary.county_extent`), read
+      at run time from the installed geotool-cn package; all generated points and
+      roads lie inside it.  The polygon itself is never written out.
+
+Synthetic parts (declared in ``scenario.toml [data]`` and the dataset README)
+    * township seats without a GeoNames point (farthest-point placement plus
+      Lloyd relaxation inside the boundary; subdistricts near the county seat);
+    * village coordinates (inside their township's Voronoi cell, >= ~300 m apart),
+      village populations (seeded lognormal);
+    * all facility sites, names, brands and capacities;
+    * the road network.
+
+Output is byte-identical for the same ``(adcode, seed)`` and the same installed
+geotool-cn data: rows are sorted, floats have fixed formatting (6 decimals for
+degrees), JSON is written with ``sort_keys`` and ``ensure_ascii=False``, and no
+timestamps are written.  All randomness comes from
+``numpy.random.default_rng(seed + int(adcode))`` and streams spawned from it.
+
+Placement works in the county's UTM zone (EPSG:326xx, metres); outputs are
+WGS-84 lon/lat degrees (EPSG:4326).
+"""
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import shapely
+from shapely.geometry import MultiPoint, Point, Polygon
+
+from culture_logistics.geo import boundary as boundary
+from culture_logistics.geo import divisions as divisions
+from culture_logistics.synth.common import (
+    BRANDS,
+    CARRIERS,
+    DEFAULT_SEED,
+    INNER_BUFFER_M,
+    MAX_SERVICE_SCALE,
+    MAX_SHARED_MULT,
+    MIN_SPACING_M,
+    OPERATOR_LETTER,
+    RESIDENT_RADIUS_SUBDISTRICT_M,
+    RESIDENT_RADIUS_TOWN_M,
+    SEAT_CLEARANCE_M,
+    TIER_LETTER,
+    UNREACHED_BAND,
+    VILLAGE_RADIUS_M,
+    VILLAGE_SERVICE_SHARES,
+    _County,
+    _county_short,
+    _fmt,
+    _Frame,
+    _largest_polygon,
+    _min_dist,
+    _round_ll,
+    _sample_in,
+    _shrink,
+    _snap_inside,
+    _township_short,
+    _village_short,
+)
+from culture_logistics.synth.files import (
+    _csv_text,
+    _readme_text,
+    _roads_text,
+    _scenario_text,
+    _sha,
+)
+from culture_logistics.synth.roads import _build_roads
+
+
+def _zone_extent(adcode: str, n_townships: int) -> tuple[Polygon, tuple[float, float]]:
+    """Synthetic disc for an NBS functional zone (no polygon of its own).
+
+    Centred on the representative point of the lowest-coded district of the
+    same city (usually the urban core the zone adjoins), area 40 km² per
+    township (at least 60 km²).
+    """
+    city = adcode[:4]
+    cands = sorted(c for c in divisions.counties()["code"] if c.startswith(city) and boundary.county_rep_point(c))
+    if not cands:
+        raise ValueError(f"{adcode}: no boundary, bbox or sibling county to place a synthetic extent")
+    lon, lat = boundary.county_rep_point(cands[0])
+    frame = _Frame.for_point(lon, lat)
+    x, y = frame.to_m(lon, lat)
+    radius = math.sqrt(max(60.0, 40.0 * n_townships) * 1e6 / math.pi)
+    disc_m = Point(float(x), float(y)).buffer(radius, 64)
+    return frame.geom_to_ll(disc_m), (lon, lat)
+
+
+def _county_frame(adcode: str, name: str, n_townships: int, use_geotool: bool) -> _County:
+    geom_ll, source = boundary.county_extent(adcode, use_geotool=use_geotool)
+    version = boundary.gtc_data_version() if source == "geotool-cn" else ""
+    seat_ll = boundary.county_seat(adcode)
+    if geom_ll is None:
+        geom_ll, centre = _zone_extent(adcode, n_townships)
+        source = "synthetic-disc"
+        seat_ll = seat_ll or centre
+    c = geom_ll.centroid
+    frame = _Frame.for_point(c.x, c.y)
+    geom_m = frame.geom_to_m(geom_ll)
+    region = _largest_polygon(geom_m)
+    inner = _shrink(region, INNER_BUFFER_M)
+    safe = _shrink(region, 5.0, 0.0)
+    if seat_ll is None:
+        p = region.representative_point()
+        seat_xy, seat_source = np.array([p.x, p.y]), "representative-point"
+    else:
+        sx, sy = frame.to_m(*seat_ll)
+        seat_xy = _snap_inside(np.array([float(sx), float(sy)]), inner)
+        rows = boundary.geonames_places(adcode)
+        seat_source = "geonames" if any(
+            (float(r["lng"]), float(r["lat"])) == tuple(seat_ll) for r in rows) else "representative-point"
+        if source == "synthetic-disc":
+            seat_source = "synthetic"
+    for g in (inner, safe):
+        shapely.prepare(g)
+    return _County(adcode, name, frame, geom_ll, source, version or "", region, inner, safe, seat_xy, seat_source)
+
+
+def _place_seats(cty: _County, tws: list[dict], rng: np.random.Generator) -> None:
+    """Fill ``tw["xy"]`` and ``tw["seat_source"]`` for every township (in place)."""
+    real = boundary.township_seats_geonames(cty.adcode)
+    fixed = [cty.seat_xy]
+    for tw in tws:
+        if tw["code"] in real:
+            x, y = cty.frame.to_m(*real[tw["code"]])
+            xy = np.array([float(x), float(y)])
+            if cty.region.contains(Point(xy)):
+                tw["xy"], tw["seat_source"] = xy, "geonames"
+                tw["seat_ll"] = real[tw["code"]]
+                fixed.append(xy)
+                continue
+        tw["xy"], tw["seat_source"] = None, "synthetic"
+    synth = [tw for tw in tws if tw["xy"] is None]
+    if not synth:
+        return
+    seat_area = _shrink(cty.region, 1000.0)
+    cand = _sample_in(seat_area, 6000, rng)
+    has_rural = any(tw["kind"] in ("town", "township") for tw in tws)
+    n_sub = sum(tw["kind"] == "subdistrict" for tw in tws)
+    r_urban = max(3000.0, 2500.0 * math.sqrt(max(n_sub, 1)))
+    d_seat = np.hypot(cand[:, 0] - cty.seat_xy[0], cand[:, 1] - cty.seat_xy[1])
+
+    def allowed(tw) -> np.ndarray:
+        if has_rural and tw["kind"] == "subdistrict":
+            m = d_seat <= r_urban
+        elif has_rural and tw["kind"] == "other":
+            m = d_seat <= 2.0 * r_urban
+        else:
+            m = np.ones(len(cand), bool)
+        if m.sum() < 20:
+            m = np.argsort(d_seat)[:200]
+            mm = np.zeros(len(cand), bool)
+            mm[m] = True
+            m = mm
+        return m
+
+    masks = [allowed(tw) for tw in synth]
+    placed = list(fixed)
+    for tw, m in zip(synth, masks):  # farthest-point insertion, in code order
+        d = _min_dist(cand, np.array(placed))
+        d[~m] = -1
+        tw["xy"] = cand[int(np.argmax(d))].copy()
+        placed.append(tw["xy"])
+    fixed_arr = np.array(fixed)
+    for _ in range(8):  # Lloyd relaxation of the synthetic seats only
+        seats = np.vstack([fixed_arr] + [tw["xy"][None] for tw in synth])
+        d = np.hypot(cand[:, None, 0] - seats[None, :, 0], cand[:, None, 1] - seats[None, :, 1])
+        owner = d.argmin(axis=1)
+        for k, (tw, m) in enumerate(zip(synth, masks)):
+            sel = (owner == len(fixed_arr) + k) & m
+            if sel.sum() == 0:
+                continue
+            c = cand[sel].mean(axis=0)
+            if not seat_area.contains(Point(c)):
+                c = cand[sel][np.argmin(np.hypot(*(cand[sel] - c).T))]
+            tw["xy"] = c
+
+
+def _place_villages(cty: _County, tws: list[dict], vils: list[dict], rng: np.random.Generator) -> dict:
+    seats = np.array([tw["xy"] for tw in tws])
+    vor = shapely.voronoi_polygons(MultiPoint([tuple(s) for s in seats]), extend_to=cty.region.envelope)
+    cells: dict[int, object] = {}
+    for poly in vor.geoms:
+        inside = shapely.contains_xy(poly, seats[:, 0], seats[:, 1])
+        for k in np.flatnonzero(inside):
+            cells[int(k)] = poly.intersection(cty.inner)
+    for k in range(len(tws)):
+        cells.setdefault(k, cty.inner)
+    blocked = np.vstack([seats, cty.seat_xy[None]])
+    placed = np.empty((0, 2))
+    zones: dict[tuple, object] = {}
+    relaxed = 0
+    min_used = MIN_SPACING_M
+    by_tw: dict[str, list[dict]] = {}
+    for v in vils:
+        by_tw.setdefault(v["township_code"], []).append(v)
+    for k, tw in enumerate(tws):
+        sx, sy = tw["xy"]
+        for v in by_tw.get(tw["code"], []):
+            resident = v["kind"].startswith("residents")
+            if resident:
+                r = RESIDENT_RADIUS_SUBDISTRICT_M if tw["kind"] == "subdistrict" else RESIDENT_RADIUS_TOWN_M
+            else:
+                r = VILLAGE_RADIUS_M
+            spacing = MIN_SPACING_M
+            use_cell = True
+            done = False
+            for attempt in range(60):
+                if attempt and attempt % 6 == 0:
+                    r *= 1.35
+                    spacing = max(100.0, spacing * 0.85)
+                if attempt == 36:
+                    use_cell = False
+                key = (k, round(r), use_cell)
+                if key not in zones:
+                    base = cells[k] if use_cell else cty.inner
+                    z = base.intersection(Point(sx, sy).buffer(r, 32))
+                    if not z.is_empty:
+                        shapely.prepare(z)
+                    zones[key] = z
+                zone = zones[key]
+                if zone.is_empty or zone.area < 1.0:
+                    continue
+                minx, miny, maxx, maxy = zone.bounds
+                x = rng.uniform(minx, maxx, 64)
+                y = rng.uniform(miny, maxy, 64)
+                ok = shapely.contains_xy(zone, x, y)
+                if not ok.any():
+                    continue
+                pts = np.column_stack([x[ok], y[ok]])
+                good = (_min_dist(pts, placed) >= spacing) & (_min_dist(pts, blocked) >= min(SEAT_CLEARANCE_M, spacing))
+                if good.any():
+                    p = pts[int(np.argmax(good))]
+                    v["xy"] = p
+                    placed = np.vstack([placed, p[None]])
+                    if spacing < MIN_SPACING_M or not use_cell:
+                        relaxed += 1
+                        min_used = min(min_used, spacing)
+                    done = True
+                    break
+            if not done:  # last resort: anywhere inside, ignoring spacing
+                p = _sample_in(cty.inner, 1, rng)[0]
+                v["xy"] = p
+                placed = np.vstack([placed, p[None]])
+                relaxed += 1
+                min_used = 0.0
+    return {"relaxed_villages": relaxed, "min_spacing_used_m": min_used}
+
+
+def _populations(vils: list[dict], rng: np.random.Generator) -> None:
+    z = rng.standard_normal(len(vils))
+    for v, zi in zip(vils, z):
+        if v["kind"].startswith("residents"):
+            median, sigma, lo, hi = 4243.0, 0.457, 800, 15000      # 居委会/社区: ~2,000-9,000
+        elif "社区" in v["name"]:
+            median, sigma, lo, hi = 3500.0, 0.45, 800, 15000       # merged rural 社区 (村委会)
+        else:
+            median, sigma, lo, hi = 1342.0, 0.489, 200, 6000       # 村委会: ~600-3,000
+        v["population"] = int(np.clip(round(median * math.exp(sigma * zi)), lo, hi))
+
+
+def _offset_inside(cty: _County, xy: np.ndarray, rmin: float, rmax: float, rng: np.random.Generator,
+                   area=None) -> np.ndarray:
+    area = cty.inner if area is None else area
+    for _ in range(30):
+        a = rng.uniform(0, 2 * math.pi)
+        r = rng.uniform(rmin, rmax)
+        p = xy + r * np.array([math.cos(a), math.sin(a)])
+        if area.contains(Point(p)):
+            return p
+    return xy.copy()
+
+
+def unreached_share(village_xy: np.ndarray, fac_xy: np.ndarray, fac_op: list[str],
+                    radius_m: float = 3000.0, circuity: float = 1.3, shared_counts: bool = True) -> float:
+    """Share of villages not reached by all three carrying operators.
+
+    A village is reached by operator ``op`` when a facility of ``op`` (of any
+    tier; also of ``shared`` when ``shared_counts``) lies within
+    ``radius_m / circuity`` metres straight-line distance.
+
+    Parameters
+    ----------
+    village_xy, fac_xy : numpy.ndarray, shape (n, 2)
+        Projected coordinates in metres (e.g. UTM).
+    fac_op : list of str
+        Operator of each facility.
+    """
+    if len(village_xy) == 0:
+        return 0.0
+    ops = np.asarray(fac_op)
+    d = np.hypot(village_xy[:, None, 0] - fac_xy[None, :, 0], village_xy[:, None, 1] - fac_xy[None, :, 1])
+    near = d * circuity <= radius_m
+    all_ok = np.ones(len(village_xy), bool)
+    for op in CARRIERS:
+        sel = (ops == op) | ((ops == "shared") if shared_counts else False)
+        all_ok &= near[:, sel].any(axis=1) if sel.any() else False
+    return float(1.0 - all_ok.mean())
+
+
+def _facilities(cty: _County, tws: list[dict], vils: list[dict], streams: dict) -> tuple[list[dict], dict]:
+    ad, cname = cty.adcode, cty.name
+    cshort = _county_short(cname)
+    facs: list[dict] = []
+
+    def add(op, tier, name, xy, brand="", cap=None, key=""):
+        facs.append(dict(op=op, tier=tier, name=name, xy=np.asarray(xy, float), brand=brand, cap=cap, key=key))
+
+    # demand-scaled county tier (parcels/day, inbound, contract rule 1 per 100 residents per week)
+    demand = sum(math.ceil(v["population"] * 0.010) for v in vils) / 7.0
+    rng = streams["county"]
+    add("shared", "county", f"{cname}县级共配中心", cty.seat_xy,
+        cap=int(max(1000, round(demand * rng.uniform(1.8, 2.6), -2))), key="0")
+    add("postal", "county", f"中国邮政{cname}分公司县级寄递处理中心",
+        _offset_inside(cty, cty.seat_xy, 1000, 3500, rng), cap=int(max(500, round(demand * rng.uniform(1.0, 1.4), -2))))
+    add("supply_coop", "county", f"{cname}供销社县级物流配送中心",
+        _offset_inside(cty, cty.seat_xy, 1500, 5000, rng), cap=int(max(500, round(demand * rng.uniform(0.5, 0.8), -2))))
+    add("courier", "county", f"{cname}快递物流园分拨中心", _offset_inside(cty, cty.seat_xy, 2000, 6000, rng),
+        brand="/".join(BRANDS), cap=int(max(500, round(demand * rng.uniform(1.3, 1.8), -2))))
+
+    # township tier
+    rng = streams["township"]
+    n = len(tws)
+    nv = {tw["code"]: 0 for tw in tws}
+    for v in vils:
+        nv[v["township_code"]] += 1
+    for tw in tws:
+        add("postal", "township", f"{tw['name']}邮政支局", _offset_inside(cty, tw["xy"], 80, 600, rng),
+            cap=int(round(rng.uniform(150, 400), -1)), key=tw["code"])
+    k_sc = max(1, int(round(0.8 * n)))
+    sc_pick = sorted(rng.permutation(n)[:k_sc].tolist())
+    for i in sc_pick:
+        tw = tws[i]
+        add("supply_coop", "township", f"{tw['name']}供销社配送站", _offset_inside(cty, tw["xy"], 150, 900, rng),
+            cap=int(round(rng.uniform(80, 250), -1)), key=tw["code"])
+    frac = rng.uniform(0.4, 0.6)
+    k_cr = max(1, int(round(frac * n)))
+    noise = rng.lognormal(0.0, 0.35, n)
+    score = np.array([(nv[tw["code"]] + 5) * (2.0 if tw["kind"] == "subdistrict" else 1.0) for tw in tws]) * noise
+    cr_pick = sorted(np.argsort(-score, kind="stable")[:k_cr].tolist())
+    for i in cr_pick:
+        tw = tws[i]
+        n_out = 2 if rng.uniform() < (0.6 if tw["kind"] == "subdistrict" else 0.35) else 1
+        brands = rng.choice(len(BRANDS), size=n_out, replace=False)
+        for b in sorted(brands.tolist()):
+            add("courier", "township", f"{BRANDS[b]}快递{cshort}{_township_short(tw['name'])}网点",
+                _offset_inside(cty, tw["xy"], 100, 1200, rng), brand=BRANDS[b],
+                cap=int(round(rng.uniform(200, 600), -1)), key=tw["code"] + BRANDS[b])
+
+    # village tier: one independent stream per operator; draws for every village, then thresholded
+    vxy = np.array([v["xy"] for v in vils]) if vils else np.empty((0, 2))
+    draws = {}
+    for op in ("postal", "supply_coop", "courier", "shared"):
+        r = streams["village_" + op]
+        u = r.uniform(size=len(vils))
+        offs = [_offset_inside(cty, v["xy"], 30, 150, r) for v in vils]
+        caps = r.uniform(size=len(vils))
+        brand = r.integers(0, len(BRANDS), size=len(vils))
+        draws[op] = (u, offs, caps, brand)
+
+    base_xy = np.array([f["xy"] for f in facs])
+    base_op = [f["op"] for f in facs]
+
+    def select(scale: tuple[float, float]) -> dict[str, np.ndarray]:
+        shared_mult, all_mult = scale
+        return {op: draws[op][0] < min(1.0, VILLAGE_SERVICE_SHARES[op] * all_mult
+                                       * (shared_mult if op == "shared" else 1.0)) for op in draws}
+
+    def share(scale: tuple[float, float]) -> float:
+        sel = select(scale)
+        xy = [base_xy] + [np.array(draws[op][1])[sel[op]] for op in draws if sel[op].any()]
+        ops = base_op + [op for op in draws for _ in range(int(sel[op].sum()))]
+        return unreached_share(vxy, np.vstack(xy), ops)
+
+    def bisect(make, a: float, b: float, target: float) -> float:
+        for _ in range(24):  # share() is non-increasing in either multiplier
+            mid = (a + b) / 2
+            if share(make(mid)) > target:
+                a = mid
+            else:
+                b = mid
+        return round(b, 4)
+
+    _, hi = UNREACHED_BAND
+    target = hi - 0.03
+    scale = (1.0, 1.0)
+    s1 = share(scale)
+    if len(vils) and s1 > hi:
+        # too sparse for the nominal shares: first add shared 村级寄递物流综合服务站 (they serve every
+        # operator; up to MAX_SHARED_MULT x 8 %), then scale every operator (up to MAX_SERVICE_SCALE x)
+        if share((MAX_SHARED_MULT, 1.0)) > target:
+            scale = (MAX_SHARED_MULT, bisect(lambda m: (MAX_SHARED_MULT, m), 1.0, MAX_SERVICE_SCALE, target))
+        else:
+            scale = (bisect(lambda m: (m, 1.0), 1.0, MAX_SHARED_MULT, target), 1.0)
+    sel = select(scale)
+    cap_rng = {"postal": (20, 60), "supply_coop": (15, 50), "courier": (30, 100), "shared": (50, 150)}
+    for op in ("postal", "supply_coop", "courier", "shared"):
+        u, offs, caps, brand = draws[op]
+        lo_c, hi_c = cap_rng[op]
+        for i in np.flatnonzero(sel[op]):
+            v = vils[i]
+            vs = _village_short(v["name"])
+            cap = int(round(lo_c + caps[i] * (hi_c - lo_c)))
+            if op == "postal":
+                add(op, "village", f"{vs}村邮站", offs[i], cap=cap, key=v["code"])
+            elif op == "supply_coop":
+                add(op, "village", f"{vs}供销社农家店", offs[i], cap=cap, key=v["code"])
+            elif op == "courier":
+                b = BRANDS[int(brand[i])]
+                add(op, "village", f"{b}快递{vs}服务站", offs[i], brand=b, cap=cap, key=v["code"])
+            else:
+                add(op, "village", f"{vs}村级寄递物流综合服务站", offs[i], cap=cap, key=v["code"])
+
+    # stable ids: per (operator, tier), numbered in key order
+    groups: dict[tuple[str, str], list[dict]] = {}
+    for f in facs:
+        groups.setdefault((f["op"], f["tier"]), []).append(f)
+    for (op, tier), items in groups.items():
+        items.sort(key=lambda f: f["key"])
+        width = max(3, len(str(len(items))))
+        for i, f in enumerate(items, 1):
+            f["id"] = f"{ad}-{OPERATOR_LETTER[op]}{TIER_LETTER[tier]}-{i:0{width}d}"
+    facs.sort(key=lambda f: f["id"])
+    all_xy = np.array([f["xy"] for f in facs])
+    stats = {
+        "village_service_scale": {"shared": scale[0], "all": scale[1]},
+        "unreached_share_nominal": round(s1, 4),
+        "unreached_share": round(unreached_share(vxy, all_xy, [f["op"] for f in facs]), 4),
+        "unreached_share_without_shared": round(
+            unreached_share(vxy, all_xy, [f["op"] for f in facs], shared_counts=False), 4),
+    }
+    return facs, stats
+
+
+def build_county(adcode: str, out_dir: Path, seed: int = DEFAULT_SEED, *, use_geotool: bool = True) -> dict:
+    """Build the embedded dataset of one Shandong county.
+
+    Parameters
+    ----------
+    adcode : str
+        6-digit county code (any of the 151 NBS Shandong county-level units,
+        including functional zones ``37xx7x``, which get a synthetic disc extent).
+    out_dir : pathlib.Path
+        Folder to write ``scenario.toml, villages.csv, facilities.csv,
+        townships.csv, roads.geojson, README.md`` into (created if missing;
+        existing files of those names are overwritten).
+    seed : int, default 20261126
+        Base seed; the generator is ``numpy.random.default_rng(seed + int(adcode))``.
+    use_geotool : bool, default True
+        Use the geotool-cn county polygon when installed; ``False`` forces the
+        bbox fallback (``boundary_source = "bbox"``).
+
+    Returns
+    -------
+    dict
+        Summary: counts of townships, villages, facilities (by operator and
+        tier), road nodes/edges/lines/km, the share of villages not reached by
+        all three carrying operators within 3000 m (straight line x 1.3),
+        boundary source, UTM EPSG code and the sha256 of each file written.
+    """
+    adcode = str(adcode)
+    name = divisions.county_name(adcode)
+    if name is None:
+        raise ValueError(f"unknown county code {adcode!r} (not in the Shandong NBS 2023 list)")
+    tw_df = divisions.townships(adcode)
+    v_df = divisions.villages(adcode)
+    if tw_df.empty:
+        raise ValueError(f"{adcode} {name}: no township-level units in the division list")
+    tws = [dict(code=r.code, name=r.name, kind=r.kind) for r in tw_df.itertuples(index=False)]
+    vils = [dict(code=r.code, name=r.name, township_code=r.parent_code, kind=r.kind)
+            for r in v_df.itertuples(index=False)]
+
+    base = np.random.default_rng(int(seed) + int(adcode))
+    names = ["seats", "villages", "population", "county", "township",
+             "village_postal", "village_supply_coop", "village_courier", "village_shared", "roads"]
+    streams = dict(zip(names, base.spawn(len(names))))
+
+    cty = _county_frame(adcode, name, len(tws), use_geotool)
+    _place_seats(cty, tws, streams["seats"])
+    place_stats = _place_villages(cty, tws, vils, streams["villages"])
+    _populations(vils, streams["population"])
+    facs, fac_stats = _facilities(cty, tws, vils, streams)
+    lines, road_stats = _build_roads(cty, tws, vils, streams["roads"])
+
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+
+    # villages.csv
+    vx, vy = cty.frame.to_ll([v["xy"][0] for v in vils], [v["xy"][1] for v in vils]) if vils else ([], [])
+    v_rows = [[v["code"], v["name"], v["township_code"], _fmt(x), _fmt(y), v["population"]]
+              for v, x, y in zip(vils, vx, vy)]
+    v_rows.sort(key=lambda r: r[0])
+    # townships.csv (real GeoNames seats keep their published coordinates)
+    t_rows = []
+    for tw in tws:
+        if tw["seat_source"] == "geonames":
+            x, y = _round_ll(*tw["seat_ll"])
+        else:
+            x, y = cty.frame.to_ll(tw["xy"][0], tw["xy"][1])
+        t_rows.append([tw["code"], tw["name"], _fmt(float(x)), _fmt(float(y)), tw["seat_source"]])
+    t_rows.sort(key=lambda r: r[0])
+    # facilities.csv
+    fx, fy = cty.frame.to_ll([f["xy"][0] for f in facs], [f["xy"][1] for f in facs])
+    f_rows = [[f["id"], f["name"], f["op"], f["tier"], _fmt(x), _fmt(y), f["brand"],
+               "" if f["cap"] is None else int(f["cap"])] for f, x, y in zip(facs, fx, fy)]
+    f_rows.sort(key=lambda r: r[0])
+
+    by_op: dict[str, int] = {}
+    by_tier: dict[str, int] = {}
+    by_op_tier: dict[str, int] = {}
+    for f in facs:
+        by_op[f["op"]] = by_op.get(f["op"], 0) + 1
+        by_tier[f["tier"]] = by_tier.get(f["tier"], 0) + 1
+        by_op_tier[f"{f['op']}/{f['tier']}"] = by_op_tier.get(f"{f['op']}/{f['tier']}", 0) + 1
+    summary = {
+        "adcode": adcode, "name": name, "seed": int(seed),
+        "boundary_source": cty.boundary_source, "boundary_data_version": cty.boundary_version,
+        "utm_epsg": cty.frame.epsg, "county_seat_source": cty.seat_source,
+        "townships": len(tws), "seats_geonames": sum(tw["seat_source"] == "geonames" for tw in tws),
+        "villages": len(vils), "population": int(sum(v["population"] for v in vils)),
+        "facilities": {"total": len(facs), "by_operator": dict(sorted(by_op.items())),
+                       "by_tier": dict(sorted(by_tier.items())), "by_operator_tier": dict(sorted(by_op_tier.items()))},
+        "road_features": len(lines), **road_stats, **place_stats, **fac_stats,
+    }
+    note = (f"Real: township/village names and codes (NBS 2023), {summary['seats_geonames']} township seats and "
+            f"the county seat from GeoNames (CC BY 4.0), boundary from {cty.boundary_source}. Synthetic: other "
+            f"township seats, all village coordinates and populations, facilities and roads "
+            f"(seed {int(seed)}). For planning exercises, not survey data.")
+
+    files = {
+        "villages.csv": _csv_text(["code", "name", "township_code", "lon", "lat", "population"], v_rows),
+        "facilities.csv": _csv_text(["id", "name", "operator", "tier", "lon", "lat", "brand", "capacity_per_day"], f_rows),
+        "townships.csv": _csv_text(["code", "name", "lon", "lat", "seat_source"], t_rows),
+        "roads.geojson": _roads_text(adcode, lines),
+        "scenario.toml": _scenario_text(cty, seed, note),
+        "README.md": _readme_text(cty, seed, summary),
+    }
+    for fname, text in files.items():
+        (out_dir / fname).write_bytes(text.encode("utf-8"))
+    summary["files"] = {fname: _sha(out_dir / fname) for fname in sorted(files)}
+    return summary
