@@ -8,13 +8,14 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+from culture_logistics.inputs.scenario import load_scenario
+from culture_logistics.reports import coverage as coverage_report
 from culture_logistics.reports import routes as _routes
 from culture_logistics.reports import siting as _siting_
 
 
 def run_demo(scenario_path: Path, out_dir: Path | None = None, time_limit_s: float | None = None,
              echo=print) -> dict:
-    from culture_logistics.inputs.scenario import load_scenario
 
     t0 = time.perf_counter()
     scn = load_scenario(scenario_path)
@@ -36,6 +37,5 @@ def run_demo(scenario_path: Path, out_dir: Path | None = None, time_limit_s: flo
 
 def _stages():
     """The stages after loading, in order: coverage, siting, routing."""
-    from culture_logistics.reports import coverage as coverage_report
 
     return [coverage_report.demo_stage, _siting_.demo_stage, _routes.demo_stage]

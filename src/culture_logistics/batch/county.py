@@ -2,6 +2,7 @@
 """
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import shutil
@@ -24,7 +25,15 @@ from culture_logistics.batch.jobs import (
     read_done,
 )
 from culture_logistics.errors import CultureLogisticsError
+from culture_logistics.geo import boundary as boundary
+from culture_logistics.geo import divisions as divisions
+from culture_logistics.inputs.scenario import load_scenario
 from culture_logistics.reports import siting as _siting_
+from culture_logistics.reports.coverage import run_coverage
+from culture_logistics.reports.writers import atomic_write_text, write_json
+from culture_logistics.reports.writers import atomic_write_text as _w
+from culture_logistics.resources import counties_dir
+from culture_logistics.synth import builder as synth
 from culture_logistics.synth import common as _common
 
 
@@ -92,7 +101,6 @@ def routing_available() -> bool:
 
 
 def _routing_stage():
-    import importlib
 
     try:
         routing = importlib.import_module(f"{__package__}.routing")
@@ -219,8 +227,6 @@ def run_county(job: CountyJob, out_root: str | Path, steps: Sequence[str] = ("co
     seed : the builder's seed for generated data (default :data:`culture_logistics.synth.DEFAULT_SEED`).
     digest, params : from :func:`job_digest` (computed here when omitted); stored in ``_done.json``.
     """
-    from culture_logistics.reports.writers import atomic_write_text, write_json
-    from culture_logistics.synth import builder as synth
 
     t_start = time.perf_counter()
     cpu_start = _cpu_seconds()
@@ -260,14 +266,12 @@ def run_county(job: CountyJob, out_root: str | Path, steps: Sequence[str] = ("co
                             "files": summary["files"]}, partial / "input" / "_built.json")
             scenario_path = partial / "input" / "scenario.toml"
         elif job.data == "embedded":
-            from culture_logistics.resources import counties_dir
 
             scenario_path = counties_dir() / job.adcode / "scenario.toml"
         else:
             scenario_path = Path(job.scenario)
         timings["input"] = time.perf_counter() - t0
         # ---- load
-        from culture_logistics.inputs.scenario import load_scenario
 
         t0 = time.perf_counter()
         state["step"] = "load"
@@ -279,7 +283,6 @@ def run_county(job: CountyJob, out_root: str | Path, steps: Sequence[str] = ("co
             state["centre"] = [round(float(scn.villages["lon"].mean()), 5), round(float(scn.villages["lat"].mean()), 5)]
         timings["load"] = time.perf_counter() - t0
         # ---- coverage
-        from culture_logistics.reports.coverage import run_coverage
 
         t0 = time.perf_counter()
         state["step"] = "coverage"
@@ -321,7 +324,6 @@ def run_county(job: CountyJob, out_root: str | Path, steps: Sequence[str] = ("co
                    "error_type": type(exc).__name__, "message": clean_message(exc)}
         if not isinstance(exc, CultureLogisticsError):
             try:
-                from culture_logistics.reports.writers import atomic_write_text as _w
 
                 _w(out_root / "logs" / f"{job.adcode}.log",
                    "".join(traceback.format_exception(exc)).replace(str(partial), str(final)))
@@ -338,8 +340,6 @@ def run_county(job: CountyJob, out_root: str | Path, steps: Sequence[str] = ("co
 
 def _client_boundary_source(job: CountyJob) -> str:
     """Boundary source a county would use, for the row of a county that failed before loading."""
-    from culture_logistics.geo import boundary as boundary
-    from culture_logistics.geo import divisions as divisions
 
     if job.data != "generated":
         return ""

@@ -53,7 +53,12 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Iterable, Sequence
 
+from culture_logistics import __version__
 from culture_logistics.errors import CultureLogisticsError
+from culture_logistics.geo import boundary as boundary
+from culture_logistics.geo import divisions as divisions
+from culture_logistics.resources import counties_dir, divisions_dir
+from culture_logistics.synth import builder as synth
 
 STEPS = ("coverage", "site", "route")
 
@@ -154,8 +159,6 @@ def plan_counties(province: str = "37", counties: Iterable[str] | str | None = N
         unknown province or county code, a code outside the province, a path that is not a scenario,
         a county named twice.
     """
-    from culture_logistics.geo import divisions as divisions
-    from culture_logistics.resources import counties_dir
 
     province = str(province).strip()
     if province not in PROVINCES:
@@ -253,8 +256,6 @@ def _scenario_inputs(toml_path: Path) -> dict[str, str]:
 
 @lru_cache(maxsize=4)
 def _builder_common(divisions: str) -> dict:
-    from culture_logistics.geo import boundary as boundary
-    from culture_logistics.synth import builder as synth
 
     return {
         "builder_sha256": _sha_files(sorted(Path(synth.__file__).parent.glob("*.py"))),
@@ -266,7 +267,6 @@ def _builder_common(divisions: str) -> dict:
 
 def _builder_recipe(adcode: str, seed: int) -> dict:
     """What a generated county's input depends on: code, seed, builder source, division lists, boundary data."""
-    from culture_logistics.resources import divisions_dir
 
     return {"adcode": adcode, "seed": int(seed), **_builder_common(str(divisions_dir()))}
 
@@ -286,8 +286,6 @@ def job_digest(job: CountyJob, steps: Sequence[str], time_limit_s: float | None,
     -------
     (digest, params) : the hex sha256 and the dict it was computed from.
     """
-    from culture_logistics import __version__
-    from culture_logistics.resources import counties_dir
 
     if job.data == "generated":
         inputs = {"recipe": _builder_recipe(job.adcode, seed)}

@@ -10,7 +10,9 @@ import pandas as pd
 
 from culture_logistics.batch.county import CountyOutcome
 from culture_logistics.batch.jobs import DONE_FILE, FAILURE_COLUMNS, REACH_COLUMNS
+from culture_logistics.reports.maps.base import render_map
 from culture_logistics.reports.maps.province import province_map
+from culture_logistics.reports.writers import atomic_write_text, write_csv
 
 
 @dataclass
@@ -98,8 +100,6 @@ def failure_table(outcomes: Sequence[CountyOutcome]) -> pd.DataFrame:
 
 def write_province_outputs(result: BatchResult) -> dict[str, Path]:
     """Write ``province_reach.csv``, ``failures.csv`` and ``province_map.html`` into the batch folder."""
-    from culture_logistics.reports.maps.base import render_map
-    from culture_logistics.reports.writers import atomic_write_text, write_csv
 
     out = Path(result.out_dir)
     html_text = render_map(province_map(result.outcomes, out))

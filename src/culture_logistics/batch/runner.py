@@ -2,11 +2,21 @@
 """
 from __future__ import annotations
 
+import logging
 import os
 import time
 import uuid
 from pathlib import Path
 from typing import Callable, Iterable
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+)
 
 from culture_logistics.batch.county import (
     CountyOutcome,
@@ -31,6 +41,7 @@ from culture_logistics.batch.results import (
     reach_table,
     write_province_outputs,
 )
+from culture_logistics.reports.writers import write_json
 from culture_logistics.synth import common as _common
 
 
@@ -50,14 +61,6 @@ class _Progress:
         self.counts = {"done": 0, "failed": 0, "skipped": 0}
         if not enabled:
             return
-        from rich.console import Console
-        from rich.progress import (
-            BarColumn,
-            MofNCompleteColumn,
-            Progress,
-            TextColumn,
-            TimeElapsedColumn,
-        )
 
         self.bar = Progress(TextColumn("[bold]counties"), BarColumn(), MofNCompleteColumn(),
                             TextColumn("{task.description}"), TimeElapsedColumn(),
@@ -91,7 +94,6 @@ def _connect(scheduler: str | None, workers: int):
             raise BatchError(f"cannot reach the Dask scheduler at {scheduler}: {exc}; start one with "
                              "`dask scheduler` and point --scheduler at its tcp://host:8786 address") from None
         return client, None
-    import logging
 
     cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
                            silence_logs=logging.ERROR)
@@ -201,7 +203,6 @@ def run_batch(out_dir: str | Path, province: str = "37", counties: Iterable[str]
     result.files = write_province_outputs(result)
     result.map_bytes = result.files["province_map.html"].stat().st_size
     result.wall_s = time.perf_counter() - t_wall
-    from culture_logistics.reports.writers import write_json
 
     result.files["batch_summary.json"] = write_json(result.summary(), out / "batch_summary.json")
     partial = out / PARTIAL_DIR

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import click
 
+from culture_logistics.batch.runner import run_batch
 from culture_logistics.errors import CultureLogisticsError
 
 EXIT_INVALID = 2
@@ -60,7 +61,6 @@ def batch(province, counties, steps, scheduler, workers, time_limit_s, data_dir,
 
 
 def _run(province, counties, steps, scheduler, workers, time_limit_s, data_dir, seed, out_dir, no_progress):
-    from culture_logistics.batch.runner import run_batch
 
     def warn(line: str) -> None:
         click.echo(f"  FAILED {line}", err=True)

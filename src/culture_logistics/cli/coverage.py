@@ -14,6 +14,8 @@ import click
 from culture_logistics.cli.errors import exit_on_user_error
 from culture_logistics.errors import CultureLogisticsError
 from culture_logistics.inputs.datasets import resolve_scenario as _scenario_path
+from culture_logistics.inputs.scenario import load_scenario
+from culture_logistics.reports.coverage import run_coverage, summary_lines
 
 
 @click.command(name="coverage")
@@ -34,8 +36,6 @@ def coverage(scenario, out_dir, radius_m, lang, tiles, no_map):
 
 
 def _run(scenario, out_dir, radius_m, lang, tiles, no_map):
-    from culture_logistics.inputs.scenario import load_scenario
-    from culture_logistics.reports.coverage import run_coverage, summary_lines
 
     t0 = time.perf_counter()
     if out_dir.exists() and not out_dir.is_dir():

@@ -8,12 +8,16 @@ from __future__ import annotations
 
 import json
 import sys
+import unicodedata
 from pathlib import Path
 
 import click
 
 from culture_logistics import __version__
 from culture_logistics.errors import CultureLogisticsError, ScenarioError
+from culture_logistics.inputs.datasets import list_datasets
+from culture_logistics.inputs.scenario import load_scenario
+from culture_logistics.pipeline import run_demo
 from culture_logistics.resources import DEFAULT_COUNTY, PILOT_COUNTIES, counties_dir
 
 EXIT_INVALID = 2
@@ -73,7 +77,6 @@ def main(ctx, debug):
 
 def _pad(text: str, width: int) -> str:
     """Left-justify to a terminal width, counting CJK characters as two columns."""
-    import unicodedata
 
     w = sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in str(text))
     return str(text) + " " * max(width - w, 0)
@@ -113,7 +116,6 @@ def _print_summary(s: dict) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 def validate(scenario, as_json):
     """Check SCENARIO (a scenario.toml) and every file it names; exit 2 when invalid."""
-    from culture_logistics.inputs.scenario import load_scenario
 
     scn = load_scenario(scenario)
     summary = scn.summary()
@@ -130,7 +132,6 @@ def validate(scenario, as_json):
 @click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
 def datasets(as_json):
     """List the embedded county datasets."""
-    from culture_logistics.inputs.datasets import list_datasets
 
     rows = list_datasets()
     if as_json:
@@ -152,7 +153,6 @@ def datasets(as_json):
 @click.option("--time-limit", type=float, default=None, help="Solver time limit per model (s).")
 def demo(county, out, time_limit):
     """Run the whole chain on an embedded county (default 诸城市 370782)."""
-    from culture_logistics.pipeline import run_demo
 
     path = _county_scenario(county)
     run_demo(path, out_dir=out, time_limit_s=time_limit, echo=click.echo)

@@ -18,8 +18,12 @@ from pathlib import Path
 
 import click
 
+from culture_logistics.config.routing import RoutingParams
 from culture_logistics.errors import CultureLogisticsError, ScenarioError
 from culture_logistics.inputs.datasets import resolve_scenario as _scenario_path
+from culture_logistics.inputs.scenario import load_scenario
+from culture_logistics.reports.routes import run_routing, summary_lines
+from culture_logistics.routing import cvrplib as cvrplib
 
 EXIT_INVALID = 2
 
@@ -61,9 +65,6 @@ def route(scenario, mode, time_limit, seed, out_dir, lang, tiles, no_map, quiet)
 
 
 def _route(scenario, mode, time_limit, seed, out_dir, lang, tiles, no_map, quiet):
-    from culture_logistics.config.routing import RoutingParams
-    from culture_logistics.inputs.scenario import load_scenario
-    from culture_logistics.reports.routes import run_routing, summary_lines
 
     t0 = time.perf_counter()
     if time_limit is not None and not time_limit > 0:
@@ -109,7 +110,6 @@ def _route(scenario, mode, time_limit, seed, out_dir, lang, tiles, no_map, quiet
               help='Print {"cost": …, "routes": [[customer numbers as in the file], …]} (and run details) as JSON.')
 def solve_vrp(vrp_file, time_limit, seed, engine, as_json):
     """Solve a CVRPLIB instance VRP_FILE (rounded Euclidean distances, unlimited fleet)."""
-    from culture_logistics.routing import cvrplib as cvrplib
 
     if not time_limit > 0:
         _fail_invalid(f"error: --time-limit must be > 0 seconds, got {time_limit}")

@@ -7,13 +7,18 @@ exits with code 2; nothing is written.
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import click
 
 from culture_logistics.cli.errors import exit_on_user_error
+from culture_logistics.config.siting import SitingParams
 from culture_logistics.errors import CultureLogisticsError
 from culture_logistics.inputs.datasets import resolve_scenario
+from culture_logistics.inputs.scenario import load_scenario
+from culture_logistics.reports.siting import write_siting
+from culture_logistics.siting.solve import solve_siting
 
 
 @click.command(name="site")
@@ -43,12 +48,7 @@ def site(scenario, model, k, budget, capacitated, minimize, time_limit, radius_m
 
 
 def _run(scenario, model, k, budget, capacitated, minimize, time_limit, radius_m, solver, no_map, out_dir):
-    from dataclasses import replace
 
-    from culture_logistics.config.siting import SitingParams
-    from culture_logistics.inputs.scenario import load_scenario
-    from culture_logistics.reports.siting import write_siting
-    from culture_logistics.siting.solve import solve_siting
 
     scn = load_scenario(resolve_scenario(scenario))
     params = SitingParams.from_scenario(scn)

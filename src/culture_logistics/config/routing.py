@@ -7,14 +7,15 @@ from __future__ import annotations
 import difflib
 import re
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
-from culture_logistics.config import routing as _routing
 from culture_logistics.config.model import CARRIERS
 from culture_logistics.errors import CultureLogisticsError, ProblemList
-from culture_logistics.inputs.scenario import Scenario
-from culture_logistics.routing.engine import model as _model
 
 ENGINES = ("ortools", "pyvrp")
+
+if TYPE_CHECKING:
+    from culture_logistics.inputs.scenario import Scenario
 
 
 # PyVRP is the default: on the CVRPLIB X set it is several percentage points closer to the
@@ -120,12 +121,6 @@ class FleetEntry:
     @property
     def max_shift_s(self) -> int:
         return int(round(self.max_shift_h * 3600))
-
-    def vehicle_type(self) -> _model.VehicleType:
-        """The engine vehicle type (engine ``speed_factor`` multiplies *times*: 1 / ours)."""
-        return _model.VehicleType(capacity=int(self.capacity), count=int(self.count), fixed_cost=float(self.fixed_cost),
-                             cost_per_m=float(self.cost_per_km) / 1000.0, speed_factor=1.0 / float(self.speed_factor),
-                             max_shift_s=self.max_shift_s, start_depot=0, name=self.name)
 
 
 def default_fleet_entry(operator: str, echelon: str) -> FleetEntry:
@@ -262,8 +257,8 @@ def parse_routing_config(config: dict, file: str = "scenario.toml", **overrides)
             v = getattr(d, key)
         kw[key] = v
     eng = rt.get("engine", d.engine)
-    if eng not in _routing.ENGINES:
-        P.error(file, f"[routing] engine must be one of {', '.join(_routing.ENGINES)}, got {eng!r}", column="routing.engine")
+    if eng not in ENGINES:
+        P.error(file, f"[routing] engine must be one of {', '.join(ENGINES)}, got {eng!r}", column="routing.engine")
         eng = d.engine
     kw["engine"] = eng
     times = {}

@@ -18,10 +18,13 @@ from dataclasses import dataclass, field
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
+import shapely
+from scipy.sparse.csgraph import dijkstra
 
 from culture_logistics.config.model import CARRIERS
 from culture_logistics.inputs.scenario import Scenario
-from culture_logistics.network.roads import RoadNetwork
+from culture_logistics.network.roads import RoadNetwork, Snap
 
 GAP_COLUMNS = [
     "village_code", "village_name", "township_code", "township_name", "population", "reached_any", "reached_by",
@@ -217,7 +220,6 @@ def compute_coverage(scenario: Scenario, network: RoadNetwork | None = None,
 
 
 def _subset(snap, idx):
-    from culture_logistics.network.roads import Snap
 
     return Snap(snap.node[idx], snap.access_m[idx], snap.on_network[idx], snap.x[idx], snap.y[idx],
                 snap.nearest_any_main[idx])
@@ -259,8 +261,6 @@ def node_distances(net: RoadNetwork, points, limit_m: float = np.inf) -> np.ndar
     access leg already walked, so a node's value is access leg + shortest road path, as in
     :meth:`RoadNetwork.nearest`.  Points off the network are ignored; ``inf`` beyond ``limit_m``.
     """
-    import scipy.sparse as sp
-    from scipy.sparse.csgraph import dijkstra
 
     n = net.n
     ok = np.flatnonzero(points.on_network)
@@ -292,7 +292,6 @@ def service_area_lines(result: "CoverageResult", simplify_m: float = 10.0,
     operator in ``operators`` (default: the county's carrying operators, or ``shared`` when there are
     none).
     """
-    import shapely
 
     net = result.network or RoadNetwork.from_scenario(result.scenario)
     f = result.scenario.facilities
@@ -362,7 +361,6 @@ def service_areas(result: "CoverageResult", buffer_m: float = 150.0, simplify_m:
     -------
     GeoDataFrame (EPSG:4326): operator, facilities, road_km, area_km2 (of the polygon), geometry.
     """
-    import shapely
 
     net = result.network or RoadNetwork.from_scenario(result.scenario)
     lines = service_area_lines(result, simplify_m=simplify_m / 2, operators=operators).to_crs(net.crs)

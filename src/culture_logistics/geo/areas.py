@@ -2,9 +2,14 @@
 """
 from __future__ import annotations
 
+import geopandas as gpd
 import numpy as np
+import shapely
+from pyproj import Transformer
 
-from culture_logistics.reports.maps.base import COORD_DECIMALS
+from culture_logistics.geo.coords import utm_crs
+
+COORD_DECIMALS = 5  # 1e-5 degree ≈ 1.1 m: the precision of every map coordinate
 
 
 # ---------------------------------------------------------------------------------- township areas
@@ -26,11 +31,7 @@ def township_areas(villages, boundary=None, metric_crs=None, simplify_m: float =
     -------
     GeoDataFrame (EPSG:4326): township_code, township_name, area_km2, geometry; sorted by code.
     """
-    import geopandas as gpd
-    import shapely
-    from pyproj import Transformer
 
-    from culture_logistics.geo.coords import utm_crs
 
     lon = np.asarray(villages["lon"], dtype=float)
     lat = np.asarray(villages["lat"], dtype=float)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import csv
+import tomllib
 from collections import Counter
 from pathlib import Path
 
+from culture_logistics.errors import CultureLogisticsError
 from culture_logistics.resources import counties_dir
 
 
@@ -20,7 +22,6 @@ def scenario_path(adcode: str) -> Path:
 
 def resolve_scenario(arg: str) -> Path:
     """A scenario.toml path, or the 6-digit code of an embedded county (e.g. ``370782``)."""
-    from culture_logistics.errors import CultureLogisticsError
 
     p = Path(arg)
     if p.exists() or not (len(arg) == 6 and arg.isdigit()):
@@ -33,7 +34,6 @@ def resolve_scenario(arg: str) -> Path:
 
 def list_datasets() -> list[dict]:
     """Code, name, township and village counts, facilities by operator, for each embedded county."""
-    import tomllib
 
     rows = []
     for code in embedded_counties():

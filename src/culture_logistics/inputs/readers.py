@@ -17,6 +17,7 @@ from culture_logistics.config.model import (
     TIERS,
 )
 from culture_logistics.errors import ProblemList
+from culture_logistics.geo.coords import gcj02_to_wgs84
 from culture_logistics.inputs.tables import _number, _short, read_table
 
 MAX_POPULATION = 10_000_000         # one village-level unit (the largest 社区 have ~10^5 residents)
@@ -76,7 +77,6 @@ def _coordinates(frame: pd.DataFrame, path, problems: ProblemList, crs: str, wha
         lon[i], lat[i] = fx, fy
     ok = np.isfinite(lon) & np.isfinite(lat)
     if crs == "gcj02" and ok.any():
-        from culture_logistics.geo.coords import gcj02_to_wgs84
 
         lon[ok], lat[ok] = gcj02_to_wgs84(lon[ok], lat[ok])
     return lon, lat, ok

@@ -8,6 +8,8 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyogrio
+import shapely
 
 from culture_logistics.config.model import (
     NetworkParams,
@@ -74,7 +76,6 @@ def read_roads(path: Path, problems: ProblemList, crs: str = "wgs84", network: N
 def _feature_count(path: Path) -> int | None:
     """Number of features of a GIS layer without reading it (None when the driver cannot tell)."""
     try:
-        import pyogrio
 
         n = pyogrio.read_info(path).get("features")
     except Exception:  # unreadable: gpd.read_file reports it
@@ -83,7 +84,6 @@ def _feature_count(path: Path) -> int | None:
 
 
 def graph_from_lines_checked(gdf: gpd.GeoDataFrame, path, problems: ProblemList, crs: str, network: NetworkParams):
-    import shapely
 
     if gdf.crs is None:
         gdf = gdf.set_crs("EPSG:4326")

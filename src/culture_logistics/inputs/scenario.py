@@ -18,8 +18,13 @@ import pandas as pd
 
 from culture_logistics.config.model import CoverageParams, NetworkParams
 from culture_logistics.errors import Problem, ProblemList
+from culture_logistics.geo.boundary import county_extent
+from culture_logistics.geo.coords import utm_crs
+from culture_logistics.geo.divisions import county_name
 from culture_logistics.inputs import readers as _readers
 from culture_logistics.inputs import roads as _roads
+from culture_logistics.inputs.validate import check_scenario
+from culture_logistics.network.roads import graph_summary
 
 MAX_TOML_BYTES = 1_000_000
 
@@ -64,7 +69,6 @@ class Scenario:
     @property
     def metric_crs(self):
         """The UTM CRS (metres) used for all distance work in this county."""
-        from culture_logistics.geo.coords import utm_crs
 
         b = self.villages.total_bounds if len(self.villages) else self.facilities.total_bounds
         return utm_crs((b[0] + b[2]) / 2, (b[1] + b[3]) / 2)
@@ -76,7 +80,6 @@ class Scenario:
 
     def summary(self) -> dict:
         """Counts for a one-screen overview (see ``culture-logistics validate``)."""
-        from culture_logistics.network.roads import graph_summary
 
         fac = self.facilities
         by = (
@@ -163,7 +166,6 @@ def load_scenario(path: str | Path) -> Scenario:
     ScenarioError
         listing every problem found (file, row, column, how to fix it).
     """
-    from culture_logistics.inputs.validate import check_scenario
 
     path = Path(path)
     problems = ProblemList()
@@ -225,8 +227,6 @@ def load_scenario(path: str | Path) -> Scenario:
                                                     minimum=1.0))
     problems.raise_if_errors()
 
-    from culture_logistics.geo.boundary import county_extent
-    from culture_logistics.geo.divisions import county_name
 
     boundary, boundary_source = county_extent(adcode)
     name = str(county.get("name") or county_name(adcode) or adcode)

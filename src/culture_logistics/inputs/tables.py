@@ -23,6 +23,7 @@ import csv
 import difflib
 import math
 import re
+import stat as _stat
 from pathlib import Path
 
 import pandas as pd
@@ -74,7 +75,6 @@ def _regular_file(path: Path, problems: ProblemList, what: str, hint: str) -> in
     except (OSError, ValueError) as exc:  # permission, name too long, NUL in the name …
         problems.error(path, f"cannot be read ({getattr(exc, 'strerror', None) or exc})", hint=hint)
         return None
-    import stat as _stat
 
     if _stat.S_ISDIR(st.st_mode):
         problems.error(path, f"is a folder, not a {what}", hint=f"name the {what} itself in scenario.toml [inputs]")

@@ -5,10 +5,16 @@ The per-file checks (columns, numbers, duplicates, coordinates in China) live in
 """
 from __future__ import annotations
 
+import warnings
+
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 
 from culture_logistics.errors import ProblemList
+from culture_logistics.geo.divisions import townships as division_townships
+from culture_logistics.geo.divisions import villages as division_villages
+from culture_logistics.network.roads import RoadNetwork
 
 FAR_OUTSIDE_M = 5000.0  # a point this far beyond the county boundary is an error
 
@@ -17,11 +23,9 @@ def _outside(scenario, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
     """Distance (m) of each point beyond the county boundary (0 inside; NaN when no boundary)."""
     if scenario.boundary is None or len(lon) == 0:
         return np.full(len(lon), np.nan)
-    import geopandas as gpd
 
     crs = scenario.metric_crs
     b = gpd.GeoSeries([scenario.boundary], crs="EPSG:4326").to_crs(crs).iloc[0]
-    import warnings
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # swapped lon/lat project to inf
@@ -49,8 +53,6 @@ def _check_points_in_county(scenario, frame, file, problems: ProblemList, what: 
 def check_scenario(scenario, problems: ProblemList, *, villages_file, facilities_file, townships=None,
                    roads_file=None) -> None:
     """Cross-file checks; fills ``scenario.villages['township_name']`` and ``scenario.townships``."""
-    from culture_logistics.geo.divisions import townships as division_townships
-    from culture_logistics.geo.divisions import villages as division_villages
 
     v = scenario.villages
     f = scenario.facilities
@@ -87,7 +89,6 @@ def check_scenario(scenario, problems: ProblemList, *, villages_file, facilities
     _check_points_in_county(scenario, f, facilities_file, problems, "facility", lambda r: f"{r['id']} {r['name']}")
     # ---- the network: unreachable points are warnings (coverage reports them as unreachable)
     if scenario.graph is not None and not problems.errors:
-        from culture_logistics.network.roads import RoadNetwork
 
         net = RoadNetwork.from_scenario(scenario)
         if not net.has_roads:

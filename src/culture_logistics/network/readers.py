@@ -6,8 +6,11 @@ from pathlib import Path
 
 import networkx as nx
 import numpy as np
+import osmnx as ox
+from pyproj import Geod
 
-from culture_logistics.config.model import NetworkParams
+from culture_logistics.config.model import ROAD_SPEEDS_KMH, NetworkParams
+from culture_logistics.geo.coords import gcj02_to_wgs84
 
 
 class RoadFileError(Exception):
@@ -19,7 +22,6 @@ class RoadFileError(Exception):
 
 
 def _speed_for(road_class, maxspeed, network: NetworkParams) -> float:
-    from culture_logistics.config.model import ROAD_SPEEDS_KMH
 
     if maxspeed is not None and maxspeed == maxspeed and str(maxspeed).strip() != "":
         try:
@@ -41,9 +43,7 @@ def graph_from_lines(lines, network: NetworkParams = NetworkParams(), gcj02: boo
     geodesic length on the WGS-84 ellipsoid (m); ``travel_time`` (s) uses ``maxspeed`` (km/h), else the
     typical speed of ``road_class``/``highway``, else ``default_speed_kmh``.
     """
-    from pyproj import Geod
 
-    from culture_logistics.geo.coords import gcj02_to_wgs84
 
     class_col = "road_class" if "road_class" in lines.columns else ("highway" if "highway" in lines.columns else None)
     xs, ys, parts = [], [], []
@@ -97,7 +97,6 @@ def graph_from_lines(lines, network: NetworkParams = NetworkParams(), gcj02: boo
 
 def graph_from_osm_xml(path: Path, network: NetworkParams = NetworkParams()) -> nx.MultiDiGraph:
     """Read an OSM XML file with osmnx (all ways with a ``highway`` tag), adding speeds and travel times."""
-    import osmnx as ox
 
     try:
         # not simplified: every OSM node stays a node, so points snap to the road where they are
@@ -112,7 +111,6 @@ def graph_from_osm_xml(path: Path, network: NetworkParams = NetworkParams()) -> 
 
 def graph_from_graphml(path: Path, network: NetworkParams = NetworkParams()) -> nx.MultiDiGraph:
     """Read a GraphML file saved by ``osmnx.save_graphml`` (adds travel times when missing)."""
-    import osmnx as ox
 
     G = ox.load_graphml(path)
     if G.number_of_edges() == 0:

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import networkx as nx
 import numpy as np
 import scipy.sparse as sp
+from pyproj import Transformer
 from scipy.sparse.csgraph import connected_components, dijkstra
 from scipy.spatial import cKDTree
 
@@ -66,7 +67,6 @@ class RoadNetwork:
 
     def __init__(self, graph: nx.MultiDiGraph | None, crs, params: NetworkParams = NetworkParams(),
                  max_access_m: float = DEFAULT_MAX_ACCESS_M):
-        from pyproj import Transformer
 
         self.graph = graph
         self.crs = crs

@@ -26,7 +26,14 @@ from culture_logistics.config.model import CARRIERS
 from culture_logistics.coverage.reach import CoverageResult, compute_coverage
 from culture_logistics.errors import CultureLogisticsError
 from culture_logistics.reports.labels import _TEXT_COLUMNS, _head, _op, _ops
+from culture_logistics.reports.maps.base import render_map
 from culture_logistics.reports.maps.coverage import coverage_map
+from culture_logistics.reports.writers import (
+    atomic_write_text,
+    write_csv,
+    write_json,
+    write_xlsx,
+)
 
 FILES = ("village_reach.csv", "township_reach.csv", "gaps.csv", "summary.json", "village_reach.xlsx",
          "coverage_map.html")
@@ -57,12 +64,6 @@ class CoverageReport:
 
     def write(self, out_dir: str | Path) -> dict[str, Path]:
         """Write the files into ``out_dir`` (created when missing); returns {file name: path}."""
-        from culture_logistics.reports.writers import (
-            atomic_write_text,
-            write_csv,
-            write_json,
-            write_xlsx,
-        )
 
         out = Path(out_dir)
         if out.exists() and not out.is_dir():
@@ -91,7 +92,6 @@ def build_coverage_report(result: CoverageResult, lang: str = "en", tiles: str =
     lang : ``"en"`` or ``"zh"``: workbook headers and values, and the map's labels.
     tiles : base map of the page: ``"osm"``, ``"amap"`` (GCJ-02 shift applied) or ``"none"``.
     """
-    from culture_logistics.reports.maps.base import render_map
 
     if lang not in ("en", "zh"):
         raise CultureLogisticsError(f"unknown language {lang!r}; choose en or zh")

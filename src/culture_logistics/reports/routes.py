@@ -12,7 +12,14 @@ from culture_logistics.config.model import OPERATOR_ZH
 from culture_logistics.config.routing import ECHELON_ZH, MODES, RoutingParams, hhmm
 from culture_logistics.errors import CultureLogisticsError
 from culture_logistics.inputs.scenario import Scenario
+from culture_logistics.reports.maps import base as maps
 from culture_logistics.reports.maps.routes import routes_map
+from culture_logistics.reports.writers import (
+    atomic_write_text,
+    write_csv,
+    write_json,
+    write_xlsx,
+)
 from culture_logistics.routing.compare import ModeComparison, compare_modes
 from culture_logistics.routing.plan import RoutePlan, plan_routes
 
@@ -80,7 +87,6 @@ PLAN_FILES = ("route_plan.csv", "routes_summary.csv", "unserved.csv", "route_she
 
 def _plan_artifacts(plan: RoutePlan, map_html: bool, tiles: str, lang: str) -> dict:
     """Everything one mode writes, computed in memory: {file name: (kind, payload)}."""
-    from culture_logistics.reports.maps import base as maps
 
     art = {
         "route_plan.csv": ("csv", plan.plan_table()),
@@ -95,12 +101,6 @@ def _plan_artifacts(plan: RoutePlan, map_html: bool, tiles: str, lang: str) -> d
 
 
 def _write_artifacts(art: dict, out_dir: Path) -> dict[str, Path]:
-    from culture_logistics.reports.writers import (
-        atomic_write_text,
-        write_csv,
-        write_json,
-        write_xlsx,
-    )
 
     out_dir = Path(out_dir)
     paths = {}

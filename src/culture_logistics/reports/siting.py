@@ -6,7 +6,10 @@ import time
 from pathlib import Path
 
 from culture_logistics.config.siting import SitingParams
+from culture_logistics.coverage.reach import compute_coverage
+from culture_logistics.reports.maps.base import render_map
 from culture_logistics.reports.maps.siting import siting_map
+from culture_logistics.reports.writers import atomic_write_text, write_csv, write_json
 from culture_logistics.siting.solve import SitingResult, solve_siting
 
 
@@ -16,12 +19,6 @@ def write_siting(result: SitingResult, out_dir: str | Path, map_html: bool = Tru
     Everything (tables, summary, the rendered page) is computed first; then each file is written
     atomically with :mod:`culture_logistics.outputs`, so a failure leaves no half-written file.
     """
-    from culture_logistics.reports.maps.base import render_map
-    from culture_logistics.reports.writers import (
-        atomic_write_text,
-        write_csv,
-        write_json,
-    )
 
     out_dir = Path(out_dir)
     sites = result.sites_table()
@@ -46,7 +43,6 @@ def demo_stage(scenario, out_dir: Path, time_limit_s: float | None, echo) -> dic
     Writes the MCLP outputs to ``out_dir/siting`` and the LSCP ones to ``out_dir/siting_lscp``;
     returns both summaries.
     """
-    from culture_logistics.coverage.reach import compute_coverage
 
     t0 = time.perf_counter()
     params = SitingParams.from_scenario(scenario)

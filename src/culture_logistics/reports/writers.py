@@ -41,6 +41,9 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from openpyxl import Workbook
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -311,9 +314,6 @@ def write_xlsx(sheets: dict[str, pd.DataFrame], path: str | Path, text_columns: 
     Sheet names are cut to Excel's 31 characters and cleaned of ``[]:*?/\\``.  Text is never written
     as a formula (see the module docstring).
     """
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-    from openpyxl.utils import get_column_letter
 
     wb = Workbook()
     wb.remove(wb.active)

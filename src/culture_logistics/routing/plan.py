@@ -40,8 +40,11 @@ import time
 from dataclasses import dataclass
 from typing import Callable
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
+from scipy.sparse.csgraph import dijkstra
+from shapely.geometry import LineString
 
 from culture_logistics.config.model import CARRIERS
 from culture_logistics.config.routing import (
@@ -121,14 +124,12 @@ class RoutePlan:
 
     def stops_gdf(self):
         """The stops as a GeoDataFrame of points (EPSG:4326)."""
-        import geopandas as gpd
 
         return gpd.GeoDataFrame(self.stops.copy(), geometry=gpd.points_from_xy(self.stops["lon"], self.stops["lat"]),
                                 crs="EPSG:4326")
 
     def routes_gdf(self):
         """The routes as a GeoDataFrame of LineStrings along the roads (EPSG:4326)."""
-        import geopandas as gpd
 
         geoms = _route_lines(self)
         return gpd.GeoDataFrame(self.routes.copy(), geometry=[geoms[r] for r in self.routes["route_id"]],
@@ -422,7 +423,6 @@ def _check_plannable(scenario: Scenario, mode: str) -> None:
 def _road_paths(net, pairs) -> dict:
     """{(node a, node b): [(lon, lat), …]} shortest road paths (by length) for drawing; one Dijkstra
     per distinct start node, in blocks of 128 so the predecessor arrays stay small."""
-    from scipy.sparse.csgraph import dijkstra
 
     out: dict = {}
     pairs = sorted({(int(a), int(b)) for a, b in pairs if a >= 0 and b >= 0 and a != b})
@@ -447,7 +447,6 @@ def _road_paths(net, pairs) -> dict:
 
 def _route_lines(plan: RoutePlan) -> dict:
     """route id → shapely LineString along the roads (WGS-84): point, road path between snapped nodes, point."""
-    from shapely.geometry import LineString
 
     cached = getattr(plan, "_lines", None)
     if cached is not None:

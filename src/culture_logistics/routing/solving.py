@@ -8,8 +8,8 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from culture_logistics.config.routing import _INF, RoutingParams, hhmm
-from culture_logistics.errors import CultureLogisticsError
+from culture_logistics.config.routing import _INF, FleetEntry, RoutingParams, hhmm
+from culture_logistics.errors import CultureLogisticsError, SolverError
 from culture_logistics.routing.engine import model as _model
 from culture_logistics.routing.engine import solve as E
 from culture_logistics.routing.specs import _Context, _ModelSpec
@@ -83,7 +83,6 @@ def _solve(model: _model.Model, params: RoutingParams, tl: float, initial: _mode
         sol = replace(sol, routes=[_retime(model, r) for r in sol.routes])
     problems = _model.check_solution(model, sol)
     if problems:
-        from culture_logistics.errors import SolverError
 
         raise SolverError("the routing engine returned an infeasible plan: " + "; ".join(problems[:5]))
     return sol
@@ -133,7 +132,7 @@ def _solve_spec(ctx: _Context, spec: _ModelSpec, diagnose: bool = True) -> _Outc
         e, l = (s.tw if s.tw is not None else (None, None))
         stops.append(_model.Stop(delivery=int(s.delivery), pickup=int(s.pickup), service_s=int(s.service_s),
                             tw_early=e, tw_late=l, name=s.stop_id))
-    model = _model.Model([depot], stops, [f.vehicle_type() for f in spec.fleet], dist, dur)
+    model = _model.Model([depot], stops, [vehicle_type(f) for f in spec.fleet], dist, dur)
     tl = p.model_time_limit(len(keep))
     t0 = time.perf_counter()
     sol = _solve(model, p, tl)
@@ -383,3 +382,10 @@ def _diagnose(ctx: _Context, out: _Outcome) -> list[dict]:
             i = order[0]
             put(m, "fleet_too_small", reason_of[m], unchecked(f"one more {types[i].name} {at}"), False, None)
     return [rows[m] for m in dropped]
+
+
+def vehicle_type(entry: FleetEntry) -> _model.VehicleType:
+    """The engine vehicle type of a [[fleet]] entry (engine ``speed_factor`` multiplies *times*: 1 / ours)."""
+    return _model.VehicleType(capacity=int(entry.capacity), count=int(entry.count), fixed_cost=float(entry.fixed_cost),
+                              cost_per_m=float(entry.cost_per_km) / 1000.0, speed_factor=1.0 / float(entry.speed_factor),
+                              max_shift_s=entry.max_shift_s, start_depot=0, name=entry.name)

@@ -7,10 +7,13 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from scipy.sparse.csgraph import dijkstra
+from scipy.spatial import cKDTree
 
 from culture_logistics.config.model import CARRIERS
 from culture_logistics.config.routing import SHARED_PREFERENCE, RoutingParams
 from culture_logistics.inputs.scenario import Scenario
+from culture_logistics.network.roads import RoadNetwork
 
 
 # ============================================================================ the day's stops
@@ -51,9 +54,7 @@ class _Context:
 
 
 def _context(scenario: Scenario, params: RoutingParams, network=None) -> _Context:
-    from scipy.spatial import cKDTree
 
-    from culture_logistics.network.roads import RoadNetwork
 
     net = network if network is not None else RoadNetwork.from_scenario(scenario)
     v = scenario.villages
@@ -97,7 +98,6 @@ def _context(scenario: Scenario, params: RoutingParams, network=None) -> _Contex
 def _source_distances(net, src, dst) -> np.ndarray:
     """Dense source × destination network distance (m; inf = unreachable): one uncut Dijkstra per
     source node (a county has tens of depots and stations), access legs added at both ends."""
-    from scipy.sparse.csgraph import dijkstra
 
     if len(src) == 0 or len(dst) == 0:
         return np.full((len(src), len(dst)), np.inf)

@@ -7,6 +7,7 @@ import time
 from dataclasses import dataclass, field
 
 import numpy as np
+from ortools.linear_solver import pywraplp
 
 from culture_logistics.config.siting import SOLVERS
 from culture_logistics.errors import (
@@ -135,7 +136,6 @@ class _Mip:
     """A thin wrapper over a pywraplp solver: single-threaded, exact gap, a time limit."""
 
     def __init__(self, solver: str, time_limit_s: float):
-        from ortools.linear_solver import pywraplp
 
         key = solver.lower()
         if key not in SOLVERS:

@@ -56,13 +56,15 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+from shapely.geometry import LineString, Point
 
 from culture_logistics.config.siting import MODELS, SitingParams
+from culture_logistics.coverage.reach import compute_coverage
 from culture_logistics.errors import (
     CultureLogisticsError,
 )
@@ -238,7 +240,6 @@ def solve_siting(scenario, model: str = "mclp", k: int | None = None, budget: fl
     CultureLogisticsError / InfeasibleError / SolverError
         for a bad K or model, a budget that buys nothing or cannot cover, or no solution in time.
     """
-    from culture_logistics.coverage.reach import compute_coverage
 
     if model not in MODELS:
         raise CultureLogisticsError(f"unknown model {model!r}; choose one of {', '.join(MODELS)}")
@@ -302,7 +303,6 @@ def solve_siting(scenario, model: str = "mclp", k: int | None = None, budget: fl
 
 
 def _replace(p: SitingParams, **kw) -> SitingParams:
-    from dataclasses import replace
 
     return replace(p, **kw)
 
@@ -334,7 +334,6 @@ def _result(scenario, model, k, budget, capacitated, params, cov, cands, gaps, d
     cols = SITES_COLUMNS + ["tier", "capacity_per_week", "load_per_week"]
     st = pd.DataFrame(rows, columns=cols)
     st = st.sort_values(["population_newly_reached", "site_id"], ascending=[False, True], kind="stable")
-    from shapely.geometry import Point
 
     sites = gpd.GeoDataFrame(st.reset_index(drop=True),
                              geometry=[Point(x, y) for x, y in zip(st["lon"], st["lat"])], crs="EPSG:4326")
@@ -381,7 +380,6 @@ def _result(scenario, model, k, budget, capacitated, params, cov, cands, gaps, d
 
 
 def _lines_for(asg: pd.DataFrame, cands: pd.DataFrame, gaps: pd.DataFrame):
-    from shapely.geometry import LineString
 
     site_ll = dict(zip(cands["site_id"], zip(cands["lon"], cands["lat"])))
     vil_ll = dict(zip(gaps["village_code"], zip(gaps["lon"].astype(float), gaps["lat"].astype(float))))

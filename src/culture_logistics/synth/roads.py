@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+import networkx as nx
 import numpy as np
 import shapely
 from shapely.geometry import LineString, Point
@@ -59,7 +60,6 @@ class _Roads:
 
     def inside_path(self, a: int, b: int) -> list[np.ndarray] | None:
         """Interior vertices of a path from node a to b that stays inside the boundary."""
-        import networkx as nx
 
         if self._grid is None:
             area = _shrink(self.cty.region, 100.0)
@@ -200,7 +200,6 @@ def _build_roads(cty: _County, tws: list[dict], vils: list[dict], rng: np.random
                 break
 
     def seat_graph():
-        import networkx as nx
 
         g = nx.Graph()
         g.add_nodes_from(range(len(sn)))
@@ -208,7 +207,6 @@ def _build_roads(cty: _County, tws: list[dict], vils: list[dict], rng: np.random
             g.add_edge(i, j, weight=float(np.hypot(*(sxy[i] - sxy[j]))))
         return g
 
-    import networkx as nx
 
     c0 = pos[county_node]
     dist = nx.single_source_dijkstra_path_length(seat_graph(), c0, weight="weight")

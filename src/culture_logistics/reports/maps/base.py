@@ -35,8 +35,6 @@ Conventions
 """
 from __future__ import annotations
 
-from culture_logistics import resources
-
 import base64
 import html
 import json
@@ -47,11 +45,14 @@ from typing import Iterable, Sequence
 
 import folium
 import numpy as np
+import shapely
 from branca.element import Element, Figure, MacroElement
 from jinja2 import Template
 
+from culture_logistics import resources
 from culture_logistics.config.model import OPERATOR_ZH, OPERATORS, TIER_ZH, TIERS
 from culture_logistics.errors import CultureLogisticsError
+from culture_logistics.geo.coords import wgs84_to_gcj02
 from culture_logistics.reports.writers import atomic_write_text
 
 COORD_DECIMALS = 5  # 1e-5 degree ≈ 1.1 m north-south, ≈ 0.9 m east-west in Shandong
@@ -160,7 +161,6 @@ def to_map_lonlat(m, lon, lat):
     Identity for OSM / blank base maps; WGS-84 → GCJ-02 for Amap tiles.  Returns arrays rounded to
     ``COORD_DECIMALS``.
     """
-    from culture_logistics.geo.coords import wgs84_to_gcj02
 
     lon = np.asarray(lon, dtype=float)
     lat = np.asarray(lat, dtype=float)
@@ -171,7 +171,6 @@ def to_map_lonlat(m, lon, lat):
 
 def to_map_geometry(m, geom):
     """A shapely geometry in WGS-84 → map coordinates of ``m`` (GCJ-02 shift for Amap), rounded."""
-    import shapely
 
     if geom is None:
         return None
@@ -184,7 +183,6 @@ def to_map_geometry(m, geom):
 
 
 def _geojson_geometry(geom) -> dict:
-    import shapely
 
     return json.loads(shapely.to_geojson(geom))
 
@@ -204,7 +202,6 @@ def _encode_geometry(g) -> list:
     Every ring / line is a flat list of integer steps of 1e-5° (see :func:`_encode_ring`), computed for
     the whole geometry at once.
     """
-    import shapely
 
     t = g.geom_type
     if t not in ("LineString", "MultiLineString", "Polygon", "MultiPolygon"):

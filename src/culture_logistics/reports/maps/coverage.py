@@ -6,6 +6,8 @@ import numpy as np
 
 from culture_logistics.coverage.reach import CoverageResult
 from culture_logistics.geo import areas as _areas
+from culture_logistics.reports.maps import base as maps
+from culture_logistics.reports.maps.base import PopupTable, operator_label
 
 #: reach-rate classes of the township choropleth: [lo, hi) except the last, which includes 1.0
 RATE_BINS = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
@@ -104,7 +106,6 @@ def coverage_map(result: CoverageResult, tiles: str = "osm", lang: str = "en", s
     has a popup (name, code, operator, nearest facility, distance); a title and a legend explain every
     colour.
     """
-    from culture_logistics.reports.maps import base as maps
 
     T = _T[lang]
     scn = result.scenario
@@ -239,7 +240,6 @@ def coverage_map(result: CoverageResult, tiles: str = "osm", lang: str = "en", s
 def _village_popups(result: CoverageResult, status: np.ndarray, fac_name: dict, lang: str):
     """(PopupTable of every village, tooltips): name, code, township, population, status, who reaches it,
     nearest facility and distance, and for each missing operator its nearest facility and distance."""
-    from culture_logistics.reports.maps.base import PopupTable, operator_label
 
     T = _T[lang]
     v = result.villages

@@ -2,10 +2,30 @@
 """
 from __future__ import annotations
 
+import html
 from pathlib import Path
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
-from culture_logistics.batch.county import CountyOutcome
+import numpy as np
+import shapely
+
+from culture_logistics.geo import boundary as boundary
+from culture_logistics.reports.maps.base import (
+    add_geojson,
+    add_legend,
+    add_note,
+    add_points,
+    base_map,
+    feature_group,
+    popup_html,
+    swatch_circle,
+    swatch_fill,
+    swatch_line,
+)
+
+if TYPE_CHECKING:
+    from culture_logistics.batch.county import CountyOutcome
+
 
 #: reach-rate classes of the province map: [lo, hi), the last including 1.0 — finer than the coverage map's
 #: township classes at the top, where counties differ (the national target is ~95 % of villages reached)
@@ -30,9 +50,7 @@ FAILED_COLOR = "#6b6b6b"
 
 def _county_shape(adcode: str, use_geotool: bool = True):
     """(geometry, source) to draw: the geotool-cn polygon simplified hard, else the bbox, else (None, "")."""
-    import shapely
 
-    from culture_logistics.geo import boundary as boundary
 
     geom, source = boundary.county_extent(adcode, use_geotool=use_geotool)
     if geom is None:
@@ -55,26 +73,12 @@ def province_map(outcomes: Sequence[CountyOutcome], out_dir: str | Path, tiles: 
     ``PROVINCE_RATE_BINS`` classes; grey: failed.  A county's popup gives its figures and a relative
     link ``<adcode>/coverage_map.html``; hovering shows name and reach rate.
     """
-    import html
 
-    import numpy as np
 
     RATE_BINS, RATE_COLORS = PROVINCE_RATE_BINS, PROVINCE_RATE_COLORS
 
     def rate_class(rate: float) -> int:
         return int(min(np.searchsorted(RATE_BINS, rate, side="right") - 1, len(RATE_COLORS) - 1))
-    from culture_logistics.reports.maps.base import (
-        add_geojson,
-        add_legend,
-        add_note,
-        add_points,
-        base_map,
-        feature_group,
-        popup_html,
-        swatch_circle,
-        swatch_fill,
-        swatch_line,
-    )
 
     out_dir = Path(out_dir)
     styles = []
@@ -128,7 +132,6 @@ def province_map(outcomes: Sequence[CountyOutcome], out_dir: str | Path, tiles: 
             xs.append(o.centre[0])
             ys.append(o.centre[1])
     if not xs:
-        from culture_logistics.geo import boundary as boundary
 
         for o in outcomes:  # nothing drawable: frame the province by whatever bboxes exist
             bb = boundary.county_bbox(o.adcode)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from culture_logistics.config.routing import ECHELON_ZH, ECHELONS, hhmm
+from culture_logistics.reports.maps import base as maps
 from culture_logistics.routing.plan import RoutePlan, _route_lines
 
 #: Distinct route colours (ColorBrewer Dark2 + Set1, no pale ones; no red — red marks unserved stops).
@@ -15,7 +16,6 @@ ROUTE_COLORS = ("#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02"
 def routes_map(plan: RoutePlan, tiles: str = "osm", lang: str = "en"):
     """The plan's map: each route a coloured line along the roads, its stops numbered in visiting order,
     depots marked, one layer per echelon and operator, unserved stops in red."""
-    from culture_logistics.reports.maps import base as maps
 
     scn = plan.scenario
     zh = lang == "zh"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from culture_logistics.reports.maps import base as maps
 from culture_logistics.siting.solve import SitingResult
 
 NEWLY_COLOR = "#2563eb"   # blue: newly reached by a chosen site
@@ -18,7 +19,6 @@ def siting_map(result: SitingResult, tiles: str = "osm", lang: str = "en"):
 
     Text is passed to the helpers as plain text; they ``html.escape`` it.
     """
-    from culture_logistics.reports.maps import base as maps
 
     scn = result.scenario
     s = result.summary()

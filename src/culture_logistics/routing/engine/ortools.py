@@ -5,6 +5,8 @@ from __future__ import annotations
 import time
 
 import numpy as np
+from ortools.constraint_solver import pywrapcp, routing_enums_pb2
+from ortools.constraint_solver import routing_heuristic_parameters_pb2 as hp
 
 from culture_logistics.routing.engine.common import (
     ORTOOLS_DEFAULTS,
@@ -30,7 +32,6 @@ _GLS_ALIASES = {"GLS": "GUIDED_LOCAL_SEARCH", "SA": "SIMULATED_ANNEALING", "TABU
 
 
 def _ortools_params(first_solution: str | None, metaheuristic: str | None, n_nodes: int):
-    from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
     FS = routing_enums_pb2.FirstSolutionStrategy
     MH = routing_enums_pb2.LocalSearchMetaheuristic
@@ -53,7 +54,6 @@ def _ortools_params(first_solution: str | None, metaheuristic: str | None, n_nod
         sisr.bypass_factor = ORTOOLS_DEFAULTS["sisr_bypass"]
         rr.recreate_strategy.heuristic = FS.Value.Value(ORTOOLS_DEFAULTS["recreate"])
         if ORTOOLS_DEFAULTS["recreate_sorting"]:
-            from ortools.constraint_solver import routing_heuristic_parameters_pb2 as hp
 
             lci = rr.recreate_strategy.parameters.local_cheapest_insertion
             prop = hp.LocalCheapestInsertionParameters.InsertionSortingProperty
@@ -83,7 +83,6 @@ def _ortools_params(first_solution: str | None, metaheuristic: str | None, n_nod
 
 
 def _mh_value(name: str) -> int:
-    from ortools.constraint_solver import routing_enums_pb2
 
     return routing_enums_pb2.LocalSearchMetaheuristic.Value.Value(_GLS_ALIASES.get(name, name))
 
@@ -91,7 +90,6 @@ def _mh_value(name: str) -> int:
 def _solve_ortools(model: Model, time_limit_s: float, seed: int, first_solution, metaheuristic,
                    iteration_limit, log, t0, _optional_all: bool = False,
                    initial_solution: Solution | None = None) -> Solution:
-    from ortools.constraint_solver import pywrapcp
 
     D = len(model.depots)
     reasons = _precheck(model)
