@@ -32,8 +32,8 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import LAT, LON0, ROOT, STEP, chromium_path, run_cli, write_scenario
 
+from conftest import LAT, LON0, ROOT, STEP, chromium_path, run_cli, write_scenario
 from culture_logistics.errors import ProblemList, ScenarioError
 from culture_logistics.inputs import readers as _readers
 from culture_logistics.inputs import roads as _roads

@@ -19,8 +19,8 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
 
+from conftest import ROOT
 from culture_logistics import load_scenario
 from culture_logistics.batch import county as _county
 from culture_logistics.batch import jobs as batch

@@ -15,8 +15,8 @@ import sys
 
 import numpy as np
 import pytest
-from conftest import LAT, LON0, ROOT, STEP, road_line, run_cli, write_scenario
 
+from conftest import LAT, LON0, ROOT, STEP, road_line, run_cli, write_scenario
 from culture_logistics import load_scenario
 from culture_logistics.coverage.reach import (
     GAP_COLUMNS,

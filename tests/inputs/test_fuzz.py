@@ -36,6 +36,9 @@ from culture_logistics.inputs import readers as _readers
 from culture_logistics.inputs import roads as _roads
 
 hypothesis = pytest.importorskip("hypothesis")
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
 from conftest import (  # noqa: E402
     LAT,
     LON0,
@@ -45,9 +48,6 @@ from conftest import (  # noqa: E402
     road_line,
     write_scenario,
 )
-from hypothesis import HealthCheck, given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
-
 from culture_logistics.errors import ProblemList, ScenarioError  # noqa: E402
 from culture_logistics.inputs import tables as cio  # noqa: E402
 from culture_logistics.inputs.scenario import load_scenario  # noqa: E402

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import LAT, LON0, STEP, write_scenario
 
+from conftest import LAT, LON0, STEP, write_scenario
 from culture_logistics import load_scenario
 from culture_logistics.network.roads import RoadNetwork
 

@@ -5,6 +5,7 @@ import json
 
 import numpy as np
 import pytest
+
 from conftest import (
     LAT,
     LON0,
@@ -13,7 +14,6 @@ from conftest import (
     run_cli,
     write_scenario,
 )
-
 from culture_logistics import ScenarioError, load_scenario
 
 

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import LAT, LON0, ROOT, STEP, chromium_path, write_scenario
 
+from conftest import LAT, LON0, ROOT, STEP, chromium_path, write_scenario
 from culture_logistics import load_scenario
 from culture_logistics.coverage.reach import compute_coverage
 from culture_logistics.geo import areas as _areas

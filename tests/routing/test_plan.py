@@ -17,8 +17,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import LAT, LON0, ROOT, STEP, run_cli, write_scenario
 from pyproj import Geod
+
+from conftest import LAT, LON0, ROOT, STEP, run_cli, write_scenario
 
 SEG = Geod(ellps="WGS84").inv(LON0, LAT, LON0 + STEP, LAT)[2]  # metres between neighbouring vertices
 ROAD_MPS = 36 / 3.6

@@ -16,9 +16,9 @@ import subprocess
 import sys
 
 import pytest
-from conftest import LAT, LON0, ROOT, STEP, write_scenario
 from pyproj import Geod
 
+from conftest import LAT, LON0, ROOT, STEP, write_scenario
 from culture_logistics.errors import CultureLogisticsError, InfeasibleError
 from culture_logistics.inputs.scenario import load_scenario
 from culture_logistics.siting.instance import CoverInstance

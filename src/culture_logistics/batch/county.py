@@ -10,9 +10,9 @@ import sys
 import time
 import traceback
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
 
 from culture_logistics.batch.jobs import (
     DONE_FILE,

@@ -48,10 +48,10 @@ from __future__ import annotations
 import hashlib
 import json
 import tomllib
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Iterable, Sequence
 
 from culture_logistics import __version__
 from culture_logistics.errors import CultureLogisticsError

@@ -6,8 +6,8 @@ import logging
 import os
 import time
 import uuid
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Callable, Iterable
 
 from rich.console import Console
 from rich.progress import (

@@ -189,7 +189,7 @@ class RoutingParams:
         return max(min(t, 0.2), t * min(1.0, max(0.1, n_stops / 40.0)))
 
     @classmethod
-    def from_scenario(cls, scenario: Scenario, **overrides) -> "RoutingParams":
+    def from_scenario(cls, scenario: Scenario, **overrides) -> RoutingParams:
         """Read and check ``[routing]`` and ``[[fleet]]`` of ``scenario``.
 
         Raises

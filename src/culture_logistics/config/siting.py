@@ -48,7 +48,7 @@ class SitingParams:
     time_limit_s: float = DEFAULT_TIME_LIMIT_S
 
     @classmethod
-    def from_scenario(cls, scenario) -> "SitingParams":
+    def from_scenario(cls, scenario) -> SitingParams:
         """Read and check ``[siting]``; raise :class:`ScenarioError` listing every bad key."""
         table = scenario.section("siting")
         file = scenario.path or "scenario"

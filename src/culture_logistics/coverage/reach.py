@@ -274,7 +274,7 @@ def node_distances(net: RoadNetwork, points, limit_m: float = np.inf) -> np.ndar
     return dist[:n]
 
 
-def service_area_lines(result: "CoverageResult", simplify_m: float = 10.0,
+def service_area_lines(result: CoverageResult, simplify_m: float = 10.0,
                        operators: list[str] | None = None) -> gpd.GeoDataFrame:
     """The roads within reach of each operator: the network service area as lines.
 
@@ -347,7 +347,7 @@ def service_area_lines(result: "CoverageResult", simplify_m: float = 10.0,
     return gpd.GeoDataFrame(rows, geometry="geometry", crs=net.crs).to_crs("EPSG:4326")
 
 
-def service_areas(result: "CoverageResult", buffer_m: float = 150.0, simplify_m: float = 25.0,
+def service_areas(result: CoverageResult, buffer_m: float = 150.0, simplify_m: float = 25.0,
                   operators: list[str] | None = None) -> gpd.GeoDataFrame:
     """The network service area of each operator as a polygon: :func:`service_area_lines` buffered.
 

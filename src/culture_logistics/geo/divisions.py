@@ -20,14 +20,14 @@ Files and columns
 """
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 
 import pandas as pd
 
 from culture_logistics.resources import divisions_dir
 
 
-@lru_cache(maxsize=None)
+@cache
 def _read(filename: str) -> pd.DataFrame:
     path = divisions_dir() / filename
     df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
@@ -98,19 +98,19 @@ def villages(county_code: str | None = None) -> pd.DataFrame:
     return df.sort_values("code").reset_index(drop=True)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _county_names() -> dict[str, str]:
     df = _read("shandong_counties.csv")
     return dict(zip(df["code"], df["name"]))
 
 
-@lru_cache(maxsize=None)
+@cache
 def _township_names() -> dict[str, str]:
     df = _read("shandong_townships.csv")
     return dict(zip(df["code"], df["name"]))
 
 
-@lru_cache(maxsize=None)
+@cache
 def _village_names() -> dict[str, str]:
     df = _read("shandong_villages.csv")
     return dict(zip(df["code"], df["name"]))

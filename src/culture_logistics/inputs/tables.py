@@ -164,7 +164,7 @@ def read_table(path: Path, problems: ProblemList, required: list[str], optional:
         problems.error(path, "is empty", hint=f"the first line must be the header: {','.join(required)}")
         return None
     try:
-        with open(path, "r", encoding=enc, newline="") as fh:
+        with open(path, encoding=enc, newline="") as fh:
             return _parse_table(path, fh, problems, required, optional)
     except _LineTooLong:
         problems.error(path, f"has a line longer than {MAX_LINE_CHARS:,} characters (limit); "

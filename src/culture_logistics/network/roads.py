@@ -116,7 +116,7 @@ class RoadNetwork:
 
     # ------------------------------------------------------------------ construction
     @classmethod
-    def from_scenario(cls, scenario, max_access_m: float | None = None) -> "RoadNetwork":
+    def from_scenario(cls, scenario, max_access_m: float | None = None) -> RoadNetwork:
         if max_access_m is None:
             max_access_m = scenario.network.max_access_m
         return cls(scenario.graph, scenario.metric_crs, scenario.network, max_access_m)

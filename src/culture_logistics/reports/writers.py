@@ -237,7 +237,7 @@ def write_json(obj, path: str | Path) -> Path:
 def _fixed_time() -> _dt.datetime:
     epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
     if epoch.isdigit():
-        return _dt.datetime.fromtimestamp(int(epoch), _dt.timezone.utc).replace(tzinfo=None)
+        return _dt.datetime.fromtimestamp(int(epoch), _dt.UTC).replace(tzinfo=None)
     return FIXED_TIMESTAMP
 
 

@@ -116,7 +116,7 @@ def read_vrp(path: str | Path) -> CVRPInstance:
                 depot_done = False
             continue
         m = _HEADER.match(line)
-        if m and not line[0].isdigit() and not line[0] in "-+.":
+        if m and not line[0].isdigit() and line[0] not in "-+.":
             key = m.group(1).upper()
             if key in headers:
                 raise err(ln, f"duplicate header {key}")

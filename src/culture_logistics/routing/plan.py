@@ -37,8 +37,8 @@ outputs (``arrival_min``), money in CNY, quantities in parcels.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import geopandas as gpd
 import numpy as np

@@ -61,14 +61,14 @@ class CoverInstance:
 
     @classmethod
     def from_pairs(cls, cand, client, dist_m, n_candidates: int, n_clients: int, radius_m: float,
-                   weight=None, cost=None, capacity=None, demand=None, baseline_m=None) -> "CoverInstance":
+                   weight=None, cost=None, capacity=None, demand=None, baseline_m=None) -> CoverInstance:
         """Build from sparse pairs (e.g. the output of :meth:`RoadNetwork.pairs_within`)."""
         return cls(cand, client, dist_m, int(n_candidates), int(n_clients), np.asarray(weight if weight is not None
                    else np.ones(n_clients), float), cost, capacity, demand, float(radius_m), baseline_m)
 
     @classmethod
     def from_cost_matrix(cls, matrix, radius_m: float, weight=None, cost=None, capacity=None, demand=None,
-                         cutoff_m: float | None = None, baseline_m=None) -> "CoverInstance":
+                         cutoff_m: float | None = None, baseline_m=None) -> CoverInstance:
         """Build from a dense client × candidate matrix (m), spopt's layout; ``inf`` = unreachable.
 
         Only entries ≤ ``cutoff_m`` (default ``radius_m``) are kept.

@@ -107,7 +107,7 @@ class _Frame:
     inv: Transformer
 
     @classmethod
-    def for_point(cls, lon: float, lat: float) -> "_Frame":
+    def for_point(cls, lon: float, lat: float) -> _Frame:
         crs = utm_crs(lon, lat)
         return cls(crs.to_epsg(), Transformer.from_crs(4326, crs, always_xy=True),
                    Transformer.from_crs(crs, 4326, always_xy=True))

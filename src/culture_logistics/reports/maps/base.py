@@ -39,9 +39,9 @@ import base64
 import html
 import json
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Sequence
 
 import folium
 import numpy as np
