@@ -11,9 +11,21 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+#: exit codes of every command, defined once
+EXIT_OK = 0
+EXIT_FAILED = 1        # an internal error (a bug), a solver failure, or (batch) a county that failed
+EXIT_INVALID = 2       # the input is invalid: every problem listed, nothing written
+EXIT_INTERRUPTED = 130
+
 
 class CultureLogisticsError(Exception):
-    """Base class of every error this package raises on purpose."""
+    """Base class of every error this package raises on purpose.
+
+    Every error a user can cause (a bad file, a bad setting, an impossible request) is one; the CLI reports
+    it as a message and exits with :attr:`exit_code` (2: invalid input, nothing written).
+    """
+
+    exit_code = EXIT_INVALID
 
 
 @dataclass(frozen=True)
@@ -84,7 +96,9 @@ class InfeasibleError(CultureLogisticsError):
 
 
 class SolverError(CultureLogisticsError):
-    """A solver failed or returned no usable result."""
+    """A solver failed or returned no usable result (not the user's input: exit code 1)."""
+
+    exit_code = EXIT_FAILED
 
 
 class InputTooLargeError(CultureLogisticsError):

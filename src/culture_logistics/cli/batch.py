@@ -14,12 +14,8 @@ from pathlib import Path
 import click
 
 from culture_logistics.batch.runner import run_batch
-from culture_logistics.errors import CultureLogisticsError
-
-EXIT_INVALID = 2
-
-
-EXIT_COUNTY_FAILED = 1
+from culture_logistics.cli.errors import guarded
+from culture_logistics.errors import EXIT_FAILED, EXIT_INTERRUPTED
 
 
 @click.command(name="batch")
@@ -47,17 +43,15 @@ EXIT_COUNTY_FAILED = 1
 def batch(province, counties, steps, scheduler, workers, time_limit_s, data_dir, seed, out_dir, no_progress):
     """Plan every county of a province as one batch on Dask; a re-run skips finished counties."""
     try:
-        result = _run(province, counties, steps, scheduler, workers, time_limit_s, data_dir, seed, out_dir,
-                      no_progress)
-    except CultureLogisticsError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(EXIT_INVALID)
-    except KeyboardInterrupt:
-        click.echo("interrupted: every county already finished is kept (DIR/<adcode>/_done.json); "
-                   "run the same command again to resume", err=True)
-        sys.exit(130)
+        result = guarded(_run, province, counties, steps, scheduler, workers, time_limit_s, data_dir, seed,
+                         out_dir, no_progress)
+    except SystemExit as exc:
+        if exc.code == EXIT_INTERRUPTED:
+            click.echo("every county already finished is kept (DIR/<adcode>/_done.json); "
+                       "run the same command again to resume", err=True)
+        raise
     if result.failed:
-        sys.exit(EXIT_COUNTY_FAILED)
+        sys.exit(EXIT_FAILED)  # the others finished; failures.csv says what went wrong
 
 
 def _run(province, counties, steps, scheduler, workers, time_limit_s, data_dir, seed, out_dir, no_progress):

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from culture_logistics.cli.errors import exit_on_user_error
+from culture_logistics.cli.errors import guarded
 from culture_logistics.errors import CultureLogisticsError
 from culture_logistics.inputs.datasets import resolve_scenario as _scenario_path
 from culture_logistics.inputs.scenario import load_scenario
@@ -32,7 +32,7 @@ from culture_logistics.reports.coverage import run_coverage, summary_lines
 @click.option("--no-map", is_flag=True, help="Do not write coverage_map.html.")
 def coverage(scenario, out_dir, radius_m, lang, tiles, no_map):
     """Village reach of SCENARIO (a scenario.toml, or an embedded county code such as 370782)."""
-    exit_on_user_error(_run, scenario, out_dir, radius_m, lang, tiles, no_map)
+    guarded(_run, scenario, out_dir, radius_m, lang, tiles, no_map)
 
 
 def _run(scenario, out_dir, radius_m, lang, tiles, no_map):

@@ -1,27 +1,81 @@
-"""How a stage command reports a user mistake when it runs on its own (``python -m …cli_<stage>``).
+"""The one place where the CLI turns an exception into a message and an exit code.
 
-Inside ``culture-logistics`` the CLI group does the same; this keeps each stage command usable alone.
+Every command runs through :func:`guarded` (the ``culture-logistics`` group does, and each stage command does
+when run on its own with ``python -m culture_logistics.cli.<stage>``): a user's mistake becomes the list of
+problems and exit code 2, a solver failure or a bug one line and exit code 1 (``--debug`` shows the
+traceback), an interrupt exit code 130.  The codes are defined once, in :mod:`culture_logistics.errors`.
 """
 from __future__ import annotations
 
+import functools
 import sys
 
 import click
 
-from culture_logistics.errors import CultureLogisticsError, ScenarioError
+from culture_logistics.errors import (
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_INVALID,
+    CultureLogisticsError,
+    ScenarioError,
+)
 
-EXIT_INVALID = 2
+MAX_WARNINGS_SHOWN = 50
 
 
-def exit_on_user_error(run, *args, **kwargs):
-    """Call ``run``; a ScenarioError or CultureLogisticsError becomes a message and exit code 2."""
+def echo_problems(problems, err: bool = True) -> None:
+    """Every error, then at most :data:`MAX_WARNINGS_SHOWN` warnings, one per line."""
+    errors = [p for p in problems if p.severity == "error"]
+    warnings = [p for p in problems if p.severity == "warning"]
+    if errors:
+        click.echo(f"{len(errors)} error(s):", err=err)
+        for p in errors:
+            click.echo(f"  ERROR   {p}", err=err)
+    if warnings:
+        click.echo(f"{len(warnings)} warning(s):", err=err)
+        for p in warnings[:MAX_WARNINGS_SHOWN]:
+            click.echo(f"  WARNING {p}", err=err)
+        if len(warnings) > MAX_WARNINGS_SHOWN:
+            click.echo(f"  … and {len(warnings) - MAX_WARNINGS_SHOWN} more warnings", err=err)
+
+
+def fail(message: str, code: int = EXIT_INVALID) -> None:
+    """Print ``message`` on stderr and exit with ``code`` (a bad option: nothing was written)."""
+    click.echo(message, err=True)
+    sys.exit(code)
+
+
+def _debug() -> bool:
+    ctx = click.get_current_context(silent=True)
+    root = ctx.find_root() if ctx else None
+    return bool(root and isinstance(root.obj, dict) and root.obj.get("debug"))
+
+
+def guarded(run, *args, **kwargs):
+    """Call ``run(*args, **kwargs)``; report any exception as described in the module docstring."""
     try:
         return run(*args, **kwargs)
     except ScenarioError as exc:
-        click.echo(str(exc), err=True)
-        click.echo("The input is invalid; nothing was written. Fix the problems above and run again.", err=True)
-        sys.exit(EXIT_INVALID)
+        echo_problems(exc.problems)
+        fail("The input is invalid; nothing was written. Fix the problems above and run again.")
     except CultureLogisticsError as exc:
-        click.echo(f"error: {exc}", err=True)
-        click.echo("Nothing was written.", err=True)
-        sys.exit(EXIT_INVALID)
+        if exc.exit_code == EXIT_INVALID:
+            fail(f"error: {exc}\nNothing was written.")
+        fail(f"error: {exc}", exc.exit_code)
+    except KeyboardInterrupt:
+        fail("interrupted; outputs already written are complete, the rest were not written", EXIT_INTERRUPTED)
+    except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException, SystemExit):
+        raise
+    except Exception as exc:  # a bug: one line, plus the traceback only on request
+        if _debug():
+            raise
+        fail(f"internal error: {type(exc).__name__}: {exc}\n"
+             "This is a bug in culture-logistics; run again with --debug and report the traceback.", EXIT_FAILED)
+
+
+def guard(command_fn):
+    """Decorator: run a click command's callback through :func:`guarded`."""
+    @functools.wraps(command_fn)
+    def wrapper(*args, **kwargs):
+        return guarded(command_fn, *args, **kwargs)
+    return wrapper

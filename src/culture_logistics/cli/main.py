@@ -7,62 +7,25 @@ the user's input ends with a clear message and exit code 2, never a traceback
 from __future__ import annotations
 
 import json
-import sys
 import unicodedata
 from pathlib import Path
 
 import click
 
 from culture_logistics import __version__
-from culture_logistics.errors import CultureLogisticsError, ScenarioError
+from culture_logistics.cli.errors import echo_problems, guarded
+from culture_logistics.errors import CultureLogisticsError
 from culture_logistics.inputs.datasets import list_datasets
 from culture_logistics.inputs.scenario import load_scenario
 from culture_logistics.pipeline import run_demo
 from culture_logistics.resources import DEFAULT_COUNTY, PILOT_COUNTIES, counties_dir
 
-EXIT_INVALID = 2
-
-
-def _echo_problems(problems, err=True) -> None:
-    errors = [p for p in problems if p.severity == "error"]
-    warnings = [p for p in problems if p.severity == "warning"]
-    if errors:
-        click.echo(f"{len(errors)} error(s):", err=err)
-        for p in errors:
-            click.echo(f"  ERROR   {p}", err=err)
-    if warnings:
-        click.echo(f"{len(warnings)} warning(s):", err=err)
-        for p in warnings[:50]:
-            click.echo(f"  WARNING {p}", err=err)
-        if len(warnings) > 50:
-            click.echo(f"  … and {len(warnings) - 50} more warnings", err=err)
-
 
 class _Group(click.Group):
-    """Turns the package's own errors into a message and an exit code instead of a traceback."""
+    """Runs every command through the one error handler (:func:`culture_logistics.cli.errors.guarded`)."""
 
     def invoke(self, ctx):
-        try:
-            return super().invoke(ctx)
-        except ScenarioError as exc:
-            _echo_problems(exc.problems)
-            click.echo("The input is invalid; nothing was written. Fix the problems above and run again.", err=True)
-            sys.exit(EXIT_INVALID)
-        except CultureLogisticsError as exc:
-            click.echo(f"error: {exc}", err=True)
-            sys.exit(EXIT_INVALID)
-        except KeyboardInterrupt:
-            click.echo("interrupted; outputs already written are complete, the rest were not written", err=True)
-            sys.exit(130)
-        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException, SystemExit):
-            raise
-        except Exception as exc:  # a bug: one line, plus the traceback only on request
-            if ctx.obj and ctx.obj.get("debug"):
-                raise
-            click.echo(f"internal error: {type(exc).__name__}: {exc}\n"
-                       "This is a bug in culture-logistics; run again with --debug and report the traceback.",
-                       err=True)
-            sys.exit(1)
+        return guarded(super().invoke, ctx)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -125,7 +88,7 @@ def validate(scenario, as_json):
         click.echo(f"{scenario}: valid")
         _print_summary(summary)
     if scn.warnings:
-        _echo_problems(scn.warnings)
+        echo_problems(scn.warnings)
 
 
 @main.command()

@@ -12,26 +12,18 @@ file; nothing written), 1 internal error.
 from __future__ import annotations
 
 import json
-import sys
 import time
 from pathlib import Path
 
 import click
 
+from culture_logistics.cli.errors import fail, guarded
 from culture_logistics.config.routing import RoutingParams
-from culture_logistics.errors import CultureLogisticsError, ScenarioError
+from culture_logistics.errors import CultureLogisticsError
 from culture_logistics.inputs.datasets import resolve_scenario as _scenario_path
 from culture_logistics.inputs.scenario import load_scenario
 from culture_logistics.reports.routes import run_routing, summary_lines
 from culture_logistics.routing import cvrplib as cvrplib
-
-EXIT_INVALID = 2
-
-
-def _fail_invalid(message: str) -> None:
-    click.echo(message, err=True)
-    click.echo("Nothing was written.", err=True)
-    sys.exit(EXIT_INVALID)
 
 
 @click.command(name="route")
@@ -55,13 +47,7 @@ def _fail_invalid(message: str) -> None:
 @click.option("--quiet", is_flag=True, help="Do not print a line per routing model.")
 def route(scenario, mode, time_limit, seed, out_dir, lang, tiles, no_map, quiet):
     """Daily route plans for SCENARIO (a scenario.toml, or an embedded county code such as 370782)."""
-    try:
-        _route(scenario, mode, time_limit, seed, out_dir, lang, tiles, no_map, quiet)
-    except ScenarioError as exc:
-        click.echo(str(exc), err=True)
-        _fail_invalid("The input is invalid; fix the problems above and run again.")
-    except CultureLogisticsError as exc:
-        _fail_invalid(f"error: {exc}")
+    guarded(_route, scenario, mode, time_limit, seed, out_dir, lang, tiles, no_map, quiet)
 
 
 def _route(scenario, mode, time_limit, seed, out_dir, lang, tiles, no_map, quiet):
@@ -112,18 +98,13 @@ def solve_vrp(vrp_file, time_limit, seed, engine, as_json):
     """Solve a CVRPLIB instance VRP_FILE (rounded Euclidean distances, unlimited fleet)."""
 
     if not time_limit > 0:
-        _fail_invalid(f"error: --time-limit must be > 0 seconds, got {time_limit}")
+        fail(f"error: --time-limit must be > 0 seconds, got {time_limit}")
     if not vrp_file.exists():
-        _fail_invalid(f"error: {vrp_file}: file not found")
+        fail(f"error: {vrp_file}: file not found")
     try:
-        res = cvrplib.solve_vrp_file(vrp_file, time_limit_s=time_limit, seed=seed, engine=engine)
-    except cvrplib.CVRPLibFormatError as exc:
-        _fail_invalid(f"error: {exc}")
+        res = guarded(cvrplib.solve_vrp_file, vrp_file, time_limit_s=time_limit, seed=seed, engine=engine)
     except ImportError as exc:
-        _fail_invalid(f"error: {exc}")
-    except cvrplib.CVRPSolutionError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(1)
+        fail(f"error: {exc}")
     if as_json:
         click.echo(json.dumps(res, ensure_ascii=False))
         return

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from culture_logistics.cli.errors import exit_on_user_error
+from culture_logistics.cli.errors import guarded
 from culture_logistics.config.siting import SitingParams
 from culture_logistics.errors import CultureLogisticsError
 from culture_logistics.inputs.datasets import resolve_scenario
@@ -44,7 +44,7 @@ from culture_logistics.siting.solve import solve_siting
               help="Output folder (sites.csv, assignment.csv, gaps_after.csv, summary.json, siting_map.html).")
 def site(scenario, model, k, budget, capacitated, minimize, time_limit, radius_m, solver, no_map, out_dir):
     """Choose shared village service points for SCENARIO (a scenario.toml, or an embedded county code), proven optimal or with the gap."""
-    exit_on_user_error(_run, scenario, model, k, budget, capacitated, minimize, time_limit, radius_m, solver, no_map, out_dir)
+    guarded(_run, scenario, model, k, budget, capacitated, minimize, time_limit, radius_m, solver, no_map, out_dir)
 
 
 def _run(scenario, model, k, budget, capacitated, minimize, time_limit, radius_m, solver, no_map, out_dir):

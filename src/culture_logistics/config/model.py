@@ -1,12 +1,9 @@
-"""Vocabulary (operators, tiers) and the [network] / [coverage] parameter records.
-
-Moved from io.py.
-
-Moved from network.py.
-"""
+"""Vocabulary (operators, tiers), default road speeds, and the [network] / [coverage] parameter records."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from culture_logistics.config.schema import default
 
 OPERATORS = ("postal", "supply_coop", "courier", "shared")
 
@@ -40,17 +37,17 @@ class NetworkParams:
     max_access_m : a point farther than this (m) from the connected network is unreachable.
     """
 
-    circuity: float = 1.3
-    default_speed_kmh: float = 30.0
-    access_speed_kmh: float = 15.0
-    max_access_m: float = 2000.0
+    circuity: float = default("network", "circuity")
+    default_speed_kmh: float = default("network", "default_speed_kmh")
+    access_speed_kmh: float = default("network", "access_speed_kmh")
+    max_access_m: float = default("network", "max_access_m")
 
 
 @dataclass(frozen=True)
 class CoverageParams:
     """radius_m : network distance (m) within which a facility reaches a village."""
 
-    radius_m: float = 3000.0
+    radius_m: float = default("coverage", "radius_m")
 
 
 # Typical speeds (km/h) on Chinese rural roads by OSM highway class.
@@ -61,4 +58,4 @@ ROAD_SPEEDS_KMH = {
 }
 
 
-DEFAULT_MAX_ACCESS_M = 2000.0
+DEFAULT_MAX_ACCESS_M = default("network", "max_access_m")

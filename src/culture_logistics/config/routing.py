@@ -5,11 +5,11 @@ The [routing], [[fleet]] and [routing.*] parameters.
 from __future__ import annotations
 
 import difflib
-import re
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from culture_logistics.config.model import CARRIERS
+from culture_logistics.config.schema import SCHEMA, default, did_you_mean, parse_hhmm
 from culture_logistics.errors import CultureLogisticsError, ProblemList
 
 ENGINES = ("ortools", "pyvrp")
@@ -48,23 +48,17 @@ DEFAULT_VEHICLES = {
 
 
 #: Shares of every village's parcels carried by each operator in ``separate`` mode.
-DEFAULT_SHARES = {"postal": 0.45, "supply_coop": 0.20, "courier": 0.35}
+DEFAULT_SHARES = SCHEMA["routing.shares"].defaults()
 
 
 #: Station preference of the shared plan within a township, and of village service points.
 SHARED_PREFERENCE = ("shared", "postal", "supply_coop", "courier")
 
 
-_FLEET_KEYS = ("operator", "echelon", "name", "count", "capacity", "speed_factor", "cost_per_km", "fixed_cost",
-               "max_shift_h")
+_FLEET_KEYS = SCHEMA["fleet"].key_names
+_ROUTING_KEYS = SCHEMA["routing"].key_names
 
 
-_ROUTING_KEYS = ("service_min", "service_min_per_parcel", "station_service_min", "day_start", "day_end",
-                 "delivery_days_per_week", "shares", "time_limit_s", "seed", "engine", "service_point_radius_m",
-                 "wait_for_trunk", "diagnose", "max_resolves", "time_windows")
-
-
-_HHMM = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*$")
 
 
 _INF = 10**12  # "no limit" (s)
@@ -76,16 +70,7 @@ def hhmm(seconds: float) -> str:
     return f"{m // 60:02d}:{m % 60:02d}"
 
 
-def _parse_hhmm(value) -> int | None:
-    if not isinstance(value, str):
-        return None
-    mo = _HHMM.match(value)
-    if not mo:
-        return None
-    h, m = int(mo.group(1)), int(mo.group(2))
-    if h > 24 or m > 59 or (h == 24 and m):
-        return None
-    return h * 3600 + m * 60
+_parse_hhmm = parse_hhmm
 
 
 # ============================================================================ parameters
@@ -160,20 +145,20 @@ class RoutingParams:
     fleet : every [[fleet]] entry (defaults are added per operator and echelon where none is given).
     """
 
-    service_min: float = 5.0
-    service_min_per_parcel: float = 0.2
-    station_service_min: float = 20.0
-    day_start_s: int = 8 * 3600
-    day_end_s: int = 18 * 3600
-    delivery_days_per_week: int = 6
+    service_min: float = default("routing", "service_min")
+    service_min_per_parcel: float = default("routing", "service_min_per_parcel")
+    station_service_min: float = default("routing", "station_service_min")
+    day_start_s: int = parse_hhmm(default("routing", "day_start"))
+    day_end_s: int = parse_hhmm(default("routing", "day_end"))
+    delivery_days_per_week: int = default("routing", "delivery_days_per_week")
     shares: dict = field(default_factory=lambda: dict(DEFAULT_SHARES))
-    time_limit_s: float = 2.0
-    seed: int = 0
-    engine: str = "ortools"
-    service_point_radius_m: float = 500.0
-    wait_for_trunk: bool = True
-    diagnose: bool = True
-    max_resolves: int = 8
+    time_limit_s: float = default("routing", "time_limit_s")
+    seed: int = default("routing", "seed")
+    engine: str = default("routing", "engine")
+    service_point_radius_m: float = default("routing", "service_point_radius_m")
+    wait_for_trunk: bool = default("routing", "wait_for_trunk")
+    diagnose: bool = default("routing", "diagnose")
+    max_resolves: int = default("routing", "max_resolves")
     time_windows: dict = field(default_factory=dict)
     fleet: tuple = ()
 
@@ -197,6 +182,9 @@ class RoutingParams:
         ScenarioError
             listing every problem (file, key, how to fix it).
         """
+        if getattr(scenario, "routing_params", None) is not None and not any(
+                v is not None for v in overrides.values()):
+            return scenario.routing_params
         file = str(scenario.path) if scenario.path is not None else "scenario.toml"
         return parse_routing_config(scenario.config, file, **overrides)
 
@@ -206,19 +194,22 @@ def _closest(key: str, options) -> str:
     return f" (did you mean {m[0]!r}?)" if m else ""
 
 
-def parse_routing_config(config: dict, file: str = "scenario.toml", **overrides) -> RoutingParams:
+def parse_routing_config(config: dict, file: str = "scenario.toml", problems: ProblemList | None = None,
+                         **overrides) -> RoutingParams:
     """Check the raw ``[routing]`` table and ``[[fleet]]`` array of a scenario TOML.
 
     ``overrides`` (e.g. ``time_limit_s=1.0``, ``seed=3``) replace the file's values (None = keep).
+    Problems go to ``problems`` when given (the caller raises); otherwise a :class:`ScenarioError` listing
+    every problem is raised here.
     """
-    P = ProblemList()
+    P = problems if problems is not None else ProblemList()
     rt = config.get("routing", {})
     if not isinstance(rt, dict):
         P.error(file, "[routing] must be a table", column="routing", hint="write it as a [routing] section")
         rt = {}
     for k in rt:
         if k not in _ROUTING_KEYS:
-            P.error(file, f"unknown key [routing] {k}{_closest(k, _ROUTING_KEYS)}", column=f"routing.{k}",
+            P.error(file, f"[routing] {k}: unknown key{did_you_mean(k, _ROUTING_KEYS)}", column=f"routing.{k}",
                     hint="valid keys: " + ", ".join(_ROUTING_KEYS))
     d = RoutingParams()
     kw: dict = {}
@@ -262,13 +253,13 @@ def parse_routing_config(config: dict, file: str = "scenario.toml", **overrides)
         eng = d.engine
     kw["engine"] = eng
     times = {}
-    for key, default in (("day_start", d.day_start_s), ("day_end", d.day_end_s)):
-        v = rt.get(key, hhmm(default))
+    for key, dflt in (("day_start", d.day_start_s), ("day_end", d.day_end_s)):
+        v = rt.get(key, hhmm(dflt))
         s = _parse_hhmm(v)
         if s is None:
             P.error(file, f"[routing] {key} must be a time \"HH:MM\", got {v!r}", column=f"routing.{key}",
-                    hint=f'e.g. {key} = "{hhmm(default)}"')
-            s = default
+                    hint=f'e.g. {key} = "{hhmm(dflt)}"')
+            s = dflt
         times[key] = s
     if times["day_end"] <= times["day_start"]:
         P.error(file, f"[routing] day_end ({hhmm(times['day_end'])}) must be later than day_start "
@@ -380,7 +371,10 @@ def parse_routing_config(config: dict, file: str = "scenario.toml", **overrides)
                     hint="give each vehicle type of an operator and echelon its own name")
         seen[key] = e.source
     kw["fleet"] = tuple(entries)
-    P.raise_if_errors()
+    if problems is None:
+        P.raise_if_errors()
+    elif P.errors:
+        return RoutingParams()
     for k, v in overrides.items():
         if v is None:
             continue

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from culture_logistics.errors import (
-    ProblemList,
-)
+from culture_logistics.config.schema import check_config, default
+from culture_logistics.errors import ProblemList
 
 MODELS = ("mclp", "lscp", "pmedian")
 
@@ -14,7 +13,7 @@ MODELS = ("mclp", "lscp", "pmedian")
 SOLVERS = {"scip": "SCIP", "highs": "HIGHS", "cbc": "CBC"}
 
 
-DEFAULT_TIME_LIMIT_S = 60.0
+DEFAULT_TIME_LIMIT_S = default("siting", "time_limit_s")
 
 
 @dataclass(frozen=True)
@@ -36,51 +35,30 @@ class SitingParams:
     time_limit_s : default solver time limit (s).
     """
 
-    convert_cost: float = 20000.0
-    new_cost: float = 80000.0
-    new_capacity_per_week: float = 300.0
-    delivery_days_per_week: float = 6.0
-    radius_m: float | None = None
-    pmedian_cutoff_m: float | None = None
-    candidates: str = "all"
-    k: int | None = None
-    budget: float | None = None
-    time_limit_s: float = DEFAULT_TIME_LIMIT_S
+    convert_cost: float = default("siting", "convert_cost")
+    new_cost: float = default("siting", "new_cost")
+    new_capacity_per_week: float = default("siting", "new_capacity_per_week")
+    delivery_days_per_week: float = default("siting", "delivery_days_per_week")
+    radius_m: float | None = default("siting", "radius_m")
+    pmedian_cutoff_m: float | None = default("siting", "pmedian_cutoff_m")
+    candidates: str = default("siting", "candidates")
+    k: int | None = default("siting", "k")
+    budget: float | None = default("siting", "budget")
+    time_limit_s: float = default("siting", "time_limit_s")
 
     @classmethod
     def from_scenario(cls, scenario) -> SitingParams:
-        """Read and check ``[siting]``; raise :class:`ScenarioError` listing every bad key."""
-        table = scenario.section("siting")
-        file = scenario.path or "scenario"
+        """The scenario's checked ``[siting]`` (raise :class:`ScenarioError` listing every bad key)."""
+        if getattr(scenario, "siting_params", None) is not None:
+            return scenario.siting_params
         problems = ProblemList()
-        known = set(cls.__dataclass_fields__)
-        for key in table:
-            if key not in known:
-                problems.warning(file, f"unknown key [siting] {key} is ignored", column=f"siting.{key}")
-        values = {}
-        for key, minimum in (("convert_cost", 0.0), ("new_cost", 0.0), ("new_capacity_per_week", 0.0),
-                             ("delivery_days_per_week", 0.0), ("radius_m", 1.0), ("pmedian_cutoff_m", 1.0),
-                             ("budget", 0.0), ("time_limit_s", 0.0)):
-            if key not in table:
-                continue
-            v = table[key]
-            if isinstance(v, bool) or not isinstance(v, (int, float)) or v != v or v < minimum:
-                problems.error(file, f"[siting] {key} must be a number ≥ {minimum:g}, got {v!r}",
-                               column=f"siting.{key}")
-            else:
-                values[key] = float(v)
-        if "k" in table:
-            v = table["k"]
-            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-                problems.error(file, f"[siting] k must be a whole number ≥ 1, got {v!r}", column="siting.k")
-            else:
-                values["k"] = int(v)
-        if "candidates" in table:
-            v = table["candidates"]
-            if v not in ("all", "existing", "new"):
-                problems.error(file, f"[siting] candidates must be \"all\", \"existing\" or \"new\", got {v!r}",
-                               column="siting.candidates")
-            else:
-                values["candidates"] = v
+        params = parse_siting_config(scenario.config, scenario.path or "scenario.toml", problems)
         problems.raise_if_errors()
-        return cls(**values)
+        return params
+
+
+def parse_siting_config(config: dict, file, problems: ProblemList) -> SitingParams:
+    """Check ``[siting]`` of a parsed scenario.toml against the schema; problems go to ``problems``."""
+    checked = check_config({"siting": config["siting"]} if "siting" in config else {}, file, problems,
+                           sections=("siting",))
+    return SitingParams(**checked.values.get("siting", {}))

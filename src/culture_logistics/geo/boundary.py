@@ -28,6 +28,7 @@ from pathlib import Path
 from shapely.geometry import MultiPolygon, Polygon, box
 from shapely.validation import make_valid
 
+from culture_logistics.errors import CultureLogisticsError
 from culture_logistics.resources import data_dir, divisions_dir
 
 GTC_RELATIVE = ("data", "china.full.gtc")
@@ -63,7 +64,7 @@ def gtc_path() -> Path | None:
     return None
 
 
-class GTCFormatError(ValueError):
+class GTCFormatError(CultureLogisticsError, ValueError):
     """The ``.gtc`` file does not follow the format this decoder understands."""
 
 

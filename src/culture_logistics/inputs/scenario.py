@@ -17,6 +17,9 @@ import networkx as nx
 import pandas as pd
 
 from culture_logistics.config.model import CoverageParams, NetworkParams
+from culture_logistics.config.routing import RoutingParams, parse_routing_config
+from culture_logistics.config.schema import check_config, default
+from culture_logistics.config.siting import SitingParams, parse_siting_config
 from culture_logistics.errors import Problem, ProblemList
 from culture_logistics.geo.boundary import county_extent
 from culture_logistics.geo.coords import utm_crs
@@ -62,6 +65,8 @@ class Scenario:
     network: NetworkParams = field(default_factory=NetworkParams)
     coverage: CoverageParams = field(default_factory=CoverageParams)
     config: dict = field(default_factory=dict)
+    siting_params: SitingParams | None = None
+    routing_params: RoutingParams | None = None
     warnings: list[Problem] = field(default_factory=list)
     synthetic: bool = False
     data_note: str = ""
@@ -146,18 +151,6 @@ def read_toml(path: Path, problems: ProblemList) -> dict | None:
         return None
 
 
-def _float_param(table: dict, key: str, default: float, file, section: str, problems: ProblemList,
-                 minimum: float = 0.0) -> float:
-    value = table.get(key, default)
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        problems.error(file, f"[{section}] {key} must be a number, got {value!r}", column=f"{section}.{key}")
-        return default
-    if value != value or value in (float("inf"), float("-inf")) or value < minimum:
-        problems.error(file, f"[{section}] {key} must be ≥ {minimum}, got {value!r}", column=f"{section}.{key}")
-        return default
-    return float(value)
-
-
 def load_scenario(path: str | Path) -> Scenario:
     """Load, check and return the scenario a ``scenario.toml`` describes.
 
@@ -174,57 +167,18 @@ def load_scenario(path: str | Path) -> Scenario:
     assert conf is not None
     base = path.parent
 
-    county = conf.get("county", {})
-    inputs = conf.get("inputs", {})
-    if not isinstance(county, dict) or not county.get("adcode"):
-        problems.error(path, "missing [county] adcode", column="county.adcode",
-                       hint='add a [county] table with adcode = "370782" (the 6-digit county code, quoted)')
-    if not isinstance(inputs, dict):
-        problems.error(path, "[inputs] must be a table", column="inputs",
-                       hint='write [inputs] on its own line, then villages = "villages.csv" …')
-        inputs = {}
-    for key, value in list(inputs.items()):
-        if not isinstance(value, str):
-            problems.error(path, f"[inputs] {key} must be a file path in quotes, got {value!r}",
-                           column=f"inputs.{key}", hint=f'write {key} = "{key}.csv"')
-            inputs.pop(key)
-    if not isinstance(county, dict):
-        problems.error(path, "[county] must be a table", column="county")
-        county = {}
-    for key in ("villages", "facilities"):
-        if not inputs.get(key):
-            problems.error(path, f"missing [inputs] {key}", column=f"inputs.{key}",
-                           hint=f'add {key} = "{key}.csv" under [inputs] (path relative to the TOML)')
-    for key in inputs:
-        if key not in ("villages", "facilities", "roads", "townships"):
-            problems.warning(path, f"unknown key [inputs] {key} is ignored", column=f"inputs.{key}")
-    adcode = str(county.get("adcode", "")).strip() if isinstance(county, dict) else ""
+    checked = check_config(conf, path, problems)
+    county = checked.values.get("county", {})
+    inputs = checked.values.get("inputs", {})
+    network = NetworkParams(**checked.values.get("network", {}))
+    coverage = CoverageParams(**checked.values.get("coverage", {}))
+    siting_params = parse_siting_config(conf, path, problems)
+    routing_params = parse_routing_config(conf, str(path), problems)
+    adcode = str(county.get("adcode", "")).strip()
     if adcode and not (len(adcode) == 6 and adcode.isdigit()):
         problems.error(path, f"[county] adcode must be 6 digits, got {adcode!r}", column="county.adcode",
                        hint='write it as text: adcode = "370782"')
-    crs = str(county.get("crs", "wgs84")).strip().lower() if isinstance(county, dict) else "wgs84"
-    crs = crs.replace("-", "").replace("_", "")
-    if crs not in ("wgs84", "gcj02"):
-        problems.error(path, f"[county] crs must be \"wgs84\" or \"gcj02\", got {county.get('crs')!r}",
-                       column="county.crs", hint="Amap/Gaode and Tencent coordinates are gcj02; GPS and OSM are wgs84")
-        crs = "wgs84"
-    net_t = conf.get("network", {}) if isinstance(conf.get("network", {}), dict) else {}
-    cov_t = conf.get("coverage", {}) if isinstance(conf.get("coverage", {}), dict) else {}
-    network = NetworkParams(
-        circuity=_float_param(net_t, "circuity", 1.3, path, "network", problems, minimum=1.0),
-        default_speed_kmh=_float_param(net_t, "default_speed_kmh", 30.0, path, "network", problems, minimum=1.0),
-        access_speed_kmh=_float_param(net_t, "access_speed_kmh", 15.0, path, "network", problems, minimum=1.0),
-        max_access_m=_float_param(net_t, "max_access_m", 2000.0, path, "network", problems, minimum=0.0),
-    )
-    val_t = conf.get("validation", {})
-    if not isinstance(val_t, dict):
-        problems.error(path, "[validation] must be a table", column="validation")
-    elif not isinstance(val_t.get("allow_unknown_codes", False), bool):
-        problems.error(path, f"[validation] allow_unknown_codes must be true or false, got "
-                       f"{val_t.get('allow_unknown_codes')!r}", column="validation.allow_unknown_codes",
-                       hint="write it without quotes: allow_unknown_codes = true")
-    coverage = CoverageParams(radius_m=_float_param(cov_t, "radius_m", 3000.0, path, "coverage", problems,
-                                                    minimum=1.0))
+    crs = county.get("crs", default("county", "crs"))
     problems.raise_if_errors()
 
 
@@ -244,8 +198,8 @@ def load_scenario(path: str | Path) -> Scenario:
         townships=pd.DataFrame(columns=["code", "name"]), graph=graph,
         boundary=boundary, boundary_source=boundary_source, path=path, input_crs=crs,
         network=network, coverage=coverage, config=conf,
-        synthetic=bool(conf.get("data", {}).get("synthetic", False)) if isinstance(conf.get("data"), dict) else False,
-        data_note=str(conf.get("data", {}).get("note", "")) if isinstance(conf.get("data"), dict) else "",
+        synthetic=checked.get("data", "synthetic"), data_note=checked.get("data", "note"),
+        siting_params=siting_params, routing_params=routing_params,
     )
     check_scenario(scenario, problems, villages_file=base / inputs["villages"],
                    facilities_file=base / inputs["facilities"], townships=townships,

@@ -10,10 +10,11 @@ import osmnx as ox
 from pyproj import Geod
 
 from culture_logistics.config.model import ROAD_SPEEDS_KMH, NetworkParams
+from culture_logistics.errors import CultureLogisticsError
 from culture_logistics.geo.coords import gcj02_to_wgs84
 
 
-class RoadFileError(Exception):
+class RoadFileError(CultureLogisticsError):
     """A road file that can be read but holds no usable network."""
 
     def __init__(self, message: str, hint: str | None = None):

@@ -21,11 +21,12 @@ from pathlib import Path
 
 import numpy as np
 
+from culture_logistics.errors import CultureLogisticsError, SolverError
 from culture_logistics.routing.engine import model as _model
 from culture_logistics.routing.engine import solve as _engine
 
 
-class CVRPLibFormatError(ValueError):
+class CVRPLibFormatError(CultureLogisticsError, ValueError):
     """A malformed CVRPLIB file.  ``path`` and ``line`` (1-based, or None) locate it."""
 
     def __init__(self, path: str | Path, line: int | None, message: str):
@@ -36,7 +37,7 @@ class CVRPLibFormatError(ValueError):
         super().__init__(f"{where}: {message}")
 
 
-class CVRPSolutionError(ValueError):
+class CVRPSolutionError(SolverError, ValueError):
     """A CVRP solution is infeasible (missing/duplicate customer, capacity exceeded...)."""
 
 

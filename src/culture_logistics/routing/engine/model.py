@@ -7,14 +7,16 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from culture_logistics.errors import CultureLogisticsError, SolverError
+
 _INF_TIME = 10**12  # "no limit" for times/horizons (s): ~31,700 years, safe in int64 sums
 
 
-class ModelError(ValueError):
+class ModelError(CultureLogisticsError, ValueError):
     """The model is malformed (bad index, negative quantity, matrix shape...)."""
 
 
-class InfeasibleSolutionError(AssertionError):
+class InfeasibleSolutionError(SolverError, AssertionError):
     """Raised by :meth:`Solution.check` when a solution violates the model."""
 
     def __init__(self, problems: list[str]):
