@@ -180,6 +180,7 @@ def probe_page(html: str, tmp_path: Path, name: str = "page.html") -> dict:
     return json.loads(html_mod.unescape(found.group(1)))
 
 
+@pytest.mark.slow
 def test_probe_detects_injected_markup(tmp_path):
     """Control: the same probe on a page with real (unescaped) markup does see the script run."""
     page = ("<!DOCTYPE html><html><head><meta charset='utf-8'></head><body><p>x</p>"
@@ -192,6 +193,7 @@ def map_pages(outs) -> list[Path]:
     return output_files(outs, ".html")
 
 
+@pytest.mark.slow
 def test_maps_run_no_script_in_chromium(hostile_runs, tmp_path):
     """Every map of the hostile county, every layer shown and every popup and tooltip opened: nothing ran."""
     _, outs = hostile_runs
@@ -215,6 +217,7 @@ def test_maps_run_no_script_in_chromium(hostile_runs, tmp_path):
             assert "&lt;img src=x onerror=" in htmls and "<img" not in htmls
 
 
+@pytest.mark.slow
 def test_map_sources_hold_markup_only_escaped(hostile_runs):
     """In the page source no hostile name appears raw; each appears HTML-escaped."""
     _, outs = hostile_runs
@@ -254,6 +257,7 @@ def test_template_syntax_in_names_never_runs(tmp_path, monkeypatch):
     assert not ran, "a village name ran Python code (os.mkdir) while the map was rendered"
 
 
+@pytest.mark.slow
 def test_template_syntax_in_names_shows_literally(tmp_path):
     names = ["{{7*7}}村", "{% if %}村", "{{ '村", "{#村"]
     villages = [csv_line(code, name, "370782001", lon_of(2 * i), LAT, 100)
@@ -390,6 +394,7 @@ def test_writers_neutralise_formulas_keep_numbers(tmp_path):
 
 
 # ---------------------------------------------------------------------------- terminal safety
+@pytest.mark.slow
 def test_control_characters_are_rejected_not_echoed(tmp_path):
     """An escape sequence or bidi override in a name is an input error naming the cell; the terminal never
     receives the raw control character."""
@@ -437,6 +442,7 @@ def snapshot(folder: Path) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file()}
 
 
+@pytest.mark.slow
 def test_killed_run_leaves_previous_or_new_files(tmp_path):
     """SIGKILL a coverage run of the largest embedded county (滕州市, 1,180 villages) the moment it starts
     writing its first table, and again the moment it starts writing its map: every output is then the
@@ -507,6 +513,7 @@ def drop_timings(d):
     return d
 
 
+@pytest.mark.slow
 def test_same_inputs_give_identical_outputs(hostile_runs, tmp_path):
     """A second process on the same inputs (seed, time limit) writes byte-identical tables and workbooks;
     maps are compared with folium's element ids normalised, summaries without their measured timings."""
@@ -584,6 +591,7 @@ def test_outputs_get_normal_permissions(tmp_path):
 CVRPLIB = ROOT.parent / "shared" / "bench" / "cvrplib"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("engine_name", ["ortools", "pyvrp"])
 def test_routing_solve_returns_near_time_limit(engine_name):
     """Each routing engine with a 1 s limit on X-n101-k25 returns within 3 s wall (a correctness bound)."""
@@ -604,6 +612,7 @@ def test_routing_solve_returns_near_time_limit(engine_name):
     sol.check(model)
 
 
+@pytest.mark.slow
 def test_siting_returns_near_time_limit():
     from culture_logistics import load_scenario
     from culture_logistics.siting.solve import solve_siting
@@ -648,6 +657,7 @@ def test_five_million_row_csv_fails_fast(tmp_path):
     assert e.file == str(path) and "limit 200 MB" in e.message and f"{size / 1e6:.0f} MB" in e.message
 
 
+@pytest.mark.slow
 def test_five_million_short_rows_stop_at_the_row_limit(tmp_path):
     """5,000,000 rows in 60 MB (under the byte limit): streaming stops at the row limit, memory stays small."""
     import resource
@@ -666,6 +676,7 @@ def test_five_million_short_rows_stop_at_the_row_limit(tmp_path):
     assert e.file == str(path) and f"more than {cio.MAX_CSV_ROWS:,} rows (limit)" in e.message
 
 
+@pytest.mark.slow
 def test_huge_csv_through_the_cli(tmp_path):
     scn = write_scenario(tmp_path / "big")
     write_big_villages(tmp_path / "big" / "villages.csv", 5_000_000, pad="x" * 18)
@@ -834,6 +845,7 @@ def test_deeply_nested_toml_is_a_problem(tmp_path):
         load_scenario(toml)
 
 
+@pytest.mark.slow
 def test_scenario_path_that_is_a_device_is_a_problem():
     if not Path("/dev/zero").exists():
         pytest.skip("no /dev/zero")

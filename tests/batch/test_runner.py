@@ -95,6 +95,7 @@ def test_cli_bad_step_exits_2_without_traceback(tmp_path):
 
 
 # ------------------------------------------------------------------ three counties
+@pytest.mark.slow
 def test_three_counties_equal_direct_coverage(reference):
     out, res = reference
     rows = read_csv(out / "province_reach.csv")
@@ -128,6 +129,7 @@ def test_three_counties_equal_direct_coverage(reference):
     assert all(0 < mb < 2048 for mb in summary["peak_rss_mb_by_worker"].values())
 
 
+@pytest.mark.slow
 def test_second_run_skips_everything(reference, cluster):
     out, _ = reference
     before = (out / "province_reach.csv").read_bytes()
@@ -139,6 +141,7 @@ def test_second_run_skips_everything(reference, cluster):
 
 
 # ------------------------------------------------------------------ kill and resume
+@pytest.mark.slow
 def test_killed_batch_resumes_to_identical_table(reference, cluster, tmp_path):
     out = tmp_path / "killed"
     env = dict(os.environ, PYTHONPATH=str(ROOT / "src") + os.pathsep + os.environ.get("PYTHONPATH", ""))
@@ -175,6 +178,7 @@ def test_killed_batch_resumes_to_identical_table(reference, cluster, tmp_path):
 
 
 # ------------------------------------------------------------------ a broken county
+@pytest.mark.slow
 def test_broken_county_reported_while_others_finish(cluster, tmp_path):
     data = tmp_path / "mydata"
     shutil.copytree(counties_dir() / "371322", data / "371322")

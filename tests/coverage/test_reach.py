@@ -207,6 +207,7 @@ def read_csv(path):
         return list(csv.reader(fh))
 
 
+@pytest.mark.slow
 def test_cli_writes_every_file(tmp_path):
     out = tmp_path / "out"
     p = coverage_cli(case2(tmp_path), "--out", out, "--tiles", "none")
@@ -230,6 +231,7 @@ def test_cli_writes_every_file(tmp_path):
     assert s["by_operator"]["supply_coop"] == {"facilities": 1, "villages_reached": 3, "population_reached": 700}
 
 
+@pytest.mark.slow
 def test_cli_xlsx_codes_are_text_and_zh_headers(tmp_path):
     from openpyxl import load_workbook
 
@@ -255,6 +257,7 @@ def test_cli_xlsx_codes_are_text_and_zh_headers(tmp_path):
     assert wb["缺口村"].max_row == 1 + 4
 
 
+@pytest.mark.slow
 def test_cli_user_mistakes(tmp_path):
     scn = case2(tmp_path)
     p = coverage_cli(scn, "--out", tmp_path / "bad", "--radius", "-5")

@@ -286,6 +286,7 @@ def test_road_reader_survives_geojsonish_json(tmp_path_factory, raw, suffix):
 @FUZZ
 @given(data=st.binary(max_size=2048), suffix=st.sampled_from([".osm", ".graphml", ".gpkg", ".shp", ".fgb", ".txt"]),
        prefix=st.sampled_from([b"", b"<?xml version='1.0'?><osm version='0.6'>", b"<graphml>", b"SQLite format 3\x00"]))
+@pytest.mark.slow
 def test_road_reader_survives_junk_in_other_formats(tmp_path_factory, data, suffix, prefix):
     path = tmp_path_factory.mktemp("junk") / f"roads{suffix}"
     path.write_bytes(prefix + data)

@@ -180,6 +180,7 @@ def test_gcj02_declared_is_converted(tmp_path):
     assert abs(g_lon[0] - LON0) > 1e-3
 
 
+@pytest.mark.slow
 def test_cli_validate_invalid_exits_2_without_traceback(tmp_path):
     v = default_villages()
     v[0] = f"370782001001,测试村1,370782001,abc,{LAT},1000"
@@ -189,6 +190,7 @@ def test_cli_validate_invalid_exits_2_without_traceback(tmp_path):
     assert "villages.csv, row 2, column 'lon'" in r.stderr and "Traceback" not in r.stderr
 
 
+@pytest.mark.slow
 def test_cli_validate_valid_prints_summary(tiny):
     r = run_cli("validate", tiny)
     assert r.returncode == 0, r.stderr
@@ -197,6 +199,7 @@ def test_cli_validate_valid_prints_summary(tiny):
     assert json.loads(r.stdout)["villages"] == 8
 
 
+@pytest.mark.slow
 def test_cli_missing_scenario_file(tmp_path):
     r = run_cli("validate", tmp_path / "nope.toml")
     assert r.returncode == 2 and "not found" in r.stderr and "Traceback" not in r.stderr

@@ -149,6 +149,7 @@ def red_pixels(png: Path) -> int:
     return int(((r > 180) & (g < 90) & (b < 90)).sum())
 
 
+@pytest.mark.slow
 def test_coverage_map_in_chromium(evil, tmp_path):
     html = maps.render_map(coverage_map(evil, tiles="none"))
     shot = tmp_path / "coverage_map.png"
@@ -166,6 +167,7 @@ def test_coverage_map_in_chromium(evil, tmp_path):
     assert red_pixels(shot) > 100  # two no-operator gap villages are drawn in red
 
 
+@pytest.mark.slow
 def test_embedded_county_map_in_chromium(tmp_path):
     """诸城市 (embedded, 259 villages): every village drawn, no JavaScript error, page under 1 MB."""
     path = ROOT / "src" / "culture_logistics" / "data" / "counties" / "370782" / "scenario.toml"

@@ -134,6 +134,7 @@ ENGINES = ["ortools"] + (["pyvrp"] if importlib.util.find_spec("pyvrp") else [])
 MAX_GAP = {"pyvrp": 0.03, "ortools": 0.06}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("engine", [None] + ENGINES)
 def test_solve_a32_close_to_optimum(a32, engine):
     vrp, _ = a32

@@ -136,6 +136,7 @@ def pd_model(count=1):
                  vehicle_types=[VehicleType(capacity=10, count=count)], distance=dist)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("engine", ENGINES)
 def test_pickup_delivery_load_checked_at_every_stop(engine):
     model = pd_model()

@@ -166,6 +166,7 @@ def vertex_of_code(code: str) -> int:
 
 
 # ------------------------------------------------------------------------------------------------ feasibility
+@pytest.mark.slow
 def test_cli_shared_plan_is_feasible_and_times_follow_the_road(tmp_path):
     """The conftest county (villages 1..8 at vertices 0, 2, …, 14), e-trikes at half road speed with
     room for 20 parcels and pickups on the way: every stop once, loads, shift, and every arrival =
@@ -274,6 +275,7 @@ def test_unreachable_village(tmp_path):
     assert "max_access_m" in u["smallest_fix"].iat[0] and not u["fix_checked"].iat[0]
 
 
+@pytest.mark.slow
 def test_time_windows(tmp_path):
     """Village 1 may only be served 10:00–10:30: the van waits for it (service starts in the window).
     Village 2 closes at 08:30, but P1's parcels arrive with the trunk at 08:15 and are unloaded by
@@ -295,6 +297,7 @@ def test_time_windows(tmp_path):
     assert u["fix_checked"].iat[0]
 
 
+@pytest.mark.slow
 def test_trunk_reaches_each_station_in_time_for_its_last_mile(tmp_path):
     """HUB at vertex 8, P1 (密州, village at vertex 1) at vertex 0, P2 (龙都, village at vertex 14) at
     vertex 20; the trunk van drives at 1 m/s, e-trikes at 0.5 m/s, the day ends at 21:00.
@@ -330,6 +333,7 @@ def test_trunk_reaches_each_station_in_time_for_its_last_mile(tmp_path):
     assert lm.at["P2", "arrival_min"] * 60 == pytest.approx(at_p2 + 20 * 60, abs=1)  # leaves once unloaded
 
 
+@pytest.mark.slow
 def test_demo_stage_writes_the_comparison(tmp_path, tiny):
     from culture_logistics.inputs.scenario import load_scenario
     from culture_logistics.reports.routes import demo_stage
@@ -345,6 +349,7 @@ def test_demo_stage_writes_the_comparison(tmp_path, tiny):
 
 
 # ------------------------------------------------------------------------------------------------ compare
+@pytest.mark.slow
 def test_compare_on_an_embedded_county(tmp_path):
     out = tmp_path / "cmp"
     res = cli("route", "371322", "--mode", "compare", "--time-limit", "0.3", "--no-map", "--quiet", "--out", out)
@@ -392,6 +397,7 @@ def test_defaults_and_daily_parcels():
     ('[routing]\nday_start = "8am"\nshares = { postal = 0.5, supply_coop = 0.2, courier = 0.2 }\n',
      ["routing.day_start", '"HH:MM"', "must sum to 1, they sum to 0.900"]),
 ])
+@pytest.mark.slow
 def test_bad_config_is_reported_and_nothing_written(tmp_path, extra, expected):
     path = write_scenario(tmp_path / "bad", toml_extra=extra)
     out = tmp_path / "out"
@@ -403,6 +409,7 @@ def test_bad_config_is_reported_and_nothing_written(tmp_path, extra, expected):
     assert not out.exists()
 
 
+@pytest.mark.slow
 def test_cli_option_errors(tmp_path, tiny):
     res = cli("route", tiny, "--time-limit", "0", "--out", tmp_path / "o")
     assert res.returncode == 2 and "--time-limit must be > 0" in res.stderr
@@ -415,6 +422,7 @@ def test_cli_option_errors(tmp_path, tiny):
     assert not (tmp_path / "o").exists()
 
 
+@pytest.mark.slow
 def test_solve_vrp_json(tmp_path):
     """Five customers on a line and a square; the printed routes must serve every customer once within
     capacity, and the printed cost must equal the rounded-Euclidean length recomputed here."""

@@ -262,6 +262,7 @@ def _run_site(*args) -> subprocess.CompletedProcess:
                           timeout=300)
 
 
+@pytest.mark.slow
 def test_cli_writes_the_files_with_exact_columns(tmp_path):
     path = write_scenario(tmp_path / "line", villages=village_rows(), facilities=facility_rows(), toml_extra=TOML)
     out = tmp_path / "out"
@@ -283,6 +284,7 @@ def test_cli_writes_the_files_with_exact_columns(tmp_path):
     assert "<script src=" not in page and "siting:site" in page
 
 
+@pytest.mark.slow
 def test_cli_user_mistake_exits_2_and_writes_nothing(tmp_path):
     path = write_scenario(tmp_path / "line", villages=village_rows(), facilities=facility_rows(), toml_extra=TOML)
     out = tmp_path / "out"

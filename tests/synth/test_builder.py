@@ -45,12 +45,14 @@ def _metres(lon, lat):
     return np.column_stack([x, y])
 
 
+@pytest.mark.slow
 def test_byte_identical_for_same_seed(built):
     _, a, b = built
     for name in FILES:
         assert (a / name).read_bytes() == (b / name).read_bytes(), name
 
 
+@pytest.mark.slow
 def test_different_seed_differs(tmp_path, built):
     _, a, _ = built
     build_county(ADCODE, tmp_path, seed=DEFAULT_SEED + 1)

@@ -226,6 +226,10 @@ def run_county(job: CountyJob, out_root: str | Path, steps: Sequence[str] = ("co
     time_limit_s : solver time limit per step (s) for siting and routing (their defaults when ``None``).
     seed : the builder's seed for generated data (default :data:`culture_logistics.synth.DEFAULT_SEED`).
     digest, params : from :func:`job_digest` (computed here when omitted); stored in ``_done.json``.
+
+    One piece on purpose: it is the county's transaction — build or reuse inputs, run the steps into a
+    partial folder, then swap it into place — and keeping the steps in one frame keeps the crash-safety
+    argument (nothing is final before the swap) readable in one place.
     """
 
     t_start = time.perf_counter()

@@ -200,7 +200,9 @@ def parse_routing_config(config: dict, file: str = "scenario.toml", problems: Pr
 
     ``overrides`` (e.g. ``time_limit_s=1.0``, ``seed=3``) replace the file's values (None = keep).
     Problems go to ``problems`` when given (the caller raises); otherwise a :class:`ScenarioError` listing
-    every problem is raised here.
+    every problem is raised here.  One piece on purpose: it is the checklist of the scalar [routing] keys,
+    read top to bottom beside the schema; the tables ([routing.shares], [routing.time_windows], [[fleet]])
+    have their own parsers.
     """
     P = problems if problems is not None else ProblemList()
     rt = config.get("routing", {})
@@ -266,6 +268,28 @@ def parse_routing_config(config: dict, file: str = "scenario.toml", problems: Pr
                       f"({hhmm(times['day_start'])})", column="routing.day_end")
     kw["day_start_s"], kw["day_end_s"] = times["day_start"], times["day_end"]
 
+    kw["shares"] = _parse_shares(rt, file, P)
+
+    kw["time_windows"] = _parse_time_windows(rt, file, P)
+
+    kw["fleet"] = _parse_fleet(config, file, P)
+    if problems is None:
+        P.raise_if_errors()
+    elif P.errors:
+        return RoutingParams()
+    for k, v in overrides.items():
+        if v is None:
+            continue
+        if k == "time_limit_s" and not (isinstance(v, (int, float)) and v > 0):
+            raise CultureLogisticsError(f"time limit must be > 0 s, got {v!r}")
+        if k == "seed" and not (isinstance(v, int) and v >= 0):
+            raise CultureLogisticsError(f"seed must be a whole number ≥ 0, got {v!r}")
+        kw[k] = v
+    return RoutingParams(**kw)
+
+
+def _parse_shares(rt: dict, file, P: ProblemList) -> dict[str, float]:
+    """``[routing.shares]``: each carrying operator's share of every village's parcels (they sum to 1)."""
     shares = rt.get("shares", dict(DEFAULT_SHARES))
     if not isinstance(shares, dict):
         P.error(file, "[routing] shares must be a table of operator = share", column="routing.shares",
@@ -286,8 +310,11 @@ def parse_routing_config(config: dict, file: str = "scenario.toml", problems: Pr
         P.error(file, f"[routing.shares] must sum to 1, they sum to {sum(clean.values()):.3f}",
                 column="routing.shares", hint="give every operator's share of the parcels; an operator left "
                                               "out carries none")
-    kw["shares"] = {op: clean.get(op, 0.0) for op in CARRIERS} if clean else dict(DEFAULT_SHARES)
+    return {op: clean.get(op, 0.0) for op in CARRIERS} if clean else dict(DEFAULT_SHARES)
 
+
+def _parse_time_windows(rt: dict, file, P: ProblemList) -> dict[str, tuple[int, int]]:
+    """``[routing.time_windows]``: stop id → (open, close) in seconds after midnight."""
     tw = rt.get("time_windows", {})
     windows = {}
     if not isinstance(tw, dict):
@@ -303,8 +330,11 @@ def parse_routing_config(config: dict, file: str = "scenario.toml", problems: Pr
                     column=f"routing.time_windows.{sid}", hint='e.g. "09:00-11:30"')
             continue
         windows[str(sid)] = (a, b)
-    kw["time_windows"] = windows
+    return windows
 
+
+def _parse_fleet(config: dict, file, P: ProblemList) -> tuple[FleetEntry, ...]:
+    """Every ``[[fleet]]`` entry, checked (operator, echelon, numbers in range, unique names)."""
     fleet_raw = config.get("fleet", [])
     if isinstance(fleet_raw, dict):
         fleet_raw = [fleet_raw]
@@ -370,20 +400,7 @@ def parse_routing_config(config: dict, file: str = "scenario.toml", problems: Pr
                           f"defined in {seen[key]}", column=f"{e.source}.name",
                     hint="give each vehicle type of an operator and echelon its own name")
         seen[key] = e.source
-    kw["fleet"] = tuple(entries)
-    if problems is None:
-        P.raise_if_errors()
-    elif P.errors:
-        return RoutingParams()
-    for k, v in overrides.items():
-        if v is None:
-            continue
-        if k == "time_limit_s" and not (isinstance(v, (int, float)) and v > 0):
-            raise CultureLogisticsError(f"time limit must be > 0 s, got {v!r}")
-        if k == "seed" and not (isinstance(v, int) and v >= 0):
-            raise CultureLogisticsError(f"seed must be a whole number ≥ 0, got {v!r}")
-        kw[k] = v
-    return RoutingParams(**kw)
+    return tuple(entries)
 
 
 def _params_dict(p: RoutingParams) -> dict:
