@@ -167,6 +167,15 @@ def compute_coverage(scenario: Scenario, network: RoadNetwork | None = None,
     scenario : a loaded :class:`~culture_logistics.scenario.Scenario`.
     network : a prepared :class:`RoadNetwork` (built from the scenario when omitted).
     radius_m : coverage radius in metres along the network (default ``[coverage] radius_m``).
+
+    Returns
+    -------
+    CoverageResult
+        ``villages`` (GeoDataFrame, EPSG:4326, one row per village: ``reached``, ``reached_any``,
+        ``reached_by``, nearest facility, ``distance_m`` in metres along the road network including the
+        access legs, ``travel_time_min``), ``townships`` (per-township counts and rates) and ``summary()``.
+        Distances are computed in the county's UTM zone (metres); a village beyond ``[network]
+        max_access_m`` from the connected network has no distance and is not reached.
     """
     net = network or RoadNetwork.from_scenario(scenario)
     radius = float(radius_m if radius_m is not None else scenario.coverage.radius_m)

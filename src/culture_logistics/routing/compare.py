@@ -95,7 +95,23 @@ def comparison_table(separate: RoutePlan, shared: RoutePlan) -> pd.DataFrame:
 def compare_modes(scenario: Scenario, params: RoutingParams | None = None, network=None,
                   time_limit_s: float | None = None, seed: int | None = None,
                   progress: Callable | None = None) -> ModeComparison:
-    """Plan both modes on the same day's parcels and compare them (see :class:`ModeComparison`)."""
+    """Plan both modes on the same day's parcels and compare them (see :class:`ModeComparison`).
+
+    Parameters
+    ----------
+    scenario : a loaded :class:`~culture_logistics.inputs.scenario.Scenario`.
+    params : routing parameters (default: the scenario's checked ``[routing]`` and ``[[fleet]]``).
+    network : a :class:`~culture_logistics.network.roads.RoadNetwork` to reuse (built when None).
+    time_limit_s, seed : override ``params`` (seconds per model of 40+ stops; solver seed).
+    progress : optional callable receiving one line of text per model.
+
+    Returns
+    -------
+    ModeComparison
+        ``separate`` and ``shared`` :class:`~culture_logistics.routing.plan.RoutePlan` on exactly the same
+        parcels, ``table()`` (vehicles, km, CNY/day, driver hours, cost per parcel, unserved; saving in %)
+        and ``summary()``.  Distances in metres inside, km in the tables; money in CNY per day.
+    """
     params = params or RoutingParams.from_scenario(scenario)
     params = parse_overrides(params, time_limit_s, seed)
     _check_plannable(scenario, "compare")
