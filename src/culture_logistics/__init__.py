@@ -7,7 +7,7 @@ The public API — each stage a plain function returning a result object (with G
 >>> cov = cl.compute_coverage(scn)                     # CoverageResult: .villages, .townships, .summary()
 >>> sites = cl.solve_siting(scn, model="lscp")         # SitingResult: .sites, .assignment, .summary()
 >>> plan = cl.plan_routes(scn, mode="shared")          # RoutePlan: .plan_table(), .routes_gdf(), .summary()
->>> cmp = cl.compare_modes(scn)                        # ModeComparison: .shared, .separate, .summary()
+>>> cmp = cl.compare_modes(scn)                        # ModeComparison: .shared, .separate, .table, .summary()
 >>> batch = cl.run_batch("runs/p", counties="370782")  # BatchResult: .reach_table(), .failed
 
 Coordinates are WGS-84 longitude/latitude at the edges and metres (the county's UTM zone) inside;

@@ -109,7 +109,7 @@ def compare_modes(scenario: Scenario, params: RoutingParams | None = None, netwo
     -------
     ModeComparison
         ``separate`` and ``shared`` :class:`~culture_logistics.routing.plan.RoutePlan` on exactly the same
-        parcels, ``table()`` (vehicles, km, CNY/day, driver hours, cost per parcel, unserved; saving in %)
+        parcels, ``table`` (a DataFrame: vehicles, km, CNY/day, driver hours, cost per parcel, unserved; saving in %)
         and ``summary()``.  Distances in metres inside, km in the tables; money in CNY per day.
     """
     params = params or RoutingParams.from_scenario(scenario)
