@@ -8,6 +8,7 @@ import sys
 import venv
 
 import pytest
+
 from conftest import ROOT
 
 

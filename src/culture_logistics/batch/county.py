@@ -2,7 +2,6 @@
 """
 from __future__ import annotations
 
-import importlib
 import json
 import os
 import shutil
@@ -28,6 +27,7 @@ from culture_logistics.errors import CultureLogisticsError
 from culture_logistics.geo import boundary as boundary
 from culture_logistics.geo import divisions as divisions
 from culture_logistics.inputs.scenario import load_scenario
+from culture_logistics.reports import routes as _routes
 from culture_logistics.reports import siting as _siting_
 from culture_logistics.reports.coverage import run_coverage
 from culture_logistics.reports.writers import atomic_write_text, write_json
@@ -95,22 +95,6 @@ def _row(job: CountyJob, status: str, cov: dict | None = None, sites=None, savin
     }
 
 
-def routing_available() -> bool:
-    """True when :mod:`culture_logistics.routing` exists and has a ``demo_stage``."""
-    return _routing_stage() is not None
-
-
-def _routing_stage():
-
-    try:
-        routing = importlib.import_module(f"{__package__}.routing")
-    except ModuleNotFoundError as exc:
-        if exc.name == f"{__package__}.routing":
-            return None
-        raise
-    return getattr(routing, "demo_stage", None)
-
-
 def _find_saving(obj):
     """The shared-vs-separate cost saving (%) in the routing stage's summary, or ``None``.
 
@@ -129,10 +113,6 @@ def _find_saving(obj):
                 if found is not None:
                     return found
     return None
-
-
-class RoutingUnavailable(CultureLogisticsError):
-    """``--steps route`` was asked for but :mod:`culture_logistics.routing` is not installed yet."""
 
 
 def _one_line(text: str) -> str:
@@ -253,10 +233,6 @@ def run_county(job: CountyJob, out_root: str | Path, steps: Sequence[str] = ("co
             digest, params = job_digest(job, steps, time_limit_s, seed)
         _clear_partials(out_root / PARTIAL_DIR, job.adcode)  # left by a run that was killed
         partial.mkdir(parents=True)
-        if "route" in steps and _routing_stage() is None:
-            state["step"] = "route"
-            raise RoutingUnavailable("routing not available: culture_logistics.routing (with demo_stage) is not "
-                                     "installed in this version; run without the route step")
         # ---- input
         t0 = time.perf_counter()
         state["step"] = "input"
@@ -306,8 +282,7 @@ def run_county(job: CountyJob, out_root: str | Path, steps: Sequence[str] = ("co
         if "route" in steps:
             t0 = time.perf_counter()
             state["step"] = "route"
-            stage = _routing_stage()
-            res = stage(scn, partial, time_limit_s, lines.append)
+            res = _routes.demo_stage(scn, partial, time_limit_s, lines.append)
             state["saving"] = _find_saving(res)
             timings["route"] = time.perf_counter() - t0
         # ---- the marker, last; then the folder goes into place in one rename

@@ -40,8 +40,7 @@ Steps
     ``coverage`` always runs (the province table is built from it); ``site`` adds the siting demo stage
     (MCLP with K = 5 into ``siting/``, the set cover into ``siting_lscp/``; ``sites_proposed`` is the set
     cover's size: the sites needed to reach every reachable gap village); ``route`` adds the routing demo
-    stage when :mod:`culture_logistics.routing` exists (``shared_saving_pct`` from its summary), and
-    fails the county with "routing not available" otherwise.
+    stage (shared vs separate into ``route/``; ``shared_saving_pct`` from its summary).
 """
 from __future__ import annotations
 
