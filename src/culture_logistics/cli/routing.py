@@ -89,6 +89,13 @@ def _route(scenario, mode, time_limit, seed, out_dir, lang, tiles, no_map, quiet
             if s["unserved_stops"]:
                 click.echo(f"  {name}: {s['unserved_stops']} stop(s) unserved — see {out_dir / name / 'unserved.csv'}")
     plans = [res.separate, res.shared] if mode == "compare" else [res]
+    capped = [(p.mode, m) for p in plans for m in p.cap_hit_models()]
+    if capped:
+        names = ", ".join(f"{md}: {m}" if mode == "compare" else m for md, m in capped[:5])
+        more = f" and {len(capped) - 5} more" if len(capped) > 5 else ""
+        click.echo(f"warning: the solver's time cap ended {len(capped)} model(s) before their work budget "
+                   f"({names}{more}): these routes may differ on another run or machine (summary.json: "
+                   f"reproducible = false). Raise --time-limit for reproducible plans.", err=True)
     notes = [f"{p.mode}: {w}" if mode == "compare" else w for p in plans for w in p.warnings]
     if notes:
         click.echo(f"{len(notes)} note(s) on the data (all in summary.json):")
