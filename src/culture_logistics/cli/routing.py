@@ -2,7 +2,7 @@
 
 ``route`` plans a county's daily two-echelon delivery (shared co-delivery, each operator separately, or
 both compared) and writes the route plan, driver sheets, map and unserved-stop report;
-``solve-vrp`` solves one CVRPLIB instance with the routing engine.  The commands only parse
+``solve-vrp`` solves one CVRPLIB, VRPTW or VRPSPD instance with the routing engine.  The commands only parse
 arguments, call :mod:`culture_logistics.routing` / :mod:`culture_logistics.cvrplib` and print.
 
 Exit codes: 0 success (a plan with unserved stops is still a success: they are reported in
@@ -24,6 +24,7 @@ from culture_logistics.inputs.datasets import resolve_scenario as _scenario_path
 from culture_logistics.inputs.scenario import load_scenario
 from culture_logistics.reports.routes import run_routing, summary_lines
 from culture_logistics.routing import cvrplib as cvrplib
+from culture_logistics.routing import lkh
 
 EXIT_INVALID = 2
 
@@ -109,21 +110,30 @@ def _route(scenario, mode, time_limit, seed, out_dir, lang, tiles, no_map, quiet
 @click.command(name="solve-vrp")
 @click.argument("vrp_file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--time-limit", "time_limit", type=float, default=10.0, show_default=True,
-              help="Solver wall-clock seconds.")
+              help="Solver wall-clock seconds (the stop, unless --iterations is given: then a safety cap).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Solver seed.")
 @click.option("--engine", type=click.Choice(["ortools", "pyvrp"]), default=None,
-              help="Routing engine [default: PyVRP, which came within 0.5 % of the best-known costs at 30 s; OR-Tools ~3 %].")
+              help="Routing engine [default: the county engine, PyVRP; see benchmarks/bench_vrp.py].")
+@click.option("--iterations", type=int, default=None,
+              help="Stop after this many iterations (PyVRP) / solutions (OR-Tools): the same answer on any "
+                   "machine, unless the time limit binds first.")
 @click.option("--json", "as_json", is_flag=True,
-              help='Print {"cost": …, "routes": [[customer numbers as in the file], …]} (and run details) as JSON.')
-def solve_vrp(vrp_file, time_limit, seed, engine, as_json):
-    """Solve a CVRPLIB instance VRP_FILE (rounded Euclidean distances, unlimited fleet)."""
+              help='Print {"cost": …, "routes": [[customer numbers as in .sol files], …]} (and run details) as JSON.')
+def solve_vrp(vrp_file, time_limit, seed, engine, iterations, as_json):
+    """Solve VRP_FILE: a CVRPLIB instance (TYPE CVRP: rounded Euclidean distances, unlimited fleet) or an
+    LKH-3 VRPTW (TYPE CVRPTW) / VRPSPD (TYPE VRPSPD) instance (distances, times and fleet as in LKH-3).
+    Routes use .sol numbering (node id − 1, depot excluded); every answer is checked and costed from the
+    file alone."""
 
     if not time_limit > 0:
         _fail_invalid(f"error: --time-limit must be > 0 seconds, got {time_limit}")
+    if iterations is not None and iterations <= 0:
+        _fail_invalid(f"error: --iterations must be a positive integer, got {iterations}")
     if not vrp_file.exists():
         _fail_invalid(f"error: {vrp_file}: file not found")
     try:
-        res = cvrplib.solve_vrp_file(vrp_file, time_limit_s=time_limit, seed=seed, engine=engine)
+        res = lkh.solve_instance_file(vrp_file, time_limit_s=time_limit, seed=seed, engine=engine,
+                                      iterations=iterations)
     except cvrplib.CVRPLibFormatError as exc:
         _fail_invalid(f"error: {exc}")
     except ImportError as exc:
