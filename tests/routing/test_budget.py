@@ -114,3 +114,30 @@ def test_eight_village_model_with_fixed_costs_gets_a_pyvrp_plan(tmp_path):
         assert plan.stops["load_after"].max() <= 1000 and lm["load_after"].max() <= 20
         assert plan.summary()["reproducible"] is True
     assert plans["pyvrp"].summary()["cost_cny"] <= plans["ortools"].summary()["cost_cny"] + 0.01
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("county", ["370782", "370481"])
+def test_county_plan_is_byte_identical_with_a_busy_neighbour(tmp_path, county):
+    """``route COUNTY --mode shared`` twice, the second time with both cores kept busy by other processes:
+    the same route_plan.csv, routes_summary.csv and summary.json (timings aside), and reproducible."""
+    from conftest import run_cli
+
+    outs = []
+    for busy in (False, True):
+        out = tmp_path / ("busy" if busy else "quiet")
+        with cpu_burner() if busy else contextlib.nullcontext():
+            res = run_cli("route", county, "--mode", "shared", "--out", out, "--no-map", "--quiet")
+        assert res.returncode == 0, res.stderr
+        assert "time cap" not in res.stderr
+        outs.append(out)
+    for name in ("route_plan.csv", "routes_summary.csv"):
+        assert (outs[0] / name).read_bytes() == (outs[1] / name).read_bytes(), name
+    import json
+
+    a, b = (json.loads((o / "summary.json").read_text(encoding="utf-8")) for o in outs)
+    for s in (a, b):
+        s.pop("seconds")
+        s.pop("solve_seconds")
+    assert a == b
+    assert a["reproducible"] is True and a["cap_hit_models"] == []
