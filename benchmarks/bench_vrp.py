@@ -78,7 +78,8 @@ def plain_pyvrp(path: Path, set_name: str, limit: float, seed: int) -> dict:
         vehicles, cap = (inst.vehicles or n), inst.capacity
     m = pyvrp.Model()
     kw = {} if dur is None else {"tw_early": int(early[0]), "tw_late": int(late[0])}
-    locs = [m.add_location(x=0, y=0) for _ in range(n + 1)]
+    xy = inst.coords if inst.coords is not None else np.zeros((n + 1, 2))  # SWAP* uses the coordinates
+    locs = [m.add_location(x=float(xy[i, 0]), y=float(xy[i, 1])) for i in range(n + 1)]
     m.add_depot(locs[0], **kw)
     vkw = dict(kw)
     if set_name != "cvrp" and inst.max_distance is not None:

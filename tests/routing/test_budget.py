@@ -141,3 +141,27 @@ def test_county_plan_is_byte_identical_with_a_busy_neighbour(tmp_path, county):
         s.pop("solve_seconds")
     assert a == b
     assert a["reproducible"] is True and a["cap_hit_models"] == []
+
+
+@pytest.mark.slow
+def test_cap_that_binds_in_a_plan_is_named_and_the_cli_warns(tmp_path, monkeypatch):
+    """A work budget far beyond the safety cap (a stand-in for a very slow machine): the plan is still
+    written, summary.json says reproducible = false naming the models, and ``route`` warns."""
+    from click.testing import CliRunner
+
+    from culture_logistics.cli.routing import route
+    from culture_logistics.routing.engine import budget as B
+
+    monkeypatch.setitem(B.BUDGET_DEFAULTS, "pyvrp_min_iterations", 10**9)
+    monkeypatch.setitem(B.BUDGET_DEFAULTS, "pyvrp_no_improvement_min", 10**9)
+    monkeypatch.setitem(B.BUDGET_DEFAULTS, "pyvrp_max_iterations", 10**9)
+    path = write_scenario(tmp_path / "t", toml_extra="[routing]\ntime_limit_s = 0.3\ndiagnose = false\n")
+    out = tmp_path / "out"
+    res = CliRunner().invoke(route, [str(path), "--mode", "shared", "--out", str(out), "--no-map", "--quiet"])
+    assert res.exit_code == 0, res.output
+    import json
+
+    s = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert s["reproducible"] is False
+    assert sorted(s["cap_hit_models"]) == ["shared last_mile P1", "shared trunk HUB"]
+    assert "time cap ended 2 model(s)" in res.output and "shared last_mile P1" in res.output

@@ -64,6 +64,7 @@ class LKHInstance:
     service: np.ndarray           # (n + 1,) scaled
     max_distance: int | None = None
     scale: float = 1.0
+    coords: np.ndarray | None = None  # (n + 1, 2) as in the file (None for an explicit matrix)
     path: str = ""
     node_ids: list[int] = field(default_factory=list)
 
@@ -249,6 +250,7 @@ def read_lkh(path: str | Path) -> LKHInstance:
             raise err(weights[0][1], "EDGE_WEIGHT_SECTION must hold non-negative integers")
         idx = np.array(order) - 1
         dist = w[np.ix_(idx, idx)].astype(np.int64)
+        coords = None
     else:
         raise err(ewt_ln, f"unsupported EDGE_WEIGHT_TYPE {ewt_s!r} "
                           "(FLOOR_2D, EXACT_2D, EUC_2D, CEIL_2D or EXPLICIT)")
@@ -303,7 +305,7 @@ def read_lkh(path: str | Path) -> LKHInstance:
     name = headers.get("NAME", (path.stem, 0))[0] or path.stem
     return LKHInstance(name=name, type=typ, capacity=capacity, vehicles=vehicles, distance=dist, delivery=deliv,
                        pickup=pick, early=early, late=late, service=service, max_distance=max_dist, scale=scale,
-                       path=str(path), node_ids=order)
+                       path=str(path), node_ids=order, coords=coords)
 
 
 def instance_to_model(inst: LKHInstance) -> _model.Model:
@@ -315,13 +317,16 @@ def instance_to_model(inst: LKHInstance) -> _model.Model:
     if inst.max_distance is not None and timed:
         raise CVRPLibFormatError(inst.path, None, "a DISTANCE limit together with time windows or service "
                                                   "times is not supported")
+    # coordinates (when the file has them) guide PyVRP's SWAP* operator, which compares polar sectors
+    xy = inst.coords if inst.coords is not None else np.zeros((inst.num_customers + 1, 2))
     depot = _model.Depot(name=f"node {inst.node_ids[0]}", tw_early=int(inst.early[0]) if timed else 0,
-                         tw_late=int(inst.late[0]) if timed and inst.late[0] < _model._INF_TIME else None)
+                         tw_late=int(inst.late[0]) if timed and inst.late[0] < _model._INF_TIME else None,
+                         x=float(xy[0, 0]), y=float(xy[0, 1]))
     stops = []
     for c in range(1, inst.num_customers + 1):
-        kw = {}
+        kw = {"x": float(xy[c, 0]), "y": float(xy[c, 1])}
         if timed:
-            kw = dict(service_s=int(inst.service[c]), tw_early=int(inst.early[c]),
+            kw.update(service_s=int(inst.service[c]), tw_early=int(inst.early[c]),
                       tw_late=int(inst.late[c]) if inst.late[c] < _model._INF_TIME else None)
         stops.append(_model.Stop(delivery=int(inst.delivery[c]), pickup=int(inst.pickup[c]), name=str(c), **kw))
     shift = inst.max_distance if (inst.max_distance is not None and not timed) else None
