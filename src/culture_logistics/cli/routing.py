@@ -42,8 +42,9 @@ def _fail_invalid(message: str) -> None:
                    "separate: every operator its share of the parcels with its own depots and fleet; "
                    "compare: both, and the saving of shared over separate.")
 @click.option("--time-limit", "time_limit", type=float, default=None,
-              help="Solver seconds per routing model of 40+ stops (smaller models get less) "
-                   "[default: [routing] time_limit_s, else 2].")
+              help="Safety cap, solver seconds per routing model of 40+ stops (smaller models get less); solves stop on a "
+                   "deterministic work budget, normally long before it "
+                   "[default: [routing] time_limit_s, else 10].")
 @click.option("--seed", type=int, default=None, help="Solver seed [default: [routing] seed, else 0].")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True,
               help="Output folder: route_plan.csv, routes_summary.csv, unserved.csv, route_sheets.xlsx, "

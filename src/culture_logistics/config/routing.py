@@ -171,7 +171,7 @@ class RoutingParams:
     day_end_s: int = 18 * 3600
     delivery_days_per_week: int = 6
     shares: dict = field(default_factory=lambda: dict(DEFAULT_SHARES))
-    time_limit_s: float = 2.0
+    time_limit_s: float = 10.0
     seed: int = 0
     engine: str = DEFAULT_ENGINE
     service_point_radius_m: float = 500.0
