@@ -66,7 +66,7 @@ def routing_runs(names, limits, runs, directory: Path, engines):
             for limit in limits:
                 for seed in range(runs):
                     t0 = time.perf_counter()
-                    sol = engine.solve(model, time_limit_s=limit, seed=seed, engine=eng)
+                    sol = engine.solve(model, time_limit_s=limit, seed=seed, engine=eng, budget="time")
                     wall = time.perf_counter() - t0
                     sol.check(model)
                     out.append({"part": "routing", "instance": label, "limit_s": limit, "seed": seed,

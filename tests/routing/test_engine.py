@@ -342,3 +342,53 @@ def test_deterministic_with_iteration_limit(engine):
     b = solve(model, time_limit_s=5, seed=3, iteration_limit=50, engine=engine)
     assert [r.stops for r in a.routes] == [r.stops for r in b.routes]
     assert a.distance == b.distance
+
+
+# --------------------------------------------------------------------------- fixed costs (PyVRP penalties)
+def light_van_model(parcels: int, n_villages: int = 12, seed: int = 5):
+    """One station and ``n_villages`` villages (seeded, within 8 km, road factor 1.3, 10 m/s) with
+    ``parcels`` inbound parcels in all, served by the default last-mile van: capacity 200, six of
+    them, 220 CNY a day and 0.75 CNY/km, 9 h shifts, at 85 % of road speed."""
+    from culture_logistics.config.routing import default_fleet_entry
+    from culture_logistics.routing.solving import vehicle_type
+
+    rng = np.random.default_rng(seed)
+    pts = np.vstack([[0.0, 0.0], rng.uniform(-8000, 8000, size=(n_villages, 2))])
+    dist = np.rint(1.3 * np.sqrt(((pts[:, None] - pts[None]) ** 2).sum(axis=2))).astype(np.int64)
+    dur = np.rint(dist / 10.0).astype(np.int64)
+    q = [parcels // n_villages] * n_villages
+    for i in range(parcels - sum(q)):
+        q[i] += 1
+    stops = [Stop(delivery=d, service_s=int(300 + 12 * d), name=f"v{i}") for i, d in enumerate(q)]
+    van = vehicle_type(default_fleet_entry("shared", "last_mile"))
+    assert (van.capacity, van.count, van.fixed_cost) == (200, 6, 220.0)
+    return Model([Depot("station", tw_early=8 * 3600, tw_late=18 * 3600)], stops, [van], dist, dur)
+
+
+@pytest.mark.parametrize("parcels", [201, 202])
+def test_station_over_one_van_gets_every_village_served(parcels):
+    """201 (202) parcels need two vans of 200: with fixed costs of 220 CNY against 0.75 CNY/km an
+    overloaded single van used to look cheaper to PyVRP than a second van, and every village was
+    dropped.  Now both engines serve all villages with exactly two vans, PyVRP no dearer."""
+    model = light_van_model(parcels)
+    sols = {e: solve(model, time_limit_s=10, engine=e) for e in ENGINES}
+    for e, sol in sols.items():
+        assert check_solution(model, sol) == [], e
+        assert sol.dropped == [] and sol.status == "feasible", (e, sol.engine_status)
+        assert len(sol.routes) == 2, e
+        assert sorted(s for r in sol.routes for s in r.stops) == list(range(12))
+        assert all(r.start_load <= 200 for r in sol.routes)
+        assert sol.stats["reproducible"] and not sol.stats["cap_hit"], e
+    if "pyvrp" in sols:
+        assert sols["pyvrp"].cost <= sols["ortools"].cost + 1e-6
+
+
+@pytest.mark.skipif("pyvrp" not in ENGINES, reason="pyvrp not installed")
+def test_pyvrp_penalty_bound_exceeds_a_vehicle():
+    """The largest penalty of a unit of overload is above the whole scaled cost of any plan, so one
+    parcel over never pays for a vehicle saved; the start value is at least one more vehicle."""
+    model = light_van_model(201)
+    sol = solve(model, time_limit_s=10, engine="pyvrp")
+    scale = sol.stats["cost_scale"]
+    assert sol.stats["penalty_max"] > 6 * 220 * scale
+    assert sol.stats["penalty_start"] >= 220 * scale

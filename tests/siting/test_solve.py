@@ -110,6 +110,7 @@ def test_mclp_matches_enumeration(line_scn, k):
     res = solve_siting(line_scn, "mclp", k=k, time_limit_s=20)
     s = res.summary()
     assert s["optimal"] is True and s["gap"] == 0.0
+    assert s["reproducible"] is True and s["stopped_by_time_limit"] is False
     assert s["objective"] == best
     assert s["after"]["population_reached"] - s["before"]["population_reached"] == best
     assert res.sites["population_newly_reached"].sum() == best

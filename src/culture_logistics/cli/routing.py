@@ -2,7 +2,7 @@
 
 ``route`` plans a county's daily two-echelon delivery (shared co-delivery, each operator separately, or
 both compared) and writes the route plan, driver sheets, map and unserved-stop report;
-``solve-vrp`` solves one CVRPLIB instance with the routing engine.  The commands only parse
+``solve-vrp`` solves one CVRPLIB, VRPTW or VRPSPD instance with the routing engine.  The commands only parse
 arguments, call :mod:`culture_logistics.routing` / :mod:`culture_logistics.cvrplib` and print.
 
 Exit codes: 0 success (a plan with unserved stops is still a success: they are reported in
@@ -24,6 +24,7 @@ from culture_logistics.inputs.datasets import resolve_scenario as _scenario_path
 from culture_logistics.inputs.scenario import load_scenario
 from culture_logistics.reports.routes import run_routing, summary_lines
 from culture_logistics.routing import cvrplib as cvrplib
+from culture_logistics.routing import lkh
 
 
 @click.command(name="route")
@@ -33,8 +34,9 @@ from culture_logistics.routing import cvrplib as cvrplib
                    "separate: every operator its share of the parcels with its own depots and fleet; "
                    "compare: both, and the saving of shared over separate.")
 @click.option("--time-limit", "time_limit", type=float, default=None,
-              help="Solver seconds per routing model of 40+ stops (smaller models get less) "
-                   "[default: [routing] time_limit_s, else 2].")
+              help="Safety cap, solver seconds per routing model of 40+ stops (smaller models get less); solves stop on a "
+                   "deterministic work budget, normally long before it "
+                   "[default: [routing] time_limit_s, else 10].")
 @click.option("--seed", type=int, default=None, help="Solver seed [default: [routing] seed, else 0].")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True,
               help="Output folder: route_plan.csv, routes_summary.csv, unserved.csv, route_sheets.xlsx, "
@@ -75,6 +77,13 @@ def _route(scenario, mode, time_limit, seed, out_dir, lang, tiles, no_map, quiet
             if s["unserved_stops"]:
                 click.echo(f"  {name}: {s['unserved_stops']} stop(s) unserved — see {out_dir / name / 'unserved.csv'}")
     plans = [res.separate, res.shared] if mode == "compare" else [res]
+    capped = [(p.mode, m) for p in plans for m in p.cap_hit_models()]
+    if capped:
+        names = ", ".join(f"{md}: {m}" if mode == "compare" else m for md, m in capped[:5])
+        more = f" and {len(capped) - 5} more" if len(capped) > 5 else ""
+        click.echo(f"warning: the solver's time cap ended {len(capped)} model(s) before their work budget "
+                   f"({names}{more}): these routes may differ on another run or machine (summary.json: "
+                   f"reproducible = false). Raise --time-limit for reproducible plans.", err=True)
     notes = [f"{p.mode}: {w}" if mode == "compare" else w for p in plans for w in p.warnings]
     if notes:
         click.echo(f"{len(notes)} note(s) on the data (all in summary.json):")
@@ -88,21 +97,30 @@ def _route(scenario, mode, time_limit, seed, out_dir, lang, tiles, no_map, quiet
 @click.command(name="solve-vrp")
 @click.argument("vrp_file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--time-limit", "time_limit", type=float, default=10.0, show_default=True,
-              help="Solver wall-clock seconds.")
+              help="Solver wall-clock seconds (the stop, unless --iterations is given: then a safety cap).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Solver seed.")
 @click.option("--engine", type=click.Choice(["ortools", "pyvrp"]), default=None,
-              help="Routing engine [default: PyVRP, which came within 0.5 % of the best-known costs at 30 s; OR-Tools ~3 %].")
+              help="Routing engine [default: the county engine, PyVRP; see benchmarks/bench_vrp.py].")
+@click.option("--iterations", type=int, default=None,
+              help="Stop after this many iterations (PyVRP) / solutions (OR-Tools): the same answer on any "
+                   "machine, unless the time limit binds first.")
 @click.option("--json", "as_json", is_flag=True,
-              help='Print {"cost": …, "routes": [[customer numbers as in the file], …]} (and run details) as JSON.')
-def solve_vrp(vrp_file, time_limit, seed, engine, as_json):
-    """Solve a CVRPLIB instance VRP_FILE (rounded Euclidean distances, unlimited fleet)."""
+              help='Print {"cost": …, "routes": [[customer numbers as in .sol files], …]} (and run details) as JSON.')
+def solve_vrp(vrp_file, time_limit, seed, engine, iterations, as_json):
+    """Solve VRP_FILE: a CVRPLIB instance (TYPE CVRP: rounded Euclidean distances, unlimited fleet) or an
+    LKH-3 VRPTW (TYPE CVRPTW) / VRPSPD (TYPE VRPSPD) instance (distances, times and fleet as in LKH-3).
+    Routes use .sol numbering (node id − 1, depot excluded); every answer is checked and costed from the
+    file alone."""
 
     if not time_limit > 0:
         fail(f"error: --time-limit must be > 0 seconds, got {time_limit}")
+    if iterations is not None and iterations <= 0:
+        fail(f"error: --iterations must be a positive integer, got {iterations}")
     if not vrp_file.exists():
         fail(f"error: {vrp_file}: file not found")
     try:
-        res = guarded(cvrplib.solve_vrp_file, vrp_file, time_limit_s=time_limit, seed=seed, engine=engine)
+        res = guarded(lkh.solve_instance_file, vrp_file, time_limit_s=time_limit, seed=seed, engine=engine,
+                      iterations=iterations)
     except ImportError as exc:
         fail(f"error: {exc}")
     if as_json:

@@ -325,19 +325,23 @@ def instance_to_model(instance: CVRPInstance) -> _model.Model:
 
 
 def solve_vrp_file(path: str | Path, time_limit_s: float, seed: int = 0,
-                   engine: str | None = None) -> dict:
+                   engine: str | None = None, iterations: int | None = None) -> dict:
     """Solve a CVRPLIB instance with an unlimited fleet.
 
     Returns ``{"cost": int, "routes": [[customer, ...], ...], ...}`` where
     customers are numbered as in ``.sol`` files (depot excluded); the cost is
     verified with :func:`check_cvrp_solution`.  Extra keys: ``instance``,
-    ``engine``, ``seconds``, ``time_limit_s``, ``seed``, ``num_routes``.
+    ``engine``, ``seconds``, ``time_limit_s``, ``seed``, ``num_routes``, ``reproducible``.
+    ``iterations``: stop after this many engine iterations (PyVRP) / solutions (OR-Tools), a
+    reproducible run; None (default) = search for the whole ``time_limit_s`` (a benchmark at a
+    fixed time, which depends on the machine).
     Raises :class:`CVRPLibFormatError` on a malformed file and
     :class:`CVRPSolutionError` if the solver returned an incomplete solution.
     """
     inst = read_vrp(path)
     model = instance_to_model(inst)
-    sol = _engine.solve(model, time_limit_s=time_limit_s, seed=seed, engine=engine)
+    sol = _engine.solve(model, time_limit_s=time_limit_s, seed=seed, engine=engine, iteration_limit=iterations,
+                        budget="time")
     if sol.dropped:
         raise CVRPSolutionError(f"{inst.name}: the solver left {len(sol.dropped)} customer(s) "
                                 f"unserved ({sol.engine_status})")
@@ -348,4 +352,4 @@ def solve_vrp_file(path: str | Path, time_limit_s: float, seed: int = 0,
         raise CVRPSolutionError(f"cost mismatch: checker {cost}, engine {sol.distance}")
     return {"cost": cost, "routes": routes, "instance": inst.name, "engine": sol.engine,
             "seconds": round(sol.solve_seconds, 3), "time_limit_s": time_limit_s, "seed": seed,
-            "num_routes": len(routes)}
+            "num_routes": len(routes), "reproducible": bool(sol.stats.get("reproducible"))}

@@ -154,6 +154,11 @@ class RoutePlan:
             else int(r["picked_up"].sum()),
         }
 
+    def cap_hit_models(self) -> list[str]:
+        """The models (``operator echelon depot``) where a solve was ended by the wall-clock safety cap rather
+        than by its deterministic work budget: their routes may differ on another machine or under load."""
+        return [f"{m['operator']} {m['echelon']} {m['depot_id']}" for m in self.models if m.get("cap_hits")]
+
     def summary(self) -> dict:
         """Figures of the plan for ``summary.json`` and the console."""
         t = self.totals()
@@ -181,6 +186,8 @@ class RoutePlan:
             "largest_model_stops": max([m["stops"] for m in self.models], default=0),
             "solve_seconds": round(sum(m.get("solve_s", 0.0) for m in self.models), 2),
             "resolves": int(sum(m.get("resolves", 0) for m in self.models)),
+            "reproducible": not self.cap_hit_models(),
+            "cap_hit_models": self.cap_hit_models(),
             "seconds": round(self.seconds, 2),
             "arrival_min": "minutes after midnight",
             "params": _params_dict(p),

@@ -69,14 +69,30 @@ def _retime(model: _model.Model, r: _model.Route) -> _model.Route:
     return new
 
 
-def _solve(model: _model.Model, params: RoutingParams, tl: float, initial: _model.Solution | None = None) -> _model.Solution:
+def _note_solve(stats: dict | None, sol: _model.Solution) -> None:
+    """Count a solve in a model's ``stats``: solves, engine iterations, and whether the wall-clock cap bound."""
+    if stats is None:
+        return
+    stats["solves"] = stats.get("solves", 0) + 1
+    stats["iterations"] = stats.get("iterations", 0) + int(sol.stats.get("iterations", 0) or 0)
+    if sol.stats.get("cap_hit"):
+        stats["cap_hits"] = stats.get("cap_hits", 0) + 1
+    stats["reproducible"] = not stats.get("cap_hits")
+
+
+def _solve(model: _model.Model, params: RoutingParams, tl: float, initial: _model.Solution | None = None,
+           stats: dict | None = None) -> _model.Solution:
+    """Solve ``model`` with the engine's deterministic work budget (sized from its stops), ``tl`` seconds as
+    the safety cap; ``stats`` (a model's statistics) records whether the cap bound (see :func:`_note_solve`)."""
     try:
         sol = E.solve(model, time_limit_s=tl, seed=params.seed, engine=params.engine, initial_solution=initial)
+        _note_solve(stats, sol)
         for _ in range(2):  # no solution at all in a short budget (a busy machine): give it more time
             if sol.status != "no_solution":
                 break
             tl *= 4
             sol = E.solve(model, time_limit_s=tl, seed=params.seed, engine=params.engine, initial_solution=initial)
+            _note_solve(stats, sol)
     except _model.ModelError as exc:  # pragma: no cover - a bug in the model building here
         raise CultureLogisticsError(f"internal routing model error: {exc}") from exc
     if sol.routes:
@@ -135,7 +151,7 @@ def _solve_spec(ctx: _Context, spec: _ModelSpec, diagnose: bool = True) -> _Outc
     model = _model.Model([depot], stops, [vehicle_type(f) for f in spec.fleet], dist, dur)
     tl = p.model_time_limit(len(keep))
     t0 = time.perf_counter()
-    sol = _solve(model, p, tl)
+    sol = _solve(model, p, tl, stats=stats)
     stats.update(time_limit_s=round(tl, 3), solve_s=round(time.perf_counter() - t0, 3), status=sol.status,
                  engine=sol.engine, cost=round(sol.cost, 2),
                  overrun_s=round(float(sol.stats.get("overrun_s", 0.0)), 3))
@@ -178,7 +194,7 @@ def _reopen(ctx: _Context, out: _Outcome, open_s: int) -> _Outcome:
             return replace(out, model=model, solution=new, stats=stats)
     tl = ctx.params.model_time_limit(len(out.keep))
     t0 = time.perf_counter()
-    new = _solve(model, ctx.params, tl)
+    new = _solve(model, ctx.params, tl, stats=stats)
     stats.update(status=new.status, cost=round(new.cost, 2), resolved_for_late_opening=True,
                  solve_s=round(stats.get("solve_s", 0.0) + time.perf_counter() - t0, 3))
     return replace(out, model=model, solution=new, stats=stats)
@@ -262,7 +278,7 @@ def _diagnose(ctx: _Context, out: _Outcome) -> list[dict]:
             return set(), None
         budget[0] -= 1
         out.stats["resolves"] += 1
-        new = _solve(m2, p, tl, initial=sol)
+        new = _solve(m2, p, tl, initial=sol, stats=out.stats)
         nd = set(new.dropped)
         if not nd <= old:
             return set(), None

@@ -147,6 +147,10 @@ class SitingResult:
             "optimal": sol.optimal,
             "gap": sol.gap,
             "status": sol.status,
+            # with a MIP gap tolerance of 0 only the time limit stops a solve short of a proof; a proven
+            # optimum is the same on any machine, a time-limited answer depends on how far the search got
+            "stopped_by_time_limit": not sol.optimal,
+            "reproducible": bool(sol.optimal),
             "solver": sol.solver,
             "solve_seconds": round(sol.solve_seconds, 4),
             "build_seconds": round(sol.build_seconds, 4),

@@ -241,6 +241,8 @@ def _solve_ortools(model: Model, time_limit_s: float, seed: int, first_solution,
         assignment = routing.SolveWithParameters(params)
     stats["search_s"] = time.perf_counter() - t_search
     stats["search_time_limit_s"] = max(10, int(remaining * 1000)) / 1000
+    # the search stops on its solution limit (deterministic) unless the time limit binds first
+    stats["cap_hit"] = not iteration_limit or stats["search_s"] >= 0.95 * stats["search_time_limit_s"]
     status = routing.status()
     status_name = {0: "ROUTING_NOT_SOLVED", 1: "ROUTING_SUCCESS",
                    2: "ROUTING_PARTIAL_SUCCESS_LOCAL_OPTIMUM_NOT_REACHED", 3: "ROUTING_FAIL",

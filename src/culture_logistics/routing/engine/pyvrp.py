@@ -2,11 +2,13 @@
 """
 from __future__ import annotations
 
+import math
 import time
 import warnings
 
 import numpy as np
 
+from culture_logistics.routing.engine.budget import BudgetStop, WorkBudget
 from culture_logistics.routing.engine.common import _cost_scale, _finish, _precheck
 from culture_logistics.routing.engine.model import (
     Model,
@@ -28,11 +30,41 @@ PYVRP_DEFAULTS: dict = {
 }
 
 
-def _solve_pyvrp(model: Model, time_limit_s: float, seed: int, iteration_limit, log, t0,
+def _penalty_params(pyvrp, model: Model, scale: int, vts, dist: np.ndarray, dur: np.ndarray):
+    """PyVRP penalty parameters bounded by the whole scaled cost.
+
+    PyVRP's default penalty range (0.1 .. 1e5 per unit of excess load or time warp) is absolute; it
+    is scaled by the cost per metre here.  With vehicle fixed costs that is not enough: one parcel
+    of overload or one second of time warp must cost more than a whole vehicle (fixed cost and its
+    trip), else the search settles on an infeasible plan with fewer vehicles.  So the maximum is
+    at least an upper bound of the cost of any set of routes (fixed costs included), and the
+    starting value at least the cost of one more vehicle; both are capped so that penalty ×
+    violation stays far from int64 overflow.
+    """
+    k = max(1.0, max(round(v.cost_per_m * scale) for v in vts))
+    fmax = max(round(v.fixed_cost * scale) for v in vts)
+    n_veh = sum(len(dist) if v.count is None else min(int(v.count), len(dist)) for v in vts)
+    out_max = dist.max(axis=1).astype(float)
+    whole = fmax * n_veh + k * (float(out_max.sum()) + n_veh * float(out_max[: len(model.depots)].max()))
+    one_vehicle = fmax + 2 * k * float(out_max[: len(model.depots)].max())
+    loads = sum(s.delivery + s.pickup for s in model.stops)
+    viol = max(1.0, float(loads), float(dur.max()) * len(dist) + sum(s.service_s for s in model.stops))
+    guard = 1e17 / viol
+    max_pen = max(1e5 * k, min(math.ceil(whole + 1), guard))
+    start = min(max(0.1 * k + (1e5 * k - 0.1 * k) / 2, one_vehicle), max_pen)
+
+    class _Params(pyvrp.PenaltyParams):
+        def midpoint_penalties(self, data):
+            return ([start] * data.num_load_dimensions, start, start)
+
+    return _Params(min_penalty=0.1 * k, max_penalty=max_pen), {"penalty_start": start, "penalty_max": max_pen}
+
+
+def _solve_pyvrp(model: Model, time_limit_s: float, seed: int, budget: WorkBudget | None, log, t0,
                  initial_solution: Solution | None = None) -> Solution:
+    """Solve with PyVRP: stop on ``budget`` (None = the wall-clock limit only), capped by ``time_limit_s``."""
     try:
         import pyvrp
-        from pyvrp.stop import MaxIterations, MaxRuntime, MultipleCriteria
     except ImportError as exc:  # pragma: no cover - depends on the environment
         raise ImportError("engine='pyvrp' needs the 'pyvrp' package (pip install pyvrp)") from exc
 
@@ -91,11 +123,9 @@ def _solve_pyvrp(model: Model, time_limit_s: float, seed: int, iteration_limit, 
                 profile=sfs.index(vt.speed_factor), name=vt.name or str(i), **kw))
         return pyvrp.ProblemData(locations, clients, depots, vtypes, [dist] * len(sfs), durs)
 
-    # PyVRP's penalties for excess load / time warp are absolute (0.1 .. 1e5 per unit); our
-    # integer costs are scaled by `scale`, so scale its penalty range alike.
-    k = max(1.0, max(round(v.cost_per_m * scale) for v in vts))
-    solve_params = pyvrp.SolveParams(penalty=pyvrp.PenaltyParams(min_penalty=0.1 * k,
-                                                                 max_penalty=1e5 * k))
+    penalty, pstats = _penalty_params(pyvrp, model, scale, vts, dist, dur)
+    stats.update(pstats)
+    solve_params = pyvrp.SolveParams(penalty=penalty)
 
     def warm(data):
         if initial_solution is None or not initial_solution.routes:
@@ -109,47 +139,59 @@ def _solve_pyvrp(model: Model, time_limit_s: float, seed: int, iteration_limit, 
                     routes.append(pyvrp.Route(data, visits, types.index(r.vehicle_type)))
         return pyvrp.Solution(data, routes)
 
-    def run(data, budget, initial=None):
-        stop = MaxRuntime(max(0.05, budget))
-        if iteration_limit:
-            stop = MultipleCriteria([stop, MaxIterations(int(iteration_limit))])
+    stops_fired: list[str] = []
+    done = [0]  # iterations so far
+
+    def run(data, seconds, iterations, initial=None):
+        no_impr = None if budget is None else budget.no_improvement
+        stop = BudgetStop(iterations, no_impr, time.perf_counter() + max(0.05, seconds))
         with warnings.catch_warnings():
             # infeasible mandatory stops are handled below (re-solve with optional stops)
             warnings.filterwarnings("ignore", message=".*penalty parameter has reached its maximum")
-            return pyvrp.solve(data, stop, seed=seed, collect_stats=False, display=bool(log),
-                               initial_solution=initial if initial is not None else warm(data),
-                               params=solve_params)
+            res = pyvrp.solve(data, stop, seed=seed, collect_stats=False, display=bool(log),
+                              initial_solution=initial if initial is not None else warm(data),
+                              params=solve_params)
+        stops_fired.append(stop.reason)
+        done[0] += res.num_iterations
+        return res
 
     # pyvrp.solve starts its clock after computing neighbourhoods and a first local search,
     # which takes ~0.05-0.08 s on 300-400 clients: keep that out of the budget
     reserve = PYVRP_DEFAULTS["reserve_s"] + PYVRP_DEFAULTS["reserve_s_per_client"] * len(cand)
     any_required = any(model.stops[s].drop_penalty is None for s in cand)
-    budget = lambda: time_limit_s - (time.perf_counter() - t0) - reserve  # noqa: E731
+    seconds = lambda: time_limit_s - (time.perf_counter() - t0) - reserve  # noqa: E731
     surely_feasible = all(v.count is None for v in vts) and not model.needs_time
-    iterations = 0
+    total = None if budget is None else int(budget.iterations)
+    left = lambda: None if total is None else max(1, total - done[0])  # noqa: E731
     if PYVRP_DEFAULTS["optional_default_stops"] or not any_required:
-        result = run(build(True), budget())
+        result = run(build(True), seconds(), total)
         engine_status = "feasible" if result.best.is_feasible() else "infeasible"
     elif surely_feasible:
         # unlimited fleet, no time constraints: every stop that passed the precheck fits
-        result = run(build(False), budget())
+        result = run(build(False), seconds(), total)
         engine_status = "feasible" if result.best.is_feasible() else "infeasible"
     else:
         # Mandatory stops make PyVRP faster, but if they cannot all be served together it
-        # would spend the whole budget on infeasible solutions: try them for half of it.
+        # would spend the whole budget on infeasible solutions: try them for half of it
+        # (half the iterations, or half the time without a work budget), then go on from the
+        # best solution for the rest unless the search has already converged.
         data = build(False)
-        result = run(data, budget() / 2)
-        iterations += getattr(result, "num_iterations", 0) or 0
+        if total is None:
+            result = run(data, seconds() / 2, None)
+        else:
+            result = run(data, seconds(), max(1, total // 2))
         if result.best.is_feasible():
             engine_status = "feasible"
-            result = run(data, budget(), initial=result.best)
+            if total is None or stops_fired[-1] == "iterations":
+                result = run(data, seconds(), left(), initial=result.best)
         else:
             stats["resolved_with_optional_stops"] = True
-            result = run(build(True), budget())
+            result = run(build(True), seconds(), left())
             engine_status = "feasible (stops optional)" if result.best.is_feasible() else "infeasible"
     best = result.best
-    iterations += getattr(result, "num_iterations", 0) or 0
-    stats["iterations"] = iterations
+    stats["iterations"] = done[0]
+    stats["stops_fired"] = list(stops_fired)
+    stats["cap_hit"] = "time_cap" in stops_fired
     if not best.is_feasible():
         for s in cand:
             reasons.setdefault(s, "PyVRP found no feasible solution")

@@ -54,15 +54,17 @@ Engines
   a local-search pass after each perturbation (:data:`ORTOOLS_DEFAULTS`).  Any
   ``FirstSolutionStrategy`` / ``LocalSearchMetaheuristic`` can be requested.
 
-Time limit and determinism
---------------------------
-``time_limit_s`` covers the whole :func:`solve` call (model building and
-solution extraction included); the measured overrun is in
-``Solution.stats["overrun_s"]`` (typically below +0.2 s: see the benchmark).
-Both engines are deterministic for a given model, seed and ``iteration_limit``
-(OR-Tools' solution limit / PyVRP's iteration count) on a given machine and
-library version.  With only a wall-clock limit neither is: the number of
-iterations that fit in the budget depends on the machine's load.
+Work budget, time limit and determinism
+---------------------------------------
+By default a solve stops on a deterministic *work budget* sized from the
+number of stops (:mod:`culture_logistics.routing.engine.budget`: PyVRP
+iterations and iterations without improvement, OR-Tools' solution limit), with
+a fixed seed: the same model gives the same routes on any machine and under any
+load.  ``time_limit_s`` is a safety cap covering the whole :func:`solve` call
+(model building and solution extraction included; the measured overrun is in
+``Solution.stats["overrun_s"]``); when it ends the search first,
+``stats["cap_hit"]`` is True and ``stats["reproducible"]`` False.
+``budget="time"`` searches until the time limit (benchmarks at a fixed time).
 """
 from __future__ import annotations
 
@@ -71,6 +73,7 @@ import time
 import warnings
 
 from culture_logistics.config.routing import DEFAULT_ENGINE, ENGINES
+from culture_logistics.routing.engine.budget import WorkBudget, default_budget
 from culture_logistics.routing.engine.model import Model, Solution
 from culture_logistics.routing.engine.ortools import _solve_ortools
 from culture_logistics.routing.engine.pyvrp import _solve_pyvrp
@@ -79,7 +82,8 @@ from culture_logistics.routing.engine.pyvrp import _solve_pyvrp
 def solve(model: Model, time_limit_s: float = 10.0, seed: int = 0, engine: str | None = None,
           first_solution: str | None = None, metaheuristic: str | None = None,
           iteration_limit: int | None = None, log: bool = False,
-          initial_solution: Solution | None = None) -> Solution:
+          initial_solution: Solution | None = None,
+          budget: WorkBudget | str | None = "auto") -> Solution:
     """Solve ``model`` and return a :class:`Solution` (verified by :meth:`Solution.check`).
 
     time_limit_s: wall-clock budget for the whole call (model building included);
@@ -97,6 +101,13 @@ def solve(model: Model, time_limit_s: float = 10.0, seed: int = 0, engine: str |
         iterations (the time limit still applies as a safety net).
     initial_solution: warm start (a Solution of the same model, e.g. from an
         earlier solve); stops it does not serve are left to the search.
+    budget: the deterministic stop. ``"auto"`` (default): a work budget sized from the
+        number of stops (:func:`~culture_logistics.routing.engine.budget.default_budget`);
+        a :class:`~culture_logistics.routing.engine.budget.WorkBudget`; or ``None`` /
+        ``"time"``: search until ``time_limit_s`` (machine-dependent).  An explicit
+        ``iteration_limit`` overrides it.  ``Solution.stats`` says what happened:
+        ``budget`` (the work budget or None), ``cap_hit`` (the wall-clock limit ended the
+        search) and ``reproducible`` (``budget`` given and the cap did not bind).
     """
     if engine is None and (first_solution is not None or metaheuristic is not None):
         engine = "ortools"  # OR-Tools-specific options select OR-Tools
@@ -112,14 +123,29 @@ def solve(model: Model, time_limit_s: float = 10.0, seed: int = 0, engine: str |
         raise ValueError("time_limit_s must be positive")
     t0 = time.perf_counter()
     model.validate()
+    if iteration_limit:
+        work = WorkBudget(iterations=int(iteration_limit))
+    elif budget is None or budget == "time":
+        work = None
+    elif budget == "auto":
+        work = default_budget(len(model.stops), engine)
+    elif isinstance(budget, WorkBudget):
+        work = budget
+    else:
+        raise ValueError(f"budget must be 'auto', 'time', None or a WorkBudget, got {budget!r}")
     if engine == "ortools":
         sol = _solve_ortools(model, time_limit_s, seed, first_solution, metaheuristic,
-                             iteration_limit, log, t0, initial_solution=initial_solution)
+                             None if work is None else work.iterations, log, t0,
+                             initial_solution=initial_solution)
     else:
         if first_solution is not None or metaheuristic is not None:
             raise ValueError("first_solution/metaheuristic apply to engine='ortools' only")
-        sol = _solve_pyvrp(model, time_limit_s, seed, iteration_limit, log, t0,
+        sol = _solve_pyvrp(model, time_limit_s, seed, work, log, t0,
                            initial_solution=initial_solution)
     sol.solve_seconds = time.perf_counter() - t0
     sol.stats["overrun_s"] = sol.solve_seconds - time_limit_s
+    sol.stats["budget"] = None if work is None else work.as_dict()
+    cap = bool(sol.stats.get("cap_hit", work is None))
+    sol.stats["cap_hit"] = cap
+    sol.stats["reproducible"] = work is not None and not cap
     return sol

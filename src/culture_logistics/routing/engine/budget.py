@@ -1,0 +1,100 @@
+"""Deterministic work budgets: how much search a solve does, independent of the machine's speed or load.
+
+A solve stops on a *work* budget sized from the model (number of stops): PyVRP after a number of
+iterated-local-search iterations, or earlier once that many iterations in a row brought no
+improvement; OR-Tools after a number of solutions (its ``solution_limit``).  With a fixed seed the
+result is then the same on any machine and under any load.  The wall-clock ``time_limit_s`` of
+:func:`~culture_logistics.routing.engine.solve.solve` stays as a safety cap; when it binds first
+the solution says so (``stats["cap_hit"] = True``, ``stats["reproducible"] = False``).
+"""
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+
+#: Budget sizing (measured on the embedded counties' last-mile and trunk models, 6–40 stops, and on
+#: the CVRPLIB/VRPTW/VRPSPD sets; see benchmarks/bench_budgets.py).  PyVRP: ``iterations =
+#: clamp(per_stop × stops, min, max)`` and a no-improvement stop of ``clamp(no_improvement_per_stop ×
+#: stops, no_improvement_min, iterations)``; OR-Tools: ``solution_limit = clamp(per_stop × stops,
+#: min, max)``.
+BUDGET_DEFAULTS: dict = {
+    "pyvrp_iterations_per_stop": 100,
+    "pyvrp_min_iterations": 1_000,
+    "pyvrp_max_iterations": 20_000,
+    "pyvrp_no_improvement_per_stop": 25,
+    "pyvrp_no_improvement_min": 500,
+    "ortools_solutions_per_stop": 10,
+    "ortools_min_solutions": 200,
+    "ortools_max_solutions": 5_000,
+}
+
+
+@dataclass(frozen=True)
+class WorkBudget:
+    """A deterministic stop.
+
+    Attributes
+    ----------
+    iterations : PyVRP: iterated-local-search iterations; OR-Tools: solutions (``solution_limit``).
+    no_improvement : PyVRP only: stop after this many iterations in a row without a better best
+        solution (None = no such stop).
+    """
+
+    iterations: int
+    no_improvement: int | None = None
+
+    def as_dict(self) -> dict:
+        return {"iterations": int(self.iterations),
+                "no_improvement": None if self.no_improvement is None else int(self.no_improvement)}
+
+
+def _clamp(v: float, lo: int, hi: int) -> int:
+    return int(min(hi, max(lo, math.ceil(v))))
+
+
+def default_budget(n_stops: int, engine: str) -> WorkBudget:
+    """The work budget of a model of ``n_stops`` stops for ``engine`` (``"pyvrp"`` or ``"ortools"``)."""
+    b = BUDGET_DEFAULTS
+    n = max(1, int(n_stops))
+    if engine == "pyvrp":
+        it = _clamp(b["pyvrp_iterations_per_stop"] * n, b["pyvrp_min_iterations"], b["pyvrp_max_iterations"])
+        ni = _clamp(b["pyvrp_no_improvement_per_stop"] * n, b["pyvrp_no_improvement_min"], it)
+        return WorkBudget(iterations=it, no_improvement=ni)
+    return WorkBudget(iterations=_clamp(b["ortools_solutions_per_stop"] * n, b["ortools_min_solutions"],
+                                        b["ortools_max_solutions"]))
+
+
+class BudgetStop:
+    """PyVRP stopping criterion: a work budget, with a wall-clock deadline as a safety cap.
+
+    ``reason`` tells which stop fired: ``"iterations"``, ``"no_improvement"`` or ``"time_cap"``
+    (the only one that depends on the machine).
+    """
+
+    def __init__(self, iterations: int | None, no_improvement: int | None, deadline: float):
+        self.iterations = iterations
+        self.no_improvement = no_improvement
+        self.deadline = deadline     # time.perf_counter() value
+        self.count = 0
+        self.reason = ""
+        self._best: float | None = None
+        self._since = 0
+
+    def __call__(self, best_cost) -> bool:
+        if self._best is None or best_cost < self._best:
+            self._best = best_cost
+            self._since = 0
+        else:
+            self._since += 1
+        if self.iterations is not None and self.count >= self.iterations:
+            self.reason = "iterations"
+            return True
+        if self.no_improvement is not None and self._since >= self.no_improvement:
+            self.reason = "no_improvement"
+            return True
+        if time.perf_counter() >= self.deadline:
+            self.reason = "time_cap"
+            return True
+        self.count += 1
+        return False
