@@ -28,6 +28,7 @@ from culture_logistics.errors import CultureLogisticsError
 from culture_logistics.reports.labels import _TEXT_COLUMNS, _head, _op, _ops
 from culture_logistics.reports.maps.base import render_map
 from culture_logistics.reports.maps.coverage import coverage_map
+from culture_logistics.reports.numbers import pct
 from culture_logistics.reports.writers import (
     atomic_write_text,
     write_csv,
@@ -158,7 +159,7 @@ def workbook_sheets(result: CoverageResult, lang: str = "en") -> tuple[dict, set
         table[f"{op}_distance_m"] = [None if d is None else int(d) for d in dist(f"dist_{op}_m")]
     tw = result.township_table().copy()
     for c in ("reach_rate", "population_reach_rate"):
-        tw[c] = (tw[c] * 100).round(1)
+        tw[c] = [pct(x) for x in tw[c]]  # the map's rounding (reports.numbers)
     drop = [f"villages_reached_by_{op}" for op in CARRIERS if op not in result.carriers]
     tw = tw.drop(columns=drop)
     s = result.summary()
@@ -169,8 +170,8 @@ def workbook_sheets(result: CoverageResult, lang: str = "en") -> tuple[dict, set
         "villages_reached_any": s["villages_reached_any"], "villages_unreachable": s["villages_unreachable"],
         "population": s["population"], "population_reached": s["population_reached"],
         "population_reached_any": s["population_reached_any"],
-        "reach_rate": round(100 * s["villages_reached"] / s["villages"], 1) if s["villages"] else 0.0,
-        "population_reach_rate": round(100 * s["population_reached"] / s["population"], 1) if s["population"] else 0.0,
+        "reach_rate": pct(s["villages_reached"] / s["villages"]) if s["villages"] else 0.0,
+        "population_reach_rate": pct(s["population_reached"] / s["population"]) if s["population"] else 0.0,
     })
     fin = v["distance_m"].astype(float)
     fin = fin[np.isfinite(fin)]

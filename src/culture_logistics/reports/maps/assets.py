@@ -11,6 +11,7 @@ import folium
 from culture_logistics import resources
 from culture_logistics.errors import CultureLogisticsError
 from culture_logistics.reports.maps.layers import _LayerOrder
+from culture_logistics.reports.maps.screen import LayerList, ScreenFit
 from culture_logistics.reports.writers import atomic_write_text
 
 
@@ -79,7 +80,8 @@ def _walk(el):
 def render_map(m: folium.Map, layer_control: bool = True) -> str:
     """The map as one self-contained HTML page (str), with Leaflet inlined and no external scripts.
 
-    Adds a (expanded) layer control when the map has none.  Raises :class:`MapAssetError` when an
+    Adds a layer control when the map has none (:class:`~.screen.LayerList`: expanded on a wide window,
+    folded on a phone), and last the metric scale bar and the window-relative fit (:class:`~.screen.ScreenFit`).  Raises :class:`MapAssetError` when an
     element needs a script or stylesheet that is not bundled.
     """
     if isinstance(m, folium.Map):
@@ -88,9 +90,11 @@ def render_map(m: folium.Map, layer_control: bool = True) -> str:
                 raise MapAssetError("folium.Icon needs Font-Awesome/Bootstrap from CDNs, which are not bundled; "
                                     "use culture_logistics.maps.facility_icon / add_icon_points instead")
         if layer_control and not any(isinstance(c, folium.LayerControl) for c in m._children.values()):
-            folium.LayerControl(collapsed=False, position="topright").add_to(m)
+            LayerList(position="topright").add_to(m)
         if not any(isinstance(c, _LayerOrder) for c in m._children.values()):
             m.add_child(_LayerOrder())
+        if getattr(m, "cl_bounds", None) is not None and not any(isinstance(c, ScreenFit) for c in m._children.values()):
+            m.add_child(ScreenFit(m.cl_bounds))
     root = m.get_root()
     for k, el in enumerate(_walk(root)):
         el._id = f"{k:06d}"

@@ -69,7 +69,10 @@ from culture_logistics.reports.maps.legend import (
     swatch_fill,
     swatch_icon,
     swatch_line,
+    swatch_shape,
+    swatch_text,
 )
+from culture_logistics.reports.maps.screen import SCREEN_CSS
 
 #: Everything callers use as ``maps.<name>`` (this module is the one entry point of the map helpers).
 __all__ = [
@@ -77,7 +80,7 @@ __all__ = [
     "STATUS_COLORS", "TIER_SHAPES", "TILES", "add_boundary", "add_facilities", "add_geojson", "add_icon_points",
     "add_legend", "add_note", "add_points", "base_map", "esc", "facility_icon", "facility_style", "feature_group",
     "operator_label", "popup_html", "render_map", "save_map", "static_dir", "swatch_circle", "swatch_fill",
-    "swatch_icon", "swatch_line", "tier_label", "to_map_geometry", "to_map_lonlat", "_js", "_map_of",
+    "swatch_icon", "swatch_line", "swatch_shape", "swatch_text", "tier_label", "to_map_geometry", "to_map_lonlat", "_js", "_map_of",
 ]
 
 
@@ -159,7 +162,7 @@ def base_map(scenario, title: str, tiles: str = "osm", lang: str = "en", subtitl
     if bounds is None:
         bounds = _extent(scenario)
     m = folium.Map(location=[(bounds[1] + bounds[3]) / 2, (bounds[0] + bounds[2]) / 2], zoom_start=10,
-                   tiles=None, prefer_canvas=True, control_scale=True)
+                   tiles=None, prefer_canvas=True, control_scale=False, zoom_snap=0.25)
     m.cl_tile_crs = tile_crs
     m.cl_lang = lang
     # Leaflet only: folium's Bootstrap/jQuery/Font-Awesome defaults are not needed (see module doc).
@@ -172,28 +175,29 @@ def base_map(scenario, title: str, tiles: str = "osm", lang: str = "en", subtitl
                          overlay=False, control=True).add_to(m)
     _BlankLayer(esc(blank_name), show=url is None).add_to(m)
     lo, la = to_map_lonlat(m, [bounds[0], bounds[2]], [bounds[1], bounds[3]])
-    # leave room for the legend (bottom left) and the layer list (top right)
-    m.fit_bounds([[float(la[0]), float(lo[0])], [float(la[1]), float(lo[1])]], padding_top_left=(250, 60),
-                 padding_bottom_right=(250, 10))
+    # fitted in the page, with a padding measured on the window (screen.ScreenFit, added by render_map)
+    m.cl_bounds = [[float(la[0]), float(lo[0])], [float(la[1]), float(lo[1])]]
     body = f"<b>{esc(title)}</b>"
     if subtitle:
         body += f"<br><span>{esc(subtitle)}</span>"
-    m.add_child(_HtmlBox(body, "", "cl-title", css=_BOX_CSS))
+    m.add_child(_HtmlBox(body, "", "cl-title", css=_BOX_CSS + SCREEN_CSS))
     return m
 
 
 def _extent(scenario) -> tuple[float, float, float, float]:
+    """(min lon, min lat, max lon, max lat), WGS-84: villages, facilities and the county boundary."""
     xs, ys = [], []
     for df in (scenario.villages, scenario.facilities):
         if len(df):
             xs += [float(df["lon"].min()), float(df["lon"].max())]
             ys += [float(df["lat"].min()), float(df["lat"].max())]
-    if not xs and scenario.boundary is not None:
+    if scenario.boundary is not None and not scenario.boundary.is_empty:
         b = scenario.boundary.bounds
-        xs, ys = [b[0], b[2]], [b[1], b[3]]
+        xs += [b[0], b[2]]
+        ys += [b[1], b[3]]
     if not xs:
         raise CultureLogisticsError("nothing to map: the scenario has no villages, facilities or boundary")
-    pad = 0.01
+    pad = 0.005
     return min(xs) - pad, min(ys) - pad, max(xs) + pad, max(ys) + pad
 
 

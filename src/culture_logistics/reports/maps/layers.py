@@ -157,7 +157,7 @@ _BIND_POPUP = ("if(p[3]){(function(c){mk.bindPopup(P&&typeof c!=='string'?functi
 
 
 def add_points(parent, lon, lat, styles: Sequence[dict], style_index, popups=None,
-               tooltips: Sequence[str] | None = None, kind: str = "point") -> int:
+               tooltips: Sequence[str] | None = None, kind: str = "point", labels: Sequence[str] | None = None) -> int:
     """Canvas markers from one compact array (fast for thousands of points).
 
     Parameters
@@ -172,6 +172,8 @@ def add_points(parent, lon, lat, styles: Sequence[dict], style_index, popups=Non
         :class:`PopupTable` (plain text, escaped here; smaller pages), or None.
     tooltips : per point, plain text (escaped here), or None.
     kind : stored as the marker option ``clKind`` (tests count drawn markers by it).
+    labels : per point, plain text shown always beside the marker (a permanent tooltip, e.g. a site's
+        name; escaped here), or None; a point with a label shows no hover tooltip.
 
     Markers are drawn in the order added: a layer added later is drawn on top (and takes the click).
 
@@ -194,15 +196,19 @@ def add_points(parent, lon, lat, styles: Sequence[dict], style_index, popups=Non
     for i in range(n):
         row = [float(y[i]), float(x[i]), int(idx[i])]
         tip = tooltips[i] if tooltips is not None else None
-        if pops[i] or tip:
+        lab = labels[i] if labels is not None else None
+        if pops[i] or tip or lab:
             row.append(pops[i])
-        if tip:
-            row.append(esc(str(tip)))
+        if tip or lab:
+            row.append(esc(str(tip)) if tip else 0)
+        if lab:
+            row.append(esc(str(lab)))
         data.append(row)
     code = (_SHAPE_JS + prelude + f"var S={_js(list(styles))},D={_js(data)},K={_js(kind)};"
             "for(var i=0;i<D.length;i++){var p=D[i],o=Object.assign({clKind:K},S[p[2]]);"
             "var mk=new L.ClMark([p[0],p[1]],o);" + _BIND_POPUP +
-            "if(p[4])mk.bindTooltip(p[4]);mk.addTo(parent);}")
+            "if(p[5]){mk.bindTooltip(p[5],{permanent:true,direction:'right',className:'cl-label',"
+            "offset:[(o.radius||5)+2,0]});}else if(p[4]){mk.bindTooltip(p[4]);}mk.addTo(parent);}")
     parent.add_child(_Js(code))
     return n
 

@@ -42,6 +42,9 @@ _BOX_CSS = """<style>
 .cl-pop table{border-collapse:collapse}.cl-pop td{padding:1px 6px 1px 0;vertical-align:top}
 .cl-pop td:first-child{color:#666;white-space:nowrap}
 .cl-fac{background:none;border:none}
+.cl-label{font:11px/1.2 "Noto Sans CJK SC","Microsoft YaHei",sans-serif;padding:1px 4px;background:rgba(255,255,255,.85);
+ border:1px solid #888;box-shadow:none;color:#111}
+.cl-label::before{display:none}
 .leaflet-control-layers{font-size:12px}
 .leaflet-container{background:#eef0f2}
 </style>"""
@@ -54,6 +57,22 @@ def swatch_circle(color: str, radius: int = 5, border: str = "#ffffff", border_p
     return (f'<span style="display:inline-block;width:{d}px;height:{d}px;border-radius:50%;'
             f'background:{_color(color)};border:{border_px}px solid {_color(border)};box-shadow:0 0 0 1px #999">'
             "</span>")
+
+
+def swatch_text(color: str, text: str, ring: str = "#ffffff", radius: int = 8) -> str:
+    """Legend swatch: a filled circle with a ring and a character in it (plain text, escaped)."""
+    d = 2 * radius
+    return (f'<span style="display:inline-block;box-sizing:border-box;width:{d}px;height:{d}px;border-radius:50%;'
+            f'background:{_color(color)};border:3px solid {_color(ring)};color:#fff;font:bold 9px/{d - 6}px sans-serif;'
+            f'text-align:center">{esc(text)}</span>')
+
+
+def swatch_shape(color: str, shape: str, border: str = "#ffffff", size: int = 14) -> str:
+    """Legend swatch: a filled square or diamond (the canvas marker shapes) with a coloured border."""
+    rot = "transform:rotate(45deg);" if shape == "diamond" else ""
+    s = round(size / 1.414) if shape == "diamond" else size
+    return (f'<span style="display:inline-block;box-sizing:border-box;width:{s}px;height:{s}px;{rot}'
+            f'background:{_color(color)};border:2.5px solid {_color(border)}"></span>')
 
 
 def swatch_fill(color: str, opacity: float = 0.5, border: str | None = None) -> str:
