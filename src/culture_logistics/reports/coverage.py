@@ -12,6 +12,7 @@ Files (see README, "Coverage outputs")
 ``summary.json``        county figures, ``by_operator`` {operator: {villages_reached, population_reached}}
 ``village_reach.xlsx``  a county summary sheet, a gaps sheet, one sheet per township; codes as text
 ``coverage_map.html``   the map (offline: Leaflet inlined)
+``coverage.gpkg``       villages, facilities, service areas, townships for GIS (EPSG:4326; see reports.gis)
 """
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ import pandas as pd
 from culture_logistics.config.model import CARRIERS
 from culture_logistics.coverage.reach import CoverageResult, compute_coverage
 from culture_logistics.errors import CultureLogisticsError
+from culture_logistics.reports.gis import coverage_layers, write_gpkg
 from culture_logistics.reports.labels import _TEXT_COLUMNS, _head, _op, _ops
 from culture_logistics.reports.maps.base import render_map
 from culture_logistics.reports.maps.coverage import coverage_map
@@ -37,7 +39,7 @@ from culture_logistics.reports.writers import (
 )
 
 FILES = ("village_reach.csv", "township_reach.csv", "gaps.csv", "summary.json", "village_reach.xlsx",
-         "coverage_map.html")
+         "coverage_map.html", "coverage.gpkg")
 
 
 @dataclass
@@ -70,6 +72,7 @@ class CoverageReport:
         if out.exists() and not out.is_dir():
             raise CultureLogisticsError(f"--out {out} is a file, not a folder; give a folder to write into")
         t0 = time.perf_counter()
+        gis = coverage_layers(self.result)  # computed before the first file is written
         paths = {
             "village_reach.csv": write_csv(self.village_table, out / "village_reach.csv"),
             "township_reach.csv": write_csv(self.township_table, out / "township_reach.csv"),
@@ -79,6 +82,7 @@ class CoverageReport:
         }
         if self.map_html is not None:
             paths["coverage_map.html"] = atomic_write_text(out / "coverage_map.html", self.map_html)
+        paths["coverage.gpkg"] = write_gpkg(gis, out / "coverage.gpkg")
         self.timings_s["write"] = time.perf_counter() - t0
         return paths
 
