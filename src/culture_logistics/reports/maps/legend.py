@@ -117,8 +117,8 @@ def add_legend(m: folium.Map, sections: Sequence[tuple[str, Sequence[tuple[str, 
     m.add_child(_HtmlBox("".join(parts), "", "cl-legend"))
 
 
-def add_note(m: folium.Map, text: str, position: str = "bottom:22px;right:10px") -> None:
-    """A small fixed note (plain text, escaped) e.g. for data provenance."""
+def add_note(m: folium.Map, text: str, position: str = "bottom:52px;right:10px") -> None:
+    """A small fixed note (plain text, escaped) e.g. for data provenance; by default above the scale bar."""
     m.add_child(_HtmlBox(f'<span style="font-size:11px">{esc(text)}</span>',
                          position + ";padding:3px 8px;max-width:40vw", ""))
 
