@@ -197,7 +197,9 @@ def coverage_map(result: CoverageResult, tiles: str = "osm", lang: str = "en", s
         if key not in style_of:
             style_of[key] = len(styles)
             one = len(key) == 1
-            styles.append({"radius": 8, "color": "#a33f00", "weight": 3, "fillOpacity": 0.95,
+            # an orange ring tells a gap from a facility (white border) of the same colour
+            styles.append({"radius": 8, "color": maps.STATUS_COLORS["partial"] if one else "#a33f00", "weight": 3.5,
+                           "fillOpacity": 0.95,
                            "fillColor": maps.OPERATOR_COLORS[key[0]] if one else maps.STATUS_COLORS["partial"],
                            "label": maps.OPERATOR_SHORT_ZH[key[0]] if one else str(len(key))})
         vstyle[i] = style_of[key]
@@ -230,7 +232,7 @@ def coverage_map(result: CoverageResult, tiles: str = "osm", lang: str = "en", s
     n_of = {key: sum(1 for i in np.flatnonzero(status == 1) if missing_sets[i] == key) for key in style_of}
     for op in result.carriers:
         if (op,) in n_of:
-            partial_items.append((maps.swatch_text(maps.OPERATOR_COLORS[op], maps.OPERATOR_SHORT_ZH[op], "#a33f00"),
+            partial_items.append((maps.swatch_text(maps.OPERATOR_COLORS[op], maps.OPERATOR_SHORT_ZH[op], sc["partial"]),
                                   T["lg_miss1"].format(op=operator_label(op, lang), n=n_of[(op,)])))
     for k in sorted({len(key) for key in n_of if len(key) > 1}):
         partial_items.append((maps.swatch_text(sc["partial"], str(k), "#a33f00"),
