@@ -412,7 +412,7 @@ def test_control_characters_are_rejected_not_echoed(tmp_path):
 
 # ---------------------------------------------------------------------------- 4. atomic, reproducible outputs
 COVERAGE_FILES = ["village_reach.csv", "township_reach.csv", "gaps.csv", "summary.json", "village_reach.xlsx",
-                  "coverage_map.html"]
+                  "coverage_map.html", "coverage.gpkg"]
 
 
 def parse_fully(path: Path) -> None:
@@ -432,6 +432,10 @@ def parse_fully(path: Path) -> None:
     elif path.suffix == ".html":
         text = data.decode("utf-8")
         assert text.rstrip().endswith("</html>")
+    elif path.suffix == ".gpkg":
+        import geopandas as gpd
+
+        assert len(gpd.read_file(path, layer="villages")) > 0
 
 
 def cli_env() -> dict:

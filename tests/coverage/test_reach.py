@@ -215,7 +215,7 @@ def test_cli_writes_every_file(tmp_path):
     assert "2/6 villages" in p.stdout
     assert sorted(x.name for x in out.iterdir()) == sorted(
         ["village_reach.csv", "township_reach.csv", "gaps.csv", "summary.json", "village_reach.xlsx",
-         "coverage_map.html"])
+         "coverage_map.html", "coverage.gpkg"])
     rows = read_csv(out / "village_reach.csv")
     assert rows[0] == VILLAGE_REACH_COLUMNS
     assert [r[0] for r in rows[1:]] == [f"37078200100{k}" for k in range(1, 7)]

@@ -12,6 +12,7 @@ from pathlib import Path
 import click
 
 from culture_logistics.cli.errors import guarded
+from culture_logistics.cli.gis import export_option, write_exports
 from culture_logistics.errors import CultureLogisticsError
 from culture_logistics.inputs.datasets import resolve_scenario as _scenario_path
 from culture_logistics.inputs.scenario import load_scenario
@@ -22,7 +23,7 @@ from culture_logistics.reports.coverage import run_coverage, summary_lines
 @click.argument("scenario", type=str)
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True,
               help="Output folder: village_reach.csv, township_reach.csv, gaps.csv, summary.json, "
-                   "village_reach.xlsx, coverage_map.html.")
+                   "village_reach.xlsx, coverage_map.html, coverage.gpkg.")
 @click.option("--radius", "radius_m", type=float, default=None,
               help="Coverage radius along the road network, metres [default: [coverage] radius_m, else 3000].")
 @click.option("--lang", type=click.Choice(["en", "zh"]), default="en", show_default=True,
@@ -30,12 +31,13 @@ from culture_logistics.reports.coverage import run_coverage, summary_lines
 @click.option("--tiles", type=click.Choice(["osm", "amap", "none"]), default="osm", show_default=True,
               help="Map background: OpenStreetMap, Amap/Gaode (data shifted to GCJ-02), or none (blank).")
 @click.option("--no-map", is_flag=True, help="Do not write coverage_map.html.")
-def coverage(scenario, out_dir, radius_m, lang, tiles, no_map):
+@export_option
+def coverage(scenario, out_dir, radius_m, lang, tiles, no_map, exports):
     """Village reach of SCENARIO (a scenario.toml, or an embedded county code such as 370782)."""
-    guarded(_run, scenario, out_dir, radius_m, lang, tiles, no_map)
+    guarded(_run, scenario, out_dir, radius_m, lang, tiles, no_map, exports)
 
 
-def _run(scenario, out_dir, radius_m, lang, tiles, no_map):
+def _run(scenario, out_dir, radius_m, lang, tiles, no_map, exports=()):
 
     t0 = time.perf_counter()
     if out_dir.exists() and not out_dir.is_dir():
@@ -50,6 +52,7 @@ def _run(scenario, out_dir, radius_m, lang, tiles, no_map):
         size = f" (coverage_map.html {paths['coverage_map.html'].stat().st_size / 1e6:.2f} MB)"
     click.echo(f"Wrote {len(paths)} files to {out_dir}{size} in {time.perf_counter() - t0:.1f} s "
                f"(load {t_load:.1f} s)")
+    write_exports(out_dir, exports)
 
 
 if __name__ == "__main__":  # `python -m culture_logistics.cli.coverage …` before the command is registered

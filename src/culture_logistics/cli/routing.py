@@ -18,6 +18,7 @@ from pathlib import Path
 import click
 
 from culture_logistics.cli.errors import fail, guarded
+from culture_logistics.cli.gis import export_option, write_exports
 from culture_logistics.config.routing import RoutingParams
 from culture_logistics.errors import CultureLogisticsError
 from culture_logistics.inputs.datasets import resolve_scenario as _scenario_path
@@ -40,19 +41,20 @@ from culture_logistics.routing import lkh
 @click.option("--seed", type=int, default=None, help="Solver seed [default: [routing] seed, else 0].")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True,
               help="Output folder: route_plan.csv, routes_summary.csv, unserved.csv, route_sheets.xlsx, "
-                   "summary.json, routes_map.html (compare: comparison.csv, summary.json and one folder per mode).")
+                   "summary.json, routes_map.html, routes.gpkg (compare: comparison.csv, summary.json and one folder per mode).")
 @click.option("--lang", type=click.Choice(["en", "zh"]), default="en", show_default=True,
               help="Language of the map's labels (the driver sheets are bilingual).")
 @click.option("--tiles", type=click.Choice(["osm", "amap", "none"]), default="osm", show_default=True,
               help="Map background: OpenStreetMap, Amap/Gaode (data shifted to GCJ-02), or none.")
 @click.option("--no-map", is_flag=True, help="Do not write routes_map.html.")
 @click.option("--quiet", is_flag=True, help="Do not print a line per routing model.")
-def route(scenario, mode, time_limit, seed, out_dir, lang, tiles, no_map, quiet):
+@export_option
+def route(scenario, mode, time_limit, seed, out_dir, lang, tiles, no_map, quiet, exports):
     """Daily route plans for SCENARIO (a scenario.toml, or an embedded county code such as 370782)."""
-    guarded(_route, scenario, mode, time_limit, seed, out_dir, lang, tiles, no_map, quiet)
+    guarded(_route, scenario, mode, time_limit, seed, out_dir, lang, tiles, no_map, quiet, exports)
 
 
-def _route(scenario, mode, time_limit, seed, out_dir, lang, tiles, no_map, quiet):
+def _route(scenario, mode, time_limit, seed, out_dir, lang, tiles, no_map, quiet, exports=()):
 
     t0 = time.perf_counter()
     if time_limit is not None and not time_limit > 0:
@@ -92,6 +94,7 @@ def _route(scenario, mode, time_limit, seed, out_dir, lang, tiles, no_map, quiet
         if len(notes) > 5:
             click.echo(f"  … and {len(notes) - 5} more")
     click.echo(f"Wrote {len(paths)} files to {out_dir} in {time.perf_counter() - t0:.1f} s")
+    write_exports(out_dir, exports)
 
 
 @click.command(name="solve-vrp")

@@ -13,6 +13,7 @@ from pathlib import Path
 import click
 
 from culture_logistics.cli.errors import guarded
+from culture_logistics.cli.gis import export_option, write_exports
 from culture_logistics.config.siting import SitingParams
 from culture_logistics.errors import CultureLogisticsError
 from culture_logistics.inputs.datasets import resolve_scenario
@@ -41,13 +42,16 @@ from culture_logistics.siting.solve import solve_siting
               help="MIP solver bundled with OR-Tools.")
 @click.option("--no-map", is_flag=True, help="Do not write siting_map.html.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True,
-              help="Output folder (sites.csv, assignment.csv, gaps_after.csv, summary.json, siting_map.html).")
-def site(scenario, model, k, budget, capacitated, minimize, time_limit, radius_m, solver, no_map, out_dir):
+              help="Output folder (sites.csv, assignment.csv, gaps_after.csv, summary.json, siting_map.html, "
+                   "siting.gpkg).")
+@export_option
+def site(scenario, model, k, budget, capacitated, minimize, time_limit, radius_m, solver, no_map, out_dir, exports):
     """Choose shared village service points for SCENARIO (a scenario.toml, or an embedded county code), proven optimal or with the gap."""
-    guarded(_run, scenario, model, k, budget, capacitated, minimize, time_limit, radius_m, solver, no_map, out_dir)
+    guarded(_run, scenario, model, k, budget, capacitated, minimize, time_limit, radius_m, solver, no_map, out_dir,
+            exports)
 
 
-def _run(scenario, model, k, budget, capacitated, minimize, time_limit, radius_m, solver, no_map, out_dir):
+def _run(scenario, model, k, budget, capacitated, minimize, time_limit, radius_m, solver, no_map, out_dir, exports=()):
 
 
     scn = load_scenario(resolve_scenario(scenario))
@@ -77,3 +81,4 @@ def _run(scenario, model, k, budget, capacitated, minimize, time_limit, radius_m
     click.echo(f"  objective {s['objective']:,.1f} {s['objective_unit']}; bound {s['bound']:,.1f}; {proof}; "
                f"solve {s['solve_seconds']:.2f} s")
     click.echo(f"  wrote {', '.join(p.name for p in paths.values())} to {out_dir}")
+    write_exports(out_dir, exports)

@@ -12,6 +12,7 @@ Files (see README, "Coverage outputs")
 ``summary.json``        county figures, ``by_operator`` {operator: {villages_reached, population_reached}}
 ``village_reach.xlsx``  a county summary sheet, a gaps sheet, one sheet per township; codes as text
 ``coverage_map.html``   the map (offline: Leaflet inlined)
+``coverage.gpkg``       villages, facilities, service areas, townships for GIS (EPSG:4326; see reports.gis)
 """
 from __future__ import annotations
 
@@ -25,9 +26,11 @@ import pandas as pd
 from culture_logistics.config.model import CARRIERS
 from culture_logistics.coverage.reach import CoverageResult, compute_coverage
 from culture_logistics.errors import CultureLogisticsError
+from culture_logistics.reports.gis import coverage_layers, write_gpkg
 from culture_logistics.reports.labels import _TEXT_COLUMNS, _head, _op, _ops
 from culture_logistics.reports.maps.base import render_map
 from culture_logistics.reports.maps.coverage import coverage_map
+from culture_logistics.reports.numbers import pct
 from culture_logistics.reports.writers import (
     atomic_write_text,
     write_csv,
@@ -36,7 +39,7 @@ from culture_logistics.reports.writers import (
 )
 
 FILES = ("village_reach.csv", "township_reach.csv", "gaps.csv", "summary.json", "village_reach.xlsx",
-         "coverage_map.html")
+         "coverage_map.html", "coverage.gpkg")
 
 
 @dataclass
@@ -69,6 +72,7 @@ class CoverageReport:
         if out.exists() and not out.is_dir():
             raise CultureLogisticsError(f"--out {out} is a file, not a folder; give a folder to write into")
         t0 = time.perf_counter()
+        gis = coverage_layers(self.result)  # computed before the first file is written
         paths = {
             "village_reach.csv": write_csv(self.village_table, out / "village_reach.csv"),
             "township_reach.csv": write_csv(self.township_table, out / "township_reach.csv"),
@@ -78,6 +82,7 @@ class CoverageReport:
         }
         if self.map_html is not None:
             paths["coverage_map.html"] = atomic_write_text(out / "coverage_map.html", self.map_html)
+        paths["coverage.gpkg"] = write_gpkg(gis, out / "coverage.gpkg")
         self.timings_s["write"] = time.perf_counter() - t0
         return paths
 
@@ -158,7 +163,7 @@ def workbook_sheets(result: CoverageResult, lang: str = "en") -> tuple[dict, set
         table[f"{op}_distance_m"] = [None if d is None else int(d) for d in dist(f"dist_{op}_m")]
     tw = result.township_table().copy()
     for c in ("reach_rate", "population_reach_rate"):
-        tw[c] = (tw[c] * 100).round(1)
+        tw[c] = [pct(x) for x in tw[c]]  # the map's rounding (reports.numbers)
     drop = [f"villages_reached_by_{op}" for op in CARRIERS if op not in result.carriers]
     tw = tw.drop(columns=drop)
     s = result.summary()
@@ -169,8 +174,8 @@ def workbook_sheets(result: CoverageResult, lang: str = "en") -> tuple[dict, set
         "villages_reached_any": s["villages_reached_any"], "villages_unreachable": s["villages_unreachable"],
         "population": s["population"], "population_reached": s["population_reached"],
         "population_reached_any": s["population_reached_any"],
-        "reach_rate": round(100 * s["villages_reached"] / s["villages"], 1) if s["villages"] else 0.0,
-        "population_reach_rate": round(100 * s["population_reached"] / s["population"], 1) if s["population"] else 0.0,
+        "reach_rate": pct(s["villages_reached"] / s["villages"]) if s["villages"] else 0.0,
+        "population_reach_rate": pct(s["population_reached"] / s["population"]) if s["population"] else 0.0,
     })
     fin = v["distance_m"].astype(float)
     fin = fin[np.isfinite(fin)]

@@ -12,6 +12,7 @@ from culture_logistics.config.model import OPERATOR_ZH
 from culture_logistics.config.routing import ECHELON_ZH, MODES, RoutingParams, hhmm
 from culture_logistics.errors import CultureLogisticsError
 from culture_logistics.inputs.scenario import Scenario
+from culture_logistics.reports.gis import route_layers, write_gpkg
 from culture_logistics.reports.maps import base as maps
 from culture_logistics.reports.maps.routes import routes_map
 from culture_logistics.reports.writers import (
@@ -82,7 +83,7 @@ _TEXT_COLS = {_SHEET_COLS["stop_id"], _SHEET_COLS["arrive"], _SHEET_COLS["leave"
 
 
 PLAN_FILES = ("route_plan.csv", "routes_summary.csv", "unserved.csv", "route_sheets.xlsx", "summary.json",
-              "routes_map.html")
+              "routes_map.html", "routes.gpkg")
 
 
 def _plan_artifacts(plan: RoutePlan, map_html: bool, tiles: str, lang: str) -> dict:
@@ -97,6 +98,7 @@ def _plan_artifacts(plan: RoutePlan, map_html: bool, tiles: str, lang: str) -> d
     }
     if map_html:
         art["routes_map.html"] = ("html", maps.render_map(routes_map(plan, tiles=tiles, lang=lang)))
+    art["routes.gpkg"] = ("gpkg", route_layers(plan))
     return art
 
 
@@ -113,6 +115,8 @@ def _write_artifacts(art: dict, out_dir: Path) -> dict[str, Path]:
             write_xlsx(payload, path, text_columns=_TEXT_COLS)
         elif kind == "json":
             write_json(payload, path)
+        elif kind == "gpkg":
+            write_gpkg(payload, path)
         else:
             atomic_write_text(path, payload)
         paths[name] = path

@@ -7,14 +7,16 @@ from pathlib import Path
 
 from culture_logistics.config.siting import SitingParams
 from culture_logistics.coverage.reach import compute_coverage
+from culture_logistics.reports.gis import siting_layers, write_gpkg
 from culture_logistics.reports.maps.base import render_map
 from culture_logistics.reports.maps.siting import siting_map
 from culture_logistics.reports.writers import atomic_write_text, write_csv, write_json
 from culture_logistics.siting.solve import SitingResult, solve_siting
 
 
-def write_siting(result: SitingResult, out_dir: str | Path, map_html: bool = True) -> dict[str, Path]:
-    """Write sites.csv, assignment.csv, gaps_after.csv, summary.json and siting_map.html into ``out_dir``.
+def write_siting(result: SitingResult, out_dir: str | Path, map_html: bool = True, lang: str = "en") -> dict[str, Path]:
+    """Write sites.csv, assignment.csv, gaps_after.csv, summary.json, siting_map.html and siting.gpkg into
+    ``out_dir``; ``lang`` (``"en"``/``"zh"``) of the map.
 
     Everything (tables, summary, the rendered page) is computed first; then each file is written
     atomically with :mod:`culture_logistics.outputs`, so a failure leaves no half-written file.
@@ -25,7 +27,8 @@ def write_siting(result: SitingResult, out_dir: str | Path, map_html: bool = Tru
     asg = result.assignment_table()
     gaps = result.gaps_after
     summary = result.summary()
-    page = render_map(siting_map(result)) if map_html else None
+    page = render_map(siting_map(result, lang=lang)) if map_html else None
+    gis = siting_layers(result)
     paths = {
         "sites": write_csv(sites, out_dir / "sites.csv"),
         "assignment": write_csv(asg, out_dir / "assignment.csv"),
@@ -34,6 +37,7 @@ def write_siting(result: SitingResult, out_dir: str | Path, map_html: bool = Tru
     }
     if page is not None:
         paths["map"] = atomic_write_text(out_dir / "siting_map.html", page)
+    paths["gpkg"] = write_gpkg(gis, out_dir / "siting.gpkg")
     return paths
 
 

@@ -8,6 +8,7 @@ from culture_logistics.coverage.reach import CoverageResult
 from culture_logistics.geo import areas as _areas
 from culture_logistics.reports.maps import base as maps
 from culture_logistics.reports.maps.base import PopupTable, operator_label
+from culture_logistics.reports.numbers import pct_text
 
 #: reach-rate classes of the township choropleth: [lo, hi) except the last, which includes 1.0
 RATE_BINS = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
@@ -20,14 +21,18 @@ RATE_COLORS = ("#d7191c", "#fdae61", "#ffffbf", "#a6d96a", "#1a9641")  # ColorBr
 _T = {
     "en": {
         "title": "{name} ({code}) — village reach within {r:,.0f} m along roads",
-        "sub": "{reached:,} of {n:,} villages reached by every operator ({rate:.1%}); {any:,} by at least one; "
+        "sub": "{reached:,} of {n:,} villages reached by every operator ({rate}); {any:,} by at least one; "
                "{gaps:,} gaps",
         "villages_reached": "Villages: reached ({n:,})", "villages_partial": "Gap villages: some operators missing ({n:,})",
         "villages_gap": "Gap villages: no operator within reach ({n:,})",
         "townships": "Townships: reach rate", "area": "Service area: {op}, {km:,.0f} km of road",
         "area_noroad": "Service area: {op}",
         "lg_villages": "Villages", "lg_reached": "reached by every operator ({n:,})",
-        "lg_partial": "gap: some operators missing ({n:,})", "lg_gap": "gap: no operator within {r:,.0f} m ({n:,})",
+        "lg_partial": "gap: some operators missing ({n:,})", "lg_miss1": "gap: {op} missing (letter in the dot) ({n:,})",
+        "lg_missk": "gap: {k} operators missing (number in the dot) ({n:,})",
+        "lg_miss_note": "An orange ring marks a gap village reached by some operators: its fill is the colour of the "
+                        "missing operator, the character in it the operator's initial (邮 postal, 供 supply co-op, "
+                        "快 courier), or the number of missing operators.", "lg_gap": "gap: no operator within {r:,.0f} m ({n:,})",
         "lg_fac": "Facilities (colour = operator)", "lg_tier": "Facility tier (shape)", "lg_tw": "Townships: share of villages reached",
         "lg_area": "Service areas (toggle in the layer list)", "lg_other": "Other", "lg_boundary": "county boundary",
         "note_def": "Reached by an operator = one of its facilities, or a shared co-delivery point, within {r:,.0f} m "
@@ -50,12 +55,15 @@ _T = {
     },
     "zh": {
         "title": "{name}（{code}）村级覆盖：沿路网 {r:,.0f} 米以内",
-        "sub": "全部运营方覆盖 {reached:,}/{n:,} 村（{rate:.1%}）；至少一家覆盖 {any:,} 村；缺口 {gaps:,} 村",
+        "sub": "全部运营方覆盖 {reached:,}/{n:,} 村（{rate}）；至少一家覆盖 {any:,} 村；缺口 {gaps:,} 村",
         "villages_reached": "已覆盖村（{n:,}）", "villages_partial": "缺口村：部分运营方未覆盖（{n:,}）",
         "villages_gap": "缺口村：无运营方覆盖（{n:,}）",
         "townships": "乡镇覆盖率", "area": "服务范围：{op}，路网 {km:,.0f} 公里",
         "area_noroad": "服务范围：{op}",
         "lg_villages": "村", "lg_reached": "全部运营方覆盖（{n:,}）", "lg_partial": "缺口：部分运营方未覆盖（{n:,}）",
+        "lg_miss1": "缺口：缺{op}（{n:,}）", "lg_missk": "缺口：缺 {k} 家运营方（点内数字）（{n:,}）",
+        "lg_miss_note": "橙色圈为部分运营方已覆盖的缺口村：填充色为缺少的运营方颜色，点内文字为其简称（邮 邮政、供 供销社、快 快递），"
+                        "或缺少的运营方个数。",
         "lg_gap": "缺口：{r:,.0f} 米内无运营方（{n:,}）", "lg_fac": "设施（颜色 = 运营方）", "lg_tier": "设施层级（形状）",
         "lg_tw": "乡镇：已覆盖村的比例", "lg_area": "服务范围（在图层列表中开关）", "lg_other": "其他", "lg_boundary": "县界",
         "note_def": "某运营方覆盖 = 沿路网 {r:,.0f} 米内有其设施或共配点。全覆盖 = 县内所有运营方（{carriers}）均覆盖。",
@@ -117,7 +125,7 @@ def coverage_map(result: CoverageResult, tiles: str = "osm", lang: str = "en", s
     status = np.where(reached, 0, np.where(any_, 1, 2))
     counts = [int((status == k).sum()) for k in range(3)]
     title = T["title"].format(name=scn.name, code=scn.adcode, r=r)
-    sub = T["sub"].format(reached=s["villages_reached"], n=s["villages"], rate=s["reach_rate"],
+    sub = T["sub"].format(reached=s["villages_reached"], n=s["villages"], rate=pct_text(s["reach_rate"]),
                           any=s["villages_reached_any"], gaps=s["villages"] - s["villages_reached"])
     m = maps.base_map(scn, title, tiles=tiles, lang=lang, subtitle=sub)
 
@@ -133,12 +141,12 @@ def coverage_map(result: CoverageResult, tiles: str = "osm", lang: str = "en", s
         geoms.append(a.geometry)
         idx.append(k)
         tips.append(f"{a.township_name}: {int(row['villages_reached'])}/{int(row['villages'])} "
-                    f"({float(row['reach_rate']):.0%})")
+                    f"({pct_text(float(row['reach_rate']))})")
         pops.append(maps.popup_html(f"{a.township_name} ({a.township_code})", [
-            (T["tw_villages"], f"{int(row['villages_reached'])}/{int(row['villages'])} ({float(row['reach_rate']):.1%})"),
+            (T["tw_villages"], f"{int(row['villages_reached'])}/{int(row['villages'])} ({pct_text(float(row['reach_rate']))})"),
             (T["tw_any"], f"{int(row['villages_reached_any'])}/{int(row['villages'])}"),
             (T["tw_pop"], f"{int(row['population_reached']):,}/{int(row['population']):,} "
-                          f"({float(row['population_reach_rate']):.1%})"),
+                          f"({pct_text(float(row['population_reach_rate']))})"),
             (T["tw_mean"], _m(row["mean_distance_m"] if row["mean_distance_m"] is not None else np.nan, lang)),
             (T["tw_worst"], _m(row["worst_distance_m"] if row["worst_distance_m"] is not None else np.nan, lang)),
             (T["tw_area"], f"{a.area_km2:,.0f} km²"),
@@ -179,6 +187,22 @@ def coverage_map(result: CoverageResult, tiles: str = "osm", lang: str = "en", s
         {"radius": 7, "color": "#a33f00", "weight": 3, "fillColor": maps.STATUS_COLORS["partial"], "fillOpacity": 0.6},
         {"radius": 9, "color": "#a50f15", "weight": 3, "fillColor": maps.STATUS_COLORS["gap"], "fillOpacity": 0.6},
     ]
+    # a gap village reached by some operators shows which are missing: fill and initial of the one missing,
+    # or the number missing
+    missing_sets = [tuple(sorted(o for o in str(x).split(";") if o)) for x in v["missing_operators"]]
+    style_of = {}
+    vstyle = status.copy()
+    for i in np.flatnonzero(status == 1):
+        key = missing_sets[i]
+        if key not in style_of:
+            style_of[key] = len(styles)
+            one = len(key) == 1
+            # an orange ring tells a gap from a facility (white border) of the same colour
+            styles.append({"radius": 8, "color": maps.STATUS_COLORS["partial"] if one else "#a33f00", "weight": 3.5,
+                           "fillOpacity": 0.95,
+                           "fillColor": maps.OPERATOR_COLORS[key[0]] if one else maps.STATUS_COLORS["partial"],
+                           "label": maps.OPERATOR_SHORT_ZH[key[0]] if one else str(len(key))})
+        vstyle[i] = style_of[key]
     lon, lat = v["lon"].to_numpy(float), v["lat"].to_numpy(float)
     names = [T["villages_reached"], T["villages_partial"], T["villages_gap"]]
 
@@ -186,7 +210,7 @@ def coverage_map(result: CoverageResult, tiles: str = "osm", lang: str = "en", s
         sel = np.flatnonzero(status == k)
         fg = maps.feature_group(m, names[k].format(n=counts[k]))
         sub_pop = maps.PopupTable(popups.labels, [popups.titles[i] for i in sel], [popups.values[i] for i in sel])
-        maps.add_points(fg, lon[sel], lat[sel], styles, np.full(len(sel), k), sub_pop,
+        maps.add_points(fg, lon[sel], lat[sel], styles, vstyle[sel], sub_pop,
                         [tips[i] for i in sel], kind="village")
 
     villages(0)
@@ -204,6 +228,15 @@ def coverage_map(result: CoverageResult, tiles: str = "osm", lang: str = "en", s
 
     # legend
     sc = maps.STATUS_COLORS
+    partial_items = []
+    n_of = {key: sum(1 for i in np.flatnonzero(status == 1) if missing_sets[i] == key) for key in style_of}
+    for op in result.carriers:
+        if (op,) in n_of:
+            partial_items.append((maps.swatch_text(maps.OPERATOR_COLORS[op], maps.OPERATOR_SHORT_ZH[op], sc["partial"]),
+                                  T["lg_miss1"].format(op=operator_label(op, lang), n=n_of[(op,)])))
+    for k in sorted({len(key) for key in n_of if len(key) > 1}):
+        partial_items.append((maps.swatch_text(sc["partial"], str(k), "#a33f00"),
+                              T["lg_missk"].format(k=k, n=sum(c for key, c in n_of.items() if len(key) == k))))
     fac_items = [(maps.swatch_icon(maps.facility_icon(op, "township")), maps.operator_label(op, lang))
                  for op in ("postal", "supply_coop", "courier", "shared") if (f["operator"] == op).any()]
     tier_items = [(maps.swatch_icon(maps.facility_icon("", t, color="#666666")), maps.tier_label(t, lang))
@@ -212,7 +245,7 @@ def coverage_map(result: CoverageResult, tiles: str = "osm", lang: str = "en", s
                  f"{int(RATE_BINS[i] * 100)}–{int(RATE_BINS[i + 1] * 100)} %") for i, c in enumerate(RATE_COLORS)]
     sections = [
         (T["lg_villages"], [(maps.swatch_circle(sc["reached"], 4), T["lg_reached"].format(n=counts[0])),
-                            (maps.swatch_circle(sc["partial"], 6, "#a33f00", 3), T["lg_partial"].format(n=counts[1])),
+                            *partial_items,
                             (maps.swatch_circle(sc["gap"], 8, "#a50f15", 3), T["lg_gap"].format(r=r, n=counts[2]))]),
         (T["lg_fac"], fac_items),
         (T["lg_tier"], tier_items),
@@ -224,7 +257,7 @@ def coverage_map(result: CoverageResult, tiles: str = "osm", lang: str = "en", s
     if scn.boundary is not None:
         sections.append((T["lg_other"], [(maps.swatch_line("#333333", dash=True, width=2), T["lg_boundary"])]))
     carriers = ", ".join(maps.operator_label(c, lang) for c in result.carriers) or maps.operator_label("shared", lang)
-    notes = [T["note_def"].format(r=r, carriers=carriers), T["note_tw"]]
+    notes = [T["note_def"].format(r=r, carriers=carriers), T["note_tw"]] + ([T["lg_miss_note"]] if partial_items else [])
     if area_rows:
         notes.append(T["note_area"].format(r=r, b=SERVICE_AREA_WIDTH_M / 2))
     if tiles == "amap":

@@ -23,6 +23,7 @@ from culture_logistics.reports.maps.base import (
     swatch_fill,
     swatch_line,
 )
+from culture_logistics.reports.numbers import pct_text
 
 if TYPE_CHECKING:
     from culture_logistics.batch.county import CountyOutcome
@@ -97,7 +98,7 @@ def province_map(outcomes: Sequence[CountyOutcome], out_dir: str | Path, tiles: 
         row = o.row
         ok = o.status == "ok" and row.get("reach_rate", "") != ""
         cls = rate_class(float(row["reach_rate"])) if ok else n_classes
-        rate_txt = f"{float(row['reach_rate']):.1%}" if ok else "failed"
+        rate_txt = pct_text(float(row['reach_rate'])) if ok else "failed"
         link = ""
         if ok and (out_dir / o.adcode / "coverage_map.html").exists():
             href = html.escape(f"{o.adcode}/coverage_map.html", quote=True)
@@ -145,7 +146,7 @@ def province_map(outcomes: Sequence[CountyOutcome], out_dir: str | Path, tiles: 
     vil = sum(int(o.row["villages"]) for o in ok)
     reached = sum(int(o.row["villages_reached"]) for o in ok)
     subtitle = (f"{len(ok)} of {len(outcomes)} counties planned; {reached:,} of {vil:,} villages reached by every "
-                f"operator ({reached / vil:.1%})" if vil else f"{len(outcomes)} counties; none planned")
+                f"operator ({pct_text(reached / vil)})" if vil else f"{len(outcomes)} counties; none planned")
     m = base_map(None, "Village reach by county", tiles=tiles, subtitle=subtitle,
                  bounds=(min(xs) - 0.05, min(ys) - 0.05, max(xs) + 0.05, max(ys) + 0.05))
     if shapes:

@@ -1,77 +1,124 @@
-"""The route map: each route along the roads, stops numbered, one layer per echelon and operator.
+"""The route map: each vehicle's route along the roads in its own colour and layer, stops numbered.
 """
 from __future__ import annotations
 
+import colorsys
+
 import numpy as np
 
-from culture_logistics.config.routing import ECHELON_ZH, ECHELONS, hhmm
+from culture_logistics.config.routing import ECHELONS, hhmm
 from culture_logistics.reports.maps import base as maps
 from culture_logistics.routing.plan import RoutePlan, _route_lines
 
-#: Distinct route colours (ColorBrewer Dark2 + Set1, no pale ones; no red — red marks unserved stops).
+#: Distinct route colours (ColorBrewer Dark2 + Set1 + Tableau, no pale ones; no red — red marks unserved stops).
 ROUTE_COLORS = ("#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d",
-                "#377eb8", "#4daf4a", "#984ea3", "#ff7f00", "#666666", "#a65628", "#f781bf")
+                "#377eb8", "#4daf4a", "#984ea3", "#ff7f00", "#666666", "#a65628", "#f781bf",
+                "#17becf", "#bcbd22", "#1f3b73", "#8c564b", "#2ca02c", "#9467bd")
+
+
+def route_colors(n: int) -> list[str]:
+    """``n`` distinct #hex colours: ``ROUTE_COLORS`` first, then hues stepped by the golden angle
+    (lightness alternating 35 / 45 %, no hue within 15° of red), all different."""
+    out = list(ROUTE_COLORS[:n])
+    k = 0
+    while len(out) < n:
+        h = (0.11 + k * 0.618033988749895) % 1.0
+        k += 1
+        if h < 15 / 360 or h > 345 / 360:
+            continue
+        r, g, b = colorsys.hls_to_rgb(h, 0.35 if k % 2 else 0.45, 0.75)
+        c = f"#{round(r * 255):02x}{round(g * 255):02x}{round(b * 255):02x}"
+        if c not in out:
+            out.append(c)
+    return out
+
+
+_T = {
+    "en": {"shared": "shared co-delivery", "separate": "each operator separately", "title": "{name} delivery routes — {mode}",
+           "sub": "{v} vehicles, {km:,.1f} km, {cost:,.0f} CNY/day, {u} stops unserved", "syn": " · synthetic data",
+           "trunk": "Trunk", "last_mile": "Last mile", "vehicle": "Vehicle", "depot": "Depot", "stops": "Stops",
+           "times": "Leaves / returns", "km": "Distance (km)", "parcels": "Delivered / picked up",
+           "capacity": "Capacity (parcels)", "cost": "Cost (CNY)", "operator": "Operator",
+           "layer": "{ech} · {veh}{op} ({n} stops, {km:.1f} km)", "deliver": "deliver", "pickup": "pick up",
+           "p_route": "Vehicle", "p_code": "Code", "p_point": "Service point", "p_arr": "Arrival",
+           "p_del": "Delivered", "p_pick": "Picked up", "p_load": "On board after", "unserved": "Unserved stops ({n})",
+           "u_reason": "Reason", "u_fix": "Smallest fix", "u_checked": "Fix checked by re-solving", "yes": "yes",
+           "no": "no", "lg_routes": "Routes (one layer and colour per vehicle)", "lg_trunk": "trunk: county depot → stations",
+           "lg_last": "last mile: station → villages", "lg_stops": "Stops", "lg_stop": "stop, numbered in visiting order",
+           "lg_unserved": "unserved stop", "lg_depots": "Depots", "note_ops": "Operators: {ops}",
+           "note_col": "Each colour is one vehicle; switch vehicles on and off in the layer list.",
+           "note_syn": "SYNTHETIC DATA: coordinates, populations, facilities and roads are generated, not surveyed."},
+    "zh": {"shared": "共同配送", "separate": "各自配送", "title": "{name}配送线路：{mode}",
+           "sub": "{v} 辆车，{km:,.1f} 公里，{cost:,.0f} 元/日，{u} 个站点未服务", "syn": " · 合成数据",
+           "trunk": "干线", "last_mile": "末端", "vehicle": "车辆", "depot": "出发站", "stops": "站点数",
+           "times": "出发 / 返回", "km": "里程（公里）", "parcels": "送达 / 揽收（件）", "capacity": "载量（件）",
+           "cost": "成本（元）", "operator": "运营方", "layer": "{ech} · {veh}{op}（{n} 站，{km:.1f} 公里）",
+           "deliver": "送", "pickup": "收", "p_route": "车辆", "p_code": "代码", "p_point": "服务点",
+           "p_arr": "到达", "p_del": "送达", "p_pick": "揽收", "p_load": "车上件数", "unserved": "未服务站点（{n}）",
+           "u_reason": "原因", "u_fix": "最小改动", "u_checked": "已重新求解验证", "yes": "是", "no": "否",
+           "lg_routes": "线路（每车一个图层、一种颜色）", "lg_trunk": "干线：县级中心 → 乡镇站点",
+           "lg_last": "末端：乡镇站点 → 村", "lg_stops": "站点", "lg_stop": "站点（数字为到达顺序）",
+           "lg_unserved": "未服务站点", "lg_depots": "出发站", "note_ops": "运营方：{ops}",
+           "note_col": "每种颜色代表一辆车；可在图层列表中逐车开关。",
+           "note_syn": "合成数据：坐标、人口、设施与道路为生成数据，并非实测。"},
+}
+
+
+def vehicle_label(depot_name: str, vehicle_id: str) -> str:
+    """A vehicle as people name it: its depot's name and its fleet entry, e.g. ``密州街道邮政支局 light_van-1``."""
+    return f"{depot_name} {str(vehicle_id).rsplit('/', 1)[-1]}"
 
 
 def routes_map(plan: RoutePlan, tiles: str = "osm", lang: str = "en"):
-    """The plan's map: each route a coloured line along the roads, its stops numbered in visiting order,
-    depots marked, one layer per echelon and operator, unserved stops in red."""
+    """The plan's map: one toggleable layer per vehicle (its route along the roads in its own colour, its stops
+    numbered in visiting order, the vehicle named in the layer list, tooltips and popups), depots marked,
+    unserved stops in red.  ``lang`` ``"en"``/``"zh"`` for every text."""
 
+    T = _T[lang]
     scn = plan.scenario
-    zh = lang == "zh"
-    mode_label = {"shared": "共同配送 shared" if zh else "shared co-delivery",
-                  "separate": "各自配送 separate" if zh else "each operator separately"}[plan.mode]
     s = plan.summary()
-    title = f"{scn.name} {'配送线路' if zh else 'delivery routes'} — {mode_label}"
-    sub = (f"{s['vehicles']} {'辆车' if zh else 'vehicles'}, {s['distance_km']:,.1f} km, "
-           f"{s['cost_cny']:,.0f} CNY/{'日' if zh else 'day'}, "
-           f"{s['unserved_stops']} {'个站点未服务' if zh else 'stops unserved'}"
-           + (" · 合成数据 synthetic data" if scn.synthetic else ""))
+    title = T["title"].format(name=scn.name, mode=T[plan.mode])
+    sub = (T["sub"].format(v=s["vehicles"], km=s["distance_km"], cost=s["cost_cny"], u=s["unserved_stops"])
+           + (T["syn"] if scn.synthetic else ""))
     m = maps.base_map(scn, title, tiles=tiles, lang=lang, subtitle=sub)
     maps.add_boundary(m, scn)
     lines = _route_lines(plan)
     routes = plan.routes.reset_index(drop=True)
-    color = {rid: ROUTE_COLORS[i % len(ROUTE_COLORS)] for i, rid in enumerate(routes["route_id"])}
-    for ech in ECHELONS:
-        for op in sorted(set(routes["operator"])):
-            sub_r = routes[(routes["echelon"] == ech) & (routes["operator"] == op)]
-            if not len(sub_r):
-                continue
-            name = (f"{ECHELON_ZH[ech]}线路 · {maps.operator_label(op, lang)} ({len(sub_r)})" if zh else
-                    f"{'Trunk' if ech == 'trunk' else 'Last-mile'} routes · {maps.operator_label(op, lang)} "
-                    f"({len(sub_r)})")
-            fg = maps.feature_group(m, name)
-            styles = [{"color": color[rid], "weight": 5 if ech == "trunk" else 3, "opacity": 0.85}
-                      | ({"dashArray": "10 6"} if ech == "trunk" else {}) for rid in sub_r["route_id"]]
-            pops = [maps.popup_html(r.route_id, [
-                ("vehicle", r.vehicle_id), ("depot", f"{r.depot_name} ({r.depot_id})"),
-                ("stops", r.stops), ("leaves / returns", f"{hhmm(60 * r.departure_min)} / {hhmm(60 * r.return_min)}"),
-                ("km", f"{r.distance_m / 1000:.1f}"), ("delivered / picked up", f"{r.delivered} / {r.picked_up}"),
-                ("capacity", r.capacity), ("cost (CNY)", f"{r.cost:.2f}")]) for r in sub_r.itertuples()]
-            maps.add_geojson(fg, [lines[rid] for rid in sub_r["route_id"]], styles, list(range(len(sub_r))), pops,
-                             [f"{rid} ({vid})" for rid, vid in zip(sub_r["route_id"], sub_r["vehicle_id"])],
-                             kind=f"route:{ech}", simplify_deg=2e-5)
-            st = plan.stops[plan.stops["route_id"].isin(set(sub_r["route_id"])) & (plan.stops["stop_kind"] != "depot")]
-            keys = sorted(set(zip(st["route_id"], st["seq"])), key=lambda k: (k[0], k[1]))
-            sty_of = {}
-            pstyles = []
-            for rid, seq in keys:
-                sty_of[(rid, seq)] = len(pstyles)
-                pstyles.append({"shape": "circle", "radius": 8 if seq < 100 else 10, "color": "#ffffff", "weight": 1.5,
-                                "fillColor": color[rid], "fillOpacity": 1.0, "label": str(seq)})
-            tips = [f"{r.seq}. {r.stop_name} ({r.stop_id}) — {hhmm(60 * r.arrival_min)}, "
-                    f"{'送' if zh else 'deliver'} {r.delivered}, {'收' if zh else 'pick up'} {r.picked_up}"
-                    for r in st.itertuples()]
-            table = maps.PopupTable(
-                ["route", "code", "service point", "arrival", "delivered", "picked up", "load after"],
-                [f"{r.seq}. {r.stop_name}" for r in st.itertuples()],
-                [[r.route_id, r.stop_id, r.point_name or None, hhmm(60 * r.arrival_min), r.delivered, r.picked_up,
-                  r.load_after] for r in st.itertuples()])
-            maps.add_points(fg, st["lon"].to_numpy(float), st["lat"].to_numpy(float), pstyles,
-                            [sty_of[(r.route_id, r.seq)] for r in st.itertuples()], table, tips,
-                            kind=f"stop:{ech}")
+    order = {e: i for i, e in enumerate(ECHELONS)}
+    routes = routes.assign(_e=routes["echelon"].map(order)).sort_values(["_e", "route_id"], kind="stable")
+    colors = route_colors(len(routes))
+    color = dict(zip(routes["route_id"], colors))
+    stops = plan.stops[plan.stops["stop_kind"] != "depot"]
+    plabels = [T["p_route"], T["p_code"], T["p_point"], T["p_arr"], T["p_del"], T["p_pick"], T["p_load"]]
+    for r in routes.itertuples():
+        ech = r.echelon
+        veh = vehicle_label(r.depot_name, r.vehicle_id)
+        op_txt = f" · {maps.operator_label(r.operator, lang)}" if plan.mode == "separate" else ""
+        fg = maps.feature_group(m, T["layer"].format(ech=T[ech], veh=veh, op=op_txt,
+                                                     n=int(r.stops), km=r.distance_m / 1000))
+        style = {"color": color[r.route_id], "weight": 5 if ech == "trunk" else 3.5, "opacity": 0.85}
+        if ech == "trunk":
+            style["dashArray"] = "10 6"
+        pop = maps.popup_html(f"{veh} — {r.route_id}", [
+            (T["vehicle"], r.vehicle_id), (T["operator"], maps.operator_label(r.operator, lang)),
+            (T["depot"], f"{r.depot_name} ({r.depot_id})"), (T["stops"], r.stops),
+            (T["times"], f"{hhmm(60 * r.departure_min)} / {hhmm(60 * r.return_min)}"),
+            (T["km"], f"{r.distance_m / 1000:.1f}"), (T["parcels"], f"{r.delivered} / {r.picked_up}"),
+            (T["capacity"], r.capacity), (T["cost"], f"{r.cost:.2f}")])
+        maps.add_geojson(fg, [lines[r.route_id]], [style], [0], [pop], [f"{veh} ({T[ech]}, {r.route_id})"],
+                         kind=f"route:{ech}", simplify_deg=2e-5)
+        st = stops[stops["route_id"] == r.route_id].sort_values("seq", kind="stable")
+        pstyles = [{"shape": "circle", "radius": 8 if seq < 100 else 10, "color": "#ffffff", "weight": 1.5,
+                    "fillColor": color[r.route_id], "fillOpacity": 1.0, "label": str(seq)} for seq in st["seq"]]
+        tips = [f"{veh} · {x.seq}. {x.stop_name} ({x.stop_id}) — {hhmm(60 * x.arrival_min)}, "
+                f"{T['deliver']} {x.delivered}, {T['pickup']} {x.picked_up}" for x in st.itertuples()]
+        table = maps.PopupTable(plabels, [f"{x.seq}. {x.stop_name}" for x in st.itertuples()],
+                                [[veh, x.stop_id, x.point_name or None, hhmm(60 * x.arrival_min), x.delivered,
+                                  x.picked_up, x.load_after] for x in st.itertuples()])
+        maps.add_points(fg, st["lon"].to_numpy(float), st["lat"].to_numpy(float), pstyles, list(range(len(st))),
+                        table, tips, kind=f"stop:{ech}")
     if len(plan.unserved):
-        fg = maps.feature_group(m, f"{'未服务站点' if zh else 'Unserved stops'} ({len(plan.unserved)})")
+        fg = maps.feature_group(m, T["unserved"].format(n=len(plan.unserved)))
         u = plan.unserved
         pos = _unserved_positions(plan)
         keep = [i for i, p in enumerate(pos) if p is not None]
@@ -80,29 +127,26 @@ def routes_map(plan: RoutePlan, tiles: str = "osm", lang: str = "en"):
                             [{"shape": "diamond", "radius": 9, "color": "#000000", "weight": 1.5, "fillColor": "#d7191c",
                               "fillOpacity": 1.0, "label": "!"}], [0] * len(keep),
                             [maps.popup_html(f"{u['stop_name'].iat[i]} ({u['stop_id'].iat[i]})",
-                                             [("operator", u["operator"].iat[i]), ("reason", u["reason"].iat[i]),
-                                              ("smallest fix", u["smallest_fix"].iat[i]),
-                                              ("fix checked by re-solving", "yes" if u["fix_checked"].iat[i] else "no")])
+                                             [(T["operator"], maps.operator_label(u["operator"].iat[i], lang)),
+                                              (T["u_reason"], u["reason"].iat[i]),
+                                              (T["u_fix"], u["smallest_fix"].iat[i]),
+                                              (T["u_checked"], T["yes"] if u["fix_checked"].iat[i] else T["no"])])
                              for i in keep],
                             [f"{u['stop_name'].iat[i]}: {u['reason_code'].iat[i]}" for i in keep], kind="unserved")
-    if plan.depots is not None and len(plan.depots):
-        maps.add_facilities(m, plan.depots.assign(capacity_per_day=np.nan, brand=""))
+    has_depots = plan.depots is not None and len(plan.depots)
+    if has_depots:
+        maps.add_facilities(m, plan.depots.assign(capacity_per_day=np.nan, brand=""), lang=lang)
     ops = sorted(set(routes["operator"]))
-    sections = [("线路" if zh else "Routes", [(maps.swatch_line("#444444", dash=True, width=4),
-                                            "trunk: county depot → stations" if not zh else "干线：县级→乡镇站点"),
-                                           (maps.swatch_line("#444444", width=3),
-                                            "last mile: station → villages" if not zh else "末端：乡镇站点→村")]),
-                ("站点" if zh else "Stops", [(maps.swatch_circle("#1b9e77", 7), "stop, numbered in visiting order"
-                                            if not zh else "站点（数字为到达顺序）"),
-                                           (maps.swatch_circle("#d7191c", 7, border="#000000"),
-                                            "unserved stop" if not zh else "未服务站点")]),
-                ("出发站" if zh else "Depots", [(maps.swatch_icon(maps.facility_icon(op, "township")),
-                                              maps.operator_label(op, lang)) for op in
-                                             sorted(set(plan.depots["operator"])) if plan.depots is not None]
-                 if plan.depots is not None and len(plan.depots) else [])]
-    notes = [f"operators: {', '.join(ops)}", "each colour is one vehicle's route"]
+    sections = [(T["lg_routes"], [(maps.swatch_line("#444444", dash=True, width=4), T["lg_trunk"]),
+                                  (maps.swatch_line("#444444", width=3), T["lg_last"])]),
+                (T["lg_stops"], [(maps.swatch_circle(colors[0] if colors else "#1b9e77", 7), T["lg_stop"]),
+                                 (maps.swatch_circle("#d7191c", 7, border="#000000"), T["lg_unserved"])]),
+                (T["lg_depots"], [(maps.swatch_icon(maps.facility_icon(op, "township")), maps.operator_label(op, lang))
+                                  for op in sorted(set(plan.depots["operator"]))] if has_depots else [])]
+    sep = "、" if lang == "zh" else ", "
+    notes = [T["note_ops"].format(ops=sep.join(maps.operator_label(o, lang) for o in ops)), T["note_col"]]
     if scn.synthetic:
-        notes.append("synthetic data: coordinates, populations, facilities and roads are generated")
+        notes.append(T["note_syn"])
     maps.add_legend(m, sections, notes)
     return m
 

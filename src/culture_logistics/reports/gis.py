@@ -1,0 +1,289 @@
+"""GIS exports of every stage: a GeoPackage (EPSG:4326), and on request KML and GCJ-02 GeoJSON.
+
+Every stage writes one GeoPackage of its layers into its out folder, beside the tables and the map:
+
+=================  ==========================================================================
+``coverage.gpkg``  ``villages`` (points, with their reach columns), ``facilities`` (points),
+                   ``service_areas`` (per operator: the roads within reach, or discs without roads),
+                   ``townships`` (approximate areas with their reach figures)
+``siting.gpkg``    ``sites`` (chosen points), ``assignment`` (lines site → village)
+``routes.gpkg``    ``routes`` (one line per vehicle along the roads), ``stops`` (points)
+=================  ==========================================================================
+
+``--export kml,geojson-gcj02`` (:func:`export_gis`) then converts each GeoPackage in the folder (also
+``shared/`` and ``separate/`` of a comparison):
+
+* ``<stage>.kml`` for Google Earth, written by GDAL's KML driver through pyogrio: one folder per
+  layer, each feature a placemark named by its Chinese name (village, facility, site, vehicle, stop).
+* ``<stage>.gcj02.geojson`` for Amap/Gaode: one FeatureCollection of every layer (property ``layer``)
+  with coordinates shifted WGS-84 → GCJ-02 (:func:`culture_logistics.geo.coords.wgs84_to_gcj02`,
+  a few hundred metres in Shandong) and rounded to 1e-6° (0.1 m).  GCJ-02 has no EPSG code; the file
+  says so in a ``coordinate_system`` member.
+
+Every file is written atomically (:func:`culture_logistics.reports.writers.atomic_path`): a failure
+leaves the previous file or none, never half of one.
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+import warnings
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+import shapely
+
+from culture_logistics.errors import CultureLogisticsError
+from culture_logistics.geo import areas as _areas
+from culture_logistics.geo.coords import wgs84_to_gcj02
+from culture_logistics.reports.maps.routes import vehicle_label
+from culture_logistics.reports.numbers import pct
+from culture_logistics.reports.writers import atomic_path, atomic_write_text
+from culture_logistics.routing.plan import ROUTE_PLAN_COLUMNS, ROUTES_SUMMARY_COLUMNS, _route_lines
+
+#: the formats ``--export`` accepts (comma-separated)
+EXPORTS = ("kml", "geojson-gcj02")
+
+
+#: per layer, the column that names a feature (the KML placemark name)
+NAME_COLUMNS = {"villages": "village_name", "facilities": "name", "service_areas": "operator",
+                "townships": "township_name", "sites": "name", "assignment": "village_name",
+                "routes": "vehicle", "stops": "stop_name"}
+
+
+GCJ_DECIMALS = 6
+
+
+class GisExportError(CultureLogisticsError):
+    """A bad ``--export`` value."""
+
+
+def parse_exports(text: str | None) -> tuple[str, ...]:
+    """``"kml,geojson-gcj02"`` → ``("kml", "geojson-gcj02")``; ``None``/``""`` → ``()``.
+
+    Raises :class:`GisExportError` naming the unknown format and the valid ones.
+    """
+    if not text:
+        return ()
+    out = []
+    for part in str(text).split(","):
+        p = part.strip().lower()
+        if not p:
+            continue
+        if p not in EXPORTS:
+            raise GisExportError(f"--export: unknown format {part.strip()!r}; choose from {', '.join(EXPORTS)} "
+                                 "(comma-separated, e.g. --export kml,geojson-gcj02)")
+        if p not in out:
+            out.append(p)
+    return tuple(out)
+
+
+def _points(df: pd.DataFrame, cols: list[str], lon: str = "lon", lat: str = "lat") -> gpd.GeoDataFrame:
+    data = {c: df[c].to_numpy() for c in cols}
+    geom = shapely.points(df[lon].to_numpy(float), df[lat].to_numpy(float))
+    return gpd.GeoDataFrame(data, geometry=geom, crs="EPSG:4326")
+
+
+def _finite(x) -> list:
+    return [float(v) if v is not None and math.isfinite(float(v)) else None for v in np.asarray(x, dtype=float)]
+
+
+# ------------------------------------------------------------------------------------------ layers
+def coverage_layers(result) -> dict[str, gpd.GeoDataFrame]:
+    """The coverage stage's layers (EPSG:4326); see the module doc.
+
+    ``villages``: village_code, village_name, township_code, township_name, population, reached,
+    reached_any (booleans), reached_by, missing_operators (``;``-separated), nearest_facility_id,
+    nearest_operator, distance_m (network metres, empty when unreachable), travel_time_min and
+    ``<operator>_distance_m`` for every carrying operator.  ``townships``: the approximate area with
+    the ``township_reach.csv`` figures, rates in percent (rounded as in the workbook).
+    """
+    v = result.villages
+    vil = _points(v, ["village_code", "village_name", "township_code", "township_name"])
+    vil["population"] = v["population"].astype(int).to_numpy()
+    vil["reached"] = v["reached"].astype(bool).to_numpy()
+    vil["reached_any"] = v["reached_any"].astype(bool).to_numpy()
+    for c in ("reached_by", "missing_operators", "nearest_facility_id", "nearest_operator"):
+        vil[c] = v[c].fillna("").astype(str).to_numpy()
+    vil["distance_m"] = [None if d is None else round(d) for d in _finite(v["distance_m"])]
+    vil["travel_time_min"] = [None if t is None else round(t, 1) for t in _finite(v["travel_time_min"])]
+    for op in result.carriers:
+        vil[f"{op}_distance_m"] = [None if d is None else round(d) for d in _finite(v[f"dist_{op}_m"])]
+    vil = vil[[c for c in vil.columns if c != "geometry"] + ["geometry"]]
+    f = result.scenario.facilities
+    fac_cols = [c for c in ("id", "name", "operator", "tier", "brand", "capacity_per_day") if c in f.columns]
+    fac = _points(f, fac_cols)
+    layers = {"villages": vil, "facilities": fac}
+    if len(f):
+        roads = result.network is not None and result.network.has_roads
+        sa = result.service_area_lines() if roads else result.service_areas()
+        keep = [c for c in ("operator", "facilities", "road_km") if c in sa.columns]
+        layers["service_areas"] = gpd.GeoDataFrame(sa[keep].reset_index(drop=True),
+                                                   geometry=sa.geometry.reset_index(drop=True).values,
+                                                   crs="EPSG:4326")
+    areas = _areas.township_areas(v, result.scenario.boundary, result.scenario.metric_crs)
+    tw = result.township_table().copy()
+    for c in ("reach_rate", "population_reach_rate"):
+        tw[c.replace("_rate", "_pct")] = [pct(x) for x in tw[c]]
+    tw = tw.drop(columns=["reach_rate", "population_reach_rate", "township_name"])
+    t = areas.merge(tw, on="township_code", how="left")
+    layers["townships"] = gpd.GeoDataFrame(t, geometry="geometry", crs="EPSG:4326")
+    return layers
+
+
+def siting_layers(result) -> dict[str, gpd.GeoDataFrame]:
+    """The siting stage's layers (EPSG:4326): ``sites`` (``sites.csv`` columns and tier, capacity and
+    load per week) and ``assignment`` (``assignment.csv`` columns, a line from the site to the village)."""
+    s = result.sites
+    cols = [c for c in ("site_id", "name", "operator", "kind", "tier", "villages_newly_reached",
+                        "population_newly_reached", "cost", "capacity_per_week", "load_per_week") if c in s.columns]
+    sites = _points(s, cols)
+    for c in ("capacity_per_week", "load_per_week", "cost"):
+        if c in sites.columns:
+            sites[c] = _finite(sites[c])
+    a = result.assignment_table()
+    asg = gpd.GeoDataFrame(a.reset_index(drop=True), geometry=result.assignment.geometry.reset_index(drop=True).values,
+                           crs="EPSG:4326")
+    asg["newly_reached"] = a["newly_reached"].eq("true").to_numpy()
+    return {"sites": sites, "assignment": asg}
+
+
+def route_layers(plan) -> dict[str, gpd.GeoDataFrame]:
+    """The routing stage's layers (EPSG:4326): ``routes`` (``routes_summary.csv`` columns plus vehicle —
+    the depot's name and the fleet entry —, depot, departure and return in minutes after midnight; a line
+    along the roads) and ``stops`` (``route_plan.csv`` columns without the depot rows, with the vehicle)."""
+    lines = _route_lines(plan)
+    r = plan.routes.reset_index(drop=True)
+    routes = gpd.GeoDataFrame({c: r[c].to_numpy() for c in ROUTES_SUMMARY_COLUMNS},
+                              geometry=[lines[rid] for rid in r["route_id"]], crs="EPSG:4326")
+    routes.insert(2, "vehicle", [vehicle_label(n, v) for n, v in zip(r["depot_name"], r["vehicle_id"])])
+    routes["depot_id"] = r["depot_id"].astype(str).to_numpy()
+    routes["depot_name"] = r["depot_name"].astype(str).to_numpy()
+    routes["departure_min"] = r["departure_min"].astype(float).round(1).to_numpy()
+    routes["return_min"] = r["return_min"].astype(float).round(1).to_numpy()
+    veh = dict(zip(routes["route_id"], routes["vehicle"]))
+    st = plan.stops[plan.stops["stop_kind"] != "depot"].reset_index(drop=True)
+    stops = _points(st, list(ROUTE_PLAN_COLUMNS))
+    stops["stop_id"] = stops["stop_id"].astype(str)
+    stops.insert(2, "vehicle", [veh.get(x, "") for x in st["route_id"]])
+    return {"routes": routes, "stops": stops}
+
+
+# ------------------------------------------------------------------------------------------ writing
+def _clean(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Columns GDAL can store: numpy objects as text, booleans kept, ``inf`` as empty."""
+    out = gdf.copy()
+    for c in out.columns:
+        if c == out.geometry.name:
+            continue
+        s = out[c]
+        if s.dtype == object:
+            out[c] = [None if x is None or (isinstance(x, float) and not math.isfinite(x)) else
+                      (x if isinstance(x, (bool, int, float, str)) else str(x)) for x in s]
+        elif pd.api.types.is_float_dtype(s):
+            out[c] = s.where(np.isfinite(s), None)
+    return out
+
+
+def write_gpkg(layers: dict[str, gpd.GeoDataFrame], path: str | Path) -> Path:
+    """Write every layer into one GeoPackage at ``path`` (EPSG:4326), atomically."""
+    path = Path(path)
+    with atomic_path(path) as tmp, warnings.catch_warnings():
+        # the temporary name ends in .tmp, not .gpkg, until it is renamed into place
+        warnings.filterwarnings("ignore", message=r".*(extension|non conformant).*", category=RuntimeWarning)
+        os.unlink(tmp)  # GDAL creates the GeoPackage itself
+        for name, gdf in layers.items():
+            pyogrio.write_dataframe(_clean(gdf), tmp, layer=name, driver="GPKG", append=tmp.exists())
+        for extra in ("-wal", "-shm", "-journal"):
+            Path(str(tmp) + extra).unlink(missing_ok=True)
+    return path
+
+
+def read_gpkg(path: str | Path) -> dict[str, gpd.GeoDataFrame]:
+    """Every layer of a GeoPackage, in its stored order."""
+    return {name: gpd.read_file(path, layer=name) for name, _ in pyogrio.list_layers(path)}
+
+
+def write_kml(layers: dict[str, gpd.GeoDataFrame], path: str | Path) -> Path:
+    """KML for Google Earth (GDAL's KML driver via pyogrio), atomically: one folder per layer, each
+    feature a placemark named by the layer's :data:`NAME_COLUMNS` column."""
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        os.unlink(tmp)
+        for name, gdf in layers.items():
+            g = _clean(gdf).to_crs("EPSG:4326")
+            col = NAME_COLUMNS.get(name)
+            if col in g.columns and col != "name":
+                g = g.drop(columns=[c for c in ("name",) if c in g.columns]).rename(columns={col: "name"})
+            cols = ["name"] + [c for c in g.columns if c not in ("name", g.geometry.name)]
+            g = gpd.GeoDataFrame(g[cols], geometry=g.geometry.values, crs="EPSG:4326")
+            pyogrio.write_dataframe(g, tmp, layer=name, driver="KML", append=tmp.exists())
+    return path
+
+
+def _gcj_geometry(geom):
+    def tf(xy):
+        x, y = wgs84_to_gcj02(xy[:, 0], xy[:, 1])
+        return np.column_stack([np.round(x, GCJ_DECIMALS), np.round(y, GCJ_DECIMALS)])
+
+    return shapely.transform(geom, tf)
+
+
+def gcj02_geojson(layers: dict[str, gpd.GeoDataFrame]) -> dict:
+    """One GeoJSON FeatureCollection of every layer, coordinates in GCJ-02 (Amap), property ``layer``."""
+    feats = []
+    for name, gdf in layers.items():
+        g = _clean(gdf).to_crs("EPSG:4326")
+        props = [c for c in g.columns if c != g.geometry.name]
+        geoms = _gcj_geometry(g.geometry.values)
+        for i, row in enumerate(g[props].itertuples(index=False)):
+            p = {"layer": name}
+            for k, val in zip(props, row):
+                if isinstance(val, np.generic):
+                    val = val.item()
+                if isinstance(val, float) and not math.isfinite(val):
+                    val = None
+                p[k] = val
+            geom = geoms[i]
+            feats.append({"type": "Feature", "properties": p,
+                          "geometry": None if geom is None else json.loads(shapely.to_geojson(geom))})
+    return {"type": "FeatureCollection", "coordinate_system": "GCJ-02 (Amap/Gaode; shifted from WGS-84)",
+            "features": feats}
+
+
+def write_gis(layers: dict[str, gpd.GeoDataFrame], out_dir: str | Path, stem: str,
+              exports: tuple[str, ...] = ()) -> dict[str, Path]:
+    """``<stem>.gpkg`` and, for each of ``exports``, ``<stem>.kml`` / ``<stem>.gcj02.geojson`` in ``out_dir``."""
+    out = Path(out_dir)
+    paths = {f"{stem}.gpkg": write_gpkg(layers, out / f"{stem}.gpkg")}
+    paths.update(_write_exports(layers, out, stem, exports))
+    return paths
+
+
+def _write_exports(layers, out: Path, stem: str, exports) -> dict[str, Path]:
+    paths = {}
+    if "kml" in exports:
+        paths[f"{stem}.kml"] = write_kml(layers, out / f"{stem}.kml")
+    if "geojson-gcj02" in exports:
+        text = json.dumps(gcj02_geojson(layers), ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+        paths[f"{stem}.gcj02.geojson"] = atomic_write_text(out / f"{stem}.gcj02.geojson", text)
+    return paths
+
+
+def export_gis(out_dir: str | Path, exports) -> list[Path]:
+    """``--export``: convert every stage GeoPackage in ``out_dir`` (and its ``shared``/``separate``
+    folders) into the requested formats beside it.  ``exports`` is a tuple from :func:`parse_exports`
+    or the option's text.  Returns the files written."""
+    if isinstance(exports, str) or exports is None:
+        exports = parse_exports(exports)
+    if not exports:
+        return []
+    out = Path(out_dir)
+    written = []
+    for gpkg in sorted([*out.glob("*.gpkg"), *out.glob("shared/*.gpkg"), *out.glob("separate/*.gpkg")]):
+        written += list(_write_exports(read_gpkg(gpkg), gpkg.parent, gpkg.stem, exports).values())
+    return written
