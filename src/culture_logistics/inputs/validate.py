@@ -43,7 +43,8 @@ def _check_points_in_county(scenario, frame, file, problems: ProblemList, what: 
     for i in np.flatnonzero(far > FAR_OUTSIDE_M):
         r = frame.iloc[i]
         hint = ("lon and lat look swapped: swap the two values" if swapped[i] <= FAR_OUTSIDE_M else
-                "check the coordinate; if it came from Amap/Gaode set crs = \"gcj02\" in [county]; "
+                "check the coordinate; if it came from Amap/Gaode set crs = \"gcj02\" in [county], from Baidu "
+                "crs = \"bd09\"; "
                 "or check [county] adcode")
         problems.error(file, f"{what} {label(r)} at ({r['lon']:.5f}, {r['lat']:.5f}) is {far[i] / 1000:.1f} km "
                        f"outside the county {src} of {scenario.adcode} {scenario.name}",
