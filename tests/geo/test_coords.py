@@ -29,9 +29,9 @@ from culture_logistics.geo.coords import (
     gcj02_to_bd09,
     gcj02_to_wgs84,
     out_of_china,
+    to_wgs84,
     utm_crs,
     utm_epsg,
-    to_wgs84,
     wgs84_to_bd09,
     wgs84_to_gcj02,
 )
