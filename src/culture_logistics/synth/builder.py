@@ -19,7 +19,8 @@ Synthetic parts (declared in ``scenario.toml [data]`` and the dataset README)
     * township seats without a GeoNames point (farthest-point placement plus
       Lloyd relaxation inside the boundary; subdistricts near the county seat);
     * village coordinates (inside their township's Voronoi cell, >= ~300 m apart),
-      village populations (seeded lognormal);
+      village populations (seeded lognormal, then scaled so the county's villages sum to its 2020
+      census resident population, :mod:`culture_logistics.synth.census`);
     * all facility sites, names, brands and capacities;
     * the road network.
 
@@ -72,6 +73,7 @@ from culture_logistics.synth.common import (
     _township_short,
     _village_short,
 )
+from culture_logistics.synth.census import CENSUS_CREDIT, census_figure, scale_to_total
 from culture_logistics.synth.files import (
     _csv_text,
     _readme_text,
@@ -274,6 +276,24 @@ def _populations(vils: list[dict], rng: np.random.Generator) -> None:
         v["population"] = int(np.clip(round(median * math.exp(sigma * zi)), lo, hi))
 
 
+def _calibrate(adcode: str, name: str, vils: list[dict]) -> dict:
+    """Scale the generated populations (in place) to the county's 2020 census resident population.
+
+    The lognormal draw fixes how the population is shared among villages; the census fixes the total
+    (exactly, by largest remainder).  Returns the summary's ``census`` entry (``None`` figures when the
+    census has no such unit: the populations stay as drawn).
+    """
+    drawn = int(sum(v["population"] for v in vils))
+    fig = census_figure(adcode, name)
+    if fig is None or not vils:
+        return {"census_population": None, "census_code": None, "census_matched_by": None,
+                "drawn_population": drawn}
+    for v, p in zip(vils, scale_to_total([v["population"] for v in vils], fig.population)):
+        v["population"] = p
+    return {"census_population": fig.population, "census_code": fig.code, "census_matched_by": fig.matched_by,
+            "drawn_population": drawn}
+
+
 def _offset_inside(cty: _County, xy: np.ndarray, rmin: float, rmax: float, rng: np.random.Generator,
                    area=None) -> np.ndarray:
     area = cty.inner if area is None else area
@@ -471,7 +491,9 @@ def build_county(adcode: str, out_dir: Path, seed: int = DEFAULT_SEED, *, use_ge
         Summary: counts of townships, villages, facilities (by operator and
         tier), road nodes/edges/lines/km, the share of villages not reached by
         all three carrying operators within 3000 m (straight line x 1.3),
-        boundary source, UTM EPSG code and the sha256 of each file written.
+        boundary source, UTM EPSG code, the census figure the populations were
+        scaled to (``census_population``; ``drawn_population`` before scaling)
+        and the sha256 of each file written.
     """
     adcode = str(adcode)
     name = divisions.county_name(adcode)
@@ -494,12 +516,17 @@ def build_county(adcode: str, out_dir: Path, seed: int = DEFAULT_SEED, *, use_ge
     _place_seats(cty, tws, streams["seats"])
     place_stats = _place_villages(cty, tws, vils, streams["villages"])
     _populations(vils, streams["population"])
+    census = _calibrate(adcode, name, vils)
     facs, fac_stats = _facilities(cty, tws, vils, streams)
     lines, road_stats = _build_roads(cty, tws, vils, streams["roads"])
+    stats = {**road_stats, **place_stats, **fac_stats, **census}
+    return _write(cty, int(seed), tws, vils, facs, lines, stats, Path(out_dir))
 
-    out_dir = Path(out_dir)
+
+def _write(cty: _County, seed: int, tws: list[dict], vils: list[dict], facs: list[dict], lines: list[dict],
+           stats: dict, out_dir: Path) -> dict:
+    """Write the six files of the county's dataset; return :func:`build_county`'s summary."""
     out_dir.mkdir(parents=True, exist_ok=True)
-
     # villages.csv
     vx, vy = cty.frame.to_ll([v["xy"][0] for v in vils], [v["xy"][1] for v in vils]) if vils else ([], [])
     v_rows = [[v["code"], v["name"], v["township_code"], _fmt(x), _fmt(y), v["population"]]
@@ -528,25 +555,28 @@ def build_county(adcode: str, out_dir: Path, seed: int = DEFAULT_SEED, *, use_ge
         by_tier[f["tier"]] = by_tier.get(f["tier"], 0) + 1
         by_op_tier[f"{f['op']}/{f['tier']}"] = by_op_tier.get(f"{f['op']}/{f['tier']}", 0) + 1
     summary = {
-        "adcode": adcode, "name": name, "seed": int(seed),
+        "adcode": cty.adcode, "name": cty.name, "seed": seed,
         "boundary_source": cty.boundary_source, "boundary_data_version": cty.boundary_version,
         "utm_epsg": cty.frame.epsg, "county_seat_source": cty.seat_source,
         "townships": len(tws), "seats_geonames": sum(tw["seat_source"] == "geonames" for tw in tws),
         "villages": len(vils), "population": int(sum(v["population"] for v in vils)),
         "facilities": {"total": len(facs), "by_operator": dict(sorted(by_op.items())),
                        "by_tier": dict(sorted(by_tier.items())), "by_operator_tier": dict(sorted(by_op_tier.items()))},
-        "road_features": len(lines), **road_stats, **place_stats, **fac_stats,
+        "road_features": len(lines), **stats,
     }
+    pop_note = (f"village populations scaled to the county's 2020 census resident population "
+                f"({summary['census_population']:,}; {CENSUS_CREDIT})" if summary["census_population"] else
+                "village populations not calibrated (no census figure for this unit)")
     note = (f"Real: township/village names and codes (NBS 2023), {summary['seats_geonames']} township seats and "
-            f"the county seat from GeoNames (CC BY 4.0), boundary from {cty.boundary_source}. Synthetic: other "
-            f"township seats, all village coordinates and populations, facilities and roads "
-            f"(seed {int(seed)}). For planning exercises, not survey data.")
+            f"the county seat from GeoNames (CC BY 4.0), boundary from {cty.boundary_source}; {pop_note}. "
+            f"Synthetic: other township seats, all village coordinates, how the population is shared among "
+            f"villages, facilities and roads (seed {seed}). For planning exercises, not survey data.")
 
     files = {
         "villages.csv": _csv_text(["code", "name", "township_code", "lon", "lat", "population"], v_rows),
         "facilities.csv": _csv_text(["id", "name", "operator", "tier", "lon", "lat", "brand", "capacity_per_day"], f_rows),
         "townships.csv": _csv_text(["code", "name", "lon", "lat", "seat_source"], t_rows),
-        "roads.geojson": _roads_text(adcode, lines),
+        "roads.geojson": _roads_text(cty.adcode, lines),
         "scenario.toml": _scenario_text(cty, seed, note),
         "README.md": _readme_text(cty, seed, summary),
     }
