@@ -44,6 +44,7 @@ from shapely.geometry import MultiPoint, Point, Polygon
 
 from culture_logistics.geo import boundary as boundary
 from culture_logistics.geo import divisions as divisions
+from culture_logistics.synth.census import CENSUS_CREDIT, census_figure, scale_to_total
 from culture_logistics.synth.common import (
     BRANDS,
     CARRIERS,
@@ -73,7 +74,6 @@ from culture_logistics.synth.common import (
     _township_short,
     _village_short,
 )
-from culture_logistics.synth.census import CENSUS_CREDIT, census_figure, scale_to_total
 from culture_logistics.synth.files import (
     _csv_text,
     _readme_text,
