@@ -230,3 +230,33 @@ def test_the_planners_own_chinese_village_table_feeds_back_in(tmp_path):
     s = load_scenario(toml)
     assert s.villages["code"].tolist() == ref.index.tolist()
     assert s.villages["population"].tolist() == ref["population"].tolist()
+
+
+def test_readme_alias_table_is_the_aliases_module():
+    """README's "XLSX and Chinese headers" tables list exactly the aliases and values the readers accept."""
+    from pathlib import Path
+
+    from culture_logistics.inputs.aliases import FACILITY_ALIASES, OPERATOR_VALUES, TIER_VALUES
+
+    text = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    section = text.split("### XLSX and Chinese headers", 1)[1].split("\n## ", 1)[0]
+    listed: dict[tuple[str, str], set[str]] = {}
+    values: dict[str, set[str]] = {}
+    for line in section.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) != 3 or cells[0] in ("file", "column", "---"):
+            continue
+        if cells[0] in ("villages", "facilities"):
+            cols = [c.strip(" `") for c in cells[1].split("/")]
+            groups = [g for g in cells[2].split(" / ")]
+            for col, g in zip(cols, groups):
+                listed[(cells[0], col)] = {a.strip() for a in g.split(",")}
+        elif cells[0] in ("`operator`", "`tier`"):
+            for v in cells[1].split(","):
+                values[v.strip()] = cells[2].strip("`")
+    for table, aliases in (("villages", VILLAGE_ALIASES), ("facilities", FACILITY_ALIASES)):
+        for col, names in aliases.items():
+            if col in ("lon", "lat"):
+                continue
+            assert {normalise(n) for n in listed[(table, col)]} == {normalise(n) for n in names}, (table, col)
+    assert values == {**OPERATOR_VALUES, **TIER_VALUES}

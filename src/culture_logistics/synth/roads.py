@@ -161,6 +161,14 @@ def _wiggle(p: np.ndarray, q: np.ndarray, ratio: float, rng: np.random.Generator
 
 
 def _build_roads(cty: _County, tws: list[dict], vils: list[dict], rng: np.random.Generator) -> tuple[list[dict], dict]:
+    """The county's synthetic road network: five stages (seat network, township roads, links between
+    townships, tracks, a connectivity net), then meandered geometry; returns the GeoJSON line dicts and stats.
+
+    Kept as one piece: every stage adds to the same :class:`_Roads` (nodes, edges, labels), reads the
+    seat index maps the first stage builds and draws from the one ``rng`` stream in a fixed order — that
+    order fixes the embedded datasets byte for byte (``tests/synth/test_builder.py``), and the stages read
+    top to bottom as the numbered comments describe.
+    """
     R = _Roads(cty, rng)
     cshort = _county_short(cty.name)
     county_node = R.node(cty.seat_xy)
