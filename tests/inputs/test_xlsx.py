@@ -260,3 +260,20 @@ def test_readme_alias_table_is_the_aliases_module():
                 continue
             assert {normalise(n) for n in listed[(table, col)]} == {normalise(n) for n in names}, (table, col)
     assert values == {**OPERATOR_VALUES, **TIER_VALUES}
+
+
+def test_damaged_and_oversized_workbooks_are_refused_with_a_message(tmp_path, monkeypatch):
+    from culture_logistics.inputs import xlsx
+
+    folder = tmp_path / "x"
+    toml = _xlsx_scenario(folder)
+    good = (folder / "villages.xlsx").read_bytes()
+    (folder / "villages.xlsx").write_bytes(good[: len(good) // 2])          # cut off mid-file
+    errs = errors_of(toml)
+    assert errs[0].file.endswith("villages.xlsx") and "cannot be read as an Excel workbook" in errs[0].message
+    assert "save it again" in errs[0].hint
+    (folder / "villages.xlsx").write_bytes(good)
+    # a "zip bomb": the parts unpack to more than the limit (lowered here so the test writes a few KB)
+    monkeypatch.setattr(xlsx, "MAX_XLSX_UNCOMPRESSED", 5_000)
+    errs = errors_of(toml)
+    assert "unpacks to" in errs[0].message and "limit" in errs[0].message

@@ -27,7 +27,7 @@ from culture_logistics.errors import ProblemList
 MAX_XLSX_BYTES = 100_000_000             # a county's list is well under 1 MB
 
 
-MAX_XLSX_UNCOMPRESSED = 1_000_000_000    # the XML of every part, once unzipped
+MAX_XLSX_UNCOMPRESSED = 300_000_000      # the XML of every part, once unzipped (a county list: a few MB)
 
 
 ZIP_MAGIC = b"PK\x03\x04"
