@@ -277,3 +277,14 @@ def test_damaged_and_oversized_workbooks_are_refused_with_a_message(tmp_path, mo
     monkeypatch.setattr(xlsx, "MAX_XLSX_UNCOMPRESSED", 5_000)
     errs = errors_of(toml)
     assert "unpacks to" in errs[0].message and "limit" in errs[0].message
+
+
+def test_csv_with_a_title_row_numbers_rows_as_a_spreadsheet_does(tmp_path):
+    toml = write_scenario(tmp_path / "x", village_header="诸城市村庄名单,,,,,\n\n村代码,村名,乡镇代码,经度,纬度,人口")
+    s = load_scenario(toml)
+    assert s.villages["src_row"].tolist() == list(range(4, 12))   # title 1, blank 2, header 3
+    rows = default_villages()
+    rows[0] = rows[0].replace(",1000", ",-5")
+    errs = errors_of(write_scenario(tmp_path / "y", villages=rows,
+                                    village_header="诸城市村庄名单\n村代码,村名,乡镇代码,经度,纬度,人口"))
+    assert [(e.row, e.column) for e in errs] == [(3, "人口")]

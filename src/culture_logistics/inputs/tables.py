@@ -244,8 +244,7 @@ def _find_header(rows, mapping: dict[str, str], required) -> tuple[int, list[str
     seen = []
     for number, fields in rows:
         if not fields or all(not str(f).strip() for f in fields):
-            if not seen:
-                continue
+            continue
         seen.append((number, fields))
         if len(seen) >= HEADER_SEARCH_ROWS:
             break
