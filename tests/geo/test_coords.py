@@ -9,6 +9,11 @@ Reference pairs
 * googollee/eviltransform, ``python/test.py`` (commit 3416646abc64), ``TESTS`` =
   (wgsLat, wgsLng, gcjLat, gcjLng) for Shanghai, Shenzhen and Beijing.
   https://github.com/googollee/eviltransform/blob/master/python/test.py
+* BD-09: the same wandergis/coordtransform README/``test/app.js`` results
+  ``gcj02tobd09(116.404, 39.915) -> [116.41036949371029, 39.92133699351021]`` and the crude one-step
+  ``bd09togcj02(116.404, 39.915) -> [116.39762729119315, 39.90865673957631]`` (also asserted by hutool's
+  ``CoordinateUtilTest``, which cites wandergis), and the Python port's documented
+  ``wgs84_to_bd09(116.404, 39.915) -> (116.41662724378733, 39.922699552216216)``.
 """
 from __future__ import annotations
 
@@ -18,10 +23,16 @@ import numpy as np
 import pytest
 
 from culture_logistics.geo.coords import (
+    bd09_to_gcj02,
+    bd09_to_wgs84,
+    from_wgs84,
+    gcj02_to_bd09,
     gcj02_to_wgs84,
     out_of_china,
+    to_wgs84,
     utm_crs,
     utm_epsg,
+    wgs84_to_bd09,
     wgs84_to_gcj02,
 )
 
@@ -116,3 +127,62 @@ def test_utm(lon, lat, epsg):
     crs = utm_crs(lon, lat)
     assert crs.to_epsg() == epsg
     assert crs.axis_info[0].unit_name == "metre"
+
+
+# ---- BD-09 (Baidu)
+
+WANDERGIS_GCJ = (116.404, 39.915)
+WANDERGIS_BD = (116.41036949371029, 39.92133699351021)      # gcj02tobd09(116.404, 39.915)
+WANDERGIS_BD_ONE_STEP = (116.39762729119315, 39.90865673957631)  # crude bd09togcj02(116.404, 39.915)
+PORT_WGS_TO_BD = (116.41662724378733, 39.922699552216216)   # wgs84_to_bd09(116.404, 39.915)
+
+
+def test_gcj02_to_bd09_matches_published_pair():
+    bx, by = gcj02_to_bd09(*WANDERGIS_GCJ)
+    assert bx == pytest.approx(WANDERGIS_BD[0], abs=1e-12)
+    assert by == pytest.approx(WANDERGIS_BD[1], abs=1e-12)
+
+
+def test_wgs84_to_bd09_matches_published_pair_and_inverts_to_a_centimetre():
+    bx, by = wgs84_to_bd09(116.404, 39.915)
+    assert (bx, by) == pytest.approx(PORT_WGS_TO_BD, abs=1e-12)
+    wx, wy = bd09_to_wgs84(*PORT_WGS_TO_BD)
+    # 1e-7° is ~1 cm; the iterated inverse gets far below that
+    assert abs(wx - 116.404) < 1e-8 and abs(wy - 39.915) < 1e-8
+
+
+def test_bd09_inverse_is_iterated_not_the_one_step_formula():
+    gx, gy = bd09_to_gcj02(*WANDERGIS_BD)
+    assert abs(gx - WANDERGIS_GCJ[0]) < 1e-9 and abs(gy - WANDERGIS_GCJ[1]) < 1e-9
+    # the published one-step inverse of (116.404, 39.915) is within ~5e-7° (a few cm) of the exact one …
+    ox, oy = bd09_to_gcj02(116.404, 39.915)
+    assert abs(ox - WANDERGIS_BD_ONE_STEP[0]) < 1e-6 and abs(oy - WANDERGIS_BD_ONE_STEP[1]) < 1e-6
+    # … but only the iterated one maps back onto its input
+    fx, fy = gcj02_to_bd09(ox, oy)
+    assert abs(fx - 116.404) < 1e-9 and abs(fy - 39.915) < 1e-9
+    fx1, fy1 = gcj02_to_bd09(*WANDERGIS_BD_ONE_STEP)
+    assert max(abs(fx1 - 116.404), abs(fy1 - 39.915)) > 1e-7
+
+
+def test_bd09_round_trip_over_shandong_arrays():
+    rng = np.random.default_rng(3)
+    lon = rng.uniform(114.8, 122.7, 500)
+    lat = rng.uniform(34.4, 38.4, 500)
+    bx, by = wgs84_to_bd09(lon, lat)
+    # the BD-09 shift in Shandong is roughly 1-1.5 km (GCJ ~0.5 km plus Baidu's ~0.7-0.9 km)
+    shift_m = np.hypot((bx - lon) * 111_320 * np.cos(np.radians(lat)), (by - lat) * 110_540)
+    assert 600 < shift_m.min() and shift_m.max() < 2000
+    wx, wy = bd09_to_wgs84(bx, by)
+    assert np.abs(wx - lon).max() < 1e-8 and np.abs(wy - lat).max() < 1e-8
+    # NaN passes through
+    nx_, ny_ = bd09_to_wgs84(np.array([np.nan, 117.0]), np.array([36.0, np.nan]))
+    assert np.isnan(nx_[0]) and np.isnan(ny_[1])
+
+
+@pytest.mark.parametrize("crs", ["wgs84", "gcj02", "bd09"])
+def test_to_wgs84_and_from_wgs84_are_inverse(crs):
+    x, y = from_wgs84(119.41, 35.99, crs)
+    wx, wy = to_wgs84(x, y, crs)
+    assert abs(wx - 119.41) < 1e-8 and abs(wy - 35.99) < 1e-8
+    with pytest.raises(ValueError, match="bd09"):
+        to_wgs84(1.0, 2.0, "baidu")

@@ -231,3 +231,44 @@ def test_embedded_data_is_current(built):
         pytest.skip("embedded data was built with other geotool-cn data")
     for name in FILES:
         assert (folder / name).read_bytes() == (a / name).read_bytes(), name
+
+
+def test_populations_sum_to_the_2020_census(built):
+    """诸城市's villages sum to its census resident population, 1,078,178 (leiii/census, 人口数_合计)."""
+    s, a, _ = built
+    v = _read(a, "villages.csv")
+    assert v["population"].astype(int).sum() == s["population"] == s["census_population"] == 1_078_178
+    assert s["census_matched_by"] == "code" and s["drawn_population"] != 1_078_178
+    assert "1,078,178" in (a / "README.md").read_text(encoding="utf-8")
+    assert "leiii/census" in tomllib.loads((a / "scenario.toml").read_text(encoding="utf-8"))["data"]["note"]
+    # the shares among villages are the drawn ones (largest-remainder rounding: within one person)
+    pop = v["population"].astype(int).to_numpy()
+    assert pop.min() >= 1
+
+
+def test_census_figures_and_scaling():
+    from culture_logistics.synth.census import census_figure, scale_to_total
+
+    zc = census_figure("370782")
+    assert (zc.population, zc.urban, zc.rural, zc.name) == (1_078_178, 679_204, 398_974, "诸城市")
+    # functional zones NBS 2023 codes differently from the census are matched by their exact name in the city
+    gx = census_figure("370176", "济南高新技术产业开发区")
+    assert (gx.code, gx.population, gx.matched_by) == ("370171", 424_047, "name")
+    assert census_figure("370176") is None and census_figure("999999", "无此县") is None
+    assert scale_to_total([100, 200, 301], 1000) == [166, 333, 501]
+    assert scale_to_total([1, 1, 1], 5) == [2, 2, 1]             # ties: the earlier entry first
+    assert sum(scale_to_total(list(range(1, 400)), 123_457)) == 123_457
+
+
+def test_every_shandong_unit_has_a_census_figure():
+    """All 151 county-level units calibrate; their total is the census' 101.4 M (province 101,527,453)."""
+    from culture_logistics.synth.census import census_figure
+
+    codes = list(divisions.counties()["code"])
+    figs = [census_figure(c, divisions.county_name(c)) for c in codes]
+    assert len(codes) == 151 and all(f is not None for f in figs)
+    assert all(len(divisions.villages(c)) for c in codes)   # so every unit's villages sum to its figure
+    total = sum(f.population for f in figs)
+    # the province's census figure also counts 370271 青岛高新区 (41,823) and 371472 德州运河经开区 (118,810),
+    # which are no units in the NBS 2023 list
+    assert total == 101_527_453 - 41_823 - 118_810

@@ -158,20 +158,22 @@ def _k(name, kind, default=None, unit="", lo=None, hi=None, doc="", **kw) -> Key
 
 
 OPERATOR_CHOICES = ("postal", "supply_coop", "courier", "shared")
-CRS_CHOICES = ("wgs84", "gcj02")
+CRS_CHOICES = ("wgs84", "gcj02", "bd09")
 
 SECTIONS: tuple[Section, ...] = (
     Section("county", required=True, doc="the county", keys=(
         _k("adcode", "str", required=True, doc='6-digit county division code, as text ("370782")'),
         _k("name", "str", doc="the county's Chinese name (default: from the NBS division list)"),
         _k("crs", "choice", "wgs84", choices=CRS_CHOICES,
-           doc='coordinate system of every input: "wgs84" (GPS, OSM) or "gcj02" (Amap/Gaode, Tencent)'),
+           doc='coordinate system of every input: "wgs84" (GPS, OSM), "gcj02" (Amap/Gaode, Tencent) or "bd09" '
+               '(Baidu Maps); converted to WGS-84 on load'),
     )),
     Section("inputs", required=True, doc="the input files, relative to the TOML", keys=(
         _k("villages", "path", required=True, doc="villages.csv: one row per village-level unit"),
         _k("facilities", "path", required=True, doc="facilities.csv: every depot, station and service point"),
         _k("roads", "path", doc="road lines (.geojson/.gpkg/.shp), OSM XML (.osm) or GraphML; optional"),
         _k("townships", "path", doc="townships.csv: the township seats; optional"),
+        _k("sheet", "str", None, doc="the sheet to read in every .xlsx input (default: the first sheet)"),
     )),
     Section("network", doc="the road network and distances off it", keys=(
         _k("circuity", "float", 1.3, "", 1.0, 10.0, doc="without roads: road distance = straight line × circuity"),

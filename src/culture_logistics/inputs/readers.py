@@ -17,7 +17,15 @@ from culture_logistics.config.model import (
     TIERS,
 )
 from culture_logistics.errors import ProblemList
-from culture_logistics.geo.coords import gcj02_to_wgs84
+from culture_logistics.geo.coords import to_wgs84
+from culture_logistics.inputs.aliases import (
+    FACILITY_ALIASES,
+    TOWNSHIP_ALIASES,
+    VILLAGE_ALIASES,
+    header_map,
+    operator_value,
+    tier_value,
+)
 from culture_logistics.inputs.tables import _number, _short, read_table
 
 MAX_POPULATION = 10_000_000         # one village-level unit (the largest 社区 have ~10^5 residents)
@@ -53,17 +61,33 @@ TOWNSHIP_COLUMNS = ["code", "name"]
 TOWNSHIP_OPTIONAL = ["lon", "lat"]
 
 
+_VILLAGE_HEADERS = header_map(VILLAGE_ALIASES)
+
+
+_FACILITY_HEADERS = header_map(FACILITY_ALIASES)
+
+
+_TOWNSHIP_HEADERS = header_map(TOWNSHIP_ALIASES)
+
+
+def _where(frame: pd.DataFrame, path):
+    """(file label for problems — the file, and the sheet of a workbook —, column → header as written)."""
+    headers = frame.attrs.get("headers", {})
+    return frame.attrs.get("source", path), (lambda c: headers.get(c, c))
+
+
 def _coordinates(frame: pd.DataFrame, path, problems: ProblemList, crs: str, what: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Parse lon/lat columns; check they are in China; convert GCJ-02 when declared.
+    """Parse lon/lat columns; check they are in China; convert GCJ-02 or BD-09 to WGS-84 when declared.
 
     Returns lon, lat (WGS-84) and a boolean mask of rows whose coordinates are usable.
     """
+    path, col = _where(frame, path)
     n = len(frame)
     lon = np.full(n, np.nan)
     lat = np.full(n, np.nan)
     for i, (x, y, row) in enumerate(zip(frame["lon"], frame["lat"], frame["src_row"])):
-        fx = _number(x, path, row, "lon", problems)
-        fy = _number(y, path, row, "lat", problems)
+        fx = _number(x, path, row, col("lon"), problems)
+        fy = _number(y, path, row, col("lat"), problems)
         if fx is None or fy is None:
             continue
         in_china = CHINA_LON[0] <= fx <= CHINA_LON[1] and CHINA_LAT[0] <= fy <= CHINA_LAT[1]
@@ -72,34 +96,51 @@ def _coordinates(frame: pd.DataFrame, path, problems: ProblemList, crs: str, wha
             hint = ("lon and lat look swapped: swap the two values (lon is the larger number in China, ~73–136)"
                     if swapped else "lon must be 73–136 and lat 3–54 (decimal degrees) for a place in China")
             problems.error(path, f"coordinate ({fx:g}, {fy:g}) of this {what} is outside China", row=row,
-                           column="lon", hint=hint)
+                           column=col("lon"), hint=hint)
             continue
         lon[i], lat[i] = fx, fy
     ok = np.isfinite(lon) & np.isfinite(lat)
-    if crs == "gcj02" and ok.any():
-
-        lon[ok], lat[ok] = gcj02_to_wgs84(lon[ok], lat[ok])
+    if crs != "wgs84" and ok.any():
+        lon[ok], lat[ok] = to_wgs84(lon[ok], lat[ok], crs)
     return lon, lat, ok
 
 
 def _duplicates(frame: pd.DataFrame, column: str, path, problems: ProblemList, what: str) -> None:
+    path, col = _where(frame, path)
+    column_name = col(column)
     seen: dict[str, int] = {}
     for value, row in zip(frame[column], frame["src_row"]):
         if value == "":
-            problems.error(path, f"{what} is empty", row=row, column=column, hint=f"every row needs a {what}")
+            problems.error(path, f"{what} is empty", row=row, column=column_name, hint=f"every row needs a {what}")
             continue
         if value in seen:
             problems.error(path, f"duplicate {what} '{_short(value)}' (also on row {seen[value]})", row=row,
-                           column=column, hint=f"each {what} must be unique; remove or renumber one row")
+                           column=column_name, hint=f"each {what} must be unique; remove or renumber one row")
         else:
             seen[value] = row
 
 
-def read_villages(path: Path, problems: ProblemList, crs: str = "wgs84") -> gpd.GeoDataFrame | None:
-    """Read villages.csv (see README, "Input files") into a GeoDataFrame (EPSG:4326)."""
-    frame = read_table(path, problems, VILLAGE_COLUMNS, VILLAGE_OPTIONAL)
+def read_villages(path: Path, problems: ProblemList, crs: str = "wgs84", sheet: str | None = None
+                  ) -> gpd.GeoDataFrame | None:
+    """Read villages.csv or .xlsx (see README, "Input files") into a GeoDataFrame (EPSG:4326).
+
+    Parameters
+    ----------
+    path : CSV or workbook; Chinese headers accepted (:data:`~culture_logistics.inputs.aliases.VILLAGE_ALIASES`).
+    problems : where every problem is recorded (file, sheet, row, column as the file writes it).
+    crs : ``"wgs84"``, ``"gcj02"`` or ``"bd09"``: lon/lat are converted to WGS-84.
+    sheet : the workbook's sheet (default: the first).
+
+    Returns
+    -------
+    GeoDataFrame or None
+        ``None`` when any row has an error.  ``attrs["source"]`` names the file (and sheet).
+    """
+    frame = read_table(path, problems, VILLAGE_COLUMNS, VILLAGE_OPTIONAL, aliases=_VILLAGE_HEADERS, sheet=sheet)
     if frame is None:
         return None
+    source = path
+    path, col = _where(frame, path)
     n_before = len(problems.errors)
     _duplicates(frame, "code", path, problems, "village code")
     for code, tw, row in zip(frame["code"], frame["township_code"], frame["src_row"]):
@@ -107,24 +148,25 @@ def read_villages(path: Path, problems: ProblemList, crs: str = "wgs84") -> gpd.
             hint = "a village code has 12 digits"
             if code.replace(".", "").replace("E", "").replace("e", "").replace("+", "").isdigit():
                 hint += "; it looks like a spreadsheet turned it into a number: format the column as text"
-            problems.error(path, f"village code '{_short(code)}' is not 12 digits", row=row, column="code", hint=hint)
+            problems.error(path, f"village code '{_short(code)}' is not 12 digits", row=row, column=col("code"),
+                           hint=hint)
         elif code and tw != code[:9]:
             problems.error(path, f"township_code '{_short(tw)}' does not match the village code's first 9 digits "
-                           f"('{code[:9]}')", row=row, column="township_code",
+                           f"('{code[:9]}')", row=row, column=col("township_code"),
                            hint=f"set township_code to {code[:9]} or correct the village code")
     pop = []
     pin, pout = [], []
     for pv, a_raw, b_raw, row in zip(frame["population"], frame["parcels_in_per_week"],
                                      frame["parcels_out_per_week"], frame["src_row"]):
-        p = _number(pv, path, row, "population", problems, minimum=0, integer=True, maximum=MAX_POPULATION)
+        p = _number(pv, path, row, col("population"), problems, minimum=0, integer=True, maximum=MAX_POPULATION)
         pop.append(p if p is not None else np.nan)
-        a = _number(a_raw, path, row, "parcels_in_per_week", problems, required=False, minimum=0,
+        a = _number(a_raw, path, row, col("parcels_in_per_week"), problems, required=False, minimum=0,
                     maximum=MAX_PARCELS_PER_WEEK)
-        b = _number(b_raw, path, row, "parcels_out_per_week", problems, required=False, minimum=0,
+        b = _number(b_raw, path, row, col("parcels_out_per_week"), problems, required=False, minimum=0,
                     maximum=MAX_PARCELS_PER_WEEK)
         pin.append(a if a is not None else (math.ceil(p * PARCELS_IN_PER_PERSON_WEEK) if p is not None else np.nan))
         pout.append(b if b is not None else (math.ceil(p * PARCELS_OUT_PER_PERSON_WEEK) if p is not None else np.nan))
-    lon, lat, ok = _coordinates(frame, path, problems, crs, "village")
+    lon, lat, ok = _coordinates(frame, source, problems, crs, "village")
     out = pd.DataFrame({
         "code": frame["code"].astype(str).values,
         "name": frame["name"].astype(str).values,
@@ -143,36 +185,56 @@ def read_villages(path: Path, problems: ProblemList, crs: str = "wgs84") -> gpd.
         return None
     out["population"] = out["population"].astype("int64")
     gdf = gpd.GeoDataFrame(out, geometry=gpd.points_from_xy(out["lon"], out["lat"]), crs="EPSG:4326")
-    return gdf.sort_values("code", kind="stable").reset_index(drop=True)
+    gdf = gdf.sort_values("code", kind="stable").reset_index(drop=True)
+    gdf.attrs["source"] = str(path)
+    return gdf
 
 
-def read_facilities(path: Path, problems: ProblemList, crs: str = "wgs84") -> gpd.GeoDataFrame | None:
-    """Read facilities.csv (see README, "Input files") into a GeoDataFrame (EPSG:4326)."""
-    frame = read_table(path, problems, FACILITY_COLUMNS, FACILITY_OPTIONAL)
+def read_facilities(path: Path, problems: ProblemList, crs: str = "wgs84", sheet: str | None = None
+                    ) -> gpd.GeoDataFrame | None:
+    """Read facilities.csv or .xlsx (see README, "Input files") into a GeoDataFrame (EPSG:4326).
+
+    Parameters
+    ----------
+    path : CSV or workbook; Chinese headers (:data:`~culture_logistics.inputs.aliases.FACILITY_ALIASES`) and
+        Chinese operator / tier values (邮政 → postal, 乡镇 → township …) accepted.
+    problems : where every problem is recorded (file, sheet, row, column as the file writes it).
+    crs : ``"wgs84"``, ``"gcj02"`` or ``"bd09"``: lon/lat are converted to WGS-84.
+    sheet : the workbook's sheet (default: the first).
+
+    Returns
+    -------
+    GeoDataFrame or None
+        ``None`` when any row has an error.  ``attrs["source"]`` names the file (and sheet).
+    """
+    frame = read_table(path, problems, FACILITY_COLUMNS, FACILITY_OPTIONAL, aliases=_FACILITY_HEADERS, sheet=sheet)
     if frame is None:
         return None
+    source = path
+    path, col = _where(frame, path)
     n_before = len(problems.errors)
     _duplicates(frame, "id", path, problems, "facility id")
     operators, tiers, caps = [], [], []
     for op, tier, cap, row in zip(frame["operator"], frame["tier"], frame["capacity_per_day"], frame["src_row"]):
-        o = op.strip().lower().replace("-", "_").replace(" ", "_")
+        o = operator_value(op)
         if o not in OPERATORS:
             close = difflib.get_close_matches(o, OPERATORS, n=1, cutoff=0.6)
             hint = f"did you mean '{close[0]}'? " if close else ""
-            problems.error(path, f"unknown operator '{_short(op)}'", row=row, column="operator",
-                           hint=hint + "use one of: " + ", ".join(OPERATORS))
-        t = tier.strip().lower()
+            problems.error(path, f"unknown operator '{_short(op)}'", row=row, column=col("operator"),
+                           hint=hint + "use one of: " + ", ".join(OPERATORS)
+                           + " (or 邮政, 供销社, 快递, 共配)")
+        t = tier_value(tier)
         if t not in TIERS:
             close = difflib.get_close_matches(t, TIERS, n=1, cutoff=0.6)
             hint = f"did you mean '{close[0]}'? " if close else ""
-            problems.error(path, f"unknown tier '{_short(tier)}'", row=row, column="tier",
-                           hint=hint + "use one of: " + ", ".join(TIERS))
-        c = _number(cap, path, row, "capacity_per_day", problems, required=False, minimum=0,
+            problems.error(path, f"unknown tier '{_short(tier)}'", row=row, column=col("tier"),
+                           hint=hint + "use one of: " + ", ".join(TIERS) + " (or 县级, 乡镇, 村级)")
+        c = _number(cap, path, row, col("capacity_per_day"), problems, required=False, minimum=0,
                     maximum=MAX_CAPACITY_PER_DAY)
         operators.append(o)
         tiers.append(t)
         caps.append(c if c is not None else np.nan)
-    lon, lat, ok = _coordinates(frame, path, problems, crs, "facility")
+    lon, lat, ok = _coordinates(frame, source, problems, crs, "facility")
     if len(problems.errors) > n_before:
         return None
     out = pd.DataFrame({
@@ -190,24 +252,30 @@ def read_facilities(path: Path, problems: ProblemList, crs: str = "wgs84") -> gp
         problems.error(path, "has no facility rows", hint="add one row per facility under the header")
         return None
     gdf = gpd.GeoDataFrame(out, geometry=gpd.points_from_xy(out["lon"], out["lat"]), crs="EPSG:4326")
-    return gdf.sort_values("id", kind="stable").reset_index(drop=True)
+    gdf = gdf.sort_values("id", kind="stable").reset_index(drop=True)
+    gdf.attrs["source"] = str(path)
+    return gdf
 
 
-def read_townships(path: Path, problems: ProblemList, crs: str = "wgs84") -> pd.DataFrame | None:
-    """Read the optional townships.csv: code, name and optionally the seat's lon, lat."""
-    frame = read_table(path, problems, TOWNSHIP_COLUMNS, TOWNSHIP_OPTIONAL + ["seat_source"])
+def read_townships(path: Path, problems: ProblemList, crs: str = "wgs84", sheet: str | None = None
+                   ) -> pd.DataFrame | None:
+    """Read the optional townships.csv or .xlsx: code, name and optionally the seat's lon, lat (WGS-84 out)."""
+    frame = read_table(path, problems, TOWNSHIP_COLUMNS, TOWNSHIP_OPTIONAL + ["seat_source"],
+                       aliases=_TOWNSHIP_HEADERS, sheet=sheet)
     if frame is None:
         return None
+    source = path
+    path, col = _where(frame, path)
     n_before = len(problems.errors)
     _duplicates(frame, "code", path, problems, "township code")
     for code, row in zip(frame["code"], frame["src_row"]):
         if code and not (len(code) == 9 and code.isdigit()):
-            problems.error(path, f"township code '{_short(code)}' is not 9 digits", row=row, column="code")
+            problems.error(path, f"township code '{_short(code)}' is not 9 digits", row=row, column=col("code"))
     has_xy = (frame["lon"] != "") & (frame["lat"] != "")
     lon = np.full(len(frame), np.nan)
     lat = np.full(len(frame), np.nan)
     if has_xy.any():
-        lo, la, _ = _coordinates(frame[has_xy], path, problems, crs, "township seat")
+        lo, la, _ = _coordinates(frame[has_xy], source, problems, crs, "township seat")
         lon[has_xy.values], lat[has_xy.values] = lo, la
     if len(problems.errors) > n_before:
         return None

@@ -15,6 +15,7 @@ from culture_logistics.config.model import (
     NetworkParams,
 )
 from culture_logistics.errors import ProblemList
+from culture_logistics.geo.coords import to_wgs84
 from culture_logistics.inputs.readers import CHINA_LAT, CHINA_LON
 from culture_logistics.inputs.tables import _regular_file, _short
 from culture_logistics.network import readers as _readers
@@ -112,7 +113,7 @@ def graph_from_lines_checked(gdf: gpd.GeoDataFrame, path, problems: ProblemList,
             shown = ", ".join(str(f) for f in feats[:10]) + (f" and {len(feats) - 10} more" if len(feats) > 10 else "")
             problems.error(path, f"{len(bad):,} vertex/vertices of feature(s) {shown} are not finite lon/lat in "
                            f"China (e.g. ({x[i]:g}, {y[i]:g}))",
-                           hint="roads must be WGS-84 (EPSG:4326) or GCJ-02 lon/lat degrees; lon 73–136, lat 3–54")
+                           hint="roads must be WGS-84 (EPSG:4326), GCJ-02 or BD-09 lon/lat degrees; lon 73–136, lat 3–54")
             return None
     if "maxspeed" in lines.columns:
         for i, (v, row) in enumerate(zip(lines["maxspeed"], range(len(lines)))):
@@ -127,4 +128,7 @@ def graph_from_lines_checked(gdf: gpd.GeoDataFrame, path, problems: ProblemList,
                                row=row, column="maxspeed", hint="leave it empty to use the road class's speed")
     if problems.errors:
         return None
-    return _readers.graph_from_lines(lines, network, gcj02=(crs == "gcj02"))
+    if crs != "wgs84":  # GCJ-02 / BD-09 lines: every vertex converted to WGS-84 before the graph is built
+        lines = lines.set_geometry(shapely.transform(lines.geometry.values,
+                                                     lambda xy: np.column_stack(to_wgs84(xy[:, 0], xy[:, 1], crs))))
+    return _readers.graph_from_lines(lines, network)

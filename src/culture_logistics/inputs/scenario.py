@@ -185,9 +185,11 @@ def load_scenario(path: str | Path) -> Scenario:
     boundary, boundary_source = county_extent(adcode)
     name = str(county.get("name") or county_name(adcode) or adcode)
 
-    villages = _readers.read_villages(base / inputs["villages"], problems, crs=crs)
-    facilities = _readers.read_facilities(base / inputs["facilities"], problems, crs=crs)
-    townships = _readers.read_townships(base / inputs["townships"], problems, crs=crs) if inputs.get("townships") else None
+    sheet = inputs.get("sheet")
+    villages = _readers.read_villages(base / inputs["villages"], problems, crs=crs, sheet=sheet)
+    facilities = _readers.read_facilities(base / inputs["facilities"], problems, crs=crs, sheet=sheet)
+    townships = (_readers.read_townships(base / inputs["townships"], problems, crs=crs, sheet=sheet)
+                 if inputs.get("townships") else None)
     graph = None
     if inputs.get("roads"):
         graph = _roads.read_roads(base / inputs["roads"], problems, crs=crs, network=network)
@@ -201,8 +203,8 @@ def load_scenario(path: str | Path) -> Scenario:
         synthetic=checked.get("data", "synthetic"), data_note=checked.get("data", "note"),
         siting_params=siting_params, routing_params=routing_params,
     )
-    check_scenario(scenario, problems, villages_file=base / inputs["villages"],
-                   facilities_file=base / inputs["facilities"], townships=townships,
+    check_scenario(scenario, problems, villages_file=villages.attrs.get("source", base / inputs["villages"]),
+                   facilities_file=facilities.attrs.get("source", base / inputs["facilities"]), townships=townships,
                    roads_file=(base / inputs["roads"]) if inputs.get("roads") else None)
     scenario.warnings = problems.warnings
     problems.raise_if_errors()

@@ -5,7 +5,9 @@ row, column, how to fix) rather than stopping at the first, and returns what it
 could read.  Rows are numbered as a spreadsheet shows them: the header is row 1,
 the first data row is row 2.
 
-CSV files are read as UTF-8 (with or without BOM) or, failing that, GB18030 (a
+A table is a CSV file or one sheet of a workbook (.xlsx; see :mod:`culture_logistics.inputs.xlsx`);
+its header may use the aliases of :mod:`culture_logistics.inputs.aliases` (Chinese headers) and may sit
+below a title row.  CSV files are read as UTF-8 (with or without BOM) or, failing that, GB18030 (a
 superset of GBK, which Excel uses on Chinese Windows).  Every value is read as
 text, so codes keep their leading digits.
 
@@ -21,6 +23,7 @@ from __future__ import annotations
 import codecs
 import csv
 import difflib
+import itertools
 import math
 import re
 import stat as _stat
@@ -29,6 +32,8 @@ from pathlib import Path
 import pandas as pd
 
 from culture_logistics.errors import ProblemList
+from culture_logistics.inputs.aliases import canonical_header
+from culture_logistics.inputs.xlsx import WORKBOOK_SUFFIXES, is_workbook, sheet_rows
 
 MAX_CSV_BYTES = 200_000_000         # a county's tables are a few MB; far larger is a mistake
 
@@ -140,18 +145,44 @@ def _bounded_lines(fh):
         yield line
 
 
-def read_table(path: Path, problems: ProblemList, required: list[str], optional: list[str] = ()) -> pd.DataFrame | None:
-    """Read a CSV into a DataFrame of stripped strings, checking its columns.
+def read_table(path: Path, problems: ProblemList, required: list[str], optional: list[str] = (), *,
+               aliases: dict[str, str] | None = None, sheet: str | None = None) -> pd.DataFrame | None:
+    """Read a CSV file or one sheet of a workbook into a DataFrame of stripped strings, checking its columns.
 
-    Returns ``None`` (with problems recorded) when the file cannot be used at
-    all.  The frame carries a ``src_row`` column: the spreadsheet row number.
-    The file is streamed: memory stays bounded by :data:`MAX_CSV_ROWS` rows of
-    at most :data:`MAX_LINE_CHARS` characters whatever the file holds.
+    Parameters
+    ----------
+    path : a CSV (UTF-8 or GB18030) or a workbook (.xlsx, .xlsm, .xls, .ods — recognised by its content,
+        whatever its name; see :mod:`culture_logistics.inputs.xlsx`).
+    problems : where every problem is recorded.
+    required, optional : the contract's columns.
+    aliases : normalised header → contract column (:func:`culture_logistics.inputs.aliases.header_map`);
+        ``None`` accepts only the contract's names.
+    sheet : the workbook's sheet (default: the first); ignored for a CSV.
+
+    Returns
+    -------
+    pandas.DataFrame or None
+        ``None`` (with problems recorded) when the file cannot be used at all.  Columns are the contract's
+        names; ``src_row`` is the row number a spreadsheet shows.  ``frame.attrs["source"]`` names the file
+        (and sheet) for later problems, ``frame.attrs["headers"]`` maps each contract column to the header
+        the file wrote.  The header is the first of the first :data:`HEADER_SEARCH_ROWS` non-blank rows
+        that holds every required column (title rows above it are skipped).  Memory stays bounded by
+        :data:`MAX_CSV_ROWS` rows of at most :data:`MAX_LINE_CHARS` characters whatever the file holds.
     """
     path = Path(path)
-    size = _regular_file(path, problems, "CSV file",
+    size = _regular_file(path, problems, "table (CSV or XLSX)",
                          "check the path in scenario.toml [inputs] (relative to the TOML file)")
     if size is None:
+        return None
+    if is_workbook(path):
+        opened = sheet_rows(path, problems, sheet, MAX_CSV_ROWS)
+        if opened is None:
+            return None
+        label, rows = opened
+        return _parse_rows(label, rows, problems, required, optional, aliases, workbook=True)
+    if path.suffix.lower() in WORKBOOK_SUFFIXES:
+        problems.error(path, f"is named {path.suffix} but is not an Excel workbook",
+                       hint="save it from Excel or WPS as .xlsx, or rename a CSV file to .csv")
         return None
     if size > MAX_CSV_BYTES:
         problems.error(path, f"is {size / 1e6:.0f} MB, far larger than any county table (limit {MAX_CSV_BYTES / 1e6:.0f} MB)",
@@ -165,10 +196,14 @@ def read_table(path: Path, problems: ProblemList, required: list[str], optional:
         return None
     try:
         with open(path, encoding=enc, newline="") as fh:
-            return _parse_table(path, fh, problems, required, optional)
+            return _parse_rows(path, _csv_rows(fh), problems, required, optional, aliases)
     except _LineTooLong:
         problems.error(path, f"has a line longer than {MAX_LINE_CHARS:,} characters (limit); "
                        "it is not a county table", hint="export the sheet as 'CSV UTF-8' from Excel or WPS")
+        return None
+    except _BadCsv as exc:
+        problems.error(path, f"cannot be parsed as CSV: {exc.args[0]}", row=exc.args[1],
+                       hint="check for an unmatched double quote")
         return None
     except UnicodeDecodeError:  # the file changed between the two passes
         problems.error(path, "changed while it was being read", hint="run again when nothing is writing it")
@@ -178,87 +213,164 @@ def read_table(path: Path, problems: ProblemList, required: list[str], optional:
         return None
 
 
-def _parse_table(path: Path, fh, problems: ProblemList, required, optional) -> pd.DataFrame | None:
+class _BadCsv(Exception):
+    """csv.Error with the line it happened on (args: message, line)."""
+
+
+def _csv_rows(fh):
+    """(line number, fields) of every CSV record; the number is the record's last physical line."""
     reader = csv.reader(_bounded_lines(fh))
-    try:
-        header = next(reader, [])
-    except csv.Error as exc:
-        problems.error(path, f"cannot be parsed as CSV: {exc}", row=1)
-        return None
-    header = [h.strip().lstrip("\ufeff").strip().lower() for h in header]
+    while True:
+        try:
+            fields = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            raise _BadCsv(str(exc), reader.line_num or 1) from exc
+        yield reader.line_num, fields
+
+
+#: the header row is looked for in this many non-blank rows (a title, a date or a blank row above it is common)
+HEADER_SEARCH_ROWS = 10
+
+
+def _find_header(rows, mapping: dict[str, str], required) -> tuple[int, list[str], list[str], list]:
+    """Read rows until the header: (its row number, canonical names, headers as written, rows read after it).
+
+    The header is the first of the first :data:`HEADER_SEARCH_ROWS` non-blank rows holding every required
+    column; failing that the one holding most of them; failing that the first non-blank row (whose missing
+    columns are then reported).
+    """
+    seen = []
+    for number, fields in rows:
+        if not fields or all(not str(f).strip() for f in fields):
+            continue
+        seen.append((number, fields))
+        if len(seen) >= HEADER_SEARCH_ROWS:
+            break
+    best, best_hits = 0, -1
+    for i, (_, fields) in enumerate(seen):
+        names = {canonical_header(f, mapping) for f in fields}
+        hits = sum(c in names for c in required)
+        if hits == len(required):
+            best = i
+            break
+        if hits > best_hits:
+            best, best_hits = i, hits
+    if not seen:
+        return 1, [], [], []
+    number, fields = seen[best]
+    written = [str(f).strip().lstrip("\ufeff").strip() for f in fields]
+    while written and not written[-1]:  # a workbook pads rows to the sheet's width
+        written.pop()
+    return number, [canonical_header(h, mapping) if h else "" for h in written], written, seen[best + 1:]
+
+
+def _check_header(source, header, written, hrow, problems: ProblemList, required, optional) -> bool:
+    """Missing, duplicate (also through aliases) and misspelt columns; False when the table is unusable."""
     ok = True
     for col in required:
         if col not in header:
             close = difflib.get_close_matches(col, header[:1000], n=1, cutoff=0.6)
             hint = (f"rename column '{_short(close[0])}' to '{col}'" if close
                     else f"add a '{col}' column; the header must contain {', '.join(required)}")
-            problems.error(path, f"missing column '{col}'", row=1, column=col, hint=hint)
+            problems.error(source, f"missing column '{col}'", row=hrow, column=col, hint=hint)
             ok = False
-    counts: dict[str, int] = {}
-    for h in header:
-        counts[h] = counts.get(h, 0) + 1
-    for d in sorted(h for h, n in counts.items() if h and n > 1):
-        problems.error(path, f"column '{_short(d)}' appears more than once", row=1, column=_short(d),
-                       hint="keep one of them")
+    by_col: dict[str, list[str]] = {}
+    for h, w in zip(header, written):
+        if h:
+            by_col.setdefault(h, []).append(w)
+    for col in sorted(c for c, ws in by_col.items() if len(ws) > 1):
+        ws = by_col[col]
+        if len(set(ws)) == 1:
+            problems.error(source, f"column '{_short(col)}' appears more than once", row=hrow, column=_short(col),
+                           hint="keep one of them")
+        else:
+            shown = " and ".join(f"'{_short(w)}'" for w in ws)
+            problems.error(source, f"columns {shown} both mean '{col}'", row=hrow, column=_short(ws[0]),
+                           hint="keep one of them, or rename the other (e.g. start its name with '_' to ignore it)")
         ok = False
     if not ok:
-        return None
+        return False
     known = set(required) | set(optional)
-    for h in header:
+    for h, w in zip(header, written):
         if h and h not in known and not h.startswith("_"):
             close = difflib.get_close_matches(h, list(known), n=1, cutoff=0.75)
             if close:
-                problems.warning(path, f"column '{_short(h)}' is not used", row=1, column=_short(h),
+                problems.warning(source, f"column '{_short(w)}' is not used", row=hrow, column=_short(w),
                                  hint=f"did you mean '{close[0]}'?")
-    rows = []
-    row_numbers = []
-    line_no = 1
-    bad = 0
-    try:
-        for fields in reader:
-            line_no += 1
-            if not fields or all(not f.strip() for f in fields):
-                continue  # blank line
-            if len(rows) >= MAX_CSV_ROWS:
-                problems.error(path, f"has more than {MAX_CSV_ROWS:,} rows (limit); a county has a few thousand "
-                               "at most", hint="split the data by county")
-                return None
-            row = reader.line_num if reader.line_num else line_no
-            if len(fields) != len(header):
-                problems.error(path, f"has {len(fields)} fields where the header has {len(header)}", row=line_no,
-                               hint="check for an unquoted comma in a name, or a missing value")
-                bad += 1
-            else:
-                long = [header[i] for i, f in enumerate(fields) if len(f) > MAX_FIELD_CHARS]
-                if long:
-                    problems.error(path, f"a value is longer than {MAX_FIELD_CHARS:,} characters", row=row,
-                                   column=_short(long[0]))
-                    bad += 1
-                else:
-                    stripped = [f.strip() for f in fields]
-                    ctl = [(header[i], m.group()) for i, f in enumerate(stripped) if (m := _CONTROL.search(f))]
-                    if ctl:
-                        col, ch = ctl[0]
-                        problems.error(path, f"a value contains the invisible control character U+{ord(ch):04X}",
-                                       row=row, column=_short(col), hint="delete it (retype the value)")
-                        bad += 1
-                    else:
-                        rows.append(stripped)
-                        row_numbers.append(row)
-            if bad >= MAX_BAD_ROWS:
-                problems.error(path, f"stopped reading after {MAX_BAD_ROWS} malformed rows: is it the right file, "
-                               "and a CSV?", hint="export the sheet as 'CSV UTF-8' from Excel or WPS")
-                return None
-    except csv.Error as exc:
-        problems.error(path, f"cannot be parsed as CSV: {exc}", row=reader.line_num or line_no,
-                       hint="check for an unmatched double quote")
+    return True
+
+
+def _parse_rows(source, rows, problems: ProblemList, required, optional, aliases, *, workbook: bool = False
+                ) -> pd.DataFrame | None:
+    """The header found and checked, then every data row checked (see :func:`read_table`)."""
+    mapping = aliases or {}
+    hrow, header, written, pending = _find_header(rows, mapping, required)
+    if not _check_header(source, header, written, hrow, problems, required, optional):
         return None
-    frame = pd.DataFrame(rows, columns=header, dtype=object)
-    frame["src_row"] = row_numbers
+    width = len(header)
+    kept, numbers, bad = [], [], 0
+    for number, fields in itertools.chain(pending, rows):
+        if not fields or all(not str(f).strip() for f in fields):
+            continue  # blank line
+        if len(kept) >= MAX_CSV_ROWS:
+            problems.error(source, f"has more than {MAX_CSV_ROWS:,} rows (limit); a county has a few thousand "
+                           "at most", hint="split the data by county")
+            return None
+        row_error = None
+        if workbook and len(fields) != width:  # cells right of the header: an error when they hold a value
+            extra = [i for i in range(width, len(fields)) if fields[i].strip()]
+            if extra:
+                row_error = (f"cell {_column_letter(extra[0])}{number} holds '{_short(fields[extra[0]])}' in a "
+                             "column without a header", None, "give the column a header, or delete the value")
+            fields = (fields + [""] * width)[:width]
+        row_error = row_error or _row_problem(fields, header)
+        if row_error:
+            message, col, hint = row_error
+            problems.error(source, message, row=number, column=col, hint=hint)
+            bad += 1
+        else:
+            kept.append([f.strip() for f in fields])
+            numbers.append(number)
+        if bad >= MAX_BAD_ROWS:
+            problems.error(source, f"stopped reading after {MAX_BAD_ROWS} malformed rows: is it the right file?",
+                           hint="export the sheet as 'CSV UTF-8' from Excel or WPS, or save it as .xlsx")
+            return None
+    frame = pd.DataFrame(kept, columns=header, dtype=object)
+    frame["src_row"] = numbers
     for col in optional:
         if col not in frame.columns:
             frame[col] = ""
+    frame.attrs["source"] = str(source)
+    frame.attrs["headers"] = {h: w for h, w in zip(header, written) if h}
     return frame
+
+
+def _row_problem(fields: list[str], header: list[str]) -> tuple[str, str | None, str | None] | None:
+    """(message, column, hint) of the first thing wrong with one record's fields, else None."""
+    if len(fields) != len(header):
+        return (f"has {len(fields)} fields where the header has {len(header)}", None,
+                "check for an unquoted comma in a name, or a missing value")
+    long = [header[i] for i, f in enumerate(fields) if len(f) > MAX_FIELD_CHARS]
+    if long:
+        return f"a value is longer than {MAX_FIELD_CHARS:,} characters", _short(long[0]), None
+    for i, f in enumerate(fields):
+        m = _CONTROL.search(f.strip())
+        if m:
+            return (f"a value contains the invisible control character U+{ord(m.group()):04X}", _short(header[i]),
+                    "delete it (retype the value)")
+    return None
+
+
+def _column_letter(index: int) -> str:
+    """Excel's column letters of a 0-based column index (0 → A, 27 → AB)."""
+    out = ""
+    index += 1
+    while index:
+        index, r = divmod(index - 1, 26)
+        out = chr(65 + r) + out
+    return out
 
 
 def _number(value: str, path, row, column, problems: ProblemList, *, required=True, minimum=None,

@@ -10,10 +10,12 @@ import warnings
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+from pyproj import Transformer
 
 from culture_logistics.errors import ProblemList
 from culture_logistics.geo.divisions import townships as division_townships
 from culture_logistics.geo.divisions import villages as division_villages
+from culture_logistics.inputs.offset import CRS_NAMES, offset_check, road_segments
 from culture_logistics.network.roads import RoadNetwork
 
 FAR_OUTSIDE_M = 5000.0  # a point this far beyond the county boundary is an error
@@ -43,7 +45,8 @@ def _check_points_in_county(scenario, frame, file, problems: ProblemList, what: 
     for i in np.flatnonzero(far > FAR_OUTSIDE_M):
         r = frame.iloc[i]
         hint = ("lon and lat look swapped: swap the two values" if swapped[i] <= FAR_OUTSIDE_M else
-                "check the coordinate; if it came from Amap/Gaode set crs = \"gcj02\" in [county]; "
+                "check the coordinate; if it came from Amap/Gaode set crs = \"gcj02\" in [county], from Baidu "
+                "crs = \"bd09\"; "
                 "or check [county] adcode")
         problems.error(file, f"{what} {label(r)} at ({r['lon']:.5f}, {r['lat']:.5f}) is {far[i] / 1000:.1f} km "
                        f"outside the county {src} of {scenario.adcode} {scenario.name}",
@@ -109,6 +112,31 @@ def check_scenario(scenario, problems: ProblemList, *, villages_file, facilities
                                  f"connected to the main network; it was joined to the main network instead "
                                  f"({snap.access_m[i]:.0f} m access leg)", row=int(r["src_row"]), column="lon",
                                  hint="connect that road fragment in the roads file")
+    if scenario.graph is not None and not problems.errors:
+        check_offsets(scenario, problems, ((v, villages_file, "villages"), (f, facilities_file, "facilities")))
     if not (f["tier"] == "county").any():
         problems.warning(facilities_file, "no county-tier facility (county hub)",
                          hint="routing needs a county co-delivery centre: add a row with tier = county")
+
+
+def check_offsets(scenario, problems: ProblemList, tables) -> None:
+    """A warning for each table whose points sit off the roads by the GCJ-02 or BD-09 shift.
+
+    ``tables`` holds (frame with lon/lat in WGS-84, file for the message, what: "villages" …).  See
+    :mod:`culture_logistics.inputs.offset`.
+    """
+    crs = scenario.metric_crs
+    segments = road_segments(scenario.graph, Transformer.from_crs("EPSG:4326", crs, always_xy=True))
+    declared = scenario.input_crs
+    for frame, file, what in tables:
+        found = offset_check(scenario.graph, frame["lon"].to_numpy(), frame["lat"].to_numpy(), declared, crs,
+                             segments=segments)
+        if found is None:
+            continue
+        likely = CRS_NAMES[found.likely_crs]
+        problems.warning(
+            file, f"the {what} sit a median {found.median_m:,.0f} m from the nearest road; read as {likely} "
+            f"coordinates they would sit {found.likely_median_m:,.0f} m from it: their coordinates are probably "
+            f"{likely}, not {CRS_NAMES[declared]} as [county] crs = \"{declared}\" declares",
+            column="lon", hint=f"if every input (the roads too) is {likely}, set crs = \"{found.likely_crs}\" in "
+            "[county]; if only this list is, convert its lon/lat to the roads' system before loading")

@@ -19,7 +19,8 @@ Synthetic parts (declared in ``scenario.toml [data]`` and the dataset README)
     * township seats without a GeoNames point (farthest-point placement plus
       Lloyd relaxation inside the boundary; subdistricts near the county seat);
     * village coordinates (inside their township's Voronoi cell, >= ~300 m apart),
-      village populations (seeded lognormal);
+      village populations (seeded lognormal, then scaled so the county's villages sum to its 2020
+      census resident population, :mod:`culture_logistics.synth.census`);
     * all facility sites, names, brands and capacities;
     * the road network.
 
@@ -43,24 +44,16 @@ from shapely.geometry import MultiPoint, Point, Polygon
 
 from culture_logistics.geo import boundary as boundary
 from culture_logistics.geo import divisions as divisions
+from culture_logistics.synth.census import CENSUS_CREDIT, census_figure, scale_to_total
 from culture_logistics.synth.common import (
-    BRANDS,
-    CARRIERS,
     DEFAULT_SEED,
     INNER_BUFFER_M,
-    MAX_SERVICE_SCALE,
-    MAX_SHARED_MULT,
     MIN_SPACING_M,
-    OPERATOR_LETTER,
     RESIDENT_RADIUS_SUBDISTRICT_M,
     RESIDENT_RADIUS_TOWN_M,
     SEAT_CLEARANCE_M,
-    TIER_LETTER,
-    UNREACHED_BAND,
     VILLAGE_RADIUS_M,
-    VILLAGE_SERVICE_SHARES,
     _County,
-    _county_short,
     _fmt,
     _Frame,
     _largest_polygon,
@@ -69,9 +62,8 @@ from culture_logistics.synth.common import (
     _sample_in,
     _shrink,
     _snap_inside,
-    _township_short,
-    _village_short,
 )
+from culture_logistics.synth.facilities import _facilities, unreached_share  # noqa: F401 (unreached_share: API)
 from culture_logistics.synth.files import (
     _csv_text,
     _readme_text,
@@ -274,177 +266,22 @@ def _populations(vils: list[dict], rng: np.random.Generator) -> None:
         v["population"] = int(np.clip(round(median * math.exp(sigma * zi)), lo, hi))
 
 
-def _offset_inside(cty: _County, xy: np.ndarray, rmin: float, rmax: float, rng: np.random.Generator,
-                   area=None) -> np.ndarray:
-    area = cty.inner if area is None else area
-    for _ in range(30):
-        a = rng.uniform(0, 2 * math.pi)
-        r = rng.uniform(rmin, rmax)
-        p = xy + r * np.array([math.cos(a), math.sin(a)])
-        if area.contains(Point(p)):
-            return p
-    return xy.copy()
+def _calibrate(adcode: str, name: str, vils: list[dict]) -> dict:
+    """Scale the generated populations (in place) to the county's 2020 census resident population.
 
-
-def unreached_share(village_xy: np.ndarray, fac_xy: np.ndarray, fac_op: list[str],
-                    radius_m: float = 3000.0, circuity: float = 1.3, shared_counts: bool = True) -> float:
-    """Share of villages not reached by all three carrying operators.
-
-    A village is reached by operator ``op`` when a facility of ``op`` (of any
-    tier; also of ``shared`` when ``shared_counts``) lies within
-    ``radius_m / circuity`` metres straight-line distance.
-
-    Parameters
-    ----------
-    village_xy, fac_xy : numpy.ndarray, shape (n, 2)
-        Projected coordinates in metres (e.g. UTM).
-    fac_op : list of str
-        Operator of each facility.
+    The lognormal draw fixes how the population is shared among villages; the census fixes the total
+    (exactly, by largest remainder).  Returns the summary's ``census`` entry (``None`` figures when the
+    census has no such unit: the populations stay as drawn).
     """
-    if len(village_xy) == 0:
-        return 0.0
-    ops = np.asarray(fac_op)
-    d = np.hypot(village_xy[:, None, 0] - fac_xy[None, :, 0], village_xy[:, None, 1] - fac_xy[None, :, 1])
-    near = d * circuity <= radius_m
-    all_ok = np.ones(len(village_xy), bool)
-    for op in CARRIERS:
-        sel = (ops == op) | ((ops == "shared") if shared_counts else False)
-        all_ok &= near[:, sel].any(axis=1) if sel.any() else False
-    return float(1.0 - all_ok.mean())
-
-
-def _facilities(cty: _County, tws: list[dict], vils: list[dict], streams: dict) -> tuple[list[dict], dict]:
-    ad, cname = cty.adcode, cty.name
-    cshort = _county_short(cname)
-    facs: list[dict] = []
-
-    def add(op, tier, name, xy, brand="", cap=None, key=""):
-        facs.append(dict(op=op, tier=tier, name=name, xy=np.asarray(xy, float), brand=brand, cap=cap, key=key))
-
-    # demand-scaled county tier (parcels/day, inbound, contract rule 1 per 100 residents per week)
-    demand = sum(math.ceil(v["population"] * 0.010) for v in vils) / 7.0
-    rng = streams["county"]
-    add("shared", "county", f"{cname}县级共配中心", cty.seat_xy,
-        cap=int(max(1000, round(demand * rng.uniform(1.8, 2.6), -2))), key="0")
-    add("postal", "county", f"中国邮政{cname}分公司县级寄递处理中心",
-        _offset_inside(cty, cty.seat_xy, 1000, 3500, rng), cap=int(max(500, round(demand * rng.uniform(1.0, 1.4), -2))))
-    add("supply_coop", "county", f"{cname}供销社县级物流配送中心",
-        _offset_inside(cty, cty.seat_xy, 1500, 5000, rng), cap=int(max(500, round(demand * rng.uniform(0.5, 0.8), -2))))
-    add("courier", "county", f"{cname}快递物流园分拨中心", _offset_inside(cty, cty.seat_xy, 2000, 6000, rng),
-        brand="/".join(BRANDS), cap=int(max(500, round(demand * rng.uniform(1.3, 1.8), -2))))
-
-    # township tier
-    rng = streams["township"]
-    n = len(tws)
-    nv = {tw["code"]: 0 for tw in tws}
-    for v in vils:
-        nv[v["township_code"]] += 1
-    for tw in tws:
-        add("postal", "township", f"{tw['name']}邮政支局", _offset_inside(cty, tw["xy"], 80, 600, rng),
-            cap=int(round(rng.uniform(150, 400), -1)), key=tw["code"])
-    k_sc = max(1, int(round(0.8 * n)))
-    sc_pick = sorted(rng.permutation(n)[:k_sc].tolist())
-    for i in sc_pick:
-        tw = tws[i]
-        add("supply_coop", "township", f"{tw['name']}供销社配送站", _offset_inside(cty, tw["xy"], 150, 900, rng),
-            cap=int(round(rng.uniform(80, 250), -1)), key=tw["code"])
-    frac = rng.uniform(0.4, 0.6)
-    k_cr = max(1, int(round(frac * n)))
-    noise = rng.lognormal(0.0, 0.35, n)
-    score = np.array([(nv[tw["code"]] + 5) * (2.0 if tw["kind"] == "subdistrict" else 1.0) for tw in tws]) * noise
-    cr_pick = sorted(np.argsort(-score, kind="stable")[:k_cr].tolist())
-    for i in cr_pick:
-        tw = tws[i]
-        n_out = 2 if rng.uniform() < (0.6 if tw["kind"] == "subdistrict" else 0.35) else 1
-        brands = rng.choice(len(BRANDS), size=n_out, replace=False)
-        for b in sorted(brands.tolist()):
-            add("courier", "township", f"{BRANDS[b]}快递{cshort}{_township_short(tw['name'])}网点",
-                _offset_inside(cty, tw["xy"], 100, 1200, rng), brand=BRANDS[b],
-                cap=int(round(rng.uniform(200, 600), -1)), key=tw["code"] + BRANDS[b])
-
-    # village tier: one independent stream per operator; draws for every village, then thresholded
-    vxy = np.array([v["xy"] for v in vils]) if vils else np.empty((0, 2))
-    draws = {}
-    for op in ("postal", "supply_coop", "courier", "shared"):
-        r = streams["village_" + op]
-        u = r.uniform(size=len(vils))
-        offs = [_offset_inside(cty, v["xy"], 30, 150, r) for v in vils]
-        caps = r.uniform(size=len(vils))
-        brand = r.integers(0, len(BRANDS), size=len(vils))
-        draws[op] = (u, offs, caps, brand)
-
-    base_xy = np.array([f["xy"] for f in facs])
-    base_op = [f["op"] for f in facs]
-
-    def select(scale: tuple[float, float]) -> dict[str, np.ndarray]:
-        shared_mult, all_mult = scale
-        return {op: draws[op][0] < min(1.0, VILLAGE_SERVICE_SHARES[op] * all_mult
-                                       * (shared_mult if op == "shared" else 1.0)) for op in draws}
-
-    def share(scale: tuple[float, float]) -> float:
-        sel = select(scale)
-        xy = [base_xy] + [np.array(draws[op][1])[sel[op]] for op in draws if sel[op].any()]
-        ops = base_op + [op for op in draws for _ in range(int(sel[op].sum()))]
-        return unreached_share(vxy, np.vstack(xy), ops)
-
-    def bisect(make, a: float, b: float, target: float) -> float:
-        for _ in range(24):  # share() is non-increasing in either multiplier
-            mid = (a + b) / 2
-            if share(make(mid)) > target:
-                a = mid
-            else:
-                b = mid
-        return round(b, 4)
-
-    _, hi = UNREACHED_BAND
-    target = hi - 0.03
-    scale = (1.0, 1.0)
-    s1 = share(scale)
-    if len(vils) and s1 > hi:
-        # too sparse for the nominal shares: first add shared 村级寄递物流综合服务站 (they serve every
-        # operator; up to MAX_SHARED_MULT x 8 %), then scale every operator (up to MAX_SERVICE_SCALE x)
-        if share((MAX_SHARED_MULT, 1.0)) > target:
-            scale = (MAX_SHARED_MULT, bisect(lambda m: (MAX_SHARED_MULT, m), 1.0, MAX_SERVICE_SCALE, target))
-        else:
-            scale = (bisect(lambda m: (m, 1.0), 1.0, MAX_SHARED_MULT, target), 1.0)
-    sel = select(scale)
-    cap_rng = {"postal": (20, 60), "supply_coop": (15, 50), "courier": (30, 100), "shared": (50, 150)}
-    for op in ("postal", "supply_coop", "courier", "shared"):
-        u, offs, caps, brand = draws[op]
-        lo_c, hi_c = cap_rng[op]
-        for i in np.flatnonzero(sel[op]):
-            v = vils[i]
-            vs = _village_short(v["name"])
-            cap = int(round(lo_c + caps[i] * (hi_c - lo_c)))
-            if op == "postal":
-                add(op, "village", f"{vs}村邮站", offs[i], cap=cap, key=v["code"])
-            elif op == "supply_coop":
-                add(op, "village", f"{vs}供销社农家店", offs[i], cap=cap, key=v["code"])
-            elif op == "courier":
-                b = BRANDS[int(brand[i])]
-                add(op, "village", f"{b}快递{vs}服务站", offs[i], brand=b, cap=cap, key=v["code"])
-            else:
-                add(op, "village", f"{vs}村级寄递物流综合服务站", offs[i], cap=cap, key=v["code"])
-
-    # stable ids: per (operator, tier), numbered in key order
-    groups: dict[tuple[str, str], list[dict]] = {}
-    for f in facs:
-        groups.setdefault((f["op"], f["tier"]), []).append(f)
-    for (op, tier), items in groups.items():
-        items.sort(key=lambda f: f["key"])
-        width = max(3, len(str(len(items))))
-        for i, f in enumerate(items, 1):
-            f["id"] = f"{ad}-{OPERATOR_LETTER[op]}{TIER_LETTER[tier]}-{i:0{width}d}"
-    facs.sort(key=lambda f: f["id"])
-    all_xy = np.array([f["xy"] for f in facs])
-    stats = {
-        "village_service_scale": {"shared": scale[0], "all": scale[1]},
-        "unreached_share_nominal": round(s1, 4),
-        "unreached_share": round(unreached_share(vxy, all_xy, [f["op"] for f in facs]), 4),
-        "unreached_share_without_shared": round(
-            unreached_share(vxy, all_xy, [f["op"] for f in facs], shared_counts=False), 4),
-    }
-    return facs, stats
+    drawn = int(sum(v["population"] for v in vils))
+    fig = census_figure(adcode, name)
+    if fig is None or not vils:
+        return {"census_population": None, "census_code": None, "census_matched_by": None,
+                "drawn_population": drawn}
+    for v, p in zip(vils, scale_to_total([v["population"] for v in vils], fig.population)):
+        v["population"] = p
+    return {"census_population": fig.population, "census_code": fig.code, "census_matched_by": fig.matched_by,
+            "drawn_population": drawn}
 
 
 def build_county(adcode: str, out_dir: Path, seed: int = DEFAULT_SEED, *, use_geotool: bool = True) -> dict:
@@ -471,7 +308,9 @@ def build_county(adcode: str, out_dir: Path, seed: int = DEFAULT_SEED, *, use_ge
         Summary: counts of townships, villages, facilities (by operator and
         tier), road nodes/edges/lines/km, the share of villages not reached by
         all three carrying operators within 3000 m (straight line x 1.3),
-        boundary source, UTM EPSG code and the sha256 of each file written.
+        boundary source, UTM EPSG code, the census figure the populations were
+        scaled to (``census_population``; ``drawn_population`` before scaling)
+        and the sha256 of each file written.
     """
     adcode = str(adcode)
     name = divisions.county_name(adcode)
@@ -494,12 +333,17 @@ def build_county(adcode: str, out_dir: Path, seed: int = DEFAULT_SEED, *, use_ge
     _place_seats(cty, tws, streams["seats"])
     place_stats = _place_villages(cty, tws, vils, streams["villages"])
     _populations(vils, streams["population"])
+    census = _calibrate(adcode, name, vils)
     facs, fac_stats = _facilities(cty, tws, vils, streams)
     lines, road_stats = _build_roads(cty, tws, vils, streams["roads"])
+    stats = {**road_stats, **place_stats, **fac_stats, **census}
+    return _write(cty, int(seed), tws, vils, facs, lines, stats, Path(out_dir))
 
-    out_dir = Path(out_dir)
+
+def _write(cty: _County, seed: int, tws: list[dict], vils: list[dict], facs: list[dict], lines: list[dict],
+           stats: dict, out_dir: Path) -> dict:
+    """Write the six files of the county's dataset; return :func:`build_county`'s summary."""
     out_dir.mkdir(parents=True, exist_ok=True)
-
     # villages.csv
     vx, vy = cty.frame.to_ll([v["xy"][0] for v in vils], [v["xy"][1] for v in vils]) if vils else ([], [])
     v_rows = [[v["code"], v["name"], v["township_code"], _fmt(x), _fmt(y), v["population"]]
@@ -528,25 +372,28 @@ def build_county(adcode: str, out_dir: Path, seed: int = DEFAULT_SEED, *, use_ge
         by_tier[f["tier"]] = by_tier.get(f["tier"], 0) + 1
         by_op_tier[f"{f['op']}/{f['tier']}"] = by_op_tier.get(f"{f['op']}/{f['tier']}", 0) + 1
     summary = {
-        "adcode": adcode, "name": name, "seed": int(seed),
+        "adcode": cty.adcode, "name": cty.name, "seed": seed,
         "boundary_source": cty.boundary_source, "boundary_data_version": cty.boundary_version,
         "utm_epsg": cty.frame.epsg, "county_seat_source": cty.seat_source,
         "townships": len(tws), "seats_geonames": sum(tw["seat_source"] == "geonames" for tw in tws),
         "villages": len(vils), "population": int(sum(v["population"] for v in vils)),
         "facilities": {"total": len(facs), "by_operator": dict(sorted(by_op.items())),
                        "by_tier": dict(sorted(by_tier.items())), "by_operator_tier": dict(sorted(by_op_tier.items()))},
-        "road_features": len(lines), **road_stats, **place_stats, **fac_stats,
+        "road_features": len(lines), **stats,
     }
+    pop_note = (f"village populations scaled to the county's 2020 census resident population "
+                f"({summary['census_population']:,}; {CENSUS_CREDIT})" if summary["census_population"] else
+                "village populations not calibrated (no census figure for this unit)")
     note = (f"Real: township/village names and codes (NBS 2023), {summary['seats_geonames']} township seats and "
-            f"the county seat from GeoNames (CC BY 4.0), boundary from {cty.boundary_source}. Synthetic: other "
-            f"township seats, all village coordinates and populations, facilities and roads "
-            f"(seed {int(seed)}). For planning exercises, not survey data.")
+            f"the county seat from GeoNames (CC BY 4.0), boundary from {cty.boundary_source}; {pop_note}. "
+            f"Synthetic: other township seats, all village coordinates, how the population is shared among "
+            f"villages, facilities and roads (seed {seed}). For planning exercises, not survey data.")
 
     files = {
         "villages.csv": _csv_text(["code", "name", "township_code", "lon", "lat", "population"], v_rows),
         "facilities.csv": _csv_text(["id", "name", "operator", "tier", "lon", "lat", "brand", "capacity_per_day"], f_rows),
         "townships.csv": _csv_text(["code", "name", "lon", "lat", "seat_source"], t_rows),
-        "roads.geojson": _roads_text(adcode, lines),
+        "roads.geojson": _roads_text(cty.adcode, lines),
         "scenario.toml": _scenario_text(cty, seed, note),
         "README.md": _readme_text(cty, seed, summary),
     }

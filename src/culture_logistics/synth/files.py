@@ -111,9 +111,9 @@ geotool-cn data give byte-identical files.
 ## Synthetic (invented, for planning exercises only)
 * Township seats with `seat_source = synthetic` (spread inside the boundary; subdistricts near the
   county seat).
-* All village coordinates (inside their township's area, >= ~300 m apart) and populations (seeded
-  lognormal: 村委会 ~600-3,000; 居委会 and merged rural 社区 ~2,000-9,000; total
-  {summary['population']:,}, not calibrated to the census).
+* All village coordinates (inside their township's area, >= ~300 m apart) and how the population is
+  shared among villages (seeded lognormal: 村委会 ~600-3,000; 居委会 and merged rural 社区
+  ~2,000-9,000, before scaling). {_census_text(summary)}
 * All facilities ({f['total']}: {ops}), their names, brands and daily capacities. Village-tier
   service points exist in only part of the villages, {scale}: {summary['unreached_share']:.0%} of
   villages are not reached by all of postal, supply_coop and courier within 3,000 m (straight
@@ -126,6 +126,18 @@ geotool-cn data give byte-identical files.
 
 Coordinates: WGS-84 lon/lat, 6 decimals. File formats: `docs/CONTRACT.md`.
 """
+
+
+def _census_text(summary: dict) -> str:
+    if not summary.get("census_population"):
+        return (f"Total {summary['population']:,}: not calibrated (the 2020 census has no figure for this "
+                "unit).")
+    how = ("" if summary["census_matched_by"] == "code" else
+           f" (the census writes this unit as {summary['census_code']}, matched by name)")
+    return (f"The populations are scaled so they sum to the county's **2020 census resident population, "
+            f"{summary['census_population']:,}**{how} (人口数_合计, 第七次全国人口普查; Lei Dong, GitHub "
+            f"leiii/census, MIT; drawn total before scaling {summary['drawn_population']:,}); the village "
+            "figures themselves are not census figures.")
 
 
 def _zone_note(adcode: str) -> str:

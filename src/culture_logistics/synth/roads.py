@@ -161,6 +161,13 @@ def _wiggle(p: np.ndarray, q: np.ndarray, ratio: float, rng: np.random.Generator
 
 
 def _build_roads(cty: _County, tws: list[dict], vils: list[dict], rng: np.random.Generator) -> tuple[list[dict], dict]:
+    """The county's synthetic road network: five stages, then meandered geometry.
+
+    The stages run in this order, each adding to the same :class:`_Roads` and drawing from its one ``rng``
+    stream (the order fixes the embedded datasets byte for byte): the seat network, local roads inside each
+    township, links between neighbouring townships, a few long tracks, a connectivity net.  Returns the
+    GeoJSON line dicts and stats (nodes, edges, components, km).
+    """
     R = _Roads(cty, rng)
     cshort = _county_short(cty.name)
     county_node = R.node(cty.seat_xy)
@@ -169,7 +176,24 @@ def _build_roads(cty: _County, tws: list[dict], vils: list[dict], rng: np.random
     label = {county_node: cshort}
     for tw, nd in zip(tws, seat_nodes):
         label.setdefault(nd, _township_short(tw["name"]))
+    sn, gab = _seat_network(R, county_node, seat_nodes, label)
+    by_tw = _township_roads(R, tws, vils, seat_nodes, vil_nodes)
+    _township_links(R, tws, seat_nodes, sn, gab, by_tw)
+    _tracks(R, vils, vil_nodes)
+    n = _connect_all(R)
+    lines = _geometry(R, cty)
+    _node_crossings(lines)
+    lines.sort(key=lambda l: (CLASS_RANK[l["cls"]], l["coords"][0], l["coords"][-1], len(l["coords"])))
+    comp = _components(n, list(R.edges))
+    stats = {"road_nodes": n, "road_edges": len(R.edges), "road_components": int(len(set(comp.tolist()))),
+             "road_km": round(sum(_length_m(cty, l["coords"]) for l in lines) / 1000.0, 1)}
+    return lines, stats
 
+
+
+
+def _seat_network(R: _Roads, county_node: int, seat_nodes: list[int], label: dict) -> tuple[list[int], set]:
+    """Stage 1: roads between the township seats and the county seat; returns the seat nodes and Gabriel edges."""
     # 1. seat network: Gabriel graph of the seats + county seat, plus direct links where the Gabriel
     #    route to the county seat is roundabout; the shortest-path tree from the county seat is
     #    "primary" (seat-to-county-seat roads), every other seat link "secondary".
@@ -224,6 +248,12 @@ def _build_roads(cty: _County, tws: list[dict], vils: list[dict], rng: np.random
         R.add(a, b, "primary" if (i, j) in primary else "secondary", f"{label[a]}—{label[b]}公路",
               via=vias.get((i, j)))
 
+    return sn, gab
+
+
+def _township_roads(R: _Roads, tws: list[dict], vils: list[dict], seat_nodes: list[int], vil_nodes: list[int]
+                    ) -> dict[str, list[int]]:
+    """Stage 2: each township's local roads; returns each township's village nodes."""
     # 2. local roads inside each township: MST over Delaunay edges of seat + villages
     by_tw: dict[str, list[int]] = {}
     for v, nd in zip(vils, vil_nodes):
@@ -233,56 +263,66 @@ def _build_roads(cty: _County, tws: list[dict], vils: list[dict], rng: np.random
         members = list(dict.fromkeys(members))
         if len(members) < 2:
             continue
-        mxy = np.array([R.xy[i] for i in members])
-        cand = sorted(_delaunay_edges(mxy))
-        ok = [(i, j, float(np.hypot(*(mxy[i] - mxy[j])))) for i, j in cand if R.straight_ok(members[i], members[j])]
-        tree = _mst(len(members), ok)
-        comp = _components(len(members), tree)
-        if len(set(comp)) > 1:  # some member not reachable by an inside straight edge
-            for j in range(1, len(members)):
-                if comp[j] == comp[0]:
-                    continue
-                order = np.argsort(np.hypot(*(mxy - mxy[j]).T), kind="stable")
-                for i in order:
-                    if comp[i] == comp[j]:
-                        continue
-                    if R.connect(members[i], members[j], "unclassified"):
-                        comp[comp == comp[j]] = comp[i]
-                        break
-        # root the tree at the seat; collector edges (subtree >= 4 villages or at the seat) are tertiary
-        adj: dict[int, list[int]] = {i: [] for i in range(len(members))}
-        for i, j in tree:
-            adj[i].append(j)
-            adj[j].append(i)
-        parent = {0: -1}
-        order = [0]
-        for u in order:
-            for w in sorted(adj[u]):
-                if w not in parent:
-                    parent[w] = u
-                    order.append(w)
-        size = {i: 1 for i in parent}
-        for u in reversed(order[1:]):
-            size[parent[u]] += size[u]
-        for u in order[1:]:
-            p = parent[u]
-            cls = "tertiary" if (p == 0 or size[u] >= 4) else "unclassified"
-            R.add(members[u], members[p], cls)
-        # loops: ~30 % of villages also link to their nearest not-yet-adjacent Delaunay neighbour
-        nbrs: dict[int, list[tuple[float, int]]] = {i: [] for i in range(len(members))}
-        for i, j, d in ok:
-            nbrs[i].append((d, j))
-            nbrs[j].append((d, i))
-        extra_draw = R.rng.uniform(size=len(members))
-        for i in range(1, len(members)):
-            if extra_draw[i] >= 0.3:
-                continue
-            for d, j in sorted(nbrs[i]):
-                key = (min(members[i], members[j]), max(members[i], members[j]))
-                if key not in R.edges and d <= 4000:
-                    R.add(members[i], members[j], "unclassified")
-                    break
+        _township_local(R, members)
+    return by_tw
 
+
+def _township_local(R: _Roads, members: list[int]) -> None:
+    """One township's roads: MST over the inside Delaunay edges of seat (``members[0]``) and villages, loops."""
+    mxy = np.array([R.xy[i] for i in members])
+    cand = sorted(_delaunay_edges(mxy))
+    ok = [(i, j, float(np.hypot(*(mxy[i] - mxy[j])))) for i, j in cand if R.straight_ok(members[i], members[j])]
+    tree = _mst(len(members), ok)
+    comp = _components(len(members), tree)
+    if len(set(comp)) > 1:  # some member not reachable by an inside straight edge
+        for j in range(1, len(members)):
+            if comp[j] == comp[0]:
+                continue
+            order = np.argsort(np.hypot(*(mxy - mxy[j]).T), kind="stable")
+            for i in order:
+                if comp[i] == comp[j]:
+                    continue
+                if R.connect(members[i], members[j], "unclassified"):
+                    comp[comp == comp[j]] = comp[i]
+                    break
+    # root the tree at the seat; collector edges (subtree >= 4 villages or at the seat) are tertiary
+    adj: dict[int, list[int]] = {i: [] for i in range(len(members))}
+    for i, j in tree:
+        adj[i].append(j)
+        adj[j].append(i)
+    parent = {0: -1}
+    order = [0]
+    for u in order:
+        for w in sorted(adj[u]):
+            if w not in parent:
+                parent[w] = u
+                order.append(w)
+    size = {i: 1 for i in parent}
+    for u in reversed(order[1:]):
+        size[parent[u]] += size[u]
+    for u in order[1:]:
+        p = parent[u]
+        cls = "tertiary" if (p == 0 or size[u] >= 4) else "unclassified"
+        R.add(members[u], members[p], cls)
+    # loops: ~30 % of villages also link to their nearest not-yet-adjacent Delaunay neighbour
+    nbrs: dict[int, list[tuple[float, int]]] = {i: [] for i in range(len(members))}
+    for i, j, d in ok:
+        nbrs[i].append((d, j))
+        nbrs[j].append((d, i))
+    extra_draw = R.rng.uniform(size=len(members))
+    for i in range(1, len(members)):
+        if extra_draw[i] >= 0.3:
+            continue
+        for d, j in sorted(nbrs[i]):
+            key = (min(members[i], members[j]), max(members[i], members[j]))
+            if key not in R.edges and d <= 4000:
+                R.add(members[i], members[j], "unclassified")
+                break
+
+
+
+def _township_links(R: _Roads, tws: list[dict], seat_nodes: list[int], sn: list[int], gab: set, by_tw: dict) -> None:
+    """Stage 3: a link between neighbouring townships (the closest village pair within 4 km)."""
     # 3. links between neighbouring townships: closest village pair (< 4 km) per Gabriel seat edge
     tw_index = {nd: k for k, nd in enumerate(seat_nodes)}
     for i, j in sorted(gab):
@@ -300,6 +340,10 @@ def _build_roads(cty: _County, tws: list[dict], vils: list[dict], rng: np.random
         if d[ia, ib] <= 4000 and R.straight_ok(va[ia], vb[ib]):
             R.add(va[ia], vb[ib], "unclassified")
 
+
+
+def _tracks(R: _Roads, vils: list[dict], vil_nodes: list[int]) -> None:
+    """Stage 4: a few long unpaved tracks across township borders."""
     # 4. a few long unpaved tracks (2-6 km) across township borders
     n_track = int(np.clip(round(0.02 * len(vils)), 2, 20)) if len(vils) >= 10 else 0
     if n_track:
@@ -318,6 +362,10 @@ def _build_roads(cty: _County, tws: list[dict], vils: list[dict], rng: np.random
             if made >= n_track:
                 break
 
+
+
+def _connect_all(R: _Roads) -> int:
+    """Stage 5: join every component to the largest; returns the number of nodes."""
     # 5. global connectivity safety net
     n = len(R.xy)
     comp = _components(n, list(R.edges))
@@ -334,6 +382,11 @@ def _build_roads(cty: _County, tws: list[dict], vils: list[dict], rng: np.random
                 comp[comp == c] = main
                 break
 
+    return n
+
+
+def _geometry(R: _Roads, cty: _County) -> list[dict]:
+    """Every edge as a line in lon/lat, meandered (staying inside the boundary)."""
     # geometry: meander every edge by 10-30 % (tracks 20-45 %), staying inside the boundary
     lines = []
     for (a, b), e in sorted(R.edges.items()):
@@ -361,12 +414,7 @@ def _build_roads(cty: _County, tws: list[dict], vils: list[dict], rng: np.random
         coords = [R.ll[a], *mid, R.ll[b]]
         coords = [c for k, c in enumerate(coords) if k == 0 or c != coords[k - 1]]
         lines.append({"cls": e["cls"], "name": e["name"], "coords": coords})
-    _node_crossings(lines)
-    lines.sort(key=lambda l: (CLASS_RANK[l["cls"]], l["coords"][0], l["coords"][-1], len(l["coords"])))
-    comp = _components(n, list(R.edges))
-    stats = {"road_nodes": n, "road_edges": len(R.edges), "road_components": int(len(set(comp.tolist()))),
-             "road_km": round(sum(_length_m(cty, l["coords"]) for l in lines) / 1000.0, 1)}
-    return lines, stats
+    return lines
 
 
 def _length_m(cty: _County, coords) -> float:
