@@ -16,6 +16,7 @@ import geopandas as gpd
 import networkx as nx
 import pandas as pd
 
+from culture_logistics.config.bus import check_bus_stops
 from culture_logistics.config.model import CoverageParams, NetworkParams
 from culture_logistics.config.routing import RoutingParams, parse_routing_config
 from culture_logistics.config.schema import check_config, default
@@ -187,6 +188,8 @@ def load_scenario(path: str | Path) -> Scenario:
 
     villages = _readers.read_villages(base / inputs["villages"], problems, crs=crs)
     facilities = _readers.read_facilities(base / inputs["facilities"], problems, crs=crs)
+    if routing_params.bus_lines and facilities is not None:
+        check_bus_stops(routing_params.bus_lines, facilities, path, problems)
     townships = _readers.read_townships(base / inputs["townships"], problems, crs=crs) if inputs.get("townships") else None
     graph = None
     if inputs.get("roads"):

@@ -55,6 +55,7 @@ from culture_logistics.config.routing import (
 )
 from culture_logistics.errors import CultureLogisticsError
 from culture_logistics.inputs.scenario import Scenario
+from culture_logistics.routing.bus import bus_records, plan_buses
 from culture_logistics.routing.solving import _explain, _Outcome, _reopen, _solve_spec
 from culture_logistics.routing.specs import (
     _Context,
@@ -108,6 +109,7 @@ class RoutePlan:
     seconds: float
     net: object = None
     depots: pd.DataFrame = None
+    bus: list | None = None      # one routing.bus.BusPlan per trunk that had bus lines to consider
 
     # ---------------------------------------------------------------- views
     def plan_table(self) -> pd.DataFrame:
@@ -138,13 +140,16 @@ class RoutePlan:
     # ---------------------------------------------------------------- figures
     def totals(self, echelon: str | None = None) -> dict:
         r = self.routes if echelon is None else self.routes[self.routes["echelon"] == echelon]
+        fares = r[r["echelon"] == "bus"]["cost"].sum() if echelon is None else 0.0
+        if echelon is None:  # a bus runs anyway: its fares are a cost, its km and hours are not the plan's
+            r = r[r["echelon"] != "bus"]
         u = self.unserved if echelon is None else self.unserved[self.unserved["echelon"] == echelon]
         lm = self.routes[self.routes["echelon"] == "last_mile"]
         return {
             "vehicles": int(len(r)),
             "distance_km": round(float(r["distance_m"].sum()) / 1000.0, 1),
             "driver_hours": round(float(r["duration_min"].sum()) / 60.0, 1),
-            "cost_cny": round(float(r["cost"].sum()), 2),
+            "cost_cny": round(float(r["cost"].sum() + fares), 2),
             "cost_vehicles_cny": round(float(r["fixed_cost"].sum()), 2),
             "cost_distance_cny": round(float((r["cost"] - r["fixed_cost"]).sum()), 2),
             "unserved_stops": int(len(u)),
@@ -161,7 +166,8 @@ class RoutePlan:
         by_op = {}
         for op in sorted(set(self.routes["operator"]) | set(self.unserved["operator"])):
             r = self.routes[self.routes["operator"] == op]
-            by_op[op] = {"vehicles": int(len(r)), "distance_km": round(float(r["distance_m"].sum()) / 1000, 1),
+            vans = r[r["echelon"] != "bus"]
+            by_op[op] = {"vehicles": int(len(vans)), "distance_km": round(float(vans["distance_m"].sum()) / 1000, 1),
                          "cost_cny": round(float(r["cost"].sum()), 2),
                          "unserved_stops": int((self.unserved["operator"] == op).sum())}
         vs = self.stops[self.stops["stop_kind"].isin(["village_point", "village_centre"])]
@@ -185,7 +191,19 @@ class RoutePlan:
             "arrival_min": "minutes after midnight",
             "params": _params_dict(p),
             "warnings": list(self.warnings),
-        }
+        } | ({"bus": _bus_summary(self)} if self.bus is not None else {})
+
+
+def _bus_summary(plan: RoutePlan) -> dict:
+    """summary.json ``bus``: what the bus lines carry, per trunk, and the saving against van-only trunks."""
+    b = [x.summary() for x in plan.bus]
+    return {"lines": [ln.id for ln in plan.params.bus_lines], "by_trunk": b,
+            "stations": sorted(s for x in b for s in x["stations"]),
+            "parcels_delivered": sum(x["parcels_delivered"] for x in b),
+            "parcels_picked_up": sum(x["parcels_picked_up"] for x in b),
+            "bus_cost_cny": round(sum(x["bus_cost_cny"] for x in b), 2),
+            "van_only_trunk_cost_cny": round(sum(x["van_only_trunk_cost_cny"] for x in b), 2),
+            "saving_cny": round(sum(x["saving_cny"] for x in b), 2)}
 
 
 def _operators(mode: str, params: RoutingParams) -> list[str]:
@@ -207,13 +225,16 @@ def _demand(ctx: _Context, mode: str) -> dict[str, dict]:
     return out
 
 
-def _plan(ctx: _Context, mode: str, progress: Callable | None = None) -> RoutePlan:
+def _plan(ctx: _Context, mode: str, progress: Callable | None = None, demand: dict | None = None) -> RoutePlan:
+    """``demand``: operator → {village code: (delivery, pickup)} to plan instead of the day's parcels
+    (cost sharing plans a coalition's parcels on the shared network this way)."""
     t0 = time.perf_counter()
     p = ctx.params
     warnings: list[str] = []
     outcomes: list[_Outcome] = []
     unserved: list[dict] = []
-    demand = _demand(ctx, mode)
+    buses: list = []
+    demand = _demand(ctx, mode) if demand is None else demand
     vname = dict(zip(ctx.villages["code"], ctx.villages["name"]))
     for op in _operators(mode, p):
         trunk, lm, orphans = _operator_specs(ctx, op, demand[op], warnings)
@@ -236,12 +257,18 @@ def _plan(ctx: _Context, mode: str, progress: Callable | None = None) -> RoutePl
         if trunk is not None:
             if progress:
                 progress(f"{op} trunk: {len(trunk.stops)} stations from {trunk.depot.id}")
-            o = _solve_trunk(ctx, trunk, lm_out, warnings)
-            outcomes.append(o)
-            if o.solution is not None:
+            if p.bus_lines:
+                o, bus = plan_buses(ctx, trunk, lm_out, warnings, _solve_trunk)
+                buses.append(bus)
+                ready.update(bus.ready_s)
+            else:
+                o = _solve_trunk(ctx, trunk, lm_out, warnings)
+            if o is not None:
+                outcomes.append(o)
+            if o is not None and o.solution is not None:
                 for r in o.solution.routes:
                     for j, s in enumerate(r.stops):
-                        ready[trunk.stops[o.keep[s]].stop_id] = int(r.service_start_s[j] + o.model.stops[s].service_s)
+                        ready[o.spec.stops[o.keep[s]].stop_id] = int(r.service_start_s[j] + o.model.stops[s].service_s)
         elif lm:
             stations = [d for d in lm if lm[d].depot.tier != "county"]
             if stations:
@@ -259,6 +286,11 @@ def _plan(ctx: _Context, mode: str, progress: Callable | None = None) -> RoutePl
             _explain(ctx, o)
             outcomes.append(o)
     stops, routes = _records(ctx, outcomes)
+    for bus in buses:
+        srows, rrows = bus_records(bus, ctx)
+        if rrows:
+            stops = pd.concat([stops, pd.DataFrame(srows, columns=stops.columns)], ignore_index=True)
+            routes = pd.concat([routes, pd.DataFrame(rrows, columns=routes.columns)], ignore_index=True)
     for o in outcomes:
         unserved += o.unserved
     uns = pd.DataFrame(unserved, columns=UNSERVED_COLUMNS + ["_k"])[UNSERVED_COLUMNS]
@@ -274,7 +306,7 @@ def _plan(ctx: _Context, mode: str, progress: Callable | None = None) -> RoutePl
     depots = pd.DataFrame([vars(o.spec.depot) for o in outcomes]).drop_duplicates("id") if outcomes else \
         pd.DataFrame(columns=["id", "name", "operator", "tier", "lon", "lat"])
     return RoutePlan(ctx.scenario, mode, p, stops, routes, uns, [o.stats for o in outcomes], warnings,
-                     time.perf_counter() - t0, ctx.net, depots)
+                     time.perf_counter() - t0, ctx.net, depots, buses if p.bus_lines else None)
 
 
 def _solve_trunk(ctx: _Context, trunk: _ModelSpec, lm_out: dict, warnings: list) -> _Outcome:
