@@ -110,6 +110,7 @@ class RoutePlan:
     net: object = None
     depots: pd.DataFrame = None
     bus: list | None = None      # one routing.bus.BusPlan per trunk that had bus lines to consider
+    cost_sharing: object = None  # routing.sharing.CostSharing (route --sharing)
 
     # ---------------------------------------------------------------- views
     def plan_table(self) -> pd.DataFrame:
@@ -191,7 +192,8 @@ class RoutePlan:
             "arrival_min": "minutes after midnight",
             "params": _params_dict(p),
             "warnings": list(self.warnings),
-        } | ({"bus": _bus_summary(self)} if self.bus is not None else {})
+        } | ({"bus": _bus_summary(self)} if self.bus is not None else {}) | (
+            {"cost_sharing": self.cost_sharing.summary()} if self.cost_sharing is not None else {})
 
 
 def _bus_summary(plan: RoutePlan) -> dict:
