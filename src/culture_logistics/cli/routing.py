@@ -69,7 +69,7 @@ def _route(scenario, mode, time_limit, seed, out_dir, lang, tiles, no_map, quiet
                   if scn.synthetic else ""))
     progress = None if quiet else (lambda line: click.echo(f"  {line}"))
     res, paths = run_routing(scn, mode, out_dir, time_limit_s=time_limit, seed=seed, map_html=not no_map,
-                             tiles=tiles, lang=lang, progress=progress, sharing=sharing)
+                             tiles=tiles, lang=lang, progress=progress, sharing=sharing or None)
     for line in summary_lines(res):
         click.echo(line)
     if mode == "compare":

@@ -158,11 +158,11 @@ def write_comparison(cmp: ModeComparison, out_dir: str | Path, map_html: bool = 
 
 def run_routing(scenario: Scenario, mode: str, out_dir: str | Path, time_limit_s: float | None = None,
                 seed: int | None = None, map_html: bool = True, tiles: str = "osm", lang: str = "en",
-                progress: Callable | None = None, sharing: bool = False):
+                progress: Callable | None = None, sharing: bool | None = None):
     """Plan (``shared``/``separate``) or compare, then write the outputs.  Returns (result, paths).
 
     ``sharing``: also plan every coalition of the carrying operators and share the shared plan's cost
-    (:func:`~culture_logistics.routing.sharing.share_costs`; always done in compare mode), writing
+    (:func:`~culture_logistics.routing.sharing.share_costs`; ``None`` = in compare mode only), writing
     coalitions.csv, cost_sharing.csv and cost_sharing.xlsx beside the plan and ``cost_sharing`` in summary.json.
     """
     if mode not in MODES:
@@ -171,7 +171,8 @@ def run_routing(scenario: Scenario, mode: str, out_dir: str | Path, time_limit_s
     params = RoutingParams.from_scenario(scenario, time_limit_s=time_limit_s, seed=seed)
     if mode == "compare":
         res = compare_modes(scenario, params, progress=progress)
-        res.cost_sharing = share_costs(scenario, params, shared_plan=res.shared, progress=progress)
+        if sharing is not False:
+            res.cost_sharing = share_costs(scenario, params, shared_plan=res.shared, progress=progress)
         return res, write_comparison(res, out_dir, map_html, tiles, lang)
     res = plan_routes(scenario, mode, params, progress=progress)
     if sharing:
@@ -195,6 +196,8 @@ def summary_lines(result) -> list[str]:
             lines.append(f"Shared co-delivery saves {s['saving_pct']:.1f}% of the daily cost "
                          f"({t.loc['cost', 'separate']:,.0f} → {t.loc['cost', 'shared']:,.0f} CNY/day)"
                          + ("" if s["like_for_like"] else f" — {s['note']}"))
+        for name, plan in (("separate", result.separate), ("shared", result.shared)):
+            lines += [f"{name}: {x}" for x in _bus_lines(plan.summary())]
         if result.cost_sharing is not None:
             lines += sharing_lines(result.cost_sharing)
         return lines
@@ -206,14 +209,19 @@ def summary_lines(result) -> list[str]:
     if s["unserved_stops"]:
         lines.append(f"  {s['unserved_stops']} stop(s) unserved: "
                      + ", ".join(f"{k} {v}" for k, v in s["unserved_by_reason"].items()) + " (see unserved.csv)")
-    if "bus" in s:
-        b = s["bus"]
-        lines.append(f"  bus lines {', '.join(b['lines'])}: carry {len(b['stations'])} station(s)' parcels "
-                     f"({b['parcels_delivered']} in, {b['parcels_picked_up']} out) for {b['bus_cost_cny']:,.2f} CNY, "
-                     f"saving {b['saving_cny']:,.2f} CNY/day against van-only trunks")
+    lines += _bus_lines(s)
     if result.cost_sharing is not None:
         lines += sharing_lines(result.cost_sharing)
     return lines
+
+
+def _bus_lines(s: dict) -> list[str]:
+    if "bus" not in s:
+        return []
+    b = s["bus"]
+    return [f"  bus lines {', '.join(b['lines'])}: carry {len(b['stations'])} station(s)' parcels "
+            f"({b['parcels_delivered']} in, {b['parcels_picked_up']} out) for {b['bus_cost_cny']:,.2f} CNY, "
+            f"saving {b['saving_cny']:,.2f} CNY/day against van-only trunks"]
 
 
 def demo_stage(scenario: Scenario, out_dir: Path, time_limit_s: float | None, echo) -> dict:

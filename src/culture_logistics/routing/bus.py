@@ -148,32 +148,17 @@ def _trunk_without(trunk: _ModelSpec, drop: set) -> _ModelSpec | None:
     return replace(trunk, stops=stops) if stops else None
 
 
-def plan_buses(ctx: _Context, trunk: _ModelSpec, lm_out: dict, warnings: list,
-               solve_trunk: Callable) -> tuple:
-    """The trunk of one operator with the stations that go cheaper and in time by bus left out.
-
-    Parameters
-    ----------
-    ctx, trunk, lm_out : the plan's context, trunk spec and last-mile outcomes (solved from day start).
-    warnings : the plan's notes (the chosen trunk's notes are added).
-    solve_trunk : the plan's trunk solver, ``solve_trunk(ctx, spec, lm_out, warnings) -> _Outcome``.
-
-    Returns
-    -------
-    (trunk outcome or None when every station goes by bus, :class:`BusPlan`)
-    """
-    deadline = _deadlines(ctx, trunk, lm_out)
-    by_id = {s.stop_id: s for s in trunk.stops}
+def _assign_runs(ctx: _Context, trunk: _ModelSpec, by_id: dict, deadline: dict, not_used: dict) -> dict:
+    """Steps 1-2: station id → the earliest run that reaches it by its deadline with room for it; stations
+    taken by deadline, then id.  ``not_used`` gets why a station on a line has no run."""
     runs = [r for line in ctx.params.bus_lines for r in _line_runs(ctx, line)
             if line.stops[0] == trunk.depot.id]
-    not_used: dict = {}
     for line in ctx.params.bus_lines:
         if line.stops[0] != trunk.depot.id:
             for s in line.stops[1:]:
                 if s in by_id:
                     not_used.setdefault(s, f"{line.id} starts at {line.stops[0]}, not at the trunk's depot "
                                            f"{trunk.depot.id}")
-    # 1-2: eligibility and capacity, greedily by deadline
     assign: dict[str, _Run] = {}
     for sid in sorted((s for s in by_id if s in deadline), key=lambda s: (deadline[s], s)):
         st = by_id[sid]
@@ -194,6 +179,27 @@ def plan_buses(ctx: _Context, trunk: _ModelSpec, lm_out: dict, warnings: list,
         r = min(room, key=lambda r: (r.arrival_s[sid], r.line.id, r.departure_s))
         r.stations.append(sid)
         assign[sid] = r
+    return assign
+
+
+def plan_buses(ctx: _Context, trunk: _ModelSpec, lm_out: dict, warnings: list,
+               solve_trunk: Callable) -> tuple:
+    """The trunk of one operator with the stations that go cheaper and in time by bus left out.
+
+    Parameters
+    ----------
+    ctx, trunk, lm_out : the plan's context, trunk spec and last-mile outcomes (solved from day start).
+    warnings : the plan's notes (the chosen trunk's notes are added).
+    solve_trunk : the plan's trunk solver, ``solve_trunk(ctx, spec, lm_out, warnings) -> _Outcome``.
+
+    Returns
+    -------
+    (trunk outcome or None when every station goes by bus, :class:`BusPlan`)
+    """
+    deadline = _deadlines(ctx, trunk, lm_out)
+    by_id = {s.stop_id: s for s in trunk.stops}
+    not_used: dict = {}
+    assign = _assign_runs(ctx, trunk, by_id, deadline, not_used)
 
     def fare(sid: str) -> float:
         st = by_id[sid]
