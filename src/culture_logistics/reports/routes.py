@@ -197,7 +197,7 @@ def summary_lines(result) -> list[str]:
                          f"({t.loc['cost', 'separate']:,.0f} → {t.loc['cost', 'shared']:,.0f} CNY/day)"
                          + ("" if s["like_for_like"] else f" — {s['note']}"))
         for name, plan in (("separate", result.separate), ("shared", result.shared)):
-            lines += [f"{name}: {x}" for x in _bus_lines(plan.summary())]
+            lines += [f"  {name}: {x.strip()}" for x in _bus_lines(plan.summary())]
         if result.cost_sharing is not None:
             lines += sharing_lines(result.cost_sharing)
         return lines

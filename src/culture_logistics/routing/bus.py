@@ -154,11 +154,13 @@ def _assign_runs(ctx: _Context, trunk: _ModelSpec, by_id: dict, deadline: dict, 
     runs = [r for line in ctx.params.bus_lines for r in _line_runs(ctx, line)
             if line.stops[0] == trunk.depot.id]
     for line in ctx.params.bus_lines:
-        if line.stops[0] != trunk.depot.id:
-            for s in line.stops[1:]:
-                if s in by_id:
-                    not_used.setdefault(s, f"{line.id} starts at {line.stops[0]}, not at the trunk's depot "
-                                           f"{trunk.depot.id}")
+        for s in line.stops[1:]:
+            if line.stops[0] != trunk.depot.id and s in by_id:
+                not_used.setdefault(s, f"{line.id} starts at {line.stops[0]}, not at the trunk's depot "
+                                       f"{trunk.depot.id}")
+            elif s not in by_id and s != trunk.depot.id:
+                not_used.setdefault(s, f"not a station of the {trunk.operator} trunk (its township is served from "
+                                       f"another station, or it has no parcels today)")
     assign: dict[str, _Run] = {}
     for sid in sorted((s for s in by_id if s in deadline), key=lambda s: (deadline[s], s)):
         st = by_id[sid]
