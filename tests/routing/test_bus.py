@@ -129,6 +129,7 @@ def test_a_bus_that_saves_no_van_km_is_not_used(tmp_path):
     assert sorted(trunk["stop_id"]) == ["P1", "P2", "P3"]
 
 
+@pytest.mark.slow  # a CLI subprocess
 def test_cli_writes_bus_legs(tmp_path):
     path = county(tmp_path / "c", bus())
     out = tmp_path / "out"
@@ -169,6 +170,7 @@ def test_bad_bus_line_is_reported(tmp_path, extra, column, text):
     assert any(c == column and text in m for c, m in msgs), msgs
 
 
+@pytest.mark.slow  # a CLI subprocess
 def test_bad_bus_line_exits_2_and_writes_nothing(tmp_path):
     out = tmp_path / "out"
     res = run_cli("route", county(tmp_path / "bad", bus(dep='"25:00"')), "--mode", "shared", "--out", out)
