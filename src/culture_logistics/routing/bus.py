@@ -31,6 +31,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 import numpy as np
+import pandas as pd
 
 from culture_logistics.config.routing import hhmm
 from culture_logistics.routing.specs import _Context, _ModelSpec
@@ -331,3 +332,25 @@ def bus_records(bus: BusPlan, ctx: _Context) -> tuple[list, list]:
                                "return_min": round(last / 60, 2), "delivered": int(r.load_in),
                                "picked_up": int(r.load_out), "fixed_cost": 0.0, "cost_per_km": 0.0})
     return srows, rrows
+
+
+def add_bus_records(stops: pd.DataFrame, routes: pd.DataFrame, buses: list, ctx: _Context):
+    """The plan's stop and route tables with the bus runs of ``buses`` appended (:func:`bus_records`)."""
+    for bus in buses:
+        srows, rrows = bus_records(bus, ctx)
+        if rrows:
+            stops = pd.concat([stops, pd.DataFrame(srows, columns=stops.columns)], ignore_index=True)
+            routes = pd.concat([routes, pd.DataFrame(rrows, columns=routes.columns)], ignore_index=True)
+    return stops, routes
+
+
+def bus_summary(buses: list, params) -> dict:
+    """summary.json ``bus``: what the bus lines carry, per trunk, and the saving against van-only trunks."""
+    b = [x.summary() for x in buses]
+    return {"lines": [ln.id for ln in params.bus_lines], "by_trunk": b,
+            "stations": sorted(s for x in b for s in x["stations"]),
+            "parcels_delivered": sum(x["parcels_delivered"] for x in b),
+            "parcels_picked_up": sum(x["parcels_picked_up"] for x in b),
+            "bus_cost_cny": round(sum(x["bus_cost_cny"] for x in b), 2),
+            "van_only_trunk_cost_cny": round(sum(x["van_only_trunk_cost_cny"] for x in b), 2),
+            "saving_cny": round(sum(x["saving_cny"] for x in b), 2)}

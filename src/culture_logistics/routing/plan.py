@@ -55,7 +55,7 @@ from culture_logistics.config.routing import (
 )
 from culture_logistics.errors import CultureLogisticsError
 from culture_logistics.inputs.scenario import Scenario
-from culture_logistics.routing.bus import bus_records, plan_buses
+from culture_logistics.routing.bus import add_bus_records, bus_summary, plan_buses
 from culture_logistics.routing.solving import _explain, _Outcome, _reopen, _solve_spec
 from culture_logistics.routing.specs import (
     _Context,
@@ -192,20 +192,8 @@ class RoutePlan:
             "arrival_min": "minutes after midnight",
             "params": _params_dict(p),
             "warnings": list(self.warnings),
-        } | ({"bus": _bus_summary(self)} if self.bus is not None else {}) | (
+        } | ({"bus": bus_summary(self.bus, self.params)} if self.bus is not None else {}) | (
             {"cost_sharing": self.cost_sharing.summary()} if self.cost_sharing is not None else {})
-
-
-def _bus_summary(plan: RoutePlan) -> dict:
-    """summary.json ``bus``: what the bus lines carry, per trunk, and the saving against van-only trunks."""
-    b = [x.summary() for x in plan.bus]
-    return {"lines": [ln.id for ln in plan.params.bus_lines], "by_trunk": b,
-            "stations": sorted(s for x in b for s in x["stations"]),
-            "parcels_delivered": sum(x["parcels_delivered"] for x in b),
-            "parcels_picked_up": sum(x["parcels_picked_up"] for x in b),
-            "bus_cost_cny": round(sum(x["bus_cost_cny"] for x in b), 2),
-            "van_only_trunk_cost_cny": round(sum(x["van_only_trunk_cost_cny"] for x in b), 2),
-            "saving_cny": round(sum(x["saving_cny"] for x in b), 2)}
 
 
 def _operators(mode: str, params: RoutingParams) -> list[str]:
@@ -288,11 +276,7 @@ def _plan(ctx: _Context, mode: str, progress: Callable | None = None, demand: di
             _explain(ctx, o)
             outcomes.append(o)
     stops, routes = _records(ctx, outcomes)
-    for bus in buses:
-        srows, rrows = bus_records(bus, ctx)
-        if rrows:
-            stops = pd.concat([stops, pd.DataFrame(srows, columns=stops.columns)], ignore_index=True)
-            routes = pd.concat([routes, pd.DataFrame(rrows, columns=routes.columns)], ignore_index=True)
+    stops, routes = add_bus_records(stops, routes, buses, ctx)
     for o in outcomes:
         unserved += o.unserved
     uns = pd.DataFrame(unserved, columns=UNSERVED_COLUMNS + ["_k"])[UNSERVED_COLUMNS]
