@@ -153,6 +153,7 @@ class RoutePlan:
             "cost_cny": round(float(r["cost"].sum() + fares), 2),
             "cost_vehicles_cny": round(float(r["fixed_cost"].sum()), 2),
             "cost_distance_cny": round(float((r["cost"] - r["fixed_cost"]).sum()), 2),
+            "cost_bus_cny": round(float(fares), 2),
             "unserved_stops": int(len(u)),
             "parcels_delivered": int(lm["delivered"].sum()) if echelon in (None, "last_mile")
             else int(r["delivered"].sum()),
