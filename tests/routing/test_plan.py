@@ -349,7 +349,7 @@ def test_demo_stage_writes_the_comparison(tmp_path, tiny):
 
 
 # ------------------------------------------------------------------------------------------------ compare
-@pytest.mark.slow
+@pytest.mark.slow  # ~30 s: compare mode now also plans the 7 coalitions for the cost sharing
 def test_compare_on_an_embedded_county(tmp_path):
     out = tmp_path / "cmp"
     res = cli("route", "371322", "--mode", "compare", "--time-limit", "0.3", "--no-map", "--quiet", "--out", out)

@@ -49,12 +49,15 @@ from culture_logistics.routing import lkh
 @click.option("--no-map", is_flag=True, help="Do not write routes_map.html.")
 @click.option("--quiet", is_flag=True, help="Do not print a line per routing model.")
 @export_option
-def route(scenario, mode, time_limit, seed, out_dir, lang, tiles, no_map, quiet, exports):
+@click.option("--sharing", is_flag=True,
+              help="Also plan every coalition of the carrying operators on the shared network and split the shared "
+                   "plan's cost by the Shapley value (coalitions.csv, cost_sharing.csv); always on in compare mode.")
+def route(scenario, mode, time_limit, seed, out_dir, lang, tiles, no_map, quiet, exports, sharing):
     """Daily route plans for SCENARIO (a scenario.toml, or an embedded county code such as 370782)."""
-    guarded(_route, scenario, mode, time_limit, seed, out_dir, lang, tiles, no_map, quiet, exports)
+    guarded(_route, scenario, mode, time_limit, seed, out_dir, lang, tiles, no_map, quiet, exports, sharing)
 
 
-def _route(scenario, mode, time_limit, seed, out_dir, lang, tiles, no_map, quiet, exports=()):
+def _route(scenario, mode, time_limit, seed, out_dir, lang, tiles, no_map, quiet, exports=(), sharing=False):
 
     t0 = time.perf_counter()
     if time_limit is not None and not time_limit > 0:
@@ -70,7 +73,7 @@ def _route(scenario, mode, time_limit, seed, out_dir, lang, tiles, no_map, quiet
                   if scn.synthetic else ""))
     progress = None if quiet else (lambda line: click.echo(f"  {line}"))
     res, paths = run_routing(scn, mode, out_dir, time_limit_s=time_limit, seed=seed, map_html=not no_map,
-                             tiles=tiles, lang=lang, progress=progress)
+                             tiles=tiles, lang=lang, progress=progress, sharing=sharing or None)
     for line in summary_lines(res):
         click.echo(line)
     if mode == "compare":

@@ -8,6 +8,7 @@ import difflib
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
+from culture_logistics.config.bus import parse_bus_lines
 from culture_logistics.config.model import CARRIERS
 from culture_logistics.config.schema import SCHEMA, default, did_you_mean, parse_hhmm
 from culture_logistics.errors import CultureLogisticsError, ProblemList
@@ -31,7 +32,7 @@ MODES = ("shared", "separate", "compare")
 ECHELONS = ("trunk", "last_mile")
 
 
-ECHELON_ZH = {"trunk": "干线", "last_mile": "末端"}
+ECHELON_ZH = {"trunk": "干线", "last_mile": "末端", "bus": "客货邮公交"}
 
 
 #: Default vehicles per echelon (used for every operator and for ``shared`` unless [[fleet]] says
@@ -147,6 +148,7 @@ class RoutingParams:
     max_resolves : at most this many re-solves per model for the diagnosis.
     time_windows : {stop id (village code or facility id): (open_s, close_s)} for the start of service.
     fleet : every [[fleet]] entry (defaults are added per operator and echelon where none is given).
+    bus_lines : every [[bus_line]] entry (:class:`~culture_logistics.config.bus.BusLine`).
     """
 
     service_min: float = default("routing", "service_min")
@@ -165,6 +167,7 @@ class RoutingParams:
     max_resolves: int = default("routing", "max_resolves")
     time_windows: dict = field(default_factory=dict)
     fleet: tuple = ()
+    bus_lines: tuple = ()
 
     def fleet_for(self, operator: str, echelon: str) -> list[FleetEntry]:
         """The vehicle types of ``operator`` on ``echelon`` (the default vehicle when none is configured)."""
@@ -277,6 +280,7 @@ def parse_routing_config(config: dict, file: str = "scenario.toml", problems: Pr
     kw["time_windows"] = _parse_time_windows(rt, file, P)
 
     kw["fleet"] = _parse_fleet(config, file, P)
+    kw["bus_lines"] = parse_bus_lines(config, file, P)
     if problems is None:
         P.raise_if_errors()
     elif P.errors:
@@ -418,6 +422,10 @@ def _params_dict(p: RoutingParams) -> dict:
         "time_windows": {k: f"{hhmm(a)}-{hhmm(b)}" for k, (a, b) in p.time_windows.items()},
         "fleet_configured": [{k: getattr(f, k) for k in _FLEET_KEYS} | {"source": f.source} for f in p.fleet],
         "fleet_default": {e: dict(DEFAULT_VEHICLES[e]) for e in ECHELONS},
+        "bus_lines": [{"id": b.id, "name": b.name, "stops": list(b.stops),
+                       "departures": [hhmm(t) for t in b.departures_s], "parcels_per_run": b.parcels_per_run,
+                       "price_per_parcel": b.price_per_parcel, "speed_kmh": b.speed_kmh,
+                       "times_min": None if b.times_min is None else list(b.times_min)} for b in p.bus_lines],
     }
 
 

@@ -242,6 +242,22 @@ SECTIONS: tuple[Section, ...] = (
         _k("fixed_cost", "float", None, "CNY/day", 0, 1e6, doc="cost per vehicle used per day"),
         _k("max_shift_h", "float", None, "h", 0, 24, min_open=True, doc="hours from leaving the depot to returning"),
     )),
+    Section("bus_line", array=True, doc="a county bus line that carries parcels on its timetable (客货邮融合; "
+                                        "repeat [[bus_line]])", keys=(
+        _k("id", "str", None, required=True, doc='short id used in vehicle ids ("B1" → "B1@07:30")'),
+        _k("name", "str", None, doc="the line's name, e.g. 城乡公交 K1 路 (default: the id)"),
+        _k("stops", "any", None, required=True,
+           doc="facility ids in the bus's order, the county depot first, then township stations"),
+        _k("departures", "any", None, required=True, doc='departure times from the county depot, ["07:30", …]'),
+        _k("parcels_per_run", "int", None, "parcels", 1, 1e6, required=True,
+           doc="parcels one run can take (each direction)"),
+        _k("price_per_parcel", "float", None, "CNY", 0, 1e4, required=True,
+           doc="what the bus company charges per parcel carried (in or out)"),
+        _k("speed_kmh", "float", 35.0, "km/h", 1, 120,
+           doc="bus speed on the road network, for arrival times when times_min is not given"),
+        _k("times_min", "any", None, "min",
+           doc="minutes after departure at each stop (the depot's is 0); default: road distance at speed_kmh"),
+    )),
     Section("validation", doc="how strict validation is", keys=(
         _k("allow_unknown_codes", "bool", False, doc="accept village codes newer than the NBS 2023 list"),
     )),

@@ -16,6 +16,7 @@ import geopandas as gpd
 import networkx as nx
 import pandas as pd
 
+from culture_logistics.config.bus import check_bus_stops
 from culture_logistics.config.model import CoverageParams, NetworkParams
 from culture_logistics.config.routing import RoutingParams, parse_routing_config
 from culture_logistics.config.schema import check_config, default
@@ -188,6 +189,8 @@ def load_scenario(path: str | Path) -> Scenario:
     sheet = inputs.get("sheet")
     villages = _readers.read_villages(base / inputs["villages"], problems, crs=crs, sheet=sheet)
     facilities = _readers.read_facilities(base / inputs["facilities"], problems, crs=crs, sheet=sheet)
+    if routing_params.bus_lines and facilities is not None:
+        check_bus_stops(routing_params.bus_lines, facilities, path, problems)
     townships = (_readers.read_townships(base / inputs["townships"], problems, crs=crs, sheet=sheet)
                  if inputs.get("townships") else None)
     graph = None

@@ -15,6 +15,7 @@ from culture_logistics.inputs.scenario import Scenario
 from culture_logistics.reports.gis import route_layers, write_gpkg
 from culture_logistics.reports.maps import base as maps
 from culture_logistics.reports.maps.routes import routes_map
+from culture_logistics.reports.sharing import sharing_artifacts, sharing_lines
 from culture_logistics.reports.writers import (
     atomic_write_text,
     write_csv,
@@ -23,6 +24,7 @@ from culture_logistics.reports.writers import (
 )
 from culture_logistics.routing.compare import ModeComparison, compare_modes
 from culture_logistics.routing.plan import RoutePlan, plan_routes
+from culture_logistics.routing.sharing import share_costs
 
 # ============================================================================ outputs
 KIND_ZH = {"depot": "出发/返回站 depot", "station": "乡镇站点 station", "village_point": "村级服务点 service point",
@@ -99,6 +101,8 @@ def _plan_artifacts(plan: RoutePlan, map_html: bool, tiles: str, lang: str) -> d
     if map_html:
         art["routes_map.html"] = ("html", maps.render_map(routes_map(plan, tiles=tiles, lang=lang)))
     art["routes.gpkg"] = ("gpkg", route_layers(plan))
+    if plan.cost_sharing is not None:
+        art.update(sharing_artifacts(plan.cost_sharing))
     return art
 
 
@@ -148,6 +152,8 @@ def write_comparison(cmp: ModeComparison, out_dir: str | Path, map_html: bool = 
     for col in ("separate", "shared", "difference"):
         table[col] = [f"{v:g}" if isinstance(v, float) else str(v) for v in table[col]]
     art = {"comparison.csv": ("csv", table), "summary.json": ("json", cmp.summary())}
+    if cmp.cost_sharing is not None:
+        art.update(sharing_artifacts(cmp.cost_sharing))
     for mode, plan in (("separate", cmp.separate), ("shared", cmp.shared)):
         for name, v in _plan_artifacts(plan, map_html, tiles, lang).items():
             art[f"{mode}/{name}"] = v
@@ -156,16 +162,26 @@ def write_comparison(cmp: ModeComparison, out_dir: str | Path, map_html: bool = 
 
 def run_routing(scenario: Scenario, mode: str, out_dir: str | Path, time_limit_s: float | None = None,
                 seed: int | None = None, map_html: bool = True, tiles: str = "osm", lang: str = "en",
-                progress: Callable | None = None):
-    """Plan (``shared``/``separate``) or compare, then write the outputs.  Returns (result, paths)."""
+                progress: Callable | None = None, sharing: bool | None = None):
+    """Plan (``shared``/``separate``) or compare, then write the outputs.  Returns (result, paths).
+
+    ``sharing``: also plan every coalition of the carrying operators and share the shared plan's cost
+    (:func:`~culture_logistics.routing.sharing.share_costs`; ``None`` = in compare mode only), writing
+    coalitions.csv, cost_sharing.csv and cost_sharing.xlsx beside the plan and ``cost_sharing`` in summary.json.
+    """
     if mode not in MODES:
         raise CultureLogisticsError(f"unknown mode {mode!r}; choose one of {', '.join(MODES)}")
     _check_out_dir(out_dir)
     params = RoutingParams.from_scenario(scenario, time_limit_s=time_limit_s, seed=seed)
     if mode == "compare":
         res = compare_modes(scenario, params, progress=progress)
+        if sharing is not False:
+            res.cost_sharing = share_costs(scenario, params, shared_plan=res.shared, progress=progress)
         return res, write_comparison(res, out_dir, map_html, tiles, lang)
     res = plan_routes(scenario, mode, params, progress=progress)
+    if sharing:
+        res.cost_sharing = share_costs(scenario, params, shared_plan=res if mode == "shared" else None,
+                                       network=res.net, progress=progress)
     return res, write_plan(res, out_dir, map_html, tiles, lang)
 
 
@@ -184,6 +200,10 @@ def summary_lines(result) -> list[str]:
             lines.append(f"Shared co-delivery saves {s['saving_pct']:.1f}% of the daily cost "
                          f"({t.loc['cost', 'separate']:,.0f} → {t.loc['cost', 'shared']:,.0f} CNY/day)"
                          + ("" if s["like_for_like"] else f" — {s['note']}"))
+        for name, plan in (("separate", result.separate), ("shared", result.shared)):
+            lines += [f"  {name}: {x.strip()}" for x in _bus_lines(plan.summary())]
+        if result.cost_sharing is not None:
+            lines += sharing_lines(result.cost_sharing)
         return lines
     s = result.summary()
     lines = [f"{s['mode']}: {s['vehicles']} vehicles ({s['trunk']['vehicles']} trunk, {s['last_mile']['vehicles']} "
@@ -193,7 +213,19 @@ def summary_lines(result) -> list[str]:
     if s["unserved_stops"]:
         lines.append(f"  {s['unserved_stops']} stop(s) unserved: "
                      + ", ".join(f"{k} {v}" for k, v in s["unserved_by_reason"].items()) + " (see unserved.csv)")
+    lines += _bus_lines(s)
+    if result.cost_sharing is not None:
+        lines += sharing_lines(result.cost_sharing)
     return lines
+
+
+def _bus_lines(s: dict) -> list[str]:
+    if "bus" not in s:
+        return []
+    b = s["bus"]
+    return [f"  bus lines {', '.join(b['lines'])}: carry {len(b['stations'])} station(s)' parcels "
+            f"({b['parcels_delivered']} in, {b['parcels_picked_up']} out) for {b['bus_cost_cny']:,.2f} CNY, "
+            f"saving {b['saving_cny']:,.2f} CNY/day against van-only trunks"]
 
 
 def demo_stage(scenario: Scenario, out_dir: Path, time_limit_s: float | None, echo) -> dict:

@@ -29,6 +29,7 @@ class ModeComparison:
     shared: RoutePlan
     separate: RoutePlan
     table: pd.DataFrame
+    cost_sharing: object = None    # routing.sharing.CostSharing, when the coalitions were planned
 
     @property
     def saving_pct(self) -> float | None:
@@ -52,7 +53,7 @@ class ModeComparison:
             "comparison": _records_json(self.table),
             "separate": a,
             "shared": b,
-        }
+        } | ({"cost_sharing": self.cost_sharing.summary()} if self.cost_sharing is not None else {})
 
 
 def _records_json(df: pd.DataFrame) -> list[dict]:

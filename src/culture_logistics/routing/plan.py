@@ -55,6 +55,7 @@ from culture_logistics.config.routing import (
 )
 from culture_logistics.errors import CultureLogisticsError
 from culture_logistics.inputs.scenario import Scenario
+from culture_logistics.routing.bus import add_bus_records, bus_summary, plan_buses
 from culture_logistics.routing.solving import _explain, _Outcome, _reopen, _solve_spec
 from culture_logistics.routing.specs import (
     _Context,
@@ -108,6 +109,8 @@ class RoutePlan:
     seconds: float
     net: object = None
     depots: pd.DataFrame = None
+    bus: list | None = None      # one routing.bus.BusPlan per trunk that had bus lines to consider
+    cost_sharing: object = None  # routing.sharing.CostSharing (route --sharing)
 
     # ---------------------------------------------------------------- views
     def plan_table(self) -> pd.DataFrame:
@@ -138,15 +141,19 @@ class RoutePlan:
     # ---------------------------------------------------------------- figures
     def totals(self, echelon: str | None = None) -> dict:
         r = self.routes if echelon is None else self.routes[self.routes["echelon"] == echelon]
+        fares = r[r["echelon"] == "bus"]["cost"].sum() if echelon is None else 0.0
+        if echelon is None:  # a bus runs anyway: its fares are a cost, its km and hours are not the plan's
+            r = r[r["echelon"] != "bus"]
         u = self.unserved if echelon is None else self.unserved[self.unserved["echelon"] == echelon]
         lm = self.routes[self.routes["echelon"] == "last_mile"]
         return {
             "vehicles": int(len(r)),
             "distance_km": round(float(r["distance_m"].sum()) / 1000.0, 1),
             "driver_hours": round(float(r["duration_min"].sum()) / 60.0, 1),
-            "cost_cny": round(float(r["cost"].sum()), 2),
+            "cost_cny": round(float(r["cost"].sum() + fares), 2),
             "cost_vehicles_cny": round(float(r["fixed_cost"].sum()), 2),
             "cost_distance_cny": round(float((r["cost"] - r["fixed_cost"]).sum()), 2),
+            "cost_bus_cny": round(float(fares), 2),
             "unserved_stops": int(len(u)),
             "parcels_delivered": int(lm["delivered"].sum()) if echelon in (None, "last_mile")
             else int(r["delivered"].sum()),
@@ -166,7 +173,8 @@ class RoutePlan:
         by_op = {}
         for op in sorted(set(self.routes["operator"]) | set(self.unserved["operator"])):
             r = self.routes[self.routes["operator"] == op]
-            by_op[op] = {"vehicles": int(len(r)), "distance_km": round(float(r["distance_m"].sum()) / 1000, 1),
+            vans = r[r["echelon"] != "bus"]
+            by_op[op] = {"vehicles": int(len(vans)), "distance_km": round(float(vans["distance_m"].sum()) / 1000, 1),
                          "cost_cny": round(float(r["cost"].sum()), 2),
                          "unserved_stops": int((self.unserved["operator"] == op).sum())}
         vs = self.stops[self.stops["stop_kind"].isin(["village_point", "village_centre"])]
@@ -192,7 +200,8 @@ class RoutePlan:
             "arrival_min": "minutes after midnight",
             "params": _params_dict(p),
             "warnings": list(self.warnings),
-        }
+        } | ({"bus": bus_summary(self.bus, self.params)} if self.bus is not None else {}) | (
+            {"cost_sharing": self.cost_sharing.summary()} if self.cost_sharing is not None else {})
 
 
 def _operators(mode: str, params: RoutingParams) -> list[str]:
@@ -214,13 +223,16 @@ def _demand(ctx: _Context, mode: str) -> dict[str, dict]:
     return out
 
 
-def _plan(ctx: _Context, mode: str, progress: Callable | None = None) -> RoutePlan:
+def _plan(ctx: _Context, mode: str, progress: Callable | None = None, demand: dict | None = None) -> RoutePlan:
+    """``demand``: operator → {village code: (delivery, pickup)} to plan instead of the day's parcels
+    (cost sharing plans a coalition's parcels on the shared network this way)."""
     t0 = time.perf_counter()
     p = ctx.params
     warnings: list[str] = []
     outcomes: list[_Outcome] = []
     unserved: list[dict] = []
-    demand = _demand(ctx, mode)
+    buses: list = []
+    demand = _demand(ctx, mode) if demand is None else demand
     vname = dict(zip(ctx.villages["code"], ctx.villages["name"]))
     for op in _operators(mode, p):
         trunk, lm, orphans = _operator_specs(ctx, op, demand[op], warnings)
@@ -243,12 +255,18 @@ def _plan(ctx: _Context, mode: str, progress: Callable | None = None) -> RoutePl
         if trunk is not None:
             if progress:
                 progress(f"{op} trunk: {len(trunk.stops)} stations from {trunk.depot.id}")
-            o = _solve_trunk(ctx, trunk, lm_out, warnings)
-            outcomes.append(o)
-            if o.solution is not None:
+            if p.bus_lines:
+                o, bus = plan_buses(ctx, trunk, lm_out, warnings, _solve_trunk)
+                buses.append(bus)
+                ready.update(bus.ready_s)
+            else:
+                o = _solve_trunk(ctx, trunk, lm_out, warnings)
+            if o is not None:
+                outcomes.append(o)
+            if o is not None and o.solution is not None:
                 for r in o.solution.routes:
                     for j, s in enumerate(r.stops):
-                        ready[trunk.stops[o.keep[s]].stop_id] = int(r.service_start_s[j] + o.model.stops[s].service_s)
+                        ready[o.spec.stops[o.keep[s]].stop_id] = int(r.service_start_s[j] + o.model.stops[s].service_s)
         elif lm:
             stations = [d for d in lm if lm[d].depot.tier != "county"]
             if stations:
@@ -266,6 +284,7 @@ def _plan(ctx: _Context, mode: str, progress: Callable | None = None) -> RoutePl
             _explain(ctx, o)
             outcomes.append(o)
     stops, routes = _records(ctx, outcomes)
+    stops, routes = add_bus_records(stops, routes, buses, ctx)
     for o in outcomes:
         unserved += o.unserved
     uns = pd.DataFrame(unserved, columns=UNSERVED_COLUMNS + ["_k"])[UNSERVED_COLUMNS]
@@ -281,7 +300,7 @@ def _plan(ctx: _Context, mode: str, progress: Callable | None = None) -> RoutePl
     depots = pd.DataFrame([vars(o.spec.depot) for o in outcomes]).drop_duplicates("id") if outcomes else \
         pd.DataFrame(columns=["id", "name", "operator", "tier", "lon", "lat"])
     return RoutePlan(ctx.scenario, mode, p, stops, routes, uns, [o.stats for o in outcomes], warnings,
-                     time.perf_counter() - t0, ctx.net, depots)
+                     time.perf_counter() - t0, ctx.net, depots, buses if p.bus_lines else None)
 
 
 def _solve_trunk(ctx: _Context, trunk: _ModelSpec, lm_out: dict, warnings: list) -> _Outcome:
