@@ -247,7 +247,8 @@ def parse_routing_config(config: dict, file: str = "scenario.toml", problems: Pr
     kw["max_resolves"] = num("max_resolves", d.max_resolves, 0, 1000, integer=True)
     kw["min_visits_per_week"] = num("min_visits_per_week", d.min_visits_per_week, 1, 7, integer=True)
     kw["parcels_per_visit"] = num("parcels_per_visit", d.parcels_per_visit, 0, 10**6, lo_open=True)
-    if kw["min_visits_per_week"] > kw["delivery_days_per_week"]:
+    # the default (2) is clamped to delivery_days_per_week; a value written in the file must fit
+    if "min_visits_per_week" in rt and kw["min_visits_per_week"] > kw["delivery_days_per_week"]:
         P.error(file, f"[routing] min_visits_per_week ({kw['min_visits_per_week']}) is more than "
                       f"delivery_days_per_week ({kw['delivery_days_per_week']}): a village cannot be visited more "
                       "often than vans run", column="routing.min_visits_per_week",

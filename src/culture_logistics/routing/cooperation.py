@@ -31,6 +31,7 @@ from culture_logistics.routing.plan import (
 )
 from culture_logistics.routing.solving import _explain, _reopen, _solve_spec
 from culture_logistics.routing.specs import _Context, _county_depot, _operator_specs
+from culture_logistics.routing.timing import own_trunk_timing
 
 MODE = "postal_courier"
 
@@ -86,7 +87,7 @@ def _plan_postal_courier(ctx: _Context, progress: Callable | None = None) -> Rou
         for t in trunks:
             if progress:
                 progress(f"{MODE} {t.operator} trunk: {len(t.stops)} stations from {t.depot.id}")
-            o = _solve_trunk(ctx, t, lm_out, warnings)
+            o = own_trunk_timing(ctx, t, _solve_trunk(ctx, t, lm_out, warnings), lm_out, warnings)
             outcomes.append(o)
             if o.solution is not None:
                 for r in o.solution.routes:

@@ -63,6 +63,7 @@ from culture_logistics.routing.specs import (
     _operator_specs,
     _split,
 )
+from culture_logistics.routing.timing import own_trunk_timing
 
 #: route_plan.csv: one row per depot departure, stop and depot return, in visiting order.
 ROUTE_PLAN_COLUMNS = ["route_id", "vehicle_id", "operator", "echelon", "seq", "stop_id", "stop_name",
@@ -237,6 +238,8 @@ def _plan(ctx: _Context, mode: str, progress: Callable | None = None) -> RoutePl
             if progress:
                 progress(f"{op} trunk: {len(trunk.stops)} stations from {trunk.depot.id}")
             o = _solve_trunk(ctx, trunk, lm_out, warnings)
+            if mode != "shared":  # each operator's trunk timed by its own last mile (routing/timing.py)
+                o = own_trunk_timing(ctx, trunk, o, lm_out, warnings)
             outcomes.append(o)
             if o.solution is not None:
                 for r in o.solution.routes:
