@@ -156,5 +156,7 @@ def test_compare_three_plans_on_the_same_parcels(tmp_path):
     assert sp["duplicated_visits"]["visits_removed"] == 12
     assert s["saving_split_vs_postal_courier"]["duplicated_visits"]["visits_removed"] == 6
     assert s["comparison_notes"] and any("邮快合作" in n for n in s["comparison_notes"])
+    # 6 villages of 11 … 66 parcels a week (in + out), 20 a visit, 2 … 6 (one delivery day caps them at 1)
+    assert s["visits_per_week"]["visits"] == 6 and s["visits_per_week"]["villages_by_visits"] == {"1": 6}
     for mode in ("separate", "shared", "postal_courier"):
         assert (out / mode / "route_plan.csv").is_file()

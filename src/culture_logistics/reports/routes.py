@@ -22,7 +22,7 @@ from culture_logistics.reports.writers import (
 )
 from culture_logistics.routing.compare import ModeComparison, compare_modes
 from culture_logistics.routing.plan import RoutePlan, plan_routes
-from culture_logistics.routing.weekly import WeeklyPlan, plan_week
+from culture_logistics.routing.weekly import WeeklyPlan, plan_week, visits_summary
 
 # ============================================================================ outputs
 KIND_ZH = {"depot": "出发/返回站 depot", "station": "乡镇站点 station", "village_point": "村级服务点 service point",
@@ -94,7 +94,7 @@ def _plan_artifacts(plan: RoutePlan, map_html: bool, tiles: str, lang: str) -> d
         "routes_summary.csv": ("csv", plan.routes_table()),
         "unserved.csv": ("csv", plan.unserved_table()),
         "route_sheets.xlsx": ("xlsx", route_sheets(plan)),
-        "summary.json": ("json", plan.summary()),
+        "summary.json": ("json", plan.summary() | {"visits_per_week": visits_summary(plan.scenario, plan.params)}),
     }
     if map_html:
         art["routes_map.html"] = ("html", maps.render_map(routes_map(plan, tiles=tiles, lang=lang)))
@@ -145,7 +145,8 @@ def write_comparison(cmp: ModeComparison, out_dir: str | Path, map_html: bool = 
     for col in ("separate", "shared", "difference", "postal_courier"):
         if col in table:
             table[col] = [f"{v:g}" if isinstance(v, float) else str(v) for v in table[col]]
-    art = {"comparison.csv": ("csv", table), "summary.json": ("json", cmp.summary())}
+    summary = cmp.summary() | {"visits_per_week": visits_summary(cmp.shared.scenario, cmp.shared.params)}
+    art = {"comparison.csv": ("csv", table), "summary.json": ("json", summary)}
     plans = [("separate", cmp.separate), ("shared", cmp.shared)]
     if cmp.postal_courier is not None:
         plans.append(("postal_courier", cmp.postal_courier))
@@ -264,6 +265,9 @@ def demo_stage(scenario: Scenario, out_dir: Path, time_limit_s: float | None, ec
     if s["saving_pct"] is not None:
         echo(f"          shared co-delivery saves {s['saving_pct']:.1f}% of the daily cost"
              + ("" if s["like_for_like"] else f" ({s['note']})"))
+    if s.get("saving_vs_postal_courier_pct") is not None:
+        echo(f"          against 邮快合作 (couriers hand over at the postal stations, "
+             f"{s['postal_courier']['cost_cny']:,.0f} CNY/day) it saves {s['saving_vs_postal_courier_pct']:.1f}%")
     echo(f"          route sheets {out / 'shared' / 'route_sheets.xlsx'}, map {out / 'shared' / 'routes_map.html'} "
          f"({time.perf_counter() - t0:.1f} s)")
     return s

@@ -42,7 +42,9 @@ COMPARISON_NOTES = [
     "and hand their parcels to China Post there; postal vans carry postal and courier parcels to the villages, "
     "supply-co-op vans their own; a postal station's vans leave once both trunks have unloaded.",
     "Each operator's trunk is timed by its own last mile: a station's deadline is the latest unloading time that "
-    "still lets that operator's routes from it be back by day_end (no deadline shared between operators).",
+    "still lets that operator's routes from it be back by day_end (no deadline shared between operators); in "
+    "separate and postal_courier the trunk also runs without deadlines when the later start of the vans costs "
+    "less than the trucks the deadlines take.",
     "Cost = vehicles used × fixed_cost + km × cost_per_km per vehicle type ([[fleet]]); driver waiting is in "
     "fixed_cost, not charged by the hour.",
     "saving_split: fixed_cost and distance are the differences of the two cost parts; duplicated_visits is the cost "

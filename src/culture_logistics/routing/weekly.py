@@ -200,9 +200,6 @@ class WeeklyPlan:
         wk = self.week_table()
         v = self.visits
         n = v["visits_per_week"].to_numpy(int)
-        visited = n > 0
-        counts = {str(k): int((n == k).sum()) for k in range(0, int(self.params.delivery_days_per_week) + 1)
-                  if (n == k).any()}
         warnings = []
         for d, p in enumerate(self.days, start=1):
             warnings += [f"day {d}: {w}" for w in p.warnings]
@@ -212,15 +209,7 @@ class WeeklyPlan:
             "county": {"adcode": self.scenario.adcode, "name": self.scenario.name},
             "synthetic_data": bool(self.scenario.synthetic),
             "delivery_days_per_week": int(self.params.delivery_days_per_week),
-            "visits_per_week": {
-                "rule": VISITS_RULE,
-                "min_visits_per_week": int(self.params.min_visits_per_week),
-                "parcels_per_visit": float(self.params.parcels_per_visit),
-                "villages": int(visited.sum()),
-                "visits": int(n.sum()),
-                "mean": round(float(n[visited].mean()), 2) if visited.any() else 0.0,
-                "villages_by_visits": counts,
-            },
+            "visits_per_week": _visits_summary(n, self.params),
             "week": {
                 "vehicle_days": int(wk["vehicles"].sum()),
                 "vehicles_busiest_day": int(wk["vehicles"].max()) if len(wk) else 0,
@@ -239,6 +228,30 @@ class WeeklyPlan:
             "params": self.days[0].summary()["params"] if self.days else {},
             "warnings": warnings,
         }
+
+
+def _visits_summary(n: np.ndarray, params: RoutingParams) -> dict:
+    visited = n > 0
+    return {
+        "rule": VISITS_RULE,
+        "min_visits_per_week": int(params.min_visits_per_week),
+        "parcels_per_visit": float(params.parcels_per_visit),
+        "delivery_days_per_week": int(params.delivery_days_per_week),
+        "villages": int(visited.sum()),
+        "visits": int(n.sum()),
+        "mean": round(float(n[visited].mean()), 2) if visited.any() else 0.0,
+        "villages_by_visits": {str(k): int((n == k).sum()) for k in range(0, int(params.delivery_days_per_week) + 1)
+                               if (n == k).any()},
+    }
+
+
+def visits_summary(scenario: Scenario, params: RoutingParams | None = None) -> dict:
+    """``summary.json`` ``visits_per_week`` of a scenario: the rule, its parameters, villages visited, visits a
+    week, mean, and villages per number of visits — what :func:`plan_week` would plan (no routing)."""
+    params = params or RoutingParams.from_scenario(scenario)
+    v = scenario.villages
+    return _visits_summary(visits_per_week(v["parcels_in_per_week"].to_numpy(float),
+                                           v["parcels_out_per_week"].to_numpy(float), params), params)
 
 
 def _visits_frame(scenario: Scenario, params: RoutingParams) -> pd.DataFrame:

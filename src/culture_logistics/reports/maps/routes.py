@@ -20,7 +20,8 @@ def routes_map(plan: RoutePlan, tiles: str = "osm", lang: str = "en"):
     scn = plan.scenario
     zh = lang == "zh"
     mode_label = {"shared": "共同配送 shared" if zh else "shared co-delivery",
-                  "separate": "各自配送 separate" if zh else "each operator separately"}[plan.mode]
+                  "separate": "各自配送 separate" if zh else "each operator separately",
+                  "postal_courier": "邮快合作 postal_courier" if zh else "邮快合作 post-courier cooperation"}[plan.mode]
     s = plan.summary()
     title = f"{scn.name} {'配送线路' if zh else 'delivery routes'} — {mode_label}"
     sub = (f"{s['vehicles']} {'辆车' if zh else 'vehicles'}, {s['distance_km']:,.1f} km, "
