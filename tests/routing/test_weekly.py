@@ -105,8 +105,12 @@ def test_cli_weekly_plan_visits_each_village_on_its_days(tmp_path):
     assert list(week.columns) == WEEK_SUMMARY_COLUMNS and week["day"].tolist() == [1, 2, 3]
     assert week["parcels_delivered"].sum() == sum(a for a, _, _ in PARCELS.values())
     assert week["villages_visited"].sum() == sum(n for _, _, n in PARCELS.values())
-    for d in (1, 2, 3):
-        assert (out / f"route_sheets_day{d}.xlsx").is_file()
+    import openpyxl
+
+    for d in (1, 2, 3):  # each day's driver sheets: the overview, then one sheet per route of that day
+        wb = openpyxl.load_workbook(out / f"route_sheets_day{d}.xlsx", read_only=True)
+        assert wb.sheetnames == ["总览 Overview"] + routes.loc[routes["day"] == d, "route_id"].tolist()
+        wb.close()
     s = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert s["plan"] == "weekly" and s["visits_per_week"]["visits"] == 12
     assert s["visits_per_week"]["villages_by_visits"] == {"0": 1, "1": 2, "2": 2, "3": 2}
