@@ -342,6 +342,8 @@ def test_demo_stage_writes_the_comparison(tmp_path, tiny):
     s = demo_stage(load_scenario(tiny), tmp_path / "demo", 0.3, lines.append)
     assert s["saving_pct"] is not None and s["saving_pct"] > 0
     assert any("shared co-delivery saves" in line for line in lines)
+    assert any("邮快合作" in line for line in lines)
+    assert (tmp_path / "demo" / "routing" / "postal_courier" / "route_plan.csv").is_file()
     for mode in ("shared", "separate"):
         assert (tmp_path / "demo" / "routing" / mode / "route_sheets.xlsx").is_file()
         assert (tmp_path / "demo" / "routing" / mode / "routes_map.html").is_file()

@@ -52,12 +52,18 @@ from culture_logistics.routing import lkh
 @click.option("--sharing", is_flag=True,
               help="Also plan every coalition of the carrying operators on the shared network and split the shared "
                    "plan's cost by the Shapley value (coalitions.csv, cost_sharing.csv); always on in compare mode.")
-def route(scenario, mode, time_limit, seed, out_dir, lang, tiles, no_map, quiet, exports, sharing):
+@click.option("--weekly", is_flag=True,
+              help="Plan a week: visits per week per village ([routing] min_visits_per_week, parcels_per_visit), "
+                   "visit days balanced over the delivery days, and the routes of every day (route_plan.csv, "
+                   "routes_summary.csv and unserved.csv gain a last column `day`; visits.csv, week_summary.csv, "
+                   "route_sheets_day<N>.xlsx; no map). Only with --mode shared or separate.")
+def route(scenario, mode, time_limit, seed, out_dir, lang, tiles, no_map, quiet, exports, sharing, weekly):
     """Daily route plans for SCENARIO (a scenario.toml, or an embedded county code such as 370782)."""
-    guarded(_route, scenario, mode, time_limit, seed, out_dir, lang, tiles, no_map, quiet, exports, sharing)
+    guarded(_route, scenario, mode, time_limit, seed, out_dir, lang, tiles, no_map, quiet, exports, sharing, weekly)
 
 
-def _route(scenario, mode, time_limit, seed, out_dir, lang, tiles, no_map, quiet, exports=(), sharing=False):
+def _route(scenario, mode, time_limit, seed, out_dir, lang, tiles, no_map, quiet, exports=(), sharing=False,
+           weekly=False):
 
     t0 = time.perf_counter()
     if time_limit is not None and not time_limit > 0:
@@ -66,16 +72,25 @@ def _route(scenario, mode, time_limit, seed, out_dir, lang, tiles, no_map, quiet
         raise CultureLogisticsError(f"--seed must be ≥ 0, got {seed}")
     if out_dir.exists() and not out_dir.is_dir():
         raise CultureLogisticsError(f"--out {out_dir} is a file, not a folder; give a folder to write into")
+    if weekly and mode == "compare":
+        raise CultureLogisticsError("--weekly plans one mode: give --mode shared or --mode separate "
+                                    "(the default --mode is compare)")
     scn = load_scenario(_scenario_path(scenario))
     RoutingParams.from_scenario(scn)  # a bad [routing] / [[fleet]] entry stops here, before any work
-    click.echo(f"{scn.adcode} {scn.name}: routing, mode {mode}"
+    click.echo(f"{scn.adcode} {scn.name}: routing, mode {mode}" + (", weekly plan" if weekly else "")
                + (" (synthetic data: coordinates, populations, facilities and roads are generated)"
                   if scn.synthetic else ""))
     progress = None if quiet else (lambda line: click.echo(f"  {line}"))
     res, paths = run_routing(scn, mode, out_dir, time_limit_s=time_limit, seed=seed, map_html=not no_map,
-                             tiles=tiles, lang=lang, progress=progress, sharing=sharing or None)
+                             tiles=tiles, lang=lang, progress=progress, sharing=sharing or None, weekly=weekly)
     for line in summary_lines(res):
         click.echo(line)
+    if weekly:
+        notes = res.summary()["warnings"]
+        if notes:
+            click.echo(f"{len(notes)} note(s) on the data (all in summary.json), e.g. {notes[0]}")
+        click.echo(f"Wrote {len(paths)} files to {out_dir} in {time.perf_counter() - t0:.1f} s")
+        return
     if mode == "compare":
         for name, plan in (("separate", res.separate), ("shared", res.shared)):
             s = plan.summary()

@@ -149,6 +149,8 @@ class RoutingParams:
     time_windows : {stop id (village code or facility id): (open_s, close_s)} for the start of service.
     fleet : every [[fleet]] entry (defaults are added per operator and echelon where none is given).
     bus_lines : every [[bus_line]] entry (:class:`~culture_logistics.config.bus.BusLine`).
+    min_visits_per_week, parcels_per_visit : the weekly plan's rule from a village's weekly parcels to its
+        visits per week (:func:`culture_logistics.config.visits.visits_per_week`).
     """
 
     service_min: float = default("routing", "service_min")
@@ -168,6 +170,8 @@ class RoutingParams:
     time_windows: dict = field(default_factory=dict)
     fleet: tuple = ()
     bus_lines: tuple = ()
+    min_visits_per_week: int = default("routing", "min_visits_per_week")
+    parcels_per_visit: float = default("routing", "parcels_per_visit")
 
     def fleet_for(self, operator: str, echelon: str) -> list[FleetEntry]:
         """The vehicle types of ``operator`` on ``echelon`` (the default vehicle when none is configured)."""
@@ -250,6 +254,15 @@ def parse_routing_config(config: dict, file: str = "scenario.toml", problems: Pr
     kw["seed"] = num("seed", d.seed, 0, 2**31 - 1, integer=True)
     kw["service_point_radius_m"] = num("service_point_radius_m", d.service_point_radius_m, 0, 20000)
     kw["max_resolves"] = num("max_resolves", d.max_resolves, 0, 1000, integer=True)
+    kw["min_visits_per_week"] = num("min_visits_per_week", d.min_visits_per_week, 1, 7, integer=True)
+    kw["parcels_per_visit"] = num("parcels_per_visit", d.parcels_per_visit, 0, 10**6, lo_open=True)
+    # the default (2) is clamped to delivery_days_per_week; a value written in the file must fit
+    if "min_visits_per_week" in rt and kw["min_visits_per_week"] > kw["delivery_days_per_week"]:
+        P.error(file, f"[routing] min_visits_per_week ({kw['min_visits_per_week']}) is more than "
+                      f"delivery_days_per_week ({kw['delivery_days_per_week']}): a village cannot be visited more "
+                      "often than vans run", column="routing.min_visits_per_week",
+                hint=f"lower min_visits_per_week to {kw['delivery_days_per_week']} or less, or raise "
+                     "delivery_days_per_week")
     for key in ("wait_for_trunk", "diagnose"):
         v = rt.get(key, getattr(d, key))
         if not isinstance(v, bool):
@@ -419,6 +432,7 @@ def _params_dict(p: RoutingParams) -> dict:
         "time_limit_s": p.time_limit_s, "seed": p.seed, "engine": p.engine,
         "service_point_radius_m": p.service_point_radius_m, "wait_for_trunk": p.wait_for_trunk,
         "diagnose": p.diagnose, "max_resolves": p.max_resolves,
+        "min_visits_per_week": p.min_visits_per_week, "parcels_per_visit": p.parcels_per_visit,
         "time_windows": {k: f"{hhmm(a)}-{hhmm(b)}" for k, (a, b) in p.time_windows.items()},
         "fleet_configured": [{k: getattr(f, k) for k in _FLEET_KEYS} | {"source": f.source} for f in p.fleet],
         "fleet_default": {e: dict(DEFAULT_VEHICLES[e]) for e in ECHELONS},

@@ -221,6 +221,11 @@ SECTIONS: tuple[Section, ...] = (
         _k("diagnose", "bool", True, doc="find and confirm the smallest fix for each dropped stop by re-solving"),
         _k("max_resolves", "int", 8, "", 0, 1000, doc="at most this many re-solves per model for the diagnosis"),
         _k("time_windows", "table", None, doc="a stop's window for the start of service, see [routing.time_windows]"),
+        _k("min_visits_per_week", "int", 2, "visits/week", 1, 7,
+           doc="weekly plan: every village with parcels is visited at least this often (the default is "
+               "clamped to delivery_days_per_week; a value given must not exceed it)"),
+        _k("parcels_per_visit", "float", 20.0, "parcels", 0, 1e6, min_open=True,
+           doc="weekly plan: visits = clamp(⌈(weekly in + out) / this⌉, min_visits_per_week, delivery_days_per_week)"),
     )),
     Section("routing.shares", doc="separate mode: share of every village's parcels per carrying operator", keys=(
         _k("postal", "float", 0.45, "", 0.0, 1.0, doc="China Post's share"),

@@ -23,6 +23,8 @@ import shapely
 from scipy.sparse.csgraph import dijkstra
 
 from culture_logistics.config.model import CARRIERS
+from culture_logistics.config.routing import RoutingParams
+from culture_logistics.config.visits import visits_per_week
 from culture_logistics.inputs.scenario import Scenario
 from culture_logistics.network.roads import RoadNetwork, Snap
 
@@ -36,12 +38,12 @@ TOWNSHIP_REACH_COLUMNS = [
     "township_code", "township_name", "villages", "villages_reached", "villages_reached_any",
     "villages_unreachable", "population", "population_reached", "population_reached_any", "reach_rate",
     "population_reach_rate", "mean_distance_m", "worst_distance_m",
-] + [f"villages_reached_by_{op}" for op in CARRIERS]
+] + [f"villages_reached_by_{op}" for op in CARRIERS] + ["visits_per_week"]
 
 
 VILLAGE_REACH_COLUMNS = [
     "village_code", "village_name", "township_code", "township_name", "population", "reached", "reached_any",
-    "reached_by", "nearest_facility_id", "nearest_operator", "distance_m", "travel_time_min",
+    "reached_by", "nearest_facility_id", "nearest_operator", "distance_m", "travel_time_min", "visits_per_week",
 ]
 
 
@@ -87,6 +89,13 @@ class CoverageResult:
             "by_operator": {},
             "synthetic_data": self.scenario.synthetic,
         }
+        if "visits_per_week" in v:
+            n = v["visits_per_week"].to_numpy(int)
+            out["visits_per_week"] = {
+                "rule": "clamp(ceil((parcels_in_per_week + parcels_out_per_week) / parcels_per_visit), "
+                        "min_visits_per_week, delivery_days_per_week); 0 without parcels ([routing])",
+                "visits": int(n.sum()), "mean": round(float(n[n > 0].mean()), 2) if (n > 0).any() else 0.0,
+                "villages_by_visits": {str(k): int((n == k).sum()) for k in sorted(set(n.tolist()))}}
         for op in CARRIERS:
             col = f"reached_by_{op}"
             if col in v:
@@ -222,6 +231,10 @@ def compute_coverage(scenario: Scenario, network: RoadNetwork | None = None,
     out["reached_by"] = [";".join(op for op in carriers if reached_by[op][i]) for i in range(len(out))]
     out["missing_operators"] = [";".join(op for op in carriers if not reached_by[op][i]) for i in range(len(out))]
     out["on_network"] = vs.on_network
+    # how often the weekly plan visits the village (the [routing] rule; 0 without parcels)
+    out["visits_per_week"] = visits_per_week(v["parcels_in_per_week"].to_numpy(float),
+                                             v["parcels_out_per_week"].to_numpy(float),
+                                             RoutingParams.from_scenario(scenario))
     out["lon"] = v["lon"].values
     out["lat"] = v["lat"].values
     gdf = gpd.GeoDataFrame(out, geometry=v.geometry.values, crs="EPSG:4326")
@@ -254,6 +267,7 @@ def township_table(v: pd.DataFrame) -> pd.DataFrame:
             "worst_distance_m": round(float(fin.max()), 0) if len(fin) else None,
             **{f"villages_reached_by_{op}": int(g[f"reached_by_{op}"].sum()) for op in CARRIERS
                if f"reached_by_{op}" in g},
+            "visits_per_week": int(g["visits_per_week"].sum()) if "visits_per_week" in g else None,
         })
     return pd.DataFrame(rows)
 

@@ -25,6 +25,7 @@ from culture_logistics.reports.writers import (
 from culture_logistics.routing.compare import ModeComparison, compare_modes
 from culture_logistics.routing.plan import RoutePlan, plan_routes
 from culture_logistics.routing.sharing import share_costs
+from culture_logistics.routing.weekly import WeeklyPlan, plan_week, visits_summary
 
 # ============================================================================ outputs
 KIND_ZH = {"depot": "出发/返回站 depot", "station": "乡镇站点 station", "village_point": "村级服务点 service point",
@@ -96,7 +97,7 @@ def _plan_artifacts(plan: RoutePlan, map_html: bool, tiles: str, lang: str) -> d
         "routes_summary.csv": ("csv", plan.routes_table()),
         "unserved.csv": ("csv", plan.unserved_table()),
         "route_sheets.xlsx": ("xlsx", route_sheets(plan)),
-        "summary.json": ("json", plan.summary()),
+        "summary.json": ("json", plan.summary() | {"visits_per_week": visits_summary(plan.scenario, plan.params)}),
     }
     if map_html:
         art["routes_map.html"] = ("html", maps.render_map(routes_map(plan, tiles=tiles, lang=lang)))
@@ -145,34 +146,69 @@ def write_plan(plan: RoutePlan, out_dir: str | Path, map_html: bool = True, tile
 def write_comparison(cmp: ModeComparison, out_dir: str | Path, map_html: bool = True, tiles: str = "osm",
                      lang: str = "en") -> dict[str, Path]:
     """Write ``comparison.csv`` and ``summary.json`` into ``out_dir`` and each mode's files into
-    ``out_dir/shared`` and ``out_dir/separate``."""
+    ``out_dir/shared``, ``out_dir/separate`` and (邮快合作) ``out_dir/postal_courier``."""
     out_dir = _check_out_dir(out_dir)
     # whole numbers stay whole in the CSV (outputs.safe_frame's Series.map would make a mixed column float)
     table = cmp.table.copy()
-    for col in ("separate", "shared", "difference"):
-        table[col] = [f"{v:g}" if isinstance(v, float) else str(v) for v in table[col]]
-    art = {"comparison.csv": ("csv", table), "summary.json": ("json", cmp.summary())}
+    for col in ("separate", "shared", "difference", "postal_courier"):
+        if col in table:
+            table[col] = [f"{v:g}" if isinstance(v, float) else str(v) for v in table[col]]
+    summary = cmp.summary() | {"visits_per_week": visits_summary(cmp.shared.scenario, cmp.shared.params)}
+    art = {"comparison.csv": ("csv", table), "summary.json": ("json", summary)}
     if cmp.cost_sharing is not None:
         art.update(sharing_artifacts(cmp.cost_sharing))
-    for mode, plan in (("separate", cmp.separate), ("shared", cmp.shared)):
+    plans = [("separate", cmp.separate), ("shared", cmp.shared)]
+    if cmp.postal_courier is not None:
+        plans.append(("postal_courier", cmp.postal_courier))
+    for mode, plan in plans:
         for name, v in _plan_artifacts(plan, map_html, tiles, lang).items():
             art[f"{mode}/{name}"] = v
     return _write_artifacts(art, out_dir)
 
 
+#: Files of a weekly plan (``route --weekly``), plus ``route_sheets_day<N>.xlsx`` per delivery day.
+WEEKLY_FILES = ("route_plan.csv", "routes_summary.csv", "unserved.csv", "visits.csv", "week_summary.csv",
+                "summary.json")
+
+
+def write_weekly(week: WeeklyPlan, out_dir: str | Path) -> dict[str, Path]:
+    """Write a weekly plan into ``out_dir``: :data:`WEEKLY_FILES` (the route tables with ``day`` as their last
+    column) and one driver workbook per delivery day, ``route_sheets_day1.xlsx`` … (day 1 = Monday); everything
+    is computed before the first file is written, and every file is written atomically."""
+    out_dir = _check_out_dir(out_dir)
+    art = {
+        "route_plan.csv": ("csv", week.plan_table()),
+        "routes_summary.csv": ("csv", week.routes_table()),
+        "unserved.csv": ("csv", week.unserved_table()),
+        "visits.csv": ("csv", week.visits_table()),
+        "week_summary.csv": ("csv", week.week_table()),
+        "summary.json": ("json", week.summary()),
+    }
+    for d, plan in enumerate(week.days, start=1):
+        art[f"route_sheets_day{d}.xlsx"] = ("xlsx", route_sheets(plan))
+    return _write_artifacts(art, out_dir)
+
+
 def run_routing(scenario: Scenario, mode: str, out_dir: str | Path, time_limit_s: float | None = None,
                 seed: int | None = None, map_html: bool = True, tiles: str = "osm", lang: str = "en",
-                progress: Callable | None = None, sharing: bool | None = None):
+                progress: Callable | None = None, sharing: bool | None = None, weekly: bool = False):
     """Plan (``shared``/``separate``) or compare, then write the outputs.  Returns (result, paths).
 
     ``sharing``: also plan every coalition of the carrying operators and share the shared plan's cost
     (:func:`~culture_logistics.routing.sharing.share_costs`; ``None`` = in compare mode only), writing
     coalitions.csv, cost_sharing.csv and cost_sharing.xlsx beside the plan and ``cost_sharing`` in summary.json.
+    ``weekly``: plan a week of visits (:func:`~culture_logistics.routing.weekly.plan_week`) instead of
+    one day, written by :func:`write_weekly` (no map); only with ``shared`` or ``separate``.
     """
     if mode not in MODES:
         raise CultureLogisticsError(f"unknown mode {mode!r}; choose one of {', '.join(MODES)}")
+    if weekly and mode == "compare":
+        raise CultureLogisticsError("--weekly plans one mode: give --mode shared or --mode separate")
     _check_out_dir(out_dir)
     params = RoutingParams.from_scenario(scenario, time_limit_s=time_limit_s, seed=seed)
+    if weekly:
+        res = plan_week(scenario, mode, params, progress=progress)
+        return res, write_weekly(res, out_dir)
     if mode == "compare":
         res = compare_modes(scenario, params, progress=progress)
         if sharing is not False:
@@ -200,10 +236,30 @@ def summary_lines(result) -> list[str]:
             lines.append(f"Shared co-delivery saves {s['saving_pct']:.1f}% of the daily cost "
                          f"({t.loc['cost', 'separate']:,.0f} → {t.loc['cost', 'shared']:,.0f} CNY/day)"
                          + ("" if s["like_for_like"] else f" — {s['note']}"))
+            sp = s["saving_split"]
+            lines.append("  of which " + ", ".join(
+                f"{k.replace('_', ' ')} {sp[k]['cny_per_day']:,.0f} CNY/day ({sp[k]['pct_of_baseline']:.1f}%)"
+                for k in ("fixed_cost", "distance", "duplicated_visits"))
+                + f"; {sp['duplicated_visits']['visits_removed']} duplicated village visits removed")
+        if s.get("saving_vs_postal_courier_pct") is not None:
+            lines.append(f"Against 邮快合作 (couriers hand over to the postal stations): "
+                         f"{t.loc['cost', 'postal_courier']:,.0f} → {t.loc['cost', 'shared']:,.0f} CNY/day, "
+                         f"shared saves {s['saving_vs_postal_courier_pct']:.1f}%")
         for name, plan in (("separate", result.separate), ("shared", result.shared)):
             lines += [f"  {name}: {x.strip()}" for x in _bus_lines(plan.summary())]
         if result.cost_sharing is not None:
             lines += sharing_lines(result.cost_sharing)
+        return lines
+    if isinstance(result, WeeklyPlan):
+        s = result.summary()
+        v, w = s["visits_per_week"], s["week"]
+        lines = [f"{s['mode']}, weekly: {v['villages']} villages, {v['visits']} visits a week (mean {v['mean']:.2f}; "
+                 + ", ".join(f"{n} × {k}/week" for k, n in v["villages_by_visits"].items()) + ")"]
+        for d in s["days"]:
+            lines.append(f"  day {d['day']} {d['day_name']}: {d['villages_visited']} villages, {d['vehicles']} vehicles "
+                         f"({d['vehicles_last_mile']} last mile), {d['distance_km']:,.1f} km, {d['cost_cny']:,.0f} CNY")
+        lines.append(f"week: {w['vehicle_days']} vehicle-days (busiest day {w['vehicles_busiest_day']}), "
+                     f"{w['distance_km']:,.1f} km, {w['cost_cny']:,.0f} CNY, {w['unserved_stops']} stop-day(s) unserved")
         return lines
     s = result.summary()
     lines = [f"{s['mode']}: {s['vehicles']} vehicles ({s['trunk']['vehicles']} trunk, {s['last_mile']['vehicles']} "
@@ -243,6 +299,9 @@ def demo_stage(scenario: Scenario, out_dir: Path, time_limit_s: float | None, ec
     if s["saving_pct"] is not None:
         echo(f"          shared co-delivery saves {s['saving_pct']:.1f}% of the daily cost"
              + ("" if s["like_for_like"] else f" ({s['note']})"))
+    if s.get("saving_vs_postal_courier_pct") is not None:
+        echo(f"          against 邮快合作 (couriers hand over at the postal stations, "
+             f"{s['postal_courier']['cost_cny']:,.0f} CNY/day) it saves {s['saving_vs_postal_courier_pct']:.1f}%")
     echo(f"          route sheets {out / 'shared' / 'route_sheets.xlsx'}, map {out / 'shared' / 'routes_map.html'} "
          f"({time.perf_counter() - t0:.1f} s)")
     return s

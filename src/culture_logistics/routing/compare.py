@@ -1,4 +1,16 @@
-"""Shared against separate: the comparison of two plans.
+"""Shared against separate, and against 邮快合作: the comparison of plans, and the saving split into its parts.
+
+Baselines
+---------
+``separate``        every carrying operator (postal, supply_coop, courier) runs its own trunk and
+                    last mile to every village it has parcels for (up to three vans per village) —
+                    the worst case.
+``postal_courier``  邮快合作 (:mod:`culture_logistics.routing.cooperation`): couriers hand their parcels
+                    to the postal township stations; only postal and supply-co-op vans go on to the
+                    villages — the realistic baseline.
+
+The saving split (:func:`saving_split`) divides separate − shared (CNY/day) into vehicle fixed
+cost, distance and duplicated village visits; the three parts add up to the whole saving.
 """
 from __future__ import annotations
 
@@ -9,11 +21,38 @@ import pandas as pd
 
 from culture_logistics.config.routing import RoutingParams, parse_overrides
 from culture_logistics.inputs.scenario import Scenario
+from culture_logistics.routing.cooperation import _plan_postal_courier
 from culture_logistics.routing.plan import RoutePlan, _check_plannable, _plan
 from culture_logistics.routing.specs import _context
 
-#: comparison.csv (compare mode): one row per metric.
-COMPARISON_COLUMNS = ["metric", "unit", "separate", "shared", "difference", "saving_pct"]
+#: comparison.csv (compare mode): one row per metric.  The first six columns are the contract
+#: (shared against separate); the 邮快合作 baseline follows at the end.
+COMPARISON_COLUMNS = ["metric", "unit", "separate", "shared", "difference", "saving_pct", "postal_courier",
+                      "saving_vs_postal_courier_pct"]
+
+_VILLAGE_KINDS = ("village_point", "village_centre")
+
+#: The assumptions behind the figures (summary.json ``comparison_notes`` and README).
+COMPARISON_NOTES = [
+    "All plans carry the same parcels: a village's daily parcels = ceil(weekly / delivery_days_per_week), "
+    "split between operators by [routing.shares] (largest remainder) in separate and postal_courier.",
+    "separate is the worst case: postal, supply_coop and courier each run their own trunk from their own county "
+    "depot and their own last-mile vans to every village they have parcels for (up to three visits a village).",
+    "postal_courier (邮快合作) is the realistic baseline: couriers drive their trunk to the postal township stations "
+    "and hand their parcels to China Post there; postal vans carry postal and courier parcels to the villages, "
+    "supply-co-op vans their own; a postal station's vans leave once both trunks have unloaded.",
+    "Each operator's trunk is timed by its own last mile: a station's deadline is the latest unloading time that "
+    "still lets that operator's routes from it be back by day_end (no deadline shared between operators); in "
+    "separate and postal_courier the trunk also runs without deadlines when the later start of the vans costs "
+    "less than the trucks the deadlines take.",
+    "Cost = vehicles used × fixed_cost + km × cost_per_km per vehicle type ([[fleet]]); driver waiting is in "
+    "fixed_cost, not charged by the hour.",
+    "saving_split: fixed_cost and distance are the differences of the two cost parts; duplicated_visits is the cost "
+    "of the village visits beyond the first in separate (each last-mile route's cost shared equally among its "
+    "village stops; a village visited by n operators counts (n-1)/n of its n visits' cost), moved out of the "
+    "fixed-cost and distance parts in proportion to the routes' own split, so the three parts add up to the "
+    "saving.",
+]
 
 
 @dataclass
@@ -24,12 +63,14 @@ class ModeComparison:
     ----------
     shared, separate : the two :class:`RoutePlan` objects.
     table : ``comparison.csv`` (:data:`COMPARISON_COLUMNS`), one row per metric.
+    postal_courier : the 邮快合作 plan (None when not planned).
     """
 
     shared: RoutePlan
     separate: RoutePlan
     table: pd.DataFrame
     cost_sharing: object = None    # routing.sharing.CostSharing, when the coalitions were planned
+    postal_courier: RoutePlan | None = None
 
     @property
     def saving_pct(self) -> float | None:
@@ -50,10 +91,26 @@ class ModeComparison:
             "note": ("both plans serve every stop" if like else
                      f"not like for like: separate leaves {a['unserved_stops']} stop(s) unserved, shared "
                      f"{b['unserved_stops']}; see each mode's unserved.csv"),
+            "saving_split": saving_split(self.separate, self.shared),
+            "comparison_notes": list(COMPARISON_NOTES),
             "comparison": _records_json(self.table),
             "separate": a,
             "shared": b,
-        } | ({"cost_sharing": self.cost_sharing.summary()} if self.cost_sharing is not None else {})
+        } | ({"cost_sharing": self.cost_sharing.summary()} if self.cost_sharing is not None else {}) | (
+            {} if self.postal_courier is None else {
+            "saving_vs_postal_courier_pct": self.saving_vs_postal_courier_pct,
+            "saving_split_vs_postal_courier": saving_split(self.postal_courier, self.shared),
+            "postal_courier": self.postal_courier.summary(),
+        })
+
+    @property
+    def saving_vs_postal_courier_pct(self) -> float | None:
+        """Cost saving of shared over 邮快合作, % of the 邮快合作 cost (None without that plan)."""
+        if "saving_vs_postal_courier_pct" not in self.table:
+            return None
+        row = self.table[self.table["metric"] == "cost"]
+        v = row["saving_vs_postal_courier_pct"].iat[0] if len(row) else None
+        return None if v is None or v != v else float(v)
 
 
 def _records_json(df: pd.DataFrame) -> list[dict]:
@@ -63,40 +120,117 @@ def _records_json(df: pd.DataFrame) -> list[dict]:
     return out
 
 
-def comparison_table(separate: RoutePlan, shared: RoutePlan) -> pd.DataFrame:
-    """One row per metric: separate, shared, shared − separate, and the saving in % of separate."""
-    a, b = separate.summary(), shared.summary()
-    rows = [
-        ("vehicles", "vehicles/day", a["vehicles"], b["vehicles"]),
-        ("vehicles_trunk", "vehicles/day", a["trunk"]["vehicles"], b["trunk"]["vehicles"]),
-        ("vehicles_last_mile", "vehicles/day", a["last_mile"]["vehicles"], b["last_mile"]["vehicles"]),
-        ("distance", "km/day", a["distance_km"], b["distance_km"]),
-        ("distance_trunk", "km/day", a["trunk"]["distance_km"], b["trunk"]["distance_km"]),
-        ("distance_last_mile", "km/day", a["last_mile"]["distance_km"], b["last_mile"]["distance_km"]),
-        ("driver_hours", "h/day", a["driver_hours"], b["driver_hours"]),
-        ("cost", "CNY/day", a["cost_cny"], b["cost_cny"]),
-        ("cost_vehicles", "CNY/day", a["cost_vehicles_cny"], b["cost_vehicles_cny"]),
-        ("cost_distance", "CNY/day", a["cost_distance_cny"], b["cost_distance_cny"]),
-        ("cost_per_parcel", "CNY/parcel", a["cost_per_parcel_cny"], b["cost_per_parcel_cny"]),
-        ("unserved_stops", "stops", a["unserved_stops"], b["unserved_stops"]),
-        ("parcels_delivered", "parcels/day", a["parcels_delivered"], b["parcels_delivered"]),
-        ("parcels_picked_up", "parcels/day", a["parcels_picked_up"], b["parcels_picked_up"]),
-        ("village_stops", "stops/day", int((separate.stops["stop_kind"].str.startswith("village")).sum()),
-         int((shared.stops["stop_kind"].str.startswith("village")).sum())),
+def _rows(plan: RoutePlan) -> list[tuple[str, str, float]]:
+    a = plan.summary()
+    return [
+        ("vehicles", "vehicles/day", a["vehicles"]),
+        ("vehicles_trunk", "vehicles/day", a["trunk"]["vehicles"]),
+        ("vehicles_last_mile", "vehicles/day", a["last_mile"]["vehicles"]),
+        ("distance", "km/day", a["distance_km"]),
+        ("distance_trunk", "km/day", a["trunk"]["distance_km"]),
+        ("distance_last_mile", "km/day", a["last_mile"]["distance_km"]),
+        ("driver_hours", "h/day", a["driver_hours"]),
+        ("cost", "CNY/day", a["cost_cny"]),
+        ("cost_vehicles", "CNY/day", a["cost_vehicles_cny"]),
+        ("cost_distance", "CNY/day", a["cost_distance_cny"]),
+        ("cost_per_parcel", "CNY/parcel", a["cost_per_parcel_cny"]),
+        ("unserved_stops", "stops", a["unserved_stops"]),
+        ("parcels_delivered", "parcels/day", a["parcels_delivered"]),
+        ("parcels_picked_up", "parcels/day", a["parcels_picked_up"]),
+        ("village_stops", "stops/day", int(plan.stops["stop_kind"].isin(_VILLAGE_KINDS).sum())),
     ]
+
+
+def _pct(base, x):
+    return round(100.0 * (base - x) / base, 2) if base else None
+
+
+def comparison_table(separate: RoutePlan, shared: RoutePlan, postal_courier: RoutePlan | None = None) -> pd.DataFrame:
+    """One row per metric: separate, shared, shared − separate, the saving in % of separate, and (when
+    ``postal_courier`` is given) the 邮快合作 figure and the saving of shared in % of it."""
+    pc = {m: v for m, _, v in _rows(postal_courier)} if postal_courier is not None else {}
     out = []
-    for metric, unit, sep, sh in rows:
-        diff = round(sh - sep, 3)
-        pct = round(100.0 * (sep - sh) / sep, 2) if sep else None
-        out.append({"metric": metric, "unit": unit, "separate": sep, "shared": sh, "difference": diff,
-                    "saving_pct": pct})
-    return pd.DataFrame(out, columns=COMPARISON_COLUMNS, dtype=object)
+    for (metric, unit, sep), (_, _, sh) in zip(_rows(separate), _rows(shared)):
+        row = {"metric": metric, "unit": unit, "separate": sep, "shared": sh, "difference": round(sh - sep, 3),
+               "saving_pct": _pct(sep, sh)}
+        if postal_courier is not None:
+            row |= {"postal_courier": pc[metric], "saving_vs_postal_courier_pct": _pct(pc[metric], sh)}
+        out.append(row)
+    cols = COMPARISON_COLUMNS if postal_courier is not None else COMPARISON_COLUMNS[:6]
+    return pd.DataFrame(out, columns=cols, dtype=object)
+
+
+def duplicated_visits(plan: RoutePlan) -> dict:
+    """The village visits of ``plan`` beyond the first one of each village, and what they cost.
+
+    Each last-mile route's fixed and distance cost is shared equally among its village stops; a village
+    visited ``n`` times (by ``n`` operators' vans) counts ``(n-1)/n`` of its visits' cost.
+
+    Returns
+    -------
+    dict: ``visits`` (village stops), ``villages`` (distinct), ``duplicated`` (visits − villages),
+    ``fixed_cny``, ``distance_cny`` and ``cost_cny`` of the duplicated visits (CNY/day).
+    """
+    st = plan.stops[plan.stops["stop_kind"].isin(_VILLAGE_KINDS)]
+    r = plan.routes.set_index("route_id")
+    per = st.groupby("route_id")["stop_id"].count()
+    fixed = r["fixed_cost"].reindex(per.index).to_numpy(float) / per.to_numpy(float)
+    dist = (r["cost"] - r["fixed_cost"]).reindex(per.index).to_numpy(float) / per.to_numpy(float)
+    share = pd.DataFrame({"route_id": per.index, "f": fixed, "d": dist})
+    v = st[["route_id", "stop_id"]].merge(share, on="route_id")
+    g = v.groupby("stop_id").agg(n=("route_id", "count"), f=("f", "sum"), d=("d", "sum"))
+    w = (g["n"] - 1) / g["n"]
+    f, d = float((w * g["f"]).sum()), float((w * g["d"]).sum())
+    return {"visits": int(g["n"].sum()), "villages": int(len(g)), "duplicated": int((g["n"] - 1).sum()),
+            "fixed_cny": round(f, 2), "distance_cny": round(d, 2), "cost_cny": round(f + d, 2)}
+
+
+def saving_split(baseline: RoutePlan, shared: RoutePlan) -> dict:
+    """The daily saving of ``shared`` over ``baseline`` split into vehicle fixed cost, distance and
+    duplicated village visits (CNY/day and %); the three parts add up to the whole saving.
+
+    ``duplicated_visits`` = the cost of the baseline's extra visits (:func:`duplicated_visits`) less that of
+    the shared plan's (none when it visits every village once); its fixed and distance parts are taken out
+    of ``fixed_cost`` and ``distance``, which are the differences of the two plans' cost parts.
+
+    Returns
+    -------
+    dict with ``fixed_cost``, ``distance``, ``duplicated_visits`` and ``total``, each
+    ``{"cny_per_day", "pct_of_baseline", "pct_of_saving"}`` (``duplicated_visits`` also ``visits_removed``),
+    ``gross`` (the plain differences of the fixed-cost and distance parts), ``baseline`` (its mode) and
+    ``method``.
+    """
+    a, b = baseline.summary(), shared.summary()
+    da, db = duplicated_visits(baseline), duplicated_visits(shared)
+    dup_f, dup_d = da["fixed_cny"] - db["fixed_cny"], da["distance_cny"] - db["distance_cny"]
+    parts = {
+        "fixed_cost": a["cost_vehicles_cny"] - b["cost_vehicles_cny"] - dup_f,
+        "distance": a["cost_distance_cny"] - b["cost_distance_cny"] - dup_d,
+        "duplicated_visits": dup_f + dup_d,
+    }
+    total = a["cost_cny"] - b["cost_cny"]
+    base = a["cost_cny"]
+
+    def fig(x):
+        return {"cny_per_day": round(x, 2), "pct_of_baseline": round(100 * x / base, 2) if base else None,
+                "pct_of_saving": round(100 * x / total, 2) if total else None}
+
+    out = {k: fig(v) for k, v in parts.items()}
+    out["duplicated_visits"]["visits_removed"] = da["duplicated"] - db["duplicated"]
+    out["total"] = fig(total)
+    # the plain differences of the two cost parts, before the duplicated visits are taken out of them
+    out["gross"] = {"fixed_cost": fig(a["cost_vehicles_cny"] - b["cost_vehicles_cny"]),
+                    "distance": fig(a["cost_distance_cny"] - b["cost_distance_cny"])}
+    out["baseline"] = baseline.mode
+    out["method"] = COMPARISON_NOTES[-1]
+    return out
 
 
 def compare_modes(scenario: Scenario, params: RoutingParams | None = None, network=None,
                   time_limit_s: float | None = None, seed: int | None = None,
-                  progress: Callable | None = None) -> ModeComparison:
-    """Plan both modes on the same day's parcels and compare them (see :class:`ModeComparison`).
+                  progress: Callable | None = None, postal_courier: bool = True) -> ModeComparison:
+    """Plan both modes (and, with ``postal_courier``, the 邮快合作 baseline) on the same day's parcels and
+    compare them (see :class:`ModeComparison`).
 
     Parameters
     ----------
@@ -105,6 +239,7 @@ def compare_modes(scenario: Scenario, params: RoutingParams | None = None, netwo
     network : a :class:`~culture_logistics.network.roads.RoadNetwork` to reuse (built when None).
     time_limit_s, seed : override ``params`` (seconds per model of 40+ stops; solver seed).
     progress : optional callable receiving one line of text per model.
+    postal_courier : also plan the 邮快合作 baseline (couriers hand over to the postal stations).
 
     Returns
     -------
@@ -119,4 +254,5 @@ def compare_modes(scenario: Scenario, params: RoutingParams | None = None, netwo
     ctx = _context(scenario, params, network)
     sep = _plan(ctx, "separate", progress)
     sh = _plan(ctx, "shared", progress)
-    return ModeComparison(sh, sep, comparison_table(sep, sh))
+    pc = _plan_postal_courier(ctx, progress) if postal_courier else None
+    return ModeComparison(sh, sep, comparison_table(sep, sh, pc), postal_courier=pc)

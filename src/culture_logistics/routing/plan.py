@@ -64,6 +64,7 @@ from culture_logistics.routing.specs import (
     _operator_specs,
     _split,
 )
+from culture_logistics.routing.timing import own_trunk_timing
 
 #: route_plan.csv: one row per depot departure, stop and depot return, in visiting order.
 ROUTE_PLAN_COLUMNS = ["route_id", "vehicle_id", "operator", "echelon", "seq", "stop_id", "stop_name",
@@ -261,6 +262,8 @@ def _plan(ctx: _Context, mode: str, progress: Callable | None = None, demand: di
                 ready.update(bus.ready_s)
             else:
                 o = _solve_trunk(ctx, trunk, lm_out, warnings)
+                if mode != "shared":  # each operator's trunk timed by its own last mile (routing/timing.py)
+                    o = own_trunk_timing(ctx, trunk, o, lm_out, warnings)
             if o is not None:
                 outcomes.append(o)
             if o is not None and o.solution is not None:

@@ -34,7 +34,8 @@ def route_colors(n: int) -> list[str]:
 
 
 _T = {
-    "en": {"shared": "shared co-delivery", "separate": "each operator separately", "title": "{name} delivery routes — {mode}",
+    "en": {"shared": "shared co-delivery", "separate": "each operator separately",
+           "postal_courier": "邮快合作 post-courier cooperation", "title": "{name} delivery routes — {mode}",
            "sub": "{v} vehicles, {km:,.1f} km, {cost:,.0f} CNY/day, {u} stops unserved", "syn": " · synthetic data",
            "trunk": "Trunk", "last_mile": "Last mile", "vehicle": "Vehicle", "depot": "Depot", "stops": "Stops",
            "times": "Leaves / returns", "km": "Distance (km)", "parcels": "Delivered / picked up",
@@ -48,7 +49,7 @@ _T = {
            "lg_unserved": "unserved stop", "lg_depots": "Depots", "note_ops": "Operators: {ops}",
            "note_col": "Each colour is one vehicle; switch vehicles on and off in the layer list.",
            "note_syn": "SYNTHETIC DATA: coordinates, populations, facilities and roads are generated, not surveyed."},
-    "zh": {"shared": "共同配送", "separate": "各自配送", "title": "{name}配送线路：{mode}",
+    "zh": {"shared": "共同配送", "separate": "各自配送", "postal_courier": "邮快合作", "title": "{name}配送线路：{mode}",
            "sub": "{v} 辆车，{km:,.1f} 公里，{cost:,.0f} 元/日，{u} 个站点未服务", "syn": " · 合成数据",
            "trunk": "干线", "last_mile": "末端", "vehicle": "车辆", "depot": "出发站", "stops": "站点数",
            "times": "出发 / 返回", "km": "里程（公里）", "parcels": "送达 / 揽收（件）", "capacity": "载量（件）",

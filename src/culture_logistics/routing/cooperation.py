@@ -1,0 +1,111 @@
+"""邮快合作 (post-courier cooperation): the realistic baseline between separate and shared delivery.
+
+The couriers (快递) still drive their own trunk from their county depot, but to the **postal**
+township stations, where they hand their parcels to China Post; from there only the postal and the
+supply-co-op vans go on to the villages:
+
+* ``postal``      trunk: its county depot → its stations with the postal share only; last mile: each
+                  postal station's villages with the postal **and** courier shares (one postal visit);
+* ``courier``     trunk only: its county depot → the same postal stations with the courier share
+                  (and back with the courier share of the pickups); no last mile;
+* ``supply_coop`` exactly as in the separate mode.
+
+Each trunk reaches a station by the deadline its last mile sets (:func:`~culture_logistics.routing.
+plan._solve_trunk`); a postal station's vans leave once both trunks have unloaded there.  The plan is a
+:class:`~culture_logistics.routing.plan.RoutePlan` with ``mode = "postal_courier"``.
+"""
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import replace
+
+import pandas as pd
+
+from culture_logistics.routing.plan import (
+    UNSERVED_COLUMNS,
+    RoutePlan,
+    _demand,
+    _records,
+    _solve_trunk,
+)
+from culture_logistics.routing.solving import _explain, _reopen, _solve_spec
+from culture_logistics.routing.specs import _Context, _county_depot, _operator_specs
+from culture_logistics.routing.timing import own_trunk_timing
+
+MODE = "postal_courier"
+
+
+def _orphan_rows(ctx: _Context, op: str, orphans: list, demand: dict) -> list[dict]:
+    vname = dict(zip(ctx.villages["code"], ctx.villages["name"]))
+    return [{"operator": op, "echelon": "last_mile", "depot_id": "", "stop_id": c, "stop_name": vname[c],
+             "stop_kind": "village_centre", "delivery": demand[c][0], "pickup": demand[c][1], "reason_code": "no_depot",
+             "reason": f"{op} has no county depot or township station in the county",
+             "smallest_fix": f"add a {op} township station or county depot to facilities.csv",
+             "fix_checked": False, "fix_extra_cost": None} for c in orphans]
+
+
+def _plan_postal_courier(ctx: _Context, progress: Callable | None = None) -> RoutePlan:
+    """The 邮快合作 plan of ``ctx`` (see the module docstring)."""
+    t0 = time.perf_counter()
+    p = ctx.params
+    warnings: list[str] = []
+    outcomes: list = []
+    unserved: list[dict] = []
+    dem = _demand(ctx, "separate")
+    postal, courier = dem["postal"], dem["courier"]
+    merged = {c: (postal[c][0] + courier[c][0], postal[c][1] + courier[c][1]) for c in postal}
+    jobs = []
+    # postal: the last mile carries both shares, the trunk only the postal one
+    trunk, lm, orphans = _operator_specs(ctx, "postal", merged, warnings)
+    unserved += _orphan_rows(ctx, "postal", orphans, merged)
+    ctrunk = None
+    if trunk is not None:
+        groups = {did: [s.stop_id for s in spec.stops] for did, spec in lm.items()}
+        cdep = _county_depot(ctx, "courier", warnings)
+        cstops = []
+        for st in trunk.stops:
+            codes = groups[st.stop_id]
+            cstops.append(replace(st, delivery=sum(courier[c][0] for c in codes),
+                                  pickup=sum(courier[c][1] for c in codes)))
+            st.delivery = sum(postal[c][0] for c in codes)
+            st.pickup = sum(postal[c][1] for c in codes)
+        if cdep is not None and any(s.delivery or s.pickup for s in cstops):
+            ctrunk = replace(trunk, operator="courier", depot=cdep, stops=cstops,
+                             fleet=p.fleet_for("courier", "trunk"))
+    jobs.append(("postal", [t for t in (trunk, ctrunk) if t is not None], lm))
+    trunk_s, lm_s, orphans_s = _operator_specs(ctx, "supply_coop", dem["supply_coop"], warnings)
+    unserved += _orphan_rows(ctx, "supply_coop", orphans_s, dem["supply_coop"])
+    jobs.append(("supply_coop", [trunk_s] if trunk_s is not None else [], lm_s))
+    for op, trunks, lm in jobs:
+        lm_out = {}
+        for did in sorted(lm):
+            if progress:
+                progress(f"{MODE} {op} last mile: {len(lm[did].stops)} villages from {did}")
+            lm_out[did] = _solve_spec(ctx, lm[did], diagnose=False)
+        ready: dict[str, int] = {}
+        for t in trunks:
+            if progress:
+                progress(f"{MODE} {t.operator} trunk: {len(t.stops)} stations from {t.depot.id}")
+            o = own_trunk_timing(ctx, t, _solve_trunk(ctx, t, lm_out, warnings), lm_out, warnings)
+            outcomes.append(o)
+            if o.solution is not None:
+                for r in o.solution.routes:
+                    for j, s in enumerate(r.stops):
+                        sid = t.stops[o.keep[s]].stop_id
+                        at = int(r.service_start_s[j] + o.model.stops[s].service_s)
+                        ready[sid] = max(ready.get(sid, 0), at)
+        for did in sorted(lm):
+            o = lm_out[did]
+            if p.wait_for_trunk and trunks and lm[did].depot.tier != "county" and did in ready:
+                o = _reopen(ctx, o, max(p.day_start_s, ready[did]))
+            _explain(ctx, o)
+            outcomes.append(o)
+    stops, routes = _records(ctx, outcomes)
+    for o in outcomes:
+        unserved += o.unserved
+    uns = pd.DataFrame(unserved, columns=UNSERVED_COLUMNS + ["_k"])[UNSERVED_COLUMNS]
+    depots = pd.DataFrame([vars(o.spec.depot) for o in outcomes]).drop_duplicates("id") if outcomes else \
+        pd.DataFrame(columns=["id", "name", "operator", "tier", "lon", "lat"])
+    return RoutePlan(ctx.scenario, MODE, p, stops, routes, uns, [o.stats for o in outcomes], warnings,
+                     time.perf_counter() - t0, ctx.net, depots)

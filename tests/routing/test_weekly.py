@@ -1,0 +1,191 @@
+"""Weekly visit plans: visits per week from parcels, visit days, one real route plan per day.
+
+The county is conftest's straight road (a vertex every 0.01° of longitude); the routes are real
+OR-Tools solves on it.  Parcel counts are chosen so visits and per-visit parcels can be counted by hand.
+"""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from test_plan import check_plan, fleet, line_scenario, village
+
+from conftest import run_cli
+from culture_logistics.config.routing import RoutingParams
+from culture_logistics.config.visits import visits_per_week
+from culture_logistics.routing.weekly import (
+    VISITS_COLUMNS,
+    WEEK_SUMMARY_COLUMNS,
+    assign_days,
+    split_by_gaps,
+    visit_patterns,
+)
+
+# 3 delivery days, 10 parcels a visit, at least one visit
+WEEK3 = ("[routing]\ndelivery_days_per_week = 3\nservice_min = 5\nservice_min_per_parcel = 0\ntime_limit_s = 0.5\n"
+         "min_visits_per_week = 1\nparcels_per_visit = 10\n")
+# (in, out) per week -> visits: ceil((in + out) / 10) clamped to 1..3, 0 without parcels
+PARCELS = {1: (5, 1, 1), 2: (12, 0, 2), 3: (30, 3, 3), 4: (0, 0, 0), 5: (8, 2, 1), 6: (19, 2, 3), 7: (15, 5, 2)}
+
+
+def test_visits_rule_by_hand():
+    p = RoutingParams(delivery_days_per_week=6, min_visits_per_week=2, parcels_per_visit=20)
+    got = visits_per_week([36, 0, 1, 200, 40, 0], [8, 0, 0, 30, 0, 3], p)
+    # 44/20 → 3; nothing → 0; 1 → min 2; 230/20 → 12, capped at 6; 40/20 = 2 exactly; 3/20 → 1, min 2
+    assert got.tolist() == [3, 0, 2, 6, 2, 2]
+    q = RoutingParams(delivery_days_per_week=3, min_visits_per_week=1, parcels_per_visit=10)
+    assert visits_per_week([a for a, _, _ in PARCELS.values()], [b for _, b, _ in PARCELS.values()], q).tolist() \
+        == [k for _, _, k in PARCELS.values()]
+
+
+def test_patterns_and_parcels_per_visit():
+    assert visit_patterns(2, 6) == [(1, 4), (2, 5), (3, 6)]
+    assert visit_patterns(3, 6) == [(1, 3, 5), (2, 4, 6)]
+    assert visit_patterns(6, 6) == [(1, 2, 3, 4, 5, 6)]
+    assert visit_patterns(1, 3) == [(1,), (2,), (3,)]
+    # every pattern of k visits has k distinct days
+    for d in range(1, 8):
+        for k in range(1, d + 1):
+            assert all(len(p) == k for p in visit_patterns(k, d))
+    # parcels follow the gap since the previous visit: Mon/Thu of 6 days = 3 + 3 days
+    assert split_by_gaps(10, (1, 4), 6) == [5, 5]
+    # Mon, Tue of 6 days: Mon carries the 5 days since Tue, Tue one day's
+    assert split_by_gaps(12, (1, 2), 6) == [10, 2]
+    assert split_by_gaps(7, (1, 3, 5), 6) == [3, 2, 2]
+    assert sum(split_by_gaps(101, (2, 3, 6), 6)) == 101
+
+
+def test_visit_days_balance_each_township():
+    # 12 villages of one township, 2 visits each over 6 days, equal parcels: every day gets 4 visits
+    v = pd.DataFrame({"code": [f"v{i:02d}" for i in range(12)], "township_code": "t",
+                      "parcels_in_per_week": 20.0, "parcels_out_per_week": 0.0})
+    p = RoutingParams(delivery_days_per_week=6)
+    days = assign_days(v, np.full(12, 2), p)
+    assert days == assign_days(v, np.full(12, 2), p)  # deterministic
+    per_day = np.bincount([d for pat in days for d in pat], minlength=7)[1:]
+    assert per_day.tolist() == [4, 4, 4, 4, 4, 4]
+    assert all(pat in visit_patterns(2, 6) for pat in days)
+
+
+def _scenario(tmp_path, extra=""):
+    vs = [village(k, 2 * k, a, b) for k, (a, b, _) in PARCELS.items()]
+    return line_scenario(tmp_path / "county", vs, fleet(capacity=20, count=3) + extra, routing=WEEK3)
+
+
+@pytest.mark.slow
+def test_cli_weekly_plan_visits_each_village_on_its_days(tmp_path):
+    scn = _scenario(tmp_path)
+    out = tmp_path / "week"
+    res = run_cli("route", scn, "--mode", "shared", "--weekly", "--quiet", "--out", out)
+    assert res.returncode == 0, res.stderr
+    assert "weekly" in res.stdout and "day 3" in res.stdout
+    plan = pd.read_csv(out / "route_plan.csv", encoding="utf-8-sig", dtype={"stop_id": str, "route_id": str})
+    routes = pd.read_csv(out / "routes_summary.csv", encoding="utf-8-sig", dtype={"route_id": str})
+    uns = pd.read_csv(out / "unserved.csv", encoding="utf-8-sig", dtype={"stop_id": str})
+    assert plan.columns[-1] == routes.columns[-1] == uns.columns[-1] == "day"
+    assert set(plan["day"]) <= {1, 2, 3} and len(uns) == 0
+    for d in (1, 2, 3):  # every day is a feasible plan of its own (load, distance, times, shift)
+        check_plan(plan[plan["day"] == d].drop(columns="day"), routes[routes["day"] == d].drop(columns="day"),
+                   uns[uns["day"] == d].drop(columns="day"), {"trunk": 600, "last_mile": 480})
+    visits = pd.read_csv(out / "visits.csv", encoding="utf-8-sig", dtype={"village_code": str, "visit_days": str})
+    assert list(visits.columns) == VISITS_COLUMNS
+    lm = plan[(plan["echelon"] == "last_mile") & (plan["stop_kind"] != "depot")]
+    for k, (a, b, n) in PARCELS.items():
+        code = f"370782001{k:03d}"
+        row = visits.set_index("village_code").loc[code]
+        assert row["visits_per_week"] == n
+        mine = lm[lm["stop_id"] == code]
+        assert len(mine) == n  # visited exactly visits_per_week times ...
+        days = sorted(mine["day"].tolist())
+        assert days == ([int(x) for x in str(row["visit_days"]).split()] if n else [])  # ... on its own days
+        assert mine["delivered"].sum() == a and mine["picked_up"].sum() == b  # the week's parcels, exactly
+    week = pd.read_csv(out / "week_summary.csv", encoding="utf-8-sig")
+    assert list(week.columns) == WEEK_SUMMARY_COLUMNS and week["day"].tolist() == [1, 2, 3]
+    assert week["parcels_delivered"].sum() == sum(a for a, _, _ in PARCELS.values())
+    assert week["villages_visited"].sum() == sum(n for _, _, n in PARCELS.values())
+    import openpyxl
+
+    for d in (1, 2, 3):  # each day's driver sheets: the overview, then one sheet per route of that day
+        wb = openpyxl.load_workbook(out / f"route_sheets_day{d}.xlsx", read_only=True)
+        assert wb.sheetnames == ["总览 Overview"] + routes.loc[routes["day"] == d, "route_id"].tolist()
+        wb.close()
+    s = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert s["plan"] == "weekly" and s["visits_per_week"]["visits"] == 12
+    assert s["visits_per_week"]["villages_by_visits"] == {"0": 1, "1": 2, "2": 2, "3": 2}
+    assert s["week"]["vehicle_days"] == len(routes)
+
+
+@pytest.mark.parametrize("routing, column, words", [
+    ({"delivery_days_per_week": 3, "min_visits_per_week": 4}, "routing.min_visits_per_week",
+     ["more than delivery_days_per_week (3)", "lower min_visits_per_week to 3"]),
+    ({"min_visits_per_week": 0}, "routing.min_visits_per_week", ["≥ 1"]),
+    ({"min_visits_per_week": 2.5}, "routing.min_visits_per_week", ["whole number"]),
+    ({"parcels_per_visit": 0}, "routing.parcels_per_visit", ["> 0"]),
+    ({"parcels_per_visit": "20"}, "routing.parcels_per_visit", ["must be a number"]),
+])
+def test_bad_weekly_keys_name_the_key_and_the_fix(routing, column, words):
+    from culture_logistics.config.routing import parse_routing_config
+    from culture_logistics.errors import ScenarioError
+
+    with pytest.raises(ScenarioError) as e:
+        parse_routing_config({"routing": routing}, "scenario.toml")
+    text = str(e.value)
+    assert column in text and "scenario.toml" in text
+    assert all(w in text for w in words), text
+
+
+def test_default_min_visits_fits_a_one_day_week():
+    from culture_logistics.config.routing import parse_routing_config
+
+    p = parse_routing_config({"routing": {"delivery_days_per_week": 1}})
+    assert p.min_visits_per_week == 2  # the default is clamped, not an error
+    assert visits_per_week([5, 0], [0, 0], p).tolist() == [1, 0]
+
+
+@pytest.mark.slow
+def test_weekly_errors_exit_2_and_write_nothing(tmp_path):
+    scn = _scenario(tmp_path)
+    out = tmp_path / "none"
+    res = run_cli("route", scn, "--weekly", "--out", out)  # default mode: compare
+    assert res.returncode == 2 and "--mode shared" in res.stderr and not out.exists()
+    bad = line_scenario(tmp_path / "bad", [village(1, 2, 5)],
+                        routing=WEEK3.replace("min_visits_per_week = 1", "min_visits_per_week = 4"))
+    res = run_cli("route", bad, "--mode", "shared", "--weekly", "--out", out)
+    assert res.returncode == 2 and "routing.min_visits_per_week" in res.stderr and "delivery_days_per_week" in res.stderr
+    assert "Traceback" not in res.stderr and not out.exists()
+
+
+@pytest.mark.slow
+def test_village_reach_gains_visits_per_week_at_the_end(tmp_path):
+    from culture_logistics.coverage.reach import VILLAGE_REACH_COLUMNS
+
+    scn = _scenario(tmp_path)
+    out = tmp_path / "cov"
+    res = run_cli("coverage", scn, "--out", out)
+    assert res.returncode == 0, res.stderr
+    t = pd.read_csv(out / "village_reach.csv", encoding="utf-8-sig", dtype={"village_code": str})
+    assert list(t.columns) == VILLAGE_REACH_COLUMNS and t.columns[-1] == "visits_per_week"
+    assert t["visits_per_week"].tolist() == [n for _, _, n in PARCELS.values()]
+    tw = pd.read_csv(out / "township_reach.csv", encoding="utf-8-sig")
+    assert tw.columns[-1] == "visits_per_week" and tw["visits_per_week"].tolist() == [12]
+    s = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert s["visits_per_week"]["visits"] == 12
+
+
+@pytest.mark.slow
+def test_weekly_plan_on_an_embedded_county():
+    from culture_logistics.inputs.datasets import resolve_scenario
+    from culture_logistics.inputs.scenario import load_scenario
+    from culture_logistics.routing.weekly import plan_week
+
+    scn = load_scenario(resolve_scenario("371322"))
+    w = plan_week(scn, "shared", time_limit_s=0.3)
+    v = scn.villages
+    s = w.summary()
+    assert s["week"]["unserved_stops"] == 0
+    assert s["week"]["parcels_delivered"] == int(v["parcels_in_per_week"].sum())
+    assert s["visits_per_week"]["visits"] == int(visits_per_week(v["parcels_in_per_week"], v["parcels_out_per_week"],
+                                                                 w.params).sum())
+    assert len(w.days) == w.params.delivery_days_per_week
