@@ -42,7 +42,7 @@ from culture_logistics.geo import areas as _areas
 from culture_logistics.geo.coords import wgs84_to_gcj02
 from culture_logistics.reports.maps.routes import vehicle_label
 from culture_logistics.reports.numbers import pct
-from culture_logistics.reports.writers import atomic_path, atomic_write_text
+from culture_logistics.reports.writers import _fixed_time, atomic_path, atomic_write_text
 from culture_logistics.routing.plan import ROUTE_PLAN_COLUMNS, ROUTES_SUMMARY_COLUMNS, _route_lines
 
 #: the formats ``--export`` accepts (comma-separated)
@@ -190,8 +190,21 @@ def _clean(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 
 
 def write_gpkg(layers: dict[str, gpd.GeoDataFrame], path: str | Path) -> Path:
-    """Write every layer into one GeoPackage at ``path`` (EPSG:4326), atomically."""
+    """Write every layer into one GeoPackage at ``path`` (EPSG:4326), atomically; same layers, same bytes."""
     path = Path(path)
+    # GeoPackage stamps the clock into gpkg_contents.last_change: fixed (SOURCE_DATE_EPOCH, as the workbooks)
+    # so that the same input gives the same bytes
+    stamp = _fixed_time().strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    previous = pyogrio.get_gdal_config_option("OGR_CURRENT_DATE")
+    pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": stamp})
+    try:
+        _write_layers(layers, path)
+    finally:
+        pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": previous})
+    return path
+
+
+def _write_layers(layers, path: Path) -> None:
     with atomic_path(path) as tmp, warnings.catch_warnings():
         # the temporary name ends in .tmp, not .gpkg, until it is renamed into place
         warnings.filterwarnings("ignore", message=r".*(extension|non conformant).*", category=RuntimeWarning)
@@ -200,7 +213,6 @@ def write_gpkg(layers: dict[str, gpd.GeoDataFrame], path: str | Path) -> Path:
             pyogrio.write_dataframe(_clean(gdf), tmp, layer=name, driver="GPKG", append=tmp.exists())
         for extra in ("-wal", "-shm", "-journal"):
             Path(str(tmp) + extra).unlink(missing_ok=True)
-    return path
 
 
 def read_gpkg(path: str | Path) -> dict[str, gpd.GeoDataFrame]:

@@ -1,4 +1,4 @@
-"""Route outputs: route_plan.csv, routes_summary.csv, unserved.csv, route_sheets.xlsx, summary.json.
+"""Route outputs: route_plan.csv, routes_summary.csv, unserved.csv, route_sheets.xlsx, summary.json, routes_map.html, routes.gpkg.
 """
 from __future__ import annotations
 

@@ -109,10 +109,15 @@ def coverage_map(result: CoverageResult, tiles: str = "osm", lang: str = "en", s
     Layers: county boundary; townships shaded by reach rate (approximate areas, see
     :func:`culture_logistics.maps.township_areas`); each operator's network service area (hidden at
     start); facilities by operator (colour) and tier (shape), one layer per operator; villages in
-    three layers — reached (small, green), gaps with some operators missing (orange, larger) and
-    gaps with no operator (red, largest, drawn last so they sit on top).  Every village and facility
+    three layers — reached (small, green), gaps with some operators missing (orange ring; filled with
+    the missing operator's colour and initial 邮/供/快, or the number missing) and gaps with no operator
+    (red, largest, drawn last so they sit on top).  Every village and facility
     has a popup (name, code, operator, nearest facility, distance); a title and a legend explain every
     colour.
+
+    One piece (over 80 lines) on purpose: the layers are created in drawing order — a layer added later is
+    drawn on top and takes the click — and the legend counts what the layers drew; split up, the order
+    and the counts would be spread over helpers passing a dozen arrays.
     """
 
     T = _T[lang]

@@ -72,6 +72,10 @@ def siting_map(result: SitingResult, tiles: str = "osm", lang: str = "en"):
     """The siting map (a folium.Map): before / after village layers, the chosen sites named on the map
     (converted facility = square, new village point = diamond), a line from each newly served village to
     its site.  ``lang`` ``"en"``/``"zh"`` for every text; text is escaped by the helpers.
+
+    One piece (over 80 lines) on purpose: the layers are created in drawing order — a layer added later is
+    drawn on top and takes the click — and the legend counts what the layers drew; split up, the order
+    and the counts would be spread over helpers passing a dozen arrays.
     """
 
     T = _T[lang]
