@@ -10,6 +10,8 @@ Operator (first rule that fires; the text searched is ``name``, ``name:zh``, ``o
 3. **supply_coop** — 供销;
 4. **postal** — 邮政, 中国邮政, EMS, 邮电所, 邮局; an ``amenity=post_office`` that rule 2 did not
    claim (named or unnamed) is postal too;
+0. a POI with any other ``amenity`` (restaurant, bank — 邮政储蓄银行 —, cafe …) is **skipped**,
+   whatever its name says;
 5. anything else is **skipped** (listed in the report with the reason), e.g. a restaurant named
    after a post office.
 
@@ -26,6 +28,7 @@ import math
 
 import pandas as pd
 
+LOGISTICS_AMENITIES = ("post_office", "parcel_locker", "post_depot")
 SHARED_WORDS = ("寄递物流综合服务站", "综合服务站", "共配")
 FOREIGN_EXPRESS = ("DHL", "TNT", "FedEx", "FEDEX", "UPS")
 COURIER_WORDS = ("顺丰", "中通", "圆通", "申通", "韵达", "极兔", "京东", "德邦", "百世", "菜鸟驿站", "菜鸟", "快递",
@@ -52,6 +55,8 @@ def classify(tags: dict) -> tuple[str | None, str]:
     """``(operator, rule)`` of one POI's tags; operator ``None`` when it is not a logistics site."""
     text = _text(tags)
     amenity, office = tags.get("amenity", ""), tags.get("office", "")
+    if amenity and amenity not in LOGISTICS_AMENITIES:
+        return None, f"amenity={amenity} is not a logistics site (the name alone does not make it one)"
     if w := _first(SHARED_WORDS, text):
         return "shared", f"name/operator contains {w}"
     if w := _first(FOREIGN_EXPRESS, text):
