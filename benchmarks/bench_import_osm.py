@@ -14,7 +14,7 @@ about linear in the file size.
 
 Usage::
 
-    PYTHONPATH=src python benchmarks/bench_import_osm.py                  # copies 0, 40, 160, 480
+    PYTHONPATH=src python benchmarks/bench_import_osm.py                  # copies 0, 20, 80, 320
     PYTHONPATH=src python benchmarks/bench_import_osm.py --copies 0,100 --workdir /tmp/osmbench --keep
 
 The machine is shared: read the times as noisy (the load average is printed beside them).
@@ -95,7 +95,7 @@ def run_import(pbf: Path, facilities: Path, out: Path) -> tuple[float, float, in
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--copies", default="0,40,160,480", help="comma-separated Helsinki copy counts")
+    ap.add_argument("--copies", default="0,20,80,320", help="comma-separated Helsinki copy counts")
     ap.add_argument("--workdir", type=Path, default=None)
     ap.add_argument("--keep", action="store_true", help="keep the built PBF files")
     args = ap.parse_args()
@@ -117,7 +117,7 @@ def main() -> None:
             size = pbf.stat().st_size / 1e6
             secs, mb, rc = run_import(pbf, fac, work / f"out_{copies}")
             base = base or (size, secs, mb)
-            print(f"{copies:>6} {size:>9.1f} {nodes:>11,} {t_build:>8.1f} {secs:>9.1f} {mb:>8.0f} "
+            print(f"{copies:>6} {size:>9.2f} {nodes:>11,} {t_build:>8.1f} {secs:>9.1f} {mb:>8.0f} "
                   f"{size / base[0]:>7.1f} {secs / base[1]:>7.1f} {mb / base[2]:>6.2f} {rc:>3}  "
                   f"{os.getloadavg()[0]:.1f}", flush=True)
             if not args.keep:

@@ -176,6 +176,19 @@ def test_user_errors_named_nothing_written(tmp_path):
     assert not out.exists() and not list(tmp_path.glob(".import-osm-*"))
 
 
+def test_villages_file_replaces_osm_places(tmp_path):
+    v = tmp_path / "v.csv"
+    v.write_text("code,name,township_code,lon,lat,population\n"
+                 "360681001005,花园居民委员会,360681001,117.2400,28.2905,3210\n"
+                 "360681002001,北街居民委员会,360681002,117.2029,28.2895,2100\n", encoding="utf-8")
+    f = tmp_path / "f.csv"
+    f.write_text("id,name,operator,tier,lon,lat\nH,共配中心,shared,county,117.2401,28.2947\n", encoding="utf-8")
+    res = import_osm(GUIXI, "360681", tmp_path / "out", villages_file=v, facilities_file=f)
+    rows = _rows(tmp_path / "out" / "villages.csv")
+    assert res.villages == 2 and [r["population"] for r in rows] == ["3210", "2100"]
+    assert "villages from v.csv (2 rows)" in (tmp_path / "out" / "import_report.md").read_text(encoding="utf-8")
+
+
 @pytest.mark.slow
 def test_cli_user_error_exit_2(tmp_path):
     r = run_cli("import-osm", GUIXI, "--county", "999999", "--out", tmp_path / "x")

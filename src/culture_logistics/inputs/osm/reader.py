@@ -109,7 +109,9 @@ def check_extract_path(path: Path) -> Path:
 def header_bbox(path: Path) -> tuple[float, float, float, float] | None:
     """The bounding box written in the extract's header (WGS-84 degrees), or ``None``."""
     try:
-        box = osmium.io.Reader(str(path), osmium.osm.NOTHING).header().box()
+        reader = osmium.io.Reader(str(path), osmium.osm.NOTHING)
+        box = reader.header().box()
+        reader.close()
     except RuntimeError as exc:
         raise OsmImportError(f"{path}: cannot be read as OSM data ({exc})") from exc
     if not box.valid():
@@ -155,6 +157,10 @@ _POI_TAGS = ("name", "name:zh", "name:en", "operator", "brand", "amenity", "offi
 
 def _poi_tags(tags) -> dict[str, str]:
     return {k: tags.get(k) for k in _POI_TAGS if tags.get(k)}
+
+
+def _refs(way) -> np.ndarray:
+    return np.fromiter((r.ref for r in way.nodes), dtype=np.int64, count=len(way.nodes))
 
 
 def read_extract(path: str | Path, clip: BaseGeometry | None = None, progress=None) -> Extract:
@@ -223,10 +229,10 @@ def read_extract(path: str | Path, clip: BaseGeometry | None = None, progress=No
     inside = np.ones(len(node_id), bool) if clip is None else shapely.contains_xy(clip, lon, lat)
     order = np.argsort(node_id, kind="stable")
     node_id, lon, lat, inside = node_id[order], lon[order], lat[order], inside[order]
-    keep_ids = set(node_id[inside].tolist()) if clip is not None else None
+    if tagged and clip is not None:   # tagged nodes inside the clip shape, not only its rectangle
+        t_in = shapely.contains_xy(clip, [t[1] / 1e7 for t in tagged], [t[2] / 1e7 for t in tagged])
+        tagged = [t for t, keep in zip(tagged, t_in) if keep]
     for nid, x, y, place, tags in tagged:
-        if keep_ids is not None and nid not in keep_ids:
-            continue
         if place in PLACE_KINDS and (tags.get("name") or tags.get("name:zh")):
             ext.places.append({"osm_id": nid, "place": place, "name": tags.get("name") or tags.get("name:zh"),
                                "name_zh": tags.get("name:zh", ""), "lon": x / 1e7, "lat": y / 1e7,
@@ -234,7 +240,7 @@ def read_extract(path: str | Path, clip: BaseGeometry | None = None, progress=No
         if _is_poi(tags):
             ext.pois.append({"osm_type": "node", "osm_id": nid, "lon": x / 1e7, "lat": y / 1e7,
                              "tags": _poi_tags(tags)})
-    del keep_ids, tagged
+    del tagged
 
     def lookup(refs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         pos = np.searchsorted(node_id, refs)
@@ -249,10 +255,9 @@ def read_extract(path: str | Path, clip: BaseGeometry | None = None, progress=No
     for w in fp:
         tags = w.tags
         hw = tags.get("highway")
-        refs = np.fromiter((r.ref for r in w.nodes), dtype=np.int64, count=len(w.nodes))
         if hw is None:
-            if _is_poi(tags) and len(refs):
-                pos, ok = lookup(refs)
+            if _is_poi(tags) and len(w.nodes):
+                pos, ok = lookup(_refs(w))
                 if ok.any():
                     ext.pois.append({"osm_type": "way", "osm_id": w.id, "lon": float(lon[pos[ok]].mean()),
                                      "lat": float(lat[pos[ok]].mean()), "tags": _poi_tags(tags)})
@@ -262,7 +267,7 @@ def read_extract(path: str | Path, clip: BaseGeometry | None = None, progress=No
                 or tags.get("motor_vehicle") in NO_ACCESS or tags.get("motorcar") in NO_ACCESS):
             stats["ways_not_drivable"] += 1
             continue
-        pos, ok = lookup(refs)
+        pos, ok = lookup(_refs(w))
         if ok.sum() < 2:
             stats["ways_outside"] += 1
             continue
