@@ -53,7 +53,7 @@ def test_guixi_folder_contents(guixi):
          "import_report.md"])
     conf = tomllib.loads((guixi / "scenario.toml").read_text(encoding="utf-8"))
     assert conf["data"]["synthetic"] is False and conf["data"]["source"] == "guixi_360681.osm"
-    assert conf["data"]["osm_timestamp"] == "2024-09-09T00:17:03Z"
+    assert conf["data"]["osm_timestamp"] == "2024-11-02T08:02:20Z"
     assert conf["data"]["attribution"] == "© OpenStreetMap contributors"
     v = {r["code"]: r for r in _rows(guixi / "villages.csv")}
     assert len(v) == 13

@@ -39,7 +39,7 @@ def test_helsinki_pbf_roads():
     assert (G.number_of_nodes(), G.number_of_edges()) == (1_916, 2_926)
     minx, miny, maxx, maxy = ext.bbox
     assert all(box(minx - 1e-6, miny - 1e-6, maxx + 1e-6, maxy + 1e-6).contains(g) for g in roads.geometry)
-    assert ext.timestamp == "2019-04-06T19:30:19Z"
+    assert ext.timestamp == "2019-04-21T09:50:12Z"
 
 
 def test_clipped_finnish_pbf_survives_missing_nodes():

@@ -78,7 +78,7 @@ class Extract:
         counts of what was read, kept and cut (see :func:`read_extract`).
     timestamp : str
         ISO-8601 UTC time of the data: the header's replication timestamp when the
-        file has one, else the newest way or tagged node read.
+        file has one, else the newest node inside the clip rectangle or drivable way read.
     bbox : tuple
         the file header's (min lon, min lat, max lon, max lat), or ``None``.
     """
@@ -210,13 +210,14 @@ def read_extract(path: str | Path, clip: BaseGeometry | None = None, progress=No
                 ids.append(n.id)
                 xs.append(x)
                 ys.append(y)
+                ts = n.timestamp
+                if newest is None or ts > newest:
+                    newest = ts
                 if n.tags:
                     tags = n.tags
                     place = tags.get("place")
                     if place in PLACE_KINDS or _is_poi(tags):
                         tagged.append((n.id, x, y, place, dict(tags)))
-                        ts = n.timestamp
-                        newest = ts if newest is None or (ts and ts > newest) else newest
     except RuntimeError as exc:
         raise OsmImportError(f"{path}: cannot be read as OSM data ({exc}) — is it a complete .osm.pbf/.osm file?") \
             from exc
