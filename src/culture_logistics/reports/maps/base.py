@@ -180,6 +180,8 @@ def base_map(scenario, title: str, tiles: str = "osm", lang: str = "en", subtitl
     body = f"<b>{esc(title)}</b>"
     if subtitle:
         body += f"<br><span>{esc(subtitle)}</span>"
+    if "OpenStreetMap" in str(getattr(scenario, "section", lambda _: {})("data").get("attribution", "")):
+        body += "<br><small>Data © OpenStreetMap contributors (ODbL)</small>"  # [data] of an import-osm scenario
     m.add_child(_HtmlBox(body, "", "cl-title", css=_BOX_CSS + SCREEN_CSS))
     return m
 

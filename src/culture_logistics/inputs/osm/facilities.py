@@ -1,0 +1,154 @@
+"""Classify OSM POIs as the planner's facilities: operator and tier from tags, operator, brand and name.
+
+Operator (first rule that fires; the text searched is ``name``, ``name:zh``, ``operator`` and
+``brand`` together):
+
+1. **shared** — 寄递物流综合服务站, 共配, 综合服务站 (a co-delivery point for every operator);
+2. **courier** — foreign express DHL, TNT, FedEx, UPS (even when tagged ``amenity=post_office``);
+   then 顺丰, 中通, 圆通, 申通, 韵达, 极兔, 京东, 德邦, 百世, 菜鸟驿站, 菜鸟, 快递, 速运, 快运,
+   ``office=courier`` and ``amenity=parcel_locker``;
+3. **supply_coop** — 供销;
+4. **postal** — 邮政, 中国邮政, EMS, 邮电所, 邮局; an ``amenity=post_office`` that rule 2 did not
+   claim (named or unnamed) is postal too;
+0. a POI with any other ``amenity`` (restaurant, bank — 邮政储蓄银行 —, cafe …) is **skipped**,
+   whatever its name says;
+5. anything else is **skipped** (listed in the report with the reason), e.g. a restaurant named
+   after a post office.
+
+Tier: 分拨中心, 物流园, 处理中心, 转运中心, 集散中心, 县级, 共配中心 in the name → ``county``; else an
+outlet within :data:`SEAT_RADIUS_M` of a township seat → ``township``; else ``village``.
+
+County hub: routing needs a county-tier site.  When none is found the largest postal outlet
+nearest the county seat is promoted to ``county`` (rule ``hub_promoted`` in the report); when
+there is no postal outlet either, none is invented and the report says routing will refuse.
+"""
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+LOGISTICS_AMENITIES = ("post_office", "parcel_locker", "post_depot")
+SHARED_WORDS = ("寄递物流综合服务站", "综合服务站", "共配")
+FOREIGN_EXPRESS = ("DHL", "TNT", "FedEx", "FEDEX", "UPS")
+COURIER_WORDS = ("顺丰", "中通", "圆通", "申通", "韵达", "极兔", "京东", "德邦", "百世", "菜鸟驿站", "菜鸟", "快递",
+                 "速运", "快运", "天天快递", "优速")
+COOP_WORDS = ("供销",)
+POSTAL_WORDS = ("中国邮政", "邮政", "EMS", "邮电所", "邮局", "邮电局")
+COUNTY_WORDS = ("分拨中心", "物流园", "处理中心", "转运中心", "集散中心", "县级", "共配中心", "分拣中心")
+BRANDS = ("中国邮政", "EMS", "顺丰", "中通", "圆通", "申通", "韵达", "极兔", "京东", "德邦", "百世", "菜鸟", "DHL",
+          "TNT", "FedEx", "UPS")
+
+#: an outlet this close to a township seat (an OSM township point) is township tier
+SEAT_RADIUS_M = 1500.0
+
+
+def _text(tags: dict) -> str:
+    return " ".join(str(tags.get(k, "")) for k in ("name", "name:zh", "operator", "brand"))
+
+
+def _first(words, text: str) -> str:
+    return next((w for w in words if w in text), "")
+
+
+def classify(tags: dict) -> tuple[str | None, str]:
+    """``(operator, rule)`` of one POI's tags; operator ``None`` when it is not a logistics site."""
+    text = _text(tags)
+    amenity, office = tags.get("amenity", ""), tags.get("office", "")
+    if amenity and amenity not in LOGISTICS_AMENITIES:
+        return None, f"amenity={amenity} is not a logistics site (the name alone does not make it one)"
+    if w := _first(SHARED_WORDS, text):
+        return "shared", f"name/operator contains {w}"
+    if w := _first(FOREIGN_EXPRESS, text):
+        return "courier", f"foreign express {w}" + (" (tagged post_office)" if amenity == "post_office" else "")
+    if w := _first(COURIER_WORDS, text):
+        return "courier", f"name/operator/brand contains {w}"
+    if office == "courier":
+        return "courier", "office=courier"
+    if amenity == "parcel_locker":
+        return "courier", "amenity=parcel_locker"
+    if w := _first(COOP_WORDS, text):
+        return "supply_coop", f"name/operator contains {w}"
+    if w := _first(POSTAL_WORDS, text):
+        return "postal", f"name/operator contains {w}"
+    if amenity == "post_office":
+        return "postal", "amenity=post_office" + ("" if tags.get("name") else " (unnamed)")
+    return None, "no logistics tag, operator, brand or name word"
+
+
+def _metres(lon1, lat1, lon2, lat2) -> float:
+    k = 111_320.0
+    return math.hypot((lon1 - lon2) * k * math.cos(math.radians((lat1 + lat2) / 2)), (lat1 - lat2) * k)
+
+
+def classify_pois(pois: list[dict], adcode: str, seats: dict[str, tuple[float, float]],
+                  county_seat: tuple[float, float] | None) -> tuple[pd.DataFrame, list[dict]]:
+    """Facilities from OSM POIs, with one decision row per POI.
+
+    Parameters
+    ----------
+    pois : list of dict
+        ``osm_type, osm_id, lon, lat, tags`` from :func:`~culture_logistics.inputs.osm.reader.read_extract`.
+    adcode : str
+        county code; facility ids are ``<adcode>-OSM-<n|w><osm id>``.
+    seats : dict
+        ``{township_code: (lon, lat)}`` township seats (WGS-84 degrees).
+    county_seat : (lon, lat) or None
+        where the county hub is looked for when none is tagged.
+
+    Returns
+    -------
+    (DataFrame, list of dict)
+        facilities ``id,name,operator,tier,lon,lat,brand,capacity_per_day`` sorted by id, and
+        decisions ``kind, osm_id, osm_name, lon, lat, code, nbs_name, decision, detail``.
+    """
+    rows, decisions = [], []
+    seen: set[tuple[str, int]] = set()
+    for p in sorted(pois, key=lambda p: (p["osm_type"], p["osm_id"])):
+        key = (p["osm_type"], p["osm_id"])
+        if key in seen:
+            continue
+        seen.add(key)
+        tags = p["tags"]
+        name = tags.get("name") or tags.get("name:zh") or ""
+        op, rule = classify(tags)
+        osm_ref = f"{p['osm_type']}/{p['osm_id']}"
+        if op is None:
+            decisions.append(_row(osm_ref, name, p, "", "", "skipped", rule))
+            continue
+        tier_word = _first(COUNTY_WORDS, name)
+        near = [(c, _metres(p["lon"], p["lat"], xy[0], xy[1])) for c, xy in seats.items()]
+        near = [t for t in near if t[1] <= SEAT_RADIUS_M]
+        if tier_word:
+            tier, why = "county", f"name contains {tier_word}"
+        elif near:
+            c, d = min(near, key=lambda t: (t[1], t[0]))
+            tier, why = "township", f"{d:.0f} m from township seat {c}"
+        else:
+            tier, why = "village", "not near a township seat"
+        fid = f"{adcode}-OSM-{p['osm_type'][0]}{p['osm_id']}"
+        label = name or {"postal": "邮政网点 (unnamed post office)", "courier": "快递网点 (unnamed courier point)",
+                         "supply_coop": "供销社网点", "shared": "共配站点"}[op]
+        brand = _first(BRANDS, _text(tags)) or tags.get("brand", "")
+        rows.append({"id": fid, "name": label, "operator": op, "tier": tier, "lon": round(p["lon"], 7),
+                     "lat": round(p["lat"], 7), "brand": brand, "capacity_per_day": ""})
+        decisions.append(_row(osm_ref, name, p, fid, f"{op}/{tier}", "facility", f"{rule}; tier: {why}"))
+    fac = pd.DataFrame(rows, columns=["id", "name", "operator", "tier", "lon", "lat", "brand", "capacity_per_day"])
+    if len(fac) and not (fac["tier"] == "county").any():
+        postal = fac[fac["operator"] == "postal"]
+        if len(postal) and county_seat is not None:
+            d = [_metres(x, y, *county_seat) for x, y in zip(postal["lon"], postal["lat"])]
+            best = postal.index[min(range(len(d)), key=lambda i: (d[i], postal["id"].iloc[i]))]
+            fac.loc[best, "tier"] = "county"
+            decisions.append({"kind": "facility", "osm_id": "", "osm_name": fac.loc[best, "name"], "lon": "",
+                              "lat": "", "code": fac.loc[best, "id"], "nbs_name": "postal/county",
+                              "decision": "hub_promoted",
+                              "detail": f"no county-tier site in OSM: the postal outlet nearest the county seat "
+                                        f"({min(d) / 1000:.1f} km) is used as the county hub; replace it with a "
+                                        f"--facilities file if the real hub is elsewhere"})
+    return fac.sort_values("id").reset_index(drop=True), decisions
+
+
+def _row(osm_ref, name, p, code, what, decision, detail) -> dict:
+    return {"kind": "facility", "osm_id": osm_ref, "osm_name": name, "lon": p["lon"], "lat": p["lat"], "code": code,
+            "nbs_name": what, "decision": decision, "detail": detail}
