@@ -54,7 +54,7 @@ def run_demo(scenario_path: Path, out_dir: Path | None = None, time_limit_s: flo
         emit(progress, "warning", "load", str(w))
     results = {"summary": s}
     for name, stage in _stages():
-        emit(progress, "model", name, f"{name} …")
+        emit(progress, "model", name, "started")
         results[name] = stage(scn, out_dir, time_limit_s, echo_for(name), progress=progress, lang=lang)
     t1 = time.perf_counter()
     rep = county_report.write_report(scn, out_dir, lang=report_lang, pdf=pdf, run_missing=False)

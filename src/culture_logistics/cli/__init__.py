@@ -8,10 +8,11 @@ from __future__ import annotations
 from culture_logistics.cli.batch import batch
 from culture_logistics.cli.coverage import coverage
 from culture_logistics.cli.main import main
+from culture_logistics.cli.report import report
 from culture_logistics.cli.routing import route, solve_vrp
 from culture_logistics.cli.siting import site
 
-for _command in (coverage, site, route, solve_vrp, batch):
+for _command in (coverage, site, route, solve_vrp, batch, report):
     main.add_command(_command)
 
 __all__ = ["main"]

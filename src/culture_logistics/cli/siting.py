@@ -13,10 +13,12 @@ from pathlib import Path
 import click
 
 from culture_logistics.cli.errors import exit_on_user_error
+from culture_logistics.cli.progress import printer
 from culture_logistics.config.siting import SitingParams
 from culture_logistics.errors import CultureLogisticsError
 from culture_logistics.inputs.datasets import resolve_scenario
 from culture_logistics.inputs.scenario import load_scenario
+from culture_logistics.progress import emit
 from culture_logistics.reports.siting import write_siting
 from culture_logistics.siting.solve import solve_siting
 
@@ -40,25 +42,36 @@ from culture_logistics.siting.solve import solve_siting
 @click.option("--solver", type=click.Choice(["scip", "highs"]), default="scip", show_default=True,
               help="MIP solver bundled with OR-Tools.")
 @click.option("--no-map", is_flag=True, help="Do not write siting_map.html.")
+@click.option("--lang", type=click.Choice(["en", "zh"]), default="en", show_default=True,
+              help="Language of siting.xlsx's headers and values.")
+@click.option("--quiet", is_flag=True, help="Do not print a progress line per step.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True,
-              help="Output folder (sites.csv, assignment.csv, gaps_after.csv, summary.json, siting_map.html).")
-def site(scenario, model, k, budget, capacitated, minimize, time_limit, radius_m, solver, no_map, out_dir):
+              help="Output folder (sites.csv, assignment.csv, gaps_after.csv, summary.json, siting.xlsx, "
+                   "siting_map.html).")
+def site(scenario, model, k, budget, capacitated, minimize, time_limit, radius_m, solver, no_map, lang, quiet,
+         out_dir):
     """Choose shared village service points for SCENARIO (a scenario.toml, or an embedded county code), proven optimal or with the gap."""
-    exit_on_user_error(_run, scenario, model, k, budget, capacitated, minimize, time_limit, radius_m, solver, no_map, out_dir)
+    exit_on_user_error(_run, scenario, model, k, budget, capacitated, minimize, time_limit, radius_m, solver, no_map,
+                       out_dir, lang, quiet)
 
 
-def _run(scenario, model, k, budget, capacitated, minimize, time_limit, radius_m, solver, no_map, out_dir):
+def _run(scenario, model, k, budget, capacitated, minimize, time_limit, radius_m, solver, no_map, out_dir,
+         lang="en", quiet=False):
 
-
+    progress = printer(quiet=quiet)
     scn = load_scenario(resolve_scenario(scenario))
+    for w in scn.warnings:
+        progress("warning", stage="load", message=str(w))
     params = SitingParams.from_scenario(scn)
     if radius_m is not None:
         if radius_m <= 0:
             raise CultureLogisticsError(f"--radius must be > 0 m, got {radius_m}")
         params = replace(params, radius_m=float(radius_m))
+    emit(progress, "model", "siting", f"{model.upper()}: candidates, reach matrix and {solver.upper()} solve")
     res = solve_siting(scn, model=model, k=k, budget=budget, capacitated=capacitated, time_limit_s=time_limit,
                        minimize=minimize, params=params, solver=solver)
-    paths = write_siting(res, out_dir, map_html=not no_map)
+    emit(progress, "model", "siting", "writing the tables, siting.xlsx" + ("" if no_map else " and the map"))
+    paths = write_siting(res, out_dir, map_html=not no_map, lang=lang)
     s = res.summary()
     b, a = s["before"], s["after"]
     proof = "optimal (proved)" if s["optimal"] else f"NOT proved optimal: gap {100 * s['gap']:.3f}% to the bound"

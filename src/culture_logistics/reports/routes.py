@@ -238,7 +238,7 @@ def run_routing(scenario: Scenario, mode: str, out_dir: str | Path, time_limit_s
         res = compare_modes(scenario, params, progress=lines)
         for plan in (res.separate, res.shared):
             for w in plan.warnings:
-                emit(progress, "warning", "routing", f"{plan.mode}: {w}")
+                emit(progress, "warning", "routing", w if w.startswith(f"{plan.mode}:") else f"{plan.mode}: {w}")
         return res, write_comparison(res, out_dir, map_html, tiles, lang)
     res = plan_routes(scenario, mode, params, progress=lines)
     for w in res.warnings:
