@@ -169,7 +169,8 @@ def test_county_report_renders_and_prints_on_two_a4_pages(tmp_path):
         assert rep.pdf_path == out / "report.pdf" and rep.pdf_path.is_file()
         data = rep.pdf_path.read_bytes()
         assert data.startswith(b"%PDF") and 1 <= count_pdf_pages(data) <= 2 and rep.pdf_pages == count_pdf_pages(data)
-        assert b"/MediaBox [0 0 595" in data    # A4 is 595 × 842 pt
+        boxes = re.findall(rb"/MediaBox \[0 0 ([\d.]+) ([\d.]+)\]", data)
+        assert boxes and all(abs(float(w) - 595.3) < 1 and abs(float(h) - 841.9) < 1 for w, h in boxes)  # A4 in pt
         for width in (1280, 390):
             got = open_report(page, tmp_path, width)
             assert got["errors"] == [] and got["console_errors"] == [], got
