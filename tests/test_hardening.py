@@ -335,6 +335,8 @@ def test_xlsx_cells_are_text_not_formulas(hostile_runs):
                     checked["code"] += 1
                 if h in ("township code", "township_code"):
                     assert all(c.data_type == "s" and c.value == "370782001" for c in col), h
+        if path.name == "siting.xlsx":  # holds only the chosen sites and the gap villages, not every name
+            continue
         for name in FORMULAS:
             assert name in seen, (path.name, name)  # the exact name, as a text cell
     assert checked["population"] >= 2 and checked["code"] >= 2, checked  # the checks above did run
