@@ -199,8 +199,8 @@ def _gaps_section(townships: list[dict], lang: str) -> tuple[str, dict]:
               (charts.RED, "无覆盖" if lang == "zh" else "reached by none")]
     legend[1] = (charts.AMBER, "部分运营方覆盖" if lang == "zh" else "some operators only")
     svg = charts.stacked_bars([(name, parts, note) for _, name, parts, note in rows], legend,
-                              text("gaps_chart", lang), bar_h=12 if len(rows) <= 20 else 9,
-                              gap=4 if len(rows) <= 20 else 2)
+                              text("gaps_chart", lang), bar_h=12 if len(rows) <= 32 else 8,
+                              gap=4 if len(rows) <= 20 else (3 if len(rows) <= 32 else 2))
     total_gaps = sum(g for g, *_ in rows)
     extra = "" if total_gaps else f'<p>{escape(text("gaps_none", lang))}</p>'
     html = (f'<section id="gaps"><h2>{escape(text("h_gaps", lang))}</h2>'
