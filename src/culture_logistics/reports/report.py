@@ -166,12 +166,12 @@ def _reach_section(cov: dict, lang: str) -> tuple[str, dict]:
         pv, pp = _pct(v, nv), _pct(p, npop)
         figures[key] = {"villages": v, "population": p, "villages_pct": pv, "population_pct": pp}
         body.append(f'<tr data-key="{escape(key)}"><th scope="row">{escape(label)}</th>'
-                    f'<td class="num" data-v="{v}">{_n(v)} / {_n(nv)}</td><td class="num">{pv:.1f} %</td>'
-                    f'<td>{charts.percent_bar(pv, width=110)}</td>'
-                    f'<td class="num" data-p="{p}">{_n(p)} / {_n(npop)}</td><td class="num">{pp:.1f} %</td>'
-                    f'<td>{charts.percent_bar(pp, width=110)}</td></tr>')
-    head = (f'<tr><th>{escape(text("measure", lang))}</th><th colspan="3">{escape(text("villages", lang))}</th>'
-            f'<th colspan="3">{escape(text("population", lang))}</th></tr>')
+                    f'<td class="num" data-v="{v}">{_n(v)} / {_n(nv)}</td><td class="num bar">{pv:.1f} % '
+                    f'{charts.percent_bar(pv, width=110)}</td>'
+                    f'<td class="num" data-p="{p}">{_n(p)} / {_n(npop)}</td><td class="num bar">{pp:.1f} % '
+                    f'{charts.percent_bar(pp, width=110)}</td></tr>')
+    head = (f'<tr><th>{escape(text("measure", lang))}</th><th colspan="2">{escape(text("villages", lang))}</th>'
+            f'<th colspan="2">{escape(text("population", lang))}</th></tr>')
     reached = cov["villages_reached"]
     kpi = (f'<div class="kpis"><div class="kpi"><b>{_pct(reached, nv):.1f} %</b>'
            f'<span>{escape(text("reached", lang))}: {_n(reached)} / {_n(nv)} {escape(text("villages", lang))}</span></div>'
@@ -399,11 +399,11 @@ table.t{border-collapse:collapse;width:100%;margin:4px 0;font-size:12.5px}.t th,
 .two{display:flex;gap:12px;flex-wrap:wrap}.two>div:first-child{flex:2 1 320px}.two>div{flex:1 1 200px}figure.cost{max-width:640px}.parts ul{margin:2px 0 6px 18px;padding:0}
 figure{margin:0}figcaption{font-size:12px;color:#424242}
 svg.chart{max-width:100%;height:auto;font-size:11px}svg .lb,svg .nt,svg .lg{font-size:11px;fill:#212121}
-svg.pbar{vertical-align:middle;max-width:100%}
+svg.pbar{vertical-align:middle;max-width:100%;margin-left:4px}
 .src{font-size:11.5px;padding-left:18px;margin:2px 0}.src li{margin:1px 0;word-break:break-all}
 a{color:#1565c0}
-@media (max-width:600px){.t{font-size:11px}.t td:nth-child(4),.t td:nth-child(7),.t.reach tr:first-child th{}
- svg.pbar{width:60px}h1{font-size:18px}}
+@media (max-width:600px){.t{font-size:11px}.t.reach svg.pbar{display:none}
+ .t.reach th[scope=row]{min-width:6em}.t .num{white-space:normal}.t th,.t td{padding:2px 3px}h1{font-size:18px}.kpi b{font-size:18px}}
 @page{size:A4;margin:11mm 10mm}
 @media print{html,body{width:auto;max-width:188mm}body{padding:0;font-size:10.5px}h1{font-size:17px}h2{font-size:12.5px;margin:7px 0 3px;
  break-after:avoid}.kpi b{font-size:16px}.kpi{padding:3px 6px}table.t{font-size:9.5px}.t th,.t td{padding:1px 4px}
