@@ -190,3 +190,19 @@ def test_report_command_and_demo_lang(tmp_path):
     assert 'lang="zh-CN"' in page and "诸城市文化产品物流" in page
     assert "[routing]" in p.stderr   # one line per routing model
     check_figures(out, page)
+
+
+def test_without_chromium_the_report_says_so(tmp_path, monkeypatch):
+    from culture_logistics.reports.coverage import run_coverage
+
+    scn = load_scenario(write_scenario(tmp_path / "c"))
+    out = tmp_path / "out"
+    run_coverage(scn, out, with_map=False)
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))   # no chromium on PATH
+    rep = write_report(scn, out, lang="en", run_missing=False)
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert rep.pdf_path is None and not (out / "report.pdf").exists()
+    assert "Chromium is not on PATH" in rep.pdf_note and "Chromium is not on PATH" in page
+    assert "No siting result" in page and "No routing result" in page   # stages not run: said, not invented
+    cov = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert _nums(_rows(page)["reached"])[:2] == [f"{cov['villages_reached']:,}", f"{cov['villages']:,}"]
