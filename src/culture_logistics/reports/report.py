@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from html import escape
 from pathlib import Path
 
-from culture_logistics.config.model import CARRIERS, OPERATOR_ZH
+from culture_logistics.config.model import OPERATOR_ZH
 from culture_logistics.errors import CultureLogisticsError
 from culture_logistics.inputs.scenario import Scenario
 from culture_logistics.progress import Progress, emit
@@ -528,4 +528,4 @@ def write_report(scn: Scenario, out_dir: str | Path, lang: str = "zh", pdf: bool
 
 
 __all__ = ["CountyReport", "build_report_html", "count_pdf_pages", "ensure_stages", "print_pdf",
-           "read_stage_summaries", "write_report", "CARRIERS"]
+           "read_stage_summaries", "write_report"]
