@@ -1,7 +1,10 @@
-"""The whole chain on one scenario: load → validate → coverage → siting → routing → maps.
+"""The whole chain on one scenario: load → validate → coverage → siting → routing → maps → county report.
 
-``run_demo`` is what ``culture-logistics demo`` runs.  Each stage is a plain
-library call; this module only strings them together and reports progress.
+``run_demo`` is what ``culture-logistics demo`` runs.  Each stage is a plain library call; this module
+only strings them together and reports through ``progress(event, **fields)``
+(:mod:`culture_logistics.progress`): a ``"stage"`` event per summary line, ``"model"`` per solver
+model, ``"warning"`` for every warning a stage raises (input warnings, a station over its capacity …).
+It never prints.
 """
 from __future__ import annotations
 
@@ -9,33 +12,61 @@ import time
 from pathlib import Path
 
 from culture_logistics.inputs.scenario import load_scenario
+from culture_logistics.progress import Progress, emit
 from culture_logistics.reports import coverage as coverage_report
+from culture_logistics.reports import report as county_report
 from culture_logistics.reports import routes as _routes
 from culture_logistics.reports import siting as _siting_
 
 
 def run_demo(scenario_path: Path, out_dir: Path | None = None, time_limit_s: float | None = None,
-             echo=print) -> dict:
+             progress: Progress | None = None, lang: str = "en", report_lang: str = "zh",
+             pdf: bool = True) -> dict:
+    """Run every stage of ``scenario_path`` into ``out_dir`` (default ``./maps/<adcode>``), then the report.
+
+    Parameters
+    ----------
+    time_limit_s : solver seconds per routing model (default 1 s) and siting cap.
+    lang : language of the workbooks, maps and comparison.csv (``en`` or ``zh``).
+    report_lang : language of ``report.html`` (Chinese by default, as for officials).
+    pdf : also print ``report.pdf`` with headless Chromium when it is installed.
+
+    Returns
+    -------
+    dict : ``summary`` (the scenario), one entry per stage (its summary dict) and ``report``.
+    """
 
     t0 = time.perf_counter()
     scn = load_scenario(scenario_path)
     out_dir = Path(out_dir) if out_dir else Path.cwd() / "maps" / scn.adcode
     s = scn.summary()
+
+    def echo_for(stage):
+        return lambda line: emit(progress, "stage", stage, line)
+
+    echo = echo_for("load")
     echo(f"[load] {scn.adcode} {scn.name}: {s['villages']} villages in {s['townships']} townships, "
          f"{s['facilities']} facilities, road graph {s['network'].get('nodes', 0):,} nodes "
          f"({time.perf_counter() - t0:.1f} s)")
     if scn.synthetic:
         echo("       coordinates, populations, facilities and roads are synthetic (see data/counties/README.md)")
-    if scn.warnings:
-        echo(f"       {len(scn.warnings)} warning(s); run `culture-logistics validate` to list them")
+    for w in scn.warnings:
+        emit(progress, "warning", "load", str(w))
     results = {"summary": s}
-    for stage in _stages():
-        results[stage.__module__.rsplit(".", 1)[-1]] = stage(scn, out_dir, time_limit_s, echo)
-    echo(f"[done] {time.perf_counter() - t0:.1f} s; outputs in {out_dir}")
+    for name, stage in _stages():
+        emit(progress, "model", name, "started")
+        results[name] = stage(scn, out_dir, time_limit_s, echo_for(name), progress=progress, lang=lang)
+    t1 = time.perf_counter()
+    rep = county_report.write_report(scn, out_dir, lang=report_lang, pdf=pdf, run_missing=False)
+    results["report"] = rep.summary()
+    pdf_note = (f", {rep.pdf_path.name} ({rep.pdf_pages} A4 pages)" if rep.pdf_path else f"; {rep.pdf_note}")
+    echo_for("report")(f"[report] {rep.html_path}{pdf_note} ({time.perf_counter() - t1:.1f} s)")
+    echo_for("done")(f"[done] {time.perf_counter() - t0:.1f} s; outputs in {out_dir}")
     return results
 
 
 def _stages():
-    """The stages after loading, in order: coverage, siting, routing."""
+    """The stages after loading, in order: coverage, siting, routing (name, function)."""
 
-    return [coverage_report.demo_stage, _siting_.demo_stage, _routes.demo_stage]
+    return [("coverage", coverage_report.demo_stage), ("siting", _siting_.demo_stage),
+            ("routing", _routes.demo_stage)]

@@ -207,12 +207,19 @@ def test_cli_shared_plan_is_feasible_and_times_follow_the_road(tmp_path):
     from openpyxl import load_workbook
 
     wb = load_workbook(out / "route_sheets.xlsx")
-    assert set(r["route_id"]) <= set(wb.sheetnames) and wb.sheetnames[0].startswith("总览")
-    ws = wb[r["route_id"].iat[-1]]
-    header = [c.value for c in ws[1]]
+    assert wb.sheetnames[0].startswith("总览")
+    # driver sheets are named by depot and vehicle number (issue 13), listed against the route ids in the overview
+    ov = wb[wb.sheetnames[0]]
+    ov_head = [c.value for c in ov[3]]
+    sheet_of = {ov.cell(i, ov_head.index("线路 Route") + 1).value: ov.cell(i, ov_head.index("工作表 Sheet") + 1).value
+                for i in range(4, ov.max_row + 1)}
+    assert set(sheet_of) == set(r["route_id"]) and set(sheet_of.values()) <= set(wb.sheetnames)
+    ws = wb[sheet_of[r["route_id"].iat[-1]]]
+    hrow = next(i for i in range(1, 12) if ws.cell(i, 1).value == "序号 Seq")
+    header = [c.value for c in ws[hrow]]
     code_col = header.index("代码 Code") + 1
-    assert all(ws.cell(i, code_col).data_type == "s" for i in range(2, ws.max_row + 1))
-    assert ws.cell(2, header.index("离开 Leave") + 1).value == "08:00"
+    assert all(ws.cell(i, code_col).data_type == "s" for i in range(hrow + 1, ws.max_row + 1))
+    assert ws.cell(hrow + 1, header.index("离开 Leave") + 1).value == "08:00"
     html = (out / "routes_map.html").read_text(encoding="utf-8")
     assert all(rid in html for rid in r["route_id"]) and "<script src=" not in html
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))

@@ -9,10 +9,11 @@ from culture_logistics.cli.batch import batch
 from culture_logistics.cli.coverage import coverage
 from culture_logistics.cli.import_osm import import_osm_cmd
 from culture_logistics.cli.main import main
+from culture_logistics.cli.report import report
 from culture_logistics.cli.routing import route, solve_vrp
 from culture_logistics.cli.siting import site
 
-for _command in (coverage, site, route, solve_vrp, batch, import_osm_cmd):
+for _command in (coverage, site, route, solve_vrp, batch, import_osm_cmd, report):
     main.add_command(_command)
 
 __all__ = ["main"]

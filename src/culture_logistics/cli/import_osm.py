@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from culture_logistics.cli.errors import exit_on_user_error
+from culture_logistics.cli.errors import guarded
 from culture_logistics.inputs.osm.build import DEFAULT_BUFFER_M, import_osm
 
 
@@ -29,7 +29,7 @@ from culture_logistics.inputs.osm.build import DEFAULT_BUFFER_M, import_osm
               help="Metres kept around the county boundary.")
 def import_osm_cmd(extract, county, out_dir, villages_file, facilities_file, buffer_m):
     """Import county --county from EXTRACT (.osm.pbf, .osm or .osm.bz2; streamed)."""
-    exit_on_user_error(_run, extract, county, out_dir, villages_file, facilities_file, buffer_m)
+    guarded(_run, extract, county, out_dir, villages_file, facilities_file, buffer_m)
 
 
 def _run(extract, county, out_dir, villages_file, facilities_file, buffer_m):

@@ -14,6 +14,7 @@ import click
 
 from culture_logistics import __version__
 from culture_logistics.cli.errors import echo_problems, guarded
+from culture_logistics.cli.progress import printer
 from culture_logistics.errors import CultureLogisticsError
 from culture_logistics.inputs.datasets import list_datasets
 from culture_logistics.inputs.scenario import load_scenario
@@ -114,11 +115,23 @@ def datasets(as_json):
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Output folder [default: maps/<county>].")
 @click.option("--time-limit", type=float, default=None, help="Solver time limit per model (s).")
-def demo(county, out, time_limit):
-    """Run the whole chain on an embedded county (default 诸城市 370782)."""
+@click.option("--lang", type=click.Choice(["en", "zh"]), default="en", show_default=True,
+              help="Language of the workbooks, maps and comparison.csv.")
+@click.option("--report-lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
+              help="Language of report.html / report.pdf.")
+@click.option("--no-pdf", is_flag=True, help="Do not print report.pdf with headless Chromium.")
+@click.option("--quiet", is_flag=True, help="Do not print a line per solver model (warnings are still shown).")
+def demo(county, out, time_limit, lang, report_lang, no_pdf, quiet):
+    """Run the whole chain on an embedded county (default 诸城市 370782), then write the county report."""
 
+    if time_limit is not None and not time_limit > 0:
+        raise CultureLogisticsError(f"--time-limit must be > 0 seconds, got {time_limit}")
     path = _county_scenario(county)
-    run_demo(path, out_dir=out, time_limit_s=time_limit, echo=click.echo)
+    progress = printer(quiet=quiet)
+    run_demo(path, out_dir=out, time_limit_s=time_limit, progress=progress, lang=lang, report_lang=report_lang,
+             pdf=not no_pdf)
+    if progress.counts["warning"]:
+        click.echo(f"{progress.counts['warning']} warning(s), listed above (on stderr)")
 
 
 if __name__ == "__main__":  # pragma: no cover

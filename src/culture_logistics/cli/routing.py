@@ -19,6 +19,7 @@ import click
 
 from culture_logistics.cli.errors import fail, guarded
 from culture_logistics.cli.gis import export_option, write_exports
+from culture_logistics.cli.progress import printer
 from culture_logistics.config.routing import RoutingParams
 from culture_logistics.errors import CultureLogisticsError
 from culture_logistics.inputs.datasets import resolve_scenario as _scenario_path
@@ -43,7 +44,7 @@ from culture_logistics.routing import lkh
               help="Output folder: route_plan.csv, routes_summary.csv, unserved.csv, route_sheets.xlsx, "
                    "summary.json, routes_map.html, routes.gpkg (compare: comparison.csv, summary.json and one folder per mode).")
 @click.option("--lang", type=click.Choice(["en", "zh"]), default="en", show_default=True,
-              help="Language of the map's labels (the driver sheets are bilingual).")
+              help="Language of the map's labels and of comparison.csv (the driver sheets are bilingual).")
 @click.option("--tiles", type=click.Choice(["osm", "amap", "none"]), default="osm", show_default=True,
               help="Map background: OpenStreetMap, Amap/Gaode (data shifted to GCJ-02), or none.")
 @click.option("--no-map", is_flag=True, help="Do not write routes_map.html.")
@@ -80,7 +81,7 @@ def _route(scenario, mode, time_limit, seed, out_dir, lang, tiles, no_map, quiet
     click.echo(f"{scn.adcode} {scn.name}: routing, mode {mode}" + (", weekly plan" if weekly else "")
                + (" (synthetic data: coordinates, populations, facilities and roads are generated)"
                   if scn.synthetic else ""))
-    progress = None if quiet else (lambda line: click.echo(f"  {line}"))
+    progress = printer(quiet=quiet, warnings=False)  # the notes are listed below
     res, paths = run_routing(scn, mode, out_dir, time_limit_s=time_limit, seed=seed, map_html=not no_map,
                              tiles=tiles, lang=lang, progress=progress, sharing=sharing or None, weekly=weekly)
     for line in summary_lines(res):

@@ -14,10 +14,12 @@ import click
 
 from culture_logistics.cli.errors import guarded
 from culture_logistics.cli.gis import export_option, write_exports
+from culture_logistics.cli.progress import printer
 from culture_logistics.config.siting import SitingParams
 from culture_logistics.errors import CultureLogisticsError
 from culture_logistics.inputs.datasets import resolve_scenario
 from culture_logistics.inputs.scenario import load_scenario
+from culture_logistics.progress import emit
 from culture_logistics.reports.siting import write_siting
 from culture_logistics.siting.solve import solve_siting
 
@@ -41,28 +43,37 @@ from culture_logistics.siting.solve import solve_siting
 @click.option("--solver", type=click.Choice(["scip", "highs"]), default="scip", show_default=True,
               help="MIP solver bundled with OR-Tools.")
 @click.option("--no-map", is_flag=True, help="Do not write siting_map.html.")
+@click.option("--lang", type=click.Choice(["en", "zh"]), default="en", show_default=True,
+              help="Language of siting.xlsx's headers and values.")
+@click.option("--quiet", is_flag=True, help="Do not print a progress line per step.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True,
-              help="Output folder (sites.csv, assignment.csv, gaps_after.csv, summary.json, siting_map.html, "
-                   "siting.gpkg).")
+              help="Output folder (sites.csv, assignment.csv, gaps_after.csv, summary.json, siting.xlsx, "
+                   "siting_map.html, siting.gpkg).")
 @export_option
-def site(scenario, model, k, budget, capacitated, minimize, time_limit, radius_m, solver, no_map, out_dir, exports):
+def site(scenario, model, k, budget, capacitated, minimize, time_limit, radius_m, solver, no_map, lang, quiet,
+         out_dir, exports):
     """Choose shared village service points for SCENARIO (a scenario.toml, or an embedded county code), proven optimal or with the gap."""
-    guarded(_run, scenario, model, k, budget, capacitated, minimize, time_limit, radius_m, solver, no_map, out_dir,
-            exports)
+    guarded(_run, scenario, model, k, budget, capacitated, minimize, time_limit, radius_m, solver, no_map,
+            out_dir, lang, quiet, exports)
 
 
-def _run(scenario, model, k, budget, capacitated, minimize, time_limit, radius_m, solver, no_map, out_dir, exports=()):
+def _run(scenario, model, k, budget, capacitated, minimize, time_limit, radius_m, solver, no_map, out_dir,
+         lang="en", quiet=False, exports=()):
 
-
+    progress = printer(quiet=quiet)
     scn = load_scenario(resolve_scenario(scenario))
+    for w in scn.warnings:
+        progress("warning", stage="load", message=str(w))
     params = SitingParams.from_scenario(scn)
     if radius_m is not None:
         if radius_m <= 0:
             raise CultureLogisticsError(f"--radius must be > 0 m, got {radius_m}")
         params = replace(params, radius_m=float(radius_m))
+    emit(progress, "model", "siting", f"{model.upper()}: candidates, reach matrix and {solver.upper()} solve")
     res = solve_siting(scn, model=model, k=k, budget=budget, capacitated=capacitated, time_limit_s=time_limit,
                        minimize=minimize, params=params, solver=solver)
-    paths = write_siting(res, out_dir, map_html=not no_map)
+    emit(progress, "model", "siting", "writing the tables, siting.xlsx" + ("" if no_map else " and the map"))
+    paths = write_siting(res, out_dir, map_html=not no_map, lang=lang)
     s = res.summary()
     b, a = s["before"], s["after"]
     proof = "optimal (proved)" if s["optimal"] else f"NOT proved optimal: gap {100 * s['gap']:.3f}% to the bound"

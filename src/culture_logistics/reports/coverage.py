@@ -234,14 +234,15 @@ def summary_lines(report: CoverageReport) -> list[str]:
     return lines
 
 
-def demo_stage(scenario, out_dir: Path, time_limit_s: float | None, echo) -> dict:
+def demo_stage(scenario, out_dir: Path, time_limit_s: float | None, echo, progress=None, lang: str = "en") -> dict:
     """``culture-logistics demo`` step: coverage tables and map of the scenario into ``out_dir``.
 
-    ``time_limit_s`` is unused (no solver in this stage).  Prints two lines; returns the summary
+    ``time_limit_s`` and ``progress`` are unused (no solver in this stage); ``lang`` is the workbook's
+    and the map's language.  Prints two lines; returns the summary
     dict with ``files`` (paths as text) and ``seconds``.
     """
     t0 = time.perf_counter()
-    report, paths = run_coverage(scenario, out_dir)
+    report, paths = run_coverage(scenario, out_dir, lang=lang)
     s = dict(report.summary)
     dt = time.perf_counter() - t0
     size = paths["coverage_map.html"].stat().st_size / 1e6

@@ -1,4 +1,10 @@
-"""Column headers and operator labels of the coverage tables, in English and Chinese.
+"""Every label of the non-map outputs, in English and Chinese: one i18n table.
+
+* :func:`_head` — column headers of the coverage, siting and comparison tables;
+* :data:`METRIC_LABELS` / :data:`UNIT_LABELS` — the rows of ``comparison.csv``;
+* :func:`text` — the sentences and headings of the county report (:mod:`culture_logistics.reports.report`).
+
+Every key has an ``en`` and a ``zh`` entry (a test checks it).  The maps keep their own labels.
 """
 from __future__ import annotations
 
@@ -16,6 +22,14 @@ _HEAD = {
         "population_reached_any": "至少一家覆盖人口", "reach_rate": "村覆盖率(%)",
         "population_reach_rate": "人口覆盖率(%)", "mean_distance_m": "平均距离(米)",
         "worst_distance_m": "最远距离(米)",
+        # siting (sites.csv, assignment.csv, gaps_after.csv)
+        "site_id": "站点编号", "name": "名称", "operator": "运营方", "kind": "方式", "lon": "经度(WGS-84)",
+        "lat": "纬度(WGS-84)", "villages_newly_reached": "新覆盖村数", "population_newly_reached": "新覆盖人口",
+        "cost": "费用(元)", "parcels_per_week": "每周件数", "site_name": "服务站点", "newly_reached": "新覆盖",
+        "reason": "原因",
+        # comparison.csv
+        "metric": "指标", "unit": "单位", "separate": "各自配送", "shared": "共同配送",
+        "difference": "差值(共同−各自)", "saving_pct": "节省(%)",
     },
     "en": {
         "village_code": "Village code", "village_name": "Village", "township_code": "Township code",
@@ -28,11 +42,58 @@ _HEAD = {
         "population_reached": "Population reached", "population_reached_any": "Population reached by any",
         "reach_rate": "Village reach rate (%)", "population_reach_rate": "Population reach rate (%)",
         "mean_distance_m": "Mean distance (m)", "worst_distance_m": "Worst distance (m)",
+        "site_id": "Site ID", "name": "Name", "operator": "Operator", "kind": "Kind", "lon": "Longitude (WGS-84)",
+        "lat": "Latitude (WGS-84)", "villages_newly_reached": "Villages newly reached",
+        "population_newly_reached": "Population newly reached", "cost": "Cost (CNY)",
+        "parcels_per_week": "Parcels per week", "site_name": "Serving site", "newly_reached": "Newly reached",
+        "reason": "Reason",
+        "metric": "metric", "unit": "unit", "separate": "separate", "shared": "shared", "difference": "difference",
+        "saving_pct": "saving_pct",
     },
 }
 
 
-_TEXT_COLUMNS = ("village_code", "township_code", "nearest_facility_id")
+_TEXT_COLUMNS = ("village_code", "township_code", "nearest_facility_id", "site_id")
+
+
+#: comparison.csv metric names (the ``metric`` column); English keeps the contract's identifiers.
+METRIC_LABELS = {
+    "vehicles": ("vehicles", "车辆数"), "vehicles_trunk": ("vehicles_trunk", "干线车辆数"),
+    "vehicles_last_mile": ("vehicles_last_mile", "末端车辆数"), "distance": ("distance", "行驶里程"),
+    "distance_trunk": ("distance_trunk", "干线里程"), "distance_last_mile": ("distance_last_mile", "末端里程"),
+    "driver_hours": ("driver_hours", "司机工时"), "cost": ("cost", "总成本"),
+    "cost_vehicles": ("cost_vehicles", "车辆固定成本"), "cost_distance": ("cost_distance", "里程成本"),
+    "cost_per_parcel": ("cost_per_parcel", "单件成本"), "unserved_stops": ("unserved_stops", "未服务站点"),
+    "parcels_delivered": ("parcels_delivered", "送达件数"), "parcels_picked_up": ("parcels_picked_up", "揽收件数"),
+    "village_stops": ("village_stops", "村级停靠次数"), "visits_per_week": ("visits_per_week", "每周到村次数"),
+}
+
+
+UNIT_LABELS = {
+    "vehicles/day": ("vehicles/day", "辆/天"), "km/day": ("km/day", "公里/天"), "h/day": ("h/day", "小时/天"),
+    "CNY/day": ("CNY/day", "元/天"), "CNY/parcel": ("CNY/parcel", "元/件"), "stops": ("stops", "个"),
+    "parcels/day": ("parcels/day", "件/天"), "stops/day": ("stops/day", "次/天"), "visits/week": ("visits/week", "次/周"),
+    "%": ("%", "%"), "CNY": ("CNY", "元"), "km": ("km", "公里"),
+}
+
+
+def metric_label(metric: str, lang: str) -> str:
+    """A comparison metric's name: the contract identifier in English, Chinese with ``lang="zh"``."""
+    pair = METRIC_LABELS.get(metric)
+    return metric if pair is None else pair[1 if lang == "zh" else 0]
+
+
+def unit_label(unit: str, lang: str) -> str:
+    pair = UNIT_LABELS.get(unit)
+    return unit if pair is None else pair[1 if lang == "zh" else 0]
+
+
+KIND_LABELS = {"existing": ("convert existing", "改造现有站点"), "new": ("open new", "新建服务点")}
+
+
+def kind_label(kind: str, lang: str) -> str:
+    pair = KIND_LABELS.get(kind)
+    return kind if pair is None else pair[1 if lang == "zh" else 0]
 
 
 def _op(op: str, lang: str) -> str:
@@ -55,3 +116,75 @@ def _head(col: str, lang: str) -> str:
         if col == f"villages_reached_by_{op}":
             return f"{OPERATOR_ZH[op]}覆盖村数" if lang == "zh" else f"Villages reached by {op}"
     return col
+
+
+#: The county report's words: {key: (en, zh)}.  ``{name}`` fields are filled by :func:`text`.
+TEXT = {
+    "title": ("{county} cultural-product logistics: county report", "{county}文化产品物流 县域报告"),
+    "subtitle": ("County {adcode} · coverage radius {radius} m along the road network · {date}",
+                 "县代码 {adcode} · 覆盖半径 沿路网 {radius} 米 · {date}"),
+    "target": ("National target: a service point in every township, service in every village (100 %)",
+               "国家目标：乡乡有网点、村村有服务（100%）"),
+    "synthetic_banner": ("SYNTHETIC DATA — coordinates, populations, facilities and roads are generated; "
+                         "do not read a real village's service level off this report.",
+                         "合成数据——村庄坐标、人口、设施与道路为生成数据，不代表真实村庄的服务水平。"),
+    "h_reach": ("1. Villages and people reached", "一、村庄与人口覆盖"),
+    "h_gaps": ("2. Gaps per township", "二、各乡镇缺口"),
+    "h_siting": ("3. Closing the gaps: shared service points", "三、补齐缺口：共享服务点选址"),
+    "h_routes": ("4. Daily delivery: shared co-delivery against separate", "四、每日配送：共同配送与各自配送"),
+    "h_sources": ("5. Data and files", "五、数据来源与文件"),
+    "measure": ("Measure", "指标"), "villages": ("Villages", "村数"), "population": ("Population", "人口"),
+    "of_target": ("of target", "目标完成"),
+    "reached": ("Reached by every operator", "全部运营方覆盖"),
+    "reached_any": ("Reached by at least one operator", "至少一家覆盖"),
+    "reached_by": ("Reached by {op}", "{op}覆盖"),
+    "total": ("All villages", "全部村庄"),
+    "reach_note": ("A village is reached by an operator when one of its facilities, or a shared co-delivery point, "
+                   "lies within {radius} m along the road network.",
+                   "某运营方的设施或共享共配点沿路网 {radius} 米内可达，即视为该运营方覆盖该村。"),
+    "gaps_chart": ("Villages not reached by every operator, per township", "各乡镇未全覆盖村数"),
+    "gaps_none": ("Every village is reached by every operator.", "所有村庄均已被全部运营方覆盖。"),
+    "gap_villages": ("gap villages", "缺口村"),
+    "township": ("Township", "乡镇(街道)"),
+    "reach_rate": ("Village reach rate", "村覆盖率"),
+    "siting_model": ("Model {model}{k}: {proof}", "模型 {model}{k}：{proof}"),
+    "optimal": ("proved optimal", "已证明最优"), "not_optimal": ("gap {gap} % to the bound", "距下界差 {gap}%"),
+    "sites_convert": ("Existing sites to convert into shared points", "改造为共享点的现有站点"),
+    "sites_new": ("New shared points to open", "新建共享服务点"),
+    "newly_villages": ("Villages newly reached", "新覆盖村数"),
+    "newly_people": ("People newly reached", "新覆盖人口"),
+    "siting_cost": ("One-off cost", "一次性投入"),
+    "after": ("Reached by every operator afterwards", "选址后全覆盖"),
+    "siting_none": ("No siting result (every village is already reached, or siting was not run).",
+                    "无选址结果（所有村庄已覆盖或未运行选址）。"),
+    "site": ("Site", "站点"), "kind": ("Action", "方式"),
+    "sites_more": ("… and {n} more sites (see sites.csv / siting.xlsx)", "……另有 {n} 个站点（见 sites.csv / siting.xlsx）"),
+    "separate": ("Separate", "各自配送"), "shared": ("Shared", "共同配送"), "saving": ("Saving", "节省"),
+    "vehicles_day": ("Vehicles", "车辆"), "km_day": ("Distance (km/day)", "里程(公里/天)"),
+    "cny_day": ("Cost (CNY/day)", "成本(元/天)"), "cny_parcel": ("Cost per parcel (CNY)", "单件成本(元)"),
+    "visits_week": ("Village visits per week", "每周到村次数"),
+    "unserved": ("Stops not served", "未服务站点"),
+    "saving_line": ("Shared co-delivery saves {pct} % of the daily cost ({a} → {b} CNY/day).",
+                    "共同配送每日节省成本 {pct}%（{a} → {b} 元/天）。"),
+    "saving_parts": ("Where the saving comes from", "节省来源"),
+    "not_like_for_like": ("Not like for like: {note}", "口径不一致：{note}"),
+    "routing_none": ("No routing result (routing was not run).", "无配送结果（未运行线路规划）。"),
+    "cost_chart": ("Separate against shared (each row on its own scale)", "各自配送与共同配送对比（每行单独比例）"),
+    "src_data": ("Data", "数据"), "src_synthetic": ("synthetic (generated, seeded)", "合成数据（固定种子生成）"),
+    "src_user": ("user files", "用户提供文件"),
+    "src_osm": ("roads from OpenStreetMap, © OpenStreetMap contributors", "道路来自 OpenStreetMap，© OpenStreetMap contributors"),
+    "src_divisions": ("Division names and codes: NBS 统计用区划代码 2023", "区划名称与代码：国家统计局统计用区划代码 2023"),
+    "src_files": ("Input files", "输入文件"), "src_boundary": ("County boundary", "县界"),
+    "src_note": ("Note", "说明"), "generated": ("Generated", "生成日期"),
+    "maps": ("Maps", "地图"), "workbooks": ("Workbooks and tables", "工作簿与表格"),
+    "figures_from": ("Every figure comes from the stages' summary.json files listed here.",
+                     "本报告所有数字均取自下列各环节的 summary.json。"),
+    "print_hint": ("Prints on two A4 pages.", "可打印为两页 A4。"),
+    "pct": ("{v} %", "{v}%"),
+}
+
+
+def text(key: str, lang: str, **fields) -> str:
+    """The report's words for ``key`` in ``lang`` (``en``/``zh``), with ``{fields}`` filled in."""
+    en, zh = TEXT[key]
+    return (zh if lang == "zh" else en).format(**fields) if fields else (zh if lang == "zh" else en)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
@@ -12,12 +11,16 @@ from culture_logistics.config.model import OPERATOR_ZH
 from culture_logistics.config.routing import ECHELON_ZH, MODES, RoutingParams, hhmm
 from culture_logistics.errors import CultureLogisticsError
 from culture_logistics.inputs.scenario import Scenario
+from culture_logistics.progress import Progress, emit, line_reporter
 from culture_logistics.reports.gis import route_layers, write_gpkg
+from culture_logistics.reports.labels import _head, metric_label, unit_label
 from culture_logistics.reports.maps import base as maps
 from culture_logistics.reports.maps.routes import routes_map
 from culture_logistics.reports.sharing import sharing_artifacts, sharing_lines
 from culture_logistics.reports.writers import (
+    Sheet,
     atomic_write_text,
+    sheet_name,
     write_csv,
     write_json,
     write_xlsx,
@@ -40,10 +43,60 @@ _SHEET_COLS = {
 }
 
 
-def route_sheets(plan: RoutePlan) -> dict[str, pd.DataFrame]:
-    """Workbook sheets: an overview, one printable sheet per vehicle, and the unserved stops."""
+def vehicle_sheet_names(plan: RoutePlan) -> dict[str, str]:
+    """{route_id: sheet name} a driver recognises: the depot's name and the vehicle's number there,
+    e.g. ``密州街道邮政支局-1号车`` (last mile) or ``诸城市县级共配中心-干线1号车`` (trunk).
+
+    Vehicles are numbered 1, 2, … per depot, operator and echelon in route order; when several operators
+    leave from one depot the operator's Chinese name comes first.  Names respect Excel's 31-character
+    limit (the depot name is shortened, the vehicle number kept) and are unique.
+    """
     r = plan.routes
+    ops_at = r.groupby("depot_id")["operator"].nunique().to_dict()
+    counter: dict[tuple, int] = {}
+    used = {"总览 overview", "未服务 unserved"}
+    out = {}
+    for rid, did, dname, op, ech in zip(r["route_id"], r["depot_id"], r["depot_name"], r["operator"], r["echelon"]):
+        key = (did, op, ech)
+        counter[key] = counter.get(key, 0) + 1
+        n = counter[key]
+        base = (OPERATOR_ZH.get(op, op) if ops_at.get(did, 1) > 1 else "") + str(dname or did)
+        suffix = f"-干线{n}号车" if ech == "trunk" else f"-{n}号车"
+        out[rid] = sheet_name(base, suffix, used)
+    return out
+
+
+DRIVER_ROW_HEIGHT_PT = 28   # room to sign on every stop row
+
+
+def _driver_info(plan: RoutePlan, route) -> list[tuple[str, object]]:
+    """The title block of one driver sheet: vehicle, operator, date (to fill in), depot, times, totals."""
+    return [
+        ("车辆 Vehicle", f"{route.vehicle_id} ({route.vehicle_type}, {int(route.capacity)} 件 parcels)"),
+        ("运营方 Operator", f"{OPERATOR_ZH.get(route.operator, route.operator)} {route.operator}"),
+        ("日期 Date", "____年__月__日"),
+        ("出发站 Depot", f"{route.depot_name} ({route.depot_id})"),
+        ("出发 Start", hhmm(60 * route.departure_min)),
+        ("返回 Return", hhmm(60 * route.return_min)),
+        ("公里 km", round(float(route.distance_m) / 1000, 1)),
+        ("送达 Deliver", int(route.delivered)),
+        ("揽收 Pick up", int(route.picked_up)),
+        ("层级 Echelon", f"{ECHELON_ZH[route.echelon]} {route.echelon}"),
+        ("站点数 Stops", int(route.stops)),
+        ("驾驶员 Driver", "__________"),
+    ]
+
+
+def route_sheets(plan: RoutePlan) -> dict[str, pd.DataFrame | Sheet]:
+    """Workbook sheets: an overview, one printable driver sheet per vehicle, and the unserved stops.
+
+    A driver sheet is named by :func:`vehicle_sheet_names`, starts with a title block
+    (:func:`_driver_info`) and gives every stop row :data:`DRIVER_ROW_HEIGHT_PT` points for the signature.
+    """
+    r = plan.routes
+    names = vehicle_sheet_names(plan)
     ov = pd.DataFrame({
+        "工作表 Sheet": [names[x] for x in r["route_id"]],
         "线路 Route": r["route_id"], "车辆 Vehicle": r["vehicle_id"],
         "运营方 Operator": [f"{OPERATOR_ZH.get(o, o)} {o}" for o in r["operator"]],
         "层级 Echelon": [f"{ECHELON_ZH[e]} {e}" for e in r["echelon"]],
@@ -54,7 +107,10 @@ def route_sheets(plan: RoutePlan) -> dict[str, pd.DataFrame]:
         "公里 km": (r["distance_m"] / 1000).round(1), "送达 Delivered": r["delivered"],
         "揽收 Picked up": r["picked_up"], "成本 Cost (CNY)": r["cost"].round(2),
     })
-    sheets = {"总览 Overview": ov}
+    county = plan.scenario.name
+    sheets: dict[str, pd.DataFrame | Sheet] = {
+        "总览 Overview": Sheet(ov, title=f"{county} 配送线路总览 Route overview ({plan.mode})")}
+    by_id = {row.route_id: row for row in r.itertuples(index=False)}
     for rid, g in plan.stops.groupby("route_id", sort=False):
         sheet = pd.DataFrame({
             _SHEET_COLS["seq"]: g["seq"].to_numpy(),
@@ -69,20 +125,24 @@ def route_sheets(plan: RoutePlan) -> dict[str, pd.DataFrame]:
             _SHEET_COLS["picked_up"]: g["picked_up"].to_numpy(),
             _SHEET_COLS["load_after"]: g["load_after"].to_numpy(),
             _SHEET_COLS["leg_km"]: (g["leg_m"] / 1000).round(2).to_numpy(),
-            _SHEET_COLS["sign"]: "",
+            _SHEET_COLS["sign"]: " " * 16,   # blank, but wide enough to sign in
         })
-        sheets[str(rid)] = sheet
+        name = names.get(rid, str(rid))
+        sheets[name] = Sheet(sheet, title=f"{county} 配送路单 Driver sheet: {name}",
+                             info=_driver_info(plan, by_id[rid]) if rid in by_id else [],
+                             row_height=DRIVER_ROW_HEIGHT_PT, landscape=True)
     if len(plan.unserved):
         u = plan.unserved
-        sheets["未服务 Unserved"] = pd.DataFrame({
+        sheets["未服务 Unserved"] = Sheet(pd.DataFrame({
             "运营方 Operator": u["operator"], "层级 Echelon": u["echelon"], "出发站 Depot": u["depot_id"],
             "代码 Code": u["stop_id"].astype(str), "站点 Stop": u["stop_name"], "原因 Reason": u["reason"],
-            "最小改动 Smallest fix": u["smallest_fix"], "已验证 Checked": u["fix_checked"]})
+            "最小改动 Smallest fix": u["smallest_fix"], "已验证 Checked": u["fix_checked"]}),
+            title=f"{county} 未服务站点 Unserved stops ({plan.mode})")
     return sheets
 
 
 _TEXT_COLS = {_SHEET_COLS["stop_id"], _SHEET_COLS["arrive"], _SHEET_COLS["leave"], "代码 Code", "线路 Route",
-              "车辆 Vehicle", "出发 Leaves", "返回 Returns", "出发站 Depot"}
+              "车辆 Vehicle", "出发 Leaves", "返回 Returns", "出发站 Depot", "工作表 Sheet"}
 
 
 PLAN_FILES = ("route_plan.csv", "routes_summary.csv", "unserved.csv", "route_sheets.xlsx", "summary.json",
@@ -143,6 +203,21 @@ def write_plan(plan: RoutePlan, out_dir: str | Path, map_html: bool = True, tile
     return _write_artifacts(_plan_artifacts(plan, map_html, tiles, lang), out_dir)
 
 
+def comparison_csv(table: pd.DataFrame, lang: str = "en") -> pd.DataFrame:
+    """``comparison.csv``: the contract columns ``metric, unit, separate, shared, difference, saving_pct``
+    in English; with ``lang="zh"`` Chinese headers (指标, 单位, 各自配送, 共同配送, 差值, 节省(%)) and
+    Chinese metric names and units.  Whole numbers stay whole."""
+    table = table.copy()
+    # whole numbers stay whole in the CSV (safe_frame would otherwise make a mixed column float)
+    for col in ("separate", "shared", "difference"):
+        table[col] = [f"{v:g}" if isinstance(v, float) else str(v) for v in table[col]]
+    if lang == "zh":
+        table["metric"] = [metric_label(m, lang) for m in table["metric"]]
+        table["unit"] = [unit_label(u, lang) for u in table["unit"]]
+        table = table.rename(columns={c: _head(c, lang) for c in table.columns})
+    return table
+
+
 def write_comparison(cmp: ModeComparison, out_dir: str | Path, map_html: bool = True, tiles: str = "osm",
                      lang: str = "en") -> dict[str, Path]:
     """Write ``comparison.csv`` and ``summary.json`` into ``out_dir`` and each mode's files into
@@ -154,7 +229,7 @@ def write_comparison(cmp: ModeComparison, out_dir: str | Path, map_html: bool = 
         if col in table:
             table[col] = [f"{v:g}" if isinstance(v, float) else str(v) for v in table[col]]
     summary = cmp.summary() | {"visits_per_week": visits_summary(cmp.shared.scenario, cmp.shared.params)}
-    art = {"comparison.csv": ("csv", table), "summary.json": ("json", summary)}
+    art = {"comparison.csv": ("csv", comparison_csv(table, lang)), "summary.json": ("json", summary)}
     if cmp.cost_sharing is not None:
         art.update(sharing_artifacts(cmp.cost_sharing))
     plans = [("separate", cmp.separate), ("shared", cmp.shared)]
@@ -191,7 +266,7 @@ def write_weekly(week: WeeklyPlan, out_dir: str | Path) -> dict[str, Path]:
 
 def run_routing(scenario: Scenario, mode: str, out_dir: str | Path, time_limit_s: float | None = None,
                 seed: int | None = None, map_html: bool = True, tiles: str = "osm", lang: str = "en",
-                progress: Callable | None = None, sharing: bool | None = None, weekly: bool = False):
+                progress: Progress | None = None, sharing: bool | None = None, weekly: bool = False):
     """Plan (``shared``/``separate``) or compare, then write the outputs.  Returns (result, paths).
 
     ``sharing``: also plan every coalition of the carrying operators and share the shared plan's cost
@@ -199,6 +274,9 @@ def run_routing(scenario: Scenario, mode: str, out_dir: str | Path, time_limit_s
     coalitions.csv, cost_sharing.csv and cost_sharing.xlsx beside the plan and ``cost_sharing`` in summary.json.
     ``weekly``: plan a week of visits (:func:`~culture_logistics.routing.weekly.plan_week`) instead of
     one day, written by :func:`write_weekly` (no map); only with ``shared`` or ``separate``.
+
+    ``progress(event, **fields)`` (see :mod:`culture_logistics.progress`) gets a ``"model"`` event per
+    routing model and a ``"warning"`` event per note on the data (e.g. a station over its capacity).
     """
     if mode not in MODES:
         raise CultureLogisticsError(f"unknown mode {mode!r}; choose one of {', '.join(MODES)}")
@@ -206,18 +284,24 @@ def run_routing(scenario: Scenario, mode: str, out_dir: str | Path, time_limit_s
         raise CultureLogisticsError("--weekly plans one mode: give --mode shared or --mode separate")
     _check_out_dir(out_dir)
     params = RoutingParams.from_scenario(scenario, time_limit_s=time_limit_s, seed=seed)
+    lines = line_reporter(progress, "routing")
     if weekly:
-        res = plan_week(scenario, mode, params, progress=progress)
+        res = plan_week(scenario, mode, params, progress=lines)
         return res, write_weekly(res, out_dir)
     if mode == "compare":
-        res = compare_modes(scenario, params, progress=progress)
+        res = compare_modes(scenario, params, progress=lines)
+        for plan in (res.separate, res.shared):
+            for w in plan.warnings:
+                emit(progress, "warning", "routing", w if w.startswith(f"{plan.mode}:") else f"{plan.mode}: {w}")
         if sharing is not False:
-            res.cost_sharing = share_costs(scenario, params, shared_plan=res.shared, progress=progress)
+            res.cost_sharing = share_costs(scenario, params, shared_plan=res.shared, progress=lines)
         return res, write_comparison(res, out_dir, map_html, tiles, lang)
-    res = plan_routes(scenario, mode, params, progress=progress)
+    res = plan_routes(scenario, mode, params, progress=lines)
+    for w in res.warnings:
+        emit(progress, "warning", "routing", w)
     if sharing:
         res.cost_sharing = share_costs(scenario, params, shared_plan=res if mode == "shared" else None,
-                                       network=res.net, progress=progress)
+                                       network=res.net, progress=lines)
     return res, write_plan(res, out_dir, map_html, tiles, lang)
 
 
@@ -284,14 +368,17 @@ def _bus_lines(s: dict) -> list[str]:
             f"saving {b['saving_cny']:,.2f} CNY/day against van-only trunks"]
 
 
-def demo_stage(scenario: Scenario, out_dir: Path, time_limit_s: float | None, echo) -> dict:
+def demo_stage(scenario: Scenario, out_dir: Path, time_limit_s: float | None, echo,
+               progress: Progress | None = None, lang: str = "en") -> dict:
     """``culture-logistics demo`` step: compare shared with separate delivery, write to ``out_dir/routing``.
 
-    Uses ``time_limit_s`` per model (default 1 s: a demo, not a production plan).
+    Uses ``time_limit_s`` per model (default 1 s: a demo, not a production plan).  ``echo`` gets the
+    summary lines; ``progress`` a ``"model"`` event per routing model and a ``"warning"`` per data note.
     """
     t0 = time.perf_counter()
     out = Path(out_dir) / "routing"
-    res, paths = run_routing(scenario, "compare", out, time_limit_s=time_limit_s or 1.0)
+    res, paths = run_routing(scenario, "compare", out, time_limit_s=time_limit_s or 1.0, lang=lang,
+                             progress=progress)
     s = res.summary()
     a, b = s["separate"], s["shared"]
     echo(f"[routing] separate: {a['vehicles']} vehicles, {a['distance_km']:,.0f} km, {a['cost_cny']:,.0f} CNY/day; "

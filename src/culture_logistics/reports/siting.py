@@ -1,4 +1,4 @@
-"""Siting outputs: sites.csv, assignment.csv, gaps_after.csv, summary.json, the map.
+"""Siting outputs: sites.csv, assignment.csv, gaps_after.csv, summary.json, siting.xlsx, the map.
 """
 from __future__ import annotations
 
@@ -7,16 +7,59 @@ from pathlib import Path
 
 from culture_logistics.config.siting import SitingParams
 from culture_logistics.coverage.reach import compute_coverage
+from culture_logistics.progress import Progress, emit
 from culture_logistics.reports.gis import siting_layers, write_gpkg
+from culture_logistics.reports.labels import _TEXT_COLUMNS, _head, _ops, kind_label
 from culture_logistics.reports.maps.base import render_map
 from culture_logistics.reports.maps.siting import siting_map
-from culture_logistics.reports.writers import atomic_write_text, write_csv, write_json
+from culture_logistics.reports.writers import Sheet, atomic_write_text, write_csv, write_json, write_xlsx
 from culture_logistics.siting.solve import SitingResult, solve_siting
 
+SHEET_NAMES = {"sites": ("Sites", "选址结果"), "assignment": ("Assignment", "村庄分配"),
+               "gaps_after": ("Gaps after", "仍未覆盖")}
 
-def write_siting(result: SitingResult, out_dir: str | Path, map_html: bool = True, lang: str = "en") -> dict[str, Path]:
-    """Write sites.csv, assignment.csv, gaps_after.csv, summary.json, siting_map.html and siting.gpkg into
-    ``out_dir``; ``lang`` (``"en"``/``"zh"``) of the map.
+
+def siting_workbook(result: SitingResult, lang: str = "en") -> tuple[dict[str, Sheet], set[str]]:
+    """Sheets of ``siting.xlsx``: the chosen sites, the villages each newly serves, the gaps left.
+
+    Headers (and the site kind, operators, yes/no) in ``lang`` (``en`` or ``zh``); codes are text cells;
+    coordinates WGS-84 degrees, distances metres, costs CNY.
+    """
+    zh = lang == "zh"
+    s = result.summary()
+    sites = result.sites_table().copy()
+    sites["kind"] = [kind_label(k, lang) for k in sites["kind"]]
+    sites["operator"] = [_ops(o, lang) for o in sites["operator"]]
+    asg = result.assignment_table().copy()
+    yes, no = ("是", "否") if zh else ("yes", "no")
+    asg["newly_reached"] = [yes if v == "true" else no for v in asg["newly_reached"]]
+    gaps = result.gaps_after.copy()
+    if "missing_operators" in gaps:
+        gaps["missing_operators"] = [_ops(str(o), lang) for o in gaps["missing_operators"]]
+    county = f"{result.scenario.name} ({result.scenario.adcode})"
+    model = s["model"].upper() + (f", K={s['k']}" if s["k"] is not None else "")
+    title = (f"{county} 共享服务点选址 {model}" if zh else f"{county} shared service points, {model}")
+    info = [("模型" if zh else "Model", model),
+            ("站点数" if zh else "Sites", s["sites"]),
+            ("费用(元)" if zh else "Cost (CNY)", s["total_cost"]),
+            ("选址前全覆盖村数" if zh else "Villages reached before", s["before"]["villages_reached"]),
+            ("选址后全覆盖村数" if zh else "Villages reached after", s["after"]["villages_reached"]),
+            ("全部村数" if zh else "Villages", s["before"]["villages"])]
+    name = {k: v[1 if zh else 0] for k, v in SHEET_NAMES.items()}
+
+    def localise(df):
+        return df.rename(columns={c: _head(c, lang) for c in df.columns})
+
+    sheets = {name["sites"]: Sheet(localise(sites), title=title, info=info),
+              name["assignment"]: Sheet(localise(asg), title=title),
+              name["gaps_after"]: Sheet(localise(gaps), title=title)}
+    return sheets, {_head(c, lang) for c in _TEXT_COLUMNS}
+
+
+def write_siting(result: SitingResult, out_dir: str | Path, map_html: bool = True,
+                 lang: str = "en") -> dict[str, Path]:
+    """Write sites.csv, assignment.csv, gaps_after.csv, summary.json, siting.xlsx (headers in ``lang``),
+    siting_map.html and siting.gpkg into ``out_dir``; ``lang`` (``"en"``/``"zh"``) of the workbook and map.
 
     Everything (tables, summary, the rendered page) is computed first; then each file is written
     atomically with :mod:`culture_logistics.outputs`, so a failure leaves no half-written file.
@@ -27,6 +70,7 @@ def write_siting(result: SitingResult, out_dir: str | Path, map_html: bool = Tru
     asg = result.assignment_table()
     gaps = result.gaps_after
     summary = result.summary()
+    sheets, text_cols = siting_workbook(result, lang)
     page = render_map(siting_map(result, lang=lang)) if map_html else None
     gis = siting_layers(result)
     paths = {
@@ -34,6 +78,7 @@ def write_siting(result: SitingResult, out_dir: str | Path, map_html: bool = Tru
         "assignment": write_csv(asg, out_dir / "assignment.csv"),
         "gaps_after": write_csv(gaps, out_dir / "gaps_after.csv"),
         "summary": write_json(summary, out_dir / "summary.json"),
+        "workbook": write_xlsx(sheets, out_dir / "siting.xlsx", text_columns=text_cols),
     }
     if page is not None:
         paths["map"] = atomic_write_text(out_dir / "siting_map.html", page)
@@ -41,7 +86,8 @@ def write_siting(result: SitingResult, out_dir: str | Path, map_html: bool = Tru
     return paths
 
 
-def demo_stage(scenario, out_dir: Path, time_limit_s: float | None, echo) -> dict:
+def demo_stage(scenario, out_dir: Path, time_limit_s: float | None, echo, progress: Progress | None = None,
+               lang: str = "en") -> dict:
     """``culture-logistics demo`` step: MCLP with a small K, and the LSCP size, for one county.
 
     Writes the MCLP outputs to ``out_dir/siting`` and the LSCP ones to ``out_dir/siting_lscp``;
@@ -58,10 +104,12 @@ def demo_stage(scenario, out_dir: Path, time_limit_s: float | None, echo) -> dic
         echo("[siting] every village is already reached; nothing to site")
         return {"gap_villages": 0}
     k = params.k or 5
+    emit(progress, "model", "siting", f"MCLP, at most {k} sites, {gaps} gap villages")
     mclp = solve_siting(scenario, "mclp", k=k, time_limit_s=tl, coverage=cov, params=params)
-    write_siting(mclp, Path(out_dir) / "siting")
+    write_siting(mclp, Path(out_dir) / "siting", lang=lang)
+    emit(progress, "model", "siting", "LSCP, fewest sites reaching every reachable gap village")
     lscp = solve_siting(scenario, "lscp", time_limit_s=tl, coverage=cov, params=params)
-    write_siting(lscp, Path(out_dir) / "siting_lscp", map_html=False)
+    write_siting(lscp, Path(out_dir) / "siting_lscp", map_html=False, lang=lang)
     a, b = mclp.summary(), lscp.summary()
     echo(f"[siting] {gaps} gap villages; MCLP K={k}: {a['before']['villages_reached']} → "
          f"{a['after']['villages_reached']} villages reached, +{int(a['objective']):,} people "

@@ -35,14 +35,16 @@ import math
 import os
 import re
 import tempfile
+import unicodedata
 import zipfile
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from openpyxl import Workbook
-from openpyxl.styles import Font
+from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -308,11 +310,150 @@ def _sheet_title(name: str) -> str:
     return title or "sheet"
 
 
-def write_xlsx(sheets: dict[str, pd.DataFrame], path: str | Path, text_columns: set[str] = frozenset()) -> Path:
-    """Write several tables to one workbook atomically and reproducibly; text columns stay text cells.
+def sheet_name(base: str, suffix: str = "", used: set[str] | None = None) -> str:
+    """An Excel sheet name from ``base`` + ``suffix``: forbidden characters ``[]:*?/\\`` replaced, cut to
+    31 characters by shortening ``base`` (the suffix, e.g. ``-1号车``, is kept), unique (case-insensitive)
+    among ``used`` (then added to it) by a ``~2``, ``~3`` … ending."""
+    base, suffix = _sheet_title(base) if base else "", _sheet_title(suffix) if suffix else ""
+    title = (base[: 31 - len(suffix)] + suffix).strip("'") or "sheet"
+    if used is None:
+        return title
+    stem, k = title, 2
+    while title.lower() in used:
+        end = f"~{k}"
+        title = stem[: 31 - len(end)] + end
+        k += 1
+    used.add(title.lower())
+    return title
 
-    Sheet names are cut to Excel's 31 characters and cleaned of ``[]:*?/\\``.  Text is never written
-    as a formula (see the module docstring).
+
+def display_width(value) -> int:
+    """Columns a value takes in a spreadsheet cell: a wide (CJK) character counts two, others one.
+
+    Numbers count as Excel's General format shows them (at most 11 characters)."""
+    if value is None:
+        return 0
+    if isinstance(value, float):
+        text = f"{value:.10g}"
+        return min(len(text), 11)
+    text = str(value)
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+XLSX_MAX_COLUMN_WIDTH = 60   # characters; a longer cell wraps inside its column
+
+
+@dataclass
+class Sheet:
+    """One printable worksheet: a table under an optional title block.
+
+    Attributes
+    ----------
+    table : the rows (one header row of column names, then the data).
+    title : a heading written in row 1 (merged across the table's columns), or ``""``.
+    info : title-block pairs ``(label, value)`` written below the title, three pairs a row.
+    row_height : points for every data row (e.g. 28 for a signature column), or ``None`` (Excel's default).
+    landscape : ``None`` chooses landscape for tables wider than about an A4 portrait page.
+    """
+
+    table: pd.DataFrame
+    title: str = ""
+    info: list[tuple[str, object]] = field(default_factory=list)
+    row_height: float | None = None
+    landscape: bool | None = None
+
+
+INFO_PAIRS_PER_ROW = 3
+
+
+def _write_sheet(ws, sheet: Sheet, text_columns) -> None:
+    """Title block, header and rows of one sheet, then widths by display width and A4 print setup."""
+    df = sheet.table
+    columns = list(df.columns)
+    ncol = max(len(columns), 2 * INFO_PAIRS_PER_ROW if sheet.info else 1)
+    widths = [0] * max(ncol, 1)
+    wrap_rows: list = []
+    row = 1
+    if sheet.title:
+        cell = ws.cell(row=1, column=1)
+        _set_text(cell, sheet.title)
+        cell.font = Font(bold=True, size=14)
+        if ncol > 1:
+            ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=ncol)
+        ws.row_dimensions[1].height = 24
+        row = 2
+    for start in range(0, len(sheet.info), INFO_PAIRS_PER_ROW):
+        for j, (label, value) in enumerate(sheet.info[start:start + INFO_PAIRS_PER_ROW]):
+            lc, vc = ws.cell(row=row, column=2 * j + 1), ws.cell(row=row, column=2 * j + 2)
+            _set_text(lc, str(label))
+            lc.font = Font(bold=True)
+            v = _xlsx_value(value)
+            if isinstance(v, str):
+                _set_text(vc, v)
+            elif v is not None:
+                vc.value = v
+            widths[2 * j] = max(widths[2 * j], display_width(label))
+            widths[2 * j + 1] = max(widths[2 * j + 1], display_width(v))
+        row += 1
+    if sheet.title or sheet.info:
+        row += 1   # a blank row between the title block and the table
+    header = row
+    for j, c in enumerate(columns, start=1):
+        cell = ws.cell(row=header, column=j)
+        _set_text(cell, str(c))
+        cell.font = Font(bold=True)
+        cell.alignment = Alignment(wrap_text=display_width(c) > XLSX_MAX_COLUMN_WIDTH, vertical="center")
+        widths[j - 1] = max(widths[j - 1], display_width(c) + 1)   # bold is a little wider
+    text_flags = [c in text_columns for c in columns]
+    for i, values in enumerate(df.itertuples(index=False, name=None), start=header + 1):
+        for j, (v, is_text) in enumerate(zip(values, text_flags), start=1):
+            value = _xlsx_value(v)
+            if value is None:
+                if is_text:
+                    ws.cell(row=i, column=j).number_format = "@"
+                continue
+            cell = ws.cell(row=i, column=j)
+            if is_text or isinstance(value, str):
+                _set_text(cell, str(value))
+                if is_text:
+                    cell.number_format = "@"
+            else:
+                cell.value = value
+            w = display_width(value)
+            if w > XLSX_MAX_COLUMN_WIDTH:
+                wrap_rows.append(cell)
+            widths[j - 1] = max(widths[j - 1], w)
+        if sheet.row_height:
+            ws.row_dimensions[i].height = sheet.row_height
+    for cell in wrap_rows:
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+    for j, w in enumerate(widths, start=1):
+        ws.column_dimensions[get_column_letter(j)].width = min(max(w + 2, 6), XLSX_MAX_COLUMN_WIDTH)
+    ws.freeze_panes = ws.cell(row=header + 1, column=1).coordinate
+    ws.print_title_rows = f"{header}:{header}"
+    ps = ws.page_setup
+    ps.paperSize = ws.PAPERSIZE_A4
+    total = sum(min(max(w + 2, 6), XLSX_MAX_COLUMN_WIDTH) for w in widths)
+    landscape = sheet.landscape if sheet.landscape is not None else total > 95
+    ps.orientation = "landscape" if landscape else "portrait"
+    ps.fitToWidth = 1
+    ps.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_options.horizontalCentered = True
+    ws.page_margins.left = ws.page_margins.right = 0.5
+    ws.oddFooter.center.text = "&P / &N"
+
+
+def write_xlsx(sheets: dict[str, pd.DataFrame | Sheet], path: str | Path,
+               text_columns: set[str] = frozenset()) -> Path:
+    """Write several tables to one print-ready workbook, atomically and reproducibly.
+
+    Each value is a DataFrame or a :class:`Sheet` (a table under a title block).  Sheet names are cut
+    to Excel's 31 characters, cleaned of ``[]:*?/\\`` and made unique.  Text is never written as a
+    formula (see the module docstring); ``text_columns`` stay text cells (codes keep leading zeros).
+    Every sheet: column widths by display width (a CJK character counts two; capped at
+    :data:`XLSX_MAX_COLUMN_WIDTH`, longer cells wrap), the header row repeated on every printed page,
+    A4, fit to the page width (``fitToWidth=1``, ``fitToHeight=0``), page numbers in the footer.
     """
 
     wb = Workbook()
@@ -320,44 +461,10 @@ def write_xlsx(sheets: dict[str, pd.DataFrame], path: str | Path, text_columns: 
     when = _fixed_time()
     wb.properties.created = when
     wb.properties.modified = when
-    used = set()
-    for name, df in sheets.items():
-        title = _sheet_title(name)
-        base, k = title, 2
-        while title.lower() in used:
-            suffix = f"~{k}"
-            title = base[: 31 - len(suffix)] + suffix
-            k += 1
-        used.add(title.lower())
-        ws = wb.create_sheet(title)
-        columns = list(df.columns)
-        for j, c in enumerate(columns, start=1):
-            cell = ws.cell(row=1, column=j)
-            _set_text(cell, str(c))
-            cell.font = Font(bold=True)
-        text_flags = [c in text_columns for c in columns]
-        for i, row in enumerate(df.itertuples(index=False, name=None), start=2):
-            for j, (v, is_text) in enumerate(zip(row, text_flags), start=1):
-                value = _xlsx_value(v)
-                if value is None:
-                    continue
-                cell = ws.cell(row=i, column=j)
-                if is_text or isinstance(value, str):
-                    _set_text(cell, str(value))
-                else:
-                    cell.value = value
-        for j, col in enumerate(columns, start=1):
-            letter = get_column_letter(j)
-            if col in text_columns:
-                for cell in ws[letter][1:]:
-                    cell.number_format = "@"
-            width = max([len(str(col))] + [len(str(x)) for x in df[col].head(200)]) + 2
-            ws.column_dimensions[letter].width = min(max(width * 1.3, 8), 50)
-        ws.freeze_panes = "A2"
-        ws.page_setup.orientation = "landscape"
-        ws.page_setup.fitToWidth = 1
-        ws.sheet_properties.pageSetUpPr.fitToPage = True
-        ws.page_setup.fitToHeight = 0
+    used: set[str] = set()
+    for name, sheet in sheets.items():
+        ws = wb.create_sheet(sheet_name(name, used=used))
+        _write_sheet(ws, sheet if isinstance(sheet, Sheet) else Sheet(sheet), text_columns)
     if not wb.sheetnames:
         wb.create_sheet("empty")
     buf = _io.BytesIO()

@@ -1,0 +1,179 @@
+"""Print-ready workbooks: widths by display width, print titles, A4 fit to width, driver sheets a driver can use.
+
+The workbooks are the real ones the stages write (诸城市 coverage and siting in Chinese, a route plan of
+conftest's county), opened again with openpyxl.
+"""
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+import pytest
+from openpyxl import load_workbook
+from openpyxl.utils import get_column_letter
+
+from conftest import write_scenario
+from culture_logistics.inputs.scenario import load_scenario
+from culture_logistics.reports.coverage import run_coverage
+from culture_logistics.reports.routes import DRIVER_ROW_HEIGHT_PT, comparison_csv, run_routing
+from culture_logistics.reports.siting import write_siting
+from culture_logistics.reports.writers import (
+    XLSX_MAX_COLUMN_WIDTH,
+    Sheet,
+    display_width,
+    sheet_name,
+    write_xlsx,
+)
+from culture_logistics.resources import counties_dir
+from culture_logistics.siting.solve import solve_siting
+
+
+def test_display_width_counts_cjk_as_two():
+    assert display_width("密州街道") == 8 and display_width("ab1") == 3 and display_width("密州 A") == 6
+    assert display_width(12345) == 5 and display_width(None) == 0 and display_width(1 / 3) == 11
+
+
+def test_sheet_names_keep_the_vehicle_number_within_31_characters():
+    used = set()
+    long = "诸城市某某某某某某某某某某某某某某某某某某某某某某某某县级共配中心"
+    a = sheet_name(long, "-1号车", used)
+    assert len(a) == 31 and a.endswith("-1号车")
+    b = sheet_name(long, "-1号车", used)
+    assert b != a and len(b) <= 31 and b.lower() not in {a.lower()}
+    assert sheet_name("a/b:c*d?[e]", "-2号车") == "a_b_c_d__e_-2号车"
+
+
+def overflowing_cells(path) -> list[str]:
+    """Cells whose display width exceeds their column's (merged cells: the merged columns' sum),
+    unless the cell wraps its text."""
+    wb = load_workbook(path)
+    bad = []
+    for ws in wb.worksheets:
+        merged = {}
+        for rng in ws.merged_cells.ranges:
+            merged[(rng.min_row, rng.min_col)] = range(rng.min_col, rng.max_col + 1)
+        for row in ws.iter_rows():
+            for c in row:
+                if c.value is None or (c.alignment is not None and c.alignment.wrap_text):
+                    continue
+                cols = merged.get((c.row, c.column), [c.column])
+                width = 0.0
+                for j in cols:
+                    width += ws.column_dimensions[get_column_letter(j)].width or 8.43
+                bold = 1 if c.font is not None and c.font.b else 0
+                if display_width(c.value) + bold > width:
+                    bad.append(f"{ws.title}!{c.coordinate} {c.value!r} ({display_width(c.value)} > {width})")
+    return bad
+
+
+def check_print_setup(path) -> None:
+    wb = load_workbook(path)
+    for ws in wb.worksheets:
+        assert ws.print_title_rows, ws.title
+        assert ws.page_setup.fitToWidth == 1 and ws.page_setup.fitToHeight == 0, ws.title
+        assert ws.sheet_properties.pageSetUpPr.fitToPage, ws.title
+        assert int(ws.page_setup.paperSize) == 9, ws.title   # A4
+        # the repeated row is the header: the first row with a value in every table column
+        r = int(re.match(r"\$?(\d+)", ws.print_title_rows.split(":")[0]).group(1))
+        assert all(c.value is not None for c in ws[r][: ws.max_column]), ws.title
+        assert max(ws.column_dimensions[x].width or 0 for x in ws.column_dimensions) <= XLSX_MAX_COLUMN_WIDTH
+
+
+@pytest.fixture(scope="module")
+def zhucheng():
+    return load_scenario(counties_dir() / "370782" / "scenario.toml")
+
+
+@pytest.mark.slow
+def test_chinese_coverage_workbook_fits_its_columns(zhucheng, tmp_path):
+    _, paths = run_coverage(zhucheng, tmp_path, lang="zh", with_map=False)
+    path = paths["village_reach.xlsx"]
+    assert overflowing_cells(path) == []
+    check_print_setup(path)
+    wb = load_workbook(path)
+    assert wb.sheetnames[:2] == ["全县汇总", "缺口村"] and len(wb.sheetnames) == 2 + 14
+    # CJK counts twice: the township-name column of a township sheet is at least 2 × its longest name
+    ws = wb[wb.sheetnames[2]]
+    head = [c.value for c in ws[1]]
+    col = head.index("村名") + 1
+    longest = max(len(str(ws.cell(i, col).value)) for i in range(2, ws.max_row + 1))
+    assert ws.column_dimensions[ws.cell(1, col).column_letter].width >= 2 * longest
+
+
+@pytest.mark.slow
+def test_siting_workbook_in_both_languages(zhucheng, tmp_path):
+    res = solve_siting(zhucheng, "mclp", k=5)
+    for lang, sheets, header in (("zh", ["选址结果", "村庄分配", "仍未覆盖"], "新覆盖人口"),
+                                 ("en", ["Sites", "Assignment", "Gaps after"], "Population newly reached")):
+        paths = write_siting(res, tmp_path / lang, map_html=False, lang=lang)
+        path = paths["workbook"]
+        assert path.name == "siting.xlsx"
+        assert overflowing_cells(path) == []
+        check_print_setup(path)
+        wb = load_workbook(path)
+        assert wb.sheetnames == sheets
+        ws = wb[sheets[0]]
+        hrow = int(ws.print_title_rows.split(":")[0].lstrip("$"))
+        head = [c.value for c in ws[hrow]]
+        assert header in head
+        # the sites sheet lists exactly sites.csv, with its population figures
+        csv = pd.read_csv(tmp_path / lang / "sites.csv", dtype={"site_id": str})
+        col = head.index(header) + 1
+        got = [ws.cell(i, col).value for i in range(hrow + 1, ws.max_row + 1)]
+        assert got == csv["population_newly_reached"].tolist() and sum(got) == res.summary()["objective"]
+        id_col = head.index("站点编号" if lang == "zh" else "Site ID") + 1
+        assert all(ws.cell(i, id_col).data_type == "s" for i in range(hrow + 1, ws.max_row + 1))
+
+
+def test_driver_sheets_have_a_title_block_and_room_to_sign(tmp_path):
+    scn = load_scenario(write_scenario(tmp_path / "c"))
+    res, paths = run_routing(scn, "shared", tmp_path / "r", time_limit_s=0.3, map_html=False)
+    path = paths["route_sheets.xlsx"]
+    assert overflowing_cells(path) == []
+    check_print_setup(path)
+    wb = load_workbook(path)
+    routes = res.routes
+    drivers = [n for n in wb.sheetnames if n.endswith("号车")]
+    assert len(drivers) == len(routes) and len(set(drivers)) == len(drivers)
+    trunk = [n for n in drivers if "干线" in n]
+    assert len(trunk) == int((routes["echelon"] == "trunk").sum())
+    # 邮政站 is the township station of the last mile: its vehicles are 邮政站-1号车, 邮政站-2号车 …
+    n_lm = int((routes["echelon"] == "last_mile").sum())
+    assert [n for n in drivers if "干线" not in n] == [f"邮政站-{i}号车" for i in range(1, n_lm + 1)]
+    ws = wb[drivers[0]]
+    labels = {ws.cell(r, c).value: ws.cell(r, c + 1).value for r in range(2, 7) for c in (1, 3, 5)
+              if ws.cell(r, c).value}
+    for key in ("车辆 Vehicle", "运营方 Operator", "日期 Date", "出发站 Depot", "出发 Start", "返回 Return",
+                "公里 km", "送达 Deliver", "揽收 Pick up"):
+        assert key in labels, key
+    route = routes.iloc[0]
+    assert labels["公里 km"] == round(route["distance_m"] / 1000, 1)
+    assert labels["送达 Deliver"] == int(route["delivered"]) and re.fullmatch(r"\d\d:\d\d", labels["出发 Start"])
+    hrow = int(ws.print_title_rows.split(":")[0].lstrip("$"))
+    head = [c.value for c in ws[hrow]]
+    sign = head.index("签收 Signature") + 1
+    assert ws.column_dimensions[ws.cell(hrow, sign).column_letter].width >= 16
+    for r in range(hrow + 1, ws.max_row + 1):
+        assert ws.row_dimensions[r].height >= DRIVER_ROW_HEIGHT_PT >= 28
+    assert ws.page_setup.orientation == "landscape"
+
+
+def test_long_text_wraps_instead_of_overflowing(tmp_path):
+    long = "很长的说明" * 20   # display width 200 > the 60 cap
+    path = write_xlsx({"s": Sheet(pd.DataFrame({"说明": [long, "短"]}), title="标题")}, tmp_path / "w.xlsx")
+    ws = load_workbook(path)["s"]
+    assert ws.column_dimensions["A"].width == XLSX_MAX_COLUMN_WIDTH
+    cell = next(c for row in ws.iter_rows() for c in row if c.value == long)
+    assert cell.alignment.wrap_text
+    assert overflowing_cells(path) == []
+
+
+def test_comparison_csv_in_chinese_keeps_the_english_contract():
+    table = pd.DataFrame([{"metric": "cost", "unit": "CNY/day", "separate": 100.0, "shared": 60.0,
+                           "difference": -40.0, "saving_pct": 40.0}], dtype=object)
+    en = comparison_csv(table, "en")
+    assert list(en.columns) == ["metric", "unit", "separate", "shared", "difference", "saving_pct"]
+    assert en.iloc[0].tolist() == ["cost", "CNY/day", "100", "60", "-40", 40.0]
+    zh = comparison_csv(table, "zh")
+    assert list(zh.columns) == ["指标", "单位", "各自配送", "共同配送", "差值(共同−各自)", "节省(%)"]
+    assert zh.iloc[0].tolist() == ["总成本", "元/天", "100", "60", "-40", 40.0]
