@@ -52,8 +52,8 @@ def plan(code: str, mode: str, engine: str | None, old: bool) -> dict:
     p = RoutingParams.from_scenario(scn)
     if engine:
         p = replace(p, engine=engine)
-    if old:
-        p = replace(p, engine="ortools")
+    if old:  # before issue #15: OR-Tools searching for the whole limit of every model, time_limit_s = 2
+        p = replace(p, engine="ortools", time_limit_s=2.0)
         solving.E.solve = _old_way
     t0 = time.perf_counter()
     try:

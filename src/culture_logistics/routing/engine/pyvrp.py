@@ -65,6 +65,7 @@ def _solve_pyvrp(model: Model, time_limit_s: float, seed: int, budget: WorkBudge
     """Solve with PyVRP: stop on ``budget`` (None = the wall-clock limit only), capped by ``time_limit_s``."""
     try:
         import pyvrp
+        from pyvrp.exceptions import PenaltyBoundWarning
     except ImportError as exc:  # pragma: no cover - depends on the environment
         raise ImportError("engine='pyvrp' needs the 'pyvrp' package (pip install pyvrp)") from exc
 
@@ -147,7 +148,7 @@ def _solve_pyvrp(model: Model, time_limit_s: float, seed: int, budget: WorkBudge
         stop = BudgetStop(iterations, no_impr, time.perf_counter() + max(0.05, seconds))
         with warnings.catch_warnings():
             # infeasible mandatory stops are handled below (re-solve with optional stops)
-            warnings.filterwarnings("ignore", message=".*penalty parameter has reached its maximum")
+            warnings.filterwarnings("ignore", category=PenaltyBoundWarning)
             res = pyvrp.solve(data, stop, seed=seed, collect_stats=False, display=bool(log),
                               initial_solution=initial if initial is not None else warm(data),
                               params=solve_params)
