@@ -372,12 +372,13 @@ def demo_stage(scenario: Scenario, out_dir: Path, time_limit_s: float | None, ec
                progress: Progress | None = None, lang: str = "en") -> dict:
     """``culture-logistics demo`` step: compare shared with separate delivery, write to ``out_dir/routing``.
 
-    Uses ``time_limit_s`` per model (default 1 s: a demo, not a production plan).  ``echo`` gets the
+    ``time_limit_s`` overrides the safety cap per model (default ``[routing] time_limit_s``); every solve
+    stops on its deterministic work budget first, so the demo's plan is the plan ``route`` makes.  ``echo`` gets the
     summary lines; ``progress`` a ``"model"`` event per routing model and a ``"warning"`` per data note.
     """
     t0 = time.perf_counter()
     out = Path(out_dir) / "routing"
-    res, paths = run_routing(scenario, "compare", out, time_limit_s=time_limit_s or 1.0, lang=lang,
+    res, paths = run_routing(scenario, "compare", out, time_limit_s=time_limit_s, lang=lang,
                              progress=progress)
     s = res.summary()
     a, b = s["separate"], s["shared"]
