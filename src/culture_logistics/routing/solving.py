@@ -91,7 +91,26 @@ def _solve(model: _model.Model, params: RoutingParams, tl: float, initial: _mode
 def _solve_spec(ctx: _Context, spec: _ModelSpec, diagnose: bool = True) -> _Outcome:
     """Build the engine model of ``spec`` on road distances and times, solve it, and (``diagnose``)
     explain every dropped stop."""
+    out = _build_spec(ctx, spec)
+    if out.model is None:
+        return out
     p = ctx.params
+    tl = p.model_time_limit(len(out.keep))
+    t0 = time.perf_counter()
+    sol = _solve(out.model, p, tl)
+    out.stats.update(time_limit_s=round(tl, 3), solve_s=round(time.perf_counter() - t0, 3), status=sol.status,
+                     engine=sol.engine, cost=round(sol.cost, 2),
+                     overrun_s=round(float(sol.stats.get("overrun_s", 0.0)), 3))
+    out.solution = sol
+    if diagnose:
+        _explain(ctx, out)
+    return out
+
+
+def _build_spec(ctx: _Context, spec: _ModelSpec) -> _Outcome:
+    """The engine model of ``spec`` on road distances (m) and times (s), not yet solved
+    (``solution`` None); stops off the road network are listed unserved ("unreachable") and left out
+    (``model`` None when none is left)."""
     net = ctx.net
     lon = np.array([spec.depot.lon] + [s.lon for s in spec.stops])
     lat = np.array([spec.depot.lat] + [s.lat for s in spec.stops])
@@ -133,16 +152,7 @@ def _solve_spec(ctx: _Context, spec: _ModelSpec, diagnose: bool = True) -> _Outc
         stops.append(_model.Stop(delivery=int(s.delivery), pickup=int(s.pickup), service_s=int(s.service_s),
                             tw_early=e, tw_late=l, name=s.stop_id))
     model = _model.Model([depot], stops, [vehicle_type(f) for f in spec.fleet], dist, dur)
-    tl = p.model_time_limit(len(keep))
-    t0 = time.perf_counter()
-    sol = _solve(model, p, tl)
-    stats.update(time_limit_s=round(tl, 3), solve_s=round(time.perf_counter() - t0, 3), status=sol.status,
-                 engine=sol.engine, cost=round(sol.cost, 2),
-                 overrun_s=round(float(sol.stats.get("overrun_s", 0.0)), 3))
-    out = _Outcome(spec, model, keep, sol, unserved, stats, snap.node)
-    if diagnose:
-        _explain(ctx, out)
-    return out
+    return _Outcome(spec, model, keep, None, unserved, stats, snap.node)
 
 
 def _explain(ctx: _Context, out: _Outcome) -> None:
