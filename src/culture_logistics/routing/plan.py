@@ -13,9 +13,12 @@ Both echelons are vehicle-routing problems with simultaneous pickup and delivery
 shift limits, service times and (optional) time windows, all hard.  They are solved with the
 project's routing engine (:mod:`culture_logistics.engine`, OR-Tools by default) on road-network
 distances (m) and travel times (s) from :meth:`culture_logistics.network.RoadNetwork.full_matrix`:
-one model per (operator, county depot) for the trunk and one per (operator, township depot) for
-the last mile, so no model comes near the ~1,000 stops above which OR-Tools' maintainers advise
-decomposing.
+one model per (operator, county depot) for the trunk and, for the last mile, multi-depot models
+over blocks of neighbouring stations of at most 250 villages (:mod:`culture_logistics.routing.assign`,
+``assignment = "county"``, station ``capacity_per_day`` a hard limit) or one per (operator, township
+depot) (``assignment = "township"``), so no model comes near the ~1,000 stops above which OR-Tools'
+maintainers advise decomposing.  The trunk leaves at ``trunk_start`` (a night trunk by default) and
+aims to stock every station before its vans' day starts.
 
 Modes
 -----
@@ -97,7 +100,9 @@ class RoutePlan:
     routes : one row per route (:data:`ROUTES_SUMMARY_COLUMNS` plus ``depot_id, depot_name,
         vehicle_type, departure_min, return_min, delivered, picked_up``).
     unserved : one row per stop that could not be served (:data:`UNSERVED_COLUMNS`).
-    models : solver statistics per routing model.
+    models : solver statistics per routing model (county-wide multi-depot models first).
+    moved : villages served from another township's station (``assignment = "county"``): dicts of
+        ``operator, village_code, village_name, home_station_id, station_id, station_name``.
     warnings : notes on assumptions the data forced (a township without a station, …).
     """
 
