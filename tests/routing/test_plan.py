@@ -121,7 +121,7 @@ def check_plan(plan: pd.DataFrame, routes: pd.DataFrame, uns: pd.DataFrame, max_
 
 
 # ------------------------------------------------------------------------------------------------ the optimum
-@pytest.mark.parametrize("trunk_start", [None, "08:00"])
+@pytest.mark.parametrize("trunk_start", [None, "08:00", "07:50"])
 def test_known_optimum_on_a_straight_road(tmp_path, trunk_start):
     """Four villages at vertices 2, 4, 6, 8 with 10 parcels each; two vans of 20 at P1 (vertex 0).
 
@@ -155,7 +155,7 @@ def test_known_optimum_on_a_straight_road(tmp_path, trunk_start):
     assert list(trunk_rows["load_after"]) == [40, 0, 0]
     # times: the trunk leaves at trunk_start (default 04:00) and reaches P1 after 10 segments at 10 m/s;
     # the last-mile vans leave once it has unloaded (20 min at the station), but not before 08:00
-    start = 8 * 60 if trunk_start == "08:00" else 4 * 60
+    start = {None: 4 * 60, "08:00": 8 * 60, "07:50": 7 * 60 + 50}[trunk_start]
     at_p1 = start + 10 * SEG / ROAD_MPS / 60
     assert trunk_rows["arrival_min"].iat[1] == pytest.approx(at_p1, abs=0.02)
     lm_dep = p[(p["echelon"] == "last_mile") & (p["seq"] == 0)]["arrival_min"]
@@ -164,6 +164,9 @@ def test_known_optimum_on_a_straight_road(tmp_path, trunk_start):
     # the night trunk stocks P1 long before 08:00: no van waits; with an 08:00 trunk both vans wait
     # for it (10 segments + 20 min unloading each)
     assert summary["last_mile_wait_for_trunk_h"] == pytest.approx(2 * (max(8 * 60, at_p1 + 20) - 480) / 60, abs=0.01)
+    # 07:50: too late to stock P1 by 07:40 (08:00 less 20 min unloading): a note, and the later deadline
+    missed = [w for w in plan.warnings if "cannot stock station P1" in w]
+    assert len(missed) == (1 if trunk_start == "07:50" else 0)
     check_plan(p, r, u, {"trunk": 600, "last_mile": 480},
                {("shared", "last_mile"): {f"370782001{k:03d}" for k in range(1, 5)}, ("shared", "trunk"): {"P1"}})
 
