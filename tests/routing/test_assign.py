@@ -144,13 +144,19 @@ def test_county_assignment_moves_villages_to_a_station_with_room(tmp_path):
     ("trunk_start", '"19:00"', ["trunk_start", "earlier than day_end"]),
 ])
 def test_bad_assignment_and_trunk_start(tmp_path, key, value, words):
+    from culture_logistics.errors import CultureLogisticsError
+    from culture_logistics.inputs.scenario import load_scenario
+
     path = write_scenario(tmp_path / "bad", villages=VILLAGES, facilities=FACILITIES, village_header=VHEADER,
                           toml_extra=f"[routing]\n{key} = {value}\n")
-    res = run_cli("route", path, "--out", tmp_path / "out")
-    assert res.returncode == 2, res.stderr
-    assert "Traceback" not in res.stderr and "scenario.toml" in res.stderr
-    assert all(w in res.stderr for w in words), res.stderr
-    assert not (tmp_path / "out" / "route_plan.csv").exists()
+    with pytest.raises(CultureLogisticsError) as err:
+        load_scenario(path)
+    msg = str(err.value)
+    assert "scenario.toml" in msg and f"routing.{key}" in msg and all(w in msg for w in words), msg
+    if key == "assignment":  # the CLI: exit code 2, the message, nothing written
+        res = run_cli("route", path, "--out", tmp_path / "out")
+        assert res.returncode == 2 and "Traceback" not in res.stderr and "assignment" in res.stderr, res.stderr
+        assert not (tmp_path / "out" / "route_plan.csv").exists()
 
 
 # ------------------------------------------------------------------------------------------------ the counties
