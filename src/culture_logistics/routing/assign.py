@@ -146,8 +146,10 @@ def county_last_mile(ctx: _Context, operator: str, lm: dict[str, _ModelSpec],
             progress(f"{operator} last mile: {len(stops)} villages from {len(block)} stations "
                      f"(county-wide model {ci})")
         capped: list = []
+        cache: dict = {}
         while True:
-            a, rts, stats, keep = _solve_block(ctx, lm, block, {d: fleets[d] for d in block}, stops, f"{ci}")
+            a, rts, stats, keep = _solve_block(ctx, lm, block, {d: fleets[d] for d in block}, stops, f"{ci}",
+                                               cache)
             inbound = {d: sum(s.delivery for _, _, ids, _ in rts.get(d, []) for s in _specs(lm, block, ids))
                        for d in block}
             over = [d for d in block if cap.get(d) is not None and inbound[d] > cap[d] and d not in capped]
@@ -227,19 +229,23 @@ def _repair(ctx: _Context, lm: dict, fleets: dict, cap: dict, assigned: dict, ro
     return {d: extra[d] for d in block}
 
 
-def _solve_block(ctx: _Context, lm: dict, block: list[str], fleets: dict, stops: list, tag: str):
+def _solve_block(ctx: _Context, lm: dict, block: list[str], fleets: dict, stops: list, tag: str,
+                 cache: dict | None = None):
     """One multi-depot model over the stations ``block`` (with ``fleets``) and ``stops`` ((index of
     the station in ``block`` that must reach the village, village spec)): (village → station serving
     it, station → [(fleet index, vehicle rank, village ids in order, departure s)], model
-    statistics, ids of the villages in the model)."""
+    statistics, ids of the villages in the model).  ``cache`` keeps the road matrices between the
+    rounds of one block (same stations and villages, other fleets)."""
     p = ctx.params
     net = ctx.net
     deps = [lm[d].depot for d in block]
     D = len(deps)
-    snap = net.snap(np.array([d.lon for d in deps] + [s.lon for _, s in stops]),
-                    np.array([d.lat for d in deps] + [s.lat for _, s in stops]))
-    L = net.full_matrix(snap, "length")
-    T = net.full_matrix(snap, "travel_time")
+    cache = {} if cache is None else cache
+    if "L" not in cache:
+        snap = net.snap(np.array([d.lon for d in deps] + [s.lon for _, s in stops]),
+                        np.array([d.lat for d in deps] + [s.lat for _, s in stops]))
+        cache["L"], cache["T"] = net.full_matrix(snap, "length"), net.full_matrix(snap, "travel_time")
+    L, T = cache["L"], cache["T"]
     # a village joins the model when its home station reaches it (both ways); the others stay
     # with their home station, which lists them unreachable
     keep = [k for k, (h, _) in enumerate(stops)
