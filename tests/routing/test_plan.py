@@ -121,7 +121,8 @@ def check_plan(plan: pd.DataFrame, routes: pd.DataFrame, uns: pd.DataFrame, max_
 
 
 # ------------------------------------------------------------------------------------------------ the optimum
-def test_known_optimum_on_a_straight_road(tmp_path):
+@pytest.mark.parametrize("trunk_start", [None, "08:00", "07:50"])
+def test_known_optimum_on_a_straight_road(tmp_path, trunk_start):
     """Four villages at vertices 2, 4, 6, 8 with 10 parcels each; two vans of 20 at P1 (vertex 0).
 
     One van cannot carry all 40 parcels, so two routes; the one reaching vertex 8 can take one more
@@ -133,7 +134,8 @@ def test_known_optimum_on_a_straight_road(tmp_path):
     from culture_logistics.reports.routes import write_plan
     from culture_logistics.routing.plan import plan_routes
 
-    path = line_scenario(tmp_path / "opt", [village(k, 2 * k, 10) for k in range(1, 5)], fleet())
+    routing = ROUTING_DAY1 + (f'trunk_start = "{trunk_start}"\n' if trunk_start else "")
+    path = line_scenario(tmp_path / "opt", [village(k, 2 * k, 10) for k in range(1, 5)], fleet(), routing=routing)
     plan = plan_routes(load_scenario(path), "shared")
     out = tmp_path / "out"
     write_plan(plan, out, map_html=False)
@@ -151,12 +153,20 @@ def test_known_optimum_on_a_straight_road(tmp_path):
     trunk_rows = p[p["echelon"] == "trunk"]
     assert list(trunk_rows["stop_id"]) == ["HUB", "P1", "HUB"]
     assert list(trunk_rows["load_after"]) == [40, 0, 0]
-    # times: the trunk leaves at 08:00 and reaches P1 after 10 segments at 10 m/s; the last-mile vans
-    # leave once it has unloaded (20 min at the station)
-    at_p1 = 8 * 60 + 10 * SEG / ROAD_MPS / 60
+    # times: the trunk leaves at trunk_start (default 04:00) and reaches P1 after 10 segments at 10 m/s;
+    # the last-mile vans leave once it has unloaded (20 min at the station), but not before 08:00
+    start = {None: 4 * 60, "08:00": 8 * 60, "07:50": 7 * 60 + 50}[trunk_start]
+    at_p1 = start + 10 * SEG / ROAD_MPS / 60
     assert trunk_rows["arrival_min"].iat[1] == pytest.approx(at_p1, abs=0.02)
     lm_dep = p[(p["echelon"] == "last_mile") & (p["seq"] == 0)]["arrival_min"]
-    assert len(lm_dep) == 2 and np.allclose(lm_dep, at_p1 + 20, atol=0.02)
+    assert len(lm_dep) == 2 and np.allclose(lm_dep, max(8 * 60, at_p1 + 20), atol=0.02)
+    summary = plan.summary()
+    # the night trunk stocks P1 long before 08:00: no van waits; with an 08:00 trunk both vans wait
+    # for it (10 segments + 20 min unloading each)
+    assert summary["last_mile_wait_for_trunk_h"] == pytest.approx(2 * (max(8 * 60, at_p1 + 20) - 480) / 60, abs=0.01)
+    # 07:50: too late to stock P1 by 07:40 (08:00 less 20 min unloading): a note, and the later deadline
+    missed = [w for w in plan.warnings if "cannot stock station P1" in w]
+    assert len(missed) == (1 if trunk_start == "07:50" else 0)
     check_plan(p, r, u, {"trunk": 600, "last_mile": 480},
                {("shared", "last_mile"): {f"370782001{k:03d}" for k in range(1, 5)}, ("shared", "trunk"): {"P1"}})
 
@@ -290,7 +300,7 @@ def test_time_windows(tmp_path):
     (08:35 + 8 segments at 10 m/s ≈ 08:47) is the confirmed fix."""
     windows = '[routing.time_windows]\n"370782001001" = "10:00-10:30"\n"370782001004" = "08:00-08:30"\n'
     plan = _plan(tmp_path, [village(1, 2, 10), village(4, 8, 10)], fleet(count=2, capacity=50),
-                 ROUTING_DAY1 + "\n" + windows)
+                 ROUTING_DAY1 + 'trunk_start = "08:00"\n' + windows)  # the daytime trunk of the docstring
     st = plan.stops.set_index("stop_id")
     assert 600 <= st.at["370782001001", "service_start_min"] <= 630
     assert st.at["370782001001", "arrival_min"] <= st.at["370782001001", "service_start_min"]
@@ -323,7 +333,7 @@ def test_trunk_reaches_each_station_in_time_for_its_last_mile(tmp_path):
     extra = (fleet(name="e_trike", count=1, capacity=50, speed_factor=0.05, max_shift_h=9)
              + fleet(name="slow_van", count=2, capacity=1000, speed_factor=0.1, fixed_cost=320, max_shift_h=12,
                      echelon="trunk"))
-    routing = ROUTING_DAY1 + 'day_end = "21:00"\n'
+    routing = ROUTING_DAY1 + 'day_end = "21:00"\ntrunk_start = "08:00"\n'  # a daytime trunk, as described
     path = write_scenario(tmp_path / "two", villages=villages, facilities=facilities, village_header=VHEADER,
                           toml_extra=routing + "\n" + extra)
     plan = plan_routes(load_scenario(path), "shared")

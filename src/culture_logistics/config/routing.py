@@ -15,6 +15,8 @@ from culture_logistics.errors import CultureLogisticsError, ProblemList
 
 ENGINES = ("ortools", "pyvrp")
 
+ASSIGNMENTS = ("county", "township")
+
 if TYPE_CHECKING:
     from culture_logistics.inputs.scenario import Scenario
 
@@ -144,6 +146,11 @@ class RoutingParams:
     service_point_radius_m : a village-tier facility within this straight-line distance (m) of a
         village centre (and nearer to it than to any other village) is that village's service point.
     wait_for_trunk : last-mile vehicles leave a station only once the trunk van has unloaded there.
+    assignment : ``"county"`` (default): a village may be served from any station of the plan's network
+        (multi-depot models over neighbouring townships, each station's ``capacity_per_day`` a hard
+        limit on its inbound parcels); ``"township"``: only from its own township's station.
+    trunk_start_s : when the trunk vans leave the county depot (s after midnight); before
+        ``day_start`` the trunk runs at night and aims to stock every station before its vans start.
     diagnose : re-solve to find and confirm the smallest fix of every dropped stop.
     max_resolves : at most this many re-solves per model for the diagnosis.
     time_windows : {stop id (village code or facility id): (open_s, close_s)} for the start of service.
@@ -165,6 +172,8 @@ class RoutingParams:
     engine: str = default("routing", "engine")
     service_point_radius_m: float = default("routing", "service_point_radius_m")
     wait_for_trunk: bool = default("routing", "wait_for_trunk")
+    assignment: str = default("routing", "assignment")
+    trunk_start_s: int = parse_hhmm(default("routing", "trunk_start"))
     diagnose: bool = default("routing", "diagnose")
     max_resolves: int = default("routing", "max_resolves")
     time_windows: dict = field(default_factory=dict)
@@ -274,6 +283,14 @@ def parse_routing_config(config: dict, file: str = "scenario.toml", problems: Pr
         P.error(file, f"[routing] engine must be one of {', '.join(ENGINES)}, got {eng!r}", column="routing.engine")
         eng = d.engine
     kw["engine"] = eng
+    asg = rt.get("assignment", d.assignment)
+    if asg not in ASSIGNMENTS:
+        P.error(file, f"[routing] assignment must be one of {', '.join(ASSIGNMENTS)}, got {asg!r}"
+                      f"{_closest(str(asg), ASSIGNMENTS)}", column="routing.assignment",
+                hint='"county" = a village may be served from any station; "township" = only from its own '
+                     "township's station")
+        asg = d.assignment
+    kw["assignment"] = asg
     times = {}
     for key, dflt in (("day_start", d.day_start_s), ("day_end", d.day_end_s)):
         v = rt.get(key, hhmm(dflt))
@@ -287,6 +304,18 @@ def parse_routing_config(config: dict, file: str = "scenario.toml", problems: Pr
         P.error(file, f"[routing] day_end ({hhmm(times['day_end'])}) must be later than day_start "
                       f"({hhmm(times['day_start'])})", column="routing.day_end")
     kw["day_start_s"], kw["day_end_s"] = times["day_start"], times["day_end"]
+    v = rt.get("trunk_start", hhmm(d.trunk_start_s))
+    ts = _parse_hhmm(v)
+    if ts is None:
+        P.error(file, f"[routing] trunk_start must be a time \"HH:MM\", got {v!r}", column="routing.trunk_start",
+                hint=f'e.g. trunk_start = "{hhmm(d.trunk_start_s)}" (a night trunk that stocks every station '
+                     "before day_start)")
+        ts = d.trunk_start_s
+    elif ts >= times["day_end"]:
+        P.error(file, f"[routing] trunk_start ({hhmm(ts)}) must be earlier than day_end ({hhmm(times['day_end'])})",
+                column="routing.trunk_start", hint=f'e.g. trunk_start = "{hhmm(d.trunk_start_s)}"')
+        ts = d.trunk_start_s
+    kw["trunk_start_s"] = ts
 
     kw["shares"] = _parse_shares(rt, file, P)
 
@@ -431,6 +460,7 @@ def _params_dict(p: RoutingParams) -> dict:
         "delivery_days_per_week": p.delivery_days_per_week, "shares": dict(p.shares),
         "time_limit_s": p.time_limit_s, "seed": p.seed, "engine": p.engine,
         "service_point_radius_m": p.service_point_radius_m, "wait_for_trunk": p.wait_for_trunk,
+        "assignment": p.assignment, "trunk_start": hhmm(p.trunk_start_s),
         "diagnose": p.diagnose, "max_resolves": p.max_resolves,
         "min_visits_per_week": p.min_visits_per_week, "parcels_per_visit": p.parcels_per_visit,
         "time_windows": {k: f"{hhmm(a)}-{hhmm(b)}" for k, (a, b) in p.time_windows.items()},

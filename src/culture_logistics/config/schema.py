@@ -218,6 +218,11 @@ SECTIONS: tuple[Section, ...] = (
         _k("service_point_radius_m", "float", 500.0, "m", 0, 20000,
            doc="largest distance from a village centre to the service point that serves it"),
         _k("wait_for_trunk", "bool", True, doc="last-mile vehicles leave a station once the trunk has unloaded there"),
+        _k("assignment", "choice", "county", choices=("county", "township"),
+           doc='last mile: "county" = a village may be served from any station (station capacity_per_day is a '
+               'hard limit on its inbound parcels); "township" = only from its own township\'s station'),
+        _k("trunk_start", "hhmm", "04:00",
+           doc="the trunk vans leave the county depot (before day_start: every station is stocked when its vans start)"),
         _k("diagnose", "bool", True, doc="find and confirm the smallest fix for each dropped stop by re-solving"),
         _k("max_resolves", "int", 8, "", 0, 1000, doc="at most this many re-solves per model for the diagnosis"),
         _k("time_windows", "table", None, doc="a stop's window for the start of service, see [routing.time_windows]"),

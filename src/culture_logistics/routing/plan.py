@@ -13,9 +13,12 @@ Both echelons are vehicle-routing problems with simultaneous pickup and delivery
 shift limits, service times and (optional) time windows, all hard.  They are solved with the
 project's routing engine (:mod:`culture_logistics.engine`, OR-Tools by default) on road-network
 distances (m) and travel times (s) from :meth:`culture_logistics.network.RoadNetwork.full_matrix`:
-one model per (operator, county depot) for the trunk and one per (operator, township depot) for
-the last mile, so no model comes near the ~1,000 stops above which OR-Tools' maintainers advise
-decomposing.
+one model per (operator, county depot) for the trunk and, for the last mile, multi-depot models
+over blocks of neighbouring stations of at most 250 villages (:mod:`culture_logistics.routing.assign`,
+``assignment = "county"``, station ``capacity_per_day`` a hard limit) or one per (operator, township
+depot) (``assignment = "township"``), so no model comes near the ~1,000 stops above which OR-Tools'
+maintainers advise decomposing.  The trunk leaves at ``trunk_start`` (a night trunk by default) and
+aims to stock every station before its vans' day starts.
 
 Modes
 -----
@@ -38,7 +41,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import geopandas as gpd
 import numpy as np
@@ -55,7 +58,9 @@ from culture_logistics.config.routing import (
 )
 from culture_logistics.errors import CultureLogisticsError
 from culture_logistics.inputs.scenario import Scenario
+from culture_logistics.routing.assign import county_last_mile
 from culture_logistics.routing.bus import add_bus_records, bus_summary, plan_buses
+from culture_logistics.routing.figures import station_load, sync_figures
 from culture_logistics.routing.solving import _explain, _Outcome, _reopen, _solve_spec
 from culture_logistics.routing.specs import (
     _Context,
@@ -63,12 +68,14 @@ from culture_logistics.routing.specs import (
     _ModelSpec,
     _operator_specs,
     _split,
+    trunk_spec,
 )
 from culture_logistics.routing.timing import own_trunk_timing
 
 #: route_plan.csv: one row per depot departure, stop and depot return, in visiting order.
 ROUTE_PLAN_COLUMNS = ["route_id", "vehicle_id", "operator", "echelon", "seq", "stop_id", "stop_name",
-                      "stop_kind", "delivered", "picked_up", "load_after", "arrival_min", "leg_m"]
+                      "stop_kind", "delivered", "picked_up", "load_after", "arrival_min", "leg_m",
+                      "departure_min", "service_start_min", "service_point_id"]
 
 
 #: routes_summary.csv: one row per route (= per vehicle used).
@@ -95,7 +102,9 @@ class RoutePlan:
     routes : one row per route (:data:`ROUTES_SUMMARY_COLUMNS` plus ``depot_id, depot_name,
         vehicle_type, departure_min, return_min, delivered, picked_up``).
     unserved : one row per stop that could not be served (:data:`UNSERVED_COLUMNS`).
-    models : solver statistics per routing model.
+    models : solver statistics per routing model (county-wide multi-depot models first).
+    moved : villages served from another township's station (``assignment = "county"``): dicts of
+        ``operator, village_code, village_name, home_station_id, station_id, station_name``.
     warnings : notes on assumptions the data forced (a township without a station, …).
     """
 
@@ -112,6 +121,7 @@ class RoutePlan:
     depots: pd.DataFrame = None
     bus: list | None = None      # one routing.bus.BusPlan per trunk that had bus lines to consider
     cost_sharing: object = None  # routing.sharing.CostSharing (route --sharing)
+    moved: list = field(default_factory=list)
 
     # ---------------------------------------------------------------- views
     def plan_table(self) -> pd.DataFrame:
@@ -198,6 +208,10 @@ class RoutePlan:
             "reproducible": not self.cap_hit_models(),
             "cap_hit_models": self.cap_hit_models(),
             "seconds": round(self.seconds, 2),
+            **sync_figures(self.stops, self.routes, p.day_start_s),
+            "assignment": p.assignment,
+            "villages_moved": list(self.moved),
+            "station_load": station_load(self.routes, self.scenario.facilities),
             "arrival_min": "minutes after midnight",
             "params": _params_dict(p),
             "warnings": list(self.warnings),
@@ -233,6 +247,8 @@ def _plan(ctx: _Context, mode: str, progress: Callable | None = None, demand: di
     outcomes: list[_Outcome] = []
     unserved: list[dict] = []
     buses: list = []
+    moved: list[dict] = []
+    extra_models: list[dict] = []
     demand = _demand(ctx, mode) if demand is None else demand
     vname = dict(zip(ctx.villages["code"], ctx.villages["name"]))
     for op in _operators(mode, p):
@@ -248,7 +264,13 @@ def _plan(ctx: _Context, mode: str, progress: Callable | None = None, demand: di
                              "fix_checked": False, "fix_extra_cost": None})
         # last mile first, as if every station were stocked at day start ...
         lm_out = {}
-        for did in sorted(lm):
+        if p.assignment == "county" and lm:
+            lm, lm_out, moved_op, block_models = county_last_mile(ctx, op, lm, progress)
+            moved += moved_op
+            extra_models += block_models
+            if trunk is not None:
+                trunk = trunk_spec(ctx, op, trunk.depot, lm)
+        for did in sorted(set(lm) - set(lm_out)):
             if progress:
                 progress(f"{op} last mile: {len(lm[did].stops)} villages from {did}")
             lm_out[did] = _solve_spec(ctx, lm[did], diagnose=False)
@@ -296,55 +318,78 @@ def _plan(ctx: _Context, mode: str, progress: Callable | None = None, demand: di
     for o in outcomes:
         d = o.spec.depot
         c = cap.get(d.id)
-        load = sum(s.delivery for s in o.spec.stops)
+        load = sum(o.model.stops[m].delivery for r in o.solution.routes for m in r.stops) \
+            if o.solution is not None else 0
         if o.spec.echelon == "last_mile" and c is not None and np.isfinite(c) and load > c:
             warnings.append(f"{o.spec.operator}: station {d.id} {d.name} handles {load} inbound parcels a day, more "
                             f"than its capacity_per_day {c:g}")
+    if moved:
+        warnings.append(f"{len(moved)} village(s) are served from another township's station (assignment = "
+                        "\"county\"; listed in summary.json villages_moved)")
     depots = pd.DataFrame([vars(o.spec.depot) for o in outcomes]).drop_duplicates("id") if outcomes else \
         pd.DataFrame(columns=["id", "name", "operator", "tier", "lon", "lat"])
-    return RoutePlan(ctx.scenario, mode, p, stops, routes, uns, [o.stats for o in outcomes], warnings,
-                     time.perf_counter() - t0, ctx.net, depots, buses if p.bus_lines else None)
+    return RoutePlan(ctx.scenario, mode, p, stops, routes, uns, extra_models + [o.stats for o in outcomes], warnings,
+                     time.perf_counter() - t0, ctx.net, depots, bus=buses if p.bus_lines else None, moved=moved)
 
 
 def _solve_trunk(ctx: _Context, trunk: _ModelSpec, lm_out: dict, warnings: list) -> _Outcome:
-    """The trunk, reaching every station early enough for its last-mile routes to finish by day end.
+    """The trunk, reaching every station early enough for its last-mile routes.
 
-    With ``wait_for_trunk`` a station's deadline is the latest arrival that still lets its
-    last-mile routes (solved as if it opened at day start) leave after unloading and be back by
-    day end.  A station the trunk cannot reach by its deadline is planned without it (and its last
-    mile re-planned with the late start).
+    With ``wait_for_trunk`` every station gets a deadline, tried from the tightest down:
+
+    1. *stocked* (only when ``trunk_start`` is before ``day_start``: a night trunk): unloaded by
+       ``day_start``, so the station's vans leave when their day starts and never wait;
+    2. *in time*: the latest arrival that still lets its last-mile routes (solved as if it opened at
+       day start) leave after unloading and be back by day end;
+    3. its own time window only (its last mile is then re-planned with the late start).
+
+    A station the trunk cannot reach by one deadline gets the next one (a re-solve), the others
+    keep theirs; ``stats["station_deadlines"]`` gives the deadlines kept.
     """
     p = ctx.params
     if not p.wait_for_trunk:
         return _solve_spec(ctx, trunk)
     service = int(round(60 * p.station_service_min))
     original = {s.stop_id: s.tw for s in trunk.stops}
-    deadline = {}
+    levels: dict[str, list[int]] = {}
     for st in trunk.stops:
         o = lm_out.get(st.stop_id)
         if o is None or o.solution is None or not o.solution.routes:
             continue
         close = int(o.model.depots[0].tw_late)
         slack = min(close - r.return_s for r in o.solution.routes)
-        d = p.day_start_s + slack - service
         e, l = st.tw if st.tw is not None else (None, None)
-        if e is not None:
-            d = max(d, e)
-        if l is None or d < l:
-            deadline[st.stop_id] = d
-            st.tw = (e, int(d))
-    o = _solve_spec(ctx, trunk, diagnose=False)
-    late = [trunk.stops[o.keep[m]].stop_id for m in (o.solution.dropped if o.solution is not None else [])
-            if trunk.stops[o.keep[m]].stop_id in deadline]
-    if late:
+        tiers = ([p.day_start_s - service] if trunk.open_s < p.day_start_s else []) + [p.day_start_s + slack - service]
+        tiers = [max(d, e) if e is not None else d for d in tiers]
+        tiers = [int(d) for d in tiers if l is None or d < l]
+        if tiers:
+            levels[st.stop_id] = tiers
+    level = {sid: 0 for sid in levels}
+    names = {s.stop_id: s.stop_name for s in trunk.stops}
+    while True:
         for st in trunk.stops:
-            if st.stop_id in late:
+            if st.stop_id in level and level[st.stop_id] < len(levels[st.stop_id]):
+                e = original[st.stop_id][0] if original[st.stop_id] is not None else None
+                st.tw = (e, levels[st.stop_id][level[st.stop_id]])
+            else:
                 st.tw = original[st.stop_id]
-                warnings.append(f"{trunk.operator}: the trunk cannot reach station {st.stop_id} by "
-                                f"{hhmm(deadline[st.stop_id])}, when its last-mile routes would have to start to be back "
-                                f"by {hhmm(p.day_end_s)}; it is served later and its last mile re-planned")
         o = _solve_spec(ctx, trunk, diagnose=False)
-    o.stats["station_deadlines"] = {k: hhmm(v) for k, v in deadline.items() if k not in late}
+        dropped = {trunk.stops[o.keep[m]].stop_id for m in (o.solution.dropped if o.solution is not None else [])}
+        late = sorted(sid for sid in dropped if sid in level and level[sid] < len(levels[sid]))
+        if not late:
+            break
+        for sid in late:
+            t = levels[sid][level[sid]]
+            level[sid] += 1
+            nxt = levels[sid][level[sid]] if level[sid] < len(levels[sid]) else None
+            if nxt is not None:
+                warnings.append(f"{trunk.operator}: the trunk leaving at {hhmm(trunk.open_s)} cannot stock station "
+                                f"{sid} {names[sid]} by {hhmm(t)}; its vans wait for it (deadline {hhmm(nxt)})")
+            else:
+                warnings.append(f"{trunk.operator}: the trunk cannot reach station {sid} by {hhmm(t)}, when its "
+                                f"last-mile routes would have to start to be back by {hhmm(p.day_end_s)}; it is "
+                                "served later and its last mile re-planned")
+    o.stats["station_deadlines"] = {sid: hhmm(levels[sid][k]) for sid, k in level.items() if k < len(levels[sid])}
     _explain(ctx, o)
     return o
 
@@ -369,7 +414,8 @@ def _records(ctx: _Context, outcomes: list[_Outcome]) -> tuple[pd.DataFrame, pd.
                                    "delivered": 0, "picked_up": 0, "load_after": int(r.start_load),
                                    "arrival_min": round(r.departure_s / 60.0, 2), "leg_m": 0, "lon": d.lon,
                                    "lat": d.lat, "node": int(o.snap_nodes[0]), "point_id": "", "point_name": "",
-                                   "service_start_min": None, "departure_min": round(r.departure_s / 60.0, 2)})
+                                   "service_start_min": None, "departure_min": round(r.departure_s / 60.0, 2),
+                                   "service_point_id": ""})
             for j, s in enumerate(r.stops):
                 k = o.keep[s]
                 st = spec.stops[k]
@@ -379,13 +425,15 @@ def _records(ctx: _Context, outcomes: list[_Outcome]) -> tuple[pd.DataFrame, pd.
                     "arrival_min": round(r.arrival_s[j] / 60.0, 2), "leg_m": int(r.leg_distance[j]),
                     "lon": st.lon, "lat": st.lat, "node": int(o.snap_nodes[k + 1]), "point_id": st.point_id,
                     "point_name": st.point_name, "service_start_min": round(r.service_start_s[j] / 60.0, 2),
-                    "departure_min": round((r.service_start_s[j] + model.stops[s].service_s) / 60.0, 2)})
+                    "departure_min": round((r.service_start_s[j] + model.stops[s].service_s) / 60.0, 2),
+                    "service_point_id": st.point_id})
             srows.append(common | {"seq": len(r.stops) + 1, "stop_id": d.id, "stop_name": d.name, "stop_kind": "depot",
                                    "delivered": 0, "picked_up": 0,
                                    "load_after": int(r.load_after[-1]) if r.stops else int(r.start_load),
                                    "arrival_min": round(r.return_s / 60.0, 2), "leg_m": int(r.leg_distance[-1]),
                                    "lon": d.lon, "lat": d.lat, "node": int(o.snap_nodes[0]), "point_id": "",
-                                   "point_name": "", "service_start_min": None, "departure_min": None})
+                                   "point_name": "", "service_start_min": None, "departure_min": None,
+                                   "service_point_id": ""})
             cost = vt.fixed_cost + vt.cost_per_m * r.distance
             rrows.append(common | {
                 "capacity": int(vt.capacity), "stops": len(r.stops), "distance_m": int(r.distance),
@@ -394,11 +442,12 @@ def _records(ctx: _Context, outcomes: list[_Outcome]) -> tuple[pd.DataFrame, pd.
                 "return_min": round(r.return_s / 60.0, 2),
                 "delivered": int(sum(model.stops[s].delivery for s in r.stops)),
                 "picked_up": int(sum(model.stops[s].pickup for s in r.stops)),
-                "fixed_cost": float(vt.fixed_cost), "cost_per_km": float(f.cost_per_km)})
-    extra_s = ["depot_id", "vehicle_type", "lon", "lat", "node", "point_id", "point_name", "service_start_min",
-               "departure_min"]
+                "fixed_cost": float(vt.fixed_cost), "cost_per_km": float(f.cost_per_km),
+                "max_shift_min": None if vt.max_shift_s is None else round(vt.max_shift_s / 60.0, 2),
+                "open_min": round(int(model.depots[vt.start_depot].tw_early or 0) / 60.0, 2)})
+    extra_s = ["depot_id", "vehicle_type", "lon", "lat", "node", "point_id", "point_name"]
     extra_r = ["depot_id", "depot_name", "vehicle_type", "departure_min", "return_min", "delivered", "picked_up",
-               "fixed_cost", "cost_per_km"]
+               "fixed_cost", "cost_per_km", "max_shift_min", "open_min"]
     stops = pd.DataFrame(srows, columns=ROUTE_PLAN_COLUMNS + extra_s)
     routes = pd.DataFrame(rrows, columns=ROUTES_SUMMARY_COLUMNS + extra_r)
     return stops, routes

@@ -107,7 +107,26 @@ def _solve(model: _model.Model, params: RoutingParams, tl: float, initial: _mode
 def _solve_spec(ctx: _Context, spec: _ModelSpec, diagnose: bool = True) -> _Outcome:
     """Build the engine model of ``spec`` on road distances and times, solve it, and (``diagnose``)
     explain every dropped stop."""
+    out = _build_spec(ctx, spec)
+    if out.model is None:
+        return out
     p = ctx.params
+    tl = p.model_time_limit(len(out.keep))
+    t0 = time.perf_counter()
+    sol = _solve(out.model, p, tl, stats=out.stats)
+    out.stats.update(time_limit_s=round(tl, 3), solve_s=round(time.perf_counter() - t0, 3), status=sol.status,
+                     engine=sol.engine, cost=round(sol.cost, 2),
+                     overrun_s=round(float(sol.stats.get("overrun_s", 0.0)), 3))
+    out.solution = sol
+    if diagnose:
+        _explain(ctx, out)
+    return out
+
+
+def _build_spec(ctx: _Context, spec: _ModelSpec) -> _Outcome:
+    """The engine model of ``spec`` on road distances (m) and times (s), not yet solved
+    (``solution`` None); stops off the road network are listed unserved ("unreachable") and left out
+    (``model`` None when none is left)."""
     net = ctx.net
     lon = np.array([spec.depot.lon] + [s.lon for s in spec.stops])
     lat = np.array([spec.depot.lat] + [s.lat for s in spec.stops])
@@ -149,16 +168,7 @@ def _solve_spec(ctx: _Context, spec: _ModelSpec, diagnose: bool = True) -> _Outc
         stops.append(_model.Stop(delivery=int(s.delivery), pickup=int(s.pickup), service_s=int(s.service_s),
                             tw_early=e, tw_late=l, name=s.stop_id))
     model = _model.Model([depot], stops, [vehicle_type(f) for f in spec.fleet], dist, dur)
-    tl = p.model_time_limit(len(keep))
-    t0 = time.perf_counter()
-    sol = _solve(model, p, tl, stats=stats)
-    stats.update(time_limit_s=round(tl, 3), solve_s=round(time.perf_counter() - t0, 3), status=sol.status,
-                 engine=sol.engine, cost=round(sol.cost, 2),
-                 overrun_s=round(float(sol.stats.get("overrun_s", 0.0)), 3))
-    out = _Outcome(spec, model, keep, sol, unserved, stats, snap.node)
-    if diagnose:
-        _explain(ctx, out)
-    return out
+    return _Outcome(spec, model, keep, None, unserved, stats, snap.node)
 
 
 def _explain(ctx: _Context, out: _Outcome) -> None:
@@ -260,144 +270,174 @@ def _with_types(model: _model.Model, types: list, close_s: int | None = None, st
     return _model.Model(depots, stops, types, model.distance, model.duration)
 
 
-def _diagnose(ctx: _Context, out: _Outcome) -> list[dict]:
-    """A reason and the smallest fix for every dropped stop of ``out``, confirmed by re-solving."""
-    p = ctx.params
-    model, sol, spec = out.model, out.solution, out.spec
-    dropped = list(sol.dropped)
-    old = set(dropped)
-    tl = p.model_time_limit(len(out.keep))
-    budget = [p.max_resolves if p.diagnose else 0]
-    rows: dict[int, dict] = {}
-    types = list(model.vehicle_types)
-    dep = model.depots[0]
-    close_s = int(dep.tw_late)
+class _Diagnosis:
+    """The state of one model's diagnosis: the re-solve budget, the rows found so far, and the
+    wording shared by the four kinds of fix (one method each)."""
 
-    def resolve(m2: _model.Model, targets) -> tuple[set, float | None]:
-        if budget[0] <= 0:
+    def __init__(self, ctx: _Context, out: _Outcome):
+        p = ctx.params
+        self.p, self.out = p, out
+        self.model, self.sol, self.spec = out.model, out.solution, out.spec
+        self.dropped = list(self.sol.dropped)
+        self.old = set(self.dropped)
+        self.tl = p.model_time_limit(len(out.keep))
+        self.budget = p.max_resolves if p.diagnose else 0
+        self.rows: dict[int, dict] = {}
+        self.types = list(self.model.vehicle_types)
+        dep = self.model.depots[0]
+        self.close_s = int(dep.tw_late)
+        self.classes = {m: _classify(self.model, m) for m in self.dropped}
+        self.at = f"at {self.spec.depot.id}"
+        late_open = self.spec.echelon == "last_mile" and int(dep.tw_early or 0) > p.day_start_s
+        self.opened = (f" (the station's vehicles leave at {hhmm(dep.tw_early)}, when the trunk has unloaded there)"
+                       if late_open else "")
+
+    def resolve(self, m2: _model.Model, targets) -> tuple[set, float | None]:
+        if self.budget <= 0:
             return set(), None
-        budget[0] -= 1
-        out.stats["resolves"] += 1
-        new = _solve(m2, p, tl, initial=sol, stats=out.stats)
+        self.budget -= 1
+        self.out.stats["resolves"] += 1
+        new = _solve(m2, self.p, self.tl, initial=self.sol, stats=self.out.stats)
         nd = set(new.dropped)
-        if not nd <= old:
+        if not nd <= self.old:
             return set(), None
-        return {s for s in targets if s not in nd}, new.cost - sol.cost
+        return {s for s in targets if s not in nd}, new.cost - self.sol.cost
 
-    def put(m, code, reason, fix, checked, extra):
-        rows[m] = _unserved_row(spec, out.keep[m], code, reason, fix, checked, extra)
+    def put(self, m, code, reason, fix, checked, extra):
+        self.rows[m] = _unserved_row(self.spec, self.out.keep[m], code, reason, fix, checked, extra)
 
-    def unchecked(fix):
-        why = "not checked: diagnosis is off ([routing] diagnose = false)" if not p.diagnose else \
+    def unchecked(self, fix):
+        why = "not checked: diagnosis is off ([routing] diagnose = false)" if not self.p.diagnose else \
             "not confirmed by a re-solve within the diagnosis budget ([routing] max_resolves)"
         return f"{fix} ({why})"
 
-    classes = {m: _classify(model, m) for m in dropped}
-    at = f"at {spec.depot.id}"
-    late_open = spec.echelon == "last_mile" and int(dep.tw_early or 0) > p.day_start_s
-    opened = (f" (the station's vehicles leave at {hhmm(dep.tw_early)}, when the trunk has unloaded there)"
-              if late_open else "")
-    # 1. demand larger than any vehicle: a larger vehicle
-    for m, (code, f) in classes.items():
-        if code != "demand_exceeds_capacity":
-            continue
-        st = model.stops[m]
-        T = types[f["type"]]
-        C = f["need"]
-        reason = (f"demand larger than any vehicle: {st.delivery} parcels to deliver, {st.pickup} to pick up, "
-                  f"largest vehicle {T.name} carries {T.capacity}")
-        new_t = replace(T, capacity=int(C), count=1, name=f"{T.name}_{C}")
-        fix = f"a larger vehicle: one {T.name} of capacity {C} instead of {T.capacity} {at}"
-        cut = [replace(v, count=v.count - 1) if i == f["type"] and v.count and v.count > 1 else v
-               for i, v in enumerate(types)]
-        ok, extra = resolve(_with_types(model, cut + [new_t]), [m])
-        if m not in ok:
-            fix = f"one more vehicle of capacity {C} ({T.name} with capacity {C}) {at}"
-            ok, extra = resolve(_with_types(model, types + [new_t]), [m])
-        put(m, code, reason, fix if m in ok else unchecked(fix), m in ok, extra if m in ok else None)
-    # 2. farther than a shift allows: a longer shift (and day); one re-solve per stop when there
-    #    are few, else one for all of them with the longest extension any of them needs
-    far = [m for m, (code, _) in classes.items() if code == "beyond_shift"]
-    groups = [[m] for m in far] if len(far) <= 3 else [far]
-    for group in groups:
-        f = max((classes[m][1] for m in group), key=lambda f: f["minutes"])
-        T = types[f["type"]]
-        M = int(5 * math.ceil(f["minutes"] / 5))
-        fix = None
-        done: set = set()
-        for extra_min in (0, 15, 30):
-            mm = M + extra_min
-            t2 = [replace(v, max_shift_s=v.max_shift_s + 60 * mm) if v.max_shift_s is not None else v for v in types]
-            fix = (f"shift longer by {mm} min: {T.name} max_shift_h {T.max_shift_s / 3600:g} → "
-                   f"{(T.max_shift_s + 60 * mm) / 3600:.2f}, depot open until {hhmm(close_s + 60 * mm)}"
-                   + (f" (confirmed for these {len(group)} stops together)" if len(group) > 1 else ""))
-            ok, extra = resolve(_with_types(model, t2, close_s=close_s + 60 * mm), group)
-            for m in ok - done:
-                g = classes[m][1]
-                limit = "the depot's closing time " + hhmm(close_s) + opened if g["over_close"] else \
-                    f"the {types[g['type']].name}'s shift of {types[g['type']].max_shift_s / 3600:g} h"
-                put(m, "beyond_shift", f"farther than a shift allows: the round trip to it alone ends "
-                                       f"{math.ceil(g['trip_s'] / 60)} min after {limit}", fix, True, extra)
-            done |= ok
-            if done >= set(group) or budget[0] <= 0:
-                break
-        for m in group:
-            if m not in done:
-                g = classes[m][1]
-                limit = "the depot's closing time " + hhmm(close_s) + opened if g["over_close"] else \
-                    f"the {types[g['type']].name}'s shift of {types[g['type']].max_shift_s / 3600:g} h"
-                put(m, "beyond_shift", f"farther than a shift allows: the round trip to it alone ends "
-                                       f"{math.ceil(g['trip_s'] / 60)} min after {limit}", unchecked(fix), False, None)
-    # 3. time window closes before any vehicle can get there
-    for m, (code, f) in classes.items():
-        if code != "time_window":
-            continue
-        st = model.stops[m]
-        reason = (f"time window closes at {hhmm(st.tw_late)} but the earliest arrival is {hhmm(f['start'])}"
-                  + opened)
-        new_late = int(f["start"] + 15 * 60)
-        fix = f"keep its time window open until {hhmm(new_late)}"
-        ok, extra = resolve(_with_types(model, types, stop_tw={m: new_late}), [m])
-        put(m, code, reason, fix if m in ok else unchecked(fix), m in ok, extra if m in ok else None)
-    # 4. feasible alone: the fleet is too small for the day (more vehicles, else longer shifts)
-    rest = [m for m, (code, _) in classes.items() if code in ("fleet_too_small", "no_vehicle")]
-    if rest:
+    def of(self, *codes) -> list[int]:
+        return [m for m, (code, _) in self.classes.items() if code in codes]
+
+    def capacity(self) -> None:
+        """Demand larger than any vehicle: a larger vehicle (instead of one, else one more)."""
+        types, model = self.types, self.model
+        for m in self.of("demand_exceeds_capacity"):
+            f = self.classes[m][1]
+            st = model.stops[m]
+            T = types[f["type"]]
+            C = f["need"]
+            reason = (f"demand larger than any vehicle: {st.delivery} parcels to deliver, {st.pickup} to pick up, "
+                      f"largest vehicle {T.name} carries {T.capacity}")
+            new_t = replace(T, capacity=int(C), count=1, name=f"{T.name}_{C}")
+            fix = f"a larger vehicle: one {T.name} of capacity {C} instead of {T.capacity} {self.at}"
+            cut = [replace(v, count=v.count - 1) if i == f["type"] and v.count and v.count > 1 else v
+                   for i, v in enumerate(types)]
+            ok, extra = self.resolve(_with_types(model, cut + [new_t]), [m])
+            if m not in ok:
+                fix = f"one more vehicle of capacity {C} ({T.name} with capacity {C}) {self.at}"
+                ok, extra = self.resolve(_with_types(model, types + [new_t]), [m])
+            self.put(m, "demand_exceeds_capacity", reason, fix if m in ok else self.unchecked(fix), m in ok,
+                     extra if m in ok else None)
+
+    def _far_reason(self, m) -> str:
+        g = self.classes[m][1]
+        t = self.types[g["type"]]
+        limit = "the depot's closing time " + hhmm(self.close_s) + self.opened if g["over_close"] else \
+            f"the {t.name}'s shift of {t.max_shift_s / 3600:g} h"
+        return (f"farther than a shift allows: the round trip to it alone ends {math.ceil(g['trip_s'] / 60)} min "
+                f"after {limit}")
+
+    def shift(self) -> None:
+        """Farther than a shift allows: a longer shift (and day); one re-solve per stop when there
+        are few, else one for all of them with the longest extension any of them needs."""
+        types, close_s = self.types, self.close_s
+        far = self.of("beyond_shift")
+        for group in ([[m] for m in far] if len(far) <= 3 else [far]):
+            f = max((self.classes[m][1] for m in group), key=lambda f: f["minutes"])
+            T = types[f["type"]]
+            M = int(5 * math.ceil(f["minutes"] / 5))
+            fix = None
+            done: set = set()
+            for extra_min in (0, 15, 30):
+                mm = M + extra_min
+                t2 = [replace(v, max_shift_s=v.max_shift_s + 60 * mm) if v.max_shift_s is not None else v
+                      for v in types]
+                fix = (f"shift longer by {mm} min: {T.name} max_shift_h {T.max_shift_s / 3600:g} → "
+                       f"{(T.max_shift_s + 60 * mm) / 3600:.2f}, depot open until {hhmm(close_s + 60 * mm)}"
+                       + (f" (confirmed for these {len(group)} stops together)" if len(group) > 1 else ""))
+                ok, extra = self.resolve(_with_types(self.model, t2, close_s=close_s + 60 * mm), group)
+                for m in ok - done:
+                    self.put(m, "beyond_shift", self._far_reason(m), fix, True, extra)
+                done |= ok
+                if done >= set(group) or self.budget <= 0:
+                    break
+            for m in group:
+                if m not in done:
+                    self.put(m, "beyond_shift", self._far_reason(m), self.unchecked(fix), False, None)
+
+    def window(self) -> None:
+        """A time window that closes before any vehicle can get there: keep it open longer."""
+        for m in self.of("time_window"):
+            f = self.classes[m][1]
+            st = self.model.stops[m]
+            reason = (f"time window closes at {hhmm(st.tw_late)} but the earliest arrival is {hhmm(f['start'])}"
+                      + self.opened)
+            new_late = int(f["start"] + 15 * 60)
+            fix = f"keep its time window open until {hhmm(new_late)}"
+            ok, extra = self.resolve(_with_types(self.model, self.types, stop_tw={m: new_late}), [m])
+            self.put(m, "time_window", reason, fix if m in ok else self.unchecked(fix), m in ok,
+                     extra if m in ok else None)
+
+    def fleet(self) -> None:
+        """Feasible alone: the fleet is too small for the day (more vehicles, doubling, else longer shifts)."""
+        rest = self.of("fleet_too_small", "no_vehicle")
+        if not rest:
+            return
+        types, spec, at, close_s = self.types, self.spec, self.at, self.close_s
         order = sorted(range(len(types)), key=lambda i: (types[i].fixed_cost, -types[i].capacity, i))
         reason_of = {m: ("fleet too small for the day: the stop can be served on its own, but the vehicles "
                          f"{at} cannot serve it together with the other stops within capacity and shift limits"
-                         + opened) if classes[m][0] == "fleet_too_small" else
+                         + self.opened) if self.classes[m][0] == "fleet_too_small" else
                      (f"fleet too small for the day: no vehicle {at} ([[fleet]] gives {spec.operator}/{spec.echelon} "
                       f"count = 0)") for m in rest}
-        if sol.status == "no_solution":
-            reason_of = {m: f"the solver found no plan at all in {tl * 16:.1f} s (the stop can be served on its own); "
-                            "run again with a longer --time-limit" for m in rest}
+        if self.sol.status == "no_solution":
+            reason_of = {m: f"the solver found no plan at all in {self.tl * 16:.1f} s (the stop can be served on its "
+                            "own); run again with a longer --time-limit" for m in rest}
         todo = set(rest)
         k = 1
-        while todo and budget[0] > 0 and k <= 16:
+        while todo and self.budget > 0 and k <= 16:
             for i in order:
-                if not todo or budget[0] <= 0:
+                if not todo or self.budget <= 0:
                     break
                 t2 = [replace(v, count=(v.count or 0) + k) if j == i else v for j, v in enumerate(types)]
-                ok, extra = resolve(_with_types(model, t2), sorted(todo))
+                ok, extra = self.resolve(_with_types(self.model, t2), sorted(todo))
                 word = "one more" if k == 1 else f"{k} more"
                 for m in ok:
-                    put(m, classes[m][0] if classes[m][0] != "no_vehicle" else "fleet_too_small", reason_of[m],
-                        f"{word} {types[i].name} (capacity {types[i].capacity}) {at}"
-                        + (f" ({k // 2} {'was' if k == 2 else 'were'} not enough)" if k > 1 else "")
-                        + (f"; serves {len(ok) - 1} other dropped stop(s) too" if len(ok) > 1 else ""), True, extra)
+                    self.put(m, self.classes[m][0] if self.classes[m][0] != "no_vehicle" else "fleet_too_small",
+                             reason_of[m], f"{word} {types[i].name} (capacity {types[i].capacity}) {at}"
+                             + (f" ({k // 2} {'was' if k == 2 else 'were'} not enough)" if k > 1 else "")
+                             + (f"; serves {len(ok) - 1} other dropped stop(s) too" if len(ok) > 1 else ""),
+                             True, extra)
                 todo -= ok
             k *= 2
-        if todo and budget[0] > 0:
+        if todo and self.budget > 0:
             t2 = [replace(v, max_shift_s=v.max_shift_s + 3600) if v.max_shift_s is not None else v for v in types]
-            ok, extra = resolve(_with_types(model, t2, close_s=close_s + 3600), sorted(todo))
+            ok, extra = self.resolve(_with_types(self.model, t2, close_s=close_s + 3600), sorted(todo))
             for m in ok:
-                put(m, "fleet_too_small", reason_of[m], f"shifts longer by 60 min {at} (depot open until "
-                                                        f"{hhmm(close_s + 3600)})", True, extra)
+                self.put(m, "fleet_too_small", reason_of[m], f"shifts longer by 60 min {at} (depot open until "
+                                                             f"{hhmm(close_s + 3600)})", True, extra)
             todo -= ok
         for m in todo:
-            i = order[0]
-            put(m, "fleet_too_small", reason_of[m], unchecked(f"one more {types[i].name} {at}"), False, None)
-    return [rows[m] for m in dropped]
+            self.put(m, "fleet_too_small", reason_of[m], self.unchecked(f"one more {types[order[0]].name} {at}"),
+                     False, None)
+
+
+def _diagnose(ctx: _Context, out: _Outcome) -> list[dict]:
+    """A reason and the smallest fix for every dropped stop of ``out``, confirmed by re-solving
+    (demand over capacity, then beyond a shift, a closed time window, a fleet too small: in that
+    order, sharing one re-solve budget)."""
+    d = _Diagnosis(ctx, out)
+    d.capacity()
+    d.shift()
+    d.window()
+    d.fleet()
+    return [d.rows[m] for m in d.dropped]
 
 
 def vehicle_type(entry: FleetEntry) -> _model.VehicleType:

@@ -262,17 +262,25 @@ def _operator_specs(ctx: _Context, operator: str, demand: dict, warnings: list):
         stops = [_village_stop(ctx, vrow[c], *demand[c], order) for c in g["villages"]]
         lm[did] = _ModelSpec(operator, "last_mile", g["depot"], stops, p.fleet_for(operator, "last_mile"),
                              p.day_start_s, p.day_end_s)
-    trunk = None
-    if county is not None:
-        tstops = []
-        for did, spec in lm.items():
-            if did == county.id:
-                continue
-            d = spec.depot
-            tstops.append(_StopSpec(d.id, d.name, "station", d.lon, d.lat, sum(s.delivery for s in spec.stops),
-                                    sum(s.pickup for s in spec.stops), int(round(60 * p.station_service_min)),
-                                    p.time_windows.get(d.id)))
-        if tstops:
-            trunk = _ModelSpec(operator, "trunk", county, tstops, p.fleet_for(operator, "trunk"), p.day_start_s,
-                               p.day_end_s)
-    return trunk, lm, orphans
+    return trunk_spec(ctx, operator, county, lm), lm, orphans
+
+
+def trunk_spec(ctx: _Context, operator: str, county: _Depot | None, lm: dict) -> _ModelSpec | None:
+    """The trunk model spec: the county depot ``county`` → every station of ``lm`` (depot id → last-mile
+    spec) that has villages, each getting the sum of its villages' parcels; None without a county depot
+    or stations.  The trunk vans leave at ``trunk_start``."""
+    if county is None:
+        return None
+    p = ctx.params
+    tstops = []
+    for did, spec in lm.items():
+        if did == county.id or not spec.stops:
+            continue
+        d = spec.depot
+        tstops.append(_StopSpec(d.id, d.name, "station", d.lon, d.lat, sum(s.delivery for s in spec.stops),
+                                sum(s.pickup for s in spec.stops), int(round(60 * p.station_service_min)),
+                                p.time_windows.get(d.id)))
+    if not tstops:
+        return None
+    return _ModelSpec(operator, "trunk", county, tstops, p.fleet_for(operator, "trunk"),
+                      min(p.trunk_start_s, p.day_end_s), p.day_end_s)
