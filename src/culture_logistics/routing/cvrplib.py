@@ -81,7 +81,11 @@ _IGNORED_SECTIONS = ("DISPLAY_DATA_SECTION",)
 
 
 def read_vrp(path: str | Path) -> CVRPInstance:
-    """Parse a CVRPLIB ``.vrp`` file (EUC_2D).  Raises :class:`CVRPLibFormatError`."""
+    """Parse a CVRPLIB ``.vrp`` file (EUC_2D).  Raises :class:`CVRPLibFormatError`.
+
+    One piece on purpose: a single pass over the file's header keys and sections sharing one parser
+    state, so every problem can name its line; each section is one branch.
+    """
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8-sig", errors="strict")

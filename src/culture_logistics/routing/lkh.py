@@ -111,6 +111,10 @@ def read_lkh(path: str | Path) -> LKHInstance:
 
     Its function body is long because it is one pass over the file's lines with one branch per
     section; splitting it would scatter the line-number bookkeeping of the error messages.
+
+    One piece on purpose: a single pass over the file's header keys and sections, whose parser state
+    (the current section, the scale, the counts met so far) every branch shares; each problem names the
+    line it was found on, which a split would have to thread through every helper.
     """
     path = Path(path)
     try:
