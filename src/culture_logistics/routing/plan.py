@@ -240,7 +240,12 @@ def _demand(ctx: _Context, mode: str) -> dict[str, dict]:
 
 def _plan(ctx: _Context, mode: str, progress: Callable | None = None, demand: dict | None = None) -> RoutePlan:
     """``demand``: operator → {village code: (delivery, pickup)} to plan instead of the day's parcels
-    (cost sharing plans a coalition's parcels on the shared network this way)."""
+    (cost sharing plans a coalition's parcels on the shared network this way).
+
+    One piece on purpose: it is the day's order of work — last mile (per station or county-wide),
+    station deadlines, trunk (or bus runs), late re-opening, records — and each step is one call whose
+    result the next one needs.
+    """
     t0 = time.perf_counter()
     p = ctx.params
     warnings: list[str] = []

@@ -252,6 +252,9 @@ def check_solution(model: Model, solution: Solution) -> list[str]:
     Recomputes loads, schedule, distances and costs from the model data and the
     stop sequences (and departure times) only, and compares them with the
     values the solution reports.
+
+    One piece on purpose: the independent checker reads as one list of checks per route (stops,
+    fleet, load at every point, windows, shift, depot hours), so a reviewer can audit it top to bottom.
     """
     P: list[str] = []
     D = len(model.depots)

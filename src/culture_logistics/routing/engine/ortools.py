@@ -91,6 +91,12 @@ def _solve_ortools(model: Model, time_limit_s: float, seed: int, first_solution,
                    iteration_limit, log, t0, _optional_all: bool = False,
                    initial_solution: Solution | None = None) -> Solution:
 
+    """Solve ``model`` with OR-Tools' routing solver (its tuned local search), stopping on the work budget.
+
+    One piece on purpose: OR-Tools' index manager, routing model and transit callbacks must stay
+    referenced in one frame for the whole solve (a callback collected early crashes the solver — see
+    FIELD-NOTES), and the translation back to our routes uses the same index maps.
+    """
     D = len(model.depots)
     reasons = _precheck(model)
     cand = _seed_order([s for s in range(len(model.stops)) if s not in reasons], seed)

@@ -62,7 +62,11 @@ def _penalty_params(pyvrp, model: Model, scale: int, vts, dist: np.ndarray, dur:
 
 def _solve_pyvrp(model: Model, time_limit_s: float, seed: int, budget: WorkBudget | None, log, t0,
                  initial_solution: Solution | None = None) -> Solution:
-    """Solve with PyVRP: stop on ``budget`` (None = the wall-clock limit only), capped by ``time_limit_s``."""
+    """Solve with PyVRP: stop on ``budget`` (None = the wall-clock limit only), capped by ``time_limit_s``.
+
+    One piece on purpose: building PyVRP's model, its penalty and stopping settings and translating
+    the result back share the same depot/client/vehicle-type index maps, built once here.
+    """
     try:
         import pyvrp
         from pyvrp.exceptions import PenaltyBoundWarning
