@@ -90,7 +90,6 @@ def _mh_value(name: str) -> int:
 def _solve_ortools(model: Model, time_limit_s: float, seed: int, first_solution, metaheuristic,
                    iteration_limit, log, t0, _optional_all: bool = False,
                    initial_solution: Solution | None = None) -> Solution:
-
     """Solve ``model`` with OR-Tools' routing solver (its tuned local search), stopping on the work budget.
 
     One piece on purpose: OR-Tools' index manager, routing model and transit callbacks must stay
