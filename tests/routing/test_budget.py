@@ -164,5 +164,6 @@ def test_cap_that_binds_in_a_plan_is_named_and_the_cli_warns(tmp_path, monkeypat
 
     s = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert s["reproducible"] is False
-    assert sorted(s["cap_hit_models"]) == ["shared last_mile P1", "shared trunk HUB"]
-    assert "time cap ended 2 model(s)" in res.output and "shared last_mile P1" in res.output
+    # the last mile is one county-wide model (assignment = "county", the default) over the one station P1
+    assert sorted(s["cap_hit_models"]) == ["shared last_mile county-wide model 1: P1", "shared trunk HUB"]
+    assert "time cap ended 2 model(s)" in res.output and "shared last_mile county-wide model 1: P1" in res.output

@@ -2,7 +2,10 @@
 
 The county is conftest's straight road along lat 36.0 (a vertex every 0.01° of longitude, SEG metres
 apart, 36 km/h): the county hub at vertex 0 and three postal stations P1, P2, P3 at vertices 6, 12 and
-18, each with one village a vertex further east (10 parcels in, 2 out a day).  A van-only trunk is one
+18, each with one village a vertex further east (10 parcels in, 2 out a day) and a capacity_per_day of 10:
+under the county-wide assignment (the default) each station then serves its own village (without the cap
+one light van from P2 would serve all three and P1, P3 would have no parcels).  The routing defaults
+apply otherwise (the night trunk at 04:00 included).  A van-only trunk is one
 default trunk van (320 CNY/day + 1.5 CNY/km) out to P3 and back: 320 + 1.5 × 2 × 18 × SEG / 1000.  The
 bus B1 calls HUB → P1 → P2 → P3 at 35 km/h and charges 1 CNY a parcel: 3 × (10 + 2) = 36 CNY.
 """
@@ -33,9 +36,9 @@ def county(folder, extra: str = "", parcels=(10, 2)):
             f"370782002001,岔道口社区,370782002,{LON0 + 13 * STEP:.6f},{LAT},1000,{a},{b}",
             f"370782003231,东楼社区,370782003,{LON0 + 19 * STEP:.6f},{LAT},1000,{a},{b}"]
     fac = [f"HUB,诸城县级共配中心,shared,county,{LON0:.2f},{LAT},,",
-           f"P1,密州邮政站,postal,township,{LON0 + 6 * STEP:.2f},{LAT},,",
-           f"P2,龙都邮政站,postal,township,{LON0 + 12 * STEP:.2f},{LAT},,",
-           f"P3,舜王邮政站,postal,township,{LON0 + 18 * STEP:.2f},{LAT},,",
+           f"P1,密州邮政站,postal,township,{LON0 + 6 * STEP:.2f},{LAT},,10",
+           f"P2,龙都邮政站,postal,township,{LON0 + 12 * STEP:.2f},{LAT},,10",
+           f"P3,舜王邮政站,postal,township,{LON0 + 18 * STEP:.2f},{LAT},,10",
            f"V1,兴华服务点,postal,village,{LON0 + 7 * STEP:.2f},{LAT},,"]
     return write_scenario(folder, villages=vill, facilities=fac, village_header=VHEADER,
                           toml_extra=ROUTING + "\n" + extra)
@@ -69,6 +72,8 @@ def test_a_cheap_timely_bus_carries_three_stations_and_the_plan_costs_less(tmp_p
     without = plan(county(tmp_path / "nobus"))
     withbus = plan(county(tmp_path / "bus", bus()))
     van_trunk = round(320 + 1.5 * 2 * 18 * SEG / 1000, 2)
+    assert (without.params.assignment, without.params.trunk_start_s) == ("county", 4 * 3600)  # the defaults
+    assert without.moved == [] and withbus.moved == []
     assert without.summary()["trunk"]["cost_cny"] == pytest.approx(van_trunk, abs=0.02)
     b = check_bus_rows(withbus)
     assert list(b["stop_id"]) == ["HUB", "P1", "P2", "P3", "HUB"]

@@ -406,7 +406,8 @@ def test_defaults_and_daily_parcels():
     assert p.fleet_for("shared", "trunk")[0].capacity == 1000
     assert list(daily_parcels([40, 42, 0, 1], 6)) == [7, 7, 0, 1]
     # time_limit_s 10 (the safety cap since issue #15): 40+ stops get 10 s, 10 stops 2.5 s, 1 stop 10 % = 1 s
-    assert p.model_time_limit(80) == 10.0 and p.model_time_limit(10) == 2.5 and p.model_time_limit(1) == 1.0
+    assert p.model_time_limit(40) == 10.0 and p.model_time_limit(10) == 2.5 and p.model_time_limit(1) == 1.0
+    assert p.model_time_limit(250) == 62.5  # the cap grows with the model, like its work budget
 
 
 @pytest.mark.parametrize("extra, expected", [

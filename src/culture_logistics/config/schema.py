@@ -212,7 +212,7 @@ SECTIONS: tuple[Section, ...] = (
            doc="a village's daily parcels = ⌈weekly parcels / days⌉ (in and out separately)"),
         _k("shares", "table", None, doc="separate mode: each operator's share of every village's parcels (sum 1)"),
         _k("time_limit_s", "float", 10.0, "s", 0, 3600, min_open=True,
-           doc="wall-clock safety cap (s) per model of 40+ stops; solves stop on deterministic work budgets first"),
+           doc="wall-clock safety cap (s) per 40 stops of a model (at least 10 %); solves stop on deterministic work budgets first"),
         _k("seed", "int", 0, "", 0, 2**31 - 1, doc="solver seed"),
         _k("engine", "choice", "pyvrp", choices=("pyvrp", "ortools"), doc='routing engine: "pyvrp" or "ortools"'),
         _k("service_point_radius_m", "float", 500.0, "m", 0, 20000,
