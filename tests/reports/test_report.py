@@ -30,7 +30,8 @@ def _rows(page: str) -> dict[str, str]:
 
 
 def _nums(s: str) -> list[str]:
-    return re.findall(r"\d[\d,]*(?:\.\d+)?", s)
+    """The numbers of a text, with their sign (a negative saving must show as one)."""
+    return re.findall(r"-?\d[\d,]*(?:\.\d+)?", s)
 
 
 def check_figures(out: Path, page: str) -> None:
@@ -67,14 +68,42 @@ def check_figures(out: Path, page: str) -> None:
             assert got[2] == f"{cmp[key]['saving_pct']:.1f}", key
     if rt["saving_pct"] is not None:
         assert f"{rt['saving_pct']:.1f}" in _nums(rows["saving_pct"])
+    # the saving split into its parts (they add up to the total), as routing/compare.py saving_split has them
+    split = rt.get("saving_split")
+    if split:
+        for part in ("fixed_cost", "distance", "duplicated_visits", "total"):
+            got = _nums(rows[f"saving_split.{part}"])
+            want = [f"{split[part]['cny_per_day']:,.2f}"] + (
+                [] if split[part]["pct_of_saving"] is None else [f"{split[part]['pct_of_saving']:.1f}"])
+            assert got[-len(want):] == want, part
+    # visits per week (routing's weekly rule), the 邮快合作 baseline and the cost sharing, when the summary has them
+    vw = rt.get("visits_per_week")
+    if isinstance(vw, dict):
+        got = _nums(rows["weekly_visits"])
+        assert got[:3] in ([f"{vw['visits']:,}", f"{vw['villages']:,}", f"{vw['mean']:,.2f}"],
+                           [f"{vw['villages']:,}", f"{vw['visits']:,}", f"{vw['mean']:,.2f}"]), got
+        for n_visits, n_villages in vw["villages_by_visits"].items():
+            assert f"{n_visits}" in got[3:] and f"{n_villages:,}" in got[3:]
+    if "postal_courier" in rt:
+        got = _nums(rows["postal_courier"])
+        assert f"{rt['postal_courier']['cost_cny']:,.2f}" in got
+        if rt["saving_vs_postal_courier_pct"] is not None:
+            assert f"{rt['saving_vs_postal_courier_pct']:.1f}" in got
+    for o in (rt.get("cost_sharing") or {}).get("operators", []):
+        got = _nums(rows[f"cost_sharing.{o['operator']}"])
+        assert got[:5] == [f"{o['parcels']:,}", f"{o['standalone_cost']:,.2f}", f"{o['shapley_share']:,.2f}",
+                           f"{o['proportional_share']:,.2f}", f"{o['saving_vs_standalone_pct']:.1f}"], o["operator"]
 
 
 def over_capacity_scenario(tmp_path: Path) -> Path:
-    """conftest's county with the postal township station limited to 10 parcels a day (it handles more)."""
+    """conftest's county with the postal township station limited to 10 parcels a day (it handles more).
+
+    ``assignment = "township"``: there capacity_per_day is a stated figure the plan warns about; under the
+    county-wide default it is a hard limit (the station gets vans for 10 parcels, no warning to pass on)."""
     fac = [f"HUB,诸城县级共配中心,shared,county,{LON0 + 0.10:.2f},{LAT},,",
            f"P1,邮政站,postal,township,{LON0:.2f},{LAT},,10",
            f"C1,快递站,courier,village,{LON0 + 0.14:.2f},{LAT},中通,50"]
-    return write_scenario(tmp_path / "cap", facilities=fac)
+    return write_scenario(tmp_path / "cap", facilities=fac, toml_extra='[routing]\nassignment = "township"\n')
 
 
 def test_every_text_has_both_languages():

@@ -258,43 +258,131 @@ def _comparison(routing: dict) -> dict[str, dict]:
 
 
 def _visits(routing: dict, mode: str):
-    """Village visits per week where the routing summary gives them (a key another stage may add)."""
+    """A plan's village visits per week where its own summary (or a comparison row) gives them; the
+    compare summary's county-wide ``visits_per_week`` dict is shown on its own line (:func:`_visits_line`)."""
     for key in ("visits_per_week", "village_visits_per_week"):
         v = (routing.get(mode) or {}).get(key)
-        if isinstance(v, (int, float)):
+        if isinstance(v, (int, float)) and not isinstance(v, bool):
             return v
-        if isinstance(v, dict):
-            for sub in ("total", "mean", "villages"):
-                if isinstance(v.get(sub), (int, float)):
-                    return v[sub]
+        if isinstance(v, dict) and isinstance(v.get("visits"), (int, float)):
+            return v["visits"]
     row = _comparison(routing).get("visits_per_week")
     return row[mode] if row else None
 
 
-def _saving_parts(routing: dict, lang: str) -> list[tuple[str, float]]:
-    """The saving split into parts: the comparison summary's own split when it has one (a dict of
-    {part: CNY/day}), else vehicle fixed costs and distance costs from comparison rows (they sum to the cost)."""
-    for key in ("saving_split", "saving_parts", "saving_breakdown"):
-        split = routing.get(key)
-        if isinstance(split, dict):
-            parts = []
-            for k, v in split.items():
-                if isinstance(v, (int, float)):
-                    parts.append((str(k), float(v)))
-                elif isinstance(v, dict):
-                    num = next((v[x] for x in ("cny_per_day", "cny", "value", "saving_cny") if
-                                isinstance(v.get(x), (int, float))), None)
-                    if num is not None:
-                        parts.append((str(v.get("label_zh" if lang == "zh" else "label", k)), float(num)))
-            if parts:
-                return parts
-    cmp = _comparison(routing)
+#: the parts of ``saving_split`` (routing/compare.py), in the order they are shown
+SPLIT_PARTS = {"fixed_cost": ("fewer vehicles (fixed cost)", "车辆减少（固定成本）"),
+               "distance": ("fewer kilometres (distance cost)", "里程减少（里程成本）"),
+               "duplicated_visits": ("no duplicated village visits", "消除重复到村"),
+               "total": ("total saving", "合计节省")}
+
+
+def _saving_parts(routing: dict, lang: str) -> list[dict]:
+    """The saving split into its parts, each {key, label, cny_per_day, pct_of_saving}.
+
+    From the compare summary's ``saving_split`` (fixed cost, distance, duplicated visits — they add up to
+    ``total``); a summary without one: vehicle fixed costs and distance costs from the comparison rows."""
+    split = routing.get("saving_split")
     parts = []
-    for metric, en, zh in (("cost_vehicles", "fewer vehicles (fixed cost)", "车辆减少（固定成本）"),
-                           ("cost_distance", "fewer kilometres (distance cost)", "里程减少（里程成本）")):
+    if isinstance(split, dict):
+        for key, (en, zh) in SPLIT_PARTS.items():
+            v = split.get(key)
+            if isinstance(v, dict) and isinstance(v.get("cny_per_day"), (int, float)):
+                label = zh if lang == "zh" else en
+                if key == "duplicated_visits" and isinstance(v.get("visits_removed"), int):
+                    label += (f"（每天少到村 {v['visits_removed']} 次）" if lang == "zh"
+                              else f" ({v['visits_removed']:,} visits/day fewer)")
+                parts.append({"key": key, "label": label, "cny_per_day": float(v["cny_per_day"]),
+                              "pct_of_saving": v.get("pct_of_saving")})
+        if parts:
+            return parts
+    cmp = _comparison(routing)
+    for metric, key in (("cost_vehicles", "fixed_cost"), ("cost_distance", "distance")):
         if metric in cmp:
-            parts.append((zh if lang == "zh" else en, float(cmp[metric]["separate"]) - float(cmp[metric]["shared"])))
+            en, zh = SPLIT_PARTS[key]
+            parts.append({"key": key, "label": zh if lang == "zh" else en, "pct_of_saving": None,
+                          "cny_per_day": float(cmp[metric]["separate"]) - float(cmp[metric]["shared"])})
     return parts
+
+
+def _visits_line(routing: dict, lang: str) -> tuple[str, dict]:
+    """The compare summary's ``visits_per_week`` ({villages, visits, mean, villages_by_visits, rule}) as a line."""
+    v = routing.get("visits_per_week")
+    if not isinstance(v, dict) or not all(isinstance(v.get(k), (int, float)) for k in ("villages", "visits", "mean")):
+        return "", {}
+    by = v.get("villages_by_visits") if isinstance(v.get("villages_by_visits"), dict) else {}
+    by_items = sorted(by.items(), key=lambda kv: float(kv[0]))
+    if lang == "zh":
+        dist = "；".join(f"{k} 次：{int(n):,} 村" for k, n in by_items)
+        words = (f"每周到村：{int(v['villages']):,} 个村共 {int(v['visits']):,} 次，平均每村 {v['mean']:,.2f} 次"
+                 + (f"（{dist}）" if dist else ""))
+    else:
+        dist = "; ".join(f"{k}×: {int(n):,} villages" for k, n in by_items)
+        words = (f"Village visits per week: {int(v['visits']):,} visits to {int(v['villages']):,} villages, "
+                 f"{v['mean']:,.2f} a village on average" + (f" ({dist})" if dist else ""))
+    html = f'<p class="note" data-key="weekly_visits">{escape(words)}</p>'
+    return html, {k: v[k] for k in ("villages", "visits", "mean")} | {"villages_by_visits": dict(by)}
+
+
+def _postal_courier_line(routing: dict, lang: str) -> tuple[str, dict]:
+    """Shared against the 邮快合作 baseline (couriers hand their parcels to China Post), when planned."""
+    pc = routing.get("postal_courier")
+    if not isinstance(pc, dict) or not isinstance(pc.get("cost_cny"), (int, float)):
+        return "", {}
+    pct = routing.get("saving_vs_postal_courier_pct")
+    cost = f"{pc['cost_cny']:,.2f}"
+    if lang == "zh":
+        words = f"对比邮快合作（快递交邮政站转投）：{cost} 元/天" + ("" if pct is None else f"，共同配送节省 {pct:.1f}%")
+    else:
+        words = (f"Against 邮快合作 (couriers hand their parcels to China Post): {cost} CNY/day"
+                 + ("" if pct is None else f"; shared saves {pct:.1f} %"))
+    unserved = pc.get("unserved_stops")
+    if isinstance(unserved, int) and unserved:
+        words += (f"（未服务 {unserved} 个站点）" if lang == "zh" else f" ({unserved} stops not served)")
+    return (f'<p class="note" data-key="postal_courier">{escape(words)}</p>',
+            {"cost_cny": pc["cost_cny"], "saving_pct": pct})
+
+
+def _cost_sharing_table(routing: dict, lang: str) -> tuple[str, dict]:
+    """The compare summary's ``cost_sharing``: each operator's Shapley share of the shared plan's cost."""
+    cs = routing.get("cost_sharing")
+    ops = cs.get("operators") if isinstance(cs, dict) else None
+    if not isinstance(ops, list) or not ops:
+        return "", {}
+    zh = lang == "zh"
+    head = (("运营方", "件/天", "单独配送(元/天)", "Shapley 分摊(元/天)", "按件分摊(元/天)", "较单独节省") if zh else
+            ("Operator", "Parcels/day", "Alone (CNY/day)", "Shapley share (CNY/day)", "By parcels (CNY/day)",
+             "Saving vs alone"))
+    rows, figures = [], {}
+    for o in ops:
+        op = str(o.get("operator"))
+        figures[op] = {k: o.get(k) for k in ("parcels", "standalone_cost", "shapley_share", "proportional_share",
+                                             "saving_vs_standalone_pct", "in_core")}
+        pct = o.get("saving_vs_standalone_pct")
+        rows.append(f'<tr data-key="cost_sharing.{escape(op)}"><th scope="row">{escape(_op_name(op, lang))}</th>'
+                    f'<td class="num">{_n(o.get("parcels"))}</td><td class="num">{_f(o.get("standalone_cost"), 2)}</td>'
+                    f'<td class="num">{_f(o.get("shapley_share"), 2)}</td>'
+                    f'<td class="num">{_f(o.get("proportional_share"), 2)}</td>'
+                    f'<td class="num">{"–" if pct is None else format(pct, ".1f") + " %"}</td></tr>')
+    cap = "共同配送成本分摊（Shapley 值）" if zh else "Sharing the shared plan's cost (Shapley value)"
+    table = (f'<table class="t sharing"><caption>{escape(cap)}</caption><tr>'
+             + "".join(f"<th>{escape(h)}</th>" for h in head) + f'</tr>{"".join(rows)}</table>')
+    notes = []
+    if isinstance(cs.get("grand_coalition_cost_cny"), (int, float)):
+        notes.append(f"合计 {cs['grand_coalition_cost_cny']:,.2f} 元/天" if zh
+                     else f"total {cs['grand_coalition_cost_cny']:,.2f} CNY/day")
+    if "in_core" in cs:
+        notes.append(("Shapley 分摊在核心内（任何运营方组合单独配送都不更省）" if cs["in_core"] else
+                      "Shapley 分摊不在核心内（见 routing/cost_sharing.csv）") if zh else
+                     ("the Shapley shares are in the core (no group of operators does better alone)" if cs["in_core"]
+                      else "the Shapley shares are not in the core (see routing/cost_sharing.csv)"))
+    if any(isinstance(c, dict) and c.get("unserved_stops") for c in cs.get("coalitions", [])):
+        notes.append("部分组合的方案有未服务站点，成本口径不完全一致" if zh else
+                     "some coalitions' plans leave stops unserved: their costs are not like for like")
+    note = (f'<p class="note" data-key="cost_sharing">{escape("；".join(notes) if zh else "; ".join(notes))}</p>'
+            if notes else "")
+    return table + note, {"operators": figures, "grand_coalition_cost_cny": cs.get("grand_coalition_cost_cny"),
+                          "in_core": cs.get("in_core")}
 
 
 def _routing_section(routing: dict | None, lang: str) -> tuple[str, dict]:
@@ -328,19 +416,26 @@ def _routing_section(routing: dict | None, lang: str) -> tuple[str, dict]:
             + "</p>")
     if not routing.get("like_for_like", True):
         line += f'<p class="note">{escape(text("not_like_for_like", lang, note=routing.get("note", "")))}</p>'
+    pc_line, figures["postal_courier"] = _postal_courier_line(routing, lang)
+    visits_line, figures["weekly_visits"] = _visits_line(routing, lang)
     parts = _saving_parts(routing, lang)
-    figures["saving_parts"] = dict(parts)
+    figures["saving_split"] = {p["key"]: {"cny_per_day": p["cny_per_day"], "pct_of_saving": p["pct_of_saving"]}
+                               for p in parts}
     parts_html = ""
     if parts:
         unit = "元/天" if lang == "zh" else "CNY/day"
-        items = "".join(f"<li>{escape(k)}: <b>{v:,.0f}</b> {unit}</li>" for k, v in parts)
-        parts_html = f'<div class="parts"><b>{escape(text("saving_parts", lang))}</b><ul>{items}</ul></div>'
+        items = "".join(
+            f'<p class="part{" total" if p["key"] == "total" else ""}" data-key="saving_split.{p["key"]}">'
+            f'{escape(p["label"])}: <b>{p["cny_per_day"]:,.2f}</b> {unit}'
+            + ("" if p["pct_of_saving"] is None else f' ({p["pct_of_saving"]:.1f} %)') + "</p>" for p in parts)
+        parts_html = f'<div class="parts"><b>{escape(text("saving_parts", lang))}</b>{items}</div>'
+    sharing, figures["cost_sharing"] = _cost_sharing_table(routing, lang)
     chart = charts.paired_bars(
         [(text("cny_day", lang), float(a["cost_cny"]), float(b["cost_cny"])),
          (text("km_day", lang), float(a["distance_km"]), float(b["distance_km"]))],
         (text("separate", lang), text("shared", lang)), text("cost_chart", lang), bar_h=13)
-    return (h + f'<div class="two"><div>{table}{line}</div><div>{parts_html}</div></div>'
-            f'<figure class="cost"><figcaption>{escape(text("cost_chart", lang))}</figcaption>{chart}</figure>'
+    return (h + f'<div class="two"><div>{table}{line}{pc_line}{visits_line}</div><div>{parts_html}</div></div>'
+            f'{sharing}<figure class="cost"><figcaption>{escape(text("cost_chart", lang))}</figcaption>{chart}</figure>'
             '</section>'), figures
 
 
@@ -396,7 +491,8 @@ table.t{border-collapse:collapse;width:100%;margin:4px 0;font-size:12.5px}.t th,
 .kvs{display:grid;grid-template-columns:repeat(auto-fit,minmax(150px,1fr));gap:6px;margin:4px 0}
 .kv{border:1px solid #bdbdbd;border-radius:4px;padding:4px 6px}.kv span{display:block;font-size:11.5px;color:#424242}
 .kv b{font-size:16px}
-.two{display:flex;gap:12px;flex-wrap:wrap}.two>div:first-child{flex:2 1 320px}.two>div{flex:1 1 200px}figure.cost{max-width:640px}.parts ul{margin:2px 0 6px 18px;padding:0}
+.two{display:flex;gap:12px;flex-wrap:wrap}.two>div:first-child{flex:2 1 320px}.two>div{flex:1 1 200px}figure.cost{max-width:640px}.parts p{margin:2px 0 2px 10px}.parts p.total{border-top:1px solid #ccc;padding-top:2px}
+.t caption{text-align:left;font-weight:bold;padding:2px 0}
 figure{margin:0}figcaption{font-size:12px;color:#424242}
 svg.chart{max-width:100%;height:auto;font-size:11px}svg .lb,svg .nt,svg .lg{font-size:11px;fill:#212121}
 svg.pbar{vertical-align:middle;max-width:100%;margin-left:4px}
