@@ -17,15 +17,23 @@ from culture_logistics.config.routing import RoutingParams
 from culture_logistics.routing.compare import COMPARISON_COLUMNS, duplicated_visits, saving_split
 from culture_logistics.routing.plan import UNSERVED_COLUMNS, RoutePlan
 
-SCN = SimpleNamespace(adcode="370782", name="诸城市", synthetic=False)
+SCN = SimpleNamespace(adcode="370782", name="诸城市", synthetic=False,
+                      facilities=pd.DataFrame({"id": ["S"], "capacity_per_day": [float("nan")]}))
 
 
 def _plan(mode: str, routes: list[tuple], visits: dict) -> RoutePlan:
-    """routes: (route_id, operator, echelon, fixed_cost, cost); visits: route_id -> [(stop_id, kind)]."""
+    """routes: (route_id, operator, echelon, fixed_cost, cost); visits: route_id -> [(stop_id, kind)].
+
+    Every van leaves its depot at 08:00 and is back at 09:00, each stop served on arrival (the timing columns
+    a plan's summary reads; none of them enters the saving split)."""
     rr = pd.DataFrame([{"route_id": r, "vehicle_id": r, "operator": op, "echelon": e, "capacity": 100,
                         "stops": len(visits[r]), "distance_m": 1000, "duration_min": 60.0, "cost": c,
-                        "fixed_cost": f, "delivered": 1, "picked_up": 0} for r, op, e, f, c in routes])
-    st = pd.DataFrame([{"route_id": r, "stop_id": s, "stop_kind": k} for r in visits for s, k in visits[r]])
+                        "fixed_cost": f, "delivered": 1, "picked_up": 0, "depot_id": "HUB" if e == "trunk" else "S",
+                        "departure_min": 480.0, "return_min": 540.0, "open_min": 480.0, "max_shift_min": None}
+                       for r, op, e, f, c in routes])
+    ech = dict(zip(rr["route_id"], rr["echelon"]))
+    st = pd.DataFrame([{"route_id": r, "echelon": ech[r], "stop_id": s, "stop_kind": k, "arrival_min": 500.0,
+                        "service_start_min": 500.0, "departure_min": 510.0} for r in visits for s, k in visits[r]])
     return RoutePlan(SCN, mode, RoutingParams(), st, rr, pd.DataFrame(columns=UNSERVED_COLUMNS), [], [], 0.0)
 
 
@@ -70,13 +78,14 @@ def _two_township_county(folder, routing_extra=""):
 
 
 def test_separate_trunk_is_timed_by_its_own_last_mile(tmp_path):
-    """With deadlines both stations need the trunk by ≈ 12:04 and a truck takes 3 h from one to the other,
-    so two trucks (600 CNY fixed); one truck for both (300) and a second van at the station it reaches
-    at 13:10 (+50) is cheaper: separate mode keeps that, shared keeps its deadlines."""
+    """A day trunk (trunk_start = day_start, 08:00): with deadlines both stations need the trunk by ≈ 12:04
+    and a truck takes 3 h from one to the other, so two trucks (600 CNY fixed); one truck for both (300) and
+    a second van at the station it reaches at 13:10 (+50) is cheaper: separate mode keeps that, shared keeps
+    its deadlines."""
     from culture_logistics.inputs.scenario import load_scenario
     from culture_logistics.routing.plan import plan_routes
 
-    scn = load_scenario(_two_township_county(tmp_path / "c"))
+    scn = load_scenario(_two_township_county(tmp_path / "c", 'trunk_start = "08:00"\n'))
     sep = plan_routes(scn, "separate")
     trunk = sep.routes[sep.routes["echelon"] == "trunk"]
     assert len(trunk) == 1 and trunk["stops"].iat[0] == 2
@@ -92,6 +101,33 @@ def test_separate_trunk_is_timed_by_its_own_last_mile(tmp_path):
     assert sep.summary()["unserved_stops"] == 0
     sh = plan_routes(scn, "shared")
     assert (sh.routes["echelon"] == "trunk").sum() == 2  # shared mode unchanged: deadlines, two trucks
+
+
+def test_separate_night_trunk_is_timed_by_its_own_last_mile(tmp_path):
+    """The default night trunk (04:00): one truck stocks the near station at 05:50, before day start, and
+    reaches the far one at 09:10 (1.5 h + 20 min + 3 h + 20 min), whose van leaves then and is still back by
+    18:00; stocking both by 08:00 takes two trucks, so separate mode drops the deadlines, shared keeps them."""
+    from culture_logistics.inputs.scenario import load_scenario
+    from culture_logistics.routing.plan import plan_routes
+
+    scn = load_scenario(_two_township_county(tmp_path / "c"))
+    sep = plan_routes(scn, "separate")
+    assert sep.params.trunk_start_s == 4 * 3600
+    trunk = sep.routes[sep.routes["echelon"] == "trunk"]
+    assert len(trunk) == 1 and trunk["stops"].iat[0] == 2
+    assert trunk["departure_min"].iat[0] == pytest.approx(240, abs=0.5)
+    lm = sep.routes[sep.routes["echelon"] == "last_mile"].set_index("depot_id")
+    assert sorted(lm.index) == ["P1", "P2"]  # one van a station
+    assert lm.at["P1", "departure_min"] == pytest.approx(480, abs=0.5)  # stocked before day start
+    assert lm.at["P2", "departure_min"] == pytest.approx(240 + 90 + 20 + 180 + 20, abs=0.5)
+    assert (lm["return_min"] <= 18 * 60).all()
+    m = [s for s in sep.models if "trunk_timing" in s]
+    assert m and m[0]["trunk_timing"] == "own_last_mile"
+    assert m[0]["trunk_timing_cny"]["no_deadlines_cny"] < m[0]["trunk_timing_cny"]["deadlines_cny"]
+    assert sep.summary()["unserved_stops"] == 0
+    sh = plan_routes(scn, "shared")
+    assert (sh.routes["echelon"] == "trunk").sum() == 2  # deadlines: both stations stocked by 08:00
+    assert (sh.routes.loc[sh.routes["echelon"] == "last_mile", "departure_min"] == 480).all()
 
 
 POSTAL_COURIER_FAC = [
