@@ -252,3 +252,18 @@ def test_province_map_shapes_links_and_escaping(tmp_path):
     boxed = render_map(_province.province_map(outs, tmp_path, use_geotool=False))
     assert "bounding box only (no polygon)" in boxed
     assert len(page.encode()) < 300_000
+
+
+def test_batch_writes_county_workbooks_in_chinese(cluster, tmp_path):
+    """``--lang zh``: every county's workbook has Chinese headers; the language is part of the digest."""
+    from openpyxl import load_workbook
+
+    out = tmp_path / "zh"
+    res = _runner.run_batch(out, counties="370572", steps="coverage", scheduler=cluster.scheduler_address,
+                            progress=False, lang="zh")
+    assert [o.status for o in res.outcomes] == ["ok"]
+    wb = load_workbook(out / "370572" / "village_reach.xlsx", read_only=True)
+    heads = {c for ws in wb.worksheets for row in ws.iter_rows(max_row=6, values_only=True) for c in row if c}
+    assert "村代码" in heads and "village_code" not in heads
+    job = batch.CountyJob("370572", "x", "generated")
+    assert batch.job_digest(job, ["coverage"], None, 1, "zh")[0] != batch.job_digest(job, ["coverage"], None, 1)[0]

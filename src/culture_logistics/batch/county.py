@@ -189,7 +189,7 @@ def _swap_into_place(partial: Path, final: Path, old: Path, digest: str) -> None
 
 def run_county(job: CountyJob, out_root: str | Path, steps: Sequence[str] = ("coverage",),
                time_limit_s: float | None = None, seed: int | None = None, digest: str | None = None,
-               params: dict | None = None) -> CountyOutcome:
+               params: dict | None = None, lang: str = "en") -> CountyOutcome:
     """Plan one county into ``out_root/<adcode>/`` (the task each Dask worker runs).
 
     Never raises for a county's own problems: any exception is caught and returned as a failed
@@ -230,7 +230,7 @@ def run_county(job: CountyJob, out_root: str | Path, steps: Sequence[str] = ("co
 
     try:
         if digest is None or params is None:
-            digest, params = job_digest(job, steps, time_limit_s, seed)
+            digest, params = job_digest(job, steps, time_limit_s, seed, lang)
         _clear_partials(out_root / PARTIAL_DIR, job.adcode)  # left by a run that was killed
         partial.mkdir(parents=True)
         # ---- input
@@ -266,7 +266,7 @@ def run_county(job: CountyJob, out_root: str | Path, steps: Sequence[str] = ("co
 
         t0 = time.perf_counter()
         state["step"] = "coverage"
-        report, _ = run_coverage(scn, partial)
+        report, _ = run_coverage(scn, partial, lang=lang)
         state["cov"] = dict(report.summary)
         timings["coverage"] = time.perf_counter() - t0
         lines: list[str] = []
@@ -275,14 +275,14 @@ def run_county(job: CountyJob, out_root: str | Path, steps: Sequence[str] = ("co
 
             t0 = time.perf_counter()
             state["step"] = "site"
-            res = _siting_.demo_stage(scn, partial, time_limit_s, lines.append)
+            res = _siting_.demo_stage(scn, partial, time_limit_s, lines.append, lang=lang)
             state["sites"] = res["lscp"]["sites"] if "lscp" in res else 0
             timings["site"] = time.perf_counter() - t0
         # ---- routing
         if "route" in steps:
             t0 = time.perf_counter()
             state["step"] = "route"
-            res = _routes.demo_stage(scn, partial, time_limit_s, lines.append)
+            res = _routes.demo_stage(scn, partial, time_limit_s, lines.append, lang=lang)
             state["saving"] = _find_saving(res)
             timings["route"] = time.perf_counter() - t0
         # ---- the marker, last; then the folder goes into place in one rename

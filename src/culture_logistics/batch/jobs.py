@@ -274,7 +274,8 @@ def _digest(obj) -> str:
     return hashlib.sha256(json.dumps(obj, sort_keys=True, ensure_ascii=False).encode("utf-8")).hexdigest()
 
 
-def job_digest(job: CountyJob, steps: Sequence[str], time_limit_s: float | None, seed: int) -> tuple[str, dict]:
+def job_digest(job: CountyJob, steps: Sequence[str], time_limit_s: float | None, seed: int,
+               lang: str = "en") -> tuple[str, dict]:
     """Digest of everything a county's outputs depend on, and the parameters it was made from.
 
     Inputs: for ``embedded``/``user`` data the sha256 of the scenario.toml and every file it names; for
@@ -293,6 +294,8 @@ def job_digest(job: CountyJob, steps: Sequence[str], time_limit_s: float | None,
         inputs = _scenario_inputs(path)
     params = {"format": DONE_FORMAT, "adcode": job.adcode, "data": job.data, "inputs": inputs,
               "steps": list(steps), "time_limit_s": time_limit_s, "version": __version__}
+    if lang != "en":  # the language of the workbooks and maps (English batches keep their digests)
+        params["lang"] = lang
     return _digest(params), params
 
 

@@ -118,7 +118,7 @@ def run_batch(out_dir: str | Path, province: str = "37", counties: Iterable[str]
               steps: Iterable[str] | str | None = ("coverage",), scheduler: str | None = None,
               workers: int | None = None, time_limit_s: float | None = None, seed: int | None = None,
               data_dir: str | Path | None = None, progress: bool = True, client=None,
-              echo: Callable[[str], None] | None = None) -> BatchResult:
+              echo: Callable[[str], None] | None = None, lang: str = "en") -> BatchResult:
     """Plan every county of a province (or the ones named) on Dask, resumably, and write the province files.
 
     Parameters
@@ -135,6 +135,7 @@ def run_batch(out_dir: str | Path, province: str = "37", counties: Iterable[str]
     progress : show the progress bar on stderr.
     client : an existing ``distributed.Client`` to use (overrides ``scheduler``/``workers``).
     echo : where to print one line per failed county (default: nowhere).
+    lang : ``"en"`` or ``"zh"``: the language of every county's workbooks and maps.
 
     Returns
     -------
@@ -168,7 +169,7 @@ def run_batch(out_dir: str | Path, province: str = "37", counties: Iterable[str]
     outcomes: dict[str, CountyOutcome] = {}
     todo: list[tuple[CountyJob, str, dict]] = []
     for job in jobs:
-        digest, params = job_digest(job, steps_t, time_limit_s, seed)
+        digest, params = job_digest(job, steps_t, time_limit_s, seed, lang)
         prev = _resumed(job, out, digest)
         if prev is not None:
             outcomes[job.adcode] = prev
@@ -191,7 +192,7 @@ def run_batch(out_dir: str | Path, province: str = "37", counties: Iterable[str]
             bar.advance("skipped")
         t_compute = time.perf_counter()
         if todo:
-            outcomes.update(_submit_all(client, todo, out, steps_t, time_limit_s, seed, bar, echo))
+            outcomes.update(_submit_all(client, todo, out, steps_t, time_limit_s, seed, bar, echo, lang))
     finally:
         if bar is not None:
             bar.close()
@@ -214,14 +215,14 @@ def run_batch(out_dir: str | Path, province: str = "37", counties: Iterable[str]
     return result
 
 
-def _submit_all(client, todo, out: Path, steps_t, time_limit_s, seed, bar: _Progress, echo) -> dict:
+def _submit_all(client, todo, out: Path, steps_t, time_limit_s, seed, bar: _Progress, echo, lang="en") -> dict:
     from distributed import as_completed
 
     token = uuid.uuid4().hex[:8]
     futures = {}
     # the largest counties first, so that the last tasks to finish are short ones
     for job, digest, params in sorted(todo, key=lambda t: (-t[0].villages_hint, t[0].adcode)):
-        fut = client.submit(run_county, job, str(out), steps_t, time_limit_s, seed, digest, params,
+        fut = client.submit(run_county, job, str(out), steps_t, time_limit_s, seed, digest, params, lang,
                             key=f"culture-logistics-county-{job.adcode}-{token}", pure=False, retries=0)
         futures[fut] = job
     results = {}

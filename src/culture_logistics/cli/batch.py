@@ -39,12 +39,14 @@ from culture_logistics.errors import EXIT_FAILED, EXIT_INTERRUPTED
               help="Seed of the data builder for counties without a dataset [default: the builder's].")
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), required=True,
               help="Batch folder: <adcode>/ per county, province_reach.csv, failures.csv, province_map.html.")
+@click.option("--lang", type=click.Choice(["en", "zh"]), default="en", show_default=True,
+              help="Language of every county's workbooks and maps.")
 @click.option("--no-progress", is_flag=True, help="Do not draw the progress bar on stderr.")
-def batch(province, counties, steps, scheduler, workers, time_limit_s, data_dir, seed, out_dir, no_progress):
+def batch(province, counties, steps, scheduler, workers, time_limit_s, data_dir, seed, out_dir, no_progress, lang):
     """Plan every county of a province as one batch on Dask; a re-run skips finished counties."""
     try:
         result = guarded(_run, province, counties, steps, scheduler, workers, time_limit_s, data_dir, seed,
-                         out_dir, no_progress)
+                         out_dir, no_progress, lang)
     except SystemExit as exc:
         if exc.code == EXIT_INTERRUPTED:
             click.echo("every county already finished is kept (DIR/<adcode>/_done.json); "
@@ -54,13 +56,14 @@ def batch(province, counties, steps, scheduler, workers, time_limit_s, data_dir,
         sys.exit(EXIT_FAILED)  # the others finished; failures.csv says what went wrong
 
 
-def _run(province, counties, steps, scheduler, workers, time_limit_s, data_dir, seed, out_dir, no_progress):
+def _run(province, counties, steps, scheduler, workers, time_limit_s, data_dir, seed, out_dir, no_progress,
+         lang="en"):
 
     def warn(line: str) -> None:
         click.echo(f"  FAILED {line}", err=True)
 
     result = run_batch(out_dir, province=province, counties=counties, steps=steps, scheduler=scheduler,
-                       workers=workers, time_limit_s=time_limit_s, seed=seed, data_dir=data_dir,
+                       workers=workers, time_limit_s=time_limit_s, seed=seed, data_dir=data_dir, lang=lang,
                        progress=not no_progress, echo=warn)
     s = result.summary()
     click.echo(f"Batch of {s['counties']} counties ({', '.join(s['steps'])}): {s['ok']} planned, "
