@@ -133,19 +133,34 @@ def gcj02_to_wgs84(lon, lat, *, tol: float = 1e-9, max_iter: int = 30):
     gx, gy = gx.astype(float).ravel(), gy.astype(float).ravel()
     outside = out_of_china(gx, gy) | ~np.isfinite(gx) | ~np.isfinite(gy)
     wx, wy = gx.copy(), gy.copy()
-    active = ~outside
+    _refine(_gcj02_shift, gx, gy, wx, wy, ~outside, tol, max_iter)
+    return _result(lon, lat, wx.reshape(shape), wy.reshape(shape))
+
+
+def _gcj02_shift(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The forward GCJ-02 shift of points known to be inside China (1-D arrays, degrees)."""
+    dlon, dlat = _delta(x, y)
+    return x + dlon, y + dlat
+
+
+def _refine(forward, tx: np.ndarray, ty: np.ndarray, x: np.ndarray, y: np.ndarray, active: np.ndarray,
+            tol: float, max_iter: int) -> None:
+    """Invert ``forward`` by fixed-point steps ``p <- p - (forward(p) - t)``, in place on ``x, y``.
+
+    Only the ``active`` points move; each stops once ``forward`` of it matches its target ``(tx, ty)``
+    to ``tol`` degrees in both axes, or after ``max_iter`` steps.  Shared by the GCJ-02 and BD-09 inverses.
+    """
+    active = active.copy()
     for _ in range(max_iter):
         if not active.any():
             break
-        dlon, dlat = _delta(wx[active], wy[active])
-        ex = wx[active] + dlon - gx[active]
-        ey = wy[active] + dlat - gy[active]
-        wx[active] -= ex
-        wy[active] -= ey
+        fx, fy = forward(x[active], y[active])
+        ex, ey = fx - tx[active], fy - ty[active]
+        x[active] -= ex
+        y[active] -= ey
         done = (np.abs(ex) < tol) & (np.abs(ey) < tol)
         idx = np.flatnonzero(active)
         active[idx[done]] = False
-    return _result(lon, lat, wx.reshape(shape), wy.reshape(shape))
 
 
 _X_PI = np.pi * 3000.0 / 180.0     # Baidu's constant
@@ -201,17 +216,7 @@ def bd09_to_gcj02(lon, lat, *, tol: float = 1e-9, max_iter: int = 30):
     z = np.hypot(x, y) - 0.00002 * np.sin(y * _X_PI)
     theta = np.arctan2(y, x) - 0.000003 * np.cos(x * _X_PI)
     gx, gy = z * np.cos(theta), z * np.sin(theta)
-    active = np.isfinite(bx) & np.isfinite(by)
-    for _ in range(max_iter):
-        if not active.any():
-            break
-        fx, fy = gcj02_to_bd09(gx[active], gy[active])
-        ex, ey = fx - bx[active], fy - by[active]
-        gx[active] -= ex
-        gy[active] -= ey
-        done = (np.abs(ex) < tol) & (np.abs(ey) < tol)
-        idx = np.flatnonzero(active)
-        active[idx[done]] = False
+    _refine(gcj02_to_bd09, bx, by, gx, gy, np.isfinite(bx) & np.isfinite(by), tol, max_iter)
     return _result(lon, lat, gx.reshape(shape), gy.reshape(shape))
 
 
