@@ -74,6 +74,20 @@ class CVRPSolution:
 _HEADER = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*:\s*(.*?)\s*$")
 
 
+def read_header(line: str, ln: int, headers: dict, err) -> bool:
+    """Record a ``KEY : value`` header line in ``headers`` (key → (value, line number)); False when
+    ``line`` is not a header.  A key given twice raises ``err(ln, …)``.  Shared by the CVRPLIB and LKH-3
+    readers."""
+    m = _HEADER.match(line)
+    if not m or line[0].isdigit() or line[0] in "-+.":
+        return False
+    key = m.group(1).upper()
+    if key in headers:
+        raise err(ln, f"duplicate header {key}")
+    headers[key] = (m.group(2), ln)
+    return True
+
+
 _SECTIONS = ("NODE_COORD_SECTION", "DEMAND_SECTION", "DEPOT_SECTION")
 
 
@@ -120,12 +134,7 @@ def read_vrp(path: str | Path) -> CVRPInstance:
             if word == "DEPOT_SECTION":
                 depot_done = False
             continue
-        m = _HEADER.match(line)
-        if m and not line[0].isdigit() and line[0] not in "-+.":
-            key = m.group(1).upper()
-            if key in headers:
-                raise err(ln, f"duplicate header {key}")
-            headers[key] = (m.group(2), ln)
+        if read_header(line, ln, headers, err):
             section = None
             continue
         if section is None:

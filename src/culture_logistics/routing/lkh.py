@@ -33,7 +33,7 @@ from pathlib import Path
 import numpy as np
 
 from culture_logistics.routing import cvrplib
-from culture_logistics.routing.cvrplib import _HEADER, CVRPLibFormatError, CVRPSolutionError
+from culture_logistics.routing.cvrplib import _HEADER, CVRPLibFormatError, CVRPSolutionError, read_header
 from culture_logistics.routing.engine import model as _model
 from culture_logistics.routing.engine import solve as _engine
 
@@ -145,12 +145,7 @@ def read_lkh(path: str | Path) -> LKHInstance:
         if word in _SECTIONS:
             section = word
             continue
-        m = _HEADER.match(line)
-        if m and not line[0].isdigit() and line[0] not in "-+.":
-            key = m.group(1).upper()
-            if key in headers:
-                raise err(ln, f"duplicate header {key}")
-            headers[key] = (m.group(2), ln)
+        if read_header(line, ln, headers, err):
             section = None
             continue
         if section is None:
