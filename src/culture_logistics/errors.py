@@ -90,6 +90,9 @@ class ScenarioError(CultureLogisticsError):
         lines += [f"  - {p}" for p in errors]
         super().__init__("\n".join(lines))
 
+    def __reduce__(self):  # pickled from a worker process (routing.parallel): rebuilt from its problems
+        return (type(self), (self.problems,))
+
 
 class InfeasibleError(CultureLogisticsError):
     """An optimisation model has no solution with the given parameters."""

@@ -153,6 +153,8 @@ class RoutingParams:
         ``day_start`` the trunk runs at night and aims to stock every station before its vans start.
     diagnose : re-solve to find and confirm the smallest fix of every dropped stop.
     max_resolves : at most this many re-solves per model for the diagnosis.
+    workers : processes for the independent plans of one run (0 = one per CPU core, 1 = in this process);
+        never changes a plan (:mod:`culture_logistics.routing.parallel`).
     time_windows : {stop id (village code or facility id): (open_s, close_s)} for the start of service.
     fleet : every [[fleet]] entry (defaults are added per operator and echelon where none is given).
     bus_lines : every [[bus_line]] entry (:class:`~culture_logistics.config.bus.BusLine`).
@@ -176,6 +178,7 @@ class RoutingParams:
     trunk_start_s: int = parse_hhmm(default("routing", "trunk_start"))
     diagnose: bool = default("routing", "diagnose")
     max_resolves: int = default("routing", "max_resolves")
+    workers: int = default("routing", "workers")
     time_windows: dict = field(default_factory=dict)
     fleet: tuple = ()
     bus_lines: tuple = ()
@@ -267,6 +270,7 @@ def parse_routing_config(config: dict, file: str = "scenario.toml", problems: Pr
     kw["seed"] = num("seed", d.seed, 0, 2**31 - 1, integer=True)
     kw["service_point_radius_m"] = num("service_point_radius_m", d.service_point_radius_m, 0, 20000)
     kw["max_resolves"] = num("max_resolves", d.max_resolves, 0, 1000, integer=True)
+    kw["workers"] = num("workers", d.workers, 0, 64, integer=True)
     kw["min_visits_per_week"] = num("min_visits_per_week", d.min_visits_per_week, 1, 7, integer=True)
     kw["parcels_per_visit"] = num("parcels_per_visit", d.parcels_per_visit, 0, 10**6, lo_open=True)
     # the default (2) is clamped to delivery_days_per_week; a value written in the file must fit

@@ -223,6 +223,9 @@ SECTIONS: tuple[Section, ...] = (
                'hard limit on its inbound parcels); "township" = only from its own township\'s station'),
         _k("trunk_start", "hhmm", "04:00",
            doc="the trunk vans leave the county depot (before day_start: every station is stocked when its vans start)"),
+        _k("workers", "int", 0, "processes", 0, 64,
+           doc="independent plans of one run (compare mode, cost-sharing coalitions) are made in this many processes; "
+               "0 = one per CPU core, 1 = one after the other. The plans are the same either way"),
         _k("diagnose", "bool", True, doc="find and confirm the smallest fix for each dropped stop by re-solving"),
         _k("max_resolves", "int", 8, "", 0, 1000, doc="at most this many re-solves per model for the diagnosis"),
         _k("time_windows", "table", None, doc="a stop's window for the start of service, see [routing.time_windows]"),

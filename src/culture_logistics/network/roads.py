@@ -43,6 +43,11 @@ def graph_summary(G: nx.MultiDiGraph | None) -> dict:
     }
 
 
+#: memory kept for cached shortest-path rows, per weight (length, travel time): 滕州's 8,238-node graph
+#: needs about 100 MB for all its villages and facilities
+ROW_CACHE_BYTES = 256 * 2**20
+
+
 @dataclass
 class Snap:
     """Points joined to the network: node index, access leg (m), on-network flag, metric x/y."""
@@ -113,6 +118,7 @@ class RoadNetwork:
         self._main_idx = np.flatnonzero(self.in_main)
         self._tree_main = cKDTree(np.column_stack([self.x[self._main_idx], self.y[self._main_idx]]))
         self._tree_all = cKDTree(np.column_stack([self.x, self.y]))
+        self._rows: dict = {}  # weight -> node -> Dijkstra row (see _node_rows)
 
     # ------------------------------------------------------------------ construction
     @classmethod
@@ -336,15 +342,47 @@ class RoadNetwork:
             dy = points.y[:, None] - points.y[None, :]
             d = np.hypot(dx, dy) * self.params.circuity
             return d if weight == "length" else d / (self.params.default_speed_kmh / 3.6)
-        base = self.length_csr if weight == "length" else self.time_csr
         acc = points.access_m if weight == "length" else self._access_time(points)
         nodes, inv = np.unique(points.node, return_inverse=True)
-        dist = dijkstra(base, directed=True, indices=nodes)[:, points.node]
+        dist = self._node_rows(weight, nodes)[:, points.node]
         out = dist[inv] + acc[:, None] + acc[None, :]
         out[~points.on_network, :] = np.inf
         out[:, ~points.on_network] = np.inf
         np.fill_diagonal(out, 0.0)
         return out
+
+    def warm(self, *lonlat) -> None:
+        """Compute and cache the shortest-path rows of the points ``lon1, lat1, lon2, lat2, …`` (both weights),
+        within :data:`ROW_CACHE_BYTES`: worker processes forked afterwards share them."""
+        if not self.has_roads or not lonlat:
+            return
+        lon = np.concatenate([np.asarray(a, float) for a in lonlat[0::2]])
+        lat = np.concatenate([np.asarray(a, float) for a in lonlat[1::2]])
+        nodes = np.unique(self.snap(lon, lat).node)
+        nodes = nodes[: max(1, ROW_CACHE_BYTES // max(1, self.n * 8))]
+        for weight in ("length", "travel_time"):
+            self._node_rows(weight, nodes)
+
+    def _node_rows(self, weight: str, nodes: np.ndarray) -> np.ndarray:
+        """Shortest-path rows (node → every node, m or s) of ``nodes`` (unique node indices), from a cache.
+
+        A county plans many routing models over the same villages and stations (every block, every mode,
+        every coalition), so each node's Dijkstra row is computed once per network and kept, up to
+        :data:`ROW_CACHE_BYTES` per weight; rows beyond that are computed each time.  The values are those
+        of one ``dijkstra`` call per node, so the cache never changes a result.
+        """
+        base = self.length_csr if weight == "length" else self.time_csr
+        cache = self._rows.setdefault(weight, {})
+        missing = np.array([k for k in nodes.tolist() if k not in cache], dtype=np.int64)
+        fresh: dict = {}
+        if len(missing):
+            rows = dijkstra(base, directed=True, indices=missing)
+            room = max(0, ROW_CACHE_BYTES // max(1, rows.shape[1] * rows.itemsize) - len(cache))
+            for k, row in zip(missing.tolist(), rows):
+                (cache if room > 0 else fresh)[k] = row
+                room -= 1
+        return np.stack([cache[k] if k in cache else fresh[k] for k in nodes.tolist()]) if len(nodes) \
+            else np.zeros((0, self.n))
 
     def path_lonlat(self, a: int, b: int) -> list[tuple[float, float]]:
         """Node-to-node shortest path by length, as a list of (lon, lat) for drawing."""

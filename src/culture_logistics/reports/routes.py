@@ -289,12 +289,10 @@ def run_routing(scenario: Scenario, mode: str, out_dir: str | Path, time_limit_s
         res = plan_week(scenario, mode, params, progress=lines)
         return res, write_weekly(res, out_dir)
     if mode == "compare":
-        res = compare_modes(scenario, params, progress=lines)
+        res = compare_modes(scenario, params, progress=lines, sharing=sharing is not False)
         for plan in (res.separate, res.shared):
             for w in plan.warnings:
                 emit(progress, "warning", "routing", w if w.startswith(f"{plan.mode}:") else f"{plan.mode}: {w}")
-        if sharing is not False:
-            res.cost_sharing = share_costs(scenario, params, shared_plan=res.shared, progress=lines)
         return res, write_comparison(res, out_dir, map_html, tiles, lang)
     res = plan_routes(scenario, mode, params, progress=lines)
     for w in res.warnings:

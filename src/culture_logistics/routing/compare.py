@@ -22,7 +22,9 @@ import pandas as pd
 from culture_logistics.config.routing import RoutingParams, parse_overrides
 from culture_logistics.inputs.scenario import Scenario
 from culture_logistics.routing.cooperation import _plan_postal_courier
+from culture_logistics.routing.parallel import plan_many
 from culture_logistics.routing.plan import RoutePlan, _check_plannable, _plan
+from culture_logistics.routing.sharing import _players, coalition_jobs, share_from_plans
 from culture_logistics.routing.specs import _context
 
 #: comparison.csv (compare mode): one row per metric.  The first six columns are the contract
@@ -228,7 +230,8 @@ def saving_split(baseline: RoutePlan, shared: RoutePlan) -> dict:
 
 def compare_modes(scenario: Scenario, params: RoutingParams | None = None, network=None,
                   time_limit_s: float | None = None, seed: int | None = None,
-                  progress: Callable | None = None, postal_courier: bool = True) -> ModeComparison:
+                  progress: Callable | None = None, postal_courier: bool = True,
+                  sharing: bool = False) -> ModeComparison:
     """Plan both modes (and, with ``postal_courier``, the 邮快合作 baseline) on the same day's parcels and
     compare them (see :class:`ModeComparison`).
 
@@ -240,6 +243,11 @@ def compare_modes(scenario: Scenario, params: RoutingParams | None = None, netwo
     time_limit_s, seed : override ``params`` (seconds per model of 40+ stops; solver seed).
     progress : optional callable receiving one line of text per model.
     postal_courier : also plan the 邮快合作 baseline (couriers hand over to the postal stations).
+    sharing : also plan every coalition of the carrying operators and share the shared plan's cost
+        (``cost_sharing``, :mod:`~culture_logistics.routing.sharing`).
+
+    The plans are made in parallel processes (``[routing] workers``, :mod:`~culture_logistics.routing.
+    parallel`); they are the same plans as made one after the other.
 
     Returns
     -------
@@ -252,7 +260,16 @@ def compare_modes(scenario: Scenario, params: RoutingParams | None = None, netwo
     params = parse_overrides(params, time_limit_s, seed)
     _check_plannable(scenario, "compare")
     ctx = _context(scenario, params, network)
-    sep = _plan(ctx, "separate", progress)
-    sh = _plan(ctx, "shared", progress)
-    pc = _plan_postal_courier(ctx, progress) if postal_courier else None
-    return ModeComparison(sh, sep, comparison_table(sep, sh, pc), postal_courier=pc)
+    jobs: dict = {"separate": lambda c, pr: _plan(c, "separate", pr), "shared": lambda c, pr: _plan(c, "shared", pr)}
+    if postal_courier:
+        jobs["postal_courier"] = _plan_postal_courier
+    if sharing:
+        jobs |= {("coalition", k): fn for k, fn in coalition_jobs(ctx, skip_grand=True).items()}
+    plans = plan_many(ctx, jobs, params.workers, progress)
+    sep, sh, pc = plans["separate"], plans["shared"], plans.get("postal_courier")
+    res = ModeComparison(sh, sep, comparison_table(sep, sh, pc), postal_courier=pc)
+    if sharing:
+        co = {k[1]: v for k, v in plans.items() if isinstance(k, tuple)}
+        co[frozenset(_players(params))] = sh
+        res.cost_sharing = share_from_plans(ctx, co)
+    return res

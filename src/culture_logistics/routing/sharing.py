@@ -36,6 +36,7 @@ import pandas as pd
 from culture_logistics.config.model import CARRIERS, OPERATOR_ZH
 from culture_logistics.config.routing import RoutingParams, parse_overrides
 from culture_logistics.inputs.scenario import Scenario
+from culture_logistics.routing.parallel import plan_many
 from culture_logistics.routing.plan import RoutePlan, _check_plannable, _plan
 from culture_logistics.routing.specs import _Context, _context, _split
 
@@ -222,6 +223,48 @@ def _coalition_demand(ctx: _Context, members) -> dict:
     return {"shared": out}
 
 
+def coalition_jobs(ctx: _Context, skip_grand: bool = False) -> dict:
+    """coalition → job planning its parcels on the shared network (for
+    :func:`~culture_logistics.routing.parallel.plan_many`); without the grand coalition if ``skip_grand``."""
+    players = _players(ctx.params)
+    grand = frozenset(players)
+
+    def job(c):
+        def run(ctx: _Context, progress: Callable | None = None) -> RoutePlan:
+            if progress:
+                progress(f"coalition {coalition_name(c)}: planning its parcels on the shared network")
+            return _plan(ctx, "shared", None, demand=_coalition_demand(ctx, c))
+        return run
+
+    return {c: job(c) for c in _all_coalitions(players) if not (skip_grand and c == grand)}
+
+
+def _players(params: RoutingParams) -> list:
+    return [op for op in CARRIERS if params.shares.get(op, 0.0) > 0]
+
+
+def _all_coalitions(players: list) -> list:
+    return [frozenset(c) for k in range(1, len(players) + 1) for c in itertools.combinations(players, k)]
+
+
+def share_from_plans(ctx: _Context, plans: dict) -> CostSharing:
+    """The cost-sharing game of ``plans`` (coalition → its plan, every coalition of the players)."""
+    players = _players(ctx.params)
+    grand = frozenset(players)
+    dem = {op: _coalition_demand(ctx, [op])["shared"] for op in players}
+    parcels = {op: int(sum(a + b for a, b in dem[op].values())) for op in players}
+    coalitions = _all_coalitions(players)
+    cost = {c: round(float(plans[c].routes["cost"].sum()), 2) for c in coalitions}
+    total = cost[grand]
+    shapley = round_to_fen(shapley_values(players, cost), total, players)
+    tp = sum(parcels.values())
+    prop = round_to_fen({op: total * parcels[op] / tp if tp else total / len(players) for op in players},
+                        total, players)
+    return CostSharing(players, cost, {c: plans[c] for c in coalitions}, parcels, shapley, prop,
+                       core_violations(shapley, cost, coalitions), core_violations(prop, cost, coalitions),
+                       noise_checks(cost, plans, coalitions))
+
+
 def share_costs(scenario: Scenario, params: RoutingParams | None = None, shared_plan: RoutePlan | None = None,
                 network=None, time_limit_s: float | None = None, seed: int | None = None,
                 progress: Callable | None = None) -> CostSharing:
@@ -236,6 +279,9 @@ def share_costs(scenario: Scenario, params: RoutingParams | None = None, shared_
     network : a road network to reuse (default: the shared plan's, else built).
     progress : optional callable receiving one line per coalition.
 
+    The coalitions are planned in parallel processes (``[routing] workers``,
+    :mod:`~culture_logistics.routing.parallel`); the plans are the same as one after the other.
+
     Returns
     -------
     CostSharing
@@ -247,25 +293,7 @@ def share_costs(scenario: Scenario, params: RoutingParams | None = None, shared_
     _check_plannable(scenario, "shared")
     net = network if network is not None else (shared_plan.net if shared_plan is not None else None)
     ctx = _context(scenario, params, net)
-    players = [op for op in CARRIERS if params.shares.get(op, 0.0) > 0]
-    grand = frozenset(players)
-    dem = {op: _coalition_demand(ctx, [op])["shared"] for op in players}
-    parcels = {op: int(sum(a + b for a, b in dem[op].values())) for op in players}
-    plans: dict = {}
-    coalitions = [frozenset(c) for k in range(1, len(players) + 1) for c in itertools.combinations(players, k)]
-    for c in coalitions:
-        if c == grand and shared_plan is not None:
-            plans[c] = shared_plan
-            continue
-        if progress:
-            progress(f"coalition {coalition_name(c)}: planning its parcels on the shared network")
-        plans[c] = _plan(ctx, "shared", None, demand=_coalition_demand(ctx, c))
-    cost = {c: round(float(plans[c].routes["cost"].sum()), 2) for c in coalitions}
-    total = cost[grand]
-    shapley = round_to_fen(shapley_values(players, cost), total, players)
-    tp = sum(parcels.values())
-    prop = round_to_fen({op: total * parcels[op] / tp if tp else total / len(players) for op in players},
-                        total, players)
-    return CostSharing(players, cost, plans, parcels, shapley, prop,
-                       core_violations(shapley, cost, coalitions), core_violations(prop, cost, coalitions),
-                       noise_checks(cost, plans, coalitions))
+    plans = plan_many(ctx, coalition_jobs(ctx, skip_grand=shared_plan is not None), params.workers, progress)
+    if shared_plan is not None:
+        plans[frozenset(_players(params))] = shared_plan
+    return share_from_plans(ctx, plans)

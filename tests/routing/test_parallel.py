@@ -1,0 +1,114 @@
+"""Independent plans in parallel processes (culture_logistics.routing.parallel) and the road network's
+shortest-path row cache behind them: the same plans, lines and errors as one after the other."""
+from __future__ import annotations
+
+import dataclasses
+import sys
+
+import numpy as np
+import pytest
+
+from conftest import LAT, LON0, STEP, write_scenario
+
+linux = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="plans run in forked processes on Linux only")
+
+
+def _county(tmp_path):
+    vill = [f"37078200100{k},村{k},370782001,{LON0 + (2 * k + 1) * STEP:.6f},{LAT},1000,{3 + k},{k}"
+            for k in range(1, 6)]
+    fac = [f"HUB,诸城县级共配中心,shared,county,{LON0 + 10 * STEP:.2f},{LAT},,",
+           f"P1,密州邮政站,postal,township,{LON0:.2f},{LAT},,",
+           f"S1,密州供销站,supply_coop,township,{LON0 + STEP:.6f},{LAT},,",
+           f"C1,密州快递点,courier,township,{LON0 + 2 * STEP:.6f},{LAT},,"]
+    header = "code,name,township_code,lon,lat,population,parcels_in_per_week,parcels_out_per_week"
+    return write_scenario(tmp_path, villages=vill, facilities=fac, village_header=header,
+                          toml_extra="[routing]\ndelivery_days_per_week = 1\ntime_limit_s = 2\n")
+
+
+def test_workers_for_never_exceeds_the_plans():
+    from culture_logistics.routing.parallel import workers_for
+
+    assert workers_for(0, 1) == 1
+    assert workers_for(8, 3) == (3 if sys.platform.startswith("linux") else 1)
+    assert workers_for(1, 10) == 1
+
+
+@linux
+def test_compare_in_two_processes_gives_the_plans_of_one(tmp_path):
+    """Separate, shared, 邮快合作 and the six coalitions planned in 2 processes and in 1: every stop row and
+    every coalition cost identical, and every progress line of the single-process run relayed."""
+    from culture_logistics.config.routing import RoutingParams
+    from culture_logistics.inputs.scenario import load_scenario
+    from culture_logistics.routing.compare import compare_modes
+
+    sc = load_scenario(_county(tmp_path))
+    got = {}
+    for w in (1, 2):
+        lines: list[str] = []
+        p = dataclasses.replace(RoutingParams.from_scenario(sc), workers=w)
+        r = compare_modes(sc, p, sharing=True, progress=lines.append)
+        got[w] = r, sorted(lines)
+    (a, la), (b, lb) = got[1], got[2]
+    for plan_a, plan_b in ((a.shared, b.shared), (a.separate, b.separate), (a.postal_courier, b.postal_courier)):
+        assert plan_a.stops.equals(plan_b.stops)
+        assert plan_a.routes.equals(plan_b.routes)
+        assert plan_b.net is plan_a.net or plan_b.net is not None  # the parent's network is put back
+        assert plan_b.scenario is sc
+    assert a.cost_sharing.cost == b.cost_sharing.cost
+    assert len(a.cost_sharing.cost) == 7
+    assert la == lb and any(line.startswith("coalition postal+courier") for line in lb)
+    # the plans came back usable: road geometry drawn from the parent's network
+    assert len(b.shared.routes_gdf()) == len(b.shared.routes)
+
+
+@linux
+def test_an_error_in_a_worker_is_raised_in_the_parent(tmp_path):
+    from culture_logistics.config.routing import RoutingParams
+    from culture_logistics.errors import InfeasibleError
+    from culture_logistics.inputs.scenario import load_scenario
+    from culture_logistics.routing.parallel import plan_many
+    from culture_logistics.routing.plan import _plan
+    from culture_logistics.routing.specs import _context
+
+    sc = load_scenario(_county(tmp_path))
+    ctx = _context(sc, RoutingParams.from_scenario(sc))
+
+    def bad(ctx, progress):
+        raise InfeasibleError("station S9 cannot be reached")
+
+    with pytest.raises(InfeasibleError, match="S9"):
+        plan_many(ctx, {"ok": lambda c, pr: _plan(c, "shared", pr), "bad": bad}, workers=2)
+
+
+def test_cached_rows_give_the_distances_of_a_fresh_network(tmp_path):
+    """full_matrix from cached rows (a second call, and after warm) equals the first, uncached call."""
+    from culture_logistics.inputs.scenario import load_scenario
+    from culture_logistics.network.roads import RoadNetwork
+
+    sc = load_scenario(_county(tmp_path))
+    lon, lat = sc.villages["lon"].to_numpy(), sc.villages["lat"].to_numpy()
+    fresh = RoadNetwork.from_scenario(sc)
+    first = fresh.full_matrix(fresh.snap(lon, lat), "length")
+    assert fresh._rows["length"]  # rows kept
+    again = fresh.full_matrix(fresh.snap(lon[::-1], lat[::-1]), "length")
+    np.testing.assert_array_equal(again, first[::-1, ::-1])
+    warmed = RoadNetwork.from_scenario(sc)
+    warmed.warm(sc.facilities["lon"], sc.facilities["lat"], lon, lat)
+    n_rows = len(warmed._rows["travel_time"])
+    np.testing.assert_array_equal(warmed.full_matrix(warmed.snap(lon, lat), "length"), first)
+    assert len(warmed._rows["travel_time"]) == n_rows  # nothing computed again
+    # adjacent villages 2 vertices apart on the straight road: the distance is 2 segments
+    assert first[0, 1] == pytest.approx(first[1, 2], rel=1e-9)
+
+
+def test_errors_survive_the_trip_from_a_worker():
+    """What a worker raises reaches the parent by pickle: the problems of a ScenarioError come back whole."""
+    import pickle
+
+    from culture_logistics.errors import Problem, ScenarioError, SolverError
+
+    e = pickle.loads(pickle.dumps(ScenarioError([Problem("facilities.csv", "no county depot", row=3)])))
+    assert [str(p) for p in e.problems] == ["facilities.csv, row 3: no county depot"]
+    assert str(e).startswith("1 problem(s) in the input:")
+    s = pickle.loads(pickle.dumps(SolverError("engine failed")))
+    assert s.exit_code == 1 and str(s) == "engine failed"
