@@ -194,8 +194,8 @@ class RoutingParams:
         """The safety cap (s) of a model of ``n_stops`` stops: ``time_limit_s × max(n_stops / 40, 0.1)``,
         and at least 0.2 s (or ``time_limit_s`` when that is smaller).
 
-        The cap grows with the model, like its work budget: a county-wide last-mile model of 250 stops
-        (~20,000 PyVRP iterations) gets 62.5 s, so a loaded or slower machine still reaches the budget
+        The cap grows with the model, like its work budget: a county-wide last-mile model of 600 stops
+        (up to 20,000 PyVRP iterations) gets 150 s, so a loaded or slower machine still reaches the budget
         and gives the same plan; the budget, not the cap, ends the search."""
         t = float(self.time_limit_s)
         return max(min(t, 0.2), t * max(0.1, n_stops / 40.0))

@@ -35,11 +35,12 @@ import numpy as np
 from culture_logistics.config.routing import FleetEntry
 from culture_logistics.errors import SolverError
 from culture_logistics.routing.engine import model as _model
+from culture_logistics.routing.parallel import map_forked, warm, workers_for
 from culture_logistics.routing.solving import _build_spec, _Outcome, _solve, vehicle_type
 from culture_logistics.routing.specs import _Context, _ModelSpec
 
 #: the largest number of villages in one county-wide last-mile model
-MAX_MODEL_STOPS = 250
+MAX_MODEL_STOPS = 600
 
 #: a distance (m) / time (s) standing in for "no road path" inside a multi-depot model: larger
 #: than any shift or day, so the solver can never use such a leg
@@ -144,12 +145,19 @@ def county_last_mile(ctx: _Context, operator: str, lm: dict[str, _ModelSpec],
     routes: dict = {}
     models: list = []
     reachable: set = set()
-    for ci, block in enumerate(station_clusters(ctx, lm), start=1):
+    blocks = list(enumerate(station_clusters(ctx, lm), start=1))
+
+    def solve(item, progress):
+        ci, block = item
         stops = [(h, s) for h, d in enumerate(block) for s in lm[d].stops]
         if progress:
             progress(f"{operator} last mile: {len(stops)} villages from {len(block)} stations "
                      f"(county-wide model {ci})")
-        a, rts, stats, keep = _solve_block(ctx, lm, block, {d: fleets[d] for d in block}, stops, f"{ci}")
+        return _solve_block(ctx, lm, block, {d: fleets[d] for d in block}, stops, f"{ci}")
+
+    if workers_for(ctx.params.workers, len(blocks)) > 1:
+        warm(ctx)
+    for a, rts, stats, keep in map_forked(solve, blocks, ctx.params.workers, progress):
         models.append(stats)
         assigned.update(a)
         reachable |= keep

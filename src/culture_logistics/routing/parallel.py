@@ -26,12 +26,16 @@ import queue
 import sys
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from typing import TYPE_CHECKING
 
-from culture_logistics.routing.plan import RoutePlan
-from culture_logistics.routing.specs import _Context
+if TYPE_CHECKING:  # routing.plan uses this module for its county-wide blocks
+    from culture_logistics.routing.plan import RoutePlan
+    from culture_logistics.routing.specs import _Context
 
 #: set in the parent just before the worker processes are forked; read by :func:`_work`
 _JOBS: dict = {}
+#: True in a worker process: its own calls run in it, one after the other (no processes of processes)
+_IN_WORKER = False
 
 
 def workers_for(requested: int, jobs: int) -> int:
@@ -55,33 +59,63 @@ def plan_many(ctx: _Context, jobs: dict, workers: int = 0, progress: Callable | 
     The plans are those of calling every job in turn in this process, whatever ``workers`` is; the
     order of ``progress`` lines between plans may differ.
     """
-    n = workers_for(workers, len(jobs))
-    if n <= 1:
-        return {k: fn(ctx, progress) for k, fn in jobs.items()}
-    warm = getattr(ctx.net, "warm", None)
-    if warm is not None:  # the children inherit the rows instead of each computing them again
-        warm(ctx.villages["lon"], ctx.villages["lat"], ctx.facilities["lon"], ctx.facilities["lat"])
+    if workers_for(workers, len(jobs)) > 1:
+        warm(ctx)
     keys = list(jobs)
+    plans = map_forked(lambda k, pr: _bare(jobs[k](ctx, pr)), keys, workers, progress)
+    for plan in plans:
+        if plan.scenario is None:
+            plan.scenario, plan.net = ctx.scenario, ctx.net
+    return dict(zip(keys, plans))
+
+
+def warm(ctx: _Context) -> None:
+    """Cache the road network's shortest-path rows of every village and facility of ``ctx`` before forking,
+    so the workers inherit them instead of each computing them again."""
+    if not _IN_WORKER and hasattr(ctx.net, "warm"):
+        ctx.net.warm(ctx.villages["lon"], ctx.villages["lat"], ctx.facilities["lon"], ctx.facilities["lat"])
+
+
+def _bare(plan: RoutePlan) -> RoutePlan:
+    """``plan`` without the scenario and the network, when made in a worker (the parent's are put back)."""
+    if _IN_WORKER:
+        plan.scenario, plan.net = None, None
+    return plan
+
+
+def map_forked(fn: Callable, items: list, workers: int = 0, progress: Callable | None = None) -> list:
+    """``[fn(item, progress) for item in items]``, in forked worker processes when there are several.
+
+    ``fn`` and everything it reads are inherited by the workers (nothing is pickled but the results and
+    the index of each item); a worker's ``progress`` lines reach ``progress`` here, in this thread.  In a
+    worker, or with one process, the calls run here one after the other.  An error raised by ``fn`` is
+    raised here.
+    """
+    n = 1 if _IN_WORKER else workers_for(workers, len(items))
+    if n <= 1:
+        return [fn(x, progress) for x in items]
     fork = mp.get_context("fork")
     lines = fork.SimpleQueue()
     _JOBS.clear()
-    _JOBS.update(ctx=ctx, jobs=jobs, keys=keys, lines=lines)
+    _JOBS.update(fn=fn, items=items, lines=lines)
     out: dict = {}
     try:
-        with ProcessPoolExecutor(max_workers=n, mp_context=fork) as pool:
-            pending = {pool.submit(_work, i): i for i in range(len(keys))}
+        with ProcessPoolExecutor(max_workers=n, mp_context=fork, initializer=_enter_worker) as pool:
+            pending = {pool.submit(_work, i): i for i in range(len(items))}
             while pending:
                 done, _ = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
                 _relay(lines, progress)
                 for f in done:
-                    i = pending.pop(f)
-                    plan = f.result()  # re-raises a worker's error here
-                    plan.scenario, plan.net = ctx.scenario, ctx.net
-                    out[keys[i]] = plan
+                    out[pending.pop(f)] = f.result()  # re-raises a worker's error here
             _relay(lines, progress)
     finally:
         _JOBS.clear()
-    return {k: out[k] for k in keys}
+    return [out[i] for i in range(len(items))]
+
+
+def _enter_worker() -> None:
+    global _IN_WORKER
+    _IN_WORKER = True
 
 
 def _relay(lines, progress: Callable | None) -> None:
@@ -94,10 +128,6 @@ def _relay(lines, progress: Callable | None) -> None:
             progress(line)
 
 
-def _work(i: int) -> RoutePlan:
-    """In a worker: make plan ``i`` and return it without the (inherited) scenario and network."""
-    ctx, key = _JOBS["ctx"], _JOBS["keys"][i]
-    lines = _JOBS["lines"]
-    plan = _JOBS["jobs"][key](ctx, lines.put)
-    plan.scenario, plan.net = None, None
-    return plan
+def _work(i: int):
+    """In a worker: call the function on item ``i``."""
+    return _JOBS["fn"](_JOBS["items"][i], _JOBS["lines"].put)

@@ -14,7 +14,7 @@ shift limits, service times and (optional) time windows, all hard.  They are sol
 project's routing engine (:mod:`culture_logistics.engine`, OR-Tools by default) on road-network
 distances (m) and travel times (s) from :meth:`culture_logistics.network.RoadNetwork.full_matrix`:
 one model per (operator, county depot) for the trunk and, for the last mile, multi-depot models
-over blocks of neighbouring stations of at most 250 villages (:mod:`culture_logistics.routing.assign`,
+over blocks of neighbouring stations of at most 600 villages (:mod:`culture_logistics.routing.assign`,
 ``assignment = "county"``, station ``capacity_per_day`` a hard limit) or one per (operator, township
 depot) (``assignment = "township"``), so no model comes near the ~1,000 stops above which OR-Tools'
 maintainers advise decomposing.  The trunk leaves at ``trunk_start`` (a night trunk by default) and

@@ -1,0 +1,87 @@
+#!/usr/bin/env python
+"""County-wide block size and PyVRP work budget against plan cost, on the embedded counties.
+
+    python benchmarks/bench_budget_sweep.py [--counties 370782,370481,...] [--mode shared]
+
+Plans each county's default plan under four settings, side by side in one run, and prints per county
+and setting the plan's cost (CNY/day), last-mile vans, unserved stops and PyVRP iterations done (the
+machine-independent measure of work; seconds are printed too, noisy on a shared machine):
+
+    A  blocks ≤ 250 villages, 100 iterations per stop (1,000–20,000), stop after 25 per stop without improvement
+    B  blocks ≤ 600, budget as A
+    C  blocks ≤ 600, 40 per stop (500–20,000), stop after 10 per stop without improvement  (the default)
+    D  blocks ≤ 600, 20 per stop (300–20,000), 6 per stop without improvement
+
+The settings are module constants (``routing.assign.MAX_MODEL_STOPS``, ``routing.engine.budget.
+BUDGET_DEFAULTS``), set here for each run and restored after.  Every solve is seeded and stops on
+its work budget, so the costs and iteration counts are the same on any machine.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve()
+try:
+    import culture_logistics  # noqa: F401
+except ImportError:  # a source checkout without installation
+    sys.path.insert(0, str(HERE.parents[1] / "src"))
+from culture_logistics.inputs.datasets import resolve_scenario
+from culture_logistics.inputs.scenario import load_scenario
+from culture_logistics.resources import counties_dir
+from culture_logistics.routing import assign
+from culture_logistics.routing.engine import budget
+from culture_logistics.routing.plan import plan_routes
+
+SETTINGS = {
+    "A": (250, dict(pyvrp_iterations_per_stop=100, pyvrp_min_iterations=1000, pyvrp_no_improvement_per_stop=25,
+                    pyvrp_no_improvement_min=500)),
+    "B": (600, dict(pyvrp_iterations_per_stop=100, pyvrp_min_iterations=1000, pyvrp_no_improvement_per_stop=25,
+                    pyvrp_no_improvement_min=500)),
+    "C": (600, dict(pyvrp_iterations_per_stop=40, pyvrp_min_iterations=500, pyvrp_no_improvement_per_stop=10,
+                    pyvrp_no_improvement_min=250)),
+    "D": (600, dict(pyvrp_iterations_per_stop=20, pyvrp_min_iterations=300, pyvrp_no_improvement_per_stop=6,
+                    pyvrp_no_improvement_min=150)),
+}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--counties", default=",".join(sorted(p.name for p in counties_dir().iterdir() if p.is_dir())))
+    ap.add_argument("--mode", default="shared", choices=("shared", "separate"))
+    ap.add_argument("--settings", default="ABCD")
+    a = ap.parse_args()
+    keep = (assign.MAX_MODEL_STOPS, dict(budget.BUDGET_DEFAULTS))
+    print(f"load average {os.getloadavg()[0]:.1f}; mode {a.mode}")
+    print(f"{'county':<8}{'set':>4}{'cost CNY':>11}{'vans':>6}{'unserved':>9}{'iterations':>12}{'s':>7}")
+    total: dict = {}
+    try:
+        for code in a.counties.split(","):
+            sc = load_scenario(resolve_scenario(code))
+            for name in a.settings:
+                assign.MAX_MODEL_STOPS, b = SETTINGS[name]
+                budget.BUDGET_DEFAULTS.update(keep[1] | b)
+                t = time.perf_counter()
+                plan = plan_routes(sc, a.mode)
+                s = plan.summary()
+                its = sum(int(m.get("iterations", 0) or 0) for m in plan.models)
+                c, i = total.get(name, (0.0, 0))
+                total[name] = (c + s["cost_cny"], i + its)
+                print(f"{code:<8}{name:>4}{s['cost_cny']:>11,.2f}{s['last_mile']['vehicles']:>6}{s['unserved_stops']:>9}"
+                      f"{its:>12,}{time.perf_counter() - t:>7.1f}", flush=True)
+    finally:
+        assign.MAX_MODEL_STOPS = keep[0]
+        budget.BUDGET_DEFAULTS.clear()
+        budget.BUDGET_DEFAULTS.update(keep[1])
+    base = total.get("A")
+    print("\nall counties")
+    for name, (c, i) in total.items():
+        rel = f"  cost {100 * (c / base[0] - 1):+.2f} %, iterations {100 * i / base[1]:.0f} % of A" if base else ""
+        print(f"  {name}: {c:,.2f} CNY/day, {i:,} iterations{rel}")
+
+
+if __name__ == "__main__":
+    main()
