@@ -318,7 +318,16 @@ def _plan(ctx: _Context, mode: str, progress: Callable | None = None, demand: di
     for o in outcomes:
         unserved += o.unserved
     uns = pd.DataFrame(unserved, columns=UNSERVED_COLUMNS + ["_k"])[UNSERVED_COLUMNS]
-    # station throughput against its stated daily capacity
+    _station_notes(ctx, outcomes, moved, warnings)
+    depots = pd.DataFrame([vars(o.spec.depot) for o in outcomes]).drop_duplicates("id") if outcomes else \
+        pd.DataFrame(columns=["id", "name", "operator", "tier", "lon", "lat"])
+    return RoutePlan(ctx.scenario, mode, p, stops, routes, uns, extra_models + [o.stats for o in outcomes], warnings,
+                     time.perf_counter() - t0, ctx.net, depots, bus=buses if p.bus_lines else None, moved=moved)
+
+
+def _station_notes(ctx: _Context, outcomes: list[_Outcome], moved: list, warnings: list) -> None:
+    """Add to ``warnings`` every last-mile station that sends out more inbound parcels than its
+    ``capacity_per_day`` (possible only with ``assignment = "township"``), and how many villages moved."""
     cap = dict(zip(ctx.facilities["id"], ctx.facilities["capacity_per_day"]))
     for o in outcomes:
         d = o.spec.depot
@@ -331,10 +340,6 @@ def _plan(ctx: _Context, mode: str, progress: Callable | None = None, demand: di
     if moved:
         warnings.append(f"{len(moved)} village(s) are served from another township's station (assignment = "
                         "\"county\"; listed in summary.json villages_moved)")
-    depots = pd.DataFrame([vars(o.spec.depot) for o in outcomes]).drop_duplicates("id") if outcomes else \
-        pd.DataFrame(columns=["id", "name", "operator", "tier", "lon", "lat"])
-    return RoutePlan(ctx.scenario, mode, p, stops, routes, uns, extra_models + [o.stats for o in outcomes], warnings,
-                     time.perf_counter() - t0, ctx.net, depots, bus=buses if p.bus_lines else None, moved=moved)
 
 
 def _solve_trunk(ctx: _Context, trunk: _ModelSpec, lm_out: dict, warnings: list) -> _Outcome:
