@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+
 from conftest import LAT, LON0, STEP, write_scenario
 from culture_logistics.config.routing import RoutingParams
 from culture_logistics.inputs.scenario import load_scenario
