@@ -171,6 +171,29 @@ def test_known_optimum_on_a_straight_road(tmp_path, trunk_start):
                {("shared", "last_mile"): {f"370782001{k:03d}" for k in range(1, 5)}, ("shared", "trunk"): {"P1"}})
 
 
+def test_cost_per_parcel_and_a_plan_without_parcels(tmp_path):
+    """Four villages of 10 parcels: the optimum above (two vans of 100 CNY + 24 segments at 1 CNY/km) and the
+    trunk HUB → P1 → HUB (one trunk van, 320 CNY + 20 segments at 1.5 CNY/km), over the 40 parcels.  Without a
+    parcel there is nothing to divide by: ``cost_per_parcel_cny`` is None (null in summary.json), not 0."""
+    from culture_logistics.inputs.scenario import load_scenario
+    from culture_logistics.reports.routes import write_plan
+    from culture_logistics.routing.plan import plan_routes
+
+    plan = plan_routes(load_scenario(line_scenario(tmp_path / "p", [village(k, 2 * k, 10) for k in range(1, 5)],
+                                                   fleet())), "shared")
+    s = plan.summary()
+    assert s["parcels_delivered"] + s["parcels_picked_up"] == 40
+    assert s["cost_cny"] == pytest.approx(200 + 24 * SEG / 1000 + 320 + 1.5 * 20 * SEG / 1000, abs=0.02)
+    assert s["cost_per_parcel_cny"] == round(s["cost_cny"] / 40, 3)
+    empty = plan_routes(load_scenario(line_scenario(tmp_path / "e", [village(k, 2 * k, 0) for k in range(1, 5)],
+                                                    fleet())), "shared")
+    s = empty.summary()
+    assert s["vehicles"] == 0 and s["cost_cny"] == 0 and s["parcels_delivered"] + s["parcels_picked_up"] == 0
+    assert s["cost_per_parcel_cny"] is None
+    write_plan(empty, tmp_path / "out", map_html=False)
+    assert json.loads((tmp_path / "out" / "summary.json").read_text(encoding="utf-8"))["cost_per_parcel_cny"] is None
+
+
 def vertex_of_code(code: str) -> int:
     return 2 * int(code[-3:])  # village k stands at vertex 2k in these tests
 

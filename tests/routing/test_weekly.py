@@ -12,13 +12,16 @@ import pandas as pd
 import pytest
 from test_plan import check_plan, fleet, line_scenario, village
 
-from conftest import run_cli
+from conftest import LAT, LON0, STEP, run_cli, write_scenario
 from culture_logistics.config.routing import RoutingParams
 from culture_logistics.config.visits import visits_per_week
+from culture_logistics.inputs.scenario import load_scenario
+from culture_logistics.reports.routes import write_weekly
 from culture_logistics.routing.weekly import (
     VISITS_COLUMNS,
     WEEK_SUMMARY_COLUMNS,
     assign_days,
+    plan_week,
     split_by_gaps,
     visit_patterns,
 )
@@ -120,6 +123,55 @@ def test_cli_weekly_plan_visits_each_village_on_its_days(tmp_path):
     assert s["plan"] == "weekly" and s["visits_per_week"]["visits"] == 12
     assert s["visits_per_week"]["villages_by_visits"] == {"0": 1, "1": 2, "2": 2, "3": 2}
     assert s["week"]["vehicle_days"] == len(routes)
+
+
+def test_weekly_summary_lists_each_days_villages_moved(tmp_path):
+    """Two delivery days on conftest's road.  P1 (vertex 0, capacity 25) is home to A and B (vertices 2, 4:
+    20 parcels a week, a visit of 10 each day), C (6) and D (8) (10 a week, one visit: C on Monday, D on
+    Tuesday); P2 (vertex 20) to E (18, Monday only).  Vans carry 25.  Monday P1 has 30 parcels and P2 is in
+    the plan (it serves E): a village moves to P2.  Tuesday P2 has no village of its own, so it is not in the
+    day's network: nothing moves and the village P1 cannot take is ``station_capacity`` (loads 20 + 10 need
+    vans of 25 + 10)."""
+    def v(code, vertex, n):
+        return f"{code},测试村{code[-3:]},{code[:9]},{LON0 + STEP * vertex:.6f},{LAT},1000,{n},0"
+
+    vs = [v("370782001001", 2, 20), v("370782001002", 4, 20), v("370782001003", 6, 10), v("370782001004", 8, 10),
+          v("370782002001", 18, 2)]
+    fac = [f"HUB,诸城县级共配中心,shared,county,{LON0 + 10 * STEP:.2f},{LAT},,",
+           f"P1,密州邮政站,postal,township,{LON0:.2f},{LAT},,25", f"P2,龙都邮政站,postal,township,{LON0 + 20 * STEP:.2f},{LAT},,"]
+    routing = ("[routing]\ndelivery_days_per_week = 2\nmin_visits_per_week = 1\nparcels_per_visit = 10\n"
+               "service_min = 5\nservice_min_per_parcel = 0\ntime_limit_s = 1\n")
+    scn = write_scenario(tmp_path / "w", villages=vs, facilities=fac, toml_extra=routing + "\n" + fleet(
+        name="van25", capacity=25), village_header="code,name,township_code,lon,lat,population,parcels_in_per_week,"
+        "parcels_out_per_week")
+    week = plan_week(load_scenario(scn), "shared")
+    out = tmp_path / "out"
+    write_weekly(week, out)
+    visits = pd.read_csv(out / "visits.csv", encoding="utf-8-sig", dtype=str).set_index("village_code")
+    assert visits["visit_days"].to_dict() == {"370782001001": "1 2", "370782001002": "1 2", "370782001003": "1",
+                                              "370782001004": "2", "370782002001": "1"}
+    plan = pd.read_csv(out / "route_plan.csv", encoding="utf-8-sig", dtype={"stop_id": str, "route_id": str})
+    uns = pd.read_csv(out / "unserved.csv", encoding="utf-8-sig", dtype={"stop_id": str})
+    s = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    keys = {"operator", "village_code", "village_name", "home_station_id", "station_id", "station_name"}
+    for d, day in zip((1, 2), s["days"]):
+        assert day["day"] == d and day["villages_moved"] == week.days[d - 1].summary()["villages_moved"]
+        assert all(set(m) == keys for m in day["villages_moved"])
+        # from route_plan.csv: township 370782001's villages served by a van from P2 that day
+        lm = plan[(plan["day"] == d) & (plan["echelon"] == "last_mile")]
+        depot = lm.groupby("route_id")["stop_id"].first()
+        body = lm[lm["stop_kind"] != "depot"]
+        across = {c for c, r in zip(body["stop_id"], body["route_id"]) if depot[r] == "P2" and c.startswith("370782001")}
+        assert {m["village_code"] for m in day["villages_moved"]} == across
+        assert all((m["home_station_id"], m["station_id"], m["station_name"]) == ("P1", "P2", "龙都邮政站")
+                   for m in day["villages_moved"])
+        inbound = int(body[body["route_id"].map(depot) == "P1"]["delivered"].sum())
+        assert inbound <= 25
+    assert s["days"][0]["villages_moved"] and s["days"][0]["unserved_stops"] == 0
+    assert s["days"][1]["villages_moved"] == []
+    left = uns[uns["day"] == 2]
+    assert len(left) == 1 and left["reason_code"].iat[0] == "station_capacity"
+    assert left["smallest_fix"].iat[0] == "raise capacity_per_day of station P1 密州邮政站 from 25 to 35 in facilities.csv"
 
 
 @pytest.mark.parametrize("routing, column, words", [

@@ -2,6 +2,7 @@
 
 * :func:`_head` — column headers of the coverage, siting and comparison tables;
 * :data:`METRIC_LABELS` / :data:`UNIT_LABELS` — the rows of ``comparison.csv``;
+* :data:`REASON_LABELS` — why a stop was not served (``unserved.csv`` ``reason_code``; also the route map);
 * :func:`text` — the sentences and headings of the county report (:mod:`culture_logistics.reports.report`).
 
 Every key has an ``en`` and a ``zh`` entry (a test checks it).  The maps keep their own labels.
@@ -86,6 +87,24 @@ def metric_label(metric: str, lang: str) -> str:
 def unit_label(unit: str, lang: str) -> str:
     pair = UNIT_LABELS.get(unit)
     return unit if pair is None else pair[1 if lang == "zh" else 0]
+
+
+#: unserved.csv ``reason_code`` (routing/solving.py, README "Why was a stop dropped?"): {code: (en, zh)}.
+REASON_LABELS = {
+    "unreachable": ("not on the road network", "路网不可达"),
+    "demand_exceeds_capacity": ("more parcels than any vehicle carries", "件量超过最大车辆容量"),
+    "beyond_shift": ("farther than a shift allows", "超出班次时长"),
+    "time_window": ("time window closes too early", "时间窗过早关闭"),
+    "station_capacity": ("station capacity used up", "站点日处理能力已满"),
+    "fleet_too_small": ("fleet too small for the day", "车辆不足"),
+    "no_depot": ("no depot of the operator", "该运营方无站点"),
+}
+
+
+def reason_label(code: str, lang: str) -> str:
+    """An unserved stop's reason code in words (``lang`` ``en``/``zh``); an unknown code as it is."""
+    pair = REASON_LABELS.get(code)
+    return code if pair is None else pair[1 if lang == "zh" else 0]
 
 
 KIND_LABELS = {"existing": ("convert existing", "改造现有站点"), "new": ("open new", "新建服务点")}

@@ -203,6 +203,13 @@ def write_plan(plan: RoutePlan, out_dir: str | Path, map_html: bool = True, tile
     return _write_artifacts(_plan_artifacts(plan, map_html, tiles, lang), out_dir)
 
 
+def _cell(v) -> str:
+    """A comparison figure as CSV text: whole numbers stay whole, a missing one (None, NaN) is empty."""
+    if v is None or (isinstance(v, float) and v != v):
+        return ""
+    return f"{v:g}" if isinstance(v, float) else str(v)
+
+
 def comparison_csv(table: pd.DataFrame, lang: str = "en") -> pd.DataFrame:
     """``comparison.csv``: the contract columns ``metric, unit, separate, shared, difference, saving_pct``
     in English; with ``lang="zh"`` Chinese headers (指标, 单位, 各自配送, 共同配送, 差值, 节省(%)) and
@@ -210,7 +217,7 @@ def comparison_csv(table: pd.DataFrame, lang: str = "en") -> pd.DataFrame:
     table = table.copy()
     # whole numbers stay whole in the CSV (safe_frame would otherwise make a mixed column float)
     for col in ("separate", "shared", "difference"):
-        table[col] = [f"{v:g}" if isinstance(v, float) else str(v) for v in table[col]]
+        table[col] = [_cell(v) for v in table[col]]
     if lang == "zh":
         table["metric"] = [metric_label(m, lang) for m in table["metric"]]
         table["unit"] = [unit_label(u, lang) for u in table["unit"]]
@@ -227,7 +234,7 @@ def write_comparison(cmp: ModeComparison, out_dir: str | Path, map_html: bool = 
     table = cmp.table.copy()
     for col in ("separate", "shared", "difference", "postal_courier"):
         if col in table:
-            table[col] = [f"{v:g}" if isinstance(v, float) else str(v) for v in table[col]]
+            table[col] = [_cell(v) for v in table[col]]
     summary = cmp.summary() | {"visits_per_week": visits_summary(cmp.shared.scenario, cmp.shared.params)}
     art = {"comparison.csv": ("csv", comparison_csv(table, lang)), "summary.json": ("json", summary)}
     if cmp.cost_sharing is not None:
@@ -312,7 +319,8 @@ def summary_lines(result) -> list[str]:
                        "cost_per_parcel", "unserved_stops"):
             r = t.loc[metric]
             pct = "" if r["saving_pct"] is None or r["saving_pct"] != r["saving_pct"] else f"{r['saving_pct']:.1f}%"
-            lines.append(f"{metric + ' (' + r['unit'] + ')':<30}{r['separate']:>12,.6g}{r['shared']:>12,.6g}{pct:>10}")
+            sep, sh = ("–" if v is None or v != v else f"{v:,.6g}" for v in (r["separate"], r["shared"]))
+            lines.append(f"{metric + ' (' + r['unit'] + ')':<30}{sep:>12}{sh:>12}{pct:>10}")
         s = result.summary()
         if s["saving_pct"] is not None:
             lines.append(f"Shared co-delivery saves {s['saving_pct']:.1f}% of the daily cost "

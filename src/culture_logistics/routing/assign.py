@@ -14,10 +14,12 @@ Decomposition
 Station capacity (hard)
     A station's ``capacity_per_day`` bounds the **inbound** parcels it handles: the deliveries its
     vans leave with.  It is enforced exactly by the fleet each station gets
-    (:func:`station_fleet`): vans whose capacities sum to at most ``capacity_per_day`` (whole vans,
-    then one van limited to the remainder), so no plan can dispatch more.  Outbound parcels
-    (pickups) are not bounded by it: they leave the station on the next trunk; a van's capacity
-    still bounds what it carries at every moment.
+    (:func:`~culture_logistics.routing.fleet.station_fleet`): vans whose capacities sum to at most
+    ``capacity_per_day`` (whole vans, then one van limited to the remainder), so no plan can dispatch
+    more.  Outbound parcels (pickups) are not bounded by it: they leave the station on the next trunk;
+    a van's capacity still bounds what it carries at every moment.  A village dropped because its
+    station's capacity is used up is listed unserved as ``station_capacity``, with the capacity the
+    station would need (each station's spec keeps its cap and its uncapped fleet for that diagnosis).
 
 Outputs
     Every village served from a station other than its home one is listed
@@ -32,9 +34,9 @@ from dataclasses import replace
 
 import numpy as np
 
-from culture_logistics.config.routing import FleetEntry
 from culture_logistics.errors import SolverError
 from culture_logistics.routing.engine import model as _model
+from culture_logistics.routing.fleet import station_fleet
 from culture_logistics.routing.parallel import map_forked, warm, workers_for
 from culture_logistics.routing.solving import _build_spec, _Outcome, _solve, vehicle_type
 from culture_logistics.routing.specs import _Context, _ModelSpec
@@ -45,38 +47,6 @@ MAX_MODEL_STOPS = 600
 #: a distance (m) / time (s) standing in for "no road path" inside a multi-depot model: larger
 #: than any shift or day, so the solver can never use such a leg
 _NO_PATH = 10**9
-
-
-def station_fleet(fleet: list[FleetEntry], capacity: float | None) -> list[FleetEntry]:
-    """The vans of one station whose capacities sum to at most its ``capacity_per_day``.
-
-    Types are taken largest first, as many whole vans as fit (up to each type's ``count``), then one
-    van of the largest type with vans left, limited to the remaining parcels (named
-    ``<name>_<capacity>``).  ``capacity`` None or not finite: ``fleet`` unchanged.
-
-    Examples
-    --------
-    Six light vans of 200 at a station of capacity 280 become one van of 200 and one
-    ``light_van_80``: the station can never dispatch more than 280 parcels.
-    """
-    if capacity is None or not np.isfinite(capacity):
-        return list(fleet)
-    rem = int(math.floor(capacity))
-    out: list[FleetEntry] = []
-    left: dict[int, int] = {}
-    for i in sorted(range(len(fleet)), key=lambda i: (-fleet[i].capacity, i)):
-        f = fleet[i]
-        n = min(f.count, rem // f.capacity) if f.capacity > 0 else 0
-        if n:
-            out.append(replace(f, count=n))
-            rem -= n * f.capacity
-        left[i] = f.count - n
-    if rem > 0:
-        spare = [i for i in sorted(left, key=lambda i: (-fleet[i].capacity, i)) if left[i] > 0]
-        if spare:
-            f = fleet[spare[0]]
-            out.append(replace(f, name=f"{f.name}_{rem}", capacity=rem, count=1))
-    return out or [replace(fleet[0], count=0)]
 
 
 def station_clusters(ctx: _Context, lm: dict[str, _ModelSpec], max_stops: int | None = None) -> list[list[str]]:
@@ -171,7 +141,8 @@ def county_last_mile(ctx: _Context, operator: str, lm: dict[str, _ModelSpec],
         mine = [s for b in sorted(lm) for s in lm[b].stops if assigned.get(s.stop_id, home_of[s.stop_id]) == d]
         if not mine:
             continue
-        spec = replace(lm[d], stops=mine, fleet=fleets[d] + extra.get(d, []))
+        spec = replace(lm[d], stops=mine, fleet=fleets[d] + extra.get(d, []), station_capacity=cap.get(d),
+                       full_fleet=list(lm[d].fleet))
         out = _build_spec(ctx, spec)
         if out.model is not None:
             out = _adopt(out, routes.get(d, []))

@@ -144,16 +144,23 @@ def _rows(plan: RoutePlan) -> list[tuple[str, str, float]]:
 
 
 def _pct(base, x):
-    return round(100.0 * (base - x) / base, 2) if base else None
+    return round(100.0 * (base - x) / base, 2) if base and x is not None else None
+
+
+def _diff(a, b):
+    """b − a (3 decimals); None when either is missing (a cost per parcel of a plan without parcels)."""
+    return None if a is None or b is None else round(b - a, 3)
 
 
 def comparison_table(separate: RoutePlan, shared: RoutePlan, postal_courier: RoutePlan | None = None) -> pd.DataFrame:
     """One row per metric: separate, shared, shared − separate, the saving in % of separate, and (when
-    ``postal_courier`` is given) the 邮快合作 figure and the saving of shared in % of it."""
+    ``postal_courier`` is given) the 邮快合作 figure and the saving of shared in % of it.  A figure a plan
+    does not have (the cost per parcel of a plan without parcels) is None, and so are its difference and
+    saving."""
     pc = {m: v for m, _, v in _rows(postal_courier)} if postal_courier is not None else {}
     out = []
     for (metric, unit, sep), (_, _, sh) in zip(_rows(separate), _rows(shared)):
-        row = {"metric": metric, "unit": unit, "separate": sep, "shared": sh, "difference": round(sh - sep, 3),
+        row = {"metric": metric, "unit": unit, "separate": sep, "shared": sh, "difference": _diff(sep, sh),
                "saving_pct": _pct(sep, sh)}
         if postal_courier is not None:
             row |= {"postal_courier": pc[metric], "saving_vs_postal_courier_pct": _pct(pc[metric], sh)}

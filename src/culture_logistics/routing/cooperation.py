@@ -10,8 +10,12 @@ supply-co-op vans go on to the villages:
                   (and back with the courier share of the pickups); no last mile;
 * ``supply_coop`` exactly as in the separate mode.
 
-Each trunk reaches a station by the deadline its last mile sets (:func:`~culture_logistics.routing.
-plan._solve_trunk`); a postal station's vans leave once both trunks have unloaded there.  The plan is a
+The last mile is planned as in the shared and separate plans: with ``assignment = "county"`` (the
+default) county-wide, each station's ``capacity_per_day`` a hard limit on the inbound parcels its vans
+leave with — at a postal station the postal and courier parcels together — and a village may be served
+from another postal station (``villages_moved``).  Each trunk reaches a station by the deadline its last
+mile sets (:func:`~culture_logistics.routing.plan._solve_trunk`); a postal station's vans leave once both
+trunks have unloaded there.  The plan is a
 :class:`~culture_logistics.routing.plan.RoutePlan` with ``mode = "postal_courier"``.
 """
 from __future__ import annotations
@@ -22,15 +26,17 @@ from dataclasses import replace
 
 import pandas as pd
 
+from culture_logistics.routing.assign import county_last_mile
 from culture_logistics.routing.plan import (
     UNSERVED_COLUMNS,
     RoutePlan,
     _demand,
     _records,
     _solve_trunk,
+    _station_notes,
 )
 from culture_logistics.routing.solving import _explain, _reopen, _solve_spec
-from culture_logistics.routing.specs import _Context, _county_depot, _operator_specs
+from culture_logistics.routing.specs import _Context, _county_depot, _operator_specs, trunk_spec
 from culture_logistics.routing.timing import own_trunk_timing
 
 MODE = "postal_courier"
@@ -45,44 +51,67 @@ def _orphan_rows(ctx: _Context, op: str, orphans: list, demand: dict) -> list[di
              "fix_checked": False, "fix_extra_cost": None} for c in orphans]
 
 
+def _last_mile(ctx: _Context, op: str, lm: dict, progress: Callable | None) -> tuple[dict, dict, list, list]:
+    """The last mile of ``op`` as the shared and separate plans plan it (:func:`~culture_logistics.routing.
+    plan._plan`): county-wide with every station's ``capacity_per_day`` a hard limit on the parcels its vans
+    leave with (``assignment = "county"``), else one model per station.  Returns (specs, outcomes, villages
+    moved, statistics of the county-wide models)."""
+    if ctx.params.assignment == "county" and lm:
+        return county_last_mile(ctx, op, lm, None if progress is None else (lambda line: progress(f"{MODE} {line}")))
+    out = {}
+    for did in sorted(lm):
+        if progress:
+            progress(f"{MODE} {op} last mile: {len(lm[did].stops)} villages from {did}")
+        out[did] = _solve_spec(ctx, lm[did], diagnose=False)
+    return lm, out, [], []
+
+
+def _courier_trunk(ctx: _Context, trunk, lm: dict, postal: dict, courier: dict, warnings: list):
+    """Split the postal trunk (``trunk``, every station with the postal and courier shares of the villages it
+    now serves) into the postal share, in place, and the courier trunk with the courier share (None when the
+    couriers have no county depot or nothing to hand over)."""
+    groups = {did: [s.stop_id for s in spec.stops] for did, spec in lm.items()}
+    cdep = _county_depot(ctx, "courier", warnings)
+    cstops = []
+    for st in trunk.stops:
+        codes = groups[st.stop_id]
+        cstops.append(replace(st, delivery=sum(courier[c][0] for c in codes), pickup=sum(courier[c][1] for c in codes)))
+        st.delivery = sum(postal[c][0] for c in codes)
+        st.pickup = sum(postal[c][1] for c in codes)
+    if cdep is None or not any(s.delivery or s.pickup for s in cstops):
+        return None
+    return replace(trunk, operator="courier", depot=cdep, stops=cstops, fleet=ctx.params.fleet_for("courier", "trunk"))
+
+
 def _plan_postal_courier(ctx: _Context, progress: Callable | None = None) -> RoutePlan:
-    """The 邮快合作 plan of ``ctx`` (see the module docstring)."""
+    """The 邮快合作 plan of ``ctx`` (see the module docstring).
+
+    The last mile is planned as in the shared and separate plans (:func:`_last_mile`: with ``assignment =
+    "county"`` a postal station's ``capacity_per_day`` bounds the postal **and** courier parcels its vans
+    leave with, and villages may move to another postal station); the trunks then go to the stations that
+    serve each village.
+    """
     t0 = time.perf_counter()
     p = ctx.params
     warnings: list[str] = []
     outcomes: list = []
     unserved: list[dict] = []
+    moved: list[dict] = []
+    extra_models: list[dict] = []
     dem = _demand(ctx, "separate")
     postal, courier = dem["postal"], dem["courier"]
     merged = {c: (postal[c][0] + courier[c][0], postal[c][1] + courier[c][1]) for c in postal}
-    jobs = []
-    # postal: the last mile carries both shares, the trunk only the postal one
-    trunk, lm, orphans = _operator_specs(ctx, "postal", merged, warnings)
-    unserved += _orphan_rows(ctx, "postal", orphans, merged)
-    ctrunk = None
-    if trunk is not None:
-        groups = {did: [s.stop_id for s in spec.stops] for did, spec in lm.items()}
-        cdep = _county_depot(ctx, "courier", warnings)
-        cstops = []
-        for st in trunk.stops:
-            codes = groups[st.stop_id]
-            cstops.append(replace(st, delivery=sum(courier[c][0] for c in codes),
-                                  pickup=sum(courier[c][1] for c in codes)))
-            st.delivery = sum(postal[c][0] for c in codes)
-            st.pickup = sum(postal[c][1] for c in codes)
-        if cdep is not None and any(s.delivery or s.pickup for s in cstops):
-            ctrunk = replace(trunk, operator="courier", depot=cdep, stops=cstops,
-                             fleet=p.fleet_for("courier", "trunk"))
-    jobs.append(("postal", [t for t in (trunk, ctrunk) if t is not None], lm))
-    trunk_s, lm_s, orphans_s = _operator_specs(ctx, "supply_coop", dem["supply_coop"], warnings)
-    unserved += _orphan_rows(ctx, "supply_coop", orphans_s, dem["supply_coop"])
-    jobs.append(("supply_coop", [trunk_s] if trunk_s is not None else [], lm_s))
-    for op, trunks, lm in jobs:
-        lm_out = {}
-        for did in sorted(lm):
-            if progress:
-                progress(f"{MODE} {op} last mile: {len(lm[did].stops)} villages from {did}")
-            lm_out[did] = _solve_spec(ctx, lm[did], diagnose=False)
+    # postal: the last mile carries both shares, the trunk only the postal one; supply_coop as in separate
+    for op, demand in (("postal", merged), ("supply_coop", dem["supply_coop"])):
+        trunk, lm, orphans = _operator_specs(ctx, op, demand, warnings)
+        unserved += _orphan_rows(ctx, op, orphans, demand)
+        lm, lm_out, moved_op, block_models = _last_mile(ctx, op, lm, progress)
+        moved += moved_op
+        extra_models += block_models
+        trunk = trunk_spec(ctx, op, trunk.depot, lm) if trunk is not None else None
+        trunks = [] if trunk is None else [trunk]
+        if trunk is not None and op == "postal":
+            trunks += [t for t in (_courier_trunk(ctx, trunk, lm, postal, courier, warnings),) if t is not None]
         ready: dict[str, int] = {}
         for t in trunks:
             if progress:
@@ -105,7 +134,8 @@ def _plan_postal_courier(ctx: _Context, progress: Callable | None = None) -> Rou
     for o in outcomes:
         unserved += o.unserved
     uns = pd.DataFrame(unserved, columns=UNSERVED_COLUMNS + ["_k"])[UNSERVED_COLUMNS]
+    _station_notes(ctx, outcomes, moved, warnings)
     depots = pd.DataFrame([vars(o.spec.depot) for o in outcomes]).drop_duplicates("id") if outcomes else \
         pd.DataFrame(columns=["id", "name", "operator", "tier", "lon", "lat"])
-    return RoutePlan(ctx.scenario, MODE, p, stops, routes, uns, [o.stats for o in outcomes], warnings,
-                     time.perf_counter() - t0, ctx.net, depots)
+    return RoutePlan(ctx.scenario, MODE, p, stops, routes, uns, extra_models + [o.stats for o in outcomes], warnings,
+                     time.perf_counter() - t0, ctx.net, depots, moved=moved)

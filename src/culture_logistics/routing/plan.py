@@ -178,7 +178,8 @@ class RoutePlan:
         return [f"{m['operator']} {m['echelon']} {m['depot_id']}" for m in self.models if m.get("cap_hits")]
 
     def summary(self) -> dict:
-        """Figures of the plan for ``summary.json`` and the console."""
+        """Figures of the plan for ``summary.json`` and the console (``cost_per_parcel_cny`` is None when the
+        plan carries no parcel)."""
         t = self.totals()
         p = self.params
         by_op = {}
@@ -195,7 +196,7 @@ class RoutePlan:
             "county": {"adcode": self.scenario.adcode, "name": self.scenario.name},
             "synthetic_data": bool(self.scenario.synthetic),
             **t,
-            "cost_per_parcel_cny": round(t["cost_cny"] / max(1, t["parcels_delivered"] + t["parcels_picked_up"]), 3),
+            "cost_per_parcel_cny": _per_parcel(t),
             "villages_served": served_villages,
             "trunk": self.totals("trunk"),
             "last_mile": self.totals("last_mile"),
@@ -217,6 +218,12 @@ class RoutePlan:
             "warnings": list(self.warnings),
         } | ({"bus": bus_summary(self.bus, self.params)} if self.bus is not None else {}) | (
             {"cost_sharing": self.cost_sharing.summary()} if self.cost_sharing is not None else {})
+
+
+def _per_parcel(totals: dict) -> float | None:
+    """CNY per parcel delivered or picked up (3 decimals); None when the plan carries no parcel."""
+    n = totals["parcels_delivered"] + totals["parcels_picked_up"]
+    return round(totals["cost_cny"] / n, 3) if n > 0 else None
 
 
 def _operators(mode: str, params: RoutingParams) -> list[str]:
@@ -318,7 +325,16 @@ def _plan(ctx: _Context, mode: str, progress: Callable | None = None, demand: di
     for o in outcomes:
         unserved += o.unserved
     uns = pd.DataFrame(unserved, columns=UNSERVED_COLUMNS + ["_k"])[UNSERVED_COLUMNS]
-    # station throughput against its stated daily capacity
+    _station_notes(ctx, outcomes, moved, warnings)
+    depots = pd.DataFrame([vars(o.spec.depot) for o in outcomes]).drop_duplicates("id") if outcomes else \
+        pd.DataFrame(columns=["id", "name", "operator", "tier", "lon", "lat"])
+    return RoutePlan(ctx.scenario, mode, p, stops, routes, uns, extra_models + [o.stats for o in outcomes], warnings,
+                     time.perf_counter() - t0, ctx.net, depots, bus=buses if p.bus_lines else None, moved=moved)
+
+
+def _station_notes(ctx: _Context, outcomes: list[_Outcome], moved: list, warnings: list) -> None:
+    """Add to ``warnings`` every last-mile station that sends out more inbound parcels than its
+    ``capacity_per_day`` (possible only with ``assignment = "township"``), and how many villages moved."""
     cap = dict(zip(ctx.facilities["id"], ctx.facilities["capacity_per_day"]))
     for o in outcomes:
         d = o.spec.depot
@@ -331,10 +347,6 @@ def _plan(ctx: _Context, mode: str, progress: Callable | None = None, demand: di
     if moved:
         warnings.append(f"{len(moved)} village(s) are served from another township's station (assignment = "
                         "\"county\"; listed in summary.json villages_moved)")
-    depots = pd.DataFrame([vars(o.spec.depot) for o in outcomes]).drop_duplicates("id") if outcomes else \
-        pd.DataFrame(columns=["id", "name", "operator", "tier", "lon", "lat"])
-    return RoutePlan(ctx.scenario, mode, p, stops, routes, uns, extra_models + [o.stats for o in outcomes], warnings,
-                     time.perf_counter() - t0, ctx.net, depots, bus=buses if p.bus_lines else None, moved=moved)
 
 
 def _solve_trunk(ctx: _Context, trunk: _ModelSpec, lm_out: dict, warnings: list) -> _Outcome:

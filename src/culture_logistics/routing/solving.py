@@ -12,6 +12,7 @@ from culture_logistics.config.routing import _INF, FleetEntry, RoutingParams, hh
 from culture_logistics.errors import CultureLogisticsError, SolverError
 from culture_logistics.routing.engine import model as _model
 from culture_logistics.routing.engine import solve as E
+from culture_logistics.routing.fleet import capped_fleet, smallest_capacity
 from culture_logistics.routing.specs import _Context, _ModelSpec
 
 
@@ -224,7 +225,10 @@ def _classify(model: _model.Model, m: int) -> tuple[str, dict]:
 
     Returns (code, facts): ``demand_exceeds_capacity`` (facts: need), ``beyond_shift`` (type,
     minutes, over_close), ``time_window`` (latest start needed), ``fleet_too_small`` (feasible
-    alone: only the other stops, i.e. the fleet, keep it out) or ``no_vehicle``.
+    alone: only the other stops, i.e. the fleet, keep it out) or ``no_vehicle``.  Whether a
+    ``fleet_too_small`` stop is really kept out by its station's ``capacity_per_day``
+    (``station_capacity``) is not in the model, whose vans already carry the cap: the diagnosis
+    decides it from the spec (:meth:`_Diagnosis.station`).
     """
     st = model.stops[m]
     dep = model.depots[0]
@@ -283,6 +287,7 @@ class _Diagnosis:
         self.tl = p.model_time_limit(len(out.keep))
         self.budget = p.max_resolves if p.diagnose else 0
         self.rows: dict[int, dict] = {}
+        self.last: _model.Solution | None = None
         self.types = list(self.model.vehicle_types)
         dep = self.model.depots[0]
         self.close_s = int(dep.tw_late)
@@ -292,12 +297,17 @@ class _Diagnosis:
         self.opened = (f" (the station's vehicles leave at {hhmm(dep.tw_early)}, when the trunk has unloaded there)"
                        if late_open else "")
 
-    def resolve(self, m2: _model.Model, targets) -> tuple[set, float | None]:
+    def resolve(self, m2: _model.Model, targets, warm: bool = True) -> tuple[set, float | None]:
+        """Solve ``m2`` (warm-started from the plan unless ``warm`` is False: a model whose vehicle types
+        are not the plan's); the ``targets`` it serves without dropping a stop the plan served, and the
+        change in cost.  The solution is kept in ``self.last``."""
+        self.last = None
         if self.budget <= 0:
             return set(), None
         self.budget -= 1
         self.out.stats["resolves"] += 1
-        new = _solve(m2, self.p, self.tl, initial=self.sol, stats=self.out.stats)
+        new = _solve(m2, self.p, self.tl, initial=self.sol if warm else None, stats=self.out.stats)
+        self.last = new
         nd = set(new.dropped)
         if not nd <= self.old:
             return set(), None
@@ -384,6 +394,70 @@ class _Diagnosis:
             self.put(m, "time_window", reason, fix if m in ok else self.unchecked(fix), m in ok,
                      extra if m in ok else None)
 
+    def station(self) -> None:
+        """Feasible alone, but its station's ``capacity_per_day`` is used up: raise it.
+
+        Only at a last-mile station whose vans are capped by its capacity (``assignment = "county"``,
+        :func:`~culture_logistics.routing.fleet.station_fleet`) and whose uncapped fleet could carry
+        more.  One re-solve with the uncapped fleet: every stop it serves (without dropping another)
+        was kept out by the capacity alone and gets ``station_capacity`` with the least capacity whose
+        capped vans can drive that plan's routes (:func:`~culture_logistics.routing.fleet.smallest_capacity`;
+        the routes are put on those vans and checked).  A stop the uncapped fleet cannot serve either is
+        left to :meth:`fleet`.  Without a re-solve (no budget left, or ``diagnose = false``) a stop whose
+        parcels exceed what is left of the capacity gets ``station_capacity``, unconfirmed.
+        """
+        spec, model = self.spec, self.model
+        C, full = spec.station_capacity, spec.full_fleet
+        if spec.echelon != "last_mile" or C is None or not full or sum(f.capacity * f.count for f in full) <= C:
+            return
+        rest = self.of("fleet_too_small", "no_vehicle")
+        if not rest:
+            return
+        load = int(sum(model.stops[s].delivery for r in self.sol.routes for s in r.stops))
+        where = f"station {spec.depot.id} {spec.depot.name}"
+
+        def reason(m):
+            d = model.stops[m].delivery
+            left = max(0, int(math.floor(C)) - load)
+            return (f"station capacity used up: {where} may send out at most {C:g} parcels a day (capacity_per_day) "
+                    f"and its vans leave with {load}; {left} left for this stop's {d}" if d > left else
+                    f"station capacity used up: {where} may send out at most {C:g} parcels a day (capacity_per_day); "
+                    f"the vans that add up to it leave with {load} and cannot take this stop's {d} as well")
+
+        def fix(n, k):
+            return (f"raise capacity_per_day of {where} from {C:g} to {n} in facilities.csv"
+                    + (f" (confirmed for these {k} stops together)" if k > 1 else ""))
+
+        ok, extra = self.resolve(_with_types(model, [vehicle_type(f) for f in full]), rest, warm=False)
+        if self.last is None:  # no re-solve: from the model data alone
+            for m in rest:
+                if model.stops[m].delivery > int(math.floor(C)) - load:
+                    self.classes[m] = ("station_capacity", {})
+                    self.put(m, "station_capacity", reason(m),
+                             self.unchecked(fix(f"at least {load + model.stops[m].delivery}", 1)), False, None)
+            return
+        if not ok:
+            return
+        n, checked = self._capacity_needed(full, self.last)
+        for m in sorted(ok):
+            self.classes[m] = ("station_capacity", {})
+            self.put(m, "station_capacity", reason(m), fix(n, len(ok)) if checked else self.unchecked(fix(n, len(ok))),
+                     checked, extra if checked else None)
+
+    def _capacity_needed(self, full: list, sol: _model.Solution) -> tuple[int, bool]:
+        """The least capacity_per_day whose capped vans drive the routes of ``sol`` (solved with the
+        uncapped ``full`` fleet), and whether those routes, put on those vans, check as a plan."""
+        peaks: dict[int, list[int]] = {}
+        for r in sol.routes:
+            peaks.setdefault(r.vehicle_type, []).append(int(max([r.start_load] + list(r.load_after))))
+        inbound = int(sum(self.model.stops[s].delivery for r in sol.routes for s in r.stops))
+        n, place = smallest_capacity(full, peaks, inbound)
+        capped = capped_fleet(full, n)
+        order = [r for i in sorted(peaks) for r in sol.routes if r.vehicle_type == i]
+        routes = [replace(r, vehicle_type=j, vehicle=v) for r, (j, v) in zip(order, place)]
+        m2 = _with_types(self.model, [vehicle_type(f) for _, f in capped])
+        return n, len(place) == len(order) and not _model.check_solution(m2, replace(sol, routes=routes))
+
     def fleet(self) -> None:
         """Feasible alone: the fleet is too small for the day (more vehicles, doubling, else longer shifts)."""
         rest = self.of("fleet_too_small", "no_vehicle")
@@ -430,12 +504,13 @@ class _Diagnosis:
 
 def _diagnose(ctx: _Context, out: _Outcome) -> list[dict]:
     """A reason and the smallest fix for every dropped stop of ``out``, confirmed by re-solving
-    (demand over capacity, then beyond a shift, a closed time window, a fleet too small: in that
-    order, sharing one re-solve budget)."""
+    (demand over capacity, then beyond a shift, a closed time window, a station's capacity_per_day
+    used up, a fleet too small: in that order, sharing one re-solve budget)."""
     d = _Diagnosis(ctx, out)
     d.capacity()
     d.shift()
     d.window()
+    d.station()
     d.fleet()
     return [d.rows[m] for m in d.dropped]
 

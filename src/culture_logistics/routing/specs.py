@@ -163,6 +163,10 @@ class _ModelSpec:
     open_s: int
     close_s: int
     note: str = ""
+    # last mile with assignment = "county": the capacity_per_day its vans are capped at
+    # (routing.fleet.station_fleet; None = no cap) and its fleet before the cap
+    station_capacity: float | None = None
+    full_fleet: list | None = None
 
 
 def _depot_of(row) -> _Depot:

@@ -196,7 +196,9 @@ class WeeklyPlan:
         return pd.DataFrame(rows, columns=WEEK_SUMMARY_COLUMNS)
 
     def summary(self) -> dict:
-        """Figures of the week for ``summary.json``: visits per week, the week's totals, one entry per day."""
+        """Figures of the week for ``summary.json``: visits per week, the week's totals, one entry per day
+        (its ``week_summary.csv`` row, its number of models and, as a daily plan's summary has them, its
+        ``villages_moved``: the villages served that day from another township's station)."""
         wk = self.week_table()
         v = self.visits
         n = v["visits_per_week"].to_numpy(int)
@@ -223,7 +225,8 @@ class WeeklyPlan:
                 "village_visits": int(wk["villages_visited"].sum()),
                 "unserved_stops": int(wk["unserved_stops"].sum()),
             },
-            "days": [dict(r) | {"models": len(p.models)} for r, p in zip(wk.to_dict("records"), self.days)],
+            "days": [dict(r) | {"models": len(p.models), "villages_moved": list(p.moved)}
+                     for r, p in zip(wk.to_dict("records"), self.days)],
             "seconds": round(self.seconds, 2),
             "params": self.days[0].summary()["params"] if self.days else {},
             "warnings": warnings,

@@ -7,6 +7,7 @@ import colorsys
 import numpy as np
 
 from culture_logistics.config.routing import ECHELONS, hhmm
+from culture_logistics.reports.labels import reason_label
 from culture_logistics.reports.maps import base as maps
 from culture_logistics.routing.plan import RoutePlan, _route_lines
 
@@ -133,7 +134,8 @@ def routes_map(plan: RoutePlan, tiles: str = "osm", lang: str = "en"):
                                               (T["u_fix"], u["smallest_fix"].iat[i]),
                                               (T["u_checked"], T["yes"] if u["fix_checked"].iat[i] else T["no"])])
                              for i in keep],
-                            [f"{u['stop_name'].iat[i]}: {u['reason_code'].iat[i]}" for i in keep], kind="unserved")
+                            [f"{u['stop_name'].iat[i]}: {reason_label(u['reason_code'].iat[i], lang)}" for i in keep],
+                            kind="unserved")
     has_depots = plan.depots is not None and len(plan.depots)
     if has_depots:
         maps.add_facilities(m, plan.depots.assign(capacity_per_day=np.nan, brand=""), lang=lang)
