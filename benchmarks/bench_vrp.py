@@ -3,6 +3,11 @@
 
     python benchmarks/bench_vrp.py --time-limit 10 [--sets cvrp,vrptw,vrpspd] [--solvers default,ortools,plain]
                                    [--instances NAME ...] [--seed 0] [--json out.json]
+    python benchmarks/bench_vrp.py --folder benchmarks/heldout/data --time-limit 30 [--solvers default]
+
+``--folder DIR`` runs a folder of LKH-3 VRPTW/VRPSPD files with a ``bks.csv`` (``file,set,bks``;
+benchmarks/heldout/get_heldout.py writes the held-out set) instead of ../shared/bench, and prints
+instance, best-known, cost, gap, feasibility and seconds per solver, and the mean gap per ``set``.
 
 Solvers, all at the same wall-clock limit per instance, one at a time (never run two benchmarks at
 once on a shared machine):
@@ -54,6 +59,14 @@ def instances(set_name: str, only: list[str] | None) -> list[tuple[Path, int]]:
             continue
         out.append((f, int(r["bks"])))
     return out
+
+
+def folder_instances(folder: Path, only: list[str] | None) -> list[tuple[str, Path, int]]:
+    """(set, path, bks) of every row of ``folder/bks.csv`` (columns file, set, bks)."""
+    with open(folder / "bks.csv", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    return [(r["set"], folder / r["file"], int(r["bks"])) for r in rows
+            if not only or r["file"] in only or Path(r["file"]).stem in only]
 
 
 def plain_pyvrp(path: Path, set_name: str, limit: float, seed: int) -> dict:
@@ -110,7 +123,15 @@ def run_one(path: Path, set_name: str, solver: str, limit: float, seed: int) -> 
             r = plain_pyvrp(path, set_name, limit, seed)
         else:
             r = lkh.solve_instance_file(path, limit, seed=seed, engine=None if solver == "default" else "ortools")
-        return {"cost": r["cost"], "seconds": time.perf_counter() - t0, "ok": True}
+        seconds = time.perf_counter() - t0
+        # cost again from the file alone by the set's checker (feasibility: it raises otherwise)
+        if set_name == "cvrp":
+            cost = cvrplib.check_cvrp_solution(cvrplib.read_vrp(path), r["routes"])
+        else:
+            cost = lkh.check_lkh_solution(lkh.read_lkh(path), r["routes"])
+        if cost != r["cost"]:
+            raise cvrplib.CVRPSolutionError(f"reported cost {r['cost']} but the checker says {cost}")
+        return {"cost": cost, "seconds": seconds, "ok": True, "routes": len(r["routes"])}
     except (cvrplib.CVRPSolutionError, ValueError) as exc:
         return {"cost": None, "seconds": time.perf_counter() - t0, "ok": False, "error": str(exc)[:120]}
 
@@ -123,8 +144,12 @@ def main(argv=None) -> int:
     ap.add_argument("--instances", nargs="*", default=None)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--json", type=Path, default=None)
+    ap.add_argument("--folder", type=Path, default=None,
+                    help="a folder of LKH-3 files with bks.csv (file,set,bks), e.g. benchmarks/heldout/data")
     a = ap.parse_args(argv)
     solvers = a.solvers.split(",")
+    if a.folder is not None:
+        return run_folder(a, solvers)
     print(f"time limit {a.time_limit:g} s per instance and solver, seed {a.seed}; load {os.getloadavg()}")
     print(f"{'set':7s} {'instance':22s} {'bks':>9s} " + " ".join(f"{s + ' gap %':>13s} {'s':>5s}" for s in solvers))
     results = []
@@ -154,6 +179,47 @@ def main(argv=None) -> int:
     if a.json:
         a.json.write_text(json.dumps({"time_limit_s": a.time_limit, "seed": a.seed, "results": results}, indent=1),
                           encoding="utf-8")
+    return 0
+
+
+def run_folder(a, solvers: list[str]) -> int:
+    """The held-out table: instance, best-known, cost, gap %, feasible, seconds (per solver); mean gap per set."""
+    rows = folder_instances(a.folder, a.instances)
+    print(f"{a.folder}: {len(rows)} instances; time limit {a.time_limit:g} s per instance and solver, seed {a.seed}; "
+          f"load {os.getloadavg()}")
+    head = " ".join(f"{s + ' cost':>14s} {'gap %':>7s} {'feas':>5s} {'s':>5s}" for s in solvers)
+    print(f"{'set':20s} {'instance':22s} {'bks':>9s} {head}")
+    results = []
+    for set_name, path, best in rows:
+        row = {"set": set_name, "instance": path.name, "bks": best}
+        cells = []
+        for s in solvers:
+            r = run_one(path, "lkh", s, a.time_limit, a.seed)
+            r["gap_pct"] = None if r["cost"] is None else 100.0 * (r["cost"] - best) / best
+            row[s] = r
+            cells.append(f"{'-' if r['cost'] is None else r['cost']:>14} "
+                         f"{'FAIL' if r['gap_pct'] is None else format(r['gap_pct'], '.2f'):>7s} "
+                         f"{'yes' if r['ok'] else 'NO':>5s} {r['seconds']:5.1f}")
+            if not r["ok"]:
+                cells[-1] += f" ({r['error']})"
+        results.append(row)
+        print(f"{set_name:20s} {path.name:22s} {best:9d} " + " ".join(cells), flush=True)
+    print(f"\nmean gap to best-known (%), {a.time_limit:g} s per instance; load {os.getloadavg()}")
+    print(f"{'set':20s} {'n':>3s} " + " ".join(f"{s:>16s}" for s in solvers))
+    groups = sorted({r["set"] for r in results}) + sorted({r["set"].split("_")[0] for r in results}
+                                                          - {r["set"] for r in results})
+    for g in groups:
+        sub = [r for r in results if r["set"] == g or r["set"].split("_")[0] == g]
+        cells = []
+        for s in solvers:
+            gaps = [r[s]["gap_pct"] for r in sub]
+            ok = [x for x in gaps if x is not None]
+            fails = len(gaps) - len(ok)
+            cells.append(f"{(sum(ok) / len(ok)) if ok else float('nan'):16.2f}" + (f" ({fails} FAIL)" if fails else ""))
+        print(f"{g:20s} {len(sub):3d} " + " ".join(cells))
+    if a.json:
+        a.json.write_text(json.dumps({"folder": str(a.folder), "time_limit_s": a.time_limit, "seed": a.seed,
+                                      "results": results}, indent=1), encoding="utf-8")
     return 0
 
 

@@ -85,6 +85,29 @@ def test_vrpspd_conventions_by_hand():
     assert con.max_distance is None and con.distance.shape == (51, 51) and con.distance[0, 1] > 0
 
 
+def test_exact_2d_without_scale_means_scale_1000_as_in_lkh3(tmp_path):
+    # LKH-3's ReadProblem.c: "EXACT_2D: Weights are EUC_2D distances (SCALE = 1000 as default)";
+    # its Homberger VRPTW files have no SCALE line and their tours cost in thousandths
+    inst = read_lkh(tiny(tmp_path, TINY_SPD.replace("SCALE : 1\n", "").replace("0 0 1000 0", "0 0 1 0")))
+    assert inst.scale == 1000
+    # node 1 (0, 0) to node 3 (6, 8): 1000 × 10; node 2 (3, 4) to node 4 (-3, -4): 1000 × 10
+    assert inst.distance[0, 2] == 10_000 and inst.distance[1, 3] == 10_000
+    assert inst.late[1] == 1000  # the window [0, 1] in file units, × 1000
+    # EUC_2D keeps SCALE 1: nint(5) = 5
+    euc = read_lkh(tiny(tmp_path, TINY_SPD.replace("SCALE : 1\n", "").replace("EXACT_2D", "EUC_2D")))
+    assert euc.scale == 1 and euc.distance[0, 1] == 5
+
+
+def test_distance_limit_is_scaled_like_the_distances(tmp_path):
+    text = TINY_SPD.replace("DISTANCE : 999999", "DISTANCE : 12").replace("SCALE : 1\n", "SCALE : 10\n")
+    inst = read_lkh(tiny(tmp_path, text))
+    assert inst.max_distance == 120 and inst.distance[0, 1] == 50
+    # route [2, 1]: 100 out, 50 across, 50 back = 200 > 120 (unscaled 12 would have read as 12)
+    with pytest.raises(CVRPSolutionError, match="length 200 exceeds DISTANCE 120"):
+        check_lkh_solution(inst, [[2, 1], [3]])
+    assert instance_to_model(inst).vehicle_types[0].max_shift_s == 120
+
+
 def test_checker_follows_the_load_at_every_point(tmp_path):
     inst = read_lkh(tiny(tmp_path))
     # customer 1 (node 2, 5 from the depot): delivers 2, picks up 8; customer 2 (node 3, 10 away): delivers 8.

@@ -7,7 +7,9 @@ evaluates to exactly its published cost under them):
 * ``EDGE_WEIGHT_TYPE``: ``FLOOR_2D`` → ``floor(SCALE × Euclidean)`` (Solomon's "truncate to one
   decimal" rule with SCALE 10); ``EXACT_2D`` → ``nint(SCALE × Euclidean)``; ``EUC_2D`` →
   ``nint(Euclidean)`` (SCALE applied inside too); ``CEIL_2D`` → ``ceil``; ``EXPLICIT`` with
-  ``EDGE_WEIGHT_FORMAT : FULL_MATRIX`` → the matrix as given.  ``SCALE`` defaults to 1.
+  ``EDGE_WEIGHT_FORMAT : FULL_MATRIX`` → the matrix as given.  ``SCALE`` defaults to 1, except
+  with ``EXACT_2D``, where it defaults to 1000 as in LKH-3's ReadProblem.c (LKH-3's Homberger
+  200–1000 VRPTW files have no SCALE line; their best tours' costs are in thousandths).
 * travel time = distance; time windows and service times are in the file's units, multiplied by
   ``SCALE`` (so they are in the distance unit).
 * ``TIME_WINDOW_SECTION``: ``id early late`` (start of service); ``SERVICE_TIME`` (header) or
@@ -16,7 +18,8 @@ evaluates to exactly its published cost under them):
   vehicle leaves the depot with the deliveries of its route, ``load = load − delivery + pickup``
   at each customer, ``load ≤ CAPACITY`` throughout.
 * ``VEHICLES``: the fleet limit (absent = unlimited); ``DISTANCE`` below 999999 and above 0 limits
-  a route's length (only without time windows, where it is modelled as the shift length).
+  a route's length, in the file's units × SCALE as in LKH-3 (only without time windows, where it is
+  modelled as the shift length).
 * objective = total distance; customers are numbered as in ``.sol`` files: node id − 1 when the
   depot is node 1 (in general 1..n in node order, depot skipped).
 
@@ -204,15 +207,16 @@ def read_lkh(path: str | Path) -> LKHInstance:
     vehicles = int_header("VEHICLES", required=False)
     max_dist = int_header("DISTANCE", required=False)
     max_dist = None if not max_dist or max_dist >= _NO_LIMIT else max_dist
+    ewt_s, ewt_ln = header("EDGE_WEIGHT_TYPE")
+    ewt = ewt_s.upper()
     sc = header("SCALE", required=False)
     try:
-        scale = 1.0 if sc is None else float(sc[0])
+        # LKH-3 (ReadProblem.c): EXACT_2D without a SCALE line means SCALE 1000
+        scale = (1000.0 if ewt == "EXACT_2D" else 1.0) if sc is None else float(sc[0])
     except ValueError:
         raise err(sc[1], f"SCALE is not a number: {sc[0]!r}") from None
     if not scale > 0:
         raise err(sc[1], "SCALE must be positive")
-    ewt_s, ewt_ln = header("EDGE_WEIGHT_TYPE")
-    ewt = ewt_s.upper()
     ids = list(range(1, dim + 1))
     for sec, got in rows.items():
         for nid, (_, ln) in got.items():
@@ -301,6 +305,8 @@ def read_lkh(path: str | Path) -> LKHInstance:
             raise err(None, f"node {nid}: demand {max(deliv[k], pick[k])} exceeds CAPACITY {capacity}")
     if deliv[0] or pick[0]:
         raise err(None, f"depot {depot} has a non-zero demand")
+    if max_dist is not None:
+        max_dist = int(round(max_dist * scale))  # LKH-3 scales DISTANCE like the times
     name = headers.get("NAME", (path.stem, 0))[0] or path.stem
     return LKHInstance(name=name, type=typ, capacity=capacity, vehicles=vehicles, distance=dist, delivery=deliv,
                        pickup=pick, early=early, late=late, service=service, max_distance=max_dist, scale=scale,
