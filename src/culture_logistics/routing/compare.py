@@ -23,7 +23,15 @@ from culture_logistics.config.routing import RoutingParams, parse_overrides
 from culture_logistics.inputs.scenario import Scenario
 from culture_logistics.routing.cooperation import _plan_postal_courier
 from culture_logistics.routing.parallel import plan_many
-from culture_logistics.routing.plan import RoutePlan, _check_plannable, _plan
+from culture_logistics.routing.plan import (
+    RoutePlan,
+    _assemble,
+    _check_plannable,
+    _demand,
+    _operators,
+    _plan,
+    _plan_operator,
+)
 from culture_logistics.routing.sharing import _players, coalition_jobs, share_from_plans
 from culture_logistics.routing.specs import _context
 
@@ -267,16 +275,24 @@ def compare_modes(scenario: Scenario, params: RoutingParams | None = None, netwo
     params = parse_overrides(params, time_limit_s, seed)
     _check_plannable(scenario, "compare")
     ctx = _context(scenario, params, network)
-    jobs: dict = {"separate": lambda c, pr: _plan(c, "separate", pr), "shared": lambda c, pr: _plan(c, "shared", pr)}
+    # one job per separate operator (the three largest pieces of work), the shared plan, 邮快合作, coalitions
+    dem = _demand(ctx, "separate")
+    ops = _operators("separate", params)
+
+    def part(op):
+        return lambda c, pr: _plan_operator(c, "separate", op, dem[op], pr)
+
+    jobs: dict = {("separate", op): part(op) for op in ops} | {"shared": lambda c, pr: _plan(c, "shared", pr)}
     if postal_courier:
         jobs["postal_courier"] = _plan_postal_courier
     if sharing:
         jobs |= {("coalition", k): fn for k, fn in coalition_jobs(ctx, skip_grand=True).items()}
     plans = plan_many(ctx, jobs, params.workers, progress)
-    sep, sh, pc = plans["separate"], plans["shared"], plans.get("postal_courier")
+    sep = _assemble(ctx, "separate", [plans[("separate", op)] for op in ops])
+    sh, pc = plans["shared"], plans.get("postal_courier")
     res = ModeComparison(sh, sep, comparison_table(sep, sh, pc), postal_courier=pc)
     if sharing:
-        co = {k[1]: v for k, v in plans.items() if isinstance(k, tuple)}
+        co = {k[1]: v for k, v in plans.items() if isinstance(k, tuple) and k[0] == "coalition"}
         co[frozenset(_players(params))] = sh
         res.cost_sharing = share_from_plans(ctx, co)
     return res

@@ -54,7 +54,8 @@ def workers_for(requested: int, jobs: int) -> int:
 
 
 def plan_many(ctx: _Context, jobs: dict, workers: int = 0, progress: Callable | None = None) -> dict:
-    """Run ``jobs`` (key → function of ``ctx`` and a progress callable returning a RoutePlan); key → plan.
+    """Run ``jobs`` (key → function of ``ctx`` and a progress callable returning a RoutePlan, or a part of
+    one); key → result.
 
     The plans are those of calling every job in turn in this process, whatever ``workers`` is; the
     order of ``progress`` lines between plans may differ.
@@ -64,7 +65,7 @@ def plan_many(ctx: _Context, jobs: dict, workers: int = 0, progress: Callable | 
     keys = list(jobs)
     plans = map_forked(lambda k, pr: _bare(jobs[k](ctx, pr)), keys, workers, progress)
     for plan in plans:
-        if plan.scenario is None:
+        if getattr(plan, "scenario", False) is None:
             plan.scenario, plan.net = ctx.scenario, ctx.net
     return dict(zip(keys, plans))
 
@@ -77,8 +78,9 @@ def warm(ctx: _Context) -> None:
 
 
 def _bare(plan: RoutePlan) -> RoutePlan:
-    """``plan`` without the scenario and the network, when made in a worker (the parent's are put back)."""
-    if _IN_WORKER:
+    """``plan`` (a RoutePlan, or any other result) without the scenario and the network, when made in a
+    worker (the parent's are put back)."""
+    if _IN_WORKER and hasattr(plan, "net") and hasattr(plan, "scenario"):
         plan.scenario, plan.net = None, None
     return plan
 

@@ -61,6 +61,7 @@ from culture_logistics.inputs.scenario import Scenario
 from culture_logistics.routing.assign import county_last_mile
 from culture_logistics.routing.bus import add_bus_records, bus_summary, plan_buses
 from culture_logistics.routing.figures import station_load, sync_figures
+from culture_logistics.routing.parallel import map_forked
 from culture_logistics.routing.solving import _explain, _Outcome, _reopen, _solve_spec
 from culture_logistics.routing.specs import (
     _Context,
@@ -245,12 +246,38 @@ def _demand(ctx: _Context, mode: str) -> dict[str, dict]:
     return out
 
 
+@dataclass
+class _Part:
+    """One operator's share of a plan (:func:`_plan_operator`): what :func:`_assemble` puts together."""
+
+    outcomes: list
+    unserved: list
+    buses: list
+    moved: list
+    models: list          # statistics of the county-wide multi-depot models
+    warnings: list
+    seconds: float
+
+
 def _plan(ctx: _Context, mode: str, progress: Callable | None = None, demand: dict | None = None) -> RoutePlan:
-    """``demand``: operator → {village code: (delivery, pickup)} to plan instead of the day's parcels
+    """The plan of ``mode``: every carrying operator's part (:func:`_plan_operator`, in parallel processes
+    when there are several and ``[routing] workers`` allows), put together.
+
+    ``demand``: operator → {village code: (delivery, pickup)} to plan instead of the day's parcels
     (cost sharing plans a coalition's parcels on the shared network this way).
+    """
+    demand = _demand(ctx, mode) if demand is None else demand
+    ops = _operators(mode, ctx.params)
+    parts = map_forked(lambda op, pr: _plan_operator(ctx, mode, op, demand[op], pr), ops, ctx.params.workers,
+                       progress)
+    return _assemble(ctx, mode, parts)
+
+
+def _plan_operator(ctx: _Context, mode: str, op: str, demand: dict, progress: Callable | None = None) -> _Part:
+    """Operator ``op``'s part of the plan of ``mode``, carrying ``demand`` ({village code: (delivery, pickup)}).
 
     One piece on purpose: it is the day's order of work — last mile (per station or county-wide),
-    station deadlines, trunk (or bus runs), late re-opening, records — and each step is one call whose
+    station deadlines, trunk (or bus runs), late re-opening — and each step is one call whose
     result the next one needs.
     """
     t0 = time.perf_counter()
@@ -261,65 +288,75 @@ def _plan(ctx: _Context, mode: str, progress: Callable | None = None, demand: di
     buses: list = []
     moved: list[dict] = []
     extra_models: list[dict] = []
-    demand = _demand(ctx, mode) if demand is None else demand
     vname = dict(zip(ctx.villages["code"], ctx.villages["name"]))
-    for op in _operators(mode, p):
-        trunk, lm, orphans = _operator_specs(ctx, op, demand[op], warnings)
-        for c in orphans:
-            d, q = demand[op][c]
-            unserved.append({"operator": op, "echelon": "last_mile", "depot_id": "", "stop_id": c,
-                             "stop_name": vname[c], "stop_kind": "village_centre", "delivery": d, "pickup": q,
-                             "reason_code": "no_depot",
-                             "reason": f"{op} has no county depot or township station in the county",
-                             "smallest_fix": f"add a {op} township station or county depot to facilities.csv "
-                                             f"(or let the shared network carry its parcels)",
-                             "fix_checked": False, "fix_extra_cost": None})
-        # last mile first, as if every station were stocked at day start ...
-        lm_out = {}
-        if p.assignment == "county" and lm:
-            lm, lm_out, moved_op, block_models = county_last_mile(ctx, op, lm, progress)
-            moved += moved_op
-            extra_models += block_models
-            if trunk is not None:
-                trunk = trunk_spec(ctx, op, trunk.depot, lm)
-        for did in sorted(set(lm) - set(lm_out)):
-            if progress:
-                progress(f"{op} last mile: {len(lm[did].stops)} villages from {did}")
-            lm_out[did] = _solve_spec(ctx, lm[did], diagnose=False)
-        ready: dict[str, int] = {}
+    trunk, lm, orphans = _operator_specs(ctx, op, demand, warnings)
+    for c in orphans:
+        d, q = demand[c]
+        unserved.append({"operator": op, "echelon": "last_mile", "depot_id": "", "stop_id": c,
+                         "stop_name": vname[c], "stop_kind": "village_centre", "delivery": d, "pickup": q,
+                         "reason_code": "no_depot",
+                         "reason": f"{op} has no county depot or township station in the county",
+                         "smallest_fix": f"add a {op} township station or county depot to facilities.csv "
+                                         f"(or let the shared network carry its parcels)",
+                         "fix_checked": False, "fix_extra_cost": None})
+    # last mile first, as if every station were stocked at day start ...
+    lm_out = {}
+    if p.assignment == "county" and lm:
+        lm, lm_out, moved_op, block_models = county_last_mile(ctx, op, lm, progress)
+        moved += moved_op
+        extra_models += block_models
         if trunk is not None:
-            if progress:
-                progress(f"{op} trunk: {len(trunk.stops)} stations from {trunk.depot.id}")
-            if p.bus_lines:
-                o, bus = plan_buses(ctx, trunk, lm_out, warnings, _solve_trunk)
-                buses.append(bus)
-                ready.update(bus.ready_s)
-            else:
-                o = _solve_trunk(ctx, trunk, lm_out, warnings)
-                if mode != "shared":  # each operator's trunk timed by its own last mile (routing/timing.py)
-                    o = own_trunk_timing(ctx, trunk, o, lm_out, warnings)
-            if o is not None:
-                outcomes.append(o)
-            if o is not None and o.solution is not None:
-                for r in o.solution.routes:
-                    for j, s in enumerate(r.stops):
-                        ready[o.spec.stops[o.keep[s]].stop_id] = int(r.service_start_s[j] + o.model.stops[s].service_s)
-        elif lm:
-            stations = [d for d in lm if lm[d].depot.tier != "county"]
-            if stations:
-                warnings.append(f"{op}: no county depot; no trunk planned, its stations are assumed stocked "
-                                f"at {hhmm(p.day_start_s)}")
-        # ... then each station's vehicles leave once the trunk has unloaded there
-        for did in sorted(lm):
-            o = lm_out[did]
-            if p.wait_for_trunk and trunk is not None and lm[did].depot.tier != "county":
-                if did in ready:
-                    o = _reopen(ctx, o, max(p.day_start_s, ready[did]))
-                else:
-                    warnings.append(f"{op}: station {did} is not served by the trunk; its last-mile plan assumes its "
-                                    f"parcels are there at {hhmm(p.day_start_s)}")
-            _explain(ctx, o)
+            trunk = trunk_spec(ctx, op, trunk.depot, lm)
+    for did in sorted(set(lm) - set(lm_out)):
+        if progress:
+            progress(f"{op} last mile: {len(lm[did].stops)} villages from {did}")
+        lm_out[did] = _solve_spec(ctx, lm[did], diagnose=False)
+    ready: dict[str, int] = {}
+    if trunk is not None:
+        if progress:
+            progress(f"{op} trunk: {len(trunk.stops)} stations from {trunk.depot.id}")
+        if p.bus_lines:
+            o, bus = plan_buses(ctx, trunk, lm_out, warnings, _solve_trunk)
+            buses.append(bus)
+            ready.update(bus.ready_s)
+        else:
+            o = _solve_trunk(ctx, trunk, lm_out, warnings)
+            if mode != "shared":  # each operator's trunk timed by its own last mile (routing/timing.py)
+                o = own_trunk_timing(ctx, trunk, o, lm_out, warnings)
+        if o is not None:
             outcomes.append(o)
+        if o is not None and o.solution is not None:
+            for r in o.solution.routes:
+                for j, s in enumerate(r.stops):
+                    ready[o.spec.stops[o.keep[s]].stop_id] = int(r.service_start_s[j] + o.model.stops[s].service_s)
+    elif lm:
+        stations = [d for d in lm if lm[d].depot.tier != "county"]
+        if stations:
+            warnings.append(f"{op}: no county depot; no trunk planned, its stations are assumed stocked "
+                            f"at {hhmm(p.day_start_s)}")
+    # ... then each station's vehicles leave once the trunk has unloaded there
+    for did in sorted(lm):
+        o = lm_out[did]
+        if p.wait_for_trunk and trunk is not None and lm[did].depot.tier != "county":
+            if did in ready:
+                o = _reopen(ctx, o, max(p.day_start_s, ready[did]))
+            else:
+                warnings.append(f"{op}: station {did} is not served by the trunk; its last-mile plan assumes its "
+                                f"parcels are there at {hhmm(p.day_start_s)}")
+        _explain(ctx, o)
+        outcomes.append(o)
+    return _Part(outcomes, unserved, buses, moved, extra_models, warnings, time.perf_counter() - t0)
+
+
+def _assemble(ctx: _Context, mode: str, parts: list[_Part]) -> RoutePlan:
+    """The :class:`RoutePlan` of the operators' ``parts`` (in :data:`CARRIERS` order): records, unserved
+    stops, station notes; its ``seconds`` are the parts' own (their sum: solver time, not wall time)."""
+    p = ctx.params
+    outcomes = [o for x in parts for o in x.outcomes]
+    buses = [b for x in parts for b in x.buses]
+    moved = [m for x in parts for m in x.moved]
+    warnings = [w for x in parts for w in x.warnings]
+    unserved = [u for x in parts for u in x.unserved]
     stops, routes = _records(ctx, outcomes)
     stops, routes = add_bus_records(stops, routes, buses, ctx)
     for o in outcomes:
@@ -328,8 +365,9 @@ def _plan(ctx: _Context, mode: str, progress: Callable | None = None, demand: di
     _station_notes(ctx, outcomes, moved, warnings)
     depots = pd.DataFrame([vars(o.spec.depot) for o in outcomes]).drop_duplicates("id") if outcomes else \
         pd.DataFrame(columns=["id", "name", "operator", "tier", "lon", "lat"])
-    return RoutePlan(ctx.scenario, mode, p, stops, routes, uns, extra_models + [o.stats for o in outcomes], warnings,
-                     time.perf_counter() - t0, ctx.net, depots, bus=buses if p.bus_lines else None, moved=moved)
+    models = [m for x in parts for m in x.models] + [o.stats for o in outcomes]
+    return RoutePlan(ctx.scenario, mode, p, stops, routes, uns, models, warnings,
+                     sum(x.seconds for x in parts), ctx.net, depots, bus=buses if p.bus_lines else None, moved=moved)
 
 
 def _station_notes(ctx: _Context, outcomes: list[_Outcome], moved: list, warnings: list) -> None:
