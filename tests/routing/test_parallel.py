@@ -112,3 +112,22 @@ def test_errors_survive_the_trip_from_a_worker():
     assert str(e).startswith("1 problem(s) in the input:")
     s = pickle.loads(pickle.dumps(SolverError("engine failed")))
     assert s.exit_code == 1 and str(s) == "engine failed"
+
+
+def _workers_in_child(q):
+    from culture_logistics.routing.parallel import workers_for
+
+    q.put(workers_for(4, 4))
+
+
+@linux
+def test_a_daemonic_worker_plans_in_its_own_process():
+    """batch runs counties in daemonic worker processes, which may not start processes of their own."""
+    import multiprocessing as mp
+
+    ctx = mp.get_context("fork")
+    q = ctx.SimpleQueue()
+    p = ctx.Process(target=_workers_in_child, args=(q,), daemon=True)
+    p.start()
+    p.join(30)
+    assert q.get() == 1

@@ -13,9 +13,10 @@ How
     parent passes on, in the parent's thread, as they come.
 
 When not
-    ``[routing] workers = 1``, a single plan, or a platform without ``fork`` (Windows, and macOS where
-    forking a process that has loaded the solvers is unsafe): the plans are made one after the other in
-    this process.  Errors raised in a worker (an infeasible input, a solver error) are raised here
+    ``[routing] workers = 1``, a single plan, a daemonic process (a worker of ``batch``, which already
+    plans one county per worker), or a platform without ``fork`` (Windows, and macOS where forking a
+    process that has loaded the solvers is unsafe): the plans are made one after the other in this
+    process.  Errors raised in a worker (an infeasible input, a solver error) are raised here
     unchanged.
 """
 from __future__ import annotations
@@ -41,8 +42,8 @@ _IN_WORKER = False
 def workers_for(requested: int, jobs: int) -> int:
     """How many processes ``jobs`` plans get: ``requested`` (0 = one per CPU core the process may use),
     never more than there are plans; 1 where ``fork`` is not the safe way to start them."""
-    if jobs <= 1 or not sys.platform.startswith("linux"):
-        return 1
+    if jobs <= 1 or not sys.platform.startswith("linux") or mp.current_process().daemon:
+        return 1  # a daemonic process (a dask or multiprocessing worker: batch) may not have children
     if requested and requested > 0:
         n = requested
     else:
