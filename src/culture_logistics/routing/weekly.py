@@ -34,6 +34,7 @@ from culture_logistics.config.routing import RoutingParams, parse_overrides
 from culture_logistics.config.visits import DAY_NAMES, visits_per_week
 from culture_logistics.errors import CultureLogisticsError
 from culture_logistics.inputs.scenario import Scenario
+from culture_logistics.routing.parallel import plan_many
 from culture_logistics.routing.plan import (
     ROUTE_PLAN_COLUMNS,
     ROUTES_SUMMARY_COLUMNS,
@@ -315,7 +316,7 @@ def plan_week(scenario: Scenario, mode: str = "shared", params: RoutingParams | 
     ctx = _context(scenario, params, network)
     by_code = visits.set_index("village_code")
     D = int(params.delivery_days_per_week)
-    plans = []
+    days = {}
     for d in range(1, D + 1):
         vin, vout = [], []
         for c in ctx.villages["code"]:
@@ -324,9 +325,17 @@ def plan_week(scenario: Scenario, mode: str = "shared", params: RoutingParams | 
             vin.append(0 if j is None else r["_in"][j])
             vout.append(0 if j is None else r["_out"][j])
         vill = ctx.villages.assign(daily_in=np.array(vin, dtype=np.int64), daily_out=np.array(vout, dtype=np.int64))
-        day_progress = None if progress is None else (lambda line, d=d: progress(f"day {d}: {line}"))
-        plans.append(_plan(replace(ctx, villages=vill), mode, day_progress))
+        days[d] = _day_job(replace(ctx, villages=vill), mode, d)
+    # the days are independent plans: in parallel processes (routing.parallel), the same plans as in turn
+    plans = list(plan_many(ctx, days, params.workers, progress).values())
     return WeeklyPlan(scenario, mode, params, visits, plans, time.perf_counter() - t0)
+
+
+def _day_job(day_ctx, mode: str, d: int):
+    """The job planning day ``d`` on ``day_ctx`` (the context with that day's parcels)."""
+    def run(_ctx, progress):
+        return _plan(day_ctx, mode, None if progress is None else (lambda line: progress(f"day {d}: {line}")))
+    return run
 
 
 def weekly_vs_daily(weekly: WeeklyPlan, daily: RoutePlan) -> pd.DataFrame:
