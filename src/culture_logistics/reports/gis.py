@@ -37,17 +37,15 @@ import pandas as pd
 import pyogrio
 import shapely
 
-from culture_logistics.errors import CultureLogisticsError
 from culture_logistics.geo import areas as _areas
 from culture_logistics.geo.coords import wgs84_to_gcj02
+from culture_logistics.reports.export_formats import EXPORTS as EXPORTS  # re-exported: the old home of the names
+from culture_logistics.reports.export_formats import GisExportError as GisExportError
+from culture_logistics.reports.export_formats import parse_exports
 from culture_logistics.reports.maps.routes import vehicle_label
 from culture_logistics.reports.numbers import pct
 from culture_logistics.reports.writers import _fixed_time, atomic_path, atomic_write_text
 from culture_logistics.routing.plan import ROUTE_PLAN_COLUMNS, ROUTES_SUMMARY_COLUMNS, _route_lines
-
-#: the formats ``--export`` accepts (comma-separated)
-EXPORTS = ("kml", "geojson-gcj02")
-
 
 #: per layer, the column that names a feature (the KML placemark name)
 NAME_COLUMNS = {"villages": "village_name", "facilities": "name", "service_areas": "operator",
@@ -56,30 +54,6 @@ NAME_COLUMNS = {"villages": "village_name", "facilities": "name", "service_areas
 
 
 GCJ_DECIMALS = 6
-
-
-class GisExportError(CultureLogisticsError):
-    """A bad ``--export`` value."""
-
-
-def parse_exports(text: str | None) -> tuple[str, ...]:
-    """``"kml,geojson-gcj02"`` → ``("kml", "geojson-gcj02")``; ``None``/``""`` → ``()``.
-
-    Raises :class:`GisExportError` naming the unknown format and the valid ones.
-    """
-    if not text:
-        return ()
-    out = []
-    for part in str(text).split(","):
-        p = part.strip().lower()
-        if not p:
-            continue
-        if p not in EXPORTS:
-            raise GisExportError(f"--export: unknown format {part.strip()!r}; choose from {', '.join(EXPORTS)} "
-                                 "(comma-separated, e.g. --export kml,geojson-gcj02)")
-        if p not in out:
-            out.append(p)
-    return tuple(out)
 
 
 def _points(df: pd.DataFrame, cols: list[str], lon: str = "lon", lat: str = "lat") -> gpd.GeoDataFrame:
