@@ -50,6 +50,10 @@ class _Group(click.Group):
             self.add_command(getattr(importlib.import_module(module), attr), cmd_name)
         return self.commands.get(cmd_name)
 
+    def make_context(self, info_name, args, parent=None, **extra):
+        # `--help` and `--version` print while the context is made, before invoke
+        return guarded(super().make_context, info_name, args, parent=parent, **extra)
+
     def invoke(self, ctx):
         return guarded(super().invoke, ctx)
 
