@@ -37,8 +37,15 @@ def test_closed_stdout_exits_quietly(args):
     assert p.stderr == ""                # no "internal error", no traceback, no "Exception ignored"
 
 
-def test_closed_stderr_keeps_the_exit_code_of_the_error():
-    # `culture-logistics validate missing.toml 2>&1 | head -1`: the message is lost, the exit code is not
+@pytest.mark.parametrize("args", [["demo", "--time-limit", "0"], ["demo", "--county", "999999"]])
+def test_closed_stderr_keeps_the_exit_code_of_the_error(args):
+    # `culture-logistics demo --time-limit 0 2>&1 | head -1`: the message is lost, the exit code is not
+    p = _run_into_closed_pipe(args, stderr_too=True)
+    assert p.returncode == 2
+
+
+@pytest.mark.slow
+def test_closed_stderr_keeps_the_exit_code_of_a_scenario_error():
     p = _run_into_closed_pipe(["validate", "missing.toml"], stderr_too=True)
     assert p.returncode == 2
 

@@ -40,20 +40,25 @@ def test_import_cli_main_loads_no_stage_library():
     assert _heavy(_loaded_after("import culture_logistics.cli.main")) == []
 
 
-def test_import_package_is_cheap_and_its_names_still_resolve():
-    out = _loaded_after("import culture_logistics as cl\nprint(json.dumps(sorted(m for m in "
-                        f"{HEAVY!r} if m in sys.modules)))\n"
+def test_import_package_loads_no_stage_library():
+    out = _loaded_after("import culture_logistics as cl\n"
+                        "try:\n    cl.no_such_name\nexcept AttributeError as e:\n    print('AttributeError', e)\n"
+                        "assert set(cl.__all__) <= set(dir(cl))\n")
+    assert out.splitlines()[0] == "AttributeError module 'culture_logistics' has no attribute 'no_such_name'"
+    assert _heavy(out) == []
+
+
+@pytest.mark.slow
+def test_the_package_names_still_resolve_to_the_stages():
+    out = _loaded_after("import culture_logistics as cl\n"
                         "from culture_logistics.routing.plan import plan_routes\n"
                         "from culture_logistics.inputs.scenario import Scenario\n"
                         "assert cl.plan_routes is plan_routes and cl.Scenario is Scenario\n"
                         "missing = [n for n in cl.__all__ if not hasattr(cl, n)]\n"
                         "assert not missing, missing\n"
-                        "assert set(cl.__all__) <= set(dir(cl))\n"
-                        "try:\n    cl.no_such_name\nexcept AttributeError as e:\n    print('AttributeError', e)\n")
-    lines = out.strip().splitlines()
-    assert json.loads(lines[0]) == []                       # `import culture_logistics`: none of them
-    assert lines[1] == "AttributeError module 'culture_logistics' has no attribute 'no_such_name'"
-    assert "pandas" in json.loads(lines[2]) and "ortools" in json.loads(lines[2])  # the stages, once asked for
+                        "from culture_logistics import *  # noqa: F403\n"
+                        "assert compare_modes is cl.compare_modes  # noqa: F405\n")
+    assert {"pandas", "ortools", "folium"} <= set(_heavy(out))  # the stages load once asked for
 
 
 def test_help_and_every_command_help_load_no_stage_library():
@@ -84,3 +89,21 @@ def test_validate_takes_an_embedded_county_code_and_loads_no_solver_or_map():
     assert out.startswith("370782: valid\nCounty 370782 诸城市: 14 townships, 259 villages")
     # reading a scenario needs the table and graph libraries, none of the solvers, maps, workbooks or osmnx
     assert set(_heavy(out)) == {"numpy", "pandas", "geopandas", "shapely", "pyproj", "networkx", "scipy"}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("modules, absent", [
+    # coverage: tables, graph, maps and workbooks, but no solver
+    (["culture_logistics.inputs.scenario", "culture_logistics.reports.coverage"],
+     {"ortools", "pyvrp", "osmnx", "sklearn", "matplotlib", "dask", "osmium"}),
+    # site: the MIP solver of OR-Tools, no routing engine
+    (["culture_logistics.inputs.scenario", "culture_logistics.reports.siting", "culture_logistics.siting.solve"],
+     {"pyvrp", "osmnx", "sklearn", "matplotlib", "dask", "osmium"}),
+    # demo: every stage, still no osmnx (only for .osm/.graphml roads), Dask or pyosmium
+    (["culture_logistics.pipeline"], {"osmnx", "sklearn", "matplotlib", "dask", "osmium"}),
+])
+def test_each_command_imports_only_what_its_stage_uses(modules, absent):
+    loaded = set(_heavy(_loaded_after("import importlib\n" + "\n".join(
+        f"importlib.import_module({m!r})" for m in modules))))
+    assert loaded & absent == set()
+    assert "pandas" in loaded and "folium" in loaded       # the probe does see what the stage needs

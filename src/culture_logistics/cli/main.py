@@ -158,10 +158,10 @@ def demo(county, out, time_limit, lang, report_lang, no_pdf, quiet):
 
     if time_limit is not None and not time_limit > 0:
         raise CultureLogisticsError(f"--time-limit must be > 0 seconds, got {time_limit}")
+    path = _county_scenario(county)
     # lazy: the whole chain (solvers, maps, report) loads when the demo runs, not for --help
     from culture_logistics.pipeline import run_demo
 
-    path = _county_scenario(county)
     progress = printer(quiet=quiet)
     run_demo(path, out_dir=out, time_limit_s=time_limit, progress=progress, lang=lang, report_lang=report_lang,
              pdf=not no_pdf)
