@@ -17,19 +17,42 @@ inputs → network → geo → config → errors | resources (enforced by import
 """
 __version__ = "0.2.0"
 
-from culture_logistics.batch.results import BatchResult  # noqa: E402
-from culture_logistics.batch.runner import run_batch  # noqa: E402
-from culture_logistics.coverage.reach import CoverageResult, compute_coverage  # noqa: E402
+from importlib import import_module  # noqa: E402
+
 from culture_logistics.errors import CultureLogisticsError, Problem, ScenarioError  # noqa: E402
-from culture_logistics.inputs.datasets import resolve_scenario  # noqa: E402
-from culture_logistics.inputs.scenario import Scenario  # noqa: E402
-from culture_logistics.inputs.scenario import load_scenario as _load_scenario  # noqa: E402
-from culture_logistics.routing.compare import ModeComparison, compare_modes  # noqa: E402
-from culture_logistics.routing.plan import RoutePlan, plan_routes  # noqa: E402
-from culture_logistics.siting.solve import SitingResult, solve_siting  # noqa: E402
+
+# The public names load their stage on first use (PEP 562), so ``import culture_logistics`` — and the CLI,
+# which imports ``__version__`` — does not pay for pandas, OR-Tools, PyVRP, folium … until a stage is used.
+_LAZY = {
+    "run_batch": "culture_logistics.batch.runner",
+    "BatchResult": "culture_logistics.batch.results",
+    "compute_coverage": "culture_logistics.coverage.reach",
+    "CoverageResult": "culture_logistics.coverage.reach",
+    "Scenario": "culture_logistics.inputs.scenario",
+    "compare_modes": "culture_logistics.routing.compare",
+    "ModeComparison": "culture_logistics.routing.compare",
+    "plan_routes": "culture_logistics.routing.plan",
+    "RoutePlan": "culture_logistics.routing.plan",
+    "solve_siting": "culture_logistics.siting.solve",
+    "SitingResult": "culture_logistics.siting.solve",
+}
 
 
-def load_scenario(path_or_code) -> Scenario:
+def __getattr__(name: str):
+    """``culture_logistics.plan_routes`` etc.: import the stage's module when the name is first asked for."""
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'culture_logistics' has no attribute {name!r}")
+    value = getattr(import_module(module), name)
+    globals()[name] = value  # later look-ups skip __getattr__
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY))
+
+
+def load_scenario(path_or_code):
     """Load and check a scenario: a ``scenario.toml`` path, or the 6-digit code of an embedded county.
 
     Parameters
@@ -48,6 +71,9 @@ def load_scenario(path_or_code) -> Scenario:
     ScenarioError
         listing every problem found (file, row, column, how to fix it).
     """
+    from culture_logistics.inputs.datasets import resolve_scenario
+    from culture_logistics.inputs.scenario import load_scenario as _load_scenario  # lazy: see _LAZY above
+
     return _load_scenario(resolve_scenario(str(path_or_code)))
 
 

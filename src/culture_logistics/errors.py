@@ -16,6 +16,7 @@ EXIT_OK = 0
 EXIT_FAILED = 1        # an internal error (a bug), a solver failure, or (batch) a county that failed
 EXIT_INVALID = 2       # the input is invalid: every problem listed, nothing written
 EXIT_INTERRUPTED = 130
+EXIT_BROKEN_PIPE = 141  # stdout closed by its reader (`… | head`): 128 + SIGPIPE, as the shell reports for Unix tools
 
 
 class CultureLogisticsError(Exception):

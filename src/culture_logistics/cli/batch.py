@@ -13,7 +13,6 @@ from pathlib import Path
 
 import click
 
-from culture_logistics.batch.runner import run_batch
 from culture_logistics.cli.errors import guarded
 from culture_logistics.errors import EXIT_FAILED, EXIT_INTERRUPTED
 
@@ -58,6 +57,9 @@ def batch(province, counties, steps, scheduler, workers, time_limit_s, data_dir,
 
 def _run(province, counties, steps, scheduler, workers, time_limit_s, data_dir, seed, out_dir, no_progress,
          lang="en"):
+
+    # lazy: the batch (Dask and every stage) loads when a batch runs, not for --help
+    from culture_logistics.batch.runner import run_batch
 
     def warn(line: str) -> None:
         click.echo(f"  FAILED {line}", err=True)

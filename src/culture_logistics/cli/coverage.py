@@ -15,8 +15,6 @@ from culture_logistics.cli.errors import guarded
 from culture_logistics.cli.gis import export_option, write_exports
 from culture_logistics.errors import CultureLogisticsError
 from culture_logistics.inputs.datasets import resolve_scenario as _scenario_path
-from culture_logistics.inputs.scenario import load_scenario
-from culture_logistics.reports.coverage import run_coverage, summary_lines
 
 
 @click.command(name="coverage")
@@ -42,6 +40,10 @@ def _run(scenario, out_dir, radius_m, lang, tiles, no_map, exports=()):
     t0 = time.perf_counter()
     if out_dir.exists() and not out_dir.is_dir():
         raise CultureLogisticsError(f"--out {out_dir} is a file, not a folder; give a folder to write into")
+    # lazy: the coverage stack (pandas, geopandas, folium …) loads when coverage runs, not for --help
+    from culture_logistics.inputs.scenario import load_scenario
+    from culture_logistics.reports.coverage import run_coverage, summary_lines
+
     scn = load_scenario(_scenario_path(scenario))
     t_load = time.perf_counter() - t0
     report, paths = run_coverage(scn, out_dir, radius_m=radius_m, lang=lang, tiles=tiles, with_map=not no_map)

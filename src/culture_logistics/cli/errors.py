@@ -3,16 +3,21 @@
 Every command runs through :func:`guarded` (the ``culture-logistics`` group does, and each stage command does
 when run on its own with ``python -m culture_logistics.cli.<stage>``): a user's mistake becomes the list of
 problems and exit code 2, a solver failure or a bug one line and exit code 1 (``--debug`` shows the
-traceback), an interrupt exit code 130.  The codes are defined once, in :mod:`culture_logistics.errors`.
+traceback), an interrupt exit code 130.  Output piped into a reader that stops early (``… | head -3``) is
+not an error: the command stops quietly with exit code 141, as a Unix tool killed by SIGPIPE does
+(Python docs, "Note on SIGPIPE").  The codes are defined once, in :mod:`culture_logistics.errors`.
 """
 from __future__ import annotations
 
 import functools
+import os
+import select
 import sys
 
 import click
 
 from culture_logistics.errors import (
+    EXIT_BROKEN_PIPE,
     EXIT_FAILED,
     EXIT_INTERRUPTED,
     EXIT_INVALID,
@@ -40,8 +45,11 @@ def echo_problems(problems, err: bool = True) -> None:
 
 
 def fail(message: str, code: int = EXIT_INVALID) -> None:
-    """Print ``message`` on stderr and exit with ``code`` (a bad option: nothing was written)."""
-    click.echo(message, err=True)
+    """Print ``message`` on stderr and exit with ``code`` (a bad option: nothing was written).
+
+    A stderr whose reader has gone (``2>&1 | head -1``) loses the message but not the exit code.
+    """
+    _quietly(functools.partial(click.echo, message, err=True))
     sys.exit(code)
 
 
@@ -51,12 +59,54 @@ def _debug() -> bool:
     return bool(root and isinstance(root.obj, dict) and root.obj.get("debug"))
 
 
+def _closed_outputs() -> list[int]:
+    """The file descriptors of stdout and stderr whose reader has gone (a pipe whose read end is closed).
+
+    ``poll`` reports ``POLLERR`` on such a pipe (Linux, macOS); where ``poll`` is missing (Windows) stdout
+    is taken to be the one.
+    """
+    fds = []
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            fd = stream.fileno()
+        except (AttributeError, OSError, ValueError):  # replaced by a StringIO (tests), or closed
+            continue
+        if not hasattr(select, "poll"):
+            return [fd]
+        poller = select.poll()
+        poller.register(fd, select.POLLOUT)
+        if any(events & select.POLLERR for _, events in poller.poll(0)):
+            fds.append(fd)
+    return fds
+
+
+def _silence_closed_outputs() -> bool:
+    """Point stdout/stderr at /dev/null where their reader has gone, so that no later write (nor the
+    interpreter's final flush) fails again; ``False`` when neither was closed (the broken pipe is another)."""
+    fds = _closed_outputs()
+    if fds:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        for fd in fds:
+            os.dup2(devnull, fd)
+        os.close(devnull)
+    return bool(fds)
+
+
+def _quietly(write) -> None:
+    """Call ``write()``; a closed stdout/stderr is silenced instead of raising ``BrokenPipeError``."""
+    try:
+        write()
+    except BrokenPipeError:
+        if not _silence_closed_outputs():
+            raise
+
+
 def guarded(run, *args, **kwargs):
     """Call ``run(*args, **kwargs)``; report any exception as described in the module docstring."""
     try:
         return run(*args, **kwargs)
     except ScenarioError as exc:
-        echo_problems(exc.problems)
+        _quietly(functools.partial(echo_problems, exc.problems))
         fail("The input is invalid; nothing was written. Fix the problems above and run again.")
     except CultureLogisticsError as exc:
         if exc.exit_code == EXIT_INVALID:
@@ -67,6 +117,8 @@ def guarded(run, *args, **kwargs):
     except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException, SystemExit):
         raise
     except Exception as exc:  # a bug: one line, plus the traceback only on request
+        if isinstance(exc, BrokenPipeError) and _silence_closed_outputs():
+            sys.exit(EXIT_BROKEN_PIPE)  # `culture-logistics … | head`: the reader has all it wanted
         if _debug():
             raise
         fail(f"internal error: {type(exc).__name__}: {exc}\n"

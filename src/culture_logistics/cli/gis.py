@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import click
 
-from culture_logistics.reports.gis import EXPORTS, GisExportError, export_gis, parse_exports
+from culture_logistics.reports.export_formats import EXPORTS, GisExportError, parse_exports
 
 
 def _parse(ctx, param, value):
@@ -26,6 +26,8 @@ export_option = click.option(
 
 def write_exports(out_dir, exports) -> None:
     """Convert the stage's GeoPackage(s) in ``out_dir``; print one line naming the files."""
+    from culture_logistics.reports.gis import export_gis  # lazy: geopandas/pyogrio, only when converting
+
     paths = export_gis(out_dir, exports)
     if paths:
         click.echo(f"  GIS exports: {', '.join(str(p.relative_to(out_dir)) for p in paths)}")

@@ -12,7 +12,7 @@ from pathlib import Path
 import click
 
 from culture_logistics.cli.errors import guarded
-from culture_logistics.inputs.osm.build import DEFAULT_BUFFER_M, import_osm
+from culture_logistics.inputs.osm import DEFAULT_BUFFER_M
 
 
 @click.command(name="import-osm")
@@ -33,6 +33,9 @@ def import_osm_cmd(extract, county, out_dir, villages_file, facilities_file, buf
 
 
 def _run(extract, county, out_dir, villages_file, facilities_file, buffer_m):
+    # lazy: the importer (pyosmium, geopandas, the scenario readers) loads when an extract is read, not for --help
+    from culture_logistics.inputs.osm.build import import_osm
+
     t0 = time.perf_counter()
 
     def progress(stage, count):

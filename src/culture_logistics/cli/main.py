@@ -3,9 +3,15 @@
 The CLI only parses arguments, calls the library and prints; every mistake in
 the user's input ends with a clear message and exit code 2, never a traceback
 (``--debug`` shows one for bug reports).
+
+Start-up stays short: the group loads a command's module only when that command is asked for
+(:data:`COMMANDS`), and each command imports its stage of the library (pandas, OR-Tools, PyVRP,
+folium …) only when it runs, so ``--help`` and ``COMMAND --help`` import none of them
+(``benchmarks/bench_startup.py`` measures it).
 """
 from __future__ import annotations
 
+import importlib
 import json
 import unicodedata
 from pathlib import Path
@@ -16,14 +22,37 @@ from culture_logistics import __version__
 from culture_logistics.cli.errors import echo_problems, guarded
 from culture_logistics.cli.progress import printer
 from culture_logistics.errors import CultureLogisticsError
-from culture_logistics.inputs.datasets import list_datasets
-from culture_logistics.inputs.scenario import load_scenario
-from culture_logistics.pipeline import run_demo
+from culture_logistics.inputs.datasets import list_datasets, resolve_scenario
 from culture_logistics.resources import DEFAULT_COUNTY, PILOT_COUNTIES, counties_dir
+
+#: the commands defined in other modules: name → "module:attribute", imported on first use
+COMMANDS = {
+    "batch": "culture_logistics.cli.batch:batch",
+    "coverage": "culture_logistics.cli.coverage:coverage",
+    "import-osm": "culture_logistics.cli.import_osm:import_osm_cmd",
+    "report": "culture_logistics.cli.report:report",
+    "route": "culture_logistics.cli.routing:route",
+    "site": "culture_logistics.cli.siting:site",
+    "solve-vrp": "culture_logistics.cli.routing:solve_vrp",
+}
 
 
 class _Group(click.Group):
-    """Runs every command through the one error handler (:func:`culture_logistics.cli.errors.guarded`)."""
+    """Loads the commands of :data:`COMMANDS` on demand (a lazy click group) and runs every command
+    through the one error handler (:func:`culture_logistics.cli.errors.guarded`)."""
+
+    def list_commands(self, ctx):
+        return sorted(set(self.commands) | set(COMMANDS))
+
+    def get_command(self, ctx, cmd_name):
+        if cmd_name not in self.commands and cmd_name in COMMANDS:
+            module, attr = COMMANDS[cmd_name].split(":")
+            self.add_command(getattr(importlib.import_module(module), attr), cmd_name)
+        return self.commands.get(cmd_name)
+
+    def make_context(self, info_name, args, parent=None, **extra):
+        # `--help` and `--version` print while the context is made, before invoke
+        return guarded(super().make_context, info_name, args, parent=parent, **extra)
 
     def invoke(self, ctx):
         return guarded(super().invoke, ctx)
@@ -79,9 +108,12 @@ def _print_summary(s: dict) -> None:
 @click.argument("scenario", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 def validate(scenario, as_json):
-    """Check SCENARIO (a scenario.toml) and every file it names; exit 2 when invalid."""
+    """Check SCENARIO (a scenario.toml, or an embedded county code such as 370782) and every file it names;
+    exit 2 when invalid."""
+    # lazy: the readers (pandas, geopandas, networkx) load when a scenario is read, not for --help
+    from culture_logistics.inputs.scenario import load_scenario
 
-    scn = load_scenario(scenario)
+    scn = load_scenario(resolve_scenario(str(scenario)))
     summary = scn.summary()
     if as_json:
         click.echo(json.dumps(summary, ensure_ascii=False, indent=2))
@@ -127,6 +159,9 @@ def demo(county, out, time_limit, lang, report_lang, no_pdf, quiet):
     if time_limit is not None and not time_limit > 0:
         raise CultureLogisticsError(f"--time-limit must be > 0 seconds, got {time_limit}")
     path = _county_scenario(county)
+    # lazy: the whole chain (solvers, maps, report) loads when the demo runs, not for --help
+    from culture_logistics.pipeline import run_demo
+
     progress = printer(quiet=quiet)
     run_demo(path, out_dir=out, time_limit_s=time_limit, progress=progress, lang=lang, report_lang=report_lang,
              pdf=not no_pdf)

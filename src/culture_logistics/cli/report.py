@@ -14,8 +14,6 @@ from culture_logistics.cli.errors import guarded
 from culture_logistics.cli.progress import printer
 from culture_logistics.errors import CultureLogisticsError
 from culture_logistics.inputs.datasets import resolve_scenario
-from culture_logistics.inputs.scenario import load_scenario
-from culture_logistics.reports.report import write_report
 
 
 @click.command(name="report")
@@ -41,6 +39,10 @@ def _run(scenario, out_dir, lang, stage_lang, rerun, time_limit, no_pdf, quiet):
         raise CultureLogisticsError(f"--time-limit must be > 0 seconds, got {time_limit}")
     if out_dir.exists() and not out_dir.is_dir():
         raise CultureLogisticsError(f"--out {out_dir} is a file, not a folder; give a folder to write into")
+    # lazy: every stage (solvers, maps, the report) loads when the report is made, not for --help
+    from culture_logistics.inputs.scenario import load_scenario
+    from culture_logistics.reports.report import write_report
+
     scn = load_scenario(resolve_scenario(scenario))
     rep = write_report(scn, out_dir, lang=lang, pdf=not no_pdf, rerun=rerun, time_limit_s=time_limit,
                        stage_lang=stage_lang, progress=printer(quiet=quiet))

@@ -23,10 +23,6 @@ from culture_logistics.cli.progress import printer
 from culture_logistics.config.routing import RoutingParams
 from culture_logistics.errors import CultureLogisticsError
 from culture_logistics.inputs.datasets import resolve_scenario as _scenario_path
-from culture_logistics.inputs.scenario import load_scenario
-from culture_logistics.reports.routes import run_routing, summary_lines
-from culture_logistics.routing import cvrplib as cvrplib
-from culture_logistics.routing import lkh
 
 
 @click.command(name="route")
@@ -76,6 +72,10 @@ def _route(scenario, mode, time_limit, seed, out_dir, lang, tiles, no_map, quiet
     if weekly and mode == "compare":
         raise CultureLogisticsError("--weekly plans one mode: give --mode shared or --mode separate "
                                     "(the default --mode is compare)")
+    # lazy: the routing stack (pandas, OR-Tools, PyVRP, folium …) loads when a plan is made, not for --help
+    from culture_logistics.inputs.scenario import load_scenario
+    from culture_logistics.reports.routes import run_routing, summary_lines
+
     scn = load_scenario(_scenario_path(scenario))
     RoutingParams.from_scenario(scn)  # a bad [routing] / [[fleet]] entry stops here, before any work
     click.echo(f"{scn.adcode} {scn.name}: routing, mode {mode}" + (", weekly plan" if weekly else "")
@@ -140,6 +140,9 @@ def solve_vrp(vrp_file, time_limit, seed, engine, iterations, as_json):
         fail(f"error: --iterations must be a positive integer, got {iterations}")
     if not vrp_file.exists():
         fail(f"error: {vrp_file}: file not found")
+    # lazy: the engines (OR-Tools, PyVRP) load when an instance is solved, not for --help
+    from culture_logistics.routing import lkh
+
     try:
         res = guarded(lkh.solve_instance_file, vrp_file, time_limit_s=time_limit, seed=seed, engine=engine,
                       iterations=iterations)

@@ -18,10 +18,7 @@ from culture_logistics.cli.progress import printer
 from culture_logistics.config.siting import SitingParams
 from culture_logistics.errors import CultureLogisticsError
 from culture_logistics.inputs.datasets import resolve_scenario
-from culture_logistics.inputs.scenario import load_scenario
 from culture_logistics.progress import emit
-from culture_logistics.reports.siting import write_siting
-from culture_logistics.siting.solve import solve_siting
 
 
 @click.command(name="site")
@@ -59,6 +56,11 @@ def site(scenario, model, k, budget, capacitated, minimize, time_limit, radius_m
 
 def _run(scenario, model, k, budget, capacitated, minimize, time_limit, radius_m, solver, no_map, out_dir,
          lang="en", quiet=False, exports=()):
+
+    # lazy: the siting stack (pandas, OR-Tools MIP, folium …) loads when sites are chosen, not for --help
+    from culture_logistics.inputs.scenario import load_scenario
+    from culture_logistics.reports.siting import write_siting
+    from culture_logistics.siting.solve import solve_siting
 
     progress = printer(quiet=quiet)
     scn = load_scenario(resolve_scenario(scenario))

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import networkx as nx
 import numpy as np
-import osmnx as ox
 from pyproj import Geod
 
 from culture_logistics.config.model import ROAD_SPEEDS_KMH, NetworkParams
@@ -99,6 +98,8 @@ def graph_from_lines(lines, network: NetworkParams = NetworkParams(), gcj02: boo
 def graph_from_osm_xml(path: Path, network: NetworkParams = NetworkParams()) -> nx.MultiDiGraph:
     """Read an OSM XML file with osmnx (all ways with a ``highway`` tag), adding speeds and travel times."""
 
+    import osmnx as ox  # lazy: osmnx (+ sklearn, matplotlib) costs ~2 s of import and only this reader needs it
+
     try:
         # not simplified: every OSM node stays a node, so points snap to the road where they are
         G = ox.graph_from_xml(path, simplify=False, retain_all=True, bidirectional=False)
@@ -112,6 +113,8 @@ def graph_from_osm_xml(path: Path, network: NetworkParams = NetworkParams()) -> 
 
 def graph_from_graphml(path: Path, network: NetworkParams = NetworkParams()) -> nx.MultiDiGraph:
     """Read a GraphML file saved by ``osmnx.save_graphml`` (adds travel times when missing)."""
+
+    import osmnx as ox  # lazy: osmnx (+ sklearn, matplotlib) costs ~2 s of import and only this reader needs it
 
     G = ox.load_graphml(path)
     if G.number_of_edges() == 0:

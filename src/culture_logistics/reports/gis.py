@@ -7,7 +7,8 @@ Every stage writes one GeoPackage of its layers into its out folder, beside the 
                    ``service_areas`` (per operator: the roads within reach, or discs without roads),
                    ``townships`` (approximate areas with their reach figures)
 ``siting.gpkg``    ``sites`` (chosen points), ``assignment`` (lines site → village)
-``routes.gpkg``    ``routes`` (one line per vehicle along the roads), ``stops`` (points)
+``routes.gpkg``    ``routes`` (one line per vehicle along the roads), ``stops`` (points); built by
+                   :func:`culture_logistics.reports.routes.route_layers`
 =================  ==========================================================================
 
 ``--export kml,geojson-gcj02`` (:func:`export_gis`) then converts each GeoPackage in the folder (also
@@ -37,17 +38,13 @@ import pandas as pd
 import pyogrio
 import shapely
 
-from culture_logistics.errors import CultureLogisticsError
 from culture_logistics.geo import areas as _areas
 from culture_logistics.geo.coords import wgs84_to_gcj02
-from culture_logistics.reports.maps.routes import vehicle_label
+from culture_logistics.reports.export_formats import EXPORTS as EXPORTS  # re-exported: the old home of the names
+from culture_logistics.reports.export_formats import GisExportError as GisExportError
+from culture_logistics.reports.export_formats import parse_exports
 from culture_logistics.reports.numbers import pct
 from culture_logistics.reports.writers import _fixed_time, atomic_path, atomic_write_text
-from culture_logistics.routing.plan import ROUTE_PLAN_COLUMNS, ROUTES_SUMMARY_COLUMNS, _route_lines
-
-#: the formats ``--export`` accepts (comma-separated)
-EXPORTS = ("kml", "geojson-gcj02")
-
 
 #: per layer, the column that names a feature (the KML placemark name)
 NAME_COLUMNS = {"villages": "village_name", "facilities": "name", "service_areas": "operator",
@@ -56,30 +53,6 @@ NAME_COLUMNS = {"villages": "village_name", "facilities": "name", "service_areas
 
 
 GCJ_DECIMALS = 6
-
-
-class GisExportError(CultureLogisticsError):
-    """A bad ``--export`` value."""
-
-
-def parse_exports(text: str | None) -> tuple[str, ...]:
-    """``"kml,geojson-gcj02"`` → ``("kml", "geojson-gcj02")``; ``None``/``""`` → ``()``.
-
-    Raises :class:`GisExportError` naming the unknown format and the valid ones.
-    """
-    if not text:
-        return ()
-    out = []
-    for part in str(text).split(","):
-        p = part.strip().lower()
-        if not p:
-            continue
-        if p not in EXPORTS:
-            raise GisExportError(f"--export: unknown format {part.strip()!r}; choose from {', '.join(EXPORTS)} "
-                                 "(comma-separated, e.g. --export kml,geojson-gcj02)")
-        if p not in out:
-            out.append(p)
-    return tuple(out)
 
 
 def _points(df: pd.DataFrame, cols: list[str], lon: str = "lon", lat: str = "lat") -> gpd.GeoDataFrame:
@@ -150,27 +123,6 @@ def siting_layers(result) -> dict[str, gpd.GeoDataFrame]:
                            crs="EPSG:4326")
     asg["newly_reached"] = a["newly_reached"].eq("true").to_numpy()
     return {"sites": sites, "assignment": asg}
-
-
-def route_layers(plan) -> dict[str, gpd.GeoDataFrame]:
-    """The routing stage's layers (EPSG:4326): ``routes`` (``routes_summary.csv`` columns plus vehicle —
-    the depot's name and the fleet entry —, depot, departure and return in minutes after midnight; a line
-    along the roads) and ``stops`` (``route_plan.csv`` columns without the depot rows, with the vehicle)."""
-    lines = _route_lines(plan)
-    r = plan.routes.reset_index(drop=True)
-    routes = gpd.GeoDataFrame({c: r[c].to_numpy() for c in ROUTES_SUMMARY_COLUMNS},
-                              geometry=[lines[rid] for rid in r["route_id"]], crs="EPSG:4326")
-    routes.insert(2, "vehicle", [vehicle_label(n, v) for n, v in zip(r["depot_name"], r["vehicle_id"])])
-    routes["depot_id"] = r["depot_id"].astype(str).to_numpy()
-    routes["depot_name"] = r["depot_name"].astype(str).to_numpy()
-    routes["departure_min"] = r["departure_min"].astype(float).round(1).to_numpy()
-    routes["return_min"] = r["return_min"].astype(float).round(1).to_numpy()
-    veh = dict(zip(routes["route_id"], routes["vehicle"]))
-    st = plan.stops[plan.stops["stop_kind"] != "depot"].reset_index(drop=True)
-    stops = _points(st, list(ROUTE_PLAN_COLUMNS))
-    stops["stop_id"] = stops["stop_id"].astype(str)
-    stops.insert(2, "vehicle", [veh.get(x, "") for x in st["route_id"]])
-    return {"routes": routes, "stops": stops}
 
 
 # ------------------------------------------------------------------------------------------ writing

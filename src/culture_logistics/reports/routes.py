@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import geopandas as gpd
 import pandas as pd
 
 from culture_logistics.config.model import OPERATOR_ZH
@@ -12,10 +13,10 @@ from culture_logistics.config.routing import ECHELON_ZH, MODES, RoutingParams, h
 from culture_logistics.errors import CultureLogisticsError
 from culture_logistics.inputs.scenario import Scenario
 from culture_logistics.progress import Progress, emit, line_reporter
-from culture_logistics.reports.gis import route_layers, write_gpkg
+from culture_logistics.reports.gis import _points, write_gpkg
 from culture_logistics.reports.labels import _head, metric_label, unit_label
 from culture_logistics.reports.maps import base as maps
-from culture_logistics.reports.maps.routes import routes_map
+from culture_logistics.reports.maps.routes import routes_map, vehicle_label
 from culture_logistics.reports.sharing import sharing_artifacts, sharing_lines
 from culture_logistics.reports.writers import (
     Sheet,
@@ -26,7 +27,13 @@ from culture_logistics.reports.writers import (
     write_xlsx,
 )
 from culture_logistics.routing.compare import ModeComparison, compare_modes
-from culture_logistics.routing.plan import RoutePlan, plan_routes
+from culture_logistics.routing.plan import (
+    ROUTE_PLAN_COLUMNS,
+    ROUTES_SUMMARY_COLUMNS,
+    RoutePlan,
+    _route_lines,
+    plan_routes,
+)
 from culture_logistics.routing.sharing import share_costs
 from culture_logistics.routing.weekly import WeeklyPlan, plan_week, visits_summary
 
@@ -147,6 +154,29 @@ _TEXT_COLS = {_SHEET_COLS["stop_id"], _SHEET_COLS["arrive"], _SHEET_COLS["leave"
 
 PLAN_FILES = ("route_plan.csv", "routes_summary.csv", "unserved.csv", "route_sheets.xlsx", "summary.json",
               "routes_map.html", "routes.gpkg")
+
+
+def route_layers(plan: RoutePlan) -> dict[str, gpd.GeoDataFrame]:
+    """The routing stage's layers for ``routes.gpkg`` (EPSG:4326): ``routes`` (``routes_summary.csv`` columns
+    plus vehicle — the depot's name and the fleet entry —, depot, departure and return in minutes after
+    midnight; a line along the roads) and ``stops`` (``route_plan.csv`` columns without the depot rows, with
+    the vehicle).  Here rather than in :mod:`~culture_logistics.reports.gis`, so that the coverage and
+    siting stages, which use that module, do not import the routing engines."""
+    lines = _route_lines(plan)
+    r = plan.routes.reset_index(drop=True)
+    routes = gpd.GeoDataFrame({c: r[c].to_numpy() for c in ROUTES_SUMMARY_COLUMNS},
+                              geometry=[lines[rid] for rid in r["route_id"]], crs="EPSG:4326")
+    routes.insert(2, "vehicle", [vehicle_label(n, v) for n, v in zip(r["depot_name"], r["vehicle_id"])])
+    routes["depot_id"] = r["depot_id"].astype(str).to_numpy()
+    routes["depot_name"] = r["depot_name"].astype(str).to_numpy()
+    routes["departure_min"] = r["departure_min"].astype(float).round(1).to_numpy()
+    routes["return_min"] = r["return_min"].astype(float).round(1).to_numpy()
+    veh = dict(zip(routes["route_id"], routes["vehicle"]))
+    st = plan.stops[plan.stops["stop_kind"] != "depot"].reset_index(drop=True)
+    stops = _points(st, list(ROUTE_PLAN_COLUMNS))
+    stops["stop_id"] = stops["stop_id"].astype(str)
+    stops.insert(2, "vehicle", [veh.get(x, "") for x in st["route_id"]])
+    return {"routes": routes, "stops": stops}
 
 
 def _plan_artifacts(plan: RoutePlan, map_html: bool, tiles: str, lang: str) -> dict:

@@ -33,6 +33,7 @@ from culture_logistics.geo import divisions
 from culture_logistics.geo.boundary import county_extent, county_seat
 from culture_logistics.geo.coords import utm_crs
 from culture_logistics.inputs import readers
+from culture_logistics.inputs.osm import DEFAULT_BUFFER_M
 from culture_logistics.inputs.osm.facilities import classify_pois
 from culture_logistics.inputs.osm.places import match_places
 from culture_logistics.inputs.osm.reader import OsmImportError, check_extract_path, header_bbox, read_extract
@@ -40,7 +41,6 @@ from culture_logistics.inputs.osm.report import report_frame, report_markdown
 from culture_logistics.inputs.osm.roads import roads_frame
 from culture_logistics.inputs.scenario import load_scenario
 
-DEFAULT_BUFFER_M = 2000.0
 OSM_CREDIT = "© OpenStreetMap contributors"
 OUTPUTS = ("scenario.toml", "villages.csv", "facilities.csv", "roads.gpkg", "townships.csv", "import_report.csv",
            "import_report.md")
