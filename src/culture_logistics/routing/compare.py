@@ -21,7 +21,7 @@ import pandas as pd
 
 from culture_logistics.config.routing import RoutingParams, parse_overrides
 from culture_logistics.inputs.scenario import Scenario
-from culture_logistics.routing.cooperation import _plan_postal_courier
+from culture_logistics.routing.cooperation import _plan_postal_courier, _postal_part
 from culture_logistics.routing.parallel import plan_many
 from culture_logistics.routing.plan import (
     RoutePlan,
@@ -283,13 +283,16 @@ def compare_modes(scenario: Scenario, params: RoutingParams | None = None, netwo
         return lambda c, pr: _plan_operator(c, "separate", op, dem[op], pr)
 
     jobs: dict = {("separate", op): part(op) for op in ops} | {"shared": lambda c, pr: _plan(c, "shared", pr)}
-    if postal_courier:
-        jobs["postal_courier"] = _plan_postal_courier
+    if postal_courier:  # its supply co-op part is the separate plan's
+        jobs["postal_courier"] = _postal_part
     if sharing:
         jobs |= {("coalition", k): fn for k, fn in coalition_jobs(ctx, skip_grand=True).items()}
     plans = plan_many(ctx, jobs, params.workers, progress)
     sep = _assemble(ctx, "separate", [plans[("separate", op)] for op in ops])
-    sh, pc = plans["shared"], plans.get("postal_courier")
+    sh, pc = plans["shared"], None
+    if postal_courier:
+        pc = _plan_postal_courier(ctx, progress, postal=plans["postal_courier"],
+                                  supply_coop=plans.get(("separate", "supply_coop")))
     res = ModeComparison(sh, sep, comparison_table(sep, sh, pc), postal_courier=pc)
     if sharing:
         co = {k[1]: v for k, v in plans.items() if isinstance(k, tuple) and k[0] == "coalition"}

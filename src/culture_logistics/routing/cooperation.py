@@ -8,7 +8,7 @@ supply-co-op vans go on to the villages:
                   postal station's villages with the postal **and** courier shares (one postal visit);
 * ``courier``     trunk only: its county depot → the same postal stations with the courier share
                   (and back with the courier share of the pickups); no last mile;
-* ``supply_coop`` exactly as in the separate mode.
+* ``supply_coop`` exactly as in the separate mode (its part of the separate plan, reused in compare mode).
 
 The last mile is planned as in the shared and separate plans: with ``assignment = "county"`` (the
 default) county-wide, each station's ``capacity_per_day`` a hard limit on the inbound parcels its vans
@@ -24,16 +24,14 @@ import time
 from collections.abc import Callable
 from dataclasses import replace
 
-import pandas as pd
-
 from culture_logistics.routing.assign import county_last_mile
 from culture_logistics.routing.plan import (
-    UNSERVED_COLUMNS,
     RoutePlan,
+    _assemble,
     _demand,
-    _records,
+    _Part,
+    _plan_operator,
     _solve_trunk,
-    _station_notes,
 )
 from culture_logistics.routing.solving import _explain, _reopen, _solve_spec
 from culture_logistics.routing.specs import _Context, _county_depot, _operator_specs, trunk_spec
@@ -83,8 +81,21 @@ def _courier_trunk(ctx: _Context, trunk, lm: dict, postal: dict, courier: dict, 
     return replace(trunk, operator="courier", depot=cdep, stops=cstops, fleet=ctx.params.fleet_for("courier", "trunk"))
 
 
-def _plan_postal_courier(ctx: _Context, progress: Callable | None = None) -> RoutePlan:
-    """The 邮快合作 plan of ``ctx`` (see the module docstring).
+def _plan_postal_courier(ctx: _Context, progress: Callable | None = None, postal: _Part | None = None,
+                         supply_coop: _Part | None = None) -> RoutePlan:
+    """The 邮快合作 plan of ``ctx`` (see the module docstring): the postal part (:func:`_postal_part`) and
+    the supply co-op's, which is its part of the separate plan; either is planned here unless given
+    (compare mode plans them as jobs of their own and reuses the separate plan's supply co-op part)."""
+    if postal is None:
+        postal = _postal_part(ctx, progress)
+    if supply_coop is None:
+        supply_coop = _plan_operator(ctx, "separate", "supply_coop", _demand(ctx, "separate")["supply_coop"], progress)
+    return _assemble(ctx, MODE, [postal, supply_coop])
+
+
+def _postal_part(ctx: _Context, progress: Callable | None = None) -> _Part:
+    """The postal part of the 邮快合作 plan: the postal last mile carrying the postal and courier shares,
+    the postal trunk with the postal share and the courier trunk to the postal stations with the courier's.
 
     The last mile is planned as in the shared and separate plans (:func:`_last_mile`: with ``assignment =
     "county"`` a postal station's ``capacity_per_day`` bounds the postal **and** courier parcels its vans
@@ -96,46 +107,33 @@ def _plan_postal_courier(ctx: _Context, progress: Callable | None = None) -> Rou
     warnings: list[str] = []
     outcomes: list = []
     unserved: list[dict] = []
-    moved: list[dict] = []
-    extra_models: list[dict] = []
     dem = _demand(ctx, "separate")
     postal, courier = dem["postal"], dem["courier"]
     merged = {c: (postal[c][0] + courier[c][0], postal[c][1] + courier[c][1]) for c in postal}
-    # postal: the last mile carries both shares, the trunk only the postal one; supply_coop as in separate
-    for op, demand in (("postal", merged), ("supply_coop", dem["supply_coop"])):
-        trunk, lm, orphans = _operator_specs(ctx, op, demand, warnings)
-        unserved += _orphan_rows(ctx, op, orphans, demand)
-        lm, lm_out, moved_op, block_models = _last_mile(ctx, op, lm, progress)
-        moved += moved_op
-        extra_models += block_models
-        trunk = trunk_spec(ctx, op, trunk.depot, lm) if trunk is not None else None
-        trunks = [] if trunk is None else [trunk]
-        if trunk is not None and op == "postal":
-            trunks += [t for t in (_courier_trunk(ctx, trunk, lm, postal, courier, warnings),) if t is not None]
-        ready: dict[str, int] = {}
-        for t in trunks:
-            if progress:
-                progress(f"{MODE} {t.operator} trunk: {len(t.stops)} stations from {t.depot.id}")
-            o = own_trunk_timing(ctx, t, _solve_trunk(ctx, t, lm_out, warnings), lm_out, warnings)
-            outcomes.append(o)
-            if o.solution is not None:
-                for r in o.solution.routes:
-                    for j, s in enumerate(r.stops):
-                        sid = t.stops[o.keep[s]].stop_id
-                        at = int(r.service_start_s[j] + o.model.stops[s].service_s)
-                        ready[sid] = max(ready.get(sid, 0), at)
-        for did in sorted(lm):
-            o = lm_out[did]
-            if p.wait_for_trunk and trunks and lm[did].depot.tier != "county" and did in ready:
-                o = _reopen(ctx, o, max(p.day_start_s, ready[did]))
-            _explain(ctx, o)
-            outcomes.append(o)
-    stops, routes = _records(ctx, outcomes)
-    for o in outcomes:
-        unserved += o.unserved
-    uns = pd.DataFrame(unserved, columns=UNSERVED_COLUMNS + ["_k"])[UNSERVED_COLUMNS]
-    _station_notes(ctx, outcomes, moved, warnings)
-    depots = pd.DataFrame([vars(o.spec.depot) for o in outcomes]).drop_duplicates("id") if outcomes else \
-        pd.DataFrame(columns=["id", "name", "operator", "tier", "lon", "lat"])
-    return RoutePlan(ctx.scenario, MODE, p, stops, routes, uns, extra_models + [o.stats for o in outcomes], warnings,
-                     time.perf_counter() - t0, ctx.net, depots, moved=moved)
+    op = "postal"
+    trunk, lm, orphans = _operator_specs(ctx, op, merged, warnings)
+    unserved += _orphan_rows(ctx, op, orphans, merged)
+    lm, lm_out, moved, extra_models = _last_mile(ctx, op, lm, progress)
+    trunk = trunk_spec(ctx, op, trunk.depot, lm) if trunk is not None else None
+    trunks = [] if trunk is None else [trunk]
+    if trunk is not None:
+        trunks += [t for t in (_courier_trunk(ctx, trunk, lm, postal, courier, warnings),) if t is not None]
+    ready: dict[str, int] = {}
+    for t in trunks:
+        if progress:
+            progress(f"{MODE} {t.operator} trunk: {len(t.stops)} stations from {t.depot.id}")
+        o = own_trunk_timing(ctx, t, _solve_trunk(ctx, t, lm_out, warnings), lm_out, warnings)
+        outcomes.append(o)
+        if o.solution is not None:
+            for r in o.solution.routes:
+                for j, s in enumerate(r.stops):
+                    sid = t.stops[o.keep[s]].stop_id
+                    at = int(r.service_start_s[j] + o.model.stops[s].service_s)
+                    ready[sid] = max(ready.get(sid, 0), at)
+    for did in sorted(lm):
+        o = lm_out[did]
+        if p.wait_for_trunk and trunks and lm[did].depot.tier != "county" and did in ready:
+            o = _reopen(ctx, o, max(p.day_start_s, ready[did]))
+        _explain(ctx, o)
+        outcomes.append(o)
+    return _Part(outcomes, unserved, [], moved, extra_models, warnings, time.perf_counter() - t0)
