@@ -26,7 +26,7 @@ from culture_logistics.reports.writers import (
     write_xlsx,
 )
 from culture_logistics.routing.compare import ModeComparison, compare_modes
-from culture_logistics.routing.plan import RoutePlan, plan_routes
+from culture_logistics.routing.plan import RoutePlan, plan_routes, prepare_route_lines
 from culture_logistics.routing.sharing import share_costs
 from culture_logistics.routing.weekly import WeeklyPlan, plan_week, visits_summary
 
@@ -235,6 +235,7 @@ def write_comparison(cmp: ModeComparison, out_dir: str | Path, map_html: bool = 
     plans = [("separate", cmp.separate), ("shared", cmp.shared)]
     if cmp.postal_courier is not None:
         plans.append(("postal_courier", cmp.postal_courier))
+    prepare_route_lines([plan for _, plan in plans])   # the gpkg's and the map's lines, for all plans at once
     for mode, plan in plans:
         for name, v in _plan_artifacts(plan, map_html, tiles, lang).items():
             art[f"{mode}/{name}"] = v
