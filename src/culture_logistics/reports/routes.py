@@ -152,15 +152,16 @@ PLAN_FILES = ("route_plan.csv", "routes_summary.csv", "unserved.csv", "route_she
 def _plan_artifacts(plan: RoutePlan, map_html: bool, tiles: str, lang: str) -> dict:
     """Everything one mode writes, computed in memory: {file name: (kind, payload)}."""
 
+    summary = plan.summary()
     art = {
         "route_plan.csv": ("csv", plan.plan_table()),
         "routes_summary.csv": ("csv", plan.routes_table()),
         "unserved.csv": ("csv", plan.unserved_table()),
         "route_sheets.xlsx": ("xlsx", route_sheets(plan)),
-        "summary.json": ("json", plan.summary() | {"visits_per_week": visits_summary(plan.scenario, plan.params)}),
+        "summary.json": ("json", summary | {"visits_per_week": visits_summary(plan.scenario, plan.params)}),
     }
     if map_html:
-        art["routes_map.html"] = ("html", maps.render_map(routes_map(plan, tiles=tiles, lang=lang)))
+        art["routes_map.html"] = ("html", maps.render_map(routes_map(plan, tiles=tiles, lang=lang, summary=summary)))
     art["routes.gpkg"] = ("gpkg", route_layers(plan))
     if plan.cost_sharing is not None:
         art.update(sharing_artifacts(plan.cost_sharing))

@@ -39,6 +39,7 @@ import unicodedata
 import zipfile
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -363,7 +364,12 @@ def display_width(value) -> int:
     if isinstance(value, float):
         text = f"{value:.10g}"
         return min(len(text), 11)
-    text = str(value)
+    return _text_width(str(value))
+
+
+@lru_cache(maxsize=65_536)
+def _text_width(text: str) -> int:
+    # cached: a workbook repeats its texts (stop kinds, names, times) on many rows
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 

@@ -70,14 +70,15 @@ def vehicle_label(depot_name: str, vehicle_id: str) -> str:
     return f"{depot_name} {str(vehicle_id).rsplit('/', 1)[-1]}"
 
 
-def routes_map(plan: RoutePlan, tiles: str = "osm", lang: str = "en"):
+def routes_map(plan: RoutePlan, tiles: str = "osm", lang: str = "en", summary: dict | None = None):
     """The plan's map: one toggleable layer per vehicle (its route along the roads in its own colour, its stops
     numbered in visiting order, the vehicle named in the layer list, tooltips and popups), depots marked,
-    unserved stops in red.  ``lang`` ``"en"``/``"zh"`` for every text."""
+    unserved stops in red.  ``lang`` ``"en"``/``"zh"`` for every text; ``summary``: ``plan.summary()`` when
+    the caller has it already."""
 
     T = _T[lang]
     scn = plan.scenario
-    s = plan.summary()
+    s = plan.summary() if summary is None else summary
     title = T["title"].format(name=scn.name, mode=T[plan.mode])
     sub = (T["sub"].format(v=s["vehicles"], km=s["distance_km"], cost=s["cost_cny"], u=s["unserved_stops"])
            + (T["syn"] if scn.synthetic else ""))
