@@ -402,6 +402,17 @@ INFO_PAIRS_PER_ROW = 3
 _WRAP_TOP = Alignment(wrap_text=True, vertical="top")
 
 
+# one object per style (openpyxl stores each distinct style once; building a Font per cell was a tenth
+# of writing a route workbook)
+_TITLE_FONT = Font(bold=True, size=14)
+
+
+_BOLD = Font(bold=True)
+
+
+_HEADER_ALIGN = {wrap: Alignment(wrap_text=wrap, vertical="center") for wrap in (False, True)}
+
+
 def _xml_text(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
@@ -436,7 +447,8 @@ def _data_rows_xml(ws, df: pd.DataFrame, first_row: int, text_flags: list[bool],
     height = f' ht="{safe_string(row_height)}" customHeight="1"' if row_height else ""
     parts: list[str] = []
     max_col = 0
-    for i, values in enumerate(df.itertuples(index=False, name=None), start=first_row):
+    columns = [df.iloc[:, j].tolist() for j in range(df.shape[1])]   # plain Python values, column by column
+    for i, values in enumerate(zip(*columns), start=first_row):
         parts.append(f'<row r="{i}"{height}>')
         for j, (v, is_text) in enumerate(zip(values, text_flags)):
             value = _xlsx_value(v)
@@ -479,7 +491,7 @@ def _write_sheet(ws, sheet: Sheet, text_columns) -> tuple[bytes, str]:
     if sheet.title:
         cell = ws.cell(row=1, column=1)
         _set_text(cell, sheet.title)
-        cell.font = Font(bold=True, size=14)
+        cell.font = _TITLE_FONT
         made.append(cell)
         if ncol > 1:
             ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=ncol)
@@ -489,7 +501,7 @@ def _write_sheet(ws, sheet: Sheet, text_columns) -> tuple[bytes, str]:
         for j, (label, value) in enumerate(sheet.info[start:start + INFO_PAIRS_PER_ROW]):
             lc, vc = ws.cell(row=row, column=2 * j + 1), ws.cell(row=row, column=2 * j + 2)
             _set_text(lc, str(label))
-            lc.font = Font(bold=True)
+            lc.font = _BOLD
             v = _xlsx_value(value)
             if isinstance(v, str):
                 _set_text(vc, v)
@@ -505,8 +517,8 @@ def _write_sheet(ws, sheet: Sheet, text_columns) -> tuple[bytes, str]:
     for j, c in enumerate(columns, start=1):
         cell = ws.cell(row=header, column=j)
         _set_text(cell, str(c))
-        cell.font = Font(bold=True)
-        cell.alignment = Alignment(wrap_text=display_width(c) > XLSX_MAX_COLUMN_WIDTH, vertical="center")
+        cell.font = _BOLD
+        cell.alignment = _HEADER_ALIGN[display_width(c) > XLSX_MAX_COLUMN_WIDTH]
         made.append(cell)
         widths[j - 1] = max(widths[j - 1], display_width(c) + 1)   # bold is a little wider
     top_cols = ws.max_column
