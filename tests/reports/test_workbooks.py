@@ -230,3 +230,7 @@ def test_data_rows_read_back_as_openpyxl_writes_them_cell_by_cell(tmp_path):
     cal = [CalamineWorkbook.from_path(str(tmp_path / f)).get_sheet_by_name("t").to_python() for f in
            ("ours.xlsx", "ref.xlsx")]
     assert cal[0] == cal[1] and cal[0][1][1] == "  lead" and cal[0][5][1] == "@home"
+    # a table without rows: its title block and header, frozen below the header
+    write_xlsx({"none": Sheet(df.iloc[:0], title="空表 Empty", info=[("a", 1)])}, tmp_path / "empty.xlsx")
+    ws = load_workbook(tmp_path / "empty.xlsx")["none"]
+    assert ws.freeze_panes == "A5" and [c.value for c in ws[4]][:5] == list(df.columns) and ws["A1"].value == "空表 Empty"

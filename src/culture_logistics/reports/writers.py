@@ -476,6 +476,8 @@ def _data_rows_xml(ws, df: pd.DataFrame, first_row: int, text_flags: list[bool],
                 parts.append(f'<c r="{ref}"{style(False, wrap, False)} t="{"b" if isinstance(value, bool) else "n"}">'
                              f"<v>{safe_string(value)}</v></c>")
         parts.append("</row>")
+    if not parts:   # openpyxl writes the (empty) row below the frozen header of an empty table
+        parts.append(f'<row r="{first_row}"></row>')
     return "".join(parts).encode("utf-8"), max_col
 
 
