@@ -42,14 +42,15 @@ from culture_logistics.routing.weekly import visits_summary
 
 COUNTY = "370782"
 
-#: medians of 3 on commit 2d6dfc1, load average 6-7 on the 2 cores (wall s, CPU s)
+#: medians of 3 on commit 2d6dfc1 (this benchmark run with PYTHONPATH=<that checkout>/src), load average 5.1 → 4.7
+#: on the 2 cores, just before the same run on this checkout at 4.5 → 4.3 (wall s, CPU s)
 BEFORE = {
-    "csv (3 tables x 3 plans)": (0.25, 0.05),
-    "route_sheets.xlsx x 3": (1.95, 0.85),
-    "summary.json x 3": (0.12, 0.04),
-    "routes_map.html x 3": (2.20, 0.80),
-    "routes.gpkg x 3": (0.75, 0.10),
-    "write_comparison (26 files)": (5.33, 2.41),
+    "csv (3 tables x 3 plans)": (0.15, 0.06),
+    "route_sheets.xlsx x 3": (1.45, 0.85),
+    "summary.json x 3": (0.10, 0.05),
+    "routes_map.html x 3": (1.51, 0.96),
+    "routes.gpkg x 3": (0.31, 0.11),
+    "write_comparison (26 files)": (4.07, 2.35),
 }
 
 
