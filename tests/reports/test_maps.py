@@ -183,3 +183,29 @@ def test_embedded_county_map_in_chromium(tmp_path):
     for op in ("postal", "supply_coop", "courier", "shared"):
         assert got["kinds"].get(f"facility:{op}", 0) == int((f["operator"] == op).sum())
     assert got["kinds"]["township"] == res.villages["township_code"].nunique()
+
+
+def test_layer_scripts_go_into_the_page_as_branca_renders_them(tiny):
+    """layers._Js puts its script into the page as text instead of compiling it as a Jinja template the way
+    branca's MacroElement.render does: the page is the same, also for a script with template syntax or a CR
+    (which still go through Jinja)."""
+    from branca.element import MacroElement
+
+    from culture_logistics.reports.maps import layers
+    from culture_logistics.reports.maps.assets import render_map
+
+    class BrancaJs(layers._Js):
+        render = MacroElement.render
+
+    codes = ("var a=[1,2];\n", "var t='{{ 1 + 1 }}', u='{# note #}';", "var c='x\r\ny';", "var d='\\u007b{';")
+
+    def page(cls):
+        m = maps.base_map(load_scenario(tiny), "t", tiles="none")
+        fg = maps.feature_group(m, "scripts")
+        for code in codes:
+            fg.add_child(cls(code))
+        return render_map(m)
+
+    ours, branca = page(layers._Js), page(BrancaJs)
+    assert ours == branca
+    assert "var a=[1,2];\n" in ours and "var t='2'" in ours and "var c='x\ny';" in ours

@@ -177,3 +177,60 @@ def test_comparison_csv_in_chinese_keeps_the_english_contract():
     zh = comparison_csv(table, "zh")
     assert list(zh.columns) == ["指标", "单位", "各自配送", "共同配送", "差值(共同−各自)", "节省(%)"]
     assert zh.iloc[0].tolist() == ["总成本", "元/天", "100", "60", "-40", 40.0]
+
+
+def test_data_rows_read_back_as_openpyxl_writes_them_cell_by_cell(tmp_path):
+    """write_xlsx writes the data rows' XML itself (reports/writers.py ``_data_rows_xml``): read back by openpyxl
+    and by calamine they are the cells openpyxl writes one by one (text forced to text, codes in ``@``)."""
+    from openpyxl import Workbook
+    from python_calamine import CalamineWorkbook
+
+    from culture_logistics.reports.writers import is_formula_like
+
+    rows = [["007", "  lead", 1, "#N/A", True],
+            [None, "tail  ", 2.5, "line1\nline2", False],
+            ["=1+1", " " * 16, None, "x" * 70, 12345678901234],
+            ["a&b<c>\"'", "", -3, "-3", 0.1 + 0.2],
+            ["+86 536", "@home", 7, "=SUM(A1:A3)", -0.0]]
+    df = pd.DataFrame(rows, columns=["代码 Code", "name", "n", "note", "mixed"])
+    write_xlsx({"t": Sheet(df, row_height=28)}, tmp_path / "ours.xlsx", text_columns={"代码 Code"})
+    ref = Workbook()
+    ws = ref.active
+    ws.title = "t"
+    for j, c in enumerate(df.columns, start=1):
+        ws.cell(1, j).value = c
+    for i, row in enumerate(rows, start=2):
+        for j, v in enumerate(row, start=1):
+            if v is None:
+                if j == 1:
+                    ws.cell(i, j).number_format = "@"
+                continue
+            cell = ws.cell(i, j)
+            cell.value = v
+            if isinstance(v, str):
+                cell.data_type = "s"
+                cell.quotePrefix = is_formula_like(v)
+            if j == 1:
+                cell.number_format = "@"
+    ref.save(tmp_path / "ref.xlsx")
+
+    def cells(path):
+        sheet = load_workbook(path)["t"]
+        return {(c.row, c.column): (c.value, c.data_type, c.number_format, bool(c.quotePrefix))
+                for r in sheet.iter_rows(min_row=2) for c in r if c.value is not None or c.number_format != "General"}
+
+    ours, theirs = cells(tmp_path / "ours.xlsx"), cells(tmp_path / "ref.xlsx")
+    assert ours == theirs
+    assert ours[(4, 1)] == ("=1+1", "s", "@", True) and ours[(3, 1)] == (None, "n", "@", False)
+    assert ours[(2, 4)] == ("#N/A", "s", "General", False) and ours[(6, 5)][0] == 0
+    assert ours[(4, 5)] == (12345678901234, "n", "General", False)
+    wrapped = load_workbook(tmp_path / "ours.xlsx")["t"]
+    assert wrapped.cell(4, 4).alignment.wrap_text and not wrapped.cell(4, 3).alignment.wrap_text
+    assert all(wrapped.row_dimensions[i].height == 28 for i in range(2, 7)) and wrapped.dimensions == "A1:E6"
+    cal = [CalamineWorkbook.from_path(str(tmp_path / f)).get_sheet_by_name("t").to_python() for f in
+           ("ours.xlsx", "ref.xlsx")]
+    assert cal[0] == cal[1] and cal[0][1][1] == "  lead" and cal[0][5][1] == "@home"
+    # a table without rows: its title block and header, frozen below the header
+    write_xlsx({"none": Sheet(df.iloc[:0], title="空表 Empty", info=[("a", 1)])}, tmp_path / "empty.xlsx")
+    ws = load_workbook(tmp_path / "empty.xlsx")["none"]
+    assert ws.freeze_panes == "A5" and [c.value for c in ws[4]][:5] == list(df.columns) and ws["A1"].value == "空表 Empty"

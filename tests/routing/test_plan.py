@@ -500,3 +500,32 @@ def test_solve_vrp_json(tmp_path):
     bad.write_text("NAME : x\nDIMENSION : two\n")
     res = cli("solve-vrp", bad, "--json")
     assert res.returncode == 2 and "bad.vrp" in res.stderr and "Traceback" not in res.stderr
+
+
+def test_route_lines_of_several_plans_at_once_are_each_plans_own(tiny):
+    """prepare_route_lines (one Dijkstra per start node over the comparison's plans) draws every route as
+    _route_lines does for its plan alone: along conftest's straight road, through every stop in order."""
+    from culture_logistics.config.routing import RoutingParams
+    from culture_logistics.inputs.scenario import load_scenario
+    from culture_logistics.routing.compare import compare_modes
+    from culture_logistics.routing.plan import _route_lines, prepare_route_lines
+
+    scn = load_scenario(tiny)
+    cmp = compare_modes(scn, RoutingParams.from_scenario(scn, time_limit_s=0.3))
+    plans = [cmp.separate, cmp.shared, cmp.postal_courier]
+    assert plans[0].net is plans[1].net
+    prepare_route_lines(plans)
+    together = [plan._lines for plan in plans]
+    for plan in plans:
+        del plan._lines
+    alone = [_route_lines(plan) for plan in plans]
+    assert [{k: v.wkb for k, v in d.items()} for d in together] == [{k: v.wkb for k, v in d.items()} for d in alone]
+    for plan, lines in zip(plans, together):
+        assert set(lines) == set(plan.routes["route_id"])
+        for rid, g in plan.stops.groupby("route_id", sort=False):
+            xy = np.asarray(lines[rid].coords)
+            assert np.allclose(xy[:, 1], LAT)   # on the road along lat 36.0
+            # the road's vertices between consecutive stops, each stop on the way in visiting order
+            assert len(xy) >= 2 and xy[0, 0] == pytest.approx(g["lon"].iloc[0])
+            steps = np.round(np.abs(np.diff(xy[:, 0])) / STEP, 6)
+            assert (steps <= 1 + 1e-6).all()   # never jumps over a vertex: the path follows the road

@@ -147,12 +147,15 @@ def write_gpkg(layers: dict[str, gpd.GeoDataFrame], path: str | Path) -> Path:
     # GeoPackage stamps the clock into gpkg_contents.last_change: fixed (SOURCE_DATE_EPOCH, as the workbooks)
     # so that the same input gives the same bytes
     stamp = _fixed_time().strftime("%Y-%m-%dT%H:%M:%S.000Z")
-    previous = pyogrio.get_gdal_config_option("OGR_CURRENT_DATE")
-    pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": stamp})
+    # SQLite would fsync the temporary file at every layer's commit (most of the time of writing one):
+    # off, and the finished file is fsynced once before it is renamed into place
+    options = {"OGR_CURRENT_DATE": stamp, "OGR_SQLITE_SYNCHRONOUS": "OFF"}
+    previous = {k: pyogrio.get_gdal_config_option(k) for k in options}
+    pyogrio.set_gdal_config_options(options)
     try:
         _write_layers(layers, path)
     finally:
-        pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": previous})
+        pyogrio.set_gdal_config_options(previous)
     return path
 
 
@@ -165,6 +168,11 @@ def _write_layers(layers, path: Path) -> None:
             pyogrio.write_dataframe(_clean(gdf), tmp, layer=name, driver="GPKG", append=tmp.exists())
         for extra in ("-wal", "-shm", "-journal"):
             Path(str(tmp) + extra).unlink(missing_ok=True)
+        fd = os.open(tmp, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
 
 
 def read_gpkg(path: str | Path) -> dict[str, gpd.GeoDataFrame]:

@@ -33,6 +33,7 @@ from culture_logistics.routing.plan import (
     RoutePlan,
     _route_lines,
     plan_routes,
+    prepare_route_lines,
 )
 from culture_logistics.routing.sharing import share_costs
 from culture_logistics.routing.weekly import WeeklyPlan, plan_week, visits_summary
@@ -182,15 +183,16 @@ def route_layers(plan: RoutePlan) -> dict[str, gpd.GeoDataFrame]:
 def _plan_artifacts(plan: RoutePlan, map_html: bool, tiles: str, lang: str) -> dict:
     """Everything one mode writes, computed in memory: {file name: (kind, payload)}."""
 
+    summary = plan.summary()
     art = {
         "route_plan.csv": ("csv", plan.plan_table()),
         "routes_summary.csv": ("csv", plan.routes_table()),
         "unserved.csv": ("csv", plan.unserved_table()),
         "route_sheets.xlsx": ("xlsx", route_sheets(plan)),
-        "summary.json": ("json", plan.summary() | {"visits_per_week": visits_summary(plan.scenario, plan.params)}),
+        "summary.json": ("json", summary | {"visits_per_week": visits_summary(plan.scenario, plan.params)}),
     }
     if map_html:
-        art["routes_map.html"] = ("html", maps.render_map(routes_map(plan, tiles=tiles, lang=lang)))
+        art["routes_map.html"] = ("html", maps.render_map(routes_map(plan, tiles=tiles, lang=lang, summary=summary)))
     art["routes.gpkg"] = ("gpkg", route_layers(plan))
     if plan.cost_sharing is not None:
         art.update(sharing_artifacts(plan.cost_sharing))
@@ -272,6 +274,7 @@ def write_comparison(cmp: ModeComparison, out_dir: str | Path, map_html: bool = 
     plans = [("separate", cmp.separate), ("shared", cmp.shared)]
     if cmp.postal_courier is not None:
         plans.append(("postal_courier", cmp.postal_courier))
+    prepare_route_lines([plan for _, plan in plans])   # the gpkg's and the map's lines, for all plans at once
     for mode, plan in plans:
         for name, v in _plan_artifacts(plan, map_html, tiles, lang).items():
             art[f"{mode}/{name}"] = v

@@ -578,20 +578,18 @@ def _road_paths(net, pairs) -> dict:
     return out
 
 
-def _route_lines(plan: RoutePlan) -> dict:
-    """route id → shapely LineString along the roads (WGS-84): point, road path between snapped nodes, point."""
-
-    cached = getattr(plan, "_lines", None)
-    if cached is not None:
-        return cached
-    st = plan.stops
+def _plan_legs(plan: RoutePlan) -> list[tuple[int, int]]:
+    """(node, next node) of every leg of every route of ``plan``."""
     legs = []
-    for _, g in st.groupby("route_id", sort=False):
+    for _, g in plan.stops.groupby("route_id", sort=False):
         node = g["node"].to_numpy(int)
         legs += list(zip(node[:-1], node[1:]))
-    paths = _road_paths(plan.net, legs)
+    return legs
+
+
+def _lines_from_paths(plan: RoutePlan, paths: dict) -> dict:
     out = {}
-    for rid, g in st.groupby("route_id", sort=False):
+    for rid, g in plan.stops.groupby("route_id", sort=False):
         lon, lat, node = g["lon"].to_numpy(float), g["lat"].to_numpy(float), g["node"].to_numpy(int)
         coords = [(lon[0], lat[0])]
         for j in range(1, len(g)):
@@ -599,5 +597,28 @@ def _route_lines(plan: RoutePlan) -> dict:
             coords.append((lon[j], lat[j]))
         dedup = [coords[0]] + [c for p, c in zip(coords[:-1], coords[1:]) if c != p]
         out[rid] = LineString(dedup if len(dedup) > 1 else dedup * 2)
-    plan._lines = out
     return out
+
+
+def _route_lines(plan: RoutePlan) -> dict:
+    """route id → shapely LineString along the roads (WGS-84): point, road path between snapped nodes, point."""
+
+    cached = getattr(plan, "_lines", None)
+    if cached is not None:
+        return cached
+    plan._lines = _lines_from_paths(plan, _road_paths(plan.net, _plan_legs(plan)))
+    return plan._lines
+
+
+def prepare_route_lines(plans: list[RoutePlan]) -> None:
+    """Compute (and keep on each plan) the road lines of several plans at once: plans on the same road
+    network share one Dijkstra per distinct start node instead of one per plan (a comparison's three plans
+    start from nearly the same nodes).  The lines are those :func:`_route_lines` gives each plan alone."""
+    groups: dict[int, list[RoutePlan]] = {}
+    for plan in plans:
+        if getattr(plan, "_lines", None) is None:
+            groups.setdefault(id(plan.net), []).append(plan)
+    for group in groups.values():
+        paths = _road_paths(group[0].net, [leg for plan in group for leg in _plan_legs(plan)])
+        for plan in group:
+            plan._lines = _lines_from_paths(plan, paths)

@@ -2,12 +2,13 @@
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import folium
 import numpy as np
-from branca.element import MacroElement
+from branca.element import Element, Figure, MacroElement
 from jinja2 import Template
 
 from culture_logistics.reports.maps.encode import (
@@ -36,6 +37,35 @@ class _Js(MacroElement):
 
     def map_name(self) -> str:
         return _map_of(self).get_name()
+
+    def render(self, **kwargs):
+        """As :meth:`MacroElement.render`, but the script goes into the page as text: branca would compile
+        it as a Jinja template (a fifth of rendering a route map, the data being long) only to render it back
+        unchanged — it holds no template syntax (:func:`~culture_logistics.reports.maps.encode._js`) — less
+        the one trailing newline Jinja drops.  A script with template syntax or a CR still goes through Jinja."""
+        figure = self.get_root()
+        assert isinstance(figure, Figure), "You cannot render this Element if it is not in a Figure."
+        script = self._template.module.__dict__["script"](self, kwargs)
+        if _JINJA_SYNTAX.search(script) or "\r" in script:
+            figure.script.add_child(Element(script), name=self.get_name())
+        else:
+            figure.script.add_child(_Verbatim(script[:-1] if script.endswith("\n") else script), name=self.get_name())
+        for element in self._children.values():
+            element.render(**kwargs)
+
+
+_JINJA_SYNTAX = re.compile(r"\{[{%#]")
+
+
+class _Verbatim(Element):
+    """Page text rendered as it is."""
+
+    def __init__(self, text: str):
+        super().__init__()
+        self.text = text
+
+    def render(self, **kwargs) -> str:
+        return self.text
 
 
 class _LayerOrder(MacroElement):

@@ -71,14 +71,15 @@ def vehicle_label(depot_name: str, vehicle_id: str) -> str:
     return f"{depot_name} {str(vehicle_id).rsplit('/', 1)[-1]}"
 
 
-def routes_map(plan: RoutePlan, tiles: str = "osm", lang: str = "en"):
+def routes_map(plan: RoutePlan, tiles: str = "osm", lang: str = "en", summary: dict | None = None):
     """The plan's map: one toggleable layer per vehicle (its route along the roads in its own colour, its stops
     numbered in visiting order, the vehicle named in the layer list, tooltips and popups), depots marked,
-    unserved stops in red.  ``lang`` ``"en"``/``"zh"`` for every text."""
+    unserved stops in red.  ``lang`` ``"en"``/``"zh"`` for every text; ``summary``: ``plan.summary()`` when
+    the caller has it already."""
 
     T = _T[lang]
     scn = plan.scenario
-    s = plan.summary()
+    s = plan.summary() if summary is None else summary
     title = T["title"].format(name=scn.name, mode=T[plan.mode])
     sub = (T["sub"].format(v=s["vehicles"], km=s["distance_km"], cost=s["cost_cny"], u=s["unserved_stops"])
            + (T["syn"] if scn.synthetic else ""))
@@ -91,6 +92,12 @@ def routes_map(plan: RoutePlan, tiles: str = "osm", lang: str = "en"):
     colors = route_colors(len(routes))
     color = dict(zip(routes["route_id"], colors))
     stops = plan.stops[plan.stops["stop_kind"] != "depot"]
+    # each route's stops, in visiting order, as plain columns (one pass over the table, not one per route)
+    cols = ("seq", "stop_name", "stop_id", "arrival_min", "delivered", "picked_up", "load_after", "point_name",
+            "lon", "lat")
+    by_route = {rid: {c: g[c].tolist() for c in cols}
+                for rid, g in stops.sort_values("seq", kind="stable").groupby("route_id", sort=False)}
+    empty = {c: [] for c in cols}
     plabels = [T["p_route"], T["p_code"], T["p_point"], T["p_arr"], T["p_del"], T["p_pick"], T["p_load"]]
     for r in routes.itertuples():
         ech = r.echelon
@@ -109,16 +116,18 @@ def routes_map(plan: RoutePlan, tiles: str = "osm", lang: str = "en"):
             (T["capacity"], r.capacity), (T["cost"], f"{r.cost:.2f}")])
         maps.add_geojson(fg, [lines[r.route_id]], [style], [0], [pop], [f"{veh} ({T[ech]}, {r.route_id})"],
                          kind=f"route:{ech}", simplify_deg=2e-5)
-        st = stops[stops["route_id"] == r.route_id].sort_values("seq", kind="stable")
+        st = by_route.get(r.route_id, empty)
+        rows = list(zip(st["seq"], st["stop_name"], st["stop_id"], st["arrival_min"], st["delivered"],
+                        st["picked_up"], st["load_after"], st["point_name"]))
         pstyles = [{"shape": "circle", "radius": 8 if seq < 100 else 10, "color": "#ffffff", "weight": 1.5,
                     "fillColor": color[r.route_id], "fillOpacity": 1.0, "label": str(seq)} for seq in st["seq"]]
-        tips = [f"{veh} · {x.seq}. {x.stop_name} ({x.stop_id}) — {hhmm(60 * x.arrival_min)}, "
-                f"{T['deliver']} {x.delivered}, {T['pickup']} {x.picked_up}" for x in st.itertuples()]
-        table = maps.PopupTable(plabels, [f"{x.seq}. {x.stop_name}" for x in st.itertuples()],
-                                [[veh, x.stop_id, x.point_name or None, hhmm(60 * x.arrival_min), x.delivered,
-                                  x.picked_up, x.load_after] for x in st.itertuples()])
-        maps.add_points(fg, st["lon"].to_numpy(float), st["lat"].to_numpy(float), pstyles, list(range(len(st))),
-                        table, tips, kind=f"stop:{ech}")
+        tips = [f"{veh} · {seq}. {name} ({sid}) — {hhmm(60 * arr)}, {T['deliver']} {dl}, {T['pickup']} {pk}"
+                for seq, name, sid, arr, dl, pk, _, _ in rows]
+        table = maps.PopupTable(plabels, [f"{seq}. {name}" for seq, name, *_ in rows],
+                                [[veh, sid, point or None, hhmm(60 * arr), dl, pk, load]
+                                 for _, _, sid, arr, dl, pk, load, point in rows])
+        maps.add_points(fg, np.asarray(st["lon"], dtype=float), np.asarray(st["lat"], dtype=float), pstyles,
+                        list(range(len(rows))), table, tips, kind=f"stop:{ech}")
     if len(plan.unserved):
         fg = maps.feature_group(m, T["unserved"].format(n=len(plan.unserved)))
         u = plan.unserved
