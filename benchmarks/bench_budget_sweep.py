@@ -9,8 +9,8 @@ machine-independent measure of work; seconds are printed too, noisy on a shared 
 
     A  blocks ≤ 250 villages, 100 iterations per stop (1,000–20,000), stop after 25 per stop without improvement
     B  blocks ≤ 600, budget as A
-    C  blocks ≤ 600, 40 per stop (500–20,000), stop after 10 per stop without improvement  (the default)
-    D  blocks ≤ 600, 20 per stop (300–20,000), 6 per stop without improvement
+    C  blocks ≤ 600, 40 per stop (500–20,000), stop after 10 per stop without improvement
+    D  blocks ≤ 600, 20 per stop (300–20,000), 6 per stop without improvement  (the default)
 
 The settings are module constants (``routing.assign.MAX_MODEL_STOPS``, ``routing.engine.budget.
 BUDGET_DEFAULTS``), set here for each run and restored after.  Every solve is seeded and stops on

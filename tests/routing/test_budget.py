@@ -52,9 +52,9 @@ def county_like_model(n: int = 60, seed: int = 11) -> Model:
 
 
 def test_default_budget_grows_with_the_model():
-    # 40 iterations per stop (at least 500), a stop after 10 per stop without improvement (at least 250)
-    assert default_budget(10, "pyvrp") == WorkBudget(iterations=500, no_improvement=250)
-    assert default_budget(80, "pyvrp") == WorkBudget(iterations=3200, no_improvement=800)
+    # 20 iterations per stop (at least 300), a stop after 6 per stop without improvement (at least 150)
+    assert default_budget(10, "pyvrp") == WorkBudget(iterations=300, no_improvement=150)
+    assert default_budget(80, "pyvrp") == WorkBudget(iterations=1600, no_improvement=480)
     assert default_budget(10**6, "pyvrp").iterations == 20_000
     assert default_budget(80, "ortools") == WorkBudget(iterations=800)
 

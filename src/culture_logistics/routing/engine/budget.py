@@ -14,18 +14,17 @@ import time
 from dataclasses import dataclass
 
 #: Budget sizing (measured on the default shared plans of the ten embedded counties, county-wide models
-#: of 139–600 villages: 40 iterations per stop with a stop after 10 per stop without improvement gave a
-#: total cost 0.08 % below 100 / 25 per stop, in 59 % of the iterations; 20 / 6 was 0.1 % dearer in 36 %:
-#: benchmarks/bench_budget_sweep.py; wall time against the caps: benchmarks/bench_budgets.py).  PyVRP: ``iterations =
-#: clamp(per_stop × stops, min, max)`` and a no-improvement stop of ``clamp(no_improvement_per_stop ×
-#: stops, no_improvement_min, iterations)``; OR-Tools: ``solution_limit = clamp(per_stop × stops,
-#: min, max)``.
+#: of 125–600 villages, benchmarks/bench_budget_sweep.py): 20 iterations per stop with a stop after 6 per
+#: stop without improvement cost 0.11 % more in all than 40 / 10 in 60 % of its iterations, 0.03 % more
+#: than the earlier 100 / 25 in 36 %, and 2.3 % less than 100 / 25 with the earlier 250-village blocks in
+#: 32 %; 诸城's comparison plans (separate, shared, 邮快合作) were as cheap or cheaper than with 40 / 10.  Wall time against the caps:
+#: benchmarks/bench_budgets.py.
 BUDGET_DEFAULTS: dict = {
-    "pyvrp_iterations_per_stop": 40,
-    "pyvrp_min_iterations": 500,
+    "pyvrp_iterations_per_stop": 20,
+    "pyvrp_min_iterations": 300,
     "pyvrp_max_iterations": 20_000,
-    "pyvrp_no_improvement_per_stop": 10,
-    "pyvrp_no_improvement_min": 250,
+    "pyvrp_no_improvement_per_stop": 6,
+    "pyvrp_no_improvement_min": 150,
     "ortools_solutions_per_stop": 10,
     "ortools_min_solutions": 200,
     "ortools_max_solutions": 5_000,
