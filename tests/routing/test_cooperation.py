@@ -128,3 +128,17 @@ def test_postal_stations_never_send_out_more_than_their_capacity(tmp_path, cap2)
     assert moved == {c: st for c, st in served.items() if st != home[c]}
     assert moved and all(m["home_station_id"] == home[m["village_code"]] for m in s["villages_moved"]
                          if m["operator"] == "postal")
+
+
+def test_compare_passes_on_the_notes_of_the_postal_courier_plan(tmp_path):
+    """``route --mode compare`` reports 邮快合作's notes too (here its villages moved to P2, P1 being full)."""
+    from culture_logistics.inputs.scenario import load_scenario as load
+    from culture_logistics.reports.routes import run_routing
+
+    events = []
+    res, _ = run_routing(load(_scenario(tmp_path / "scn", 60, "")), "compare", tmp_path / "out", map_html=False,
+                         sharing=False, progress=lambda event, stage, message, **kw: events.append((event, message)))
+    notes = [m for e, m in events if e == "warning"]
+    assert res.postal_courier.warnings
+    assert all(any(n == f"postal_courier: {w}" or n == w for n in notes) for w in res.postal_courier.warnings)
+    assert any(n.startswith("postal_courier:") for n in notes)

@@ -330,8 +330,8 @@ def run_routing(scenario: Scenario, mode: str, out_dir: str | Path, time_limit_s
         return res, write_weekly(res, out_dir)
     if mode == "compare":
         res = compare_modes(scenario, params, progress=lines, sharing=sharing is not False)
-        for plan in (res.separate, res.shared):
-            for w in plan.warnings:
+        for plan in (res.separate, res.shared, res.postal_courier):
+            for w in (plan.warnings if plan is not None else []):
                 emit(progress, "warning", "routing", w if w.startswith(f"{plan.mode}:") else f"{plan.mode}: {w}")
         return res, write_comparison(res, out_dir, map_html, tiles, lang)
     res = plan_routes(scenario, mode, params, progress=lines)
