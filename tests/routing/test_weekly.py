@@ -169,6 +169,8 @@ def test_weekly_summary_lists_each_days_villages_moved(tmp_path):
         assert inbound <= 25
     assert s["days"][0]["villages_moved"] and s["days"][0]["unserved_stops"] == 0
     assert s["days"][1]["villages_moved"] == []
+    table = pd.read_csv(out / "week_summary.csv", encoding="utf-8-sig")
+    assert table["villages_moved"].tolist() == [len(s["days"][0]["villages_moved"]), 0]
     left = uns[uns["day"] == 2]
     assert len(left) == 1 and left["reason_code"].iat[0] == "station_capacity"
     assert left["smallest_fix"].iat[0] == "raise capacity_per_day of station P1 密州邮政站 from 25 to 35 in facilities.csv"

@@ -53,7 +53,7 @@ VISITS_COLUMNS = ["village_code", "village_name", "township_code", "township_nam
 #: week_summary.csv (weekly plan): one row per delivery day.
 WEEK_SUMMARY_COLUMNS = ["day", "day_name", "villages_visited", "vehicles", "vehicles_trunk", "vehicles_last_mile",
                         "distance_km", "driver_hours", "cost_cny", "parcels_delivered", "parcels_picked_up",
-                        "unserved_stops"]
+                        "unserved_stops", "villages_moved"]
 
 VISITS_RULE = ("visits per week = clamp(ceil((parcels_in_per_week + parcels_out_per_week) / parcels_per_visit), "
                "min_visits_per_week, delivery_days_per_week); 0 for a village without parcels")
@@ -193,7 +193,7 @@ class WeeklyPlan:
                          "vehicles_last_mile": s["last_mile"]["vehicles"], "distance_km": s["distance_km"],
                          "driver_hours": s["driver_hours"], "cost_cny": s["cost_cny"],
                          "parcels_delivered": s["parcels_delivered"], "parcels_picked_up": s["parcels_picked_up"],
-                         "unserved_stops": s["unserved_stops"]})
+                         "unserved_stops": s["unserved_stops"], "villages_moved": len(p.moved)})
         return pd.DataFrame(rows, columns=WEEK_SUMMARY_COLUMNS)
 
     def summary(self) -> dict:
