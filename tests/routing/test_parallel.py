@@ -3,7 +3,9 @@ shortest-path row cache behind them: the same plans, lines and errors as one aft
 from __future__ import annotations
 
 import dataclasses
+import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -11,6 +13,16 @@ import pytest
 from conftest import LAT, LON0, STEP, write_scenario
 
 linux = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="plans run in forked processes on Linux only")
+HERE = Path(__file__).resolve().parent
+
+
+def in_fresh_python(name: str, *args) -> None:
+    """Run this module's function ``name(*args)`` in a new interpreter: plans are only forked from a process
+    with no other thread, and earlier tests (Dask's) leave threads behind in pytest's."""
+    code = (f"import sys; sys.path[:0] = {[str(HERE), str(HERE.parent), str(HERE.parents[1] / 'src')]!r}; "
+            f"import test_parallel as t; t.{name}(*{[str(a) for a in args]!r})")
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600)
+    assert res.returncode == 0, res.stderr[-4000:]
 
 
 def _county(tmp_path):
@@ -26,6 +38,10 @@ def _county(tmp_path):
 
 
 def test_workers_for_never_exceeds_the_plans():
+    in_fresh_python("_workers_for_never_exceeds_the_plans")
+
+
+def _workers_for_never_exceeds_the_plans():
     from culture_logistics.routing.parallel import workers_for
 
     assert workers_for(0, 1) == 1
@@ -37,10 +53,18 @@ def test_workers_for_never_exceeds_the_plans():
 def test_compare_in_two_processes_gives_the_plans_of_one(tmp_path):
     """Separate, shared, 邮快合作 and the six coalitions planned in 2 processes and in 1: every stop row and
     every coalition cost identical, and every progress line of the single-process run relayed."""
+    in_fresh_python("_compare_in_two_processes", tmp_path)
+
+
+def _compare_in_two_processes(tmp_path):
     from culture_logistics.config.routing import RoutingParams
     from culture_logistics.inputs.scenario import load_scenario
     from culture_logistics.routing.compare import compare_modes
+    from culture_logistics.routing.parallel import workers_for
 
+    tmp_path = Path(tmp_path)
+
+    assert workers_for(2, 11) == 2, "the second run must really use two processes"
     sc = load_scenario(_county(tmp_path))
     got = {}
     for w in (1, 2):
@@ -63,6 +87,10 @@ def test_compare_in_two_processes_gives_the_plans_of_one(tmp_path):
 
 @linux
 def test_an_error_in_a_worker_is_raised_in_the_parent(tmp_path):
+    in_fresh_python("_error_in_a_worker", tmp_path)
+
+
+def _error_in_a_worker(tmp_path):
     from culture_logistics.config.routing import RoutingParams
     from culture_logistics.errors import InfeasibleError
     from culture_logistics.inputs.scenario import load_scenario
@@ -70,7 +98,7 @@ def test_an_error_in_a_worker_is_raised_in_the_parent(tmp_path):
     from culture_logistics.routing.plan import _plan
     from culture_logistics.routing.specs import _context
 
-    sc = load_scenario(_county(tmp_path))
+    sc = load_scenario(_county(Path(tmp_path)))
     ctx = _context(sc, RoutingParams.from_scenario(sc))
 
     def bad(ctx, progress):
@@ -123,6 +151,10 @@ def _workers_in_child(q):
 @linux
 def test_a_daemonic_worker_plans_in_its_own_process():
     """batch runs counties in daemonic worker processes, which may not start processes of their own."""
+    in_fresh_python("_daemonic_worker")
+
+
+def _daemonic_worker():
     import multiprocessing as mp
 
     ctx = mp.get_context("fork")
@@ -131,3 +163,26 @@ def test_a_daemonic_worker_plans_in_its_own_process():
     p.start()
     p.join(30)
     assert q.get() == 1
+
+
+@linux
+def test_a_process_with_other_threads_is_never_forked():
+    """Forking while another thread may hold a lock can deadlock the child: one process then."""
+    in_fresh_python("_other_threads")
+
+
+def _other_threads():
+    import threading
+
+    from culture_logistics.routing.parallel import workers_for
+
+    assert workers_for(2, 4) == 2
+    stop = threading.Event()
+    t = threading.Thread(target=stop.wait, daemon=True)
+    t.start()
+    try:
+        assert workers_for(2, 4) == 1
+    finally:
+        stop.set()
+        t.join(5)
+    assert workers_for(2, 4) == 2

@@ -14,7 +14,8 @@ How
 
 When not
     ``[routing] workers = 1``, a single plan, a daemonic process (a worker of ``batch``, which already
-    plans one county per worker), or a platform without ``fork`` (Windows, and macOS where forking a
+    plans one county per worker), a process with other threads running (a notebook kernel, a Dask
+    client: forking it could deadlock the children), or a platform without ``fork`` (Windows, and macOS where forking a
     process that has loaded the solvers is unsafe): the plans are made one after the other in this
     process.  Errors raised in a worker (an infeasible input, a solver error) are raised here
     unchanged.
@@ -25,6 +26,7 @@ import multiprocessing as mp
 import os
 import queue
 import sys
+import threading
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from typing import TYPE_CHECKING
@@ -44,6 +46,8 @@ def workers_for(requested: int, jobs: int) -> int:
     never more than there are plans; 1 where ``fork`` is not the safe way to start them."""
     if jobs <= 1 or not sys.platform.startswith("linux") or mp.current_process().daemon:
         return 1  # a daemonic process (a dask or multiprocessing worker: batch) may not have children
+    if threading.active_count() > 1:
+        return 1  # forking a process while another of its threads may hold a lock can deadlock the child
     if requested and requested > 0:
         n = requested
     else:
