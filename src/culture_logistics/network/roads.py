@@ -358,10 +358,13 @@ class RoadNetwork:
             return
         lon = np.concatenate([np.asarray(a, float) for a in lonlat[0::2]])
         lat = np.concatenate([np.asarray(a, float) for a in lonlat[1::2]])
-        nodes = np.unique(self.snap(lon, lat).node)
-        nodes = nodes[: max(1, ROW_CACHE_BYTES // max(1, self.n * 8))]
+        nodes = np.unique(self.snap(lon, lat).node)[: max(1, self._rows_kept())]
         for weight in ("length", "travel_time"):
             self._node_rows(weight, nodes)
+
+    def _rows_kept(self) -> int:
+        """How many shortest-path rows (float64, one per node) fit in :data:`ROW_CACHE_BYTES`."""
+        return ROW_CACHE_BYTES // max(1, self.n * 8)
 
     def _node_rows(self, weight: str, nodes: np.ndarray) -> np.ndarray:
         """Shortest-path rows (node → every node, m or s) of ``nodes`` (unique node indices), from a cache.
@@ -377,7 +380,7 @@ class RoadNetwork:
         fresh: dict = {}
         if len(missing):
             rows = dijkstra(base, directed=True, indices=missing)
-            room = max(0, ROW_CACHE_BYTES // max(1, rows.shape[1] * rows.itemsize) - len(cache))
+            room = max(0, self._rows_kept() - len(cache))
             for k, row in zip(missing.tolist(), rows):
                 (cache if room > 0 else fresh)[k] = row
                 room -= 1

@@ -37,7 +37,7 @@ import numpy as np
 from culture_logistics.errors import SolverError
 from culture_logistics.routing.engine import model as _model
 from culture_logistics.routing.fleet import station_fleet
-from culture_logistics.routing.parallel import map_forked, warm, workers_for
+from culture_logistics.routing.parallel import map_forked
 from culture_logistics.routing.solving import _build_spec, _Outcome, _solve, vehicle_type
 from culture_logistics.routing.specs import _Context, _ModelSpec
 
@@ -125,9 +125,7 @@ def county_last_mile(ctx: _Context, operator: str, lm: dict[str, _ModelSpec],
                      f"(county-wide model {ci})")
         return _solve_block(ctx, lm, block, {d: fleets[d] for d in block}, stops, f"{ci}")
 
-    if workers_for(ctx.params.workers, len(blocks)) > 1:
-        warm(ctx)
-    for a, rts, stats, keep in map_forked(solve, blocks, ctx.params.workers, progress):
+    for a, rts, stats, keep in map_forked(solve, blocks, ctx.params.workers, progress, warm=ctx):
         models.append(stats)
         assigned.update(a)
         reachable |= keep

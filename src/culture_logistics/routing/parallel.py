@@ -14,17 +14,16 @@ How
 
 When not
     ``[routing] workers = 1``, a single plan, a daemonic process (a worker of ``batch``, which already
-    plans one county per worker), a process with other threads running (a notebook kernel, a Dask
-    client: forking it could deadlock the children), or a platform without ``fork`` (Windows, and macOS where forking a
-    process that has loaded the solvers is unsafe): the plans are made one after the other in this
-    process.  Errors raised in a worker (an infeasible input, a solver error) are raised here
+    plans one county per worker), a worker of this module, a process with other threads running (a
+    notebook kernel, a Dask client: forking it could deadlock the children), or a platform without
+    ``fork`` (Windows, and macOS where forking a process that has loaded the solvers is unsafe): the
+    plans are made one after the other in this process.  Errors raised in a worker (an infeasible input, a solver error) are raised here
     unchanged.
 """
 from __future__ import annotations
 
 import multiprocessing as mp
 import os
-import queue
 import sys
 import threading
 from collections.abc import Callable
@@ -44,7 +43,9 @@ _IN_WORKER = False
 def workers_for(requested: int, jobs: int) -> int:
     """How many processes ``jobs`` plans get: ``requested`` (0 = one per CPU core the process may use),
     never more than there are plans; 1 where ``fork`` is not the safe way to start them."""
-    if jobs <= 1 or not sys.platform.startswith("linux") or mp.current_process().daemon:
+    if jobs <= 1 or _IN_WORKER or not sys.platform.startswith("linux"):
+        return 1  # in a worker, its own calls run in it: no processes of processes
+    if mp.current_process().daemon:
         return 1  # a daemonic process (a dask or multiprocessing worker: batch) may not have children
     if threading.active_count() > 1:
         return 1  # forking a process while another of its threads may hold a lock can deadlock the child
@@ -65,21 +66,12 @@ def plan_many(ctx: _Context, jobs: dict, workers: int = 0, progress: Callable | 
     The plans are those of calling every job in turn in this process, whatever ``workers`` is; the
     order of ``progress`` lines between plans may differ.
     """
-    if workers_for(workers, len(jobs)) > 1:
-        warm(ctx)
     keys = list(jobs)
-    plans = map_forked(lambda k, pr: _bare(jobs[k](ctx, pr)), keys, workers, progress)
+    plans = map_forked(lambda k, pr: _bare(jobs[k](ctx, pr)), keys, workers, progress, warm=ctx)
     for plan in plans:
         if getattr(plan, "scenario", False) is None:
             plan.scenario, plan.net = ctx.scenario, ctx.net
     return dict(zip(keys, plans))
-
-
-def warm(ctx: _Context) -> None:
-    """Cache the road network's shortest-path rows of every village and facility of ``ctx`` before forking,
-    so the workers inherit them instead of each computing them again."""
-    if not _IN_WORKER and hasattr(ctx.net, "warm"):
-        ctx.net.warm(ctx.villages["lon"], ctx.villages["lat"], ctx.facilities["lon"], ctx.facilities["lat"])
 
 
 def _bare(plan: RoutePlan) -> RoutePlan:
@@ -90,17 +82,21 @@ def _bare(plan: RoutePlan) -> RoutePlan:
     return plan
 
 
-def map_forked(fn: Callable, items: list, workers: int = 0, progress: Callable | None = None) -> list:
+def map_forked(fn: Callable, items: list, workers: int = 0, progress: Callable | None = None,
+               warm: _Context | None = None) -> list:
     """``[fn(item, progress) for item in items]``, in forked worker processes when there are several.
 
     ``fn`` and everything it reads are inherited by the workers (nothing is pickled but the results and
     the index of each item); a worker's ``progress`` lines reach ``progress`` here, in this thread.  In a
     worker, or with one process, the calls run here one after the other.  An error raised by ``fn`` is
-    raised here.
+    raised here.  ``warm``: a context whose road network's shortest-path rows of every village and
+    facility are cached before forking, so the workers inherit them instead of each computing them again.
     """
-    n = 1 if _IN_WORKER else workers_for(workers, len(items))
+    n = workers_for(workers, len(items))
     if n <= 1:
         return [fn(x, progress) for x in items]
+    if warm is not None and hasattr(warm.net, "warm"):
+        warm.net.warm(warm.villages["lon"], warm.villages["lat"], warm.facilities["lon"], warm.facilities["lat"])
     fork = mp.get_context("fork")
     lines = fork.SimpleQueue()
     _JOBS.clear()
@@ -127,10 +123,7 @@ def _enter_worker() -> None:
 
 def _relay(lines, progress: Callable | None) -> None:
     while not lines.empty():
-        try:
-            line = lines.get()
-        except queue.Empty:  # pragma: no cover - SimpleQueue.get blocks rather than raising
-            return
+        line = lines.get()
         if progress:
             progress(line)
 
