@@ -32,7 +32,7 @@ from culture_logistics.routing.plan import (
     _plan,
     _plan_operator,
 )
-from culture_logistics.routing.sharing import _players, coalition_jobs, share_from_plans
+from culture_logistics.routing.sharing import coalition_jobs, share_from_plans
 from culture_logistics.routing.specs import _context
 
 #: comparison.csv (compare mode): one row per metric.  The first six columns are the contract
@@ -296,6 +296,6 @@ def compare_modes(scenario: Scenario, params: RoutingParams | None = None, netwo
     res = ModeComparison(sh, sep, comparison_table(sep, sh, pc), postal_courier=pc)
     if sharing:
         co = {k[1]: v for k, v in plans.items() if isinstance(k, tuple) and k[0] == "coalition"}
-        co[frozenset(_players(params))] = sh
+        co[frozenset(ops)] = sh
         res.cost_sharing = share_from_plans(ctx, co)
     return res

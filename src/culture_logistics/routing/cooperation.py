@@ -32,6 +32,7 @@ from culture_logistics.routing.plan import (
     _Part,
     _plan_operator,
     _solve_trunk,
+    _unloading_times,
 )
 from culture_logistics.routing.solving import _explain, _reopen, _solve_spec
 from culture_logistics.routing.specs import _Context, _county_depot, _operator_specs, trunk_spec
@@ -124,12 +125,8 @@ def _postal_part(ctx: _Context, progress: Callable | None = None) -> _Part:
             progress(f"{MODE} {t.operator} trunk: {len(t.stops)} stations from {t.depot.id}")
         o = own_trunk_timing(ctx, t, _solve_trunk(ctx, t, lm_out, warnings), lm_out, warnings)
         outcomes.append(o)
-        if o.solution is not None:
-            for r in o.solution.routes:
-                for j, s in enumerate(r.stops):
-                    sid = t.stops[o.keep[s]].stop_id
-                    at = int(r.service_start_s[j] + o.model.stops[s].service_s)
-                    ready[sid] = max(ready.get(sid, 0), at)
+        for sid, at in _unloading_times(o).items():  # a postal station waits for both trunks
+            ready[sid] = max(ready.get(sid, 0), at)
     for did in sorted(lm):
         o = lm_out[did]
         if p.wait_for_trunk and trunks and lm[did].depot.tier != "county" and did in ready:

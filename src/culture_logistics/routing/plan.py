@@ -325,10 +325,8 @@ def _plan_operator(ctx: _Context, mode: str, op: str, demand: dict, progress: Ca
                 o = own_trunk_timing(ctx, trunk, o, lm_out, warnings)
         if o is not None:
             outcomes.append(o)
-        if o is not None and o.solution is not None:
-            for r in o.solution.routes:
-                for j, s in enumerate(r.stops):
-                    ready[o.spec.stops[o.keep[s]].stop_id] = int(r.service_start_s[j] + o.model.stops[s].service_s)
+        if o is not None:
+            ready.update(_unloading_times(o))
     elif lm:
         stations = [d for d in lm if lm[d].depot.tier != "county"]
         if stations:
@@ -346,6 +344,14 @@ def _plan_operator(ctx: _Context, mode: str, op: str, demand: dict, progress: Ca
         _explain(ctx, o)
         outcomes.append(o)
     return _Part(outcomes, unserved, buses, moved, extra_models, warnings, time.perf_counter() - t0)
+
+
+def _unloading_times(o: _Outcome) -> dict[str, int]:
+    """Station id → when the trunk of outcome ``o`` has unloaded there (s after midnight); {} without a solution."""
+    if o.solution is None:
+        return {}
+    return {o.spec.stops[o.keep[s]].stop_id: int(r.service_start_s[j] + o.model.stops[s].service_s)
+            for r in o.solution.routes for j, s in enumerate(r.stops)}
 
 
 def _assemble(ctx: _Context, mode: str, parts: list[_Part]) -> RoutePlan:

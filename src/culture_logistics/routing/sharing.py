@@ -37,7 +37,7 @@ from culture_logistics.config.model import CARRIERS, OPERATOR_ZH
 from culture_logistics.config.routing import RoutingParams, parse_overrides
 from culture_logistics.inputs.scenario import Scenario
 from culture_logistics.routing.parallel import plan_many
-from culture_logistics.routing.plan import RoutePlan, _check_plannable, _plan
+from culture_logistics.routing.plan import RoutePlan, _check_plannable, _operators, _plan
 from culture_logistics.routing.specs import _Context, _context, _split
 
 #: coalitions.csv: one row per coalition.
@@ -92,8 +92,7 @@ class CostSharing:
 
     def coalitions(self) -> list[frozenset]:
         """Every non-empty coalition: by size, then in :data:`CARRIERS` order."""
-        return [frozenset(c) for k in range(1, len(self.players) + 1)
-                for c in itertools.combinations(self.players, k)]
+        return _all_coalitions(self.players)
 
     def coalitions_table(self) -> pd.DataFrame:
         """``coalitions.csv`` (:data:`COALITIONS_COLUMNS`): cost in CNY/day, vehicles, km of the plan."""
@@ -240,7 +239,8 @@ def coalition_jobs(ctx: _Context, skip_grand: bool = False) -> dict:
 
 
 def _players(params: RoutingParams) -> list:
-    return [op for op in CARRIERS if params.shares.get(op, 0.0) > 0]
+    """The carrying operators present: the separate plan's operators (a share of the parcels > 0)."""
+    return _operators("separate", params)
 
 
 def _all_coalitions(players: list) -> list:
