@@ -352,17 +352,25 @@ def solve_vrp_file(path: str | Path, time_limit_s: float, seed: int = 0,
     :class:`CVRPSolutionError` if the solver returned an incomplete solution.
     """
     inst = read_vrp(path)
-    model = instance_to_model(inst)
+    return solve_checked(inst, instance_to_model(inst), check_cvrp_solution, time_limit_s, seed, engine, iterations)
+
+
+def solve_checked(inst, model, check, time_limit_s: float, seed: int, engine: str | None, iterations: int | None,
+                  extra: dict | None = None, unserved_note=lambda sol: "") -> dict:
+    """Solve the benchmark instance ``inst`` (as ``model``) for the whole ``time_limit_s`` (or ``iterations``),
+    and cost the answer with the independent checker ``check(inst, routes)``; the result dict of
+    :func:`solve_vrp_file` (``extra`` keys after ``instance``).  Shared by the CVRPLIB and LKH-3 readers.
+    ``unserved_note(sol)`` adds to the message when customers are left unserved."""
     sol = _engine.solve(model, time_limit_s=time_limit_s, seed=seed, engine=engine, iteration_limit=iterations,
                         budget="time")
     if sol.dropped:
         raise CVRPSolutionError(f"{inst.name}: the solver left {len(sol.dropped)} customer(s) "
-                                f"unserved ({sol.engine_status})")
+                                f"unserved ({sol.engine_status}{unserved_note(sol)})")
     sol.check(model)
     routes = [[s + 1 for s in r.stops] for r in sol.routes]
-    cost = check_cvrp_solution(inst, routes)
+    cost = check(inst, routes)
     if cost != sol.distance:  # pragma: no cover - would be an internal bug
         raise CVRPSolutionError(f"cost mismatch: checker {cost}, engine {sol.distance}")
-    return {"cost": cost, "routes": routes, "instance": inst.name, "engine": sol.engine,
-            "seconds": round(sol.solve_seconds, 3), "time_limit_s": time_limit_s, "seed": seed,
-            "num_routes": len(routes), "reproducible": bool(sol.stats.get("reproducible"))}
+    return {"cost": cost, "routes": routes, "instance": inst.name} | (extra or {}) | {
+        "engine": sol.engine, "seconds": round(sol.solve_seconds, 3), "time_limit_s": time_limit_s, "seed": seed,
+        "num_routes": len(routes), "reproducible": bool(sol.stats.get("reproducible"))}

@@ -36,9 +36,8 @@ from pathlib import Path
 import numpy as np
 
 from culture_logistics.routing import cvrplib
-from culture_logistics.routing.cvrplib import _HEADER, CVRPLibFormatError, CVRPSolutionError, read_header
+from culture_logistics.routing.cvrplib import _HEADER, CVRPLibFormatError, CVRPSolutionError, read_header, solve_checked
 from culture_logistics.routing.engine import model as _model
-from culture_logistics.routing.engine import solve as _engine
 
 LKH_TYPES = ("CVRPTW", "VRPTW", "VRPSPD")
 
@@ -411,20 +410,9 @@ def solve_lkh_file(path: str | Path, time_limit_s: float, seed: int = 0, engine:
     unserved, e.g. too few vehicles found).
     """
     inst = read_lkh(path)
-    model = instance_to_model(inst)
-    sol = _engine.solve(model, time_limit_s=time_limit_s, seed=seed, engine=engine, iteration_limit=iterations,
-                        budget="time")
-    if sol.dropped:
-        raise CVRPSolutionError(f"{inst.name}: the solver left {len(sol.dropped)} customer(s) unserved "
-                                f"({sol.engine_status}; {len(sol.routes)} routes used, VEHICLES = {inst.vehicles})")
-    sol.check(model)
-    routes = [[s + 1 for s in r.stops] for r in sol.routes]
-    cost = check_lkh_solution(inst, routes)
-    if cost != sol.distance:  # pragma: no cover - would be an internal bug
-        raise CVRPSolutionError(f"cost mismatch: checker {cost}, engine {sol.distance}")
-    return {"cost": cost, "routes": routes, "instance": inst.name, "type": inst.type, "engine": sol.engine,
-            "seconds": round(sol.solve_seconds, 3), "time_limit_s": time_limit_s, "seed": seed,
-            "num_routes": len(routes), "reproducible": bool(sol.stats.get("reproducible"))}
+    return solve_checked(inst, instance_to_model(inst), check_lkh_solution, time_limit_s, seed, engine, iterations,
+                         extra={"type": inst.type},
+                         unserved_note=lambda sol: f"; {len(sol.routes)} routes used, VEHICLES = {inst.vehicles}")
 
 
 def solve_instance_file(path: str | Path, time_limit_s: float, seed: int = 0, engine: str | None = None,
