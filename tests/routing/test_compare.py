@@ -95,12 +95,18 @@ def test_separate_trunk_is_timed_by_its_own_last_mile(tmp_path):
     late = lm[lm["departure_min"] > first + 1]
     assert len(late) == 2 and late["departure_min"].min() == pytest.approx(first + 180 + 20, abs=0.5)
     assert (lm["return_min"] <= 18 * 60).all()
+    assert_timed_without_deadlines(sep)
+    sh = plan_routes(scn, "shared")
+    assert (sh.routes["echelon"] == "trunk").sum() == 2  # shared mode unchanged: deadlines, two trucks
+
+
+def assert_timed_without_deadlines(sep):
+    """The separate plan's trunk was timed by its own last mile and ran cheaper without station deadlines,
+    every stop served."""
     m = [s for s in sep.models if "trunk_timing" in s]
     assert m and m[0]["trunk_timing"] == "own_last_mile"
     assert m[0]["trunk_timing_cny"]["no_deadlines_cny"] < m[0]["trunk_timing_cny"]["deadlines_cny"]
     assert sep.summary()["unserved_stops"] == 0
-    sh = plan_routes(scn, "shared")
-    assert (sh.routes["echelon"] == "trunk").sum() == 2  # shared mode unchanged: deadlines, two trucks
 
 
 def test_separate_night_trunk_is_timed_by_its_own_last_mile(tmp_path):
@@ -121,10 +127,7 @@ def test_separate_night_trunk_is_timed_by_its_own_last_mile(tmp_path):
     assert lm.at["P1", "departure_min"] == pytest.approx(480, abs=0.5)  # stocked before day start
     assert lm.at["P2", "departure_min"] == pytest.approx(240 + 90 + 20 + 180 + 20, abs=0.5)
     assert (lm["return_min"] <= 18 * 60).all()
-    m = [s for s in sep.models if "trunk_timing" in s]
-    assert m and m[0]["trunk_timing"] == "own_last_mile"
-    assert m[0]["trunk_timing_cny"]["no_deadlines_cny"] < m[0]["trunk_timing_cny"]["deadlines_cny"]
-    assert sep.summary()["unserved_stops"] == 0
+    assert_timed_without_deadlines(sep)
     sh = plan_routes(scn, "shared")
     assert (sh.routes["echelon"] == "trunk").sum() == 2  # deadlines: both stations stocked by 08:00
     assert (sh.routes.loc[sh.routes["echelon"] == "last_mile", "departure_min"] == 480).all()
