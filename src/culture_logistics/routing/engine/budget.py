@@ -15,8 +15,8 @@ from dataclasses import dataclass
 
 #: Budget sizing (measured on the default shared plans of the ten embedded counties, county-wide models
 #: of 125–600 villages, benchmarks/bench_budget_sweep.py): 20 iterations per stop with a stop after 6 per
-#: stop without improvement cost 0.11 % more in all than 40 / 10 in 60 % of its iterations, 0.03 % more
-#: than the earlier 100 / 25 in 36 %, and 2.3 % less than 100 / 25 with the earlier 250-village blocks in
+#: stop without improvement cost 0.10 % more in all than 40 / 10 in 61 % of its iterations, 0.03 % more
+#: than the earlier 100 / 25 in 37 %, and 2.1 % less than 100 / 25 with the earlier 250-village blocks in
 #: 32 %; 诸城's comparison plans (separate, shared, 邮快合作) were as cheap or cheaper than with 40 / 10.  Wall time against the caps:
 #: benchmarks/bench_budgets.py.
 BUDGET_DEFAULTS: dict = {
