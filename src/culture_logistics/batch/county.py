@@ -204,7 +204,7 @@ def run_county(job: CountyJob, out_root: str | Path, steps: Sequence[str] = ("co
     out_root : the batch's output folder ``DIR`` (on a filesystem every worker sees).
     steps : subset of :data:`STEPS`; coverage always runs.
     time_limit_s : solver time limit per step (s) for siting and routing (their defaults when ``None``).
-    seed : the builder's seed for generated data (default :data:`culture_logistics.synth.DEFAULT_SEED`).
+    seed : the builder's seed for generated data (default :data:`culture_logistics.synth.common.DEFAULT_SEED`).
     digest, params : from :func:`job_digest` (computed here when omitted); stored in ``_done.json``.
 
     One piece on purpose: it is the county's transaction — build or reuse inputs, run the steps into a

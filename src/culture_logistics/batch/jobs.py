@@ -9,7 +9,7 @@ the requested steps and writes that county's normal outputs.
 Where a county's data comes from (column ``data`` of ``province_reach.csv``)
     ``user``       a ``scenario.toml`` named in ``counties`` or found as ``<data_dir>/<adcode>/scenario.toml``;
     ``embedded``   the repository's dataset ``data/counties/<adcode>/``;
-    ``generated``  otherwise: built on the fly by :func:`culture_logistics.synth.build_county` from the
+    ``generated``  otherwise: built on the fly by :func:`culture_logistics.synth.builder.build_county` from the
                    real NBS division lists and the boundary read at run time from geotool-cn, into
                    ``DIR/<adcode>/input/`` (synthetic coordinates, populations, facilities and roads).
     The 15 NBS functional zones (``37xx7x``, 开发区/高新区) have no polygon of their own: they are

@@ -2,7 +2,7 @@
 
 :func:`build_coverage_report` computes every output in memory (tables, workbook sheets, the
 rendered HTML page); :meth:`CoverageReport.write` then writes them with the atomic writers of
-:mod:`culture_logistics.outputs`, so a failure never leaves half-written files.
+:mod:`culture_logistics.reports.writers`, so a failure never leaves half-written files.
 
 Files (see README, "Coverage outputs")
 ------------------------------------
@@ -48,7 +48,7 @@ class CoverageReport:
 
     Attributes
     ----------
-    result : the :class:`~culture_logistics.coverage.CoverageResult`.
+    result : the :class:`~culture_logistics.coverage.reach.CoverageResult`.
     village_table, township_table, gap_table : the CSV tables (DataFrames of text/numbers).
     summary : the ``summary.json`` dict.
     sheets : workbook sheets {sheet name: DataFrame}; ``text_columns`` are written as text cells.
@@ -93,7 +93,7 @@ def build_coverage_report(result: CoverageResult, lang: str = "en", tiles: str =
 
     Parameters
     ----------
-    result : from :func:`~culture_logistics.coverage.compute_coverage`.
+    result : from :func:`~culture_logistics.coverage.reach.compute_coverage`.
     lang : ``"en"`` or ``"zh"``: workbook headers and values, and the map's labels.
     tiles : base map of the page: ``"osm"``, ``"amap"`` (GCJ-02 shift applied) or ``"none"``.
     """

@@ -11,8 +11,8 @@ A county's cultural-product parcels travel in two echelons:
 
 Both echelons are vehicle-routing problems with simultaneous pickup and delivery, capacities,
 shift limits, service times and (optional) time windows, all hard.  They are solved with the
-project's routing engine (:mod:`culture_logistics.engine`, OR-Tools by default) on road-network
-distances (m) and travel times (s) from :meth:`culture_logistics.network.RoadNetwork.full_matrix`:
+project's routing engine (:mod:`culture_logistics.routing.engine`, PyVRP by default) on road-network
+distances (m) and travel times (s) from :meth:`culture_logistics.network.roads.RoadNetwork.full_matrix`:
 one model per (operator, county depot) for the trunk and, for the last mile, multi-depot models
 over blocks of neighbouring stations of at most 600 villages (:mod:`culture_logistics.routing.assign`,
 ``assignment = "county"``, station ``capacity_per_day`` a hard limit) or one per (operator, township
@@ -521,10 +521,10 @@ def plan_routes(scenario: Scenario, mode: str = "shared", params: RoutingParams 
 
     Parameters
     ----------
-    scenario : a loaded :class:`~culture_logistics.scenario.Scenario`.
+    scenario : a loaded :class:`~culture_logistics.inputs.scenario.Scenario`.
     mode : ``"shared"`` (one co-delivery plan) or ``"separate"`` (every operator its own).
     params : routing parameters (default: from the scenario's ``[routing]`` and ``[[fleet]]``).
-    network : a :class:`~culture_logistics.network.RoadNetwork` to reuse (built when None).
+    network : a :class:`~culture_logistics.network.roads.RoadNetwork` to reuse (built when None).
     time_limit_s, seed : override ``params`` (seconds per model of 40+ stops; solver seed).
     progress : optional callable receiving one line of text per model.
 

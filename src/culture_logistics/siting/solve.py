@@ -224,14 +224,14 @@ def solve_siting(scenario, model: str = "mclp", k: int | None = None, budget: fl
 
     Parameters
     ----------
-    scenario : a loaded :class:`~culture_logistics.scenario.Scenario`.
+    scenario : a loaded :class:`~culture_logistics.inputs.scenario.Scenario`.
     model : ``"mclp"``, ``"lscp"`` or ``"pmedian"`` (see the module docstring).
     k : at most this many sites (mclp, pmedian).
     budget : total cost at most this many CNY (mclp, pmedian; for lscp a cap on the cover's cost).
     capacitated : assign villages to sites within capacity (parcels/week).
     time_limit_s : solver time limit in seconds (default ``[siting] time_limit_s``, 60 s).
     minimize : lscp only: ``"count"`` (fewest sites) or ``"cost"`` (cheapest, CNY).
-    coverage : a :class:`~culture_logistics.coverage.CoverageResult` (computed when omitted).
+    coverage : a :class:`~culture_logistics.coverage.reach.CoverageResult` (computed when omitted).
     params : siting parameters (default: read from ``[siting]``).
     solver : ``"scip"`` (default) or ``"highs"``, both bundled with OR-Tools.
 

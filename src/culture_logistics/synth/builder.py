@@ -11,7 +11,7 @@ Real parts
     * township seat points from GeoNames (CC BY 4.0) where matched
       (``data/geonames``; ``seat_source = geonames`` in ``townships.csv``);
     * the county seat (GeoNames city point, or geotool-cn's representative point);
-    * the county boundary (:func:`culture_logistics.boundary.county_extent`), read
+    * the county boundary (:func:`culture_logistics.geo.boundary.county_extent`), read
       at run time from the installed geotool-cn package; all generated points and
       roads lie inside it.  The polygon itself is never written out.
 

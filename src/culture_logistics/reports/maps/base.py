@@ -14,7 +14,7 @@ Conventions
 -----------
 * **Coordinates.** Everything handed to these helpers is WGS-84 lon/lat (EPSG:4326).  When the
   base map is Amap/Gaode (``tiles="amap"``), whose tiles are drawn in GCJ-02, the helpers shift
-  every drawn coordinate WGS-84 → GCJ-02 (:func:`culture_logistics.coords.wgs84_to_gcj02`) so the
+  every drawn coordinate WGS-84 → GCJ-02 (:func:`culture_logistics.geo.coords.wgs84_to_gcj02`) so the
   data lines up with the tiles; :func:`to_map_lonlat` and :func:`to_map_geometry` do the same for
   anything a caller draws itself.
 * **Offline.** folium loads Leaflet from CDNs by default; a county office intranet has none.

@@ -104,10 +104,10 @@ def rate_class(rate: float) -> int:
 
 
 def coverage_map(result: CoverageResult, tiles: str = "osm", lang: str = "en", service_areas: bool = True):
-    """The coverage map (a folium.Map; save with :func:`culture_logistics.maps.save_map`).
+    """The coverage map (a folium.Map; save with :func:`culture_logistics.reports.maps.assets.save_map`).
 
     Layers: county boundary; townships shaded by reach rate (approximate areas, see
-    :func:`culture_logistics.maps.township_areas`); each operator's network service area (hidden at
+    :func:`culture_logistics.geo.areas.township_areas`); each operator's network service area (hidden at
     start); facilities by operator (colour) and tier (shape), one layer per operator; villages in
     three layers — reached (small, green), gaps with some operators missing (orange ring; filled with
     the missing operator's colour and initial 邮/供/快, or the number missing) and gaps with no operator
