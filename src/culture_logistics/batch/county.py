@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from culture_logistics.batch.jobs import (
     DONE_FILE,
@@ -222,8 +223,8 @@ def run_county(job: CountyJob, out_root: str | Path, steps: Sequence[str] = ("co
     partial = out_root / PARTIAL_DIR / f"{job.adcode}.{token}"
     old = out_root / PARTIAL_DIR / f"{job.adcode}.{token}.old"
     timings: dict[str, float] = {}
-    state = {"step": "input", "cov": None, "sites": None, "saving": None, "boundary": "", "synthetic": None,
-             "centre": None}
+    state: dict[str, Any] = {"step": "input", "cov": None, "sites": None, "saving": None, "boundary": "",
+                             "synthetic": None, "centre": None}
 
     def clean_message(exc: BaseException) -> str:
         return _one_line(str(exc).replace(str(partial), str(final))) or type(exc).__name__

@@ -291,7 +291,7 @@ def job_digest(job: CountyJob, steps: Sequence[str], time_limit_s: float | None,
         inputs = {"recipe": _builder_recipe(job.adcode, seed)}
     else:
         path = Path(job.scenario) if job.scenario else counties_dir() / job.adcode / "scenario.toml"
-        inputs = _scenario_inputs(path)
+        inputs = _scenario_inputs(path)  # type: ignore[assignment]
     params = {"format": DONE_FORMAT, "adcode": job.adcode, "data": job.data, "inputs": inputs,
               "steps": list(steps), "time_limit_s": time_limit_s, "version": __version__}
     if lang != "en":  # the language of the workbooks and maps (English batches keep their digests)

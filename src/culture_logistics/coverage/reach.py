@@ -14,6 +14,7 @@ Definitions (also in README.md, "Coverage"):
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -73,7 +74,7 @@ class CoverageResult:
     def summary(self) -> dict:
         v = self.villages
         pop = int(v["population"].sum())
-        out = {
+        out: dict[str, Any] = {
             "county": self.scenario.adcode,
             "county_name": self.scenario.name,
             "radius_m": self.radius_m,

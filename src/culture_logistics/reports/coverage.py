@@ -19,6 +19,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -167,7 +168,7 @@ def workbook_sheets(result: CoverageResult, lang: str = "en") -> tuple[dict, set
     drop = [f"villages_reached_by_{op}" for op in CARRIERS if op not in result.carriers]
     tw = tw.drop(columns=drop)
     s = result.summary()
-    total = {c: None for c in tw.columns}
+    total: dict[str, Any] = {c: None for c in tw.columns}
     total.update({
         "township_code": "", "township_name": "全县合计" if lang == "zh" else "County total",
         "villages": s["villages"], "villages_reached": s["villages_reached"],

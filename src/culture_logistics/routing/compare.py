@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 
@@ -79,7 +80,7 @@ class ModeComparison:
     shared: RoutePlan
     separate: RoutePlan
     table: pd.DataFrame
-    cost_sharing: object = None    # routing.sharing.CostSharing, when the coalitions were planned
+    cost_sharing: Any = None    # routing.sharing.CostSharing, when the coalitions were planned
     postal_courier: RoutePlan | None = None
 
     @property

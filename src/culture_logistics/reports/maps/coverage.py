@@ -100,7 +100,8 @@ def _min(t: float, lang: str) -> str:
 
 def rate_class(rate: float) -> int:
     """Index of ``rate`` (0–1) in ``RATE_BINS`` (the last class includes 1.0)."""
-    return int(min(np.searchsorted(RATE_BINS, rate, side="right") - 1, len(RATE_COLORS) - 1))
+    return int(min(np.searchsorted(RATE_BINS, rate, side="right") - 1,  # type: ignore[call-overload]
+                   len(RATE_COLORS) - 1))
 
 
 def coverage_map(result: CoverageResult, tiles: str = "osm", lang: str = "en", service_areas: bool = True):
