@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from culture_logistics.config.bus import parse_bus_lines
 from culture_logistics.config.model import CARRIERS
@@ -43,7 +43,7 @@ ECHELON_ZH = {"trunk": "干线", "last_mile": "末端", "bus": "客货邮公交"
 #: over 26 days) plus depreciation and insurance ≈ 320 CNY/day; a Wuling-class mini van ≈ 0.75
 #: CNY/km and ≈ 220 CNY/day.  ``count`` is an upper bound (a plan uses only what it needs); for
 #: the last mile it is per township depot.  ``speed_factor`` multiplies the road speeds.
-DEFAULT_VEHICLES = {
+DEFAULT_VEHICLES: dict[str, dict[str, Any]] = {
     "trunk": {"name": "trunk_van", "count": 6, "capacity": 1000, "speed_factor": 1.0, "cost_per_km": 1.5,
               "fixed_cost": 320.0, "max_shift_h": 10.0},
     "last_mile": {"name": "light_van", "count": 6, "capacity": 200, "speed_factor": 0.85, "cost_per_km": 0.75,
@@ -426,7 +426,7 @@ def _parse_fleet(config: dict, file, P: ProblemList) -> tuple[FleetEntry, ...]:
         if not ok:
             continue
         base = DEFAULT_VEHICLES[ech]
-        vals = {}
+        vals: dict[str, Any] = {}
         limits = {"count": (0, 1000, True, False), "capacity": (1, 10**6, True, False),
                   "speed_factor": (0.05, 3.0, False, False), "cost_per_km": (0, 1000, False, False),
                   "fixed_cost": (0, 10**6, False, False), "max_shift_h": (0, 24, False, True)}
@@ -450,14 +450,14 @@ def _parse_fleet(config: dict, file, P: ProblemList) -> tuple[FleetEntry, ...]:
             P.error(file, f"[[fleet]] entry {i}: name must be a short text, got {name!r}", column=f"{tag}.name")
             name = base["name"]
         entries.append(FleetEntry(operator=op, echelon=ech, name=name.strip(), source=tag, **vals))
-    seen = {}
+    seen: dict[tuple[str, str, str], str] = {}
     for e in entries:
-        key = (e.operator, e.echelon, e.name)
-        if key in seen:
+        fleet_key = (e.operator, e.echelon, e.name)
+        if fleet_key in seen:
             P.error(file, f"[[fleet]] {e.source}: a {e.operator}/{e.echelon} vehicle named {e.name!r} is already "
-                          f"defined in {seen[key]}", column=f"{e.source}.name",
+                          f"defined in {seen[fleet_key]}", column=f"{e.source}.name",
                     hint="give each vehicle type of an operator and echelon its own name")
-        seen[key] = e.source
+        seen[fleet_key] = e.source
     return tuple(entries)
 
 

@@ -27,6 +27,7 @@ import itertools
 import math
 import re
 import stat as _stat
+from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -145,7 +146,7 @@ def _bounded_lines(fh):
         yield line
 
 
-def read_table(path: Path, problems: ProblemList, required: list[str], optional: list[str] = (), *,
+def read_table(path: Path, problems: ProblemList, required: list[str], optional: Sequence[str] = (), *,
                aliases: dict[str, str] | None = None, sheet: str | None = None) -> pd.DataFrame | None:
     """Read a CSV file or one sheet of a workbook into a DataFrame of stripped strings, checking its columns.
 
@@ -310,7 +311,9 @@ def _parse_rows(source, rows, problems: ProblemList, required, optional, aliases
     if not _check_header(source, header, written, hrow, problems, required, optional):
         return None
     width = len(header)
-    kept, numbers, bad = [], [], 0
+    kept: list = []
+    numbers: list = []
+    bad = 0
     for number, fields in itertools.chain(pending, rows):
         if not fields or all(not str(f).strip() for f in fields):
             continue  # blank line

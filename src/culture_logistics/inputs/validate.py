@@ -1,7 +1,7 @@
 """Checks that need the whole scenario: county boundary, division codes, reachability.
 
 The per-file checks (columns, numbers, duplicates, coordinates in China) live in
-:mod:`culture_logistics.io`; these run after every file has been read.
+:mod:`culture_logistics.inputs.readers`; these run after every file has been read.
 """
 from __future__ import annotations
 

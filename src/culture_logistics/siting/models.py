@@ -406,7 +406,7 @@ def _weighted_distance(inst: CoverInstance, d: np.ndarray) -> float:
 
 
 def _tie_break(sol: ModelSolution, inst: CoverInstance, k, budget, solver: str, time_limit_s: float,
-               fixes: list, objective: str) -> None:
+               fixes: list, objective: str) -> bool:
     """A lexicographic stage: keep the earlier objectives at their optima (``fixes``), minimise ``objective``.
 
     ``fixes`` holds ``("weight", v)`` (weight reached ≥ v), ``("count", v)`` (sites ≤ v) or

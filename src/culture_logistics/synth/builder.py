@@ -11,7 +11,7 @@ Real parts
     * township seat points from GeoNames (CC BY 4.0) where matched
       (``data/geonames``; ``seat_source = geonames`` in ``townships.csv``);
     * the county seat (GeoNames city point, or geotool-cn's representative point);
-    * the county boundary (:func:`culture_logistics.boundary.county_extent`), read
+    * the county boundary (:func:`culture_logistics.geo.boundary.county_extent`), read
       at run time from the installed geotool-cn package; all generated points and
       roads lie inside it.  The polygon itself is never written out.
 
@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import shapely
@@ -186,22 +187,22 @@ def _place_seats(cty: _County, tws: list[dict], rng: np.random.Generator) -> Non
 def _place_villages(cty: _County, tws: list[dict], vils: list[dict], rng: np.random.Generator) -> dict:
     seats = np.array([tw["xy"] for tw in tws])
     vor = shapely.voronoi_polygons(MultiPoint([tuple(s) for s in seats]), extend_to=cty.region.envelope)
-    cells: dict[int, object] = {}
+    cells: dict[Any, Any] = {}
     for poly in vor.geoms:
         inside = shapely.contains_xy(poly, seats[:, 0], seats[:, 1])
         for k in np.flatnonzero(inside):
             cells[int(k)] = poly.intersection(cty.inner)
-    for k in range(len(tws)):
+    for k in range(len(tws)):  # type: ignore[assignment]
         cells.setdefault(k, cty.inner)
     blocked = np.vstack([seats, cty.seat_xy[None]])
     placed = np.empty((0, 2))
-    zones: dict[tuple, object] = {}
+    zones: dict[tuple, Any] = {}
     relaxed = 0
     min_used = MIN_SPACING_M
     by_tw: dict[str, list[dict]] = {}
     for v in vils:
         by_tw.setdefault(v["township_code"], []).append(v)
-    for k, tw in enumerate(tws):
+    for k, tw in enumerate(tws):  # type: ignore[assignment]
         sx, sy = tw["xy"]
         for v in by_tw.get(tw["code"], []):
             resident = v["kind"].startswith("residents")

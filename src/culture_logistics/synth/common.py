@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import shapely
@@ -233,11 +234,11 @@ class _County:
     adcode: str
     name: str
     frame: _Frame
-    boundary_ll: object            # WGS-84 extent actually used (Polygon/MultiPolygon)
+    boundary_ll: Any            # WGS-84 extent actually used (Polygon/MultiPolygon)
     boundary_source: str           # geotool-cn | bbox | synthetic-disc
     boundary_version: str
     region: Polygon                # metres, largest part of the extent
-    inner: object                  # metres, region shrunk by INNER_BUFFER_M
-    safe: object                   # metres, region shrunk by 5 m (road checks)
+    inner: Any                  # metres, region shrunk by INNER_BUFFER_M
+    safe: Any                   # metres, region shrunk by 5 m (road checks)
     seat_xy: np.ndarray            # county seat, metres
     seat_source: str

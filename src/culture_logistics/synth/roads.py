@@ -291,12 +291,12 @@ def _township_local(R: _Roads, members: list[int]) -> None:
         adj[i].append(j)
         adj[j].append(i)
     parent = {0: -1}
-    order = [0]
+    order = [0]  # type: ignore[assignment]
     for u in order:
         for w in sorted(adj[u]):
             if w not in parent:
                 parent[w] = u
-                order.append(w)
+                order.append(w)  # type: ignore[attr-defined]
     size = {i: 1 for i in parent}
     for u in reversed(order[1:]):
         size[parent[u]] += size[u]
@@ -438,7 +438,7 @@ def _node_crossings(lines: list[dict]) -> None:
             for k in (i, j):
                 if key not in lines[k]["coords"]:
                     inserts.setdefault(k, set()).add(key)
-    for k, pts in inserts.items():
+    for k, pts in inserts.items():  # type: ignore[assignment]
         coords = lines[k]["coords"]
         arr = np.array(coords)
         placed = []

@@ -202,7 +202,7 @@ def read_extract(path: str | Path, clip: BaseGeometry | None = None, progress=No
     try:
         for n in osmium.FileProcessor(str(path), osmium.osm.NODE):
             n_read += 1
-            loc = n.location
+            loc = n.location  # type: ignore[union-attr]
             if not loc.valid():
                 continue
             x, y = loc.x, loc.y
@@ -210,7 +210,7 @@ def read_extract(path: str | Path, clip: BaseGeometry | None = None, progress=No
                 ids.append(n.id)
                 xs.append(x)
                 ys.append(y)
-                ts = n.timestamp
+                ts = n.timestamp  # type: ignore[union-attr]
                 if newest is None or ts > newest:
                     newest = ts
                 if n.tags:
@@ -257,7 +257,7 @@ def read_extract(path: str | Path, clip: BaseGeometry | None = None, progress=No
         tags = w.tags
         hw = tags.get("highway")
         if hw is None:
-            if _is_poi(tags) and len(w.nodes):
+            if _is_poi(tags) and len(w.nodes):  # type: ignore[union-attr]
                 pos, ok = lookup(_refs(w))
                 if ok.any():
                     ext.pois.append({"osm_type": "way", "osm_id": w.id, "lon": float(lon[pos[ok]].mean()),
@@ -272,7 +272,7 @@ def read_extract(path: str | Path, clip: BaseGeometry | None = None, progress=No
         if ok.sum() < 2:
             stats["ways_outside"] += 1
             continue
-        ts = w.timestamp
+        ts = w.timestamp  # type: ignore[union-attr]
         newest = ts if newest is None or (ts and ts > newest) else newest
         missing = int((~ok).sum())
         stats["node_refs_missing"] += missing
