@@ -173,7 +173,7 @@ def compute_coverage(scenario: Scenario, network: RoadNetwork | None = None,
 
     Parameters
     ----------
-    scenario : a loaded :class:`~culture_logistics.scenario.Scenario`.
+    scenario : a loaded :class:`~culture_logistics.inputs.scenario.Scenario`.
     network : a prepared :class:`RoadNetwork` (built from the scenario when omitted).
     radius_m : coverage radius in metres along the network (default ``[coverage] radius_m``).
 
@@ -280,7 +280,7 @@ def _fmt(values, fmt: str) -> list[str]:
 def node_distances(net: RoadNetwork, points, limit_m: float = np.inf) -> np.ndarray:
     """Network distance (m) from the nearest of ``points`` to every node of ``net``.
 
-    Each point (a :class:`~culture_logistics.network.Snap`) starts at its snapped node with its
+    Each point (a :class:`~culture_logistics.network.roads.Snap`) starts at its snapped node with its
     access leg already walked, so a node's value is access leg + shortest road path, as in
     :meth:`RoadNetwork.nearest`.  Points off the network are ignored; ``inf`` beyond ``limit_m``.
     """

@@ -79,10 +79,6 @@ ASSIGNMENT_COLUMNS = ["village_code", "village_name", "township_code", "township
                       "parcels_per_week", "site_id", "site_name", "distance_m", "newly_reached"]
 
 
-GAPS_COLUMNS = ["village_code", "village_name", "township_code", "township_name", "population",
-                "missing_operators", "reason"]
-
-
 @dataclass
 class SitingResult:
     """The chosen shared village service points of one county, mapped back to the caller's rows.
@@ -224,14 +220,14 @@ def solve_siting(scenario, model: str = "mclp", k: int | None = None, budget: fl
 
     Parameters
     ----------
-    scenario : a loaded :class:`~culture_logistics.scenario.Scenario`.
+    scenario : a loaded :class:`~culture_logistics.inputs.scenario.Scenario`.
     model : ``"mclp"``, ``"lscp"`` or ``"pmedian"`` (see the module docstring).
     k : at most this many sites (mclp, pmedian).
     budget : total cost at most this many CNY (mclp, pmedian; for lscp a cap on the cover's cost).
     capacitated : assign villages to sites within capacity (parcels/week).
     time_limit_s : solver time limit in seconds (default ``[siting] time_limit_s``, 60 s).
     minimize : lscp only: ``"count"`` (fewest sites) or ``"cost"`` (cheapest, CNY).
-    coverage : a :class:`~culture_logistics.coverage.CoverageResult` (computed when omitted).
+    coverage : a :class:`~culture_logistics.coverage.reach.CoverageResult` (computed when omitted).
     params : siting parameters (default: read from ``[siting]``).
     solver : ``"scip"`` (default) or ``"highs"``, both bundled with OR-Tools.
 

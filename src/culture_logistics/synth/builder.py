@@ -11,7 +11,7 @@ Real parts
     * township seat points from GeoNames (CC BY 4.0) where matched
       (``data/geonames``; ``seat_source = geonames`` in ``townships.csv``);
     * the county seat (GeoNames city point, or geotool-cn's representative point);
-    * the county boundary (:func:`culture_logistics.boundary.county_extent`), read
+    * the county boundary (:func:`culture_logistics.geo.boundary.county_extent`), read
       at run time from the installed geotool-cn package; all generated points and
       roads lie inside it.  The polygon itself is never written out.
 
@@ -120,7 +120,7 @@ def _county_frame(adcode: str, name: str, n_townships: int, use_geotool: bool) -
             seat_source = "synthetic"
     for g in (inner, safe):
         shapely.prepare(g)
-    return County(adcode, name, frame, geom_ll, source, version or "", region, inner, safe, seat_xy, seat_source)
+    return County(adcode, name, frame, source, version or "", region, inner, safe, seat_xy, seat_source)
 
 
 def _place_seats(cty: County, tws: list[dict], rng: np.random.Generator) -> None:

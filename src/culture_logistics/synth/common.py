@@ -233,7 +233,6 @@ class County:
     adcode: str
     name: str
     frame: Frame
-    boundary_ll: object            # WGS-84 extent actually used (Polygon/MultiPolygon)
     boundary_source: str           # geotool-cn | bbox | synthetic-disc
     boundary_version: str
     region: Polygon                # metres, largest part of the extent
