@@ -122,3 +122,17 @@ def test_roads_outside_china_name_the_roads_frame():
     far = gpd.GeoDataFrame(geometry=[LineString([(10.0, 50.0), (10.1, 50.0)])], crs="EPSG:4326")
     (e,) = errors_of(roads=far)
     assert e.file == "roads (GeoDataFrame)" and "not finite lon/lat in China" in e.message
+
+
+def test_config_naming_files_is_refused():
+    (e,) = errors_of(config={"county": {"adcode": "370782"}, "inputs": {"villages": "villages.csv"}})
+    assert str(e) == ("config (dict), column 'inputs': [inputs] names files; from_frames takes the tables "
+                      "themselves — leave [inputs] out of the config")
+
+
+def test_a_village_outside_the_county_names_the_frame_row():
+    villages, _, _ = tiny_frames()
+    villages.loc[5, "lon"] = 117.0  # in Shandong, far west of 诸城
+    (e,) = errors_of(villages=villages)
+    assert (e.file, e.row, e.column) == ("villages (DataFrame)", 5, "lon")
+    assert "outside the county" in e.message

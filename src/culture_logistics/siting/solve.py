@@ -64,10 +64,11 @@ import pandas as pd
 from shapely.geometry import LineString, Point
 
 from culture_logistics.config.siting import MODELS, SitingParams
-from culture_logistics.coverage.reach import compute_coverage
+from culture_logistics.coverage.reach import CoverageResult, compute_coverage
 from culture_logistics.errors import (
     CultureLogisticsError,
 )
+from culture_logistics.inputs.scenario import Scenario
 from culture_logistics.siting.instance import CoverInstance, ModelSolution
 from culture_logistics.siting.models import solve_lscp, solve_mclp, solve_pmedian
 
@@ -97,13 +98,13 @@ class SitingResult:
     solution : the :class:`ModelSolution` in instance indices.
     """
 
-    scenario: object
+    scenario: Scenario
     model: str
     k: int | None
     budget: float | None
     capacitated: bool
     params: SitingParams
-    coverage: object
+    coverage: CoverageResult
     candidates: pd.DataFrame
     sites: gpd.GeoDataFrame
     assignment: gpd.GeoDataFrame
