@@ -1,25 +1,19 @@
-"""Moved from engine.py.
-
-The [routing], [[fleet]] and [routing.*] parameters.
-"""
+"""The [routing], [[fleet]] and [routing.*] parameters: defaults, the checked :class:`RoutingParams`, and
+their parser (:func:`parse_routing_config`)."""
 from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from culture_logistics.config.bus import parse_bus_lines
-from culture_logistics.config.model import CARRIERS
+from culture_logistics.config.model import CARRIERS, ParamsSource
 from culture_logistics.config.schema import SCHEMA, default, did_you_mean, parse_hhmm
 from culture_logistics.errors import CultureLogisticsError, ProblemList
 
 ENGINES = ("ortools", "pyvrp")
 
 ASSIGNMENTS = ("county", "township")
-
-if TYPE_CHECKING:
-    from culture_logistics.inputs.scenario import Scenario
-
 
 # PyVRP is the default (for the engine and for county plans, [routing] engine): it is closer to the
 # best-known solutions than the tuned OR-Tools configuration at equal time on CVRPLIB X, Solomon VRPTW
@@ -65,7 +59,10 @@ _ROUTING_KEYS = SCHEMA["routing"].key_names
 
 
 
-_INF = 10**12  # "no limit" (s)
+INF = 10**12  # "no limit" (s)
+
+
+_INF = INF  # the old name, still imported by routing.solving (its owner switches it to INF)
 
 
 def hhmm(seconds: float) -> str:
@@ -201,7 +198,7 @@ class RoutingParams:
         return max(min(t, 0.2), t * max(0.1, n_stops / 40.0))
 
     @classmethod
-    def from_scenario(cls, scenario: Scenario, **overrides) -> RoutingParams:
+    def from_scenario(cls, scenario: ParamsSource, **overrides) -> RoutingParams:
         """Read and check ``[routing]`` and ``[[fleet]]`` of ``scenario``.
 
         Raises
@@ -461,7 +458,8 @@ def _parse_fleet(config: dict, file, P: ProblemList) -> tuple[FleetEntry, ...]:
     return tuple(entries)
 
 
-def _params_dict(p: RoutingParams) -> dict:
+def params_dict(p: RoutingParams) -> dict:
+    """Every routing parameter as plain JSON-ready values (times "HH:MM"), as a plan's summary.json records them."""
     return {
         "service_min": p.service_min, "service_min_per_parcel": p.service_min_per_parcel,
         "station_service_min": p.station_service_min, "day_start": hhmm(p.day_start_s), "day_end": hhmm(p.day_end_s),
@@ -479,6 +477,9 @@ def _params_dict(p: RoutingParams) -> dict:
                        "price_per_parcel": b.price_per_parcel, "speed_kmh": b.speed_kmh,
                        "times_min": None if b.times_min is None else list(b.times_min)} for b in p.bus_lines],
     }
+
+
+_params_dict = params_dict  # the old name, still imported by routing.plan (its owner switches it to params_dict)
 
 
 def parse_overrides(params: RoutingParams, time_limit_s=None, seed=None) -> RoutingParams:

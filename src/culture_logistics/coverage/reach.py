@@ -199,7 +199,7 @@ def compute_coverage(scenario: Scenario, network: RoadNetwork | None = None,
 
     def nearest_of(mask: np.ndarray):
         idx = np.flatnonzero(mask)
-        sub = _subset(fs, idx)
+        sub = snap_subset(fs, idx)
         d, t, s = net.nearest(sub, vs)
         fid = np.where(s >= 0, ids[idx[np.maximum(s, 0)]] if len(idx) else "", "")
         return d, t, fid, np.where(s >= 0, idx[np.maximum(s, 0)] if len(idx) else -1, -1)
@@ -242,8 +242,8 @@ def compute_coverage(scenario: Scenario, network: RoadNetwork | None = None,
     return CoverageResult(scenario, gdf, township_table(gdf), carriers, radius, net)
 
 
-def _subset(snap, idx):
-
+def snap_subset(snap: Snap, idx) -> Snap:
+    """The snapped points ``idx`` (indices or a boolean mask) of ``snap``."""
     return Snap(snap.node[idx], snap.access_m[idx], snap.on_network[idx], snap.x[idx], snap.y[idx],
                 snap.nearest_any_main[idx])
 
@@ -338,7 +338,7 @@ def service_area_lines(result: CoverageResult, simplify_m: float = 10.0,
             rows.append({"operator": op, "facilities": int(len(idx)), "road_km": float("nan"),
                          "geometry": shapely.MultiLineString()})
             continue
-        d = node_distances(net, _subset(snap, idx), limit_m=radius)
+        d = node_distances(net, snap_subset(snap, idx), limit_m=radius)
         du, dv = d[u], d[v]
         a = np.where(np.isfinite(du), np.minimum(np.clip(radius - du, 0.0, None), length), 0.0)  # reach from u (m)
         b = np.where(np.isfinite(dv), np.minimum(np.clip(radius - dv, 0.0, None), length), 0.0)  # reach from v (m)

@@ -81,10 +81,6 @@ ASSIGNMENT_COLUMNS = ["village_code", "village_name", "township_code", "township
                       "parcels_per_week", "site_id", "site_name", "distance_m", "newly_reached"]
 
 
-GAPS_COLUMNS = ["village_code", "village_name", "township_code", "township_name", "population",
-                "missing_operators", "reason"]
-
-
 @dataclass
 class SitingResult:
     """The chosen shared village service points of one county, mapped back to the caller's rows.
