@@ -146,7 +146,7 @@ def _bounded_lines(fh):
         yield line
 
 
-def read_table(path: Path, problems: ProblemList, required: list[str], optional: Sequence[str] = (), *,
+def read_table(path: Path | MemoryTable, problems: ProblemList, required: list[str], optional: Sequence[str] = (), *,
                aliases: dict[str, str] | None = None, sheet: str | None = None) -> pd.DataFrame | None:
     """Read a CSV file or one sheet of a workbook into a DataFrame of stripped strings, checking its columns.
 
