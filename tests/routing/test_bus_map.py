@@ -16,7 +16,7 @@ def _text(html: str) -> str:
 
 @pytest.mark.parametrize("lang, layer, legend", [
     ("en", "Bus · 诸城县级共配中心 B1@07:00 (3 stops, 16.2 km)", "bus line: parcels on a scheduled county bus"),
-    ("zh", "公交 · 诸城县级共配中心 B1@07:00（3 站，16.2 公里）", "公交线路：县乡公交捎带包裹")])
+    ("zh", "客货邮公交 · 诸城县级共配中心 B1@07:00（3 站，16.2 公里）", "公交线路：县乡公交捎带包裹")])
 def test_bus_lines_with_the_default_map(tmp_path, lang, layer, legend):
     out = tmp_path / "out"
     res = run_cli("route", county(tmp_path / "c", bus()), "--mode", "shared", "--lang", lang, "--quiet",

@@ -53,7 +53,7 @@ _T = {
            "note_syn": "SYNTHETIC DATA: coordinates, populations, facilities and roads are generated, not surveyed."},
     "zh": {"shared": "共同配送", "separate": "各自配送", "postal_courier": "邮快合作", "title": "{name}配送线路：{mode}",
            "sub": "{v} 辆车，{km:,.1f} 公里，{cost:,.0f} 元/日，{u} 个站点未服务", "syn": " · 合成数据",
-           "trunk": "干线", "last_mile": "末端", "bus": "公交", "vehicle": "车辆", "depot": "出发站", "stops": "站点数",
+           "trunk": "干线", "last_mile": "末端", "bus": "客货邮公交", "vehicle": "车辆", "depot": "出发站", "stops": "站点数",
            "times": "出发 / 返回", "km": "里程（公里）", "parcels": "送达 / 揽收（件）", "capacity": "载量（件）",
            "cost": "成本（元）", "operator": "运营方", "layer": "{ech} · {veh}{op}（{n} 站，{km:.1f} 公里）",
            "deliver": "送", "pickup": "收", "p_route": "车辆", "p_code": "代码", "p_point": "服务点",
