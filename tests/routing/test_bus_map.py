@@ -4,9 +4,9 @@ from __future__ import annotations
 import re
 
 import pytest
+from test_bus import bus, county
 
 from conftest import run_cli
-from test_bus import bus, county
 
 
 def _text(html: str) -> str:
