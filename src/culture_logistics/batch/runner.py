@@ -95,9 +95,25 @@ def _connect(scheduler: str | None, workers: int):
                              "`dask scheduler` and point --scheduler at its tcp://host:8786 address") from None
         return client, None
 
-    cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
-                           silence_logs=logging.ERROR)
-    return Client(cluster), cluster
+    cluster = None
+    try:
+        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
+                               silence_logs=logging.ERROR)
+        return Client(cluster), cluster
+    except Exception:  # noqa: BLE001 - "Nanny failed to start", a start timeout: the batch runs in-process
+        _close_quietly(None, cluster)
+        return None, None
+
+
+def _close_quietly(client, cluster) -> None:
+    """Close the client and the local cluster; a nanny that fails while closing does not fail the batch."""
+    for thing in (client, cluster):
+        if thing is None:
+            continue
+        try:
+            thing.close()
+        except Exception:  # noqa: BLE001 - results are already collected; closing is best effort
+            logging.getLogger(__name__).warning("closing %s failed", type(thing).__name__, exc_info=True)
 
 
 def _wait_for_workers(client, scheduler: str | None, timeout_s: float = 60.0) -> int:
@@ -134,7 +150,8 @@ def run_batch(out_dir: str | Path, province: str = "37", counties: Iterable[str]
     seed : seed of the data builder for generated counties.
     progress : show the progress bar on stderr.
     client : an existing ``distributed.Client`` to use (overrides ``scheduler``/``workers``).
-    echo : where to print one line per failed county (default: nowhere).
+    echo : where to print one line per failed county, and a line starting ``note:`` when the cluster fails
+        and the counties run in this process instead (default: nowhere).
     lang : ``"en"`` or ``"zh"``: the language of every county's workbooks and maps.
 
     Returns
@@ -182,24 +199,31 @@ def run_batch(out_dir: str | Path, province: str = "37", counties: Iterable[str]
         n = workers or os.cpu_count() or 1
         client, own_cluster = _connect(scheduler, min(n, len(todo)) if not scheduler else n)
         close_client = True
+        if client is None and echo is not None:
+            echo("note: the local Dask cluster did not start (a worker nanny failed); running the counties in "
+                 "this process")
     bar = None
     t_compute = time.perf_counter()
     try:
-        if todo:
-            n_workers = _wait_for_workers(client, scheduler)
+        if todo and client is not None:
+            try:
+                n_workers = _wait_for_workers(client, scheduler)
+            except BatchError:
+                if scheduler:
+                    raise
+                n_workers = 0       # a local cluster whose workers never came up: in-process below
         bar = _Progress(len(jobs), progress)
         for _ in range(len(outcomes)):
             bar.advance("skipped")
         t_compute = time.perf_counter()
         if todo:
-            outcomes.update(_submit_all(client, todo, out, steps_t, time_limit_s, seed, bar, echo, lang))
+            on_cluster = client if n_workers else None
+            outcomes.update(_submit_all(on_cluster, todo, out, steps_t, time_limit_s, seed, bar, echo, lang))
     finally:
         if bar is not None:
             bar.close()
         if close_client:
-            client.close()
-            if own_cluster is not None:
-                own_cluster.close()
+            _close_quietly(client, own_cluster)
     compute_s = time.perf_counter() - t_compute
     ordered = [outcomes[j.adcode] for j in jobs]
     result = BatchResult(out, ordered, reach_table(ordered), failure_table(ordered), steps_t, 0.0, compute_s,
@@ -215,34 +239,83 @@ def run_batch(out_dir: str | Path, province: str = "37", counties: Iterable[str]
     return result
 
 
+#: times a county is given to another worker after the worker running it died (kill -9, out of memory)
+LOST_WORKER_RETRIES = 2
+
+
 def _submit_all(client, todo, out: Path, steps_t, time_limit_s, seed, bar: _Progress, echo, lang="en") -> dict:
+    """Every county's outcome: on the cluster, a county whose worker died given to a fresh worker (at most
+    :data:`LOST_WORKER_RETRIES` times), and every county in this process when there is no usable cluster
+    (``client`` None, or the cluster itself fails, e.g. a nanny that cannot restart its worker)."""
+    results: dict[str, CountyOutcome] = {}
+    args = {job.adcode: (job, str(out), steps_t, time_limit_s, seed, digest, params, lang)
+            for job, digest, params in todo}
+    # the largest counties first, so that the last tasks to finish are short ones
+    order = [job for job, _, _ in sorted(todo, key=lambda t: (-t[0].villages_hint, t[0].adcode))]
+    if client is not None:
+        try:
+            _on_cluster(client, order, args, results, bar, echo)
+        except Exception as exc:  # noqa: BLE001 - the cluster broke (nanny failed to start, scheduler gone)
+            if echo is not None:
+                echo(f"note: the Dask cluster failed ({type(exc).__name__}: {_one_line(str(exc))[:200]}); running the "
+                     f"{len(order) - len(results)} remaining counties in this process")
+    for job in order:
+        if job.adcode not in results:
+            _record(results, job, run_county(*args[job.adcode]), bar, echo)
+    return results
+
+
+def _on_cluster(client, order, args, results: dict, bar: _Progress, echo) -> None:
     from distributed import as_completed
 
     token = uuid.uuid4().hex[:8]
     futures = {}
-    # the largest counties first, so that the last tasks to finish are short ones
-    for job, digest, params in sorted(todo, key=lambda t: (-t[0].villages_hint, t[0].adcode)):
-        fut = client.submit(run_county, job, str(out), steps_t, time_limit_s, seed, digest, params, lang,
-                            key=f"culture-logistics-county-{job.adcode}-{token}", pure=False, retries=0)
+    lost = dict.fromkeys(args, 0)
+
+    def submit(job):
+        key = f"culture-logistics-county-{job.adcode}-{token}-{lost[job.adcode]}"
+        fut = client.submit(run_county, *args[job.adcode], key=key, pure=False, retries=0)
         futures[fut] = job
-    results = {}
-    for fut in as_completed(list(futures)):
-        job = futures[fut]
+        return fut
+
+    try:
+        _collect(as_completed([submit(job) for job in order]), futures, submit, lost, results, bar, echo)
+    except Exception:
+        try:        # nothing of this cluster may still write a county the caller now runs in-process
+            client.cancel(list(futures), force=True)
+        except Exception:  # noqa: BLE001 - the cluster is already broken
+            pass
+        raise
+
+
+def _collect(pending, futures: dict, submit, lost: dict, results: dict, bar: _Progress, echo) -> None:
+    for fut in pending:
+        job = futures.pop(fut)
         try:
             outcome = fut.result()
         except Exception as exc:  # noqa: BLE001 - the worker died (KilledWorker) or the task was lost
+            lost[job.adcode] += 1
+            fut.release()
+            if lost[job.adcode] <= LOST_WORKER_RETRIES:
+                pending.add(submit(job))
+                continue
             outcome = CountyOutcome(job.adcode, job.name, "failed",
                                     _row(job, "failed", boundary_source=_client_boundary_source(job)),
                                     {"adcode": job.adcode, "name": job.name, "step": "worker",
-                                     "error_type": type(exc).__name__, "message": _one_line(str(exc))})
-        results[job.adcode] = outcome
-        if outcome.status == "ok":
-            bar.advance("done")
-        else:
-            bar.advance("failed")
-            if echo is not None:
-                f = outcome.failure or {}
-                echo(f"{job.adcode} {job.name}: failed at {f.get('step')}: {f.get('error_type')}: "
-                     f"{f.get('message', '')[:200]}")
+                                     "error_type": type(exc).__name__,
+                                     "message": _one_line(f"{lost[job.adcode]} workers died running this county: "
+                                                          f"{exc}")})
+        _record(results, job, outcome, bar, echo)
         fut.release()
-    return results
+
+
+def _record(results: dict, job: CountyJob, outcome: CountyOutcome, bar: _Progress, echo) -> None:
+    results[job.adcode] = outcome
+    if outcome.status == "ok":
+        bar.advance("done")
+    else:
+        bar.advance("failed")
+        if echo is not None:
+            f = outcome.failure or {}
+            echo(f"{job.adcode} {job.name}: failed at {f.get('step')}: {f.get('error_type')}: "
+                 f"{f.get('message', '')[:200]}")

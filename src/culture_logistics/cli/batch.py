@@ -62,7 +62,7 @@ def _run(province, counties, steps, scheduler, workers, time_limit_s, data_dir, 
     from culture_logistics.batch.runner import run_batch
 
     def warn(line: str) -> None:
-        click.echo(f"  FAILED {line}", err=True)
+        click.echo(f"  {line}" if line.startswith("note:") else f"  FAILED {line}", err=True)
 
     result = run_batch(out_dir, province=province, counties=counties, steps=steps, scheduler=scheduler,
                        workers=workers, time_limit_s=time_limit_s, seed=seed, data_dir=data_dir, lang=lang,

@@ -53,7 +53,8 @@ from culture_logistics.inputs.datasets import resolve_scenario as _scenario_path
               help="Plan a week: visits per week per village ([routing] min_visits_per_week, parcels_per_visit), "
                    "visit days balanced over the delivery days, and the routes of every day (route_plan.csv, "
                    "routes_summary.csv and unserved.csv gain a last column `day`; visits.csv, week_summary.csv, "
-                   "route_sheets_day<N>.xlsx; no map). Only with --mode shared or separate.")
+                   "route_sheets_day<N>.xlsx; no map). Only with --mode shared or separate, and without "
+                   "--sharing or --export.")
 def route(scenario, mode, time_limit, seed, out_dir, lang, tiles, no_map, quiet, exports, sharing, weekly):
     """Daily route plans for SCENARIO (a scenario.toml, or an embedded county code such as 370782)."""
     guarded(_route, scenario, mode, time_limit, seed, out_dir, lang, tiles, no_map, quiet, exports, sharing, weekly)
@@ -72,6 +73,12 @@ def _route(scenario, mode, time_limit, seed, out_dir, lang, tiles, no_map, quiet
     if weekly and mode == "compare":
         raise CultureLogisticsError("--weekly plans one mode: give --mode shared or --mode separate "
                                     "(the default --mode is compare)")
+    if weekly and sharing:
+        raise CultureLogisticsError("--sharing splits the cost of one day's shared plan; it is not available with "
+                                    "--weekly: run without --weekly for coalitions.csv and cost_sharing.csv")
+    if weekly and exports:
+        raise CultureLogisticsError("--export converts routes.gpkg, which a --weekly plan does not write "
+                                    "(route_plan.csv has every day's stops); run without --weekly to export")
     # lazy: the routing stack (pandas, OR-Tools, PyVRP, folium …) loads when a plan is made, not for --help
     from culture_logistics.inputs.scenario import load_scenario
     from culture_logistics.reports.routes import run_routing, summary_lines

@@ -152,7 +152,8 @@ def _has_word(tags) -> bool:
     return False
 
 
-_POI_TAGS = ("name", "name:zh", "name:en", "operator", "brand", "amenity", "office", "shop", "building", "post_office")
+_POI_TAGS = ("name", "name:zh", "name:en", "operator", "operator:zh", "brand", "brand:zh", "amenity", "office", "shop",
+             "building", "post_office", "vending")
 
 
 def _poi_tags(tags) -> dict[str, str]:

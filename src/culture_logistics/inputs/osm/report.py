@@ -2,9 +2,10 @@
 
 Decisions (column ``decision``):
 
-``matched`` / ``matched_by_location``
-    an OSM place given an NBS village (or township) code; by location when the name exists
-    in several townships and the nearest township seat decided.
+``matched`` / ``matched_by_location`` / ``matched_by_neighbours``
+    an OSM place given an NBS village (or township) code (``detail``: by which name rule); by
+    location when the name exists in several townships and the nearest township seat decided; by
+    neighbours when no seat exists and the township of most of the nearest matched places decided.
 ``ambiguous``, ``duplicate``, ``osm_unmatched``
     an OSM place not used (why in ``detail``; ``nbs_name`` may hold the closest NBS name).
 ``nbs_no_point``
@@ -26,7 +27,7 @@ def report_frame(decisions: list[dict], summary: dict) -> pd.DataFrame:
     rows = [dict(d) for d in decisions]
     for key, value in summary["stats"].items():
         rows.append({"kind": "roads", "decision": "count", "detail": f"{key}={value}"})
-    return pd.DataFrame(rows, columns=COLUMNS).fillna("")
+    return pd.DataFrame(rows, columns=COLUMNS).astype(object).fillna("")
 
 
 def report_markdown(summary: dict, decisions: list[dict]) -> str:

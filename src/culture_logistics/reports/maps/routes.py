@@ -38,7 +38,7 @@ _T = {
     "en": {"shared": "shared co-delivery", "separate": "each operator separately",
            "postal_courier": "邮快合作 post-courier cooperation", "title": "{name} delivery routes — {mode}",
            "sub": "{v} vehicles, {km:,.1f} km, {cost:,.0f} CNY/day, {u} stops unserved", "syn": " · synthetic data",
-           "trunk": "Trunk", "last_mile": "Last mile", "vehicle": "Vehicle", "depot": "Depot", "stops": "Stops",
+           "trunk": "Trunk", "last_mile": "Last mile", "bus": "Bus", "vehicle": "Vehicle", "depot": "Depot", "stops": "Stops",
            "times": "Leaves / returns", "km": "Distance (km)", "parcels": "Delivered / picked up",
            "capacity": "Capacity (parcels)", "cost": "Cost (CNY)", "operator": "Operator",
            "layer": "{ech} · {veh}{op} ({n} stops, {km:.1f} km)", "deliver": "deliver", "pickup": "pick up",
@@ -46,24 +46,29 @@ _T = {
            "p_del": "Delivered", "p_pick": "Picked up", "p_load": "On board after", "unserved": "Unserved stops ({n})",
            "u_reason": "Reason", "u_fix": "Smallest fix", "u_checked": "Fix checked by re-solving", "yes": "yes",
            "no": "no", "lg_routes": "Routes (one layer and colour per vehicle)", "lg_trunk": "trunk: county depot → stations",
-           "lg_last": "last mile: station → villages", "lg_stops": "Stops", "lg_stop": "stop, numbered in visiting order",
+           "lg_last": "last mile: station → villages",
+           "lg_bus": "bus line: parcels on a scheduled county bus", "lg_stops": "Stops", "lg_stop": "stop, numbered in visiting order",
            "lg_unserved": "unserved stop", "lg_depots": "Depots", "note_ops": "Operators: {ops}",
            "note_col": "Each colour is one vehicle; switch vehicles on and off in the layer list.",
            "note_syn": "SYNTHETIC DATA: coordinates, populations, facilities and roads are generated, not surveyed."},
     "zh": {"shared": "共同配送", "separate": "各自配送", "postal_courier": "邮快合作", "title": "{name}配送线路：{mode}",
            "sub": "{v} 辆车，{km:,.1f} 公里，{cost:,.0f} 元/日，{u} 个站点未服务", "syn": " · 合成数据",
-           "trunk": "干线", "last_mile": "末端", "vehicle": "车辆", "depot": "出发站", "stops": "站点数",
+           "trunk": "干线", "last_mile": "末端", "bus": "客货邮公交", "vehicle": "车辆", "depot": "出发站", "stops": "站点数",
            "times": "出发 / 返回", "km": "里程（公里）", "parcels": "送达 / 揽收（件）", "capacity": "载量（件）",
            "cost": "成本（元）", "operator": "运营方", "layer": "{ech} · {veh}{op}（{n} 站，{km:.1f} 公里）",
            "deliver": "送", "pickup": "收", "p_route": "车辆", "p_code": "代码", "p_point": "服务点",
            "p_arr": "到达", "p_del": "送达", "p_pick": "揽收", "p_load": "车上件数", "unserved": "未服务站点（{n}）",
            "u_reason": "原因", "u_fix": "最小改动", "u_checked": "已重新求解验证", "yes": "是", "no": "否",
            "lg_routes": "线路（每车一个图层、一种颜色）", "lg_trunk": "干线：县级中心 → 乡镇站点",
-           "lg_last": "末端：乡镇站点 → 村", "lg_stops": "站点", "lg_stop": "站点（数字为到达顺序）",
+           "lg_last": "末端：乡镇站点 → 村", "lg_bus": "公交线路：县乡公交捎带包裹", "lg_stops": "站点", "lg_stop": "站点（数字为到达顺序）",
            "lg_unserved": "未服务站点", "lg_depots": "出发站", "note_ops": "运营方：{ops}",
            "note_col": "每种颜色代表一辆车；可在图层列表中逐车开关。",
            "note_syn": "合成数据：坐标、人口、设施与道路为生成数据，并非实测。"},
 }
+
+
+#: dash pattern of a route line by echelon (the last mile is a solid line)
+DASHES = {"trunk": "10 6", "bus": "2 8"}
 
 
 def vehicle_label(depot_name: str, vehicle_id: str) -> str:
@@ -105,9 +110,9 @@ def routes_map(plan: RoutePlan, tiles: str = "osm", lang: str = "en", summary: d
         op_txt = f" · {maps.operator_label(r.operator, lang)}" if plan.mode == "separate" else ""
         fg = maps.feature_group(m, T["layer"].format(ech=T[ech], veh=veh, op=op_txt,
                                                      n=int(r.stops), km=r.distance_m / 1000))
-        style = {"color": color[r.route_id], "weight": 5 if ech == "trunk" else 3.5, "opacity": 0.85}
-        if ech == "trunk":
-            style["dashArray"] = "10 6"
+        style = {"color": color[r.route_id], "weight": 3.5 if ech == "last_mile" else 5, "opacity": 0.85}
+        if ech in DASHES:
+            style["dashArray"] = DASHES[ech]
         pop = maps.popup_html(f"{veh} — {r.route_id}", [
             (T["vehicle"], r.vehicle_id), (T["operator"], maps.operator_label(r.operator, lang)),
             (T["depot"], f"{r.depot_name} ({r.depot_id})"), (T["stops"], r.stops),
@@ -149,8 +154,11 @@ def routes_map(plan: RoutePlan, tiles: str = "osm", lang: str = "en", summary: d
     if has_depots:
         maps.add_facilities(m, plan.depots.assign(capacity_per_day=np.nan, brand=""), lang=lang)
     ops = sorted(set(routes["operator"]))
-    sections = [(T["lg_routes"], [(maps.swatch_line("#444444", dash=True, width=4), T["lg_trunk"]),
-                                  (maps.swatch_line("#444444", width=3), T["lg_last"])]),
+    route_keys = [(maps.swatch_line("#444444", dash=True, width=4), T["lg_trunk"]),
+                  (maps.swatch_line("#444444", width=3), T["lg_last"])]
+    if (routes["echelon"] == "bus").any():
+        route_keys.append((maps.swatch_line("#444444", dash=True, width=4), T["lg_bus"]))
+    sections = [(T["lg_routes"], route_keys),
                 (T["lg_stops"], [(maps.swatch_circle(colors[0] if colors else "#1b9e77", 7), T["lg_stop"]),
                                  (maps.swatch_circle("#d7191c", 7, border="#000000"), T["lg_unserved"])]),
                 (T["lg_depots"], [(maps.swatch_icon(maps.facility_icon(op, "township")), maps.operator_label(op, lang))
