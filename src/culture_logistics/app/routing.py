@@ -8,7 +8,7 @@ check, before any work) and :func:`plan_and_write`, to print the county's line i
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from culture_logistics.app.options import check_out_dir, check_time_limit, scenario_of
@@ -52,6 +52,8 @@ def prepare_routing(scenario: Scenario | str | Path, mode: str, out_dir: str | P
     if mode not in MODES:
         raise CultureLogisticsError(f"unknown mode {mode!r}; choose one of {', '.join(MODES)}")
     check_time_limit(time_limit_s)
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
+        raise CultureLogisticsError(f"--seed must be a whole number ≥ 0, got {seed!r}")
     if seed is not None and seed < 0:
         raise CultureLogisticsError(f"--seed must be ≥ 0, got {seed}")
     out_dir = check_out_dir(out_dir)
@@ -59,7 +61,11 @@ def prepare_routing(scenario: Scenario | str | Path, mode: str, out_dir: str | P
         raise CultureLogisticsError("--weekly plans one mode: give --mode shared or --mode separate "
                                     "(the default --mode is compare)")
     scn = scenario_of(scenario)
-    params = RoutingParams.from_scenario(scn, time_limit_s=time_limit_s, seed=seed)
+    params = RoutingParams.from_scenario(scn)   # checks [routing] / [[fleet]]; the overrides are checked above
+    if time_limit_s is not None:
+        params = replace(params, time_limit_s=time_limit_s)
+    if seed is not None:
+        params = replace(params, seed=seed)
     return RoutingRequest(scn, params, mode, out_dir, weekly, sharing, map_html, tiles, lang)
 
 
