@@ -80,7 +80,8 @@ __all__ = [
     "STATUS_COLORS", "TIER_SHAPES", "TILES", "add_boundary", "add_facilities", "add_geojson", "add_icon_points",
     "add_legend", "add_note", "add_points", "base_map", "esc", "facility_icon", "facility_style", "feature_group",
     "operator_label", "popup_html", "render_map", "save_map", "static_dir", "swatch_circle", "swatch_fill",
-    "swatch_icon", "swatch_line", "swatch_shape", "swatch_text", "tier_label", "to_map_geometry", "to_map_lonlat", "js_literal", "map_of",
+    "swatch_icon", "swatch_line", "swatch_shape", "swatch_text", "tier_label", "to_map_geometry", "to_map_lonlat",
+    "js_literal", "map_of",
 ]
 
 

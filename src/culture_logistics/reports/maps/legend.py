@@ -63,7 +63,8 @@ def swatch_text(color: str, text: str, ring: str = "#ffffff", radius: int = 8) -
     """Legend swatch: a filled circle with a ring and a character in it (plain text, escaped)."""
     d = 2 * radius
     return (f'<span style="display:inline-block;box-sizing:border-box;width:{d}px;height:{d}px;border-radius:50%;'
-            f'background:{css_color(color)};border:3px solid {css_color(ring)};color:#fff;font:bold 9px/{d - 6}px sans-serif;'
+            f'background:{css_color(color)};border:3px solid {css_color(ring)};color:#fff;'
+            f'font:bold 9px/{d - 6}px sans-serif;'
             f'text-align:center">{esc(text)}</span>')
 
 
