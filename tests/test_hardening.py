@@ -455,7 +455,7 @@ def test_killed_run_leaves_previous_or_new_files(tmp_path):
     previous complete version or the new complete one (each parsed fully); only hidden ``.*.tmp`` files
     are left behind, and the next complete run removes them."""
     from culture_logistics import load_scenario
-    from culture_logistics.reports.coverage import run_coverage
+    from culture_logistics.app.coverage import run_coverage
 
     path = ROOT / "src" / "culture_logistics" / "data" / "counties" / "370481" / "scenario.toml"
     if not path.exists():

@@ -14,9 +14,17 @@ In a notebook: ``cl.Scenario.from_frames(villages, facilities, roads=None, confi
 (Geo)DataFrames like files; ``cl.MCLP`` / ``cl.LSCP`` / ``cl.PMedian`` ``.from_cost_matrix(...).solve()`` site on a
 cost matrix; ``cl.Model`` and ``cl.solve`` are the routing engine (see docs/quickstart.md).
 
+The commands' entry points (:mod:`culture_logistics.app`) load, check, run and write, as the CLI does:
+
+>>> report, paths = cl.run_coverage("370782", "out/cov")                  # CoverageReport, {file: path}
+>>> sites, paths = cl.run_siting("370782", "out/site", model="lscp")      # SitingResult, {file: path}
+>>> plan, paths = cl.run_routing("370782", "shared", "out/route")         # RoutePlan (ModeComparison, WeeklyPlan)
+>>> rep = cl.write_report("370782", "out/report", pdf=False)              # CountyReport (runs missing stages)
+>>> res = cl.run_demo(cl.county_scenario("370782"), "out/demo", pdf=False)  # every stage, then the report
+
 Coordinates are WGS-84 longitude/latitude at the edges and metres (the county's UTM zone) inside;
 distances in metres, times in seconds inside and minutes in the tables, money in CNY.
-The layers, from the top: cli → pipeline | batch → synth → reports → routing → siting → coverage →
+The layers, from the top: cli → batch → app → synth → reports → routing → siting → coverage →
 inputs → network → geo → config → errors | resources (enforced by import-linter, see pyproject.toml).
 """
 __version__ = "0.2.0"
@@ -28,6 +36,17 @@ from culture_logistics.errors import CultureLogisticsError, Problem, ScenarioErr
 # The public names load their stage on first use (PEP 562), so ``import culture_logistics`` — and the CLI,
 # which imports ``__version__`` — does not pay for pandas, OR-Tools, PyVRP, folium … until a stage is used.
 _LAZY = {
+    "run_coverage": "culture_logistics.app.coverage",
+    "run_siting": "culture_logistics.app.siting",
+    "run_routing": "culture_logistics.app.routing",
+    "prepare_routing": "culture_logistics.app.routing",
+    "plan_and_write": "culture_logistics.app.routing",
+    "write_report": "culture_logistics.app.report",
+    "run_demo": "culture_logistics.app.demo",
+    "demo_county": "culture_logistics.app.demo",
+    "county_scenario": "culture_logistics.app.demo",
+    "run_import": "culture_logistics.app.import_osm",
+    "validate_scenario": "culture_logistics.app.validate",
     "run_batch": "culture_logistics.batch.runner",
     "BatchResult": "culture_logistics.batch.results",
     "compute_coverage": "culture_logistics.coverage.reach",
@@ -90,4 +109,6 @@ __all__ = [
     "__version__", "load_scenario", "compute_coverage", "solve_siting", "plan_routes", "compare_modes",
     "run_batch", "Scenario", "CoverageResult", "SitingResult", "RoutePlan", "ModeComparison", "BatchResult",
     "CultureLogisticsError", "ScenarioError", "Problem", "MCLP", "LSCP", "PMedian", "Model", "solve",
+    "run_coverage", "run_siting", "run_routing", "prepare_routing", "plan_and_write", "write_report", "run_demo",
+    "demo_county", "county_scenario", "run_import", "validate_scenario",
 ]

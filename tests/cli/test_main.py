@@ -100,7 +100,7 @@ def test_validate_takes_an_embedded_county_code_and_loads_no_solver_or_map():
     (["culture_logistics.inputs.scenario", "culture_logistics.reports.siting", "culture_logistics.siting.solve"],
      {"pyvrp", "osmnx", "sklearn", "matplotlib", "dask", "osmium"}),
     # demo: every stage, still no osmnx (only for .osm/.graphml roads), Dask or pyosmium
-    (["culture_logistics.pipeline"], {"osmnx", "sklearn", "matplotlib", "dask", "osmium"}),
+    (["culture_logistics.app.demo"], {"osmnx", "sklearn", "matplotlib", "dask", "osmium"}),
 ])
 def test_each_command_imports_only_what_its_stage_uses(modules, absent):
     loaded = set(_heavy(_loaded_after("import importlib\n" + "\n".join(

@@ -271,7 +271,7 @@ def test_cli_user_mistakes(tmp_path):
 
 
 def test_demo_stage(tmp_path, tiny):
-    from culture_logistics.reports.coverage import demo_stage
+    from culture_logistics.app.coverage import demo_stage
 
     lines = []
     s = demo_stage(load_scenario(tiny), tmp_path / "demo", None, lines.append)

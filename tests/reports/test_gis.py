@@ -14,10 +14,10 @@ import shapely
 
 from conftest import ROOT, run_cli
 from culture_logistics import load_scenario
+from culture_logistics.app.coverage import run_coverage
 from culture_logistics.coverage.reach import compute_coverage
 from culture_logistics.geo.coords import wgs84_to_gcj02
 from culture_logistics.reports import gis
-from culture_logistics.reports.coverage import run_coverage
 from culture_logistics.reports.routes import write_plan
 from culture_logistics.reports.siting import write_siting
 from culture_logistics.routing.plan import plan_routes

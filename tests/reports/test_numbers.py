@@ -7,7 +7,7 @@ from conftest import ROOT
 from culture_logistics import load_scenario
 from culture_logistics.coverage.reach import compute_coverage
 from culture_logistics.reports.coverage import workbook_sheets
-from culture_logistics.reports.labels import _head
+from culture_logistics.reports.labels import column_label as _head
 from culture_logistics.reports.maps import base as maps
 from culture_logistics.reports.maps.coverage import coverage_map
 from culture_logistics.reports.numbers import pct, pct_text

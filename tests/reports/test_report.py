@@ -13,11 +13,12 @@ from pathlib import Path
 import pytest
 
 from conftest import LAT, LON0, chromium_path, run_cli, write_scenario
+from culture_logistics.app.demo import run_demo
+from culture_logistics.app.report import write_report
 from culture_logistics.inputs.scenario import load_scenario
-from culture_logistics.pipeline import run_demo
 from culture_logistics.progress import Collector
 from culture_logistics.reports.labels import TEXT, text
-from culture_logistics.reports.report import count_pdf_pages, write_report
+from culture_logistics.reports.report import count_pdf_pages
 from culture_logistics.resources import counties_dir
 
 
@@ -222,7 +223,7 @@ def test_report_command_and_demo_lang(tmp_path):
 
 
 def test_without_chromium_the_report_says_so(tmp_path, monkeypatch):
-    from culture_logistics.reports.coverage import run_coverage
+    from culture_logistics.app.coverage import run_coverage
 
     scn = load_scenario(write_scenario(tmp_path / "c"))
     out = tmp_path / "out"

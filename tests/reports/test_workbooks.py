@@ -13,9 +13,10 @@ from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 
 from conftest import write_scenario
+from culture_logistics.app.coverage import run_coverage
+from culture_logistics.app.routing import run_routing
 from culture_logistics.inputs.scenario import load_scenario
-from culture_logistics.reports.coverage import run_coverage
-from culture_logistics.reports.routes import DRIVER_ROW_HEIGHT_PT, comparison_csv, run_routing
+from culture_logistics.reports.routes import DRIVER_ROW_HEIGHT_PT, comparison_csv
 from culture_logistics.reports.siting import write_siting
 from culture_logistics.reports.writers import (
     XLSX_MAX_COLUMN_WIDTH,

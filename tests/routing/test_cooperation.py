@@ -132,8 +132,8 @@ def test_postal_stations_never_send_out_more_than_their_capacity(tmp_path, cap2)
 
 def test_compare_passes_on_the_notes_of_the_postal_courier_plan(tmp_path):
     """``route --mode compare`` reports 邮快合作's notes too (here its villages moved to P2, P1 being full)."""
+    from culture_logistics.app.routing import run_routing
     from culture_logistics.inputs.scenario import load_scenario as load
-    from culture_logistics.reports.routes import run_routing
 
     events = []
     res, _ = run_routing(load(_scenario(tmp_path / "scn", 60, "")), "compare", tmp_path / "out", map_html=False,

@@ -375,8 +375,8 @@ def test_trunk_reaches_each_station_in_time_for_its_last_mile(tmp_path):
 
 @pytest.mark.slow
 def test_demo_stage_writes_the_comparison(tmp_path, tiny):
+    from culture_logistics.app.routing import demo_stage
     from culture_logistics.inputs.scenario import load_scenario
-    from culture_logistics.reports.routes import demo_stage
 
     lines = []
     s = demo_stage(load_scenario(tiny), tmp_path / "demo", 0.3, lines.append)

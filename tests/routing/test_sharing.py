@@ -93,8 +93,9 @@ def test_core_and_noise_checks_find_what_they_should():
 # ------------------------------------------------------------------------------------------------ a county by hand
 def test_shares_on_a_county_counted_by_hand(tmp_path):
     """In process (route --sharing runs the same run_routing; the CLI itself is exercised by the slow test)."""
+    from culture_logistics.app.routing import run_routing
     from culture_logistics.inputs.scenario import load_scenario
-    from culture_logistics.reports.routes import run_routing, summary_lines
+    from culture_logistics.reports.routes import summary_lines
 
     out = tmp_path / "out"
     plan, _ = run_routing(load_scenario(small_county(tmp_path / "c")), "shared", out, map_html=False, sharing=True)

@@ -14,28 +14,27 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from culture_logistics.app import coverage as coverage_app
+from culture_logistics.app import routing as routing_app
+from culture_logistics.app import siting as siting_app
 from culture_logistics.batch.jobs import (
     DONE_FILE,
     MESSAGE_MAX_CHARS,
     PARTIAL_DIR,
     CountyJob,
-    _digest,
-    _normal_steps,
     job_digest,
+    normal_steps,
     read_done,
+    sha256_digest,
 )
 from culture_logistics.errors import CultureLogisticsError
 from culture_logistics.geo import boundary as boundary
 from culture_logistics.geo import divisions as divisions
 from culture_logistics.inputs.scenario import load_scenario
-from culture_logistics.reports import routes as _routes
-from culture_logistics.reports import siting as _siting_
-from culture_logistics.reports.coverage import run_coverage
 from culture_logistics.reports.writers import atomic_write_text, write_json
-from culture_logistics.reports.writers import atomic_write_text as _w
 from culture_logistics.resources import counties_dir
 from culture_logistics.synth import builder as synth
-from culture_logistics.synth import common as _common
+from culture_logistics.synth.common import DEFAULT_SEED
 
 
 @dataclass
@@ -116,7 +115,7 @@ def _find_saving(obj):
     return None
 
 
-def _one_line(text: str) -> str:
+def one_line(text: str) -> str:
     text = " | ".join(line.strip() for line in str(text).splitlines() if line.strip())
     return text if len(text) <= MESSAGE_MAX_CHARS else text[:MESSAGE_MAX_CHARS - 1] + "…"
 
@@ -215,8 +214,8 @@ def run_county(job: CountyJob, out_root: str | Path, steps: Sequence[str] = ("co
 
     t_start = time.perf_counter()
     cpu_start = _cpu_seconds()
-    seed = _common.DEFAULT_SEED if seed is None else int(seed)
-    steps = _normal_steps(steps)
+    seed = DEFAULT_SEED if seed is None else int(seed)
+    steps = normal_steps(steps)
     out_root = Path(out_root)
     final = out_root / job.adcode
     token = uuid.uuid4().hex[:12]  # unique per task: a task of an abandoned run never shares a folder with us
@@ -227,7 +226,7 @@ def run_county(job: CountyJob, out_root: str | Path, steps: Sequence[str] = ("co
                              "synthetic": None, "centre": None}
 
     def clean_message(exc: BaseException) -> str:
-        return _one_line(str(exc).replace(str(partial), str(final))) or type(exc).__name__
+        return one_line(str(exc).replace(str(partial), str(final))) or type(exc).__name__
 
     try:
         if digest is None or params is None:
@@ -239,7 +238,7 @@ def run_county(job: CountyJob, out_root: str | Path, steps: Sequence[str] = ("co
         state["step"] = "input"
         if job.data == "generated":
             recipe = params["inputs"]["recipe"]
-            recipe_digest = _digest(recipe)
+            recipe_digest = sha256_digest(recipe)
             if not _reuse_input(final / "input", partial / "input", recipe_digest):
                 summary = synth.build_county(job.adcode, partial / "input", seed=seed)
                 write_json({"recipe_digest": recipe_digest, "recipe": recipe,
@@ -267,7 +266,7 @@ def run_county(job: CountyJob, out_root: str | Path, steps: Sequence[str] = ("co
 
         t0 = time.perf_counter()
         state["step"] = "coverage"
-        report, _ = run_coverage(scn, partial, lang=lang)
+        report, _ = coverage_app.run_coverage(scn, partial, lang=lang)
         state["cov"] = dict(report.summary)
         timings["coverage"] = time.perf_counter() - t0
         lines: list[str] = []
@@ -276,14 +275,14 @@ def run_county(job: CountyJob, out_root: str | Path, steps: Sequence[str] = ("co
 
             t0 = time.perf_counter()
             state["step"] = "site"
-            res = _siting_.demo_stage(scn, partial, time_limit_s, lines.append, lang=lang)
+            res = siting_app.demo_stage(scn, partial, time_limit_s, lines.append, lang=lang)
             state["sites"] = res["lscp"]["sites"] if "lscp" in res else 0
             timings["site"] = time.perf_counter() - t0
         # ---- routing
         if "route" in steps:
             t0 = time.perf_counter()
             state["step"] = "route"
-            res = _routes.demo_stage(scn, partial, time_limit_s, lines.append, lang=lang)
+            res = routing_app.demo_stage(scn, partial, time_limit_s, lines.append, lang=lang)
             state["saving"] = _find_saving(res)
             timings["route"] = time.perf_counter() - t0
         # ---- the marker, last; then the folder goes into place in one rename
@@ -305,12 +304,12 @@ def run_county(job: CountyJob, out_root: str | Path, steps: Sequence[str] = ("co
         if not isinstance(exc, CultureLogisticsError):
             try:
 
-                _w(out_root / "logs" / f"{job.adcode}.log",
+                atomic_write_text(out_root / "logs" / f"{job.adcode}.log",
                    "".join(traceback.format_exception(exc)).replace(str(partial), str(final)))
             except OSError:
                 pass
         shutil.rmtree(partial, ignore_errors=True)
-        boundary = state["boundary"] or _client_boundary_source(job)
+        boundary = state["boundary"] or client_boundary_source(job)
         row = _row(job, "failed", None, None, None, boundary, state["synthetic"])
         return CountyOutcome(job.adcode, job.name, "failed", row, failure, False,
                              round(time.perf_counter() - t_start, 3), _peak_rss_mb(), _worker_name(),
@@ -318,7 +317,7 @@ def run_county(job: CountyJob, out_root: str | Path, steps: Sequence[str] = ("co
                              round(_cpu_seconds() - cpu_start, 3))
 
 
-def _client_boundary_source(job: CountyJob) -> str:
+def client_boundary_source(job: CountyJob) -> str:
     """Boundary source a county would use, for the row of a county that failed before loading."""
 
     if job.data != "generated":
@@ -331,3 +330,12 @@ def _client_boundary_source(job: CountyJob) -> str:
         return "synthetic-disc" if divisions.is_functional_zone(job.adcode) else ""
     except Exception:  # noqa: BLE001 - a row label only
         return ""
+
+
+def lost_outcome(job: CountyJob, exc: BaseException, note: str = "") -> CountyOutcome:
+    """The failed outcome of a county whose task never returned (its worker died, or the task was lost):
+    step ``worker``, the exception's type and message (after ``note``)."""
+    return CountyOutcome(job.adcode, job.name, "failed",
+                         _row(job, "failed", boundary_source=client_boundary_source(job)),
+                         {"adcode": job.adcode, "name": job.name, "step": "worker",
+                          "error_type": type(exc).__name__, "message": one_line(f"{note}{exc}")})

@@ -210,7 +210,8 @@ def plan_counties(province: str = "37", counties: Iterable[str] | str | None = N
     return sorted(jobs, key=lambda j: j.adcode)
 
 
-def _normal_steps(steps: Iterable[str] | str | None) -> tuple[str, ...]:
+def normal_steps(steps: Iterable[str] | str | None) -> tuple[str, ...]:
+    """The batch's steps in their order (:data:`STEPS`), coverage always first; raises BatchError on an unknown one."""
     if steps is None:
         return ("coverage",)
     if isinstance(steps, str):
@@ -270,7 +271,8 @@ def _builder_recipe(adcode: str, seed: int) -> dict:
     return {"adcode": adcode, "seed": int(seed), **_builder_common(str(divisions_dir()))}
 
 
-def _digest(obj) -> str:
+def sha256_digest(obj) -> str:
+    """Hex sha256 of ``obj`` as canonical JSON (sorted keys), the digest of a recipe or a job's parameters."""
     return hashlib.sha256(json.dumps(obj, sort_keys=True, ensure_ascii=False).encode("utf-8")).hexdigest()
 
 
@@ -296,7 +298,7 @@ def job_digest(job: CountyJob, steps: Sequence[str], time_limit_s: float | None,
               "steps": list(steps), "time_limit_s": time_limit_s, "version": __version__}
     if lang != "en":  # the language of the workbooks and maps (English batches keep their digests)
         params["lang"] = lang
-    return _digest(params), params
+    return sha256_digest(params), params
 
 
 def read_done(county_dir: str | Path) -> dict | None:

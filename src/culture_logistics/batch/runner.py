@@ -18,20 +18,14 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
-from culture_logistics.batch.county import (
-    CountyOutcome,
-    _client_boundary_source,
-    _one_line,
-    _row,
-    run_county,
-)
+from culture_logistics.batch.county import CountyOutcome, lost_outcome, one_line, run_county
 from culture_logistics.batch.jobs import (
     PARTIAL_DIR,
     REACH_COLUMNS,
     BatchError,
     CountyJob,
-    _normal_steps,
     job_digest,
+    normal_steps,
     plan_counties,
     read_done,
 )
@@ -42,7 +36,7 @@ from culture_logistics.batch.results import (
     write_province_outputs,
 )
 from culture_logistics.reports.writers import write_json
-from culture_logistics.synth import common as _common
+from culture_logistics.synth.common import DEFAULT_SEED
 
 
 def _resumed(job: CountyJob, out_root: Path, digest: str) -> CountyOutcome | None:
@@ -171,12 +165,12 @@ def run_batch(out_dir: str | Path, province: str = "37", counties: Iterable[str]
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
         raise BatchError(f"--out {out} is a file, not a folder; give a folder to write the batch into")
-    steps_t = _normal_steps(steps)
+    steps_t = normal_steps(steps)
     if time_limit_s is not None and not (time_limit_s > 0):
         raise BatchError(f"--time-limit must be a positive number of seconds, got {time_limit_s}")
     if workers is not None and workers < 1:
         raise BatchError(f"--workers must be at least 1, got {workers}")
-    seed = _common.DEFAULT_SEED if seed is None else int(seed)
+    seed = DEFAULT_SEED if seed is None else int(seed)
     jobs = plan_counties(province, counties, data_dir)
     if not jobs:
         raise BatchError("no counties to plan")
@@ -257,7 +251,7 @@ def _submit_all(client, todo, out: Path, steps_t, time_limit_s, seed, bar: _Prog
             _on_cluster(client, order, args, results, bar, echo)
         except Exception as exc:  # noqa: BLE001 - the cluster broke (nanny failed to start, scheduler gone)
             if echo is not None:
-                echo(f"note: the Dask cluster failed ({type(exc).__name__}: {_one_line(str(exc))[:200]}); running the "
+                echo(f"note: the Dask cluster failed ({type(exc).__name__}: {one_line(str(exc))[:200]}); running the "
                      f"{len(order) - len(results)} remaining counties in this process")
     for job in order:
         if job.adcode not in results:
@@ -299,12 +293,7 @@ def _collect(pending, futures: dict, submit, lost: dict, results: dict, bar: _Pr
             if lost[job.adcode] <= LOST_WORKER_RETRIES:
                 pending.add(submit(job))
                 continue
-            outcome = CountyOutcome(job.adcode, job.name, "failed",
-                                    _row(job, "failed", boundary_source=_client_boundary_source(job)),
-                                    {"adcode": job.adcode, "name": job.name, "step": "worker",
-                                     "error_type": type(exc).__name__,
-                                     "message": _one_line(f"{lost[job.adcode]} workers died running this county: "
-                                                          f"{exc}")})
+            outcome = lost_outcome(job, exc, note=f"{lost[job.adcode]} workers died running this county: ")
         _record(results, job, outcome, bar, echo)
         fut.release()
 

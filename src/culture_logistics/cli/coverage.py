@@ -1,6 +1,6 @@
 """``culture-logistics coverage``: which villages the network reaches, by whom, and where the gaps are.
 
-The command only parses arguments, calls :func:`culture_logistics.reports.coverage.run_coverage`
+The command only parses arguments, calls :func:`culture_logistics.app.coverage.run_coverage`
 and prints a short summary.  A user mistake (bad scenario, bad radius, --out naming a file) prints
 one clear message and exits with code 2; every output is computed before the first file is written.
 """
@@ -13,8 +13,6 @@ import click
 
 from culture_logistics.cli.errors import guarded
 from culture_logistics.cli.gis import export_option, write_exports
-from culture_logistics.errors import CultureLogisticsError
-from culture_logistics.inputs.datasets import resolve_scenario as _scenario_path
 
 
 @click.command(name="coverage")
@@ -38,15 +36,12 @@ def coverage(scenario, out_dir, radius_m, lang, tiles, no_map, exports):
 def _run(scenario, out_dir, radius_m, lang, tiles, no_map, exports=()):
 
     t0 = time.perf_counter()
-    if out_dir.exists() and not out_dir.is_dir():
-        raise CultureLogisticsError(f"--out {out_dir} is a file, not a folder; give a folder to write into")
     # lazy: the coverage stack (pandas, geopandas, folium …) loads when coverage runs, not for --help
-    from culture_logistics.inputs.scenario import load_scenario
-    from culture_logistics.reports.coverage import run_coverage, summary_lines
+    from culture_logistics.app.coverage import run_coverage
+    from culture_logistics.reports.coverage import summary_lines
 
-    scn = load_scenario(_scenario_path(scenario))
-    t_load = time.perf_counter() - t0
-    report, paths = run_coverage(scn, out_dir, radius_m=radius_m, lang=lang, tiles=tiles, with_map=not no_map)
+    report, paths = run_coverage(scenario, out_dir, radius_m=radius_m, lang=lang, tiles=tiles, with_map=not no_map)
+    t_load = report.timings_s["load"]
     for line in summary_lines(report):
         click.echo(line)
     size = ""

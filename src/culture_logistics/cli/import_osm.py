@@ -1,6 +1,6 @@
 """``culture-logistics import-osm``: an OpenStreetMap extract and a county code to a scenario folder.
 
-The command only parses arguments, calls :func:`culture_logistics.inputs.osm.build.import_osm` and
+The command only parses arguments, calls :func:`culture_logistics.app.import_osm.run_import` and
 prints what it wrote.  A user mistake prints one clear message and exits with code 2; nothing is
 written to ``--out`` unless the whole folder passes ``validate``.
 """
@@ -34,14 +34,14 @@ def import_osm_cmd(extract, county, out_dir, villages_file, facilities_file, buf
 
 def _run(extract, county, out_dir, villages_file, facilities_file, buffer_m):
     # lazy: the importer (pyosmium, geopandas, the scenario readers) loads when an extract is read, not for --help
-    from culture_logistics.inputs.osm.build import import_osm
+    from culture_logistics.app.import_osm import run_import
 
     t0 = time.perf_counter()
 
     def progress(stage, count):
         click.echo(f"  read {count:,} {stage} ({time.perf_counter() - t0:.1f} s)", err=True)
 
-    res = import_osm(extract, county, out_dir, villages_file=villages_file, facilities_file=facilities_file,
+    res = run_import(extract, county, out_dir, villages_file=villages_file, facilities_file=facilities_file,
                      buffer_m=buffer_m, progress=progress)
     s = res.stats
     click.echo(f"Imported {county} from {Path(extract).name}: {s['ways_kept']:,} drivable ways "

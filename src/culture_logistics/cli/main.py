@@ -21,9 +21,8 @@ import click
 from culture_logistics import __version__
 from culture_logistics.cli.errors import echo_problems, guarded
 from culture_logistics.cli.progress import printer
-from culture_logistics.errors import CultureLogisticsError
-from culture_logistics.inputs.datasets import list_datasets, resolve_scenario
-from culture_logistics.resources import DEFAULT_COUNTY, PILOT_COUNTIES, counties_dir
+from culture_logistics.inputs.datasets import list_datasets
+from culture_logistics.resources import DEFAULT_COUNTY
 
 #: the commands defined in other modules: name → "module:attribute", imported on first use
 COMMANDS = {
@@ -75,15 +74,6 @@ def _pad(text: str, width: int) -> str:
     return str(text) + " " * max(width - w, 0)
 
 
-def _county_scenario(code: str) -> Path:
-    path = counties_dir() / code / "scenario.toml"
-    if not path.exists():
-        raise CultureLogisticsError(
-            f"no embedded dataset for county {code}; embedded: {', '.join(PILOT_COUNTIES)} "
-            f"(see `culture-logistics datasets`), or pass your own scenario.toml")
-    return path
-
-
 def _print_summary(s: dict) -> None:
     click.echo(f"County {s['adcode']} {s['name']}: {s['townships']} townships, {s['villages']} villages, "
                f"population {s['population']:,}")
@@ -111,10 +101,9 @@ def validate(scenario, as_json):
     """Check SCENARIO (a scenario.toml, or an embedded county code such as 370782) and every file it names;
     exit 2 when invalid."""
     # lazy: the readers (pandas, geopandas, networkx) load when a scenario is read, not for --help
-    from culture_logistics.inputs.scenario import load_scenario
+    from culture_logistics.app.validate import validate_scenario
 
-    scn = load_scenario(resolve_scenario(str(scenario)))
-    summary = scn.summary()
+    scn, summary = validate_scenario(scenario)
     if as_json:
         click.echo(json.dumps(summary, ensure_ascii=False, indent=2))
     else:
@@ -156,15 +145,12 @@ def datasets(as_json):
 def demo(county, out, time_limit, lang, report_lang, no_pdf, quiet):
     """Run the whole chain on an embedded county (default 诸城市 370782), then write the county report."""
 
-    if time_limit is not None and not time_limit > 0:
-        raise CultureLogisticsError(f"--time-limit must be > 0 seconds, got {time_limit}")
-    path = _county_scenario(county)
     # lazy: the whole chain (solvers, maps, report) loads when the demo runs, not for --help
-    from culture_logistics.pipeline import run_demo
+    from culture_logistics.app.demo import demo_county
 
     progress = printer(quiet=quiet)
-    run_demo(path, out_dir=out, time_limit_s=time_limit, progress=progress, lang=lang, report_lang=report_lang,
-             pdf=not no_pdf)
+    demo_county(county, out_dir=out, time_limit_s=time_limit, progress=progress, lang=lang,
+                report_lang=report_lang, pdf=not no_pdf)
     if progress.counts["warning"]:
         click.echo(f"{progress.counts['warning']} warning(s), listed above (on stderr)")
 

@@ -1,7 +1,8 @@
 """``culture-logistics report``: the county report for officials (report.html, report.pdf).
 
 The command runs every stage whose summary.json is missing from ``--out`` (or is of another county),
-the same way ``demo`` does, then writes the report from the stages' summary files, so every figure in
+the same way ``demo`` does (:func:`culture_logistics.app.report.write_report`), then writes the report from
+the stages' summary files, so every figure in
 it equals the one in a summary.json (see :mod:`culture_logistics.reports.report`).
 """
 from __future__ import annotations
@@ -12,8 +13,6 @@ import click
 
 from culture_logistics.cli.errors import guarded
 from culture_logistics.cli.progress import printer
-from culture_logistics.errors import CultureLogisticsError
-from culture_logistics.inputs.datasets import resolve_scenario
 
 
 @click.command(name="report")
@@ -35,16 +34,10 @@ def report(scenario, out_dir, lang, stage_lang, rerun, time_limit, no_pdf, quiet
 
 
 def _run(scenario, out_dir, lang, stage_lang, rerun, time_limit, no_pdf, quiet):
-    if time_limit is not None and not time_limit > 0:
-        raise CultureLogisticsError(f"--time-limit must be > 0 seconds, got {time_limit}")
-    if out_dir.exists() and not out_dir.is_dir():
-        raise CultureLogisticsError(f"--out {out_dir} is a file, not a folder; give a folder to write into")
     # lazy: every stage (solvers, maps, the report) loads when the report is made, not for --help
-    from culture_logistics.inputs.scenario import load_scenario
-    from culture_logistics.reports.report import write_report
+    from culture_logistics.app.report import write_report
 
-    scn = load_scenario(resolve_scenario(scenario))
-    rep = write_report(scn, out_dir, lang=lang, pdf=not no_pdf, rerun=rerun, time_limit_s=time_limit,
+    rep = write_report(scenario, out_dir, lang=lang, pdf=not no_pdf, rerun=rerun, time_limit_s=time_limit,
                        stage_lang=stage_lang, progress=printer(quiet=quiet))
     click.echo(f"Wrote {rep.html_path}")
     if rep.pdf_path:

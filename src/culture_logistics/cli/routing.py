@@ -3,7 +3,7 @@
 ``route`` plans a county's daily two-echelon delivery (shared co-delivery, each operator separately, or
 both compared) and writes the route plan, driver sheets, map and unserved-stop report;
 ``solve-vrp`` solves one CVRPLIB, VRPTW or VRPSPD instance with the routing engine.  The commands only parse
-arguments, call :mod:`culture_logistics.routing` / :mod:`culture_logistics.routing.cvrplib` and print.
+arguments, call :mod:`culture_logistics.app.routing` / :mod:`culture_logistics.routing.lkh` and print.
 
 Exit codes: 0 success (a plan with unserved stops is still a success: they are reported in
 unserved.csv), 2 invalid input (bad scenario, bad [[fleet]] entry, bad option, unreadable .vrp
@@ -20,9 +20,7 @@ import click
 from culture_logistics.cli.errors import fail, guarded
 from culture_logistics.cli.gis import export_option, write_exports
 from culture_logistics.cli.progress import printer
-from culture_logistics.config.routing import RoutingParams
 from culture_logistics.errors import CultureLogisticsError
-from culture_logistics.inputs.datasets import resolve_scenario as _scenario_path
 
 
 @click.command(name="route")
@@ -64,33 +62,22 @@ def _route(scenario, mode, time_limit, seed, out_dir, lang, tiles, no_map, quiet
            weekly=False):
 
     t0 = time.perf_counter()
-    if time_limit is not None and not time_limit > 0:
-        raise CultureLogisticsError(f"--time-limit must be > 0 seconds, got {time_limit}")
-    if seed is not None and seed < 0:
-        raise CultureLogisticsError(f"--seed must be ≥ 0, got {seed}")
-    if out_dir.exists() and not out_dir.is_dir():
-        raise CultureLogisticsError(f"--out {out_dir} is a file, not a folder; give a folder to write into")
-    if weekly and mode == "compare":
-        raise CultureLogisticsError("--weekly plans one mode: give --mode shared or --mode separate "
-                                    "(the default --mode is compare)")
-    if weekly and sharing:
-        raise CultureLogisticsError("--sharing splits the cost of one day's shared plan; it is not available with "
-                                    "--weekly: run without --weekly for coalitions.csv and cost_sharing.csv")
-    if weekly and exports:
+    if weekly and exports and mode != "compare":
         raise CultureLogisticsError("--export converts routes.gpkg, which a --weekly plan does not write "
                                     "(route_plan.csv has every day's stops); run without --weekly to export")
     # lazy: the routing stack (pandas, OR-Tools, PyVRP, folium …) loads when a plan is made, not for --help
-    from culture_logistics.inputs.scenario import load_scenario
-    from culture_logistics.reports.routes import run_routing, summary_lines
+    from culture_logistics.app.routing import plan_and_write, prepare_routing
+    from culture_logistics.reports.routes import summary_lines
 
-    scn = load_scenario(_scenario_path(scenario))
-    RoutingParams.from_scenario(scn)  # a bad [routing] / [[fleet]] entry stops here, before any work
+    # every option and the [routing] / [[fleet]] entries are checked here, before any work
+    req = prepare_routing(scenario, mode, out_dir, time_limit_s=time_limit, seed=seed, weekly=weekly,
+                          sharing=sharing or None, map_html=not no_map, tiles=tiles, lang=lang)
+    scn = req.scenario
     click.echo(f"{scn.adcode} {scn.name}: routing, mode {mode}" + (", weekly plan" if weekly else "")
                + (" (synthetic data: coordinates, populations, facilities and roads are generated)"
                   if scn.synthetic else ""))
     progress = printer(quiet=quiet, warnings=False)  # the notes are listed below
-    res, paths = run_routing(scn, mode, out_dir, time_limit_s=time_limit, seed=seed, map_html=not no_map,
-                             tiles=tiles, lang=lang, progress=progress, sharing=sharing or None, weekly=weekly)
+    res, paths = plan_and_write(req, progress)
     for line in summary_lines(res):
         click.echo(line)
     if weekly:

@@ -1,13 +1,12 @@
 """``culture-logistics site``: choose the shared village service points that close the coverage gaps.
 
-The command only parses arguments, calls :func:`culture_logistics.siting.solve.solve_siting` and
-:func:`~culture_logistics.reports.siting.write_siting`, and prints a short report.  A user mistake (bad
+The command only parses arguments, calls :func:`culture_logistics.app.siting.run_siting` (which solves and
+writes) and prints a short report.  A user mistake (bad
 scenario, K larger than the candidates, a budget that buys nothing …) prints one clear message and
 exits with code 2; nothing is written.
 """
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 
 import click
@@ -15,10 +14,6 @@ import click
 from culture_logistics.cli.errors import guarded
 from culture_logistics.cli.gis import export_option, write_exports
 from culture_logistics.cli.progress import printer
-from culture_logistics.config.siting import SitingParams
-from culture_logistics.errors import CultureLogisticsError
-from culture_logistics.inputs.datasets import resolve_scenario
-from culture_logistics.progress import emit
 
 
 @click.command(name="site")
@@ -58,24 +53,13 @@ def _run(scenario, model, k, budget, capacitated, minimize, time_limit, radius_m
          lang="en", quiet=False, exports=()):
 
     # lazy: the siting stack (pandas, OR-Tools MIP, folium …) loads when sites are chosen, not for --help
-    from culture_logistics.inputs.scenario import load_scenario
-    from culture_logistics.reports.siting import write_siting
-    from culture_logistics.siting.solve import solve_siting
+    from culture_logistics.app.siting import run_siting
 
     progress = printer(quiet=quiet)
-    scn = load_scenario(resolve_scenario(scenario))
-    for w in scn.warnings:
-        progress("warning", stage="load", message=str(w))
-    params = SitingParams.from_scenario(scn)
-    if radius_m is not None:
-        if radius_m <= 0:
-            raise CultureLogisticsError(f"--radius must be > 0 m, got {radius_m}")
-        params = replace(params, radius_m=float(radius_m))
-    emit(progress, "model", "siting", f"{model.upper()}: candidates, reach matrix and {solver.upper()} solve")
-    res = solve_siting(scn, model=model, k=k, budget=budget, capacitated=capacitated, time_limit_s=time_limit,
-                       minimize=minimize, params=params, solver=solver)
-    emit(progress, "model", "siting", "writing the tables, siting.xlsx" + ("" if no_map else " and the map"))
-    paths = write_siting(res, out_dir, map_html=not no_map, lang=lang)
+    res, paths = run_siting(scenario, out_dir, model=model, k=k, budget=budget, capacitated=capacitated,
+                            minimize=minimize, time_limit_s=time_limit, radius_m=radius_m, solver=solver,
+                            map_html=not no_map, lang=lang, progress=progress)
+    scn = res.scenario
     s = res.summary()
     b, a = s["before"], s["after"]
     proof = "optimal (proved)" if s["optimal"] else f"NOT proved optimal: gap {100 * s['gap']:.3f}% to the bound"

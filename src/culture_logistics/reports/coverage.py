@@ -25,10 +25,10 @@ import numpy as np
 import pandas as pd
 
 from culture_logistics.config.model import CARRIERS
-from culture_logistics.coverage.reach import CoverageResult, compute_coverage
+from culture_logistics.coverage.reach import CoverageResult
 from culture_logistics.errors import CultureLogisticsError
 from culture_logistics.reports.gis import coverage_layers, write_gpkg
-from culture_logistics.reports.labels import _TEXT_COLUMNS, _head, _op, _ops
+from culture_logistics.reports.labels import TEXT_COLUMNS, column_label, table_operator, table_operators
 from culture_logistics.reports.maps.base import render_map
 from culture_logistics.reports.maps.coverage import coverage_map
 from culture_logistics.reports.numbers import pct
@@ -70,8 +70,6 @@ class CoverageReport:
         """Write the files into ``out_dir`` (created when missing); returns {file name: path}."""
 
         out = Path(out_dir)
-        if out.exists() and not out.is_dir():
-            raise CultureLogisticsError(f"--out {out} is a file, not a folder; give a folder to write into")
         t0 = time.perf_counter()
         gis = coverage_layers(self.result)  # computed before the first file is written
         paths = {
@@ -152,11 +150,11 @@ def workbook_sheets(result: CoverageResult, lang: str = "en") -> tuple[dict, set
         "township_code": v["township_code"], "township_name": v["township_name"],
         "population": v["population"].astype(int),
         "reached": np.where(v["reached"], yes, no), "reached_any": np.where(v["reached_any"], yes, no),
-        "reached_by": [_ops(x, lang) for x in v["reached_by"]],
-        "missing_operators": [_ops(x, lang) for x in v["missing_operators"]],
+        "reached_by": [table_operators(x, lang) for x in v["reached_by"]],
+        "missing_operators": [table_operators(x, lang) for x in v["missing_operators"]],
         "nearest_facility_id": v["nearest_facility_id"],
         "nearest_facility_name": [fac_name.get(i, "") for i in v["nearest_facility_id"]],
-        "nearest_operator": [_op(x, lang) if x else "" for x in v["nearest_operator"]],
+        "nearest_operator": [table_operator(x, lang) if x else "" for x in v["nearest_operator"]],
         "distance_m": [None if d is None else int(d) for d in dist("distance_m")],
         "travel_time_min": dist("travel_time_min", 1),
     })
@@ -187,32 +185,18 @@ def workbook_sheets(result: CoverageResult, lang: str = "en") -> tuple[dict, set
     tw = pd.concat([tw, pd.DataFrame([total])], ignore_index=True)
 
     def localise(df):
-        return df.rename(columns={c: _head(c, lang) for c in df.columns})
+        return df.rename(columns={c: column_label(c, lang) for c in df.columns})
 
     sheets = {("全县汇总" if lang == "zh" else "County summary"): localise(tw)}
     gap_rows = table[~v["reached"].to_numpy()]
     sheets["缺口村" if lang == "zh" else "Gaps"] = localise(gap_rows)
     for (code, name), g in table.groupby(["township_code", "township_name"], sort=True):
         sheets[f"{code} {name}"] = localise(g)
-    text_cols = {_head(c, lang) for c in _TEXT_COLUMNS}
+    text_cols = {column_label(c, lang) for c in TEXT_COLUMNS}
     return sheets, text_cols
 
 
-# ------------------------------------------------------------------------------------- demo / CLI
-def run_coverage(scenario, out_dir: str | Path, radius_m: float | None = None, lang: str = "en",
-                 tiles: str = "osm", with_map: bool = True) -> tuple[CoverageReport, dict[str, Path]]:
-    """Compute coverage of a loaded scenario, build every output, then write them into ``out_dir``."""
-    if radius_m is not None and not (np.isfinite(radius_m) and radius_m > 0):
-        raise CultureLogisticsError(f"--radius must be a positive number of metres, got {radius_m}")
-    t0 = time.perf_counter()
-    result = compute_coverage(scenario, radius_m=radius_m)
-    t_cov = time.perf_counter() - t0
-    report = build_coverage_report(result, lang=lang, tiles=tiles, with_map=with_map)
-    report.timings_s["coverage"] = t_cov
-    paths = report.write(out_dir)
-    return report, paths
-
-
+# ------------------------------------------------------------------------------------- console
 def summary_lines(report: CoverageReport) -> list[str]:
     """A short human summary (3–5 lines) of a coverage report."""
     s = report.summary
@@ -233,24 +217,3 @@ def summary_lines(report: CoverageReport) -> list[str]:
     if s.get("synthetic_data"):
         lines.append("  (synthetic data: coordinates, populations, facilities and roads are generated)")
     return lines
-
-
-def demo_stage(scenario, out_dir: Path, time_limit_s: float | None, echo, progress=None, lang: str = "en") -> dict:
-    """``culture-logistics demo`` step: coverage tables and map of the scenario into ``out_dir``.
-
-    ``time_limit_s`` and ``progress`` are unused (no solver in this stage); ``lang`` is the workbook's
-    and the map's language.  Prints two lines; returns the summary
-    dict with ``files`` (paths as text) and ``seconds``.
-    """
-    t0 = time.perf_counter()
-    report, paths = run_coverage(scenario, out_dir, lang=lang)
-    s = dict(report.summary)
-    dt = time.perf_counter() - t0
-    size = paths["coverage_map.html"].stat().st_size / 1e6
-    echo(f"[coverage] {s['villages_reached']:,}/{s['villages']:,} villages reached by every operator "
-         f"({s['reach_rate']:.1%}), {s['villages_reached_any']:,} by at least one, "
-         f"{s['villages'] - s['villages_reached']:,} gaps ({dt:.1f} s)")
-    echo(f"       {Path(out_dir) / 'coverage_map.html'} ({size:.1f} MB), village_reach.csv/.xlsx, gaps.csv")
-    s["files"] = {k: str(p) for k, p in paths.items()}
-    s["seconds"] = round(dt, 2)
-    return s

@@ -44,7 +44,7 @@ from culture_logistics.reports.export_formats import EXPORTS as EXPORTS  # re-ex
 from culture_logistics.reports.export_formats import GisExportError as GisExportError
 from culture_logistics.reports.export_formats import parse_exports
 from culture_logistics.reports.numbers import pct
-from culture_logistics.reports.writers import _fixed_time, atomic_path, atomic_write_text
+from culture_logistics.reports.writers import atomic_path, atomic_write_text, fixed_time
 
 #: per layer, the column that names a feature (the KML placemark name)
 NAME_COLUMNS = {"villages": "village_name", "facilities": "name", "service_areas": "operator",
@@ -55,7 +55,8 @@ NAME_COLUMNS = {"villages": "village_name", "facilities": "name", "service_areas
 GCJ_DECIMALS = 6
 
 
-def _points(df: pd.DataFrame, cols: list[str], lon: str = "lon", lat: str = "lat") -> gpd.GeoDataFrame:
+def points_frame(df: pd.DataFrame, cols: list[str], lon: str = "lon", lat: str = "lat") -> gpd.GeoDataFrame:
+    """The columns ``cols`` of ``df`` as a point layer (EPSG:4326) at its ``lon``/``lat`` columns (WGS-84 degrees)."""
     data = {c: df[c].to_numpy() for c in cols}
     geom = shapely.points(df[lon].to_numpy(float), df[lat].to_numpy(float))
     return gpd.GeoDataFrame(data, geometry=geom, crs="EPSG:4326")
@@ -76,7 +77,7 @@ def coverage_layers(result) -> dict[str, gpd.GeoDataFrame]:
     the ``township_reach.csv`` figures, rates in percent (rounded as in the workbook).
     """
     v = result.villages
-    vil = _points(v, ["village_code", "village_name", "township_code", "township_name"])
+    vil = points_frame(v, ["village_code", "village_name", "township_code", "township_name"])
     vil["population"] = v["population"].astype(int).to_numpy()
     vil["reached"] = v["reached"].astype(bool).to_numpy()
     vil["reached_any"] = v["reached_any"].astype(bool).to_numpy()
@@ -89,7 +90,7 @@ def coverage_layers(result) -> dict[str, gpd.GeoDataFrame]:
     vil = vil[[c for c in vil.columns if c != "geometry"] + ["geometry"]]
     f = result.scenario.facilities
     fac_cols = [c for c in ("id", "name", "operator", "tier", "brand", "capacity_per_day") if c in f.columns]
-    fac = _points(f, fac_cols)
+    fac = points_frame(f, fac_cols)
     layers = {"villages": vil, "facilities": fac}
     if len(f):
         roads = result.network is not None and result.network.has_roads
@@ -114,7 +115,7 @@ def siting_layers(result) -> dict[str, gpd.GeoDataFrame]:
     s = result.sites
     cols = [c for c in ("site_id", "name", "operator", "kind", "tier", "villages_newly_reached",
                         "population_newly_reached", "cost", "capacity_per_week", "load_per_week") if c in s.columns]
-    sites = _points(s, cols)
+    sites = points_frame(s, cols)
     for c in ("capacity_per_week", "load_per_week", "cost"):
         if c in sites.columns:
             sites[c] = _finite(sites[c])
@@ -146,7 +147,7 @@ def write_gpkg(layers: dict[str, gpd.GeoDataFrame], path: str | Path) -> Path:
     path = Path(path)
     # GeoPackage stamps the clock into gpkg_contents.last_change: fixed (SOURCE_DATE_EPOCH, as the workbooks)
     # so that the same input gives the same bytes
-    stamp = _fixed_time().strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    stamp = fixed_time().strftime("%Y-%m-%dT%H:%M:%S.000Z")
     # SQLite would fsync the temporary file at every layer's commit (most of the time of writing one):
     # off, and the finished file is fsynced once before it is renamed into place
     options = {"OGR_CURRENT_DATE": stamp, "OGR_SQLITE_SYNCHRONOUS": "OFF"}

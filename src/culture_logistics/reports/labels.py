@@ -1,6 +1,6 @@
 """Every label of the non-map outputs, in English and Chinese: one i18n table.
 
-* :func:`_head` — column headers of the coverage, siting and comparison tables;
+* :func:`column_label` — column headers of the coverage, siting and comparison tables;
 * :data:`METRIC_LABELS` / :data:`UNIT_LABELS` — the rows of ``comparison.csv``;
 * :data:`REASON_LABELS` — why a stop was not served (``unserved.csv`` ``reason_code``; also the route map);
 * :func:`text` — the sentences and headings of the county report (:mod:`culture_logistics.reports.report`).
@@ -54,7 +54,7 @@ _HEAD = {
 }
 
 
-_TEXT_COLUMNS = ("village_code", "township_code", "nearest_facility_id", "site_id")
+TEXT_COLUMNS = ("village_code", "township_code", "nearest_facility_id", "site_id")
 
 
 #: comparison.csv metric names (the ``metric`` column); English keeps the contract's identifiers.
@@ -115,15 +115,18 @@ def kind_label(kind: str, lang: str) -> str:
     return kind if pair is None else pair[1 if lang == "zh" else 0]
 
 
-def _op(op: str, lang: str) -> str:
+def table_operator(op: str, lang: str) -> str:
+    """An operator code as a table cell: its Chinese name with ``lang="zh"``, else the code."""
     return OPERATOR_ZH.get(op, op) if lang == "zh" else op
 
 
-def _ops(text: str, lang: str) -> str:
-    return "、".join(_op(o, lang) for o in text.split(";") if o) if lang == "zh" else text
+def table_operators(text: str, lang: str) -> str:
+    """A ``;``-separated list of operator codes as a table cell (``、``-separated Chinese names with ``zh``)."""
+    return "、".join(table_operator(o, lang) for o in text.split(";") if o) if lang == "zh" else text
 
 
-def _head(col: str, lang: str) -> str:
+def column_label(col: str, lang: str) -> str:
+    """The header of table column ``col`` in ``lang`` (``en``/``zh``); an unknown column keeps its name."""
     h = _HEAD[lang]
     if col in h:
         return h[col]

@@ -10,9 +10,10 @@ in the layout ``culture-logistics demo`` writes::
     DIR/siting_lscp/summary.json                  siting (LSCP: the fewest sites reaching every gap village)
     DIR/routing/summary.json                      routing compare (shared against separate)
 
-:func:`ensure_stages` first runs each stage whose ``summary.json`` is missing or belongs to another
-county (the same calls as ``demo``), so ``culture-logistics report SCENARIO --out DIR`` works on an
-empty folder and reuses what ``demo`` / the stage commands already wrote.  ``--rerun`` recomputes all.
+:func:`culture_logistics.app.report.ensure_stages` first runs each stage whose ``summary.json`` is missing or
+belongs to another county (the same calls as ``demo``), so ``culture-logistics report SCENARIO --out DIR`` works
+on an empty folder and reuses what ``demo`` / the stage commands already wrote.  ``--rerun`` recomputes all;
+this module only reads the summaries and writes the report.
 
 Files: ``report.html`` (self-contained: inline CSS and SVG, no JavaScript, works offline; a print
 stylesheet with ``@page { size: A4 }``) and ``report.pdf`` printed from it by headless Chromium
@@ -37,9 +38,6 @@ from culture_logistics.errors import CultureLogisticsError
 from culture_logistics.inputs.scenario import Scenario
 from culture_logistics.progress import Progress, emit
 from culture_logistics.reports import charts
-from culture_logistics.reports import coverage as coverage_report
-from culture_logistics.reports import routes as routes_report
-from culture_logistics.reports import siting as siting_report
 from culture_logistics.reports.labels import kind_label, text
 from culture_logistics.reports.writers import atomic_write_bytes, atomic_write_text
 
@@ -97,33 +95,10 @@ def _read_csv(path: Path) -> list[dict]:
         return list(csv.DictReader(fh))
 
 
-def ensure_stages(scn: Scenario, out_dir: str | Path, lang: str = "en", time_limit_s: float | None = None,
-                  rerun: bool = False, progress: Progress | None = None) -> dict[str, dict]:
-    """Run each stage whose summary.json is missing from ``out_dir`` or is of another county; return them all.
-
-    The stages are the ``demo`` ones (coverage; siting MCLP and LSCP; routing compare, ``time_limit_s``
-    per model, default 1 s), writing the same files in the same layout.
-    """
-    have = {} if rerun else read_stage_summaries(out_dir)
-    fresh = {k: v for k, v in have.items() if _county_of(v) == scn.adcode}
-
-    def echo_for(stage):
-        return lambda line: emit(progress, "stage", stage, line)
-
-    if "coverage" not in fresh:
-        coverage_report.demo_stage(scn, Path(out_dir), time_limit_s, echo_for("coverage"), progress=progress,
-                                   lang=lang)
-    if "siting" not in fresh or "siting_lscp" not in fresh:
-        res = siting_report.demo_stage(scn, Path(out_dir), time_limit_s, echo_for("siting"), progress=progress,
-                                       lang=lang)
-        if res.get("gap_villages") == 0:
-            for rel in ("siting/summary.json", "siting_lscp/summary.json"):   # a stale one must not be reported
-                (Path(out_dir) / rel).unlink(missing_ok=True)
-    if "routing" not in fresh:
-        routes_report.demo_stage(scn, Path(out_dir), time_limit_s, echo_for("routing"), progress=progress,
-                                 lang=lang)
-    got = read_stage_summaries(out_dir)
-    return {k: v for k, v in got.items() if _county_of(v) == scn.adcode}
+def county_stages(out_dir: str | Path, adcode: str) -> dict[str, dict]:
+    """{stage: summary dict} of the stages in ``out_dir`` (:func:`read_stage_summaries`) that are of county
+    ``adcode``; a summary of another county (a reused folder) is left out."""
+    return {k: v for k, v in read_stage_summaries(out_dir).items() if _county_of(v) == adcode}
 
 
 # ----------------------------------------------------------------------------------------- formatting
@@ -584,26 +559,19 @@ def print_pdf(html_path: Path, pdf_path: Path, timeout_s: float = 120.0) -> tupl
 
 
 # ----------------------------------------------------------------------------------------- entry point
-def write_report(scn: Scenario, out_dir: str | Path, lang: str = "zh", pdf: bool = True, run_missing: bool = True,
-                 rerun: bool = False, time_limit_s: float | None = None, stage_lang: str = "en",
-                 progress: Progress | None = None) -> CountyReport:
+def write_county_report(scn: Scenario, out_dir: str | Path, stages: dict[str, dict], lang: str = "zh",
+                        pdf: bool = True, progress: Progress | None = None) -> CountyReport:
     """Write ``report.html`` (and ``report.pdf``) into ``out_dir`` from the stage outputs there.
 
     Parameters
     ----------
-    run_missing : run a stage whose summary.json is missing or of another county (see :func:`ensure_stages`);
-        when False, only what is in ``out_dir`` is reported.
-    rerun : recompute every stage first.
-    stage_lang : language of the stage outputs written when a stage runs (workbooks, maps).
+    stages : {stage: summary dict} of the county (:func:`county_stages`); the township and site rows are
+        read from ``township_reach.csv`` and ``siting/sites.csv`` in ``out_dir``.
+    lang : ``zh`` (default) or ``en``.
+    pdf : also print ``report.pdf`` with headless Chromium when it is on PATH.
+    progress : gets a ``"model"`` event when the PDF is printed and a ``"warning"`` when it cannot be.
     """
     out_dir = Path(out_dir)
-    if out_dir.exists() and not out_dir.is_dir():
-        raise CultureLogisticsError(f"--out {out_dir} is a file, not a folder; give a folder to write into")
-    if run_missing or rerun:
-        stages = ensure_stages(scn, out_dir, lang=stage_lang, time_limit_s=time_limit_s, rerun=rerun,
-                               progress=progress)
-    else:
-        stages = {k: v for k, v in read_stage_summaries(out_dir).items() if _county_of(v) == scn.adcode}
     townships = _read_csv(out_dir / "township_reach.csv")
     sites = _read_csv(out_dir / "siting" / "sites.csv") if "siting" in stages else []
     html_path = out_dir / "report.html"
@@ -623,5 +591,5 @@ def write_report(scn: Scenario, out_dir: str | Path, lang: str = "zh", pdf: bool
     return CountyReport(html_path, pdf_path if pages else None, pages, pdf_note, figures)
 
 
-__all__ = ["CountyReport", "build_report_html", "count_pdf_pages", "ensure_stages", "print_pdf",
-           "read_stage_summaries", "write_report"]
+__all__ = ["CountyReport", "build_report_html", "count_pdf_pages", "county_stages", "print_pdf",
+           "read_stage_summaries", "write_county_report"]

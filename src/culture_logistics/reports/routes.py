@@ -2,20 +2,15 @@
 """
 from __future__ import annotations
 
-import time
 from pathlib import Path
-from typing import Any
 
 import geopandas as gpd
 import pandas as pd
 
 from culture_logistics.config.model import OPERATOR_ZH
-from culture_logistics.config.routing import ECHELON_ZH, MODES, RoutingParams, hhmm
-from culture_logistics.errors import CultureLogisticsError
-from culture_logistics.inputs.scenario import Scenario
-from culture_logistics.progress import Progress, emit, line_reporter
-from culture_logistics.reports.gis import _points, write_gpkg
-from culture_logistics.reports.labels import _head, metric_label, unit_label
+from culture_logistics.config.routing import ECHELON_ZH, hhmm
+from culture_logistics.reports.gis import points_frame, write_gpkg
+from culture_logistics.reports.labels import column_label, metric_label, unit_label
 from culture_logistics.reports.maps import base as maps
 from culture_logistics.reports.maps.routes import routes_map, vehicle_label
 from culture_logistics.reports.sharing import sharing_artifacts, sharing_lines
@@ -27,17 +22,15 @@ from culture_logistics.reports.writers import (
     write_json,
     write_xlsx,
 )
-from culture_logistics.routing.compare import ModeComparison, compare_modes
+from culture_logistics.routing.compare import ModeComparison
 from culture_logistics.routing.plan import (
     ROUTE_PLAN_COLUMNS,
     ROUTES_SUMMARY_COLUMNS,
     RoutePlan,
     _route_lines,
-    plan_routes,
     prepare_route_lines,
 )
-from culture_logistics.routing.sharing import share_costs
-from culture_logistics.routing.weekly import WeeklyPlan, plan_week, visits_summary
+from culture_logistics.routing.weekly import WeeklyPlan, visits_summary
 
 # ============================================================================ outputs
 KIND_ZH = {"depot": "出发/返回站 depot", "station": "乡镇站点 station", "village_point": "村级服务点 service point",
@@ -175,7 +168,7 @@ def route_layers(plan: RoutePlan) -> dict[str, gpd.GeoDataFrame]:
     routes["return_min"] = r["return_min"].astype(float).round(1).to_numpy()
     veh = dict(zip(routes["route_id"], routes["vehicle"]))
     st = plan.stops[plan.stops["stop_kind"] != "depot"].reset_index(drop=True)
-    stops = _points(st, list(ROUTE_PLAN_COLUMNS))
+    stops = points_frame(st, list(ROUTE_PLAN_COLUMNS))
     stops["stop_id"] = stops["stop_id"].astype(str)
     stops.insert(2, "vehicle", [veh.get(x, "") for x in st["route_id"]])
     return {"routes": routes, "stops": stops}
@@ -200,7 +193,7 @@ def _plan_artifacts(plan: RoutePlan, map_html: bool, tiles: str, lang: str) -> d
     return art
 
 
-def _write_artifacts(art: dict, out_dir: Path) -> dict[str, Path]:
+def _write_artifacts(art: dict, out_dir: str | Path) -> dict[str, Path]:
 
     out_dir = Path(out_dir)
     paths = {}
@@ -221,18 +214,10 @@ def _write_artifacts(art: dict, out_dir: Path) -> dict[str, Path]:
     return paths
 
 
-def _check_out_dir(out_dir: str | Path) -> Path:
-    out_dir = Path(out_dir)
-    if out_dir.exists() and not out_dir.is_dir():
-        raise CultureLogisticsError(f"--out {out_dir} is a file, not a folder; give a folder to write into")
-    return out_dir
-
-
 def write_plan(plan: RoutePlan, out_dir: str | Path, map_html: bool = True, tiles: str = "osm",
                lang: str = "en") -> dict[str, Path]:
     """Write one mode's files (:data:`PLAN_FILES`) into ``out_dir``; everything is computed before
     the first file is written, and every file is written atomically."""
-    out_dir = _check_out_dir(out_dir)
     return _write_artifacts(_plan_artifacts(plan, map_html, tiles, lang), out_dir)
 
 
@@ -254,7 +239,7 @@ def comparison_csv(table: pd.DataFrame, lang: str = "en") -> pd.DataFrame:
     if lang == "zh":
         table["metric"] = [metric_label(m, lang) for m in table["metric"]]
         table["unit"] = [unit_label(u, lang) for u in table["unit"]]
-        table = table.rename(columns={c: _head(c, lang) for c in table.columns})
+        table = table.rename(columns={c: column_label(c, lang) for c in table.columns})
     return table
 
 
@@ -262,7 +247,6 @@ def write_comparison(cmp: ModeComparison, out_dir: str | Path, map_html: bool = 
                      lang: str = "en") -> dict[str, Path]:
     """Write ``comparison.csv`` and ``summary.json`` into ``out_dir`` and each mode's files into
     ``out_dir/shared``, ``out_dir/separate`` and (邮快合作) ``out_dir/postal_courier``."""
-    out_dir = _check_out_dir(out_dir)
     # whole numbers stay whole in the CSV (outputs.safe_frame's Series.map would make a mixed column float)
     table = cmp.table.copy()
     for col in ("separate", "shared", "difference", "postal_courier"):
@@ -291,7 +275,6 @@ def write_weekly(week: WeeklyPlan, out_dir: str | Path) -> dict[str, Path]:
     """Write a weekly plan into ``out_dir``: :data:`WEEKLY_FILES` (the route tables with ``day`` as their last
     column) and one driver workbook per delivery day, ``route_sheets_day1.xlsx`` … (day 1 = Monday); everything
     is computed before the first file is written, and every file is written atomically."""
-    out_dir = _check_out_dir(out_dir)
     art = {
         "route_plan.csv": ("csv", week.plan_table()),
         "routes_summary.csv": ("csv", week.routes_table()),
@@ -303,46 +286,6 @@ def write_weekly(week: WeeklyPlan, out_dir: str | Path) -> dict[str, Path]:
     for d, plan in enumerate(week.days, start=1):
         art[f"route_sheets_day{d}.xlsx"] = ("xlsx", route_sheets(plan))
     return _write_artifacts(art, out_dir)
-
-
-def run_routing(scenario: Scenario, mode: str, out_dir: str | Path, time_limit_s: float | None = None,
-                seed: int | None = None, map_html: bool = True, tiles: str = "osm", lang: str = "en",
-                progress: Progress | None = None, sharing: bool | None = None, weekly: bool = False):
-    """Plan (``shared``/``separate``) or compare, then write the outputs.  Returns (result, paths).
-
-    ``sharing``: also plan every coalition of the carrying operators and share the shared plan's cost
-    (:func:`~culture_logistics.routing.sharing.share_costs`; ``None`` = in compare mode only), writing
-    coalitions.csv, cost_sharing.csv and cost_sharing.xlsx beside the plan and ``cost_sharing`` in summary.json.
-    ``weekly``: plan a week of visits (:func:`~culture_logistics.routing.weekly.plan_week`) instead of
-    one day, written by :func:`write_weekly` (no map); only with ``shared`` or ``separate``.
-
-    ``progress(event, **fields)`` (see :mod:`culture_logistics.progress`) gets a ``"model"`` event per
-    routing model and a ``"warning"`` event per note on the data (e.g. a station over its capacity).
-    """
-    if mode not in MODES:
-        raise CultureLogisticsError(f"unknown mode {mode!r}; choose one of {', '.join(MODES)}")
-    if weekly and mode == "compare":
-        raise CultureLogisticsError("--weekly plans one mode: give --mode shared or --mode separate")
-    _check_out_dir(out_dir)
-    params = RoutingParams.from_scenario(scenario, time_limit_s=time_limit_s, seed=seed)
-    lines = line_reporter(progress, "routing")
-    res: Any
-    if weekly:
-        res = plan_week(scenario, mode, params, progress=lines)
-        return res, write_weekly(res, out_dir)
-    if mode == "compare":
-        res = compare_modes(scenario, params, progress=lines, sharing=sharing is not False)
-        for plan in (res.separate, res.shared, res.postal_courier):
-            for w in (plan.warnings if plan is not None else []):
-                emit(progress, "warning", "routing", w if w.startswith(f"{plan.mode}:") else f"{plan.mode}: {w}")
-        return res, write_comparison(res, out_dir, map_html, tiles, lang)
-    res = plan_routes(scenario, mode, params, progress=lines)
-    for w in res.warnings:
-        emit(progress, "warning", "routing", w)
-    if sharing:
-        res.cost_sharing = share_costs(scenario, params, shared_plan=res if mode == "shared" else None,
-                                       network=res.net, progress=lines)
-    return res, write_plan(res, out_dir, map_html, tiles, lang)
 
 
 def summary_lines(result) -> list[str]:
@@ -407,30 +350,3 @@ def _bus_lines(s: dict) -> list[str]:
     return [f"  bus lines {', '.join(b['lines'])}: carry {len(b['stations'])} station(s)' parcels "
             f"({b['parcels_delivered']} in, {b['parcels_picked_up']} out) for {b['bus_cost_cny']:,.2f} CNY, "
             f"saving {b['saving_cny']:,.2f} CNY/day against van-only trunks"]
-
-
-def demo_stage(scenario: Scenario, out_dir: Path, time_limit_s: float | None, echo,
-               progress: Progress | None = None, lang: str = "en") -> dict:
-    """``culture-logistics demo`` step: compare shared with separate delivery, write to ``out_dir/routing``.
-
-    ``time_limit_s`` overrides the safety cap per model (default ``[routing] time_limit_s``); every solve
-    stops on its deterministic work budget first, so the demo's plan is the plan ``route`` makes.  ``echo`` gets the
-    summary lines; ``progress`` a ``"model"`` event per routing model and a ``"warning"`` per data note.
-    """
-    t0 = time.perf_counter()
-    out = Path(out_dir) / "routing"
-    res, paths = run_routing(scenario, "compare", out, time_limit_s=time_limit_s, lang=lang,
-                             progress=progress)
-    s = res.summary()
-    a, b = s["separate"], s["shared"]
-    echo(f"[routing] separate: {a['vehicles']} vehicles, {a['distance_km']:,.0f} km, {a['cost_cny']:,.0f} CNY/day; "
-         f"shared: {b['vehicles']} vehicles, {b['distance_km']:,.0f} km, {b['cost_cny']:,.0f} CNY/day")
-    if s["saving_pct"] is not None:
-        echo(f"          shared co-delivery saves {s['saving_pct']:.1f}% of the daily cost"
-             + ("" if s["like_for_like"] else f" ({s['note']})"))
-    if s.get("saving_vs_postal_courier_pct") is not None:
-        echo(f"          against 邮快合作 (couriers hand over at the postal stations, "
-             f"{s['postal_courier']['cost_cny']:,.0f} CNY/day) it saves {s['saving_vs_postal_courier_pct']:.1f}%")
-    echo(f"          route sheets {out / 'shared' / 'route_sheets.xlsx'}, map {out / 'shared' / 'routes_map.html'} "
-         f"({time.perf_counter() - t0:.1f} s)")
-    return s

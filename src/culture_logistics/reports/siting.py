@@ -2,18 +2,14 @@
 """
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
-from culture_logistics.config.siting import SitingParams
-from culture_logistics.coverage.reach import compute_coverage
-from culture_logistics.progress import Progress, emit
 from culture_logistics.reports.gis import siting_layers, write_gpkg
-from culture_logistics.reports.labels import _TEXT_COLUMNS, _head, _ops, kind_label
+from culture_logistics.reports.labels import TEXT_COLUMNS, column_label, kind_label, table_operators
 from culture_logistics.reports.maps.base import render_map
 from culture_logistics.reports.maps.siting import siting_map
 from culture_logistics.reports.writers import Sheet, atomic_write_text, write_csv, write_json, write_xlsx
-from culture_logistics.siting.solve import SitingResult, solve_siting
+from culture_logistics.siting.solve import SitingResult
 
 SHEET_NAMES = {"sites": ("Sites", "选址结果"), "assignment": ("Assignment", "村庄分配"),
                "gaps_after": ("Gaps after", "仍未覆盖")}
@@ -29,13 +25,13 @@ def siting_workbook(result: SitingResult, lang: str = "en") -> tuple[dict[str, S
     s = result.summary()
     sites = result.sites_table().copy()
     sites["kind"] = [kind_label(k, lang) for k in sites["kind"]]
-    sites["operator"] = [_ops(o, lang) for o in sites["operator"]]
+    sites["operator"] = [table_operators(o, lang) for o in sites["operator"]]
     asg = result.assignment_table().copy()
     yes, no = ("是", "否") if zh else ("yes", "no")
     asg["newly_reached"] = [yes if v == "true" else no for v in asg["newly_reached"]]
     gaps = result.gaps_after.copy()
     if "missing_operators" in gaps:
-        gaps["missing_operators"] = [_ops(str(o), lang) for o in gaps["missing_operators"]]
+        gaps["missing_operators"] = [table_operators(str(o), lang) for o in gaps["missing_operators"]]
     county = f"{result.scenario.name} ({result.scenario.adcode})"
     model = s["model"].upper() + (f", K={s['k']}" if s["k"] is not None else "")
     title = (f"{county} 共享服务点选址 {model}" if zh else f"{county} shared service points, {model}")
@@ -48,12 +44,12 @@ def siting_workbook(result: SitingResult, lang: str = "en") -> tuple[dict[str, S
     name = {k: v[1 if zh else 0] for k, v in SHEET_NAMES.items()}
 
     def localise(df):
-        return df.rename(columns={c: _head(c, lang) for c in df.columns})
+        return df.rename(columns={c: column_label(c, lang) for c in df.columns})
 
     sheets = {name["sites"]: Sheet(localise(sites), title=title, info=info),
               name["assignment"]: Sheet(localise(asg), title=title),
               name["gaps_after"]: Sheet(localise(gaps), title=title)}
-    return sheets, {_head(c, lang) for c in _TEXT_COLUMNS}
+    return sheets, {column_label(c, lang) for c in TEXT_COLUMNS}
 
 
 def write_siting(result: SitingResult, out_dir: str | Path, map_html: bool = True,
@@ -84,39 +80,3 @@ def write_siting(result: SitingResult, out_dir: str | Path, map_html: bool = Tru
         paths["map"] = atomic_write_text(out_dir / "siting_map.html", page)
     paths["gpkg"] = write_gpkg(gis, out_dir / "siting.gpkg")
     return paths
-
-
-def demo_stage(scenario, out_dir: Path, time_limit_s: float | None, echo, progress: Progress | None = None,
-               lang: str = "en") -> dict:
-    """``culture-logistics demo`` step: MCLP with a small K, and the LSCP size, for one county.
-
-    Writes the MCLP outputs to ``out_dir/siting`` and the LSCP ones to ``out_dir/siting_lscp``;
-    returns both summaries.
-    """
-
-    t0 = time.perf_counter()
-    params = SitingParams.from_scenario(scenario)
-    radius = params.radius_m or scenario.coverage.radius_m
-    cov = compute_coverage(scenario, radius_m=radius)
-    tl = time_limit_s or params.time_limit_s
-    gaps = int((~cov.villages["reached"]).sum())
-    if gaps == 0:
-        echo("[siting] every village is already reached; nothing to site")
-        return {"gap_villages": 0}
-    k = params.k or 5
-    emit(progress, "model", "siting", f"MCLP, at most {k} sites, {gaps} gap villages")
-    mclp = solve_siting(scenario, "mclp", k=k, time_limit_s=tl, coverage=cov, params=params)
-    write_siting(mclp, Path(out_dir) / "siting", lang=lang)
-    emit(progress, "model", "siting", "LSCP, fewest sites reaching every reachable gap village")
-    lscp = solve_siting(scenario, "lscp", time_limit_s=tl, coverage=cov, params=params)
-    write_siting(lscp, Path(out_dir) / "siting_lscp", map_html=False, lang=lang)
-    a, b = mclp.summary(), lscp.summary()
-    echo(f"[siting] {gaps} gap villages; MCLP K={k}: {a['before']['villages_reached']} → "
-         f"{a['after']['villages_reached']} villages reached, +{int(a['objective']):,} people "
-         f"({'optimal' if a['optimal'] else 'gap %.2f%%' % (100 * a['gap'])}, {a['solve_seconds']:.2f} s)")
-    echo(f"         LSCP: {b['sites']} sites ({b['sites_existing']} converted, {b['sites_new']} new, "
-         f"{b['total_cost']:,.0f} CNY) reach every reachable gap village "
-         f"({'optimal' if b['optimal'] else 'gap %.2f%%' % (100 * b['gap'])}); "
-         f"{b['gap_villages_no_candidate']} villages no candidate can reach")
-    echo(f"         outputs in {Path(out_dir) / 'siting'} ({time.perf_counter() - t0:.1f} s)")
-    return {"mclp": a, "lscp": b}

@@ -240,7 +240,9 @@ def write_json(obj, path: str | Path) -> Path:
 
 
 # ------------------------------------------------------------------------------------ XLSX
-def _fixed_time() -> _dt.datetime:
+def fixed_time() -> _dt.datetime:
+    """The timestamp written into workbooks and GeoPackages: ``SOURCE_DATE_EPOCH`` when set, else
+    :data:`FIXED_TIMESTAMP` (naive UTC), so that the files are byte-identical run after run."""
     epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
     if epoch.isdigit():
         return _dt.datetime.fromtimestamp(int(epoch), _dt.UTC).replace(tzinfo=None)
@@ -258,7 +260,7 @@ def reproducible_zip(data: bytes, when: _dt.datetime | None = None,
     rows to append to that worksheet's ``sheetData`` (see :func:`_data_rows_xml`), its ``dimension``
     set to the given range.
     """
-    when = when or _fixed_time()
+    when = when or fixed_time()
     stamp = when.strftime("%Y-%m-%dT%H:%M:%SZ").encode("ascii")
     date_time = max(_ZIP_EPOCH, when.timetuple()[:6])
     sheet_rows = sheet_rows or {}
@@ -566,7 +568,7 @@ def write_xlsx(sheets: dict[str, pd.DataFrame | Sheet], path: str | Path,
 
     wb = Workbook()
     wb.remove(wb.active)
-    when = _fixed_time()
+    when = fixed_time()
     wb.properties.created = when
     wb.properties.modified = when
     used: set[str] = set()

@@ -10,7 +10,7 @@ import folium
 
 from culture_logistics import resources
 from culture_logistics.errors import CultureLogisticsError
-from culture_logistics.reports.maps.layers import _LayerOrder
+from culture_logistics.reports.maps.layers import LayerOrder
 from culture_logistics.reports.maps.screen import LayerList, ScreenFit
 from culture_logistics.reports.writers import atomic_write_text
 
@@ -91,8 +91,8 @@ def render_map(m: folium.Map, layer_control: bool = True) -> str:
                                     "use culture_logistics.maps.facility_icon / add_icon_points instead")
         if layer_control and not any(isinstance(c, folium.LayerControl) for c in m._children.values()):
             LayerList(position="topright").add_to(m)
-        if not any(isinstance(c, _LayerOrder) for c in m._children.values()):
-            m.add_child(_LayerOrder())
+        if not any(isinstance(c, LayerOrder) for c in m._children.values()):
+            m.add_child(LayerOrder())
         if getattr(m, "cl_bounds", None) is not None and not any(isinstance(c, ScreenFit) for c in m._children.values()):
             m.add_child(ScreenFit(m.cl_bounds))  # type: ignore[attr-defined]
     root = m.get_root()

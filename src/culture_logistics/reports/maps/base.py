@@ -44,25 +44,25 @@ from culture_logistics.errors import CultureLogisticsError
 from culture_logistics.reports.maps.assets import MapAssetError, render_map, save_map, static_dir
 from culture_logistics.reports.maps.encode import (
     COORD_DECIMALS,
-    _color,
-    _js,
+    css_color,
     esc,
+    js_literal,
     to_map_geometry,
     to_map_lonlat,
 )
 from culture_logistics.reports.maps.layers import (
+    BlankLayer,
     PopupTable,
-    _BlankLayer,
-    _map_of,
     add_geojson,
     add_icon_points,
     add_points,
     feature_group,
+    map_of,
     popup_html,
 )
 from culture_logistics.reports.maps.legend import (
-    _BOX_CSS,
-    _HtmlBox,
+    BOX_CSS,
+    HtmlBox,
     add_legend,
     add_note,
     swatch_circle,
@@ -80,7 +80,8 @@ __all__ = [
     "STATUS_COLORS", "TIER_SHAPES", "TILES", "add_boundary", "add_facilities", "add_geojson", "add_icon_points",
     "add_legend", "add_note", "add_points", "base_map", "esc", "facility_icon", "facility_style", "feature_group",
     "operator_label", "popup_html", "render_map", "save_map", "static_dir", "swatch_circle", "swatch_fill",
-    "swatch_icon", "swatch_line", "swatch_shape", "swatch_text", "tier_label", "to_map_geometry", "to_map_lonlat", "_js", "_map_of",
+    "swatch_icon", "swatch_line", "swatch_shape", "swatch_text", "tier_label", "to_map_geometry", "to_map_lonlat",
+    "js_literal", "map_of",
 ]
 
 
@@ -173,7 +174,7 @@ def base_map(scenario, title: str, tiles: str = "osm", lang: str = "en", subtitl
         name = {"osm": "OpenStreetMap", "amap": "高德地图 Amap (GCJ-02)"}[tiles]
         folium.TileLayer(tiles=url, attr=attr, name=esc(name), subdomains=subdomains, max_zoom=18,
                          overlay=False, control=True).add_to(m)
-    _BlankLayer(esc(blank_name), show=url is None).add_to(m)
+    BlankLayer(esc(blank_name), show=url is None).add_to(m)
     lo, la = to_map_lonlat(m, [bounds[0], bounds[2]], [bounds[1], bounds[3]])
     # fitted in the page, with a padding measured on the window (screen.ScreenFit, added by render_map)
     m.cl_bounds = [[float(la[0]), float(lo[0])], [float(la[1]), float(lo[1])]]  # type: ignore[attr-defined]
@@ -183,7 +184,7 @@ def base_map(scenario, title: str, tiles: str = "osm", lang: str = "en", subtitl
     data_section: dict = getattr(scenario, "section", lambda _: {})("data")
     if "OpenStreetMap" in str(data_section.get("attribution", "")):
         body += "<br><small>Data © OpenStreetMap contributors (ODbL)</small>"  # [data] of an import-osm scenario
-    m.add_child(_HtmlBox(body, "", "cl-title", css=_BOX_CSS + SCREEN_CSS))
+    m.add_child(HtmlBox(body, "", "cl-title", css=BOX_CSS + SCREEN_CSS))
     return m
 
 
@@ -233,7 +234,7 @@ def facility_icon(operator: str, tier: str, color: str | None = None, label: str
     override the operator's colour and character (e.g. a neutral grey for a legend of tiers).
     Returns ``{"html", "size", "z"}`` (size in px) for :func:`add_icon_points` and :func:`swatch_icon`.
     """
-    color = _color(color or OPERATOR_COLORS.get(operator, "#555555"))
+    color = css_color(color or OPERATOR_COLORS.get(operator, "#555555"))
     ch = esc(label if label is not None else OPERATOR_SHORT_ZH.get(operator, ""))
     base = f"box-sizing:border-box;background:{color};border:2px solid #fff;box-shadow:0 0 0 1px #999;color:#fff;"
     if tier == "county":

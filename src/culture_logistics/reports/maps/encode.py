@@ -17,7 +17,8 @@ COORD_DECIMALS = 5  # 1e-5 degree ≈ 1.1 m north-south, ≈ 0.9 m east-west in 
 _HEX = re.compile(r"^#[0-9a-fA-F]{3,8}$")
 
 
-def _color(c: str) -> str:
+def css_color(c: str) -> str:
+    """``c`` unchanged when it is a ``#hex`` colour (safe to put into CSS); a ValueError otherwise."""
     if not isinstance(c, str) or not _HEX.match(c):
         raise ValueError(f"colour must be a #hex string, got {c!r}")
     return c
@@ -35,7 +36,7 @@ def esc(text) -> str:
 _TEMPLATE_OPEN = re.compile(r"\{(?=[{%#])")
 
 
-def _js(obj) -> str:
+def js_literal(obj) -> str:
     """JSON for embedding in a <script>: no string can end the script, break the line or open a template tag.
 
     ``{{``, ``{%`` and ``{#`` can only occur inside JSON strings (never in JSON structure), where
@@ -92,7 +93,7 @@ def _encode_ring(coords: np.ndarray) -> list[int]:
     return np.diff(q, axis=0, prepend=np.zeros((1, 2), np.int64)).ravel().tolist()
 
 
-def _encode_geometry(g) -> list:
+def encode_geometry(g) -> list:
     """``[type, nested rings]`` for the page's decoder (about half the size of GeoJSON floats).
 
     Every ring / line is a flat list of integer steps of 1e-5° (see :func:`_encode_ring`), computed for
@@ -120,7 +121,7 @@ def _encode_geometry(g) -> list:
     return [t, [rings[a:b] for a, b in zip(poly_off[:-1], poly_off[1:])]]
 
 
-_DECODE_JS = (
+DECODE_JS = (
     "function DR(a){var o=[],x=0,y=0;for(var i=0;i<a.length;i+=2){x+=a[i];y+=a[i+1];"
     f"o.push([x/{_SCALE},y/{_SCALE}]);}}return o;}}"
     "function DEC(fs){return {type:'FeatureCollection',features:fs.map(function(f){var t=f[1],c=f[2],g;"

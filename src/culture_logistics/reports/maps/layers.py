@@ -13,11 +13,11 @@ from branca.element import Element, Figure, MacroElement
 from jinja2 import Template
 
 from culture_logistics.reports.maps.encode import (
-    _DECODE_JS,
-    _color,
-    _encode_geometry,
-    _js,
+    DECODE_JS,
+    css_color,
+    encode_geometry,
     esc,
+    js_literal,
     to_map_geometry,
     to_map_lonlat,
 )
@@ -37,12 +37,12 @@ class _Js(MacroElement):
         self.code = code
 
     def map_name(self) -> str:
-        return _map_of(self).get_name()
+        return map_of(self).get_name()
 
     def render(self, **kwargs):
         """As :meth:`MacroElement.render`, but the script goes into the page as text: branca would compile
         it as a Jinja template (a fifth of rendering a route map, the data being long) only to render it back
-        unchanged — it holds no template syntax (:func:`~culture_logistics.reports.maps.encode._js`) — less
+        unchanged — it holds no template syntax (:func:`~culture_logistics.reports.maps.encode.js_literal`) — less
         the one trailing newline Jinja drops.  A script with template syntax or a CR still goes through Jinja."""
         figure = self.get_root()
         assert isinstance(figure, Figure), "You cannot render this Element if it is not in a Figure."
@@ -69,7 +69,7 @@ class _Verbatim(Element):
         return self.text
 
 
-class _LayerOrder(MacroElement):
+class LayerOrder(MacroElement):
     """Keeps the overlays drawn in the order they were created, also after a user toggles one.
 
     On a canvas, a layer switched on again is drawn last (on top, and it takes the clicks); this puts
@@ -90,7 +90,7 @@ map.on('overlayadd',function(){order.forEach(function(g){if(map.hasLayer(g)&&g.b
         return ",".join(c.get_name() for c in self._parent._children.values() if isinstance(c, folium.FeatureGroup))
 
 
-class _BlankLayer(folium.map.Layer):
+class BlankLayer(folium.map.Layer):
     """An empty base layer ("no background"), so a user can switch the tiles off."""
 
     _template = Template("""{% macro script(this, kwargs) %}
@@ -163,7 +163,7 @@ class PopupTable:
         return out
 
     def js_labels(self) -> str:
-        return _js([esc(str(x)) for x in self.labels])
+        return js_literal([esc(str(x)) for x in self.labels])
 
 
 # builds a PopupTable popup in the page: P = labels, a = [title, value, …] (all escaped in Python)
@@ -212,13 +212,13 @@ def add_points(parent, lon, lat, styles: Sequence[dict], style_index, popups=Non
     -------
     int : number of points added.
     """
-    m = _map_of(parent)
+    m = map_of(parent)
     x, y = to_map_lonlat(m, lon, lat)
     n = len(x)
     for s in styles:
         for key in ("color", "fillColor", "labelColor"):
             if key in s:
-                _color(s[key])
+                css_color(s[key])
         if s.get("shape", "circle") not in ("circle", "square", "diamond"):
             raise ValueError(f"unknown marker shape {s.get('shape')!r}")
     idx = np.asarray(style_index, dtype=int)
@@ -235,7 +235,7 @@ def add_points(parent, lon, lat, styles: Sequence[dict], style_index, popups=Non
         if lab:
             row.append(esc(str(lab)))
         data.append(row)
-    code = (_SHAPE_JS + prelude + f"var S={_js(list(styles))},D={_js(data)},K={_js(kind)};"
+    code = (_SHAPE_JS + prelude + f"var S={js_literal(list(styles))},D={js_literal(data)},K={js_literal(kind)};"
             "for(var i=0;i<D.length;i++){var p=D[i],o=Object.assign({clKind:K},S[p[2]]);"
             "var mk=new L.ClMark([p[0],p[1]],o);" + _BIND_POPUP +
             "if(p[5]){mk.bindTooltip(p[5],{permanent:true,direction:'right',className:'cl-label',"
@@ -251,7 +251,7 @@ def add_icon_points(parent, lon, lat, icons: Sequence[dict], icon_index, popups:
     ``icons`` are dicts from :func:`facility_icon` (``html``, ``size``); other arguments as
     :func:`add_points`.
     """
-    m = _map_of(parent)
+    m = map_of(parent)
     x, y = to_map_lonlat(m, lon, lat)
     idx = np.asarray(icon_index, dtype=int)
     prelude, pops = _popup_parts(popups, len(x))
@@ -262,7 +262,7 @@ def add_icon_points(parent, lon, lat, icons: Sequence[dict], icon_index, popups:
             row.append(esc(str(tooltips[i])))
         data.append(row)
     ic = [{"html": d["html"], "size": [d["size"], d["size"]], "z": d.get("z", 0)} for d in icons]
-    code = (prelude + f"var I={_js(ic)},D={_js(data)},K={_js(kind)},Z={int(z_offset)};"
+    code = (prelude + f"var I={js_literal(ic)},D={js_literal(data)},K={js_literal(kind)},Z={int(z_offset)};"
             "var II=I.map(function(c){return L.divIcon({html:c.html,className:'cl-fac',iconSize:c.size,"
             "iconAnchor:[c.size[0]/2,c.size[1]/2],popupAnchor:[0,-c.size[1]/2]});});"
             "for(var i=0;i<D.length;i++){var p=D[i];var mk=L.marker([p[0],p[1]],{icon:II[p[2]],clKind:K,"
@@ -283,7 +283,7 @@ def add_geojson(parent, geometries: Sequence, styles: Sequence[dict], style_inde
     translucent band does not darken where roads meet.
     Returns the number of features drawn (empty geometries are skipped).
     """
-    m = _map_of(parent)
+    m = map_of(parent)
     feats = []
     for i, g in enumerate(geometries):
         if g is None or g.is_empty:
@@ -296,13 +296,13 @@ def add_geojson(parent, geometries: Sequence, styles: Sequence[dict], style_inde
             props["p"] = popups[i]
         if tooltips is not None and tooltips[i]:
             props["t"] = esc(str(tooltips[i]))
-        feats.append([props, *_encode_geometry(g)])
+        feats.append([props, *encode_geometry(g)])
     for s in styles:
         for key in ("color", "fillColor"):
             if key in s:
-                _color(s[key])
-    code = (_DECODE_JS + f"var S={_js(list(styles))},F=DEC({_js(feats)}),"
-            f"K={_js(kind)};L.geoJSON(F,{{interactive:{'true' if interactive else 'false'},"
+                css_color(s[key])
+    code = (DECODE_JS + f"var S={js_literal(list(styles))},F=DEC({js_literal(feats)}),"
+            f"K={js_literal(kind)};L.geoJSON(F,{{interactive:{'true' if interactive else 'false'},"
             "style:function(f){return Object.assign({clKind:K},S[f.properties.s]);},"
             "onEachFeature:function(f,l){if(f.properties.p)l.bindPopup(f.properties.p,{maxWidth:360});"
             "if(f.properties.t)l.bindTooltip(f.properties.t,{sticky:true});}}).addTo(parent);")
@@ -315,7 +315,8 @@ def add_geojson(parent, geometries: Sequence, styles: Sequence[dict], style_inde
     return len(feats)
 
 
-def _map_of(el) -> folium.Map:
+def map_of(el) -> folium.Map:
+    """The folium Map that ``el`` (a layer, a feature group …) has been added to; a ValueError when none."""
     node = el
     while node is not None and not isinstance(node, folium.Map):
         node = node._parent

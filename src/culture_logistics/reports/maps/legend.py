@@ -8,10 +8,10 @@ import folium
 from branca.element import MacroElement
 from jinja2 import Template
 
-from culture_logistics.reports.maps.encode import _color, esc
+from culture_logistics.reports.maps.encode import css_color, esc
 
 
-class _HtmlBox(MacroElement):
+class HtmlBox(MacroElement):
     """A fixed box on top of the map (title, legend, note); ``body`` is trusted, already-escaped HTML."""
 
     _template = Template("""{% macro html(this, kwargs) %}
@@ -28,7 +28,7 @@ class _HtmlBox(MacroElement):
         self.css = css
 
 
-_BOX_CSS = """<style>
+BOX_CSS = """<style>
 .cl-box{position:fixed;z-index:1000;background:rgba(255,255,255,.94);border-radius:6px;
  box-shadow:0 1px 5px rgba(0,0,0,.4);font:13px/1.35 "Noto Sans CJK SC","Microsoft YaHei",sans-serif;color:#222}
 .cl-title{top:10px;left:56px;padding:6px 14px;max-width:calc(100vw - 560px);min-width:200px}
@@ -55,7 +55,7 @@ def swatch_circle(color: str, radius: int = 5, border: str = "#ffffff", border_p
     """Legend swatch: a filled circle (radius px)."""
     d = 2 * radius
     return (f'<span style="display:inline-block;width:{d}px;height:{d}px;border-radius:50%;'
-            f'background:{_color(color)};border:{border_px}px solid {_color(border)};box-shadow:0 0 0 1px #999">'
+            f'background:{css_color(color)};border:{border_px}px solid {css_color(border)};box-shadow:0 0 0 1px #999">'
             "</span>")
 
 
@@ -63,7 +63,8 @@ def swatch_text(color: str, text: str, ring: str = "#ffffff", radius: int = 8) -
     """Legend swatch: a filled circle with a ring and a character in it (plain text, escaped)."""
     d = 2 * radius
     return (f'<span style="display:inline-block;box-sizing:border-box;width:{d}px;height:{d}px;border-radius:50%;'
-            f'background:{_color(color)};border:3px solid {_color(ring)};color:#fff;font:bold 9px/{d - 6}px sans-serif;'
+            f'background:{css_color(color)};border:3px solid {css_color(ring)};color:#fff;'
+            f'font:bold 9px/{d - 6}px sans-serif;'
             f'text-align:center">{esc(text)}</span>')
 
 
@@ -72,20 +73,20 @@ def swatch_shape(color: str, shape: str, border: str = "#ffffff", size: int = 14
     rot = "transform:rotate(45deg);" if shape == "diamond" else ""
     s = round(size / 1.414) if shape == "diamond" else size
     return (f'<span style="display:inline-block;box-sizing:border-box;width:{s}px;height:{s}px;{rot}'
-            f'background:{_color(color)};border:2.5px solid {_color(border)}"></span>')
+            f'background:{css_color(color)};border:2.5px solid {css_color(border)}"></span>')
 
 
 def swatch_fill(color: str, opacity: float = 0.5, border: str | None = None) -> str:
     """Legend swatch: a filled rectangle (areas)."""
-    b = f"border:1.5px solid {_color(border)}" if border else "border:1px solid #999"
-    return (f'<span style="display:inline-block;width:22px;height:13px;{b};background:{_color(color)};'
+    b = f"border:1.5px solid {css_color(border)}" if border else "border:1px solid #999"
+    return (f'<span style="display:inline-block;width:22px;height:13px;{b};background:{css_color(color)};'
             f'opacity:{float(opacity):.2f}"></span>')
 
 
 def swatch_line(color: str, dash: bool = False, width: int = 3) -> str:
     """Legend swatch: a line."""
     style = "dashed" if dash else "solid"
-    return f'<span style="display:inline-block;width:24px;border-top:{int(width)}px {style} {_color(color)}"></span>'
+    return f'<span style="display:inline-block;width:24px;border-top:{int(width)}px {style} {css_color(color)}"></span>'
 
 
 def swatch_icon(icon: dict) -> str:
@@ -114,11 +115,11 @@ def add_legend(m: folium.Map, sections: Sequence[tuple[str, Sequence[tuple[str, 
     for n in notes:
         parts.append(f'<div class="note">{esc(n)}</div>')
     parts.append("</details>")
-    m.add_child(_HtmlBox("".join(parts), "", "cl-legend"))
+    m.add_child(HtmlBox("".join(parts), "", "cl-legend"))
 
 
 def add_note(m: folium.Map, text: str, position: str = "bottom:52px;right:10px") -> None:
     """A small fixed note (plain text, escaped) e.g. for data provenance; by default above the scale bar."""
-    m.add_child(_HtmlBox(f'<span style="font-size:11px">{esc(text)}</span>',
+    m.add_child(HtmlBox(f'<span style="font-size:11px">{esc(text)}</span>',
                          position + ";padding:3px 8px;max-width:40vw", ""))
 

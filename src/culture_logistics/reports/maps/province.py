@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import numpy as np
 import shapely
@@ -25,8 +25,19 @@ from culture_logistics.reports.maps.base import (
 )
 from culture_logistics.reports.numbers import pct_text
 
-if TYPE_CHECKING:
-    from culture_logistics.batch.county import CountyOutcome
+
+class CountyOnMap(Protocol):
+    """What the province map reads of a county's outcome (``culture_logistics.batch.county.CountyOutcome`` has
+    it): the code and name, ``"ok"``/``"failed"``, its ``province_reach.csv`` row (text values), the failure
+    row (or ``None``) and the (lon, lat) centre of its villages (or ``None``).  A protocol, so that this layer
+    does not import the batch one above it."""
+
+    adcode: str
+    name: str
+    status: str
+    row: dict
+    failure: dict | None
+    centre: list | None
 
 
 #: reach-rate classes of the province map: [lo, hi), the last including 1.0 — finer than the coverage map's
@@ -65,7 +76,7 @@ def _county_shape(adcode: str, use_geotool: bool = True):
     return geom, source
 
 
-def province_map(outcomes: Sequence[CountyOutcome], out_dir: str | Path, tiles: str = "osm",
+def province_map(outcomes: Sequence[CountyOnMap], out_dir: str | Path, tiles: str = "osm",
                  use_geotool: bool = True):
     """The province map (a folium.Map): counties shaded by reach rate, each linking to its coverage map.
 

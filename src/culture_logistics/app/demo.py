@@ -1,0 +1,96 @@
+"""The whole chain on one scenario: load → validate → coverage → siting → routing → maps → county report.
+
+:func:`run_demo` is what ``culture-logistics demo`` runs (:func:`demo_county` for an embedded county code).
+Each stage is an application function (:mod:`culture_logistics.app`); this module strings them together and
+reports through ``progress(event, **fields)`` (:mod:`culture_logistics.progress`): a ``"stage"`` event per
+summary line, ``"model"`` per solver model, ``"warning"`` for every warning a stage raises (input warnings,
+a station over its capacity …).  It never prints.
+"""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from culture_logistics.app import coverage as coverage_app
+from culture_logistics.app import routing as routing_app
+from culture_logistics.app import siting as siting_app
+from culture_logistics.app.options import check_time_limit
+from culture_logistics.errors import CultureLogisticsError
+from culture_logistics.inputs.scenario import load_scenario
+from culture_logistics.progress import Progress, emit
+from culture_logistics.reports.report import county_stages, write_county_report
+from culture_logistics.resources import PILOT_COUNTIES, counties_dir
+
+#: The stages after loading, in order: (name, function(scenario, out_dir, time_limit_s, echo, progress, lang)).
+STAGES = (("coverage", coverage_app.demo_stage), ("siting", siting_app.demo_stage),
+          ("routing", routing_app.demo_stage))
+
+
+def county_scenario(code: str) -> Path:
+    """The ``scenario.toml`` of the embedded county ``code``; a clear error naming the embedded ones when none."""
+    path = counties_dir() / code / "scenario.toml"
+    if not path.exists():
+        raise CultureLogisticsError(
+            f"no embedded dataset for county {code}; embedded: {', '.join(PILOT_COUNTIES)} "
+            f"(see `culture-logistics datasets`), or pass your own scenario.toml")
+    return path
+
+
+def demo_county(code: str, out_dir: Path | None = None, time_limit_s: float | None = None,
+                progress: Progress | None = None, lang: str = "en", report_lang: str = "zh",
+                pdf: bool = True) -> dict:
+    """:func:`run_demo` on the embedded county ``code`` (see ``culture-logistics datasets``)."""
+    check_time_limit(time_limit_s)
+    return _run(county_scenario(code), out_dir, time_limit_s, progress, lang, report_lang, pdf)
+
+
+def run_demo(scenario_path: Path, out_dir: Path | None = None, time_limit_s: float | None = None,
+             progress: Progress | None = None, lang: str = "en", report_lang: str = "zh",
+             pdf: bool = True) -> dict:
+    """Run every stage of ``scenario_path`` into ``out_dir`` (default ``./maps/<adcode>``), then the report.
+
+    Parameters
+    ----------
+    time_limit_s : solver seconds per routing model (default 1 s) and siting cap.
+    lang : language of the workbooks, maps and comparison.csv (``en`` or ``zh``).
+    report_lang : language of ``report.html`` (Chinese by default, as for officials).
+    pdf : also print ``report.pdf`` with headless Chromium when it is installed.
+
+    Returns
+    -------
+    dict : ``summary`` (the scenario), one entry per stage (its summary dict) and ``report``.
+    """
+    check_time_limit(time_limit_s)
+    return _run(scenario_path, out_dir, time_limit_s, progress, lang, report_lang, pdf)
+
+
+def _run(scenario_path: Path, out_dir: Path | None, time_limit_s: float | None, progress: Progress | None,
+         lang: str, report_lang: str, pdf: bool) -> dict:
+    t0 = time.perf_counter()
+    scn = load_scenario(scenario_path)
+    out_dir = Path(out_dir) if out_dir else Path.cwd() / "maps" / scn.adcode
+    s = scn.summary()
+
+    def echo_for(stage):
+        return lambda line: emit(progress, "stage", stage, line)
+
+    echo = echo_for("load")
+    echo(f"[load] {scn.adcode} {scn.name}: {s['villages']} villages in {s['townships']} townships, "
+         f"{s['facilities']} facilities, road graph {s['network'].get('nodes', 0):,} nodes "
+         f"({time.perf_counter() - t0:.1f} s)")
+    if scn.synthetic:
+        echo("       coordinates, populations, facilities and roads are synthetic (see data/counties/README.md)")
+    for w in scn.warnings:
+        emit(progress, "warning", "load", str(w))
+    results = {"summary": s}
+    for name, stage in STAGES:
+        emit(progress, "model", name, "started")
+        results[name] = stage(scn, out_dir, time_limit_s, echo_for(name), progress=progress, lang=lang)
+    t1 = time.perf_counter()
+    # no progress: the PDF's note is on the [report] line below
+    rep = write_county_report(scn, out_dir, county_stages(out_dir, scn.adcode), lang=report_lang, pdf=pdf)
+    results["report"] = rep.summary()
+    pdf_note = (f", {rep.pdf_path.name} ({rep.pdf_pages} A4 pages)" if rep.pdf_path else f"; {rep.pdf_note}")
+    echo_for("report")(f"[report] {rep.html_path}{pdf_note} ({time.perf_counter() - t1:.1f} s)")
+    echo_for("done")(f"[done] {time.perf_counter() - t0:.1f} s; outputs in {out_dir}")
+    return results

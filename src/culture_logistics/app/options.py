@@ -1,0 +1,34 @@
+"""The parameter checks shared by the commands, each made once before any work, and scenario loading.
+
+A bad value raises :class:`~culture_logistics.errors.CultureLogisticsError` naming the option and the fix
+(the CLI turns it into exit code 2); nothing is written.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from culture_logistics.errors import CultureLogisticsError
+from culture_logistics.inputs.datasets import resolve_scenario
+from culture_logistics.inputs.scenario import Scenario, load_scenario
+
+
+def check_time_limit(time_limit_s: float | None) -> None:
+    """A solver time limit is ``None`` (each stage's default) or a positive number of seconds."""
+    if time_limit_s is not None and not time_limit_s > 0:
+        raise CultureLogisticsError(f"--time-limit must be > 0 seconds, got {time_limit_s}")
+
+
+def check_out_dir(out_dir: str | Path) -> Path:
+    """The output folder as a Path; it may be missing (it is created), but must not be a file."""
+    out_dir = Path(out_dir)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise CultureLogisticsError(f"--out {out_dir} is a file, not a folder; give a folder to write into")
+    return out_dir
+
+
+def scenario_of(scenario: Scenario | str | Path) -> Scenario:
+    """A loaded scenario as is; else load and check ``scenario``: a ``scenario.toml`` path or the 6-digit code
+    of an embedded county (:func:`~culture_logistics.inputs.datasets.resolve_scenario`)."""
+    if isinstance(scenario, Scenario):
+        return scenario
+    return load_scenario(resolve_scenario(str(scenario)))

@@ -1,0 +1,146 @@
+"""``culture-logistics route`` (and the routing step of ``demo``, ``report`` and ``batch``): check the options
+once, load the scenario and resolve its routing parameters, plan (one mode, a week, or the comparison of
+shared and separate delivery), then hand the result to :mod:`culture_logistics.reports.routes`, which writes it.
+
+:func:`run_routing` does it all in one call; the CLI calls its two halves, :func:`prepare_routing` (every
+check, before any work) and :func:`plan_and_write`, to print the county's line in between.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from culture_logistics.app.options import check_out_dir, check_time_limit, scenario_of
+from culture_logistics.config.routing import MODES, RoutingParams
+from culture_logistics.errors import CultureLogisticsError
+from culture_logistics.inputs.scenario import Scenario
+from culture_logistics.progress import Progress, emit, line_reporter
+from culture_logistics.reports.routes import write_comparison, write_plan, write_weekly
+from culture_logistics.routing.compare import ModeComparison, compare_modes
+from culture_logistics.routing.plan import RoutePlan, plan_routes
+from culture_logistics.routing.sharing import share_costs
+from culture_logistics.routing.weekly import WeeklyPlan, plan_week
+
+
+@dataclass
+class RoutingRequest:
+    """A checked routing request: the loaded scenario, its resolved parameters and where and how to write.
+
+    Made by :func:`prepare_routing`; run by :func:`plan_and_write`.
+    """
+
+    scenario: Scenario
+    params: RoutingParams
+    mode: str
+    out_dir: Path
+    weekly: bool = False
+    sharing: bool | None = None
+    map_html: bool = True
+    tiles: str = "osm"
+    lang: str = "en"
+
+
+def prepare_routing(scenario: Scenario | str | Path, mode: str, out_dir: str | Path,
+                    time_limit_s: float | None = None, seed: int | None = None, weekly: bool = False,
+                    sharing: bool | None = None, map_html: bool = True, tiles: str = "osm",
+                    lang: str = "en") -> RoutingRequest:
+    """Check every option once, then load ``scenario`` (a Scenario, a ``scenario.toml`` path or an embedded
+    county code) and resolve its ``[routing]`` / ``[[fleet]]`` parameters with ``time_limit_s`` and ``seed``;
+    a bad value stops here, before any work, with a :class:`~culture_logistics.errors.CultureLogisticsError`.
+    """
+    if mode not in MODES:
+        raise CultureLogisticsError(f"unknown mode {mode!r}; choose one of {', '.join(MODES)}")
+    check_time_limit(time_limit_s)
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
+        raise CultureLogisticsError(f"--seed must be a whole number ≥ 0, got {seed!r}")
+    if seed is not None and seed < 0:
+        raise CultureLogisticsError(f"--seed must be ≥ 0, got {seed}")
+    out_dir = check_out_dir(out_dir)
+    if weekly and mode == "compare":
+        raise CultureLogisticsError("--weekly plans one mode: give --mode shared or --mode separate "
+                                    "(the default --mode is compare)")
+    if weekly and sharing:
+        raise CultureLogisticsError("--sharing splits the cost of one day's shared plan; it is not available with "
+                                    "--weekly: run without --weekly for coalitions.csv and cost_sharing.csv")
+    scn = scenario_of(scenario)
+    params = RoutingParams.from_scenario(scn)   # checks [routing] / [[fleet]]; the overrides are checked above
+    if time_limit_s is not None:
+        params = replace(params, time_limit_s=time_limit_s)
+    if seed is not None:
+        params = replace(params, seed=seed)
+    return RoutingRequest(scn, params, mode, out_dir, weekly, sharing, map_html, tiles, lang)
+
+
+def plan_and_write(req: RoutingRequest, progress: Progress | None = None
+                   ) -> tuple[RoutePlan | ModeComparison | WeeklyPlan, dict[str, Path]]:
+    """Plan ``req`` and write its files; returns (result, {file name: path}).
+
+    The result is a :class:`~culture_logistics.routing.weekly.WeeklyPlan` (``weekly``), a
+    :class:`~culture_logistics.routing.compare.ModeComparison` (mode ``compare``) or a
+    :class:`~culture_logistics.routing.plan.RoutePlan`.  ``progress(event, **fields)`` (see
+    :mod:`culture_logistics.progress`) gets a ``"model"`` event per routing model and a ``"warning"`` event
+    per note on the data (e.g. a station over its capacity).
+    """
+    scenario, params, mode = req.scenario, req.params, req.mode
+    lines = line_reporter(progress, "routing")
+    if req.weekly:
+        week = plan_week(scenario, mode, params, progress=lines)
+        return week, write_weekly(week, req.out_dir)
+    if mode == "compare":
+        cmp = compare_modes(scenario, params, progress=lines, sharing=req.sharing is not False)
+        for plan in (cmp.separate, cmp.shared, cmp.postal_courier):
+            for w in (plan.warnings if plan is not None else []):
+                emit(progress, "warning", "routing", w if w.startswith(f"{plan.mode}:") else f"{plan.mode}: {w}")
+        return cmp, write_comparison(cmp, req.out_dir, req.map_html, req.tiles, req.lang)
+    res = plan_routes(scenario, mode, params, progress=lines)
+    for w in res.warnings:
+        emit(progress, "warning", "routing", w)
+    if req.sharing:
+        res.cost_sharing = share_costs(scenario, params, shared_plan=res if mode == "shared" else None,
+                                       network=res.net, progress=lines)
+    return res, write_plan(res, req.out_dir, req.map_html, req.tiles, req.lang)
+
+
+def run_routing(scenario: Scenario | str | Path, mode: str, out_dir: str | Path, time_limit_s: float | None = None,
+                seed: int | None = None, map_html: bool = True, tiles: str = "osm", lang: str = "en",
+                progress: Progress | None = None, sharing: bool | None = None, weekly: bool = False):
+    """Plan (``shared``/``separate``) or compare, then write the outputs.  Returns (result, paths).
+
+    ``sharing``: also plan every coalition of the carrying operators and share the shared plan's cost
+    (:func:`~culture_logistics.routing.sharing.share_costs`; ``None`` = in compare mode only), writing
+    coalitions.csv, cost_sharing.csv and cost_sharing.xlsx beside the plan and ``cost_sharing`` in summary.json.
+    ``weekly``: plan a week of visits (:func:`~culture_logistics.routing.weekly.plan_week`) instead of
+    one day, written by :func:`~culture_logistics.reports.routes.write_weekly` (no map); only with ``shared``
+    or ``separate``.  See :func:`prepare_routing` (the checks) and :func:`plan_and_write` (``progress``).
+    """
+    req = prepare_routing(scenario, mode, out_dir, time_limit_s=time_limit_s, seed=seed, weekly=weekly,
+                          sharing=sharing, map_html=map_html, tiles=tiles, lang=lang)
+    return plan_and_write(req, progress)
+
+
+def demo_stage(scenario: Scenario, out_dir: Path, time_limit_s: float | None, echo,
+               progress: Progress | None = None, lang: str = "en") -> dict:
+    """``culture-logistics demo`` step: compare shared with separate delivery, write to ``out_dir/routing``.
+
+    ``time_limit_s`` overrides the safety cap per model (default ``[routing] time_limit_s``); every solve
+    stops on its deterministic work budget first, so the demo's plan is the plan ``route`` makes.  ``echo`` gets the
+    summary lines; ``progress`` a ``"model"`` event per routing model and a ``"warning"`` per data note.
+    """
+    t0 = time.perf_counter()
+    out = Path(out_dir) / "routing"
+    res, paths = run_routing(scenario, "compare", out, time_limit_s=time_limit_s, lang=lang,
+                             progress=progress)
+    s = res.summary()
+    a, b = s["separate"], s["shared"]
+    echo(f"[routing] separate: {a['vehicles']} vehicles, {a['distance_km']:,.0f} km, {a['cost_cny']:,.0f} CNY/day; "
+         f"shared: {b['vehicles']} vehicles, {b['distance_km']:,.0f} km, {b['cost_cny']:,.0f} CNY/day")
+    if s["saving_pct"] is not None:
+        echo(f"          shared co-delivery saves {s['saving_pct']:.1f}% of the daily cost"
+             + ("" if s["like_for_like"] else f" ({s['note']})"))
+    if s.get("saving_vs_postal_courier_pct") is not None:
+        echo(f"          against 邮快合作 (couriers hand over at the postal stations, "
+             f"{s['postal_courier']['cost_cny']:,.0f} CNY/day) it saves {s['saving_vs_postal_courier_pct']:.1f}%")
+    echo(f"          route sheets {out / 'shared' / 'route_sheets.xlsx'}, map {out / 'shared' / 'routes_map.html'} "
+         f"({time.perf_counter() - t0:.1f} s)")
+    return s
