@@ -267,7 +267,7 @@ def read_lkh(path: str | Path) -> LKHInstance:
     deliv = np.zeros(n1, dtype=np.int64)
     pick = np.zeros(n1, dtype=np.int64)
     early = np.zeros(n1, dtype=np.int64)
-    late = np.full(n1, _model._INF_TIME, dtype=np.int64)
+    late = np.full(n1, _model.INF_TIME, dtype=np.int64)
     service = np.zeros(n1, dtype=np.int64)
     if typ == "VRPSPD":
         pd_rows = need("PICKUP_AND_DELIVERY_SECTION")
@@ -324,14 +324,14 @@ def instance_to_model(inst: LKHInstance) -> _model.Model:
     # coordinates (when the file has them) guide PyVRP's SWAP* operator, which compares polar sectors
     xy = inst.coords if inst.coords is not None else np.zeros((inst.num_customers + 1, 2))
     depot = _model.Depot(name=f"node {inst.node_ids[0]}", tw_early=int(inst.early[0]) if timed else 0,
-                         tw_late=int(inst.late[0]) if timed and inst.late[0] < _model._INF_TIME else None,
+                         tw_late=int(inst.late[0]) if timed and inst.late[0] < _model.INF_TIME else None,
                          x=float(xy[0, 0]), y=float(xy[0, 1]))
     stops = []
     for c in range(1, inst.num_customers + 1):
         kw = {"x": float(xy[c, 0]), "y": float(xy[c, 1])}
         if timed:
             kw.update(service_s=int(inst.service[c]), tw_early=int(inst.early[c]),
-                      tw_late=int(inst.late[c]) if inst.late[c] < _model._INF_TIME else None)
+                      tw_late=int(inst.late[c]) if inst.late[c] < _model.INF_TIME else None)
         stops.append(_model.Stop(delivery=int(inst.delivery[c]), pickup=int(inst.pickup[c]), name=str(c), **kw))
     shift = inst.max_distance if (inst.max_distance is not None and not timed) else None
     vt = _model.VehicleType(capacity=int(inst.capacity), count=inst.vehicles, cost_per_m=1.0, max_shift_s=shift)

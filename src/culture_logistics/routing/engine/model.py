@@ -9,7 +9,7 @@ import numpy as np
 
 from culture_logistics.errors import CultureLogisticsError, SolverError
 
-_INF_TIME = 10**12  # "no limit" for times/horizons (s): ~31,700 years, safe in int64 sums
+INF_TIME = 10**12  # "no limit" for times/horizons (s): ~31,700 years, safe in int64 sums
 
 
 class ModelError(CultureLogisticsError, ValueError):
@@ -166,12 +166,14 @@ class Model:
         return np.rint(self.duration * sf).astype(np.int64)
 
 
-def _stop_window(s: Stop) -> tuple[int, int]:
-    return (s.tw_early or 0, _INF_TIME if s.tw_late is None else s.tw_late)
+def stop_window(s: Stop) -> tuple[int, int]:
+    """A stop's time window (s) as (earliest, latest), :data:`INF_TIME` for no latest time."""
+    return (s.tw_early or 0, INF_TIME if s.tw_late is None else s.tw_late)
 
 
-def _depot_window(d: Depot) -> tuple[int, int]:
-    return (d.tw_early or 0, _INF_TIME if d.tw_late is None else d.tw_late)
+def depot_window(d: Depot) -> tuple[int, int]:
+    """A depot's opening hours (s) as (opens, closes), :data:`INF_TIME` for no closing time."""
+    return (d.tw_early or 0, INF_TIME if d.tw_late is None else d.tw_late)
 
 
 def default_drop_penalty(model: Model) -> float:
@@ -312,7 +314,7 @@ def check_solution(model: Model, solution: Solution) -> list[str]:
         dist = sum(legs)
         dist_total += dist
         cost_total += vt.fixed_cost + vt.cost_per_m * dist
-        e0, l0 = _depot_window(model.depots[vt.start_depot])
+        e0, l0 = depot_window(model.depots[vt.start_depot])
         t = int(r.departure_s)
         if t < e0 or t > l0:
             P.append(f"{tag}: departure {t} outside start-depot window [{e0}, {l0}]")
@@ -323,7 +325,7 @@ def check_solution(model: Model, solution: Solution) -> list[str]:
                 break
             s = r.stops[j]
             st = model.stops[s]
-            e, l = _stop_window(st)
+            e, l = stop_window(st)
             if j < len(r.arrival_s) and r.arrival_s[j] != t:
                 P.append(f"{tag}: reported arrival at stop {s} is {r.arrival_s[j]}, recomputed {t}")
             start = max(t, e)
@@ -333,7 +335,7 @@ def check_solution(model: Model, solution: Solution) -> list[str]:
             if start > l:
                 P.append(f"{tag}: service at stop {s} starts at {start}, after tw_late {l}")
             t = start + st.service_s
-        e1, l1 = _depot_window(model.depots[vt.end])
+        e1, l1 = depot_window(model.depots[vt.end])
         if t > l1:
             P.append(f"{tag}: returns at {t}, after end-depot tw_late {l1}")
         if r.return_s != t:
@@ -368,7 +370,7 @@ def check_solution(model: Model, solution: Solution) -> list[str]:
     return P
 
 
-def _make_route(model: Model, vt_index: int, stops: list[int], departure: int, vehicle: int = 0) -> Route:
+def make_route(model: Model, vt_index: int, stops: list[int], departure: int, vehicle: int = 0) -> Route:
     """Build a Route with the earliest schedule from ``departure``."""
     vt = model.vehicle_types[vt_index]
     D = len(model.depots)
@@ -383,7 +385,7 @@ def _make_route(model: Model, vt_index: int, stops: list[int], departure: int, v
         st = model.stops[s]
         t += int(tt[locs[j], locs[j + 1]])
         arr.append(t)
-        t = max(t, _stop_window(st)[0])
+        t = max(t, stop_window(st)[0])
         sst.append(t)
         t += st.service_s
         load = load - st.delivery + st.pickup
@@ -394,7 +396,7 @@ def _make_route(model: Model, vt_index: int, stops: list[int], departure: int, v
                  return_s=t, start_depot=vt.start_depot, end_depot=vt.end, vehicle=vehicle)
 
 
-def _latest_departure(model: Model, vt_index: int, stops: list[int], earliest: int) -> int:
+def latest_departure(model: Model, vt_index: int, stops: list[int], earliest: int) -> int:
     """Latest departure >= earliest that keeps the earliest-schedule return time.
 
     Removes avoidable waiting (and so shortens the shift) without changing
@@ -402,15 +404,15 @@ def _latest_departure(model: Model, vt_index: int, stops: list[int], earliest: i
     """
     if model.duration is None or not stops:
         return earliest
-    r = _make_route(model, vt_index, stops, earliest)
+    r = make_route(model, vt_index, stops, earliest)
     # forward slack: how much later could we leave without delaying any late bound
     # or the return time?  Classic forward time slack with waiting.
-    slack = _INF_TIME
+    slack = INF_TIME
     wait_cum = 0
     for j, s in enumerate(stops):
-        e, l = _stop_window(model.stops[s])
+        e, l = stop_window(model.stops[s])
         wait_cum += r.service_start_s[j] - r.arrival_s[j]
         slack = min(slack, wait_cum + (l - r.service_start_s[j]))
     slack = min(slack, wait_cum)  # do not delay the return
-    _, l0 = _depot_window(model.depots[model.vehicle_types[vt_index].start_depot])
+    _, l0 = depot_window(model.depots[model.vehicle_types[vt_index].start_depot])
     return int(min(earliest + max(0, slack), l0))

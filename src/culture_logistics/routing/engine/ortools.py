@@ -10,22 +10,22 @@ from ortools.constraint_solver import routing_heuristic_parameters_pb2 as hp
 
 from culture_logistics.routing.engine.common import (
     ORTOOLS_DEFAULTS,
-    _cost_scale,
-    _finish,
-    _precheck,
-    _seed_order,
-    _unlimited_bound,
+    cost_scale,
+    finish_solution,
+    precheck_stops,
+    seed_order,
+    unlimited_bound,
 )
 from culture_logistics.routing.engine.model import (
-    _INF_TIME,
+    INF_TIME,
     Model,
     Route,
     Solution,
-    _depot_window,
-    _latest_departure,
-    _make_route,
-    _stop_window,
     default_drop_penalty,
+    depot_window,
+    latest_departure,
+    make_route,
+    stop_window,
 )
 
 _GLS_ALIASES = {"GLS": "GUIDED_LOCAL_SEARCH", "SA": "SIMULATED_ANNEALING", "TABU": "TABU_SEARCH"}
@@ -87,9 +87,9 @@ def _mh_value(name: str) -> int:
     return routing_enums_pb2.LocalSearchMetaheuristic.Value.Value(_GLS_ALIASES.get(name, name))
 
 
-def _solve_ortools(model: Model, time_limit_s: float, seed: int, first_solution, metaheuristic,
-                   iteration_limit, log, t0, _optional_all: bool = False,
-                   initial_solution: Solution | None = None) -> Solution:
+def solve_ortools(model: Model, time_limit_s: float, seed: int, first_solution, metaheuristic,
+                  iteration_limit, log, t0, _optional_all: bool = False,
+                  initial_solution: Solution | None = None) -> Solution:
     """Solve ``model`` with OR-Tools' routing solver (its tuned local search), stopping on the work budget.
 
     One piece on purpose: OR-Tools' index manager, routing model and transit callbacks must stay
@@ -97,18 +97,18 @@ def _solve_ortools(model: Model, time_limit_s: float, seed: int, first_solution,
     FIELD-NOTES), and the translation back to our routes uses the same index maps.
     """
     D = len(model.depots)
-    reasons = _precheck(model)
-    cand = _seed_order([s for s in range(len(model.stops)) if s not in reasons], seed)
+    reasons = precheck_stops(model)
+    cand = seed_order([s for s in range(len(model.stops)) if s not in reasons], seed)
     veh_type: list[int] = []
     veh_rank: list[int] = []
     for i, vt in enumerate(model.vehicle_types):
-        cnt = _unlimited_bound(model, cand, vt) if vt.count is None else vt.count
+        cnt = unlimited_bound(model, cand, vt) if vt.count is None else vt.count
         veh_type += [i] * cnt
         veh_rank += list(range(cnt))
     stats: dict = {"vehicles_instantiated": len(veh_type)}
     if not cand or not veh_type:
-        return _finish(model, [], list(range(len(model.stops))), reasons, "ortools",
-                       "nothing to route", t0, time_limit_s, seed, stats, True)
+        return finish_solution(model, [], list(range(len(model.stops))), reasons, "ortools",
+                               "nothing to route", t0, time_limit_s, seed, stats, True)
     V = len(veh_type)
     vts = [model.vehicle_types[i] for i in veh_type]
     used_depots = sorted({v.start_depot for v in vts} | {v.end for v in vts})
@@ -126,7 +126,7 @@ def _solve_ortools(model: Model, time_limit_s: float, seed: int, first_solution,
     dpen = default_drop_penalty(model)
     pens = [dpen if model.stops[s].drop_penalty is None else float(model.stops[s].drop_penalty)
             for s in cand]
-    scale = _cost_scale([v.cost_per_m for v in vts] + [v.fixed_cost for v in vts])
+    scale = cost_scale([v.cost_per_m for v in vts] + [v.fixed_cost for v in vts])
     worst = max(max(pens), 1.0) * len(cand) + float(sub.max()) * N * max(v.cost_per_m for v in vts)
     while scale > 1 and worst * scale > 1e17:
         scale //= 10
@@ -170,11 +170,11 @@ def _solve_ortools(model: Model, time_limit_s: float, seed: int, first_solution,
     if model.needs_time:
         dsub = model.duration[np.ix_(node_loc, node_loc)]
         service = np.array([0] * nd + [int(model.stops[s].service_s) for s in cand], dtype=np.int64)
-        lates = [l for s in cand for l in [_stop_window(model.stops[s])[1]] if l < _INF_TIME]
-        lates += [l for d in used_depots for l in [_depot_window(model.depots[d])[1]] if l < _INF_TIME]
+        lates = [l for s in cand for l in [stop_window(model.stops[s])[1]] if l < INF_TIME]
+        lates += [l for d in used_depots for l in [depot_window(model.depots[d])[1]] if l < INF_TIME]
         sf_max = max(v.speed_factor for v in vts)
         H = int(max(lates, default=0) + service.sum() + (N + 2) * (int(dsub.max()) * sf_max + 1))
-        H = min(H, _INF_TIME)
+        H = min(H, INF_TIME)
         time_eval: dict[float, int] = {}
         evals = []
         for v, vt in enumerate(vts):
@@ -185,11 +185,11 @@ def _solve_ortools(model: Model, time_limit_s: float, seed: int, first_solution,
         routing.AddDimensionWithVehicleTransits(evals, H, H, False, "time")
         time_dim = routing.GetDimensionOrDie("time")
         for k, s in enumerate(cand):
-            e, l = _stop_window(model.stops[s])
+            e, l = stop_window(model.stops[s])
             time_dim.CumulVar(manager.NodeToIndex(nd + k)).SetRange(int(e), int(min(l, H)))
         for v, vt in enumerate(vts):
-            e0, l0 = _depot_window(model.depots[vt.start_depot])
-            e1, l1 = _depot_window(model.depots[vt.end])
+            e0, l0 = depot_window(model.depots[vt.start_depot])
+            e1, l1 = depot_window(model.depots[vt.end])
             time_dim.CumulVar(routing.Start(v)).SetRange(int(min(e0, H)), int(min(l0, H)))
             time_dim.CumulVar(routing.End(v)).SetRange(int(min(e1, H)), int(min(l1, H)))
             if vt.max_shift_s is not None:
@@ -256,8 +256,8 @@ def _solve_ortools(model: Model, time_limit_s: float, seed: int, first_solution,
     if assignment is None:
         for s in cand:
             reasons.setdefault(s, f"OR-Tools found no solution ({status_name})")
-        return _finish(model, [], list(range(len(model.stops))), reasons, "ortools", status_name,
-                       t0, time_limit_s, seed, stats, False)
+        return finish_solution(model, [], list(range(len(model.stops))), reasons, "ortools", status_name,
+                               t0, time_limit_s, seed, stats, False)
     routes: list[Route] = []
     served: set[int] = set()
     for v in range(V):
@@ -272,12 +272,12 @@ def _solve_ortools(model: Model, time_limit_s: float, seed: int, first_solution,
         dep = 0
         if time_dim is not None:
             dep = assignment.Value(time_dim.CumulVar(routing.Start(v)))
-            dep = _latest_departure(model, veh_type[v], seq, dep)
-        routes.append(_make_route(model, veh_type[v], seq, dep, veh_rank[v]))
+            dep = latest_departure(model, veh_type[v], seq, dep)
+        routes.append(make_route(model, veh_type[v], seq, dep, veh_rank[v]))
     stats["objective_internal"] = assignment.ObjectiveValue()
     t_free = time.perf_counter()
     del assignment, routing, solver, manager  # freeing the search memory takes measurable time
     stats["free_s"] = time.perf_counter() - t_free
     dropped = [s for s in range(len(model.stops)) if s not in served]
-    return _finish(model, routes, dropped, reasons, "ortools", status_name, t0, time_limit_s, seed,
-                   stats, True)
+    return finish_solution(model, routes, dropped, reasons, "ortools", status_name, t0, time_limit_s, seed,
+                           stats, True)
