@@ -46,7 +46,6 @@ from dataclasses import dataclass, field
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from scipy.sparse.csgraph import dijkstra
 from shapely.geometry import LineString
 
 from culture_logistics.config.model import CARRIERS
@@ -562,28 +561,10 @@ def check_plannable(scenario: Scenario, mode: str) -> None:
 
 
 def _road_paths(net, pairs) -> dict:
-    """{(node a, node b): [(lon, lat), …]} shortest road paths (by length) for drawing; one Dijkstra
-    per distinct start node, in blocks of 128 so the predecessor arrays stay small."""
-
-    out: dict = {}
-    pairs = sorted({(int(a), int(b)) for a, b in pairs if a >= 0 and b >= 0 and a != b})
-    if not pairs or net is None or not net.has_roads:
-        return {p: [] for p in pairs}
-    starts = sorted({a for a, _ in pairs})
-    for k in range(0, len(starts), 128):
-        block = starts[k:k + 128]
-        row = {a: i for i, a in enumerate(block)}
-        _, pred = dijkstra(net.length_csr, directed=True, indices=block, return_predecessors=True)
-        for a, b in pairs:
-            if a not in row:
-                continue
-            pr = pred[row[a]]
-            seq = [b]
-            while seq[-1] != a and pr[seq[-1]] >= 0:
-                seq.append(int(pr[seq[-1]]))
-            seq.reverse()
-            out[(a, b)] = [(float(net.lon[n]), float(net.lat[n])) for n in seq] if seq[0] == a else []
-    return out
+    """{(node a, node b): [(lon, lat), …]} shortest road paths for drawing (:meth:`RoadNetwork.paths_lonlat`)."""
+    if net is None:
+        return {p: [] for p in sorted({(int(a), int(b)) for a, b in pairs if a >= 0 and b >= 0 and a != b})}
+    return net.paths_lonlat(pairs)
 
 
 def _plan_legs(plan: RoutePlan) -> list[tuple[int, int]]:

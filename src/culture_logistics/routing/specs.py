@@ -7,7 +7,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy.sparse.csgraph import dijkstra
 from scipy.spatial import cKDTree
 
 from culture_logistics.config.model import CARRIERS
@@ -89,26 +88,10 @@ def build_context(scenario: Scenario, params: RoutingParams, network=None) -> Pl
     big = fac[fac["tier"].isin(["county", "township"])].reset_index(drop=True)
     fsnap = net.snap(big["lon"].to_numpy(float), big["lat"].to_numpy(float))
     vsnap = net.snap(vill["lon"].to_numpy(), vill["lat"].to_numpy())
-    D = _source_distances(net, fsnap, vsnap)
+    D = net.distances_between(fsnap, vsnap)
     return PlanContext(scenario, params, net, vill, fac, vpoints, D,
                        {fid: k for k, fid in enumerate(big["id"])},
                        {c: (float(a), bool(o)) for c, a, o in zip(vill["code"], vsnap.access_m, vsnap.on_network)})
-
-
-def _source_distances(net, src, dst) -> np.ndarray:
-    """Dense source × destination network distance (m; inf = unreachable): one uncut Dijkstra per
-    source node (a county has tens of depots and stations), access legs added at both ends."""
-
-    if len(src) == 0 or len(dst) == 0:
-        return np.full((len(src), len(dst)), np.inf)
-    if not net.has_roads:
-        return np.hypot(src.x[:, None] - dst.x[None, :], src.y[:, None] - dst.y[None, :]) * net.params.circuity
-    nodes, inv = np.unique(src.node, return_inverse=True)
-    d = dijkstra(net.length_csr, directed=True, indices=nodes)[:, dst.node][inv]
-    d = d + src.access_m[:, None] + dst.access_m[None, :]
-    d[~src.on_network, :] = np.inf
-    d[:, ~dst.on_network] = np.inf
-    return d
 
 
 def _mean_dist(ctx: PlanContext, fid: str, village_rows: np.ndarray) -> float:
