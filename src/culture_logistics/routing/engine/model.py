@@ -253,95 +253,120 @@ def check_solution(model: Model, solution: Solution) -> list[str]:
 
     Recomputes loads, schedule, distances and costs from the model data and the
     stop sequences (and departure times) only, and compares them with the
-    values the solution reports.
-
-    One piece on purpose: the independent checker reads as one list of checks per route (stops,
-    fleet, load at every point, windows, shift, depot hours), so a reviewer can audit it top to bottom.
+    values the solution reports.  The checks, in order: per route its vehicle type and stops
+    (:func:`_check_route_stops`), loads (:func:`_check_loads`), leg distances and schedule
+    (:func:`_check_schedule`); then fleet sizes, dropped stops and totals (:func:`_check_totals`).
     """
     P: list[str] = []
-    D = len(model.depots)
-    n = len(model.stops)
     seen: dict[int, int] = {}
     used: dict[int, int] = {}
     dist_total = 0
     cost_total = 0.0
     for r_i, r in enumerate(solution.routes):
         tag = f"route {r_i}"
-        if not 0 <= r.vehicle_type < len(model.vehicle_types):
-            P.append(f"{tag}: unknown vehicle type {r.vehicle_type}")
+        if not _check_route_stops(model, r, r_i, tag, seen, used, P):
             continue
         vt = model.vehicle_types[r.vehicle_type]
-        if not r.stops:
-            P.append(f"{tag}: empty route reported")
-        used[r.vehicle_type] = used.get(r.vehicle_type, 0) + 1
-        if r.start_depot != vt.start_depot or r.end_depot != vt.end:
-            P.append(f"{tag}: depots ({r.start_depot}, {r.end_depot}) differ from vehicle type's "
-                     f"({vt.start_depot}, {vt.end})")
-        for s in r.stops:
-            if not 0 <= s < n:
-                P.append(f"{tag}: unknown stop {s}")
-            elif s in seen:
-                P.append(f"stop {s} served twice (routes {seen[s]} and {r_i})")
-            else:
-                seen[s] = r_i
-        if any(not 0 <= s < n for s in r.stops):
-            continue
-        k = len(r.stops)
-        for name, arr, want in (("arrival_s", r.arrival_s, k), ("service_start_s", r.service_start_s, k),
-                                ("load_after", r.load_after, k), ("leg_distance", r.leg_distance, k + 1)):
-            if len(arr) != want:
-                P.append(f"{tag}: {name} has {len(arr)} entries, expected {want}")
-        # --- loads
-        load = sum(model.stops[s].delivery for s in r.stops)
-        if load != r.start_load:
-            P.append(f"{tag}: start load {r.start_load} != total delivery {load}")
-        if load > vt.capacity:
-            P.append(f"{tag}: load {load} at depot departure exceeds capacity {vt.capacity}")
-        for j, s in enumerate(r.stops):
-            st = model.stops[s]
-            load = load - st.delivery + st.pickup
-            if load > vt.capacity:
-                P.append(f"{tag}: load {load} after stop {s} exceeds capacity {vt.capacity}")
-            if load < 0:
-                P.append(f"{tag}: negative load after stop {s}")
-            if j < len(r.load_after) and r.load_after[j] != load:
-                P.append(f"{tag}: reported load after stop {s} is {r.load_after[j]}, recomputed {load}")
-        # --- distances and schedule
-        locs = [vt.start_depot] + [D + s for s in r.stops] + [vt.end]
-        legs = [int(model.distance[a, b]) for a, b in zip(locs[:-1], locs[1:])]
-        if list(map(int, r.leg_distance)) != legs:
-            P.append(f"{tag}: leg distances {list(r.leg_distance)} != matrix {legs}")
-        dist = sum(legs)
+        _check_loads(model, r, vt, tag, P)
+        dist = _check_schedule(model, r, vt, tag, P)
         dist_total += dist
         cost_total += vt.fixed_cost + vt.cost_per_m * dist
-        e0, l0 = depot_window(model.depots[vt.start_depot])
-        t = int(r.departure_s)
-        if t < e0 or t > l0:
-            P.append(f"{tag}: departure {t} outside start-depot window [{e0}, {l0}]")
-        for j, (a, b) in enumerate(zip(locs[:-1], locs[1:])):
-            dur = 0 if model.duration is None else int(model.duration[a, b])
-            t += int(round(dur * vt.speed_factor))
-            if j == len(locs) - 2:
-                break
-            s = r.stops[j]
-            st = model.stops[s]
-            e, l = stop_window(st)
-            if j < len(r.arrival_s) and r.arrival_s[j] != t:
-                P.append(f"{tag}: reported arrival at stop {s} is {r.arrival_s[j]}, recomputed {t}")
-            start = max(t, e)
-            if j < len(r.service_start_s) and r.service_start_s[j] != start:
-                P.append(f"{tag}: reported service start at stop {s} is {r.service_start_s[j]}, "
-                         f"recomputed {start}")
-            if start > l:
-                P.append(f"{tag}: service at stop {s} starts at {start}, after tw_late {l}")
-            t = start + st.service_s
-        e1, l1 = depot_window(model.depots[vt.end])
-        if t > l1:
-            P.append(f"{tag}: returns at {t}, after end-depot tw_late {l1}")
-        if r.return_s != t:
-            P.append(f"{tag}: reported return {r.return_s}, recomputed {t}")
-        if vt.max_shift_s is not None and t - r.departure_s > vt.max_shift_s:
-            P.append(f"{tag}: shift {t - r.departure_s} s exceeds max {vt.max_shift_s} s")
+    _check_totals(model, solution, seen, used, dist_total, cost_total, P)
+    return P
+
+
+def _check_route_stops(model: Model, r: Route, r_i: int, tag: str, seen: dict, used: dict, P: list) -> bool:
+    """Vehicle type, depots, stops (known, served once) and array lengths of route ``r_i``; False when
+    the route cannot be checked further (unknown vehicle type or stop)."""
+    n = len(model.stops)
+    if not 0 <= r.vehicle_type < len(model.vehicle_types):
+        P.append(f"{tag}: unknown vehicle type {r.vehicle_type}")
+        return False
+    vt = model.vehicle_types[r.vehicle_type]
+    if not r.stops:
+        P.append(f"{tag}: empty route reported")
+    used[r.vehicle_type] = used.get(r.vehicle_type, 0) + 1
+    if r.start_depot != vt.start_depot or r.end_depot != vt.end:
+        P.append(f"{tag}: depots ({r.start_depot}, {r.end_depot}) differ from vehicle type's "
+                 f"({vt.start_depot}, {vt.end})")
+    for s in r.stops:
+        if not 0 <= s < n:
+            P.append(f"{tag}: unknown stop {s}")
+        elif s in seen:
+            P.append(f"stop {s} served twice (routes {seen[s]} and {r_i})")
+        else:
+            seen[s] = r_i
+    if any(not 0 <= s < n for s in r.stops):
+        return False
+    k = len(r.stops)
+    for name, arr, want in (("arrival_s", r.arrival_s, k), ("service_start_s", r.service_start_s, k),
+                            ("load_after", r.load_after, k), ("leg_distance", r.leg_distance, k + 1)):
+        if len(arr) != want:
+            P.append(f"{tag}: {name} has {len(arr)} entries, expected {want}")
+    return True
+
+
+def _check_loads(model: Model, r: Route, vt: VehicleType, tag: str, P: list) -> None:
+    """The load at departure (the route's deliveries) and after every stop, within [0, capacity]."""
+    load = sum(model.stops[s].delivery for s in r.stops)
+    if load != r.start_load:
+        P.append(f"{tag}: start load {r.start_load} != total delivery {load}")
+    if load > vt.capacity:
+        P.append(f"{tag}: load {load} at depot departure exceeds capacity {vt.capacity}")
+    for j, s in enumerate(r.stops):
+        st = model.stops[s]
+        load = load - st.delivery + st.pickup
+        if load > vt.capacity:
+            P.append(f"{tag}: load {load} after stop {s} exceeds capacity {vt.capacity}")
+        if load < 0:
+            P.append(f"{tag}: negative load after stop {s}")
+        if j < len(r.load_after) and r.load_after[j] != load:
+            P.append(f"{tag}: reported load after stop {s} is {r.load_after[j]}, recomputed {load}")
+
+
+def _check_schedule(model: Model, r: Route, vt: VehicleType, tag: str, P: list) -> int:
+    """Leg distances, departure, arrivals, service starts, windows, return and shift; the route's distance."""
+    D = len(model.depots)
+    locs = [vt.start_depot] + [D + s for s in r.stops] + [vt.end]
+    legs = [int(model.distance[a, b]) for a, b in zip(locs[:-1], locs[1:])]
+    if list(map(int, r.leg_distance)) != legs:
+        P.append(f"{tag}: leg distances {list(r.leg_distance)} != matrix {legs}")
+    e0, l0 = depot_window(model.depots[vt.start_depot])
+    t = int(r.departure_s)
+    if t < e0 or t > l0:
+        P.append(f"{tag}: departure {t} outside start-depot window [{e0}, {l0}]")
+    for j, (a, b) in enumerate(zip(locs[:-1], locs[1:])):
+        dur = 0 if model.duration is None else int(model.duration[a, b])
+        t += int(round(dur * vt.speed_factor))
+        if j == len(locs) - 2:
+            break
+        s = r.stops[j]
+        st = model.stops[s]
+        e, l = stop_window(st)
+        if j < len(r.arrival_s) and r.arrival_s[j] != t:
+            P.append(f"{tag}: reported arrival at stop {s} is {r.arrival_s[j]}, recomputed {t}")
+        start = max(t, e)
+        if j < len(r.service_start_s) and r.service_start_s[j] != start:
+            P.append(f"{tag}: reported service start at stop {s} is {r.service_start_s[j]}, "
+                     f"recomputed {start}")
+        if start > l:
+            P.append(f"{tag}: service at stop {s} starts at {start}, after tw_late {l}")
+        t = start + st.service_s
+    e1, l1 = depot_window(model.depots[vt.end])
+    if t > l1:
+        P.append(f"{tag}: returns at {t}, after end-depot tw_late {l1}")
+    if r.return_s != t:
+        P.append(f"{tag}: reported return {r.return_s}, recomputed {t}")
+    if vt.max_shift_s is not None and t - r.departure_s > vt.max_shift_s:
+        P.append(f"{tag}: shift {t - r.departure_s} s exceeds max {vt.max_shift_s} s")
+    return sum(legs)
+
+
+def _check_totals(model: Model, solution: Solution, seen: dict, used: dict, dist_total: int, cost_total: float,
+                  P: list) -> None:
+    """Routes per vehicle type within its count, every stop served or dropped (not both), and the reported
+    distance, cost and drop penalty against the recomputed ones."""
+    n = len(model.stops)
     for t_i, cnt in used.items():
         c = model.vehicle_types[t_i].count
         if c is not None and cnt > c:
@@ -367,7 +392,6 @@ def check_solution(model: Model, solution: Solution) -> list[str]:
               for s in dropped if 0 <= s < n)
     if not math.isclose(pen, solution.penalty, rel_tol=1e-9, abs_tol=1e-6):
         P.append(f"reported penalty {solution.penalty} != recomputed {pen}")
-    return P
 
 
 def make_route(model: Model, vt_index: int, stops: list[int], departure: int, vehicle: int = 0) -> Route:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
@@ -92,9 +94,10 @@ def solve_ortools(model: Model, time_limit_s: float, seed: int, first_solution, 
                   initial_solution: Solution | None = None) -> Solution:
     """Solve ``model`` with OR-Tools' routing solver (its tuned local search), stopping on the work budget.
 
-    One piece on purpose: OR-Tools' index manager, routing model and transit callbacks must stay
-    referenced in one frame for the whole solve (a callback collected early crashes the solver — see
-    FIELD-NOTES), and the translation back to our routes uses the same index maps.
+    OR-Tools' index manager and routing model stay referenced in this frame for the whole solve (an
+    object collected early crashes the solver — see FIELD-NOTES); the steps below only borrow them:
+    costs (:func:`_set_costs`), loads (:func:`_add_loads`), time (:func:`_add_time`), the search
+    (:func:`_search`) and the translation back to our routes (:func:`_extract_routes`).
     """
     D = len(model.depots)
     reasons = precheck_stops(model)
@@ -115,87 +118,14 @@ def solve_ortools(model: Model, time_limit_s: float, seed: int, first_solution, 
     dnode = {d: k for k, d in enumerate(used_depots)}
     nd = len(used_depots)
     node_loc = np.array(used_depots + [D + s for s in cand], dtype=np.int64)
-    N = len(node_loc)
-    manager = pywrapcp.RoutingIndexManager(N, V, [dnode[v.start_depot] for v in vts],
+    manager = pywrapcp.RoutingIndexManager(len(node_loc), V, [dnode[v.start_depot] for v in vts],
                                            [dnode[v.end] for v in vts])
     routing = pywrapcp.RoutingModel(manager)
     solver = routing.solver()
-    sub = model.distance[np.ix_(node_loc, node_loc)]
-
-    # --- costs (integer, scaled)
-    dpen = default_drop_penalty(model)
-    pens = [dpen if model.stops[s].drop_penalty is None else float(model.stops[s].drop_penalty)
-            for s in cand]
-    scale = cost_scale([v.cost_per_m for v in vts] + [v.fixed_cost for v in vts])
-    worst = max(max(pens), 1.0) * len(cand) + float(sub.max()) * N * max(v.cost_per_m for v in vts)
-    while scale > 1 and worst * scale > 1e17:
-        scale //= 10
-    stats["cost_scale"] = scale
-    cost_eval: dict[int, int] = {}
-    for v, vt in enumerate(vts):
-        c = int(round(vt.cost_per_m * scale))
-        if c not in cost_eval:
-            cost_eval[c] = routing.RegisterTransitMatrix((sub * c).tolist())
-        routing.SetArcCostEvaluatorOfVehicle(cost_eval[c], v)
-        if vt.fixed_cost:
-            routing.SetFixedCostOfVehicle(int(round(vt.fixed_cost * scale)), v)
-    mandatory = ORTOOLS_DEFAULTS["mandatory_default_stops"] and not _optional_all
-    for k, s in enumerate(cand):
-        if mandatory and model.stops[s].drop_penalty is None:
-            continue
-        routing.AddDisjunction([manager.NodeToIndex(nd + k)], int(round(pens[k] * scale)))
-
-    # --- loads: cumulative delivery (= load at departure), cumulative pickup, running load
-    deliv = [0] * nd + [int(model.stops[s].delivery) for s in cand]
-    pick = [0] * nd + [int(model.stops[s].pickup) for s in cand]
-    caps = [int(v.capacity) for v in vts]
-    has_d, has_p = any(deliv), any(pick)
-    if has_d:
-        routing.AddDimensionWithVehicleCapacity(routing.RegisterUnaryTransitVector(deliv), 0, caps,
-                                                True, "delivered")
-    if has_p and not has_d:
-        routing.AddDimensionWithVehicleCapacity(routing.RegisterUnaryTransitVector(pick), 0, caps,
-                                                True, "picked")
-    if has_d and has_p:
-        net = [p - d for p, d in zip(pick, deliv)]
-        routing.AddDimensionWithVehicleCapacity(routing.RegisterUnaryTransitVector(net), 0, caps,
-                                                False, "load")
-        load = routing.GetDimensionOrDie("load")
-        delivered = routing.GetDimensionOrDie("delivered")
-        for v in range(V):
-            solver.Add(load.CumulVar(routing.Start(v)) == delivered.CumulVar(routing.End(v)))
-
-    # --- time
-    time_dim = None
-    if model.needs_time:
-        dsub = model.duration[np.ix_(node_loc, node_loc)]
-        service = np.array([0] * nd + [int(model.stops[s].service_s) for s in cand], dtype=np.int64)
-        lates = [l for s in cand for l in [stop_window(model.stops[s])[1]] if l < INF_TIME]
-        lates += [l for d in used_depots for l in [depot_window(model.depots[d])[1]] if l < INF_TIME]
-        sf_max = max(v.speed_factor for v in vts)
-        H = int(max(lates, default=0) + service.sum() + (N + 2) * (int(dsub.max()) * sf_max + 1))
-        H = min(H, INF_TIME)
-        time_eval: dict[float, int] = {}
-        evals = []
-        for v, vt in enumerate(vts):
-            if vt.speed_factor not in time_eval:
-                tt = dsub if vt.speed_factor == 1.0 else np.rint(dsub * vt.speed_factor).astype(np.int64)
-                time_eval[vt.speed_factor] = routing.RegisterTransitMatrix((tt + service[:, None]).tolist())
-            evals.append(time_eval[vt.speed_factor])
-        routing.AddDimensionWithVehicleTransits(evals, H, H, False, "time")
-        time_dim = routing.GetDimensionOrDie("time")
-        for k, s in enumerate(cand):
-            e, l = stop_window(model.stops[s])
-            time_dim.CumulVar(manager.NodeToIndex(nd + k)).SetRange(int(e), int(min(l, H)))
-        for v, vt in enumerate(vts):
-            e0, l0 = depot_window(model.depots[vt.start_depot])
-            e1, l1 = depot_window(model.depots[vt.end])
-            time_dim.CumulVar(routing.Start(v)).SetRange(int(min(e0, H)), int(min(l0, H)))
-            time_dim.CumulVar(routing.End(v)).SetRange(int(min(e1, H)), int(min(l1, H)))
-            if vt.max_shift_s is not None:
-                time_dim.SetSpanUpperBoundForVehicle(int(vt.max_shift_s), v)
-            routing.AddVariableMaximizedByFinalizer(time_dim.CumulVar(routing.Start(v)))
-            routing.AddVariableMinimizedByFinalizer(time_dim.CumulVar(routing.End(v)))
+    lay = _Layout(model, cand, vts, nd, node_loc, used_depots)
+    stats["cost_scale"] = _set_costs(routing, manager, lay, _optional_all)
+    _add_loads(routing, solver, lay)
+    time_dim = _add_time(routing, manager, lay) if model.needs_time else None
 
     params = _ortools_params(first_solution, metaheuristic, len(cand))
     if iteration_limit:
@@ -208,42 +138,8 @@ def solve_ortools(model: Model, time_limit_s: float, seed: int, first_solution, 
     params.time_limit.FromMilliseconds(max(10, int(remaining * 1000)))
     stats["build_s"] = time.perf_counter() - t0
     t_search = time.perf_counter()
-    initial = None
-    if initial_solution is not None and initial_solution.routes:
-        node_of = {s: nd + k for k, s in enumerate(cand)}
-        free: dict[int, list[int]] = {}
-        for v, t in enumerate(veh_type):
-            free.setdefault(t, []).append(v)
-        per_vehicle: list[list[int]] = [[] for _ in range(V)]
-        for r in initial_solution.routes:
-            if free.get(r.vehicle_type):
-                v = free[r.vehicle_type].pop(0)
-                per_vehicle[v] = [manager.NodeToIndex(node_of[s]) for s in r.stops if s in node_of]
-        routing.CloseModelWithParameters(params)
-        initial = routing.ReadAssignmentFromRoutes(per_vehicle, True)
-        stats["warm_start"] = initial is not None
-    if initial is not None:
-        assignment = routing.SolveFromAssignmentWithParameters(initial, params)
-    elif params.use_iterated_local_search:
-        polish = ORTOOLS_DEFAULTS["polish_fraction"]
-        if polish > 0:
-            params.time_limit.FromMilliseconds(max(10, int(remaining * (1 - polish) * 1000)))
-        assignment = routing.SolveWithIteratedLocalSearch(params)
-        if polish > 0 and assignment is not None:
-            # ruin-and-recreate without local search ends on a solution that is not a local
-            # optimum of OR-Tools' operators: polish it with the LS metaheuristic.
-            stats["ils_objective"] = assignment.ObjectiveValue()
-            p2 = type(params)()
-            p2.CopyFrom(params)
-            p2.use_iterated_local_search = False
-            p2.local_search_metaheuristic = _mh_value(ORTOOLS_DEFAULTS["polish_metaheuristic"])
-            left = time_limit_s - (time.perf_counter() - t0) - reserve
-            p2.time_limit.FromMilliseconds(max(10, int(left * 1000)))
-            polished = routing.SolveFromAssignmentWithParameters(assignment, p2)
-            if polished is not None and polished.ObjectiveValue() <= assignment.ObjectiveValue():
-                assignment = polished
-    else:
-        assignment = routing.SolveWithParameters(params)
+    assignment = _search(routing, manager, params, lay, veh_type, initial_solution, remaining,
+                         lambda: time_limit_s - (time.perf_counter() - t0) - reserve, stats)
     stats["search_s"] = time.perf_counter() - t_search
     stats["search_time_limit_s"] = max(10, int(remaining * 1000)) / 1000
     # the search stops on its solution limit (deterministic) unless the time limit binds first
@@ -258,9 +154,164 @@ def solve_ortools(model: Model, time_limit_s: float, seed: int, first_solution, 
             reasons.setdefault(s, f"OR-Tools found no solution ({status_name})")
         return finish_solution(model, [], list(range(len(model.stops))), reasons, "ortools", status_name,
                                t0, time_limit_s, seed, stats, False)
+    routes, served = _extract_routes(routing, manager, assignment, time_dim, lay, veh_type, veh_rank)
+    stats["objective_internal"] = assignment.ObjectiveValue()
+    t_free = time.perf_counter()
+    del assignment, routing, solver, manager, time_dim  # freeing the search memory takes measurable time
+    stats["free_s"] = time.perf_counter() - t_free
+    dropped = [s for s in range(len(model.stops)) if s not in served]
+    return finish_solution(model, routes, dropped, reasons, "ortools", status_name, t0, time_limit_s, seed,
+                           stats, True)
+
+
+@dataclass
+class _Layout:
+    """How a model maps onto OR-Tools' nodes: the used depots first (``nd`` of them), then the candidate
+    stops ``cand``; ``node_loc`` is each node's location in the model's matrices; ``vts`` one vehicle
+    type per OR-Tools vehicle."""
+
+    model: Model
+    cand: list[int]
+    vts: list
+    nd: int
+    node_loc: np.ndarray
+    used_depots: list[int]
+
+
+def _set_costs(routing, manager, lay: _Layout, optional_all: bool) -> int:
+    """Arc costs, fixed costs and drop penalties (integers: costs × the returned scale)."""
+    model, cand, vts, nd = lay.model, lay.cand, lay.vts, lay.nd
+    N = len(lay.node_loc)
+    sub = model.distance[np.ix_(lay.node_loc, lay.node_loc)]
+    dpen = default_drop_penalty(model)
+    pens = [dpen if model.stops[s].drop_penalty is None else float(model.stops[s].drop_penalty)
+            for s in cand]
+    scale = cost_scale([v.cost_per_m for v in vts] + [v.fixed_cost for v in vts])
+    worst = max(max(pens), 1.0) * len(cand) + float(sub.max()) * N * max(v.cost_per_m for v in vts)
+    while scale > 1 and worst * scale > 1e17:
+        scale //= 10
+    cost_eval: dict[int, int] = {}
+    for v, vt in enumerate(vts):
+        c = int(round(vt.cost_per_m * scale))
+        if c not in cost_eval:
+            cost_eval[c] = routing.RegisterTransitMatrix((sub * c).tolist())
+        routing.SetArcCostEvaluatorOfVehicle(cost_eval[c], v)
+        if vt.fixed_cost:
+            routing.SetFixedCostOfVehicle(int(round(vt.fixed_cost * scale)), v)
+    mandatory = ORTOOLS_DEFAULTS["mandatory_default_stops"] and not optional_all
+    for k, s in enumerate(cand):
+        if mandatory and model.stops[s].drop_penalty is None:
+            continue
+        routing.AddDisjunction([manager.NodeToIndex(nd + k)], int(round(pens[k] * scale)))
+    return scale
+
+
+def _add_loads(routing, solver, lay: _Layout) -> None:
+    """Loads: cumulative delivery (= load at departure), cumulative pickup, running load."""
+    model, cand, nd = lay.model, lay.cand, lay.nd
+    deliv = [0] * nd + [int(model.stops[s].delivery) for s in cand]
+    pick = [0] * nd + [int(model.stops[s].pickup) for s in cand]
+    caps = [int(v.capacity) for v in lay.vts]
+    has_d, has_p = any(deliv), any(pick)
+    if has_d:
+        routing.AddDimensionWithVehicleCapacity(routing.RegisterUnaryTransitVector(deliv), 0, caps,
+                                                True, "delivered")
+    if has_p and not has_d:
+        routing.AddDimensionWithVehicleCapacity(routing.RegisterUnaryTransitVector(pick), 0, caps,
+                                                True, "picked")
+    if has_d and has_p:
+        net = [p - d for p, d in zip(pick, deliv)]
+        routing.AddDimensionWithVehicleCapacity(routing.RegisterUnaryTransitVector(net), 0, caps,
+                                                False, "load")
+        load = routing.GetDimensionOrDie("load")
+        delivered = routing.GetDimensionOrDie("delivered")
+        for v in range(len(lay.vts)):
+            solver.Add(load.CumulVar(routing.Start(v)) == delivered.CumulVar(routing.End(v)))
+
+
+def _add_time(routing, manager, lay: _Layout):
+    """The time dimension: travel + service times, stop windows, depot hours, shift limits; returns it."""
+    model, cand, vts, nd, node_loc = lay.model, lay.cand, lay.vts, lay.nd, lay.node_loc
+    N = len(node_loc)
+    dsub = model.duration[np.ix_(node_loc, node_loc)]
+    service = np.array([0] * nd + [int(model.stops[s].service_s) for s in cand], dtype=np.int64)
+    lates = [l for s in cand for l in [stop_window(model.stops[s])[1]] if l < INF_TIME]
+    lates += [l for d in lay.used_depots for l in [depot_window(model.depots[d])[1]] if l < INF_TIME]
+    sf_max = max(v.speed_factor for v in vts)
+    H = int(max(lates, default=0) + service.sum() + (N + 2) * (int(dsub.max()) * sf_max + 1))
+    H = min(H, INF_TIME)
+    time_eval: dict[float, int] = {}
+    evals = []
+    for v, vt in enumerate(vts):
+        if vt.speed_factor not in time_eval:
+            tt = dsub if vt.speed_factor == 1.0 else np.rint(dsub * vt.speed_factor).astype(np.int64)
+            time_eval[vt.speed_factor] = routing.RegisterTransitMatrix((tt + service[:, None]).tolist())
+        evals.append(time_eval[vt.speed_factor])
+    routing.AddDimensionWithVehicleTransits(evals, H, H, False, "time")
+    time_dim = routing.GetDimensionOrDie("time")
+    for k, s in enumerate(cand):
+        e, l = stop_window(model.stops[s])
+        time_dim.CumulVar(manager.NodeToIndex(nd + k)).SetRange(int(e), int(min(l, H)))
+    for v, vt in enumerate(vts):
+        e0, l0 = depot_window(model.depots[vt.start_depot])
+        e1, l1 = depot_window(model.depots[vt.end])
+        time_dim.CumulVar(routing.Start(v)).SetRange(int(min(e0, H)), int(min(l0, H)))
+        time_dim.CumulVar(routing.End(v)).SetRange(int(min(e1, H)), int(min(l1, H)))
+        if vt.max_shift_s is not None:
+            time_dim.SetSpanUpperBoundForVehicle(int(vt.max_shift_s), v)
+        routing.AddVariableMaximizedByFinalizer(time_dim.CumulVar(routing.Start(v)))
+        routing.AddVariableMinimizedByFinalizer(time_dim.CumulVar(routing.End(v)))
+    return time_dim
+
+
+def _search(routing, manager, params, lay: _Layout, veh_type: list[int], initial_solution: Solution | None,
+            remaining: float, time_left: Callable[[], float], stats: dict):
+    """Run the search: from ``initial_solution`` when given, else iterated local search (then polished
+    with the LS metaheuristic) or the plain metaheuristic; the assignment, or None."""
+    initial = None
+    if initial_solution is not None and initial_solution.routes:
+        node_of = {s: lay.nd + k for k, s in enumerate(lay.cand)}
+        free: dict[int, list[int]] = {}
+        for v, t in enumerate(veh_type):
+            free.setdefault(t, []).append(v)
+        per_vehicle: list[list[int]] = [[] for _ in range(len(veh_type))]
+        for r in initial_solution.routes:
+            if free.get(r.vehicle_type):
+                v = free[r.vehicle_type].pop(0)
+                per_vehicle[v] = [manager.NodeToIndex(node_of[s]) for s in r.stops if s in node_of]
+        routing.CloseModelWithParameters(params)
+        initial = routing.ReadAssignmentFromRoutes(per_vehicle, True)
+        stats["warm_start"] = initial is not None
+    if initial is not None:
+        return routing.SolveFromAssignmentWithParameters(initial, params)
+    if not params.use_iterated_local_search:
+        return routing.SolveWithParameters(params)
+    polish = ORTOOLS_DEFAULTS["polish_fraction"]
+    if polish > 0:
+        params.time_limit.FromMilliseconds(max(10, int(remaining * (1 - polish) * 1000)))
+    assignment = routing.SolveWithIteratedLocalSearch(params)
+    if polish > 0 and assignment is not None:
+        # ruin-and-recreate without local search ends on a solution that is not a local
+        # optimum of OR-Tools' operators: polish it with the LS metaheuristic.
+        stats["ils_objective"] = assignment.ObjectiveValue()
+        p2 = type(params)()
+        p2.CopyFrom(params)
+        p2.use_iterated_local_search = False
+        p2.local_search_metaheuristic = _mh_value(ORTOOLS_DEFAULTS["polish_metaheuristic"])
+        p2.time_limit.FromMilliseconds(max(10, int(time_left() * 1000)))
+        polished = routing.SolveFromAssignmentWithParameters(assignment, p2)
+        if polished is not None and polished.ObjectiveValue() <= assignment.ObjectiveValue():
+            assignment = polished
+    return assignment
+
+
+def _extract_routes(routing, manager, assignment, time_dim, lay: _Layout, veh_type: list[int],
+                    veh_rank: list[int]) -> tuple[list[Route], set[int]]:
+    """Our routes from the assignment (departing as late as the schedule allows), and the stops served."""
+    model, cand, nd = lay.model, lay.cand, lay.nd
     routes: list[Route] = []
     served: set[int] = set()
-    for v in range(V):
+    for v in range(len(veh_type)):
         idx = assignment.Value(routing.NextVar(routing.Start(v)))
         seq = []
         while not routing.IsEnd(idx):
@@ -274,10 +325,4 @@ def solve_ortools(model: Model, time_limit_s: float, seed: int, first_solution, 
             dep = assignment.Value(time_dim.CumulVar(routing.Start(v)))
             dep = latest_departure(model, veh_type[v], seq, dep)
         routes.append(make_route(model, veh_type[v], seq, dep, veh_rank[v]))
-    stats["objective_internal"] = assignment.ObjectiveValue()
-    t_free = time.perf_counter()
-    del assignment, routing, solver, manager  # freeing the search memory takes measurable time
-    stats["free_s"] = time.perf_counter() - t_free
-    dropped = [s for s in range(len(model.stops)) if s not in served]
-    return finish_solution(model, routes, dropped, reasons, "ortools", status_name, t0, time_limit_s, seed,
-                           stats, True)
+    return routes, served
