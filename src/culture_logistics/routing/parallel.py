@@ -28,11 +28,8 @@ import sys
 import threading
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:  # routing.plan uses this module for its county-wide blocks
-    from culture_logistics.routing.plan import RoutePlan
-    from culture_logistics.routing.specs import PlanContext
+from culture_logistics.routing.specs import PlanContext
 
 #: set in the parent just before the worker processes are forked; read by :func:`_work`
 _JOBS: dict = {}
@@ -74,7 +71,7 @@ def plan_many(ctx: PlanContext, jobs: dict, workers: int = 0, progress: Callable
     return dict(zip(keys, plans))
 
 
-def _bare(plan: RoutePlan) -> RoutePlan:
+def _bare(plan: object) -> object:
     """``plan`` (a RoutePlan, or any other result) without the scenario and the network, when made in a
     worker (the parent's are put back)."""
     if _IN_WORKER and hasattr(plan, "net") and hasattr(plan, "scenario"):
