@@ -508,7 +508,7 @@ def test_route_lines_of_several_plans_at_once_are_each_plans_own(tiny):
     from culture_logistics.config.routing import RoutingParams
     from culture_logistics.inputs.scenario import load_scenario
     from culture_logistics.routing.compare import compare_modes
-    from culture_logistics.routing.plan import prepare_route_lines, route_lines
+    from culture_logistics.routing.lines import prepare_route_lines, route_lines
 
     scn = load_scenario(tiny)
     cmp = compare_modes(scn, RoutingParams.from_scenario(scn, time_limit_s=0.3))

@@ -27,13 +27,12 @@ from culture_logistics.reports.writers import (
     write_xlsx,
 )
 from culture_logistics.routing.compare import ModeComparison, compare_modes
+from culture_logistics.routing.lines import prepare_route_lines, route_lines
 from culture_logistics.routing.plan import (
     ROUTE_PLAN_COLUMNS,
     ROUTES_SUMMARY_COLUMNS,
     RoutePlan,
     plan_routes,
-    prepare_route_lines,
-    route_lines,
 )
 from culture_logistics.routing.sharing import share_costs
 from culture_logistics.routing.weekly import WeeklyPlan, plan_week, visits_summary

@@ -46,7 +46,6 @@ from dataclasses import dataclass, field
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from shapely.geometry import LineString
 
 from culture_logistics.config.model import CARRIERS
 from culture_logistics.config.routing import (
@@ -60,6 +59,7 @@ from culture_logistics.inputs.scenario import Scenario
 from culture_logistics.routing.assign import county_last_mile
 from culture_logistics.routing.bus import add_bus_records, bus_summary, plan_buses
 from culture_logistics.routing.figures import station_load, sync_figures
+from culture_logistics.routing.lines import route_lines
 from culture_logistics.routing.parallel import map_forked
 from culture_logistics.routing.solving import SolveOutcome, explain_dropped, reopen_later, solve_spec
 from culture_logistics.routing.specs import (
@@ -558,56 +558,3 @@ def check_plannable(scenario: Scenario, mode: str) -> None:
         raise CultureLogisticsError(
             f"{scenario.path or 'the scenario'}: no county depot or township station in facilities.csv; routing "
             "needs at least one facility with tier = county (the county co-delivery centre) or township")
-
-
-def _road_paths(net, pairs) -> dict:
-    """{(node a, node b): [(lon, lat), …]} shortest road paths for drawing (:meth:`RoadNetwork.paths_lonlat`)."""
-    if net is None:
-        return {p: [] for p in sorted({(int(a), int(b)) for a, b in pairs if a >= 0 and b >= 0 and a != b})}
-    return net.paths_lonlat(pairs)
-
-
-def _plan_legs(plan: RoutePlan) -> list[tuple[int, int]]:
-    """(node, next node) of every leg of every route of ``plan``."""
-    legs = []
-    for _, g in plan.stops.groupby("route_id", sort=False):
-        node = g["node"].to_numpy(int)
-        legs += list(zip(node[:-1], node[1:]))
-    return legs
-
-
-def _lines_from_paths(plan: RoutePlan, paths: dict) -> dict:
-    out = {}
-    for rid, g in plan.stops.groupby("route_id", sort=False):
-        lon, lat, node = g["lon"].to_numpy(float), g["lat"].to_numpy(float), g["node"].to_numpy(int)
-        coords = [(lon[0], lat[0])]
-        for j in range(1, len(g)):
-            coords += paths.get((int(node[j - 1]), int(node[j])), [])
-            coords.append((lon[j], lat[j]))
-        dedup = [coords[0]] + [c for p, c in zip(coords[:-1], coords[1:]) if c != p]
-        out[rid] = LineString(dedup if len(dedup) > 1 else dedup * 2)
-    return out
-
-
-def route_lines(plan: RoutePlan) -> dict:
-    """route id → shapely LineString along the roads (WGS-84): point, road path between snapped nodes, point."""
-
-    cached = getattr(plan, "_lines", None)
-    if cached is not None:
-        return cached
-    plan._lines = _lines_from_paths(plan, _road_paths(plan.net, _plan_legs(plan)))
-    return plan._lines
-
-
-def prepare_route_lines(plans: list[RoutePlan]) -> None:
-    """Compute (and keep on each plan) the road lines of several plans at once: plans on the same road
-    network share one Dijkstra per distinct start node instead of one per plan (a comparison's three plans
-    start from nearly the same nodes).  The lines are those :func:`route_lines` gives each plan alone."""
-    groups: dict[int, list[RoutePlan]] = {}
-    for plan in plans:
-        if getattr(plan, "_lines", None) is None:
-            groups.setdefault(id(plan.net), []).append(plan)
-    for group in groups.values():
-        paths = _road_paths(group[0].net, [leg for plan in group for leg in _plan_legs(plan)])
-        for plan in group:
-            plan._lines = _lines_from_paths(plan, paths)
