@@ -276,32 +276,41 @@ def plan_mode(ctx: PlanContext, mode: str, progress: Callable | None = None, dem
 def plan_operator(ctx: PlanContext, mode: str, op: str, demand: dict, progress: Callable | None = None) -> PlanPart:
     """Operator ``op``'s part of the plan of ``mode``, carrying ``demand`` ({village code: (delivery, pickup)}).
 
-    One piece on purpose: it is the day's order of work — last mile (per station or county-wide),
-    station deadlines, trunk (or bus runs), late re-opening — and each step is one call whose
-    result the next one needs.
+    The day's order of work, each step needing the one before: the last mile as if every station were
+    stocked at day start (:func:`_last_mile`), the trunk or bus runs and when they unload at each station
+    (:func:`_trunk`), then each station's vans leaving once its parcels are there (:func:`_station_departures`).
     """
     t0 = time.perf_counter()
-    p = ctx.params
     warnings: list[str] = []
-    outcomes: list[SolveOutcome] = []
-    unserved: list[dict] = []
-    buses: list = []
-    moved: list[dict] = []
-    extra_models: list[dict] = []
     vname = dict(zip(ctx.villages["code"], ctx.villages["name"]))
     trunk, lm, orphans = operator_specs(ctx, op, demand, warnings)
-    for c in orphans:
-        d, q = demand[c]
-        unserved.append({"operator": op, "echelon": "last_mile", "depot_id": "", "stop_id": c,
-                         "stop_name": vname[c], "stop_kind": "village_centre", "delivery": d, "pickup": q,
-                         "reason_code": "no_depot",
-                         "reason": f"{op} has no county depot or township station in the county",
-                         "smallest_fix": f"add a {op} township station or county depot to facilities.csv "
-                                         f"(or let the shared network carry its parcels)",
-                         "fix_checked": False, "fix_extra_cost": None})
-    # last mile first, as if every station were stocked at day start ...
-    lm_out = {}
-    if p.assignment == "county" and lm:
+    unserved = [_no_depot_row(op, c, demand[c], vname[c]) for c in orphans]
+    trunk, lm, lm_out, moved, extra_models = _last_mile(ctx, op, trunk, lm, progress)
+    outcomes, buses, ready = _trunk(ctx, mode, op, trunk, lm, lm_out, warnings, progress)
+    outcomes += _station_departures(ctx, op, trunk, lm, lm_out, ready, warnings)
+    return PlanPart(outcomes, unserved, buses, moved, extra_models, warnings, time.perf_counter() - t0)
+
+
+def _no_depot_row(op: str, code: str, parcels: tuple, name: str) -> dict:
+    """The unserved row of a village of ``op`` with no county depot or township station to serve it from."""
+    d, q = parcels
+    return {"operator": op, "echelon": "last_mile", "depot_id": "", "stop_id": code,
+            "stop_name": name, "stop_kind": "village_centre", "delivery": d, "pickup": q,
+            "reason_code": "no_depot",
+            "reason": f"{op} has no county depot or township station in the county",
+            "smallest_fix": f"add a {op} township station or county depot to facilities.csv "
+                            f"(or let the shared network carry its parcels)",
+            "fix_checked": False, "fix_extra_cost": None}
+
+
+def _last_mile(ctx: PlanContext, op: str, trunk: ModelSpec | None, lm: dict, progress: Callable | None):
+    """Every station's last mile solved as if stocked at day start (county-wide with ``assignment =
+    "county"``, which may move villages between stations and so re-makes the trunk spec);
+    (trunk, last-mile specs, their outcomes, moved villages, statistics of the county-wide models)."""
+    lm_out: dict = {}
+    moved: list[dict] = []
+    extra_models: list[dict] = []
+    if ctx.params.assignment == "county" and lm:
         lm, lm_out, moved_op, block_models = county_last_mile(ctx, op, lm, progress)
         moved += moved_op
         extra_models += block_models
@@ -311,6 +320,15 @@ def plan_operator(ctx: PlanContext, mode: str, op: str, demand: dict, progress: 
         if progress:
             progress(f"{op} last mile: {len(lm[did].stops)} villages from {did}")
         lm_out[did] = solve_spec(ctx, lm[did], diagnose=False)
+    return trunk, lm, lm_out, moved, extra_models
+
+
+def _trunk(ctx: PlanContext, mode: str, op: str, trunk: ModelSpec | None, lm: dict, lm_out: dict,
+           warnings: list, progress: Callable | None) -> tuple[list, list, dict[str, int]]:
+    """The trunk (or the bus runs) to the stations; (its outcomes, bus plans, station id → unloaded at (s))."""
+    p = ctx.params
+    outcomes: list[SolveOutcome] = []
+    buses: list = []
     ready: dict[str, int] = {}
     if trunk is not None:
         if progress:
@@ -325,14 +343,21 @@ def plan_operator(ctx: PlanContext, mode: str, op: str, demand: dict, progress: 
                 o = own_trunk_timing(ctx, trunk, o, lm_out, warnings)
         if o is not None:
             outcomes.append(o)
-        if o is not None:
             ready.update(unloading_times(o))
     elif lm:
         stations = [d for d in lm if lm[d].depot.tier != "county"]
         if stations:
             warnings.append(f"{op}: no county depot; no trunk planned, its stations are assumed stocked "
                             f"at {hhmm(p.day_start_s)}")
-    # ... then each station's vehicles leave once the trunk has unloaded there
+    return outcomes, buses, ready
+
+
+def _station_departures(ctx: PlanContext, op: str, trunk: ModelSpec | None, lm: dict, lm_out: dict,
+                        ready: dict[str, int], warnings: list) -> list[SolveOutcome]:
+    """Each station's last mile leaving once the trunk has unloaded there (with ``wait_for_trunk``), every
+    dropped village explained."""
+    p = ctx.params
+    outcomes = []
     for did in sorted(lm):
         o = lm_out[did]
         if p.wait_for_trunk and trunk is not None and lm[did].depot.tier != "county":
@@ -343,7 +368,7 @@ def plan_operator(ctx: PlanContext, mode: str, op: str, demand: dict, progress: 
                                 f"parcels are there at {hhmm(p.day_start_s)}")
         explain_dropped(ctx, o)
         outcomes.append(o)
-    return PlanPart(outcomes, unserved, buses, moved, extra_models, warnings, time.perf_counter() - t0)
+    return outcomes
 
 
 def unloading_times(o: SolveOutcome) -> dict[str, int]:

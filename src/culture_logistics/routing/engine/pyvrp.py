@@ -64,8 +64,9 @@ def solve_pyvrp(model: Model, time_limit_s: float, seed: int, budget: WorkBudget
                 initial_solution: Solution | None = None) -> Solution:
     """Solve with PyVRP: stop on ``budget`` (None = the wall-clock limit only), capped by ``time_limit_s``.
 
-    One piece on purpose: building PyVRP's model, its penalty and stopping settings and translating
-    the result back share the same depot/client/vehicle-type index maps, built once here.
+    PyVRP's clients are the stops that pass the precheck (``cand``, in order) and its vehicle types the
+    model's types with vehicles (``types``); the warm start (:func:`_warm_start`) and the translation
+    back (:func:`_extract_routes`) use the same two index maps.
     """
     try:
         import pyvrp
@@ -132,18 +133,6 @@ def solve_pyvrp(model: Model, time_limit_s: float, seed: int, budget: WorkBudget
     stats.update(pstats)
     solve_params = pyvrp.SolveParams(penalty=penalty)
 
-    def warm(data):
-        if initial_solution is None or not initial_solution.routes:
-            return None
-        cidx = {s: k for k, s in enumerate(cand)}
-        routes = []
-        for r in initial_solution.routes:
-            if r.vehicle_type in types:
-                visits = [cidx[s] for s in r.stops if s in cidx]
-                if visits:
-                    routes.append(pyvrp.Route(data, visits, types.index(r.vehicle_type)))
-        return pyvrp.Solution(data, routes)
-
     stops_fired: list[str] = []
     done = [0]  # iterations so far
 
@@ -154,7 +143,8 @@ def solve_pyvrp(model: Model, time_limit_s: float, seed: int, budget: WorkBudget
             # infeasible mandatory stops are handled below (re-solve with optional stops)
             warnings.filterwarnings("ignore", category=PenaltyBoundWarning)
             res = pyvrp.solve(data, stop, seed=seed, collect_stats=False, display=bool(log),
-                              initial_solution=initial if initial is not None else warm(data),
+                              initial_solution=(initial if initial is not None
+                                                else _warm_start(pyvrp, data, initial_solution, cand, types)),
                               params=solve_params)
         stops_fired.append(stop.reason)
         done[0] += res.num_iterations
@@ -202,6 +192,29 @@ def solve_pyvrp(model: Model, time_limit_s: float, seed: int, budget: WorkBudget
             reasons.setdefault(s, "PyVRP found no feasible solution")
         return finish_solution(model, [], list(range(len(model.stops))), reasons, "pyvrp", engine_status,
                                t0, time_limit_s, seed, stats, False)
+    routes, served = _extract_routes(model, best, cand, types)
+    dropped = [s for s in range(len(model.stops)) if s not in served]
+    return finish_solution(model, routes, dropped, reasons, "pyvrp", engine_status, t0, time_limit_s, seed,
+                           stats, True)
+
+
+def _warm_start(pyvrp, data, initial_solution: Solution | None, cand: list[int], types: list[int]):
+    """``initial_solution`` as a PyVRP solution of ``data`` (its stops among the clients ``cand``, its
+    vehicle types among ``types``), or None."""
+    if initial_solution is None or not initial_solution.routes:
+        return None
+    cidx = {s: k for k, s in enumerate(cand)}
+    routes = []
+    for r in initial_solution.routes:
+        if r.vehicle_type in types:
+            visits = [cidx[s] for s in r.stops if s in cidx]
+            if visits:
+                routes.append(pyvrp.Route(data, visits, types.index(r.vehicle_type)))
+    return pyvrp.Solution(data, routes)
+
+
+def _extract_routes(model: Model, best, cand: list[int], types: list[int]) -> tuple[list[Route], set[int]]:
+    """Our routes from PyVRP's best solution (departing as late as the schedule allows), and the stops served."""
     routes: list[Route] = []
     served: set[int] = set()
     rank: dict[int, int] = {}
@@ -215,6 +228,4 @@ def solve_pyvrp(model: Model, time_limit_s: float, seed: int, budget: WorkBudget
         dep = latest_departure(model, t_i, seq, dep)
         routes.append(make_route(model, t_i, seq, dep, rank.get(t_i, 0)))
         rank[t_i] = rank.get(t_i, 0) + 1
-    dropped = [s for s in range(len(model.stops)) if s not in served]
-    return finish_solution(model, routes, dropped, reasons, "pyvrp", engine_status, t0, time_limit_s, seed,
-                           stats, True)
+    return routes, served
