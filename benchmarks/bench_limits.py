@@ -48,6 +48,7 @@ SITING_CASES = [
 def routing_runs(names, limits, runs, directory: Path, engines):
     import importlib.util
 
+    from culture_logistics.formats.cvrplib import read_vrp
     from culture_logistics.routing import cvrplib as cvrplib
     from culture_logistics.routing.engine import solve as engine
 
@@ -61,7 +62,7 @@ def routing_runs(names, limits, runs, directory: Path, engines):
             if not path.exists():
                 print(f"  (skipped {name}: {path} not found)", file=sys.stderr)
                 continue
-            model = cvrplib.instance_to_model(cvrplib.read_vrp(path))
+            model = cvrplib.instance_to_model(read_vrp(path))
             label = f"{name} {eng}"
             for limit in limits:
                 for seed in range(runs):

@@ -180,10 +180,10 @@ def test_compare_three_plans_on_the_same_parcels(tmp_path):
     assert postal_lm["delivered"].sum() + sup["delivered"].sum() == 210
     assert postal_lm["delivered"].sum() == 168
     t = plan[(plan["echelon"] == "trunk") & (plan["stop_id"] == "P1")]
-    from culture_logistics.routing.specs import _split
+    from culture_logistics.routing.specs import split_by_shares
 
     shares = RoutingParams().shares
-    want = {op: sum(_split(10 * k, shares)[op] for k in range(1, 7)) for op in ("postal", "courier")}
+    want = {op: sum(split_by_shares(10 * k, shares)[op] for k in range(1, 7)) for op in ("postal", "courier")}
     assert want["postal"] + want["courier"] == 168
     assert t.groupby("operator")["delivered"].sum().to_dict() == want  # each trunk its own share to P1
     s = json.loads((out / "summary.json").read_text(encoding="utf-8"))

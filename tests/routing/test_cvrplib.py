@@ -6,14 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from culture_logistics.routing.cvrplib import (
-    CVRPLibFormatError,
-    CVRPSolutionError,
-    check_cvrp_solution,
-    read_solution,
-    read_vrp,
-    solve_vrp_file,
-)
+from culture_logistics.formats.cvrplib import CVRPLibFormatError, read_solution, read_vrp
+from culture_logistics.routing.cvrplib import CVRPSolutionError, check_cvrp_solution, solve_vrp_file
 
 SHARED = Path(__file__).resolve().parents[3] / "shared" / "bench" / "cvrplib"
 

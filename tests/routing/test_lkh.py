@@ -15,8 +15,10 @@ from click.testing import CliRunner
 
 from conftest import ROOT, run_cli
 from culture_logistics.cli.routing import solve_vrp
-from culture_logistics.routing.cvrplib import CVRPLibFormatError, CVRPSolutionError
-from culture_logistics.routing.lkh import check_lkh_solution, instance_to_model, read_lkh, sniff_type
+from culture_logistics.formats.lkh import read_lkh, sniff_type
+from culture_logistics.formats.tsplib import CVRPLibFormatError
+from culture_logistics.routing.cvrplib import CVRPSolutionError
+from culture_logistics.routing.lkh import check_lkh_solution, instance_to_model
 
 BENCH = (ROOT / ".." / "shared" / "bench").resolve()
 VRPTW = BENCH / "vrptw"

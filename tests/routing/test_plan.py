@@ -504,11 +504,11 @@ def test_solve_vrp_json(tmp_path):
 
 def test_route_lines_of_several_plans_at_once_are_each_plans_own(tiny):
     """prepare_route_lines (one Dijkstra per start node over the comparison's plans) draws every route as
-    _route_lines does for its plan alone: along conftest's straight road, through every stop in order."""
+    route_lines does for its plan alone: along conftest's straight road, through every stop in order."""
     from culture_logistics.config.routing import RoutingParams
     from culture_logistics.inputs.scenario import load_scenario
     from culture_logistics.routing.compare import compare_modes
-    from culture_logistics.routing.plan import _route_lines, prepare_route_lines
+    from culture_logistics.routing.lines import prepare_route_lines, route_lines
 
     scn = load_scenario(tiny)
     cmp = compare_modes(scn, RoutingParams.from_scenario(scn, time_limit_s=0.3))
@@ -518,7 +518,7 @@ def test_route_lines_of_several_plans_at_once_are_each_plans_own(tiny):
     together = [plan._lines for plan in plans]
     for plan in plans:
         del plan._lines
-    alone = [_route_lines(plan) for plan in plans]
+    alone = [route_lines(plan) for plan in plans]
     assert [{k: v.wkb for k, v in d.items()} for d in together] == [{k: v.wkb for k, v in d.items()} for d in alone]
     for plan, lines in zip(plans, together):
         assert set(lines) == set(plan.routes["route_id"])

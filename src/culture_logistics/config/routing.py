@@ -62,7 +62,6 @@ _ROUTING_KEYS = SCHEMA["routing"].key_names
 INF = 10**12  # "no limit" (s)
 
 
-_INF = INF  # the old name, still imported by routing.solving (its owner switches it to INF)
 
 
 def hhmm(seconds: float) -> str:
@@ -479,7 +478,6 @@ def params_dict(p: RoutingParams) -> dict:
     }
 
 
-_params_dict = params_dict  # the old name, still imported by routing.plan (its owner switches it to params_dict)
 
 
 def parse_overrides(params: RoutingParams, time_limit_s=None, seed=None) -> RoutingParams:

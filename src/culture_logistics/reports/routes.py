@@ -23,12 +23,11 @@ from culture_logistics.reports.writers import (
     write_xlsx,
 )
 from culture_logistics.routing.compare import ModeComparison
+from culture_logistics.routing.lines import prepare_route_lines, route_lines
 from culture_logistics.routing.plan import (
     ROUTE_PLAN_COLUMNS,
     ROUTES_SUMMARY_COLUMNS,
     RoutePlan,
-    _route_lines,
-    prepare_route_lines,
 )
 from culture_logistics.routing.weekly import WeeklyPlan, visits_summary
 
@@ -157,7 +156,7 @@ def route_layers(plan: RoutePlan) -> dict[str, gpd.GeoDataFrame]:
     midnight; a line along the roads) and ``stops`` (``route_plan.csv`` columns without the depot rows, with
     the vehicle).  Here rather than in :mod:`~culture_logistics.reports.gis`, so that the coverage and
     siting stages, which use that module, do not import the routing engines."""
-    lines = _route_lines(plan)
+    lines = route_lines(plan)
     r = plan.routes.reset_index(drop=True)
     routes = gpd.GeoDataFrame({c: r[c].to_numpy() for c in ROUTES_SUMMARY_COLUMNS},
                               geometry=[lines[rid] for rid in r["route_id"]], crs="EPSG:4326")

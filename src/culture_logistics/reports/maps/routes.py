@@ -9,7 +9,8 @@ import numpy as np
 from culture_logistics.config.routing import ECHELONS, hhmm
 from culture_logistics.reports.labels import reason_label
 from culture_logistics.reports.maps import base as maps
-from culture_logistics.routing.plan import RoutePlan, _route_lines
+from culture_logistics.routing.lines import route_lines
+from culture_logistics.routing.plan import RoutePlan
 
 #: Distinct route colours (ColorBrewer Dark2 + Set1 + Tableau, no pale ones; no red — red marks unserved stops).
 ROUTE_COLORS = ("#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d",
@@ -90,7 +91,7 @@ def routes_map(plan: RoutePlan, tiles: str = "osm", lang: str = "en", summary: d
            + (T["syn"] if scn.synthetic else ""))
     m = maps.base_map(scn, title, tiles=tiles, lang=lang, subtitle=sub)
     maps.add_boundary(m, scn)
-    lines = _route_lines(plan)
+    lines = route_lines(plan)
     routes = plan.routes.reset_index(drop=True)
     order = {e: i for i, e in enumerate(ECHELONS)}
     routes = routes.assign(_e=routes["echelon"].map(order)).sort_values(["_e", "route_id"], kind="stable")
