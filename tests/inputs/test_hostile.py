@@ -8,11 +8,13 @@ from __future__ import annotations
 import http.server
 import json
 import threading
+import time
+import zipfile
 from pathlib import Path
 
 import pytest
 
-from conftest import LAT, LON0, STEP
+from conftest import LAT, LON0, STEP, run_cli, write_scenario
 from culture_logistics.errors import ProblemList
 from culture_logistics.inputs import roads as _roads
 from culture_logistics.inputs.tables import short_text
@@ -202,3 +204,134 @@ def test_graphml_node_at_zero_is_a_problem_and_a_good_graph_reads(tmp_path):
 def test_long_values_are_cut_in_messages():
     assert short_text("x" * 500, 80) == "x" * 79 + "…"
     assert len(short_text("y" * 500)) == 40
+
+
+# ------------------------------------------------------------------------------------ workbook bombs
+CONTENT_TYPES = ('<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/'
+                 'content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.'
+                 'relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/'
+                 'workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+'
+                 'xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-'
+                 'officedocument.spreadsheetml.worksheet+xml"/></Types>')
+RELS_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
+DOC_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+
+
+def xlsx_by_hand(path: Path, rows: list[list[tuple[str, str]]], dimension: str | None = None,
+                 shared_strings: str | None = None) -> Path:
+    """A minimal .xlsx written with zipfile: ``rows`` of (cell reference, text) on sheet '村名单'."""
+    body = "".join(f'<row r="{cells[0][0].lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ")}">'
+                   + "".join(f'<c r="{ref}" t="inlineStr"><is><t>{v}</t></is></c>' for ref, v in cells) + "</row>"
+                   for cells in rows)
+    dim = f'<dimension ref="{dimension}"/>' if dimension else ""
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("[Content_Types].xml", CONTENT_TYPES)
+        z.writestr("_rels/.rels", f'<Relationships xmlns="{RELS_NS}"><Relationship Id="rId1" '
+                                  f'Type="{DOC_REL}/officeDocument" Target="xl/workbook.xml"/></Relationships>')
+        z.writestr("xl/workbook.xml", '<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+                                      f'xmlns:r="{DOC_REL}"><sheets><sheet name="村名单" sheetId="1" r:id="rId1"/>'
+                                      '</sheets></workbook>')
+        z.writestr("xl/_rels/workbook.xml.rels", f'<Relationships xmlns="{RELS_NS}"><Relationship Id="rId1" '
+                                                 f'Type="{DOC_REL}/worksheet" Target="worksheets/sheet1.xml"/>'
+                                                 '</Relationships>')
+        z.writestr("xl/worksheets/sheet1.xml", '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/'
+                                               f'2006/main">{dim}<sheetData>{body}</sheetData></worksheet>')
+        if shared_strings:
+            z.writestr("xl/sharedStrings.xml", shared_strings)
+    return path
+
+
+def village_rows(n: int = 8) -> list[list[tuple[str, str]]]:
+    header = ["code", "name", "township_code", "lon", "lat", "population"]
+    rows = [[(f"{'ABCDEF'[j]}1", h) for j, h in enumerate(header)]]
+    for k in range(1, n + 1):
+        vals = [f"370782001{k:03d}", f"测试村{k}", "370782001", f"{LON0 + STEP * 2 * (k - 1):.2f}", f"{LAT}",
+                f"{1000 * k}"]
+        rows.append([(f"{'ABCDEF'[j]}{k + 1}", v) for j, v in enumerate(vals)])
+    return rows
+
+
+def test_xlsx_cell_at_xfd1048576_fails_fast_through_the_cli(tmp_path):
+    """A ~12 KB workbook whose last cell is XFD1048576 (calamine would allocate 17·10^9 cells, 550 GB):
+    refused from its XML in well under a second, exit 2, naming the file, the sheet, the cell and the limit."""
+    folder = tmp_path / "county"
+    toml = write_scenario(folder)
+    rows = village_rows(400) + [[("XFD1048576", "x")]]
+    book = xlsx_by_hand(folder / "villages.xlsx", rows)
+    assert 8_000 < book.stat().st_size < 16_000
+    toml.write_text(toml.read_text(encoding="utf-8").replace("villages.csv", "villages.xlsx"), encoding="utf-8")
+    t0 = time.perf_counter()
+    p = run_cli("validate", str(toml), timeout=120)
+    assert time.perf_counter() - t0 < 30
+    assert p.returncode == 2, p.stderr
+    assert "villages.xlsx: sheet '村名单': cell XFD1048576 makes it 1,048,576 rows, more than the limit of 200,020" \
+        in p.stderr
+    assert "panicked" not in p.stderr and "internal error" not in p.stderr
+
+
+@pytest.mark.parametrize("rows,dimension,expect", [
+    ([[("A1", "code")], [("A3000", "x")]], None, None),
+    ([[("A1", "code"), ("ALN2", "x")]], None, "cell ALN2 makes it 1,002 columns wide, more than the limit of 1,000"),
+    ([[("A1", "code"), ("Z100", "x")], [("A150000", "x")]], None,
+     "cell A150000 makes it 150,000 rows × 26 columns = 3,900,000 cells"),
+    ([[("A1", "code")]], "A1:XFD1048576", "its dimension A1:XFD1048576 makes it 1,048,576 rows"),
+])
+def test_xlsx_extent_is_read_before_calamine(tmp_path, rows, dimension, expect, monkeypatch):
+    from culture_logistics.inputs import xlsx
+
+    monkeypatch.setattr(xlsx, "MAX_WORKBOOK_CELLS", 3_000_000)
+    book = xlsx_by_hand(tmp_path / "v.xlsx", rows, dimension)
+    problems = ProblemList()
+    assert xlsx.check_workbook_extent(book, problems, 200_020) is (expect is None)
+    if expect:
+        (e,) = problems.errors
+        assert e.file == str(book) and expect in e.message, e.message
+
+
+def test_xlsx_shared_string_count_bomb_is_refused(tmp_path):
+    sst = ('<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="4000000000" '
+           'uniqueCount="4000000000"><si><t>a</t></si></sst>')
+    book = xlsx_by_hand(tmp_path / "v.xlsx", village_rows(), shared_strings=sst)
+    problems = ProblemList()
+    from culture_logistics.inputs.readers import read_villages
+
+    assert read_villages(book, problems) is None
+    assert "declares 4,000,000,000 shared strings in" in problems.errors[0].message
+
+
+ODS_HEAD = ('<?xml version="1.0" encoding="UTF-8"?><office:document-content '
+            'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+            'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
+            'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.2"><office:body>'
+            '<office:spreadsheet><table:table table:name="村名单">')
+ODS_CELL = '<table:table-cell office:value-type="string"><text:p>x</text:p></table:table-cell>'
+
+
+def ods_by_hand(path: Path, rows_xml: str) -> Path:
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet")
+        z.writestr("content.xml", ODS_HEAD + rows_xml + "</table:table></office:spreadsheet></office:body>"
+                   "</office:document-content>", compress_type=zipfile.ZIP_DEFLATED)
+    return path
+
+
+@pytest.mark.parametrize("rows_xml,expect", [
+    # LibreOffice pads a sheet with empty repeated rows and cells: nothing is allocated for them
+    (f'<table:table-row>{ODS_CELL}</table:table-row><table:table-row table:number-rows-repeated="1048575">'
+     '<table:table-cell table:number-columns-repeated="16384"/></table:table-row>', None),
+    ('<table:table-row table:number-rows-repeated="1048576"><table:table-cell table:number-columns-repeated="16384"'
+     ' office:value-type="string"><text:p>x</text:p></table:table-cell></table:table-row>',
+     "cell XFD1048576 makes it 1,048,576 rows"),
+    (f'<table:table-row>{ODS_CELL}</table:table-row><table:table-row table:number-rows-repeated="150000">'
+     '<table:table-cell/></table:table-row><table:table-row><table:table-cell table:number-columns-repeated="999"/>'
+     f'{ODS_CELL}</table:table-row>', "cell ALL150002 makes it 150,002 rows × 1,000 columns = 150,002,000 cells"),
+])
+def test_ods_repeated_rows_and_cells_are_counted(tmp_path, rows_xml, expect):
+    from culture_logistics.inputs import xlsx
+
+    book = ods_by_hand(tmp_path / "v.ods", rows_xml)
+    assert book.stat().st_size < 8_000
+    problems = ProblemList()
+    assert xlsx.check_workbook_extent(book, problems, 200_020) is (expect is None)
+    if expect:
+        assert expect in problems.errors[0].message and problems.errors[0].file == str(book)
