@@ -26,6 +26,7 @@ leaves the previous file or none, never half of one.
 """
 from __future__ import annotations
 
+import io
 import json
 import math
 import os
@@ -40,6 +41,7 @@ import shapely
 
 from culture_logistics.geo import areas as _areas
 from culture_logistics.geo.coords import wgs84_to_gcj02
+from culture_logistics.network.safe_gis import network_off
 from culture_logistics.reports.export_formats import EXPORTS as EXPORTS  # re-exported: the old home of the names
 from culture_logistics.reports.export_formats import GisExportError as GisExportError
 from culture_logistics.reports.export_formats import parse_exports
@@ -176,25 +178,50 @@ def _write_layers(layers, path: Path) -> None:
 
 
 def read_gpkg(path: str | Path) -> dict[str, gpd.GeoDataFrame]:
-    """Every layer of a GeoPackage, in its stored order."""
+    """Every layer of a GeoPackage, in its stored order (GDAL's network off, :func:`network_off`)."""
+    network_off()
     return {name: gpd.read_file(path, layer=name) for name, _ in pyogrio.list_layers(path)}
 
 
+KML_HEAD = '<?xml version="1.0" encoding="utf-8" ?>\n<kml xmlns="http://www.opengis.net/kml/2.2">\n<Document id="root_doc">\n'
+
+
+KML_TAIL = "</Document></kml>\n"
+
+
+def kml_text(layers: dict[str, gpd.GeoDataFrame]) -> str:
+    """The KML document of ``layers`` (see :func:`write_kml`), built in memory.
+
+    Each layer is written alone by GDAL's KML driver (into memory), which escapes every name, description
+    and attribute (``<``, ``&``, quotes) and numbers placemarks itself (``<Placemark id="villages.1">``);
+    the layers' schemas and folders are then joined into one document.  (Appending a layer to an existing
+    KML file would open it with the LIBKML driver, which writes an ``id`` column unescaped into
+    ``<Placemark id="…">`` — a facility id could plant a ``<NetworkLink>`` — and fails on an id with ``<``.)
+    """
+    schemas, folders = [], []
+    for name, gdf in layers.items():
+        g = _clean(gdf).to_crs("EPSG:4326")
+        col = NAME_COLUMNS.get(name)
+        if col in g.columns and col != "name":
+            g = g.drop(columns=[c for c in ("name",) if c in g.columns]).rename(columns={col: "name"})
+        cols = ["name"] + [c for c in g.columns if c not in ("name", g.geometry.name)]
+        g = gpd.GeoDataFrame(g[cols], geometry=g.geometry.values, crs="EPSG:4326")
+        buf = io.BytesIO()
+        pyogrio.write_dataframe(g, buf, layer=name, driver="KML")
+        text = buf.getvalue().decode("utf-8")
+        body = text[text.index('<Document id="root_doc">') + len('<Document id="root_doc">'):text.rindex("</Document>")]
+        body = body.lstrip("\n")
+        cut = body.find("<Folder>")
+        cut = len(body) if cut < 0 else cut
+        schemas.append(body[:cut])
+        folders.append(body[cut:])
+    return KML_HEAD + "".join(schemas) + "".join(folders) + KML_TAIL
+
+
 def write_kml(layers: dict[str, gpd.GeoDataFrame], path: str | Path) -> Path:
-    """KML for Google Earth (GDAL's KML driver via pyogrio), atomically: one folder per layer, each
-    feature a placemark named by the layer's :data:`NAME_COLUMNS` column."""
-    path = Path(path)
-    with atomic_path(path) as tmp:
-        os.unlink(tmp)
-        for name, gdf in layers.items():
-            g = _clean(gdf).to_crs("EPSG:4326")
-            col = NAME_COLUMNS.get(name)
-            if col in g.columns and col != "name":
-                g = g.drop(columns=[c for c in ("name",) if c in g.columns]).rename(columns={col: "name"})
-            cols = ["name"] + [c for c in g.columns if c not in ("name", g.geometry.name)]
-            g = gpd.GeoDataFrame(g[cols], geometry=g.geometry.values, crs="EPSG:4326")
-            pyogrio.write_dataframe(g, tmp, layer=name, driver="KML", append=tmp.exists())
-    return path
+    """KML for Google Earth (GDAL's KML driver via pyogrio, :func:`kml_text`), atomically: one folder per
+    layer, each feature a placemark named by the layer's :data:`NAME_COLUMNS` column."""
+    return atomic_write_text(Path(path), kml_text(layers))
 
 
 def _gcj_geometry(geom):
@@ -229,21 +256,25 @@ def gcj02_geojson(layers: dict[str, gpd.GeoDataFrame]) -> dict:
 
 def write_gis(layers: dict[str, gpd.GeoDataFrame], out_dir: str | Path, stem: str,
               exports: tuple[str, ...] = ()) -> dict[str, Path]:
-    """``<stem>.gpkg`` and, for each of ``exports``, ``<stem>.kml`` / ``<stem>.gcj02.geojson`` in ``out_dir``."""
+    """``<stem>.gpkg`` and, for each of ``exports``, ``<stem>.kml`` / ``<stem>.gcj02.geojson`` in ``out_dir``.
+
+    Every export is built before the first file is written, so a failure writes none of them."""
     out = Path(out_dir)
+    texts = export_texts(layers, out, stem, exports)
     paths = {f"{stem}.gpkg": write_gpkg(layers, out / f"{stem}.gpkg")}
-    paths.update(_write_exports(layers, out, stem, exports))
+    paths.update({p.name: atomic_write_text(p, text) for p, text in texts.items()})
     return paths
 
 
-def _write_exports(layers, out: Path, stem: str, exports) -> dict[str, Path]:
-    paths = {}
+def export_texts(layers, out: Path, stem: str, exports) -> dict[Path, str]:
+    """The files ``exports`` asks for (path → text), built in memory; nothing is written."""
+    texts = {}
     if "kml" in exports:
-        paths[f"{stem}.kml"] = write_kml(layers, out / f"{stem}.kml")
+        texts[out / f"{stem}.kml"] = kml_text(layers)
     if "geojson-gcj02" in exports:
-        text = json.dumps(gcj02_geojson(layers), ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-        paths[f"{stem}.gcj02.geojson"] = atomic_write_text(out / f"{stem}.gcj02.geojson", text)
-    return paths
+        texts[out / f"{stem}.gcj02.geojson"] = json.dumps(gcj02_geojson(layers), ensure_ascii=False,
+                                                          separators=(",", ":"), allow_nan=False)
+    return texts
 
 
 def export_gis(out_dir: str | Path, exports) -> list[Path]:
@@ -255,7 +286,8 @@ def export_gis(out_dir: str | Path, exports) -> list[Path]:
     if not exports:
         return []
     out = Path(out_dir)
-    written = []
+    texts: dict[Path, str] = {}
     for gpkg in sorted([*out.glob("*.gpkg"), *out.glob("shared/*.gpkg"), *out.glob("separate/*.gpkg")]):
-        written += list(_write_exports(read_gpkg(gpkg), gpkg.parent, gpkg.stem, exports).values())
-    return written
+        texts.update(export_texts(read_gpkg(gpkg), gpkg.parent, gpkg.stem, exports))
+    # every export of every GeoPackage is built before the first is written: a failure writes none
+    return [atomic_write_text(p, text) for p, text in texts.items()]
