@@ -335,3 +335,54 @@ def test_ods_repeated_rows_and_cells_are_counted(tmp_path, rows_xml, expect):
     assert xlsx.check_workbook_extent(book, problems, 200_020) is (expect is None)
     if expect:
         assert expect in problems.errors[0].message and problems.errors[0].file == str(book)
+
+
+# ------------------------------------------------------------------------------------ OSM import limits
+def poi_extract(path: Path, n_pois: int, tail: str = "</osm>\n") -> Path:
+    """An OSM XML extract of ``n_pois`` post offices in 诸城市, then ``tail``."""
+    with path.open("w", encoding="utf-8") as fh:
+        fh.write('<?xml version="1.0" encoding="UTF-8"?>\n<osm version="0.6" generator="test">\n')
+        for i in range(1, n_pois + 1):
+            fh.write(f'<node id="{i}" version="1" timestamp="2024-01-01T00:00:00Z" lat="{36.0 + (i % 1000) * 1e-5:.5f}"'
+                     f' lon="{119.3 + (i // 1000) * 1e-4:.4f}"><tag k="amenity" v="post_office"/></node>\n')
+        fh.write(tail)
+    return path
+
+
+def test_osm_poi_limit_stops_while_streaming(tmp_path, monkeypatch):
+    """Past the POI limit reading stops at once: the broken end of the file is never reached, and the message
+    names the user's extract."""
+    from culture_logistics.inputs.osm import reader
+
+    monkeypatch.setattr(reader, "MAX_POIS", 1_000)
+    path = poi_extract(tmp_path / "shandong.osm", 100_000, tail='<node id="x" lat="oops"><broken')
+    with pytest.raises(reader.OsmImportError) as ei:
+        reader.read_extract(path)
+    msg = str(ei.value)
+    assert msg.startswith(f"{path}: more than 1,000 places and candidate POIs inside the county's area (limit)")
+    assert "reading stopped there" in msg
+    # the same file read whole does reach the broken end
+    monkeypatch.setattr(reader, "MAX_POIS", 1_000_000)
+    with pytest.raises(reader.OsmImportError, match="cannot be read as OSM data"):
+        reader.read_extract(path)
+
+
+def test_osm_node_limit_stops_while_streaming(tmp_path, monkeypatch):
+    from culture_logistics.inputs.osm import reader
+
+    monkeypatch.setattr(reader, "MAX_NODES_IN_CLIP", 500)
+    path = poi_extract(tmp_path / "big.osm", 100_000, tail="<broken")
+    with pytest.raises(reader.OsmImportError, match=r"more than 500 nodes inside the county's area \(limit\)"):
+        reader.read_extract(path)
+
+
+def test_import_osm_over_the_limit_names_the_users_file(tmp_path, monkeypatch):
+    """Through import-osm: the error names the user's extract, never import-osm's temporary folder."""
+    from culture_logistics.inputs.osm import build, reader
+
+    monkeypatch.setattr(reader, "MAX_POIS", 100)
+    path = poi_extract(tmp_path / "zhucheng.osm", 2_000)
+    with pytest.raises(reader.OsmImportError) as ei:
+        build.import_osm(path, "370782", tmp_path / "out")
+    assert str(ei.value).startswith(f"{path}: more than 100 ") and ".import-osm-" not in str(ei.value)
+    assert not (tmp_path / "out").exists()
