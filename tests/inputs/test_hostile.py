@@ -386,3 +386,78 @@ def test_import_osm_over_the_limit_names_the_users_file(tmp_path, monkeypatch):
         build.import_osm(path, "370782", tmp_path / "out")
     assert str(ei.value).startswith(f"{path}: more than 100 ") and ".import-osm-" not in str(ei.value)
     assert not (tmp_path / "out").exists()
+
+
+# ------------------------------------------------------------------------------------ --out
+def run_limited(args, file_size_limit: int | None = None):
+    """The real CLI in a subprocess, optionally with RLIMIT_FSIZE (no file may grow past it: a full disk)."""
+    import os
+    import resource
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    def limit():
+        if file_size_limit is not None:
+            resource.setrlimit(resource.RLIMIT_FSIZE, (file_size_limit, file_size_limit))
+
+    env = dict(os.environ, PYTHONPATH=str(ROOT / "src"), PYTHONIOENCODING="utf-8")
+    return subprocess.run([sys.executable, str(ROOT / "cli.py"), *map(str, args)], capture_output=True, text=True,
+                          env=env, timeout=300, preexec_fn=limit)
+
+
+def assert_output_error(p, where: str):
+    assert p.returncode == 2, (p.returncode, p.stderr)
+    assert f"error: cannot write {where}" in p.stderr and "--out folder you can write to" in p.stderr
+    assert "internal error" not in p.stderr and "Traceback" not in p.stderr
+
+
+def test_full_disk_is_a_clear_error(tmp_path):
+    """A disk that takes no file past 20 KB (RLIMIT_FSIZE; Python ignores SIGXFSZ, so writes fail with EFBIG as
+    on a full disk): exit 2 naming the file, no temporary file left."""
+    toml = write_scenario(tmp_path / "tiny")
+    out = tmp_path / "out"
+    p = run_limited(["coverage", toml, "--out", out, "--no-map"], file_size_limit=20_000)
+    assert_output_error(p, str(out / "coverage.gpkg"))
+    assert not [f for f in out.iterdir() if f.name.startswith(".")]
+
+
+def test_output_folder_that_cannot_be_made_is_a_clear_error(tmp_path):
+    toml = write_scenario(tmp_path / "tiny")
+    blocker = tmp_path / "a_file"
+    blocker.write_text("x", encoding="utf-8")
+    p = run_limited(["coverage", toml, "--out", blocker / "out", "--no-map"])
+    assert_output_error(p, str(blocker / "out"))
+
+
+def test_read_only_output_folder_is_a_clear_error(tmp_path):
+    import os
+
+    toml = write_scenario(tmp_path / "tiny")
+    if os.geteuid() != 0:
+        ro = tmp_path / "ro"
+        ro.mkdir()
+        ro.chmod(0o500)
+        out = ro / "out"
+    else:  # root writes anywhere it has permission bits for: /sys is mounted read-only
+        out = Path("/sys/culture-logistics-test")
+        try:
+            out.mkdir()
+        except OSError:
+            pass
+        else:
+            out.rmdir()
+            pytest.skip("no read-only folder available to root here")
+    p = run_limited(["coverage", toml, "--out", out, "--no-map"])
+    assert_output_error(p, str(out))
+
+
+def test_output_error_message_cuts_long_names():
+    import errno
+
+    from culture_logistics.cli.errors import output_error_message
+
+    msg = output_error_message(OSError(errno.ENOSPC, "No space left on device", "/data/" + "长" * 300))
+    first = msg.splitlines()[0]
+    assert first == "error: cannot write /data/" + "长" * 73 + "…: No space left on device"

@@ -30,6 +30,7 @@ import io
 import json
 import math
 import os
+import tempfile
 import warnings
 from pathlib import Path
 
@@ -156,9 +157,29 @@ def write_gpkg(layers: dict[str, gpd.GeoDataFrame], path: str | Path) -> Path:
     pyogrio.set_gdal_config_options(options)
     try:
         _write_layers(layers, path)
+    except (pyogrio.errors.DataLayerError, pyogrio.errors.DataSourceError, pyogrio.errors.FeatureError):
+        check_writable(path.parent, path)  # GDAL says only that a statement failed: was it the folder?
+        raise
     finally:
         pyogrio.set_gdal_config_options(previous)
     return path
+
+
+#: bytes written by :func:`check_writable` to probe a folder
+PROBE_BYTES = 1 << 20
+
+
+def check_writable(folder: Path, target: Path) -> None:
+    """Raise the ``OSError`` (naming ``target``) of a folder that cannot take :data:`PROBE_BYTES` more bytes
+    (read-only, full, over a quota or the file size limit); return when it can.  GDAL reports a full disk
+    as a failed SQL statement, so a failed GeoPackage write is probed this way."""
+    try:
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".probe-", suffix=".tmp") as fh:
+            fh.write(b"\0" * PROBE_BYTES)
+            fh.flush()
+            os.fsync(fh.fileno())
+    except OSError as exc:
+        raise OSError(exc.errno, exc.strerror, str(target)) from exc
 
 
 def _write_layers(layers, path: Path) -> None:
