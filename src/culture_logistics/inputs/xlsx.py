@@ -54,6 +54,16 @@ OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"   # legacy .xls
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
 
 
+#: a value (a sheet name, a library's message) quoted in a problem is cut to this many characters
+MAX_QUOTED_CHARS = 80
+
+
+def cut_text(value, n: int = MAX_QUOTED_CHARS) -> str:
+    """``value`` as text of at most ``n`` characters, "…" where it was cut."""
+    s = str(value)
+    return s if len(s) <= n else s[: n - 1] + "…"
+
+
 def is_workbook(path: Path) -> bool:
     """True when the file starts like a workbook (a zip container or a legacy OLE .xls), whatever its name."""
     try:
@@ -122,7 +132,7 @@ def sheet_rows(path: Path, problems: ProblemList, sheet: str | None, max_rows: i
         wb = CalamineWorkbook.from_path(str(path))
         names = list(wb.sheet_names)
     except Exception as exc:  # calamine raises its own types for every kind of unreadable file
-        problems.error(path, f"cannot be read as an Excel workbook: {str(exc)[:200]}",
+        problems.error(path, f"cannot be read as an Excel workbook: {cut_text(exc, 200)}",
                        hint="open it in Excel or WPS and save it again as .xlsx, or export the sheet as 'CSV UTF-8'")
         return None
     if not names:
@@ -133,16 +143,16 @@ def sheet_rows(path: Path, problems: ProblemList, sheet: str | None, max_rows: i
     elif sheet in names:
         name = sheet
     else:
-        shown = ", ".join(f"'{n}'" for n in names[:20])
-        problems.error(path, f"has no sheet '{sheet}'{did_you_mean(sheet, names)}", column="inputs.sheet",
+        shown = ", ".join(f"'{cut_text(n)}'" for n in names[:20])
+        problems.error(path, f"has no sheet '{cut_text(sheet)}'{did_you_mean(sheet, names)}", column="inputs.sheet",
                        hint=f"its sheets are {shown}; set [inputs] sheet to one of them, or remove the key to "
                             "read the first sheet")
         return None
-    label = f"{path}, sheet '{name}'"
+    label = f"{path}, sheet '{cut_text(name)}'"
     try:
         ws = wb.get_sheet_by_name(name)
     except Exception as exc:
-        problems.error(label, f"cannot be read: {str(exc)[:200]}", hint="open it in Excel or WPS and save it again")
+        problems.error(label, f"cannot be read: {cut_text(exc, 200)}", hint="open it in Excel or WPS and save it again")
         return None
     if ws.height > max_rows + 20:
         problems.error(label, f"has {ws.height:,} rows, more than {max_rows:,} (limit); a county has a few thousand "
@@ -174,7 +184,7 @@ class _Extent:
     """The used range of one sheet as its cells are seen; raises :class:`_TooLarge` past a limit."""
 
     def __init__(self, sheet: str, max_rows: int):
-        self.sheet, self.max_rows = sheet, max_rows
+        self.sheet, self.max_rows = cut_text(sheet), max_rows
         self.row0 = self.col0 = math.inf
         self.row1 = self.col1 = 0
 
