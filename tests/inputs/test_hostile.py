@@ -105,16 +105,23 @@ def test_vrt_named_geojson_is_refused_without_a_fetch(tmp_path, http_server, sou
     assert e.file == str(path) and "GDAL VRT" in e.message
 
 
-def test_gdal_config_alone_keeps_vsicurl_off(http_server):
+def test_gdal_config_alone_keeps_vsicurl_off(tmp_path, http_server):
     """Even a reader that skipped the content check cannot fetch: /vsicurl/ and CPLHTTPFetch are off."""
     import pyogrio
 
     from culture_logistics.network.safe_gis import network_off
 
     network_off()
-    with pytest.raises(Exception):
+    with pytest.raises(pyogrio.errors.DataSourceError):
         pyogrio.read_info(f"/vsicurl/{http_server.url}/roads.json")
     assert http_server.requests == []
+    # a CRS link read straight through GDAL (the content check skipped): the fetch fails locally, nothing applied
+    path = tmp_path / "roads.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": [line_feature()],
+                                "crs": {"type": "link", "properties": {"href": f"{http_server.url}/crs.proj4",
+                                                                       "type": "proj4"}}}), encoding="utf-8")
+    crs = pyogrio.read_info(path)["crs"] or ""
+    assert "lon_0=0.3" not in crs and http_server.requests == []
 
 
 def test_path_naming_a_remote_source_is_refused(tmp_path, http_server):
@@ -322,9 +329,10 @@ def ods_by_hand(path: Path, rows_xml: str) -> Path:
     ('<table:table-row table:number-rows-repeated="1048576"><table:table-cell table:number-columns-repeated="16384"'
      ' office:value-type="string"><text:p>x</text:p></table:table-cell></table:table-row>',
      "cell XFD1048576 makes it 1,048,576 rows"),
-    (f'<table:table-row>{ODS_CELL}</table:table-row><table:table-row table:number-rows-repeated="150000">'
+    # 90 million cells: under calamine's own limit of 10^8, about 3 GB once allocated
+    (f'<table:table-row>{ODS_CELL}</table:table-row><table:table-row table:number-rows-repeated="90000">'
      '<table:table-cell/></table:table-row><table:table-row><table:table-cell table:number-columns-repeated="999"/>'
-     f'{ODS_CELL}</table:table-row>', "cell ALL150002 makes it 150,002 rows × 1,000 columns = 150,002,000 cells"),
+     f'{ODS_CELL}</table:table-row>', "cell ALL90002 makes it 90,002 rows × 1,000 columns = 90,002,000 cells"),
 ])
 def test_ods_repeated_rows_and_cells_are_counted(tmp_path, rows_xml, expect):
     from culture_logistics.inputs import xlsx
@@ -365,6 +373,18 @@ def test_osm_poi_limit_stops_while_streaming(tmp_path, monkeypatch):
     monkeypatch.setattr(reader, "MAX_POIS", 1_000_000)
     with pytest.raises(reader.OsmImportError, match="cannot be read as OSM data"):
         reader.read_extract(path)
+
+
+def test_osm_extract_with_external_entities_is_refused_without_a_fetch(tmp_path, http_server):
+    from culture_logistics.inputs.osm import reader
+
+    path = tmp_path / "county.osm"
+    path.write_text(f'<?xml version="1.0"?><!DOCTYPE osm [<!ENTITY x SYSTEM "{http_server.url}/entity">'
+                    f'<!ENTITY % p SYSTEM "{http_server.url}/param"> %p;]><osm version="0.6">'
+                    '<node id="1" lat="36.0" lon="119.3"><tag k="name" v="&x;"/></node></osm>', encoding="utf-8")
+    with pytest.raises(reader.OsmImportError, match="cannot be read as OSM data .XML entities are not supported"):
+        reader.read_extract(path)
+    assert http_server.requests == []
 
 
 def test_osm_node_limit_stops_while_streaming(tmp_path, monkeypatch):
