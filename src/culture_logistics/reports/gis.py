@@ -47,7 +47,7 @@ from culture_logistics.reports.export_formats import EXPORTS as EXPORTS  # re-ex
 from culture_logistics.reports.export_formats import GisExportError as GisExportError
 from culture_logistics.reports.export_formats import parse_exports
 from culture_logistics.reports.numbers import pct
-from culture_logistics.reports.writers import _fixed_time, atomic_path, atomic_write_text
+from culture_logistics.reports.writers import atomic_path, atomic_write_text, fixed_time
 
 #: per layer, the column that names a feature (the KML placemark name)
 NAME_COLUMNS = {"villages": "village_name", "facilities": "name", "service_areas": "operator",
@@ -149,7 +149,7 @@ def write_gpkg(layers: dict[str, gpd.GeoDataFrame], path: str | Path) -> Path:
     path = Path(path)
     # GeoPackage stamps the clock into gpkg_contents.last_change: fixed (SOURCE_DATE_EPOCH, as the workbooks)
     # so that the same input gives the same bytes
-    stamp = _fixed_time().strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    stamp = fixed_time().strftime("%Y-%m-%dT%H:%M:%S.000Z")
     # SQLite would fsync the temporary file at every layer's commit (most of the time of writing one):
     # off, and the finished file is fsynced once before it is renamed into place
     options = {"OGR_CURRENT_DATE": stamp, "OGR_SQLITE_SYNCHRONOUS": "OFF"}

@@ -239,7 +239,8 @@ def write_json(obj, path: str | Path) -> Path:
 
 
 # ------------------------------------------------------------------------------------ XLSX
-def _fixed_time() -> _dt.datetime:
+def fixed_time() -> _dt.datetime:
+    """The time stamped into outputs: ``SOURCE_DATE_EPOCH`` when set, else 2000-01-01T00:00:00 (UTC, naive)."""
     epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
     if epoch.isdigit():
         return _dt.datetime.fromtimestamp(int(epoch), _dt.UTC).replace(tzinfo=None)
@@ -257,7 +258,7 @@ def reproducible_zip(data: bytes, when: _dt.datetime | None = None,
     rows to append to that worksheet's ``sheetData`` (see :func:`_data_rows_xml`), its ``dimension``
     set to the given range.
     """
-    when = when or _fixed_time()
+    when = when or fixed_time()
     stamp = when.strftime("%Y-%m-%dT%H:%M:%SZ").encode("ascii")
     date_time = max(_ZIP_EPOCH, when.timetuple()[:6])
     sheet_rows = sheet_rows or {}
@@ -565,7 +566,7 @@ def write_xlsx(sheets: dict[str, pd.DataFrame | Sheet], path: str | Path,
 
     wb = Workbook()
     wb.remove(wb.active)
-    when = _fixed_time()
+    when = fixed_time()
     wb.properties.created = when
     wb.properties.modified = when
     used: set[str] = set()
