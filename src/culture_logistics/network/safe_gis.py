@@ -38,7 +38,6 @@ NETWORK_OFF_OPTIONS = {
     "GDAL_HTTP_NETRC": "NO",
     "GDAL_DISABLE_READDIR_ON_OPEN": "EMPTY_DIR",
     "GDAL_ALLOW_REMOTE_RESOURCE_TO_ACCESS_LOCAL_FILE": "NO",
-    "OSR_USE_NON_DEPRECATED": "NO",
 }
 
 #: format → (GDAL driver names accepted, how the file starts)
