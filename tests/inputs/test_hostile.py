@@ -481,3 +481,23 @@ def test_output_error_message_cuts_long_names():
     msg = output_error_message(OSError(errno.ENOSPC, "No space left on device", "/data/" + "长" * 300))
     first = msg.splitlines()[0]
     assert first == "error: cannot write /data/" + "长" * 73 + "…: No space left on device"
+
+
+def test_whitelisted_formats_by_content_still_read(tmp_path):
+    """GeoPackage and Shapefile roads (the latter in UTM, with its .prj) read as before; a GeoJSON named .gpkg is
+    read as GeoJSON: the content decides."""
+    import geopandas as gpd
+    import shapely
+
+    lines = gpd.GeoDataFrame({"road_class": ["secondary"]}, crs="EPSG:4326",
+                             geometry=[shapely.LineString([(LON0, LAT), (LON0 + STEP, LAT)])])
+    lines.to_file(tmp_path / "roads.gpkg", driver="GPKG")
+    (tmp_path / "shp").mkdir()
+    lines.to_crs("EPSG:32650").to_file(tmp_path / "shp" / "roads.shp")
+    (tmp_path / "named.gpkg").write_text(json.dumps({"type": "FeatureCollection", "features": [line_feature(2)]}),
+                                         encoding="utf-8")
+    for path in (tmp_path / "roads.gpkg", tmp_path / "shp" / "roads.shp", tmp_path / "named.gpkg"):
+        graph, problems = read(path)
+        assert not problems.errors, problems.errors
+        (length,) = {round(d["length"], 1) for _, _, d in graph.edges(data=True)}
+        assert length == pytest.approx(901.6, abs=0.2)  # 0.01° of longitude at 36°N

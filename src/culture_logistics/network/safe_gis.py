@@ -40,9 +40,9 @@ NETWORK_OFF_OPTIONS = {
     "GDAL_ALLOW_REMOTE_RESOURCE_TO_ACCESS_LOCAL_FILE": "NO",
 }
 
-#: format → (GDAL driver names accepted, how the file starts)
+#: format (recognised from the first bytes by :func:`gis_format`) → the GDAL drivers accepted for it
 GIS_MAGIC = {
-    "GeoJSON": ("GeoJSON",),
+    "GeoJSON": ("GeoJSON", "GeoJSONSeq", "ESRIJSON", "TopoJSON"),  # JSON layers that name no other source
     "GeoPackage": ("GPKG",),
     "Shapefile": ("ESRI Shapefile",),
     "FlatGeobuf": ("FlatGeobuf",),
