@@ -501,3 +501,15 @@ def test_whitelisted_formats_by_content_still_read(tmp_path):
         assert not problems.errors, problems.errors
         (length,) = {round(d["length"], 1) for _, _, d in graph.edges(data=True)}
         assert length == pytest.approx(901.6, abs=0.2)  # 0.01° of longitude at 36°N
+
+
+def test_binary_workbook_is_refused_before_calamine(tmp_path):
+    from culture_logistics.inputs import xlsx
+
+    book = tmp_path / "villages.xlsb"
+    with zipfile.ZipFile(book, "w") as z:
+        z.writestr("xl/workbook.bin", b"\x83\x01\x00")
+        z.writestr("xl/worksheets/sheet1.bin", b"\x81\x01\x00")
+    problems = ProblemList()
+    assert not xlsx.check_workbook_extent(book, problems, 200_020)
+    assert "is a binary workbook (.xlsb)" in problems.errors[0].message and problems.errors[0].file == str(book)

@@ -218,6 +218,9 @@ def check_workbook_extent(path: Path, problems: ProblemList, max_rows: int) -> b
     try:
         with zipfile.ZipFile(path) as zf:
             names = set(zf.namelist())
+            if any(n.startswith("xl/worksheets/") and n.endswith(".bin") for n in names):
+                raise _TooLarge("is a binary workbook (.xlsb), whose sheets' size cannot be checked before reading; "
+                                "save it as .xlsx")
             if "content.xml" in names:
                 _ods_extent(zf, max_rows)
             else:
