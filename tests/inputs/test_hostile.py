@@ -513,3 +513,27 @@ def test_binary_workbook_is_refused_before_calamine(tmp_path):
     problems = ProblemList()
     assert not xlsx.check_workbook_extent(book, problems, 200_020)
     assert "is a binary workbook (.xlsb)" in problems.errors[0].message and problems.errors[0].file == str(book)
+
+
+def test_openpyxl_workbook_extent_and_far_cell(tmp_path):
+    """A workbook as openpyxl (and Excel) write it: the villages read; one stray value at XFD1048576 is refused,
+    naming the sheet as the user sees it."""
+    import openpyxl
+
+    from culture_logistics.inputs.readers import read_villages
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "村名单"
+    for row in village_rows(8):
+        for ref, value in row:
+            ws[ref] = value
+    wb.save(tmp_path / "ok.xlsx")
+    problems = ProblemList()
+    villages = read_villages(tmp_path / "ok.xlsx", problems)
+    assert not problems.errors and len(villages) == 8
+    ws["XFD1048576"] = "stray"
+    wb.save(tmp_path / "far.xlsx")
+    problems = ProblemList()
+    assert read_villages(tmp_path / "far.xlsx", problems) is None
+    assert problems.errors[0].message.startswith("sheet '村名单': its dimension A1:XFD1048576 makes it 1,048,576 rows")

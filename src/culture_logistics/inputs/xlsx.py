@@ -234,10 +234,16 @@ def check_workbook_extent(path: Path, problems: ProblemList, max_rows: int) -> b
     return True
 
 
-_SHEET = re.compile(rb'<(?:\w+:)?sheet\b[^>]*?\sname="([^"]*)"[^>]*?\s(?:\w+:)?id="([^"]*)"')
+_SHEET = re.compile(rb'<(?:\w+:)?sheet\b([^>]*)>')
 
 
-_REL = re.compile(rb'<(?:\w+:)?Relationship\b[^>]*?\sId="([^"]*)"[^>]*?\sTarget="([^"]*)"')
+_REL = re.compile(rb'<(?:\w+:)?Relationship\b([^>]*)>')
+
+
+def _attr(tag: bytes, name: bytes) -> str:
+    """The value of attribute ``name`` (with any namespace prefix) in a tag's attribute text, or ``""``."""
+    m = re.search(rb'(?:^|\s)(?:\w+:)?' + name + rb'="([^"]*)"', tag)
+    return m.group(1).decode("utf-8", "replace") if m else ""
 
 
 _DIMENSION = re.compile(rb'<(?:\w+:)?dimension\b[^>]*?\sref="([A-Za-z]{1,4})(\d{1,10})(?::([A-Za-z]{1,4})(\d{1,10}))?"')
@@ -262,12 +268,11 @@ def _sheet_names(zf: zipfile.ZipFile) -> dict[str, str]:
         rels = zf.read("xl/_rels/workbook.xml.rels")[:1 << 20]
     except KeyError:
         return {}
-    target = {rid.decode(): t.decode().lstrip("/") for rid, t in _REL.findall(rels)}
+    target = {_attr(a, b"Id"): _attr(a, b"Target").lstrip("/") for a in _REL.findall(rels)}
     out = {}
-    for name, rid in _SHEET.findall(wb):
-        t = target.get(rid.decode(), "")
-        part = t if t.startswith("xl/") else "xl/" + t
-        out[part] = name.decode("utf-8", "replace")
+    for a in _SHEET.findall(wb):
+        t = target.get(_attr(a, b"id"), "")
+        out[t if t.startswith("xl/") else "xl/" + t] = _attr(a, b"name")
     return out
 
 
@@ -294,7 +299,51 @@ def _xlsx_extent(zf: zipfile.ZipFile, max_rows: int) -> None:
                 probe.row0, probe.col0, probe.row1, probe.col1 = min(r0, r1), min(a, b), max(r0, r1), max(a, b)
                 ref = dim.group(0).split(b"ref=")[1].strip(b'"').decode()
                 probe.check(f"its dimension {ref}")
-            _scan_cells(fh, head, ext)
+            quick = _quick_extent(fh, head)
+        if quick is not None:
+            probe = _Extent(ext.sheet, max_rows)
+            probe.row0, probe.row1, probe.col0, probe.col1 = quick
+            try:
+                probe.check("a cell")
+                continue
+            except _TooLarge:
+                pass  # read again, cell by cell, to name the cell
+        with zf.open(info) as fh:
+            _scan_cells(fh, fh.read(_SCAN_CHUNK), ext)
+
+
+_CELL_R = re.compile(rb'<c r="([A-Z]{1,4})(\d{1,10})"')
+
+
+def _quick_extent(fh, buf: bytes) -> tuple[int, int, int, int] | None:
+    """(first row, last row, first column, last column) of a worksheet from its cells' references, in bulk
+    (as Excel, WPS and openpyxl write them: ``<c r="B7" …>``); ``None`` when a cell is written otherwise (no
+    ``r``, ``r`` not first, a namespace prefix): then only :func:`_scan_cells` can place it."""
+    row0 = col0 = 1 << 62
+    row1 = col1 = 0
+    letters: set[bytes] = set()
+    while True:
+        more = fh.read(_SCAN_CHUNK)
+        cut = buf.rfind(b"<") if more else len(buf)
+        cut = len(buf) if cut < 0 else cut
+        part = buf[:cut]
+        if b":c " in part or b":c>" in part:
+            return None
+        cells = _CELL_R.findall(part)
+        if len(cells) != part.count(b"<c ") + part.count(b"<c>"):
+            return None
+        if cells:
+            letters.update(c for c, _ in cells)
+            numbers = [int(r) for _, r in cells]
+            row0, row1 = min(row0, min(numbers)), max(row1, max(numbers))
+        if not more:
+            break
+        buf = buf[cut:] + more
+    if not letters:
+        return 1, 1, 1, 1
+    cols = [column_index(c.decode()) for c in letters]
+    col0, col1 = min(cols), max(cols)
+    return row0, row1, col0, col1
 
 
 def _scan_cells(fh, buf: bytes, ext: _Extent) -> None:
