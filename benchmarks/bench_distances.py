@@ -181,9 +181,9 @@ def bench_county(adcode: str, cutoff: float, repeat: int) -> None:
     masks = {op: (fops == op) | (fops == "shared") for op in CARRIERS}
 
     def ours_nearest():
-        from culture_logistics.coverage.reach import _subset
+        from culture_logistics.coverage.reach import snap_subset
 
-        return {op: net.nearest(_subset(fs, np.flatnonzero(m)), vs)[0] for op, m in masks.items()}
+        return {op: net.nearest(snap_subset(fs, np.flatnonzero(m)), vs)[0] for op, m in masks.items()}
 
     def nx_near():
         return {op: nx_nearest(G, net.node_ids, fs, vs, m) for op, m in masks.items()}

@@ -2,7 +2,7 @@
 
 Run it on purpose, after the full test suite passed in this environment, to move the tested versions forward:
 
-    python scripts/refresh_constraints.py [--extras test,batch,dev]
+    python scripts/refresh_constraints.py [--extras test,batch,dev,docs]
 
 README's set-up and .ci/run install with ``pip install -c constraints.txt …``, so a fresh machine gets exactly the
 versions the tests passed with.  Only the project's own dependency closure is written (not whatever else happens
@@ -53,12 +53,12 @@ def closure(root: str, extras: set[str]) -> dict[str, str]:
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--extras", default="test,batch,dev")
+    p.add_argument("--extras", default="test,batch,dev,docs")
     p.add_argument("--out", type=Path, default=ROOT / "constraints.txt")
     a = p.parse_args()
     pins = closure("culture-logistics", set(a.extras.split(",")))
     lines = ["# The versions the test suite passed with (python scripts/refresh_constraints.py; see its docstring).",
-             "# Used by README's set-up and .ci/run: pip install -c constraints.txt -e '.[test,batch,dev]'"]
+             "# Used by README's set-up and .ci/run: pip install -c constraints.txt -e '.[test,batch,dev,docs]'"]
     lines += [f"{n}=={v}" for n, v in sorted(pins.items())]
     a.out.write_text("\n".join(lines) + "\n", encoding="utf-8")
     print(f"{a.out}: {len(pins)} pins")

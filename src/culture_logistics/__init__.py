@@ -10,6 +10,10 @@ The public API — each stage a plain function returning a result object (with G
 >>> cmp = cl.compare_modes(scn)                        # ModeComparison: .shared, .separate, .table, .summary()
 >>> batch = cl.run_batch("runs/p", counties="370782")  # BatchResult: .reach_table(), .failed
 
+In a notebook: ``cl.Scenario.from_frames(villages, facilities, roads=None, config=None)`` checks in-memory
+(Geo)DataFrames like files; ``cl.MCLP`` / ``cl.LSCP`` / ``cl.PMedian`` ``.from_cost_matrix(...).solve()`` site on a
+cost matrix; ``cl.Model`` and ``cl.solve`` are the routing engine (see docs/quickstart.md).
+
 Coordinates are WGS-84 longitude/latitude at the edges and metres (the county's UTM zone) inside;
 distances in metres, times in seconds inside and minutes in the tables, money in CNY.
 The layers, from the top: cli → pipeline | batch → synth → reports → routing → siting → coverage →
@@ -35,6 +39,11 @@ _LAZY = {
     "RoutePlan": "culture_logistics.routing.plan",
     "solve_siting": "culture_logistics.siting.solve",
     "SitingResult": "culture_logistics.siting.solve",
+    "MCLP": "culture_logistics.siting.matrix",
+    "LSCP": "culture_logistics.siting.matrix",
+    "PMedian": "culture_logistics.siting.matrix",
+    "Model": "culture_logistics.routing.engine.model",
+    "solve": "culture_logistics.routing.engine.solve",
 }
 
 
@@ -80,5 +89,5 @@ def load_scenario(path_or_code):
 __all__ = [
     "__version__", "load_scenario", "compute_coverage", "solve_siting", "plan_routes", "compare_modes",
     "run_batch", "Scenario", "CoverageResult", "SitingResult", "RoutePlan", "ModeComparison", "BatchResult",
-    "CultureLogisticsError", "ScenarioError", "Problem",
+    "CultureLogisticsError", "ScenarioError", "Problem", "MCLP", "LSCP", "PMedian", "Model", "solve",
 ]

@@ -238,7 +238,7 @@ def test_readme_alias_table_is_the_aliases_module():
 
     from culture_logistics.inputs.aliases import FACILITY_ALIASES, OPERATOR_VALUES, TIER_VALUES
 
-    text = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    text = (Path(__file__).resolve().parents[2] / "docs" / "guide" / "inputs.md").read_text(encoding="utf-8")
     section = text.split("### XLSX and Chinese headers", 1)[1].split("\n## ", 1)[0]
     listed: dict[tuple[str, str], set[str]] = {}
     values: dict[str, set[str]] = {}

@@ -52,7 +52,7 @@ def test_cost_per_parcel_without_parcels_is_missing_everywhere(tmp_path):
 
 
 def test_every_reason_code_has_both_languages_and_is_documented():
-    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    readme = (Path(__file__).resolve().parents[2] / "docs" / "guide" / "routing.md").read_text(encoding="utf-8")
     section = readme.split("### Why was a stop dropped?")[1].split("Each reason comes with")[0]
     documented = set(re.findall(r"^\* `([a-z_]+)`:", section, re.M))
     assert documented == set(REASON_LABELS)

@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from culture_logistics.batch.jobs import (
     DONE_FILE,
@@ -204,7 +205,7 @@ def run_county(job: CountyJob, out_root: str | Path, steps: Sequence[str] = ("co
     out_root : the batch's output folder ``DIR`` (on a filesystem every worker sees).
     steps : subset of :data:`STEPS`; coverage always runs.
     time_limit_s : solver time limit per step (s) for siting and routing (their defaults when ``None``).
-    seed : the builder's seed for generated data (default :data:`culture_logistics.synth.DEFAULT_SEED`).
+    seed : the builder's seed for generated data (default :data:`culture_logistics.synth.common.DEFAULT_SEED`).
     digest, params : from :func:`job_digest` (computed here when omitted); stored in ``_done.json``.
 
     One piece on purpose: it is the county's transaction — build or reuse inputs, run the steps into a
@@ -222,8 +223,8 @@ def run_county(job: CountyJob, out_root: str | Path, steps: Sequence[str] = ("co
     partial = out_root / PARTIAL_DIR / f"{job.adcode}.{token}"
     old = out_root / PARTIAL_DIR / f"{job.adcode}.{token}.old"
     timings: dict[str, float] = {}
-    state = {"step": "input", "cov": None, "sites": None, "saving": None, "boundary": "", "synthetic": None,
-             "centre": None}
+    state: dict[str, Any] = {"step": "input", "cov": None, "sites": None, "saving": None, "boundary": "",
+                             "synthetic": None, "centre": None}
 
     def clean_message(exc: BaseException) -> str:
         return _one_line(str(exc).replace(str(partial), str(final))) or type(exc).__name__

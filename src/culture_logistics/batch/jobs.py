@@ -9,7 +9,7 @@ the requested steps and writes that county's normal outputs.
 Where a county's data comes from (column ``data`` of ``province_reach.csv``)
     ``user``       a ``scenario.toml`` named in ``counties`` or found as ``<data_dir>/<adcode>/scenario.toml``;
     ``embedded``   the repository's dataset ``data/counties/<adcode>/``;
-    ``generated``  otherwise: built on the fly by :func:`culture_logistics.synth.build_county` from the
+    ``generated``  otherwise: built on the fly by :func:`culture_logistics.synth.builder.build_county` from the
                    real NBS division lists and the boundary read at run time from geotool-cn, into
                    ``DIR/<adcode>/input/`` (synthetic coordinates, populations, facilities and roads).
     The 15 NBS functional zones (``37xx7x``, 开发区/高新区) have no polygon of their own: they are
@@ -291,7 +291,7 @@ def job_digest(job: CountyJob, steps: Sequence[str], time_limit_s: float | None,
         inputs = {"recipe": _builder_recipe(job.adcode, seed)}
     else:
         path = Path(job.scenario) if job.scenario else counties_dir() / job.adcode / "scenario.toml"
-        inputs = _scenario_inputs(path)
+        inputs = _scenario_inputs(path)  # type: ignore[assignment]
     params = {"format": DONE_FORMAT, "adcode": job.adcode, "data": job.data, "inputs": inputs,
               "steps": list(steps), "time_limit_s": time_limit_s, "version": __version__}
     if lang != "en":  # the language of the workbooks and maps (English batches keep their digests)

@@ -1,6 +1,6 @@
 """``culture-logistics batch``: plan every county of a province on Dask, resumably, with a province map.
 
-The command only parses arguments and calls :func:`culture_logistics.batch.run_batch`.  A user mistake
+The command only parses arguments and calls :func:`culture_logistics.batch.runner.run_batch`.  A user mistake
 (unknown county, bad step, unreachable scheduler, --out naming a file) prints one clear message and
 exits with code 2; a county that fails does not stop the batch (it is listed in ``failures.csv``) and
 the command then exits 1, so scripts notice.  Interrupted (Ctrl-C), it keeps every finished county:

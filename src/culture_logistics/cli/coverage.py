@@ -1,6 +1,6 @@
 """``culture-logistics coverage``: which villages the network reaches, by whom, and where the gaps are.
 
-The command only parses arguments, calls :func:`culture_logistics.coverage_report.run_coverage`
+The command only parses arguments, calls :func:`culture_logistics.reports.coverage.run_coverage`
 and prints a short summary.  A user mistake (bad scenario, bad radius, --out naming a file) prints
 one clear message and exits with code 2; every output is computed before the first file is written.
 """

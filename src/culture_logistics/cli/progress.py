@@ -44,5 +44,5 @@ def printer(quiet: bool = False, warnings: bool = True):
             else:
                 click.echo(line, err=True)
 
-    progress.counts = counts
+    progress.counts = counts  # type: ignore[attr-defined]  # the caller reads the counts off the function
     return progress

@@ -3,7 +3,7 @@
 ``route`` plans a county's daily two-echelon delivery (shared co-delivery, each operator separately, or
 both compared) and writes the route plan, driver sheets, map and unserved-stop report;
 ``solve-vrp`` solves one CVRPLIB, VRPTW or VRPSPD instance with the routing engine.  The commands only parse
-arguments, call :mod:`culture_logistics.routing` / :mod:`culture_logistics.cvrplib` and print.
+arguments, call :mod:`culture_logistics.routing` / :mod:`culture_logistics.routing.cvrplib` and print.
 
 Exit codes: 0 success (a plan with unserved stops is still a success: they are reported in
 unserved.csv), 2 invalid input (bad scenario, bad [[fleet]] entry, bad option, unreadable .vrp

@@ -1,7 +1,7 @@
 """``culture-logistics site``: choose the shared village service points that close the coverage gaps.
 
-The command only parses arguments, calls :func:`culture_logistics.siting.solve_siting` and
-:func:`~culture_logistics.siting.write_siting`, and prints a short report.  A user mistake (bad
+The command only parses arguments, calls :func:`culture_logistics.siting.solve.solve_siting` and
+:func:`~culture_logistics.reports.siting.write_siting`, and prints a short report.  A user mistake (bad
 scenario, K larger than the candidates, a budget that buys nothing …) prints one clear message and
 exits with code 2; nothing is written.
 """

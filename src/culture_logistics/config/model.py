@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
 
 from culture_logistics.config.schema import default
 
@@ -59,3 +61,15 @@ ROAD_SPEEDS_KMH = {
 
 
 DEFAULT_MAX_ACCESS_M = default("network", "max_access_m")
+
+
+class ParamsSource(Protocol):
+    """What the parameter readers (``SitingParams.from_scenario``, ``RoutingParams.from_scenario``) need of a
+    scenario: its raw TOML tables, the file they came from (``None`` in memory), and the parameters already
+    checked when it was loaded (``None`` when not).  :class:`culture_logistics.inputs.scenario.Scenario` is one;
+    ``config`` does not import it (``inputs`` sits above ``config`` in the layers)."""
+
+    config: dict
+    path: Path | None
+    siting_params: Any
+    routing_params: Any

@@ -5,7 +5,7 @@ when it and the schema differ, so the reference cannot drift from what the code 
 """
 from __future__ import annotations
 
-from culture_logistics.config.schema import SECTIONS, Key, Section, _toml_literal
+from culture_logistics.config.schema import SECTIONS, Key, Section, toml_literal
 
 
 def _default(k: Key) -> str:
@@ -13,7 +13,7 @@ def _default(k: Key) -> str:
         return "required"
     if k.default is None:
         return "—"
-    return f"`{_toml_literal(k.default)}`"
+    return f"`{toml_literal(k.default)}`"
 
 
 def _range(k: Key) -> str:

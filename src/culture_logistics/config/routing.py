@@ -1,25 +1,19 @@
-"""Moved from engine.py.
-
-The [routing], [[fleet]] and [routing.*] parameters.
-"""
+"""The [routing], [[fleet]] and [routing.*] parameters: defaults, the checked :class:`RoutingParams`, and
+their parser (:func:`parse_routing_config`)."""
 from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING
+from typing import Any
 
 from culture_logistics.config.bus import parse_bus_lines
-from culture_logistics.config.model import CARRIERS
+from culture_logistics.config.model import CARRIERS, ParamsSource
 from culture_logistics.config.schema import SCHEMA, default, did_you_mean, parse_hhmm
 from culture_logistics.errors import CultureLogisticsError, ProblemList
 
 ENGINES = ("ortools", "pyvrp")
 
 ASSIGNMENTS = ("county", "township")
-
-if TYPE_CHECKING:
-    from culture_logistics.inputs.scenario import Scenario
-
 
 # PyVRP is the default (for the engine and for county plans, [routing] engine): it is closer to the
 # best-known solutions than the tuned OR-Tools configuration at equal time on CVRPLIB X, Solomon VRPTW
@@ -43,7 +37,7 @@ ECHELON_ZH = {"trunk": "干线", "last_mile": "末端", "bus": "客货邮公交"
 #: over 26 days) plus depreciation and insurance ≈ 320 CNY/day; a Wuling-class mini van ≈ 0.75
 #: CNY/km and ≈ 220 CNY/day.  ``count`` is an upper bound (a plan uses only what it needs); for
 #: the last mile it is per township depot.  ``speed_factor`` multiplies the road speeds.
-DEFAULT_VEHICLES = {
+DEFAULT_VEHICLES: dict[str, dict[str, Any]] = {
     "trunk": {"name": "trunk_van", "count": 6, "capacity": 1000, "speed_factor": 1.0, "cost_per_km": 1.5,
               "fixed_cost": 320.0, "max_shift_h": 10.0},
     "last_mile": {"name": "light_van", "count": 6, "capacity": 200, "speed_factor": 0.85, "cost_per_km": 0.75,
@@ -65,7 +59,10 @@ _ROUTING_KEYS = SCHEMA["routing"].key_names
 
 
 
-_INF = 10**12  # "no limit" (s)
+INF = 10**12  # "no limit" (s)
+
+
+_INF = INF  # the old name, still imported by routing.solving (its owner switches it to INF)
 
 
 def hhmm(seconds: float) -> str:
@@ -201,7 +198,7 @@ class RoutingParams:
         return max(min(t, 0.2), t * max(0.1, n_stops / 40.0))
 
     @classmethod
-    def from_scenario(cls, scenario: Scenario, **overrides) -> RoutingParams:
+    def from_scenario(cls, scenario: ParamsSource, **overrides) -> RoutingParams:
         """Read and check ``[routing]`` and ``[[fleet]]`` of ``scenario``.
 
         Raises
@@ -426,7 +423,7 @@ def _parse_fleet(config: dict, file, P: ProblemList) -> tuple[FleetEntry, ...]:
         if not ok:
             continue
         base = DEFAULT_VEHICLES[ech]
-        vals = {}
+        vals: dict[str, Any] = {}
         limits = {"count": (0, 1000, True, False), "capacity": (1, 10**6, True, False),
                   "speed_factor": (0.05, 3.0, False, False), "cost_per_km": (0, 1000, False, False),
                   "fixed_cost": (0, 10**6, False, False), "max_shift_h": (0, 24, False, True)}
@@ -450,18 +447,19 @@ def _parse_fleet(config: dict, file, P: ProblemList) -> tuple[FleetEntry, ...]:
             P.error(file, f"[[fleet]] entry {i}: name must be a short text, got {name!r}", column=f"{tag}.name")
             name = base["name"]
         entries.append(FleetEntry(operator=op, echelon=ech, name=name.strip(), source=tag, **vals))
-    seen = {}
+    seen: dict[tuple[str, str, str], str] = {}
     for e in entries:
-        key = (e.operator, e.echelon, e.name)
-        if key in seen:
+        fleet_key = (e.operator, e.echelon, e.name)
+        if fleet_key in seen:
             P.error(file, f"[[fleet]] {e.source}: a {e.operator}/{e.echelon} vehicle named {e.name!r} is already "
-                          f"defined in {seen[key]}", column=f"{e.source}.name",
+                          f"defined in {seen[fleet_key]}", column=f"{e.source}.name",
                     hint="give each vehicle type of an operator and echelon its own name")
-        seen[key] = e.source
+        seen[fleet_key] = e.source
     return tuple(entries)
 
 
-def _params_dict(p: RoutingParams) -> dict:
+def params_dict(p: RoutingParams) -> dict:
+    """Every routing parameter as plain JSON-ready values (times "HH:MM"), as a plan's summary.json records them."""
     return {
         "service_min": p.service_min, "service_min_per_parcel": p.service_min_per_parcel,
         "station_service_min": p.station_service_min, "day_start": hhmm(p.day_start_s), "day_end": hhmm(p.day_end_s),
@@ -479,6 +477,9 @@ def _params_dict(p: RoutingParams) -> dict:
                        "price_per_parcel": b.price_per_parcel, "speed_kmh": b.speed_kmh,
                        "times_min": None if b.times_min is None else list(b.times_min)} for b in p.bus_lines],
     }
+
+
+_params_dict = params_dict  # the old name, still imported by routing.plan (its owner switches it to params_dict)
 
 
 def parse_overrides(params: RoutingParams, time_limit_s=None, seed=None) -> RoutingParams:

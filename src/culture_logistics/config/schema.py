@@ -56,7 +56,7 @@ class Key:
     def check(self, value, where: str, col: str, file, problems: ProblemList) -> Any:
         """The value checked against the key's type and range; a problem is recorded (``where`` names the key
         in the message, ``col`` in the problem's column) and ``None`` returned when it is wrong."""
-        example = f"{self.name} = {_toml_literal(self.default)}" if self.default is not None else None
+        example = f"{self.name} = {toml_literal(self.default)}" if self.default is not None else None
         hint = f"e.g. {example}" if example else None
 
         def bad(message: str, hint_text: str | None = hint) -> None:
@@ -74,11 +74,11 @@ class Key:
             lo, hi = self.minimum, self.maximum
             if lo is not None and (value <= lo if self.min_open else value < lo):
                 bad(f"must be {'>' if self.min_open else '≥'} {lo:g}, got {value!r}",
-                    f"the default is {_toml_literal(self.default)}" if self.default is not None else None)
+                    f"the default is {toml_literal(self.default)}" if self.default is not None else None)
                 return None
             if hi is not None and value > hi:
                 bad(f"must be ≤ {hi:g}, got {value!r}",
-                    f"the default is {_toml_literal(self.default)}" if self.default is not None else None)
+                    f"the default is {toml_literal(self.default)}" if self.default is not None else None)
                 return None
             return int(value) if kind == "int" else float(value)
         if kind == "bool":
@@ -313,7 +313,7 @@ def parse_hhmm(value) -> int | None:
     return h * 3600 + m * 60
 
 
-def _toml_literal(v) -> str:
+def toml_literal(v) -> str:
     if isinstance(v, bool):
         return "true" if v else "false"
     if isinstance(v, str):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from culture_logistics.config.model import ParamsSource
 from culture_logistics.config.schema import check_config, default
 from culture_logistics.errors import ProblemList
 
@@ -47,7 +48,7 @@ class SitingParams:
     time_limit_s: float = default("siting", "time_limit_s")
 
     @classmethod
-    def from_scenario(cls, scenario) -> SitingParams:
+    def from_scenario(cls, scenario: ParamsSource) -> SitingParams:
         """The scenario's checked ``[siting]`` (raise :class:`ScenarioError` listing every bad key)."""
         if getattr(scenario, "siting_params", None) is not None:
             return scenario.siting_params

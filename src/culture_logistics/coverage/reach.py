@@ -14,6 +14,7 @@ Definitions (also in README.md, "Coverage"):
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -73,7 +74,7 @@ class CoverageResult:
     def summary(self) -> dict:
         v = self.villages
         pop = int(v["population"].sum())
-        out = {
+        out: dict[str, Any] = {
             "county": self.scenario.adcode,
             "county_name": self.scenario.name,
             "radius_m": self.radius_m,
@@ -173,7 +174,7 @@ def compute_coverage(scenario: Scenario, network: RoadNetwork | None = None,
 
     Parameters
     ----------
-    scenario : a loaded :class:`~culture_logistics.scenario.Scenario`.
+    scenario : a loaded :class:`~culture_logistics.inputs.scenario.Scenario`.
     network : a prepared :class:`RoadNetwork` (built from the scenario when omitted).
     radius_m : coverage radius in metres along the network (default ``[coverage] radius_m``).
 
@@ -198,7 +199,7 @@ def compute_coverage(scenario: Scenario, network: RoadNetwork | None = None,
 
     def nearest_of(mask: np.ndarray):
         idx = np.flatnonzero(mask)
-        sub = _subset(fs, idx)
+        sub = snap_subset(fs, idx)
         d, t, s = net.nearest(sub, vs)
         fid = np.where(s >= 0, ids[idx[np.maximum(s, 0)]] if len(idx) else "", "")
         return d, t, fid, np.where(s >= 0, idx[np.maximum(s, 0)] if len(idx) else -1, -1)
@@ -241,8 +242,8 @@ def compute_coverage(scenario: Scenario, network: RoadNetwork | None = None,
     return CoverageResult(scenario, gdf, township_table(gdf), carriers, radius, net)
 
 
-def _subset(snap, idx):
-
+def snap_subset(snap: Snap, idx) -> Snap:
+    """The snapped points ``idx`` (indices or a boolean mask) of ``snap``."""
     return Snap(snap.node[idx], snap.access_m[idx], snap.on_network[idx], snap.x[idx], snap.y[idx],
                 snap.nearest_any_main[idx])
 
@@ -280,7 +281,7 @@ def _fmt(values, fmt: str) -> list[str]:
 def node_distances(net: RoadNetwork, points, limit_m: float = np.inf) -> np.ndarray:
     """Network distance (m) from the nearest of ``points`` to every node of ``net``.
 
-    Each point (a :class:`~culture_logistics.network.Snap`) starts at its snapped node with its
+    Each point (a :class:`~culture_logistics.network.roads.Snap`) starts at its snapped node with its
     access leg already walked, so a node's value is access leg + shortest road path, as in
     :meth:`RoadNetwork.nearest`.  Points off the network are ignored; ``inf`` beyond ``limit_m``.
     """
@@ -337,7 +338,7 @@ def service_area_lines(result: CoverageResult, simplify_m: float = 10.0,
             rows.append({"operator": op, "facilities": int(len(idx)), "road_km": float("nan"),
                          "geometry": shapely.MultiLineString()})
             continue
-        d = node_distances(net, _subset(snap, idx), limit_m=radius)
+        d = node_distances(net, snap_subset(snap, idx), limit_m=radius)
         du, dv = d[u], d[v]
         a = np.where(np.isfinite(du), np.minimum(np.clip(radius - du, 0.0, None), length), 0.0)  # reach from u (m)
         b = np.where(np.isfinite(dv), np.minimum(np.clip(radius - dv, 0.0, None), length), 0.0)  # reach from v (m)

@@ -58,7 +58,7 @@ def township_areas(villages, boundary=None, metric_crs=None, simplify_m: float =
         cells = shapely.get_parts(shapely.voronoi_polygons(shapely.multipoints(pts[first]), extend_to=clip))
         tree = shapely.STRtree(cells)
         pi, ci = tree.query(pts[first], predicate="within")
-        cell_code = {}
+        cell_code: dict[int, str] = {}
         for p_i, c_i in zip(pi, ci):
             cell_code.setdefault(int(c_i), codes[first[p_i]])
         groups: dict[str, list] = {}

@@ -186,7 +186,7 @@ def _boundary_cached(path: str, adcode: str) -> MultiPolygon | None:
     polys = g.rings(region.index)
     if not polys:
         return None
-    parts = []
+    parts: list = []
     for rings in polys:
         rings = [r for r in rings if len(r) >= 4]
         if not rings:

@@ -26,7 +26,7 @@ from culture_logistics.inputs.aliases import (
     operator_value,
     tier_value,
 )
-from culture_logistics.inputs.tables import parse_number, read_table, short_text
+from culture_logistics.inputs.tables import MemoryTable, parse_number, read_table, short_text
 
 MAX_POPULATION = 10_000_000         # one village-level unit (the largest 社区 have ~10^5 residents)
 
@@ -120,7 +120,7 @@ def _duplicates(frame: pd.DataFrame, column: str, path, problems: ProblemList, w
             seen[value] = row
 
 
-def read_villages(path: Path, problems: ProblemList, crs: str = "wgs84", sheet: str | None = None
+def read_villages(path: Path | MemoryTable, problems: ProblemList, crs: str = "wgs84", sheet: str | None = None
                   ) -> gpd.GeoDataFrame | None:
     """Read villages.csv or .xlsx (see README, "Input files") into a GeoDataFrame (EPSG:4326).
 
@@ -190,7 +190,7 @@ def read_villages(path: Path, problems: ProblemList, crs: str = "wgs84", sheet: 
     return gdf
 
 
-def read_facilities(path: Path, problems: ProblemList, crs: str = "wgs84", sheet: str | None = None
+def read_facilities(path: Path | MemoryTable, problems: ProblemList, crs: str = "wgs84", sheet: str | None = None
                     ) -> gpd.GeoDataFrame | None:
     """Read facilities.csv or .xlsx (see README, "Input files") into a GeoDataFrame (EPSG:4326).
 
@@ -257,7 +257,7 @@ def read_facilities(path: Path, problems: ProblemList, crs: str = "wgs84", sheet
     return gdf
 
 
-def read_townships(path: Path, problems: ProblemList, crs: str = "wgs84", sheet: str | None = None
+def read_townships(path: Path | MemoryTable, problems: ProblemList, crs: str = "wgs84", sheet: str | None = None
                    ) -> pd.DataFrame | None:
     """Read the optional townships.csv or .xlsx: code, name and optionally the seat's lon, lat (WGS-84 out)."""
     frame = read_table(path, problems, TOWNSHIP_COLUMNS, TOWNSHIP_OPTIONAL + ["seat_source"],

@@ -7,6 +7,7 @@ raised together as one :class:`~culture_logistics.errors.ScenarioError`.
 """
 from __future__ import annotations
 
+import copy
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,14 +20,15 @@ import pandas as pd
 from culture_logistics.config.bus import check_bus_stops
 from culture_logistics.config.model import CoverageParams, NetworkParams
 from culture_logistics.config.routing import RoutingParams, parse_routing_config
-from culture_logistics.config.schema import check_config, default
+from culture_logistics.config.schema import CheckedConfig, check_config, default
 from culture_logistics.config.siting import SitingParams, parse_siting_config
-from culture_logistics.errors import Problem, ProblemList
+from culture_logistics.errors import CultureLogisticsError, Problem, ProblemList
 from culture_logistics.geo.boundary import county_extent
 from culture_logistics.geo.coords import utm_crs
 from culture_logistics.geo.divisions import county_name
 from culture_logistics.inputs import readers as _readers
 from culture_logistics.inputs import roads as _roads
+from culture_logistics.inputs.frames import frame_table, lines_frame
 from culture_logistics.inputs.validate import check_scenario
 from culture_logistics.network.roads import graph_summary
 
@@ -78,6 +80,31 @@ class Scenario:
 
         b = self.villages.total_bounds if len(self.villages) else self.facilities.total_bounds
         return utm_crs((b[0] + b[2]) / 2, (b[1] + b[3]) / 2)
+
+    @classmethod
+    def from_frames(cls, villages, facilities, roads=None, config: dict | None = None, townships=None) -> Scenario:
+        """A scenario from in-memory tables, checked exactly as :func:`load_scenario` checks its files.
+
+        Parameters
+        ----------
+        villages, facilities : pandas DataFrames with the columns of villages.csv and facilities.csv (the
+            same Chinese header aliases and values accepted), or GeoDataFrames of points (``lon``/``lat``
+            taken from the geometry when the columns are absent).
+        roads : ``None`` (distances straight-line × ``[network] circuity``, as a scenario without a roads
+            file) or a GeoDataFrame of LineString roads (any CRS; ``highway``/``maxspeed`` columns used as in a
+            roads file).
+        config : a dict shaped as scenario.toml's tables (``{"county": {"adcode": "370782"}, "coverage":
+            {"radius_m": 3000}, "routing": {...}}``), checked against the same schema; without ``[county]
+            adcode`` the county is the first 6 digits most village codes share.  No ``[inputs]``.
+        townships : optional DataFrame with the columns of townships.csv.
+
+        Raises
+        ------
+        ScenarioError
+            listing every problem, each naming the frame (``"villages (DataFrame)"``), its row (by position,
+            as ``frame.iloc[row]``) and column, and how to fix it.
+        """
+        return scenario_from_frames(villages, facilities, roads=roads, config=config, townships=townships)
 
     def section(self, name: str) -> dict:
         """The raw TOML table ``[name]`` (empty dict when absent)."""
@@ -168,47 +195,126 @@ def load_scenario(path: str | Path) -> Scenario:
     assert conf is not None
     base = path.parent
 
-    checked = check_config(conf, path, problems)
-    county = checked.values.get("county", {})
-    inputs = checked.values.get("inputs", {})
-    network = NetworkParams(**checked.values.get("network", {}))
-    coverage = CoverageParams(**checked.values.get("coverage", {}))
-    siting_params = parse_siting_config(conf, path, problems)
-    routing_params = parse_routing_config(conf, str(path), problems)
-    adcode = str(county.get("adcode", "")).strip()
-    if adcode and not (len(adcode) == 6 and adcode.isdigit()):
-        problems.error(path, f"[county] adcode must be 6 digits, got {adcode!r}", column="county.adcode",
-                       hint='write it as text: adcode = "370782"')
-    crs = county.get("crs", default("county", "crs"))
+    params = _parameters(conf, path, problems)
+    inputs, crs = params.inputs, params.crs
     problems.raise_if_errors()
-
-
-    boundary, boundary_source = county_extent(adcode)
-    name = str(county.get("name") or county_name(adcode) or adcode)
 
     sheet = inputs.get("sheet")
     villages = _readers.read_villages(base / inputs["villages"], problems, crs=crs, sheet=sheet)
     facilities = _readers.read_facilities(base / inputs["facilities"], problems, crs=crs, sheet=sheet)
-    if routing_params.bus_lines and facilities is not None:
-        check_bus_stops(routing_params.bus_lines, facilities, path, problems)
+    if params.routing.bus_lines and facilities is not None:
+        check_bus_stops(params.routing.bus_lines, facilities, path, problems)
     townships = (_readers.read_townships(base / inputs["townships"], problems, crs=crs, sheet=sheet)
                  if inputs.get("townships") else None)
     graph = None
     if inputs.get("roads"):
-        graph = _roads.read_roads(base / inputs["roads"], problems, crs=crs, network=network)
+        graph = _roads.read_roads(base / inputs["roads"], problems, crs=crs, network=params.network)
     problems.raise_if_errors()
+    return _assemble(params, problems, path, villages, facilities, townships, graph,
+                     villages_file=villages.attrs.get("source", base / inputs["villages"]),
+                     facilities_file=facilities.attrs.get("source", base / inputs["facilities"]),
+                     roads_file=(base / inputs["roads"]) if inputs.get("roads") else None)
 
+
+@dataclass
+class _Parameters:
+    """The checked tables of a scenario's configuration (see :func:`_parameters`)."""
+
+    conf: dict
+    checked: CheckedConfig
+    adcode: str
+    crs: str
+    inputs: dict
+    network: NetworkParams
+    coverage: CoverageParams
+    siting: SitingParams
+    routing: RoutingParams
+
+
+def _parameters(conf: dict, file, problems: ProblemList) -> _Parameters:
+    """Every table of ``conf`` checked against the schema; problems (naming ``file``) go to ``problems``."""
+    checked = check_config(conf, file, problems)
+    county = checked.values.get("county", {})
+    network = NetworkParams(**checked.values.get("network", {}))
+    coverage = CoverageParams(**checked.values.get("coverage", {}))
+    siting_params = parse_siting_config(conf, file, problems)
+    routing_params = parse_routing_config(conf, str(file), problems)
+    adcode = str(county.get("adcode", "")).strip()
+    if adcode and not (len(adcode) == 6 and adcode.isdigit()):
+        problems.error(file, f"[county] adcode must be 6 digits, got {adcode!r}", column="county.adcode",
+                       hint='write it as text: adcode = "370782"')
+    crs = county.get("crs", default("county", "crs"))
+    return _Parameters(conf, checked, adcode, crs, checked.values.get("inputs", {}), network, coverage,
+                       siting_params, routing_params)
+
+
+def _assemble(params: _Parameters, problems: ProblemList, path: Path | None, villages, facilities, townships, graph,
+              *, villages_file, facilities_file, roads_file) -> Scenario:
+    """The Scenario of checked tables, after the checks that need all of them (raise when any failed)."""
+    boundary, boundary_source = county_extent(params.adcode)
+    county = params.checked.values.get("county", {})
     scenario = Scenario(
-        adcode=adcode, name=name, villages=villages, facilities=facilities,
+        adcode=params.adcode, name=str(county.get("name") or county_name(params.adcode) or params.adcode),
+        villages=villages, facilities=facilities,
         townships=pd.DataFrame(columns=["code", "name"]), graph=graph,
-        boundary=boundary, boundary_source=boundary_source, path=path, input_crs=crs,
-        network=network, coverage=coverage, config=conf,
-        synthetic=checked.get("data", "synthetic"), data_note=checked.get("data", "note"),
-        siting_params=siting_params, routing_params=routing_params,
+        boundary=boundary, boundary_source=boundary_source, path=path, input_crs=params.crs,
+        network=params.network, coverage=params.coverage, config=params.conf,
+        synthetic=params.checked.get("data", "synthetic"), data_note=params.checked.get("data", "note"),
+        siting_params=params.siting, routing_params=params.routing,
     )
-    check_scenario(scenario, problems, villages_file=villages.attrs.get("source", base / inputs["villages"]),
-                   facilities_file=facilities.attrs.get("source", base / inputs["facilities"]), townships=townships,
-                   roads_file=(base / inputs["roads"]) if inputs.get("roads") else None)
+    check_scenario(scenario, problems, villages_file=villages_file, facilities_file=facilities_file,
+                   townships=townships, roads_file=roads_file)
     scenario.warnings = problems.warnings
     problems.raise_if_errors()
     return scenario
+
+
+#: how :meth:`Scenario.from_frames` names its inputs in problems
+FRAME_LABELS = {"villages": "villages (DataFrame)", "facilities": "facilities (DataFrame)",
+                "townships": "townships (DataFrame)", "roads": "roads (GeoDataFrame)", "config": "config (dict)"}
+
+
+def scenario_from_frames(villages, facilities, roads=None, config: dict | None = None, townships=None) -> Scenario:
+    """A Scenario from in-memory tables, checked exactly as :func:`load_scenario` checks files.
+
+    See :meth:`Scenario.from_frames`.
+    """
+    problems = ProblemList()
+    where = FRAME_LABELS["config"]
+    conf = copy.deepcopy(config) if config is not None else {}
+    if not isinstance(conf, dict):
+        raise CultureLogisticsError(f"{where}: expected a dict of scenario.toml's tables, got {type(conf).__name__}")
+    if "inputs" in conf:
+        problems.error(where, "[inputs] names files; from_frames takes the tables themselves", column="inputs",
+                       hint="leave [inputs] out of the config")
+    # the schema wants [inputs] and [county] adcode: the frames stand for the files, the villages' codes
+    # give the county when the config does not
+    checked_conf = dict(conf, inputs={"villages": FRAME_LABELS["villages"], "facilities": FRAME_LABELS["facilities"]})
+    county = checked_conf.get("county")
+    derive_adcode = county is None or (isinstance(county, dict) and "adcode" not in county)
+    if derive_adcode:
+        checked_conf["county"] = dict(county or {}, adcode="000000")
+    params = _parameters(checked_conf, where, problems)
+    problems.raise_if_errors()
+    crs = params.crs
+
+    frame_villages = _readers.read_villages(frame_table(villages, FRAME_LABELS["villages"]), problems, crs=crs)
+    frame_facilities = _readers.read_facilities(frame_table(facilities, FRAME_LABELS["facilities"]), problems,
+                                                crs=crs)
+    if params.routing.bus_lines and frame_facilities is not None:
+        check_bus_stops(params.routing.bus_lines, frame_facilities, where, problems)
+    frame_townships = (_readers.read_townships(frame_table(townships, FRAME_LABELS["townships"]), problems, crs=crs)
+                       if townships is not None else None)
+    graph = None
+    if roads is not None:
+        graph = _roads.graph_from_lines_checked(lines_frame(roads, FRAME_LABELS["roads"]), FRAME_LABELS["roads"],
+                                                problems, crs, params.network)
+    problems.raise_if_errors()
+    if derive_adcode:
+        prefixes = frame_villages["code"].str[:6].value_counts()
+        params.adcode = str(prefixes.index[0])
+        params.checked.values["county"]["adcode"] = params.adcode
+    params.conf = conf
+    return _assemble(params, problems, None, frame_villages, frame_facilities, frame_townships, graph,
+                     villages_file=FRAME_LABELS["villages"], facilities_file=FRAME_LABELS["facilities"],
+                     roads_file=FRAME_LABELS["roads"] if roads is not None else None)

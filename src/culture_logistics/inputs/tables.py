@@ -27,6 +27,7 @@ import itertools
 import math
 import re
 import stat as _stat
+from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -145,7 +146,7 @@ def _bounded_lines(fh):
         yield line
 
 
-def read_table(path: Path, problems: ProblemList, required: list[str], optional: list[str] = (), *,
+def read_table(path: Path | MemoryTable, problems: ProblemList, required: list[str], optional: Sequence[str] = (), *,
                aliases: dict[str, str] | None = None, sheet: str | None = None) -> pd.DataFrame | None:
     """Read a CSV file or one sheet of a workbook into a DataFrame of stripped strings, checking its columns.
 
@@ -169,6 +170,8 @@ def read_table(path: Path, problems: ProblemList, required: list[str], optional:
         that holds every required column (title rows above it are skipped).  Memory stays bounded by
         :data:`MAX_CSV_ROWS` rows of at most :data:`MAX_LINE_CHARS` characters whatever the file holds.
     """
+    if isinstance(path, MemoryTable):  # a table in memory (Scenario.from_frames): the same header and row checks
+        return _parse_rows(path.label, iter(path.rows), problems, required, optional, aliases)
     path = Path(path)
     size = regular_file_size(path, problems, "table (CSV or XLSX)",
                          "check the path in scenario.toml [inputs] (relative to the TOML file)")
@@ -211,6 +214,21 @@ def read_table(path: Path, problems: ProblemList, required: list[str], optional:
     except OSError as exc:
         problems.error(path, f"cannot be read ({exc.strerror or exc})")
         return None
+
+
+class MemoryTable:
+    """A table already in memory that :func:`read_table` checks like a file (see :mod:`culture_logistics.inputs.frames`).
+
+    ``label`` names it in every problem (e.g. ``"villages (DataFrame)"``); ``rows`` holds (row number, cells as
+    text) pairs, the header first (its row number ``None``: problems with the header name no row).
+    """
+
+    def __init__(self, label: str, rows: list[tuple[int | None, list[str]]]):
+        self.label = label
+        self.rows = rows
+
+    def __str__(self) -> str:
+        return self.label
 
 
 class _BadCsv(Exception):
@@ -310,7 +328,9 @@ def _parse_rows(source, rows, problems: ProblemList, required, optional, aliases
     if not _check_header(source, header, written, hrow, problems, required, optional):
         return None
     width = len(header)
-    kept, numbers, bad = [], [], 0
+    kept: list = []
+    numbers: list = []
+    bad = 0
     for number, fields in itertools.chain(pending, rows):
         if not fields or all(not str(f).strip() for f in fields):
             continue  # blank line

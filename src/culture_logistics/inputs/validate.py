@@ -1,7 +1,8 @@
 """Checks that need the whole scenario: county boundary, division codes, reachability.
 
-The per-file checks (columns, numbers, duplicates, coordinates in China) live in
-:mod:`culture_logistics.io`; these run after every file has been read.
+The per-table checks (columns, numbers, duplicates, coordinates in China) live in
+:mod:`culture_logistics.inputs.tables` and :mod:`culture_logistics.inputs.readers`; these run after every table
+has been read (from files, or from frames by :meth:`~culture_logistics.inputs.scenario.Scenario.from_frames`).
 """
 from __future__ import annotations
 

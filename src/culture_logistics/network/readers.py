@@ -47,7 +47,9 @@ def graph_from_lines(lines, network: NetworkParams = NetworkParams(), gcj02: boo
 
 
     class_col = "road_class" if "road_class" in lines.columns else ("highway" if "highway" in lines.columns else None)
-    xs, ys, parts = [], [], []
+    xs: list[float] = []
+    ys: list[float] = []
+    parts: list = []
     for i, geom in enumerate(lines.geometry.values):
         if geom is None or geom.is_empty:
             continue

@@ -16,6 +16,7 @@ it is reported, and treated as unreachable.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import networkx as nx
 import numpy as np
@@ -90,6 +91,10 @@ class RoadNetwork:
         self.lon, self.lat = lon, lat
         self.x, self.y = self._to_m.transform(lon, lat)
         self.n = len(nodes)
+        rows: Any
+        cols: Any
+        lens: Any
+        times: Any
         rows, cols, lens, times = [], [], [], []
         for u, v, d in graph.edges(data=True):
             rows.append(index[u])

@@ -93,7 +93,7 @@ def network_off() -> None:
     import pyproj.network
 
     pyogrio.set_gdal_config_options(NETWORK_OFF_OPTIONS)
-    pyproj.network.set_network_enabled(False)
+    pyproj.network.set_network_enabled(False)  # type: ignore[attr-defined]  # re-exported from pyproj._network
     _applied = True
 
 

@@ -2,7 +2,7 @@
 
 :func:`build_coverage_report` computes every output in memory (tables, workbook sheets, the
 rendered HTML page); :meth:`CoverageReport.write` then writes them with the atomic writers of
-:mod:`culture_logistics.outputs`, so a failure never leaves half-written files.
+:mod:`culture_logistics.reports.writers`, so a failure never leaves half-written files.
 
 Files (see README, "Coverage outputs")
 ------------------------------------
@@ -19,6 +19,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -48,7 +49,7 @@ class CoverageReport:
 
     Attributes
     ----------
-    result : the :class:`~culture_logistics.coverage.CoverageResult`.
+    result : the :class:`~culture_logistics.coverage.reach.CoverageResult`.
     village_table, township_table, gap_table : the CSV tables (DataFrames of text/numbers).
     summary : the ``summary.json`` dict.
     sheets : workbook sheets {sheet name: DataFrame}; ``text_columns`` are written as text cells.
@@ -93,7 +94,7 @@ def build_coverage_report(result: CoverageResult, lang: str = "en", tiles: str =
 
     Parameters
     ----------
-    result : from :func:`~culture_logistics.coverage.compute_coverage`.
+    result : from :func:`~culture_logistics.coverage.reach.compute_coverage`.
     lang : ``"en"`` or ``"zh"``: workbook headers and values, and the map's labels.
     tiles : base map of the page: ``"osm"``, ``"amap"`` (GCJ-02 shift applied) or ``"none"``.
     """
@@ -167,7 +168,7 @@ def workbook_sheets(result: CoverageResult, lang: str = "en") -> tuple[dict, set
     drop = [f"villages_reached_by_{op}" for op in CARRIERS if op not in result.carriers]
     tw = tw.drop(columns=drop)
     s = result.summary()
-    total = {c: None for c in tw.columns}
+    total: dict[str, Any] = {c: None for c in tw.columns}
     total.update({
         "township_code": "", "township_name": "全县合计" if lang == "zh" else "County total",
         "villages": s["villages"], "villages_reached": s["villages_reached"],

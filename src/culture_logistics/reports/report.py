@@ -403,7 +403,7 @@ def _routing_section(routing: dict | None, lang: str) -> tuple[str, dict]:
     for metric, label, sep, sh, nd in rows:
         pct = cmp.get(metric, {}).get("saving_pct")
         figures[metric] = {"separate": sep, "shared": sh, "saving_pct": pct}
-        fmt = _n if nd == 0 else (lambda v, nd=nd: _f(v, nd))
+        fmt = _n if nd == 0 else (lambda v, nd=nd: _f(v, nd))  # type: ignore[misc]
         body.append(f'<tr data-key="{metric}"><th scope="row">{escape(label)}</th>'
                     f'<td class="num">{fmt(sep)}</td><td class="num">{fmt(sh)}</td>'
                     f'<td class="num">{"–" if pct is None else format(pct, ".1f") + " %"}</td></tr>')

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import pandas as pd
@@ -220,7 +221,7 @@ def _write_artifacts(art: dict, out_dir: Path) -> dict[str, Path]:
     return paths
 
 
-def _check_out_dir(out_dir: Path) -> Path:
+def _check_out_dir(out_dir: str | Path) -> Path:
     out_dir = Path(out_dir)
     if out_dir.exists() and not out_dir.is_dir():
         raise CultureLogisticsError(f"--out {out_dir} is a file, not a folder; give a folder to write into")
@@ -325,6 +326,7 @@ def run_routing(scenario: Scenario, mode: str, out_dir: str | Path, time_limit_s
     _check_out_dir(out_dir)
     params = RoutingParams.from_scenario(scenario, time_limit_s=time_limit_s, seed=seed)
     lines = line_reporter(progress, "routing")
+    res: Any
     if weekly:
         res = plan_week(scenario, mode, params, progress=lines)
         return res, write_weekly(res, out_dir)

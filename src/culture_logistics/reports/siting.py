@@ -62,7 +62,7 @@ def write_siting(result: SitingResult, out_dir: str | Path, map_html: bool = Tru
     siting_map.html and siting.gpkg into ``out_dir``; ``lang`` (``"en"``/``"zh"``) of the workbook and map.
 
     Everything (tables, summary, the rendered page) is computed first; then each file is written
-    atomically with :mod:`culture_logistics.outputs`, so a failure leaves no half-written file.
+    atomically with :mod:`culture_logistics.reports.writers`, so a failure leaves no half-written file.
     """
 
     out_dir = Path(out_dir)

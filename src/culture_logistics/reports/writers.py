@@ -37,6 +37,7 @@ import re
 import tempfile
 import unicodedata
 import zipfile
+from collections.abc import Set
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -553,7 +554,7 @@ def _write_sheet(ws, sheet: Sheet, text_columns) -> tuple[bytes, str]:
 
 
 def write_xlsx(sheets: dict[str, pd.DataFrame | Sheet], path: str | Path,
-               text_columns: set[str] = frozenset()) -> Path:
+               text_columns: Set[str] = frozenset()) -> Path:
     """Write several tables to one print-ready workbook, atomically and reproducibly.
 
     Each value is a DataFrame or a :class:`Sheet` (a table under a title block).  Sheet names are cut

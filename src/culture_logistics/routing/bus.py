@@ -29,10 +29,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from culture_logistics.config.bus import BusLine
 from culture_logistics.config.routing import hhmm
 from culture_logistics.routing.specs import _Context, _ModelSpec
 
@@ -41,7 +43,7 @@ _EPS = 0.005  # CNY: a cost difference smaller than half a fen is no difference
 
 @dataclass
 class _Run:
-    line: object                  # BusLine
+    line: BusLine
     departure_s: int
     arrival_s: dict               # stop id -> arrival (s after midnight)
     leg_m: dict                   # stop id -> road distance from the previous stop of the line (m)
@@ -80,7 +82,7 @@ class BusPlan:
     not_used: dict
     deadlines_s: dict
     trials: int
-    depot: object = None
+    depot: Any = None   # the county depot's facilities row
     stations: dict = field(default_factory=dict)   # station id -> _StopSpec (the trunk stop)
 
     @property
@@ -223,6 +225,7 @@ def plan_buses(ctx: _Context, trunk: _ModelSpec, lm_out: dict, warnings: list,
 
     # 3: van-only, all eligible by bus, then put stations back one by one while that is cheaper
     base = evaluate(frozenset())
+    best_drop: frozenset[str]
     best_drop, best = frozenset(), base
     if assign:
         cur_drop = frozenset(assign)
@@ -239,7 +242,7 @@ def plan_buses(ctx: _Context, trunk: _ModelSpec, lm_out: dict, warnings: list,
         if sid not in best_drop:
             not_used[sid] = (f"dearer by bus: {fare(sid):.2f} CNY of fares against what the van saves "
                              f"by not calling there")
-    used = {}
+    used: dict[int, _Run] = {}
     for sid in sorted(best_drop, key=lambda s: (assign[s].arrival_s[s], s)):
         used.setdefault(id(assign[sid]), assign[sid])  # a run is kept once, whichever station names it
     # rebuild each used run's load from the stations it actually carries
@@ -304,7 +307,7 @@ def bus_records(bus: BusPlan, ctx: _Context) -> tuple[list, list]:
         last = r.departure_s
         lon = fac.loc[r.stations, "lon"].to_numpy(float) if r.stations else np.zeros(0)
         lat = fac.loc[r.stations, "lat"].to_numpy(float) if r.stations else np.zeros(0)
-        nodes = ctx.net.snap(lon, lat).node if r.stations else []
+        nodes: Any = ctx.net.snap(lon, lat).node if r.stations else []
         k = 0
         for s in r.line.stops[1:]:
             acc += r.leg_m.get(s, 0)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 
@@ -79,7 +80,7 @@ class ModeComparison:
     shared: RoutePlan
     separate: RoutePlan
     table: pd.DataFrame
-    cost_sharing: object = None    # routing.sharing.CostSharing, when the coalitions were planned
+    cost_sharing: Any = None    # routing.sharing.CostSharing, when the coalitions were planned
     postal_courier: RoutePlan | None = None
 
     @property
@@ -250,6 +251,9 @@ def compare_modes(scenario: Scenario, params: RoutingParams | None = None, netwo
     """Plan both modes (and, with ``postal_courier``, the 邮快合作 baseline) on the same day's parcels and
     compare them (see :class:`ModeComparison`).
 
+    The plans are made in parallel processes (``[routing] workers``,
+    :mod:`~culture_logistics.routing.parallel`); they are the same plans as made one after the other.
+
     Parameters
     ----------
     scenario : a loaded :class:`~culture_logistics.inputs.scenario.Scenario`.
@@ -260,9 +264,6 @@ def compare_modes(scenario: Scenario, params: RoutingParams | None = None, netwo
     postal_courier : also plan the 邮快合作 baseline (couriers hand over to the postal stations).
     sharing : also plan every coalition of the carrying operators and share the shared plan's cost
         (``cost_sharing``, :mod:`~culture_logistics.routing.sharing`).
-
-    The plans are made in parallel processes (``[routing] workers``, :mod:`~culture_logistics.routing.
-    parallel`); they are the same plans as made one after the other.
 
     Returns
     -------

@@ -68,7 +68,7 @@ class CVRPInstance:
 @dataclass
 class CVRPSolution:
     routes: list[list[int]]
-    cost: int | None
+    cost: float | None
 
 
 _HEADER = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*:\s*(.*?)\s*$")

@@ -32,6 +32,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -328,7 +329,7 @@ def instance_to_model(inst: LKHInstance) -> _model.Model:
                          x=float(xy[0, 0]), y=float(xy[0, 1]))
     stops = []
     for c in range(1, inst.num_customers + 1):
-        kw = {"x": float(xy[c, 0]), "y": float(xy[c, 1])}
+        kw: dict[str, Any] = {"x": float(xy[c, 0]), "y": float(xy[c, 1])}
         if timed:
             kw.update(service_s=int(inst.service[c]), tw_early=int(inst.early[c]),
                       tw_late=int(inst.late[c]) if inst.late[c] < _model._INF_TIME else None)

@@ -11,8 +11,8 @@ A county's cultural-product parcels travel in two echelons:
 
 Both echelons are vehicle-routing problems with simultaneous pickup and delivery, capacities,
 shift limits, service times and (optional) time windows, all hard.  They are solved with the
-project's routing engine (:mod:`culture_logistics.engine`, OR-Tools by default) on road-network
-distances (m) and travel times (s) from :meth:`culture_logistics.network.RoadNetwork.full_matrix`:
+project's routing engine (:mod:`culture_logistics.routing.engine`, PyVRP by default) on road-network
+distances (m) and travel times (s) from :meth:`culture_logistics.network.roads.RoadNetwork.full_matrix`:
 one model per (operator, county depot) for the trunk and, for the last mile, multi-depot models
 over blocks of neighbouring stations of at most 600 villages (:mod:`culture_logistics.routing.assign`,
 ``assignment = "county"``, station ``capacity_per_day`` a hard limit) or one per (operator, township
@@ -42,6 +42,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -58,6 +59,7 @@ from culture_logistics.config.routing import (
 )
 from culture_logistics.errors import CultureLogisticsError
 from culture_logistics.inputs.scenario import Scenario
+from culture_logistics.network.roads import RoadNetwork
 from culture_logistics.routing.assign import county_last_mile
 from culture_logistics.routing.bus import add_bus_records, bus_summary, plan_buses
 from culture_logistics.routing.figures import station_load, sync_figures
@@ -118,10 +120,10 @@ class RoutePlan:
     models: list
     warnings: list
     seconds: float
-    net: object = None
+    net: RoadNetwork = None
     depots: pd.DataFrame = None
     bus: list | None = None      # one routing.bus.BusPlan per trunk that had bus lines to consider
-    cost_sharing: object = None  # routing.sharing.CostSharing (route --sharing)
+    cost_sharing: Any = None  # routing.sharing.CostSharing (route --sharing)
     moved: list = field(default_factory=list)
 
     # ---------------------------------------------------------------- views
@@ -238,7 +240,7 @@ def _demand(ctx: _Context, mode: str) -> dict[str, dict]:
     v = ctx.villages
     if mode == "shared":
         return {"shared": {c: (int(a), int(b)) for c, a, b in zip(v["code"], v["daily_in"], v["daily_out"])}}
-    out = {op: {} for op in CARRIERS}
+    out: dict[str, dict] = {op: {} for op in CARRIERS}
     for c, a, b in zip(v["code"], v["daily_in"], v["daily_out"]):
         sa, sb = _split(int(a), ctx.params.shares), _split(int(b), ctx.params.shares)
         for op in CARRIERS:
@@ -300,7 +302,7 @@ def _plan_operator(ctx: _Context, mode: str, op: str, demand: dict, progress: Ca
                                          f"(or let the shared network carry its parcels)",
                          "fix_checked": False, "fix_extra_cost": None})
     # last mile first, as if every station were stocked at day start ...
-    lm_out = {}
+    lm_out: dict = {}
     if p.assignment == "county" and lm:
         lm, lm_out, moved_op, block_models = county_last_mile(ctx, op, lm, progress)
         moved += moved_op
@@ -521,10 +523,10 @@ def plan_routes(scenario: Scenario, mode: str = "shared", params: RoutingParams 
 
     Parameters
     ----------
-    scenario : a loaded :class:`~culture_logistics.scenario.Scenario`.
+    scenario : a loaded :class:`~culture_logistics.inputs.scenario.Scenario`.
     mode : ``"shared"`` (one co-delivery plan) or ``"separate"`` (every operator its own).
     params : routing parameters (default: from the scenario's ``[routing]`` and ``[[fleet]]``).
-    network : a :class:`~culture_logistics.network.RoadNetwork` to reuse (built when None).
+    network : a :class:`~culture_logistics.network.roads.RoadNetwork` to reuse (built when None).
     time_limit_s, seed : override ``params`` (seconds per model of 40+ stops; solver seed).
     progress : optional callable receiving one line of text per model.
 
@@ -612,8 +614,8 @@ def _route_lines(plan: RoutePlan) -> dict:
     cached = getattr(plan, "_lines", None)
     if cached is not None:
         return cached
-    plan._lines = _lines_from_paths(plan, _road_paths(plan.net, _plan_legs(plan)))
-    return plan._lines
+    plan._lines = _lines_from_paths(plan, _road_paths(plan.net, _plan_legs(plan)))  # type: ignore[attr-defined]
+    return plan._lines  # type: ignore[attr-defined]
 
 
 def prepare_route_lines(plans: list[RoutePlan]) -> None:
@@ -627,4 +629,4 @@ def prepare_route_lines(plans: list[RoutePlan]) -> None:
     for group in groups.values():
         paths = _road_paths(group[0].net, [leg for plan in group for leg in _plan_legs(plan)])
         for plan in group:
-            plan._lines = _lines_from_paths(plan, paths)
+            plan._lines = _lines_from_paths(plan, paths)  # type: ignore[attr-defined]

@@ -151,8 +151,8 @@ def _build_spec(ctx: _Context, spec: _ModelSpec) -> _Outcome:
         else:
             why = "no road path between it and the depot (one-way roads?)"
             fix = "check the road file's one-way tags around it"
-        unserved.append(_unserved_row(spec, k, "unreachable", f"unreachable on the road network: {why}", fix,
-                                      False, None))
+        unserved.append(_unserved_row(spec, k,  # type: ignore[arg-type]
+                                      "unreachable", f"unreachable on the road network: {why}", fix, False, None))
     keep = [int(k) for k in np.flatnonzero(ok)]
     stats = {"operator": spec.operator, "echelon": spec.echelon, "depot_id": spec.depot.id, "stops": n,
              "stops_routed": len(keep), "time_limit_s": 0.0, "solve_s": 0.0, "status": "", "resolves": 0}
@@ -163,7 +163,7 @@ def _build_spec(ctx: _Context, spec: _ModelSpec) -> _Outcome:
     dur = np.rint(T[np.ix_(idx, idx)]).astype(np.int64)
     depot = _model.Depot(name=spec.depot.id, tw_early=int(spec.open_s), tw_late=int(spec.close_s))
     stops = []
-    for k in keep:
+    for k in keep:  # type: ignore[assignment]
         s = spec.stops[k]
         e, l = (s.tw if s.tw is not None else (None, None))
         stops.append(_model.Stop(delivery=int(s.delivery), pickup=int(s.pickup), service_s=int(s.service_s),

@@ -44,7 +44,7 @@ class _Context:
 
     scenario: Scenario
     params: RoutingParams
-    net: object
+    net: RoadNetwork
     villages: pd.DataFrame          # code, name, township_code, township_name, lon, lat, daily_in, daily_out
     facilities: pd.DataFrame        # + township_code (of the nearest village)
     vpoints: dict                   # village code -> list of candidate service points (dicts)
@@ -263,7 +263,7 @@ def _operator_specs(ctx: _Context, operator: str, demand: dict, warnings: list):
         if g["depot"] is None:
             orphans += g["villages"]
             continue
-        stops = [_village_stop(ctx, vrow[c], *demand[c], order) for c in g["villages"]]
+        stops = [_village_stop(ctx, vrow[c], *demand[c], order) for c in g["villages"]]  # type: ignore[call-arg]
         lm[did] = _ModelSpec(operator, "last_mile", g["depot"], stops, p.fleet_for(operator, "last_mile"),
                              p.day_start_s, p.day_end_s)
     return trunk_spec(ctx, operator, county, lm), lm, orphans

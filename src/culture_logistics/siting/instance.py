@@ -132,7 +132,7 @@ class ModelSolution:
     stats: dict = field(default_factory=dict)
 
 
-class _Mip:
+class Mip:
     """A thin wrapper over a pywraplp solver: single-threaded, exact gap, a time limit."""
 
     def __init__(self, solver: str, time_limit_s: float):
@@ -171,7 +171,7 @@ class _Mip:
         return name, has, obj, bound, secs
 
 
-def _rel_gap(obj: float, bound: float) -> float:
+def rel_gap(obj: float, bound: float) -> float:
     if not (math.isfinite(obj) and math.isfinite(bound)):
         return float("inf")
     diff = abs(bound - obj)
@@ -180,17 +180,17 @@ def _rel_gap(obj: float, bound: float) -> float:
     return diff / max(abs(obj), 1e-9)
 
 
-def _is_optimal(status: str, obj: float, bound: float, integral: bool, sense: str) -> bool:
+def is_optimal(status: str, obj: float, bound: float, integral: bool, sense: str) -> bool:
     if status == "optimal":
         return True
     if not (math.isfinite(obj) and math.isfinite(bound)):
         return False
     if integral:  # an integer objective: the bound rounds to it
         return (math.floor(bound + 1e-6) <= obj + 1e-6) if sense == "max" else (math.ceil(bound - 1e-6) >= obj - 1e-6)
-    return _rel_gap(obj, bound) == 0.0
+    return rel_gap(obj, bound) == 0.0
 
 
-def _group_by_client(inst: CoverInstance, mask: np.ndarray):
+def group_by_client(inst: CoverInstance, mask: np.ndarray):
     """Pairs under ``mask`` sorted by client: (order, starts) so that client j's pairs are order[starts[j]:starts[j+1]]."""
     idx = np.flatnonzero(mask)
     order = idx[np.lexsort((inst.dist_m[idx], inst.client[idx]))]
@@ -199,7 +199,7 @@ def _group_by_client(inst: CoverInstance, mask: np.ndarray):
     return order, starts
 
 
-def _nearest_open(inst: CoverInstance, open_: np.ndarray, limit_m: float):
+def nearest_open(inst: CoverInstance, open_: np.ndarray, limit_m: float):
     """Per client: the nearest open candidate within ``limit_m`` (ties: lower index) and its distance."""
     m = inst.within(limit_m) & open_[inst.cand]
     idx = np.flatnonzero(m)

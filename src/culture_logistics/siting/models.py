@@ -15,12 +15,12 @@ from culture_logistics.errors import (
 )
 from culture_logistics.siting.instance import (
     CoverInstance,
+    Mip,
     ModelSolution,
-    _group_by_client,
-    _is_optimal,
-    _Mip,
-    _nearest_open,
-    _rel_gap,
+    group_by_client,
+    is_optimal,
+    nearest_open,
+    rel_gap,
 )
 
 
@@ -44,7 +44,7 @@ def _check_k_budget(inst: CoverInstance, k, budget, model: str) -> None:
         raise CultureLogisticsError(f"{model} needs a number of sites K (--k) or a budget in CNY (--budget)")
 
 
-def _add_limits(mip: _Mip, x: dict, inst: CoverInstance, k, budget) -> None:
+def _add_limits(mip: Mip, x: dict, inst: CoverInstance, k, budget) -> None:
     if k is not None:
         ct = mip.s.Constraint(-mip.inf, float(k), "k")
         for i, v in x.items():
@@ -110,14 +110,14 @@ def _covering_model(inst: CoverInstance, cover: np.ndarray, capacitated: bool, s
     there), and make one open/closed variable per candidate that still covers something.
 
     Returns the reduced ``cover`` mask over pairs, the number of candidates that covered anything
-    before the reduction, the :class:`_Mip` and ``{candidate: BoolVar}``.
+    before the reduction, the :class:`Mip` and ``{candidate: BoolVar}``.
     """
     n_useful = len(np.unique(inst.cand[cover]))
     if not capacitated:
         cover = cover & ~_dominated(inst, cover)[inst.cand]
     useful = np.zeros(inst.n_candidates, bool)
     useful[inst.cand[cover]] = True
-    mip = _Mip(solver, time_limit_s)
+    mip = Mip(solver, time_limit_s)
     x = {int(i): mip.s.BoolVar(f"x{i}") for i in np.flatnonzero(useful)}
     return cover, n_useful, mip, x
 
@@ -137,7 +137,7 @@ def solve_mclp(inst: CoverInstance, k: int | None = None, budget: float | None =
     cover, n_useful, mip, x = _covering_model(inst, cover, capacitated, solver, time_limit_s)
     s = mip.s
     obj = s.Objective()
-    order, starts = _group_by_client(inst, cover)
+    order, starts = group_by_client(inst, cover)
     y = {}
     groups = 0
     if not capacitated:
@@ -173,7 +173,7 @@ def solve_mclp(inst: CoverInstance, k: int | None = None, budget: float | None =
     if not has:
         _no_solution(status, time_limit_s, "maximal covering")
     open_ = _open_from(x, inst)
-    optimal = _is_optimal(status, val, bound, _integral(inst.weight), "max")
+    optimal = is_optimal(status, val, bound, _integral(inst.weight), "max")
     sol = _finish(inst, "mclp" + ("+cap" if capacitated else ""), open_, y, val, bound, optimal, status, build,
                   secs, mip.name)
     sol.stats = {"variables": s.NumVariables(), "constraints": s.NumConstraints(), "candidates_useful": n_useful,
@@ -205,7 +205,7 @@ def solve_lscp(inst: CoverInstance, minimize: str = "count", budget: float | Non
     obj = s.Objective()
     for i, v in x.items():
         obj.SetCoefficient(v, 1.0 if minimize == "count" else float(inst.cost[i]))
-    order, starts = _group_by_client(inst, cover)
+    order, starts = group_by_client(inst, cover)
     y = {}
     if not capacitated:
         seen = set()
@@ -243,7 +243,7 @@ def solve_lscp(inst: CoverInstance, minimize: str = "count", budget: float | Non
         _no_solution(status, time_limit_s, "set covering")
     open_ = _open_from(x, inst)
     integral = minimize == "count" or _integral(inst.cost)
-    optimal = _is_optimal(status, val, bound, integral, "min")
+    optimal = is_optimal(status, val, bound, integral, "min")
     sol = _finish(inst, "lscp" + ("+cap" if capacitated else ""), open_, y, val, bound, optimal, status, build,
                   secs, mip.name)
     sol.stats = {"variables": s.NumVariables(), "constraints": s.NumConstraints(), "candidates_useful": n_useful,
@@ -279,11 +279,11 @@ def solve_pmedian(inst: CoverInstance, k: int | None = None, budget: float | Non
     keep = (base[inst.client] > inst.dist_m) & (inst.weight[inst.client] > 0)
     useful = np.zeros(inst.n_candidates, bool)
     useful[inst.cand[keep]] = True
-    mip = _Mip(solver, time_limit_s)
+    mip = Mip(solver, time_limit_s)
     s = mip.s
     x = {int(i): s.BoolVar(f"x{i}") for i in np.flatnonzero(useful)}
     obj = s.Objective()
-    order, starts = _group_by_client(inst, keep)
+    order, starts = group_by_client(inst, keep)
     y = {}
     for j in range(inst.n_clients):
         a, b = starts[j], starts[j + 1]
@@ -310,21 +310,21 @@ def solve_pmedian(inst: CoverInstance, k: int | None = None, budget: float | Non
     total = float((inst.weight * base).sum())
     open_ = _open_from(x, inst)
     if not capacitated:  # assignment: nearest open candidate when nearer than the baseline
-        a, d = _nearest_open(inst, open_, np.inf)
+        a, d = nearest_open(inst, open_, np.inf)
         better = d < base
         y_assign = (np.where(better, a, -1), np.where(better, d, np.inf))
     else:
         y_assign = _assignment_from_y(inst, y)
     sol = ModelSolution("pmedian" + ("+cap" if capacitated else ""), open_, y_assign[0], y_assign[1],
                         total - val, total - bound, False, 0.0, status, build, secs, mip.name)
-    sol.optimal = _is_optimal(status, sol.objective, sol.bound, False, "min")
-    sol.gap = 0.0 if sol.optimal else _rel_gap(sol.objective, sol.bound)
+    sol.optimal = is_optimal(status, sol.objective, sol.bound, False, "min")
+    sol.gap = 0.0 if sol.optimal else rel_gap(sol.objective, sol.bound)
     sol.stats = {"variables": s.NumVariables(), "constraints": s.NumConstraints(), "candidates_useful": len(x),
                  "baseline_person_m": total}
     return sol
 
 
-def _capacitated_assignment(mip: _Mip, x, inst, order, starts, equal: bool, objective):
+def _capacitated_assignment(mip: Mip, x, inst, order, starts, equal: bool, objective):
     """Single-source assignment y[pair] ≤ x, Σ_i y ≤ 1 (= 1 when ``equal``), capacity rows."""
     s = mip.s
     y = {}
@@ -349,7 +349,7 @@ def _capacitated_assignment(mip: _Mip, x, inst, order, starts, equal: bool, obje
     return y
 
 
-def _capacity_rows(mip: _Mip, x, inst: CoverInstance, y: dict) -> None:
+def _capacity_rows(mip: Mip, x, inst: CoverInstance, y: dict) -> None:
     by_site: dict[int, list] = {}
     for p, v in y.items():
         by_site.setdefault(int(inst.cand[p]), []).append((p, v))
@@ -389,8 +389,8 @@ def _finish(inst, model, open_, y, val, bound, optimal, status, build, secs, sol
     if y:
         a, d = _assignment_from_y(inst, y)
     else:
-        a, d = _nearest_open(inst, open_, inst.radius_m)
-    gap = 0.0 if optimal else _rel_gap(val, bound)
+        a, d = nearest_open(inst, open_, inst.radius_m)
+    gap = 0.0 if optimal else rel_gap(val, bound)
     return ModelSolution(model, open_, a, d, float(val), float(bound), bool(optimal), gap, status, build, secs, solver)
 
 
@@ -406,7 +406,7 @@ def _weighted_distance(inst: CoverInstance, d: np.ndarray) -> float:
 
 
 def _tie_break(sol: ModelSolution, inst: CoverInstance, k, budget, solver: str, time_limit_s: float,
-               fixes: list, objective: str) -> None:
+               fixes: list, objective: str) -> bool:
     """A lexicographic stage: keep the earlier objectives at their optima (``fixes``), minimise ``objective``.
 
     ``fixes`` holds ``("weight", v)`` (weight reached ≥ v), ``("count", v)`` (sites ≤ v) or
@@ -426,10 +426,10 @@ def _tie_break(sol: ModelSolution, inst: CoverInstance, k, budget, solver: str, 
     cover = inst.within(inst.radius_m)
     useful = np.zeros(inst.n_candidates, bool)
     useful[inst.cand[cover]] = True
-    mip = _Mip(solver, time_limit_s)
+    mip = Mip(solver, time_limit_s)
     s = mip.s
     x = {int(i): s.BoolVar(f"x{i}") for i in np.flatnonzero(useful)}
-    order, starts = _group_by_client(inst, cover)
+    order, starts = group_by_client(inst, cover)
     obj = s.Objective()
     keep_weight = None
     for what, value in fixes:
@@ -478,7 +478,7 @@ def _tie_break(sol: ModelSolution, inst: CoverInstance, k, budget, solver: str, 
     sol.build_seconds += (time.perf_counter() - t0) - secs
 
     def measure(open_):
-        a, d = _nearest_open(inst, open_, inst.radius_m)
+        a, d = nearest_open(inst, open_, inst.radius_m)
         return (float(inst.cost[open_].sum()) if objective == "cost" else _weighted_distance(inst, d)), a, d
 
     old, _, _ = measure(sol.open)
@@ -492,7 +492,7 @@ def _tie_break(sol: ModelSolution, inst: CoverInstance, k, budget, solver: str, 
         else:  # pragma: no cover - the warm start makes this unlikely
             new = old
         stage.update(objective=new, bound=bound,
-                     optimal=_is_optimal(status, val, bound, objective == "cost" and _integral(inst.cost), "min"))
+                     optimal=is_optimal(status, val, bound, objective == "cost" and _integral(inst.cost), "min"))
     else:
         stage.update(objective=old, bound=None, optimal=False)
     tb["stages"].append(stage)

@@ -57,6 +57,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass, replace
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -64,10 +65,11 @@ import pandas as pd
 from shapely.geometry import LineString, Point
 
 from culture_logistics.config.siting import MODELS, SitingParams
-from culture_logistics.coverage.reach import compute_coverage
+from culture_logistics.coverage.reach import CoverageResult, compute_coverage
 from culture_logistics.errors import (
     CultureLogisticsError,
 )
+from culture_logistics.inputs.scenario import Scenario
 from culture_logistics.siting.instance import CoverInstance, ModelSolution
 from culture_logistics.siting.models import solve_lscp, solve_mclp, solve_pmedian
 
@@ -77,10 +79,6 @@ SITES_COLUMNS = ["site_id", "name", "operator", "kind", "lon", "lat", "villages_
 
 ASSIGNMENT_COLUMNS = ["village_code", "village_name", "township_code", "township_name", "population",
                       "parcels_per_week", "site_id", "site_name", "distance_m", "newly_reached"]
-
-
-GAPS_COLUMNS = ["village_code", "village_name", "township_code", "township_name", "population",
-                "missing_operators", "reason"]
 
 
 @dataclass
@@ -101,13 +99,13 @@ class SitingResult:
     solution : the :class:`ModelSolution` in instance indices.
     """
 
-    scenario: object
+    scenario: Scenario
     model: str
     k: int | None
     budget: float | None
     capacitated: bool
     params: SitingParams
-    coverage: object
+    coverage: CoverageResult
     candidates: pd.DataFrame
     sites: gpd.GeoDataFrame
     assignment: gpd.GeoDataFrame
@@ -120,7 +118,7 @@ class SitingResult:
 
     @property
     def fac2cli(self) -> dict[str, list[str]]:
-        out = {sid: [] for sid in self.sites["site_id"]}
+        out: dict[str, list] = {sid: [] for sid in self.sites["site_id"]}
         for v, s in zip(self.assignment["village_code"], self.assignment["site_id"]):
             out.setdefault(s, []).append(v)
         return out
@@ -224,14 +222,14 @@ def solve_siting(scenario, model: str = "mclp", k: int | None = None, budget: fl
 
     Parameters
     ----------
-    scenario : a loaded :class:`~culture_logistics.scenario.Scenario`.
+    scenario : a loaded :class:`~culture_logistics.inputs.scenario.Scenario`.
     model : ``"mclp"``, ``"lscp"`` or ``"pmedian"`` (see the module docstring).
     k : at most this many sites (mclp, pmedian).
     budget : total cost at most this many CNY (mclp, pmedian; for lscp a cap on the cover's cost).
     capacitated : assign villages to sites within capacity (parcels/week).
     time_limit_s : solver time limit in seconds (default ``[siting] time_limit_s``, 60 s).
     minimize : lscp only: ``"count"`` (fewest sites) or ``"cost"`` (cheapest, CNY).
-    coverage : a :class:`~culture_logistics.coverage.CoverageResult` (computed when omitted).
+    coverage : a :class:`~culture_logistics.coverage.reach.CoverageResult` (computed when omitted).
     params : siting parameters (default: read from ``[siting]``).
     solver : ``"scip"`` (default) or ``"highs"``, both bundled with OR-Tools.
 
@@ -373,7 +371,7 @@ def _result(scenario, model, k, budget, capacitated, params, cov, cands, gaps, d
     unreach = pd.DataFrame({"village_code": gaps["village_code"].to_numpy()[~coverable],
                             "village_name": gaps["village_name"].to_numpy()[~coverable],
                             "reason": reasons[~coverable]})
-    before = {"villages": int(len(v)), "villages_reached": int(v["reached"].sum()),
+    before: dict[str, Any] = {"villages": int(len(v)), "villages_reached": int(v["reached"].sum()),
               "population": int(v["population"].sum()),
               "population_reached": int(v.loc[v["reached"], "population"].sum())}
     after = dict(before)

@@ -11,7 +11,7 @@ Real parts
     * township seat points from GeoNames (CC BY 4.0) where matched
       (``data/geonames``; ``seat_source = geonames`` in ``townships.csv``);
     * the county seat (GeoNames city point, or geotool-cn's representative point);
-    * the county boundary (:func:`culture_logistics.boundary.county_extent`), read
+    * the county boundary (:func:`culture_logistics.geo.boundary.county_extent`), read
       at run time from the installed geotool-cn package; all generated points and
       roads lie inside it.  The polygon itself is never written out.
 
@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import shapely
@@ -53,25 +54,25 @@ from culture_logistics.synth.common import (
     RESIDENT_RADIUS_TOWN_M,
     SEAT_CLEARANCE_M,
     VILLAGE_RADIUS_M,
-    _County,
-    _fmt,
-    _Frame,
-    _largest_polygon,
-    _min_dist,
-    _round_ll,
-    _sample_in,
-    _shrink,
-    _snap_inside,
+    County,
+    Frame,
+    fmt_float,
+    largest_polygon,
+    min_dist,
+    round_ll,
+    sample_in,
+    shrink_region,
+    snap_inside,
 )
-from culture_logistics.synth.facilities import _facilities, unreached_share  # noqa: F401 (unreached_share: API)
+from culture_logistics.synth.facilities import place_facilities, unreached_share  # noqa: F401 (unreached_share: API)
 from culture_logistics.synth.files import (
-    _csv_text,
-    _readme_text,
-    _roads_text,
-    _scenario_text,
-    _sha,
+    csv_text,
+    readme_text,
+    roads_text,
+    scenario_text,
+    sha,
 )
-from culture_logistics.synth.roads import _build_roads
+from culture_logistics.synth.roads import build_roads
 
 
 def _zone_extent(adcode: str, n_townships: int) -> tuple[Polygon, tuple[float, float]]:
@@ -86,14 +87,14 @@ def _zone_extent(adcode: str, n_townships: int) -> tuple[Polygon, tuple[float, f
     if not cands:
         raise ValueError(f"{adcode}: no boundary, bbox or sibling county to place a synthetic extent")
     lon, lat = boundary.county_rep_point(cands[0])
-    frame = _Frame.for_point(lon, lat)
+    frame = Frame.for_point(lon, lat)
     x, y = frame.to_m(lon, lat)
     radius = math.sqrt(max(60.0, 40.0 * n_townships) * 1e6 / math.pi)
     disc_m = Point(float(x), float(y)).buffer(radius, 64)
     return frame.geom_to_ll(disc_m), (lon, lat)
 
 
-def _county_frame(adcode: str, name: str, n_townships: int, use_geotool: bool) -> _County:
+def _county_frame(adcode: str, name: str, n_townships: int, use_geotool: bool) -> County:
     geom_ll, source = boundary.county_extent(adcode, use_geotool=use_geotool)
     version = boundary.gtc_data_version() if source == "geotool-cn" else ""
     seat_ll = boundary.county_seat(adcode)
@@ -102,17 +103,17 @@ def _county_frame(adcode: str, name: str, n_townships: int, use_geotool: bool) -
         source = "synthetic-disc"
         seat_ll = seat_ll or centre
     c = geom_ll.centroid
-    frame = _Frame.for_point(c.x, c.y)
+    frame = Frame.for_point(c.x, c.y)
     geom_m = frame.geom_to_m(geom_ll)
-    region = _largest_polygon(geom_m)
-    inner = _shrink(region, INNER_BUFFER_M)
-    safe = _shrink(region, 5.0, 0.0)
+    region = largest_polygon(geom_m)
+    inner = shrink_region(region, INNER_BUFFER_M)
+    safe = shrink_region(region, 5.0, 0.0)
     if seat_ll is None:
         p = region.representative_point()
         seat_xy, seat_source = np.array([p.x, p.y]), "representative-point"
     else:
         sx, sy = frame.to_m(*seat_ll)
-        seat_xy = _snap_inside(np.array([float(sx), float(sy)]), inner)
+        seat_xy = snap_inside(np.array([float(sx), float(sy)]), inner)
         rows = boundary.geonames_places(adcode)
         seat_source = "geonames" if any(
             (float(r["lng"]), float(r["lat"])) == tuple(seat_ll) for r in rows) else "representative-point"
@@ -120,10 +121,10 @@ def _county_frame(adcode: str, name: str, n_townships: int, use_geotool: bool) -
             seat_source = "synthetic"
     for g in (inner, safe):
         shapely.prepare(g)
-    return _County(adcode, name, frame, geom_ll, source, version or "", region, inner, safe, seat_xy, seat_source)
+    return County(adcode, name, frame, source, version or "", region, inner, safe, seat_xy, seat_source)
 
 
-def _place_seats(cty: _County, tws: list[dict], rng: np.random.Generator) -> None:
+def _place_seats(cty: County, tws: list[dict], rng: np.random.Generator) -> None:
     """Fill ``tw["xy"]`` and ``tw["seat_source"]`` for every township (in place)."""
     real = boundary.township_seats_geonames(cty.adcode)
     fixed = [cty.seat_xy]
@@ -140,8 +141,8 @@ def _place_seats(cty: _County, tws: list[dict], rng: np.random.Generator) -> Non
     synth = [tw for tw in tws if tw["xy"] is None]
     if not synth:
         return
-    seat_area = _shrink(cty.region, 1000.0)
-    cand = _sample_in(seat_area, 6000, rng)
+    seat_area = shrink_region(cty.region, 1000.0)
+    cand = sample_in(seat_area, 6000, rng)
     has_rural = any(tw["kind"] in ("town", "township") for tw in tws)
     n_sub = sum(tw["kind"] == "subdistrict" for tw in tws)
     r_urban = max(3000.0, 2500.0 * math.sqrt(max(n_sub, 1)))
@@ -164,7 +165,7 @@ def _place_seats(cty: _County, tws: list[dict], rng: np.random.Generator) -> Non
     masks = [allowed(tw) for tw in synth]
     placed = list(fixed)
     for tw, m in zip(synth, masks):  # farthest-point insertion, in code order
-        d = _min_dist(cand, np.array(placed))
+        d = min_dist(cand, np.array(placed))
         d[~m] = -1
         tw["xy"] = cand[int(np.argmax(d))].copy()
         placed.append(tw["xy"])
@@ -183,25 +184,25 @@ def _place_seats(cty: _County, tws: list[dict], rng: np.random.Generator) -> Non
             tw["xy"] = c
 
 
-def _place_villages(cty: _County, tws: list[dict], vils: list[dict], rng: np.random.Generator) -> dict:
+def _place_villages(cty: County, tws: list[dict], vils: list[dict], rng: np.random.Generator) -> dict:
     seats = np.array([tw["xy"] for tw in tws])
     vor = shapely.voronoi_polygons(MultiPoint([tuple(s) for s in seats]), extend_to=cty.region.envelope)
-    cells: dict[int, object] = {}
+    cells: dict[Any, Any] = {}
     for poly in vor.geoms:
         inside = shapely.contains_xy(poly, seats[:, 0], seats[:, 1])
         for k in np.flatnonzero(inside):
             cells[int(k)] = poly.intersection(cty.inner)
-    for k in range(len(tws)):
+    for k in range(len(tws)):  # type: ignore[assignment]
         cells.setdefault(k, cty.inner)
     blocked = np.vstack([seats, cty.seat_xy[None]])
     placed = np.empty((0, 2))
-    zones: dict[tuple, object] = {}
+    zones: dict[tuple, Any] = {}
     relaxed = 0
     min_used = MIN_SPACING_M
     by_tw: dict[str, list[dict]] = {}
     for v in vils:
         by_tw.setdefault(v["township_code"], []).append(v)
-    for k, tw in enumerate(tws):
+    for k, tw in enumerate(tws):  # type: ignore[assignment]
         sx, sy = tw["xy"]
         for v in by_tw.get(tw["code"], []):
             resident = v["kind"].startswith("residents")
@@ -235,7 +236,7 @@ def _place_villages(cty: _County, tws: list[dict], vils: list[dict], rng: np.ran
                 if not ok.any():
                     continue
                 pts = np.column_stack([x[ok], y[ok]])
-                good = (_min_dist(pts, placed) >= spacing) & (_min_dist(pts, blocked) >= min(SEAT_CLEARANCE_M, spacing))
+                good = (min_dist(pts, placed) >= spacing) & (min_dist(pts, blocked) >= min(SEAT_CLEARANCE_M, spacing))
                 if good.any():
                     p = pts[int(np.argmax(good))]
                     v["xy"] = p
@@ -246,7 +247,7 @@ def _place_villages(cty: _County, tws: list[dict], vils: list[dict], rng: np.ran
                     done = True
                     break
             if not done:  # last resort: anywhere inside, ignoring spacing
-                p = _sample_in(cty.inner, 1, rng)[0]
+                p = sample_in(cty.inner, 1, rng)[0]
                 v["xy"] = p
                 placed = np.vstack([placed, p[None]])
                 relaxed += 1
@@ -334,33 +335,33 @@ def build_county(adcode: str, out_dir: Path, seed: int = DEFAULT_SEED, *, use_ge
     place_stats = _place_villages(cty, tws, vils, streams["villages"])
     _populations(vils, streams["population"])
     census = _calibrate(adcode, name, vils)
-    facs, fac_stats = _facilities(cty, tws, vils, streams)
-    lines, road_stats = _build_roads(cty, tws, vils, streams["roads"])
+    facs, fac_stats = place_facilities(cty, tws, vils, streams)
+    lines, road_stats = build_roads(cty, tws, vils, streams["roads"])
     stats = {**road_stats, **place_stats, **fac_stats, **census}
     return _write(cty, int(seed), tws, vils, facs, lines, stats, Path(out_dir))
 
 
-def _write(cty: _County, seed: int, tws: list[dict], vils: list[dict], facs: list[dict], lines: list[dict],
+def _write(cty: County, seed: int, tws: list[dict], vils: list[dict], facs: list[dict], lines: list[dict],
            stats: dict, out_dir: Path) -> dict:
     """Write the six files of the county's dataset; return :func:`build_county`'s summary."""
     out_dir.mkdir(parents=True, exist_ok=True)
     # villages.csv
     vx, vy = cty.frame.to_ll([v["xy"][0] for v in vils], [v["xy"][1] for v in vils]) if vils else ([], [])
-    v_rows = [[v["code"], v["name"], v["township_code"], _fmt(x), _fmt(y), v["population"]]
+    v_rows = [[v["code"], v["name"], v["township_code"], fmt_float(x), fmt_float(y), v["population"]]
               for v, x, y in zip(vils, vx, vy)]
     v_rows.sort(key=lambda r: r[0])
     # townships.csv (real GeoNames seats keep their published coordinates)
     t_rows = []
     for tw in tws:
         if tw["seat_source"] == "geonames":
-            x, y = _round_ll(*tw["seat_ll"])
+            x, y = round_ll(*tw["seat_ll"])
         else:
             x, y = cty.frame.to_ll(tw["xy"][0], tw["xy"][1])
-        t_rows.append([tw["code"], tw["name"], _fmt(float(x)), _fmt(float(y)), tw["seat_source"]])
+        t_rows.append([tw["code"], tw["name"], fmt_float(float(x)), fmt_float(float(y)), tw["seat_source"]])
     t_rows.sort(key=lambda r: r[0])
     # facilities.csv
     fx, fy = cty.frame.to_ll([f["xy"][0] for f in facs], [f["xy"][1] for f in facs])
-    f_rows = [[f["id"], f["name"], f["op"], f["tier"], _fmt(x), _fmt(y), f["brand"],
+    f_rows = [[f["id"], f["name"], f["op"], f["tier"], fmt_float(x), fmt_float(y), f["brand"],
                "" if f["cap"] is None else int(f["cap"])] for f, x, y in zip(facs, fx, fy)]
     f_rows.sort(key=lambda r: r[0])
 
@@ -390,14 +391,14 @@ def _write(cty: _County, seed: int, tws: list[dict], vils: list[dict], facs: lis
             f"villages, facilities and roads (seed {seed}). For planning exercises, not survey data.")
 
     files = {
-        "villages.csv": _csv_text(["code", "name", "township_code", "lon", "lat", "population"], v_rows),
-        "facilities.csv": _csv_text(["id", "name", "operator", "tier", "lon", "lat", "brand", "capacity_per_day"], f_rows),
-        "townships.csv": _csv_text(["code", "name", "lon", "lat", "seat_source"], t_rows),
-        "roads.geojson": _roads_text(cty.adcode, lines),
-        "scenario.toml": _scenario_text(cty, seed, note),
-        "README.md": _readme_text(cty, seed, summary),
+        "villages.csv": csv_text(["code", "name", "township_code", "lon", "lat", "population"], v_rows),
+        "facilities.csv": csv_text(["id", "name", "operator", "tier", "lon", "lat", "brand", "capacity_per_day"], f_rows),
+        "townships.csv": csv_text(["code", "name", "lon", "lat", "seat_source"], t_rows),
+        "roads.geojson": roads_text(cty.adcode, lines),
+        "scenario.toml": scenario_text(cty, seed, note),
+        "README.md": readme_text(cty, seed, summary),
     }
     for fname, text in files.items():
         (out_dir / fname).write_bytes(text.encode("utf-8"))
-    summary["files"] = {fname: _sha(out_dir / fname) for fname in sorted(files)}
+    summary["files"] = {fname: sha(out_dir / fname) for fname in sorted(files)}
     return summary

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import shapely
@@ -71,7 +72,7 @@ RESIDENT_RADIUS_SUBDISTRICT_M = 2500.0
 RESIDENT_RADIUS_TOWN_M = 1500.0
 
 
-def _fmt(v: float) -> str:
+def fmt_float(v: float) -> str:
     return f"{v:.6f}"
 
 
@@ -82,24 +83,24 @@ def _strip_suffix(name: str, suffixes: tuple[str, ...]) -> str:
     return name
 
 
-def _township_short(name: str) -> str:
+def township_short(name: str) -> str:
     return _strip_suffix(name, ("街道办事处", "管理委员会", "类似乡级单位", "管委会", "街道", "镇", "乡"))
 
 
-def _village_short(name: str) -> str:
+def village_short(name: str) -> str:
     return _strip_suffix(name, ("村民委员会", "居民委员会", "村民委会", "村委会", "居委会", "委员会", "居委", "居"))
 
 
-def _county_short(name: str) -> str:
+def county_short(name: str) -> str:
     return _strip_suffix(name, ("自治县", "市", "区", "县"))
 
 
-def _round_ll(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def round_ll(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.round(np.asarray(lon, float), 6), np.round(np.asarray(lat, float), 6)
 
 
 @dataclass
-class _Frame:
+class Frame:
     """Projection between WGS-84 degrees and the county's UTM metres."""
 
     epsg: int
@@ -107,7 +108,7 @@ class _Frame:
     inv: Transformer
 
     @classmethod
-    def for_point(cls, lon: float, lat: float) -> _Frame:
+    def for_point(cls, lon: float, lat: float) -> Frame:
         crs = utm_crs(lon, lat)
         return cls(crs.to_epsg(), Transformer.from_crs(4326, crs, always_xy=True),
                    Transformer.from_crs(crs, 4326, always_xy=True))
@@ -118,7 +119,7 @@ class _Frame:
 
     def to_ll(self, x, y):
         lon, lat = self.inv.transform(np.asarray(x, float), np.asarray(y, float))
-        return _round_ll(lon, lat)
+        return round_ll(lon, lat)
 
     def geom_to_m(self, geom):
         return shapely.transform(geom, lambda x, y: self.fwd.transform(x, y), interleaved=False)
@@ -127,14 +128,14 @@ class _Frame:
         return shapely.transform(geom, lambda x, y: self.inv.transform(x, y), interleaved=False)
 
 
-def _largest_polygon(geom) -> Polygon:
+def largest_polygon(geom) -> Polygon:
     if isinstance(geom, Polygon):
         return geom
     parts = [g for g in getattr(geom, "geoms", []) if isinstance(g, Polygon)]
     return max(parts, key=lambda p: p.area)
 
 
-def _shrink(region: Polygon, dist: float, min_share: float = 0.5):
+def shrink_region(region: Polygon, dist: float, min_share: float = 0.5):
     """``region`` buffered inward by ``dist`` m, or less when that would eat too much."""
     for d in (dist, dist / 3, 10.0):
         g = region.buffer(-d)
@@ -143,7 +144,7 @@ def _shrink(region: Polygon, dist: float, min_share: float = 0.5):
     return region
 
 
-def _sample_in(geom, n: int, rng: np.random.Generator) -> np.ndarray:
+def sample_in(geom, n: int, rng: np.random.Generator) -> np.ndarray:
     """``n`` points uniform in ``geom`` (metres), rejection-sampled from its bbox."""
     minx, miny, maxx, maxy = geom.bounds
     shapely.prepare(geom)
@@ -164,14 +165,14 @@ def _sample_in(geom, n: int, rng: np.random.Generator) -> np.ndarray:
     return np.vstack(out)[:n]
 
 
-def _min_dist(points: np.ndarray, others: np.ndarray) -> np.ndarray:
+def min_dist(points: np.ndarray, others: np.ndarray) -> np.ndarray:
     if len(others) == 0:
         return np.full(len(points), np.inf)
     d = np.hypot(points[:, None, 0] - others[None, :, 0], points[:, None, 1] - others[None, :, 1])
     return d.min(axis=1)
 
 
-def _snap_inside(pt: np.ndarray, area) -> np.ndarray:
+def snap_inside(pt: np.ndarray, area) -> np.ndarray:
     p = Point(pt)
     if area.contains(p):
         return pt
@@ -179,7 +180,7 @@ def _snap_inside(pt: np.ndarray, area) -> np.ndarray:
     return np.array([q.x, q.y])
 
 
-def _delaunay_edges(xy: np.ndarray) -> set[tuple[int, int]]:
+def delaunay_edges(xy: np.ndarray) -> set[tuple[int, int]]:
     n = len(xy)
     if n < 2:
         return set()
@@ -196,7 +197,7 @@ def _delaunay_edges(xy: np.ndarray) -> set[tuple[int, int]]:
     return edges
 
 
-def _gabriel(xy: np.ndarray, edges: set[tuple[int, int]]) -> set[tuple[int, int]]:
+def gabriel(xy: np.ndarray, edges: set[tuple[int, int]]) -> set[tuple[int, int]]:
     out = set()
     for i, j in edges:
         mid = (xy[i] + xy[j]) / 2
@@ -208,7 +209,7 @@ def _gabriel(xy: np.ndarray, edges: set[tuple[int, int]]) -> set[tuple[int, int]
     return out
 
 
-def _mst(n: int, edges: list[tuple[int, int, float]]) -> list[tuple[int, int]]:
+def mst(n: int, edges: list[tuple[int, int, float]]) -> list[tuple[int, int]]:
     if n < 2 or not edges:
         return []
     rows = [e[0] for e in edges]
@@ -218,7 +219,7 @@ def _mst(n: int, edges: list[tuple[int, int, float]]) -> list[tuple[int, int]]:
     return sorted((int(min(a, b)), int(max(a, b))) for a, b in zip(m.row, m.col))
 
 
-def _components(n: int, edges) -> np.ndarray:
+def component_labels(n: int, edges) -> np.ndarray:
     edges = list(edges)
     if not edges:
         return np.arange(n)
@@ -229,15 +230,14 @@ def _components(n: int, edges) -> np.ndarray:
 
 
 @dataclass
-class _County:
+class County:
     adcode: str
     name: str
-    frame: _Frame
-    boundary_ll: object            # WGS-84 extent actually used (Polygon/MultiPolygon)
+    frame: Frame
     boundary_source: str           # geotool-cn | bbox | synthetic-disc
     boundary_version: str
     region: Polygon                # metres, largest part of the extent
-    inner: object                  # metres, region shrunk by INNER_BUFFER_M
-    safe: object                   # metres, region shrunk by 5 m (road checks)
+    inner: Any                  # metres, region shrunk by INNER_BUFFER_M
+    safe: Any                   # metres, region shrunk by 5 m (road checks)
     seat_xy: np.ndarray            # county seat, metres
     seat_source: str

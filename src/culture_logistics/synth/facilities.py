@@ -18,14 +18,14 @@ from culture_logistics.synth.common import (
     TIER_LETTER,
     UNREACHED_BAND,
     VILLAGE_SERVICE_SHARES,
-    _County,
-    _county_short,
-    _township_short,
-    _village_short,
+    County,
+    county_short,
+    township_short,
+    village_short,
 )
 
 
-def _offset_inside(cty: _County, xy: np.ndarray, rmin: float, rmax: float, rng: np.random.Generator,
+def _offset_inside(cty: County, xy: np.ndarray, rmin: float, rmax: float, rng: np.random.Generator,
                    area=None) -> np.ndarray:
     area = cty.inner if area is None else area
     for _ in range(30):
@@ -64,7 +64,7 @@ def unreached_share(village_xy: np.ndarray, fac_xy: np.ndarray, fac_op: list[str
     return float(1.0 - all_ok.mean())
 
 
-def _facilities(cty: _County, tws: list[dict], vils: list[dict], streams: dict) -> tuple[list[dict], dict]:
+def place_facilities(cty: County, tws: list[dict], vils: list[dict], streams: dict) -> tuple[list[dict], dict]:
     """Every facility of the county: county depots, township stations, village service points, then ids.
 
     Each tier draws from its own random stream (``streams["county"]``, ``["township"]``,
@@ -92,7 +92,7 @@ def _facilities(cty: _County, tws: list[dict], vils: list[dict], streams: dict) 
     return facs, stats
 
 
-def _county_tier(cty: _County, vils: list[dict], rng: np.random.Generator, add) -> None:
+def _county_tier(cty: County, vils: list[dict], rng: np.random.Generator, add) -> None:
     """The county depots, sized to the inbound demand (contract rule: 1 parcel per 100 residents a week)."""
     cname = cty.name
     demand = sum(math.ceil(v["population"] * 0.010) for v in vils) / 7.0
@@ -106,9 +106,9 @@ def _county_tier(cty: _County, vils: list[dict], rng: np.random.Generator, add) 
         brand="/".join(BRANDS), cap=int(max(500, round(demand * rng.uniform(1.3, 1.8), -2))))
 
 
-def _township_tier(cty: _County, tws: list[dict], vils: list[dict], rng: np.random.Generator, add) -> None:
+def _township_tier(cty: County, tws: list[dict], vils: list[dict], rng: np.random.Generator, add) -> None:
     """A postal branch in every township, supply-co-op stations in ~80 %, courier outlets in ~40-60 %."""
-    cshort = _county_short(cty.name)
+    cshort = county_short(cty.name)
     n = len(tws)
     nv = {tw["code"]: 0 for tw in tws}
     for v in vils:
@@ -132,12 +132,12 @@ def _township_tier(cty: _County, tws: list[dict], vils: list[dict], rng: np.rand
         n_out = 2 if rng.uniform() < (0.6 if tw["kind"] == "subdistrict" else 0.35) else 1
         brands = rng.choice(len(BRANDS), size=n_out, replace=False)
         for b in sorted(brands.tolist()):
-            add("courier", "township", f"{BRANDS[b]}快递{cshort}{_township_short(tw['name'])}网点",
+            add("courier", "township", f"{BRANDS[b]}快递{cshort}{township_short(tw['name'])}网点",
                 _offset_inside(cty, tw["xy"], 100, 1200, rng), brand=BRANDS[b],
                 cap=int(round(rng.uniform(200, 600), -1)), key=tw["code"] + BRANDS[b])
 
 
-def _village_tier(cty: _County, vils: list[dict], vxy: np.ndarray, streams: dict, facs: list[dict], add
+def _village_tier(cty: County, vils: list[dict], vxy: np.ndarray, streams: dict, facs: list[dict], add
                   ) -> tuple[tuple[float, float], float]:
     """Village service points: one stream per operator draws for every village, then a threshold per operator.
 
@@ -196,7 +196,7 @@ def _village_tier(cty: _County, vils: list[dict], vxy: np.ndarray, streams: dict
         lo_c, hi_c = cap_rng[op]
         for i in np.flatnonzero(sel[op]):
             v = vils[i]
-            vs = _village_short(v["name"])
+            vs = village_short(v["name"])
             cap = int(round(lo_c + caps[i] * (hi_c - lo_c)))
             if op == "courier":
                 b = BRANDS[int(brand[i])]

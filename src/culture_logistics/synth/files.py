@@ -11,10 +11,10 @@ from pathlib import Path
 from culture_logistics.geo import boundary as boundary
 from culture_logistics.geo import divisions as divisions
 from culture_logistics.resources import divisions_dir
-from culture_logistics.synth.common import SPEEDS, _County
+from culture_logistics.synth.common import SPEEDS, County
 
 
-def _csv_text(header: list[str], rows: list[list]) -> str:
+def csv_text(header: list[str], rows: list[list]) -> str:
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(header)
@@ -26,7 +26,7 @@ def _toml_str(s: str) -> str:
     return json.dumps(s, ensure_ascii=False)
 
 
-def _roads_text(adcode: str, lines: list[dict]) -> str:
+def roads_text(adcode: str, lines: list[dict]) -> str:
     feats = []
     for l in lines:
         feat = {"type": "Feature",
@@ -38,7 +38,7 @@ def _roads_text(adcode: str, lines: list[dict]) -> str:
     return head[:-1] + ',"features":[\n' + ",\n".join(feats) + "\n]}\n"
 
 
-def _scenario_text(cty: _County, seed: int, note: str) -> str:
+def scenario_text(cty: County, seed: int, note: str) -> str:
     return "\n".join([
         "# Embedded county dataset built by culture_logistics.synth.build_county (scripts/build_data.py).",
         "# Division codes/names are real (NBS 2023); coordinates, populations, facilities and roads are synthetic.",
@@ -80,7 +80,7 @@ _BOUNDARY_TEXT = {
 }
 
 
-def _readme_text(cty: _County, seed: int, summary: dict) -> str:
+def readme_text(cty: County, seed: int, summary: dict) -> str:
     f = summary["facilities"]
     ops = ", ".join(f"{op} {f['by_operator'].get(op, 0)}" for op in ("shared", "postal", "supply_coop", "courier"))
     seat = {"geonames": "the county seat (a GeoNames city/town point)",
@@ -157,5 +157,5 @@ def _zone_note(adcode: str) -> str:
             f"not in this dataset, although the boundary covers them.")
 
 
-def _sha(path: Path) -> str:
+def sha(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()

@@ -14,20 +14,20 @@ from culture_logistics.geo import boundary as boundary
 from culture_logistics.geo import divisions as divisions
 from culture_logistics.synth.common import (
     CLASS_RANK,
-    _components,
-    _County,
-    _county_short,
-    _delaunay_edges,
-    _gabriel,
-    _mst,
-    _shrink,
-    _township_short,
+    County,
+    component_labels,
+    county_short,
+    delaunay_edges,
+    gabriel,
+    mst,
+    shrink_region,
+    township_short,
 )
 
 
 @dataclass
 class _Roads:
-    cty: _County
+    cty: County
     rng: np.random.Generator
     xy: list[np.ndarray] = field(default_factory=list)
     ll: list[tuple[float, float]] = field(default_factory=list)
@@ -62,7 +62,7 @@ class _Roads:
         """Interior vertices of a path from node a to b that stays inside the boundary."""
 
         if self._grid is None:
-            area = _shrink(self.cty.region, 100.0)
+            area = shrink_region(self.cty.region, 100.0)
             step = max(300.0, math.sqrt(area.area / 6000.0))
             minx, miny, maxx, maxy = area.bounds
             gx = np.arange(minx, maxx + step, step)
@@ -160,7 +160,7 @@ def _wiggle(p: np.ndarray, q: np.ndarray, ratio: float, rng: np.random.Generator
     return [p + fi * d + hi * si * nrm for fi, si in zip(f, shape)]
 
 
-def _build_roads(cty: _County, tws: list[dict], vils: list[dict], rng: np.random.Generator) -> tuple[list[dict], dict]:
+def build_roads(cty: County, tws: list[dict], vils: list[dict], rng: np.random.Generator) -> tuple[list[dict], dict]:
     """The county's synthetic road network: five stages, then meandered geometry.
 
     The stages run in this order, each adding to the same :class:`_Roads` and drawing from its one ``rng``
@@ -169,13 +169,13 @@ def _build_roads(cty: _County, tws: list[dict], vils: list[dict], rng: np.random
     GeoJSON line dicts and stats (nodes, edges, components, km).
     """
     R = _Roads(cty, rng)
-    cshort = _county_short(cty.name)
+    cshort = county_short(cty.name)
     county_node = R.node(cty.seat_xy)
     seat_nodes = [R.node(tw["xy"]) for tw in tws]
     vil_nodes = [R.node(v["xy"]) for v in vils]
     label = {county_node: cshort}
     for tw, nd in zip(tws, seat_nodes):
-        label.setdefault(nd, _township_short(tw["name"]))
+        label.setdefault(nd, township_short(tw["name"]))
     sn, gab = _seat_network(R, county_node, seat_nodes, label)
     by_tw = _township_roads(R, tws, vils, seat_nodes, vil_nodes)
     _township_links(R, tws, seat_nodes, sn, gab, by_tw)
@@ -184,7 +184,7 @@ def _build_roads(cty: _County, tws: list[dict], vils: list[dict], rng: np.random
     lines = _geometry(R, cty)
     _node_crossings(lines)
     lines.sort(key=lambda l: (CLASS_RANK[l["cls"]], l["coords"][0], l["coords"][-1], len(l["coords"])))
-    comp = _components(n, list(R.edges))
+    comp = component_labels(n, list(R.edges))
     stats = {"road_nodes": n, "road_edges": len(R.edges), "road_components": int(len(set(comp.tolist()))),
              "road_km": round(sum(_length_m(cty, l["coords"]) for l in lines) / 1000.0, 1)}
     return lines, stats
@@ -200,12 +200,12 @@ def _seat_network(R: _Roads, county_node: int, seat_nodes: list[int], label: dic
     sn = sorted(set([county_node] + seat_nodes))
     pos = {nd: i for i, nd in enumerate(sn)}
     sxy = np.array([R.xy[i] for i in sn])
-    gab = _gabriel(sxy, _delaunay_edges(sxy))
+    gab = gabriel(sxy, delaunay_edges(sxy))
     seat_links: set[tuple[int, int]] = set()
     for i, j in sorted(gab):
         if R.straight_ok(sn[i], sn[j]):
             seat_links.add((i, j))
-    comp = _components(len(sn), seat_links)
+    comp = component_labels(len(sn), seat_links)
     vias: dict[tuple[int, int], list] = {}
     if len(set(comp.tolist())) > 1:  # join components along the shortest inside links
         cands = sorted((float(np.hypot(*(sxy[i] - sxy[j]))), i, j) for i in range(len(sn)) for j in range(i + 1, len(sn)))
@@ -270,10 +270,10 @@ def _township_roads(R: _Roads, tws: list[dict], vils: list[dict], seat_nodes: li
 def _township_local(R: _Roads, members: list[int]) -> None:
     """One township's roads: MST over the inside Delaunay edges of seat (``members[0]``) and villages, loops."""
     mxy = np.array([R.xy[i] for i in members])
-    cand = sorted(_delaunay_edges(mxy))
+    cand = sorted(delaunay_edges(mxy))
     ok = [(i, j, float(np.hypot(*(mxy[i] - mxy[j])))) for i, j in cand if R.straight_ok(members[i], members[j])]
-    tree = _mst(len(members), ok)
-    comp = _components(len(members), tree)
+    tree = mst(len(members), ok)
+    comp = component_labels(len(members), tree)
     if len(set(comp)) > 1:  # some member not reachable by an inside straight edge
         for j in range(1, len(members)):
             if comp[j] == comp[0]:
@@ -291,12 +291,12 @@ def _township_local(R: _Roads, members: list[int]) -> None:
         adj[i].append(j)
         adj[j].append(i)
     parent = {0: -1}
-    order = [0]
+    order = [0]  # type: ignore[assignment]
     for u in order:
         for w in sorted(adj[u]):
             if w not in parent:
                 parent[w] = u
-                order.append(w)
+                order.append(w)  # type: ignore[attr-defined]
     size = {i: 1 for i in parent}
     for u in reversed(order[1:]):
         size[parent[u]] += size[u]
@@ -368,7 +368,7 @@ def _connect_all(R: _Roads) -> int:
     """Stage 5: join every component to the largest; returns the number of nodes."""
     # 5. global connectivity safety net
     n = len(R.xy)
-    comp = _components(n, list(R.edges))
+    comp = component_labels(n, list(R.edges))
     main = np.bincount(comp).argmax()
     for c in sorted(set(comp.tolist()) - {int(main)}):
         members = np.flatnonzero(comp == c)
@@ -385,7 +385,7 @@ def _connect_all(R: _Roads) -> int:
     return n
 
 
-def _geometry(R: _Roads, cty: _County) -> list[dict]:
+def _geometry(R: _Roads, cty: County) -> list[dict]:
     """Every edge as a line in lon/lat, meandered (staying inside the boundary)."""
     # geometry: meander every edge by 10-30 % (tracks 20-45 %), staying inside the boundary
     lines = []
@@ -417,7 +417,7 @@ def _geometry(R: _Roads, cty: _County) -> list[dict]:
     return lines
 
 
-def _length_m(cty: _County, coords) -> float:
+def _length_m(cty: County, coords) -> float:
     x, y = cty.frame.to_m([c[0] for c in coords], [c[1] for c in coords])
     return float(np.hypot(np.diff(x), np.diff(y)).sum())
 
@@ -438,7 +438,7 @@ def _node_crossings(lines: list[dict]) -> None:
             for k in (i, j):
                 if key not in lines[k]["coords"]:
                     inserts.setdefault(k, set()).add(key)
-    for k, pts in inserts.items():
+    for k, pts in inserts.items():  # type: ignore[assignment]
         coords = lines[k]["coords"]
         arr = np.array(coords)
         placed = []

@@ -166,7 +166,7 @@ def import_osm(extract: str | Path, county: str, out_dir: str | Path, villages_f
         problems.raise_if_errors()
         facilities = f[["id", "name", "operator", "tier", "lon", "lat", "brand", "capacity_per_day"]].copy()
         facilities["capacity_per_day"] = facilities["capacity_per_day"].map(lambda x: "" if x != x else int(x))
-        fac_decisions = []
+        fac_decisions: list = []
         notes.append(f"facilities from {Path(facilities_file).name} ({len(facilities)} rows)")
     else:
         facilities, fac_decisions = classify_pois(ext.pois, county, seats, seat_xy)

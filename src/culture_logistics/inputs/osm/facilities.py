@@ -137,14 +137,14 @@ def classify_pois(pois: list[dict], adcode: str, seats: dict[str, tuple[float, f
     if len(fac) and not (fac["tier"] == "county").any():
         postal = fac[fac["operator"] == "postal"]
         if len(postal) and county_seat is not None:
-            d = [_metres(x, y, *county_seat) for x, y in zip(postal["lon"], postal["lat"])]
-            best = postal.index[min(range(len(d)), key=lambda i: (d[i], postal["id"].iloc[i]))]
+            dists_m = [_metres(x, y, *county_seat) for x, y in zip(postal["lon"], postal["lat"])]
+            best = postal.index[min(range(len(dists_m)), key=lambda i: (dists_m[i], postal["id"].iloc[i]))]
             fac.loc[best, "tier"] = "county"
             decisions.append({"kind": "facility", "osm_id": "", "osm_name": fac.loc[best, "name"], "lon": "",
                               "lat": "", "code": fac.loc[best, "id"], "nbs_name": "postal/county",
                               "decision": "hub_promoted",
                               "detail": f"no county-tier site in OSM: the postal outlet nearest the county seat "
-                                        f"({min(d) / 1000:.1f} km) is used as the county hub; replace it with a "
+                                        f"({min(dists_m) / 1000:.1f} km) is used as the county hub; replace it with a "
                                         f"--facilities file if the real hub is elsewhere"})
     return fac.sort_values("id").reset_index(drop=True), decisions
 

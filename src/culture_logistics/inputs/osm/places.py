@@ -126,7 +126,7 @@ def match_places(places: list[dict], nbs_villages: pd.DataFrame, nbs_townships: 
     for p in places:
         name = _clean(p["name"])
         is_tw_name = name.endswith(TOWNSHIP_SUFFIXES) and not name.endswith(VILLAGE_SUFFIXES)
-        cands = tw_by_base.get(township_base(name), []) if is_tw_name else []
+        cands: list = tw_by_base.get(township_base(name), []) if is_tw_name else []
         if len(cands) == 1:
             code, nbs_name = cands[0]
             row = _decision("township", p, code, nbs_name, "matched", "township point (seat)")

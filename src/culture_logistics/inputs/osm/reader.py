@@ -222,7 +222,7 @@ def _read_nodes(path: Path, clip: BaseGeometry | None):
     try:
         for n in osmium.FileProcessor(str(path), osmium.osm.NODE):
             n_read += 1
-            loc = n.location
+            loc = n.location  # type: ignore[union-attr]
             if not loc.valid():
                 continue
             x, y = loc.x, loc.y
@@ -234,7 +234,7 @@ def _read_nodes(path: Path, clip: BaseGeometry | None):
             if len(ids) > MAX_NODES_IN_CLIP:
                 raise _too_many(path, "nodes", MAX_NODES_IN_CLIP, "clip the extract to the county first (e.g. "
                                 "osmium extract --bbox)")
-            ts = n.timestamp
+            ts = n.timestamp  # type: ignore[union-attr]
             if newest is None or ts > newest:
                 newest = ts
             if n.tags:
@@ -332,7 +332,7 @@ def _read_ways(ext: Extract, nodes: NodeTable, stats: dict, newest):
                 stats["ways_not_drivable"] += 1
                 continue
             if _add_road(ext, w, hw, nodes, stats):
-                ts = w.timestamp
+                ts = w.timestamp  # type: ignore[union-attr]
                 newest = ts if newest is None or (ts and ts > newest) else newest
     except (RuntimeError, ValueError) as exc:
         raise _unreadable(ext.path, exc) from exc

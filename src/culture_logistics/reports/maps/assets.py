@@ -94,7 +94,7 @@ def render_map(m: folium.Map, layer_control: bool = True) -> str:
         if not any(isinstance(c, _LayerOrder) for c in m._children.values()):
             m.add_child(_LayerOrder())
         if getattr(m, "cl_bounds", None) is not None and not any(isinstance(c, ScreenFit) for c in m._children.values()):
-            m.add_child(ScreenFit(m.cl_bounds))
+            m.add_child(ScreenFit(m.cl_bounds))  # type: ignore[attr-defined]
     root = m.get_root()
     for k, el in enumerate(_walk(root)):
         el._id = f"{k:06d}"

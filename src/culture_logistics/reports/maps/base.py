@@ -14,7 +14,7 @@ Conventions
 -----------
 * **Coordinates.** Everything handed to these helpers is WGS-84 lon/lat (EPSG:4326).  When the
   base map is Amap/Gaode (``tiles="amap"``), whose tiles are drawn in GCJ-02, the helpers shift
-  every drawn coordinate WGS-84 → GCJ-02 (:func:`culture_logistics.coords.wgs84_to_gcj02`) so the
+  every drawn coordinate WGS-84 → GCJ-02 (:func:`culture_logistics.geo.coords.wgs84_to_gcj02`) so the
   data lines up with the tiles; :func:`to_map_lonlat` and :func:`to_map_geometry` do the same for
   anything a caller draws itself.
 * **Offline.** folium loads Leaflet from CDNs by default; a county office intranet has none.
@@ -163,8 +163,8 @@ def base_map(scenario, title: str, tiles: str = "osm", lang: str = "en", subtitl
         bounds = _extent(scenario)
     m = folium.Map(location=[(bounds[1] + bounds[3]) / 2, (bounds[0] + bounds[2]) / 2], zoom_start=10,
                    tiles=None, prefer_canvas=True, control_scale=False, zoom_snap=0.25)
-    m.cl_tile_crs = tile_crs
-    m.cl_lang = lang
+    m.cl_tile_crs = tile_crs  # type: ignore[attr-defined]
+    m.cl_lang = lang  # type: ignore[attr-defined]
     # Leaflet only: folium's Bootstrap/jQuery/Font-Awesome defaults are not needed (see module doc).
     m.default_js = [("leaflet", "leaflet.js")]
     m.default_css = [("leaflet_css", "leaflet.css")]
@@ -176,11 +176,12 @@ def base_map(scenario, title: str, tiles: str = "osm", lang: str = "en", subtitl
     _BlankLayer(esc(blank_name), show=url is None).add_to(m)
     lo, la = to_map_lonlat(m, [bounds[0], bounds[2]], [bounds[1], bounds[3]])
     # fitted in the page, with a padding measured on the window (screen.ScreenFit, added by render_map)
-    m.cl_bounds = [[float(la[0]), float(lo[0])], [float(la[1]), float(lo[1])]]
+    m.cl_bounds = [[float(la[0]), float(lo[0])], [float(la[1]), float(lo[1])]]  # type: ignore[attr-defined]
     body = f"<b>{esc(title)}</b>"
     if subtitle:
         body += f"<br><span>{esc(subtitle)}</span>"
-    if "OpenStreetMap" in str(getattr(scenario, "section", lambda _: {})("data").get("attribution", "")):
+    data_section: dict = getattr(scenario, "section", lambda _: {})("data")
+    if "OpenStreetMap" in str(data_section.get("attribution", "")):
         body += "<br><small>Data © OpenStreetMap contributors (ODbL)</small>"  # [data] of an import-osm scenario
     m.add_child(_HtmlBox(body, "", "cl-title", css=_BOX_CSS + SCREEN_CSS))
     return m
@@ -318,7 +319,7 @@ def add_facilities(m: folium.Map, facilities, lang: str | None = None, popups: d
             pops = [h if h is not None else popup_html(t, [(k, v) for k, v in zip(table.labels, vals) if v is not None])
                     for h, t, vals in zip(html_pops, titles, values)]
         else:
-            pops = table
+            pops = table  # type: ignore[assignment]
         add_points(fg, sub["lon"].to_numpy(), sub["lat"].to_numpy(), styles, idx, pops, tips,
                    kind=f"facility:{op}")
         groups[op] = fg

@@ -100,14 +100,15 @@ def _min(t: float, lang: str) -> str:
 
 def rate_class(rate: float) -> int:
     """Index of ``rate`` (0–1) in ``RATE_BINS`` (the last class includes 1.0)."""
-    return int(min(np.searchsorted(RATE_BINS, rate, side="right") - 1, len(RATE_COLORS) - 1))
+    return int(min(np.searchsorted(RATE_BINS, rate, side="right") - 1,  # type: ignore[call-overload]
+                   len(RATE_COLORS) - 1))
 
 
 def coverage_map(result: CoverageResult, tiles: str = "osm", lang: str = "en", service_areas: bool = True):
-    """The coverage map (a folium.Map; save with :func:`culture_logistics.maps.save_map`).
+    """The coverage map (a folium.Map; save with :func:`culture_logistics.reports.maps.assets.save_map`).
 
     Layers: county boundary; townships shaded by reach rate (approximate areas, see
-    :func:`culture_logistics.maps.township_areas`); each operator's network service area (hidden at
+    :func:`culture_logistics.geo.areas.township_areas`); each operator's network service area (hidden at
     start); facilities by operator (colour) and tier (shape), one layer per operator; villages in
     three layers — reached (small, green), gaps with some operators missing (orange ring; filled with
     the missing operator's colour and initial 邮/供/快, or the number missing) and gaps with no operator

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import folium
 import numpy as np
@@ -151,7 +152,7 @@ class PopupTable:
     values: Sequence[Sequence[object]]
 
     def payload(self, i: int) -> list:
-        out = [esc(str(self.titles[i]))]
+        out: list = [esc(str(self.titles[i]))]
         for v in self.values[i]:
             if v is None:
                 out.append(0)
@@ -224,7 +225,7 @@ def add_points(parent, lon, lat, styles: Sequence[dict], style_index, popups=Non
     prelude, pops = _popup_parts(popups, n)
     data = []
     for i in range(n):
-        row = [float(y[i]), float(x[i]), int(idx[i])]
+        row: list = [float(y[i]), float(x[i]), int(idx[i])]
         tip = tooltips[i] if tooltips is not None else None
         lab = labels[i] if labels is not None else None
         if pops[i] or tip or lab:
@@ -290,7 +291,7 @@ def add_geojson(parent, geometries: Sequence, styles: Sequence[dict], style_inde
         if simplify_deg:
             g = g.simplify(simplify_deg, preserve_topology=True)
         g = to_map_geometry(m, g)
-        props = {"s": int(style_index[i])}
+        props: dict[str, Any] = {"s": int(style_index[i])}
         if popups is not None and popups[i]:
             props["p"] = popups[i]
         if tooltips is not None and tooltips[i]:

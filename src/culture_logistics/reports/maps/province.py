@@ -84,7 +84,8 @@ def province_map(outcomes: Sequence[CountyOutcome], out_dir: str | Path, tiles: 
     RATE_BINS, RATE_COLORS = PROVINCE_RATE_BINS, PROVINCE_RATE_COLORS
 
     def rate_class(rate: float) -> int:
-        return int(min(np.searchsorted(RATE_BINS, rate, side="right") - 1, len(RATE_COLORS) - 1))
+        return int(min(np.searchsorted(RATE_BINS, rate, side="right") - 1,  # type: ignore[call-overload]
+                       len(RATE_COLORS) - 1))
 
     out_dir = Path(out_dir)
     styles = []

@@ -97,7 +97,7 @@ def routes_map(plan: RoutePlan, tiles: str = "osm", lang: str = "en", summary: d
             "lon", "lat")
     by_route = {rid: {c: g[c].tolist() for c in cols}
                 for rid, g in stops.sort_values("seq", kind="stable").groupby("route_id", sort=False)}
-    empty = {c: [] for c in cols}
+    empty: dict[str, list] = {c: [] for c in cols}
     plabels = [T["p_route"], T["p_code"], T["p_point"], T["p_arr"], T["p_del"], T["p_pick"], T["p_load"]]
     for r in routes.itertuples():
         ech = r.echelon

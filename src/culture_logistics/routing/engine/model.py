@@ -152,9 +152,9 @@ class Model:
                 raise ModelError(f"vehicle type {i}: negative cost or non-positive speed factor")
             if v.max_shift_s is not None and v.max_shift_s < 0:
                 raise ModelError(f"vehicle type {i}: negative max_shift_s")
-            for d in (v.start_depot, v.end):
-                if not 0 <= d < len(self.depots):
-                    raise ModelError(f"vehicle type {i}: depot index {d} out of range")
+            for di in (v.start_depot, v.end):
+                if not 0 <= di < len(self.depots):
+                    raise ModelError(f"vehicle type {i}: depot index {di} out of range")
 
     def travel_time(self, vehicle_type: int) -> np.ndarray:
         """Travel-time matrix (s) of a vehicle type: rint(duration * speed_factor)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import time
 import warnings
+from typing import Any
 
 import numpy as np
 
@@ -117,7 +118,7 @@ def _solve_pyvrp(model: Model, time_limit_s: float, seed: int, budget: WorkBudge
         for i, vt in zip(types, vts):
             e0, _ = _depot_window(model.depots[vt.start_depot])
             _, l1 = _depot_window(model.depots[vt.end])
-            kw = {}
+            kw: dict[str, Any] = {}
             if vt.max_shift_s is not None:
                 kw["shift_duration"] = int(vt.max_shift_s)
             vtypes.append(pyvrp.VehicleType(
@@ -126,7 +127,8 @@ def _solve_pyvrp(model: Model, time_limit_s: float, seed: int, budget: WorkBudge
                 fixed_cost=int(round(vt.fixed_cost * scale)), tw_early=int(e0), tw_late=int(l1),
                 unit_distance_cost=int(round(vt.cost_per_m * scale)),
                 profile=sfs.index(vt.speed_factor), name=vt.name or str(i), **kw))
-        return pyvrp.ProblemData(locations, clients, depots, vtypes, [dist] * len(sfs), durs)
+        return pyvrp.ProblemData(locations, clients, depots, vtypes,
+                                 [dist] * len(sfs), durs)  # type: ignore[list-item,arg-type]
 
     penalty, pstats = _penalty_params(pyvrp, model, scale, vts, dist, dur)
     stats.update(pstats)
