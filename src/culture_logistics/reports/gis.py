@@ -299,8 +299,8 @@ def export_texts(layers, out: Path, stem: str, exports) -> dict[Path, str]:
 
 
 def export_gis(out_dir: str | Path, exports) -> list[Path]:
-    """``--export``: convert every stage GeoPackage in ``out_dir`` (and its ``shared``/``separate``
-    folders) into the requested formats beside it.  ``exports`` is a tuple from :func:`parse_exports`
+    """``--export``: convert every stage GeoPackage in ``out_dir`` (and its ``shared``, ``separate`` and
+    ``postal_courier`` (邮快合作) folders) into the requested formats beside it.  ``exports`` is a tuple from :func:`parse_exports`
     or the option's text.  Returns the files written."""
     if isinstance(exports, str) or exports is None:
         exports = parse_exports(exports)
@@ -308,7 +308,8 @@ def export_gis(out_dir: str | Path, exports) -> list[Path]:
         return []
     out = Path(out_dir)
     texts: dict[Path, str] = {}
-    for gpkg in sorted([*out.glob("*.gpkg"), *out.glob("shared/*.gpkg"), *out.glob("separate/*.gpkg")]):
+    for gpkg in sorted([*out.glob("*.gpkg"), *(g for mode in ("shared", "separate", "postal_courier")
+                                                 for g in out.glob(f"{mode}/*.gpkg"))]):
         texts.update(export_texts(read_gpkg(gpkg), gpkg.parent, gpkg.stem, exports))
     # every export of every GeoPackage is built before the first is written: a failure writes none
     return [atomic_write_text(p, text) for p, text in texts.items()]
