@@ -537,3 +537,26 @@ def test_openpyxl_workbook_extent_and_far_cell(tmp_path):
     problems = ProblemList()
     assert read_villages(tmp_path / "far.xlsx", problems) is None
     assert problems.errors[0].message.startswith("sheet '村名单': its dimension A1:XFD1048576 makes it 1,048,576 rows")
+
+
+def test_import_osm_problem_in_a_built_file_names_the_users_extract(tmp_path):
+    """A post office named with a bidi override: the problem of the facilities.csv import-osm builds names the
+    user's extract, not the temporary folder it is built in; nothing is left behind."""
+    from culture_logistics.errors import ScenarioError
+    from culture_logistics.inputs.osm import build
+
+    write_scenario(tmp_path / "given")
+    path = tmp_path / "zhucheng.osm"
+    nodes = "".join(f'<node id="{i}" version="1" timestamp="2024-01-01T00:00:00Z" lat="36.0" lon="{LON0 + STEP * i}"/>'
+                    for i in range(1, 4))
+    path.write_text('<?xml version="1.0" encoding="UTF-8"?><osm version="0.6">' + nodes +
+                    '<node id="10" version="1" timestamp="2024-01-01T00:00:00Z" lat="36.0" lon="119.315">'
+                    '<tag k="amenity" v="post_office"/><tag k="name" v="中国邮政&#x202e;诸城所"/></node>'
+                    '<way id="100" version="1" timestamp="2024-01-01T00:00:00Z"><nd ref="1"/><nd ref="2"/>'
+                    '<nd ref="3"/><tag k="highway" v="primary"/></way></osm>', encoding="utf-8")
+    with pytest.raises(ScenarioError) as ei:
+        build.import_osm(path, "370782", tmp_path / "out", villages_file=tmp_path / "given" / "villages.csv")
+    first = ei.value.problems[0]
+    assert first.file == f"{path} → facilities.csv" and "U+202E" in first.message
+    assert ".import-osm-" not in str(ei.value)
+    assert not (tmp_path / "out").exists() and not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
