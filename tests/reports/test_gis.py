@@ -138,3 +138,52 @@ def test_export_option_is_checked_before_anything_runs(tmp_path):
     assert p.returncode == 2
     assert "unknown format 'shp'; choose from kml, geojson-gcj02" in p.stderr
     assert "Traceback" not in p.stderr and not out.exists()
+
+
+EVIL_ID = '"><NetworkLink><Link><href>http://127.0.0.1:1/x.kml</href></Link></NetworkLink><Placemark id="'
+
+
+def hostile_layers() -> dict[str, gpd.GeoDataFrame]:
+    fac = gpd.GeoDataFrame({"id": [EVIL_ID, "a<b&c"], "name": ["站<script>", "]]></name>"],
+                            "operator": ["postal", "courier"]},
+                           geometry=shapely.points([119.3, 119.31], [36.0, 36.0]), crs="EPSG:4326")
+    vil = gpd.GeoDataFrame({"village_code": ["370782001001"], "village_name": ['甲村"><x/>'],
+                            "description": ["<b>粗</b> & </description>"]},
+                           geometry=shapely.points([119.32], [36.0]), crs="EPSG:4326")
+    return {"villages": vil, "facilities": fac}
+
+
+def test_kml_ids_names_and_descriptions_stay_text(tmp_path):
+    """A crafted facility id cannot plant a <NetworkLink> (Google Earth would fetch it); an id with '<' exports;
+    every value reads back exactly as it was."""
+    path = gis.write_kml(hostile_layers(), tmp_path / "coverage.kml")
+    text = path.read_text(encoding="utf-8")
+    root = ET.fromstring(text)
+    assert not [e for e in root.iter() if e.tag.endswith(("NetworkLink", "Link", "script", "x"))]
+    assert [p.get("id") for p in root.iter(f"{{{KML['k']}}}Placemark")] == ["villages.1", "facilities.1",
+                                                                            "facilities.2"]
+    data = [d.text for d in root.iter(f"{{{KML['k']}}}SimpleData") if d.get("name") == "id"]
+    assert data == [EVIL_ID, "a<b&c"]
+    names = [p.findtext("k:name", namespaces=KML) for p in root.iter(f"{{{KML['k']}}}Placemark")]
+    assert names == ['甲村"><x/>', "站<script>", "]]></name>"]
+    desc = root.find(".//k:Placemark/k:description", KML).text
+    assert desc == "<b>粗</b> & </description>"
+    folders = [f.findtext("k:name", namespaces=KML) for f in root.iter(f"{{{KML['k']}}}Folder")]
+    assert folders == ["villages", "facilities"]
+
+
+def test_failed_export_writes_none_of_the_exports(tmp_path, monkeypatch):
+    """Every export is built in memory before the first is written: a failure in the last leaves no file."""
+    gis.write_gpkg(hostile_layers(), tmp_path / "coverage.gpkg")
+
+    def boom(layers):
+        raise RuntimeError("GCJ-02 conversion failed")
+
+    monkeypatch.setattr(gis, "gcj02_geojson", boom)  # our own step, not the libraries
+    with pytest.raises(RuntimeError):
+        gis.export_gis(tmp_path, "kml,geojson-gcj02")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["coverage.gpkg"]
+    monkeypatch.undo()
+    written = gis.export_gis(tmp_path, "kml,geojson-gcj02")
+    assert [p.name for p in written] == ["coverage.kml", "coverage.gcj02.geojson"]
+    assert ET.parse(written[0]).getroot().find(".//k:Placemark", KML) is not None
