@@ -113,11 +113,11 @@ def test_cli_weekly_plan_visits_each_village_on_its_days(tmp_path):
     for d in (1, 2, 3):  # each day's driver sheets: the overview, then one sheet per route of that day
         wb = openpyxl.load_workbook(out / f"route_sheets_day{d}.xlsx", read_only=True)
         # driver sheets are named by depot and vehicle number; the overview lists them against the route ids
-        rows = list(wb["总览 Overview"].iter_rows(values_only=True))
+        rows = list(wb["总览"].iter_rows(values_only=True))
         head = list(rows[2])
-        ov = [(r[head.index("线路 Route")], r[head.index("工作表 Sheet")]) for r in rows[3:]]
+        ov = [(r[head.index("线路")], r[head.index("工作表")]) for r in rows[3:]]
         assert [rid for rid, _ in ov] == routes.loc[routes["day"] == d, "route_id"].tolist()
-        assert wb.sheetnames == ["总览 Overview"] + [name for _, name in ov]
+        assert wb.sheetnames == ["总览"] + [name for _, name in ov]
         wb.close()
     s = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert s["plan"] == "weekly" and s["visits_per_week"]["visits"] == 12

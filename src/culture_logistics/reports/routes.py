@@ -8,13 +8,23 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
-from culture_logistics.config.model import OPERATOR_ZH
-from culture_logistics.config.routing import ECHELON_ZH, MODES, RoutingParams, hhmm
+from culture_logistics.config.routing import MODES, RoutingParams, hhmm
 from culture_logistics.errors import CultureLogisticsError
 from culture_logistics.inputs.scenario import Scenario
 from culture_logistics.progress import Progress, emit, line_reporter
 from culture_logistics.reports.gis import _points, write_gpkg
-from culture_logistics.reports.labels import _head, metric_label, unit_label
+from culture_logistics.reports.labels import (
+    SHEET_TEXT,
+    _head,
+    echelon_label,
+    metric_label,
+    op_label,
+    reason_label,
+    sheet_text,
+    unit_label,
+    vehicle_names,
+    vehicle_type_label,
+)
 from culture_logistics.reports.maps import base as maps
 from culture_logistics.reports.maps.routes import routes_map, vehicle_label
 from culture_logistics.reports.sharing import sharing_artifacts, sharing_lines
@@ -39,118 +49,146 @@ from culture_logistics.routing.sharing import share_costs
 from culture_logistics.routing.weekly import WeeklyPlan, plan_week, visits_summary
 
 # ============================================================================ outputs
-KIND_ZH = {"depot": "出发/返回站 depot", "station": "乡镇站点 station", "village_point": "村级服务点 service point",
-           "village_centre": "村委会 village centre"}
+#: driver-sheet columns, in order (their words: :data:`~culture_logistics.reports.labels.SHEET_TEXT`)
+SHEET_COLUMNS = ("seq", "stop_name", "stop_id", "kind", "point_name", "arrive", "leave", "delivered", "picked_up",
+                 "load_after", "leg_km", "sign")
 
 
-_SHEET_COLS = {
-    "seq": "序号 Seq", "stop_name": "站点 Stop", "stop_id": "代码 Code", "kind": "类型 Kind",
-    "point_name": "服务点 Service point", "arrive": "到达 Arrive", "leave": "离开 Leave",
-    "delivered": "送达 Deliver", "picked_up": "揽收 Pick up", "load_after": "车上件数 On board",
-    "leg_km": "本段公里 Leg km", "sign": "签收 Signature",
-}
+#: the widest a driver-sheet column may be (character widths; longer names wrap): with these the table fits
+#: an A4 landscape page at ≥ 10 pt (tests/reports/test_workbooks.py computes the print scale)
+DRIVER_MAX_WIDTHS = {"seq": 6, "stop_name": 22, "stop_id": 15, "kind": 12, "point_name": 18, "arrive": 7,
+                     "leave": 7, "delivered": 7, "picked_up": 7, "load_after": 12, "leg_km": 10, "sign": 20}
 
 
-def vehicle_sheet_names(plan: RoutePlan) -> dict[str, str]:
-    """{route_id: sheet name} a driver recognises: the depot's name and the vehicle's number there,
-    e.g. ``密州街道邮政支局-1号车`` (last mile) or ``诸城市县级共配中心-干线1号车`` (trunk).
+#: the signature column's width (character widths ≈ 35 mm printed): room for a name
+DRIVER_SIGN_WIDTH = 20
 
-    Vehicles are numbered 1, 2, … per depot, operator and echelon in route order; when several operators
-    leave from one depot the operator's Chinese name comes first.  Names respect Excel's 31-character
-    limit (the depot name is shortened, the vehicle number kept) and are unique.
-    """
-    r = plan.routes
-    ops_at = r.groupby("depot_id")["operator"].nunique().to_dict()
-    counter: dict[tuple, int] = {}
-    used = {"总览 overview", "未服务 unserved"}
-    out = {}
-    for rid, did, dname, op, ech in zip(r["route_id"], r["depot_id"], r["depot_name"], r["operator"], r["echelon"]):
-        key = (did, op, ech)
-        counter[key] = counter.get(key, 0) + 1
-        n = counter[key]
-        base = (OPERATOR_ZH.get(op, op) if ops_at.get(did, 1) > 1 else "") + str(dname or did)
-        suffix = f"-干线{n}号车" if ech == "trunk" else f"-{n}号车"
-        out[rid] = sheet_name(base, suffix, used)
-    return out
+
+#: the narrowest driver-sheet columns that hold the title block's labels (:data:`DRIVER_INFO_SLOTS`)
+DRIVER_MIN_WIDTHS = {"stop_name": 14, "point_name": 14, "load_after": 12, "sign": DRIVER_SIGN_WIDTH}
 
 
 DRIVER_ROW_HEIGHT_PT = 28   # room to sign on every stop row
 
 
-def _driver_info(plan: RoutePlan, route) -> list[tuple[str, object]]:
-    """The title block of one driver sheet: vehicle, operator, date (to fill in), depot, times, totals."""
+#: the title block's three pairs a row: (label column, first and last value column) over the table's columns
+DRIVER_INFO_SLOTS = [(2, 3, 4), (5, 6, 9), (10, 11, 12)]
+
+
+def vehicle_sheet_names(plan: RoutePlan, lang: str = "zh") -> dict[str, str]:
+    """{route_id: sheet name} a driver recognises: the depot's name and the vehicle's number there,
+    e.g. ``密州街道邮政支局-1号车`` (last mile) or ``诸城市县级共配中心-干线1号车`` (trunk) (see
+    :func:`~culture_logistics.reports.labels.vehicle_names`; English ``… van 1`` with ``lang="en"``).
+
+    Names respect Excel's 31-character limit (the depot name is shortened, the vehicle number kept) and
+    are unique.
+    """
+    names = vehicle_names(plan.routes, lang)
+    used = {sheet_text("overview", lang).lower(), sheet_text("unserved", lang).lower()}
+    out = {}
+    for rid, ech in zip(plan.routes["route_id"], plan.routes["echelon"]):
+        full = names[rid]
+        cut = full.rfind("-") if lang == "zh" else full.rfind(" trunk van " if ech == "trunk" else " van ")
+        out[rid] = sheet_name(full[:cut], full[cut:], used)
+    return out
+
+
+def _driver_info(plan: RoutePlan, route, name: str, lang: str) -> list[tuple[str, object]]:
+    """The title block of one driver sheet: vehicle, operator, date (to fill in), depot, times, totals, and
+    the driver's and the depot's signature boxes."""
+    t = lambda key, **kw: sheet_text(key, lang, **kw)  # noqa: E731
     return [
-        ("车辆 Vehicle", f"{route.vehicle_id} ({route.vehicle_type}, {int(route.capacity)} 件 parcels)"),
-        ("运营方 Operator", f"{OPERATOR_ZH.get(route.operator, route.operator)} {route.operator}"),
-        ("日期 Date", "____年__月__日"),
-        ("出发站 Depot", f"{route.depot_name} ({route.depot_id})"),
-        ("出发 Start", hhmm(60 * route.departure_min)),
-        ("返回 Return", hhmm(60 * route.return_min)),
-        ("公里 km", round(float(route.distance_m) / 1000, 1)),
-        ("送达 Deliver", int(route.delivered)),
-        ("揽收 Pick up", int(route.picked_up)),
-        ("层级 Echelon", f"{ECHELON_ZH[route.echelon]} {route.echelon}"),
-        ("站点数 Stops", int(route.stops)),
-        ("驾驶员 Driver", "__________"),
+        (t("i_vehicle"), name),
+        (t("i_type"), t("vehicle_info", type=vehicle_type_label(str(route.vehicle_type), lang),
+                        cap=int(route.capacity))),
+        (t("i_date"), t("date_blank")),
+        (t("i_operator"), op_label(route.operator, lang)),
+        (t("i_echelon"), echelon_label(route.echelon, lang)),
+        (t("i_depot"), str(route.depot_name)),
+        (t("i_start"), hhmm(60 * route.departure_min)),
+        (t("i_return"), hhmm(60 * route.return_min)),
+        (t("i_km"), round(float(route.distance_m) / 1000, 1)),
+        (t("i_deliver"), int(route.delivered)),
+        (t("i_pickup"), int(route.picked_up)),
+        (t("i_stops"), int(route.stops)),
+        (t("driver_sign"), ""),
+        (t("handover_sign"), ""),
+        (t("sign_date"), ""),
     ]
 
 
-def route_sheets(plan: RoutePlan) -> dict[str, pd.DataFrame | Sheet]:
-    """Workbook sheets: an overview, one printable driver sheet per vehicle, and the unserved stops.
+def route_sheets(plan: RoutePlan, lang: str = "zh") -> dict[str, pd.DataFrame | Sheet]:
+    """Workbook sheets, all in ``lang`` (``zh``/``en``): an overview, one printable driver sheet per vehicle,
+    and the unserved stops.
 
-    A driver sheet is named by :func:`vehicle_sheet_names`, starts with a title block
-    (:func:`_driver_info`) and gives every stop row :data:`DRIVER_ROW_HEIGHT_PT` points for the signature.
+    A driver sheet is named by :func:`vehicle_sheet_names` and is a form: a bordered title block
+    (:func:`_driver_info`, with boxes for the driver's and the depot's signatures), bordered stop rows of
+    :data:`DRIVER_ROW_HEIGHT_PT` points with a signature box each (:data:`DRIVER_SIGN_WIDTH` wide), columns
+    capped at :data:`DRIVER_MAX_WIDTHS` (long names wrap), so it prints on A4 landscape at ≥ 10 pt.
     """
+    t = lambda key, **kw: sheet_text(key, lang, **kw)  # noqa: E731
     r = plan.routes
-    names = vehicle_sheet_names(plan)
+    names = vehicle_sheet_names(plan, lang)
+    people = vehicle_names(r, lang)
     ov = pd.DataFrame({
-        "工作表 Sheet": [names[x] for x in r["route_id"]],
-        "线路 Route": r["route_id"], "车辆 Vehicle": r["vehicle_id"],
-        "运营方 Operator": [f"{OPERATOR_ZH.get(o, o)} {o}" for o in r["operator"]],
-        "层级 Echelon": [f"{ECHELON_ZH[e]} {e}" for e in r["echelon"]],
-        "出发站 Depot": [f"{n} ({i})" for n, i in zip(r["depot_name"], r["depot_id"])],
-        "车型 Type": r["vehicle_type"], "载量 Capacity": r["capacity"], "站点数 Stops": r["stops"],
-        "出发 Leaves": [hhmm(60 * m) for m in r["departure_min"]],
-        "返回 Returns": [hhmm(60 * m) for m in r["return_min"]],
-        "公里 km": (r["distance_m"] / 1000).round(1), "送达 Delivered": r["delivered"],
-        "揽收 Picked up": r["picked_up"], "成本 Cost (CNY)": r["cost"].round(2),
+        t("ov_sheet"): [names[x] for x in r["route_id"]],
+        t("ov_route"): r["route_id"], t("ov_vehicle"): [people[x] for x in r["route_id"]],
+        t("ov_operator"): [op_label(o, lang) for o in r["operator"]],
+        t("ov_echelon"): [echelon_label(e, lang) for e in r["echelon"]],
+        t("ov_depot"): r["depot_name"].astype(str),
+        t("ov_type"): [vehicle_type_label(v, lang) for v in r["vehicle_type"]],
+        t("ov_capacity"): r["capacity"], t("ov_stops"): r["stops"],
+        t("ov_leaves"): [hhmm(60 * m) for m in r["departure_min"]],
+        t("ov_returns"): [hhmm(60 * m) for m in r["return_min"]],
+        t("ov_km"): (r["distance_m"] / 1000).round(1), t("ov_delivered"): r["delivered"],
+        t("ov_picked"): r["picked_up"], t("ov_cost"): r["cost"].round(2),
     })
     county = plan.scenario.name
-    sheets: dict[str, pd.DataFrame | Sheet] = {
-        "总览 Overview": Sheet(ov, title=f"{county} 配送线路总览 Route overview ({plan.mode})")}
+    mode = t(f"mode_{plan.mode}") if f"mode_{plan.mode}" in SHEET_TEXT else plan.mode
+    sheets: dict[str, pd.DataFrame | Sheet] = {t("overview"): Sheet(ov, title=t("ov_title", county=county, mode=mode))}
     by_id = {row.route_id: row for row in r.itertuples(index=False)}
+    head = {k: t(k) for k in SHEET_COLUMNS}
+    kinds = {k: t(k) for k in ("station", "village_point", "village_centre")}
     for rid, g in plan.stops.groupby("route_id", sort=False):
         sheet = pd.DataFrame({
-            _SHEET_COLS["seq"]: g["seq"].to_numpy(),
-            _SHEET_COLS["stop_name"]: g["stop_name"].to_numpy(),
-            _SHEET_COLS["stop_id"]: g["stop_id"].astype(str).to_numpy(),
-            _SHEET_COLS["kind"]: [("出发 depart" if i == 0 else "返回 return") if k == "depot" else KIND_ZH.get(k, k)
-                                  for i, k in enumerate(g["stop_kind"])],
-            _SHEET_COLS["point_name"]: g["point_name"].fillna("").to_numpy(),
-            _SHEET_COLS["arrive"]: ["" if i == 0 else hhmm(60 * a) for i, a in enumerate(g["arrival_min"])],
-            _SHEET_COLS["leave"]: [hhmm(60 * d) if d == d and d is not None else "" for d in g["departure_min"]],
-            _SHEET_COLS["delivered"]: g["delivered"].to_numpy(),
-            _SHEET_COLS["picked_up"]: g["picked_up"].to_numpy(),
-            _SHEET_COLS["load_after"]: g["load_after"].to_numpy(),
-            _SHEET_COLS["leg_km"]: (g["leg_m"] / 1000).round(2).to_numpy(),
-            _SHEET_COLS["sign"]: " " * 16,   # blank, but wide enough to sign in
+            head["seq"]: g["seq"].to_numpy(),
+            head["stop_name"]: g["stop_name"].to_numpy(),
+            head["stop_id"]: g["stop_id"].astype(str).to_numpy(),
+            head["kind"]: [(t("depart") if i == 0 else t("return")) if k == "depot" else kinds.get(k, k)
+                           for i, k in enumerate(g["stop_kind"])],
+            head["point_name"]: g["point_name"].fillna("").to_numpy(),
+            head["arrive"]: ["" if i == 0 else hhmm(60 * a) for i, a in enumerate(g["arrival_min"])],
+            head["leave"]: [hhmm(60 * d) if d == d and d is not None else "" for d in g["departure_min"]],
+            head["delivered"]: g["delivered"].to_numpy(),
+            head["picked_up"]: g["picked_up"].to_numpy(),
+            head["load_after"]: g["load_after"].to_numpy(),
+            head["leg_km"]: (g["leg_m"] / 1000).round(2).to_numpy(),
+            head["sign"]: "",   # a bordered box to sign in
         })
         name = names.get(rid, str(rid))
-        sheets[name] = Sheet(sheet, title=f"{county} 配送路单 Driver sheet: {name}",
-                             info=_driver_info(plan, by_id[rid]) if rid in by_id else [],
-                             row_height=DRIVER_ROW_HEIGHT_PT, landscape=True)
+        sheets[name] = Sheet(sheet, title=t("title", county=county, name=name),
+                             info=_driver_info(plan, by_id[rid], people.get(rid, name), lang) if rid in by_id else [],
+                             row_height=DRIVER_ROW_HEIGHT_PT, landscape=True,
+                             max_widths={head[k]: w for k, w in DRIVER_MAX_WIDTHS.items()},
+                             min_widths={head[k]: w for k, w in DRIVER_MIN_WIDTHS.items()}, borders=True,
+                             info_slots=DRIVER_INFO_SLOTS, info_row_height=24)
     if len(plan.unserved):
         u = plan.unserved
-        sheets["未服务 Unserved"] = Sheet(pd.DataFrame({
-            "运营方 Operator": u["operator"], "层级 Echelon": u["echelon"], "出发站 Depot": u["depot_id"],
-            "代码 Code": u["stop_id"].astype(str), "站点 Stop": u["stop_name"], "原因 Reason": u["reason"],
-            "最小改动 Smallest fix": u["smallest_fix"], "已验证 Checked": u["fix_checked"]}),
-            title=f"{county} 未服务站点 Unserved stops ({plan.mode})")
+        sheets[t("unserved")] = Sheet(pd.DataFrame({
+            t("ov_operator"): [op_label(o, lang) for o in u["operator"]],
+            t("ov_echelon"): [echelon_label(e, lang) for e in u["echelon"]], t("ov_depot"): u["depot_id"],
+            head["stop_id"]: u["stop_id"].astype(str), head["stop_name"]: u["stop_name"],
+            t("un_reason"): [reason_label(c, lang) if lang == "zh" else x
+                             for c, x in zip(u.get("reason_code", u["reason"]), u["reason"])],
+            t("un_fix"): u["smallest_fix"], t("un_checked"): [t("yes") if x else t("no") for x in u["fix_checked"]]}),
+            title=t("un_title", county=county, mode=mode))
     return sheets
 
 
-_TEXT_COLS = {_SHEET_COLS["stop_id"], _SHEET_COLS["arrive"], _SHEET_COLS["leave"], "代码 Code", "线路 Route",
-              "车辆 Vehicle", "出发 Leaves", "返回 Returns", "出发站 Depot", "工作表 Sheet"}
+def text_columns(lang: str) -> set[str]:
+    """The route workbook's columns kept as text cells (codes, times, names) in ``lang``."""
+    return {sheet_text(k, lang) for k in ("stop_id", "arrive", "leave", "ov_route", "ov_vehicle", "ov_leaves",
+                                          "ov_returns", "ov_depot", "ov_sheet")}
 
 
 PLAN_FILES = ("route_plan.csv", "routes_summary.csv", "unserved.csv", "route_sheets.xlsx", "summary.json",
@@ -188,7 +226,7 @@ def _plan_artifacts(plan: RoutePlan, map_html: bool, tiles: str, lang: str) -> d
         "route_plan.csv": ("csv", plan.plan_table()),
         "routes_summary.csv": ("csv", plan.routes_table()),
         "unserved.csv": ("csv", plan.unserved_table()),
-        "route_sheets.xlsx": ("xlsx", route_sheets(plan)),
+        "route_sheets.xlsx": ("xlsx", (route_sheets(plan, lang), text_columns(lang))),
         "summary.json": ("json", summary | {"visits_per_week": visits_summary(plan.scenario, plan.params)}),
     }
     if map_html:
@@ -209,7 +247,7 @@ def _write_artifacts(art: dict, out_dir: Path) -> dict[str, Path]:
         if kind == "csv":
             write_csv(payload, path)
         elif kind == "xlsx":
-            write_xlsx(payload, path, text_columns=_TEXT_COLS)
+            write_xlsx(payload[0], path, text_columns=payload[1])
         elif kind == "json":
             write_json(payload, path)
         elif kind == "gpkg":
@@ -286,9 +324,9 @@ WEEKLY_FILES = ("route_plan.csv", "routes_summary.csv", "unserved.csv", "visits.
                 "summary.json")
 
 
-def write_weekly(week: WeeklyPlan, out_dir: str | Path) -> dict[str, Path]:
+def write_weekly(week: WeeklyPlan, out_dir: str | Path, lang: str = "zh") -> dict[str, Path]:
     """Write a weekly plan into ``out_dir``: :data:`WEEKLY_FILES` (the route tables with ``day`` as their last
-    column) and one driver workbook per delivery day, ``route_sheets_day1.xlsx`` … (day 1 = Monday); everything
+    column) and one driver workbook per delivery day in ``lang``, ``route_sheets_day1.xlsx`` … (day 1 = Monday); everything
     is computed before the first file is written, and every file is written atomically."""
     out_dir = _check_out_dir(out_dir)
     art = {
@@ -300,7 +338,7 @@ def write_weekly(week: WeeklyPlan, out_dir: str | Path) -> dict[str, Path]:
         "summary.json": ("json", week.summary()),
     }
     for d, plan in enumerate(week.days, start=1):
-        art[f"route_sheets_day{d}.xlsx"] = ("xlsx", route_sheets(plan))
+        art[f"route_sheets_day{d}.xlsx"] = ("xlsx", (route_sheets(plan, lang), text_columns(lang)))
     return _write_artifacts(art, out_dir)
 
 
@@ -327,7 +365,7 @@ def run_routing(scenario: Scenario, mode: str, out_dir: str | Path, time_limit_s
     lines = line_reporter(progress, "routing")
     if weekly:
         res = plan_week(scenario, mode, params, progress=lines)
-        return res, write_weekly(res, out_dir)
+        return res, write_weekly(res, out_dir, lang)
     if mode == "compare":
         res = compare_modes(scenario, params, progress=lines, sharing=sharing is not False)
         for plan in (res.separate, res.shared, res.postal_courier):
