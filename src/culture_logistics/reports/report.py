@@ -270,39 +270,61 @@ def _visits(routing: dict, mode: str):
     return row[mode] if row else None
 
 
-#: the parts of ``saving_split`` (routing/compare.py), in the order they are shown
-SPLIT_PARTS = {"fixed_cost": ("fewer vehicles (fixed cost)", "车辆减少（固定成本）"),
-               "distance": ("fewer kilometres (distance cost)", "里程减少（里程成本）"),
-               "duplicated_visits": ("no duplicated village visits", "消除重复到村"),
-               "total": ("total saving", "合计节省")}
+#: the parts of the daily saving, in the order they are shown: {key: (en, zh)}
+SPLIT_PARTS = {"vehicles": ("Fewer vehicles (fixed cost, {a} → {b} vehicles)", "少用车辆（固定成本，{a} → {b} 辆）"),
+               "distance": ("Fewer kilometres (distance cost, {a:,.0f} → {b:,.0f} km)",
+                            "少跑里程（里程成本，{a:,.0f} → {b:,.0f} 公里）"),
+               "bus": ("Bus freight", "客货邮公交运费"),
+               "total": ("Total saving", "合计节省")}
 
 
-def _saving_parts(routing: dict, lang: str) -> list[dict]:
-    """The saving split into its parts, each {key, label, cny_per_day, pct_of_saving}.
+def saving_parts(routing: dict, lang: str) -> tuple[list[dict], list[str]]:
+    """The daily saving (separate − shared, CNY/day) split the way a reader adds it up, and notes on it.
 
-    From the compare summary's ``saving_split`` (fixed cost, distance, duplicated visits — they add up to
-    ``total``); a summary without one: vehicle fixed costs and distance costs from the comparison rows."""
-    split = routing.get("saving_split")
+    Parts: ``vehicles`` (the vehicles' fixed cost: separate − shared, so fewer vans give a positive part),
+    ``distance`` (the distance cost), ``bus`` (bus freight, when a plan uses bus lines) and ``total``;
+    the parts add up to the total (a plan's cost is exactly their sum).  Each is ``{key, label, cny_per_day,
+    pct_of_saving}`` (% of the total saving, ``None`` when there is no saving to share out).  A part over
+    100 % is possible only when another is negative; a note then says so.  The duplicated village visits
+    removed (routing/compare.py ``saving_split``) are a note: their cost is inside the vehicle and distance
+    parts, not a part of its own.
+    """
+    a, b = routing.get("separate") or {}, routing.get("shared") or {}
+    zh = lang == "zh"
+    keys = ("cost_vehicles_cny", "cost_distance_cny", "cost_cny")
+    if not all(isinstance(x.get(k), (int, float)) for x in (a, b) for k in keys):
+        return [], []
+    values = {"vehicles": float(a["cost_vehicles_cny"]) - float(b["cost_vehicles_cny"]),
+              "distance": float(a["cost_distance_cny"]) - float(b["cost_distance_cny"])}
+    bus = float(a.get("cost_bus_cny") or 0) - float(b.get("cost_bus_cny") or 0)
+    if a.get("cost_bus_cny") or b.get("cost_bus_cny"):
+        values["bus"] = bus
+    total = float(a["cost_cny"]) - float(b["cost_cny"])
+    fields = {"vehicles": {"a": a.get("vehicles"), "b": b.get("vehicles")},
+              "distance": {"a": float(a.get("distance_km") or 0), "b": float(b.get("distance_km") or 0)}}
     parts = []
-    if isinstance(split, dict):
-        for key, (en, zh) in SPLIT_PARTS.items():
-            v = split.get(key)
-            if isinstance(v, dict) and isinstance(v.get("cny_per_day"), (int, float)):
-                label = zh if lang == "zh" else en
-                if key == "duplicated_visits" and isinstance(v.get("visits_removed"), int):
-                    label += (f"（每天少到村 {v['visits_removed']} 次）" if lang == "zh"
-                              else f" ({v['visits_removed']:,} visits/day fewer)")
-                parts.append({"key": key, "label": label, "cny_per_day": float(v["cny_per_day"]),
-                              "pct_of_saving": v.get("pct_of_saving")})
-        if parts:
-            return parts
-    cmp = _comparison(routing)
-    for metric, key in (("cost_vehicles", "fixed_cost"), ("cost_distance", "distance")):
-        if metric in cmp:
-            en, zh = SPLIT_PARTS[key]
-            parts.append({"key": key, "label": zh if lang == "zh" else en, "pct_of_saving": None,
-                          "cny_per_day": float(cmp[metric]["separate"]) - float(cmp[metric]["shared"])})
-    return parts
+    for key, v in list(values.items()) + [("total", total)]:
+        en, zh_label = SPLIT_PARTS[key]
+        label = (zh_label if zh else en).format(**fields.get(key, {}))
+        parts.append({"key": key, "label": label, "cny_per_day": round(v, 2),
+                      "pct_of_saving": round(100 * v / total, 1) if total > 0 else None})
+    notes = []
+    over = [p for p in parts[:-1] if p["pct_of_saving"] is not None and p["pct_of_saving"] > 100]
+    negative = [p for p in parts[:-1] if p["cny_per_day"] < 0]
+    if over and negative:
+        names = "、".join(p["label"].split("（")[0] for p in negative) if zh else \
+            ", ".join(p["label"].split(" (")[0].lower() for p in negative)
+        notes.append(f"某项超过 100%：{names}一项为负（共同配送在这方面花得更多），由其余各项抵补" if zh else
+                     f"A part is over 100 % because {names} is negative (shared costs more there); the other "
+                     "parts make up for it")
+    split = routing.get("saving_split")
+    dup = split.get("duplicated_visits") if isinstance(split, dict) else None
+    if isinstance(dup, dict) and isinstance(dup.get("visits_removed"), int) and dup["visits_removed"] > 0:
+        cny = float(dup.get("cny_per_day") or 0)
+        notes.append(f"其中每天少到村 {dup['visits_removed']:,} 次（重复到村），约 {cny:,.2f} 元/天，已含在以上各项中" if zh
+                     else f"Of which {dup['visits_removed']:,} duplicated village visits a day fewer, about "
+                     f"{cny:,.2f} CNY/day, already inside the parts above")
+    return parts, notes
 
 
 def _visits_line(routing: dict, lang: str) -> tuple[str, dict]:
@@ -418,7 +440,7 @@ def _routing_section(routing: dict | None, lang: str) -> tuple[str, dict]:
         line += f'<p class="note">{escape(text("not_like_for_like", lang, note=routing.get("note", "")))}</p>'
     pc_line, figures["postal_courier"] = _postal_courier_line(routing, lang)
     visits_line, figures["weekly_visits"] = _visits_line(routing, lang)
-    parts = _saving_parts(routing, lang)
+    parts, part_notes = saving_parts(routing, lang)
     figures["saving_split"] = {p["key"]: {"cny_per_day": p["cny_per_day"], "pct_of_saving": p["pct_of_saving"]}
                                for p in parts}
     parts_html = ""
@@ -426,8 +448,10 @@ def _routing_section(routing: dict | None, lang: str) -> tuple[str, dict]:
         unit = "元/天" if lang == "zh" else "CNY/day"
         items = "".join(
             f'<p class="part{" total" if p["key"] == "total" else ""}" data-key="saving_split.{p["key"]}">'
-            f'{escape(p["label"])}: <b>{p["cny_per_day"]:,.2f}</b> {unit}'
+            f'{escape(p["label"])}{"：" if lang == "zh" else ": "}<b>{p["cny_per_day"]:,.2f}</b> {unit}'
             + ("" if p["pct_of_saving"] is None else f' ({p["pct_of_saving"]:.1f} %)') + "</p>" for p in parts)
+        items += "".join(f'<p class="note" data-key="saving_split.note{i}">{escape(n)}</p>'
+                         for i, n in enumerate(part_notes))
         parts_html = f'<div class="parts"><b>{escape(text("saving_parts", lang))}</b>{items}</div>'
     sharing, figures["cost_sharing"] = _cost_sharing_table(routing, lang)
     chart = charts.paired_bars(
