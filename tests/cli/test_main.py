@@ -107,3 +107,19 @@ def test_each_command_imports_only_what_its_stage_uses(modules, absent):
         f"importlib.import_module({m!r})" for m in modules))))
     assert loaded & absent == set()
     assert "pandas" in loaded and "folium" in loaded       # the probe does see what the stage needs
+
+
+def test_validate_warns_when_every_population_is_zero(tmp_path):
+    """A county whose 8 villages all have population 0 is not silently "valid": one warning names the file,
+    the column and the count; with conftest's populations (1,000 … 8,000) there is no such warning."""
+    from conftest import default_villages, write_scenario
+
+    zero = [",".join(r.split(",")[:-1] + ["0"]) for r in default_villages()]
+    p = run_cli("validate", write_scenario(tmp_path / "zero", villages=zero))
+    assert p.returncode == 0, p.stderr
+    assert "valid, with 1 warning(s)" in p.stdout
+    out = p.stdout + p.stderr
+    assert "every village's population is missing or 0 (8 villages)" in out and "villages.csv" in out
+    ok = run_cli("validate", write_scenario(tmp_path / "ok"))
+    assert ok.returncode == 0 and "population is missing" not in ok.stdout + ok.stderr
+    assert "valid" in ok.stdout and "warning" not in ok.stdout

@@ -24,8 +24,8 @@ from culture_logistics.inputs.datasets import resolve_scenario as _scenario_path
                    "village_reach.xlsx, coverage_map.html, coverage.gpkg.")
 @click.option("--radius", "radius_m", type=float, default=None,
               help="Coverage radius along the road network, metres [default: [coverage] radius_m, else 3000].")
-@click.option("--lang", type=click.Choice(["en", "zh"]), default="en", show_default=True,
-              help="Language of the workbook headers/values and of the map's labels.")
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
+              help="Language of every output: the workbook headers/values, the map's labels and the console lines.")
 @click.option("--tiles", type=click.Choice(["osm", "amap", "none"]), default="osm", show_default=True,
               help="Map background: OpenStreetMap, Amap/Gaode (data shifted to GCJ-02), or none (blank).")
 @click.option("--no-map", is_flag=True, help="Do not write coverage_map.html.")

@@ -39,8 +39,9 @@ from culture_logistics.inputs.datasets import resolve_scenario as _scenario_path
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True,
               help="Output folder: route_plan.csv, routes_summary.csv, unserved.csv, route_sheets.xlsx, "
                    "summary.json, routes_map.html, routes.gpkg (compare: comparison.csv, summary.json and one folder per mode).")
-@click.option("--lang", type=click.Choice(["en", "zh"]), default="en", show_default=True,
-              help="Language of the map's labels and of comparison.csv (the driver sheets are bilingual).")
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
+              help="Language of every output: the driver sheets, the map's labels, comparison.csv and the console "
+                   "lines.")
 @click.option("--tiles", type=click.Choice(["osm", "amap", "none"]), default="osm", show_default=True,
               help="Map background: OpenStreetMap, Amap/Gaode (data shifted to GCJ-02), or none.")
 @click.option("--no-map", is_flag=True, help="Do not write routes_map.html.")
