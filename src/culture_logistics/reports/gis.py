@@ -29,7 +29,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import warnings
 from pathlib import Path
 
 import geopandas as gpd
@@ -160,9 +159,9 @@ def write_gpkg(layers: dict[str, gpd.GeoDataFrame], path: str | Path) -> Path:
 
 
 def _write_layers(layers, path: Path) -> None:
-    with atomic_path(path) as tmp, warnings.catch_warnings():
-        # the temporary name ends in .tmp, not .gpkg, until it is renamed into place
-        warnings.filterwarnings("ignore", message=r".*(extension|non conformant).*", category=RuntimeWarning)
+    # the temporary name ends in .gpkg, so GDAL has nothing to warn about (it printed "The filename extension
+    # should be 'gpkg' instead of 'tmp'" once per file)
+    with atomic_path(path, keep_extension=True) as tmp:
         os.unlink(tmp)  # GDAL creates the GeoPackage itself
         for name, gdf in layers.items():
             pyogrio.write_dataframe(_clean(gdf), tmp, layer=name, driver="GPKG", append=tmp.exists())
@@ -184,7 +183,7 @@ def write_kml(layers: dict[str, gpd.GeoDataFrame], path: str | Path) -> Path:
     """KML for Google Earth (GDAL's KML driver via pyogrio), atomically: one folder per layer, each
     feature a placemark named by the layer's :data:`NAME_COLUMNS` column."""
     path = Path(path)
-    with atomic_path(path) as tmp:
+    with atomic_path(path, keep_extension=True) as tmp:
         os.unlink(tmp)
         for name, gdf in layers.items():
             g = _clean(gdf).to_crs("EPSG:4326")
@@ -247,8 +246,8 @@ def _write_exports(layers, out: Path, stem: str, exports) -> dict[str, Path]:
 
 
 def export_gis(out_dir: str | Path, exports) -> list[Path]:
-    """``--export``: convert every stage GeoPackage in ``out_dir`` (and its ``shared``/``separate``
-    folders) into the requested formats beside it.  ``exports`` is a tuple from :func:`parse_exports`
+    """``--export``: convert every stage GeoPackage in ``out_dir`` (and its ``shared``, ``separate`` and
+    ``postal_courier`` (邮快合作) folders) into the requested formats beside it.  ``exports`` is a tuple from :func:`parse_exports`
     or the option's text.  Returns the files written."""
     if isinstance(exports, str) or exports is None:
         exports = parse_exports(exports)
@@ -256,6 +255,7 @@ def export_gis(out_dir: str | Path, exports) -> list[Path]:
         return []
     out = Path(out_dir)
     written = []
-    for gpkg in sorted([*out.glob("*.gpkg"), *out.glob("shared/*.gpkg"), *out.glob("separate/*.gpkg")]):
+    for gpkg in sorted([*out.glob("*.gpkg"), *(g for mode in ("shared", "separate", "postal_courier")
+                                                 for g in out.glob(f"{mode}/*.gpkg"))]):
         written += list(_write_exports(read_gpkg(gpkg), gpkg.parent, gpkg.stem, exports).values())
     return written

@@ -82,11 +82,13 @@ def _pid_alive(pid: int) -> bool:
 
 
 def _remove_stale_temps(path: Path) -> None:
-    """Delete ``.<name>.<pid>.*.tmp`` beside ``path`` left by a writer process that no longer exists."""
+    """Delete ``.<name>.<pid>.*.tmp`` (or ``….tmp.<ext>``, see :func:`atomic_path`) beside ``path`` left by a
+    writer process that no longer exists."""
     if os.name != "posix":  # os.kill(pid, 0) would terminate the process on Windows
         return
     try:
-        siblings = list(path.parent.glob(f".{glob_escape(path.name)}.*.tmp"))
+        siblings = list(path.parent.glob(f".{glob_escape(path.name)}.*.tmp")) + \
+            list(path.parent.glob(f".{glob_escape(path.name)}.*.tmp.*"))
     except OSError:
         return
     for tmp in siblings:
@@ -120,12 +122,16 @@ def _fsync_dir(folder: Path) -> None:
 
 
 @contextmanager
-def atomic_path(path: str | Path):
-    """Yield a temporary path beside ``path``; rename it into place on success, delete it on failure."""
+def atomic_path(path: str | Path, keep_extension: bool = False):
+    """Yield a temporary path beside ``path``; rename it into place on success, delete it on failure.
+
+    ``keep_extension``: the temporary name ends in ``.tmp`` plus ``path``'s own extension (``….tmp.gpkg``),
+    for writers (GDAL) that check the extension of the file they write."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     _remove_stale_temps(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp", dir=path.parent)
+    suffix = ".tmp" + (path.suffix if keep_extension else "")
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=suffix, dir=path.parent)
     os.close(fd)
     try:
         yield Path(tmp)
