@@ -27,6 +27,7 @@ from culture_logistics.reports.labels import (
 )
 from culture_logistics.reports.maps import base as maps
 from culture_logistics.reports.maps.routes import routes_map, vehicle_label
+from culture_logistics.reports.notes import group_warnings
 from culture_logistics.reports.sharing import sharing_artifacts, sharing_lines
 from culture_logistics.reports.writers import (
     Sheet,
@@ -368,12 +369,13 @@ def run_routing(scenario: Scenario, mode: str, out_dir: str | Path, time_limit_s
         return res, write_weekly(res, out_dir, lang)
     if mode == "compare":
         res = compare_modes(scenario, params, progress=lines, sharing=sharing is not False)
-        for plan in (res.separate, res.shared, res.postal_courier):
-            for w in (plan.warnings if plan is not None else []):
-                emit(progress, "warning", "routing", w if w.startswith(f"{plan.mode}:") else f"{plan.mode}: {w}")
+        notes = [w if w.startswith(f"{plan.mode}:") else f"{plan.mode}: {w}"
+                 for plan in (res.separate, res.shared, res.postal_courier) if plan is not None for w in plan.warnings]
+        for w in group_warnings(notes):
+            emit(progress, "warning", "routing", w)
         return res, write_comparison(res, out_dir, map_html, tiles, lang)
     res = plan_routes(scenario, mode, params, progress=lines)
-    for w in res.warnings:
+    for w in group_warnings(res.warnings):
         emit(progress, "warning", "routing", w)
     if sharing:
         res.cost_sharing = share_costs(scenario, params, shared_plan=res if mode == "shared" else None,

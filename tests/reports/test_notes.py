@@ -1,0 +1,41 @@
+"""Grouped warnings (reports/notes.py): the demo's routing notes of 郯城县, as the three plans raised them."""
+from __future__ import annotations
+
+from culture_logistics.reports.notes import group_warnings
+
+DEMO = [
+    "separate: supply_coop: township 371322101 马头镇 has no supply_coop station; served from 371322-ST-007 胜利镇供销社配送站",
+    "separate: supply_coop: township 371322105 杨集镇 has no supply_coop station; served from 371322-ST-008 花园镇供销社配送站",
+    "separate: supply_coop: township 371322107 港上镇 has no supply_coop station; served from 371322-ST-009 泉源镇供销社配送站",
+    "separate: courier: township 371322105 杨集镇 has no courier station; served from 371322-CT-010 圆通快递郯城胜利网点",
+    "separate: courier: township 371322107 港上镇 has no courier station; served from 371322-CT-005 韵达快递郯城重坊网点",
+    "separate: courier: township 371322109 庙山镇 has no courier station; served from 371322-CT-004 圆通快递郯城重坊网点",
+    "separate: courier: township 371322114 泉源镇 has no courier station; served from 371322-CT-001 申通快递郯城郯城网点",
+    "separate: courier: township 371322203 归昌乡 has no courier station; served from 371322-CT-012 申通快递郯城花园网点",
+    "separate: 120 village(s) are served from another township's station (assignment = \"county\"; listed in "
+    "summary.json villages_moved)",
+    "shared: 75 village(s) are served from another township's station (assignment = \"county\"; listed in "
+    "summary.json villages_moved)",
+    "postal_courier: supply_coop: township 371322101 马头镇 has no supply_coop station; served from 371322-ST-007 "
+    "胜利镇供销社配送站",
+    "postal_courier: supply_coop: township 371322105 杨集镇 has no supply_coop station; served from 371322-ST-008 "
+    "花园镇供销社配送站",
+    "postal_courier: supply_coop: township 371322107 港上镇 has no supply_coop station; served from 371322-ST-009 "
+    "泉源镇供销社配送站",
+]
+
+
+def test_duplicates_merge_and_townships_group_with_their_count():
+    got = group_warnings(DEMO)
+    assert got == [
+        "separate, postal_courier: supply_coop: 3 township(s) have no supply_coop station (马头镇, 杨集镇, 港上镇); "
+        "each is served from a neighbouring township's station",
+        "separate: courier: 5 township(s) have no courier station (杨集镇, 港上镇, 庙山镇, 泉源镇, …); "
+        "each is served from a neighbouring township's station",
+        "separate: 120 village(s) are served from another township's station (assignment = \"county\"; listed in "
+        "summary.json villages_moved)",
+        "shared: 75 village(s) are served from another township's station (assignment = \"county\"; listed in "
+        "summary.json villages_moved)",
+    ]
+    # 13 notes → 4 lines; a line seen twice (the same plan) is one
+    assert group_warnings(["a note", "a note", "shared: b", "shared: b"]) == ["a note", "shared: b"]
