@@ -269,3 +269,32 @@ def test_saving_split_reads_the_natural_way():
     parts, _ = saving_parts(routing, "zh")
     assert [p["pct_of_saving"] for p in parts] == [None, None, None]
     assert [p["cny_per_day"] for p in parts] == [-1500.0, -500.0, -2000.0]
+
+
+def test_rates_of_nothing_show_a_dash_not_zero_percent(tmp_path):
+    """A county whose populations are all 0: the population rates are undefined — "–", never "0.0 %" or "0 / 0"
+    (the village rates, 3 of 8 = 37.5 %, are shown as usual)."""
+    from culture_logistics.reports.report import build_report_html
+
+    scn = load_scenario(write_scenario(tmp_path / "c"))
+    cov = {"villages": 8, "population": 0, "villages_reached": 3, "population_reached": 0,
+           "villages_reached_any": 3, "population_reached_any": 0, "carriers": [], "by_operator": {},
+           "radius_m": 3000}
+    page, figures = build_report_html(scn, {"coverage": cov}, [], [], tmp_path, lang="zh", date="2026-01-01")
+    rows = _rows(page)
+    assert "3 / 8" in rows["reached"] and "37.5 %" in rows["reached"]
+    assert "0 / 0" not in page and "0.0 %" not in page
+    assert rows["reached"].split()[-1] == "–"     # the population rate of the row
+    assert figures["coverage"]["reached"]["population_pct"] is None
+
+
+def test_embedded_data_note_in_the_reports_language():
+    """郯城县's [data] note (English, from the dataset builder) is Chinese in a Chinese report, whole (no word cut:
+    the sources list wraps with overflow-wrap, not word-break: break-all), and as written in English."""
+    from culture_logistics.reports.report import CSS, data_note_text
+
+    scn = load_scenario(counties_dir() / "371322" / "scenario.toml")
+    zh = data_note_text(scn, "zh")
+    assert "885,156" in zh and "20261126" in zh and not re.search(r"\b(Real|Synthetic|survey)\b", zh)
+    assert data_note_text(scn, "en") == scn.data_note
+    assert "break-all" not in CSS

@@ -131,8 +131,18 @@ def _n(v) -> str:
     return f"{int(v):,}" if v is not None else "–"
 
 
-def _pct(num, den) -> float:
-    return round(100.0 * num / den, 1) if den else 0.0
+def _pct(num, den) -> float | None:
+    """``num / den`` in % (1 decimal); ``None`` when nothing was measured (``den`` 0): a rate, not 0.0 %."""
+    return round(100.0 * num / den, 1) if den else None
+
+
+def _pct_txt(p: float | None) -> str:
+    return "–" if p is None else f"{p:.1f} %"
+
+
+def _of(v, n) -> str:
+    """``v / n`` (e.g. ``98 / 125``), or ``–`` when there is nothing to count (``n`` 0)."""
+    return "–" if not n else f"{_n(v)} / {_n(n)}"
 
 
 def _f(v, nd: int = 1) -> str:
@@ -166,17 +176,17 @@ def _reach_section(cov: dict, lang: str) -> tuple[str, dict]:
         pv, pp = _pct(v, nv), _pct(p, npop)
         figures[key] = {"villages": v, "population": p, "villages_pct": pv, "population_pct": pp}
         body.append(f'<tr data-key="{escape(key)}"><th scope="row">{escape(label)}</th>'
-                    f'<td class="num" data-v="{v}">{_n(v)} / {_n(nv)}</td><td class="num bar">{pv:.1f} % '
-                    f'{charts.percent_bar(pv, width=110)}</td>'
-                    f'<td class="num" data-p="{p}">{_n(p)} / {_n(npop)}</td><td class="num bar">{pp:.1f} % '
-                    f'{charts.percent_bar(pp, width=110)}</td></tr>')
+                    f'<td class="num" data-v="{v}">{_of(v, nv)}</td><td class="num bar">{_pct_txt(pv)} '
+                    f'{"" if pv is None else charts.percent_bar(pv, width=110)}</td>'
+                    f'<td class="num" data-p="{p}">{_of(p, npop)}</td><td class="num bar">{_pct_txt(pp)} '
+                    f'{"" if pp is None else charts.percent_bar(pp, width=110)}</td></tr>')
     head = (f'<tr><th>{escape(text("measure", lang))}</th><th colspan="2">{escape(text("villages", lang))}</th>'
             f'<th colspan="2">{escape(text("population", lang))}</th></tr>')
     reached = cov["villages_reached"]
-    kpi = (f'<div class="kpis"><div class="kpi"><b>{_pct(reached, nv):.1f} %</b>'
-           f'<span>{escape(text("reached", lang))}: {_n(reached)} / {_n(nv)} {escape(text("villages", lang))}</span></div>'
-           f'<div class="kpi"><b>{_pct(cov["population_reached"], npop):.1f} %</b><span>{escape(text("population", lang))}'
-           f': {_n(cov["population_reached"])} / {_n(npop)}</span></div>'
+    kpi = (f'<div class="kpis"><div class="kpi"><b>{_pct_txt(_pct(reached, nv))}</b>'
+           f'<span>{escape(text("reached", lang))}: {_of(reached, nv)} {escape(text("villages", lang))}</span></div>'
+           f'<div class="kpi"><b>{_pct_txt(_pct(cov["population_reached"], npop))}</b>'
+           f'<span>{escape(text("population", lang))}: {_of(cov["population_reached"], npop)}</span></div>'
            f'<div class="kpi target"><b>100 %</b><span>{escape(text("target", lang))}</span></div></div>')
     radius = f"{cov['radius_m']:,.0f}"
     note = f'<p class="note">{escape(text("reach_note", lang, radius=radius))}</p>'
@@ -193,7 +203,7 @@ def _gaps_section(townships: list[dict], lang: str) -> tuple[str, dict]:
         gap = n - r
         figures[t["township_code"]] = {"name": t["township_name"], "villages": n, "gaps": gap}
         rows.append((gap, t["township_name"], [r, a - r, n - a],
-                     f"{gap} {text('gap_villages', lang)} · {_pct(r, n):.1f} %"))
+                     f"{gap} {text('gap_villages', lang)} · {_pct_txt(_pct(r, n))}"))
     rows.sort(key=lambda x: (-x[0], x[1]))
     legend = [(charts.GREEN, text("reached", lang)), (charts.AMBER, text("reached_any", lang) + " *"),
               (charts.RED, "无覆盖" if lang == "zh" else "reached by none")]
@@ -226,8 +236,9 @@ def _siting_section(site: dict | None, sites: list[dict], lscp: dict | None, lan
              (text("newly_villages", lang), _n(newly_v), "villages_newly_reached"),
              (text("newly_people", lang), _n(newly_p), "population_newly_reached"),
              (text("siting_cost", lang), f"{site['total_cost']:,.0f} {'元' if lang == 'zh' else 'CNY'}", "total_cost"),
-             (text("after", lang), f"{_n(a['villages_reached'])} / {_n(a['villages'])} "
-                                   f"({_pct(a['villages_reached'], a['villages']):.1f} %)", "villages_reached_after")]
+             (text("after", lang), f"{_of(a['villages_reached'], a['villages'])} "
+                                   f"({_pct_txt(_pct(a['villages_reached'], a['villages']))})",
+              "villages_reached_after")]
     kv = "".join(f'<div class="kv" data-key="{key}"><span>{escape(label)}</span><b>{escape(v)}</b></div>'
                  for label, v, key in cells)
     rows = []
@@ -463,6 +474,21 @@ def _routing_section(routing: dict | None, lang: str) -> tuple[str, dict]:
             '</section>'), figures
 
 
+_EMBEDDED_NOTE = re.compile(r"resident population \((?P<pop>[\d,]+);.*\(seed (?P<seed>\d+)\)", re.S)
+
+
+def data_note_text(scn: Scenario, lang: str) -> str:
+    """The scenario's ``[data] note`` for the report: the embedded counties' note (English, written by the
+    dataset builder) in Chinese with ``lang="zh"``; any other note is the user's own words, shown as written."""
+    note = str(scn.data_note)
+    m = _EMBEDDED_NOTE.search(note)
+    if lang != "zh" or not m or not note.startswith("Real:"):
+        return note
+    return (f"真实数据：乡镇与村的名称和代码（国家统计局 2023）、县界（geotool-cn）、部分乡镇驻地（GeoNames，CC BY 4.0）；"
+            f"村人口按本县 2020 年第七次全国人口普查常住人口（{m['pop']}）缩放。合成数据：其余乡镇驻地、全部村庄坐标、"
+            f"人口在各村间的分配、设施与道路（随机种子 {m['seed']}）。仅供规划演练，并非实测数据。")
+
+
 def _sources_section(scn: Scenario, out_dir: Path, lang: str, date: str, pdf_note: str) -> str:
     inputs = scn.section("inputs")
     data = scn.section("data")
@@ -479,10 +505,11 @@ def _sources_section(scn: Scenario, out_dir: Path, lang: str, date: str, pdf_not
         items.append(f"<li><b>{escape(text('src_files', lang))}</b>: {escape(files)}</li>")
     items.append(f"<li><b>{escape(text('src_boundary', lang))}</b>: {escape(str(scn.boundary_source))}</li>")
     if scn.data_note:
-        items.append(f"<li><b>{escape(text('src_note', lang))}</b>: {escape(scn.data_note)}</li>")
+        items.append(f"<li><b>{escape(text('src_note', lang))}</b>: {escape(data_note_text(scn, lang))}</li>")
     links = []
-    for rel, label in (("coverage_map.html", "覆盖地图 coverage map"), ("siting/siting_map.html", "选址地图 siting map"),
-                       ("routing/shared/routes_map.html", "共同配送线路图 shared routes map")):
+    for rel, label in (("coverage_map.html", "覆盖地图" if lang == "zh" else "coverage map"),
+                       ("siting/siting_map.html", "选址地图" if lang == "zh" else "siting map"),
+                       ("routing/shared/routes_map.html", "共同配送线路图" if lang == "zh" else "shared routes map")):
         if (out_dir / rel).is_file():
             links.append(f'<a href="{escape(rel)}">{escape(label)}</a>')
     books = []
@@ -520,7 +547,7 @@ table.t{border-collapse:collapse;width:100%;margin:4px 0;font-size:12.5px}.t th,
 figure{margin:0}figcaption{font-size:12px;color:#424242}
 svg.chart{max-width:100%;height:auto;font-size:11px}svg .lb,svg .nt,svg .lg{font-size:11px;fill:#212121}
 svg.pbar{vertical-align:middle;max-width:100%;margin-left:4px}
-.src{font-size:11.5px;padding-left:18px;margin:2px 0}.src li{margin:1px 0;word-break:break-all}
+.src{font-size:11.5px;padding-left:18px;margin:2px 0}.src li{margin:1px 0;overflow-wrap:anywhere}
 a{color:#1565c0}
 @media (max-width:600px){.t{font-size:11px}.t.reach svg.pbar{display:none}
  .t.reach th[scope=row]{min-width:6em}.t .num{white-space:normal}.t th,.t td{padding:2px 3px}h1{font-size:18px}.kpi b{font-size:18px}}
