@@ -47,7 +47,7 @@ def _run(scenario, out_dir, radius_m, lang, tiles, no_map, exports=()):
     scn = load_scenario(_scenario_path(scenario))
     t_load = time.perf_counter() - t0
     report, paths = run_coverage(scn, out_dir, radius_m=radius_m, lang=lang, tiles=tiles, with_map=not no_map)
-    for line in summary_lines(report):
+    for line in summary_lines(report, lang):
         click.echo(line)
     size = ""
     if "coverage_map.html" in paths:

@@ -75,6 +75,7 @@ def _route(scenario, mode, time_limit, seed, out_dir, lang, tiles, no_map, quiet
                                     "(the default --mode is compare)")
     # lazy: the routing stack (pandas, OR-Tools, PyVRP, folium …) loads when a plan is made, not for --help
     from culture_logistics.inputs.scenario import load_scenario
+    from culture_logistics.reports.notes import group_warnings
     from culture_logistics.reports.routes import run_routing, summary_lines
 
     scn = load_scenario(_scenario_path(scenario))
@@ -85,7 +86,7 @@ def _route(scenario, mode, time_limit, seed, out_dir, lang, tiles, no_map, quiet
     progress = printer(quiet=quiet, warnings=False)  # the notes are listed below
     res, paths = run_routing(scn, mode, out_dir, time_limit_s=time_limit, seed=seed, map_html=not no_map,
                              tiles=tiles, lang=lang, progress=progress, sharing=sharing or None, weekly=weekly)
-    for line in summary_lines(res):
+    for line in summary_lines(res, lang):
         click.echo(line)
     if weekly:
         notes = res.summary()["warnings"]
@@ -106,7 +107,7 @@ def _route(scenario, mode, time_limit, seed, out_dir, lang, tiles, no_map, quiet
         click.echo(f"warning: the solver's time cap ended {len(capped)} model(s) before their work budget "
                    f"({names}{more}): these routes may differ on another run or machine (summary.json: "
                    f"reproducible = false). Raise --time-limit for reproducible plans.", err=True)
-    notes = [f"{p.mode}: {w}" if mode == "compare" else w for p in plans for w in p.warnings]
+    notes = group_warnings([f"{p.mode}: {w}" if mode == "compare" else w for p in plans for w in p.warnings])
     if notes:
         click.echo(f"{len(notes)} note(s) on the data (all in summary.json):")
         for w in notes[:5]:

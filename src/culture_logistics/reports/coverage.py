@@ -27,10 +27,10 @@ from culture_logistics.config.model import CARRIERS
 from culture_logistics.coverage.reach import CoverageResult, compute_coverage
 from culture_logistics.errors import CultureLogisticsError
 from culture_logistics.reports.gis import coverage_layers, write_gpkg
-from culture_logistics.reports.labels import _TEXT_COLUMNS, _head, _op, _ops
+from culture_logistics.reports.labels import _TEXT_COLUMNS, _head, _op, _ops, op_label
 from culture_logistics.reports.maps.base import render_map
 from culture_logistics.reports.maps.coverage import coverage_map
-from culture_logistics.reports.numbers import pct
+from culture_logistics.reports.numbers import pct, pct_text
 from culture_logistics.reports.writers import (
     atomic_write_text,
     write_csv,
@@ -212,17 +212,37 @@ def run_coverage(scenario, out_dir: str | Path, radius_m: float | None = None, l
     return report, paths
 
 
-def summary_lines(report: CoverageReport) -> list[str]:
-    """A short human summary (3–5 lines) of a coverage report."""
+def _rate(num, den) -> str:
+    """``num / den`` as ``54.6%`` (the rounding of :mod:`~culture_logistics.reports.numbers`), ``–`` when ``den``
+    is 0 (nothing measured: not "0.0%")."""
+    return pct_text(num / den).replace(" %", "%") if den else "–"
+
+
+def summary_lines(report: CoverageReport, lang: str = "en") -> list[str]:
+    """A short human summary (3–5 lines) of a coverage report, in ``lang`` (``en``/``zh``)."""
     s = report.summary
-    n = s["villages"] or 1
-    pop = s["population"] or 1
+    n, pop = s["villages"], s["population"]
+    if lang == "zh":
+        ops = "、".join(op_label(o, lang) for o in s["carriers"]) or "无（仅共配点）"
+        lines = [
+            f"{s['county']} {s['county_name']} 覆盖：沿路网 {s['radius_m']:,.0f} 米；运营方：{ops}",
+            f"  全部运营方覆盖：{s['villages_reached']:,}/{s['villages']:,} 个村（{_rate(s['villages_reached'], n)}），"
+            f"人口 {s['population_reached']:,}/{s['population']:,}（{_rate(s['population_reached'], pop)}）",
+            f"  至少一家覆盖：{s['villages_reached_any']:,} 个村；缺口 {s['villages'] - s['villages_reached']:,} 个"
+            f"（无覆盖 {s['villages'] - s['villages_reached_any']:,}，路网不可达 {s['villages_unreachable']:,}）",
+            "  各运营方覆盖村数（共配点计入每一家）：" + "，".join(
+                f"{op_label(op, lang)} {d['villages_reached']:,}" for op, d in s["by_operator"].items()
+                if op in s["carriers"]),
+        ]
+        if s.get("synthetic_data"):
+            lines.append("  （合成数据：坐标、人口、设施与道路均为生成数据）")
+        return lines
     lines = [
         f"Coverage of {s['county']} {s['county_name']}: radius {s['radius_m']:,.0f} m along the road network; "
         f"carriers present: {', '.join(s['carriers']) or 'none (shared points only)'}",
         f"  reached by every carrier: {s['villages_reached']:,}/{s['villages']:,} villages "
-        f"({s['villages_reached'] / n:.1%}), population {s['population_reached']:,}/{s['population']:,} "
-        f"({s['population_reached'] / pop:.1%})",
+        f"({_rate(s['villages_reached'], n)}), population {s['population_reached']:,}/{s['population']:,} "
+        f"({_rate(s['population_reached'], pop)})",
         f"  reached by at least one: {s['villages_reached_any']:,} villages; gaps: "
         f"{s['villages'] - s['villages_reached']:,} (reached by none: {s['villages'] - s['villages_reached_any']:,}, "
         f"not on the road network: {s['villages_unreachable']:,})",
@@ -232,6 +252,19 @@ def summary_lines(report: CoverageReport) -> list[str]:
     if s.get("synthetic_data"):
         lines.append("  (synthetic data: coordinates, populations, facilities and roads are generated)")
     return lines
+
+
+def demo_lines(s: dict, out_dir: Path, seconds: float, map_mb: float, lang: str = "en") -> list[str]:
+    """The demo's coverage lines (a coverage summary ``s``) in ``lang``."""
+    gaps = s["villages"] - s["villages_reached"]
+    rate = _rate(s["villages_reached"], s["villages"])
+    if lang == "zh":
+        return [f"[coverage] {s['villages_reached']:,}/{s['villages']:,} 个村全部运营方覆盖（{rate}），"
+                f"{s['villages_reached_any']:,} 个至少一家覆盖，缺口 {gaps:,} 个（{seconds:.1f} 秒）",
+                f"       {out_dir / 'coverage_map.html'}（{map_mb:.1f} MB），village_reach.csv/.xlsx，gaps.csv"]
+    return [f"[coverage] {s['villages_reached']:,}/{s['villages']:,} villages reached by every operator "
+            f"({rate}), {s['villages_reached_any']:,} by at least one, {gaps:,} gaps ({seconds:.1f} s)",
+            f"       {out_dir / 'coverage_map.html'} ({map_mb:.1f} MB), village_reach.csv/.xlsx, gaps.csv"]
 
 
 def demo_stage(scenario, out_dir: Path, time_limit_s: float | None, echo, progress=None, lang: str = "en") -> dict:
@@ -246,10 +279,8 @@ def demo_stage(scenario, out_dir: Path, time_limit_s: float | None, echo, progre
     s = dict(report.summary)
     dt = time.perf_counter() - t0
     size = paths["coverage_map.html"].stat().st_size / 1e6
-    echo(f"[coverage] {s['villages_reached']:,}/{s['villages']:,} villages reached by every operator "
-         f"({s['reach_rate']:.1%}), {s['villages_reached_any']:,} by at least one, "
-         f"{s['villages'] - s['villages_reached']:,} gaps ({dt:.1f} s)")
-    echo(f"       {Path(out_dir) / 'coverage_map.html'} ({size:.1f} MB), village_reach.csv/.xlsx, gaps.csv")
+    for line in demo_lines(s, Path(out_dir), dt, size, lang):
+        echo(line)
     s["files"] = {k: str(p) for k, p in paths.items()}
     s["seconds"] = round(dt, 2)
     return s

@@ -234,7 +234,7 @@ def _plan_artifacts(plan: RoutePlan, map_html: bool, tiles: str, lang: str) -> d
         art["routes_map.html"] = ("html", maps.render_map(routes_map(plan, tiles=tiles, lang=lang, summary=summary)))
     art["routes.gpkg"] = ("gpkg", route_layers(plan))
     if plan.cost_sharing is not None:
-        art.update(sharing_artifacts(plan.cost_sharing))
+        art.update(sharing_artifacts(plan.cost_sharing, lang))
     return art
 
 
@@ -309,7 +309,7 @@ def write_comparison(cmp: ModeComparison, out_dir: str | Path, map_html: bool = 
     summary = cmp.summary() | {"visits_per_week": visits_summary(cmp.shared.scenario, cmp.shared.params)}
     art = {"comparison.csv": ("csv", comparison_csv(table, lang)), "summary.json": ("json", summary)}
     if cmp.cost_sharing is not None:
-        art.update(sharing_artifacts(cmp.cost_sharing))
+        art.update(sharing_artifacts(cmp.cost_sharing, lang))
     plans = [("separate", cmp.separate), ("shared", cmp.shared)]
     if cmp.postal_courier is not None:
         plans.append(("postal_courier", cmp.postal_courier))
@@ -383,35 +383,65 @@ def run_routing(scenario: Scenario, mode: str, out_dir: str | Path, time_limit_s
     return res, write_plan(res, out_dir, map_html, tiles, lang)
 
 
-def summary_lines(result) -> list[str]:
-    """A few console lines about a plan or a comparison."""
+def saving_split_line(s: dict, lang: str = "en") -> str:
+    """The compare summary's daily saving split the way a reader adds it up: the vehicles' fixed cost and the
+    distance cost, separate − shared (fewer vans → a positive vehicle part), which sum to the saving, each
+    with its % of the saving (none when there is no saving); the duplicated village visits removed as a note."""
+    a, b = s["separate"], s["shared"]
+    parts = [("vehicles", a["cost_vehicles_cny"] - b["cost_vehicles_cny"]),
+             ("distance", a["cost_distance_cny"] - b["cost_distance_cny"])]
+    if a.get("cost_bus_cny") or b.get("cost_bus_cny"):
+        parts.append(("bus", (a.get("cost_bus_cny") or 0) - (b.get("cost_bus_cny") or 0)))
+    total = a["cost_cny"] - b["cost_cny"]
+    words = {"vehicles": (f"vehicles ({a['vehicles']} → {b['vehicles']})", f"车辆（{a['vehicles']} → {b['vehicles']} 辆）"),
+             "distance": ("distance", "里程"), "bus": ("bus freight", "公交运费")}
+    zh = lang == "zh"
+
+    def share(v):
+        return "" if total <= 0 else f" ({100 * v / total:.1f}%)"
+    items = [f"{words[k][1 if zh else 0]} {v:,.0f}{' 元/天' if zh else ' CNY/day'}{share(v)}" for k, v in parts]
+    dup = (s.get("saving_split") or {}).get("duplicated_visits") or {}
+    n = dup.get("visits_removed") or 0
+    if zh:
+        return "  其中：" + "，".join(items) + (f"；每天少到村 {n} 次（重复到村）" if n > 0 else "")
+    return "  of which " + ", ".join(items) + (f"; {n} duplicated village visits a day removed" if n > 0 else "")
+
+
+def summary_lines(result, lang: str = "en") -> list[str]:
+    """A few console lines about a plan or a comparison, in ``lang`` (``en``/``zh``)."""
+    zh = lang == "zh"
     if isinstance(result, ModeComparison):
         t = result.table.set_index("metric")
-        lines = [f"{'':<30}{'separate':>12}{'shared':>12}{'saving':>10}"]
+        head = ("各自配送", "共同配送", "节省") if zh else ("separate", "shared", "saving")
+        lines = [f"{'':<30}{head[0]:>12}{head[1]:>12}{head[2]:>10}"]
         for metric in ("vehicles", "distance", "driver_hours", "cost_vehicles", "cost_distance", "cost",
                        "cost_per_parcel", "unserved_stops"):
             r = t.loc[metric]
             pct = "" if r["saving_pct"] is None or r["saving_pct"] != r["saving_pct"] else f"{r['saving_pct']:.1f}%"
             sep, sh = ("–" if v is None or v != v else f"{v:,.6g}" for v in (r["separate"], r["shared"]))
-            lines.append(f"{metric + ' (' + r['unit'] + ')':<30}{sep:>12}{sh:>12}{pct:>10}")
+            label = f"{metric_label(metric, lang)} ({unit_label(r['unit'], lang)})"
+            lines.append(f"{label:<30}{sep:>12}{sh:>12}{pct:>10}")
         s = result.summary()
         if s["saving_pct"] is not None:
-            lines.append(f"Shared co-delivery saves {s['saving_pct']:.1f}% of the daily cost "
-                         f"({t.loc['cost', 'separate']:,.0f} → {t.loc['cost', 'shared']:,.0f} CNY/day)"
-                         + ("" if s["like_for_like"] else f" — {s['note']}"))
-            sp = s["saving_split"]
-            lines.append("  of which " + ", ".join(
-                f"{k.replace('_', ' ')} {sp[k]['cny_per_day']:,.0f} CNY/day ({sp[k]['pct_of_baseline']:.1f}%)"
-                for k in ("fixed_cost", "distance", "duplicated_visits"))
-                + f"; {sp['duplicated_visits']['visits_removed']} duplicated village visits removed")
+            a, b = t.loc["cost", "separate"], t.loc["cost", "shared"]
+            if zh:
+                lines.append(f"共同配送每日节省成本 {s['saving_pct']:.1f}%（{a:,.0f} → {b:,.0f} 元/天）"
+                             + ("" if s["like_for_like"] else f"；{s['note']}"))
+            else:
+                lines.append(f"Shared co-delivery saves {s['saving_pct']:.1f}% of the daily cost "
+                             f"({a:,.0f} → {b:,.0f} CNY/day)" + ("" if s["like_for_like"] else f" — {s['note']}"))
+            lines.append(saving_split_line(s, lang))
         if s.get("saving_vs_postal_courier_pct") is not None:
-            lines.append(f"Against 邮快合作 (couriers hand over to the postal stations): "
-                         f"{t.loc['cost', 'postal_courier']:,.0f} → {t.loc['cost', 'shared']:,.0f} CNY/day, "
+            a, b = t.loc["cost", "postal_courier"], t.loc["cost", "shared"]
+            lines.append(f"对比邮快合作（快递在乡镇交邮政站转投）：{a:,.0f} → {b:,.0f} 元/天，共同配送节省 "
+                         f"{s['saving_vs_postal_courier_pct']:.1f}%" if zh else
+                         f"Against 邮快合作 (couriers hand over to the postal stations): {a:,.0f} → {b:,.0f} CNY/day, "
                          f"shared saves {s['saving_vs_postal_courier_pct']:.1f}%")
         for name, plan in (("separate", result.separate), ("shared", result.shared)):
-            lines += [f"  {name}: {x.strip()}" for x in _bus_lines(plan.summary())]
+            lines += [f"  {sheet_text('mode_' + name, lang) if zh else name}: {x.strip()}"
+                      for x in _bus_lines(plan.summary())]
         if result.cost_sharing is not None:
-            lines += sharing_lines(result.cost_sharing)
+            lines += sharing_lines(result.cost_sharing, lang)
         return lines
     if isinstance(result, WeeklyPlan):
         s = result.summary()
@@ -425,16 +455,25 @@ def summary_lines(result) -> list[str]:
                      f"{w['distance_km']:,.1f} km, {w['cost_cny']:,.0f} CNY, {w['unserved_stops']} stop-day(s) unserved")
         return lines
     s = result.summary()
-    lines = [f"{s['mode']}: {s['vehicles']} vehicles ({s['trunk']['vehicles']} trunk, {s['last_mile']['vehicles']} "
-             f"last mile), {s['distance_km']:,.1f} km, {s['driver_hours']:,.1f} driver hours, "
-             f"{s['cost_cny']:,.0f} CNY/day, {s['parcels_delivered']:,} parcels delivered, "
-             f"{s['parcels_picked_up']:,} picked up"]
-    if s["unserved_stops"]:
-        lines.append(f"  {s['unserved_stops']} stop(s) unserved: "
-                     + ", ".join(f"{k} {v}" for k, v in s["unserved_by_reason"].items()) + " (see unserved.csv)")
+    if zh:
+        lines = [f"{sheet_text('mode_' + s['mode'], lang)}：{s['vehicles']} 辆车（干线 {s['trunk']['vehicles']}，末端 "
+                 f"{s['last_mile']['vehicles']}），{s['distance_km']:,.1f} 公里，司机工时 {s['driver_hours']:,.1f} 小时，"
+                 f"{s['cost_cny']:,.0f} 元/天，送达 {s['parcels_delivered']:,} 件，揽收 {s['parcels_picked_up']:,} 件"]
+        if s["unserved_stops"]:
+            lines.append(f"  {s['unserved_stops']} 个站点未服务："
+                         + "，".join(f"{reason_label(k, lang)} {v}" for k, v in s["unserved_by_reason"].items())
+                         + "（见 unserved.csv）")
+    else:
+        lines = [f"{s['mode']}: {s['vehicles']} vehicles ({s['trunk']['vehicles']} trunk, {s['last_mile']['vehicles']} "
+                 f"last mile), {s['distance_km']:,.1f} km, {s['driver_hours']:,.1f} driver hours, "
+                 f"{s['cost_cny']:,.0f} CNY/day, {s['parcels_delivered']:,} parcels delivered, "
+                 f"{s['parcels_picked_up']:,} picked up"]
+        if s["unserved_stops"]:
+            lines.append(f"  {s['unserved_stops']} stop(s) unserved: "
+                         + ", ".join(f"{k} {v}" for k, v in s["unserved_by_reason"].items()) + " (see unserved.csv)")
     lines += _bus_lines(s)
     if result.cost_sharing is not None:
-        lines += sharing_lines(result.cost_sharing)
+        lines += sharing_lines(result.cost_sharing, lang)
     return lines
 
 
@@ -460,15 +499,34 @@ def demo_stage(scenario: Scenario, out_dir: Path, time_limit_s: float | None, ec
     res, paths = run_routing(scenario, "compare", out, time_limit_s=time_limit_s, lang=lang,
                              progress=progress)
     s = res.summary()
-    a, b = s["separate"], s["shared"]
-    echo(f"[routing] separate: {a['vehicles']} vehicles, {a['distance_km']:,.0f} km, {a['cost_cny']:,.0f} CNY/day; "
-         f"shared: {b['vehicles']} vehicles, {b['distance_km']:,.0f} km, {b['cost_cny']:,.0f} CNY/day")
-    if s["saving_pct"] is not None:
-        echo(f"          shared co-delivery saves {s['saving_pct']:.1f}% of the daily cost"
-             + ("" if s["like_for_like"] else f" ({s['note']})"))
-    if s.get("saving_vs_postal_courier_pct") is not None:
-        echo(f"          against 邮快合作 (couriers hand over at the postal stations, "
-             f"{s['postal_courier']['cost_cny']:,.0f} CNY/day) it saves {s['saving_vs_postal_courier_pct']:.1f}%")
-    echo(f"          route sheets {out / 'shared' / 'route_sheets.xlsx'}, map {out / 'shared' / 'routes_map.html'} "
-         f"({time.perf_counter() - t0:.1f} s)")
+    for line in demo_lines(s, out, time.perf_counter() - t0, lang):
+        echo(line)
     return s
+
+
+def demo_lines(s: dict, out: Path, seconds: float, lang: str = "en") -> list[str]:
+    """The demo's routing lines (a compare summary ``s``, its folder ``out``) in ``lang``."""
+    a, b = s["separate"], s["shared"]
+    if lang == "zh":
+        lines = [f"[routing] 各自配送：{a['vehicles']} 辆车，{a['distance_km']:,.0f} 公里，{a['cost_cny']:,.0f} 元/天；"
+                 f"共同配送：{b['vehicles']} 辆车，{b['distance_km']:,.0f} 公里，{b['cost_cny']:,.0f} 元/天"]
+        if s["saving_pct"] is not None:
+            lines.append(f"          共同配送每日节省成本 {s['saving_pct']:.1f}%" + ("" if s["like_for_like"] else
+                                                                      f"（{s['note']}）"))
+        if s.get("saving_vs_postal_courier_pct") is not None:
+            lines.append(f"          对比邮快合作（快递在乡镇交邮政站转投，{s['postal_courier']['cost_cny']:,.0f} 元/天）"
+                         f"节省 {s['saving_vs_postal_courier_pct']:.1f}%")
+        lines.append(f"          配送路单 {out / 'shared' / 'route_sheets.xlsx'}，线路图 "
+                     f"{out / 'shared' / 'routes_map.html'}（{seconds:.1f} 秒）")
+        return lines
+    lines = [f"[routing] separate: {a['vehicles']} vehicles, {a['distance_km']:,.0f} km, {a['cost_cny']:,.0f} CNY/day; "
+             f"shared: {b['vehicles']} vehicles, {b['distance_km']:,.0f} km, {b['cost_cny']:,.0f} CNY/day"]
+    if s["saving_pct"] is not None:
+        lines.append(f"          shared co-delivery saves {s['saving_pct']:.1f}% of the daily cost"
+                     + ("" if s["like_for_like"] else f" ({s['note']})"))
+    if s.get("saving_vs_postal_courier_pct") is not None:
+        lines.append(f"          against 邮快合作 (couriers hand over at the postal stations, "
+                     f"{s['postal_courier']['cost_cny']:,.0f} CNY/day) it saves {s['saving_vs_postal_courier_pct']:.1f}%")
+    lines.append(f"          route sheets {out / 'shared' / 'route_sheets.xlsx'}, map {out / 'shared' / 'routes_map.html'} "
+                 f"({seconds:.1f} s)")
+    return lines
