@@ -134,7 +134,7 @@ def test_export_option_is_checked_before_anything_runs(tmp_path):
     assert gis.parse_exports("KML, geojson-gcj02,kml") == ("kml", "geojson-gcj02")
     assert gis.parse_exports("") == ()
     out = tmp_path / "out"
-    p = run_cli("coverage", "370782", "--out", str(out), "--export", "kml,shp")
+    p = run_cli("coverage", "--lang", "en", "370782", "--out", str(out), "--export", "kml,shp")
     assert p.returncode == 2
     assert "unknown format 'shp'; choose from kml, geojson-gcj02" in p.stderr
     assert "Traceback" not in p.stderr and not out.exists()
