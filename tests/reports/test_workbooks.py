@@ -316,3 +316,22 @@ def test_data_rows_read_back_as_openpyxl_writes_them_cell_by_cell(tmp_path):
     write_xlsx({"none": Sheet(df.iloc[:0], title="空表 Empty", info=[("a", 1)])}, tmp_path / "empty.xlsx")
     ws = load_workbook(tmp_path / "empty.xlsx")["none"]
     assert ws.freeze_panes == "A5" and [c.value for c in ws[4]][:5] == list(df.columns) and ws["A1"].value == "空表 Empty"
+
+
+def test_population_rates_of_a_county_without_people_are_a_dash(tmp_path):
+    """conftest's county with every population 0: the workbook's township and county rows show "–" for the
+    population reach rate (not 0.0), the coverage map's popups "(–)"; the village rate (a real 0–100) stays."""
+    from conftest import default_villages
+
+    zero = [",".join(r.split(",")[:-1] + ["0"]) for r in default_villages()]
+    scn = load_scenario(write_scenario(tmp_path / "c", villages=zero))
+    _, paths = run_coverage(scn, tmp_path / "out", lang="zh")
+    ws = load_workbook(paths["village_reach.xlsx"])["全县汇总"]
+    hrow = int(ws.print_title_rows.split(":")[0].lstrip("$"))
+    head = [c.value for c in ws[hrow]]
+    rate, vrate = head.index("人口覆盖率(%)") + 1, head.index("村覆盖率(%)") + 1
+    rows = range(hrow + 1, ws.max_row + 1)
+    assert [ws.cell(r, rate).value for r in rows] == ["–"] * len(rows)
+    assert all(isinstance(ws.cell(r, vrate).value, (int, float)) for r in rows)
+    page = paths["coverage_map.html"].read_text(encoding="utf-8")
+    assert "0/0" not in page and "(0.0 %)" not in page and "<td>–</td>" in page.replace("<\\/td>", "</td>")

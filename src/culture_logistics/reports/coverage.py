@@ -162,8 +162,9 @@ def workbook_sheets(result: CoverageResult, lang: str = "en") -> tuple[dict, set
     for op in result.carriers:
         table[f"{op}_distance_m"] = [None if d is None else int(d) for d in dist(f"dist_{op}_m")]
     tw = result.township_table().copy()
-    for c in ("reach_rate", "population_reach_rate"):
-        tw[c] = [pct(x) for x in tw[c]]  # the map's rounding (reports.numbers)
+    for c, den in (("reach_rate", "villages"), ("population_reach_rate", "population")):
+        # the map's rounding (reports.numbers); "–" where nothing was measured (no villages, nobody living)
+        tw[c] = [pct(x) if d else "–" for x, d in zip(tw[c], tw[den])]
     drop = [f"villages_reached_by_{op}" for op in CARRIERS if op not in result.carriers]
     tw = tw.drop(columns=drop)
     s = result.summary()
@@ -174,8 +175,8 @@ def workbook_sheets(result: CoverageResult, lang: str = "en") -> tuple[dict, set
         "villages_reached_any": s["villages_reached_any"], "villages_unreachable": s["villages_unreachable"],
         "population": s["population"], "population_reached": s["population_reached"],
         "population_reached_any": s["population_reached_any"],
-        "reach_rate": pct(s["villages_reached"] / s["villages"]) if s["villages"] else 0.0,
-        "population_reach_rate": pct(s["population_reached"] / s["population"]) if s["population"] else 0.0,
+        "reach_rate": pct(s["villages_reached"] / s["villages"]) if s["villages"] else "–",
+        "population_reach_rate": pct(s["population_reached"] / s["population"]) if s["population"] else "–",
     })
     fin = v["distance_m"].astype(float)
     fin = fin[np.isfinite(fin)]
