@@ -215,6 +215,8 @@ def test_driver_sheets_print_at_10_pt_on_a4_with_borders_and_signature_boxes(tmp
         head = [c.value for c in ws[hrow]]
         sign = head.index(sign_head) + 1
         assert ws.column_dimensions[get_column_letter(sign)].width >= 20   # ≈ 35 mm printed at 100 %
+        # numbers are centred in their boxes: a stop's number does not run into its name
+        assert all(ws.cell(r, 1).alignment.horizontal == "center" for r in range(hrow + 1, ws.max_row + 1))
         for r in range(hrow, ws.max_row + 1):   # the header and every stop row, each cell boxed
             for c in range(1, len(head) + 1):
                 b = ws.cell(r, c).border

@@ -465,11 +465,12 @@ def _data_rows_xml(ws, df: pd.DataFrame, first_row: int, text_flags: list[bool],
     :data:`XLSX_MAX_COLUMN_WIDTH`) wrapped, every cell bordered with ``borders``.  Their styles are openpyxl's
     own, registered through a detached cell's ``style_id``.
     """
-    styles: dict[tuple[bool, bool, bool], str] = {} if borders else {(False, False, False): ""}
+    styles: dict[tuple[bool, bool, bool, bool], str] = {} if borders else {(False, False, False, False): ""}
     caps = caps or [XLSX_MAX_COLUMN_WIDTH] * len(text_flags)
 
-    def style(text_format: bool, wrap: bool, quote: bool) -> str:
-        key = (text_format, wrap, quote)
+    def style(text_format: bool, wrap: bool, quote: bool, number: bool = False) -> str:
+        number = number and borders   # a form's numbers are centred in their boxes, clear of the next text
+        key = (text_format, wrap, quote, number)
         if key not in styles:
             probe = Cell(ws)   # never placed in the sheet: it only registers the style with the workbook
             if text_format:
@@ -480,7 +481,9 @@ def _data_rows_xml(ws, df: pd.DataFrame, first_row: int, text_flags: list[bool],
                 probe.quotePrefix = True
             if borders:
                 probe.border = THIN_BORDER
-                if not wrap:
+                if number:
+                    probe.alignment = Alignment(horizontal="center", vertical="center", wrap_text=wrap or None)
+                elif not wrap:
                     probe.alignment = Alignment(vertical="center")
             styles[key] = f' s="{probe.style_id}"'
         return styles[key]
@@ -515,7 +518,7 @@ def _data_rows_xml(ws, df: pd.DataFrame, first_row: int, text_flags: list[bool],
                 space = ' xml:space="preserve"' if stripped and stripped != text else ""
                 parts.append(f'<c r="{ref}"{s} t="inlineStr"><is><t{space}>{_xml_text(text)}</t></is></c>')
             else:
-                parts.append(f'<c r="{ref}"{style(False, wrap, False)} t="{"b" if isinstance(value, bool) else "n"}">'
+                parts.append(f'<c r="{ref}"{style(False, wrap, False, True)} t="{"b" if isinstance(value, bool) else "n"}">'
                              f"<v>{safe_string(value)}</v></c>")
         parts.append("</row>")
     if not parts:   # openpyxl writes the (empty) row below the frozen header of an empty table
