@@ -25,10 +25,10 @@ DEMO = [
 ]
 
 
-def test_duplicates_merge_and_townships_group_with_their_count():
+def test_each_plans_townships_group_with_their_count():
     got = group_warnings(DEMO)
     assert got == [
-        "separate, postal_courier: supply_coop: 3 township(s) have no supply_coop station (马头镇, 杨集镇, 港上镇); "
+        "separate: supply_coop: 3 township(s) have no supply_coop station (马头镇, 杨集镇, 港上镇); "
         "each is served from a neighbouring township's station",
         "separate: courier: 5 township(s) have no courier station (杨集镇, 港上镇, 庙山镇, 泉源镇, …); "
         "each is served from a neighbouring township's station",
@@ -36,6 +36,11 @@ def test_duplicates_merge_and_townships_group_with_their_count():
         "summary.json villages_moved)",
         "shared: 75 village(s) are served from another township's station (assignment = \"county\"; listed in "
         "summary.json villages_moved)",
+        "postal_courier: supply_coop: 3 township(s) have no supply_coop station (马头镇, 杨集镇, 港上镇); "
+        "each is served from a neighbouring township's station",
     ]
-    # 13 notes → 4 lines; a line seen twice (the same plan) is one
-    assert group_warnings(["a note", "a note", "shared: b", "shared: b"]) == ["a note", "shared: b"]
+    # 13 notes → 5 lines; a note seen twice in one plan is one; a single township is kept as it is
+    assert group_warnings(["a note", "a note", "shared: b", "shared: b", "separate: b"]) == [
+        "a note", "shared: b", "separate: b"]
+    one = DEMO[0]
+    assert group_warnings([one]) == [one]

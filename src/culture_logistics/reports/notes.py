@@ -1,8 +1,8 @@
 """Warnings people can read: duplicates merged, one line per kind of note with its count and first names.
 
-A comparison plans the same county three times (separate, shared, 邮快合作), and each plan notes the same
-facts (a township without a supply co-op station, villages served from a neighbouring township): listed one
-plan at a time they were 16–20 lines with repeats.  :func:`group_warnings` merges them.
+A comparison plans the same county three times (separate, shared, 邮快合作), and each plan notes, one
+township at a time, every township without a station of an operator: 16–20 lines.  :func:`group_warnings`
+lists each plan's notes once, a plan's townships without a station of one operator on one line.
 """
 from __future__ import annotations
 
@@ -23,44 +23,43 @@ def _mode_split(line: str, modes: tuple[str, ...]) -> tuple[str, str]:
 
 
 def group_warnings(lines: list[str], modes: tuple[str, ...] = ("separate", "shared", "postal_courier")) -> list[str]:
-    """``lines`` (each maybe prefixed ``<mode>: ``) with duplicates merged and like notes grouped.
+    """``lines`` (each maybe prefixed ``<mode>: ``) with repeats dropped and like notes of one plan grouped.
 
-    * the same note of several plans is one line, prefixed with the plans it applies to (``separate,
-      postal_courier: …``);
-    * "township T has no X station; served from S" notes of one operator become one line: ``supply_coop: 3
-      townships have no supply_coop station (马头镇, 杨集镇, 港上镇); each is served from a neighbouring one``,
-      the first :data:`FIRST_NAMES` names then "…".
+    * a note repeated within one plan is listed once;
+    * "township T has no X station; served from S" notes of one plan and operator become one line when there
+      are several: ``separate: supply_coop: 3 township(s) have no supply_coop station (马头镇, 杨集镇, 港上镇);
+      each is served from a neighbouring township's station``, the first :data:`FIRST_NAMES` names then "…"
+      (a single one is kept as it is, naming its station).
 
-    Order: the order in which each group's first note came.
+    Each plan's notes keep their plan's prefix (a note of 邮快合作 is about that plan, even when the separate
+    plan notes the same).  Order: the order in which each group's first note came.
     """
-    order: list[str] = []
-    plans: dict[str, list[str]] = {}
-    towns: dict[tuple[str, str], list[str]] = {}
+    order: list[tuple[str, str]] = []
+    seen: set[tuple[str, str]] = set()
+    towns: dict[tuple[str, str], list[tuple[str, str]]] = {}
     for line in lines:
         mode, msg = _mode_split(str(line), modes)
         m = _NO_STATION.match(msg)
         if m:
-            key = f"\0no-station\0{m['op']}\0{m['what']}"
-            names = towns.setdefault((m["op"], m["what"]), [])
-            if m["name"] not in names:
-                names.append(m["name"])
+            key = (mode, f"\0no-station\0{m['op']}\0{m['what']}")
+            names = towns.setdefault(key, [])
+            if all(m["name"] != n for n, _ in names):
+                names.append((m["name"], msg))
         else:
-            key = msg
-        if key not in plans:
-            plans[key] = []
+            key = (mode, msg)
+        if key not in seen:
+            seen.add(key)
             order.append(key)
-        if mode and mode not in plans[key]:
-            plans[key].append(mode)
     out = []
-    for key in order:
-        if key.startswith("\0no-station\0"):
-            _, _, op, what = key.split("\0")
-            names = towns[(op, what)]
-            shown = ", ".join(names[:FIRST_NAMES]) + (", …" if len(names) > FIRST_NAMES else "")
-            msg = (f"{op}: {len(names)} township(s) have no {what} ({shown}); each is served from a "
-                   "neighbouring township's station")
-        else:
-            msg = key
-        prefix = ", ".join(plans[key])
-        out.append(f"{prefix}: {msg}" if prefix else msg)
+    for mode, msg in order:
+        if msg.startswith("\0no-station\0"):
+            _, _, op, what = msg.split("\0")
+            names = towns[(mode, msg)]
+            if len(names) == 1:
+                msg = names[0][1]
+            else:
+                shown = ", ".join(n for n, _ in names[:FIRST_NAMES]) + (", …" if len(names) > FIRST_NAMES else "")
+                msg = (f"{op}: {len(names)} township(s) have no {what} ({shown}); each is served from a "
+                       "neighbouring township's station")
+        out.append(f"{mode}: {msg}" if mode else msg)
     return out
