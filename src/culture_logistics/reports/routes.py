@@ -446,6 +446,16 @@ def summary_lines(result, lang: str = "en") -> list[str]:
     if isinstance(result, WeeklyPlan):
         s = result.summary()
         v, w = s["visits_per_week"], s["week"]
+        if zh:
+            lines = [f"{sheet_text('mode_' + s['mode'], lang)}，按周计划：{v['villages']} 个村每周共到村 {v['visits']} 次"
+                     f"（平均 {v['mean']:.2f} 次；" + "，".join(f"{n} 个村每周 {k} 次"
+                                                        for k, n in v["villages_by_visits"].items()) + "）"]
+            for d in s["days"]:
+                lines.append(f"  第 {d['day']} 天：{d['villages_visited']} 个村，{d['vehicles']} 辆车（末端 "
+                             f"{d['vehicles_last_mile']}），{d['distance_km']:,.1f} 公里，{d['cost_cny']:,.0f} 元")
+            lines.append(f"全周：{w['vehicle_days']} 车·天（最忙一天 {w['vehicles_busiest_day']} 辆），"
+                         f"{w['distance_km']:,.1f} 公里，{w['cost_cny']:,.0f} 元，{w['unserved_stops']} 个站点·天未服务")
+            return lines
         lines = [f"{s['mode']}, weekly: {v['villages']} villages, {v['visits']} visits a week (mean {v['mean']:.2f}; "
                  + ", ".join(f"{n} × {k}/week" for k, n in v["villages_by_visits"].items()) + ")"]
         for d in s["days"]:
