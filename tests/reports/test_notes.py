@@ -44,3 +44,11 @@ def test_each_plans_townships_group_with_their_count():
         "a note", "shared: b", "separate: b"]
     one = DEMO[0]
     assert group_warnings([one]) == [one]
+
+
+def test_in_chinese():
+    got = group_warnings(DEMO, lang="zh")
+    assert got[0] == "各自配送：供销社：3 个乡镇没有供销社站点（马头镇、杨集镇、港上镇），各由相邻乡镇的站点配送"
+    assert got[3] == "共同配送：75 个村由其他乡镇的站点配送（assignment = \"county\"；见 summary.json villages_moved）"
+    assert got[4].startswith("邮快合作：供销社：3 个乡镇")
+    assert group_warnings(["shared: something new"], lang="zh") == ["共同配送：something new"]   # unknown: as it is

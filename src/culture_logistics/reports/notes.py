@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 
+from culture_logistics.reports.labels import op_label
+
 #: names shown in a grouped line before "…"
 FIRST_NAMES = 4
 
@@ -22,7 +24,39 @@ def _mode_split(line: str, modes: tuple[str, ...]) -> tuple[str, str]:
     return "", line
 
 
-def group_warnings(lines: list[str], modes: tuple[str, ...] = ("separate", "shared", "postal_courier")) -> list[str]:
+_MOVED = re.compile(r"^(?P<n>[\d,]+) village\(s\) are served from another township's station (?P<rest>\(.*\))$")
+_NO_DEADLINES = re.compile(r"^(?P<op>\w+): its trunk runs without station deadlines and each station's vans leave "
+                           r"once it has unloaded: (?P<b>[\d,]+) instead of (?P<a>[\d,]+) CNY/day for its trunk and "
+                           r"last mile$")
+_GROUPED = re.compile(r"^(?P<op>\w+): (?P<n>\d+) township\(s\) have no (?P<what>[\w ]+?) \((?P<names>.*)\); each is "
+                      r"served from a neighbouring township's station$")
+_MODE_ZH = {"separate": "各自配送", "shared": "共同配送", "postal_courier": "邮快合作"}
+
+
+def _zh(msg: str) -> str:
+    """A routing note in Chinese where its wording is known (the notes :func:`group_warnings` groups, the
+    trunk timing note); any other note as it is."""
+    m = _GROUPED.match(msg)
+    if m:
+        op = op_label(m["op"], "zh")
+        return (f"{op}：{m['n']} 个乡镇没有{op}站点（{m['names'].replace(', ', '、')}），"
+                "各由相邻乡镇的站点配送")
+    m = _NO_STATION.match(msg)
+    if m:
+        op = op_label(m["op"], "zh")
+        return f"{op}：乡镇 {m['name']}（{m['code']}）没有{op}站点，由 {m['from']} 配送"
+    m = _MOVED.match(msg)
+    if m:
+        return f"{m['n']} 个村由其他乡镇的站点配送（assignment = \"county\"；见 summary.json villages_moved）"
+    m = _NO_DEADLINES.match(msg)
+    if m:
+        return (f"{op_label(m['op'], 'zh')}：干线不设站点到达时限，各站车辆卸货后即出发：干线与末端合计 "
+                f"{m['b']} 元/天（设时限为 {m['a']} 元/天）")
+    return msg
+
+
+def group_warnings(lines: list[str], modes: tuple[str, ...] = ("separate", "shared", "postal_courier"),
+                   lang: str = "en") -> list[str]:
     """``lines`` (each maybe prefixed ``<mode>: ``) with repeats dropped and like notes of one plan grouped.
 
     * a note repeated within one plan is listed once;
@@ -32,7 +66,8 @@ def group_warnings(lines: list[str], modes: tuple[str, ...] = ("separate", "shar
       (a single one is kept as it is, naming its station).
 
     Each plan's notes keep their plan's prefix (a note of 邮快合作 is about that plan, even when the separate
-    plan notes the same).  Order: the order in which each group's first note came.
+    plan notes the same).  Order: the order in which each group's first note came.  ``lang="zh"``: the plans
+    and the notes whose wording is known in Chinese.
     """
     order: list[tuple[str, str]] = []
     seen: set[tuple[str, str]] = set()
@@ -61,5 +96,8 @@ def group_warnings(lines: list[str], modes: tuple[str, ...] = ("separate", "shar
                 shown = ", ".join(n for n, _ in names[:FIRST_NAMES]) + (", …" if len(names) > FIRST_NAMES else "")
                 msg = (f"{op}: {len(names)} township(s) have no {what} ({shown}); each is served from a "
                        "neighbouring township's station")
-        out.append(f"{mode}: {msg}" if mode else msg)
+        if lang == "zh":
+            out.append(f"{_MODE_ZH.get(mode, mode)}：{_zh(msg)}" if mode else _zh(msg))
+        else:
+            out.append(f"{mode}: {msg}" if mode else msg)
     return out

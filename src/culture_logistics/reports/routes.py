@@ -371,11 +371,11 @@ def run_routing(scenario: Scenario, mode: str, out_dir: str | Path, time_limit_s
         res = compare_modes(scenario, params, progress=lines, sharing=sharing is not False)
         notes = [w if w.startswith(f"{plan.mode}:") else f"{plan.mode}: {w}"
                  for plan in (res.separate, res.shared, res.postal_courier) if plan is not None for w in plan.warnings]
-        for w in group_warnings(notes):
+        for w in group_warnings(notes, lang=lang):
             emit(progress, "warning", "routing", w)
         return res, write_comparison(res, out_dir, map_html, tiles, lang)
     res = plan_routes(scenario, mode, params, progress=lines)
-    for w in group_warnings(res.warnings):
+    for w in group_warnings(res.warnings, lang=lang):
         emit(progress, "warning", "routing", w)
     if sharing:
         res.cost_sharing = share_costs(scenario, params, shared_plan=res if mode == "shared" else None,
