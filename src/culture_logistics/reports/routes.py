@@ -401,10 +401,12 @@ def saving_split_line(s: dict, lang: str = "en") -> str:
         return "" if total <= 0 else f" ({100 * v / total:.1f}%)"
     items = [f"{words[k][1 if zh else 0]} {v:,.0f}{' 元/天' if zh else ' CNY/day'}{share(v)}" for k, v in parts]
     dup = (s.get("saving_split") or {}).get("duplicated_visits") or {}
-    n = dup.get("visits_removed") or 0
+    n, cny = dup.get("visits_removed") or 0, float(dup.get("cny_per_day") or 0)
     if zh:
-        return "  其中：" + "，".join(items) + (f"；每天少到村 {n} 次（重复到村）" if n > 0 else "")
-    return "  of which " + ", ".join(items) + (f"; {n} duplicated village visits a day removed" if n > 0 else "")
+        return "  其中：" + "，".join(items) + (f"；每天少到村 {n} 次（重复到村，约 {cny:,.0f} 元/天，已含在以上各项中）"
+                                              if n > 0 else "")
+    return "  of which " + ", ".join(items) + (f"; duplicated visits removed: {n} a day (about {cny:,.0f} CNY/day, "
+                                               "inside the parts above)" if n > 0 else "")
 
 
 def summary_lines(result, lang: str = "en") -> list[str]:
