@@ -465,7 +465,7 @@ def test_killed_run_leaves_previous_or_new_files(tmp_path):
     run_coverage(scn, out, radius_m=2000)  # the previous result: another radius, so every file differs
     old = snapshot(out)
     assert sorted(old) == sorted(COVERAGE_FILES)
-    cmd = [sys.executable, str(ROOT / "cli.py"), "coverage", str(path), "--out", str(out)]
+    cmd = [sys.executable, str(ROOT / "cli.py"), "coverage", "--lang", "en", str(path), "--out", str(out)]
     states, leftovers = [], 0
     # kill when the target's temporary file appears, or at the latest when the file written just before
     # it has been renamed into place (on a RAM disk a temporary file may live too briefly to be seen)
