@@ -101,8 +101,8 @@ def route_cli(*args) -> subprocess.CompletedProcess | None:
     if importlib.util.find_spec("culture_logistics.cli.routing") is None:
         return None
     if run_cli("route", "--help").returncode == 0:
-        return run_cli("route", *args)
-    return subprocess.run([sys.executable, "-m", "culture_logistics.cli.routing", "route", *map(str, args)],
+        return run_cli("route", "--lang", "en", *args)
+    return subprocess.run([sys.executable, "-m", "culture_logistics.cli.routing", "route", "--lang", "en", *map(str, args)],
                           capture_output=True, text=True, env=cli_env(), timeout=600)
 
 
@@ -112,10 +112,10 @@ def hostile_runs(tmp_path_factory):
     base = tmp_path_factory.mktemp("hostile")
     scn = hostile_scenario(base / "scenario")
     outs = {}
-    p = run_cli("coverage", scn, "--out", base / "coverage", "--tiles", "none")
+    p = run_cli("coverage", "--lang", "en", scn, "--out", base / "coverage", "--tiles", "none")
     assert p.returncode == 0, p.stderr
     outs["coverage"] = base / "coverage"
-    p = run_cli("site", scn, "--out", base / "site", "--k", "3", "--time-limit", "10")
+    p = run_cli("site", "--lang", "en", scn, "--out", base / "site", "--k", "3", "--time-limit", "10")
     assert p.returncode == 0, p.stderr
     outs["site"] = base / "site"
     p = route_cli(scn, "--out", base / "route", "--time-limit", "2", "--tiles", "none")
@@ -465,7 +465,7 @@ def test_killed_run_leaves_previous_or_new_files(tmp_path):
     run_coverage(scn, out, radius_m=2000)  # the previous result: another radius, so every file differs
     old = snapshot(out)
     assert sorted(old) == sorted(COVERAGE_FILES)
-    cmd = [sys.executable, str(ROOT / "cli.py"), "coverage", str(path), "--out", str(out)]
+    cmd = [sys.executable, str(ROOT / "cli.py"), "coverage", "--lang", "en", str(path), "--out", str(out)]
     states, leftovers = [], 0
     # kill when the target's temporary file appears, or at the latest when the file written just before
     # it has been renamed into place (on a RAM disk a temporary file may live too briefly to be seen)
@@ -525,10 +525,10 @@ def test_same_inputs_give_identical_outputs(hostile_runs, tmp_path):
     maps are compared with folium's element ids normalised, summaries without their measured timings."""
     scn, first = hostile_runs
     second = {}
-    p = run_cli("coverage", scn, "--out", tmp_path / "coverage", "--tiles", "none")
+    p = run_cli("coverage", "--lang", "en", scn, "--out", tmp_path / "coverage", "--tiles", "none")
     assert p.returncode == 0, p.stderr
     second["coverage"] = tmp_path / "coverage"
-    p = run_cli("site", scn, "--out", tmp_path / "site", "--k", "3", "--time-limit", "10")
+    p = run_cli("site", "--lang", "en", scn, "--out", tmp_path / "site", "--k", "3", "--time-limit", "10")
     assert p.returncode == 0, p.stderr
     second["site"] = tmp_path / "site"
     if "route" in first:

@@ -76,7 +76,7 @@ def test_guixi_validates_and_runs_coverage(guixi, tmp_path):
     r = run_cli("validate", guixi / "scenario.toml", "--json")
     assert r.returncode == 0, r.stdout + r.stderr
     out = tmp_path / "cov"
-    r = run_cli("coverage", guixi / "scenario.toml", "--out", out, "--tiles", "none")
+    r = run_cli("coverage", "--lang", "en", guixi / "scenario.toml", "--out", out, "--tiles", "none")
     assert r.returncode == 0, r.stderr
     s = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     # the county hub is a depot, not a village outlet: only the 花园街道 post office reaches villages
@@ -99,9 +99,9 @@ def test_guixi_validates_and_runs_coverage(guixi, tmp_path):
 
 @pytest.mark.slow
 def test_guixi_runs_site_and_route(guixi, tmp_path):
-    r = run_cli("site", guixi / "scenario.toml", "--model", "mclp", "--k", "1", "--out", tmp_path / "site")
+    r = run_cli("site", "--lang", "en", guixi / "scenario.toml", "--model", "mclp", "--k", "1", "--out", tmp_path / "site")
     assert r.returncode == 0, r.stderr
-    r = run_cli("route", guixi / "scenario.toml", "--mode", "shared", "--time-limit", "5", "--out", tmp_path / "rt")
+    r = run_cli("route", "--lang", "en", guixi / "scenario.toml", "--mode", "shared", "--time-limit", "5", "--out", tmp_path / "rt")
     assert r.returncode == 0, r.stderr
 
 

@@ -154,7 +154,7 @@ def test_bad_assignment_and_trunk_start(tmp_path, key, value, words):
     msg = str(err.value)
     assert "scenario.toml" in msg and f"routing.{key}" in msg and all(w in msg for w in words), msg
     if key == "assignment":  # the CLI: exit code 2, the message, nothing written
-        res = run_cli("route", path, "--out", tmp_path / "out")
+        res = run_cli("route", "--lang", "en", path, "--out", tmp_path / "out")
         assert res.returncode == 2 and "Traceback" not in res.stderr and "assignment" in res.stderr, res.stderr
         assert not (tmp_path / "out" / "route_plan.csv").exists()
 
@@ -167,7 +167,7 @@ BASELINE = {"370782": 5142.29, "370481": 9882.12}  # township plans measured on 
 @pytest.mark.parametrize("adcode", ["370782", "370481"])
 def test_county_plans_are_cheaper_feasible_and_within_station_capacity(tmp_path, adcode):
     out = tmp_path / adcode
-    res = run_cli("route", adcode, "--mode", "shared", "--out", out, timeout=900)
+    res = run_cli("route", "--lang", "en", adcode, "--mode", "shared", "--out", out, timeout=900)
     assert res.returncode == 0, res.stderr
     villages = pd.read_csv(COUNTIES / adcode / "villages.csv", dtype=str)
     fac = pd.read_csv(COUNTIES / adcode / "facilities.csv", dtype={"id": str})

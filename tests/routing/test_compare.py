@@ -150,7 +150,7 @@ def test_compare_three_plans_on_the_same_parcels(tmp_path):
     scn = write_scenario(tmp_path / "c", villages=vs, facilities=POSTAL_COURIER_FAC, village_header=VHEADER,
                          toml_extra="[routing]\ndelivery_days_per_week = 1\ntime_limit_s = 0.5\n")
     out = tmp_path / "cmp"
-    res = run_cli("route", scn, "--mode", "compare", "--no-map", "--quiet", "--out", out)
+    res = run_cli("route", "--lang", "en", scn, "--mode", "compare", "--no-map", "--quiet", "--out", out)
     assert res.returncode == 0, res.stderr
     assert "邮快合作" in res.stdout and "duplicated visits" in res.stdout
     cmp = pd.read_csv(out / "comparison.csv", encoding="utf-8-sig")

@@ -80,7 +80,7 @@ def _fmt_float(v, digits: int) -> str:
 
 
 def _row(job: CountyJob, status: str, cov: dict | None = None, sites=None, saving=None,
-         boundary_source: str = "", synthetic=None) -> dict:
+         boundary_source: str = "", synthetic=None, sites_mclp=None) -> dict:
     cov = cov or {}
     return {
         "adcode": job.adcode, "name": job.name,
@@ -88,7 +88,7 @@ def _row(job: CountyJob, status: str, cov: dict | None = None, sites=None, savin
         "population": _fmt_int(cov.get("population")),
         "population_reached": _fmt_int(cov.get("population_reached")),
         "reach_rate": _fmt_float(cov.get("reach_rate"), 4) if cov else "",
-        "sites_proposed": _fmt_int(sites), "shared_saving_pct": _fmt_float(saving, 2),
+        "sites_mclp": _fmt_int(sites_mclp), "sites_lscp": _fmt_int(sites), "shared_saving_pct": _fmt_float(saving, 2),
         "boundary_source": boundary_source, "data": job.data,
         "synthetic": "" if synthetic is None else ("true" if synthetic else "false"),
         "status": status,
@@ -277,6 +277,7 @@ def run_county(job: CountyJob, out_root: str | Path, steps: Sequence[str] = ("co
             state["step"] = "site"
             res = siting_app.demo_stage(scn, partial, time_limit_s, lines.append, lang=lang)
             state["sites"] = res["lscp"]["sites"] if "lscp" in res else 0
+            state["sites_mclp"] = res["mclp"]["sites"] if "mclp" in res else 0
             timings["site"] = time.perf_counter() - t0
         # ---- routing
         if "route" in steps:
@@ -287,7 +288,8 @@ def run_county(job: CountyJob, out_root: str | Path, steps: Sequence[str] = ("co
             timings["route"] = time.perf_counter() - t0
         # ---- the marker, last; then the folder goes into place in one rename
         state["step"] = "write"
-        row = _row(job, "ok", state["cov"], state["sites"], state["saving"], state["boundary"], state["synthetic"])
+        row = _row(job, "ok", state["cov"], state["sites"], state["saving"], state["boundary"], state["synthetic"],
+                   state.get("sites_mclp"))
         done = {"digest": digest, "params": params, "row": row, "centre": state["centre"],
                 "steps_log": [line.replace(str(partial), str(final)) for line in lines]}
         atomic_write_text(partial / DONE_FILE, json.dumps(done, ensure_ascii=False, indent=2, sort_keys=True) + "\n")

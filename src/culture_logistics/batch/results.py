@@ -12,6 +12,7 @@ from culture_logistics.batch.county import CountyOutcome
 from culture_logistics.batch.jobs import DONE_FILE, FAILURE_COLUMNS, REACH_COLUMNS
 from culture_logistics.reports.maps.base import render_map
 from culture_logistics.reports.maps.province import province_map
+from culture_logistics.reports.numbers import pct
 from culture_logistics.reports.writers import atomic_write_text, write_csv
 
 
@@ -86,9 +87,30 @@ class BatchResult:
         }
 
 
+def _pct_of(num: str, den: str) -> str:
+    """``num / den`` in percent with one decimal (the report's rounding), ``""`` when ``den`` is 0 or missing."""
+    if not num or not den or int(den) == 0:
+        return ""
+    return f"{pct(int(num) / int(den)):.1f}"
+
+
+def reach_row(row: dict) -> dict:
+    """One county's ``province_reach.csv`` row from its stored outcome row: reach rates in percent (0–100, one
+    decimal, as the county report shows them), ``sites_mclp`` the sites chosen with at most K (the report's
+    siting table, ``siting/summary.json``) and ``sites_lscp`` the fewest sites that reach every gap village
+    (the report's LSCP line).  Rows stored by earlier versions (``reach_rate`` a fraction, ``sites_proposed``
+    the LSCP count) are read the same way."""
+    out = {k: ("" if v is None else str(v)) for k, v in row.items()}
+    out["village_reach_pct"] = _pct_of(out.get("villages_reached", ""), out.get("villages", ""))
+    out["population_reach_pct"] = _pct_of(out.get("population_reached", ""), out.get("population", ""))
+    out["sites_lscp"] = out.get("sites_lscp", out.get("sites_proposed", ""))
+    out["sites_mclp"] = out.get("sites_mclp", "")
+    return {c: out.get(c, "") for c in REACH_COLUMNS}
+
+
 def reach_table(outcomes: Sequence[CountyOutcome]) -> pd.DataFrame:
-    """``province_reach.csv``: one row per county (``REACH_COLUMNS``, text), sorted by adcode."""
-    rows = [o.row for o in sorted(outcomes, key=lambda o: o.adcode)]
+    """``province_reach.csv``: one row per county (``REACH_COLUMNS``, text, see :func:`reach_row`), by adcode."""
+    rows = [reach_row(o.row) for o in sorted(outcomes, key=lambda o: o.adcode)]
     return pd.DataFrame(rows, columns=REACH_COLUMNS, dtype=str)
 
 

@@ -31,7 +31,6 @@ import json
 import math
 import os
 import tempfile
-import warnings
 from pathlib import Path
 
 import geopandas as gpd
@@ -184,9 +183,9 @@ def check_writable(folder: Path, target: Path) -> None:
 
 
 def _write_layers(layers, path: Path) -> None:
-    with atomic_path(path) as tmp, warnings.catch_warnings():
-        # the temporary name ends in .tmp, not .gpkg, until it is renamed into place
-        warnings.filterwarnings("ignore", message=r".*(extension|non conformant).*", category=RuntimeWarning)
+    # the temporary name ends in .gpkg, so GDAL has nothing to warn about (it printed "The filename extension
+    # should be 'gpkg' instead of 'tmp'" once per file)
+    with atomic_path(path, keep_extension=True) as tmp:
         os.unlink(tmp)  # GDAL creates the GeoPackage itself
         for name, gdf in layers.items():
             pyogrio.write_dataframe(_clean(gdf), tmp, layer=name, driver="GPKG", append=tmp.exists())

@@ -48,7 +48,7 @@ import pandas as pd
 from openpyxl import Workbook
 from openpyxl.cell import Cell
 from openpyxl.compat import safe_string
-from openpyxl.styles import Alignment, Font
+from openpyxl.styles import Alignment, Border, Font, Side
 from openpyxl.utils import get_column_letter
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -83,11 +83,13 @@ def _pid_alive(pid: int) -> bool:
 
 
 def _remove_stale_temps(path: Path) -> None:
-    """Delete ``.<name>.<pid>.*.tmp`` beside ``path`` left by a writer process that no longer exists."""
+    """Delete ``.<name>.<pid>.*.tmp`` (or ``….tmp.<ext>``, see :func:`atomic_path`) beside ``path`` left by a
+    writer process that no longer exists."""
     if os.name != "posix":  # os.kill(pid, 0) would terminate the process on Windows
         return
     try:
-        siblings = list(path.parent.glob(f".{glob_escape(path.name)}.*.tmp"))
+        siblings = list(path.parent.glob(f".{glob_escape(path.name)}.*.tmp")) + \
+            list(path.parent.glob(f".{glob_escape(path.name)}.*.tmp.*"))
     except OSError:
         return
     for tmp in siblings:
@@ -121,12 +123,16 @@ def _fsync_dir(folder: Path) -> None:
 
 
 @contextmanager
-def atomic_path(path: str | Path):
-    """Yield a temporary path beside ``path``; rename it into place on success, delete it on failure."""
+def atomic_path(path: str | Path, keep_extension: bool = False):
+    """Yield a temporary path beside ``path``; rename it into place on success, delete it on failure.
+
+    ``keep_extension``: the temporary name ends in ``.tmp`` plus ``path``'s own extension (``….tmp.gpkg``),
+    for writers (GDAL) that check the extension of the file they write."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     _remove_stale_temps(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp", dir=path.parent)
+    suffix = ".tmp" + (path.suffix if keep_extension else "")
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=suffix, dir=path.parent)
     os.close(fd)
     try:
         yield Path(tmp)
@@ -390,6 +396,14 @@ class Sheet:
     info : title-block pairs ``(label, value)`` written below the title, three pairs a row.
     row_height : points for every data row (e.g. 28 for a signature column), or ``None`` (Excel's default).
     landscape : ``None`` chooses landscape for tables wider than about an A4 portrait page.
+    max_widths : {column name: the widest that column may be, in character widths}; longer cells wrap
+        (default :data:`XLSX_MAX_COLUMN_WIDTH` for every column).
+    min_widths : {column name: the narrowest that column may be} (e.g. room to sign).
+    borders : thin borders round the header, every data cell and every title-block cell (a form to fill in).
+    info_slots : where the title-block pairs go, one ``(label column, first value column, last value column)``
+        (1-based) per pair of a row; the value cells are merged across their columns and wrap, and neither
+        labels nor values widen a column.  ``None``: label and value side by side in columns 1–6.
+    info_row_height : points for every title-block row (e.g. room for the driver's signature), or ``None``.
     """
 
     table: pd.DataFrame
@@ -397,6 +411,11 @@ class Sheet:
     info: list[tuple[str, object]] = field(default_factory=list)
     row_height: float | None = None
     landscape: bool | None = None
+    max_widths: dict[str, float] = field(default_factory=dict)
+    min_widths: dict[str, float] = field(default_factory=dict)
+    borders: bool = False
+    info_slots: list[tuple[int, int, int]] | None = None
+    info_row_height: float | None = None
 
 
 INFO_PAIRS_PER_ROW = 3
@@ -416,33 +435,59 @@ _BOLD = Font(bold=True)
 _HEADER_ALIGN = {wrap: Alignment(wrap_text=wrap, vertical="center") for wrap in (False, True)}
 
 
+_THIN = Side(style="thin", color="000000")
+
+
+#: the border of a form's cells (:attr:`Sheet.borders`)
+THIN_BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
+
+
+_INFO_VALUE_ALIGN = Alignment(horizontal="left", vertical="center", wrap_text=True)
+
+
+_INFO_LABEL_ALIGN = Alignment(horizontal="left", vertical="center", wrap_text=True)
+
+
+_CENTRE_WRAP = Alignment(wrap_text=True, vertical="center")
+
+
 def _xml_text(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def _data_rows_xml(ws, df: pd.DataFrame, first_row: int, text_flags: list[bool], widths: list[int],
-                   row_height: float | None) -> tuple[bytes, int]:
+def _data_rows_xml(ws, df: pd.DataFrame, first_row: int, text_flags: list[bool], widths: list[float],
+                   row_height: float | None, caps: list[float] | None = None,
+                   borders: bool = False) -> tuple[bytes, int]:
     """The table's rows as worksheet XML (``<row>``/``<c>`` elements as openpyxl writes them), widening
     ``widths`` by each value's display width; returns (XML, last column written, 0 for none).
 
     Written here rather than cell by cell through openpyxl, whose per-cell ElementTree serialisation
     was half of writing the route workbooks (~35 µs a cell); the cells are the same: numbers as numeric
     cells, text as inline strings (never a formula; a formula-like text gets Excel's quote prefix), the
-    ``text_flags`` columns in the ``@`` text format, over-wide values wrapped.  Their styles are openpyxl's
+    ``text_flags`` columns in the ``@`` text format, values wider than their column's cap (``caps``, default
+    :data:`XLSX_MAX_COLUMN_WIDTH`) wrapped, every cell bordered with ``borders``.  Their styles are openpyxl's
     own, registered through a detached cell's ``style_id``.
     """
-    styles: dict[tuple[bool, bool, bool], str] = {(False, False, False): ""}
+    styles: dict[tuple[bool, bool, bool, bool], str] = {} if borders else {(False, False, False, False): ""}
+    caps = caps or [XLSX_MAX_COLUMN_WIDTH] * len(text_flags)
 
-    def style(text_format: bool, wrap: bool, quote: bool) -> str:
-        key = (text_format, wrap, quote)
+    def style(text_format: bool, wrap: bool, quote: bool, number: bool = False) -> str:
+        number = number and borders   # a form's numbers are centred in their boxes, clear of the next text
+        key = (text_format, wrap, quote, number)
         if key not in styles:
             probe = Cell(ws)   # never placed in the sheet: it only registers the style with the workbook
             if text_format:
                 probe.number_format = "@"
             if wrap:
-                probe.alignment = _WRAP_TOP
+                probe.alignment = _WRAP_TOP if not borders else _CENTRE_WRAP
             if quote:
                 probe.quotePrefix = True
+            if borders:
+                probe.border = THIN_BORDER
+                if number:
+                    probe.alignment = Alignment(horizontal="center", vertical="center", wrap_text=wrap or None)
+                elif not wrap:
+                    probe.alignment = Alignment(vertical="center")
             styles[key] = f' s="{probe.style_id}"'
         return styles[key]
 
@@ -457,12 +502,12 @@ def _data_rows_xml(ws, df: pd.DataFrame, first_row: int, text_flags: list[bool],
             value = _xlsx_value(v)
             ref = f"{letters[j]}{i}"
             if value is None:
-                if is_text:
-                    parts.append(f'<c r="{ref}"{style(True, False, False)} t="n" />')
+                if is_text or borders:
+                    parts.append(f'<c r="{ref}"{style(is_text, False, False)} t="n" />')
                     max_col = max(max_col, j + 1)
                 continue
             w = display_width(value)
-            wrap = w > XLSX_MAX_COLUMN_WIDTH
+            wrap = w > caps[j]
             if w > widths[j]:
                 widths[j] = w
             max_col = max(max_col, j + 1)
@@ -476,7 +521,7 @@ def _data_rows_xml(ws, df: pd.DataFrame, first_row: int, text_flags: list[bool],
                 space = ' xml:space="preserve"' if stripped and stripped != text else ""
                 parts.append(f'<c r="{ref}"{s} t="inlineStr"><is><t{space}>{_xml_text(text)}</t></is></c>')
             else:
-                parts.append(f'<c r="{ref}"{style(False, wrap, False)} t="{"b" if isinstance(value, bool) else "n"}">'
+                parts.append(f'<c r="{ref}"{style(False, wrap, False, True)} t="{"b" if isinstance(value, bool) else "n"}">'
                              f"<v>{safe_string(value)}</v></c>")
         parts.append("</row>")
     if not parts:   # openpyxl writes the (empty) row below the frozen header of an empty table
@@ -484,13 +529,48 @@ def _data_rows_xml(ws, df: pd.DataFrame, first_row: int, text_flags: list[bool],
     return "".join(parts).encode("utf-8"), max_col
 
 
+def _write_info_slots(ws, sheet: Sheet, row: int, made: list) -> int:
+    """The title block laid out in :attr:`Sheet.info_slots` (values merged across their columns, wrapped,
+    left-aligned, so a number never runs into the next label); returns the next free row."""
+    slots = sheet.info_slots or []
+    for start in range(0, len(sheet.info), len(slots)):
+        for (label, value), (lcol, v0, v1) in zip(sheet.info[start:start + len(slots)], slots):
+            lc = ws.cell(row=row, column=lcol)
+            _set_text(lc, str(label))
+            lc.font = _BOLD
+            lc.alignment = _INFO_LABEL_ALIGN
+            made.append(lc)
+            vc = ws.cell(row=row, column=v0)
+            v = _xlsx_value(value)
+            if isinstance(v, str):
+                _set_text(vc, v)
+            elif v is not None:
+                vc.value = v
+            vc.alignment = _INFO_VALUE_ALIGN
+            made.append(vc)
+            if sheet.borders:
+                lc.border = THIN_BORDER
+                for c in range(v0, v1 + 1):
+                    cell = ws.cell(row=row, column=c) if c != v0 else vc
+                    cell.border = THIN_BORDER
+                    if c != v0:
+                        made.append(cell)
+            if v1 > v0:
+                ws.merge_cells(start_row=row, start_column=v0, end_row=row, end_column=v1)
+        if sheet.info_row_height:
+            ws.row_dimensions[row].height = sheet.info_row_height
+        row += 1
+    return row
+
+
 def _write_sheet(ws, sheet: Sheet, text_columns) -> tuple[bytes, str]:
     """Title block and header of one sheet, widths by display width and A4 print setup; returns the data
     rows' XML (:func:`_data_rows_xml`) and the sheet's dimension, for :func:`reproducible_zip` to splice in."""
     df = sheet.table
     columns = list(df.columns)
-    ncol = max(len(columns), 2 * INFO_PAIRS_PER_ROW if sheet.info else 1)
-    widths = [0] * max(ncol, 1)
+    info_cols = (max(c for slot in sheet.info_slots for c in slot) if sheet.info_slots else 2 * INFO_PAIRS_PER_ROW)
+    ncol = max(len(columns), info_cols if sheet.info else 1)
+    widths: list[float] = [0] * max(ncol, 1)
     made: list = []   # the cells above the data rows, row by row
     row = 1
     if sheet.title:
@@ -502,7 +582,9 @@ def _write_sheet(ws, sheet: Sheet, text_columns) -> tuple[bytes, str]:
             ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=ncol)
         ws.row_dimensions[1].height = 24
         row = 2
-    for start in range(0, len(sheet.info), INFO_PAIRS_PER_ROW):
+    if sheet.info_slots:
+        row = _write_info_slots(ws, sheet, row, made)
+    for start in range(0, 0 if sheet.info_slots else len(sheet.info), INFO_PAIRS_PER_ROW):
         for j, (label, value) in enumerate(sheet.info[start:start + INFO_PAIRS_PER_ROW]):
             lc, vc = ws.cell(row=row, column=2 * j + 1), ws.cell(row=row, column=2 * j + 2)
             _set_text(lc, str(label))
@@ -519,30 +601,42 @@ def _write_sheet(ws, sheet: Sheet, text_columns) -> tuple[bytes, str]:
     if sheet.title or sheet.info:
         row += 1   # a blank row between the title block and the table
     header = row
+    caps = [min(float(sheet.max_widths.get(c, XLSX_MAX_COLUMN_WIDTH)), XLSX_MAX_COLUMN_WIDTH) for c in columns]
+    caps += [XLSX_MAX_COLUMN_WIDTH] * (len(widths) - len(caps))
     for j, c in enumerate(columns, start=1):
         cell = ws.cell(row=header, column=j)
         _set_text(cell, str(c))
         cell.font = _BOLD
-        cell.alignment = _HEADER_ALIGN[display_width(c) > XLSX_MAX_COLUMN_WIDTH]
+        if c in sheet.max_widths or sheet.borders:
+            cell.alignment = _HEADER_ALIGN[display_width(c) + 1 > caps[j - 1]]
+            if sheet.borders:
+                cell.border = THIN_BORDER
+        else:
+            cell.alignment = _HEADER_ALIGN[display_width(c) > XLSX_MAX_COLUMN_WIDTH]
         made.append(cell)
-        widths[j - 1] = max(widths[j - 1], display_width(c) + 1)   # bold is a little wider
+        widths[j - 1] = max(widths[j - 1], min(display_width(c) + 1, caps[j - 1]))   # bold is a little wider
     top_cols = ws.max_column
     # register the styles in the order openpyxl's writer would meet them (row by row), so the style ids,
     # and so the bytes, are those of a workbook written cell by cell
     for cell in made:
         if cell.has_style:
             cell.style_id
+    custom = bool(sheet.max_widths) or sheet.borders
     rows_xml, data_cols = _data_rows_xml(ws, df, header + 1, [c in text_columns for c in columns], widths,
-                                         sheet.row_height)
+                                         sheet.row_height, caps if custom else None, sheet.borders)
     last_row = header + max(len(df), 1)
     dimension = f"A1:{get_column_letter(max(top_cols, data_cols))}{last_row}"
-    for j, w in enumerate(widths, start=1):
-        ws.column_dimensions[get_column_letter(j)].width = min(max(w + 2, 6), XLSX_MAX_COLUMN_WIDTH)
+    final = [min(max(w + 2, 6), XLSX_MAX_COLUMN_WIDTH) for w in widths]
+    if custom:   # a column with a cap is at most as wide as its cap; a minimum width widens it
+        mins = [float(sheet.min_widths.get(c, 0)) for c in columns] + [0.0] * (len(widths) - len(columns))
+        final = [min(max(w + 2, 6, m), max(cap, m)) for w, cap, m in zip(widths, caps, mins)]
+    for j, w in enumerate(final, start=1):
+        ws.column_dimensions[get_column_letter(j)].width = w
     ws.freeze_panes = f"A{header + 1}"   # a coordinate, not ws.cell(): no cell is created below the header
     ws.print_title_rows = f"{header}:{header}"
     ps = ws.page_setup
     ps.paperSize = ws.PAPERSIZE_A4
-    total = sum(min(max(w + 2, 6), XLSX_MAX_COLUMN_WIDTH) for w in widths)
+    total = sum(final)
     landscape = sheet.landscape if sheet.landscape is not None else total > 95
     ps.orientation = "landscape" if landscape else "portrait"
     ps.fitToWidth = 1

@@ -415,8 +415,9 @@ def _station_notes(ctx: PlanContext, outcomes: list[SolveOutcome], moved: list, 
         if o.spec.echelon == "last_mile" and c is not None and np.isfinite(c) and load > c:
             warnings.append(f"{o.spec.operator}: station {d.id} {d.name} handles {load} inbound parcels a day, more "
                             f"than its capacity_per_day {c:g}")
-    if moved:
-        warnings.append(f"{len(moved)} village(s) are served from another township's station (assignment = "
+    if moved:   # one entry per operator and village: count the villages
+        n = len({m["village_code"] for m in moved})
+        warnings.append(f"{n} village(s) are served from another township's station (assignment = "
                         "\"county\"; listed in summary.json villages_moved)")
 
 

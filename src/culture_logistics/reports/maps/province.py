@@ -122,7 +122,8 @@ def province_map(outcomes: Sequence[CountyOnMap], out_dir: str | Path, tiles: st
         rows = [("Code", o.adcode), ("Reach rate (every operator)", rate_txt),
                 ("Villages reached", f"{int(row['villages_reached']):,} / {int(row['villages']):,}" if ok else ""),
                 ("Population reached", f"{int(row['population_reached']):,} / {int(row['population']):,}" if ok else ""),
-                ("Sites proposed", row.get("sites_proposed", "")),
+                ("Sites chosen (MCLP, at most K)", row.get("sites_mclp", "")),
+                ("Sites to reach every gap village (LSCP)", row.get("sites_lscp", row.get("sites_proposed", ""))),
                 ("Shared saving %", row.get("shared_saving_pct", "")),
                 ("Data", f"{row.get('data', '')}" + (" (synthetic)" if row.get("synthetic") == "true" else "")),
                 ("Boundary", row.get("boundary_source", ""))]
