@@ -38,7 +38,8 @@ from culture_logistics.errors import ProblemList, ScenarioError
 from culture_logistics.inputs import readers as _readers
 from culture_logistics.inputs import roads as _roads
 from culture_logistics.inputs import tables as cio
-from culture_logistics.reports.writers import is_formula_like, write_csv, write_xlsx
+from culture_logistics.reports.workbooks import write_xlsx
+from culture_logistics.reports.writers import is_formula_like, write_csv
 
 try:  # the map tests' Chromium flags (tests/test_maps.py), if that module is present
     from test_maps import FLAGS as CHROMIUM_FLAGS

@@ -18,13 +18,7 @@ from culture_logistics.app.routing import run_routing
 from culture_logistics.inputs.scenario import load_scenario
 from culture_logistics.reports.routes import DRIVER_ROW_HEIGHT_PT, comparison_csv
 from culture_logistics.reports.siting import write_siting
-from culture_logistics.reports.writers import (
-    XLSX_MAX_COLUMN_WIDTH,
-    Sheet,
-    display_width,
-    sheet_name,
-    write_xlsx,
-)
+from culture_logistics.reports.workbooks import XLSX_MAX_COLUMN_WIDTH, Sheet, display_width, sheet_name, write_xlsx
 from culture_logistics.resources import counties_dir
 from culture_logistics.siting.solve import solve_siting
 

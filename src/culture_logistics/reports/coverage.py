@@ -32,12 +32,8 @@ from culture_logistics.reports.labels import TEXT_COLUMNS, column_label, op_labe
 from culture_logistics.reports.maps.base import render_map
 from culture_logistics.reports.maps.coverage import coverage_map
 from culture_logistics.reports.numbers import pct, pct_text
-from culture_logistics.reports.writers import (
-    atomic_write_text,
-    write_csv,
-    write_json,
-    write_xlsx,
-)
+from culture_logistics.reports.workbooks import write_xlsx
+from culture_logistics.reports.writers import atomic_write_text, write_csv, write_json
 
 FILES = ("village_reach.csv", "township_reach.csv", "gaps.csv", "summary.json", "village_reach.xlsx",
          "coverage_map.html", "coverage.gpkg")

@@ -24,14 +24,8 @@ from culture_logistics.reports.labels import (
 from culture_logistics.reports.maps import base as maps
 from culture_logistics.reports.maps.routes import routes_map, vehicle_label
 from culture_logistics.reports.sharing import sharing_artifacts, sharing_lines
-from culture_logistics.reports.writers import (
-    Sheet,
-    atomic_write_text,
-    sheet_name,
-    write_csv,
-    write_json,
-    write_xlsx,
-)
+from culture_logistics.reports.workbooks import Sheet, sheet_name, write_xlsx
+from culture_logistics.reports.writers import atomic_write_text, write_csv, write_json
 from culture_logistics.routing.compare import ModeComparison
 from culture_logistics.routing.lines import prepare_route_lines, route_lines
 from culture_logistics.routing.plan import (

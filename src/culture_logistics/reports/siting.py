@@ -8,7 +8,8 @@ from culture_logistics.reports.gis import siting_layers, write_gpkg
 from culture_logistics.reports.labels import TEXT_COLUMNS, column_label, kind_label, table_operators
 from culture_logistics.reports.maps.base import render_map
 from culture_logistics.reports.maps.siting import siting_map
-from culture_logistics.reports.writers import Sheet, atomic_write_text, write_csv, write_json, write_xlsx
+from culture_logistics.reports.workbooks import Sheet, write_xlsx
+from culture_logistics.reports.writers import atomic_write_text, write_csv, write_json
 from culture_logistics.siting.solve import SitingResult
 
 SHEET_NAMES = {"sites": ("Sites", "选址结果"), "assignment": ("Assignment", "村庄分配"),
