@@ -18,7 +18,8 @@ from culture_logistics.app.report import write_report
 from culture_logistics.inputs.scenario import load_scenario
 from culture_logistics.progress import Collector
 from culture_logistics.reports.labels import TEXT, text
-from culture_logistics.reports.report import count_pdf_pages, saving_parts
+from culture_logistics.reports.report import saving_parts
+from culture_logistics.reports.report_page import count_pdf_pages
 from culture_logistics.resources import counties_dir
 
 
@@ -292,7 +293,8 @@ def test_rates_of_nothing_show_a_dash_not_zero_percent(tmp_path):
 def test_embedded_data_note_in_the_reports_language():
     """郯城县's [data] note (English, from the dataset builder) is Chinese in a Chinese report, whole (no word cut:
     the sources list wraps with overflow-wrap, not word-break: break-all), and as written in English."""
-    from culture_logistics.reports.report import CSS, data_note_text
+    from culture_logistics.reports.report import data_note_text
+    from culture_logistics.reports.report_page import CSS
 
     scn = load_scenario(counties_dir() / "371322" / "scenario.toml")
     zh = data_note_text(scn, "zh")
