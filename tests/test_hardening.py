@@ -457,7 +457,7 @@ def test_killed_run_leaves_previous_or_new_files(tmp_path):
     from culture_logistics import load_scenario
     from culture_logistics.reports.coverage import run_coverage
 
-    path = ROOT / "src" / "culture_logistics" / "data" / "counties" / "370481" / "scenario.toml"
+    path = ROOT / "data" / "counties" / "370481" / "scenario.toml"
     if not path.exists():
         pytest.skip("embedded dataset 370481 not built")
     out = tmp_path / "out"
@@ -623,7 +623,7 @@ def test_siting_returns_near_time_limit():
     from culture_logistics import load_scenario
     from culture_logistics.siting.solve import solve_siting
 
-    path = ROOT / "src" / "culture_logistics" / "data" / "counties" / "370481" / "scenario.toml"
+    path = ROOT / "data" / "counties" / "370481" / "scenario.toml"
     if not path.exists():
         pytest.skip("embedded dataset 370481 not built")
     scn = load_scenario(path)

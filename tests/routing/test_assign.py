@@ -18,7 +18,7 @@ from conftest import LAT, LON0, ROOT, STEP, run_cli, write_scenario
 
 SEG = Geod(ellps="WGS84").inv(LON0, LAT, LON0 + STEP, LAT)[2]
 VHEADER = "code,name,township_code,lon,lat,population,parcels_in_per_week,parcels_out_per_week"
-COUNTIES = ROOT / "src" / "culture_logistics" / "data" / "counties"
+COUNTIES = ROOT / "data" / "counties"
 
 
 def independent_check(out: Path, villages: set[str]) -> dict:
