@@ -36,7 +36,7 @@ except ImportError:  # a source checkout without installation
     sys.path.insert(0, str(HERE.parents[1] / "src"))
 
 DEFAULT_DIR = HERE.parents[2] / "shared" / "bench" / "cvrplib"
-COUNTIES = HERE.parents[1] / "src" / "culture_logistics" / "data" / "counties"
+COUNTIES = HERE.parents[1] / "data" / "counties"
 # (label, county, solve_siting keyword arguments): a hard capacitated p-median, an MCLP, an LSCP
 SITING_CASES = [
     ("370481 pmedian cap K=40", "370481", dict(model="pmedian", k=40, capacitated=True)),

@@ -24,7 +24,7 @@ from culture_logistics.routing.plan import plan_routes
 from culture_logistics.siting.solve import solve_siting
 
 KML = {"k": "http://www.opengis.net/kml/2.2"}
-COUNTY = ROOT / "src" / "culture_logistics" / "data" / "counties" / "370782" / "scenario.toml"
+COUNTY = ROOT / "data" / "counties" / "370782" / "scenario.toml"
 
 
 @pytest.fixture(scope="module")

@@ -170,7 +170,7 @@ def test_coverage_map_in_chromium(evil, tmp_path):
 @pytest.mark.slow
 def test_embedded_county_map_in_chromium(tmp_path):
     """诸城市 (embedded, 259 villages): every village drawn, no JavaScript error, page under 1 MB."""
-    path = ROOT / "src" / "culture_logistics" / "data" / "counties" / "370782" / "scenario.toml"
+    path = ROOT / "data" / "counties" / "370782" / "scenario.toml"
     if not path.exists():
         pytest.skip("embedded dataset 370782 not built")
     res = compute_coverage(load_scenario(path))

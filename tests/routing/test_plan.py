@@ -405,7 +405,7 @@ def test_compare_on_an_embedded_county(tmp_path):
     # the same parcels in both modes
     assert cmp.loc["parcels_delivered", "separate"] == cmp.loc["parcels_delivered", "shared"] > 0
     assert cmp.loc["parcels_picked_up", "separate"] == cmp.loc["parcels_picked_up", "shared"]
-    villages = pd.read_csv(ROOT / "src/culture_logistics/data/counties/371322/villages.csv", dtype={"code": str})
+    villages = pd.read_csv(ROOT / "data/counties/371322/villages.csv", dtype={"code": str})
     for mode in ("shared", "separate"):
         p, r, u = read_plan(out / mode)
         check_plan(p, r, u, {"trunk": 600, "last_mile": 540},
