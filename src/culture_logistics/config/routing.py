@@ -147,6 +147,9 @@ class RoutingParams:
         limit on its inbound parcels); ``"township"``: only from its own township's station.
     trunk_start_s : when the trunk vans leave the county depot (s after midnight); before
         ``day_start`` the trunk runs at night and aims to stock every station before its vans start.
+    inbound_arrival_s : when inbound parcels reach the county centre each delivery day (s after midnight); the
+        start of their lead time (K7).  ``inbound_arrival_given``: the scenario sets it, and then no trunk van (nor
+        a last-mile van of the county depot) leaves before it; otherwise the plan is the one ``trunk_start`` gives.
     diagnose : re-solve to find and confirm the smallest fix of every dropped stop.
     max_resolves : at most this many re-solves per model for the diagnosis.
     workers : processes for the independent plans of one run (0 = one per CPU core, 1 = in this process);
@@ -172,6 +175,8 @@ class RoutingParams:
     wait_for_trunk: bool = default("routing", "wait_for_trunk")
     assignment: str = default("routing", "assignment")
     trunk_start_s: int = parse_hhmm(default("routing", "trunk_start"))
+    inbound_arrival_s: int = parse_hhmm(default("routing", "inbound_arrival"))
+    inbound_arrival_given: bool = False
     diagnose: bool = default("routing", "diagnose")
     max_resolves: int = default("routing", "max_resolves")
     workers: int = default("routing", "workers")
@@ -320,6 +325,16 @@ def parse_routing_config(config: dict, file: str = "scenario.toml", problems: Pr
                 column="routing.trunk_start", hint=f'e.g. trunk_start = "{hhmm(d.trunk_start_s)}"')
         ts = d.trunk_start_s
     kw["trunk_start_s"] = ts
+    v = rt.get("inbound_arrival", hhmm(d.inbound_arrival_s))
+    ia = _parse_hhmm(v)
+    if ia is None or ia >= times["day_end"]:
+        P.error(file, f"[routing] inbound_arrival must be a time \"HH:MM\" earlier than day_end "
+                      f"({hhmm(times['day_end'])}), got {v!r}", column="routing.inbound_arrival",
+                hint=f'e.g. inbound_arrival = "{hhmm(d.inbound_arrival_s)}" (when the trucks from the provincial '
+                     "hub arrive)")
+        ia = d.inbound_arrival_s
+    kw["inbound_arrival_s"] = ia
+    kw["inbound_arrival_given"] = "inbound_arrival" in rt
 
     kw["shares"] = _parse_shares(rt, file, P)
 
@@ -466,6 +481,7 @@ def params_dict(p: RoutingParams) -> dict:
         "time_limit_s": p.time_limit_s, "seed": p.seed, "engine": p.engine,
         "service_point_radius_m": p.service_point_radius_m, "wait_for_trunk": p.wait_for_trunk,
         "assignment": p.assignment, "trunk_start": hhmm(p.trunk_start_s),
+        "inbound_arrival": hhmm(p.inbound_arrival_s), "inbound_arrival_given": p.inbound_arrival_given,
         "diagnose": p.diagnose, "max_resolves": p.max_resolves,
         "min_visits_per_week": p.min_visits_per_week, "parcels_per_visit": p.parcels_per_visit,
         "time_windows": {k: f"{hhmm(a)}-{hhmm(b)}" for k, (a, b) in p.time_windows.items()},
