@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import tomllib
 from pathlib import Path
 
@@ -117,6 +118,10 @@ def test_tiny_county(tmp_path, extra, want):
         assert got[code] == pytest.approx(v)
     assert (out / "upload" / "lead_times.csv").is_file() and (out / "upload" / "lines.csv").is_file()
     assert len(_rows(out / "upload" / "village_points.csv")) == 8 * 6     # 8 villages × 6 delivery days
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert page.index('<section id="kpis">') < page.index('<section id="reach">')    # the first section
+    box = re.search(r'data-key="kpis.K1"><span>[^<]*</span><b>([^<]*)</b><small>([^<]*)</small>', page)
+    assert box and box.group(1) == "75.0 %" and box.group(2).startswith(" (6/8)")
 
 
 @pytest.mark.slow

@@ -22,9 +22,9 @@ from culture_logistics.reports.writers import write_csv, write_json
 
 UPLOAD_FILES = ("village_points.csv", "lines.csv", "lead_times.csv")
 
-#: the rows the report's first section shows (all are in kpis.csv)
-REPORT_CODES = ("K1", "K2", "K2-parcels", "K3", "K4", "K5", "K6", "K6-down", "K6-up", "K7-24h", "K7-48h", "K7-72h",
-                "K7-out-24h", "K8-mean", "K9", "K9-saving", "K10", "K11-distance", "K11-lead", "K11-gini", "K12")
+#: the figures the report's first section shows (all are in kpis.csv)
+REPORT_CODES = ("K1", "K2", "K3", "K4", "K5", "K6", "K7-24h", "K7-48h", "K7-72h", "K9", "K9-saving", "K10",
+                "K11-lead", "K12")
 
 
 def write_kpis(table: KpiTable, out_dir: str | Path) -> dict[str, Path]:
@@ -52,18 +52,20 @@ def add_to_summary(table: KpiTable, summary_path: str | Path) -> Path | None:
 def _fmt(v, unit: str) -> str:
     if v is None or v == "":
         return "—"
+    if unit == "%" and isinstance(v, (int, float)):
+        return f"{float(v):,.1f}"
     if isinstance(v, float):
-        return f"{v:,.1f}" if unit == "%" else f"{v:,.2f}"
+        return f"{v:,.2f}"
     return f"{v:,}" if isinstance(v, int) else str(v)
 
 
 def kpi_section(rows: list[dict], lang: str = "zh") -> str:
-    """The report's first section: the indicators of :data:`REPORT_CODES` as a table (value, numerator /
-    denominator, target), each row keyed ``data-key="kpis.<code>"``."""
+    """The report's first section: the figures of :data:`REPORT_CODES` as compact boxes (code and indicator,
+    value, numerator / denominator, target), each keyed ``data-key="kpis.<code>"``; every figure is in kpis.csv."""
     zh = lang == "zh"
     title = "考核指标" if zh else "Official indicators"
     by = {r["code"]: r for r in rows}
-    body = []
+    boxes = []
     for code in REPORT_CODES:
         r = by.get(code)
         if r is None:
@@ -71,16 +73,14 @@ def kpi_section(rows: list[dict], lang: str = "zh") -> str:
         name = r["indicator_zh"] if zh else r["indicator_en"]
         unit = r["unit"] or ""
         frac = "" if r.get("denominator") in (None, "") else \
-            f'{_fmt(r.get("numerator"), "")} / {_fmt(r.get("denominator"), "")}'
-        target = "" if r.get("target") in (None, "") else f'{_fmt(r["target"], unit)} {unit}'.strip()
-        body.append(f'<tr data-key="kpis.{escape(code)}"><th scope="row">{escape(code)}</th><td>{escape(name)}</td>'
-                    f'<td class="num">{escape(_fmt(r["value"], unit))} {escape(unit)}</td>'
-                    f'<td class="num">{escape(frac)}</td><td class="num">{escape(target)}</td></tr>')
-    head = ("<tr><th>代码</th><th>指标</th><th>数值</th><th>分子 / 分母</th><th>目标</th></tr>" if zh else
-            "<tr><th>code</th><th>indicator</th><th>value</th><th>numerator / denominator</th><th>target</th></tr>")
-    note = ("全部指标及其口径见 kpis.csv；上报表见 upload/（村点出入库量、线路运输量、送达时效）。" if zh else
-            "Every figure and its definition: kpis.csv; the province upload tables: upload/.")
-    return (f'<section id="kpis"><h2>{escape(title)}</h2><table class="t kpitable">{head}{"".join(body)}</table>'
+            f' ({_fmt(r.get("numerator"), "")}/{_fmt(r.get("denominator"), "")})'
+        target = "" if r.get("target") in (None, "") else \
+            (" · 目标 " if zh else " · target ") + f'{_fmt(r["target"], unit)}{unit if unit == "%" else ""}'
+        boxes.append(f'<div class="kv" data-key="kpis.{escape(code)}"><span>{escape(code)} {escape(name)}</span>'
+                     f'<b>{escape(_fmt(r["value"], unit))} {escape(unit)}</b><small>{escape(frac + target)}</small></div>')
+    note = ("全部指标、口径与来源见 kpis.csv；上报表见 upload/（村点出入库量、线路运输量、送达时效）。" if zh else
+            "Every figure, its definition and source: kpis.csv; the province upload tables: upload/.")
+    return (f'<section id="kpis"><h2>{escape(title)}</h2><div class="kvs kpigrid">{"".join(boxes)}</div>'
             f'<p class="note">{escape(note)}</p></section>')
 
 
