@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from conftest import write_scenario
+from culture_logistics.app.demo import county_scenario, run_demo
 from culture_logistics.app.report import write_report
 
 
@@ -111,7 +112,10 @@ def _check(out: Path, scenario: Path) -> dict[str, float]:
 def test_tiny_county(tmp_path, extra, want):
     scn = write_scenario(tmp_path / "s", toml_extra=extra)
     out = tmp_path / "out"
-    write_report(scn, out, pdf=False)
+    if extra:
+        run_demo(scn, out, pdf=False)           # demo writes them too
+    else:
+        write_report(scn, out, pdf=False)
     got = _check(out, scn)
     assert got["K1"] == 75.0 and got["K2"] == 100.0 and got["K12"] == 0     # 6 of 8 villages reached (conftest)
     for code, v in want.items():
@@ -126,8 +130,6 @@ def test_tiny_county(tmp_path, extra, want):
 
 @pytest.mark.slow
 def test_embedded_county_371322(tmp_path):
-    from culture_logistics.app.demo import county_scenario
-
     out = tmp_path / "out"
     write_report("371322", out, pdf=False)
     got = _check(out, county_scenario("371322"))
