@@ -16,6 +16,7 @@ import pytest
 from conftest import write_scenario
 from culture_logistics.app.demo import county_scenario, run_demo
 from culture_logistics.app.report import write_report
+from culture_logistics.errors import CultureLogisticsError
 
 
 def _rows(path: Path) -> list[dict]:
@@ -126,6 +127,14 @@ def test_tiny_county(tmp_path, extra, want):
     assert page.index('<section id="kpis">') < page.index('<section id="reach">')    # the first section
     box = re.search(r'data-key="kpis.K1"><span>[^<]*</span><b>([^<]*)</b><small>([^<]*)</small>', page)
     assert box and box.group(1) == "75.0 %" and box.group(2).startswith(" (6/8)")
+    if not extra:   # a route_plan.csv without its times: a clear error naming the file, nothing rewritten
+        plan = out / "routing" / "shared" / "route_plan.csv"
+        lines = plan.read_text(encoding="utf-8-sig").splitlines()
+        plan.write_text("\n".join(line.rsplit(",", 3)[0] for line in lines) + "\n", encoding="utf-8")
+        before = (out / "kpis.csv").read_bytes()
+        with pytest.raises(CultureLogisticsError, match="route_plan.csv: column"):
+            write_report(scn, out, pdf=False, run_missing=False)
+        assert (out / "kpis.csv").read_bytes() == before
 
 
 @pytest.mark.slow
