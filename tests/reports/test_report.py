@@ -206,7 +206,7 @@ def test_county_report_renders_and_prints_on_two_a4_pages(tmp_path):
         for width in (1280, 390):
             got = open_report(page, tmp_path, width)
             assert got["errors"] == [] and got["console_errors"] == [], got
-            assert got["sections"] == ["reach", "gaps", "siting", "routing", "sources"]
+            assert got["sections"] == ["kpis", "reach", "gaps", "siting", "routing", "sources"]   # issue 20: the indicators first
             assert got["svgs"] >= 3 and got["scrollW"] <= got["innerW"], (width, got)
     html = page.read_text(encoding="utf-8")
     assert "SYNTHETIC DATA" in html and 'href="coverage_map.html"' in html and 'href="siting/siting.xlsx"' in html

@@ -17,6 +17,7 @@ from typing import Any
 from culture_logistics.app import coverage as coverage_app
 from culture_logistics.app import routing as routing_app
 from culture_logistics.app import siting as siting_app
+from culture_logistics.app.kpis import write_folder_kpis
 from culture_logistics.batch.jobs import (
     DONE_FILE,
     MESSAGE_MAX_CHARS,
@@ -31,6 +32,7 @@ from culture_logistics.errors import CultureLogisticsError
 from culture_logistics.geo import boundary as boundary
 from culture_logistics.geo import divisions as divisions
 from culture_logistics.inputs.scenario import load_scenario
+from culture_logistics.reports.report import county_stages
 from culture_logistics.reports.writers import atomic_write_text, write_json
 from culture_logistics.resources import counties_dir
 from culture_logistics.synth import builder as synth
@@ -207,7 +209,7 @@ def run_county(job: CountyJob, out_root: str | Path, steps: Sequence[str] = ("co
     seed : the builder's seed for generated data (default :data:`culture_logistics.synth.common.DEFAULT_SEED`).
     digest, params : from :func:`job_digest` (computed here when omitted); stored in ``_done.json``.
 
-    One piece on purpose: it is the county's transaction — build or reuse inputs, run the steps into a
+    It is the county's transaction — build or reuse inputs, run the steps into a
     partial folder, then swap it into place — and keeping the steps in one frame keeps the crash-safety
     argument (nothing is final before the swap) readable in one place.
     """
@@ -286,8 +288,9 @@ def run_county(job: CountyJob, out_root: str | Path, steps: Sequence[str] = ("co
             res = routing_app.demo_stage(scn, partial, time_limit_s, lines.append, lang=lang)
             state["saving"] = _find_saving(res)
             timings["route"] = time.perf_counter() - t0
-        # ---- the marker, last; then the folder goes into place in one rename
+        # ---- the official indicators (kpis.csv, upload/), then the marker, last; then the folder goes into place
         state["step"] = "write"
+        write_folder_kpis(scn, partial, county_stages(partial, scn.adcode))
         row = _row(job, "ok", state["cov"], state["sites"], state["saving"], state["boundary"], state["synthetic"],
                    state.get("sites_mclp"))
         done = {"digest": digest, "params": params, "row": row, "centre": state["centre"],

@@ -36,6 +36,7 @@ from culture_logistics.errors import CultureLogisticsError
 from culture_logistics.inputs.scenario import Scenario
 from culture_logistics.progress import Progress, emit
 from culture_logistics.reports import charts
+from culture_logistics.reports.kpis import kpi_section
 from culture_logistics.reports.labels import kind_label, text
 from culture_logistics.reports.report_page import CSS, count_pdf_pages, find_chromium, print_pdf
 from culture_logistics.reports.writers import atomic_write_text
@@ -499,7 +500,8 @@ def _sources_section(scn: Scenario, out_dir: Path, lang: str, date: str, pdf_not
 
 
 def build_report_html(scn: Scenario, stages: dict[str, dict], townships: list[dict], sites: list[dict],
-                      out_dir: Path, lang: str = "zh", date: str | None = None, pdf_note: str = "") -> tuple[str, dict]:
+                      out_dir: Path, lang: str = "zh", date: str | None = None, pdf_note: str = "",
+                      kpis: list[dict] | None = None) -> tuple[str, dict]:
     """The report page and the figures it shows ({section: {figure: value}}), from the stage summaries.
 
     Parameters
@@ -507,6 +509,8 @@ def build_report_html(scn: Scenario, stages: dict[str, dict], townships: list[di
     stages : {stage: summary dict} as :func:`read_stage_summaries` returns (``coverage`` required).
     townships : rows of ``township_reach.csv``; sites : rows of ``siting/sites.csv``.
     lang : ``zh`` (default) or ``en``.
+    kpis : the official indicators' rows (:meth:`culture_logistics.kpis.indicators.KpiTable.summary`), shown as
+        the first section; None: no such section.
     """
     if lang not in ("zh", "en"):
         raise CultureLogisticsError(f"unknown language {lang!r}; choose zh or en")
@@ -515,6 +519,7 @@ def build_report_html(scn: Scenario, stages: dict[str, dict], townships: list[di
                                     "run `culture-logistics coverage` (or `report` without a stale folder)")
     cov = stages["coverage"]
     date = date or _report_date()
+    kpi_html = kpi_section(kpis, lang) if kpis else ""
     reach, f_reach = _reach_section(cov, lang)
     gaps, f_gaps = _gaps_section(townships, lang)
     siting, f_site = _siting_section(stages.get("siting"), sites, stages.get("siting_lscp"), lang)
@@ -529,14 +534,17 @@ def build_report_html(scn: Scenario, stages: dict[str, dict], townships: list[di
             f'<title>{escape(title)}</title><style>{CSS}</style></head><body>'
             f'<header><h1>{escape(title)}</h1><p class="sub">{escape(sub)}</p>'
             f'<p class="sub"><b>{escape(text("target", lang))}</b></p>{banner}</header>'
-            f'<main>{reach}{gaps}{siting}{routing}{sources}</main></body></html>')
+            f'<main>{kpi_html}{reach}{gaps}{siting}{routing}{sources}</main></body></html>')
     figures = {"coverage": f_reach, "townships": f_gaps, "siting": f_site, "routing": f_route}
+    if kpis:
+        figures["kpis"] = {r["code"]: r["value"] for r in kpis}
     return html, figures
 
 
 # ----------------------------------------------------------------------------------------- entry point
 def write_county_report(scn: Scenario, out_dir: str | Path, stages: dict[str, dict], lang: str = "zh",
-                        pdf: bool = True, progress: Progress | None = None) -> CountyReport:
+                        pdf: bool = True, progress: Progress | None = None,
+                        kpis: list[dict] | None = None) -> CountyReport:
     """Write ``report.html`` (and ``report.pdf``) into ``out_dir`` from the stage outputs there.
 
     Parameters
@@ -546,6 +554,7 @@ def write_county_report(scn: Scenario, out_dir: str | Path, stages: dict[str, di
     lang : ``zh`` (default) or ``en``.
     pdf : also print ``report.pdf`` with headless Chromium when it is on PATH.
     progress : gets a ``"model"`` event when the PDF is printed and a ``"warning"`` when it cannot be.
+    kpis : the official indicators' rows, shown as the report's first section (see :func:`build_report_html`).
     """
     out_dir = Path(out_dir)
     townships = _read_csv(out_dir / "township_reach.csv")
@@ -556,7 +565,7 @@ def write_county_report(scn: Scenario, out_dir: str | Path, stages: dict[str, di
     exe = find_chromium() if pdf else None
     note = "" if exe or not pdf else "report.pdf not written: Chromium is not on PATH"
     html, figures = build_report_html(scn, stages, townships, sites, out_dir, lang, date,
-                                      "" if exe else ("PDF: –" if not pdf else note))
+                                      "" if exe else ("PDF: –" if not pdf else note), kpis=kpis)
     atomic_write_text(html_path, html)
     pages, pdf_note = (None, note or "PDF not requested")
     if pdf and exe:

@@ -254,15 +254,18 @@ def operator_specs(ctx: PlanContext, operator: str, demand: dict, warnings: list
             orphans += g["villages"]
             continue
         stops = [_village_stop(ctx, vrow[c], *demand[c], order) for c in g["villages"]]  # type: ignore[call-arg]
+        opens = p.day_start_s
+        if p.inbound_arrival_given and g["depot"].tier == "county":   # the county depot's vans wait for the parcels
+            opens = min(max(opens, p.inbound_arrival_s), p.day_end_s)
         lm[did] = ModelSpec(operator, "last_mile", g["depot"], stops, p.fleet_for(operator, "last_mile"),
-                            p.day_start_s, p.day_end_s)
+                            opens, p.day_end_s)
     return trunk_spec(ctx, operator, county, lm), lm, orphans
 
 
 def trunk_spec(ctx: PlanContext, operator: str, county: DepotSpec | None, lm: dict) -> ModelSpec | None:
     """The trunk model spec: the county depot ``county`` → every station of ``lm`` (depot id → last-mile
     spec) that has villages, each getting the sum of its villages' parcels; None without a county depot
-    or stations.  The trunk vans leave at ``trunk_start``."""
+    or stations.  The trunk vans leave at ``trunk_start`` (not before ``inbound_arrival`` when the scenario sets it)."""
     if county is None:
         return None
     p = ctx.params
@@ -276,5 +279,6 @@ def trunk_spec(ctx: PlanContext, operator: str, county: DepotSpec | None, lm: di
                                p.time_windows.get(d.id)))
     if not tstops:
         return None
+    start = max(p.trunk_start_s, p.inbound_arrival_s) if p.inbound_arrival_given else p.trunk_start_s
     return ModelSpec(operator, "trunk", county, tstops, p.fleet_for(operator, "trunk"),
-                     min(p.trunk_start_s, p.day_end_s), p.day_end_s)
+                     min(start, p.day_end_s), p.day_end_s)

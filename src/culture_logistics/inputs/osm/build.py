@@ -104,7 +104,7 @@ def import_osm(extract: str | Path, county: str, out_dir: str | Path, villages_f
                progress=None) -> ImportResult:
     """Import one county from an OSM extract into a scenario folder (module docstring: what and how).
 
-    One piece on purpose: it is the transaction — every check and every file is made in a
+    It is the transaction — every check and every file is made in a
     temporary folder that is validated before a single file moves into ``out_dir``.
 
     Parameters

@@ -116,7 +116,7 @@ def coverage_map(result: CoverageResult, tiles: str = "osm", lang: str = "en", s
     has a popup (name, code, operator, nearest facility, distance); a title and a legend explain every
     colour.
 
-    One piece (over 80 lines) on purpose: the layers are created in drawing order — a layer added later is
+    The layers are created in drawing order — a layer added later is
     drawn on top and takes the click — and the legend counts what the layers drew; split up, the order
     and the counts would be spread over helpers passing a dozen arrays.
     """

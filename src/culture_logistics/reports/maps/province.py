@@ -86,7 +86,7 @@ def province_map(outcomes: Sequence[CountyOnMap], out_dir: str | Path, tiles: st
     ``PROVINCE_RATE_BINS`` classes; grey: failed.  A county's popup gives its figures and a relative
     link ``<adcode>/coverage_map.html``; hovering shows name and reach rate.
 
-    One piece (over 80 lines) on purpose: the layers are created in drawing order — a layer added later is
+    The layers are created in drawing order — a layer added later is
     drawn on top and takes the click — and the legend counts what the layers drew; split up, the order
     and the counts would be spread over helpers passing a dozen arrays.
     """
