@@ -99,6 +99,7 @@ CONSOLE_TEXT = {
                      "run the same command again to resume",
                      "已完成的县均已保留（DIR/<adcode>/_done.json）；再次运行同一命令即可继续"),
     # report.pdf
+    "model_pdf": ("printing report.pdf with headless Chromium", "用无界面 Chromium 打印 report.pdf"),
     "pdf_not_requested": ("PDF not requested", "未要求生成 PDF"),
     "pdf_no_chromium": ("report.pdf not written: Chromium is not on PATH (install chromium, or print report.html)",
                         "未写出 report.pdf：PATH 中没有 Chromium（请安装 chromium，或直接打印 report.html）"),
