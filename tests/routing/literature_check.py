@@ -91,7 +91,7 @@ def code_days(code: int, t: int) -> tuple:
 
 def check_pvrp(path, answer) -> tuple[float, list[str]]:
     I = read_cordeau(path)
-    n, t, m = I["n"], I["t"], I["m"]
+    t, m = I["t"], I["m"]
     depot = I["depots"][0]
     P, cost, per_day, visits = [], 0.0, {}, {}
     for k, r in enumerate(answer["routes"]):
