@@ -69,13 +69,16 @@ class _Run:
     def left(self) -> float:
         return self.time_limit_s - (time.perf_counter() - self.t0)
 
-    def solve(self, model: Model, share_s: float, initial: Solution | None = None) -> Solution:
+    def solve(self, model: Model, share_s: float, initial: Solution | None = None,
+              work: WorkBudget | None = None) -> Solution:
+        """Solve ``model`` within ``share_s`` (and the time left): on ``work`` when given, else on
+        :func:`work_budget` (``budget="work"``) or until the share is spent (``budget="time"``)."""
         tl = max(0.05, min(share_s, self.left()))
-        b = "time" if self.budget == "time" else work_budget(len(model.stops))
+        b = work or ("time" if self.budget == "time" else work_budget(len(model.stops)))
         sol = engine_solve(model, time_limit_s=tl, seed=self.seed, engine=self.engine, budget=b,
                            initial_solution=initial)
         self.solves += 1
-        if self.budget != "time" and sol.stats.get("cap_hit"):
+        if (work is not None or self.budget != "time") and sol.stats.get("cap_hit"):
             self.cap_hit = True
         return sol
 
@@ -188,104 +191,156 @@ class _Days:
                 return float(self.real[a, c] + self.real[c, b] - self.real[a, b])
         return 0.0
 
-    def insertion(self, day: int, c: int) -> tuple[float, int, int]:
-        """(cost, route index (-1 = a new route), position) of the cheapest feasible insertion; inf if none."""
+    def insertion(self, day: int, c: int, relaxed: bool = False) -> tuple[float, int, int]:
+        """(cost, route index (-1 = a new route), position) of the cheapest feasible insertion; inf if none.
+        ``relaxed``: any route (the engine re-solves the day), as long as the day's load fits its vehicles."""
         best = (math.inf, -1, 0)
+        inst = self.inst
+        if relaxed and sum(inst.demand[x - 1] for r in self.routes[day] for x in r) + inst.demand[c - 1] > \
+                inst.vehicles * inst.capacity[day - 1] + TOL:
+            return best
         for k, r in enumerate(self.routes[day]):
             locs = [0] + r + [0]
             for j in range(len(locs) - 1):
                 a, b = locs[j], locs[j + 1]
                 delta = float(self.real[a, c] + self.real[c, b] - self.real[a, b])
-                if delta < best[0] and self.route_ok(day, r[:j] + [c] + r[j:]):
+                if delta < best[0] and (relaxed or self.route_ok(day, r[:j] + [c] + r[j:])):
                     best = (delta, k, j)
         if len(self.routes[day]) < self.inst.vehicles and self.route_ok(day, [c]) and 2 * self.real[0, c] < best[0]:
             best = (float(2 * self.real[0, c]), -1, 0)
         return best
 
-    def move(self, c: int, old: tuple, new: tuple) -> None:
+    def move(self, c: int, old: tuple, new: tuple, relaxed: bool = False) -> None:
         for d in old:
             if d not in new:
                 self.routes[d] = [[x for x in r if x != c] for r in self.routes[d]]
                 self.routes[d] = [r for r in self.routes[d] if r]
         for d in new:
             if d not in old:
-                _, k, j = self.insertion(d, c)
+                _, k, j = self.insertion(d, c, relaxed)
                 if k < 0:
                     self.routes[d].append([c])
                 else:
                     self.routes[d][k].insert(j, c)
 
 
-def solve_pvrp(inst: CordeauInstance, time_limit_s: float, seed: int = 0, budget: str = "work",
-               engine: str | None = None, rounds: int = 6) -> dict:
-    """Solve a PVRP instance: the weekly planner's day assignment (allowed combinations), each day routed by
-    the engine, then up to ``rounds`` rounds of combination moves (cheapest insertion) with the changed days
-    re-solved; routes ``{"day": k, "stops": [...]}`` and ``visit_days``, re-checked by :func:`validate`.
+#: PVRP: rounds of combination moves with a deterministic work budget (``budget="time"``: until the time limit)
+PVRP_ROUNDS = 40
 
-    One piece on purpose: the three steps share the day routes and the clock; reading them in order is the method.
+
+def _day_budget(n_stops: int) -> WorkBudget:
+    """The work budget of re-solving one PVRP day after combination moves (small: many rounds matter more)."""
+    return WorkBudget(iterations=max(500, 40 * n_stops), no_improvement=max(250, 20 * n_stops))
+
+
+def solve_pvrp(inst: CordeauInstance, time_limit_s: float, seed: int = 0, budget: str = "work",
+               engine: str | None = None, rounds: int | None = None) -> dict:
+    """Solve a PVRP instance; routes ``{"day": k, "stops": [...]}`` and ``visit_days``, re-checked by :func:`validate`.
+
+    1. Two starts, each day routed by the engine, the cheaper kept: the weekly planner's day assignment
+       (:func:`pvrp_days`: balanced loads over the allowed combinations) and combinations by cheapest insertion.
+    2. Rounds (``rounds``, default :data:`PVRP_ROUNDS`; until the time limit with ``budget="time"``) of an
+       iterated local search over combinations: every customer takes the combination whose cheapest insertion
+       (into any route of the day, the day's total load within its vehicles) saves most; after a round without
+       gain a few customers (seeded) move to another allowed combination first.  The changed days are
+       re-solved by the engine from the moved routes; the round is kept only if the total distance falls.
+
+    One piece on purpose: the steps share the day routes, the best plan and the clock.
     """
     run = _Run(time_limit_s, seed, budget, engine, time.perf_counter())
     real, dist, dur = _int_mats(inst.points())
     timed = any(inst.service > 0) or any(d > 0 for d in inst.max_duration)
     days = _Days(inst, real, dur)
-    combo = pvrp_days(inst)
     T = inst.t
+    rng = np.random.default_rng(seed)
+    rounds = (10**9 if budget == "time" else PVRP_ROUNDS) if rounds is None else rounds
 
-    def route_day(d: int, share: float, warm: list | None = None) -> None:
+    def route_day(d: int, combo: list, share: float, warm: list | None = None, work=None) -> list | None:
         custs = sorted(c for c in range(1, inst.n + 1) if d in combo[c - 1])
         if not custs:
-            days.routes[d] = []
-            return
+            return []
         model = days.day_model(d, custs, dist, dur if timed else None)
         pos = {c: k for k, c in enumerate(custs)}
         initial = None if not warm else _warm([(0, [pos[c] for c in r]) for r in warm])
-        sol = run.solve(model, share, initial)
+        sol = run.solve(model, share, initial, work or work_budget(len(custs)))
         new = [[custs[s] for s in r.stops] for r in sol.routes]
         warm_ok = (warm is not None and _all_served(warm, custs) and len(warm) <= inst.vehicles
                    and all(days.route_ok(d, r) for r in warm))
         if warm_ok and (sol.dropped or _cost(real, warm) <= _cost(real, new)):
-            new = warm
-        days.routes[d] = new
+            return warm
+        return None if sol.dropped else new
 
-    for d in range(1, T + 1):  # step 2: every day routed
-        route_day(d, 0.2 * time_limit_s / T)
-    greedy = (dict(days.routes), list(combo))
-    combo[:] = _insertion_days(inst, days)  # a second start: combinations by cheapest insertion, routed alike
-    if combo[0]:
-        for d in range(1, T + 1):
-            route_day(d, 0.2 * time_limit_s / T)
-    if not combo[0] or _cost(real, [r for d in days.routes for r in days.routes[d]]) > \
-            _cost(real, [r for d in greedy[0] for r in greedy[0][d]]):
-        days.routes, combo[:] = greedy
+    def total(routes: dict) -> float:
+        return _cost(real, [r for d in routes for r in routes[d]])
+
+    best = None
+    fallback = None
+    for combo in (pvrp_days(inst), _insertion_days(inst, days)):  # step 1: two starts
+        if not combo[0]:
+            continue
+        got = {d: route_day(d, combo, 0.15 * time_limit_s / T) for d in range(1, T + 1)}
+        fallback = fallback or (got, combo)
+        if any(r is None for r in got.values()):
+            continue
+        if best is None or total(got) < best[0]:
+            best = (total(got), got, list(combo))
+    if best is None:  # no start routed every customer: report what the first one gives, its problems listed
+        got, combo = fallback
+        best = (math.inf, {d: r or [] for d, r in got.items()}, combo)
     multi = [c for c in range(1, inst.n + 1) if len(inst.combos[c - 1]) > 1]
-    for _ in range(rounds):  # step 3: combination moves where cheapest insertion saves, changed days re-solved
-        if run.left() < 0.05 * time_limit_s or not multi:
+    stall = 0
+    for _ in range(rounds):  # step 2: iterated local search over combinations
+        if run.left() < 0.05 * time_limit_s or not multi or not math.isfinite(best[0]):
             break
+        days.routes = {d: [list(r) for r in best[1][d]] for d in best[1]}
+        combo = list(best[2])
         changed: set = set()
+        if stall:
+            k = max(1, min(len(multi), int(round(0.05 * len(multi))) + stall))
+            for c in rng.choice(multi, size=k, replace=False):
+                c = int(c)
+                others = [x for x in inst.combos[c - 1] if x != combo[c - 1]]
+                new = others[int(rng.integers(len(others)))]
+                if all(days.insertion(d, c, relaxed=True)[0] < math.inf for d in new if d not in combo[c - 1]):
+                    days.move(c, combo[c - 1], new, relaxed=True)
+                    changed |= set(combo[c - 1]) ^ set(new)
+                    combo[c - 1] = new
         for c in multi:
             old = combo[c - 1]
-            best = (-1e-6, None)
+            pick = (-1e-6, None)
             for new in inst.combos[c - 1]:
-                if new == old:
-                    continue
-                add = sum(days.insertion(d, c)[0] for d in new if d not in old)
-                gain = add - sum(days.removal(d, c) for d in old if d not in new)
-                if gain < best[0]:
-                    best = (gain, new)
-            if best[1] is not None:
-                days.move(c, old, best[1])
-                combo[c - 1] = best[1]
-                changed |= set(old) ^ set(best[1])
+                if new != old:
+                    add = sum(days.insertion(d, c, relaxed=True)[0] for d in new if d not in old)
+                    gain = add - sum(days.removal(d, c) for d in old if d not in new)
+                    if gain < pick[0]:
+                        pick = (gain, new)
+            if pick[1] is not None:
+                days.move(c, old, pick[1], relaxed=True)
+                combo[c - 1] = pick[1]
+                changed |= set(old) ^ set(pick[1])
         if not changed:
-            break
-        share = min(run.left(), 0.15 * time_limit_s) / max(1, len(changed))
+            stall += 1
+            continue
+        routes = dict(best[1])
+        share = min(run.left(), 0.1 * time_limit_s) / len(changed)
         for d in sorted(changed):
-            route_day(d, share, [list(r) for r in days.routes[d]])
-    if budget == "time" and run.left() > 0.05 * time_limit_s:  # a fixed-time benchmark: polish every day
+            n_day = sum(1 for c in range(1, inst.n + 1) if d in combo[c - 1])
+            routes[d] = route_day(d, combo, share, days.routes[d], _day_budget(n_day))
+            if routes[d] is None:
+                break
+        if all(r is not None for r in routes.values()) and total(routes) < best[0] - 1e-9:
+            best = (total(routes), routes, combo)
+            stall = 0
+        else:
+            stall += 1
+    if budget == "time" and run.left() > 0.05 * time_limit_s and math.isfinite(best[0]):  # polish every day
+        routes = dict(best[1])
         share = run.left() / T
         for d in range(1, T + 1):
-            route_day(d, share, [list(r) for r in days.routes[d]])
-    routes = [{"day": d, "stops": r} for d in range(1, T + 1) for r in days.routes[d]]
+            got = route_day(d, best[2], share, routes[d])
+            routes[d] = got if got is not None else routes[d]
+        best = (total(routes), routes, best[2])
+    routes = [{"day": d, "stops": r} for d in range(1, T + 1) for r in best[1][d]]
     visit: dict = {}
     for r in routes:
         for c in r["stops"]:
