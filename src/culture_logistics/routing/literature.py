@@ -217,15 +217,56 @@ class _Days:
                 self.routes[d] = [r for r in self.routes[d] if r]
         for d in new:
             if d not in old:
-                _, k, j = self.insertion(d, c, relaxed)
+                cost, k, j = self.insertion(d, c, relaxed)
+                if cost == math.inf and self.routes[d] and len(self.routes[d]) >= self.inst.vehicles:
+                    k, j = 0, 0   # no room anywhere: onto the first route; the engine re-solves the day
                 if k < 0:
                     self.routes[d].append([c])
                 else:
                     self.routes[d][k].insert(j, c)
 
 
+def week_model(inst: CordeauInstance, combo: list, dist: np.ndarray, dur: np.ndarray) -> tuple[Model, list]:
+    """The whole week of a PVRP instance as ONE multi-depot engine model, the county-wide last mile's shape:
+    day d is a copy of the depot open only in its own time slice ``[(d-1)·H, d·H)``, with the day's m vehicles;
+    every visit is a stop whose time window is its day's slice.  A customer visited once whose allowed days
+    are consecutive gets the slices of all of them, so the engine itself moves it between days; the visits of
+    the other customers stay on the days of ``combo``.  Returns (model, [(customer, day or None) per stop]):
+    day None = the customer may go on any of its days."""
+    T = inst.t
+    svc = [int(math.ceil(x * SCALE - 1e-7)) for x in inst.service]
+    visits: list = []
+    for c in range(1, inst.n + 1):
+        allowed = sorted(d for x in inst.combos[c - 1] for d in x)
+        free = len(combo[c - 1]) == 1 and all(len(x) == 1 for x in inst.combos[c - 1]) and \
+            allowed == list(range(allowed[0], allowed[-1] + 1))
+        visits += [(c, None)] if free else [(c, d) for d in combo[c - 1]]
+    idx = [0] * T + [c for c, _ in visits]
+    D = dur[np.ix_(idx, idx)]
+    limits = [int(math.floor(x * SCALE + 1e-7)) for x in inst.max_duration]
+    H = (max(limits) if all(x > 0 for x in limits) else
+         int(D.max(axis=1).sum()) + sum(svc[c - 1] for c, _ in visits)) + 1
+    depots = [Depot(name=f"day {d}", tw_early=(d - 1) * H, tw_late=d * H - 1) for d in range(1, T + 1)]
+    stops = []
+    for c, d in visits:
+        days = [d] if d is not None else sorted(x[0] for x in inst.combos[c - 1])
+        stops.append(Stop(delivery=_whole(inst.demand[c - 1], f"demand of customer {c}"), service_s=svc[c - 1],
+                          tw_early=(days[0] - 1) * H, tw_late=days[-1] * H - 1, name=str(c)))
+    types = [VehicleType(capacity=_whole(inst.capacity[d], f"capacity of day {d + 1}"), count=inst.vehicles,
+                         max_shift_s=limits[d] if limits[d] > 0 else None, start_depot=d, name=f"day {d + 1}")
+             for d in range(T)]
+    return Model(depots, stops, types, dist[np.ix_(idx, idx)], D), visits
+
+
 #: PVRP: rounds of combination moves with a deterministic work budget (``budget="time"``: until the time limit)
 PVRP_ROUNDS = 40
+
+#: PVRP: at most this many combination moves per round (the ones cheapest insertion rates best)
+PVRP_MOVES = 3
+
+#: PVRP: the share of the time limit (a cap; the work budget normally ends it first) of each solve of the whole
+#: week (after the starts, and at the end)
+PVRP_WEEK_SHARE = 0.2
 
 
 def _day_budget(n_stops: int) -> WorkBudget:
@@ -261,7 +302,7 @@ def solve_pvrp(inst: CordeauInstance, time_limit_s: float, seed: int = 0, budget
             return []
         model = days.day_model(d, custs, dist, dur if timed else None)
         pos = {c: k for k, c in enumerate(custs)}
-        initial = None if not warm else _warm([(0, [pos[c] for c in r]) for r in warm])
+        initial = None if not warm or len(warm) > inst.vehicles else _warm([(0, [pos[c] for c in r]) for r in warm])
         sol = run.solve(model, share, initial, work or work_budget(len(custs)))
         new = [[custs[s] for s in r.stops] for r in sol.routes]
         warm_ok = (warm is not None and _all_served(warm, custs) and len(warm) <= inst.vehicles
@@ -287,16 +328,41 @@ def solve_pvrp(inst: CordeauInstance, time_limit_s: float, seed: int = 0, budget
     if best is None:  # no start routed every customer: report what the first one gives, its problems listed
         got, combo = fallback
         best = (math.inf, {d: r or [] for d, r in got.items()}, combo)
-    multi = [c for c in range(1, inst.n + 1) if len(inst.combos[c - 1]) > 1]
+    def week(share: float, work=None) -> None:
+        """One engine solve of the whole week from the best plan; kept when cheaper."""
+        nonlocal best
+        model, visits = week_model(inst, best[2], dist, dur)
+        at: dict = {}
+        for k, (c, d) in enumerate(visits):
+            at.setdefault(c, {})[d] = k
+        warm = [(d - 1, [at[c].get(d, at[c].get(None)) for c in r]) for d in best[1] for r in best[1][d]]
+        sol = run.solve(model, share, _warm(warm), work)
+        if sol.dropped:
+            return
+        routes: dict = {d: [] for d in range(1, T + 1)}
+        combo = list(best[2])
+        for r in sol.routes:
+            d = r.start_depot + 1
+            routes[d].append([visits[s][0] for s in r.stops])
+            for s in r.stops:
+                if visits[s][1] is None:
+                    combo[visits[s][0] - 1] = (d,)
+        if total(routes) < best[0] - 1e-9:
+            best = (total(routes), routes, combo)
+
+    if math.isfinite(best[0]):  # step 2: the whole week in one model
+        week(PVRP_WEEK_SHARE * time_limit_s)
+    multi = [c for c in range(1, inst.n + 1) if len(inst.combos[c - 1]) > 1 and
+             not (len(best[2][c - 1]) == 1 and all(len(x) == 1 for x in inst.combos[c - 1]))]
     stall = 0
     for _ in range(rounds):  # step 2: iterated local search over combinations
-        if run.left() < 0.05 * time_limit_s or not multi or not math.isfinite(best[0]):
+        if run.left() < PVRP_WEEK_SHARE * time_limit_s or not multi or not math.isfinite(best[0]):
             break
         days.routes = {d: [list(r) for r in best[1][d]] for d in best[1]}
         combo = list(best[2])
         changed: set = set()
         if stall:
-            k = max(1, min(len(multi), int(round(0.05 * len(multi))) + stall))
+            k = max(1, min(len(multi), 1 + stall // 3))
             for c in rng.choice(multi, size=k, replace=False):
                 c = int(c)
                 others = [x for x in inst.combos[c - 1] if x != combo[c - 1]]
@@ -305,19 +371,22 @@ def solve_pvrp(inst: CordeauInstance, time_limit_s: float, seed: int = 0, budget
                     days.move(c, combo[c - 1], new, relaxed=True)
                     changed |= set(combo[c - 1]) ^ set(new)
                     combo[c - 1] = new
+        moves = []
         for c in multi:
             old = combo[c - 1]
-            pick = (-1e-6, None)
             for new in inst.combos[c - 1]:
                 if new != old:
                     add = sum(days.insertion(d, c, relaxed=True)[0] for d in new if d not in old)
                     gain = add - sum(days.removal(d, c) for d in old if d not in new)
-                    if gain < pick[0]:
-                        pick = (gain, new)
-            if pick[1] is not None:
-                days.move(c, old, pick[1], relaxed=True)
-                combo[c - 1] = pick[1]
-                changed |= set(old) ^ set(pick[1])
+                    if gain < -1e-6:
+                        moves.append((gain, c, new))
+        moved: set = set()
+        for gain, c, new in sorted(moves)[:PVRP_MOVES]:  # the most promising moves only: a round is judged whole
+            if c not in moved:
+                moved.add(c)
+                days.move(c, combo[c - 1], new, relaxed=True)
+                changed |= set(combo[c - 1]) ^ set(new)
+                combo[c - 1] = new
         if not changed:
             stall += 1
             continue
@@ -333,13 +402,8 @@ def solve_pvrp(inst: CordeauInstance, time_limit_s: float, seed: int = 0, budget
             stall = 0
         else:
             stall += 1
-    if budget == "time" and run.left() > 0.05 * time_limit_s and math.isfinite(best[0]):  # polish every day
-        routes = dict(best[1])
-        share = run.left() / T
-        for d in range(1, T + 1):
-            got = route_day(d, best[2], share, routes[d])
-            routes[d] = got if got is not None else routes[d]
-        best = (total(routes), routes, best[2])
+    if run.left() > 0.05 * time_limit_s and math.isfinite(best[0]):  # the whole week once more
+        week(run.left())
     routes = [{"day": d, "stops": r} for d in range(1, T + 1) for r in best[1][d]]
     visit: dict = {}
     for r in routes:
