@@ -109,6 +109,7 @@ def _warm(routes: list[tuple[int, list[int]]]) -> Solution:
 
 
 def _answer(problem: str, name: str, cost: float, routes: list, problems: list, run: _Run, extra: dict) -> dict:
+    cost = cost if math.isfinite(cost) else None  # no plan at all: JSON null, not Infinity
     return {"instance": name, "problem": problem, "cost": cost, "feasible": not problems, "routes": routes} | extra | {
         "problems": problems, "engine": run.engine or "pyvrp", "seconds": round(time.perf_counter() - run.t0, 3),
         "time_limit_s": run.time_limit_s, "seed": run.seed, "budget": run.budget,
@@ -470,9 +471,14 @@ def solve_twoe(inst: TwoEInstance, time_limit_s: float, seed: int = 0, budget: s
     deps = [Depot(name=f"satellite {s + 1}") for s in range(S)]
     per = min(inst.max_per_satellite, inst.freighters)
 
+    # a freighter route from satellite s also costs its share of the trucks: about Q2 / Q1 of a truck's round
+    # trip depot -> s (the first echelon is solved exactly afterwards; this only steers satellite choice)
+    share_cost = [int(round(2 * real1[0, s + 1] * inst.freighter_capacity / inst.truck_capacity * SCALE))
+                  for s in range(S)]
+
     def second(counts: tuple, share: float, warm=None):
-        types = [VehicleType(capacity=q2, count=int(counts[s]), start_depot=s, name=f"satellite {s + 1}")
-                 for s in range(S)]
+        types = [VehicleType(capacity=q2, count=int(counts[s]), start_depot=s, fixed_cost=share_cost[s],
+                             name=f"satellite {s + 1}") for s in range(S)]
         sol = run.solve(Model(deps, stops, types, dist2, None), share, warm)
         return sol
 
@@ -492,20 +498,31 @@ def solve_twoe(inst: TwoEInstance, time_limit_s: float, seed: int = 0, budget: s
         return c1 + c2, e1, e2
 
     all_splits = _splits(inst.freighters, S, per)
-    n_solves = 1 + min(len(all_splits), max_splits)
+    n_solves = 1 + min(len(all_splits), max_splits) + 2
     relaxed = second(tuple([per] * S), time_limit_s / n_solves)
     used = [sum(1 for r in relaxed.routes if r.start_depot == s) for s in range(S)]
     best = total(relaxed)
     if len(all_splits) > max_splits:
         all_splits = sorted(all_splits, key=lambda c: (sum(abs(a - b) for a, b in zip(c, used)), c))[:max_splits]
-    for k, counts in enumerate(all_splits):
+    tried: list = []
+    for counts in all_splits:  # every split briefly (half the time), then the two cheapest again from their plans
         if run.left() <= 0.02 * time_limit_s:
             break
         warm = [(r.start_depot, list(r.stops)) for r in relaxed.routes]
         ok = all(sum(1 for t, _ in warm if t == s) <= counts[s] for s in range(S))
-        sol = second(counts, run.left() / max(1, len(all_splits) - k), _warm(warm) if ok else None)
+        sol = second(counts, time_limit_s / n_solves, _warm(warm) if ok else None)
         got = total(sol)
-        if got is not None and (best is None or got[0] < best[0] - 1e-9):
+        if got is not None:
+            tried.append((got[0], counts, sol))
+            if best is None or got[0] < best[0] - 1e-9:
+                best = got
+    tried.sort(key=lambda x: x[0])
+    for k, (_, counts, sol) in enumerate(tried[:2]):
+        if run.left() <= 0.02 * time_limit_s:
+            break
+        again = second(counts, run.left() / (2 - k), _warm([(r.start_depot, list(r.stops)) for r in sol.routes]))
+        got = total(again)
+        if got is not None and got[0] < best[0] - 1e-9:
             best = got
     if best is None:
         routes: list = []
