@@ -405,14 +405,15 @@ def solve_pvrp(inst: CordeauInstance, time_limit_s: float, seed: int = 0, budget
             stall += 1
     if run.left() > 0.05 * time_limit_s and math.isfinite(best[0]):  # the whole week once more
         week(run.left())
-    routes = [{"day": d, "stops": r} for d in range(1, T + 1) for r in best[1][d]]
+    answer = [{"day": d, "stops": r} for d in range(1, T + 1) for r in best[1][d]]
     visit: dict = {}
-    for r in routes:
-        for c in r["stops"]:
-            visit.setdefault(c, []).append(r["day"])
+    for d in range(1, T + 1):
+        for r in best[1][d]:
+            for c in r:
+                visit.setdefault(c, []).append(d)
     visit_days = {str(c): sorted(visit.get(c, [])) for c in range(1, inst.n + 1)}
-    cost, problems = validate(inst, {"routes": routes, "visit_days": visit_days})
-    return _answer("pvrp", inst.name, cost, routes, problems, run, {"visit_days": visit_days})
+    cost, problems = validate(inst, {"routes": answer, "visit_days": visit_days})
+    return _answer("pvrp", inst.name, cost, answer, problems, run, {"visit_days": visit_days})
 
 
 def _insertion_days(inst: CordeauInstance, days: _Days) -> list:

@@ -67,24 +67,32 @@ def split_delivery_trucks(dist: np.ndarray, loads: list[float], capacity: float,
     pairs = [(r, s) for r, (_, order) in enumerate(tours) for s in order]
     nv = R + len(pairs)
     c = np.array([t[0] for t in tours] + [0.0] * len(pairs))
-    rows, lo, hi = [], [], []
+    rows: list = []
+    lo: list = []
+    hi: list = []
     for r in range(R):  # what a tour's trucks unload <= their capacity
         a = np.zeros(nv)
         a[r] = -capacity
         for j, (rr, _) in enumerate(pairs):
             if rr == r:
                 a[R + j] = 1.0
-        rows.append(a), lo.append(-np.inf), hi.append(0.0)
+        rows.append(a)
+        lo.append(-np.inf)
+        hi.append(0.0)
     for s in active:  # every station receives its freight
         a = np.zeros(nv)
         for j, (_, ss) in enumerate(pairs):
             if ss == s:
                 a[R + j] = 1.0
-        rows.append(a), lo.append(loads[s - 1]), hi.append(loads[s - 1])
+        rows.append(a)
+        lo.append(loads[s - 1])
+        hi.append(loads[s - 1])
     if max_vehicles is not None:
         a = np.zeros(nv)
         a[:R] = 1.0
-        rows.append(a), lo.append(0.0), hi.append(float(max_vehicles))
+        rows.append(a)
+        lo.append(0.0)
+        hi.append(float(max_vehicles))
     ub = math.ceil(total / capacity) + len(active)
     res = milp(c, constraints=LinearConstraint(np.array(rows), lo, hi),
                integrality=np.array([1] * R + [0] * len(pairs)),
