@@ -8,7 +8,7 @@ Runs every instance (``*.vrp`` with a best-known cost in ``bks.csv`` or a
 ``.sol``) with each engine, ONE SOLVER AT A TIME (engines are run one after the
 other, instances one after the other: never start two benchmarks at once on a
 shared machine, timings would be meaningless).  Every solution is verified with
-:func:`culture_logistics.cvrplib.check_cvrp_solution`.  Prints a table with, per
+:func:`culture_logistics.routing.cvrplib.check_cvrp_solution`.  Prints a table with, per
 engine, the cost, the gap to the best-known solution (BKS) and the wall time,
 then the mean gap per engine (over all instances and over the X instances), the
 difference in percentage points and the worst time-limit overrun.
@@ -25,9 +25,11 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve()
 try:
+    from culture_logistics.formats import cvrplib as cvrplib_files
     from culture_logistics.routing import cvrplib as cvrplib
 except ImportError:  # running from a source checkout without installation
     sys.path.insert(0, str(HERE.parents[1] / "src"))
+    from culture_logistics.formats import cvrplib as cvrplib_files
     from culture_logistics.routing import cvrplib as cvrplib
 
 DEFAULT_DIR = HERE.parents[2] / "shared" / "bench" / "cvrplib"
@@ -42,7 +44,7 @@ def load_bks(directory: Path) -> dict[str, int]:
                 bks[row["instance"]] = int(row["bks"])
     for sol in directory.glob("*.sol"):
         if sol.stem not in bks:
-            cost = cvrplib.read_solution(sol).cost
+            cost = cvrplib_files.read_solution(sol).cost
             if cost is not None:
                 bks[sol.stem] = int(cost)
     return bks

@@ -155,7 +155,7 @@ def bench_county(adcode: str, cutoff: float, repeat: int) -> None:
     from culture_logistics.config.model import CARRIERS
     from culture_logistics.inputs.scenario import load_scenario
 
-    path = ROOT / "src" / "culture_logistics" / "data" / "counties" / adcode / "scenario.toml"
+    path = ROOT / "data" / "counties" / adcode / "scenario.toml"
     scn = load_scenario(path)
     t0 = time.perf_counter()
     net = RoadNetwork.from_scenario(scn)
@@ -337,12 +337,12 @@ def bench_cli(adcode: str, repeat: int) -> None:
         with tempfile.TemporaryDirectory() as tmp:
             t0 = time.perf_counter()
             p = subprocess.run([sys.executable, str(ROOT / "cli.py"), "coverage",
-                                str(ROOT / "src" / "culture_logistics" / "data" / "counties" / adcode / "scenario.toml"), "--out", tmp],
+                                str(ROOT / "data" / "counties" / adcode / "scenario.toml"), "--out", tmp],
                                capture_output=True, text=True, env=env)
             if p.returncode != 0:  # not registered yet: the command's own module
                 t0 = time.perf_counter()
                 p = subprocess.run([sys.executable, "-m", "culture_logistics.cli.coverage",
-                                    str(ROOT / "src" / "culture_logistics" / "data" / "counties" / adcode / "scenario.toml"), "--out", tmp],
+                                    str(ROOT / "data" / "counties" / adcode / "scenario.toml"), "--out", tmp],
                                    capture_output=True, text=True, env=env)
             times.append(time.perf_counter() - t0)
             if p.returncode != 0:

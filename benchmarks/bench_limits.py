@@ -36,7 +36,7 @@ except ImportError:  # a source checkout without installation
     sys.path.insert(0, str(HERE.parents[1] / "src"))
 
 DEFAULT_DIR = HERE.parents[2] / "shared" / "bench" / "cvrplib"
-COUNTIES = HERE.parents[1] / "src" / "culture_logistics" / "data" / "counties"
+COUNTIES = HERE.parents[1] / "data" / "counties"
 # (label, county, solve_siting keyword arguments): a hard capacitated p-median, an MCLP, an LSCP
 SITING_CASES = [
     ("370481 pmedian cap K=40", "370481", dict(model="pmedian", k=40, capacitated=True)),
@@ -48,6 +48,7 @@ SITING_CASES = [
 def routing_runs(names, limits, runs, directory: Path, engines):
     import importlib.util
 
+    from culture_logistics.formats.cvrplib import read_vrp
     from culture_logistics.routing import cvrplib as cvrplib
     from culture_logistics.routing.engine import solve as engine
 
@@ -61,7 +62,7 @@ def routing_runs(names, limits, runs, directory: Path, engines):
             if not path.exists():
                 print(f"  (skipped {name}: {path} not found)", file=sys.stderr)
                 continue
-            model = cvrplib.instance_to_model(cvrplib.read_vrp(path))
+            model = cvrplib.instance_to_model(read_vrp(path))
             label = f"{name} {eng}"
             for limit in limits:
                 for seed in range(runs):

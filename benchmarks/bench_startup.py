@@ -34,7 +34,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 HEAVY = ("numpy", "pandas", "geopandas", "shapely", "pyproj", "networkx", "scipy", "osmnx", "sklearn",
          "matplotlib", "folium", "openpyxl", "ortools", "pyvrp", "dask", "osmium")
-SCENARIO = "src/culture_logistics/data/counties/370782/scenario.toml"
+SCENARIO = "data/counties/370782/scenario.toml"
 
 
 def _load() -> str:

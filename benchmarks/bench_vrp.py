@@ -37,9 +37,13 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve()
 try:
+    from culture_logistics.formats.cvrplib import read_vrp
+    from culture_logistics.formats.lkh import read_lkh
     from culture_logistics.routing import cvrplib, lkh
 except ImportError:  # a source checkout without installation
     sys.path.insert(0, str(HERE.parents[1] / "src"))
+    from culture_logistics.formats.cvrplib import read_vrp
+    from culture_logistics.formats.lkh import read_lkh
     from culture_logistics.routing import cvrplib, lkh
 
 BENCH = HERE.parents[2] / "shared" / "bench"
@@ -77,13 +81,13 @@ def plain_pyvrp(path: Path, set_name: str, limit: float, seed: int) -> dict:
 
     t0 = time.perf_counter()
     if set_name == "cvrp":
-        inst = cvrplib.read_vrp(path)
+        inst = read_vrp(path)
         n, dist, dur = inst.num_customers, inst.distance, None
         deliv, pick = inst.demands, np.zeros_like(inst.demands)
         early = late = service = None
         vehicles, cap = n, inst.capacity
     else:
-        inst = lkh.read_lkh(path)
+        inst = read_lkh(path)
         n, dist = inst.num_customers, inst.distance
         dur = dist if inst.has_time else None
         deliv, pick = inst.delivery, inst.pickup
@@ -126,9 +130,9 @@ def run_one(path: Path, set_name: str, solver: str, limit: float, seed: int) -> 
         seconds = time.perf_counter() - t0
         # cost again from the file alone by the set's checker (feasibility: it raises otherwise)
         if set_name == "cvrp":
-            cost = cvrplib.check_cvrp_solution(cvrplib.read_vrp(path), r["routes"])
+            cost = cvrplib.check_cvrp_solution(read_vrp(path), r["routes"])
         else:
-            cost = lkh.check_lkh_solution(lkh.read_lkh(path), r["routes"])
+            cost = lkh.check_lkh_solution(read_lkh(path), r["routes"])
         if cost != r["cost"]:
             raise cvrplib.CVRPSolutionError(f"reported cost {r['cost']} but the checker says {cost}")
         return {"cost": cost, "seconds": seconds, "ok": True, "routes": len(r["routes"])}

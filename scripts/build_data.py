@@ -61,7 +61,7 @@ the district's legal townships under the functional zones 371071-371073).
   居委会/社区 within ~1.5-2.5 km of the seat, 村委会 up to ~8 km) and every population (seeded
   lognormal: 村委会 ~600-3,000; 居委会 and merged rural 社区 ~2,000-9,000), then scaled so each
   county's villages sum to its **2020 census resident population** (人口数_合计, 第七次全国人口普查, from
-  Lei Dong, GitHub leiii/census, MIT; `src/culture_logistics/data/census/`): the county totals are
+  Lei Dong, GitHub leiii/census, MIT; `data/census/`): the county totals are
   real, how they are shared among villages is not;
 * all facilities: one shared county co-delivery hub (县级共配中心) at the county seat, county depots of
   postal, supply_coop and courier, a postal station in every township, supply-co-op stations in ~80 %
@@ -105,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--counties", default=",".join(PILOT_COUNTIES),
                    help="comma-separated 6-digit county codes, or 'all' (default: the ten pilots)")
     p.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"base seed (default {DEFAULT_SEED})")
-    p.add_argument("--out", type=Path, default=ROOT / "src" / "culture_logistics" / "data" / "counties", help="output folder (default src/culture_logistics/data/counties)")
+    p.add_argument("--out", type=Path, default=ROOT / "data" / "counties", help="output folder (default data/counties)")
     p.add_argument("--no-geotool", action="store_true", help="ignore geotool-cn and use county bboxes")
     args = p.parse_args(argv)
 

@@ -6,7 +6,7 @@ Usage::
     python scripts/extract_census.py [--src ../shared/data/census/census_county_2020_v1.xlsx]
 
 Reads ``census_county_2020_v1.xlsx`` of GitHub leiii/census (Lei Dong, MIT; 第七次全国人口普查, hand-compiled
-from the county bulletins) and writes ``src/culture_logistics/data/census/census_county_2020.csv``: one row per
+from the county bulletins) and writes ``data/census/census_county_2020.csv``: one row per
 county-level unit with a 6-digit code (rows without a code, the national row, provinces and cities ending in
 ``00`` are left out), columns ``code, province, city, county, population, urban, rural`` (residents, persons).
 The output is sorted by code and byte-identical for the same source.
@@ -23,7 +23,7 @@ from python_calamine import CalamineWorkbook
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_SRC = ROOT.parent / "shared" / "data" / "census" / "census_county_2020_v1.xlsx"
-OUT = ROOT / "src" / "culture_logistics" / "data" / "census" / "census_county_2020.csv"
+OUT = ROOT / "data" / "census" / "census_county_2020.csv"
 
 
 def _int(v) -> str:

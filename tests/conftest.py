@@ -6,11 +6,15 @@ be counted by hand.  Village codes are real codes of 密州街道 (370782001).
 """
 from __future__ import annotations
 
+import bz2
+import hashlib
 import json
 import os
 import shutil
 import subprocess
 import sys
+import tempfile
+import time
 from pathlib import Path
 
 import pytest
@@ -89,3 +93,51 @@ def chromium_path() -> str | None:
         if p:
             return p
     return None
+
+
+class CpuClock:
+    """Wall and CPU time of this process over a block (``with CpuClock() as c: …``; then ``c.wall_s``,
+    ``c.cpu_s``, ``c.share``: the share of one CPU the process got, 1 on an idle machine)."""
+
+    def __enter__(self) -> CpuClock:
+        self._wall0, self._cpu0 = time.perf_counter(), time.process_time()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.wall_s = time.perf_counter() - self._wall0
+        self.cpu_s = time.process_time() - self._cpu0
+        self.share = min(1.0, self.cpu_s / self.wall_s) if self.wall_s > 0 else 1.0
+
+
+def work_past_deadline_s(overrun_s: float, clock: CpuClock) -> float:
+    """How much work a solver did after its wall-clock deadline, in seconds of a whole CPU: the measured
+    overrun scaled by the share of a CPU the process had (the cap checks the clock between search steps;
+    on a loaded machine the last step and the extraction take the same work but more wall time: with 2
+    cores shared by ten busy processes the share is ~0.1–0.2).  On an idle machine it is the overrun."""
+    return max(0.0, overrun_s) * clock.share
+
+
+SHIPPED_DATA = ROOT / "tests" / "data"
+"""Small real data the tests ship (tests/data/README.md: OSM extracts © OpenStreetMap contributors, ODbL)."""
+
+
+def osm_extracts() -> Path:
+    """The folder of the real OSM test extracts (``guixi_360681.osm``, ``helsinki.osm.pbf``,
+    ``finland_test.osm.pbf``, ``west_oakland.osm.bz2``), made once from ``tests/data/osm``: a temporary
+    folder (named by the shipped files' digest) with ``guixi_360681.osm`` unpacked from its ``.bz2``."""
+    shipped = sorted((SHIPPED_DATA / "osm").glob("*.osm*"))
+    digest = hashlib.sha256(b"".join(p.name.encode() + p.read_bytes() for p in shipped)).hexdigest()[:16]
+    folder = Path(tempfile.gettempdir()) / f"culture-logistics-test-osm-{digest}"
+    if folder.is_dir():
+        return folder
+    work = Path(tempfile.mkdtemp(prefix=folder.name + ".", dir=folder.parent))
+    for p in shipped:
+        if p.name == "guixi_360681.osm.bz2":
+            (work / "guixi_360681.osm").write_bytes(bz2.decompress(p.read_bytes()))
+        else:
+            shutil.copyfile(p, work / p.name)
+    try:
+        work.rename(folder)
+    except OSError:  # another process made it first
+        shutil.rmtree(work, ignore_errors=True)
+    return folder

@@ -21,9 +21,11 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve()
 try:
+    from culture_logistics.formats.lkh import read_lkh
     from culture_logistics.routing import lkh
 except ImportError:  # a source checkout without installation
     sys.path.insert(0, str(HERE.parents[2] / "src"))
+    from culture_logistics.formats.lkh import read_lkh
     from culture_logistics.routing import lkh
 
 
@@ -69,7 +71,7 @@ def main(argv=None) -> int:
             return 1
         target = a.out / r["file"]
         target.write_bytes(git_show(a.git_dir, r["commit"], r["instance_path"]))
-        inst = lkh.read_lkh(target)
+        inst = read_lkh(target)
         routes = tour_routes(git_show(a.git_dir, r["commit"], r["tour_path"]).decode(), inst.num_customers + 1)
         cost = lkh.check_lkh_solution(inst, routes)
         status = "ok" if cost == int(r["bks"]) else "MISMATCH"

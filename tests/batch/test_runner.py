@@ -27,6 +27,7 @@ from culture_logistics.batch import jobs as batch
 from culture_logistics.batch import runner as _runner
 from culture_logistics.coverage.reach import compute_coverage
 from culture_logistics.reports.maps import province as _province
+from culture_logistics.reports.numbers import pct
 from culture_logistics.resources import counties_dir
 
 distributed = pytest.importorskip("distributed")
@@ -107,9 +108,9 @@ def test_three_counties_equal_direct_coverage(reference):
         assert int(r["villages_reached"]) == s["villages_reached"]
         assert int(r["population"]) == s["population"]
         assert int(r["population_reached"]) == s["population_reached"]
-        assert r["reach_rate"] == f"{s['reach_rate']:.4f}"
+        assert r["village_reach_pct"] == f"{pct(s['villages_reached'] / s['villages']):.1f}"   # percent, as the report
         assert (r["status"], r["data"], r["synthetic"], r["boundary_source"]) == ("ok", "embedded", "true", "geotool-cn")
-        assert r["sites_proposed"] == "" and r["shared_saving_pct"] == ""  # steps not run
+        assert r["sites_mclp"] == r["sites_lscp"] == "" and r["shared_saving_pct"] == ""  # steps not run
         county = out / r["adcode"]
         for name in ("coverage_map.html", "village_reach.csv", "gaps.csv", "summary.json", batch.DONE_FILE):
             assert (county / name).is_file(), name

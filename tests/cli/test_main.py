@@ -107,3 +107,47 @@ def test_each_command_imports_only_what_its_stage_uses(modules, absent):
         f"importlib.import_module({m!r})" for m in modules))))
     assert loaded & absent == set()
     assert "pandas" in loaded and "folium" in loaded       # the probe does see what the stage needs
+
+
+def test_validate_warns_when_every_population_is_zero(tmp_path):
+    """A county whose 8 villages all have population 0 is not silently "valid": one warning names the file,
+    the column and the count; with conftest's populations (1,000 … 8,000) there is no such warning."""
+    from conftest import default_villages, write_scenario
+
+    zero = [",".join(r.split(",")[:-1] + ["0"]) for r in default_villages()]
+    p = run_cli("validate", write_scenario(tmp_path / "zero", villages=zero))
+    assert p.returncode == 0, p.stderr
+    assert "valid, with 1 warning(s)" in p.stdout
+    out = p.stdout + p.stderr
+    assert "every village's population is missing or 0 (8 villages)" in out and "villages.csv" in out
+    ok = run_cli("validate", write_scenario(tmp_path / "ok"))
+    assert ok.returncode == 0 and "population is missing" not in ok.stdout + ok.stderr
+    assert "valid" in ok.stdout and "warning" not in ok.stdout
+
+
+@pytest.mark.parametrize("lang", [None, "en"])
+def test_one_language_per_run(tmp_path, lang):
+    """``--lang`` defaults to Chinese: the console lines, the driver sheets and comparison.csv of one run are all
+    Chinese; with ``--lang en`` all English (place names are data and stay as they are)."""
+    from openpyxl import load_workbook
+
+    from conftest import write_scenario
+
+    scn = write_scenario(tmp_path / "c")
+    opt = [] if lang is None else ["--lang", lang]
+    cov = run_cli("coverage", scn, *opt, "--no-map", "--out", tmp_path / "cov")
+    assert cov.returncode == 0, cov.stderr
+    rt = run_cli("route", scn, *opt, "--mode", "shared", "--time-limit", "0.3", "--no-map", "--quiet",
+                 "--out", tmp_path / "rt")
+    assert rt.returncode == 0, rt.stderr
+    wb = load_workbook(tmp_path / "rt" / "route_sheets.xlsx")
+    cells = " ".join(str(c.value) for ws in wb.worksheets for row in ws.iter_rows() for c in row if c.value)
+    if lang is None:
+        assert "全部运营方覆盖" in cov.stdout and "reached by every carrier" not in cov.stdout
+        assert rt.stdout.splitlines()[1].startswith("共同配送：") and "vehicles" not in rt.stdout
+        assert wb.sheetnames[0] == "总览" and "签收" in cells and "Signature" not in cells
+    else:
+        assert "reached by every carrier" in cov.stdout and "全部运营方覆盖" not in cov.stdout
+        assert rt.stdout.splitlines()[1].startswith("shared: ") and "辆车" not in rt.stdout
+        assert wb.sheetnames[0] == "Overview" and "Signature" in cells and "签收" not in cells
+    assert "light_van" not in cells and "supply_coop" not in cells

@@ -196,9 +196,9 @@ def coverage_cli(*args):
     from culture_logistics.cli.main import main
 
     if "coverage" in main.commands:
-        return run_cli("coverage", *args)
+        return run_cli("coverage", "--lang", "en", *args)
     env = dict(os.environ, PYTHONPATH=str(ROOT / "src"), PYTHONIOENCODING="utf-8")
-    return subprocess.run([sys.executable, "-m", "culture_logistics.cli.coverage", *map(str, args)],
+    return subprocess.run([sys.executable, "-m", "culture_logistics.cli.coverage", "--lang", "en", *map(str, args)],
                           capture_output=True, text=True, env=env, timeout=300)
 
 

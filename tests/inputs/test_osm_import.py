@@ -3,19 +3,19 @@ from __future__ import annotations
 
 import csv
 import json
+import shutil
 import tomllib
 from pathlib import Path
 
 import pytest
 
-from conftest import run_cli
+from conftest import osm_extracts, run_cli
 from culture_logistics.errors import ScenarioError
 from culture_logistics.inputs.osm.build import import_osm
 from culture_logistics.inputs.osm.reader import OsmImportError
 
-OSM = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "osm"
+OSM = osm_extracts()  # real extracts shipped in tests/data/osm (© OpenStreetMap contributors, ODbL)
 GUIXI = OSM / "guixi_360681.osm"
-pytestmark = pytest.mark.skipif(not OSM.is_dir(), reason=f"real OSM extracts not found at {OSM}")
 
 # a real OSM point of the extract: place=town 花园街道 (node 4459977552); the hub goes on place=city 贵溪市
 HUAYUAN = (117.237655, 28.29356)
@@ -76,7 +76,7 @@ def test_guixi_validates_and_runs_coverage(guixi, tmp_path):
     r = run_cli("validate", guixi / "scenario.toml", "--json")
     assert r.returncode == 0, r.stdout + r.stderr
     out = tmp_path / "cov"
-    r = run_cli("coverage", guixi / "scenario.toml", "--out", out, "--tiles", "none")
+    r = run_cli("coverage", "--lang", "en", guixi / "scenario.toml", "--out", out, "--tiles", "none")
     assert r.returncode == 0, r.stderr
     s = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     # the county hub is a depot, not a village outlet: only the 花园街道 post office reaches villages
@@ -99,10 +99,55 @@ def test_guixi_validates_and_runs_coverage(guixi, tmp_path):
 
 @pytest.mark.slow
 def test_guixi_runs_site_and_route(guixi, tmp_path):
-    r = run_cli("site", guixi / "scenario.toml", "--model", "mclp", "--k", "1", "--out", tmp_path / "site")
+    """Siting and routing on the real OSM county with populations: OSM has none for these 13 居委会/村委会 (no
+    village table exists offline either; the 2020 census gives only the county, 540,572), so they are set here,
+    1,000 × (1…13) in code order (91,000 people), and every figure below follows from them by hand."""
+    scn = tmp_path / "scn"
+    shutil.copytree(guixi, scn)
+    rows = _rows(scn / "villages.csv")
+    assert [r["population"] for r in rows] == ["0"] * 13                  # what import-osm could know
+    pop = {r["code"]: 1000 * (i + 1) for i, r in enumerate(sorted(rows, key=lambda r: r["code"]))}
+    with open(scn / "villages.csv", "w", encoding="utf-8", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows({**r, "population": pop[r["code"]]} for r in rows)
+    names = {r["code"]: r["name"] for r in rows}
+    by_name = {n: c for c, n in names.items()}
+
+    r = run_cli("site", "--lang", "en", scn / "scenario.toml", "--model", "mclp", "--k", "1", "--out", tmp_path / "site")
     assert r.returncode == 0, r.stderr
-    r = run_cli("route", guixi / "scenario.toml", "--mode", "shared", "--time-limit", "5", "--out", tmp_path / "rt")
+    s = json.loads((tmp_path / "site" / "summary.json").read_text(encoding="utf-8"))
+    # before: the 花园街道 post office reaches 白果 (1,000), 花园 (2,000) and 木丝岭 (11,000), as in coverage
+    reached_before = sum(pop[by_name[n]] for n in ("白果居民委员会", "花园居民委员会", "木丝岭居民委员会"))
+    assert reached_before == 14_000
+    assert (s["before"]["villages"], s["before"]["villages_reached"], s["before"]["population"],
+            s["before"]["population_reached"]) == (13, 3, 91_000, reached_before)
+    # one new site at 城北 reaches the town's other 8 gaps; 滨江镇's 柏里 (12,000) and 黄坑 (13,000) lie beyond 3 km
+    sites = _rows(tmp_path / "site" / "sites.csv")
+    assert s["sites"] == 1 and [(x["site_id"], x["kind"]) for x in sites] == [(by_name["城北居民委员会"], "new")]
+    left = {x["village_code"] for x in _rows(tmp_path / "site" / "gaps_after.csv")}
+    assert left == {by_name["柏里村民委员会"], by_name["黄坑村民委员会"]}
+    newly = 91_000 - reached_before - sum(pop[c] for c in left)
+    assert newly == 52_000 and s["objective"] == newly and s["optimal"] is True
+    assert (int(sites[0]["villages_newly_reached"]), int(sites[0]["population_newly_reached"])) == (8, newly)
+    assert (s["after"]["villages_reached"], s["after"]["population_reached"]) == (11, reached_before + newly)
+
+    r = run_cli("route", "--lang", "en", scn / "scenario.toml", "--mode", "shared", "--time-limit", "5", "--out", tmp_path / "rt")
     assert r.returncode == 0, r.stderr
+    rt = json.loads((tmp_path / "rt" / "summary.json").read_text(encoding="utf-8"))
+    plan = _rows(tmp_path / "rt" / "route_plan.csv")
+    unserved = _rows(tmp_path / "rt" / "unserved.csv")
+    routed = [x["stop_id"] for x in plan if x["echelon"] == "last_mile" and x["stop_kind"] != "depot"]
+    # every village routed once or listed unserved, never both: 城北 and 黄坑 have no road path (as in coverage)
+    assert len(routed) == len(set(routed)) == 11 and rt["villages_served"] == 11
+    assert {x["stop_id"]: x["reason_code"] for x in unserved} == {by_name["城北居民委员会"]: "unreachable",
+                                                                  by_name["黄坑村民委员会"]: "unreachable"}
+    unserved_ids = {x["stop_id"] for x in unserved}
+    assert set(routed) | unserved_ids == set(names) and not set(routed) & unserved_ids
+    # a day's parcels: population × 0.012 a week / 7 days, for the 11 served villages (91,000 − 10,000 − 13,000)
+    assert rt["parcels_delivered"] == round((91_000 - 10_000 - 13_000) * 0.012 / 7) == 117
+    assert sum(int(x["delivered"]) for x in plan if x["echelon"] == "last_mile") == 117
+    assert rt["unserved_stops"] == 2 and rt["reproducible"] is True
 
 
 def _osm_xml(tmp_path: Path) -> Path:

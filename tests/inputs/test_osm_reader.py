@@ -9,11 +9,11 @@ import pytest
 import shapely
 from shapely.geometry import box
 
+from conftest import osm_extracts
 from culture_logistics.inputs.osm.reader import OsmImportError, read_extract
 from culture_logistics.inputs.osm.roads import parse_maxspeed, roads_frame, roads_graph
 
-OSM = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "osm"
-pytestmark = pytest.mark.skipif(not OSM.is_dir(), reason=f"real OSM extracts not found at {OSM}")
+OSM = osm_extracts()  # real extracts shipped in tests/data/osm (© OpenStreetMap contributors, ODbL)
 
 
 def _highway_ways(path: Path) -> int:

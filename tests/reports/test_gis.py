@@ -24,7 +24,7 @@ from culture_logistics.routing.plan import plan_routes
 from culture_logistics.siting.solve import solve_siting
 
 KML = {"k": "http://www.opengis.net/kml/2.2"}
-COUNTY = ROOT / "src" / "culture_logistics" / "data" / "counties" / "370782" / "scenario.toml"
+COUNTY = ROOT / "data" / "counties" / "370782" / "scenario.toml"
 
 
 @pytest.fixture(scope="module")
@@ -134,7 +134,88 @@ def test_export_option_is_checked_before_anything_runs(tmp_path):
     assert gis.parse_exports("KML, geojson-gcj02,kml") == ("kml", "geojson-gcj02")
     assert gis.parse_exports("") == ()
     out = tmp_path / "out"
-    p = run_cli("coverage", "370782", "--out", str(out), "--export", "kml,shp")
+    p = run_cli("coverage", "--lang", "en", "370782", "--out", str(out), "--export", "kml,shp")
     assert p.returncode == 2
     assert "unknown format 'shp'; choose from kml, geojson-gcj02" in p.stderr
     assert "Traceback" not in p.stderr and not out.exists()
+
+
+EVIL_ID = '"><NetworkLink><Link><href>http://127.0.0.1:1/x.kml</href></Link></NetworkLink><Placemark id="'
+
+
+def hostile_layers() -> dict[str, gpd.GeoDataFrame]:
+    fac = gpd.GeoDataFrame({"id": [EVIL_ID, "a<b&c"], "name": ["站<script>", "]]></name>"],
+                            "operator": ["postal", "courier"]},
+                           geometry=shapely.points([119.3, 119.31], [36.0, 36.0]), crs="EPSG:4326")
+    vil = gpd.GeoDataFrame({"village_code": ["370782001001"], "village_name": ['甲村"><x/>'],
+                            "description": ["<b>粗</b> & </description>"]},
+                           geometry=shapely.points([119.32], [36.0]), crs="EPSG:4326")
+    return {"villages": vil, "facilities": fac}
+
+
+def test_kml_ids_names_and_descriptions_stay_text(tmp_path):
+    """A crafted facility id cannot plant a <NetworkLink> (Google Earth would fetch it); an id with '<' exports;
+    every value reads back exactly as it was."""
+    path = gis.write_kml(hostile_layers(), tmp_path / "coverage.kml")
+    text = path.read_text(encoding="utf-8")
+    root = ET.fromstring(text)
+    assert not [e for e in root.iter() if e.tag.endswith(("NetworkLink", "Link", "script", "x"))]
+    assert [p.get("id") for p in root.iter(f"{{{KML['k']}}}Placemark")] == ["villages.1", "facilities.1",
+                                                                            "facilities.2"]
+    data = [d.text for d in root.iter(f"{{{KML['k']}}}SimpleData") if d.get("name") == "id"]
+    assert data == [EVIL_ID, "a<b&c"]
+    names = [p.findtext("k:name", namespaces=KML) for p in root.iter(f"{{{KML['k']}}}Placemark")]
+    assert names == ['甲村"><x/>', "站<script>", "]]></name>"]
+    desc = root.find(".//k:Placemark/k:description", KML).text
+    assert desc == "<b>粗</b> & </description>"
+    folders = [f.findtext("k:name", namespaces=KML) for f in root.iter(f"{{{KML['k']}}}Folder")]
+    assert folders == ["villages", "facilities"]
+
+
+def test_failed_export_writes_none_of_the_exports(tmp_path, monkeypatch):
+    """Every export is built in memory before the first is written: a failure in the last leaves no file."""
+    gis.write_gpkg(hostile_layers(), tmp_path / "coverage.gpkg")
+
+    def boom(layers):
+        raise RuntimeError("GCJ-02 conversion failed")
+
+    monkeypatch.setattr(gis, "gcj02_geojson", boom)  # our own step, not the libraries
+    with pytest.raises(RuntimeError):
+        gis.export_gis(tmp_path, "kml,geojson-gcj02")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["coverage.gpkg"]
+    monkeypatch.undo()
+    written = gis.export_gis(tmp_path, "kml,geojson-gcj02")
+    assert [p.name for p in written] == ["coverage.kml", "coverage.gcj02.geojson"]
+    assert ET.parse(written[0]).getroot().find(".//k:Placemark", KML) is not None
+
+
+def test_writing_geopackage_and_kml_prints_nothing(tmp_path):
+    """GDAL checks a GeoPackage's extension: the temporary file is named ``….tmp.gpkg`` (was ``….tmp``, and GDAL
+    printed "The filename extension should be 'gpkg' instead of 'tmp'" for every file).  In a fresh process,
+    with Python warnings as errors, writing a GeoPackage and a KML leaves stderr empty."""
+    import subprocess
+    import sys
+
+    code = ("import geopandas as gpd, shapely\n"
+            "from culture_logistics.reports import gis\n"
+            "g = gpd.GeoDataFrame({'name': ['a']}, geometry=[shapely.Point(119.3, 36.0)], crs='EPSG:4326')\n"
+            f"gis.write_gpkg({{'pts': g}}, {str(tmp_path / 'x.gpkg')!r})\n"
+            f"gis.write_kml({{'pts': g}}, {str(tmp_path / 'x.kml')!r})\n")
+    p = subprocess.run([sys.executable, "-W", "error", "-c", code], capture_output=True, text=True,
+                       env={"PYTHONPATH": str(ROOT / "src"), "PATH": "/usr/bin:/bin"}, timeout=120)
+    assert p.returncode == 0, p.stderr
+    assert p.stderr == ""
+    assert (tmp_path / "x.gpkg").is_file() and (tmp_path / "x.kml").is_file()
+    assert sorted(x.name for x in tmp_path.iterdir()) == ["x.gpkg", "x.kml"]   # no temporary file left
+
+
+def test_export_includes_the_postal_courier_plan(tmp_path):
+    """``route --mode compare --export kml``: the 邮快合作 plan (``postal_courier/``) is exported beside the
+    shared and separate ones."""
+    g = gpd.GeoDataFrame({"name": ["r1"]}, geometry=[shapely.LineString([(119.3, 36.0), (119.4, 36.0)])],
+                         crs="EPSG:4326")
+    for mode in ("shared", "separate", "postal_courier"):
+        gis.write_gpkg({"routes": g}, tmp_path / mode / "routes.gpkg")
+    written = gis.export_gis(tmp_path, "kml")
+    assert sorted(p.relative_to(tmp_path).as_posix() for p in written) == [
+        "postal_courier/routes.kml", "separate/routes.kml", "shared/routes.kml"]

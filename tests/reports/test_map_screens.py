@@ -59,7 +59,7 @@ VILLAGE_KIND = {"coverage": "village", "siting": "village", "routes": "stop:last
 @pytest.fixture(scope="module")
 def pages():
     """The three maps of 诸城市 (blank background: nothing fetched), and the scenario's village count."""
-    path = ROOT / "src" / "culture_logistics" / "data" / "counties" / "370782" / "scenario.toml"
+    path = ROOT / "data" / "counties" / "370782" / "scenario.toml"
     if not path.exists():
         pytest.skip("embedded dataset 370782 not built")
     scn = load_scenario(path)

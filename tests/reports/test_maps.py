@@ -170,7 +170,7 @@ def test_coverage_map_in_chromium(evil, tmp_path):
 @pytest.mark.slow
 def test_embedded_county_map_in_chromium(tmp_path):
     """诸城市 (embedded, 259 villages): every village drawn, no JavaScript error, page under 1 MB."""
-    path = ROOT / "src" / "culture_logistics" / "data" / "counties" / "370782" / "scenario.toml"
+    path = ROOT / "data" / "counties" / "370782" / "scenario.toml"
     if not path.exists():
         pytest.skip("embedded dataset 370782 not built")
     res = compute_coverage(load_scenario(path))
@@ -209,3 +209,19 @@ def test_layer_scripts_go_into_the_page_as_branca_renders_them(tiny):
     ours, branca = page(layers._Js), page(BrancaJs)
     assert ours == branca
     assert "var a=[1,2];\n" in ours and "var t='2'" in ours and "var c='x\ny';" in ours
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_route_map_names_vehicles_as_the_driver_sheets_do(tmp_path, lang):
+    """No fleet codes (light_van-1, trunk_van-1) in the route map: each vehicle is named as on its driver sheet."""
+    from conftest import write_scenario as _write
+    from culture_logistics.inputs.scenario import load_scenario as _load
+    from culture_logistics.reports.maps import base as _maps
+    from culture_logistics.reports.maps.routes import routes_map
+    from culture_logistics.routing.plan import plan_routes
+
+    plan = plan_routes(_load(_write(tmp_path / "c")), "shared")
+    page = _maps.render_map(routes_map(plan, tiles="none", lang=lang))
+    assert "light_van" not in page and "trunk_van" not in page
+    assert ("邮政站-1号车" if lang == "zh" else "邮政站 van 1") in page
+    assert ("轻型厢式货车" if lang == "zh" else "light van") in page

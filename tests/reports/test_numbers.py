@@ -24,7 +24,7 @@ def test_half_up_on_the_decimal_value():
 
 @pytest.mark.slow
 def test_map_shows_the_workbook_rates():
-    path = ROOT / "src" / "culture_logistics" / "data" / "counties" / "370782" / "scenario.toml"
+    path = ROOT / "data" / "counties" / "370782" / "scenario.toml"
     if not path.exists():
         pytest.skip("embedded dataset 370782 not built")
     res = compute_coverage(load_scenario(path))

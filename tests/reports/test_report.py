@@ -18,7 +18,8 @@ from culture_logistics.app.report import write_report
 from culture_logistics.inputs.scenario import load_scenario
 from culture_logistics.progress import Collector
 from culture_logistics.reports.labels import TEXT, text
-from culture_logistics.reports.report import count_pdf_pages
+from culture_logistics.reports.report import saving_parts
+from culture_logistics.reports.report_page import count_pdf_pages
 from culture_logistics.resources import counties_dir
 
 
@@ -69,14 +70,15 @@ def check_figures(out: Path, page: str) -> None:
             assert got[2] == f"{cmp[key]['saving_pct']:.1f}", key
     if rt["saving_pct"] is not None:
         assert f"{rt['saving_pct']:.1f}" in _nums(rows["saving_pct"])
-    # the saving split into its parts (they add up to the total), as routing/compare.py saving_split has them
-    split = rt.get("saving_split")
-    if split:
-        for part in ("fixed_cost", "distance", "duplicated_visits", "total"):
-            got = _nums(rows[f"saving_split.{part}"])
-            want = [f"{split[part]['cny_per_day']:,.2f}"] + (
-                [] if split[part]["pct_of_saving"] is None else [f"{split[part]['pct_of_saving']:.1f}"])
-            assert got[-len(want):] == want, part
+    # the saving split into the parts a reader adds up (vehicles' fixed cost, distance cost; they sum to the total)
+    total = a["cost_cny"] - b["cost_cny"]
+    parts = {"vehicles": a["cost_vehicles_cny"] - b["cost_vehicles_cny"],
+             "distance": a["cost_distance_cny"] - b["cost_distance_cny"], "total": total}
+    assert parts["vehicles"] + parts["distance"] == pytest.approx(total, abs=0.02)
+    for part, v in parts.items():
+        got = _nums(rows[f"saving_split.{part}"])
+        want = [f"{v:,.2f}"] + ([f"{100 * v / total:.1f}"] if total > 0 else [])
+        assert got[-len(want):] == want, part
     # visits per week (routing's weekly rule), the 邮快合作 baseline and the cost sharing, when the summary has them
     vw = rt.get("visits_per_week")
     if isinstance(vw, dict):
@@ -204,7 +206,7 @@ def test_county_report_renders_and_prints_on_two_a4_pages(tmp_path):
         for width in (1280, 390):
             got = open_report(page, tmp_path, width)
             assert got["errors"] == [] and got["console_errors"] == [], got
-            assert got["sections"] == ["reach", "gaps", "siting", "routing", "sources"]
+            assert got["sections"] == ["kpis", "reach", "gaps", "siting", "routing", "sources"]   # issue 20: the indicators first
             assert got["svgs"] >= 3 and got["scrollW"] <= got["innerW"], (width, got)
     html = page.read_text(encoding="utf-8")
     assert "SYNTHETIC DATA" in html and 'href="coverage_map.html"' in html and 'href="siting/siting.xlsx"' in html
@@ -236,3 +238,66 @@ def test_without_chromium_the_report_says_so(tmp_path, monkeypatch):
     assert "No siting result" in page and "No routing result" in page   # stages not run: said, not invented
     cov = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert _nums(_rows(page)["reached"])[:2] == [f"{cov['villages_reached']:,}", f"{cov['villages']:,}"]
+
+
+def _plan_summary(vehicles, km, fixed, distance):
+    return {"vehicles": vehicles, "distance_km": km, "cost_vehicles_cny": fixed, "cost_distance_cny": distance,
+            "cost_cny": fixed + distance, "cost_bus_cny": 0.0}
+
+
+def test_saving_split_reads_the_natural_way():
+    """24 vans at 250 CNY/day against 12: the vehicle part is +3,000 CNY/day, not a negative figure.
+
+    separate 6,000 + 2,000 = 8,000 CNY/day, shared 3,000 + 1,800 = 4,800: saving 3,200 CNY/day, of which
+    vehicles 3,000 (93.75 %, shown 93.8) and distance 200 (6.25 %, shown as Python rounds it, 6.2); the
+    duplicated village visits are a note about those parts, not a part."""
+    routing = {"separate": _plan_summary(24, 2000.0, 6000.0, 2000.0),
+               "shared": _plan_summary(12, 1800.0, 3000.0, 1800.0),
+               "saving_split": {"duplicated_visits": {"cny_per_day": 2534.17, "visits_removed": 250}}}
+    parts, notes = saving_parts(routing, "zh")
+    got = {p["key"]: (p["cny_per_day"], p["pct_of_saving"]) for p in parts}
+    assert got == {"vehicles": (3000.0, 93.8), "distance": (200.0, round(6.25, 1)), "total": (3200.0, 100.0)}
+    assert "24 → 12 辆" in parts[0]["label"]
+    assert len(notes) == 1 and "250" in notes[0] and "已含在以上各项中" in notes[0]
+    # shared drives 100 km more (distance part −100 CNY/day): the vehicle part is 103.4 % and a note says why
+    routing["shared"] = _plan_summary(12, 2100.0, 3000.0, 2100.0)
+    parts, notes = saving_parts(routing, "en")
+    got = {p["key"]: (p["cny_per_day"], p["pct_of_saving"]) for p in parts}
+    assert got == {"vehicles": (3000.0, 103.4), "distance": (-100.0, -3.4), "total": (2900.0, 100.0)}
+    assert any("over 100 %" in n and "negative" in n for n in notes)
+    assert sum(v for k, (v, _) in got.items() if k != "total") == got["total"][0]
+    # no saving (shared costs more): no percentages of a saving that does not exist
+    routing["shared"] = _plan_summary(30, 2500.0, 7500.0, 2500.0)
+    parts, _ = saving_parts(routing, "zh")
+    assert [p["pct_of_saving"] for p in parts] == [None, None, None]
+    assert [p["cny_per_day"] for p in parts] == [-1500.0, -500.0, -2000.0]
+
+
+def test_rates_of_nothing_show_a_dash_not_zero_percent(tmp_path):
+    """A county whose populations are all 0: the population rates are undefined — "–", never "0.0 %" or "0 / 0"
+    (the village rates, 3 of 8 = 37.5 %, are shown as usual)."""
+    from culture_logistics.reports.report import build_report_html
+
+    scn = load_scenario(write_scenario(tmp_path / "c"))
+    cov = {"villages": 8, "population": 0, "villages_reached": 3, "population_reached": 0,
+           "villages_reached_any": 3, "population_reached_any": 0, "carriers": [], "by_operator": {},
+           "radius_m": 3000}
+    page, figures = build_report_html(scn, {"coverage": cov}, [], [], tmp_path, lang="zh", date="2026-01-01")
+    rows = _rows(page)
+    assert "3 / 8" in rows["reached"] and "37.5 %" in rows["reached"]
+    assert "0 / 0" not in page and "0.0 %" not in page
+    assert rows["reached"].split()[-1] == "–"     # the population rate of the row
+    assert figures["coverage"]["reached"]["population_pct"] is None
+
+
+def test_embedded_data_note_in_the_reports_language():
+    """郯城县's [data] note (English, from the dataset builder) is Chinese in a Chinese report, whole (no word cut:
+    the sources list wraps with overflow-wrap, not word-break: break-all), and as written in English."""
+    from culture_logistics.reports.report import data_note_text
+    from culture_logistics.reports.report_page import CSS
+
+    scn = load_scenario(counties_dir() / "371322" / "scenario.toml")
+    zh = data_note_text(scn, "zh")
+    assert "885,156" in zh and "20261126" in zh and not re.search(r"\b(Real|Synthetic|survey)\b", zh)
+    assert data_note_text(scn, "en") == scn.data_note
+    assert "break-all" not in CSS

@@ -18,13 +18,7 @@ from culture_logistics.app.routing import run_routing
 from culture_logistics.inputs.scenario import load_scenario
 from culture_logistics.reports.routes import DRIVER_ROW_HEIGHT_PT, comparison_csv
 from culture_logistics.reports.siting import write_siting
-from culture_logistics.reports.writers import (
-    XLSX_MAX_COLUMN_WIDTH,
-    Sheet,
-    display_width,
-    sheet_name,
-    write_xlsx,
-)
+from culture_logistics.reports.workbooks import XLSX_MAX_COLUMN_WIDTH, Sheet, display_width, sheet_name, write_xlsx
 from culture_logistics.resources import counties_dir
 from culture_logistics.siting.solve import solve_siting
 
@@ -128,7 +122,7 @@ def test_siting_workbook_in_both_languages(zhucheng, tmp_path):
 
 def test_driver_sheets_have_a_title_block_and_room_to_sign(tmp_path):
     scn = load_scenario(write_scenario(tmp_path / "c"))
-    res, paths = run_routing(scn, "shared", tmp_path / "r", time_limit_s=0.3, map_html=False)
+    res, paths = run_routing(scn, "shared", tmp_path / "r", time_limit_s=0.3, map_html=False, lang="zh")
     path = paths["route_sheets.xlsx"]
     assert overflowing_cells(path) == []
     check_print_setup(path)
@@ -142,21 +136,105 @@ def test_driver_sheets_have_a_title_block_and_room_to_sign(tmp_path):
     n_lm = int((routes["echelon"] == "last_mile").sum())
     assert [n for n in drivers if "干线" not in n] == [f"邮政站-{i}号车" for i in range(1, n_lm + 1)]
     ws = wb[drivers[0]]
-    labels = {ws.cell(r, c).value: ws.cell(r, c + 1).value for r in range(2, 7) for c in (1, 3, 5)
+    # the title block: three label / value pairs a row (labels in columns 2, 5, 10, values beside them)
+    labels = {ws.cell(r, c).value: ws.cell(r, c + 1).value for r in range(2, 8) for c in (2, 5, 10)
               if ws.cell(r, c).value}
-    for key in ("车辆 Vehicle", "运营方 Operator", "日期 Date", "出发站 Depot", "出发 Start", "返回 Return",
-                "公里 km", "送达 Deliver", "揽收 Pick up"):
+    for key in ("车辆", "运营方", "日期", "出发站", "出发", "返回", "里程(公里)", "送达", "揽收", "驾驶员签名"):
         assert key in labels, key
     route = routes.iloc[0]
-    assert labels["公里 km"] == round(route["distance_m"] / 1000, 1)
-    assert labels["送达 Deliver"] == int(route["delivered"]) and re.fullmatch(r"\d\d:\d\d", labels["出发 Start"])
+    assert labels["里程(公里)"] == round(route["distance_m"] / 1000, 1)
+    assert labels["送达"] == int(route["delivered"]) and re.fullmatch(r"\d\d:\d\d", labels["出发"])
     hrow = int(ws.print_title_rows.split(":")[0].lstrip("$"))
     head = [c.value for c in ws[hrow]]
-    sign = head.index("签收 Signature") + 1
+    sign = head.index("签收") + 1
     assert ws.column_dimensions[ws.cell(hrow, sign).column_letter].width >= 16
     for r in range(hrow + 1, ws.max_row + 1):
         assert ws.row_dimensions[r].height >= DRIVER_ROW_HEIGHT_PT >= 28
     assert ws.page_setup.orientation == "landscape"
+
+
+#: Excel's column width unit: the maximum digit width of the workbook's Normal font (Calibri 11: 7 px at 96 dpi)
+DIGIT_PX = 7
+A4_WIDTH_IN = {"portrait": 210 / 25.4, "landscape": 297 / 25.4}
+
+
+def print_scale(ws) -> float:
+    """The scale a sheet prints at: with fit to one page wide, the A4 width inside the margins over the columns'
+    width (a width of w characters is w × 7 + 5 px, ECMA-376 §18.3.1.13), rounded down to a whole percent and
+    never above 100 %; without fit to width, the page setup's own scale."""
+    ps = ws.page_setup
+    if not (ws.sheet_properties.pageSetUpPr.fitToPage and ps.fitToWidth == 1):
+        return (ps.scale or 100) / 100
+    assert int(ps.paperSize) == 9   # A4
+    inside_px = (A4_WIDTH_IN[ps.orientation] - ws.page_margins.left - ws.page_margins.right) * 96
+    columns_px = sum((ws.column_dimensions[get_column_letter(j)].width or 8.43) * DIGIT_PX + 5
+                     for j in range(1, ws.max_column + 1))
+    return min(100, int(100 * inside_px / columns_px)) / 100
+
+
+def smallest_font_pt(ws) -> float:
+    return min(c.font.sz or 11 for row in ws.iter_rows() for c in row if c.value is not None)
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_driver_sheets_print_at_10_pt_on_a4_with_borders_and_signature_boxes(tmp_path, lang):
+    """A stop with a 40-character name and a depot with a 70-character internal id: no column grows past its
+    cap (long text wraps), the sheet prints on A4 at ≥ 10 pt, every stop row is bordered with a signature box."""
+    from conftest import LAT, LON0, default_facilities, default_villages
+
+    villages = default_villages()
+    villages[2] = villages[2].replace("测试村3", "测试村" + "很长的村名" * 8)
+    long_id = "P1-" + "internal-id-" * 6
+    facilities = [f.replace("P1,", f"{long_id},") for f in default_facilities()]
+    assert any(long_id in f for f in facilities) and LAT and LON0
+    scn = load_scenario(write_scenario(tmp_path / "c", villages=villages, facilities=facilities))
+    res, paths = run_routing(scn, "shared", tmp_path / "r", time_limit_s=0.3, map_html=False, lang=lang)
+    path = paths["route_sheets.xlsx"]
+    assert overflowing_cells(path) == []
+    wb = load_workbook(path)
+    drivers = wb.sheetnames[1:1 + len(res.routes)]
+    assert drivers and all(n.endswith("号车") for n in drivers) if lang == "zh" else all(" van " in n for n in drivers)
+    sign_head = "签收" if lang == "zh" else "Signature"
+    for name in drivers:
+        ws = wb[name]
+        widths = [ws.column_dimensions[get_column_letter(j)].width for j in range(1, ws.max_column + 1)]
+        assert max(widths) <= 22, (name, widths)
+        hrow = int(ws.print_title_rows.split(":")[0].lstrip("$"))
+        # every title-block label fits its column or merged box (set in rows of a fixed height, it must not wrap)
+        for r in range(2, hrow):
+            for c in (2, 5, 10):
+                v = ws.cell(r, c).value
+                assert v is None or display_width(v) + 1 <= ws.column_dimensions[get_column_letter(c)].width, v
+        scale = print_scale(ws)
+        assert smallest_font_pt(ws) * scale >= 10, (name, scale, sum(widths))
+        head = [c.value for c in ws[hrow]]
+        sign = head.index(sign_head) + 1
+        assert ws.column_dimensions[get_column_letter(sign)].width >= 20   # ≈ 35 mm printed at 100 %
+        # numbers are centred in their boxes: a stop's number does not run into its name
+        assert all(ws.cell(r, 1).alignment.horizontal == "center" for r in range(hrow + 1, ws.max_row + 1))
+        for r in range(hrow, ws.max_row + 1):   # the header and every stop row, each cell boxed
+            for c in range(1, len(head) + 1):
+                b = ws.cell(r, c).border
+                assert all(getattr(b, side).style == "thin" for side in ("left", "right", "top", "bottom")), \
+                    (name, r, c)
+        # the title block: the driver signs in a bordered box; no raw codes for people to read
+        cells = {ws.cell(r, c).value: (r, c) for r in range(2, hrow) for c in range(1, len(head) + 1)}
+        r, c = cells["驾驶员签名" if lang == "zh" else "Driver signs"]
+        assert ws.cell(r, c + 1).border.left.style == "thin" and ws.cell(r, c + 1).value is None
+        values = [str(v) for v in cells]
+        assert not any(code in v for v in values for code in ("light_van", "trunk_van", "supply_coop", "last_mile"))
+        # numbers in the title block are left-aligned in their own boxes, not against the next label
+        assert all(ws.cell(r, c).alignment.horizontal == "left" for v, (r, c) in cells.items()
+                   if isinstance(v, (int, float)))
+        if "干线" not in name and "trunk" not in name:   # a last-mile van leaves from the long-id station
+            depot_row = [ws.cell(hrow + 1, c) for c in range(1, len(head) + 1)]
+            assert depot_row[2].value == long_id and depot_row[2].alignment.wrap_text
+    text = " ".join(str(c.value) for ws in wb.worksheets for row in ws.iter_rows() for c in row if c.value)
+    assert "light_van" not in text and "supply_coop" not in text
+    if lang == "en":
+        assert not re.search(r"[\u4e00-\u9fff]", text.replace("诸城市", "").replace("邮政站", "")
+                             .replace("诸城县级共配中心", "").replace("测试村", "").replace("很长的村名", "")
+                             .replace("快递站", "").replace("测试路", ""))
 
 
 def test_long_text_wraps_instead_of_overflowing(tmp_path):
@@ -235,3 +313,22 @@ def test_data_rows_read_back_as_openpyxl_writes_them_cell_by_cell(tmp_path):
     write_xlsx({"none": Sheet(df.iloc[:0], title="空表 Empty", info=[("a", 1)])}, tmp_path / "empty.xlsx")
     ws = load_workbook(tmp_path / "empty.xlsx")["none"]
     assert ws.freeze_panes == "A5" and [c.value for c in ws[4]][:5] == list(df.columns) and ws["A1"].value == "空表 Empty"
+
+
+def test_population_rates_of_a_county_without_people_are_a_dash(tmp_path):
+    """conftest's county with every population 0: the workbook's township and county rows show "–" for the
+    population reach rate (not 0.0), the coverage map's popups "(–)"; the village rate (a real 0–100) stays."""
+    from conftest import default_villages
+
+    zero = [",".join(r.split(",")[:-1] + ["0"]) for r in default_villages()]
+    scn = load_scenario(write_scenario(tmp_path / "c", villages=zero))
+    _, paths = run_coverage(scn, tmp_path / "out", lang="zh")
+    ws = load_workbook(paths["village_reach.xlsx"])["全县汇总"]
+    hrow = int(ws.print_title_rows.split(":")[0].lstrip("$"))
+    head = [c.value for c in ws[hrow]]
+    rate, vrate = head.index("人口覆盖率(%)") + 1, head.index("村覆盖率(%)") + 1
+    rows = range(hrow + 1, ws.max_row + 1)
+    assert [ws.cell(r, rate).value for r in rows] == ["–"] * len(rows)
+    assert all(isinstance(ws.cell(r, vrate).value, (int, float)) for r in rows)
+    page = paths["coverage_map.html"].read_text(encoding="utf-8")
+    assert "0/0" not in page and "(0.0 %)" not in page and "<td>–</td>" in page.replace("<\\/td>", "</td>")

@@ -18,7 +18,7 @@ from conftest import LAT, LON0, ROOT, STEP, run_cli, write_scenario
 
 SEG = Geod(ellps="WGS84").inv(LON0, LAT, LON0 + STEP, LAT)[2]
 VHEADER = "code,name,township_code,lon,lat,population,parcels_in_per_week,parcels_out_per_week"
-COUNTIES = ROOT / "src" / "culture_logistics" / "data" / "counties"
+COUNTIES = ROOT / "data" / "counties"
 
 
 def independent_check(out: Path, villages: set[str]) -> dict:
@@ -154,20 +154,25 @@ def test_bad_assignment_and_trunk_start(tmp_path, key, value, words):
     msg = str(err.value)
     assert "scenario.toml" in msg and f"routing.{key}" in msg and all(w in msg for w in words), msg
     if key == "assignment":  # the CLI: exit code 2, the message, nothing written
-        res = run_cli("route", path, "--out", tmp_path / "out")
+        res = run_cli("route", "--lang", "en", path, "--out", tmp_path / "out")
         assert res.returncode == 2 and "Traceback" not in res.stderr and "assignment" in res.stderr, res.stderr
         assert not (tmp_path / "out" / "route_plan.csv").exists()
 
 
 # ------------------------------------------------------------------------------------------------ the counties
 BASELINE = {"370782": 5142.29, "370481": 9882.12}  # township plans measured on main (trunk at 08:00)
+# The county-wide plans as they are: `route ADCODE --mode shared`, where the work budgets end every search
+# (summary.json reproducible = true; 2026-12-07: 诸城 3,764.12 at load ~10, 滕州 8,051.65 with --time-limit 100 at
+# load ~10).  +0.5 % leaves room for a plan a binding safety cap cut short on a loaded machine (滕州 at load ~10 with
+# the default caps: 8,072.59, +0.26 %) and nothing for a plan that got worse.
+MEASURED = {"370782": 3764.12, "370481": 8051.65}
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("adcode", ["370782", "370481"])
 def test_county_plans_are_cheaper_feasible_and_within_station_capacity(tmp_path, adcode):
     out = tmp_path / adcode
-    res = run_cli("route", adcode, "--mode", "shared", "--out", out, timeout=900)
+    res = run_cli("route", "--lang", "en", adcode, "--mode", "shared", "--out", out, timeout=900)
     assert res.returncode == 0, res.stderr
     villages = pd.read_csv(COUNTIES / adcode / "villages.csv", dtype=str)
     fac = pd.read_csv(COUNTIES / adcode / "facilities.csv", dtype={"id": str})
@@ -179,6 +184,6 @@ def test_county_plans_are_cheaper_feasible_and_within_station_capacity(tmp_path,
     assert s["unserved_stops"] == 0
     assert s["last_mile_wait_for_trunk_h"] == 0.0
     assert s["villages_moved"] and all(m["station_id"] != m["home_station_id"] for m in s["villages_moved"])
-    # issue 12's target is 15 % below main on both; 诸城 reaches it (4,126–4,251 CNY measured), 滕州 so far
-    # 8,982–9,576 (−9 % … −3 %, the blocks' 2 s wall-clock searches on a loaded machine): below main
-    assert s["cost_cny"] <= (0.85 if adcode == "370782" else 1.0) * BASELINE[adcode], s["cost_cny"]
+    # issue 12's target, 15 % below the township plans of main, is reached on both (诸城 −26.8 %, 滕州 −18.5 %)
+    assert s["cost_cny"] <= 0.85 * BASELINE[adcode], s["cost_cny"]
+    assert s["cost_cny"] <= 1.005 * MEASURED[adcode], s["cost_cny"]

@@ -129,7 +129,7 @@ def test_county_plan_is_byte_identical_with_a_busy_neighbour(tmp_path, county):
     for busy in (False, True):
         out = tmp_path / ("busy" if busy else "quiet")
         with cpu_burner() if busy else contextlib.nullcontext():
-            res = run_cli("route", county, "--mode", "shared", "--out", out, "--no-map", "--quiet")
+            res = run_cli("route", "--lang", "en", county, "--mode", "shared", "--out", out, "--no-map", "--quiet")
         assert res.returncode == 0, res.stderr
         assert "time cap" not in res.stderr
         outs.append(out)

@@ -138,7 +138,7 @@ def test_a_bus_that_saves_no_van_km_is_not_used(tmp_path):
 def test_cli_writes_bus_legs(tmp_path):
     path = county(tmp_path / "c", bus())
     out = tmp_path / "out"
-    res = run_cli("route", path, "--mode", "shared", "--no-map", "--quiet", "--out", out)
+    res = run_cli("route", "--lang", "en", path, "--mode", "shared", "--no-map", "--quiet", "--out", out)
     assert res.returncode == 0, res.stderr
     rp = pd.read_csv(out / "route_plan.csv", encoding="utf-8-sig", dtype={"stop_id": str})
     rs = pd.read_csv(out / "routes_summary.csv", encoding="utf-8-sig")
@@ -178,6 +178,6 @@ def test_bad_bus_line_is_reported(tmp_path, extra, column, text):
 @pytest.mark.slow  # a CLI subprocess
 def test_bad_bus_line_exits_2_and_writes_nothing(tmp_path):
     out = tmp_path / "out"
-    res = run_cli("route", county(tmp_path / "bad", bus(dep='"25:00"')), "--mode", "shared", "--out", out)
+    res = run_cli("route", "--lang", "en", county(tmp_path / "bad", bus(dep='"25:00"')), "--mode", "shared", "--out", out)
     assert res.returncode == 2 and "bus_line[1].departures" in res.stderr and "Traceback" not in res.stderr
     assert not out.exists()

@@ -150,7 +150,7 @@ def test_compare_three_plans_on_the_same_parcels(tmp_path):
     scn = write_scenario(tmp_path / "c", villages=vs, facilities=POSTAL_COURIER_FAC, village_header=VHEADER,
                          toml_extra="[routing]\ndelivery_days_per_week = 1\ntime_limit_s = 0.5\n")
     out = tmp_path / "cmp"
-    res = run_cli("route", scn, "--mode", "compare", "--no-map", "--quiet", "--out", out)
+    res = run_cli("route", "--lang", "en", scn, "--mode", "compare", "--no-map", "--quiet", "--out", out)
     assert res.returncode == 0, res.stderr
     assert "邮快合作" in res.stdout and "duplicated visits" in res.stdout
     cmp = pd.read_csv(out / "comparison.csv", encoding="utf-8-sig")
@@ -180,10 +180,10 @@ def test_compare_three_plans_on_the_same_parcels(tmp_path):
     assert postal_lm["delivered"].sum() + sup["delivered"].sum() == 210
     assert postal_lm["delivered"].sum() == 168
     t = plan[(plan["echelon"] == "trunk") & (plan["stop_id"] == "P1")]
-    from culture_logistics.routing.specs import _split
+    from culture_logistics.routing.specs import split_by_shares
 
     shares = RoutingParams().shares
-    want = {op: sum(_split(10 * k, shares)[op] for k in range(1, 7)) for op in ("postal", "courier")}
+    want = {op: sum(split_by_shares(10 * k, shares)[op] for k in range(1, 7)) for op in ("postal", "courier")}
     assert want["postal"] + want["courier"] == 168
     assert t.groupby("operator")["delivered"].sum().to_dict() == want  # each trunk its own share to P1
     s = json.loads((out / "summary.json").read_text(encoding="utf-8"))

@@ -18,8 +18,8 @@ from conftest import LAT, LON0, STEP, write_scenario
 from culture_logistics.config.routing import RoutingParams
 from culture_logistics.inputs.scenario import load_scenario
 from culture_logistics.reports.routes import write_plan
-from culture_logistics.routing.cooperation import _plan_postal_courier
-from culture_logistics.routing.specs import _context, _split
+from culture_logistics.routing.cooperation import plan_postal_courier
+from culture_logistics.routing.specs import build_context, split_by_shares
 
 VHEADER = "code,name,township_code,lon,lat,population,parcels_in_per_week,parcels_out_per_week"
 VILLAGES = [f"370782001{k:03d},测试村{k},370782001,{LON0 + STEP * 2 * k:.6f},{LAT},1000,{10 * k},{k}" for k in range(1, 7)]
@@ -42,7 +42,7 @@ def _scenario(folder: Path, cap1: int, cap2: int | str, assignment: str = "count
 
 def _plan(path: Path, out: Path):
     scn = load_scenario(path)
-    plan = _plan_postal_courier(_context(scn, RoutingParams.from_scenario(scn)))
+    plan = plan_postal_courier(build_context(scn, RoutingParams.from_scenario(scn)))
     write_plan(plan, out, map_html=False)
     return plan, pd.read_csv(out / "route_plan.csv", encoding="utf-8-sig", dtype={"stop_id": str, "route_id": str})
 
@@ -118,7 +118,7 @@ def test_postal_stations_never_send_out_more_than_their_capacity(tmp_path, cap2)
     at = served | dict(zip(uns.loc[uns["operator"] == "postal", "stop_id"], uns.loc[uns["operator"] == "postal",
                                                                                     "depot_id"]))
     for code, st in at.items():
-        want[st] = want.get(st, 0) + _split(PARCELS[code][0], shares)["courier"]
+        want[st] = want.get(st, 0) + split_by_shares(PARCELS[code][0], shares)["courier"]
     want = {k: v for k, v in want.items() if v}
     ct = rows[(rows["operator"] == "courier") & (rows["stop_kind"] == "station")]
     assert set(rows.loc[rows["operator"] == "courier", "echelon"]) == {"trunk"}

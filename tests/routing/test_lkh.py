@@ -15,13 +15,15 @@ from click.testing import CliRunner
 
 from conftest import ROOT, run_cli
 from culture_logistics.cli.routing import solve_vrp
-from culture_logistics.routing.cvrplib import CVRPLibFormatError, CVRPSolutionError
-from culture_logistics.routing.lkh import check_lkh_solution, instance_to_model, read_lkh, sniff_type
+from culture_logistics.formats.lkh import read_lkh, sniff_type
+from culture_logistics.formats.tsplib import CVRPLibFormatError
+from culture_logistics.routing.cvrplib import CVRPSolutionError
+from culture_logistics.routing.lkh import check_lkh_solution, instance_to_model
 
-BENCH = (ROOT / ".." / "shared" / "bench").resolve()
+BENCH = ROOT / "tests" / "data" / "bench"  # copies of ../shared/bench/vrptw and vrpspd (tests/data/README.md)
 VRPTW = BENCH / "vrptw"
 VRPSPD = BENCH / "vrpspd"
-needs_bench = pytest.mark.skipif(not VRPTW.is_dir() or not VRPSPD.is_dir(), reason="../shared/bench not present")
+needs_bench = pytest.mark.skipif(not VRPTW.is_dir() or not VRPSPD.is_dir(), reason="tests/data/bench not present")
 
 
 def bks(folder: Path, name: str) -> int:

@@ -95,17 +95,17 @@ def _error_in_a_worker(tmp_path):
     from culture_logistics.errors import InfeasibleError
     from culture_logistics.inputs.scenario import load_scenario
     from culture_logistics.routing.parallel import plan_many
-    from culture_logistics.routing.plan import _plan
-    from culture_logistics.routing.specs import _context
+    from culture_logistics.routing.plan import plan_mode
+    from culture_logistics.routing.specs import build_context
 
     sc = load_scenario(_county(Path(tmp_path)))
-    ctx = _context(sc, RoutingParams.from_scenario(sc))
+    ctx = build_context(sc, RoutingParams.from_scenario(sc))
 
     def bad(ctx, progress):
         raise InfeasibleError("station S9 cannot be reached")
 
     with pytest.raises(InfeasibleError, match="S9"):
-        plan_many(ctx, {"ok": lambda c, pr: _plan(c, "shared", pr), "bad": bad}, workers=2)
+        plan_many(ctx, {"ok": lambda c, pr: plan_mode(c, "shared", pr), "bad": bad}, workers=2)
 
 
 def test_cached_rows_give_the_distances_of_a_fresh_network(tmp_path):

@@ -210,7 +210,7 @@ def test_cli_shared_plan_is_feasible_and_times_follow_the_road(tmp_path):
                "time_limit_s = 1\nwait_for_trunk = false\n")
     path = write_scenario(tmp_path / "t", toml_extra=routing + extra)
     out = tmp_path / "out"
-    res = cli("route", path, "--mode", "shared", "--out", out, "--time-limit", "1")
+    res = cli("route", "--lang", "en", path, "--mode", "shared", "--out", out, "--time-limit", "1")
     assert res.returncode == 0, res.stderr
     assert "shared:" in res.stdout
     p, r, u = read_plan(out)
@@ -240,19 +240,19 @@ def test_cli_shared_plan_is_feasible_and_times_follow_the_road(tmp_path):
     from openpyxl import load_workbook
 
     wb = load_workbook(out / "route_sheets.xlsx")
-    assert wb.sheetnames[0].startswith("总览")
+    assert wb.sheetnames[0].startswith("Overview")
     # driver sheets are named by depot and vehicle number (issue 13), listed against the route ids in the overview
     ov = wb[wb.sheetnames[0]]
     ov_head = [c.value for c in ov[3]]
-    sheet_of = {ov.cell(i, ov_head.index("线路 Route") + 1).value: ov.cell(i, ov_head.index("工作表 Sheet") + 1).value
+    sheet_of = {ov.cell(i, ov_head.index("Route") + 1).value: ov.cell(i, ov_head.index("Sheet") + 1).value
                 for i in range(4, ov.max_row + 1)}
     assert set(sheet_of) == set(r["route_id"]) and set(sheet_of.values()) <= set(wb.sheetnames)
     ws = wb[sheet_of[r["route_id"].iat[-1]]]
-    hrow = next(i for i in range(1, 12) if ws.cell(i, 1).value == "序号 Seq")
+    hrow = next(i for i in range(1, 12) if ws.cell(i, 1).value == "No.")
     header = [c.value for c in ws[hrow]]
-    code_col = header.index("代码 Code") + 1
+    code_col = header.index("Code") + 1
     assert all(ws.cell(i, code_col).data_type == "s" for i in range(hrow + 1, ws.max_row + 1))
-    assert ws.cell(hrow + 1, header.index("离开 Leave") + 1).value == "08:00"
+    assert ws.cell(hrow + 1, header.index("Leave") + 1).value == "08:00"
     html = (out / "routes_map.html").read_text(encoding="utf-8")
     assert all(rid in html for rid in r["route_id"]) and "<script src=" not in html
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
@@ -394,7 +394,7 @@ def test_demo_stage_writes_the_comparison(tmp_path, tiny):
 @pytest.mark.slow  # ~30 s: compare mode now also plans the 7 coalitions for the cost sharing
 def test_compare_on_an_embedded_county(tmp_path):
     out = tmp_path / "cmp"
-    res = cli("route", "371322", "--mode", "compare", "--time-limit", "0.3", "--no-map", "--quiet", "--out", out)
+    res = cli("route", "--lang", "en", "371322", "--mode", "compare", "--time-limit", "0.3", "--no-map", "--quiet", "--out", out)
     assert res.returncode == 0, res.stderr
     assert "Shared co-delivery saves" in res.stdout
     cmp = pd.read_csv(out / "comparison.csv", encoding="utf-8-sig").set_index("metric")
@@ -405,7 +405,7 @@ def test_compare_on_an_embedded_county(tmp_path):
     # the same parcels in both modes
     assert cmp.loc["parcels_delivered", "separate"] == cmp.loc["parcels_delivered", "shared"] > 0
     assert cmp.loc["parcels_picked_up", "separate"] == cmp.loc["parcels_picked_up", "shared"]
-    villages = pd.read_csv(ROOT / "src/culture_logistics/data/counties/371322/villages.csv", dtype={"code": str})
+    villages = pd.read_csv(ROOT / "data/counties/371322/villages.csv", dtype={"code": str})
     for mode in ("shared", "separate"):
         p, r, u = read_plan(out / mode)
         check_plan(p, r, u, {"trunk": 600, "last_mile": 540},
@@ -445,7 +445,7 @@ def test_defaults_and_daily_parcels():
 def test_bad_config_is_reported_and_nothing_written(tmp_path, extra, expected):
     path = write_scenario(tmp_path / "bad", toml_extra=extra)
     out = tmp_path / "out"
-    res = cli("route", path, "--mode", "shared", "--out", out)
+    res = cli("route", "--lang", "en", path, "--mode", "shared", "--out", out)
     assert res.returncode == 2
     for text in expected:
         assert text in res.stderr, (text, res.stderr)
@@ -455,13 +455,13 @@ def test_bad_config_is_reported_and_nothing_written(tmp_path, extra, expected):
 
 @pytest.mark.slow
 def test_cli_option_errors(tmp_path, tiny):
-    res = cli("route", tiny, "--time-limit", "0", "--out", tmp_path / "o")
+    res = cli("route", "--lang", "en", tiny, "--time-limit", "0", "--out", tmp_path / "o")
     assert res.returncode == 2 and "--time-limit must be > 0" in res.stderr
     f = tmp_path / "afile"
     f.write_text("x")
-    res = cli("route", tiny, "--out", f)
+    res = cli("route", "--lang", "en", tiny, "--out", f)
     assert res.returncode == 2 and "is a file" in res.stderr
-    res = cli("route", tmp_path / "missing.toml", "--out", tmp_path / "o")
+    res = cli("route", "--lang", "en", tmp_path / "missing.toml", "--out", tmp_path / "o")
     assert res.returncode == 2 and "file not found" in res.stderr
     assert not (tmp_path / "o").exists()
 
@@ -504,11 +504,11 @@ def test_solve_vrp_json(tmp_path):
 
 def test_route_lines_of_several_plans_at_once_are_each_plans_own(tiny):
     """prepare_route_lines (one Dijkstra per start node over the comparison's plans) draws every route as
-    _route_lines does for its plan alone: along conftest's straight road, through every stop in order."""
+    route_lines does for its plan alone: along conftest's straight road, through every stop in order."""
     from culture_logistics.config.routing import RoutingParams
     from culture_logistics.inputs.scenario import load_scenario
     from culture_logistics.routing.compare import compare_modes
-    from culture_logistics.routing.plan import _route_lines, prepare_route_lines
+    from culture_logistics.routing.lines import prepare_route_lines, route_lines
 
     scn = load_scenario(tiny)
     cmp = compare_modes(scn, RoutingParams.from_scenario(scn, time_limit_s=0.3))
@@ -518,7 +518,7 @@ def test_route_lines_of_several_plans_at_once_are_each_plans_own(tiny):
     together = [plan._lines for plan in plans]
     for plan in plans:
         del plan._lines
-    alone = [_route_lines(plan) for plan in plans]
+    alone = [route_lines(plan) for plan in plans]
     assert [{k: v.wkb for k, v in d.items()} for d in together] == [{k: v.wkb for k, v in d.items()} for d in alone]
     for plan, lines in zip(plans, together):
         assert set(lines) == set(plan.routes["route_id"])

@@ -128,7 +128,7 @@ def test_shares_on_a_county_counted_by_hand(tmp_path):
 @pytest.mark.slow
 def test_compare_shares_the_shared_cost_on_an_embedded_county(tmp_path):
     out = tmp_path / "cmp"
-    res = run_cli("route", "371322", "--mode", "compare", "--time-limit", "0.3", "--no-map", "--quiet", "--out", out)
+    res = run_cli("route", "--lang", "en", "371322", "--mode", "compare", "--time-limit", "0.3", "--no-map", "--quiet", "--out", out)
     assert res.returncode == 0, res.stderr
     assert "Shapley shares" in res.stdout
     shared_cost = json.loads((out / "shared" / "summary.json").read_text(encoding="utf-8"))["cost_cny"]

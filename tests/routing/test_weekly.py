@@ -81,7 +81,7 @@ def _scenario(tmp_path, extra=""):
 def test_cli_weekly_plan_visits_each_village_on_its_days(tmp_path):
     scn = _scenario(tmp_path)
     out = tmp_path / "week"
-    res = run_cli("route", scn, "--mode", "shared", "--weekly", "--quiet", "--out", out)
+    res = run_cli("route", "--lang", "en", scn, "--mode", "shared", "--weekly", "--quiet", "--out", out)
     assert res.returncode == 0, res.stderr
     assert "weekly" in res.stdout and "day 3" in res.stdout
     plan = pd.read_csv(out / "route_plan.csv", encoding="utf-8-sig", dtype={"stop_id": str, "route_id": str})
@@ -113,11 +113,11 @@ def test_cli_weekly_plan_visits_each_village_on_its_days(tmp_path):
     for d in (1, 2, 3):  # each day's driver sheets: the overview, then one sheet per route of that day
         wb = openpyxl.load_workbook(out / f"route_sheets_day{d}.xlsx", read_only=True)
         # driver sheets are named by depot and vehicle number; the overview lists them against the route ids
-        rows = list(wb["总览 Overview"].iter_rows(values_only=True))
+        rows = list(wb["Overview"].iter_rows(values_only=True))
         head = list(rows[2])
-        ov = [(r[head.index("线路 Route")], r[head.index("工作表 Sheet")]) for r in rows[3:]]
+        ov = [(r[head.index("Route")], r[head.index("Sheet")]) for r in rows[3:]]
         assert [rid for rid, _ in ov] == routes.loc[routes["day"] == d, "route_id"].tolist()
-        assert wb.sheetnames == ["总览 Overview"] + [name for _, name in ov]
+        assert wb.sheetnames == ["Overview"] + [name for _, name in ov]
         wb.close()
     s = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert s["plan"] == "weekly" and s["visits_per_week"]["visits"] == 12
@@ -207,11 +207,11 @@ def test_default_min_visits_fits_a_one_day_week():
 def test_weekly_errors_exit_2_and_write_nothing(tmp_path):
     scn = _scenario(tmp_path)
     out = tmp_path / "none"
-    res = run_cli("route", scn, "--weekly", "--out", out)  # default mode: compare
+    res = run_cli("route", "--lang", "en", scn, "--weekly", "--out", out)  # default mode: compare
     assert res.returncode == 2 and "--mode shared" in res.stderr and not out.exists()
     bad = line_scenario(tmp_path / "bad", [village(1, 2, 5)],
                         routing=WEEK3.replace("min_visits_per_week = 1", "min_visits_per_week = 4"))
-    res = run_cli("route", bad, "--mode", "shared", "--weekly", "--out", out)
+    res = run_cli("route", "--lang", "en", bad, "--mode", "shared", "--weekly", "--out", out)
     assert res.returncode == 2 and "routing.min_visits_per_week" in res.stderr and "delivery_days_per_week" in res.stderr
     assert "Traceback" not in res.stderr and not out.exists()
 
@@ -222,7 +222,7 @@ def test_village_reach_gains_visits_per_week_at_the_end(tmp_path):
 
     scn = _scenario(tmp_path)
     out = tmp_path / "cov"
-    res = run_cli("coverage", scn, "--out", out)
+    res = run_cli("coverage", "--lang", "en", scn, "--out", out)
     assert res.returncode == 0, res.stderr
     t = pd.read_csv(out / "village_reach.csv", encoding="utf-8-sig", dtype={"village_code": str})
     assert list(t.columns) == VILLAGE_REACH_COLUMNS and t.columns[-1] == "visits_per_week"

@@ -11,7 +11,7 @@ from culture_logistics.app.options import check_out_dir, scenario_of
 from culture_logistics.coverage.reach import compute_coverage
 from culture_logistics.errors import CultureLogisticsError
 from culture_logistics.inputs.scenario import Scenario
-from culture_logistics.reports.coverage import CoverageReport, build_coverage_report
+from culture_logistics.reports.coverage import CoverageReport, build_coverage_report, demo_lines
 
 
 def run_coverage(scenario: Scenario | str | Path, out_dir: str | Path, radius_m: float | None = None,
@@ -52,10 +52,8 @@ def demo_stage(scenario, out_dir: Path, time_limit_s: float | None, echo, progre
     s = dict(report.summary)
     dt = time.perf_counter() - t0
     size = paths["coverage_map.html"].stat().st_size / 1e6
-    echo(f"[coverage] {s['villages_reached']:,}/{s['villages']:,} villages reached by every operator "
-         f"({s['reach_rate']:.1%}), {s['villages_reached_any']:,} by at least one, "
-         f"{s['villages'] - s['villages_reached']:,} gaps ({dt:.1f} s)")
-    echo(f"       {Path(out_dir) / 'coverage_map.html'} ({size:.1f} MB), village_reach.csv/.xlsx, gaps.csv")
+    for line in demo_lines(s, Path(out_dir), dt, size, lang):
+        echo(line)
     s["files"] = {k: str(p) for k, p in paths.items()}
     s["seconds"] = round(dt, 2)
     return s

@@ -1,4 +1,4 @@
-"""The whole chain on one scenario: load → validate → coverage → siting → routing → maps → county report.
+"""The whole chain on one scenario: load → validate → coverage → siting → routing → maps → indicators → county report.
 
 :func:`run_demo` is what ``culture-logistics demo`` runs (:func:`demo_county` for an embedded county code).
 Each stage is an application function (:mod:`culture_logistics.app`); this module strings them together and
@@ -15,10 +15,11 @@ from culture_logistics.app import coverage as coverage_app
 from culture_logistics.app import routing as routing_app
 from culture_logistics.app import siting as siting_app
 from culture_logistics.app.options import check_time_limit
+from culture_logistics.app.report import report_with_kpis
 from culture_logistics.errors import CultureLogisticsError
 from culture_logistics.inputs.scenario import load_scenario
 from culture_logistics.progress import Progress, emit
-from culture_logistics.reports.report import county_stages, write_county_report
+from culture_logistics.reports.report import county_stages
 from culture_logistics.resources import PILOT_COUNTIES, counties_dir
 
 #: The stages after loading, in order: (name, function(scenario, out_dir, time_limit_s, echo, progress, lang)).
@@ -88,7 +89,7 @@ def _run(scenario_path: Path, out_dir: Path | None, time_limit_s: float | None, 
         results[name] = stage(scn, out_dir, time_limit_s, echo_for(name), progress=progress, lang=lang)
     t1 = time.perf_counter()
     # no progress: the PDF's note is on the [report] line below
-    rep = write_county_report(scn, out_dir, county_stages(out_dir, scn.adcode), lang=report_lang, pdf=pdf)
+    rep = report_with_kpis(scn, out_dir, county_stages(out_dir, scn.adcode), lang=report_lang, pdf=pdf)
     results["report"] = rep.summary()
     pdf_note = (f", {rep.pdf_path.name} ({rep.pdf_pages} A4 pages)" if rep.pdf_path else f"; {rep.pdf_note}")
     echo_for("report")(f"[report] {rep.html_path}{pdf_note} ({time.perf_counter() - t1:.1f} s)")

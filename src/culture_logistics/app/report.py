@@ -1,5 +1,6 @@
 """``culture-logistics report``: run each stage whose ``summary.json`` is missing from the output folder (or is
-of another county), the same way ``demo`` does, then hand the stage summaries to
+of another county), the same way ``demo`` does, then compute the official
+indicators (:mod:`culture_logistics.app.kpis`: kpis.csv, upload/) and hand the stage summaries and indicators to
 :func:`culture_logistics.reports.report.write_county_report`, which writes report.html (and report.pdf)."""
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from pathlib import Path
 from culture_logistics.app import coverage as coverage_app
 from culture_logistics.app import routing as routing_app
 from culture_logistics.app import siting as siting_app
+from culture_logistics.app.kpis import write_folder_kpis
 from culture_logistics.app.options import check_out_dir, check_time_limit, scenario_of
 from culture_logistics.inputs.scenario import Scenario
 from culture_logistics.progress import Progress, emit
@@ -67,4 +69,13 @@ def write_report(scenario: Scenario | str | Path, out_dir: str | Path, lang: str
                                progress=progress)
     else:
         stages = county_stages(out_dir, scn.adcode)
-    return write_county_report(scn, out_dir, stages, lang=lang, pdf=pdf, progress=progress)
+    return report_with_kpis(scn, out_dir, stages, lang=lang, pdf=pdf, progress=progress)
+
+
+def report_with_kpis(scn: Scenario, out_dir: str | Path, stages: dict[str, dict], lang: str = "zh", pdf: bool = True,
+                     progress: Progress | None = None) -> CountyReport:
+    """The official indicators of ``out_dir`` (``kpis.csv``, ``upload/``, ``kpis`` in summary.json; see
+    :mod:`culture_logistics.app.kpis`), then report.html with them as its first section."""
+    table = write_folder_kpis(scn, out_dir, stages)
+    return write_county_report(scn, out_dir, stages, lang=lang, pdf=pdf, progress=progress,
+                               kpis=table.summary() if table is not None else None)

@@ -16,7 +16,8 @@ from culture_logistics.config.routing import MODES, RoutingParams
 from culture_logistics.errors import CultureLogisticsError
 from culture_logistics.inputs.scenario import Scenario
 from culture_logistics.progress import Progress, emit, line_reporter
-from culture_logistics.reports.routes import write_comparison, write_plan, write_weekly
+from culture_logistics.reports.notes import group_warnings
+from culture_logistics.reports.routes import demo_lines, write_comparison, write_plan, write_weekly
 from culture_logistics.routing.compare import ModeComparison, compare_modes
 from culture_logistics.routing.plan import RoutePlan, plan_routes
 from culture_logistics.routing.sharing import share_costs
@@ -86,15 +87,16 @@ def plan_and_write(req: RoutingRequest, progress: Progress | None = None
     lines = line_reporter(progress, "routing")
     if req.weekly:
         week = plan_week(scenario, mode, params, progress=lines)
-        return week, write_weekly(week, req.out_dir)
+        return week, write_weekly(week, req.out_dir, req.lang)
     if mode == "compare":
         cmp = compare_modes(scenario, params, progress=lines, sharing=req.sharing is not False)
-        for plan in (cmp.separate, cmp.shared, cmp.postal_courier):
-            for w in (plan.warnings if plan is not None else []):
-                emit(progress, "warning", "routing", w if w.startswith(f"{plan.mode}:") else f"{plan.mode}: {w}")
+        notes = [w if w.startswith(f"{plan.mode}:") else f"{plan.mode}: {w}"
+                 for plan in (cmp.separate, cmp.shared, cmp.postal_courier) if plan is not None for w in plan.warnings]
+        for w in group_warnings(notes, lang=req.lang):
+            emit(progress, "warning", "routing", w)
         return cmp, write_comparison(cmp, req.out_dir, req.map_html, req.tiles, req.lang)
     res = plan_routes(scenario, mode, params, progress=lines)
-    for w in res.warnings:
+    for w in group_warnings(res.warnings, lang=req.lang):
         emit(progress, "warning", "routing", w)
     if req.sharing:
         res.cost_sharing = share_costs(scenario, params, shared_plan=res if mode == "shared" else None,
@@ -132,17 +134,8 @@ def demo_stage(scenario: Scenario, out_dir: Path, time_limit_s: float | None, ec
     res, paths = run_routing(scenario, "compare", out, time_limit_s=time_limit_s, lang=lang,
                              progress=progress)
     s = res.summary()
-    a, b = s["separate"], s["shared"]
-    echo(f"[routing] separate: {a['vehicles']} vehicles, {a['distance_km']:,.0f} km, {a['cost_cny']:,.0f} CNY/day; "
-         f"shared: {b['vehicles']} vehicles, {b['distance_km']:,.0f} km, {b['cost_cny']:,.0f} CNY/day")
-    if s["saving_pct"] is not None:
-        echo(f"          shared co-delivery saves {s['saving_pct']:.1f}% of the daily cost"
-             + ("" if s["like_for_like"] else f" ({s['note']})"))
-    if s.get("saving_vs_postal_courier_pct") is not None:
-        echo(f"          against 邮快合作 (couriers hand over at the postal stations, "
-             f"{s['postal_courier']['cost_cny']:,.0f} CNY/day) it saves {s['saving_vs_postal_courier_pct']:.1f}%")
-    echo(f"          route sheets {out / 'shared' / 'route_sheets.xlsx'}, map {out / 'shared' / 'routes_map.html'} "
-         f"({time.perf_counter() - t0:.1f} s)")
+    for line in demo_lines(s, out, time.perf_counter() - t0, lang):
+        echo(line)
     return s
 
 

@@ -12,7 +12,7 @@ from culture_logistics.coverage.reach import compute_coverage
 from culture_logistics.errors import CultureLogisticsError
 from culture_logistics.inputs.scenario import Scenario
 from culture_logistics.progress import Progress, emit
-from culture_logistics.reports.siting import write_siting
+from culture_logistics.reports.siting import demo_lines, write_siting
 from culture_logistics.siting.solve import SitingResult, solve_siting
 
 
@@ -72,12 +72,6 @@ def demo_stage(scenario, out_dir: Path, time_limit_s: float | None, echo, progre
     lscp = solve_siting(scenario, "lscp", time_limit_s=tl, coverage=cov, params=params)
     write_siting(lscp, Path(out_dir) / "siting_lscp", map_html=False, lang=lang)
     a, b = mclp.summary(), lscp.summary()
-    echo(f"[siting] {gaps} gap villages; MCLP K={k}: {a['before']['villages_reached']} → "
-         f"{a['after']['villages_reached']} villages reached, +{int(a['objective']):,} people "
-         f"({'optimal' if a['optimal'] else 'gap %.2f%%' % (100 * a['gap'])}, {a['solve_seconds']:.2f} s)")
-    echo(f"         LSCP: {b['sites']} sites ({b['sites_existing']} converted, {b['sites_new']} new, "
-         f"{b['total_cost']:,.0f} CNY) reach every reachable gap village "
-         f"({'optimal' if b['optimal'] else 'gap %.2f%%' % (100 * b['gap'])}); "
-         f"{b['gap_villages_no_candidate']} villages no candidate can reach")
-    echo(f"         outputs in {Path(out_dir) / 'siting'} ({time.perf_counter() - t0:.1f} s)")
+    for line in demo_lines(a, b, gaps, k, Path(out_dir), time.perf_counter() - t0, lang):
+        echo(line)
     return {"mclp": a, "lscp": b}

@@ -17,6 +17,7 @@ from typing import Any
 from culture_logistics.app import coverage as coverage_app
 from culture_logistics.app import routing as routing_app
 from culture_logistics.app import siting as siting_app
+from culture_logistics.app.kpis import write_folder_kpis
 from culture_logistics.batch.jobs import (
     DONE_FILE,
     MESSAGE_MAX_CHARS,
@@ -31,6 +32,7 @@ from culture_logistics.errors import CultureLogisticsError
 from culture_logistics.geo import boundary as boundary
 from culture_logistics.geo import divisions as divisions
 from culture_logistics.inputs.scenario import load_scenario
+from culture_logistics.reports.report import county_stages
 from culture_logistics.reports.writers import atomic_write_text, write_json
 from culture_logistics.resources import counties_dir
 from culture_logistics.synth import builder as synth
@@ -80,7 +82,7 @@ def _fmt_float(v, digits: int) -> str:
 
 
 def _row(job: CountyJob, status: str, cov: dict | None = None, sites=None, saving=None,
-         boundary_source: str = "", synthetic=None) -> dict:
+         boundary_source: str = "", synthetic=None, sites_mclp=None) -> dict:
     cov = cov or {}
     return {
         "adcode": job.adcode, "name": job.name,
@@ -88,7 +90,7 @@ def _row(job: CountyJob, status: str, cov: dict | None = None, sites=None, savin
         "population": _fmt_int(cov.get("population")),
         "population_reached": _fmt_int(cov.get("population_reached")),
         "reach_rate": _fmt_float(cov.get("reach_rate"), 4) if cov else "",
-        "sites_proposed": _fmt_int(sites), "shared_saving_pct": _fmt_float(saving, 2),
+        "sites_mclp": _fmt_int(sites_mclp), "sites_lscp": _fmt_int(sites), "shared_saving_pct": _fmt_float(saving, 2),
         "boundary_source": boundary_source, "data": job.data,
         "synthetic": "" if synthetic is None else ("true" if synthetic else "false"),
         "status": status,
@@ -207,7 +209,7 @@ def run_county(job: CountyJob, out_root: str | Path, steps: Sequence[str] = ("co
     seed : the builder's seed for generated data (default :data:`culture_logistics.synth.common.DEFAULT_SEED`).
     digest, params : from :func:`job_digest` (computed here when omitted); stored in ``_done.json``.
 
-    One piece on purpose: it is the county's transaction — build or reuse inputs, run the steps into a
+    It is the county's transaction — build or reuse inputs, run the steps into a
     partial folder, then swap it into place — and keeping the steps in one frame keeps the crash-safety
     argument (nothing is final before the swap) readable in one place.
     """
@@ -277,6 +279,7 @@ def run_county(job: CountyJob, out_root: str | Path, steps: Sequence[str] = ("co
             state["step"] = "site"
             res = siting_app.demo_stage(scn, partial, time_limit_s, lines.append, lang=lang)
             state["sites"] = res["lscp"]["sites"] if "lscp" in res else 0
+            state["sites_mclp"] = res["mclp"]["sites"] if "mclp" in res else 0
             timings["site"] = time.perf_counter() - t0
         # ---- routing
         if "route" in steps:
@@ -285,9 +288,11 @@ def run_county(job: CountyJob, out_root: str | Path, steps: Sequence[str] = ("co
             res = routing_app.demo_stage(scn, partial, time_limit_s, lines.append, lang=lang)
             state["saving"] = _find_saving(res)
             timings["route"] = time.perf_counter() - t0
-        # ---- the marker, last; then the folder goes into place in one rename
+        # ---- the official indicators (kpis.csv, upload/), then the marker, last; then the folder goes into place
         state["step"] = "write"
-        row = _row(job, "ok", state["cov"], state["sites"], state["saving"], state["boundary"], state["synthetic"])
+        write_folder_kpis(scn, partial, county_stages(partial, scn.adcode))
+        row = _row(job, "ok", state["cov"], state["sites"], state["saving"], state["boundary"], state["synthetic"],
+                   state.get("sites_mclp"))
         done = {"digest": digest, "params": params, "row": row, "centre": state["centre"],
                 "steps_log": [line.replace(str(partial), str(final)) for line in lines]}
         atomic_write_text(partial / DONE_FILE, json.dumps(done, ensure_ascii=False, indent=2, sort_keys=True) + "\n")

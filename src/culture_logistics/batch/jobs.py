@@ -38,8 +38,9 @@ Reliability
 
 Steps
     ``coverage`` always runs (the province table is built from it); ``site`` adds the siting demo stage
-    (MCLP with K = 5 into ``siting/``, the set cover into ``siting_lscp/``; ``sites_proposed`` is the set
-    cover's size: the sites needed to reach every reachable gap village); ``route`` adds the routing demo
+    (MCLP with K = 5 into ``siting/``, the set cover into ``siting_lscp/``; ``sites_mclp`` is the MCLP's sites,
+    the county report's siting table, ``sites_lscp`` the set cover's size: the sites needed to reach every
+    reachable gap village, the report's LSCP line); ``route`` adds the routing demo
     stage (shared vs separate into ``route/``; ``shared_saving_pct`` from its summary).
 """
 from __future__ import annotations
@@ -73,8 +74,9 @@ PROVINCES = {"37": "山东省"}
 
 #: columns of province_reach.csv, in order
 REACH_COLUMNS = [
-    "adcode", "name", "villages", "villages_reached", "population", "population_reached", "reach_rate",
-    "sites_proposed", "shared_saving_pct", "boundary_source", "data", "synthetic", "status",
+    "adcode", "name", "villages", "villages_reached", "population", "population_reached", "village_reach_pct",
+    "population_reach_pct", "sites_mclp", "sites_lscp", "shared_saving_pct", "boundary_source", "data", "synthetic",
+    "status",
 ]
 
 

@@ -10,8 +10,10 @@ import pandas as pd
 
 from culture_logistics.batch.county import CountyOutcome
 from culture_logistics.batch.jobs import DONE_FILE, FAILURE_COLUMNS, REACH_COLUMNS
+from culture_logistics.kpis.indicators import KPI_COLUMNS
 from culture_logistics.reports.maps.base import render_map
 from culture_logistics.reports.maps.province import province_map
+from culture_logistics.reports.numbers import pct
 from culture_logistics.reports.writers import atomic_write_text, write_csv
 
 
@@ -86,9 +88,30 @@ class BatchResult:
         }
 
 
+def _pct_of(num: str, den: str) -> str:
+    """``num / den`` in percent with one decimal (the report's rounding), ``""`` when ``den`` is 0 or missing."""
+    if not num or not den or int(den) == 0:
+        return ""
+    return f"{pct(int(num) / int(den)):.1f}"
+
+
+def reach_row(row: dict) -> dict:
+    """One county's ``province_reach.csv`` row from its stored outcome row: reach rates in percent (0–100, one
+    decimal, as the county report shows them), ``sites_mclp`` the sites chosen with at most K (the report's
+    siting table, ``siting/summary.json``) and ``sites_lscp`` the fewest sites that reach every gap village
+    (the report's LSCP line).  Rows stored by earlier versions (``reach_rate`` a fraction, ``sites_proposed``
+    the LSCP count) are read the same way."""
+    out = {k: ("" if v is None else str(v)) for k, v in row.items()}
+    out["village_reach_pct"] = _pct_of(out.get("villages_reached", ""), out.get("villages", ""))
+    out["population_reach_pct"] = _pct_of(out.get("population_reached", ""), out.get("population", ""))
+    out["sites_lscp"] = out.get("sites_lscp", out.get("sites_proposed", ""))
+    out["sites_mclp"] = out.get("sites_mclp", "")
+    return {c: out.get(c, "") for c in REACH_COLUMNS}
+
+
 def reach_table(outcomes: Sequence[CountyOutcome]) -> pd.DataFrame:
-    """``province_reach.csv``: one row per county (``REACH_COLUMNS``, text), sorted by adcode."""
-    rows = [o.row for o in sorted(outcomes, key=lambda o: o.adcode)]
+    """``province_reach.csv``: one row per county (``REACH_COLUMNS``, text, see :func:`reach_row`), by adcode."""
+    rows = [reach_row(o.row) for o in sorted(outcomes, key=lambda o: o.adcode)]
     return pd.DataFrame(rows, columns=REACH_COLUMNS, dtype=str)
 
 
@@ -98,8 +121,31 @@ def failure_table(outcomes: Sequence[CountyOutcome]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=FAILURE_COLUMNS, dtype=str)
 
 
+#: province_kpis.csv: the county, then its kpis.csv row
+PROVINCE_KPI_COLUMNS = ["adcode", "name"] + KPI_COLUMNS
+
+
+def kpi_table(outcomes: Sequence[CountyOutcome], out_dir: str | Path) -> pd.DataFrame:
+    """``province_kpis.csv``: every row of each finished county's ``<adcode>/kpis.csv`` (text, as written), the
+    county's adcode and name first, counties by adcode; a county finished by a version that wrote no kpis.csv
+    has no rows."""
+    parts = []
+    for o in sorted(outcomes, key=lambda o: o.adcode):
+        path = Path(out_dir) / o.adcode / "kpis.csv"
+        if o.status != "ok" or not path.is_file():
+            continue
+        df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+        df.insert(0, "name", o.name)
+        df.insert(0, "adcode", o.adcode)
+        parts.append(df)
+    if not parts:
+        return pd.DataFrame(columns=PROVINCE_KPI_COLUMNS, dtype=str)
+    return pd.concat(parts, ignore_index=True).reindex(columns=PROVINCE_KPI_COLUMNS)
+
+
 def write_province_outputs(result: BatchResult) -> dict[str, Path]:
-    """Write ``province_reach.csv``, ``failures.csv`` and ``province_map.html`` into the batch folder."""
+    """Write ``province_reach.csv``, ``province_kpis.csv``, ``failures.csv`` and ``province_map.html`` into the
+    batch folder."""
 
     out = Path(result.out_dir)
     html_text = render_map(province_map(result.outcomes, out))
@@ -111,6 +157,7 @@ def write_province_outputs(result: BatchResult) -> dict[str, Path]:
                 log.unlink()
     return {
         "province_reach.csv": write_csv(result.reach, out / "province_reach.csv"),
+        "province_kpis.csv": write_csv(kpi_table(result.outcomes, out), out / "province_kpis.csv"),
         "failures.csv": write_csv(result.failures, out / "failures.csv"),
         "province_map.html": atomic_write_text(out / "province_map.html", html_text),
     }

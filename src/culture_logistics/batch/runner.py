@@ -157,8 +157,8 @@ def run_batch(out_dir: str | Path, province: str = "37", counties: Iterable[str]
     BatchError
         bad arguments or an unreachable scheduler (before any county runs).
 
-    One piece on purpose: connecting, resuming, submitting and collecting share the Dask client's
-    lifetime (opened and closed here), which a split would spread over several functions.
+    Connecting, resuming, submitting and collecting share the Dask client's lifetime (opened and closed
+    here).
     """
 
     t_wall = time.perf_counter()

@@ -22,8 +22,8 @@ from culture_logistics.cli.gis import export_option, write_exports
                    "village_reach.xlsx, coverage_map.html, coverage.gpkg.")
 @click.option("--radius", "radius_m", type=float, default=None,
               help="Coverage radius along the road network, metres [default: [coverage] radius_m, else 3000].")
-@click.option("--lang", type=click.Choice(["en", "zh"]), default="en", show_default=True,
-              help="Language of the workbook headers/values and of the map's labels.")
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
+              help="Language of every output: the workbook headers/values, the map's labels and the console lines.")
 @click.option("--tiles", type=click.Choice(["osm", "amap", "none"]), default="osm", show_default=True,
               help="Map background: OpenStreetMap, Amap/Gaode (data shifted to GCJ-02), or none (blank).")
 @click.option("--no-map", is_flag=True, help="Do not write coverage_map.html.")
@@ -42,7 +42,7 @@ def _run(scenario, out_dir, radius_m, lang, tiles, no_map, exports=()):
 
     report, paths = run_coverage(scenario, out_dir, radius_m=radius_m, lang=lang, tiles=tiles, with_map=not no_map)
     t_load = report.timings_s["load"]
-    for line in summary_lines(report):
+    for line in summary_lines(report, lang):
         click.echo(line)
     size = ""
     if "coverage_map.html" in paths:

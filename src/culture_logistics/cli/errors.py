@@ -9,6 +9,7 @@ not an error: the command stops quietly with exit code 141, as a Unix tool kille
 """
 from __future__ import annotations
 
+import errno
 import functools
 import os
 import select
@@ -26,6 +27,28 @@ from culture_logistics.errors import (
 )
 
 MAX_WARNINGS_SHOWN = 50
+
+
+#: an OSError with one of these is the output folder's fault (read-only, full, not a folder), not a bug
+OUTPUT_ERRNOS = frozenset({errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOSPC, errno.EDQUOT, errno.EFBIG,
+                           errno.ENOTDIR, errno.EISDIR, errno.ENAMETOOLONG, errno.EEXIST})
+
+
+#: a value quoted in a message is cut to this many characters
+MAX_QUOTED_CHARS = 80
+
+
+def cut(value, n: int = MAX_QUOTED_CHARS) -> str:
+    """``value`` as text of at most ``n`` characters ("…" where it was cut)."""
+    s = str(value)
+    return s if len(s) <= n else s[: n - 1] + "…"
+
+
+def output_error_message(exc: OSError) -> str:
+    """The one-line message of an output folder that cannot be written (see :data:`OUTPUT_ERRNOS`)."""
+    where = f" {cut(exc.filename)}" if exc.filename else ""
+    return (f"error: cannot write{where}: {exc.strerror or exc}\n"
+            "Choose an --out folder you can write to, on a disk with free space, and run again.")
 
 
 def echo_problems(problems, err: bool = True) -> None:
@@ -119,6 +142,8 @@ def guarded(run, *args, **kwargs):
     except Exception as exc:  # a bug: one line, plus the traceback only on request
         if isinstance(exc, BrokenPipeError) and _silence_closed_outputs():
             sys.exit(EXIT_BROKEN_PIPE)  # `culture-logistics … | head`: the reader has all it wanted
+        if isinstance(exc, OSError) and exc.errno in OUTPUT_ERRNOS and not _debug():
+            fail(output_error_message(exc), EXIT_INVALID)
         if _debug():
             raise
         fail(f"internal error: {type(exc).__name__}: {exc}\n"

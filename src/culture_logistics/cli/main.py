@@ -107,7 +107,8 @@ def validate(scenario, as_json):
     if as_json:
         click.echo(json.dumps(summary, ensure_ascii=False, indent=2))
     else:
-        click.echo(f"{scenario}: valid")
+        click.echo(f"{scenario}: valid" + (f", with {len(scn.warnings)} warning(s) (listed below)"
+                                           if scn.warnings else ""))
         _print_summary(summary)
     if scn.warnings:
         echo_problems(scn.warnings)
@@ -136,10 +137,10 @@ def datasets(as_json):
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Output folder [default: maps/<county>].")
 @click.option("--time-limit", type=float, default=None, help="Solver time limit per model (s).")
-@click.option("--lang", type=click.Choice(["en", "zh"]), default="en", show_default=True,
-              help="Language of the workbooks, maps and comparison.csv.")
-@click.option("--report-lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
-              help="Language of report.html / report.pdf.")
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
+              help="Language of every output: workbooks, maps, comparison.csv, console lines and the report.")
+@click.option("--report-lang", type=click.Choice(["zh", "en"]), default=None,
+              help="Language of report.html / report.pdf [default: --lang].")
 @click.option("--no-pdf", is_flag=True, help="Do not print report.pdf with headless Chromium.")
 @click.option("--quiet", is_flag=True, help="Do not print a line per solver model (warnings are still shown).")
 def demo(county, out, time_limit, lang, report_lang, no_pdf, quiet):
@@ -150,7 +151,7 @@ def demo(county, out, time_limit, lang, report_lang, no_pdf, quiet):
 
     progress = printer(quiet=quiet)
     demo_county(county, out_dir=out, time_limit_s=time_limit, progress=progress, lang=lang,
-                report_lang=report_lang, pdf=not no_pdf)
+                report_lang=report_lang or lang, pdf=not no_pdf)
     if progress.counts["warning"]:
         click.echo(f"{progress.counts['warning']} warning(s), listed above (on stderr)")
 

@@ -21,8 +21,8 @@ from culture_logistics.cli.progress import printer
               help="Folder with (or for) the stage outputs; report.html and report.pdf are written here.")
 @click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
               help="Language of the report (Chinese by default, for county officials).")
-@click.option("--stage-lang", type=click.Choice(["en", "zh"]), default="en", show_default=True,
-              help="Language of the workbooks and maps of a stage the command has to run.")
+@click.option("--stage-lang", type=click.Choice(["zh", "en"]), default=None,
+              help="Language of the workbooks and maps of a stage the command has to run [default: --lang].")
 @click.option("--rerun", is_flag=True, help="Run every stage again even when its summary.json is in --out.")
 @click.option("--time-limit", "time_limit", type=float, default=None,
               help="Routing solver seconds per model when routing has to run [default 1].")
@@ -38,7 +38,7 @@ def _run(scenario, out_dir, lang, stage_lang, rerun, time_limit, no_pdf, quiet):
     from culture_logistics.app.report import write_report
 
     rep = write_report(scenario, out_dir, lang=lang, pdf=not no_pdf, rerun=rerun, time_limit_s=time_limit,
-                       stage_lang=stage_lang, progress=printer(quiet=quiet))
+                       stage_lang=stage_lang or lang, progress=printer(quiet=quiet))
     click.echo(f"Wrote {rep.html_path}")
     if rep.pdf_path:
         click.echo(f"Wrote {rep.pdf_path} ({rep.pdf_pages} A4 page{'s' if rep.pdf_pages != 1 else ''})")

@@ -3,7 +3,8 @@
 ``route`` plans a county's daily two-echelon delivery (shared co-delivery, each operator separately, or
 both compared) and writes the route plan, driver sheets, map and unserved-stop report;
 ``solve-vrp`` solves one CVRPLIB, VRPTW or VRPSPD instance with the routing engine.  The commands only parse
-arguments, call :mod:`culture_logistics.app.routing` / :mod:`culture_logistics.routing.lkh` and print.
+arguments, call :mod:`culture_logistics.app.routing` / :mod:`culture_logistics.routing.lkh` (instance files through
+:mod:`culture_logistics.formats`) and print.
 
 Exit codes: 0 success (a plan with unserved stops is still a success: they are reported in
 unserved.csv), 2 invalid input (bad scenario, bad [[fleet]] entry, bad option, unreadable .vrp
@@ -37,8 +38,9 @@ from culture_logistics.errors import CultureLogisticsError
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True,
               help="Output folder: route_plan.csv, routes_summary.csv, unserved.csv, route_sheets.xlsx, "
                    "summary.json, routes_map.html, routes.gpkg (compare: comparison.csv, summary.json and one folder per mode).")
-@click.option("--lang", type=click.Choice(["en", "zh"]), default="en", show_default=True,
-              help="Language of the map's labels and of comparison.csv (the driver sheets are bilingual).")
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
+              help="Language of every output: the driver sheets, the map's labels, comparison.csv and the console "
+                   "lines.")
 @click.option("--tiles", type=click.Choice(["osm", "amap", "none"]), default="osm", show_default=True,
               help="Map background: OpenStreetMap, Amap/Gaode (data shifted to GCJ-02), or none.")
 @click.option("--no-map", is_flag=True, help="Do not write routes_map.html.")
@@ -67,6 +69,7 @@ def _route(scenario, mode, time_limit, seed, out_dir, lang, tiles, no_map, quiet
                                     "(route_plan.csv has every day's stops); run without --weekly to export")
     # lazy: the routing stack (pandas, OR-Tools, PyVRP, folium …) loads when a plan is made, not for --help
     from culture_logistics.app.routing import plan_and_write, prepare_routing
+    from culture_logistics.reports.notes import group_warnings
     from culture_logistics.reports.routes import summary_lines
 
     # every option and the [routing] / [[fleet]] entries are checked here, before any work
@@ -78,7 +81,7 @@ def _route(scenario, mode, time_limit, seed, out_dir, lang, tiles, no_map, quiet
                   if scn.synthetic else ""))
     progress = printer(quiet=quiet, warnings=False)  # the notes are listed below
     res, paths = plan_and_write(req, progress)
-    for line in summary_lines(res):
+    for line in summary_lines(res, lang):
         click.echo(line)
     if weekly:
         notes = res.summary()["warnings"]
@@ -99,7 +102,7 @@ def _route(scenario, mode, time_limit, seed, out_dir, lang, tiles, no_map, quiet
         click.echo(f"warning: the solver's time cap ended {len(capped)} model(s) before their work budget "
                    f"({names}{more}): these routes may differ on another run or machine (summary.json: "
                    f"reproducible = false). Raise --time-limit for reproducible plans.", err=True)
-    notes = [f"{p.mode}: {w}" if mode == "compare" else w for p in plans for w in p.warnings]
+    notes = group_warnings([f"{p.mode}: {w}" if mode == "compare" else w for p in plans for w in p.warnings])
     if notes:
         click.echo(f"{len(notes)} note(s) on the data (all in summary.json):")
         for w in notes[:5]:

@@ -35,8 +35,8 @@ from culture_logistics.cli.progress import printer
 @click.option("--solver", type=click.Choice(["scip", "highs"]), default="scip", show_default=True,
               help="MIP solver bundled with OR-Tools.")
 @click.option("--no-map", is_flag=True, help="Do not write siting_map.html.")
-@click.option("--lang", type=click.Choice(["en", "zh"]), default="en", show_default=True,
-              help="Language of siting.xlsx's headers and values.")
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
+              help="Language of every output: siting.xlsx's headers and values and the map's labels.")
 @click.option("--quiet", is_flag=True, help="Do not print a progress line per step.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True,
               help="Output folder (sites.csv, assignment.csv, gaps_after.csv, summary.json, siting.xlsx, "

@@ -62,7 +62,6 @@ _ROUTING_KEYS = SCHEMA["routing"].key_names
 INF = 10**12  # "no limit" (s)
 
 
-_INF = INF  # the old name, still imported by routing.solving (its owner switches it to INF)
 
 
 def hhmm(seconds: float) -> str:
@@ -148,6 +147,9 @@ class RoutingParams:
         limit on its inbound parcels); ``"township"``: only from its own township's station.
     trunk_start_s : when the trunk vans leave the county depot (s after midnight); before
         ``day_start`` the trunk runs at night and aims to stock every station before its vans start.
+    inbound_arrival_s : when inbound parcels reach the county centre each delivery day (s after midnight); the
+        start of their lead time (K7).  ``inbound_arrival_given``: the scenario sets it, and then no trunk van (nor
+        a last-mile van of the county depot) leaves before it; otherwise the plan is the one ``trunk_start`` gives.
     diagnose : re-solve to find and confirm the smallest fix of every dropped stop.
     max_resolves : at most this many re-solves per model for the diagnosis.
     workers : processes for the independent plans of one run (0 = one per CPU core, 1 = in this process);
@@ -173,6 +175,8 @@ class RoutingParams:
     wait_for_trunk: bool = default("routing", "wait_for_trunk")
     assignment: str = default("routing", "assignment")
     trunk_start_s: int = parse_hhmm(default("routing", "trunk_start"))
+    inbound_arrival_s: int = parse_hhmm(default("routing", "inbound_arrival"))
+    inbound_arrival_given: bool = False
     diagnose: bool = default("routing", "diagnose")
     max_resolves: int = default("routing", "max_resolves")
     workers: int = default("routing", "workers")
@@ -224,9 +228,8 @@ def parse_routing_config(config: dict, file: str = "scenario.toml", problems: Pr
 
     ``overrides`` (e.g. ``time_limit_s=1.0``, ``seed=3``) replace the file's values (None = keep).
     Problems go to ``problems`` when given (the caller raises); otherwise a :class:`ScenarioError` listing
-    every problem is raised here.  One piece on purpose: it is the checklist of the scalar [routing] keys,
-    read top to bottom beside the schema; the tables ([routing.shares], [routing.time_windows], [[fleet]])
-    have their own parsers.
+    every problem is raised here.  The scalar keys are checked here top to bottom beside the schema; the clock
+    times, the tables ([routing.shares], [routing.time_windows]) and [[fleet]] have their own parsers.
     """
     P = problems if problems is not None else ProblemList()
     rt = config.get("routing", {})
@@ -296,31 +299,7 @@ def parse_routing_config(config: dict, file: str = "scenario.toml", problems: Pr
                      "township's station")
         asg = d.assignment
     kw["assignment"] = asg
-    times = {}
-    for key, dflt in (("day_start", d.day_start_s), ("day_end", d.day_end_s)):
-        v = rt.get(key, hhmm(dflt))
-        s = _parse_hhmm(v)
-        if s is None:
-            P.error(file, f"[routing] {key} must be a time \"HH:MM\", got {v!r}", column=f"routing.{key}",
-                    hint=f'e.g. {key} = "{hhmm(dflt)}"')
-            s = dflt
-        times[key] = s
-    if times["day_end"] <= times["day_start"]:
-        P.error(file, f"[routing] day_end ({hhmm(times['day_end'])}) must be later than day_start "
-                      f"({hhmm(times['day_start'])})", column="routing.day_end")
-    kw["day_start_s"], kw["day_end_s"] = times["day_start"], times["day_end"]
-    v = rt.get("trunk_start", hhmm(d.trunk_start_s))
-    ts = _parse_hhmm(v)
-    if ts is None:
-        P.error(file, f"[routing] trunk_start must be a time \"HH:MM\", got {v!r}", column="routing.trunk_start",
-                hint=f'e.g. trunk_start = "{hhmm(d.trunk_start_s)}" (a night trunk that stocks every station '
-                     "before day_start)")
-        ts = d.trunk_start_s
-    elif ts >= times["day_end"]:
-        P.error(file, f"[routing] trunk_start ({hhmm(ts)}) must be earlier than day_end ({hhmm(times['day_end'])})",
-                column="routing.trunk_start", hint=f'e.g. trunk_start = "{hhmm(d.trunk_start_s)}"')
-        ts = d.trunk_start_s
-    kw["trunk_start_s"] = ts
+    kw.update(_parse_clock_times(rt, d, file, P))
 
     kw["shares"] = _parse_shares(rt, file, P)
 
@@ -341,6 +320,47 @@ def parse_routing_config(config: dict, file: str = "scenario.toml", problems: Pr
             raise CultureLogisticsError(f"seed must be a whole number ≥ 0, got {v!r}")
         kw[k] = v
     return RoutingParams(**kw)
+
+
+def _parse_clock_times(rt: dict, d: RoutingParams, file, P: ProblemList) -> dict:
+    """The ``[routing]`` clock times (``"HH:MM"``): ``day_start``, ``day_end``, ``trunk_start`` and
+    ``inbound_arrival`` as seconds after midnight, each checked against ``day_end``."""
+    times = {}
+    for key, dflt in (("day_start", d.day_start_s), ("day_end", d.day_end_s)):
+        v = rt.get(key, hhmm(dflt))
+        s = _parse_hhmm(v)
+        if s is None:
+            P.error(file, f"[routing] {key} must be a time \"HH:MM\", got {v!r}", column=f"routing.{key}",
+                    hint=f'e.g. {key} = "{hhmm(dflt)}"')
+            s = dflt
+        times[key] = s
+    if times["day_end"] <= times["day_start"]:
+        P.error(file, f"[routing] day_end ({hhmm(times['day_end'])}) must be later than day_start "
+                      f"({hhmm(times['day_start'])})", column="routing.day_end")
+    kw: dict = {"day_start_s": times["day_start"], "day_end_s": times["day_end"]}
+    v = rt.get("trunk_start", hhmm(d.trunk_start_s))
+    ts = _parse_hhmm(v)
+    if ts is None:
+        P.error(file, f"[routing] trunk_start must be a time \"HH:MM\", got {v!r}", column="routing.trunk_start",
+                hint=f'e.g. trunk_start = "{hhmm(d.trunk_start_s)}" (a night trunk that stocks every station '
+                     "before day_start)")
+        ts = d.trunk_start_s
+    elif ts >= times["day_end"]:
+        P.error(file, f"[routing] trunk_start ({hhmm(ts)}) must be earlier than day_end ({hhmm(times['day_end'])})",
+                column="routing.trunk_start", hint=f'e.g. trunk_start = "{hhmm(d.trunk_start_s)}"')
+        ts = d.trunk_start_s
+    kw["trunk_start_s"] = ts
+    v = rt.get("inbound_arrival", hhmm(d.inbound_arrival_s))
+    ia = _parse_hhmm(v)
+    if ia is None or ia >= times["day_end"]:
+        P.error(file, f"[routing] inbound_arrival must be a time \"HH:MM\" earlier than day_end "
+                      f"({hhmm(times['day_end'])}), got {v!r}", column="routing.inbound_arrival",
+                hint=f'e.g. inbound_arrival = "{hhmm(d.inbound_arrival_s)}" (when the trucks from the provincial '
+                     "hub arrive)")
+        ia = d.inbound_arrival_s
+    kw["inbound_arrival_s"] = ia
+    kw["inbound_arrival_given"] = "inbound_arrival" in rt
+    return kw
 
 
 def _parse_shares(rt: dict, file, P: ProblemList) -> dict[str, float]:
@@ -467,6 +487,7 @@ def params_dict(p: RoutingParams) -> dict:
         "time_limit_s": p.time_limit_s, "seed": p.seed, "engine": p.engine,
         "service_point_radius_m": p.service_point_radius_m, "wait_for_trunk": p.wait_for_trunk,
         "assignment": p.assignment, "trunk_start": hhmm(p.trunk_start_s),
+        "inbound_arrival": hhmm(p.inbound_arrival_s), "inbound_arrival_given": p.inbound_arrival_given,
         "diagnose": p.diagnose, "max_resolves": p.max_resolves,
         "min_visits_per_week": p.min_visits_per_week, "parcels_per_visit": p.parcels_per_visit,
         "time_windows": {k: f"{hhmm(a)}-{hhmm(b)}" for k, (a, b) in p.time_windows.items()},
@@ -479,7 +500,6 @@ def params_dict(p: RoutingParams) -> dict:
     }
 
 
-_params_dict = params_dict  # the old name, still imported by routing.plan (its owner switches it to params_dict)
 
 
 def parse_overrides(params: RoutingParams, time_limit_s=None, seed=None) -> RoutingParams:

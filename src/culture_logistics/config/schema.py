@@ -223,6 +223,11 @@ SECTIONS: tuple[Section, ...] = (
                'hard limit on its inbound parcels); "township" = only from its own township\'s station'),
         _k("trunk_start", "hhmm", "04:00",
            doc="the trunk vans leave the county depot (before day_start: every station is stocked when its vans start)"),
+        _k("inbound_arrival", "hhmm", "06:00",
+           doc="inbound parcels reach the county centre at this time each delivery day (the default: trucks from the "
+               "provincial hub arrive about 06:00 in 禹城, docs/guide/report.md); the start of a parcel's lead time "
+               "(K7 送达时效). When given, the trunk does not leave before it (default: the plan keeps trunk_start and "
+               "a parcel that arrives after the trunk has left goes with the next delivery day's trunk)"),
         _k("workers", "int", 0, "processes", 0, 64,
            doc="independent plans of one run (compare mode, cost-sharing coalitions) are made in this many processes; "
                "0 = one per CPU core, 1 = one after the other. The plans are the same either way"),

@@ -19,9 +19,7 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import scipy.sparse as sp
 import shapely
-from scipy.sparse.csgraph import dijkstra
 
 from culture_logistics.config.model import CARRIERS
 from culture_logistics.config.routing import RoutingParams
@@ -286,16 +284,7 @@ def node_distances(net: RoadNetwork, points, limit_m: float = np.inf) -> np.ndar
     :meth:`RoadNetwork.nearest`.  Points off the network are ignored; ``inf`` beyond ``limit_m``.
     """
 
-    n = net.n
-    ok = np.flatnonzero(points.on_network)
-    if n == 0 or len(ok) == 0:
-        return np.full(n, np.inf)
-    m = len(ok)
-    w = np.maximum(points.access_m[ok], 1e-6)  # an explicit 0 would be read as "no edge"
-    extra = sp.csr_matrix((w, (n + np.arange(m), points.node[ok])), shape=(n + m, n + m))
-    big = (sp.block_diag([net.length_csr, sp.csr_matrix((m, m))], format="csr") + extra).tocsr()
-    dist = dijkstra(big, directed=True, indices=n + np.arange(m), min_only=True, limit=limit_m)
-    return dist[:n]
+    return net.node_distances(points, limit_m)
 
 
 def service_area_lines(result: CoverageResult, simplify_m: float = 10.0,

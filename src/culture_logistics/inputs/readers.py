@@ -26,7 +26,7 @@ from culture_logistics.inputs.aliases import (
     operator_value,
     tier_value,
 )
-from culture_logistics.inputs.tables import MemoryTable, _number, _short, read_table
+from culture_logistics.inputs.tables import MemoryTable, parse_number, read_table, short_text
 
 MAX_POPULATION = 10_000_000         # one village-level unit (the largest 社区 have ~10^5 residents)
 
@@ -86,8 +86,8 @@ def _coordinates(frame: pd.DataFrame, path, problems: ProblemList, crs: str, wha
     lon = np.full(n, np.nan)
     lat = np.full(n, np.nan)
     for i, (x, y, row) in enumerate(zip(frame["lon"], frame["lat"], frame["src_row"])):
-        fx = _number(x, path, row, col("lon"), problems)
-        fy = _number(y, path, row, col("lat"), problems)
+        fx = parse_number(x, path, row, col("lon"), problems)
+        fy = parse_number(y, path, row, col("lat"), problems)
         if fx is None or fy is None:
             continue
         in_china = CHINA_LON[0] <= fx <= CHINA_LON[1] and CHINA_LAT[0] <= fy <= CHINA_LAT[1]
@@ -114,7 +114,7 @@ def _duplicates(frame: pd.DataFrame, column: str, path, problems: ProblemList, w
             problems.error(path, f"{what} is empty", row=row, column=column_name, hint=f"every row needs a {what}")
             continue
         if value in seen:
-            problems.error(path, f"duplicate {what} '{_short(value)}' (also on row {seen[value]})", row=row,
+            problems.error(path, f"duplicate {what} '{short_text(value)}' (also on row {seen[value]})", row=row,
                            column=column_name, hint=f"each {what} must be unique; remove or renumber one row")
         else:
             seen[value] = row
@@ -148,21 +148,21 @@ def read_villages(path: Path | MemoryTable, problems: ProblemList, crs: str = "w
             hint = "a village code has 12 digits"
             if code.replace(".", "").replace("E", "").replace("e", "").replace("+", "").isdigit():
                 hint += "; it looks like a spreadsheet turned it into a number: format the column as text"
-            problems.error(path, f"village code '{_short(code)}' is not 12 digits", row=row, column=col("code"),
+            problems.error(path, f"village code '{short_text(code)}' is not 12 digits", row=row, column=col("code"),
                            hint=hint)
         elif code and tw != code[:9]:
-            problems.error(path, f"township_code '{_short(tw)}' does not match the village code's first 9 digits "
+            problems.error(path, f"township_code '{short_text(tw)}' does not match the village code's first 9 digits "
                            f"('{code[:9]}')", row=row, column=col("township_code"),
                            hint=f"set township_code to {code[:9]} or correct the village code")
     pop = []
     pin, pout = [], []
     for pv, a_raw, b_raw, row in zip(frame["population"], frame["parcels_in_per_week"],
                                      frame["parcels_out_per_week"], frame["src_row"]):
-        p = _number(pv, path, row, col("population"), problems, minimum=0, integer=True, maximum=MAX_POPULATION)
+        p = parse_number(pv, path, row, col("population"), problems, minimum=0, integer=True, maximum=MAX_POPULATION)
         pop.append(p if p is not None else np.nan)
-        a = _number(a_raw, path, row, col("parcels_in_per_week"), problems, required=False, minimum=0,
+        a = parse_number(a_raw, path, row, col("parcels_in_per_week"), problems, required=False, minimum=0,
                     maximum=MAX_PARCELS_PER_WEEK)
-        b = _number(b_raw, path, row, col("parcels_out_per_week"), problems, required=False, minimum=0,
+        b = parse_number(b_raw, path, row, col("parcels_out_per_week"), problems, required=False, minimum=0,
                     maximum=MAX_PARCELS_PER_WEEK)
         pin.append(a if a is not None else (math.ceil(p * PARCELS_IN_PER_PERSON_WEEK) if p is not None else np.nan))
         pout.append(b if b is not None else (math.ceil(p * PARCELS_OUT_PER_PERSON_WEEK) if p is not None else np.nan))
@@ -220,16 +220,16 @@ def read_facilities(path: Path | MemoryTable, problems: ProblemList, crs: str = 
         if o not in OPERATORS:
             close = difflib.get_close_matches(o, OPERATORS, n=1, cutoff=0.6)
             hint = f"did you mean '{close[0]}'? " if close else ""
-            problems.error(path, f"unknown operator '{_short(op)}'", row=row, column=col("operator"),
+            problems.error(path, f"unknown operator '{short_text(op)}'", row=row, column=col("operator"),
                            hint=hint + "use one of: " + ", ".join(OPERATORS)
                            + " (or 邮政, 供销社, 快递, 共配)")
         t = tier_value(tier)
         if t not in TIERS:
             close = difflib.get_close_matches(t, TIERS, n=1, cutoff=0.6)
             hint = f"did you mean '{close[0]}'? " if close else ""
-            problems.error(path, f"unknown tier '{_short(tier)}'", row=row, column=col("tier"),
+            problems.error(path, f"unknown tier '{short_text(tier)}'", row=row, column=col("tier"),
                            hint=hint + "use one of: " + ", ".join(TIERS) + " (or 县级, 乡镇, 村级)")
-        c = _number(cap, path, row, col("capacity_per_day"), problems, required=False, minimum=0,
+        c = parse_number(cap, path, row, col("capacity_per_day"), problems, required=False, minimum=0,
                     maximum=MAX_CAPACITY_PER_DAY)
         operators.append(o)
         tiers.append(t)
@@ -270,7 +270,7 @@ def read_townships(path: Path | MemoryTable, problems: ProblemList, crs: str = "
     _duplicates(frame, "code", path, problems, "township code")
     for code, row in zip(frame["code"], frame["src_row"]):
         if code and not (len(code) == 9 and code.isdigit()):
-            problems.error(path, f"township code '{_short(code)}' is not 9 digits", row=row, column=col("code"))
+            problems.error(path, f"township code '{short_text(code)}' is not 9 digits", row=row, column=col("code"))
     has_xy = (frame["lon"] != "") & (frame["lat"] != "")
     lon = np.full(len(frame), np.nan)
     lat = np.full(len(frame), np.nan)

@@ -71,7 +71,7 @@ def decode_text(raw: bytes) -> tuple[str | None, str]:
     return text, "gb18030"
 
 
-def _regular_file(path: Path, problems: ProblemList, what: str, hint: str) -> int | None:
+def regular_file_size(path: Path, problems: ProblemList, what: str, hint: str) -> int | None:
     """Size of ``path`` when it is a readable regular file, else ``None`` with a problem recorded."""
     try:
         st = path.stat()
@@ -173,7 +173,7 @@ def read_table(path: Path | MemoryTable, problems: ProblemList, required: list[s
     if isinstance(path, MemoryTable):  # a table in memory (Scenario.from_frames): the same header and row checks
         return _parse_rows(path.label, iter(path.rows), problems, required, optional, aliases)
     path = Path(path)
-    size = _regular_file(path, problems, "table (CSV or XLSX)",
+    size = regular_file_size(path, problems, "table (CSV or XLSX)",
                          "check the path in scenario.toml [inputs] (relative to the TOML file)")
     if size is None:
         return None
@@ -290,7 +290,7 @@ def _check_header(source, header, written, hrow, problems: ProblemList, required
     for col in required:
         if col not in header:
             close = difflib.get_close_matches(col, header[:1000], n=1, cutoff=0.6)
-            hint = (f"rename column '{_short(close[0])}' to '{col}'" if close
+            hint = (f"rename column '{short_text(close[0])}' to '{col}'" if close
                     else f"add a '{col}' column; the header must contain {', '.join(required)}")
             problems.error(source, f"missing column '{col}'", row=hrow, column=col, hint=hint)
             ok = False
@@ -301,11 +301,11 @@ def _check_header(source, header, written, hrow, problems: ProblemList, required
     for col in sorted(c for c, ws in by_col.items() if len(ws) > 1):
         ws = by_col[col]
         if len(set(ws)) == 1:
-            problems.error(source, f"column '{_short(col)}' appears more than once", row=hrow, column=_short(col),
+            problems.error(source, f"column '{short_text(col)}' appears more than once", row=hrow, column=short_text(col),
                            hint="keep one of them")
         else:
-            shown = " and ".join(f"'{_short(w)}'" for w in ws)
-            problems.error(source, f"columns {shown} both mean '{col}'", row=hrow, column=_short(ws[0]),
+            shown = " and ".join(f"'{short_text(w)}'" for w in ws)
+            problems.error(source, f"columns {shown} both mean '{col}'", row=hrow, column=short_text(ws[0]),
                            hint="keep one of them, or rename the other (e.g. start its name with '_' to ignore it)")
         ok = False
     if not ok:
@@ -315,7 +315,7 @@ def _check_header(source, header, written, hrow, problems: ProblemList, required
         if h and h not in known and not h.startswith("_"):
             close = difflib.get_close_matches(h, list(known), n=1, cutoff=0.75)
             if close:
-                problems.warning(source, f"column '{_short(w)}' is not used", row=hrow, column=_short(w),
+                problems.warning(source, f"column '{short_text(w)}' is not used", row=hrow, column=short_text(w),
                                  hint=f"did you mean '{close[0]}'?")
     return True
 
@@ -342,7 +342,7 @@ def _parse_rows(source, rows, problems: ProblemList, required, optional, aliases
         if workbook and len(fields) != width:  # cells right of the header: an error when they hold a value
             extra = [i for i in range(width, len(fields)) if fields[i].strip()]
             if extra:
-                row_error = (f"cell {_column_letter(extra[0])}{number} holds '{_short(fields[extra[0]])}' in a "
+                row_error = (f"cell {_column_letter(extra[0])}{number} holds '{short_text(fields[extra[0]])}' in a "
                              "column without a header", None, "give the column a header, or delete the value")
             fields = (fields + [""] * width)[:width]
         row_error = row_error or _row_problem(fields, header)
@@ -374,11 +374,11 @@ def _row_problem(fields: list[str], header: list[str]) -> tuple[str, str | None,
                 "check for an unquoted comma in a name, or a missing value")
     long = [header[i] for i, f in enumerate(fields) if len(f) > MAX_FIELD_CHARS]
     if long:
-        return f"a value is longer than {MAX_FIELD_CHARS:,} characters", _short(long[0]), None
+        return f"a value is longer than {MAX_FIELD_CHARS:,} characters", short_text(long[0]), None
     for i, f in enumerate(fields):
         m = _CONTROL.search(f.strip())
         if m:
-            return (f"a value contains the invisible control character U+{ord(m.group()):04X}", _short(header[i]),
+            return (f"a value contains the invisible control character U+{ord(m.group()):04X}", short_text(header[i]),
                     "delete it (retype the value)")
     return None
 
@@ -393,7 +393,7 @@ def _column_letter(index: int) -> str:
     return out
 
 
-def _number(value: str, path, row, column, problems: ProblemList, *, required=True, minimum=None,
+def parse_number(value: str, path, row, column, problems: ProblemList, *, required=True, minimum=None,
             integer=False, maximum=None) -> float | None:
     """Parse one numeric cell, recording a clear problem when it is not a usable number."""
     if value is None or value == "":
@@ -403,27 +403,27 @@ def _number(value: str, path, row, column, problems: ProblemList, *, required=Tr
     try:
         x = float(value.replace(",", "")) if isinstance(value, str) else float(value)
     except ValueError:
-        problems.error(path, f"'{_short(value)}' is not a number", row=row, column=column,
+        problems.error(path, f"'{short_text(value)}' is not a number", row=row, column=column,
                        hint="use digits with a decimal point, e.g. 119.4103")
         return None
     if not math.isfinite(x):
-        problems.error(path, f"'{_short(value)}' is not a finite number", row=row, column=column)
+        problems.error(path, f"'{short_text(value)}' is not a finite number", row=row, column=column)
         return None
     if minimum is not None and x < minimum:
-        problems.error(path, f"{_short(value)} is negative", row=row, column=column,
+        problems.error(path, f"{short_text(value)} is negative", row=row, column=column,
                        hint=f"must be ≥ {minimum:g}")
         return None
     if maximum is not None and x > maximum:
-        problems.error(path, f"{_short(value)} is implausibly large (limit {maximum:,.0f})", row=row, column=column,
+        problems.error(path, f"{short_text(value)} is implausibly large (limit {maximum:,.0f})", row=row, column=column,
                        hint="check the value and its unit")
         return None
     if integer and x != int(x):
-        problems.error(path, f"{_short(value)} is not a whole number", row=row, column=column)
+        problems.error(path, f"{short_text(value)} is not a whole number", row=row, column=column)
         return None
     return x
 
 
-def _short(value, n: int = 40) -> str:
+def short_text(value, n: int = 40) -> str:
     """A value quoted in a message: control characters spelt out (a terminal never receives them), cut to n."""
     s = _CONTROL.sub(lambda m: f"\\u{ord(m.group()):04x}", str(value))
     return s if len(s) <= n else s[: n - 1] + "…"

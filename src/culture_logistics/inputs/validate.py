@@ -88,6 +88,13 @@ def check_scenario(scenario, problems: ProblemList, *, villages_file, facilities
         xy = townships.set_index("code")[["lon", "lat"]]
         tw = tw.join(xy, on="code")
     scenario.townships = tw
+    # ---- populations: a county where nobody lives is not a plan anyone can use
+    pop = pd.to_numeric(v["population"], errors="coerce")
+    if len(v) and not (pop > 0).any():
+        problems.warning(villages_file, f"every village's population is missing or 0 ({len(v):,} villages): "
+                         "coverage counts no people (population reach is undefined) and no parcels are derived "
+                         "from population", column="population",
+                         hint="fill the population column (常住人口 of each village)")
     # ---- inside the county
     _check_points_in_county(scenario, v, villages_file, problems, "village", lambda r: f"{r['code']} {r['name']}")
     _check_points_in_county(scenario, f, facilities_file, problems, "facility", lambda r: f"{r['id']} {r['name']}")

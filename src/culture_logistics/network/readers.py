@@ -11,6 +11,7 @@ from pyproj import Geod
 from culture_logistics.config.model import ROAD_SPEEDS_KMH, NetworkParams
 from culture_logistics.errors import CultureLogisticsError
 from culture_logistics.geo.coords import gcj02_to_wgs84
+from culture_logistics.network.safe_gis import check_xml_prolog
 
 
 class RoadFileError(CultureLogisticsError):
@@ -98,10 +99,13 @@ def graph_from_lines(lines, network: NetworkParams = NetworkParams(), gcj02: boo
 
 
 def graph_from_osm_xml(path: Path, network: NetworkParams = NetworkParams()) -> nx.MultiDiGraph:
-    """Read an OSM XML file with osmnx (all ways with a ``highway`` tag), adding speeds and travel times."""
+    """Read an OSM XML file with osmnx (all ways with a ``highway`` tag), adding speeds and travel times.
+
+    Raises :class:`~culture_logistics.network.safe_gis.UnsafeFileError` for a file with a DTD."""
 
     import osmnx as ox  # lazy: osmnx (+ sklearn, matplotlib) costs ~2 s of import and only this reader needs it
 
+    check_xml_prolog(path)  # no DTD: no entity is ever declared, fetched or expanded
     try:
         # not simplified: every OSM node stays a node, so points snap to the road where they are
         G = ox.graph_from_xml(path, simplify=False, retain_all=True, bidirectional=False)
@@ -118,6 +122,7 @@ def graph_from_graphml(path: Path, network: NetworkParams = NetworkParams()) -> 
 
     import osmnx as ox  # lazy: osmnx (+ sklearn, matplotlib) costs ~2 s of import and only this reader needs it
 
+    check_xml_prolog(path)  # no DTD: no entity is ever declared, fetched or expanded
     G = ox.load_graphml(path)
     if G.number_of_edges() == 0:
         raise RoadFileError("holds no edges", hint="save a graph with roads in it (osmnx.save_graphml)")

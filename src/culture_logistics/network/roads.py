@@ -392,13 +392,59 @@ class RoadNetwork:
         return np.stack([cache[k] if k in cache else fresh[k] for k in nodes.tolist()]) if len(nodes) \
             else np.zeros((0, self.n))
 
-    def path_lonlat(self, a: int, b: int) -> list[tuple[float, float]]:
-        """Node-to-node shortest path by length, as a list of (lon, lat) for drawing."""
-        if not self.has_roads or a == b:
-            return []
-        _, pred = dijkstra(self.length_csr, directed=True, indices=int(a), return_predecessors=True)
-        seq = [int(b)]
-        while seq[-1] != a and pred[seq[-1]] >= 0:
-            seq.append(int(pred[seq[-1]]))
-        seq.reverse()
-        return [(float(self.lon[k]), float(self.lat[k])) for k in seq]
+    def distances_between(self, src: Snap, dst: Snap) -> np.ndarray:
+        """Dense source × destination network distance (m; inf = unreachable): one uncut Dijkstra per
+        distinct source node (a county has tens of depots and stations), access legs added at both ends.
+        Without roads, straight lines × ``circuity``."""
+        if len(src) == 0 or len(dst) == 0:
+            return np.full((len(src), len(dst)), np.inf)
+        if not self.has_roads:
+            return np.hypot(src.x[:, None] - dst.x[None, :], src.y[:, None] - dst.y[None, :]) * self.params.circuity
+        nodes, inv = np.unique(src.node, return_inverse=True)
+        d = dijkstra(self.length_csr, directed=True, indices=nodes)[:, dst.node][inv]
+        d = d + src.access_m[:, None] + dst.access_m[None, :]
+        d[~src.on_network, :] = np.inf
+        d[:, ~dst.on_network] = np.inf
+        return d
+
+    def node_distances(self, points: Snap, limit_m: float = np.inf) -> np.ndarray:
+        """Network distance (m) from the nearest of ``points`` to every node.
+
+        Each point starts at its snapped node with its access leg already walked, so a node's value is
+        access leg + shortest road path, as in :meth:`nearest`.  Points off the network are ignored;
+        ``inf`` beyond ``limit_m``.
+        """
+        n = self.n
+        ok = np.flatnonzero(points.on_network)
+        if n == 0 or len(ok) == 0:
+            return np.full(n, np.inf)
+        m = len(ok)
+        w = np.maximum(points.access_m[ok], 1e-6)  # an explicit 0 would be read as "no edge"
+        extra = sp.csr_matrix((w, (n + np.arange(m), points.node[ok])), shape=(n + m, n + m))
+        big = (sp.block_diag([self.length_csr, sp.csr_matrix((m, m))], format="csr") + extra).tocsr()
+        dist = dijkstra(big, directed=True, indices=n + np.arange(m), min_only=True, limit=limit_m)
+        return dist[:n]
+
+    def paths_lonlat(self, pairs) -> dict:
+        """{(node a, node b): [(lon, lat), …]}: the shortest road path (by length) of every node pair, for
+        drawing; ``[]`` when b cannot be reached from a.  Pairs with a negative node or a == b are left out.
+        One Dijkstra per distinct start node, in blocks of 128 so the predecessor arrays stay small."""
+        out: dict = {}
+        pairs = sorted({(int(a), int(b)) for a, b in pairs if a >= 0 and b >= 0 and a != b})
+        if not pairs or not self.has_roads:
+            return {p: [] for p in pairs}
+        starts = sorted({a for a, _ in pairs})
+        for k in range(0, len(starts), 128):
+            block = starts[k:k + 128]
+            row = {a: i for i, a in enumerate(block)}
+            _, pred = dijkstra(self.length_csr, directed=True, indices=block, return_predecessors=True)
+            for a, b in pairs:
+                if a not in row:
+                    continue
+                pr = pred[row[a]]
+                seq = [b]
+                while seq[-1] != a and pr[seq[-1]] >= 0:
+                    seq.append(int(pr[seq[-1]]))
+                seq.reverse()
+                out[(a, b)] = [(float(self.lon[n]), float(self.lat[n])) for n in seq] if seq[0] == a else []
+        return out

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from html import escape
 
-from culture_logistics.reports.writers import display_width
+from culture_logistics.reports.workbooks import display_width
 
 GREEN, AMBER, RED, GREY, BLUE = "#2e7d32", "#f9a825", "#c62828", "#e0e0e0", "#1565c0"
 

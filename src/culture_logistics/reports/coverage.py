@@ -28,16 +28,12 @@ from culture_logistics.config.model import CARRIERS
 from culture_logistics.coverage.reach import CoverageResult
 from culture_logistics.errors import CultureLogisticsError
 from culture_logistics.reports.gis import coverage_layers, write_gpkg
-from culture_logistics.reports.labels import TEXT_COLUMNS, column_label, table_operator, table_operators
+from culture_logistics.reports.labels import TEXT_COLUMNS, column_label, op_label, table_operator, table_operators
 from culture_logistics.reports.maps.base import render_map
 from culture_logistics.reports.maps.coverage import coverage_map
-from culture_logistics.reports.numbers import pct
-from culture_logistics.reports.writers import (
-    atomic_write_text,
-    write_csv,
-    write_json,
-    write_xlsx,
-)
+from culture_logistics.reports.numbers import pct, pct_text
+from culture_logistics.reports.workbooks import write_xlsx
+from culture_logistics.reports.writers import atomic_write_text, write_csv, write_json
 
 FILES = ("village_reach.csv", "township_reach.csv", "gaps.csv", "summary.json", "village_reach.xlsx",
          "coverage_map.html", "coverage.gpkg")
@@ -161,8 +157,9 @@ def workbook_sheets(result: CoverageResult, lang: str = "en") -> tuple[dict, set
     for op in result.carriers:
         table[f"{op}_distance_m"] = [None if d is None else int(d) for d in dist(f"dist_{op}_m")]
     tw = result.township_table().copy()
-    for c in ("reach_rate", "population_reach_rate"):
-        tw[c] = [pct(x) for x in tw[c]]  # the map's rounding (reports.numbers)
+    for c, den in (("reach_rate", "villages"), ("population_reach_rate", "population")):
+        # the map's rounding (reports.numbers); "–" where nothing was measured (no villages, nobody living)
+        tw[c] = [pct(x) if d else "–" for x, d in zip(tw[c], tw[den])]
     drop = [f"villages_reached_by_{op}" for op in CARRIERS if op not in result.carriers]
     tw = tw.drop(columns=drop)
     s = result.summary()
@@ -173,8 +170,8 @@ def workbook_sheets(result: CoverageResult, lang: str = "en") -> tuple[dict, set
         "villages_reached_any": s["villages_reached_any"], "villages_unreachable": s["villages_unreachable"],
         "population": s["population"], "population_reached": s["population_reached"],
         "population_reached_any": s["population_reached_any"],
-        "reach_rate": pct(s["villages_reached"] / s["villages"]) if s["villages"] else 0.0,
-        "population_reach_rate": pct(s["population_reached"] / s["population"]) if s["population"] else 0.0,
+        "reach_rate": pct(s["villages_reached"] / s["villages"]) if s["villages"] else "–",
+        "population_reach_rate": pct(s["population_reached"] / s["population"]) if s["population"] else "–",
     })
     fin = v["distance_m"].astype(float)
     fin = fin[np.isfinite(fin)]
@@ -197,17 +194,37 @@ def workbook_sheets(result: CoverageResult, lang: str = "en") -> tuple[dict, set
 
 
 # ------------------------------------------------------------------------------------- console
-def summary_lines(report: CoverageReport) -> list[str]:
-    """A short human summary (3–5 lines) of a coverage report."""
+def _rate(num, den) -> str:
+    """``num / den`` as ``54.6%`` (the rounding of :mod:`~culture_logistics.reports.numbers`), ``–`` when ``den``
+    is 0 (nothing measured: not "0.0%")."""
+    return pct_text(num / den).replace(" %", "%") if den else "–"
+
+
+def summary_lines(report: CoverageReport, lang: str = "en") -> list[str]:
+    """A short human summary (3–5 lines) of a coverage report, in ``lang`` (``en``/``zh``)."""
     s = report.summary
-    n = s["villages"] or 1
-    pop = s["population"] or 1
+    n, pop = s["villages"], s["population"]
+    if lang == "zh":
+        ops = "、".join(op_label(o, lang) for o in s["carriers"]) or "无（仅共配点）"
+        lines = [
+            f"{s['county']} {s['county_name']} 覆盖：沿路网 {s['radius_m']:,.0f} 米；运营方：{ops}",
+            f"  全部运营方覆盖：{s['villages_reached']:,}/{s['villages']:,} 个村（{_rate(s['villages_reached'], n)}），"
+            f"人口 {s['population_reached']:,}/{s['population']:,}（{_rate(s['population_reached'], pop)}）",
+            f"  至少一家覆盖：{s['villages_reached_any']:,} 个村；缺口 {s['villages'] - s['villages_reached']:,} 个"
+            f"（无覆盖 {s['villages'] - s['villages_reached_any']:,}，路网不可达 {s['villages_unreachable']:,}）",
+            "  各运营方覆盖村数（共配点计入每一家）：" + "，".join(
+                f"{op_label(op, lang)} {d['villages_reached']:,}" for op, d in s["by_operator"].items()
+                if op in s["carriers"]),
+        ]
+        if s.get("synthetic_data"):
+            lines.append("  （合成数据：坐标、人口、设施与道路均为生成数据）")
+        return lines
     lines = [
         f"Coverage of {s['county']} {s['county_name']}: radius {s['radius_m']:,.0f} m along the road network; "
         f"carriers present: {', '.join(s['carriers']) or 'none (shared points only)'}",
         f"  reached by every carrier: {s['villages_reached']:,}/{s['villages']:,} villages "
-        f"({s['villages_reached'] / n:.1%}), population {s['population_reached']:,}/{s['population']:,} "
-        f"({s['population_reached'] / pop:.1%})",
+        f"({_rate(s['villages_reached'], n)}), population {s['population_reached']:,}/{s['population']:,} "
+        f"({_rate(s['population_reached'], pop)})",
         f"  reached by at least one: {s['villages_reached_any']:,} villages; gaps: "
         f"{s['villages'] - s['villages_reached']:,} (reached by none: {s['villages'] - s['villages_reached_any']:,}, "
         f"not on the road network: {s['villages_unreachable']:,})",
@@ -217,3 +234,16 @@ def summary_lines(report: CoverageReport) -> list[str]:
     if s.get("synthetic_data"):
         lines.append("  (synthetic data: coordinates, populations, facilities and roads are generated)")
     return lines
+
+
+def demo_lines(s: dict, out_dir: Path, seconds: float, map_mb: float, lang: str = "en") -> list[str]:
+    """The demo's coverage lines (a coverage summary ``s``) in ``lang``."""
+    gaps = s["villages"] - s["villages_reached"]
+    rate = _rate(s["villages_reached"], s["villages"])
+    if lang == "zh":
+        return [f"[coverage] {s['villages_reached']:,}/{s['villages']:,} 个村全部运营方覆盖（{rate}），"
+                f"{s['villages_reached_any']:,} 个至少一家覆盖，缺口 {gaps:,} 个（{seconds:.1f} 秒）",
+                f"       {out_dir / 'coverage_map.html'}（{map_mb:.1f} MB），village_reach.csv/.xlsx，gaps.csv"]
+    return [f"[coverage] {s['villages_reached']:,}/{s['villages']:,} villages reached by every operator "
+            f"({rate}), {s['villages_reached_any']:,} by at least one, {gaps:,} gaps ({seconds:.1f} s)",
+            f"       {out_dir / 'coverage_map.html'} ({map_mb:.1f} MB), village_reach.csv/.xlsx, gaps.csv"]

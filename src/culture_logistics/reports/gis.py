@@ -26,10 +26,11 @@ leaves the previous file or none, never half of one.
 """
 from __future__ import annotations
 
+import io
 import json
 import math
 import os
-import warnings
+import tempfile
 from pathlib import Path
 
 import geopandas as gpd
@@ -40,6 +41,7 @@ import shapely
 
 from culture_logistics.geo import areas as _areas
 from culture_logistics.geo.coords import wgs84_to_gcj02
+from culture_logistics.network.safe_gis import network_off
 from culture_logistics.reports.export_formats import EXPORTS as EXPORTS  # re-exported: the old home of the names
 from culture_logistics.reports.export_formats import GisExportError as GisExportError
 from culture_logistics.reports.export_formats import parse_exports
@@ -155,15 +157,35 @@ def write_gpkg(layers: dict[str, gpd.GeoDataFrame], path: str | Path) -> Path:
     pyogrio.set_gdal_config_options(options)
     try:
         _write_layers(layers, path)
+    except (pyogrio.errors.DataLayerError, pyogrio.errors.DataSourceError, pyogrio.errors.FeatureError):
+        check_writable(path.parent, path)  # GDAL says only that a statement failed: was it the folder?
+        raise
     finally:
         pyogrio.set_gdal_config_options(previous)
     return path
 
 
+#: bytes written by :func:`check_writable` to probe a folder
+PROBE_BYTES = 1 << 20
+
+
+def check_writable(folder: Path, target: Path) -> None:
+    """Raise the ``OSError`` (naming ``target``) of a folder that cannot take :data:`PROBE_BYTES` more bytes
+    (read-only, full, over a quota or the file size limit); return when it can.  GDAL reports a full disk
+    as a failed SQL statement, so a failed GeoPackage write is probed this way."""
+    try:
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".probe-", suffix=".tmp") as fh:
+            fh.write(b"\0" * PROBE_BYTES)
+            fh.flush()
+            os.fsync(fh.fileno())
+    except OSError as exc:
+        raise OSError(exc.errno, exc.strerror, str(target)) from exc
+
+
 def _write_layers(layers, path: Path) -> None:
-    with atomic_path(path) as tmp, warnings.catch_warnings():
-        # the temporary name ends in .tmp, not .gpkg, until it is renamed into place
-        warnings.filterwarnings("ignore", message=r".*(extension|non conformant).*", category=RuntimeWarning)
+    # the temporary name ends in .gpkg, so GDAL has nothing to warn about (it printed "The filename extension
+    # should be 'gpkg' instead of 'tmp'" once per file)
+    with atomic_path(path, keep_extension=True) as tmp:
         os.unlink(tmp)  # GDAL creates the GeoPackage itself
         for name, gdf in layers.items():
             pyogrio.write_dataframe(_clean(gdf), tmp, layer=name, driver="GPKG", append=tmp.exists())
@@ -177,25 +199,50 @@ def _write_layers(layers, path: Path) -> None:
 
 
 def read_gpkg(path: str | Path) -> dict[str, gpd.GeoDataFrame]:
-    """Every layer of a GeoPackage, in its stored order."""
+    """Every layer of a GeoPackage, in its stored order (GDAL's network off, :func:`network_off`)."""
+    network_off()
     return {name: gpd.read_file(path, layer=name) for name, _ in pyogrio.list_layers(path)}
 
 
+KML_HEAD = '<?xml version="1.0" encoding="utf-8" ?>\n<kml xmlns="http://www.opengis.net/kml/2.2">\n<Document id="root_doc">\n'
+
+
+KML_TAIL = "</Document></kml>\n"
+
+
+def kml_text(layers: dict[str, gpd.GeoDataFrame]) -> str:
+    """The KML document of ``layers`` (see :func:`write_kml`), built in memory.
+
+    Each layer is written alone by GDAL's KML driver (into memory), which escapes every name, description
+    and attribute (``<``, ``&``, quotes) and numbers placemarks itself (``<Placemark id="villages.1">``);
+    the layers' schemas and folders are then joined into one document.  (Appending a layer to an existing
+    KML file would open it with the LIBKML driver, which writes an ``id`` column unescaped into
+    ``<Placemark id="…">`` — a facility id could plant a ``<NetworkLink>`` — and fails on an id with ``<``.)
+    """
+    schemas, folders = [], []
+    for name, gdf in layers.items():
+        g = _clean(gdf).to_crs("EPSG:4326")
+        col = NAME_COLUMNS.get(name)
+        if col in g.columns and col != "name":
+            g = g.drop(columns=[c for c in ("name",) if c in g.columns]).rename(columns={col: "name"})
+        cols = ["name"] + [c for c in g.columns if c not in ("name", g.geometry.name)]
+        g = gpd.GeoDataFrame(g[cols], geometry=g.geometry.values, crs="EPSG:4326")
+        buf = io.BytesIO()
+        pyogrio.write_dataframe(g, buf, layer=name, driver="KML")
+        text = buf.getvalue().decode("utf-8")
+        body = text[text.index('<Document id="root_doc">') + len('<Document id="root_doc">'):text.rindex("</Document>")]
+        body = body.lstrip("\n")
+        cut = body.find("<Folder>")
+        cut = len(body) if cut < 0 else cut
+        schemas.append(body[:cut])
+        folders.append(body[cut:])
+    return KML_HEAD + "".join(schemas) + "".join(folders) + KML_TAIL
+
+
 def write_kml(layers: dict[str, gpd.GeoDataFrame], path: str | Path) -> Path:
-    """KML for Google Earth (GDAL's KML driver via pyogrio), atomically: one folder per layer, each
-    feature a placemark named by the layer's :data:`NAME_COLUMNS` column."""
-    path = Path(path)
-    with atomic_path(path) as tmp:
-        os.unlink(tmp)
-        for name, gdf in layers.items():
-            g = _clean(gdf).to_crs("EPSG:4326")
-            col = NAME_COLUMNS.get(name)
-            if col in g.columns and col != "name":
-                g = g.drop(columns=[c for c in ("name",) if c in g.columns]).rename(columns={col: "name"})
-            cols = ["name"] + [c for c in g.columns if c not in ("name", g.geometry.name)]
-            g = gpd.GeoDataFrame(g[cols], geometry=g.geometry.values, crs="EPSG:4326")
-            pyogrio.write_dataframe(g, tmp, layer=name, driver="KML", append=tmp.exists())
-    return path
+    """KML for Google Earth (GDAL's KML driver via pyogrio, :func:`kml_text`), atomically: one folder per
+    layer, each feature a placemark named by the layer's :data:`NAME_COLUMNS` column."""
+    return atomic_write_text(Path(path), kml_text(layers))
 
 
 def _gcj_geometry(geom):
@@ -230,33 +277,39 @@ def gcj02_geojson(layers: dict[str, gpd.GeoDataFrame]) -> dict:
 
 def write_gis(layers: dict[str, gpd.GeoDataFrame], out_dir: str | Path, stem: str,
               exports: tuple[str, ...] = ()) -> dict[str, Path]:
-    """``<stem>.gpkg`` and, for each of ``exports``, ``<stem>.kml`` / ``<stem>.gcj02.geojson`` in ``out_dir``."""
+    """``<stem>.gpkg`` and, for each of ``exports``, ``<stem>.kml`` / ``<stem>.gcj02.geojson`` in ``out_dir``.
+
+    Every export is built before the first file is written, so a failure writes none of them."""
     out = Path(out_dir)
+    texts = export_texts(layers, out, stem, exports)
     paths = {f"{stem}.gpkg": write_gpkg(layers, out / f"{stem}.gpkg")}
-    paths.update(_write_exports(layers, out, stem, exports))
+    paths.update({p.name: atomic_write_text(p, text) for p, text in texts.items()})
     return paths
 
 
-def _write_exports(layers, out: Path, stem: str, exports) -> dict[str, Path]:
-    paths = {}
+def export_texts(layers, out: Path, stem: str, exports) -> dict[Path, str]:
+    """The files ``exports`` asks for (path → text), built in memory; nothing is written."""
+    texts = {}
     if "kml" in exports:
-        paths[f"{stem}.kml"] = write_kml(layers, out / f"{stem}.kml")
+        texts[out / f"{stem}.kml"] = kml_text(layers)
     if "geojson-gcj02" in exports:
-        text = json.dumps(gcj02_geojson(layers), ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-        paths[f"{stem}.gcj02.geojson"] = atomic_write_text(out / f"{stem}.gcj02.geojson", text)
-    return paths
+        texts[out / f"{stem}.gcj02.geojson"] = json.dumps(gcj02_geojson(layers), ensure_ascii=False,
+                                                          separators=(",", ":"), allow_nan=False)
+    return texts
 
 
 def export_gis(out_dir: str | Path, exports) -> list[Path]:
-    """``--export``: convert every stage GeoPackage in ``out_dir`` (and its ``shared``/``separate``
-    folders) into the requested formats beside it.  ``exports`` is a tuple from :func:`parse_exports`
+    """``--export``: convert every stage GeoPackage in ``out_dir`` (and its ``shared``, ``separate`` and
+    ``postal_courier`` (邮快合作) folders) into the requested formats beside it.  ``exports`` is a tuple from :func:`parse_exports`
     or the option's text.  Returns the files written."""
     if isinstance(exports, str) or exports is None:
         exports = parse_exports(exports)
     if not exports:
         return []
     out = Path(out_dir)
-    written = []
-    for gpkg in sorted([*out.glob("*.gpkg"), *out.glob("shared/*.gpkg"), *out.glob("separate/*.gpkg")]):
-        written += list(_write_exports(read_gpkg(gpkg), gpkg.parent, gpkg.stem, exports).values())
-    return written
+    texts: dict[Path, str] = {}
+    for gpkg in sorted([*out.glob("*.gpkg"), *(g for mode in ("shared", "separate", "postal_courier")
+                                                 for g in out.glob(f"{mode}/*.gpkg"))]):
+        texts.update(export_texts(read_gpkg(gpkg), gpkg.parent, gpkg.stem, exports))
+    # every export of every GeoPackage is built before the first is written: a failure writes none
+    return [atomic_write_text(p, text) for p, text in texts.items()]

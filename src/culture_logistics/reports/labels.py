@@ -210,3 +210,106 @@ def text(key: str, lang: str, **fields) -> str:
     """The report's words for ``key`` in ``lang`` (``en``/``zh``), with ``{fields}`` filled in."""
     en, zh = TEXT[key]
     return (zh if lang == "zh" else en).format(**fields) if fields else (zh if lang == "zh" else en)
+
+
+def op_label(op: str, lang: str) -> str:
+    """An operator's name for people: ``邮政`` / ``China Post`` (never the code ``supply_coop``)."""
+    if lang == "zh":
+        return OPERATOR_ZH.get(op, op)
+    return {"postal": "China Post", "supply_coop": "supply co-op", "courier": "couriers",
+            "shared": "shared co-delivery"}.get(op, op)
+
+
+#: Vehicle types of the default fleet and of common [[fleet]] entries: {name: (en, zh)}; a name not listed
+#: here is the user's own word for the vehicle and is shown as it is.
+VEHICLE_TYPE_LABELS = {
+    "trunk_van": ("trunk van", "干线厢式货车"), "light_van": ("light van", "轻型厢式货车"),
+    "e_trike": ("electric tricycle", "电动三轮车"), "bus": ("bus", "客货邮公交"),
+}
+
+
+def vehicle_type_label(name: str, lang: str) -> str:
+    """A fleet entry's vehicle type in words (``light_van`` → ``轻型厢式货车``); an unknown name as it is."""
+    pair = VEHICLE_TYPE_LABELS.get(str(name))
+    return str(name) if pair is None else pair[1 if lang == "zh" else 0]
+
+
+ECHELON_LABELS = {"trunk": ("trunk", "干线"), "last_mile": ("last mile", "末端"), "bus": ("bus", "客货邮公交")}
+
+
+def echelon_label(echelon: str, lang: str) -> str:
+    """``trunk`` → ``干线`` / ``trunk``; ``last_mile`` → ``末端`` / ``last mile``."""
+    pair = ECHELON_LABELS.get(echelon)
+    return echelon if pair is None else pair[1 if lang == "zh" else 0]
+
+
+def vehicle_names(routes, lang: str) -> dict[str, str]:
+    """{route_id: the name a driver knows the vehicle by}: the depot's name and the vehicle's number there,
+    e.g. ``密州街道邮政支局-1号车`` / ``密州街道邮政支局 van 1`` (last mile) or ``…-干线1号车`` / ``… trunk van 1``;
+    a county bus by its line and departure (``诸城县级共配中心 B1@07:00``).
+
+    ``routes``: a table with ``route_id, depot_id, depot_name, operator, echelon`` (``RoutePlan.routes``).
+    Vehicles are numbered 1, 2, … per depot, operator and echelon in route order; when several operators
+    leave from one depot the operator's name comes first.
+    """
+    ops_at = routes.groupby("depot_id")["operator"].nunique().to_dict()
+    counter: dict[tuple, int] = {}
+    out = {}
+    vids = routes["vehicle_id"] if "vehicle_id" in routes else routes["route_id"]
+    for rid, did, dname, op, ech, vid in zip(routes["route_id"], routes["depot_id"], routes["depot_name"],
+                                             routes["operator"], routes["echelon"], vids):
+        if ech == "bus":   # a county bus is known by its line and departure, e.g. 诸城县级共配中心 B1@07:00
+            out[rid] = f"{dname if isinstance(dname, str) and dname else did} {str(vid).rsplit('/', 1)[-1]}"
+            continue
+        key = (did, op, ech)
+        counter[key] = counter.get(key, 0) + 1
+        n = counter[key]
+        depot = str(dname if isinstance(dname, str) and dname else did)
+        if lang == "zh":
+            base = (OPERATOR_ZH.get(op, op) if ops_at.get(did, 1) > 1 else "") + depot
+            out[rid] = base + (f"-干线{n}号车" if ech == "trunk" else f"-{n}号车")
+        else:
+            base = (op_label(op, lang) + " " if ops_at.get(did, 1) > 1 else "") + depot
+            out[rid] = base + (f" trunk van {n}" if ech == "trunk" else f" van {n}")
+    return out
+
+
+#: Driver sheets (route_sheets.xlsx): {key: (en, zh)}.
+SHEET_TEXT = {
+    "seq": ("No.", "序号"), "stop_name": ("Stop", "站点"), "stop_id": ("Code", "代码"), "kind": ("Kind", "类型"),
+    "point_name": ("Service point", "服务点"), "arrive": ("Arrive", "到达"), "leave": ("Leave", "离开"),
+    "delivered": ("Deliver", "送达"), "picked_up": ("Pick up", "揽收"), "load_after": ("On board", "车上件数"),
+    "leg_km": ("Leg km", "本段公里"), "sign": ("Signature", "签收"),
+    "depot": ("depot", "出发/返回站"), "station": ("township station", "乡镇站点"),
+    "village_point": ("village service point", "村级服务点"), "village_centre": ("village centre", "村委会"),
+    "depart": ("depart", "出发"), "return": ("return", "返回"),
+    "i_vehicle": ("Vehicle", "车辆"), "i_operator": ("Operator", "运营方"), "i_date": ("Date", "日期"),
+    "i_depot": ("Depot", "出发站"), "i_start": ("Start", "出发"), "i_return": ("Return", "返回"),
+    "i_km": ("Total km", "里程(公里)"), "i_deliver": ("Deliver", "送达"), "i_pickup": ("Pick up", "揽收"),
+    "i_echelon": ("Echelon", "层级"), "i_stops": ("Stops", "站点数"), "i_type": ("Vehicle type", "车型"),
+    "date_blank": ("____-__-__", "____年__月__日"),
+    "vehicle_info": ("{type}, {cap} parcels", "{type}，载量 {cap} 件"),
+    "parcels": ("{n} parcels", "{n} 件"), "km": ("{v} km", "{v} 公里"),
+    "driver_sign": ("Driver signs", "驾驶员签名"), "handover_sign": ("Depot signs", "返站交接签名"),
+    "sign_date": ("Date, time", "日期时间"),
+    "title": ("{county} driver sheet: {name}", "{county} 配送路单：{name}"),
+    "ov_title": ("{county} route overview ({mode})", "{county} 配送线路总览（{mode}）"),
+    "overview": ("Overview", "总览"), "unserved": ("Unserved", "未服务"),
+    "un_title": ("{county} unserved stops ({mode})", "{county} 未服务站点（{mode}）"),
+    "ov_sheet": ("Sheet", "工作表"), "ov_route": ("Route", "线路"), "ov_vehicle": ("Vehicle", "车辆"),
+    "ov_operator": ("Operator", "运营方"), "ov_echelon": ("Echelon", "层级"), "ov_depot": ("Depot", "出发站"),
+    "ov_type": ("Type", "车型"), "ov_capacity": ("Capacity", "载量"), "ov_stops": ("Stops", "站点数"),
+    "ov_leaves": ("Leaves", "出发"), "ov_returns": ("Returns", "返回"), "ov_km": ("km", "公里"),
+    "ov_delivered": ("Delivered", "送达"), "ov_picked": ("Picked up", "揽收"), "ov_cost": ("Cost (CNY)", "成本(元)"),
+    "un_reason": ("Reason", "原因"), "un_fix": ("Smallest fix", "最小改动"), "un_checked": ("Checked", "已验证"),
+    "yes": ("yes", "是"), "no": ("no", "否"),
+    "mode_shared": ("shared co-delivery", "共同配送"), "mode_separate": ("each operator separately", "各自配送"),
+    "mode_postal_courier": ("邮快合作 post-courier cooperation", "邮快合作"),
+}
+
+
+def sheet_text(key: str, lang: str, **fields) -> str:
+    """Words of the driver sheets (:data:`SHEET_TEXT`) in ``lang``, with ``{fields}`` filled in."""
+    en, zh = SHEET_TEXT[key]
+    s = zh if lang == "zh" else en
+    return s.format(**fields) if fields else s

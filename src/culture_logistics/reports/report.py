@@ -26,20 +26,20 @@ import datetime as _dt
 import json
 import os
 import re
-import shutil
-import subprocess
-import tempfile
 from dataclasses import dataclass, field
 from html import escape
 from pathlib import Path
+from typing import Any
 
 from culture_logistics.config.model import OPERATOR_ZH
 from culture_logistics.errors import CultureLogisticsError
 from culture_logistics.inputs.scenario import Scenario
 from culture_logistics.progress import Progress, emit
 from culture_logistics.reports import charts
+from culture_logistics.reports.kpis import kpi_section
 from culture_logistics.reports.labels import kind_label, text
-from culture_logistics.reports.writers import atomic_write_bytes, atomic_write_text
+from culture_logistics.reports.report_page import CSS, count_pdf_pages, find_chromium, print_pdf
+from culture_logistics.reports.writers import atomic_write_text
 
 STAGE_FILES = {
     "coverage": "summary.json",
@@ -47,8 +47,6 @@ STAGE_FILES = {
     "siting_lscp": "siting_lscp/summary.json",
     "routing": "routing/summary.json",
 }
-
-CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 
 SITES_SHOWN = 12   # rows of the sites table in the report (all are in sites.csv / siting.xlsx)
 
@@ -106,8 +104,18 @@ def _n(v) -> str:
     return f"{int(v):,}" if v is not None else "–"
 
 
-def _pct(num, den) -> float:
-    return round(100.0 * num / den, 1) if den else 0.0
+def _pct(num, den) -> float | None:
+    """``num / den`` in % (1 decimal); ``None`` when nothing was measured (``den`` 0): a rate, not 0.0 %."""
+    return round(100.0 * num / den, 1) if den else None
+
+
+def _pct_txt(p: float | None) -> str:
+    return "–" if p is None else f"{p:.1f} %"
+
+
+def _of(v, n) -> str:
+    """``v / n`` (e.g. ``98 / 125``), or ``–`` when there is nothing to count (``n`` 0)."""
+    return "–" if not n else f"{_n(v)} / {_n(n)}"
 
 
 def _f(v, nd: int = 1) -> str:
@@ -141,17 +149,17 @@ def _reach_section(cov: dict, lang: str) -> tuple[str, dict]:
         pv, pp = _pct(v, nv), _pct(p, npop)
         figures[key] = {"villages": v, "population": p, "villages_pct": pv, "population_pct": pp}
         body.append(f'<tr data-key="{escape(key)}"><th scope="row">{escape(label)}</th>'
-                    f'<td class="num" data-v="{v}">{_n(v)} / {_n(nv)}</td><td class="num bar">{pv:.1f} % '
-                    f'{charts.percent_bar(pv, width=110)}</td>'
-                    f'<td class="num" data-p="{p}">{_n(p)} / {_n(npop)}</td><td class="num bar">{pp:.1f} % '
-                    f'{charts.percent_bar(pp, width=110)}</td></tr>')
+                    f'<td class="num" data-v="{v}">{_of(v, nv)}</td><td class="num bar">{_pct_txt(pv)} '
+                    f'{"" if pv is None else charts.percent_bar(pv, width=110)}</td>'
+                    f'<td class="num" data-p="{p}">{_of(p, npop)}</td><td class="num bar">{_pct_txt(pp)} '
+                    f'{"" if pp is None else charts.percent_bar(pp, width=110)}</td></tr>')
     head = (f'<tr><th>{escape(text("measure", lang))}</th><th colspan="2">{escape(text("villages", lang))}</th>'
             f'<th colspan="2">{escape(text("population", lang))}</th></tr>')
     reached = cov["villages_reached"]
-    kpi = (f'<div class="kpis"><div class="kpi"><b>{_pct(reached, nv):.1f} %</b>'
-           f'<span>{escape(text("reached", lang))}: {_n(reached)} / {_n(nv)} {escape(text("villages", lang))}</span></div>'
-           f'<div class="kpi"><b>{_pct(cov["population_reached"], npop):.1f} %</b><span>{escape(text("population", lang))}'
-           f': {_n(cov["population_reached"])} / {_n(npop)}</span></div>'
+    kpi = (f'<div class="kpis"><div class="kpi"><b>{_pct_txt(_pct(reached, nv))}</b>'
+           f'<span>{escape(text("reached", lang))}: {_of(reached, nv)} {escape(text("villages", lang))}</span></div>'
+           f'<div class="kpi"><b>{_pct_txt(_pct(cov["population_reached"], npop))}</b>'
+           f'<span>{escape(text("population", lang))}: {_of(cov["population_reached"], npop)}</span></div>'
            f'<div class="kpi target"><b>100 %</b><span>{escape(text("target", lang))}</span></div></div>')
     radius = f"{cov['radius_m']:,.0f}"
     note = f'<p class="note">{escape(text("reach_note", lang, radius=radius))}</p>'
@@ -168,7 +176,7 @@ def _gaps_section(townships: list[dict], lang: str) -> tuple[str, dict]:
         gap = n - r
         figures[t["township_code"]] = {"name": t["township_name"], "villages": n, "gaps": gap}
         rows.append((gap, t["township_name"], [r, a - r, n - a],
-                     f"{gap} {text('gap_villages', lang)} · {_pct(r, n):.1f} %"))
+                     f"{gap} {text('gap_villages', lang)} · {_pct_txt(_pct(r, n))}"))
     rows.sort(key=lambda x: (-x[0], x[1]))
     legend = [(charts.GREEN, text("reached", lang)), (charts.AMBER, text("reached_any", lang) + " *"),
               (charts.RED, "无覆盖" if lang == "zh" else "reached by none")]
@@ -201,8 +209,9 @@ def _siting_section(site: dict | None, sites: list[dict], lscp: dict | None, lan
              (text("newly_villages", lang), _n(newly_v), "villages_newly_reached"),
              (text("newly_people", lang), _n(newly_p), "population_newly_reached"),
              (text("siting_cost", lang), f"{site['total_cost']:,.0f} {'元' if lang == 'zh' else 'CNY'}", "total_cost"),
-             (text("after", lang), f"{_n(a['villages_reached'])} / {_n(a['villages'])} "
-                                   f"({_pct(a['villages_reached'], a['villages']):.1f} %)", "villages_reached_after")]
+             (text("after", lang), f"{_of(a['villages_reached'], a['villages'])} "
+                                   f"({_pct_txt(_pct(a['villages_reached'], a['villages']))})",
+              "villages_reached_after")]
     kv = "".join(f'<div class="kv" data-key="{key}"><span>{escape(label)}</span><b>{escape(v)}</b></div>'
                  for label, v, key in cells)
     rows = []
@@ -245,39 +254,61 @@ def _visits(routing: dict, mode: str):
     return row[mode] if row else None
 
 
-#: the parts of ``saving_split`` (routing/compare.py), in the order they are shown
-SPLIT_PARTS = {"fixed_cost": ("fewer vehicles (fixed cost)", "车辆减少（固定成本）"),
-               "distance": ("fewer kilometres (distance cost)", "里程减少（里程成本）"),
-               "duplicated_visits": ("no duplicated village visits", "消除重复到村"),
-               "total": ("total saving", "合计节省")}
+#: the parts of the daily saving, in the order they are shown: {key: (en, zh)}
+SPLIT_PARTS = {"vehicles": ("Fewer vehicles (fixed cost, {a} → {b} vehicles)", "少用车辆（固定成本，{a} → {b} 辆）"),
+               "distance": ("Fewer kilometres (distance cost, {a:,.0f} → {b:,.0f} km)",
+                            "少跑里程（里程成本，{a:,.0f} → {b:,.0f} 公里）"),
+               "bus": ("Bus freight", "客货邮公交运费"),
+               "total": ("Total saving", "合计节省")}
 
 
-def _saving_parts(routing: dict, lang: str) -> list[dict]:
-    """The saving split into its parts, each {key, label, cny_per_day, pct_of_saving}.
+def saving_parts(routing: dict, lang: str) -> tuple[list[dict], list[str]]:
+    """The daily saving (separate − shared, CNY/day) split the way a reader adds it up, and notes on it.
 
-    From the compare summary's ``saving_split`` (fixed cost, distance, duplicated visits — they add up to
-    ``total``); a summary without one: vehicle fixed costs and distance costs from the comparison rows."""
+    Parts: ``vehicles`` (the vehicles' fixed cost: separate − shared, so fewer vans give a positive part),
+    ``distance`` (the distance cost), ``bus`` (bus freight, when a plan uses bus lines) and ``total``;
+    the parts add up to the total (a plan's cost is exactly their sum).  Each is ``{key, label, cny_per_day,
+    pct_of_saving}`` (% of the total saving, ``None`` when there is no saving to share out).  A part over
+    100 % is possible only when another is negative; a note then says so.  The duplicated village visits
+    removed (routing/compare.py ``saving_split``) are a note: their cost is inside the vehicle and distance
+    parts, not a part of its own.
+    """
+    a, b = routing.get("separate") or {}, routing.get("shared") or {}
+    zh = lang == "zh"
+    keys = ("cost_vehicles_cny", "cost_distance_cny", "cost_cny")
+    if not all(isinstance(x.get(k), (int, float)) for x in (a, b) for k in keys):
+        return [], []
+    values = {"vehicles": float(a["cost_vehicles_cny"]) - float(b["cost_vehicles_cny"]),
+              "distance": float(a["cost_distance_cny"]) - float(b["cost_distance_cny"])}
+    bus = float(a.get("cost_bus_cny") or 0) - float(b.get("cost_bus_cny") or 0)
+    if a.get("cost_bus_cny") or b.get("cost_bus_cny"):
+        values["bus"] = bus
+    total = float(a["cost_cny"]) - float(b["cost_cny"])
+    fields = {"vehicles": {"a": a.get("vehicles"), "b": b.get("vehicles")},
+              "distance": {"a": float(a.get("distance_km") or 0), "b": float(b.get("distance_km") or 0)}}
+    parts: list[dict[str, Any]] = []
+    for key, v in list(values.items()) + [("total", total)]:
+        en, zh_label = SPLIT_PARTS[key]
+        label = (zh_label if zh else en).format(**fields.get(key, {}))
+        parts.append({"key": key, "label": label, "cny_per_day": round(v, 2),
+                      "pct_of_saving": round(100 * v / total, 1) if total > 0 else None})
+    notes = []
+    over = [p for p in parts[:-1] if p["pct_of_saving"] is not None and p["pct_of_saving"] > 100]
+    negative = [p for p in parts[:-1] if p["cny_per_day"] < 0]
+    if over and negative:
+        names = "、".join(p["label"].split("（")[0] for p in negative) if zh else \
+            ", ".join(p["label"].split(" (")[0].lower() for p in negative)
+        notes.append(f"某项超过 100%：{names}一项为负（共同配送在这方面花得更多），由其余各项抵补" if zh else
+                     f"A part is over 100 % because {names} is negative (shared costs more there); the other "
+                     "parts make up for it")
     split = routing.get("saving_split")
-    parts = []
-    if isinstance(split, dict):
-        for key, (en, zh) in SPLIT_PARTS.items():
-            v = split.get(key)
-            if isinstance(v, dict) and isinstance(v.get("cny_per_day"), (int, float)):
-                label = zh if lang == "zh" else en
-                if key == "duplicated_visits" and isinstance(v.get("visits_removed"), int):
-                    label += (f"（每天少到村 {v['visits_removed']} 次）" if lang == "zh"
-                              else f" ({v['visits_removed']:,} visits/day fewer)")
-                parts.append({"key": key, "label": label, "cny_per_day": float(v["cny_per_day"]),
-                              "pct_of_saving": v.get("pct_of_saving")})
-        if parts:
-            return parts
-    cmp = _comparison(routing)
-    for metric, key in (("cost_vehicles", "fixed_cost"), ("cost_distance", "distance")):
-        if metric in cmp:
-            en, zh = SPLIT_PARTS[key]
-            parts.append({"key": key, "label": zh if lang == "zh" else en, "pct_of_saving": None,
-                          "cny_per_day": float(cmp[metric]["separate"]) - float(cmp[metric]["shared"])})
-    return parts
+    dup = split.get("duplicated_visits") if isinstance(split, dict) else None
+    if isinstance(dup, dict) and isinstance(dup.get("visits_removed"), int) and dup["visits_removed"] > 0:
+        cny = float(dup.get("cny_per_day") or 0)
+        notes.append(f"其中每天少到村 {dup['visits_removed']:,} 次（重复到村），约 {cny:,.2f} 元/天，已含在以上各项中" if zh
+                     else f"Of which {dup['visits_removed']:,} duplicated village visits a day fewer, about "
+                     f"{cny:,.2f} CNY/day, already inside the parts above")
+    return parts, notes
 
 
 def _visits_line(routing: dict, lang: str) -> tuple[str, dict]:
@@ -393,7 +424,7 @@ def _routing_section(routing: dict | None, lang: str) -> tuple[str, dict]:
         line += f'<p class="note">{escape(text("not_like_for_like", lang, note=routing.get("note", "")))}</p>'
     pc_line, figures["postal_courier"] = _postal_courier_line(routing, lang)
     visits_line, figures["weekly_visits"] = _visits_line(routing, lang)
-    parts = _saving_parts(routing, lang)
+    parts, part_notes = saving_parts(routing, lang)
     figures["saving_split"] = {p["key"]: {"cny_per_day": p["cny_per_day"], "pct_of_saving": p["pct_of_saving"]}
                                for p in parts}
     parts_html = ""
@@ -401,8 +432,10 @@ def _routing_section(routing: dict | None, lang: str) -> tuple[str, dict]:
         unit = "元/天" if lang == "zh" else "CNY/day"
         items = "".join(
             f'<p class="part{" total" if p["key"] == "total" else ""}" data-key="saving_split.{p["key"]}">'
-            f'{escape(p["label"])}: <b>{p["cny_per_day"]:,.2f}</b> {unit}'
+            f'{escape(p["label"])}{"：" if lang == "zh" else ": "}<b>{p["cny_per_day"]:,.2f}</b> {unit}'
             + ("" if p["pct_of_saving"] is None else f' ({p["pct_of_saving"]:.1f} %)') + "</p>" for p in parts)
+        items += "".join(f'<p class="note" data-key="saving_split.note{i}">{escape(n)}</p>'
+                         for i, n in enumerate(part_notes))
         parts_html = f'<div class="parts"><b>{escape(text("saving_parts", lang))}</b>{items}</div>'
     sharing, figures["cost_sharing"] = _cost_sharing_table(routing, lang)
     chart = charts.paired_bars(
@@ -412,6 +445,21 @@ def _routing_section(routing: dict | None, lang: str) -> tuple[str, dict]:
     return (h + f'<div class="two"><div>{table}{line}{pc_line}{visits_line}</div><div>{parts_html}</div></div>'
             f'{sharing}<figure class="cost"><figcaption>{escape(text("cost_chart", lang))}</figcaption>{chart}</figure>'
             '</section>'), figures
+
+
+_EMBEDDED_NOTE = re.compile(r"resident population \((?P<pop>[\d,]+);.*\(seed (?P<seed>\d+)\)", re.S)
+
+
+def data_note_text(scn: Scenario, lang: str) -> str:
+    """The scenario's ``[data] note`` for the report: the embedded counties' note (English, written by the
+    dataset builder) in Chinese with ``lang="zh"``; any other note is the user's own words, shown as written."""
+    note = str(scn.data_note)
+    m = _EMBEDDED_NOTE.search(note)
+    if lang != "zh" or not m or not note.startswith("Real:"):
+        return note
+    return (f"真实数据：乡镇与村的名称和代码（国家统计局 2023）、县界（geotool-cn）、部分乡镇驻地（GeoNames，CC BY 4.0）；"
+            f"村人口按本县 2020 年第七次全国人口普查常住人口（{m['pop']}）缩放。合成数据：其余乡镇驻地、全部村庄坐标、"
+            f"人口在各村间的分配、设施与道路（随机种子 {m['seed']}）。仅供规划演练，并非实测数据。")
 
 
 def _sources_section(scn: Scenario, out_dir: Path, lang: str, date: str, pdf_note: str) -> str:
@@ -430,10 +478,11 @@ def _sources_section(scn: Scenario, out_dir: Path, lang: str, date: str, pdf_not
         items.append(f"<li><b>{escape(text('src_files', lang))}</b>: {escape(files)}</li>")
     items.append(f"<li><b>{escape(text('src_boundary', lang))}</b>: {escape(str(scn.boundary_source))}</li>")
     if scn.data_note:
-        items.append(f"<li><b>{escape(text('src_note', lang))}</b>: {escape(scn.data_note)}</li>")
+        items.append(f"<li><b>{escape(text('src_note', lang))}</b>: {escape(data_note_text(scn, lang))}</li>")
     links = []
-    for rel, label in (("coverage_map.html", "覆盖地图 coverage map"), ("siting/siting_map.html", "选址地图 siting map"),
-                       ("routing/shared/routes_map.html", "共同配送线路图 shared routes map")):
+    for rel, label in (("coverage_map.html", "覆盖地图" if lang == "zh" else "coverage map"),
+                       ("siting/siting_map.html", "选址地图" if lang == "zh" else "siting map"),
+                       ("routing/shared/routes_map.html", "共同配送线路图" if lang == "zh" else "shared routes map")):
         if (out_dir / rel).is_file():
             links.append(f'<a href="{escape(rel)}">{escape(label)}</a>')
     books = []
@@ -450,41 +499,9 @@ def _sources_section(scn: Scenario, out_dir: Path, lang: str, date: str, pdf_not
     return f'<section id="sources"><h2>{escape(text("h_sources", lang))}</h2><ul class="src">{"".join(items)}</ul></section>'
 
 
-CSS = """
-*{box-sizing:border-box}
-body{font-family:"Noto Sans CJK SC","Source Han Sans SC","Microsoft YaHei","PingFang SC","WenQuanYi Micro Hei",sans-serif;
- margin:0 auto;max-width:960px;padding:12px;color:#212121;font-size:14px;line-height:1.4}
-h1{font-size:22px;margin:0 0 2px}h2{font-size:16px;margin:14px 0 6px;border-bottom:2px solid #1565c0;padding-bottom:2px}
-.sub{color:#555;margin:0 0 6px}.banner{background:#fff3e0;border:1px solid #f9a825;padding:4px 8px;margin:6px 0;
- font-size:12px}
-.kpis{display:flex;gap:8px;flex-wrap:wrap;margin:4px 0 8px}.kpi{flex:1 1 180px;border:1px solid #bdbdbd;
- border-radius:4px;padding:6px 8px}.kpi b{display:block;font-size:22px}.kpi span{font-size:12px;color:#424242}
-.kpi.target{background:#e8f5e9}
-table.t{border-collapse:collapse;width:100%;margin:4px 0;font-size:12.5px}.t th,.t td{border:1px solid #ccc;padding:2px 5px;
- text-align:left;vertical-align:middle}.t th{background:#f5f5f5}.num{text-align:right;white-space:nowrap}
-.note{font-size:11.5px;color:#555;margin:3px 0}.lead{font-weight:bold;margin:4px 0}
-.kvs{display:grid;grid-template-columns:repeat(auto-fit,minmax(150px,1fr));gap:6px;margin:4px 0}
-.kv{border:1px solid #bdbdbd;border-radius:4px;padding:4px 6px}.kv span{display:block;font-size:11.5px;color:#424242}
-.kv b{font-size:16px}
-.two{display:flex;gap:12px;flex-wrap:wrap}.two>div:first-child{flex:2 1 320px}.two>div{flex:1 1 200px}figure.cost{max-width:640px}.parts p{margin:2px 0 2px 10px}.parts p.total{border-top:1px solid #ccc;padding-top:2px}
-.t caption{text-align:left;font-weight:bold;padding:2px 0}
-figure{margin:0}figcaption{font-size:12px;color:#424242}
-svg.chart{max-width:100%;height:auto;font-size:11px}svg .lb,svg .nt,svg .lg{font-size:11px;fill:#212121}
-svg.pbar{vertical-align:middle;max-width:100%;margin-left:4px}
-.src{font-size:11.5px;padding-left:18px;margin:2px 0}.src li{margin:1px 0;word-break:break-all}
-a{color:#1565c0}
-@media (max-width:600px){.t{font-size:11px}.t.reach svg.pbar{display:none}
- .t.reach th[scope=row]{min-width:6em}.t .num{white-space:normal}.t th,.t td{padding:2px 3px}h1{font-size:18px}.kpi b{font-size:18px}}
-@page{size:A4;margin:11mm 10mm}
-@media print{html,body{width:auto;max-width:188mm}body{padding:0;font-size:10.5px}h1{font-size:17px}h2{font-size:12.5px;margin:7px 0 3px;
- break-after:avoid}.kpi b{font-size:16px}.kpi{padding:3px 6px}table.t{font-size:9.5px}.t th,.t td{padding:1px 4px}
- #siting{break-before:page}section{break-inside:avoid-page}a{color:#212121;text-decoration:none}
- .note,.src{font-size:9px}.kv b{font-size:12.5px}.kv span{font-size:9px}svg .lb,svg .nt,svg .lg{font-size:10px}}
-"""
-
-
 def build_report_html(scn: Scenario, stages: dict[str, dict], townships: list[dict], sites: list[dict],
-                      out_dir: Path, lang: str = "zh", date: str | None = None, pdf_note: str = "") -> tuple[str, dict]:
+                      out_dir: Path, lang: str = "zh", date: str | None = None, pdf_note: str = "",
+                      kpis: list[dict] | None = None) -> tuple[str, dict]:
     """The report page and the figures it shows ({section: {figure: value}}), from the stage summaries.
 
     Parameters
@@ -492,6 +509,8 @@ def build_report_html(scn: Scenario, stages: dict[str, dict], townships: list[di
     stages : {stage: summary dict} as :func:`read_stage_summaries` returns (``coverage`` required).
     townships : rows of ``township_reach.csv``; sites : rows of ``siting/sites.csv``.
     lang : ``zh`` (default) or ``en``.
+    kpis : the official indicators' rows (:meth:`culture_logistics.kpis.indicators.KpiTable.summary`), shown as
+        the first section; None: no such section.
     """
     if lang not in ("zh", "en"):
         raise CultureLogisticsError(f"unknown language {lang!r}; choose zh or en")
@@ -500,6 +519,7 @@ def build_report_html(scn: Scenario, stages: dict[str, dict], townships: list[di
                                     "run `culture-logistics coverage` (or `report` without a stale folder)")
     cov = stages["coverage"]
     date = date or _report_date()
+    kpi_html = kpi_section(kpis, lang) if kpis else ""
     reach, f_reach = _reach_section(cov, lang)
     gaps, f_gaps = _gaps_section(townships, lang)
     siting, f_site = _siting_section(stages.get("siting"), sites, stages.get("siting_lscp"), lang)
@@ -514,53 +534,17 @@ def build_report_html(scn: Scenario, stages: dict[str, dict], townships: list[di
             f'<title>{escape(title)}</title><style>{CSS}</style></head><body>'
             f'<header><h1>{escape(title)}</h1><p class="sub">{escape(sub)}</p>'
             f'<p class="sub"><b>{escape(text("target", lang))}</b></p>{banner}</header>'
-            f'<main>{reach}{gaps}{siting}{routing}{sources}</main></body></html>')
+            f'<main>{kpi_html}{reach}{gaps}{siting}{routing}{sources}</main></body></html>')
     figures = {"coverage": f_reach, "townships": f_gaps, "siting": f_site, "routing": f_route}
+    if kpis:
+        figures["kpis"] = {r["code"]: r["value"] for r in kpis}
     return html, figures
-
-
-# ----------------------------------------------------------------------------------------- PDF
-def find_chromium() -> str | None:
-    for name in CHROMIUM_NAMES:
-        p = shutil.which(name)
-        if p:
-            return p
-    return None
-
-
-def count_pdf_pages(data: bytes) -> int:
-    """Pages in a PDF: its ``/Type /Page`` objects (not ``/Pages``); Chromium writes them uncompressed."""
-    return len(re.findall(rb"/Type\s*/Page(?![a-zA-Z])", data))
-
-
-def print_pdf(html_path: Path, pdf_path: Path, timeout_s: float = 120.0) -> tuple[int | None, str]:
-    """Print ``html_path`` to ``pdf_path`` (A4, from the page's @page rule) with headless Chromium.
-
-    Returns (pages, note); (None, why) when Chromium is not on PATH or fails — the PDF is optional.
-    The PDF is written atomically.
-    """
-    exe = find_chromium()
-    if exe is None:
-        return None, "report.pdf not written: Chromium is not on PATH (install chromium, or print report.html)"
-    with tempfile.TemporaryDirectory(prefix="cl-pdf-") as tmp:
-        out = Path(tmp) / "report.pdf"
-        cmd = [exe, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-               f"--user-data-dir={tmp}/profile", "--no-pdf-header-footer", "--run-all-compositor-stages-before-draw",
-               f"--print-to-pdf={out}", html_path.resolve().as_uri()]
-        try:
-            subprocess.run(cmd, capture_output=True, timeout=timeout_s, check=False)
-        except (OSError, subprocess.TimeoutExpired) as exc:
-            return None, f"report.pdf not written: Chromium failed ({type(exc).__name__})"
-        if not out.is_file() or out.stat().st_size == 0:
-            return None, "report.pdf not written: Chromium produced no PDF"
-        data = out.read_bytes()
-    atomic_write_bytes(pdf_path, data)
-    return count_pdf_pages(data), ""
 
 
 # ----------------------------------------------------------------------------------------- entry point
 def write_county_report(scn: Scenario, out_dir: str | Path, stages: dict[str, dict], lang: str = "zh",
-                        pdf: bool = True, progress: Progress | None = None) -> CountyReport:
+                        pdf: bool = True, progress: Progress | None = None,
+                        kpis: list[dict] | None = None) -> CountyReport:
     """Write ``report.html`` (and ``report.pdf``) into ``out_dir`` from the stage outputs there.
 
     Parameters
@@ -570,6 +554,7 @@ def write_county_report(scn: Scenario, out_dir: str | Path, stages: dict[str, di
     lang : ``zh`` (default) or ``en``.
     pdf : also print ``report.pdf`` with headless Chromium when it is on PATH.
     progress : gets a ``"model"`` event when the PDF is printed and a ``"warning"`` when it cannot be.
+    kpis : the official indicators' rows, shown as the report's first section (see :func:`build_report_html`).
     """
     out_dir = Path(out_dir)
     townships = _read_csv(out_dir / "township_reach.csv")
@@ -580,7 +565,7 @@ def write_county_report(scn: Scenario, out_dir: str | Path, stages: dict[str, di
     exe = find_chromium() if pdf else None
     note = "" if exe or not pdf else "report.pdf not written: Chromium is not on PATH"
     html, figures = build_report_html(scn, stages, townships, sites, out_dir, lang, date,
-                                      "" if exe else ("PDF: –" if not pdf else note))
+                                      "" if exe else ("PDF: –" if not pdf else note), kpis=kpis)
     atomic_write_text(html_path, html)
     pages, pdf_note = (None, note or "PDF not requested")
     if pdf and exe:

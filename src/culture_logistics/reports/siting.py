@@ -8,7 +8,8 @@ from culture_logistics.reports.gis import siting_layers, write_gpkg
 from culture_logistics.reports.labels import TEXT_COLUMNS, column_label, kind_label, table_operators
 from culture_logistics.reports.maps.base import render_map
 from culture_logistics.reports.maps.siting import siting_map
-from culture_logistics.reports.writers import Sheet, atomic_write_text, write_csv, write_json, write_xlsx
+from culture_logistics.reports.workbooks import Sheet, write_xlsx
+from culture_logistics.reports.writers import atomic_write_text, write_csv, write_json
 from culture_logistics.siting.solve import SitingResult
 
 SHEET_NAMES = {"sites": ("Sites", "选址结果"), "assignment": ("Assignment", "村庄分配"),
@@ -80,3 +81,25 @@ def write_siting(result: SitingResult, out_dir: str | Path, map_html: bool = Tru
         paths["map"] = atomic_write_text(out_dir / "siting_map.html", page)
     paths["gpkg"] = write_gpkg(gis, out_dir / "siting.gpkg")
     return paths
+
+
+def demo_lines(a: dict, b: dict, gaps: int, k: int, out_dir: Path, seconds: float, lang: str = "en") -> list[str]:
+    """The demo's siting lines (MCLP summary ``a``, LSCP summary ``b``) in ``lang``."""
+    if lang == "zh":
+        def proof(s):
+            return "已证明最优" if s["optimal"] else f"距下界 {100 * s['gap']:.2f}%"
+        return [f"[siting] 缺口村 {gaps} 个；MCLP 最多 {k} 个站点：覆盖村数 {a['before']['villages_reached']} → "
+                f"{a['after']['villages_reached']}，新增覆盖人口 {int(a['objective']):,}（{proof(a)}，"
+                f"{a['solve_seconds']:.2f} 秒）",
+                f"         LSCP：{b['sites']} 个站点（改造 {b['sites_existing']}，新建 {b['sites_new']}，"
+                f"{b['total_cost']:,.0f} 元）覆盖所有可达缺口村（{proof(b)}）；"
+                f"{b['gap_villages_no_candidate']} 个村无候选点可达",
+                f"         输出在 {out_dir / 'siting'}（{seconds:.1f} 秒）"]
+    return [f"[siting] {gaps} gap villages; MCLP K={k}: {a['before']['villages_reached']} → "
+            f"{a['after']['villages_reached']} villages reached, +{int(a['objective']):,} people "
+            f"({'optimal' if a['optimal'] else 'gap %.2f%%' % (100 * a['gap'])}, {a['solve_seconds']:.2f} s)",
+            f"         LSCP: {b['sites']} sites ({b['sites_existing']} converted, {b['sites_new']} new, "
+            f"{b['total_cost']:,.0f} CNY) reach every reachable gap village "
+            f"({'optimal' if b['optimal'] else 'gap %.2f%%' % (100 * b['gap'])}); "
+            f"{b['gap_villages_no_candidate']} villages no candidate can reach",
+            f"         outputs in {out_dir / 'siting'} ({seconds:.1f} s)"]

@@ -38,8 +38,8 @@ from culture_logistics.errors import SolverError
 from culture_logistics.routing.engine import model as _model
 from culture_logistics.routing.fleet import station_fleet
 from culture_logistics.routing.parallel import map_forked
-from culture_logistics.routing.solving import _build_spec, _Outcome, _solve, vehicle_type
-from culture_logistics.routing.specs import _Context, _ModelSpec
+from culture_logistics.routing.solving import SolveOutcome, build_spec, solve_model, vehicle_type
+from culture_logistics.routing.specs import ModelSpec, PlanContext
 
 #: the largest number of villages in one county-wide last-mile model
 MAX_MODEL_STOPS = 600
@@ -49,7 +49,7 @@ MAX_MODEL_STOPS = 600
 _NO_PATH = 10**9
 
 
-def station_clusters(ctx: _Context, lm: dict[str, _ModelSpec], max_stops: int | None = None) -> list[list[str]]:
+def station_clusters(ctx: PlanContext, lm: dict[str, ModelSpec], max_stops: int | None = None) -> list[list[str]]:
     """Blocks of neighbouring stations (depot ids) with at most ``max_stops`` home villages each
     (a single station with more stays alone): recursive bisection along the principal axis, each cut
     putting ⌊parts / 2⌋ of the ⌈villages / max_stops⌉ parts on one side, so a county gets about as
@@ -81,7 +81,7 @@ def station_clusters(ctx: _Context, lm: dict[str, _ModelSpec], max_stops: int | 
     return [[ids[i] for i in sorted(block, key=lambda i: ids[i])] for block in split(list(range(len(ids))))]
 
 
-def county_last_mile(ctx: _Context, operator: str, lm: dict[str, _ModelSpec],
+def county_last_mile(ctx: PlanContext, operator: str, lm: dict[str, ModelSpec],
                      progress: Callable | None = None) -> tuple[dict, dict, list, list]:
     """Solve the last mile of ``operator`` county-wide.
 
@@ -141,7 +141,7 @@ def county_last_mile(ctx: _Context, operator: str, lm: dict[str, _ModelSpec],
             continue
         spec = replace(lm[d], stops=mine, fleet=fleets[d] + extra.get(d, []), station_capacity=cap.get(d),
                        full_fleet=list(lm[d].fleet))
-        out = _build_spec(ctx, spec)
+        out = build_spec(ctx, spec)
         if out.model is not None:
             out = _adopt(out, routes.get(d, []))
         specs[d], outcomes[d] = spec, out
@@ -158,7 +158,7 @@ def _specs(lm: dict, block: list, ids: list) -> list:
     return [s for d in block for s in lm[d].stops if s.stop_id in want]
 
 
-def _repair(ctx: _Context, lm: dict, fleets: dict, cap: dict, assigned: dict, routes: dict, reachable: set,
+def _repair(ctx: PlanContext, lm: dict, fleets: dict, cap: dict, assigned: dict, routes: dict, reachable: set,
             models: list, progress: Callable | None) -> dict:
     """Serve the villages the blocks dropped from any station with vans and capacity to spare; returns
     the extra vehicle types per station (appended after its block fleet) and adds to ``assigned``,
@@ -197,7 +197,7 @@ def _repair(ctx: _Context, lm: dict, fleets: dict, cap: dict, assigned: dict, ro
     return {d: extra[d] for d in block}
 
 
-def _solve_block(ctx: _Context, lm: dict, block: list[str], fleets: dict, stops: list, tag: str):
+def _solve_block(ctx: PlanContext, lm: dict, block: list[str], fleets: dict, stops: list, tag: str):
     """One multi-depot model over the stations ``block`` (with ``fleets``) and ``stops`` ((index of
     the station in ``block`` that must reach the village, village spec)): (village → station serving
     it, station → [(fleet index, vehicle rank, village ids in order, departure s)], model
@@ -240,7 +240,7 @@ def _solve_block(ctx: _Context, lm: dict, block: list[str], fleets: dict, stops:
     model = _model.Model(mdeps, mstops, types, dist, dur)
     tl = p.model_time_limit(len(keep))
     t0 = time.perf_counter()
-    sol = _solve(model, p, tl, stats=stats)
+    sol = solve_model(model, p, tl, stats=stats)
     stats.update(time_limit_s=round(tl, 3), solve_s=round(time.perf_counter() - t0, 3), status=sol.status,
                  engine=sol.engine, cost=round(sol.cost, 2), dropped=len(sol.dropped),
                  overrun_s=round(float(sol.stats.get("overrun_s", 0.0)), 3))
@@ -257,12 +257,12 @@ def _solve_block(ctx: _Context, lm: dict, block: list[str], fleets: dict, stops:
     return assigned, routes, stats, kept
 
 
-def _adopt(out: _Outcome, routes: list) -> _Outcome:
+def _adopt(out: SolveOutcome, routes: list) -> SolveOutcome:
     """``out`` (a station's own model, unsolved) with the routes the multi-depot model gave the
     station, re-checked against the station's model."""
     model = out.model
     index = {out.spec.stops[k].stop_id: m for m, k in enumerate(out.keep)}
-    rs = [_model._make_route(model, j, [index[sid] for sid in ids], dep, vehicle=v) for j, v, ids, dep in routes]
+    rs = [_model.make_route(model, j, [index[sid] for sid in ids], dep, vehicle=v) for j, v, ids, dep in routes]
     served = {s for r in rs for s in r.stops}
     dropped = [m for m in range(len(model.stops)) if m not in served]
     pen = _model.default_drop_penalty(model) if dropped else 0.0

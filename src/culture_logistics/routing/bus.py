@@ -10,7 +10,7 @@ How the trunk decides (deterministic greedy, every comparison a real trunk solve
 
 1. **In time.**  Each station's deadline is the latest moment its parcels may arrive and still let its
    last-mile routes (planned as if stocked at ``day_start``) be back by ``day_end``: ``day_start`` + the
-   smallest slack of its routes — the rule the trunk obeys (:func:`culture_logistics.routing.plan._solve_trunk`).
+   smallest slack of its routes — the rule the trunk obeys (:func:`culture_logistics.routing.plan.solve_trunk`).
    A station is *eligible* for a run that reaches it by that deadline.
 2. **Capacity.**  Stations are taken by deadline (then id) and each is given the earliest-arriving eligible
    run that still has room for both its inbound and its outbound parcels.
@@ -36,7 +36,7 @@ import pandas as pd
 
 from culture_logistics.config.bus import BusLine
 from culture_logistics.config.routing import hhmm
-from culture_logistics.routing.specs import _Context, _ModelSpec
+from culture_logistics.routing.specs import ModelSpec, PlanContext
 
 _EPS = 0.005  # CNY: a cost difference smaller than half a fen is no difference
 
@@ -83,7 +83,7 @@ class BusPlan:
     deadlines_s: dict
     trials: int
     depot: Any = None   # the county depot's facilities row
-    stations: dict = field(default_factory=dict)   # station id -> _StopSpec (the trunk stop)
+    stations: dict = field(default_factory=dict)   # station id -> StopSpec (the trunk stop)
 
     @property
     def saving(self) -> float:
@@ -112,7 +112,7 @@ class BusPlan:
         }
 
 
-def _line_runs(ctx: _Context, line) -> list[_Run]:
+def _line_runs(ctx: PlanContext, line) -> list[_Run]:
     """Every run of ``line`` with its arrival time at each stop (road distances between its stops)."""
     fac = ctx.facilities.set_index("id")
     lon = fac.loc[list(line.stops), "lon"].to_numpy(float)
@@ -133,7 +133,7 @@ def _line_runs(ctx: _Context, line) -> list[_Run]:
     return runs
 
 
-def _deadlines(ctx: _Context, trunk: _ModelSpec, lm_out: dict) -> dict:
+def _deadlines(ctx: PlanContext, trunk: ModelSpec, lm_out: dict) -> dict:
     """Station id → latest parcel arrival (s) that still lets every last-mile route be back by day end."""
     p = ctx.params
     out = {}
@@ -146,12 +146,12 @@ def _deadlines(ctx: _Context, trunk: _ModelSpec, lm_out: dict) -> dict:
     return out
 
 
-def _trunk_without(trunk: _ModelSpec, drop: set) -> _ModelSpec | None:
+def _trunk_without(trunk: ModelSpec, drop: set) -> ModelSpec | None:
     stops = [replace(s) for s in trunk.stops if s.stop_id not in drop]
     return replace(trunk, stops=stops) if stops else None
 
 
-def _assign_runs(ctx: _Context, trunk: _ModelSpec, by_id: dict, deadline: dict, not_used: dict) -> dict:
+def _assign_runs(ctx: PlanContext, trunk: ModelSpec, by_id: dict, deadline: dict, not_used: dict) -> dict:
     """Steps 1-2: station id → the earliest run that reaches it by its deadline with room for it; stations
     taken by deadline, then id.  ``not_used`` gets why a station on a line has no run."""
     runs = [r for line in ctx.params.bus_lines for r in _line_runs(ctx, line)
@@ -187,7 +187,7 @@ def _assign_runs(ctx: _Context, trunk: _ModelSpec, by_id: dict, deadline: dict, 
     return assign
 
 
-def plan_buses(ctx: _Context, trunk: _ModelSpec, lm_out: dict, warnings: list,
+def plan_buses(ctx: PlanContext, trunk: ModelSpec, lm_out: dict, warnings: list,
                solve_trunk: Callable) -> tuple:
     """The trunk of one operator with the stations that go cheaper and in time by bus left out.
 
@@ -195,7 +195,7 @@ def plan_buses(ctx: _Context, trunk: _ModelSpec, lm_out: dict, warnings: list,
     ----------
     ctx, trunk, lm_out : the plan's context, trunk spec and last-mile outcomes (solved from day start).
     warnings : the plan's notes (the chosen trunk's notes are added).
-    solve_trunk : the plan's trunk solver, ``solve_trunk(ctx, spec, lm_out, warnings) -> _Outcome``.
+    solve_trunk : the plan's trunk solver, ``solve_trunk(ctx, spec, lm_out, warnings) -> SolveOutcome``.
 
     Returns
     -------
@@ -280,7 +280,7 @@ def _better(a: tuple, b: tuple) -> bool:
     return a[0] < b[0] or (a[0] == b[0] and a[1] < b[1] - _EPS)
 
 
-def bus_records(bus: BusPlan, ctx: _Context) -> tuple[list, list]:
+def bus_records(bus: BusPlan, ctx: PlanContext) -> tuple[list, list]:
     """route_plan.csv and routes_summary.csv rows of the runs used (``echelon = "bus"``).
 
     A run's rows: its departure from the depot (``load_after`` = the inbound parcels on board), then each
@@ -337,7 +337,7 @@ def bus_records(bus: BusPlan, ctx: _Context) -> tuple[list, list]:
     return srows, rrows
 
 
-def add_bus_records(stops: pd.DataFrame, routes: pd.DataFrame, buses: list, ctx: _Context):
+def add_bus_records(stops: pd.DataFrame, routes: pd.DataFrame, buses: list, ctx: PlanContext):
     """The plan's stop and route tables with the bus runs of ``buses`` appended (:func:`bus_records`)."""
     for bus in buses:
         srows, rrows = bus_records(bus, ctx)

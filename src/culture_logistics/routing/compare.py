@@ -22,19 +22,19 @@ import pandas as pd
 
 from culture_logistics.config.routing import RoutingParams, parse_overrides
 from culture_logistics.inputs.scenario import Scenario
-from culture_logistics.routing.cooperation import _plan_postal_courier, _postal_part
+from culture_logistics.routing.cooperation import plan_postal_courier, postal_part
 from culture_logistics.routing.parallel import plan_many
 from culture_logistics.routing.plan import (
     RoutePlan,
-    _assemble,
-    _check_plannable,
-    _demand,
-    _operators,
-    _plan,
-    _plan_operator,
+    assemble_plan,
+    check_plannable,
+    mode_demand,
+    mode_operators,
+    plan_mode,
+    plan_operator,
 )
 from culture_logistics.routing.sharing import coalition_jobs, share_from_plans
-from culture_logistics.routing.specs import _context
+from culture_logistics.routing.specs import build_context
 
 #: comparison.csv (compare mode): one row per metric.  The first six columns are the contract
 #: (shared against separate); the 邮快合作 baseline follows at the end.
@@ -274,26 +274,26 @@ def compare_modes(scenario: Scenario, params: RoutingParams | None = None, netwo
     """
     params = params or RoutingParams.from_scenario(scenario)
     params = parse_overrides(params, time_limit_s, seed)
-    _check_plannable(scenario, "compare")
-    ctx = _context(scenario, params, network)
+    check_plannable(scenario, "compare")
+    ctx = build_context(scenario, params, network)
     # one job per separate operator (the three largest pieces of work), the shared plan, 邮快合作, coalitions
-    dem = _demand(ctx, "separate")
-    ops = _operators("separate", params)
+    dem = mode_demand(ctx, "separate")
+    ops = mode_operators("separate", params)
 
     def part(op):
-        return lambda c, pr: _plan_operator(c, "separate", op, dem[op], pr)
+        return lambda c, pr: plan_operator(c, "separate", op, dem[op], pr)
 
-    jobs: dict = {("separate", op): part(op) for op in ops} | {"shared": lambda c, pr: _plan(c, "shared", pr)}
+    jobs: dict = {("separate", op): part(op) for op in ops} | {"shared": lambda c, pr: plan_mode(c, "shared", pr)}
     if postal_courier:  # its supply co-op part is the separate plan's
-        jobs["postal_courier"] = _postal_part
+        jobs["postal_courier"] = postal_part
     if sharing:
         jobs |= {("coalition", k): fn for k, fn in coalition_jobs(ctx, skip_grand=True).items()}
     plans = plan_many(ctx, jobs, params.workers, progress)
-    sep = _assemble(ctx, "separate", [plans[("separate", op)] for op in ops])
+    sep = assemble_plan(ctx, "separate", [plans[("separate", op)] for op in ops])
     sh, pc = plans["shared"], None
     if postal_courier:
-        pc = _plan_postal_courier(ctx, progress, postal=plans["postal_courier"],
-                                  supply_coop=plans.get(("separate", "supply_coop")))
+        pc = plan_postal_courier(ctx, progress, postal=plans["postal_courier"],
+                                 supply_coop=plans.get(("separate", "supply_coop")))
     res = ModeComparison(sh, sep, comparison_table(sep, sh, pc), postal_courier=pc)
     if sharing:
         co = {k[1]: v for k, v in plans.items() if isinstance(k, tuple) and k[0] == "coalition"}

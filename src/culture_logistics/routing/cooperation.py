@@ -14,7 +14,7 @@ The last mile is planned as in the shared and separate plans: with ``assignment 
 default) county-wide, each station's ``capacity_per_day`` a hard limit on the inbound parcels its vans
 leave with — at a postal station the postal and courier parcels together — and a village may be served
 from another postal station (``villages_moved``).  Each trunk reaches a station by the deadline its last
-mile sets (:func:`~culture_logistics.routing.plan._solve_trunk`); a postal station's vans leave once both
+mile sets (:func:`~culture_logistics.routing.plan.solve_trunk`); a postal station's vans leave once both
 trunks have unloaded there.  The plan is a
 :class:`~culture_logistics.routing.plan.RoutePlan` with ``mode = "postal_courier"``.
 """
@@ -26,22 +26,22 @@ from dataclasses import replace
 
 from culture_logistics.routing.assign import county_last_mile
 from culture_logistics.routing.plan import (
+    PlanPart,
     RoutePlan,
-    _assemble,
-    _demand,
-    _Part,
-    _plan_operator,
-    _solve_trunk,
-    _unloading_times,
+    assemble_plan,
+    mode_demand,
+    plan_operator,
+    solve_trunk,
+    unloading_times,
 )
-from culture_logistics.routing.solving import _explain, _reopen, _solve_spec
-from culture_logistics.routing.specs import _Context, _county_depot, _operator_specs, trunk_spec
+from culture_logistics.routing.solving import explain_dropped, reopen_later, solve_spec
+from culture_logistics.routing.specs import PlanContext, county_depot, operator_specs, trunk_spec
 from culture_logistics.routing.timing import own_trunk_timing
 
 MODE = "postal_courier"
 
 
-def _orphan_rows(ctx: _Context, op: str, orphans: list, demand: dict) -> list[dict]:
+def _orphan_rows(ctx: PlanContext, op: str, orphans: list, demand: dict) -> list[dict]:
     vname = dict(zip(ctx.villages["code"], ctx.villages["name"]))
     return [{"operator": op, "echelon": "last_mile", "depot_id": "", "stop_id": c, "stop_name": vname[c],
              "stop_kind": "village_centre", "delivery": demand[c][0], "pickup": demand[c][1], "reason_code": "no_depot",
@@ -50,9 +50,9 @@ def _orphan_rows(ctx: _Context, op: str, orphans: list, demand: dict) -> list[di
              "fix_checked": False, "fix_extra_cost": None} for c in orphans]
 
 
-def _last_mile(ctx: _Context, op: str, lm: dict, progress: Callable | None) -> tuple[dict, dict, list, list]:
+def _last_mile(ctx: PlanContext, op: str, lm: dict, progress: Callable | None) -> tuple[dict, dict, list, list]:
     """The last mile of ``op`` as the shared and separate plans plan it (:func:`~culture_logistics.routing.
-    plan._plan`): county-wide with every station's ``capacity_per_day`` a hard limit on the parcels its vans
+    plan.plan_mode`): county-wide with every station's ``capacity_per_day`` a hard limit on the parcels its vans
     leave with (``assignment = "county"``), else one model per station.  Returns (specs, outcomes, villages
     moved, statistics of the county-wide models)."""
     if ctx.params.assignment == "county" and lm:
@@ -61,16 +61,16 @@ def _last_mile(ctx: _Context, op: str, lm: dict, progress: Callable | None) -> t
     for did in sorted(lm):
         if progress:
             progress(f"{MODE} {op} last mile: {len(lm[did].stops)} villages from {did}")
-        out[did] = _solve_spec(ctx, lm[did], diagnose=False)
+        out[did] = solve_spec(ctx, lm[did], diagnose=False)
     return lm, out, [], []
 
 
-def _courier_trunk(ctx: _Context, trunk, lm: dict, postal: dict, courier: dict, warnings: list):
+def _courier_trunk(ctx: PlanContext, trunk, lm: dict, postal: dict, courier: dict, warnings: list):
     """Split the postal trunk (``trunk``, every station with the postal and courier shares of the villages it
     now serves) into the postal share, in place, and the courier trunk with the courier share (None when the
     couriers have no county depot or nothing to hand over)."""
     groups = {did: [s.stop_id for s in spec.stops] for did, spec in lm.items()}
-    cdep = _county_depot(ctx, "courier", warnings)
+    cdep = county_depot(ctx, "courier", warnings)
     cstops = []
     for st in trunk.stops:
         codes = groups[st.stop_id]
@@ -82,19 +82,19 @@ def _courier_trunk(ctx: _Context, trunk, lm: dict, postal: dict, courier: dict, 
     return replace(trunk, operator="courier", depot=cdep, stops=cstops, fleet=ctx.params.fleet_for("courier", "trunk"))
 
 
-def _plan_postal_courier(ctx: _Context, progress: Callable | None = None, postal: _Part | None = None,
-                         supply_coop: _Part | None = None) -> RoutePlan:
-    """The 邮快合作 plan of ``ctx`` (see the module docstring): the postal part (:func:`_postal_part`) and
+def plan_postal_courier(ctx: PlanContext, progress: Callable | None = None, postal: PlanPart | None = None,
+                        supply_coop: PlanPart | None = None) -> RoutePlan:
+    """The 邮快合作 plan of ``ctx`` (see the module docstring): the postal part (:func:`postal_part`) and
     the supply co-op's, which is its part of the separate plan; either is planned here unless given
     (compare mode plans them as jobs of their own and reuses the separate plan's supply co-op part)."""
     if postal is None:
-        postal = _postal_part(ctx, progress)
+        postal = postal_part(ctx, progress)
     if supply_coop is None:
-        supply_coop = _plan_operator(ctx, "separate", "supply_coop", _demand(ctx, "separate")["supply_coop"], progress)
-    return _assemble(ctx, MODE, [postal, supply_coop])
+        supply_coop = plan_operator(ctx, "separate", "supply_coop", mode_demand(ctx, "separate")["supply_coop"], progress)
+    return assemble_plan(ctx, MODE, [postal, supply_coop])
 
 
-def _postal_part(ctx: _Context, progress: Callable | None = None) -> _Part:
+def postal_part(ctx: PlanContext, progress: Callable | None = None) -> PlanPart:
     """The postal part of the 邮快合作 plan: the postal last mile carrying the postal and courier shares,
     the postal trunk with the postal share and the courier trunk to the postal stations with the courier's.
 
@@ -108,11 +108,11 @@ def _postal_part(ctx: _Context, progress: Callable | None = None) -> _Part:
     warnings: list[str] = []
     outcomes: list = []
     unserved: list[dict] = []
-    dem = _demand(ctx, "separate")
+    dem = mode_demand(ctx, "separate")
     postal, courier = dem["postal"], dem["courier"]
     merged = {c: (postal[c][0] + courier[c][0], postal[c][1] + courier[c][1]) for c in postal}
     op = "postal"
-    trunk, lm, orphans = _operator_specs(ctx, op, merged, warnings)
+    trunk, lm, orphans = operator_specs(ctx, op, merged, warnings)
     unserved += _orphan_rows(ctx, op, orphans, merged)
     lm, lm_out, moved, extra_models = _last_mile(ctx, op, lm, progress)
     trunk = trunk_spec(ctx, op, trunk.depot, lm) if trunk is not None else None
@@ -123,14 +123,14 @@ def _postal_part(ctx: _Context, progress: Callable | None = None) -> _Part:
     for t in trunks:
         if progress:
             progress(f"{MODE} {t.operator} trunk: {len(t.stops)} stations from {t.depot.id}")
-        o = own_trunk_timing(ctx, t, _solve_trunk(ctx, t, lm_out, warnings), lm_out, warnings)
+        o = own_trunk_timing(ctx, t, solve_trunk(ctx, t, lm_out, warnings), lm_out, warnings)
         outcomes.append(o)
-        for sid, at in _unloading_times(o).items():  # a postal station waits for both trunks
+        for sid, at in unloading_times(o).items():  # a postal station waits for both trunks
             ready[sid] = max(ready.get(sid, 0), at)
     for did in sorted(lm):
         o = lm_out[did]
         if p.wait_for_trunk and trunks and lm[did].depot.tier != "county" and did in ready:
-            o = _reopen(ctx, o, max(p.day_start_s, ready[did]))
-        _explain(ctx, o)
+            o = reopen_later(ctx, o, max(p.day_start_s, ready[did]))
+        explain_dropped(ctx, o)
         outcomes.append(o)
-    return _Part(outcomes, unserved, [], moved, extra_models, warnings, time.perf_counter() - t0)
+    return PlanPart(outcomes, unserved, [], moved, extra_models, warnings, time.perf_counter() - t0)

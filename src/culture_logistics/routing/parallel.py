@@ -2,7 +2,7 @@
 
 ``route --mode compare`` makes up to ten plans of the same county (separate, shared, 邮快合作 and the
 coalitions of cost sharing).  They share nothing but the read-only :class:`~culture_logistics.routing.
-specs._Context`, and every solve stops on a deterministic work budget with a fixed seed, so running them in
+specs.PlanContext`, and every solve stops on a deterministic work budget with a fixed seed, so running them in
 separate processes gives exactly the plans a single process gives, in about half the time on two cores.
 
 How
@@ -28,11 +28,8 @@ import sys
 import threading
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:  # routing.plan uses this module for its county-wide blocks
-    from culture_logistics.routing.plan import RoutePlan
-    from culture_logistics.routing.specs import _Context
+from culture_logistics.routing.specs import PlanContext
 
 #: set in the parent just before the worker processes are forked; read by :func:`_work`
 _JOBS: dict = {}
@@ -59,7 +56,7 @@ def workers_for(requested: int, jobs: int) -> int:
     return max(1, min(int(n), jobs))
 
 
-def plan_many(ctx: _Context, jobs: dict, workers: int = 0, progress: Callable | None = None) -> dict:
+def plan_many(ctx: PlanContext, jobs: dict, workers: int = 0, progress: Callable | None = None) -> dict:
     """Run ``jobs`` (key → function of ``ctx`` and a progress callable returning a RoutePlan, or a part of
     one); key → result.
 
@@ -74,7 +71,7 @@ def plan_many(ctx: _Context, jobs: dict, workers: int = 0, progress: Callable | 
     return dict(zip(keys, plans))
 
 
-def _bare(plan: RoutePlan) -> RoutePlan:
+def _bare(plan: object) -> object:
     """``plan`` (a RoutePlan, or any other result) without the scenario and the network, when made in a
     worker (the parent's are put back)."""
     if _IN_WORKER and hasattr(plan, "net") and hasattr(plan, "scenario"):
@@ -83,7 +80,7 @@ def _bare(plan: RoutePlan) -> RoutePlan:
 
 
 def map_forked(fn: Callable, items: list, workers: int = 0, progress: Callable | None = None,
-               warm: _Context | None = None) -> list:
+               warm: PlanContext | None = None) -> list:
     """``[fn(item, progress) for item in items]``, in forked worker processes when there are several.
 
     ``fn`` and everything it reads are inherited by the workers (nothing is pickled but the results and

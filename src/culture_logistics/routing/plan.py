@@ -47,14 +47,12 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from scipy.sparse.csgraph import dijkstra
-from shapely.geometry import LineString
 
 from culture_logistics.config.model import CARRIERS
 from culture_logistics.config.routing import (
     RoutingParams,
-    _params_dict,
     hhmm,
+    params_dict,
     parse_overrides,
 )
 from culture_logistics.errors import CultureLogisticsError
@@ -63,14 +61,15 @@ from culture_logistics.network.roads import RoadNetwork
 from culture_logistics.routing.assign import county_last_mile
 from culture_logistics.routing.bus import add_bus_records, bus_summary, plan_buses
 from culture_logistics.routing.figures import station_load, sync_figures
+from culture_logistics.routing.lines import route_lines
 from culture_logistics.routing.parallel import map_forked
-from culture_logistics.routing.solving import _explain, _Outcome, _reopen, _solve_spec
+from culture_logistics.routing.solving import SolveOutcome, explain_dropped, reopen_later, solve_spec
 from culture_logistics.routing.specs import (
-    _Context,
-    _context,
-    _ModelSpec,
-    _operator_specs,
-    _split,
+    ModelSpec,
+    PlanContext,
+    build_context,
+    operator_specs,
+    split_by_shares,
     trunk_spec,
 )
 from culture_logistics.routing.timing import own_trunk_timing
@@ -148,7 +147,7 @@ class RoutePlan:
     def routes_gdf(self):
         """The routes as a GeoDataFrame of LineStrings along the roads (EPSG:4326)."""
 
-        geoms = _route_lines(self)
+        geoms = route_lines(self)
         return gpd.GeoDataFrame(self.routes.copy(), geometry=[geoms[r] for r in self.routes["route_id"]],
                                 crs="EPSG:4326")
 
@@ -217,7 +216,7 @@ class RoutePlan:
             "villages_moved": list(self.moved),
             "station_load": station_load(self.routes, self.scenario.facilities),
             "arrival_min": "minutes after midnight",
-            "params": _params_dict(p),
+            "params": params_dict(p),
             "warnings": list(self.warnings),
         } | ({"bus": bus_summary(self.bus, self.params)} if self.bus is not None else {}) | (
             {"cost_sharing": self.cost_sharing.summary()} if self.cost_sharing is not None else {})
@@ -229,28 +228,29 @@ def _per_parcel(totals: dict) -> float | None:
     return round(totals["cost_cny"] / n, 3) if n > 0 else None
 
 
-def _operators(mode: str, params: RoutingParams) -> list[str]:
+def mode_operators(mode: str, params: RoutingParams) -> list[str]:
+    """The operators a plan of ``mode`` has: ``shared`` alone, or every carrier with a parcel share."""
     if mode == "shared":
         return ["shared"]
     return [op for op in CARRIERS if params.shares.get(op, 0.0) > 0]
 
 
-def _demand(ctx: _Context, mode: str) -> dict[str, dict]:
+def mode_demand(ctx: PlanContext, mode: str) -> dict[str, dict]:
     """operator -> {village code: (delivery, pickup)} for the day."""
     v = ctx.villages
     if mode == "shared":
         return {"shared": {c: (int(a), int(b)) for c, a, b in zip(v["code"], v["daily_in"], v["daily_out"])}}
     out: dict[str, dict] = {op: {} for op in CARRIERS}
     for c, a, b in zip(v["code"], v["daily_in"], v["daily_out"]):
-        sa, sb = _split(int(a), ctx.params.shares), _split(int(b), ctx.params.shares)
+        sa, sb = split_by_shares(int(a), ctx.params.shares), split_by_shares(int(b), ctx.params.shares)
         for op in CARRIERS:
             out[op][c] = (sa[op], sb[op])
     return out
 
 
 @dataclass
-class _Part:
-    """One operator's share of a plan (:func:`_plan_operator`): what :func:`_assemble` puts together."""
+class PlanPart:
+    """One operator's share of a plan (:func:`plan_operator`): what :func:`assemble_plan` puts together."""
 
     outcomes: list
     unserved: list
@@ -261,49 +261,58 @@ class _Part:
     seconds: float
 
 
-def _plan(ctx: _Context, mode: str, progress: Callable | None = None, demand: dict | None = None) -> RoutePlan:
-    """The plan of ``mode``: every carrying operator's part (:func:`_plan_operator`, in parallel processes
+def plan_mode(ctx: PlanContext, mode: str, progress: Callable | None = None, demand: dict | None = None) -> RoutePlan:
+    """The plan of ``mode``: every carrying operator's part (:func:`plan_operator`, in parallel processes
     when there are several and ``[routing] workers`` allows), put together.
 
     ``demand``: operator → {village code: (delivery, pickup)} to plan instead of the day's parcels
     (cost sharing plans a coalition's parcels on the shared network this way).
     """
-    demand = _demand(ctx, mode) if demand is None else demand
-    ops = _operators(mode, ctx.params)
-    parts = map_forked(lambda op, pr: _plan_operator(ctx, mode, op, demand[op], pr), ops, ctx.params.workers,
+    demand = mode_demand(ctx, mode) if demand is None else demand
+    ops = mode_operators(mode, ctx.params)
+    parts = map_forked(lambda op, pr: plan_operator(ctx, mode, op, demand[op], pr), ops, ctx.params.workers,
                        progress)
-    return _assemble(ctx, mode, parts)
+    return assemble_plan(ctx, mode, parts)
 
 
-def _plan_operator(ctx: _Context, mode: str, op: str, demand: dict, progress: Callable | None = None) -> _Part:
+def plan_operator(ctx: PlanContext, mode: str, op: str, demand: dict, progress: Callable | None = None) -> PlanPart:
     """Operator ``op``'s part of the plan of ``mode``, carrying ``demand`` ({village code: (delivery, pickup)}).
 
-    One piece on purpose: it is the day's order of work — last mile (per station or county-wide),
-    station deadlines, trunk (or bus runs), late re-opening — and each step is one call whose
-    result the next one needs.
+    The day's order of work, each step needing the one before: the last mile as if every station were
+    stocked at day start (:func:`_last_mile`), the trunk or bus runs and when they unload at each station
+    (:func:`_trunk`), then each station's vans leaving once its parcels are there (:func:`_station_departures`).
     """
     t0 = time.perf_counter()
-    p = ctx.params
     warnings: list[str] = []
-    outcomes: list[_Outcome] = []
-    unserved: list[dict] = []
-    buses: list = []
+    vname = dict(zip(ctx.villages["code"], ctx.villages["name"]))
+    trunk, lm, orphans = operator_specs(ctx, op, demand, warnings)
+    unserved = [_no_depot_row(op, c, demand[c], vname[c]) for c in orphans]
+    trunk, lm, lm_out, moved, extra_models = _last_mile(ctx, op, trunk, lm, progress)
+    outcomes, buses, ready = _trunk(ctx, mode, op, trunk, lm, lm_out, warnings, progress)
+    outcomes += _station_departures(ctx, op, trunk, lm, lm_out, ready, warnings)
+    return PlanPart(outcomes, unserved, buses, moved, extra_models, warnings, time.perf_counter() - t0)
+
+
+def _no_depot_row(op: str, code: str, parcels: tuple, name: str) -> dict:
+    """The unserved row of a village of ``op`` with no county depot or township station to serve it from."""
+    d, q = parcels
+    return {"operator": op, "echelon": "last_mile", "depot_id": "", "stop_id": code,
+            "stop_name": name, "stop_kind": "village_centre", "delivery": d, "pickup": q,
+            "reason_code": "no_depot",
+            "reason": f"{op} has no county depot or township station in the county",
+            "smallest_fix": f"add a {op} township station or county depot to facilities.csv "
+                            f"(or let the shared network carry its parcels)",
+            "fix_checked": False, "fix_extra_cost": None}
+
+
+def _last_mile(ctx: PlanContext, op: str, trunk: ModelSpec | None, lm: dict, progress: Callable | None):
+    """Every station's last mile solved as if stocked at day start (county-wide with ``assignment =
+    "county"``, which may move villages between stations and so re-makes the trunk spec);
+    (trunk, last-mile specs, their outcomes, moved villages, statistics of the county-wide models)."""
+    lm_out: dict = {}
     moved: list[dict] = []
     extra_models: list[dict] = []
-    vname = dict(zip(ctx.villages["code"], ctx.villages["name"]))
-    trunk, lm, orphans = _operator_specs(ctx, op, demand, warnings)
-    for c in orphans:
-        d, q = demand[c]
-        unserved.append({"operator": op, "echelon": "last_mile", "depot_id": "", "stop_id": c,
-                         "stop_name": vname[c], "stop_kind": "village_centre", "delivery": d, "pickup": q,
-                         "reason_code": "no_depot",
-                         "reason": f"{op} has no county depot or township station in the county",
-                         "smallest_fix": f"add a {op} township station or county depot to facilities.csv "
-                                         f"(or let the shared network carry its parcels)",
-                         "fix_checked": False, "fix_extra_cost": None})
-    # last mile first, as if every station were stocked at day start ...
-    lm_out: dict = {}
-    if p.assignment == "county" and lm:
+    if ctx.params.assignment == "county" and lm:
         lm, lm_out, moved_op, block_models = county_last_mile(ctx, op, lm, progress)
         moved += moved_op
         extra_models += block_models
@@ -312,43 +321,59 @@ def _plan_operator(ctx: _Context, mode: str, op: str, demand: dict, progress: Ca
     for did in sorted(set(lm) - set(lm_out)):
         if progress:
             progress(f"{op} last mile: {len(lm[did].stops)} villages from {did}")
-        lm_out[did] = _solve_spec(ctx, lm[did], diagnose=False)
+        lm_out[did] = solve_spec(ctx, lm[did], diagnose=False)
+    return trunk, lm, lm_out, moved, extra_models
+
+
+def _trunk(ctx: PlanContext, mode: str, op: str, trunk: ModelSpec | None, lm: dict, lm_out: dict,
+           warnings: list, progress: Callable | None) -> tuple[list, list, dict[str, int]]:
+    """The trunk (or the bus runs) to the stations; (its outcomes, bus plans, station id → unloaded at (s))."""
+    p = ctx.params
+    outcomes: list[SolveOutcome] = []
+    buses: list = []
     ready: dict[str, int] = {}
     if trunk is not None:
         if progress:
             progress(f"{op} trunk: {len(trunk.stops)} stations from {trunk.depot.id}")
         if p.bus_lines:
-            o, bus = plan_buses(ctx, trunk, lm_out, warnings, _solve_trunk)
+            o, bus = plan_buses(ctx, trunk, lm_out, warnings, solve_trunk)
             buses.append(bus)
             ready.update(bus.ready_s)
         else:
-            o = _solve_trunk(ctx, trunk, lm_out, warnings)
+            o = solve_trunk(ctx, trunk, lm_out, warnings)
             if mode != "shared":  # each operator's trunk timed by its own last mile (routing/timing.py)
                 o = own_trunk_timing(ctx, trunk, o, lm_out, warnings)
         if o is not None:
             outcomes.append(o)
-        if o is not None:
-            ready.update(_unloading_times(o))
+            ready.update(unloading_times(o))
     elif lm:
         stations = [d for d in lm if lm[d].depot.tier != "county"]
         if stations:
             warnings.append(f"{op}: no county depot; no trunk planned, its stations are assumed stocked "
                             f"at {hhmm(p.day_start_s)}")
-    # ... then each station's vehicles leave once the trunk has unloaded there
+    return outcomes, buses, ready
+
+
+def _station_departures(ctx: PlanContext, op: str, trunk: ModelSpec | None, lm: dict, lm_out: dict,
+                        ready: dict[str, int], warnings: list) -> list[SolveOutcome]:
+    """Each station's last mile leaving once the trunk has unloaded there (with ``wait_for_trunk``), every
+    dropped village explained."""
+    p = ctx.params
+    outcomes = []
     for did in sorted(lm):
         o = lm_out[did]
         if p.wait_for_trunk and trunk is not None and lm[did].depot.tier != "county":
             if did in ready:
-                o = _reopen(ctx, o, max(p.day_start_s, ready[did]))
+                o = reopen_later(ctx, o, max(p.day_start_s, ready[did]))
             else:
                 warnings.append(f"{op}: station {did} is not served by the trunk; its last-mile plan assumes its "
                                 f"parcels are there at {hhmm(p.day_start_s)}")
-        _explain(ctx, o)
+        explain_dropped(ctx, o)
         outcomes.append(o)
-    return _Part(outcomes, unserved, buses, moved, extra_models, warnings, time.perf_counter() - t0)
+    return outcomes
 
 
-def _unloading_times(o: _Outcome) -> dict[str, int]:
+def unloading_times(o: SolveOutcome) -> dict[str, int]:
     """Station id → when the trunk of outcome ``o`` has unloaded there (s after midnight); {} without a solution."""
     if o.solution is None:
         return {}
@@ -356,7 +381,7 @@ def _unloading_times(o: _Outcome) -> dict[str, int]:
             for r in o.solution.routes for j, s in enumerate(r.stops)}
 
 
-def _assemble(ctx: _Context, mode: str, parts: list[_Part]) -> RoutePlan:
+def assemble_plan(ctx: PlanContext, mode: str, parts: list[PlanPart]) -> RoutePlan:
     """The :class:`RoutePlan` of the operators' ``parts`` (in :data:`CARRIERS` order): records, unserved
     stops, station notes; its ``seconds`` are the parts' own (their sum: solver time, not wall time)."""
     p = ctx.params
@@ -378,7 +403,7 @@ def _assemble(ctx: _Context, mode: str, parts: list[_Part]) -> RoutePlan:
                      sum(x.seconds for x in parts), ctx.net, depots, bus=buses if p.bus_lines else None, moved=moved)
 
 
-def _station_notes(ctx: _Context, outcomes: list[_Outcome], moved: list, warnings: list) -> None:
+def _station_notes(ctx: PlanContext, outcomes: list[SolveOutcome], moved: list, warnings: list) -> None:
     """Add to ``warnings`` every last-mile station that sends out more inbound parcels than its
     ``capacity_per_day`` (possible only with ``assignment = "township"``), and how many villages moved."""
     cap = dict(zip(ctx.facilities["id"], ctx.facilities["capacity_per_day"]))
@@ -390,12 +415,13 @@ def _station_notes(ctx: _Context, outcomes: list[_Outcome], moved: list, warning
         if o.spec.echelon == "last_mile" and c is not None and np.isfinite(c) and load > c:
             warnings.append(f"{o.spec.operator}: station {d.id} {d.name} handles {load} inbound parcels a day, more "
                             f"than its capacity_per_day {c:g}")
-    if moved:
-        warnings.append(f"{len(moved)} village(s) are served from another township's station (assignment = "
+    if moved:   # one entry per operator and village: count the villages
+        n = len({m["village_code"] for m in moved})
+        warnings.append(f"{n} village(s) are served from another township's station (assignment = "
                         "\"county\"; listed in summary.json villages_moved)")
 
 
-def _solve_trunk(ctx: _Context, trunk: _ModelSpec, lm_out: dict, warnings: list) -> _Outcome:
+def solve_trunk(ctx: PlanContext, trunk: ModelSpec, lm_out: dict, warnings: list) -> SolveOutcome:
     """The trunk, reaching every station early enough for its last-mile routes.
 
     With ``wait_for_trunk`` every station gets a deadline, tried from the tightest down:
@@ -411,7 +437,7 @@ def _solve_trunk(ctx: _Context, trunk: _ModelSpec, lm_out: dict, warnings: list)
     """
     p = ctx.params
     if not p.wait_for_trunk:
-        return _solve_spec(ctx, trunk)
+        return solve_spec(ctx, trunk)
     service = int(round(60 * p.station_service_min))
     original = {s.stop_id: s.tw for s in trunk.stops}
     levels: dict[str, list[int]] = {}
@@ -436,7 +462,7 @@ def _solve_trunk(ctx: _Context, trunk: _ModelSpec, lm_out: dict, warnings: list)
                 st.tw = (e, levels[st.stop_id][level[st.stop_id]])
             else:
                 st.tw = original[st.stop_id]
-        o = _solve_spec(ctx, trunk, diagnose=False)
+        o = solve_spec(ctx, trunk, diagnose=False)
         dropped = {trunk.stops[o.keep[m]].stop_id for m in (o.solution.dropped if o.solution is not None else [])}
         late = sorted(sid for sid in dropped if sid in level and level[sid] < len(levels[sid]))
         if not late:
@@ -453,11 +479,11 @@ def _solve_trunk(ctx: _Context, trunk: _ModelSpec, lm_out: dict, warnings: list)
                                 f"last-mile routes would have to start to be back by {hhmm(p.day_end_s)}; it is "
                                 "served later and its last mile re-planned")
     o.stats["station_deadlines"] = {sid: hhmm(levels[sid][k]) for sid, k in level.items() if k < len(levels[sid])}
-    _explain(ctx, o)
+    explain_dropped(ctx, o)
     return o
 
 
-def _records(ctx: _Context, outcomes: list[_Outcome]) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _records(ctx: PlanContext, outcomes: list[SolveOutcome]) -> tuple[pd.DataFrame, pd.DataFrame]:
     srows, rrows = [], []
     for o in outcomes:
         if o.solution is None:
@@ -546,12 +572,13 @@ def plan_routes(scenario: Scenario, mode: str = "shared", params: RoutingParams 
                                     "(compare_modes() runs both)")
     params = params or RoutingParams.from_scenario(scenario)
     params = parse_overrides(params, time_limit_s, seed)
-    _check_plannable(scenario, mode)
-    ctx = _context(scenario, params, network)
-    return _plan(ctx, mode, progress)
+    check_plannable(scenario, mode)
+    ctx = build_context(scenario, params, network)
+    return plan_mode(ctx, mode, progress)
 
 
-def _check_plannable(scenario: Scenario, mode: str) -> None:
+def check_plannable(scenario: Scenario, mode: str) -> None:
+    """Refuse a scenario that cannot be routed in ``mode`` (no villages, no depot or station to plan from)."""
     fac = scenario.facilities
     if not len(scenario.villages):
         raise CultureLogisticsError("the scenario has no villages: nothing to route")
@@ -559,74 +586,3 @@ def _check_plannable(scenario: Scenario, mode: str) -> None:
         raise CultureLogisticsError(
             f"{scenario.path or 'the scenario'}: no county depot or township station in facilities.csv; routing "
             "needs at least one facility with tier = county (the county co-delivery centre) or township")
-
-
-def _road_paths(net, pairs) -> dict:
-    """{(node a, node b): [(lon, lat), …]} shortest road paths (by length) for drawing; one Dijkstra
-    per distinct start node, in blocks of 128 so the predecessor arrays stay small."""
-
-    out: dict = {}
-    pairs = sorted({(int(a), int(b)) for a, b in pairs if a >= 0 and b >= 0 and a != b})
-    if not pairs or net is None or not net.has_roads:
-        return {p: [] for p in pairs}
-    starts = sorted({a for a, _ in pairs})
-    for k in range(0, len(starts), 128):
-        block = starts[k:k + 128]
-        row = {a: i for i, a in enumerate(block)}
-        _, pred = dijkstra(net.length_csr, directed=True, indices=block, return_predecessors=True)
-        for a, b in pairs:
-            if a not in row:
-                continue
-            pr = pred[row[a]]
-            seq = [b]
-            while seq[-1] != a and pr[seq[-1]] >= 0:
-                seq.append(int(pr[seq[-1]]))
-            seq.reverse()
-            out[(a, b)] = [(float(net.lon[n]), float(net.lat[n])) for n in seq] if seq[0] == a else []
-    return out
-
-
-def _plan_legs(plan: RoutePlan) -> list[tuple[int, int]]:
-    """(node, next node) of every leg of every route of ``plan``."""
-    legs = []
-    for _, g in plan.stops.groupby("route_id", sort=False):
-        node = g["node"].to_numpy(int)
-        legs += list(zip(node[:-1], node[1:]))
-    return legs
-
-
-def _lines_from_paths(plan: RoutePlan, paths: dict) -> dict:
-    out = {}
-    for rid, g in plan.stops.groupby("route_id", sort=False):
-        lon, lat, node = g["lon"].to_numpy(float), g["lat"].to_numpy(float), g["node"].to_numpy(int)
-        coords = [(lon[0], lat[0])]
-        for j in range(1, len(g)):
-            coords += paths.get((int(node[j - 1]), int(node[j])), [])
-            coords.append((lon[j], lat[j]))
-        dedup = [coords[0]] + [c for p, c in zip(coords[:-1], coords[1:]) if c != p]
-        out[rid] = LineString(dedup if len(dedup) > 1 else dedup * 2)
-    return out
-
-
-def _route_lines(plan: RoutePlan) -> dict:
-    """route id → shapely LineString along the roads (WGS-84): point, road path between snapped nodes, point."""
-
-    cached = getattr(plan, "_lines", None)
-    if cached is not None:
-        return cached
-    plan._lines = _lines_from_paths(plan, _road_paths(plan.net, _plan_legs(plan)))  # type: ignore[attr-defined]
-    return plan._lines  # type: ignore[attr-defined]
-
-
-def prepare_route_lines(plans: list[RoutePlan]) -> None:
-    """Compute (and keep on each plan) the road lines of several plans at once: plans on the same road
-    network share one Dijkstra per distinct start node instead of one per plan (a comparison's three plans
-    start from nearly the same nodes).  The lines are those :func:`_route_lines` gives each plan alone."""
-    groups: dict[int, list[RoutePlan]] = {}
-    for plan in plans:
-        if getattr(plan, "_lines", None) is None:
-            groups.setdefault(id(plan.net), []).append(plan)
-    for group in groups.values():
-        paths = _road_paths(group[0].net, [leg for plan in group for leg in _plan_legs(plan)])
-        for plan in group:
-            plan._lines = _lines_from_paths(plan, paths)  # type: ignore[attr-defined]

@@ -3,7 +3,7 @@
 The carrying operators present are those with a share of the parcels (``[routing.shares]`` > 0: postal,
 supply_coop, courier).  For every non-empty coalition *S* of them (7 for three) the **shared-mode
 planner** plans only *S*'s parcels: each village's daily parcels are split between the operators exactly
-as in separate mode (largest remainder, :func:`~culture_logistics.routing.specs._split`) and *S* carries
+as in separate mode (largest remainder, :func:`~culture_logistics.routing.specs.split_by_shares`) and *S* carries
 the sum of its members' parts.  A coalition uses the shared network — the shared county co-delivery
 centre (or, without one, the county depot of the first of shared, postal, supply co-op, courier) and one
 station per township chosen by the same preference — and the ``shared`` fleet; a township none of
@@ -37,8 +37,8 @@ from culture_logistics.config.model import CARRIERS, OPERATOR_ZH
 from culture_logistics.config.routing import RoutingParams, parse_overrides
 from culture_logistics.inputs.scenario import Scenario
 from culture_logistics.routing.parallel import plan_many
-from culture_logistics.routing.plan import RoutePlan, _check_plannable, _operators, _plan
-from culture_logistics.routing.specs import _Context, _context, _split
+from culture_logistics.routing.plan import RoutePlan, check_plannable, mode_operators, plan_mode
+from culture_logistics.routing.specs import PlanContext, build_context, split_by_shares
 
 #: coalitions.csv: one row per coalition.
 COALITIONS_COLUMNS = ["coalition", "operators", "cost", "vehicles", "km"]
@@ -212,27 +212,27 @@ def noise_checks(cost: dict, plans: dict, coalitions: list) -> list[dict]:
     return out
 
 
-def _coalition_demand(ctx: _Context, members) -> dict:
+def _coalition_demand(ctx: PlanContext, members) -> dict:
     """{"shared": {village code: (delivery, pickup)}} of the coalition's parcels."""
     p = ctx.params
     out = {}
     for c, a, b in zip(ctx.villages["code"], ctx.villages["daily_in"], ctx.villages["daily_out"]):
-        sa, sb = _split(int(a), p.shares), _split(int(b), p.shares)
+        sa, sb = split_by_shares(int(a), p.shares), split_by_shares(int(b), p.shares)
         out[c] = (sum(sa[op] for op in members), sum(sb[op] for op in members))
     return {"shared": out}
 
 
-def coalition_jobs(ctx: _Context, skip_grand: bool = False) -> dict:
+def coalition_jobs(ctx: PlanContext, skip_grand: bool = False) -> dict:
     """coalition → job planning its parcels on the shared network (for
     :func:`~culture_logistics.routing.parallel.plan_many`); without the grand coalition if ``skip_grand``."""
     players = _players(ctx.params)
     grand = frozenset(players)
 
     def job(c):
-        def run(ctx: _Context, progress: Callable | None = None) -> RoutePlan:
+        def run(ctx: PlanContext, progress: Callable | None = None) -> RoutePlan:
             if progress:
                 progress(f"coalition {coalition_name(c)}: planning its parcels on the shared network")
-            return _plan(ctx, "shared", None, demand=_coalition_demand(ctx, c))
+            return plan_mode(ctx, "shared", None, demand=_coalition_demand(ctx, c))
         return run
 
     return {c: job(c) for c in _all_coalitions(players) if not (skip_grand and c == grand)}
@@ -240,14 +240,14 @@ def coalition_jobs(ctx: _Context, skip_grand: bool = False) -> dict:
 
 def _players(params: RoutingParams) -> list:
     """The carrying operators present: the separate plan's operators (a share of the parcels > 0)."""
-    return _operators("separate", params)
+    return mode_operators("separate", params)
 
 
 def _all_coalitions(players: list) -> list:
     return [frozenset(c) for k in range(1, len(players) + 1) for c in itertools.combinations(players, k)]
 
 
-def share_from_plans(ctx: _Context, plans: dict) -> CostSharing:
+def share_from_plans(ctx: PlanContext, plans: dict) -> CostSharing:
     """The cost-sharing game of ``plans`` (coalition → its plan, every coalition of the players)."""
     players = _players(ctx.params)
     grand = frozenset(players)
@@ -290,9 +290,9 @@ def share_costs(scenario: Scenario, params: RoutingParams | None = None, shared_
     """
     params = params or RoutingParams.from_scenario(scenario)
     params = parse_overrides(params, time_limit_s, seed)
-    _check_plannable(scenario, "shared")
+    check_plannable(scenario, "shared")
     net = network if network is not None else (shared_plan.net if shared_plan is not None else None)
-    ctx = _context(scenario, params, net)
+    ctx = build_context(scenario, params, net)
     plans = plan_many(ctx, coalition_jobs(ctx, skip_grand=shared_plan is not None), params.workers, progress)
     if shared_plan is not None:
         plans[frozenset(_players(params))] = shared_plan

@@ -8,18 +8,20 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from culture_logistics.config.routing import _INF, FleetEntry, RoutingParams, hhmm
+from culture_logistics.config.routing import INF, FleetEntry, RoutingParams, hhmm
 from culture_logistics.errors import CultureLogisticsError, SolverError
 from culture_logistics.routing.engine import model as _model
 from culture_logistics.routing.engine import solve as E
 from culture_logistics.routing.fleet import capped_fleet, smallest_capacity
-from culture_logistics.routing.specs import _Context, _ModelSpec
+from culture_logistics.routing.specs import ModelSpec, PlanContext
 
 
 # ============================================================================ solving one model
 @dataclass
-class _Outcome:
-    spec: _ModelSpec
+class SolveOutcome:
+    """One model spec built into an engine model and (once solved) its solution and unserved stops."""
+
+    spec: ModelSpec
     model: _model.Model | None
     keep: list                 # model stop index -> spec stop index
     solution: _model.Solution | None
@@ -81,8 +83,8 @@ def _note_solve(stats: dict | None, sol: _model.Solution) -> None:
     stats["reproducible"] = not stats.get("cap_hits")
 
 
-def _solve(model: _model.Model, params: RoutingParams, tl: float, initial: _model.Solution | None = None,
-           stats: dict | None = None) -> _model.Solution:
+def solve_model(model: _model.Model, params: RoutingParams, tl: float, initial: _model.Solution | None = None,
+                stats: dict | None = None) -> _model.Solution:
     """Solve ``model`` with the engine's deterministic work budget (sized from its stops), ``tl`` seconds as
     the safety cap; ``stats`` (a model's statistics) records whether the cap bound (see :func:`_note_solve`)."""
     try:
@@ -105,26 +107,26 @@ def _solve(model: _model.Model, params: RoutingParams, tl: float, initial: _mode
     return sol
 
 
-def _solve_spec(ctx: _Context, spec: _ModelSpec, diagnose: bool = True) -> _Outcome:
+def solve_spec(ctx: PlanContext, spec: ModelSpec, diagnose: bool = True) -> SolveOutcome:
     """Build the engine model of ``spec`` on road distances and times, solve it, and (``diagnose``)
     explain every dropped stop."""
-    out = _build_spec(ctx, spec)
+    out = build_spec(ctx, spec)
     if out.model is None:
         return out
     p = ctx.params
     tl = p.model_time_limit(len(out.keep))
     t0 = time.perf_counter()
-    sol = _solve(out.model, p, tl, stats=out.stats)
+    sol = solve_model(out.model, p, tl, stats=out.stats)
     out.stats.update(time_limit_s=round(tl, 3), solve_s=round(time.perf_counter() - t0, 3), status=sol.status,
                      engine=sol.engine, cost=round(sol.cost, 2),
                      overrun_s=round(float(sol.stats.get("overrun_s", 0.0)), 3))
     out.solution = sol
     if diagnose:
-        _explain(ctx, out)
+        explain_dropped(ctx, out)
     return out
 
 
-def _build_spec(ctx: _Context, spec: _ModelSpec) -> _Outcome:
+def build_spec(ctx: PlanContext, spec: ModelSpec) -> SolveOutcome:
     """The engine model of ``spec`` on road distances (m) and times (s), not yet solved
     (``solution`` None); stops off the road network are listed unserved ("unreachable") and left out
     (``model`` None when none is left)."""
@@ -157,7 +159,7 @@ def _build_spec(ctx: _Context, spec: _ModelSpec) -> _Outcome:
     stats = {"operator": spec.operator, "echelon": spec.echelon, "depot_id": spec.depot.id, "stops": n,
              "stops_routed": len(keep), "time_limit_s": 0.0, "solve_s": 0.0, "status": "", "resolves": 0}
     if not keep:
-        return _Outcome(spec, None, [], None, unserved, stats, snap.node)
+        return SolveOutcome(spec, None, [], None, unserved, stats, snap.node)
     idx = [0] + [k + 1 for k in keep]
     dist = np.rint(L[np.ix_(idx, idx)]).astype(np.int64)
     dur = np.rint(T[np.ix_(idx, idx)]).astype(np.int64)
@@ -169,15 +171,16 @@ def _build_spec(ctx: _Context, spec: _ModelSpec) -> _Outcome:
         stops.append(_model.Stop(delivery=int(s.delivery), pickup=int(s.pickup), service_s=int(s.service_s),
                             tw_early=e, tw_late=l, name=s.stop_id))
     model = _model.Model([depot], stops, [vehicle_type(f) for f in spec.fleet], dist, dur)
-    return _Outcome(spec, model, keep, None, unserved, stats, snap.node)
+    return SolveOutcome(spec, model, keep, None, unserved, stats, snap.node)
 
 
-def _explain(ctx: _Context, out: _Outcome) -> None:
+def explain_dropped(ctx: PlanContext, out: SolveOutcome) -> None:
+    """Add a diagnosis (reason and confirmed fix) of every stop the solution of ``out`` dropped to its unserved list."""
     if out.solution is not None and out.solution.dropped:
         out.unserved += _diagnose(ctx, out)
 
 
-def _reopen(ctx: _Context, out: _Outcome, open_s: int) -> _Outcome:
+def reopen_later(ctx: PlanContext, out: SolveOutcome, open_s: int) -> SolveOutcome:
     """``out`` (a last-mile model solved with its depot opening at day start) for a depot opening at
     ``open_s``: the same routes, later, when they still fit (no stop time windows, back by day end);
     else a new solve with the late opening."""
@@ -205,13 +208,13 @@ def _reopen(ctx: _Context, out: _Outcome, open_s: int) -> _Outcome:
             return replace(out, model=model, solution=new, stats=stats)
     tl = ctx.params.model_time_limit(len(out.keep))
     t0 = time.perf_counter()
-    new = _solve(model, ctx.params, tl, stats=stats)
+    new = solve_model(model, ctx.params, tl, stats=stats)
     stats.update(status=new.status, cost=round(new.cost, 2), resolved_for_late_opening=True,
                  solve_s=round(stats.get("solve_s", 0.0) + time.perf_counter() - t0, 3))
     return replace(out, model=model, solution=new, stats=stats)
 
 
-def _unserved_row(spec: _ModelSpec, k: int, code: str, reason: str, fix: str, checked: bool, extra) -> dict:
+def _unserved_row(spec: ModelSpec, k: int, code: str, reason: str, fix: str, checked: bool, extra) -> dict:
     s = spec.stops[k]
     return {"operator": spec.operator, "echelon": spec.echelon, "depot_id": spec.depot.id, "stop_id": s.stop_id,
             "stop_name": s.stop_name, "stop_kind": s.stop_kind, "delivery": int(s.delivery), "pickup": int(s.pickup),
@@ -233,7 +236,7 @@ def _classify(model: _model.Model, m: int) -> tuple[str, dict]:
     st = model.stops[m]
     dep = model.depots[0]
     open_s = int(dep.tw_early or 0)
-    close_s = _INF if dep.tw_late is None else int(dep.tw_late)
+    close_s = INF if dep.tw_late is None else int(dep.tw_late)
     need = max(st.delivery, st.pickup)
     avail = [i for i, v in enumerate(model.vehicle_types) if v.count is None or v.count > 0]
     if not avail:
@@ -253,7 +256,7 @@ def _classify(model: _model.Model, m: int) -> tuple[str, dict]:
             tw_need = start if tw_need is None else min(tw_need, start)
             continue
         ret = start + st.service_s + int(tt[1 + m, 0])
-        over_shift = ret - open_s - (vt.max_shift_s if vt.max_shift_s is not None else _INF)
+        over_shift = ret - open_s - (vt.max_shift_s if vt.max_shift_s is not None else INF)
         over_close = ret - close_s
         extra = max(0, over_shift, over_close)
         if extra == 0:
@@ -278,7 +281,7 @@ class _Diagnosis:
     """The state of one model's diagnosis: the re-solve budget, the rows found so far, and the
     wording shared by the four kinds of fix (one method each)."""
 
-    def __init__(self, ctx: _Context, out: _Outcome):
+    def __init__(self, ctx: PlanContext, out: SolveOutcome):
         p = ctx.params
         self.p, self.out = p, out
         self.model, self.sol, self.spec = out.model, out.solution, out.spec
@@ -306,7 +309,7 @@ class _Diagnosis:
             return set(), None
         self.budget -= 1
         self.out.stats["resolves"] += 1
-        new = _solve(m2, self.p, self.tl, initial=self.sol if warm else None, stats=self.out.stats)
+        new = solve_model(m2, self.p, self.tl, initial=self.sol if warm else None, stats=self.out.stats)
         self.last = new
         nd = set(new.dropped)
         if not nd <= self.old:
@@ -502,7 +505,7 @@ class _Diagnosis:
                      False, None)
 
 
-def _diagnose(ctx: _Context, out: _Outcome) -> list[dict]:
+def _diagnose(ctx: PlanContext, out: SolveOutcome) -> list[dict]:
     """A reason and the smallest fix for every dropped stop of ``out``, confirmed by re-solving
     (demand over capacity, then beyond a shift, a closed time window, a station's capacity_per_day
     used up, a fleet too small: in that order, sharing one re-solve budget)."""

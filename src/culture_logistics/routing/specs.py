@@ -7,7 +7,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy.sparse.csgraph import dijkstra
 from scipy.spatial import cKDTree
 
 from culture_logistics.config.model import CARRIERS
@@ -17,7 +16,7 @@ from culture_logistics.network.roads import RoadNetwork
 
 
 # ============================================================================ the day's stops
-def _split(total: int, shares: dict[str, float]) -> dict[str, int]:
+def split_by_shares(total: int, shares: dict[str, float]) -> dict[str, int]:
     """Split ``total`` parcels by ``shares`` (largest remainder; ties in CARRIERS order); sums to ``total``."""
     ops = [op for op in CARRIERS if shares.get(op, 0.0) > 0]
     if not ops or total <= 0:
@@ -39,7 +38,7 @@ def daily_parcels(weekly, days: int) -> np.ndarray:
 
 
 @dataclass
-class _Context:
+class PlanContext:
     """Everything shared by the models of one scenario: network, villages, facilities, assignments."""
 
     scenario: Scenario
@@ -53,9 +52,9 @@ class _Context:
     snap_access: dict               # village code -> (access_m, on_network) of its centre
 
 
-def _context(scenario: Scenario, params: RoutingParams, network=None) -> _Context:
-
-
+def build_context(scenario: Scenario, params: RoutingParams, network=None) -> PlanContext:
+    """The :class:`PlanContext` of ``scenario``: villages with their daily parcels, facilities, the village
+    service points and the station × village network distances (on ``network`` or one built here)."""
     net = network if network is not None else RoadNetwork.from_scenario(scenario)
     v = scenario.villages
     vill = pd.DataFrame({
@@ -89,35 +88,19 @@ def _context(scenario: Scenario, params: RoutingParams, network=None) -> _Contex
     big = fac[fac["tier"].isin(["county", "township"])].reset_index(drop=True)
     fsnap = net.snap(big["lon"].to_numpy(float), big["lat"].to_numpy(float))
     vsnap = net.snap(vill["lon"].to_numpy(), vill["lat"].to_numpy())
-    D = _source_distances(net, fsnap, vsnap)
-    return _Context(scenario, params, net, vill, fac, vpoints, D,
-                    {fid: k for k, fid in enumerate(big["id"])},
-                    {c: (float(a), bool(o)) for c, a, o in zip(vill["code"], vsnap.access_m, vsnap.on_network)})
+    D = net.distances_between(fsnap, vsnap)
+    return PlanContext(scenario, params, net, vill, fac, vpoints, D,
+                       {fid: k for k, fid in enumerate(big["id"])},
+                       {c: (float(a), bool(o)) for c, a, o in zip(vill["code"], vsnap.access_m, vsnap.on_network)})
 
 
-def _source_distances(net, src, dst) -> np.ndarray:
-    """Dense source × destination network distance (m; inf = unreachable): one uncut Dijkstra per
-    source node (a county has tens of depots and stations), access legs added at both ends."""
-
-    if len(src) == 0 or len(dst) == 0:
-        return np.full((len(src), len(dst)), np.inf)
-    if not net.has_roads:
-        return np.hypot(src.x[:, None] - dst.x[None, :], src.y[:, None] - dst.y[None, :]) * net.params.circuity
-    nodes, inv = np.unique(src.node, return_inverse=True)
-    d = dijkstra(net.length_csr, directed=True, indices=nodes)[:, dst.node][inv]
-    d = d + src.access_m[:, None] + dst.access_m[None, :]
-    d[~src.on_network, :] = np.inf
-    d[:, ~dst.on_network] = np.inf
-    return d
-
-
-def _mean_dist(ctx: _Context, fid: str, village_rows: np.ndarray) -> float:
+def _mean_dist(ctx: PlanContext, fid: str, village_rows: np.ndarray) -> float:
     d = ctx.dist_fv[ctx.fac_index[fid], village_rows]
     d = d[np.isfinite(d)]  # villages off the network do not decide where their township is served from
     return float(d.mean()) if len(d) else np.inf
 
 
-def _choose_station(ctx: _Context, candidates: pd.DataFrame, rows: np.ndarray, order: tuple) -> pd.Series | None:
+def _choose_station(ctx: PlanContext, candidates: pd.DataFrame, rows: np.ndarray, order: tuple) -> pd.Series | None:
     """The preferred candidate: first operator in ``order`` present, then least mean network distance."""
     for op in order:
         sub = candidates[candidates["operator"] == op]
@@ -128,7 +111,9 @@ def _choose_station(ctx: _Context, candidates: pd.DataFrame, rows: np.ndarray, o
 
 
 @dataclass
-class _StopSpec:
+class StopSpec:
+    """One stop of a model spec: a station, a village service point or a village centre, with its parcels."""
+
     stop_id: str
     stop_name: str
     stop_kind: str          # station | village_point | village_centre
@@ -144,7 +129,9 @@ class _StopSpec:
 
 
 @dataclass
-class _Depot:
+class DepotSpec:
+    """The depot of a model spec: a county depot or a township station."""
+
     id: str
     name: str
     operator: str
@@ -154,10 +141,12 @@ class _Depot:
 
 
 @dataclass
-class _ModelSpec:
+class ModelSpec:
+    """One routing model to build: an operator's echelon (trunk or last mile) from one depot, its stops and fleet."""
+
     operator: str                # the plan's operator (``shared`` in shared mode)
     echelon: str
-    depot: _Depot
+    depot: DepotSpec
     stops: list
     fleet: list
     open_s: int
@@ -169,12 +158,13 @@ class _ModelSpec:
     full_fleet: list | None = None
 
 
-def _depot_of(row) -> _Depot:
-    return _Depot(str(row.name if isinstance(row, pd.Series) else row["id"]), str(row["name"]), str(row["operator"]),
-                  str(row["tier"]), float(row["lon"]), float(row["lat"]))
+def _depot_of(row) -> DepotSpec:
+    return DepotSpec(str(row.name if isinstance(row, pd.Series) else row["id"]), str(row["name"]), str(row["operator"]),
+                     str(row["tier"]), float(row["lon"]), float(row["lat"]))
 
 
-def _county_depot(ctx: _Context, operator: str, warnings: list) -> _Depot | None:
+def county_depot(ctx: PlanContext, operator: str, warnings: list) -> DepotSpec | None:
+    """The county depot ``operator``'s trunk leaves from (own, else shared, with a warning), or None."""
     fac = ctx.facilities
     county = fac[fac["tier"] == "county"]
     order = ("shared", "postal", "supply_coop", "courier") if operator == "shared" else (operator, "shared")
@@ -188,11 +178,11 @@ def _county_depot(ctx: _Context, operator: str, warnings: list) -> _Depot | None
             sub = sub.assign(_c=sub["capacity_per_day"].fillna(np.inf)).sort_values(["_c", "id"],
                                                                                     ascending=[False, True])
             r = sub.iloc[0]
-            return _Depot(str(r["id"]), str(r["name"]), str(r["operator"]), "county", float(r["lon"]), float(r["lat"]))
+            return DepotSpec(str(r["id"]), str(r["name"]), str(r["operator"]), "county", float(r["lon"]), float(r["lat"]))
     return None
 
 
-def _village_stop(ctx: _Context, vrow, delivery: int, pickup: int, order: tuple) -> _StopSpec:
+def _village_stop(ctx: PlanContext, vrow, delivery: int, pickup: int, order: tuple) -> StopSpec:
     p = ctx.params
     pts = ctx.vpoints.get(vrow.code, [])
     chosen = None
@@ -204,13 +194,13 @@ def _village_stop(ctx: _Context, vrow, delivery: int, pickup: int, order: tuple)
     service = int(round(60 * (p.service_min + p.service_min_per_parcel * (delivery + pickup))))
     tw = p.time_windows.get(vrow.code)
     if chosen is not None:
-        return _StopSpec(vrow.code, vrow.name, "village_point", chosen["lon"], chosen["lat"], delivery, pickup, service,
-                         tw, chosen["id"], chosen["name"], vrow.township_code)
-    return _StopSpec(vrow.code, vrow.name, "village_centre", float(vrow.lon), float(vrow.lat), delivery, pickup,
-                     service, tw, "", "", vrow.township_code)
+        return StopSpec(vrow.code, vrow.name, "village_point", chosen["lon"], chosen["lat"], delivery, pickup, service,
+                        tw, chosen["id"], chosen["name"], vrow.township_code)
+    return StopSpec(vrow.code, vrow.name, "village_centre", float(vrow.lon), float(vrow.lat), delivery, pickup,
+                    service, tw, "", "", vrow.township_code)
 
 
-def _last_mile_groups(ctx: _Context, operator: str, county: _Depot | None, demand: dict, warnings: list):
+def _last_mile_groups(ctx: PlanContext, operator: str, county: DepotSpec | None, demand: dict, warnings: list):
     """Depot → villages served from it, for one operator (or ``shared``).
 
     ``demand``: village code → (delivery, pickup) of this operator.  A township is served from the
@@ -231,7 +221,7 @@ def _last_mile_groups(ctx: _Context, operator: str, county: _Depot | None, deman
         inside = stations[stations["township_code"] == tw_code]
         st = _choose_station(ctx, inside, rows, ops)
         if st is not None:
-            dep = _Depot(str(st.name), str(st["name"]), str(st["operator"]), "township", float(st["lon"]), float(st["lat"]))
+            dep = DepotSpec(str(st.name), str(st["name"]), str(st["operator"]), "township", float(st["lon"]), float(st["lat"]))
         else:
             cands = [(_mean_dist(ctx, fid, rows), fid) for fid in stations["id"]]
             if county is not None and county.id in ctx.fac_index:
@@ -242,7 +232,7 @@ def _last_mile_groups(ctx: _Context, operator: str, county: _Depot | None, deman
                 continue
             fid = min(cands)[1]
             r = fac.set_index("id").loc[fid]
-            dep = _Depot(fid, str(r["name"]), str(r["operator"]), str(r["tier"]), float(r["lon"]), float(r["lat"]))
+            dep = DepotSpec(fid, str(r["name"]), str(r["operator"]), str(r["tier"]), float(r["lon"]), float(r["lat"]))
             warnings.append(f"{operator}: township {tw_code} {g['township_name'].iat[0]} has no "
                             f"{'station' if operator == 'shared' else operator + ' station'}; served from "
                             f"{dep.id} {dep.name}")
@@ -250,10 +240,10 @@ def _last_mile_groups(ctx: _Context, operator: str, county: _Depot | None, deman
     return groups
 
 
-def _operator_specs(ctx: _Context, operator: str, demand: dict, warnings: list):
+def operator_specs(ctx: PlanContext, operator: str, demand: dict, warnings: list):
     """(trunk spec or None, {depot id: last-mile spec}, villages without any depot) for one operator."""
     p = ctx.params
-    county = _county_depot(ctx, operator, warnings)
+    county = county_depot(ctx, operator, warnings)
     groups = _last_mile_groups(ctx, operator, county, demand, warnings)
     order = SHARED_PREFERENCE if operator == "shared" else (operator, "shared")
     vrow = {r.code: r for r in ctx.villages.itertuples(index=False)}
@@ -264,15 +254,18 @@ def _operator_specs(ctx: _Context, operator: str, demand: dict, warnings: list):
             orphans += g["villages"]
             continue
         stops = [_village_stop(ctx, vrow[c], *demand[c], order) for c in g["villages"]]  # type: ignore[call-arg]
-        lm[did] = _ModelSpec(operator, "last_mile", g["depot"], stops, p.fleet_for(operator, "last_mile"),
-                             p.day_start_s, p.day_end_s)
+        opens = p.day_start_s
+        if p.inbound_arrival_given and g["depot"].tier == "county":   # the county depot's vans wait for the parcels
+            opens = min(max(opens, p.inbound_arrival_s), p.day_end_s)
+        lm[did] = ModelSpec(operator, "last_mile", g["depot"], stops, p.fleet_for(operator, "last_mile"),
+                            opens, p.day_end_s)
     return trunk_spec(ctx, operator, county, lm), lm, orphans
 
 
-def trunk_spec(ctx: _Context, operator: str, county: _Depot | None, lm: dict) -> _ModelSpec | None:
+def trunk_spec(ctx: PlanContext, operator: str, county: DepotSpec | None, lm: dict) -> ModelSpec | None:
     """The trunk model spec: the county depot ``county`` → every station of ``lm`` (depot id → last-mile
     spec) that has villages, each getting the sum of its villages' parcels; None without a county depot
-    or stations.  The trunk vans leave at ``trunk_start``."""
+    or stations.  The trunk vans leave at ``trunk_start`` (not before ``inbound_arrival`` when the scenario sets it)."""
     if county is None:
         return None
     p = ctx.params
@@ -281,10 +274,11 @@ def trunk_spec(ctx: _Context, operator: str, county: _Depot | None, lm: dict) ->
         if did == county.id or not spec.stops:
             continue
         d = spec.depot
-        tstops.append(_StopSpec(d.id, d.name, "station", d.lon, d.lat, sum(s.delivery for s in spec.stops),
-                                sum(s.pickup for s in spec.stops), int(round(60 * p.station_service_min)),
-                                p.time_windows.get(d.id)))
+        tstops.append(StopSpec(d.id, d.name, "station", d.lon, d.lat, sum(s.delivery for s in spec.stops),
+                               sum(s.pickup for s in spec.stops), int(round(60 * p.station_service_min)),
+                               p.time_windows.get(d.id)))
     if not tstops:
         return None
-    return _ModelSpec(operator, "trunk", county, tstops, p.fleet_for(operator, "trunk"),
-                      min(p.trunk_start_s, p.day_end_s), p.day_end_s)
+    start = max(p.trunk_start_s, p.inbound_arrival_s) if p.inbound_arrival_given else p.trunk_start_s
+    return ModelSpec(operator, "trunk", county, tstops, p.fleet_for(operator, "trunk"),
+                     min(start, p.day_end_s), p.day_end_s)

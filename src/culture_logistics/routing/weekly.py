@@ -14,7 +14,7 @@ A periodic VRP solved in two steps:
    days of every township carry about the same load and need about the same vans — with the
    county-wide sum of the same as tie-break, then the earliest offset.
 3. **Routes per day** — every day is routed by the daily planner (:func:`~culture_logistics.routing.
-   plan._plan`, both echelons) with the parcels of that day's visits: a visit carries the parcels that
+   plan.plan_mode`, both echelons) with the parcels of that day's visits: a visit carries the parcels that
    arrived since the village's previous visit (its share of the weekly parcels is the gap since the
    previous visit / D, split by largest remainder, so a week's visits carry exactly the week's parcels).
 
@@ -40,10 +40,10 @@ from culture_logistics.routing.plan import (
     ROUTES_SUMMARY_COLUMNS,
     UNSERVED_COLUMNS,
     RoutePlan,
-    _check_plannable,
-    _plan,
+    check_plannable,
+    plan_mode,
 )
-from culture_logistics.routing.specs import _context
+from culture_logistics.routing.specs import build_context
 
 #: visits.csv (weekly plan): one row per village.
 VISITS_COLUMNS = ["village_code", "village_name", "township_code", "township_name", "parcels_in_per_week",
@@ -315,9 +315,9 @@ def plan_week(scenario: Scenario, mode: str = "shared", params: RoutingParams | 
     t0 = time.perf_counter()
     params = params or RoutingParams.from_scenario(scenario)
     params = parse_overrides(params, time_limit_s, seed)
-    _check_plannable(scenario, mode)
+    check_plannable(scenario, mode)
     visits = _visits_frame(scenario, params)
-    ctx = _context(scenario, params, network)
+    ctx = build_context(scenario, params, network)
     by_code = visits.set_index("village_code")
     D = int(params.delivery_days_per_week)
     days = {}
@@ -338,7 +338,7 @@ def plan_week(scenario: Scenario, mode: str = "shared", params: RoutingParams | 
 def _day_job(day_ctx, mode: str, d: int):
     """The job planning day ``d`` on ``day_ctx`` (the context with that day's parcels)."""
     def run(_ctx, progress):
-        return _plan(day_ctx, mode, None if progress is None else (lambda line: progress(f"day {d}: {line}")))
+        return plan_mode(day_ctx, mode, None if progress is None else (lambda line: progress(f"day {d}: {line}")))
     return run
 
 

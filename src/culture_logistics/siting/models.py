@@ -414,7 +414,7 @@ def _tie_break(sol: ModelSolution, inst: CoverInstance, k, budget, solver: str, 
     its nearest chosen site) or ``"cost"`` (CNY, covering every coverable client).  The stage starts
     from ``sol.open``; ``sol`` is updated when the stage ends no worse.  Appends to ``sol.tie_break``.
 
-    One piece on purpose: the lexicographic stages (fix the primary objective, then optimise the
+    The lexicographic stages (fix the primary objective, then optimise the
     secondary) share one model and its bound; splitting them would rebuild the model per stage.
     """
     tb = sol.tie_break if sol.tie_break is not None else {"stages": []}

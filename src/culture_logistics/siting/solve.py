@@ -242,7 +242,7 @@ def solve_siting(scenario, model: str = "mclp", k: int | None = None, budget: fl
     CultureLogisticsError / InfeasibleError / SolverError
         for a bad K or model, a budget that buys nothing or cannot cover, or no solution in time.
 
-    One piece on purpose: it is the stage's recipe (coverage, candidates, instance, reductions,
+    The stage's recipe (coverage, candidates, instance, reductions,
     solve, result), each step one call, in the order a reader checks them.
     """
 

@@ -17,6 +17,7 @@ it with a message giving both extents; its roads are read with
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import os
 import shutil
@@ -28,7 +29,7 @@ import geopandas as gpd
 import pandas as pd
 from shapely.geometry import box
 
-from culture_logistics.errors import ProblemList
+from culture_logistics.errors import ProblemList, ScenarioError
 from culture_logistics.geo import divisions
 from culture_logistics.geo.boundary import county_extent, county_seat
 from culture_logistics.geo.coords import utm_crs
@@ -103,7 +104,7 @@ def import_osm(extract: str | Path, county: str, out_dir: str | Path, villages_f
                progress=None) -> ImportResult:
     """Import one county from an OSM extract into a scenario folder (module docstring: what and how).
 
-    One piece on purpose: it is the transaction — every check and every file is made in a
+    It is the transaction — every check and every file is made in a
     temporary folder that is validated before a single file moves into ``out_dir``.
 
     Parameters
@@ -198,7 +199,7 @@ def import_osm(extract: str | Path, county: str, out_dir: str | Path, villages_f
         for fname, text in files.items():
             (tmp / fname).write_text(text, encoding="utf-8")
         roads.to_file(tmp / "roads.gpkg", layer="roads", driver="GPKG")
-        scn = load_scenario(tmp / "scenario.toml")     # validate's checks; raises before anything is moved
+        scn = _load_built(tmp, extract)     # validate's checks; raises before anything is moved
         warnings = [str(w).replace(str(tmp) + os.sep, "") for w in scn.warnings]
         summary["warnings"] = warnings
         (tmp / "import_report.csv").write_text(_csv_text(report_frame(decisions, summary)), encoding="utf-8")
@@ -212,6 +213,17 @@ def import_osm(extract: str | Path, county: str, out_dir: str | Path, villages_f
         shutil.rmtree(tmp, ignore_errors=True)
     return ImportResult(out_dir=out_dir, paths=paths, stats=ext.stats, villages=len(villages),
                         facilities=len(facilities), townships_with_point=len(seats), warnings=warnings, notes=notes)
+
+
+def _load_built(tmp: Path, extract: Path):
+    """The built scenario loaded (validated); a problem names the user's extract and the file built from it
+    (``shandong.osm → facilities.csv``), never import-osm's temporary folder."""
+    try:
+        return load_scenario(tmp / "scenario.toml")
+    except ScenarioError as exc:
+        prefix = str(tmp) + os.sep
+        raise ScenarioError([dataclasses.replace(p, file=f"{extract} → {p.file.removeprefix(prefix)}")
+                             if p.file.startswith(prefix) else p for p in exc.problems]) from None
 
 
 def _county_seat(county: str, name: str, places: list[dict]) -> tuple[float, float] | None:

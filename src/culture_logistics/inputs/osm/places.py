@@ -112,7 +112,7 @@ class PlaceMatch:
 def match_places(places: list[dict], nbs_villages: pd.DataFrame, nbs_townships: pd.DataFrame) -> PlaceMatch:
     """Match OSM ``place=*`` nodes to NBS codes (rules in the module docstring).
 
-    One piece on purpose: the township pass feeds the seats the village pass decides
+    The township pass feeds the seats the village pass decides
     duplicates by, and both write into the same decision list in a fixed order.
 
     Parameters

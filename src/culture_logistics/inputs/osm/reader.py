@@ -164,12 +164,189 @@ def _refs(way) -> np.ndarray:
     return np.fromiter((r.ref for r in way.nodes), dtype=np.int64, count=len(way.nodes))
 
 
+#: nodes kept inside the clip rectangle (24 bytes each, sorted once: a county plus buffer has < 5 M)
+MAX_NODES_IN_CLIP = 20_000_000
+
+#: candidate POIs and places kept (each a dict of its tags): more than a county's facilities.csv may hold
+MAX_POIS = 200_000
+
+#: road parts kept (the road layer's features; the road file's own limit)
+MAX_ROAD_PARTS = 2_000_000
+
+
+@dataclass
+class NodeTable:
+    """The nodes inside the clip rectangle, sorted by id: id, lon, lat (WGS-84 degrees), inside the clip shape."""
+
+    node_id: np.ndarray
+    lon: np.ndarray
+    lat: np.ndarray
+    inside: np.ndarray
+
+    def lookup(self, refs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(position of each node reference in the table, whether it is a known node inside the clip)."""
+        pos = np.searchsorted(self.node_id, refs)
+        pos = np.minimum(pos, max(len(self.node_id) - 1, 0))
+        if not len(self.node_id):
+            return pos, np.zeros(len(refs), bool)
+        return pos, (self.node_id[pos] == refs) & self.inside[pos]
+
+
+def _too_many(path: Path, what: str, limit: int, hint: str) -> OsmImportError:
+    return OsmImportError(f"{path}: more than {limit:,} {what} inside the county's area (limit); reading stopped "
+                          f"there — {hint}")
+
+
+def _unreadable(path: Path, exc: Exception) -> OsmImportError:
+    return OsmImportError(f"{path}: cannot be read as OSM data ({str(exc)[:200]}) — is it a complete .osm.pbf/.osm "
+                          "file?")
+
+
+def _clip_box(clip: BaseGeometry | None) -> tuple[int, int, int, int]:
+    """The clip's bounding rectangle in OSM's integer 1e-7° units (the whole world without a clip)."""
+    minx, miny, maxx, maxy = clip.bounds if clip is not None else (-180.0, -90.0, 180.0, 90.0)
+    return round(minx * 1e7), round(miny * 1e7), round(maxx * 1e7), round(maxy * 1e7)
+
+
+def _read_nodes(path: Path, clip: BaseGeometry | None):
+    """Pass 1: the nodes inside the clip rectangle, and the tagged ones that are places or POIs.
+
+    Returns (:class:`NodeTable`, tagged ``(id, x, y, place, tags)``, newest timestamp, nodes read).  Stops as
+    soon as :data:`MAX_NODES_IN_CLIP` or :data:`MAX_POIS` is passed, with an :class:`OsmImportError` naming
+    ``path``.
+    """
+    ix0, iy0, ix1, iy1 = _clip_box(clip)
+    ids, xs, ys = array("q"), array("i"), array("i")
+    tagged: list[tuple] = []
+    newest = None
+    n_read = 0
+    try:
+        for n in osmium.FileProcessor(str(path), osmium.osm.NODE):
+            n_read += 1
+            loc = n.location  # type: ignore[union-attr]
+            if not loc.valid():
+                continue
+            x, y = loc.x, loc.y
+            if not (ix0 <= x <= ix1 and iy0 <= y <= iy1):
+                continue
+            ids.append(n.id)
+            xs.append(x)
+            ys.append(y)
+            if len(ids) > MAX_NODES_IN_CLIP:
+                raise _too_many(path, "nodes", MAX_NODES_IN_CLIP, "clip the extract to the county first (e.g. "
+                                "osmium extract --bbox)")
+            ts = n.timestamp  # type: ignore[union-attr]
+            if newest is None or ts > newest:
+                newest = ts
+            if n.tags:
+                tags = n.tags
+                place = tags.get("place")
+                if place in PLACE_KINDS or _is_poi(tags):
+                    tagged.append((n.id, x, y, place, dict(tags)))
+                    if len(tagged) > MAX_POIS:
+                        raise _too_many(path, "places and candidate POIs", MAX_POIS, "is it an extract of a "
+                                        "real area? give the facilities with --facilities FILE and a clipped extract")
+    except (RuntimeError, ValueError) as exc:  # libosmium: RuntimeError, or ValueError for an illegal id
+        raise _unreadable(path, exc) from exc
+    node_id = np.frombuffer(ids, dtype=np.int64) if len(ids) else np.zeros(0, np.int64)
+    lon = np.frombuffer(xs, dtype=np.int32).astype(np.float64) / 1e7 if len(xs) else np.zeros(0)
+    lat = np.frombuffer(ys, dtype=np.int32).astype(np.float64) / 1e7 if len(ys) else np.zeros(0)
+    inside = np.ones(len(node_id), bool) if clip is None else shapely.contains_xy(clip, lon, lat)
+    order = np.argsort(node_id, kind="stable")
+    return NodeTable(node_id[order], lon[order], lat[order], inside[order]), tagged, newest, n_read
+
+
+def _add_tagged(ext: Extract, tagged: list[tuple], clip: BaseGeometry | None) -> None:
+    """Places and POIs among the tagged nodes inside the clip shape (not only its rectangle)."""
+    if tagged and clip is not None:
+        t_in = shapely.contains_xy(clip, [t[1] / 1e7 for t in tagged], [t[2] / 1e7 for t in tagged])
+        tagged = [t for t, keep in zip(tagged, t_in) if keep]
+    for nid, x, y, place, tags in tagged:
+        if place in PLACE_KINDS and (tags.get("name") or tags.get("name:zh")):
+            ext.places.append({"osm_id": nid, "place": place, "name": tags.get("name") or tags.get("name:zh"),
+                               "name_zh": tags.get("name:zh", ""), "lon": x / 1e7, "lat": y / 1e7,
+                               "place_cn": tags.get("place:CN", ""), "population": tags.get("population", "")})
+        if _is_poi(tags):
+            ext.pois.append({"osm_type": "node", "osm_id": nid, "lon": x / 1e7, "lat": y / 1e7,
+                             "tags": _poi_tags(tags)})
+
+
+def _drivable(tags, hw: str) -> bool:
+    return not (hw not in DRIVABLE or tags.get("area") == "yes" or tags.get("access") in NO_ACCESS
+                or tags.get("motor_vehicle") in NO_ACCESS or tags.get("motorcar") in NO_ACCESS)
+
+
+def _add_way_poi(ext: Extract, w, nodes: NodeTable) -> None:
+    """A POI way, placed at the mean of its known nodes inside the clip."""
+    if not (_is_poi(w.tags) and len(w.nodes)):
+        return
+    pos, ok = nodes.lookup(_refs(w))
+    if ok.any():
+        ext.pois.append({"osm_type": "way", "osm_id": w.id, "lon": float(nodes.lon[pos[ok]].mean()),
+                         "lat": float(nodes.lat[pos[ok]].mean()), "tags": _poi_tags(w.tags)})
+        if len(ext.pois) > MAX_POIS:
+            raise _too_many(ext.path, "candidate POIs", MAX_POIS, "give the facilities with --facilities FILE")
+
+
+def _add_road(ext: Extract, w, hw: str, nodes: NodeTable, stats: dict) -> bool:
+    """A drivable way as its runs of consecutive known nodes (each of two or more); ``False`` when none is."""
+    tags = w.tags
+    pos, ok = nodes.lookup(_refs(w))
+    if ok.sum() < 2:
+        stats["ways_outside"] += 1
+        return False
+    missing = int((~ok).sum())
+    stats["node_refs_missing"] += missing
+    stats["ways_cut"] += bool(missing)
+    edges = np.flatnonzero(np.diff(np.concatenate(([0], ok.astype(np.int8), [0]))))
+    part = 0
+    for a, b in zip(edges[::2], edges[1::2]):
+        if b - a < 2:
+            continue
+        p = pos[a:b]
+        ext.roads.append({"way_id": w.id, "part": part, "highway": hw, "maxspeed": tags.get("maxspeed", ""),
+                          "name": tags.get("name", "") or tags.get("name:zh", ""),
+                          "ref": tags.get("ref", ""), "oneway": tags.get("oneway", "") in ("yes", "1", "true"),
+                          "coords": list(zip(nodes.lon[p].tolist(), nodes.lat[p].tolist()))})
+        part += 1
+    if len(ext.roads) > MAX_ROAD_PARTS:
+        raise _too_many(ext.path, "road parts", MAX_ROAD_PARTS, "clip the extract to the county first")
+    if part:
+        stats["ways_kept"] += 1
+        stats["road_parts"] += part
+    return bool(part)
+
+
+def _read_ways(ext: Extract, nodes: NodeTable, stats: dict, newest):
+    """Pass 2: drivable roads and POI ways (osmium's C++ filter passes only ways with a road or POI key);
+    returns the newest timestamp of the nodes and drivable ways read."""
+    fp = osmium.FileProcessor(str(ext.path), osmium.osm.WAY).with_filter(
+        osmium.filter.KeyFilter(*POI_KEYS, "highway"))
+    try:
+        for w in fp:
+            hw = w.tags.get("highway")
+            if hw is None:
+                _add_way_poi(ext, w, nodes)
+                continue
+            stats["highway_ways_read"] += 1
+            if not _drivable(w.tags, hw):
+                stats["ways_not_drivable"] += 1
+                continue
+            if _add_road(ext, w, hw, nodes, stats):
+                ts = w.timestamp  # type: ignore[union-attr]
+                newest = ts if newest is None or (ts and ts > newest) else newest
+    except (RuntimeError, ValueError) as exc:
+        raise _unreadable(ext.path, exc) from exc
+    return newest
+
+
 def read_extract(path: str | Path, clip: BaseGeometry | None = None, progress=None) -> Extract:
     """Stream an OSM extract and keep the drivable roads, places and POIs inside ``clip``.
 
-    One piece on purpose: the two streaming passes share the node arrays, the clip mask and
-    the newest-timestamp tracker, and splitting them would mean passing all of it around
-    or keeping per-object Python objects alive between passes (the memory it must not use).
+    Two passes (:func:`_read_nodes`, then :func:`_read_ways`) share a :class:`NodeTable` of the nodes
+    inside the clip rectangle and nothing else: no per-object Python object outlives its pass.  The limits
+    :data:`MAX_NODES_IN_CLIP`, :data:`MAX_POIS` and :data:`MAX_ROAD_PARTS` are enforced while streaming:
+    reading stops at the first object past one, with an :class:`OsmImportError` naming ``path``.
 
     Parameters
     ----------
@@ -191,116 +368,21 @@ def read_extract(path: str | Path, clip: BaseGeometry | None = None, progress=No
     """
     path = check_extract_path(Path(path))
     ext = Extract(path=path, bbox=header_bbox(path))
-    if clip is not None:
-        minx, miny, maxx, maxy = clip.bounds
-    else:
-        minx, miny, maxx, maxy = -180.0, -90.0, 180.0, 90.0
-    ix0, iy0, ix1, iy1 = (round(minx * 1e7), round(miny * 1e7), round(maxx * 1e7), round(maxy * 1e7))
-    ids, xs, ys = array("q"), array("i"), array("i")
-    tagged: list[tuple] = []
-    newest = None
-    n_read = 0
-    try:
-        for n in osmium.FileProcessor(str(path), osmium.osm.NODE):
-            n_read += 1
-            loc = n.location  # type: ignore[union-attr]
-            if not loc.valid():
-                continue
-            x, y = loc.x, loc.y
-            if ix0 <= x <= ix1 and iy0 <= y <= iy1:
-                ids.append(n.id)
-                xs.append(x)
-                ys.append(y)
-                ts = n.timestamp  # type: ignore[union-attr]
-                if newest is None or ts > newest:
-                    newest = ts
-                if n.tags:
-                    tags = n.tags
-                    place = tags.get("place")
-                    if place in PLACE_KINDS or _is_poi(tags):
-                        tagged.append((n.id, x, y, place, dict(tags)))
-    except RuntimeError as exc:
-        raise OsmImportError(f"{path}: cannot be read as OSM data ({exc}) — is it a complete .osm.pbf/.osm file?") \
-            from exc
+    nodes, tagged, newest, n_read = _read_nodes(path, clip)
     if progress:
         progress("nodes", n_read)
-    node_id = np.frombuffer(ids, dtype=np.int64) if len(ids) else np.zeros(0, np.int64)
-    lon = np.frombuffer(xs, dtype=np.int32).astype(np.float64) / 1e7 if len(xs) else np.zeros(0)
-    lat = np.frombuffer(ys, dtype=np.int32).astype(np.float64) / 1e7 if len(ys) else np.zeros(0)
-    del ids, xs, ys
-    inside = np.ones(len(node_id), bool) if clip is None else shapely.contains_xy(clip, lon, lat)
-    order = np.argsort(node_id, kind="stable")
-    node_id, lon, lat, inside = node_id[order], lon[order], lat[order], inside[order]
-    if tagged and clip is not None:   # tagged nodes inside the clip shape, not only its rectangle
-        t_in = shapely.contains_xy(clip, [t[1] / 1e7 for t in tagged], [t[2] / 1e7 for t in tagged])
-        tagged = [t for t, keep in zip(tagged, t_in) if keep]
-    for nid, x, y, place, tags in tagged:
-        if place in PLACE_KINDS and (tags.get("name") or tags.get("name:zh")):
-            ext.places.append({"osm_id": nid, "place": place, "name": tags.get("name") or tags.get("name:zh"),
-                               "name_zh": tags.get("name:zh", ""), "lon": x / 1e7, "lat": y / 1e7,
-                               "place_cn": tags.get("place:CN", ""), "population": tags.get("population", "")})
-        if _is_poi(tags):
-            ext.pois.append({"osm_type": "node", "osm_id": nid, "lon": x / 1e7, "lat": y / 1e7,
-                             "tags": _poi_tags(tags)})
+    _add_tagged(ext, tagged, clip)
     del tagged
-
-    def lookup(refs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        pos = np.searchsorted(node_id, refs)
-        pos = np.minimum(pos, max(len(node_id) - 1, 0))
-        ok = (node_id[pos] == refs) & inside[pos] if len(node_id) else np.zeros(len(refs), bool)
-        return pos, ok
-
-    stats = dict(nodes_read=n_read, nodes_in_clip=int(inside.sum()), highway_ways_read=0, ways_not_drivable=0,
+    stats = dict(nodes_read=n_read, nodes_in_clip=int(nodes.inside.sum()), highway_ways_read=0, ways_not_drivable=0,
                  ways_outside=0, ways_kept=0, road_parts=0, ways_cut=0,
                  node_refs_missing=0)
-    fp = osmium.FileProcessor(str(path), osmium.osm.WAY).with_filter(osmium.filter.KeyFilter(*POI_KEYS, "highway"))
-    for w in fp:
-        tags = w.tags
-        hw = tags.get("highway")
-        if hw is None:
-            if _is_poi(tags) and len(w.nodes):  # type: ignore[union-attr]
-                pos, ok = lookup(_refs(w))
-                if ok.any():
-                    ext.pois.append({"osm_type": "way", "osm_id": w.id, "lon": float(lon[pos[ok]].mean()),
-                                     "lat": float(lat[pos[ok]].mean()), "tags": _poi_tags(tags)})
-            continue
-        stats["highway_ways_read"] += 1
-        if (hw not in DRIVABLE or tags.get("area") == "yes" or tags.get("access") in NO_ACCESS
-                or tags.get("motor_vehicle") in NO_ACCESS or tags.get("motorcar") in NO_ACCESS):
-            stats["ways_not_drivable"] += 1
-            continue
-        pos, ok = lookup(_refs(w))
-        if ok.sum() < 2:
-            stats["ways_outside"] += 1
-            continue
-        ts = w.timestamp  # type: ignore[union-attr]
-        newest = ts if newest is None or (ts and ts > newest) else newest
-        missing = int((~ok).sum())
-        stats["node_refs_missing"] += missing
-        if missing:
-            stats["ways_cut"] += 1
-        # runs of consecutive known nodes
-        edges = np.flatnonzero(np.diff(np.concatenate(([0], ok.astype(np.int8), [0]))))
-        part = 0
-        for a, b in zip(edges[::2], edges[1::2]):
-            if b - a < 2:
-                continue
-            p = pos[a:b]
-            ext.roads.append({"way_id": w.id, "part": part, "highway": hw, "maxspeed": tags.get("maxspeed", ""),
-                              "name": tags.get("name", "") or tags.get("name:zh", ""),
-                              "ref": tags.get("ref", ""), "oneway": tags.get("oneway", "") in ("yes", "1", "true"),
-                              "coords": list(zip(lon[p].tolist(), lat[p].tolist()))})
-            part += 1
-        if part:
-            stats["ways_kept"] += 1
-            stats["road_parts"] += part
+    newest = _read_ways(ext, nodes, stats, newest)
     if progress:
         progress("ways", stats["highway_ways_read"])
     stats["places"] = len(ext.places)
     stats["pois"] = len(ext.pois)
     ext.stats = stats
-    header_ts = _header_timestamp(path)
-    ext.timestamp = header_ts or _iso(newest)
+    ext.timestamp = _header_timestamp(path) or _iso(newest)
     return ext
 
 

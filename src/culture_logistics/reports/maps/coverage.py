@@ -116,7 +116,7 @@ def coverage_map(result: CoverageResult, tiles: str = "osm", lang: str = "en", s
     has a popup (name, code, operator, nearest facility, distance); a title and a legend explain every
     colour.
 
-    One piece (over 80 lines) on purpose: the layers are created in drawing order — a layer added later is
+    The layers are created in drawing order — a layer added later is
     drawn on top and takes the click — and the legend counts what the layers drew; split up, the order
     and the counts would be spread over helpers passing a dozen arrays.
     """
@@ -152,7 +152,7 @@ def coverage_map(result: CoverageResult, tiles: str = "osm", lang: str = "en", s
             (T["tw_villages"], f"{int(row['villages_reached'])}/{int(row['villages'])} ({pct_text(float(row['reach_rate']))})"),
             (T["tw_any"], f"{int(row['villages_reached_any'])}/{int(row['villages'])}"),
             (T["tw_pop"], f"{int(row['population_reached']):,}/{int(row['population']):,} "
-                          f"({pct_text(float(row['population_reach_rate']))})"),
+                          f"({pct_text(float(row['population_reach_rate']))})" if int(row["population"]) else "–"),
             (T["tw_mean"], _m(row["mean_distance_m"] if row["mean_distance_m"] is not None else np.nan, lang)),
             (T["tw_worst"], _m(row["worst_distance_m"] if row["worst_distance_m"] is not None else np.nan, lang)),
             (T["tw_area"], f"{a.area_km2:,.0f} km²"),

@@ -86,7 +86,7 @@ def province_map(outcomes: Sequence[CountyOnMap], out_dir: str | Path, tiles: st
     ``PROVINCE_RATE_BINS`` classes; grey: failed.  A county's popup gives its figures and a relative
     link ``<adcode>/coverage_map.html``; hovering shows name and reach rate.
 
-    One piece (over 80 lines) on purpose: the layers are created in drawing order — a layer added later is
+    The layers are created in drawing order — a layer added later is
     drawn on top and takes the click — and the legend counts what the layers drew; split up, the order
     and the counts would be spread over helpers passing a dozen arrays.
     """
@@ -122,7 +122,8 @@ def province_map(outcomes: Sequence[CountyOnMap], out_dir: str | Path, tiles: st
         rows = [("Code", o.adcode), ("Reach rate (every operator)", rate_txt),
                 ("Villages reached", f"{int(row['villages_reached']):,} / {int(row['villages']):,}" if ok else ""),
                 ("Population reached", f"{int(row['population_reached']):,} / {int(row['population']):,}" if ok else ""),
-                ("Sites proposed", row.get("sites_proposed", "")),
+                ("Sites chosen (MCLP, at most K)", row.get("sites_mclp", "")),
+                ("Sites to reach every gap village (LSCP)", row.get("sites_lscp", row.get("sites_proposed", ""))),
                 ("Shared saving %", row.get("shared_saving_pct", "")),
                 ("Data", f"{row.get('data', '')}" + (" (synthetic)" if row.get("synthetic") == "true" else "")),
                 ("Boundary", row.get("boundary_source", ""))]

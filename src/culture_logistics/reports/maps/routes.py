@@ -7,9 +7,10 @@ import colorsys
 import numpy as np
 
 from culture_logistics.config.routing import ECHELONS, hhmm
-from culture_logistics.reports.labels import reason_label
+from culture_logistics.reports.labels import reason_label, vehicle_names, vehicle_type_label
 from culture_logistics.reports.maps import base as maps
-from culture_logistics.routing.plan import RoutePlan, _route_lines
+from culture_logistics.routing.lines import route_lines
+from culture_logistics.routing.plan import RoutePlan
 
 #: Distinct route colours (ColorBrewer Dark2 + Set1 + Tableau, no pale ones; no red — red marks unserved stops).
 ROUTE_COLORS = ("#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d",
@@ -90,7 +91,7 @@ def routes_map(plan: RoutePlan, tiles: str = "osm", lang: str = "en", summary: d
            + (T["syn"] if scn.synthetic else ""))
     m = maps.base_map(scn, title, tiles=tiles, lang=lang, subtitle=sub)
     maps.add_boundary(m, scn)
-    lines = _route_lines(plan)
+    lines = route_lines(plan)
     routes = plan.routes.reset_index(drop=True)
     order = {e: i for i, e in enumerate(ECHELONS)}
     routes = routes.assign(_e=routes["echelon"].map(order)).sort_values(["_e", "route_id"], kind="stable")
@@ -104,9 +105,10 @@ def routes_map(plan: RoutePlan, tiles: str = "osm", lang: str = "en", summary: d
                 for rid, g in stops.sort_values("seq", kind="stable").groupby("route_id", sort=False)}
     empty: dict[str, list] = {c: [] for c in cols}
     plabels = [T["p_route"], T["p_code"], T["p_point"], T["p_arr"], T["p_del"], T["p_pick"], T["p_load"]]
+    names = vehicle_names(plan.routes, lang)   # as on the driver sheets, never the fleet code (light_van-1)
     for r in routes.itertuples():
         ech = r.echelon
-        veh = vehicle_label(r.depot_name, r.vehicle_id)
+        veh = names[r.route_id]
         op_txt = f" · {maps.operator_label(r.operator, lang)}" if plan.mode == "separate" else ""
         fg = maps.feature_group(m, T["layer"].format(ech=T[ech], veh=veh, op=op_txt,
                                                      n=int(r.stops), km=r.distance_m / 1000))
@@ -114,7 +116,8 @@ def routes_map(plan: RoutePlan, tiles: str = "osm", lang: str = "en", summary: d
         if ech in DASHES:
             style["dashArray"] = DASHES[ech]
         pop = maps.popup_html(f"{veh} — {r.route_id}", [
-            (T["vehicle"], r.vehicle_id), (T["operator"], maps.operator_label(r.operator, lang)),
+            (T["vehicle"], f"{veh} ({vehicle_type_label(r.vehicle_type, lang)})"),
+            (T["operator"], maps.operator_label(r.operator, lang)),
             (T["depot"], f"{r.depot_name} ({r.depot_id})"), (T["stops"], r.stops),
             (T["times"], f"{hhmm(60 * r.departure_min)} / {hhmm(60 * r.return_min)}"),
             (T["km"], f"{r.distance_m / 1000:.1f}"), (T["parcels"], f"{r.delivered} / {r.picked_up}"),

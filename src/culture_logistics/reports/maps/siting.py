@@ -73,7 +73,7 @@ def siting_map(result: SitingResult, tiles: str = "osm", lang: str = "en"):
     (converted facility = square, new village point = diamond), a line from each newly served village to
     its site.  ``lang`` ``"en"``/``"zh"`` for every text; text is escaped by the helpers.
 
-    One piece (over 80 lines) on purpose: the layers are created in drawing order — a layer added later is
+    The layers are created in drawing order — a layer added later is
     drawn on top and takes the click — and the legend counts what the layers drew; split up, the order
     and the counts would be spread over helpers passing a dozen arrays.
     """

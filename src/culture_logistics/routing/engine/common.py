@@ -13,13 +13,13 @@ from culture_logistics.routing.engine.model import (
     Route,
     Solution,
     VehicleType,
-    _depot_window,
-    _stop_window,
     default_drop_penalty,
+    depot_window,
+    stop_window,
 )
 
 
-def _precheck(model: Model) -> dict[int, str]:
+def precheck_stops(model: Model) -> dict[int, str]:
     """Stops no vehicle can serve even alone, with the reason."""
     reasons: dict[int, str] = {}
     D = len(model.depots)
@@ -41,9 +41,9 @@ def _precheck(model: Model) -> dict[int, str]:
         why = ""
         for i in cap_ok:
             vt = model.vehicle_types[i]
-            e0, l0 = _depot_window(model.depots[vt.start_depot])
-            _, l1 = _depot_window(model.depots[vt.end])
-            e, l = _stop_window(st)
+            e0, l0 = depot_window(model.depots[vt.start_depot])
+            _, l1 = depot_window(model.depots[vt.end])
+            e, l = stop_window(st)
             out = int(tts[i][vt.start_depot, D + s])
             back = int(tts[i][D + s, vt.end])
             dep = min(max(e0, e - out), l0)
@@ -64,7 +64,7 @@ def _precheck(model: Model) -> dict[int, str]:
     return reasons
 
 
-def _cost_scale(values: Sequence[float]) -> int:
+def cost_scale(values: Sequence[float]) -> int:
     """Smallest power of ten making all cost coefficients integral (max 10**6)."""
     for k in range(7):
         f = 10**k
@@ -73,9 +73,11 @@ def _cost_scale(values: Sequence[float]) -> int:
     return 10**6
 
 
-def _finish(model: Model, routes: list[Route], dropped: list[int], reasons: dict[int, str],
-            engine: str, engine_status: str, t0: float, time_limit_s: float, seed: int,
-            stats: dict, found: bool) -> Solution:
+def finish_solution(model: Model, routes: list[Route], dropped: list[int], reasons: dict[int, str],
+                    engine: str, engine_status: str, t0: float, time_limit_s: float, seed: int,
+                    stats: dict, found: bool) -> Solution:
+    """The :class:`Solution` of an engine run: routes sorted by vehicle, cost, drop penalty, a reason for
+    every dropped stop, and the status (no_solution / partial / feasible)."""
     routes.sort(key=lambda r: (r.vehicle_type, r.vehicle))
     dist = sum(r.distance for r in routes)
     cost = sum(model.vehicle_types[r.vehicle_type].fixed_cost
@@ -114,7 +116,7 @@ def _ffd_bins(items: list[tuple[int, int]], cap: int) -> int:
     return len(bins)
 
 
-def _unlimited_bound(model: Model, cand: list[int], vt: VehicleType) -> int:
+def unlimited_bound(model: Model, cand: list[int], vt: VehicleType) -> int:
     """Vehicles to instantiate for an unlimited type (OR-Tools needs a finite fleet).
 
     Without time constraints: max(first-fit-decreasing packing, load bound + slack),
@@ -133,7 +135,8 @@ def _unlimited_bound(model: Model, cand: list[int], vt: VehicleType) -> int:
     return int(min(len(cand), max(_ffd_bins(items, vt.capacity), lb + max(2, math.ceil(slack * lb)))))
 
 
-def _seed_order(cand: list[int], seed: int) -> list[int]:
+def seed_order(cand: list[int], seed: int) -> list[int]:
+    """The candidate stops in the order a nonzero ``seed`` shuffles them to (unchanged for seed 0)."""
     if not seed:
         return list(cand)
     rng = np.random.default_rng(seed)

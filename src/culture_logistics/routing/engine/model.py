@@ -9,7 +9,7 @@ import numpy as np
 
 from culture_logistics.errors import CultureLogisticsError, SolverError
 
-_INF_TIME = 10**12  # "no limit" for times/horizons (s): ~31,700 years, safe in int64 sums
+INF_TIME = 10**12  # "no limit" for times/horizons (s): ~31,700 years, safe in int64 sums
 
 
 class ModelError(CultureLogisticsError, ValueError):
@@ -166,12 +166,14 @@ class Model:
         return np.rint(self.duration * sf).astype(np.int64)
 
 
-def _stop_window(s: Stop) -> tuple[int, int]:
-    return (s.tw_early or 0, _INF_TIME if s.tw_late is None else s.tw_late)
+def stop_window(s: Stop) -> tuple[int, int]:
+    """A stop's time window (s) as (earliest, latest), :data:`INF_TIME` for no latest time."""
+    return (s.tw_early or 0, INF_TIME if s.tw_late is None else s.tw_late)
 
 
-def _depot_window(d: Depot) -> tuple[int, int]:
-    return (d.tw_early or 0, _INF_TIME if d.tw_late is None else d.tw_late)
+def depot_window(d: Depot) -> tuple[int, int]:
+    """A depot's opening hours (s) as (opens, closes), :data:`INF_TIME` for no closing time."""
+    return (d.tw_early or 0, INF_TIME if d.tw_late is None else d.tw_late)
 
 
 def default_drop_penalty(model: Model) -> float:
@@ -251,95 +253,120 @@ def check_solution(model: Model, solution: Solution) -> list[str]:
 
     Recomputes loads, schedule, distances and costs from the model data and the
     stop sequences (and departure times) only, and compares them with the
-    values the solution reports.
-
-    One piece on purpose: the independent checker reads as one list of checks per route (stops,
-    fleet, load at every point, windows, shift, depot hours), so a reviewer can audit it top to bottom.
+    values the solution reports.  The checks, in order: per route its vehicle type and stops
+    (:func:`_check_route_stops`), loads (:func:`_check_loads`), leg distances and schedule
+    (:func:`_check_schedule`); then fleet sizes, dropped stops and totals (:func:`_check_totals`).
     """
     P: list[str] = []
-    D = len(model.depots)
-    n = len(model.stops)
     seen: dict[int, int] = {}
     used: dict[int, int] = {}
     dist_total = 0
     cost_total = 0.0
     for r_i, r in enumerate(solution.routes):
         tag = f"route {r_i}"
-        if not 0 <= r.vehicle_type < len(model.vehicle_types):
-            P.append(f"{tag}: unknown vehicle type {r.vehicle_type}")
+        if not _check_route_stops(model, r, r_i, tag, seen, used, P):
             continue
         vt = model.vehicle_types[r.vehicle_type]
-        if not r.stops:
-            P.append(f"{tag}: empty route reported")
-        used[r.vehicle_type] = used.get(r.vehicle_type, 0) + 1
-        if r.start_depot != vt.start_depot or r.end_depot != vt.end:
-            P.append(f"{tag}: depots ({r.start_depot}, {r.end_depot}) differ from vehicle type's "
-                     f"({vt.start_depot}, {vt.end})")
-        for s in r.stops:
-            if not 0 <= s < n:
-                P.append(f"{tag}: unknown stop {s}")
-            elif s in seen:
-                P.append(f"stop {s} served twice (routes {seen[s]} and {r_i})")
-            else:
-                seen[s] = r_i
-        if any(not 0 <= s < n for s in r.stops):
-            continue
-        k = len(r.stops)
-        for name, arr, want in (("arrival_s", r.arrival_s, k), ("service_start_s", r.service_start_s, k),
-                                ("load_after", r.load_after, k), ("leg_distance", r.leg_distance, k + 1)):
-            if len(arr) != want:
-                P.append(f"{tag}: {name} has {len(arr)} entries, expected {want}")
-        # --- loads
-        load = sum(model.stops[s].delivery for s in r.stops)
-        if load != r.start_load:
-            P.append(f"{tag}: start load {r.start_load} != total delivery {load}")
-        if load > vt.capacity:
-            P.append(f"{tag}: load {load} at depot departure exceeds capacity {vt.capacity}")
-        for j, s in enumerate(r.stops):
-            st = model.stops[s]
-            load = load - st.delivery + st.pickup
-            if load > vt.capacity:
-                P.append(f"{tag}: load {load} after stop {s} exceeds capacity {vt.capacity}")
-            if load < 0:
-                P.append(f"{tag}: negative load after stop {s}")
-            if j < len(r.load_after) and r.load_after[j] != load:
-                P.append(f"{tag}: reported load after stop {s} is {r.load_after[j]}, recomputed {load}")
-        # --- distances and schedule
-        locs = [vt.start_depot] + [D + s for s in r.stops] + [vt.end]
-        legs = [int(model.distance[a, b]) for a, b in zip(locs[:-1], locs[1:])]
-        if list(map(int, r.leg_distance)) != legs:
-            P.append(f"{tag}: leg distances {list(r.leg_distance)} != matrix {legs}")
-        dist = sum(legs)
+        _check_loads(model, r, vt, tag, P)
+        dist = _check_schedule(model, r, vt, tag, P)
         dist_total += dist
         cost_total += vt.fixed_cost + vt.cost_per_m * dist
-        e0, l0 = _depot_window(model.depots[vt.start_depot])
-        t = int(r.departure_s)
-        if t < e0 or t > l0:
-            P.append(f"{tag}: departure {t} outside start-depot window [{e0}, {l0}]")
-        for j, (a, b) in enumerate(zip(locs[:-1], locs[1:])):
-            dur = 0 if model.duration is None else int(model.duration[a, b])
-            t += int(round(dur * vt.speed_factor))
-            if j == len(locs) - 2:
-                break
-            s = r.stops[j]
-            st = model.stops[s]
-            e, l = _stop_window(st)
-            if j < len(r.arrival_s) and r.arrival_s[j] != t:
-                P.append(f"{tag}: reported arrival at stop {s} is {r.arrival_s[j]}, recomputed {t}")
-            start = max(t, e)
-            if j < len(r.service_start_s) and r.service_start_s[j] != start:
-                P.append(f"{tag}: reported service start at stop {s} is {r.service_start_s[j]}, "
-                         f"recomputed {start}")
-            if start > l:
-                P.append(f"{tag}: service at stop {s} starts at {start}, after tw_late {l}")
-            t = start + st.service_s
-        e1, l1 = _depot_window(model.depots[vt.end])
-        if t > l1:
-            P.append(f"{tag}: returns at {t}, after end-depot tw_late {l1}")
-        if r.return_s != t:
-            P.append(f"{tag}: reported return {r.return_s}, recomputed {t}")
-        if vt.max_shift_s is not None and t - r.departure_s > vt.max_shift_s:
-            P.append(f"{tag}: shift {t - r.departure_s} s exceeds max {vt.max_shift_s} s")
+    _check_totals(model, solution, seen, used, dist_total, cost_total, P)
+    return P
+
+
+def _check_route_stops(model: Model, r: Route, r_i: int, tag: str, seen: dict, used: dict, P: list) -> bool:
+    """Vehicle type, depots, stops (known, served once) and array lengths of route ``r_i``; False when
+    the route cannot be checked further (unknown vehicle type or stop)."""
+    n = len(model.stops)
+    if not 0 <= r.vehicle_type < len(model.vehicle_types):
+        P.append(f"{tag}: unknown vehicle type {r.vehicle_type}")
+        return False
+    vt = model.vehicle_types[r.vehicle_type]
+    if not r.stops:
+        P.append(f"{tag}: empty route reported")
+    used[r.vehicle_type] = used.get(r.vehicle_type, 0) + 1
+    if r.start_depot != vt.start_depot or r.end_depot != vt.end:
+        P.append(f"{tag}: depots ({r.start_depot}, {r.end_depot}) differ from vehicle type's "
+                 f"({vt.start_depot}, {vt.end})")
+    for s in r.stops:
+        if not 0 <= s < n:
+            P.append(f"{tag}: unknown stop {s}")
+        elif s in seen:
+            P.append(f"stop {s} served twice (routes {seen[s]} and {r_i})")
+        else:
+            seen[s] = r_i
+    if any(not 0 <= s < n for s in r.stops):
+        return False
+    k = len(r.stops)
+    for name, arr, want in (("arrival_s", r.arrival_s, k), ("service_start_s", r.service_start_s, k),
+                            ("load_after", r.load_after, k), ("leg_distance", r.leg_distance, k + 1)):
+        if len(arr) != want:
+            P.append(f"{tag}: {name} has {len(arr)} entries, expected {want}")
+    return True
+
+
+def _check_loads(model: Model, r: Route, vt: VehicleType, tag: str, P: list) -> None:
+    """The load at departure (the route's deliveries) and after every stop, within [0, capacity]."""
+    load = sum(model.stops[s].delivery for s in r.stops)
+    if load != r.start_load:
+        P.append(f"{tag}: start load {r.start_load} != total delivery {load}")
+    if load > vt.capacity:
+        P.append(f"{tag}: load {load} at depot departure exceeds capacity {vt.capacity}")
+    for j, s in enumerate(r.stops):
+        st = model.stops[s]
+        load = load - st.delivery + st.pickup
+        if load > vt.capacity:
+            P.append(f"{tag}: load {load} after stop {s} exceeds capacity {vt.capacity}")
+        if load < 0:
+            P.append(f"{tag}: negative load after stop {s}")
+        if j < len(r.load_after) and r.load_after[j] != load:
+            P.append(f"{tag}: reported load after stop {s} is {r.load_after[j]}, recomputed {load}")
+
+
+def _check_schedule(model: Model, r: Route, vt: VehicleType, tag: str, P: list) -> int:
+    """Leg distances, departure, arrivals, service starts, windows, return and shift; the route's distance."""
+    D = len(model.depots)
+    locs = [vt.start_depot] + [D + s for s in r.stops] + [vt.end]
+    legs = [int(model.distance[a, b]) for a, b in zip(locs[:-1], locs[1:])]
+    if list(map(int, r.leg_distance)) != legs:
+        P.append(f"{tag}: leg distances {list(r.leg_distance)} != matrix {legs}")
+    e0, l0 = depot_window(model.depots[vt.start_depot])
+    t = int(r.departure_s)
+    if t < e0 or t > l0:
+        P.append(f"{tag}: departure {t} outside start-depot window [{e0}, {l0}]")
+    for j, (a, b) in enumerate(zip(locs[:-1], locs[1:])):
+        dur = 0 if model.duration is None else int(model.duration[a, b])
+        t += int(round(dur * vt.speed_factor))
+        if j == len(locs) - 2:
+            break
+        s = r.stops[j]
+        st = model.stops[s]
+        e, l = stop_window(st)
+        if j < len(r.arrival_s) and r.arrival_s[j] != t:
+            P.append(f"{tag}: reported arrival at stop {s} is {r.arrival_s[j]}, recomputed {t}")
+        start = max(t, e)
+        if j < len(r.service_start_s) and r.service_start_s[j] != start:
+            P.append(f"{tag}: reported service start at stop {s} is {r.service_start_s[j]}, "
+                     f"recomputed {start}")
+        if start > l:
+            P.append(f"{tag}: service at stop {s} starts at {start}, after tw_late {l}")
+        t = start + st.service_s
+    e1, l1 = depot_window(model.depots[vt.end])
+    if t > l1:
+        P.append(f"{tag}: returns at {t}, after end-depot tw_late {l1}")
+    if r.return_s != t:
+        P.append(f"{tag}: reported return {r.return_s}, recomputed {t}")
+    if vt.max_shift_s is not None and t - r.departure_s > vt.max_shift_s:
+        P.append(f"{tag}: shift {t - r.departure_s} s exceeds max {vt.max_shift_s} s")
+    return sum(legs)
+
+
+def _check_totals(model: Model, solution: Solution, seen: dict, used: dict, dist_total: int, cost_total: float,
+                  P: list) -> None:
+    """Routes per vehicle type within its count, every stop served or dropped (not both), and the reported
+    distance, cost and drop penalty against the recomputed ones."""
+    n = len(model.stops)
     for t_i, cnt in used.items():
         c = model.vehicle_types[t_i].count
         if c is not None and cnt > c:
@@ -365,10 +392,9 @@ def check_solution(model: Model, solution: Solution) -> list[str]:
               for s in dropped if 0 <= s < n)
     if not math.isclose(pen, solution.penalty, rel_tol=1e-9, abs_tol=1e-6):
         P.append(f"reported penalty {solution.penalty} != recomputed {pen}")
-    return P
 
 
-def _make_route(model: Model, vt_index: int, stops: list[int], departure: int, vehicle: int = 0) -> Route:
+def make_route(model: Model, vt_index: int, stops: list[int], departure: int, vehicle: int = 0) -> Route:
     """Build a Route with the earliest schedule from ``departure``."""
     vt = model.vehicle_types[vt_index]
     D = len(model.depots)
@@ -383,7 +409,7 @@ def _make_route(model: Model, vt_index: int, stops: list[int], departure: int, v
         st = model.stops[s]
         t += int(tt[locs[j], locs[j + 1]])
         arr.append(t)
-        t = max(t, _stop_window(st)[0])
+        t = max(t, stop_window(st)[0])
         sst.append(t)
         t += st.service_s
         load = load - st.delivery + st.pickup
@@ -394,7 +420,7 @@ def _make_route(model: Model, vt_index: int, stops: list[int], departure: int, v
                  return_s=t, start_depot=vt.start_depot, end_depot=vt.end, vehicle=vehicle)
 
 
-def _latest_departure(model: Model, vt_index: int, stops: list[int], earliest: int) -> int:
+def latest_departure(model: Model, vt_index: int, stops: list[int], earliest: int) -> int:
     """Latest departure >= earliest that keeps the earliest-schedule return time.
 
     Removes avoidable waiting (and so shortens the shift) without changing
@@ -402,15 +428,15 @@ def _latest_departure(model: Model, vt_index: int, stops: list[int], earliest: i
     """
     if model.duration is None or not stops:
         return earliest
-    r = _make_route(model, vt_index, stops, earliest)
+    r = make_route(model, vt_index, stops, earliest)
     # forward slack: how much later could we leave without delaying any late bound
     # or the return time?  Classic forward time slack with waiting.
-    slack = _INF_TIME
+    slack = INF_TIME
     wait_cum = 0
     for j, s in enumerate(stops):
-        e, l = _stop_window(model.stops[s])
+        e, l = stop_window(model.stops[s])
         wait_cum += r.service_start_s[j] - r.arrival_s[j]
         slack = min(slack, wait_cum + (l - r.service_start_s[j]))
     slack = min(slack, wait_cum)  # do not delay the return
-    _, l0 = _depot_window(model.depots[model.vehicle_types[vt_index].start_depot])
+    _, l0 = depot_window(model.depots[model.vehicle_types[vt_index].start_depot])
     return int(min(earliest + max(0, slack), l0))

@@ -10,16 +10,16 @@ from typing import Any
 import numpy as np
 
 from culture_logistics.routing.engine.budget import BudgetStop, WorkBudget
-from culture_logistics.routing.engine.common import _cost_scale, _finish, _precheck
+from culture_logistics.routing.engine.common import cost_scale, finish_solution, precheck_stops
 from culture_logistics.routing.engine.model import (
     Model,
     Route,
     Solution,
-    _depot_window,
-    _latest_departure,
-    _make_route,
-    _stop_window,
     default_drop_penalty,
+    depot_window,
+    latest_departure,
+    make_route,
+    stop_window,
 )
 
 PYVRP_DEFAULTS: dict = {
@@ -61,12 +61,13 @@ def _penalty_params(pyvrp, model: Model, scale: int, vts, dist: np.ndarray, dur:
     return _Params(min_penalty=0.1 * k, max_penalty=max_pen), {"penalty_start": start, "penalty_max": max_pen}
 
 
-def _solve_pyvrp(model: Model, time_limit_s: float, seed: int, budget: WorkBudget | None, log, t0,
-                 initial_solution: Solution | None = None) -> Solution:
+def solve_pyvrp(model: Model, time_limit_s: float, seed: int, budget: WorkBudget | None, log, t0,
+                initial_solution: Solution | None = None) -> Solution:
     """Solve with PyVRP: stop on ``budget`` (None = the wall-clock limit only), capped by ``time_limit_s``.
 
-    One piece on purpose: building PyVRP's model, its penalty and stopping settings and translating
-    the result back share the same depot/client/vehicle-type index maps, built once here.
+    PyVRP's clients are the stops that pass the precheck (``cand``, in order) and its vehicle types the
+    model's types with vehicles (``types``); the warm start (:func:`_warm_start`) and the translation
+    back (:func:`_extract_routes`) use the same two index maps.
     """
     try:
         import pyvrp
@@ -75,18 +76,18 @@ def _solve_pyvrp(model: Model, time_limit_s: float, seed: int, budget: WorkBudge
         raise ImportError("engine='pyvrp' needs the 'pyvrp' package (pip install pyvrp)") from exc
 
     D = len(model.depots)
-    reasons = _precheck(model)
+    reasons = precheck_stops(model)
     cand = [s for s in range(len(model.stops)) if s not in reasons]
     types = [i for i, v in enumerate(model.vehicle_types) if v.count is None or v.count > 0]
     stats: dict = {}
     if not cand or not types:
-        return _finish(model, [], list(range(len(model.stops))), reasons, "pyvrp",
-                       "nothing to route", t0, time_limit_s, seed, stats, True)
+        return finish_solution(model, [], list(range(len(model.stops))), reasons, "pyvrp",
+                               "nothing to route", t0, time_limit_s, seed, stats, True)
     vts = [model.vehicle_types[i] for i in types]
     dpen = default_drop_penalty(model)
     pens = [dpen if model.stops[s].drop_penalty is None else float(model.stops[s].drop_penalty)
             for s in cand]
-    scale = _cost_scale([v.cost_per_m for v in vts] + [v.fixed_cost for v in vts])
+    scale = cost_scale([v.cost_per_m for v in vts] + [v.fixed_cost for v in vts])
     worst = max(max(pens), 1.0) * len(cand)
     while scale > 1 and worst * scale > 1e17:
         scale //= 10
@@ -101,14 +102,14 @@ def _solve_pyvrp(model: Model, time_limit_s: float, seed: int, budget: WorkBudge
                  + [pyvrp.Location(model.stops[s].x, model.stops[s].y) for s in cand])
     depots = []
     for i, d in enumerate(model.depots):
-        e, l = _depot_window(d)
+        e, l = depot_window(d)
         depots.append(pyvrp.Depot(i, tw_early=int(e), tw_late=int(l), name=d.name))
 
     def build(optional_all: bool):
         clients = []
         for k, s in enumerate(cand):
             st = model.stops[s]
-            e, l = _stop_window(st)
+            e, l = stop_window(st)
             required = st.drop_penalty is None and not optional_all
             clients.append(pyvrp.Client(D + k, delivery=[int(st.delivery)], pickup=[int(st.pickup)],
                                         service_duration=int(st.service_s), tw_early=int(e),
@@ -116,8 +117,8 @@ def _solve_pyvrp(model: Model, time_limit_s: float, seed: int, budget: WorkBudge
                                         required=required, name=st.name))
         vtypes = []
         for i, vt in zip(types, vts):
-            e0, _ = _depot_window(model.depots[vt.start_depot])
-            _, l1 = _depot_window(model.depots[vt.end])
+            e0, _ = depot_window(model.depots[vt.start_depot])
+            _, l1 = depot_window(model.depots[vt.end])
             kw: dict[str, Any] = {}
             if vt.max_shift_s is not None:
                 kw["shift_duration"] = int(vt.max_shift_s)
@@ -134,18 +135,6 @@ def _solve_pyvrp(model: Model, time_limit_s: float, seed: int, budget: WorkBudge
     stats.update(pstats)
     solve_params = pyvrp.SolveParams(penalty=penalty)
 
-    def warm(data):
-        if initial_solution is None or not initial_solution.routes:
-            return None
-        cidx = {s: k for k, s in enumerate(cand)}
-        routes = []
-        for r in initial_solution.routes:
-            if r.vehicle_type in types:
-                visits = [cidx[s] for s in r.stops if s in cidx]
-                if visits:
-                    routes.append(pyvrp.Route(data, visits, types.index(r.vehicle_type)))
-        return pyvrp.Solution(data, routes)
-
     stops_fired: list[str] = []
     done = [0]  # iterations so far
 
@@ -156,7 +145,8 @@ def _solve_pyvrp(model: Model, time_limit_s: float, seed: int, budget: WorkBudge
             # infeasible mandatory stops are handled below (re-solve with optional stops)
             warnings.filterwarnings("ignore", category=PenaltyBoundWarning)
             res = pyvrp.solve(data, stop, seed=seed, collect_stats=False, display=bool(log),
-                              initial_solution=initial if initial is not None else warm(data),
+                              initial_solution=(initial if initial is not None
+                                                else _warm_start(pyvrp, data, initial_solution, cand, types)),
                               params=solve_params)
         stops_fired.append(stop.reason)
         done[0] += res.num_iterations
@@ -202,8 +192,31 @@ def _solve_pyvrp(model: Model, time_limit_s: float, seed: int, budget: WorkBudge
     if not best.is_feasible():
         for s in cand:
             reasons.setdefault(s, "PyVRP found no feasible solution")
-        return _finish(model, [], list(range(len(model.stops))), reasons, "pyvrp", engine_status,
-                       t0, time_limit_s, seed, stats, False)
+        return finish_solution(model, [], list(range(len(model.stops))), reasons, "pyvrp", engine_status,
+                               t0, time_limit_s, seed, stats, False)
+    routes, served = _extract_routes(model, best, cand, types)
+    dropped = [s for s in range(len(model.stops)) if s not in served]
+    return finish_solution(model, routes, dropped, reasons, "pyvrp", engine_status, t0, time_limit_s, seed,
+                           stats, True)
+
+
+def _warm_start(pyvrp, data, initial_solution: Solution | None, cand: list[int], types: list[int]):
+    """``initial_solution`` as a PyVRP solution of ``data`` (its stops among the clients ``cand``, its
+    vehicle types among ``types``), or None."""
+    if initial_solution is None or not initial_solution.routes:
+        return None
+    cidx = {s: k for k, s in enumerate(cand)}
+    routes = []
+    for r in initial_solution.routes:
+        if r.vehicle_type in types:
+            visits = [cidx[s] for s in r.stops if s in cidx]
+            if visits:
+                routes.append(pyvrp.Route(data, visits, types.index(r.vehicle_type)))
+    return pyvrp.Solution(data, routes)
+
+
+def _extract_routes(model: Model, best, cand: list[int], types: list[int]) -> tuple[list[Route], set[int]]:
+    """Our routes from PyVRP's best solution (departing as late as the schedule allows), and the stops served."""
     routes: list[Route] = []
     served: set[int] = set()
     rank: dict[int, int] = {}
@@ -214,9 +227,7 @@ def _solve_pyvrp(model: Model, time_limit_s: float, seed: int, budget: WorkBudge
             continue
         served.update(seq)
         dep = int(r.start_time()) if model.duration is not None else 0
-        dep = _latest_departure(model, t_i, seq, dep)
-        routes.append(_make_route(model, t_i, seq, dep, rank.get(t_i, 0)))
+        dep = latest_departure(model, t_i, seq, dep)
+        routes.append(make_route(model, t_i, seq, dep, rank.get(t_i, 0)))
         rank[t_i] = rank.get(t_i, 0) + 1
-    dropped = [s for s in range(len(model.stops)) if s not in served]
-    return _finish(model, routes, dropped, reasons, "pyvrp", engine_status, t0, time_limit_s, seed,
-                   stats, True)
+    return routes, served

@@ -75,8 +75,8 @@ import warnings
 from culture_logistics.config.routing import DEFAULT_ENGINE, ENGINES
 from culture_logistics.routing.engine.budget import WorkBudget, default_budget
 from culture_logistics.routing.engine.model import Model, Solution
-from culture_logistics.routing.engine.ortools import _solve_ortools
-from culture_logistics.routing.engine.pyvrp import _solve_pyvrp
+from culture_logistics.routing.engine.ortools import solve_ortools
+from culture_logistics.routing.engine.pyvrp import solve_pyvrp
 
 
 def solve(model: Model, time_limit_s: float = 10.0, seed: int = 0, engine: str | None = None,
@@ -134,14 +134,14 @@ def solve(model: Model, time_limit_s: float = 10.0, seed: int = 0, engine: str |
     else:
         raise ValueError(f"budget must be 'auto', 'time', None or a WorkBudget, got {budget!r}")
     if engine == "ortools":
-        sol = _solve_ortools(model, time_limit_s, seed, first_solution, metaheuristic,
-                             None if work is None else work.iterations, log, t0,
-                             initial_solution=initial_solution)
+        sol = solve_ortools(model, time_limit_s, seed, first_solution, metaheuristic,
+                            None if work is None else work.iterations, log, t0,
+                            initial_solution=initial_solution)
     else:
         if first_solution is not None or metaheuristic is not None:
             raise ValueError("first_solution/metaheuristic apply to engine='ortools' only")
-        sol = _solve_pyvrp(model, time_limit_s, seed, work, log, t0,
-                           initial_solution=initial_solution)
+        sol = solve_pyvrp(model, time_limit_s, seed, work, log, t0,
+                          initial_solution=initial_solution)
     sol.solve_seconds = time.perf_counter() - t0
     sol.stats["overrun_s"] = sol.solve_seconds - time_limit_s
     sol.stats["budget"] = None if work is None else work.as_dict()
