@@ -115,13 +115,34 @@ def read_cordeau(path: str | Path, kind: str | None = None, max_customers: int =
     The header's sizes are checked (``n`` ≤ ``max_customers``, ``t`` ≤ :data:`MAX_DEPOTS` depots or
     :data:`MAX_DAYS` days) before anything is allocated.  Raises :class:`BenchmarkFormatError`.
 
-    One piece on purpose: a single pass over the file's lines in their order (header, t limit lines, the
-    PVRP depot, n customers, the MDVRP depots), each problem naming its line and field.
+    One pass over the file's lines in their order (header, t limit lines, the PVRP depot, n customers, the
+    MDVRP depots), each step naming the line and field of every problem.
     """
     path = Path(path)
     lines = numbered_lines(read_text(path))
     if not lines:
         raise BenchmarkFormatError(path, None, "header", "empty file", "a Cordeau file starts with 'type m n t'")
+    kind, typ, m, n, t = _read_header(lines, path, kind, max_customers)
+    max_duration, capacity = _read_limits(lines[1:1 + t], path)
+    pos = 1 + t
+    depot_xy = np.zeros((t if typ == 2 else 1, 2))
+    if typ == 1:
+        depot_xy[0] = _read_pvrp_depot(lines[pos], path)
+        pos += 1
+    cust = _Customers(n)
+    for i in range(1, n + 1):
+        _read_customer(lines[pos], path, i, n, typ, t, max(capacity), cust)
+        pos += 1
+    if typ == 2:
+        for k in range(t):
+            depot_xy[k] = _read_mdvrp_depot(lines[pos], path, n + k + 1)
+            pos += 1
+    return CordeauInstance(kind, path.stem, str(path), m, n, t, max_duration, capacity, cust.xy, cust.service,
+                           cust.demand, cust.freq, cust.combos, depot_xy, cust.codes)
+
+
+def _read_header(lines: list, path: Path, kind: str | None, max_customers: int) -> tuple[str, int, int, int, int]:
+    """The header line 'type m n t', its sizes checked against the limits and the file's line count."""
     ln, h = lines[0]
     if len(h) < 4:
         raise BenchmarkFormatError(path, ln, "header", f"expected 'type m n t', got {' '.join(h)!r}")
@@ -149,8 +170,13 @@ def read_cordeau(path: str | Path, kind: str | None = None, max_customers: int =
         raise BenchmarkFormatError(path, lines[-1][0], "lines", f"the header announces {need} non-blank lines "
                                    f"(1 + {t} limits + {n} customers + {t if typ == 2 else 1} depot(s)), the "
                                    f"file has {len(lines)}")
+    return kind, typ, m, n, t
+
+
+def _read_limits(limit_lines: list, path: Path) -> tuple[list, list]:
+    """The t lines 'D Q': route duration limits and vehicle capacities."""
     max_duration, capacity = [], []
-    for ln, toks in lines[1:1 + t]:
+    for ln, toks in limit_lines:
         if len(toks) < 2:
             raise BenchmarkFormatError(path, ln, "D Q", f"expected 'D Q', got {' '.join(toks)!r}")
         D = _num(toks[0], path, ln, "D")
@@ -161,66 +187,82 @@ def read_cordeau(path: str | Path, kind: str | None = None, max_customers: int =
             raise BenchmarkFormatError(path, ln, "Q", f"capacity must be > 0, got {toks[1]}")
         max_duration.append(D)
         capacity.append(Q)
-    pos = 1 + t
-    depot_xy = np.zeros((t if typ == 2 else 1, 2))
+    return max_duration, capacity
+
+
+def _read_pvrp_depot(line: tuple[int, list[str]], path: Path) -> tuple[float, float]:
+    """The PVRP depot line '0 x y …': its coordinates."""
+    ln, toks = line
+    if len(toks) < 3 or _int(toks[0], path, ln, "i") != 0:
+        raise BenchmarkFormatError(path, ln, "depot", f"expected the depot line '0 x y …', got {' '.join(toks)!r}")
+    return _num(toks[1], path, ln, "x"), _num(toks[2], path, ln, "y")
+
+
+def _read_mdvrp_depot(line: tuple[int, list[str]], path: Path, j: int) -> tuple[float, float]:
+    """The MDVRP depot line 'j x y …' (j = n + k for depot k): its coordinates."""
+    ln, toks = line
+    if len(toks) < 3 or _int(toks[0], path, ln, "j") != j:
+        raise BenchmarkFormatError(path, ln, "depot", f"expected depot line '{j} x y …', got "
+                                   f"{' '.join(toks)[:60]!r}")
+    return _num(toks[1], path, ln, "x"), _num(toks[2], path, ln, "y")
+
+
+class _Customers:
+    """The customer arrays being filled, customer i (1-based) in row i - 1."""
+
+    def __init__(self, n: int) -> None:
+        self.xy = np.zeros((n, 2))
+        self.service = np.zeros(n)
+        self.demand = np.zeros(n)
+        self.freq = np.zeros(n, dtype=np.int64)
+        self.combos: list = []
+        self.codes: list = []
+
+
+def _read_customer(line: tuple[int, list[str]], path: Path, i: int, n: int, typ: int, t: int, max_capacity: float,
+                   cust: _Customers) -> None:
+    """Customer line i 'i x y d q f a list' into ``cust`` (PVRP: its allowed day combinations)."""
+    ln, toks = line
+    if len(toks) < 7:
+        raise BenchmarkFormatError(path, ln, f"customer {i}", f"expected 'i x y d q f a list', got "
+                                   f"{' '.join(toks)[:60]!r}")
+    if _int(toks[0], path, ln, "i") != i:
+        raise BenchmarkFormatError(path, ln, "i", f"customer number {toks[0]}, expected {i} (customers 1…{n} "
+                                   "in order)")
+    cust.xy[i - 1] = (_num(toks[1], path, ln, "x"), _num(toks[2], path, ln, "y"))
+    cust.service[i - 1] = _num(toks[3], path, ln, "d")
+    cust.demand[i - 1] = _num(toks[4], path, ln, "q")
+    if cust.service[i - 1] < 0 or cust.demand[i - 1] < 0:
+        raise BenchmarkFormatError(path, ln, "d" if cust.service[i - 1] < 0 else "q", "negative value")
+    f = _int(toks[5], path, ln, "f")
+    a = _int(toks[6], path, ln, "a")
     if typ == 1:
-        ln, toks = lines[pos]
-        if len(toks) < 3 or _int(toks[0], path, ln, "i") != 0:
-            raise BenchmarkFormatError(path, ln, "depot", f"expected the depot line '0 x y …', got {' '.join(toks)!r}")
-        depot_xy[0] = (_num(toks[1], path, ln, "x"), _num(toks[2], path, ln, "y"))
-        pos += 1
-    xy = np.zeros((n, 2))
-    service = np.zeros(n)
-    demand = np.zeros(n)
-    freq = np.zeros(n, dtype=np.int64)
-    combos: list = []
-    codes: list = []
-    for i in range(1, n + 1):
-        ln, toks = lines[pos]
-        pos += 1
-        if len(toks) < 7:
-            raise BenchmarkFormatError(path, ln, f"customer {i}", f"expected 'i x y d q f a list', got "
-                                       f"{' '.join(toks)[:60]!r}")
-        if _int(toks[0], path, ln, "i") != i:
-            raise BenchmarkFormatError(path, ln, "i", f"customer number {toks[0]}, expected {i} (customers 1…{n} "
-                                       "in order)")
-        xy[i - 1] = (_num(toks[1], path, ln, "x"), _num(toks[2], path, ln, "y"))
-        service[i - 1] = _num(toks[3], path, ln, "d")
-        demand[i - 1] = _num(toks[4], path, ln, "q")
-        if service[i - 1] < 0 or demand[i - 1] < 0:
-            raise BenchmarkFormatError(path, ln, "d" if service[i - 1] < 0 else "q", "negative value")
-        f = _int(toks[5], path, ln, "f")
-        a = _int(toks[6], path, ln, "a")
-        if typ == 1:
-            if not 0 <= a <= 2 ** t or len(toks) < 7 + a:
-                raise BenchmarkFormatError(path, ln, "a", f"{a} combinations announced, {len(toks) - 7} codes given")
-            cs = [_int(c, path, ln, "combination") for c in toks[7:7 + a]]
-            days = []
-            for c in cs:
-                if not 1 <= c < 2 ** t:
-                    raise BenchmarkFormatError(path, ln, "combination", f"code {c} is not a set of days 1…{t} "
-                                               f"(1…{2 ** t - 1})")
-                days.append(code_days(c, t))
-            if not days:
-                raise BenchmarkFormatError(path, ln, "a", "no allowed visit combination")
-            if f > 0 and any(len(d) != f for d in days):
-                raise BenchmarkFormatError(path, ln, "combination", f"frequency {f} but a combination has "
-                                           f"{[len(d) for d in days if len(d) != f][0]} days")
-            freq[i - 1] = len(days[0]) if f <= 0 else f   # p11 node 131 has f = 0 with one-day combinations
-            combos.append(days)
-            codes.append(cs)
-        else:
-            freq[i - 1] = 1
-        if demand[i - 1] > max(capacity):
-            raise BenchmarkFormatError(path, ln, "q", f"demand {toks[4]} exceeds every vehicle capacity "
-                                       f"({max(capacity):g})")
-    if typ == 2:
-        for k in range(t):
-            ln, toks = lines[pos]
-            pos += 1
-            if len(toks) < 3 or _int(toks[0], path, ln, "j") != n + k + 1:
-                raise BenchmarkFormatError(path, ln, "depot", f"expected depot line '{n + k + 1} x y …', got "
-                                           f"{' '.join(toks)[:60]!r}")
-            depot_xy[k] = (_num(toks[1], path, ln, "x"), _num(toks[2], path, ln, "y"))
-    return CordeauInstance(kind, path.stem, str(path), m, n, t, max_duration, capacity, xy, service, demand, freq,
-                           combos, depot_xy, codes)
+        cs, days = _read_combinations(toks, ln, path, f, a, t)
+        cust.freq[i - 1] = len(days[0]) if f <= 0 else f   # p11 node 131 has f = 0 with one-day combinations
+        cust.combos.append(days)
+        cust.codes.append(cs)
+    else:
+        cust.freq[i - 1] = 1
+    if cust.demand[i - 1] > max_capacity:
+        raise BenchmarkFormatError(path, ln, "q", f"demand {toks[4]} exceeds every vehicle capacity "
+                                   f"({max_capacity:g})")
+
+
+def _read_combinations(toks: list[str], ln: int, path: Path, f: int, a: int,
+                       t: int) -> tuple[list[int], list[tuple[int, ...]]]:
+    """A PVRP customer's ``a`` combination codes and their day sets, each of ``f`` days (f ≤ 0: any)."""
+    if not 0 <= a <= 2 ** t or len(toks) < 7 + a:
+        raise BenchmarkFormatError(path, ln, "a", f"{a} combinations announced, {len(toks) - 7} codes given")
+    cs = [_int(c, path, ln, "combination") for c in toks[7:7 + a]]
+    days = []
+    for c in cs:
+        if not 1 <= c < 2 ** t:
+            raise BenchmarkFormatError(path, ln, "combination", f"code {c} is not a set of days 1…{t} "
+                                       f"(1…{2 ** t - 1})")
+        days.append(code_days(c, t))
+    if not days:
+        raise BenchmarkFormatError(path, ln, "a", "no allowed visit combination")
+    if f > 0 and any(len(d) != f for d in days):
+        raise BenchmarkFormatError(path, ln, "combination", f"frequency {f} but a combination has "
+                                   f"{[len(d) for d in days if len(d) != f][0]} days")
+    return cs, days
