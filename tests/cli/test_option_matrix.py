@@ -169,8 +169,8 @@ def test_route_combination(c, counties, tmp_path, clock):
             assert ("配送线路" in html) == (c["lang"] == "zh")
         exported = {"kml": "routes.kml", "geojson-gcj02": "routes.gcj02.geojson"}
         for fmt, name in exported.items():
-            # compare exports the shared and separate layers (the 邮快合作 folder: see issue 21)
-            expect = fmt == c["export"] and folder.name != "postal_courier"
+            # compare exports every plan's layers: shared, separate and 邮快合作 (postal_courier/, issue 21)
+            expect = fmt == c["export"]
             assert (folder / name).is_file() == expect, (folder, name)
 
 
@@ -238,6 +238,6 @@ def test_batch_all_steps(counties, tmp_path, clock):
     assert res.returncode == 0, res.stderr
     rows = pd.read_csv(out / "province_reach.csv", dtype=str, encoding="utf-8-sig")
     assert list(rows["status"]) == ["ok"] and rows["villages"].iat[0] == "3"
-    assert rows["sites_proposed"].iat[0] != "" and rows["shared_saving_pct"].iat[0] != ""
+    assert rows["sites_mclp"].iat[0] != "" and rows["shared_saving_pct"].iat[0] != ""
     for name in ("failures.csv", "province_map.html", "batch_summary.json"):
         assert (out / name).is_file(), name

@@ -139,3 +139,25 @@ def demo_stage(scenario: Scenario, out_dir: Path, time_limit_s: float | None, ec
     for line in demo_lines(s, out, time.perf_counter() - t0, lang):
         echo(line)
     return s
+
+
+def solve_vrp(path: str | Path, time_limit_s: float, seed: int = 0, engine: str | None = None,
+              iterations: int | None = None, fmt: str | None = None, budget: str = "work") -> dict:
+    """``culture-logistics solve-vrp``: solve one benchmark file, its format detected from the content or forced
+    by ``fmt`` (``cvrplib``: CVRPLIB / LKH-3 by its TYPE header; ``cordeau-mdvrp``, ``cordeau-pvrp``,
+    ``breunig``, ``perboli``: :mod:`culture_logistics.routing.literature`).  The answer dict (``cost``,
+    ``routes``, … ; the literature formats add ``feasible``)."""
+    from culture_logistics.formats.base import FORMATS, detect
+
+    fmt = None if fmt in (None, "auto") else fmt
+    kind = fmt or detect(path) or "cvrplib"
+    if kind in FORMATS:
+        if iterations is not None:
+            raise CultureLogisticsError(f"--iterations applies to CVRPLIB/LKH-3 files; {path} is a {kind} file, "
+                                        "whose search stops on its own deterministic budget (or --time-limit)")
+        from culture_logistics.routing.literature import solve_benchmark_file
+
+        return solve_benchmark_file(path, time_limit_s, seed, fmt=kind, budget=budget, engine=engine)
+    from culture_logistics.routing import lkh
+
+    return lkh.solve_instance_file(path, time_limit_s=time_limit_s, seed=seed, engine=engine, iterations=iterations)

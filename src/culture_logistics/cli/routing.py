@@ -126,11 +126,17 @@ def _route(scenario, mode, time_limit, seed, out_dir, lang, tiles, no_map, quiet
                    "machine, unless the time limit binds first.")
 @click.option("--json", "as_json", is_flag=True,
               help='Print {"cost": …, "routes": [[customer numbers as in .sol files], …]} (and run details) as JSON.')
-def solve_vrp(vrp_file, time_limit, seed, engine, iterations, as_json):
+@click.option("--format", "fmt", type=click.Choice(["auto", "cvrplib", "cordeau-mdvrp", "cordeau-pvrp", "breunig",
+                                                    "perboli"]), default="auto", show_default=True,
+              help="The file's format (auto = from its content): cvrplib = CVRPLIB / LKH-3 (by TYPE); Cordeau's "
+                   "MDVRP (type 2) / PVRP (type 1); 2E-CVRP in Breunig's .dat or Perboli's format.")
+def solve_vrp(vrp_file, time_limit, seed, engine, iterations, as_json, fmt):
     """Solve VRP_FILE: a CVRPLIB instance (TYPE CVRP: rounded Euclidean distances, unlimited fleet) or an
     LKH-3 VRPTW (TYPE CVRPTW) / VRPSPD (TYPE VRPSPD) instance (distances, times and fleet as in LKH-3).
     Routes use .sol numbering (node id − 1, depot excluded); every answer is checked and costed from the
-    file alone."""
+    file alone.  Also Cordeau's MDVRP/PVRP files and 2E-CVRP files (issue 22; unrounded Euclidean distances):
+    --json prints cost, feasible and routes as objects (MDVRP {"depot", "stops"}, PVRP {"day", "stops"} and
+    visit_days, 2E-CVRP {"echelon": 1, "stops", "unload"} / {"echelon": 2, "satellite", "stops"})."""
 
     if not time_limit > 0:
         fail(f"error: --time-limit must be > 0 seconds, got {time_limit}")
@@ -139,15 +145,22 @@ def solve_vrp(vrp_file, time_limit, seed, engine, iterations, as_json):
     if not vrp_file.exists():
         fail(f"error: {vrp_file}: file not found")
     # lazy: the engines (OR-Tools, PyVRP) load when an instance is solved, not for --help
-    from culture_logistics.routing import lkh
+    from culture_logistics.app.routing import solve_vrp as solve_file
 
     try:
-        res = guarded(lkh.solve_instance_file, vrp_file, time_limit_s=time_limit, seed=seed, engine=engine,
-                      iterations=iterations)
+        res = guarded(solve_file, vrp_file, time_limit_s=time_limit, seed=seed, engine=engine,
+                      iterations=iterations, fmt=fmt)
     except ImportError as exc:
         fail(f"error: {exc}")
     if as_json:
         click.echo(json.dumps(res, ensure_ascii=False))
+        return
+    if "problem" in res:  # MDVRP / PVRP / 2E-CVRP: routes are objects
+        click.echo(f"{res['instance']} ({res['problem']}): cost {res['cost']:.4f}, "
+                   f"{'feasible' if res['feasible'] else 'INFEASIBLE: ' + '; '.join(res['problems'][:3])}, "
+                   f"{len(res['routes'])} routes ({res['seconds']:.1f} s of {time_limit:g} s, seed {seed})")
+        for r in res["routes"]:
+            click.echo(json.dumps(r, ensure_ascii=False))
         return
     click.echo(f"{res.get('instance', vrp_file.name)}: cost {res['cost']}, {len(res['routes'])} routes "
                f"({res.get('engine', '')}, {res.get('seconds', float('nan')):.1f} s of {time_limit:g} s, seed {seed})")

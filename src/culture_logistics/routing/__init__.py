@@ -27,7 +27,7 @@ __all__ = sorted(_LAZY)
 
 
 def __getattr__(name: str):
-    """``culture_logistics.routing.Model`` etc.: import the engine module when the name is first asked for."""
+    """``routing.Model`` etc. (this package's lazy names): import the engine module when the name is first asked for."""
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'culture_logistics.routing' has no attribute {name!r}")

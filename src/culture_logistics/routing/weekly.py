@@ -92,7 +92,8 @@ def split_by_gaps(total: int, pattern: tuple[int, ...], days: int) -> list[int]:
     return out
 
 
-def assign_days(villages: pd.DataFrame, visits: np.ndarray, params: RoutingParams) -> list[tuple[int, ...]]:
+def assign_days(villages: pd.DataFrame, visits: np.ndarray, params: RoutingParams,
+                allowed: list | None = None) -> list[tuple[int, ...]]:
     """The visit days of every village (deterministic greedy, see the module docstring).
 
     Parameters
@@ -100,6 +101,9 @@ def assign_days(villages: pd.DataFrame, visits: np.ndarray, params: RoutingParam
     villages : ``code, township_code, parcels_in_per_week, parcels_out_per_week`` (one row per village).
     visits : visits per week of each row.
     params : ``delivery_days_per_week``, the last-mile van's capacity and shift, and the service times.
+    allowed : optional, per row the visit-day combinations it may take (tuples of days 1…D, e.g. a village's
+        market days, or a periodic-VRP customer's allowed combinations); default: the evenly spread
+        patterns of its visits (:func:`visit_patterns`).
 
     Returns
     -------
@@ -122,7 +126,7 @@ def assign_days(villages: pd.DataFrame, visits: np.ndarray, params: RoutingParam
         if k <= 0:
             continue
         best = None
-        for pat in visit_patterns(k, D):
+        for pat in (visit_patterns(k, D) if allowed is None else allowed[i]):
             add = np.zeros((2, D))
             pin = split_by_gaps(int(round(win[i])), pat, D)
             pout = split_by_gaps(int(round(wout[i])), pat, D)
