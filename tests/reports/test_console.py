@@ -15,7 +15,14 @@ import openpyxl
 import pytest
 
 from conftest import LAT, LON0, STEP, run_cli, write_scenario
-from culture_logistics.reports.console import CONSOLE_TEXT, batch_line, console_text, model_line, pdf_note_text
+from culture_logistics.reports.console import (
+    CONSOLE_TEXT,
+    batch_line,
+    console_text,
+    day_note,
+    model_line,
+    pdf_note_text,
+)
 from culture_logistics.reports.labels import FIX_TEXTS, REASON_TEXTS, fix_text, reason_text
 
 VHEADER = "code,name,township_code,lon,lat,population,parcels_in_per_week,parcels_out_per_week"
@@ -279,3 +286,11 @@ def test_batch_console_in_chinese_by_default(tmp_path):
     assert lines[0].startswith("批量 1 个县（coverage）：完成 1 个"), lines[0]
     bad = [(ln, s) for ln in lines for s in english_sentences(ln)]
     assert bad == [], bad
+
+
+def test_weekly_note_in_the_runs_language():
+    """``route --weekly`` prints its first note; a note of day N is put in words like the daily plan's."""
+    note = ('day 1: 59 village(s) are served from another township\'s station (assignment = "county"; listed in '
+            'summary.json villages_moved)')
+    assert day_note(note, "zh") == '第 1 天：59 个村由其他乡镇的站点配送（assignment = "county"；见 summary.json villages_moved）'
+    assert day_note(note, "en") == note

@@ -69,7 +69,7 @@ def _route(scenario, mode, time_limit, seed, out_dir, lang, tiles, no_map, quiet
                                     "(route_plan.csv has every day's stops); run without --weekly to export")
     # lazy: the routing stack (pandas, OR-Tools, PyVRP, folium …) loads when a plan is made, not for --help
     from culture_logistics.app.routing import plan_and_write, prepare_routing
-    from culture_logistics.reports.console import console_text, mode_text
+    from culture_logistics.reports.console import console_text, day_note, mode_text
     from culture_logistics.reports.notes import group_warnings
     from culture_logistics.reports.routes import summary_lines
 
@@ -87,7 +87,7 @@ def _route(scenario, mode, time_limit, seed, out_dir, lang, tiles, no_map, quiet
     if weekly:
         notes = res.summary()["warnings"]
         if notes:
-            click.echo(console_text("notes_eg", lang, n=len(notes), first=group_warnings(notes[:1], lang=lang)[0]))
+            click.echo(console_text("notes_eg", lang, n=len(notes), first=day_note(notes[0], lang)))
         click.echo(console_text("wrote", lang, n=len(paths), out=out_dir, seconds=time.perf_counter() - t0))
         return
     if mode == "compare":

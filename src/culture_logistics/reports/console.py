@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 
 from culture_logistics.config.model import OPERATOR_ZH
+from culture_logistics.reports.notes import group_warnings
 
 #: {key: (en, zh)}; ``{name}`` fields are filled by :func:`console_text`.
 CONSOLE_TEXT = {
@@ -186,6 +187,17 @@ def batch_line(line: str, lang: str) -> str:
             text = zh.format(**m.groupdict())
             return f"  {text}" if line.startswith("note:") else console_text("batch_failed_line", lang, line=text)
     return f"  {line}"
+
+
+def day_note(note: str, lang: str) -> str:
+    """A note of a weekly plan (``"day 3: <note>"``) in ``lang``: the day in words and the note as
+    :func:`~culture_logistics.reports.notes.group_warnings` words it."""
+    m = re.match(r"day (\d+): (.*)$", note, re.S)
+    body = m.group(2) if m else note
+    (text, *_) = group_warnings([body], lang=lang) or [body]
+    if not m:
+        return text
+    return f"第 {m.group(1)} 天：{text}" if lang == "zh" else f"day {m.group(1)}: {text}"
 
 
 def model_line(line: str, lang: str) -> str:
