@@ -47,12 +47,33 @@ def _resumed(job: CountyJob, out_root: Path, digest: str) -> CountyOutcome | Non
     return CountyOutcome(job.adcode, job.name, row["status"] or "ok", row, None, True, centre=done.get("centre"))
 
 
+def eta_seconds(computed: int, remaining: int, elapsed_s: float) -> float | None:
+    """Seconds left for ``remaining`` counties at the pace of the ``computed`` ones so far (``elapsed_s`` since
+    the first submission; the workers run in parallel, so the pace is the batch's, not one county's); None
+    before the first county is computed."""
+    if computed <= 0 or elapsed_s <= 0:
+        return None
+    return remaining * elapsed_s / computed
+
+
+def _clock(seconds: float | None) -> str:
+    """``1:02:03`` / ``2:03`` (h:mm:ss, m:ss); ``-:--`` for None."""
+    if seconds is None:
+        return "-:--"
+    s = int(round(seconds))
+    h, m = divmod(s // 60, 60)
+    return f"{h}:{m:02d}:{s % 60:02d}" if h else f"{m}:{s % 60:02d}"
+
+
 class _Progress:
-    """A rich progress bar on stderr: counties finished, with done / failed / skipped counts."""
+    """A rich progress bar on stderr: counties finished, with done / failed / skipped counts and the time
+    left (:func:`eta_seconds`, counties skipped as already done not counted in the pace)."""
 
     def __init__(self, total: int, enabled: bool):
         self.enabled = enabled
+        self.total = total
         self.counts = {"done": 0, "failed": 0, "skipped": 0}
+        self.t0 = time.perf_counter()
         if not enabled:
             return
 
@@ -64,7 +85,13 @@ class _Progress:
 
     def _text(self) -> str:
         c = self.counts
-        return f"done {c['done']}  failed {c['failed']}  skipped {c['skipped']}"
+        computed = c["done"] + c["failed"]
+        eta = eta_seconds(computed, self.total - computed - c["skipped"], time.perf_counter() - self.t0)
+        return f"done {c['done']}  failed {c['failed']}  skipped {c['skipped']}  ETA {_clock(eta)}"
+
+    def start_clock(self) -> None:
+        """The pace is measured from here (the first submission)."""
+        self.t0 = time.perf_counter()
 
     def advance(self, kind: str, label: str = "") -> None:
         self.counts[kind] += 1
@@ -210,6 +237,7 @@ def run_batch(out_dir: str | Path, province: str = "37", counties: Iterable[str]
         for _ in range(len(outcomes)):
             bar.advance("skipped")
         t_compute = time.perf_counter()
+        bar.start_clock()
         if todo:
             on_cluster = client if n_workers else None
             outcomes.update(_submit_all(on_cluster, todo, out, steps_t, time_limit_s, seed, bar, echo, lang))

@@ -74,6 +74,10 @@ def _run(province, counties, steps, scheduler, workers, time_limit_s, data_dir, 
     if s["villages"]:
         click.echo(f"  villages reached by every operator: {s['villages_reached']:,}/{s['villages']:,} "
                    f"({s['reach_rate']:.1%}); population {s['population_reached']:,}/{s['population']:,}")
+    if s["step_seconds_total"] and s["computed"]:
+        click.echo("  seconds per county by step (mean): " + ", ".join(
+            f"{k} {v / s['computed']:.1f}" for k, v in s["step_seconds_total"].items())
+            + "; per county in batch_summary.json (county_step_seconds)")
     peaks = s["peak_rss_mb_by_worker"]
     if peaks:
         click.echo(f"  peak memory per worker: {', '.join(f'{v:,.0f} MB' for v in peaks.values())}")
