@@ -225,6 +225,33 @@ def test_route_step_runs(cluster, tmp_path):
     assert o.status == "ok" and o.row["shared_saving_pct"] != ""  # the route step ran (it always exists now)
 
 
+def test_route_step_times_in_summary(cluster, tmp_path):
+    out = tmp_path / "steps"
+    res = _runner.run_batch(out, counties="370572", steps="coverage,route", scheduler=cluster.scheduler_address,
+                            progress=False)
+    s = json.loads((out / "batch_summary.json").read_text(encoding="utf-8"))
+    steps = s["county_step_seconds"]["370572"]
+    assert list(steps) == ["input", "load", "coverage", "route"]
+    assert all(v >= 0 for v in steps.values()) and steps["route"] > 0
+    assert s["step_seconds_total"] == {k: round(v, 2) for k, v in steps.items()}
+    assert res.outcomes[0].step_seconds == steps
+    routing = out / "370572" / "routing"
+    assert (routing / "comparison.csv").is_file() and (routing / "shared" / "route_plan.csv").is_file()
+    assert not (routing / "coalitions.csv").exists()   # no cost sharing asked for: no coalitions planned
+    assert "cost_sharing" not in json.loads((routing / "summary.json").read_text(encoding="utf-8"))
+
+
+def test_eta_and_step_totals():
+    assert _runner.eta_seconds(0, 10, 5.0) is None          # nothing computed yet: no pace
+    assert _runner.eta_seconds(2, 8, 30.0) == 120.0         # 15 s a county, 8 to go
+    assert _runner.eta_seconds(4, 0, 30.0) == 0.0
+    assert _runner._clock(None) == "-:--" and _runner._clock(125) == "2:05" and _runner._clock(3725) == "1:02:05"
+    a = _county.CountyOutcome("1", "a", "ok", {}, step_seconds={"load": 1.25, "route": 10.0})
+    b = _county.CountyOutcome("2", "b", "ok", {}, step_seconds={"load": 0.5, "site": 2.0, "route": 4.5})
+    from culture_logistics.batch.results import step_totals
+    assert step_totals([a, b]) == {"load": 1.75, "route": 14.5, "site": 2.0}
+
+
 # ------------------------------------------------------------------ the province map (no cluster)
 def _outcome(code: str, name: str, status: str = "ok", rate: float = 0.75, centre=None):
     job = batch.CountyJob(code, name, "generated")

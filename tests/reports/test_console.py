@@ -294,3 +294,12 @@ def test_weekly_note_in_the_runs_language():
             'summary.json villages_moved)')
     assert day_note(note, "zh") == '第 1 天：59 个村由其他乡镇的站点配送（assignment = "county"；见 summary.json villages_moved）'
     assert day_note(note, "en") == note
+
+
+def test_batch_progress_bar_and_step_times_in_chinese():
+    from culture_logistics.batch import runner
+
+    assert runner._Progress(3, False, "zh")._text().startswith("完成 0  失败 0  跳过 0  预计剩余 ")
+    assert runner._Progress(3, False)._text().startswith("done 0  failed 0  skipped 0  ETA ")
+    assert console_text("batch_steps", "zh", steps="load 0.4, coverage 1.2") == \
+        "  各步骤每县平均用时（秒）：load 0.4, coverage 1.2；各县明细见 batch_summary.json（county_step_seconds）"

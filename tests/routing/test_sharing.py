@@ -166,3 +166,31 @@ def test_compare_shares_the_shared_cost_on_an_embedded_county(tmp_path):
                 assert any(n["kind"] == "non_monotone" and set(n["coalition"].split("+")) == a
                            for n in summary["noise"])
     assert math.isfinite(summary["grand_coalition_cost_cny"]) and (ROOT / "README.md").is_file()
+
+
+def test_compare_plans_coalitions_only_when_cost_sharing_is_asked_for(tmp_path):
+    """``route --mode compare`` (sharing None) plans the coalitions; the batch's comparison (sharing False)
+    plans none, and its separate, shared and 邮快合作 plans are byte for byte the same."""
+    from culture_logistics.app.routing import run_routing
+    from culture_logistics.inputs.scenario import load_scenario
+    from culture_logistics.progress import Collector
+
+    scn = load_scenario(small_county(tmp_path / "c"))
+    on, off = Collector(), Collector()
+    res_on, _ = run_routing(scn, "compare", tmp_path / "on", map_html=False, progress=on)
+    res_off, _ = run_routing(scn, "compare", tmp_path / "off", map_html=False, progress=off, sharing=False)
+
+    def coalition_lines(c):
+        return sorted(f["message"] for _, f in c.events if f.get("message", "").startswith("coalition "))
+
+    # postal and courier alone (the pair is the shared plan itself): two coalitions planned, none without sharing
+    assert coalition_lines(on) == ["coalition courier: planning its parcels on the shared network",
+                                   "coalition postal: planning its parcels on the shared network"]
+    assert coalition_lines(off) == []
+    assert res_off.cost_sharing is None and "cost_sharing" not in res_off.summary()
+    assert res_on.cost_sharing.cost[frozenset(["postal", "courier"])] == round(res_on.shared.routes["cost"].sum(), 2)
+    assert (tmp_path / "on" / "coalitions.csv").is_file() and not (tmp_path / "off" / "coalitions.csv").exists()
+    for mode in ("separate", "shared", "postal_courier"):
+        for name in ("route_plan.csv", "routes_summary.csv", "unserved.csv"):
+            assert (tmp_path / "on" / mode / name).read_bytes() == (tmp_path / "off" / mode / name).read_bytes()
+    assert (tmp_path / "on" / "comparison.csv").read_bytes() == (tmp_path / "off" / "comparison.csv").read_bytes()

@@ -124,8 +124,12 @@ def run_routing(scenario: Scenario | str | Path, mode: str, out_dir: str | Path,
 
 
 def demo_stage(scenario: Scenario, out_dir: Path, time_limit_s: float | None, echo,
-               progress: Progress | None = None, lang: str = "en") -> dict:
+               progress: Progress | None = None, lang: str = "en", sharing: bool = True) -> dict:
     """``culture-logistics demo`` step: compare shared with separate delivery, write to ``out_dir/routing``.
+
+    ``sharing``: also plan the cost-sharing coalitions (coalitions.csv, cost_sharing.csv), as ``route --mode
+    compare`` does; the province batch, which does not report them, passes False: six plans fewer for
+    three operators.
 
     ``time_limit_s`` overrides the safety cap per model (default ``[routing] time_limit_s``); every solve
     stops on its deterministic work budget first, so the demo's plan is the plan ``route`` makes.  ``echo`` gets the
@@ -134,7 +138,7 @@ def demo_stage(scenario: Scenario, out_dir: Path, time_limit_s: float | None, ec
     t0 = time.perf_counter()
     out = Path(out_dir) / "routing"
     res, paths = run_routing(scenario, "compare", out, time_limit_s=time_limit_s, lang=lang,
-                             progress=progress)
+                             progress=progress, sharing=None if sharing else False)
     s = res.summary()
     for line in demo_lines(s, out, time.perf_counter() - t0, lang):
         echo(line)

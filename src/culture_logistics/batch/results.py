@@ -85,6 +85,8 @@ class BatchResult:
             "peak_rss_mb_by_worker": self.peak_rss_mb_by_worker(),
             "map_bytes": self.map_bytes,
             "county_seconds": {o.adcode: o.seconds for o in computed},
+            "step_seconds_total": step_totals(computed),
+            "county_step_seconds": {o.adcode: dict(o.step_seconds) for o in computed},
         }
 
 
@@ -107,6 +109,17 @@ def reach_row(row: dict) -> dict:
     out["sites_lscp"] = out.get("sites_lscp", out.get("sites_proposed", ""))
     out["sites_mclp"] = out.get("sites_mclp", "")
     return {c: out.get(c, "") for c in REACH_COLUMNS}
+
+
+def step_totals(outcomes: Sequence[CountyOutcome]) -> dict[str, float]:
+    """Wall seconds per step (input, load, coverage, site, route) summed over ``outcomes``, in that order."""
+    out: dict[str, float] = {}
+    for o in outcomes:
+        for k, v in o.step_seconds.items():
+            out[k] = out.get(k, 0.0) + float(v)
+    order = ("input", "load", "coverage", "site", "route")
+    keys = sorted(out, key=lambda k: (order.index(k) if k in order else len(order), k))
+    return {k: round(out[k], 2) for k in keys}
 
 
 def reach_table(outcomes: Sequence[CountyOutcome]) -> pd.DataFrame:

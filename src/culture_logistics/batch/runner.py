@@ -35,6 +35,7 @@ from culture_logistics.batch.results import (
     reach_table,
     write_province_outputs,
 )
+from culture_logistics.reports.console import console_text
 from culture_logistics.reports.writers import write_json
 from culture_logistics.synth.common import DEFAULT_SEED
 
@@ -47,16 +48,38 @@ def _resumed(job: CountyJob, out_root: Path, digest: str) -> CountyOutcome | Non
     return CountyOutcome(job.adcode, job.name, row["status"] or "ok", row, None, True, centre=done.get("centre"))
 
 
-class _Progress:
-    """A rich progress bar on stderr: counties finished, with done / failed / skipped counts."""
+def eta_seconds(computed: int, remaining: int, elapsed_s: float) -> float | None:
+    """Seconds left for ``remaining`` counties at the pace of the ``computed`` ones so far (``elapsed_s`` since
+    the first submission; the workers run in parallel, so the pace is the batch's, not one county's); None
+    before the first county is computed."""
+    if computed <= 0 or elapsed_s <= 0:
+        return None
+    return remaining * elapsed_s / computed
 
-    def __init__(self, total: int, enabled: bool):
+
+def _clock(seconds: float | None) -> str:
+    """``1:02:03`` / ``2:03`` (h:mm:ss, m:ss); ``-:--`` for None."""
+    if seconds is None:
+        return "-:--"
+    s = int(round(seconds))
+    h, m = divmod(s // 60, 60)
+    return f"{h}:{m:02d}:{s % 60:02d}" if h else f"{m}:{s % 60:02d}"
+
+
+class _Progress:
+    """A rich progress bar on stderr: counties finished, with done / failed / skipped counts and the time
+    left (:func:`eta_seconds`, counties skipped as already done not counted in the pace)."""
+
+    def __init__(self, total: int, enabled: bool, lang: str = "en"):
         self.enabled = enabled
+        self.lang = lang
+        self.total = total
         self.counts = {"done": 0, "failed": 0, "skipped": 0}
+        self.t0 = time.perf_counter()
         if not enabled:
             return
 
-        self.bar = Progress(TextColumn("[bold]counties"), BarColumn(), MofNCompleteColumn(),
+        self.bar = Progress(TextColumn("[bold]" + console_text("bar_counties", lang)), BarColumn(), MofNCompleteColumn(),
                             TextColumn("{task.description}"), TimeElapsedColumn(),
                             console=Console(stderr=True), transient=False)
         self.task = self.bar.add_task(self._text(), total=total)
@@ -64,7 +87,14 @@ class _Progress:
 
     def _text(self) -> str:
         c = self.counts
-        return f"done {c['done']}  failed {c['failed']}  skipped {c['skipped']}"
+        computed = c["done"] + c["failed"]
+        eta = eta_seconds(computed, self.total - computed - c["skipped"], time.perf_counter() - self.t0)
+        return console_text("bar_counts", self.lang, done=c["done"], failed=c["failed"], skipped=c["skipped"],
+                            eta=_clock(eta))
+
+    def start_clock(self) -> None:
+        """The pace is measured from here (the first submission)."""
+        self.t0 = time.perf_counter()
 
     def advance(self, kind: str, label: str = "") -> None:
         self.counts[kind] += 1
@@ -206,10 +236,11 @@ def run_batch(out_dir: str | Path, province: str = "37", counties: Iterable[str]
                 if scheduler:
                     raise
                 n_workers = 0       # a local cluster whose workers never came up: in-process below
-        bar = _Progress(len(jobs), progress)
+        bar = _Progress(len(jobs), progress, lang)
         for _ in range(len(outcomes)):
             bar.advance("skipped")
         t_compute = time.perf_counter()
+        bar.start_clock()
         if todo:
             on_cluster = client if n_workers else None
             outcomes.update(_submit_all(on_cluster, todo, out, steps_t, time_limit_s, seed, bar, echo, lang))

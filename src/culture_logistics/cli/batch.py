@@ -75,6 +75,9 @@ def _run(province, counties, steps, scheduler, workers, time_limit_s, data_dir, 
     if s["villages"]:
         click.echo(console_text("batch_reach", lang, reached=s["villages_reached"], villages=s["villages"],
                                 rate=s["reach_rate"], people=s["population_reached"], population=s["population"]))
+    if s["step_seconds_total"] and s["computed"]:
+        click.echo(console_text("batch_steps", lang, steps=", ".join(
+            f"{k} {v / s['computed']:.1f}" for k, v in s["step_seconds_total"].items())))
     peaks = s["peak_rss_mb_by_worker"]
     if peaks:
         click.echo(console_text("batch_memory", lang, mb=", ".join(f"{v:,.0f} MB" for v in peaks.values())))

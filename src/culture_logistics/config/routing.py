@@ -28,9 +28,6 @@ MODES = ("shared", "separate", "compare")
 ECHELONS = ("trunk", "last_mile")
 
 
-ECHELON_ZH = {"trunk": "干线", "last_mile": "末端", "bus": "客货邮公交"}
-
-
 #: Default vehicles per echelon (used for every operator and for ``shared`` unless [[fleet]] says
 #: otherwise).  Costs are 2024 Shandong figures, rounded: a 4.2 m light truck burns ~12 L/100 km of
 #: diesel (~7.5 CNY/L) plus tolls and upkeep ≈ 1.5 CNY/km, and costs a driver (~6,000 CNY/month
@@ -57,11 +54,7 @@ _FLEET_KEYS = SCHEMA["fleet"].key_names
 _ROUTING_KEYS = SCHEMA["routing"].key_names
 
 
-
-
 INF = 10**12  # "no limit" (s)
-
-
 
 
 def hhmm(seconds: float) -> str:
@@ -498,8 +491,6 @@ def params_dict(p: RoutingParams) -> dict:
                        "price_per_parcel": b.price_per_parcel, "speed_kmh": b.speed_kmh,
                        "times_min": None if b.times_min is None else list(b.times_min)} for b in p.bus_lines],
     }
-
-
 
 
 def parse_overrides(params: RoutingParams, time_limit_s=None, seed=None) -> RoutingParams:

@@ -58,19 +58,6 @@ _CHUNK = 1 << 20
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
-def decode_text(raw: bytes) -> tuple[str | None, str]:
-    """Decode bytes as UTF-8 (BOM optional) or GB18030; return (text, encoding)."""
-    try:
-        return raw.decode("utf-8-sig"), "utf-8"
-    except UnicodeDecodeError:
-        pass
-    try:
-        text = raw.decode("gb18030")
-    except UnicodeDecodeError:
-        return None, ""
-    return text, "gb18030"
-
-
 def regular_file_size(path: Path, problems: ProblemList, what: str, hint: str) -> int | None:
     """Size of ``path`` when it is a readable regular file, else ``None`` with a problem recorded."""
     try:

@@ -116,7 +116,7 @@ class RoadNetwork:
         self._edge_key = rows.astype(np.int64) * self.n + cols
         self._edge_time = times
         self._edge_len = lens
-        ncomp, labels = connected_components(self.length_csr, directed=True, connection="weak")
+        _, labels = connected_components(self.length_csr, directed=True, connection="weak")
         self.component = labels
         main = np.bincount(labels).argmax()
         self.in_main = labels == main

@@ -91,6 +91,11 @@ CONSOLE_TEXT = {
     "batch_reach": ("  villages reached by every operator: {reached:,}/{villages:,} ({rate:.1%}); "
                     "population {people:,}/{population:,}",
                     "  全部运营方覆盖村数：{reached:,}/{villages:,}（{rate:.1%}）；人口 {people:,}/{population:,}"),
+    "batch_steps": ("  seconds per county by step (mean): {steps}; per county in batch_summary.json (county_step_seconds)",
+                    "  各步骤每县平均用时（秒）：{steps}；各县明细见 batch_summary.json（county_step_seconds）"),
+    "bar_counties": ("counties", "县"),
+    "bar_counts": ("done {done}  failed {failed}  skipped {skipped}  ETA {eta}",
+                   "完成 {done}  失败 {failed}  跳过 {skipped}  预计剩余 {eta}"),
     "batch_memory": ("  peak memory per worker: {mb}", "  每个工作进程的内存峰值：{mb}"),
     "batch_files": ("  {reach}, {map} ({kb:.0f} KB), {failures}", "  {reach}，{map}（{kb:.0f} KB），{failures}"),
     "batch_failed": ("  {n} county(ies) failed: see {failures}; a re-run retries them",

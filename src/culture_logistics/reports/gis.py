@@ -275,18 +275,6 @@ def gcj02_geojson(layers: dict[str, gpd.GeoDataFrame]) -> dict:
             "features": feats}
 
 
-def write_gis(layers: dict[str, gpd.GeoDataFrame], out_dir: str | Path, stem: str,
-              exports: tuple[str, ...] = ()) -> dict[str, Path]:
-    """``<stem>.gpkg`` and, for each of ``exports``, ``<stem>.kml`` / ``<stem>.gcj02.geojson`` in ``out_dir``.
-
-    Every export is built before the first file is written, so a failure writes none of them."""
-    out = Path(out_dir)
-    texts = export_texts(layers, out, stem, exports)
-    paths = {f"{stem}.gpkg": write_gpkg(layers, out / f"{stem}.gpkg")}
-    paths.update({p.name: atomic_write_text(p, text) for p, text in texts.items()})
-    return paths
-
-
 def export_texts(layers, out: Path, stem: str, exports) -> dict[Path, str]:
     """The files ``exports`` asks for (path → text), built in memory; nothing is written."""
     texts = {}

@@ -40,7 +40,6 @@ FOREIGN_EXPRESS = ("DHL", "TNT", "FedEx", "FEDEX", "UPS")
 COURIER_BRANDS = ("顺丰", "中通", "圆通", "申通", "韵达", "极兔", "京东", "德邦", "百世", "菜鸟驿站", "菜鸟", "天天快递",
                   "优速", "丰巢", "兔喜", "妈妈驿站")
 COURIER_GENERIC = ("快递", "速运", "快运")
-COURIER_WORDS = COURIER_BRANDS + COURIER_GENERIC
 COOP_WORDS = ("供销",)
 POSTAL_WORDS = ("中国邮政", "邮政", "EMS", "邮电所", "邮局", "邮电局", "China Post", "Posti", "USPS")
 COUNTY_WORDS = ("分拨中心", "物流园", "处理中心", "转运中心", "集散中心", "县级", "共配中心", "分拣中心")

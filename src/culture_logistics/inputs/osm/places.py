@@ -44,7 +44,6 @@ VILLAGE_SUFFIXES = ("社区居民委员会", "社区居委会", "居民委员会
 #: what NBS appends to a village-level name (an OSM name plus one of these is the NBS name)
 OFFICIAL_SUFFIXES = ("村民委员会", "居民委员会", "村委会", "居委会", "委员会")
 RESIDENTS = ("社区居民委员会", "社区居委会", "居民委员会", "社区委员会", "居委会", "社区")
-VILLAGERS = ("村民委员会", "村委会", "村")
 #: township-level suffixes (the NBS township name keeps them; OSM may add 办事处)
 TOWNSHIP_SUFFIXES = ("街道办事处", "办事处", "街道", "镇", "乡")
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from array import array
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC
 from pathlib import Path
 
 import numpy as np
@@ -386,9 +386,3 @@ def read_extract(path: str | Path, clip: BaseGeometry | None = None, progress=No
     return ext
 
 
-def parse_timestamp(text: str) -> datetime | None:
-    """An ISO-8601 OSM timestamp as an aware UTC datetime, or ``None``."""
-    try:
-        return datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return None

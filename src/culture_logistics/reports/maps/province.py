@@ -55,7 +55,6 @@ MAP_SIMPLIFY_DEG = 0.004
 MAP_DECIMALS = 3
 
 
-NO_DATA_COLOR = "#bdbdbd"
 
 
 FAILED_COLOR = "#6b6b6b"
