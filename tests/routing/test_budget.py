@@ -159,7 +159,8 @@ def test_cap_that_binds_in_a_plan_is_named_and_the_cli_warns(tmp_path, monkeypat
     monkeypatch.setitem(B.BUDGET_DEFAULTS, "pyvrp_max_iterations", 10**9)
     path = write_scenario(tmp_path / "t", toml_extra="[routing]\ntime_limit_s = 0.3\ndiagnose = false\n")
     out = tmp_path / "out"
-    res = CliRunner().invoke(route, [str(path), "--mode", "shared", "--out", str(out), "--no-map", "--quiet"])
+    res = CliRunner().invoke(route, [str(path), "--mode", "shared", "--out", str(out), "--no-map", "--quiet",
+                                     "--lang", "en"])
     assert res.exit_code == 0, res.output
     import json
 

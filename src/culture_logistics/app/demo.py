@@ -19,6 +19,7 @@ from culture_logistics.app.report import report_with_kpis
 from culture_logistics.errors import CultureLogisticsError
 from culture_logistics.inputs.scenario import load_scenario
 from culture_logistics.progress import Progress, emit
+from culture_logistics.reports.console import console_text, pdf_note_text
 from culture_logistics.reports.report import county_stages
 from culture_logistics.resources import PILOT_COUNTIES, counties_dir
 
@@ -76,22 +77,24 @@ def _run(scenario_path: Path, out_dir: Path | None, time_limit_s: float | None, 
         return lambda line: emit(progress, "stage", stage, line)
 
     echo = echo_for("load")
-    echo(f"[load] {scn.adcode} {scn.name}: {s['villages']} villages in {s['townships']} townships, "
-         f"{s['facilities']} facilities, road graph {s['network'].get('nodes', 0):,} nodes "
-         f"({time.perf_counter() - t0:.1f} s)")
+    echo(console_text("load", lang, adcode=scn.adcode, name=scn.name, villages=s["villages"],
+                      townships=s["townships"], facilities=s["facilities"], nodes=s["network"].get("nodes", 0),
+                      seconds=time.perf_counter() - t0))
     if scn.synthetic:
-        echo("       coordinates, populations, facilities and roads are synthetic (see data/counties/README.md)")
+        echo(console_text("load_synthetic", lang))
     for w in scn.warnings:
         emit(progress, "warning", "load", str(w))
     results = {"summary": s}
     for name, stage in STAGES:
-        emit(progress, "model", name, "started")
+        emit(progress, "model", name, console_text("started", lang))
         results[name] = stage(scn, out_dir, time_limit_s, echo_for(name), progress=progress, lang=lang)
     t1 = time.perf_counter()
     # no progress: the PDF's note is on the [report] line below
     rep = report_with_kpis(scn, out_dir, county_stages(out_dir, scn.adcode), lang=report_lang, pdf=pdf)
     results["report"] = rep.summary()
-    pdf_note = (f", {rep.pdf_path.name} ({rep.pdf_pages} A4 pages)" if rep.pdf_path else f"; {rep.pdf_note}")
-    echo_for("report")(f"[report] {rep.html_path}{pdf_note} ({time.perf_counter() - t1:.1f} s)")
-    echo_for("done")(f"[done] {time.perf_counter() - t0:.1f} s; outputs in {out_dir}")
+    pdf_note = (console_text("report_pdf", lang, name=rep.pdf_path.name, pages=rep.pdf_pages) if rep.pdf_path
+                else console_text("report_no_pdf", lang, note=pdf_note_text(rep.pdf_note, lang)))
+    echo_for("report")(console_text("report", lang, html=rep.html_path, pdf=pdf_note,
+                                    seconds=time.perf_counter() - t1))
+    echo_for("done")(console_text("done", lang, seconds=time.perf_counter() - t0, out=out_dir))
     return results

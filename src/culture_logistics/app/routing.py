@@ -16,6 +16,7 @@ from culture_logistics.config.routing import MODES, RoutingParams
 from culture_logistics.errors import CultureLogisticsError
 from culture_logistics.inputs.scenario import Scenario
 from culture_logistics.progress import Progress, emit, line_reporter
+from culture_logistics.reports.console import model_line
 from culture_logistics.reports.notes import group_warnings
 from culture_logistics.reports.routes import demo_lines, write_comparison, write_plan, write_weekly
 from culture_logistics.routing.compare import ModeComparison, compare_modes
@@ -84,7 +85,8 @@ def plan_and_write(req: RoutingRequest, progress: Progress | None = None
     per note on the data (e.g. a station over its capacity).
     """
     scenario, params, mode = req.scenario, req.params, req.mode
-    lines = line_reporter(progress, "routing")
+    reporter = line_reporter(progress, "routing")
+    lines = None if reporter is None else (lambda line: reporter(model_line(line, req.lang)))
     if req.weekly:
         week = plan_week(scenario, mode, params, progress=lines)
         return week, write_weekly(week, req.out_dir, req.lang)

@@ -12,6 +12,7 @@ from culture_logistics.coverage.reach import compute_coverage
 from culture_logistics.errors import CultureLogisticsError
 from culture_logistics.inputs.scenario import Scenario
 from culture_logistics.progress import Progress, emit
+from culture_logistics.reports.console import console_text
 from culture_logistics.reports.siting import demo_lines, write_siting
 from culture_logistics.siting.solve import SitingResult, solve_siting
 
@@ -40,10 +41,10 @@ def run_siting(scenario: Scenario | str | Path, out_dir: str | Path, model: str 
         if radius_m <= 0:
             raise CultureLogisticsError(f"--radius must be > 0 m, got {radius_m}")
         params = replace(params, radius_m=float(radius_m))
-    emit(progress, "model", "siting", f"{model.upper()}: candidates, reach matrix and {solver.upper()} solve")
+    emit(progress, "model", "siting", console_text("model_solve", lang, model=model.upper(), solver=solver.upper()))
     res = solve_siting(scenario, model=model, k=k, budget=budget, capacitated=capacitated,
                        time_limit_s=time_limit_s, minimize=minimize, params=params, solver=solver)
-    emit(progress, "model", "siting", "writing the tables, siting.xlsx" + (" and the map" if map_html else ""))
+    emit(progress, "model", "siting", console_text("model_write_map" if map_html else "model_write", lang))
     return res, write_siting(res, out_dir, map_html=map_html, lang=lang)
 
 
@@ -62,13 +63,13 @@ def demo_stage(scenario, out_dir: Path, time_limit_s: float | None, echo, progre
     tl = time_limit_s or params.time_limit_s
     gaps = int((~cov.villages["reached"]).sum())
     if gaps == 0:
-        echo("[siting] every village is already reached; nothing to site")
+        echo(console_text("siting_nothing", lang))
         return {"gap_villages": 0}
     k = params.k or 5
-    emit(progress, "model", "siting", f"MCLP, at most {k} sites, {gaps} gap villages")
+    emit(progress, "model", "siting", console_text("model_mclp", lang, k=k, gaps=gaps))
     mclp = solve_siting(scenario, "mclp", k=k, time_limit_s=tl, coverage=cov, params=params)
     write_siting(mclp, Path(out_dir) / "siting", lang=lang)
-    emit(progress, "model", "siting", "LSCP, fewest sites reaching every reachable gap village")
+    emit(progress, "model", "siting", console_text("model_lscp", lang))
     lscp = solve_siting(scenario, "lscp", time_limit_s=tl, coverage=cov, params=params)
     write_siting(lscp, Path(out_dir) / "siting_lscp", map_html=False, lang=lang)
     a, b = mclp.summary(), lscp.summary()

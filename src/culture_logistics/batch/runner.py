@@ -35,6 +35,7 @@ from culture_logistics.batch.results import (
     reach_table,
     write_province_outputs,
 )
+from culture_logistics.reports.console import console_text
 from culture_logistics.reports.writers import write_json
 from culture_logistics.synth.common import DEFAULT_SEED
 
@@ -69,15 +70,16 @@ class _Progress:
     """A rich progress bar on stderr: counties finished, with done / failed / skipped counts and the time
     left (:func:`eta_seconds`, counties skipped as already done not counted in the pace)."""
 
-    def __init__(self, total: int, enabled: bool):
+    def __init__(self, total: int, enabled: bool, lang: str = "en"):
         self.enabled = enabled
+        self.lang = lang
         self.total = total
         self.counts = {"done": 0, "failed": 0, "skipped": 0}
         self.t0 = time.perf_counter()
         if not enabled:
             return
 
-        self.bar = Progress(TextColumn("[bold]counties"), BarColumn(), MofNCompleteColumn(),
+        self.bar = Progress(TextColumn("[bold]" + console_text("bar_counties", lang)), BarColumn(), MofNCompleteColumn(),
                             TextColumn("{task.description}"), TimeElapsedColumn(),
                             console=Console(stderr=True), transient=False)
         self.task = self.bar.add_task(self._text(), total=total)
@@ -87,7 +89,8 @@ class _Progress:
         c = self.counts
         computed = c["done"] + c["failed"]
         eta = eta_seconds(computed, self.total - computed - c["skipped"], time.perf_counter() - self.t0)
-        return f"done {c['done']}  failed {c['failed']}  skipped {c['skipped']}  ETA {_clock(eta)}"
+        return console_text("bar_counts", self.lang, done=c["done"], failed=c["failed"], skipped=c["skipped"],
+                            eta=_clock(eta))
 
     def start_clock(self) -> None:
         """The pace is measured from here (the first submission)."""
@@ -233,7 +236,7 @@ def run_batch(out_dir: str | Path, province: str = "37", counties: Iterable[str]
                 if scheduler:
                     raise
                 n_workers = 0       # a local cluster whose workers never came up: in-process below
-        bar = _Progress(len(jobs), progress)
+        bar = _Progress(len(jobs), progress, lang)
         for _ in range(len(outcomes)):
             bar.advance("skipped")
         t_compute = time.perf_counter()

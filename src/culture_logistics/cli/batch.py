@@ -38,8 +38,8 @@ from culture_logistics.errors import EXIT_FAILED, EXIT_INTERRUPTED
               help="Seed of the data builder for counties without a dataset [default: the builder's].")
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), required=True,
               help="Batch folder: <adcode>/ per county, province_reach.csv, failures.csv, province_map.html.")
-@click.option("--lang", type=click.Choice(["en", "zh"]), default="en", show_default=True,
-              help="Language of every county's workbooks and maps.")
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
+              help="Language of every county's workbooks and maps and of the console lines.")
 @click.option("--no-progress", is_flag=True, help="Do not draw the progress bar on stderr.")
 def batch(province, counties, steps, scheduler, workers, time_limit_s, data_dir, seed, out_dir, no_progress, lang):
     """Plan every county of a province as one batch on Dask; a re-run skips finished counties."""
@@ -48,45 +48,44 @@ def batch(province, counties, steps, scheduler, workers, time_limit_s, data_dir,
                          out_dir, no_progress, lang)
     except SystemExit as exc:
         if exc.code == EXIT_INTERRUPTED:
-            click.echo("every county already finished is kept (DIR/<adcode>/_done.json); "
-                       "run the same command again to resume", err=True)
+            from culture_logistics.reports.console import console_text
+            click.echo(console_text("batch_resume", lang), err=True)
         raise
     if result.failed:
         sys.exit(EXIT_FAILED)  # the others finished; failures.csv says what went wrong
 
 
 def _run(province, counties, steps, scheduler, workers, time_limit_s, data_dir, seed, out_dir, no_progress,
-         lang="en"):
+         lang="zh"):
 
     # lazy: the batch (Dask and every stage) loads when a batch runs, not for --help
     from culture_logistics.batch.runner import run_batch
+    from culture_logistics.reports.console import batch_line, console_text
 
     def warn(line: str) -> None:
-        click.echo(f"  {line}" if line.startswith("note:") else f"  FAILED {line}", err=True)
+        click.echo(batch_line(line, lang), err=True)
 
     result = run_batch(out_dir, province=province, counties=counties, steps=steps, scheduler=scheduler,
                        workers=workers, time_limit_s=time_limit_s, seed=seed, data_dir=data_dir, lang=lang,
                        progress=not no_progress, echo=warn)
     s = result.summary()
-    click.echo(f"Batch of {s['counties']} counties ({', '.join(s['steps'])}): {s['ok']} planned, "
-               f"{s['failed']} failed, {s['skipped_already_done']} skipped (already done); "
-               f"{s['computed']} computed on {s['workers']} worker(s) in {s['compute_s']:.1f} s")
+    click.echo(console_text("batch_head", lang, counties=s["counties"], steps=", ".join(s["steps"]), ok=s["ok"],
+                            failed=s["failed"], skipped=s["skipped_already_done"], computed=s["computed"],
+                            workers=s["workers"], seconds=s["compute_s"]))
     if s["villages"]:
-        click.echo(f"  villages reached by every operator: {s['villages_reached']:,}/{s['villages']:,} "
-                   f"({s['reach_rate']:.1%}); population {s['population_reached']:,}/{s['population']:,}")
+        click.echo(console_text("batch_reach", lang, reached=s["villages_reached"], villages=s["villages"],
+                                rate=s["reach_rate"], people=s["population_reached"], population=s["population"]))
     if s["step_seconds_total"] and s["computed"]:
-        click.echo("  seconds per county by step (mean): " + ", ".join(
-            f"{k} {v / s['computed']:.1f}" for k, v in s["step_seconds_total"].items())
-            + "; per county in batch_summary.json (county_step_seconds)")
+        click.echo(console_text("batch_steps", lang, steps=", ".join(
+            f"{k} {v / s['computed']:.1f}" for k, v in s["step_seconds_total"].items())))
     peaks = s["peak_rss_mb_by_worker"]
     if peaks:
-        click.echo(f"  peak memory per worker: {', '.join(f'{v:,.0f} MB' for v in peaks.values())}")
+        click.echo(console_text("batch_memory", lang, mb=", ".join(f"{v:,.0f} MB" for v in peaks.values())))
     out = result.out_dir
-    click.echo(f"  {out / 'province_reach.csv'}, {out / 'province_map.html'} "
-               f"({result.map_bytes / 1024:.0f} KB), {out / 'failures.csv'}")
+    click.echo(console_text("batch_files", lang, reach=out / "province_reach.csv", map=out / "province_map.html",
+                            kb=result.map_bytes / 1024, failures=out / "failures.csv"))
     if result.failed:
-        click.echo(f"  {len(result.failed)} county(ies) failed: see {out / 'failures.csv'}; a re-run retries them",
-                   err=True)
+        click.echo(console_text("batch_failed", lang, n=len(result.failed), failures=out / "failures.csv"), err=True)
     return result
 
 

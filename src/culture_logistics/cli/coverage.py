@@ -38,6 +38,7 @@ def _run(scenario, out_dir, radius_m, lang, tiles, no_map, exports=()):
     t0 = time.perf_counter()
     # lazy: the coverage stack (pandas, geopandas, folium …) loads when coverage runs, not for --help
     from culture_logistics.app.coverage import run_coverage
+    from culture_logistics.reports.console import console_text
     from culture_logistics.reports.coverage import summary_lines
 
     report, paths = run_coverage(scenario, out_dir, radius_m=radius_m, lang=lang, tiles=tiles, with_map=not no_map)
@@ -46,9 +47,9 @@ def _run(scenario, out_dir, radius_m, lang, tiles, no_map, exports=()):
         click.echo(line)
     size = ""
     if "coverage_map.html" in paths:
-        size = f" (coverage_map.html {paths['coverage_map.html'].stat().st_size / 1e6:.2f} MB)"
-    click.echo(f"Wrote {len(paths)} files to {out_dir}{size} in {time.perf_counter() - t0:.1f} s "
-               f"(load {t_load:.1f} s)")
+        size = console_text("map_size", lang, mb=paths["coverage_map.html"].stat().st_size / 1e6)
+    click.echo(console_text("wrote_coverage", lang, n=len(paths), out=out_dir, size=size,
+                            seconds=time.perf_counter() - t0, load=t_load))
     write_exports(out_dir, exports)
 
 

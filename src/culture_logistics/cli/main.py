@@ -22,6 +22,7 @@ from culture_logistics import __version__
 from culture_logistics.cli.errors import echo_problems, guarded
 from culture_logistics.cli.progress import printer
 from culture_logistics.inputs.datasets import list_datasets
+from culture_logistics.reports.console import console_text
 from culture_logistics.resources import DEFAULT_COUNTY
 
 #: the commands defined in other modules: name → "module:attribute", imported on first use
@@ -149,11 +150,11 @@ def demo(county, out, time_limit, lang, report_lang, no_pdf, quiet):
     # lazy: the whole chain (solvers, maps, report) loads when the demo runs, not for --help
     from culture_logistics.app.demo import demo_county
 
-    progress = printer(quiet=quiet)
+    progress = printer(quiet=quiet, lang=lang)
     demo_county(county, out_dir=out, time_limit_s=time_limit, progress=progress, lang=lang,
                 report_lang=report_lang or lang, pdf=not no_pdf)
     if progress.counts["warning"]:
-        click.echo(f"{progress.counts['warning']} warning(s), listed above (on stderr)")
+        click.echo(console_text("warnings_above", lang, n=progress.counts["warning"]))
 
 
 if __name__ == "__main__":  # pragma: no cover

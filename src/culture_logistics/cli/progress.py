@@ -13,13 +13,14 @@ from rich.console import Console
 from rich.markup import escape
 
 
-def printer(quiet: bool = False, warnings: bool = True):
+def printer(quiet: bool = False, warnings: bool = True, lang: str = "en"):
     """A ``progress(event, **fields)`` callback that prints each event as one line.
 
     Parameters
     ----------
     quiet : do not print ``"model"`` lines (one per solver model).
     warnings : print ``"warning"`` lines (off where the command lists the warnings itself).
+    lang : language of the line's own word (``WARNING`` / ``警告``); the messages come in the run's language.
     """
     tty = sys.stderr.isatty()
     console = Console(stderr=True, highlight=False) if tty else None
@@ -38,7 +39,7 @@ def printer(quiet: bool = False, warnings: bool = True):
                 click.echo(line, err=True)
         elif event == "warning" and warnings:
             counts["warning"] += 1
-            line = f"  WARNING [{stage}] {message}"
+            line = f"  {'警告' if lang == 'zh' else 'WARNING'} [{stage}] {message}"
             if console:
                 console.print(f"[yellow]{escape(line)}[/yellow]")
             else:

@@ -36,11 +36,13 @@ def report(scenario, out_dir, lang, stage_lang, rerun, time_limit, no_pdf, quiet
 def _run(scenario, out_dir, lang, stage_lang, rerun, time_limit, no_pdf, quiet):
     # lazy: every stage (solvers, maps, the report) loads when the report is made, not for --help
     from culture_logistics.app.report import write_report
+    from culture_logistics.reports.console import console_text, pdf_note_text
 
     rep = write_report(scenario, out_dir, lang=lang, pdf=not no_pdf, rerun=rerun, time_limit_s=time_limit,
-                       stage_lang=stage_lang or lang, progress=printer(quiet=quiet))
-    click.echo(f"Wrote {rep.html_path}")
+                       stage_lang=stage_lang or lang, progress=printer(quiet=quiet, lang=lang))
+    click.echo(console_text("wrote_file", lang, path=rep.html_path))
     if rep.pdf_path:
-        click.echo(f"Wrote {rep.pdf_path} ({rep.pdf_pages} A4 page{'s' if rep.pdf_pages != 1 else ''})")
+        click.echo(console_text("wrote_pdf", lang, path=rep.pdf_path, pages=rep.pdf_pages,
+                                s="s" if rep.pdf_pages != 1 else ""))
     elif not no_pdf:
-        click.echo(rep.pdf_note, err=True)
+        click.echo(pdf_note_text(rep.pdf_note, lang), err=True)

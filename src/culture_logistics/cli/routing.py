@@ -69,6 +69,7 @@ def _route(scenario, mode, time_limit, seed, out_dir, lang, tiles, no_map, quiet
                                     "(route_plan.csv has every day's stops); run without --weekly to export")
     # lazy: the routing stack (pandas, OR-Tools, PyVRP, folium …) loads when a plan is made, not for --help
     from culture_logistics.app.routing import plan_and_write, prepare_routing
+    from culture_logistics.reports.console import console_text, day_note, mode_text
     from culture_logistics.reports.notes import group_warnings
     from culture_logistics.reports.routes import summary_lines
 
@@ -76,40 +77,40 @@ def _route(scenario, mode, time_limit, seed, out_dir, lang, tiles, no_map, quiet
     req = prepare_routing(scenario, mode, out_dir, time_limit_s=time_limit, seed=seed, weekly=weekly,
                           sharing=sharing or None, map_html=not no_map, tiles=tiles, lang=lang)
     scn = req.scenario
-    click.echo(f"{scn.adcode} {scn.name}: routing, mode {mode}" + (", weekly plan" if weekly else "")
-               + (" (synthetic data: coordinates, populations, facilities and roads are generated)"
-                  if scn.synthetic else ""))
-    progress = printer(quiet=quiet, warnings=False)  # the notes are listed below
+    click.echo(console_text("route_head", lang, adcode=scn.adcode, name=scn.name, mode=mode_text(mode, lang))
+               + (console_text("route_weekly", lang) if weekly else "")
+               + (console_text("synthetic", lang) if scn.synthetic else ""))
+    progress = printer(quiet=quiet, warnings=False, lang=lang)  # the notes are listed below
     res, paths = plan_and_write(req, progress)
     for line in summary_lines(res, lang):
         click.echo(line)
     if weekly:
         notes = res.summary()["warnings"]
         if notes:
-            click.echo(f"{len(notes)} note(s) on the data (all in summary.json), e.g. {notes[0]}")
-        click.echo(f"Wrote {len(paths)} files to {out_dir} in {time.perf_counter() - t0:.1f} s")
+            click.echo(console_text("notes_eg", lang, n=len(notes), first=day_note(notes[0], lang)))
+        click.echo(console_text("wrote", lang, n=len(paths), out=out_dir, seconds=time.perf_counter() - t0))
         return
     if mode == "compare":
         for name, plan in (("separate", res.separate), ("shared", res.shared)):
             s = plan.summary()
             if s["unserved_stops"]:
-                click.echo(f"  {name}: {s['unserved_stops']} stop(s) unserved — see {out_dir / name / 'unserved.csv'}")
+                click.echo(console_text("unserved", lang, mode=mode_text(name, lang), n=s["unserved_stops"],
+                                        path=out_dir / name / "unserved.csv"))
     plans = [res.separate, res.shared] if mode == "compare" else [res]
     capped = [(p.mode, m) for p in plans for m in p.cap_hit_models()]
     if capped:
         names = ", ".join(f"{md}: {m}" if mode == "compare" else m for md, m in capped[:5])
-        more = f" and {len(capped) - 5} more" if len(capped) > 5 else ""
-        click.echo(f"warning: the solver's time cap ended {len(capped)} model(s) before their work budget "
-                   f"({names}{more}): these routes may differ on another run or machine (summary.json: "
-                   f"reproducible = false). Raise --time-limit for reproducible plans.", err=True)
-    notes = group_warnings([f"{p.mode}: {w}" if mode == "compare" else w for p in plans for w in p.warnings])
+        more = console_text("cap_more", lang, n=len(capped) - 5) if len(capped) > 5 else ""
+        click.echo(console_text("cap_warning", lang, n=len(capped), names=names, more=more), err=True)
+    notes = group_warnings([f"{p.mode}: {w}" if mode == "compare" else w for p in plans for w in p.warnings],
+                           lang=lang)
     if notes:
-        click.echo(f"{len(notes)} note(s) on the data (all in summary.json):")
+        click.echo(console_text("notes_head", lang, n=len(notes)))
         for w in notes[:5]:
             click.echo(f"  - {w}")
         if len(notes) > 5:
-            click.echo(f"  … and {len(notes) - 5} more")
-    click.echo(f"Wrote {len(paths)} files to {out_dir} in {time.perf_counter() - t0:.1f} s")
+            click.echo(console_text("notes_more", lang, n=len(notes) - 5))
+    click.echo(console_text("wrote", lang, n=len(paths), out=out_dir, seconds=time.perf_counter() - t0))
     write_exports(out_dir, exports)
 
 

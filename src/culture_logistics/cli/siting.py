@@ -54,28 +54,31 @@ def _run(scenario, model, k, budget, capacitated, minimize, time_limit, radius_m
 
     # lazy: the siting stack (pandas, OR-Tools MIP, folium …) loads when sites are chosen, not for --help
     from culture_logistics.app.siting import run_siting
+    from culture_logistics.reports.console import console_text, objective_unit_text
 
-    progress = printer(quiet=quiet)
+    progress = printer(quiet=quiet, lang=lang)
     res, paths = run_siting(scenario, out_dir, model=model, k=k, budget=budget, capacitated=capacitated,
                             minimize=minimize, time_limit_s=time_limit, radius_m=radius_m, solver=solver,
                             map_html=not no_map, lang=lang, progress=progress)
     scn = res.scenario
     s = res.summary()
     b, a = s["before"], s["after"]
-    proof = "optimal (proved)" if s["optimal"] else f"NOT proved optimal: gap {100 * s['gap']:.3f}% to the bound"
-    click.echo(f"{scn.adcode} {scn.name}: {s['model']}"
-               + (f", K={s['k']}" if s["k"] is not None else "")
-               + (f", budget {s['budget']:,.0f} CNY" if s["budget"] is not None else "")
-               + f", radius {s['radius_m']:.0f} m")
+    proof = (console_text("site_optimal", lang) if s["optimal"]
+             else console_text("site_gap", lang, gap=100 * s["gap"]))
+    click.echo(console_text("site_head", lang, adcode=scn.adcode, name=scn.name, model=s["model"])
+               + (console_text("site_k", lang, k=s["k"]) if s["k"] is not None else "")
+               + (console_text("site_budget", lang, budget=s["budget"]) if s["budget"] is not None else "")
+               + console_text("site_radius", lang, radius=s["radius_m"]))
     if scn.synthetic:
-        click.echo("  (synthetic data: coordinates, populations, facilities and roads are generated)")
-    click.echo(f"  gap villages: {s['gap_villages']} ({s['gap_villages_no_candidate']} with no candidate in reach)")
-    click.echo(f"  villages reached:   {b['villages_reached']:>7,} → {a['villages_reached']:>7,} of {b['villages']:,}")
-    click.echo(f"  population reached: {b['population_reached']:>7,} → {a['population_reached']:>7,} "
-               f"of {b['population']:,}")
-    click.echo(f"  sites: {s['sites']} ({s['sites_existing']} converted, {s['sites_new']} new), "
-               f"{s['total_cost']:,.0f} CNY")
-    click.echo(f"  objective {s['objective']:,.1f} {s['objective_unit']}; bound {s['bound']:,.1f}; {proof}; "
-               f"solve {s['solve_seconds']:.2f} s")
-    click.echo(f"  wrote {', '.join(p.name for p in paths.values())} to {out_dir}")
+        click.echo(console_text("site_synthetic", lang))
+    click.echo(console_text("site_gaps", lang, gaps=s["gap_villages"], none=s["gap_villages_no_candidate"]))
+    click.echo(console_text("site_villages", lang, before=b["villages_reached"], after=a["villages_reached"],
+                            total=b["villages"]))
+    click.echo(console_text("site_people", lang, before=b["population_reached"], after=a["population_reached"],
+                            total=b["population"]))
+    click.echo(console_text("site_sites", lang, sites=s["sites"], existing=s["sites_existing"], new=s["sites_new"],
+                            cost=s["total_cost"]))
+    click.echo(console_text("site_objective", lang, objective=s["objective"], unit=objective_unit_text(s["objective_unit"], lang),
+                            bound=s["bound"], proof=proof, seconds=s["solve_seconds"]))
+    click.echo(console_text("site_wrote", lang, files=", ".join(p.name for p in paths.values()), out=out_dir))
     write_exports(out_dir, exports)

@@ -9,6 +9,8 @@ Every key has an ``en`` and a ``zh`` entry (a test checks it).  The maps keep th
 """
 from __future__ import annotations
 
+import re
+
 from culture_logistics.config.model import CARRIERS, OPERATOR_ZH
 
 _HEAD = {
@@ -313,3 +315,152 @@ def sheet_text(key: str, lang: str, **fields) -> str:
     en, zh = SHEET_TEXT[key]
     s = zh if lang == "zh" else en
     return s.format(**fields) if fields else s
+
+
+# ------------------------------------------------------------------ unserved stops: reason and fix in words
+#: The sentence parts routing appends to a reason or a fix: (English pattern, Chinese template).
+_OPENED = re.compile(r" \(the station's vehicles leave at (?P<t>\d{1,2}:\d{2}), when the trunk has unloaded there\)$")
+_UNCHECKED = (
+    (" (not checked: diagnosis is off ([routing] diagnose = false))", "（未验证：诊断已关闭，[routing] diagnose = false）"),
+    (" (not confirmed by a re-solve within the diagnosis budget ([routing] max_resolves))",
+     "（未在诊断预算内经重新求解确认，[routing] max_resolves）"),
+)
+_TOGETHER = re.compile(r" \(confirmed for these (?P<k>\d+) stops together\)$")
+
+#: unserved.csv ``reason`` as routing words it (routing/solving.py, plan.py, cooperation.py), by reason code:
+#: {code: [(pattern, zh template), …]}.  ``{T}`` is a vehicle type, ``{op}`` an operator (put in words).
+REASON_TEXTS = {
+    "unreachable": [
+        (r"unreachable on the road network: its depot (?P<D>\S+) is (?P<a>[\d.,]+) m from the road network "
+         r"\(more than max_access_m = (?P<b>[\d.,]+) m\)", "路网不可达：出发站 {D} 距路网 {a} 米（超过 max_access_m = {b} 米）"),
+        (r"unreachable on the road network: its point is (?P<a>[\d.,]+) m from the road network's main component "
+         r"\(more than max_access_m = (?P<b>[\d.,]+) m\)", "路网不可达：该点距路网主体 {a} 米（超过 max_access_m = {b} 米）"),
+        (r"unreachable on the road network: no road path between it and the depot \(one-way roads\?\)",
+         "路网不可达：与出发站之间无道路连通（单行道？）"),
+    ],
+    "demand_exceeds_capacity": [
+        (r"demand larger than any vehicle: (?P<d>\d+) parcels to deliver, (?P<p>\d+) to pick up, largest vehicle "
+         r"(?P<T>\S+) carries (?P<c>\d+)", "件量超过最大车辆容量：送达 {d} 件、揽收 {p} 件，最大车型{T}载量 {c} 件"),
+    ],
+    "beyond_shift": [
+        (r"farther than a shift allows: the round trip to it alone ends (?P<n>\d+) min after the depot's closing "
+         r"time (?P<t>\d{1,2}:\d{2})", "超出班次时长：单独往返也要在出发站 {t} 关门后 {n} 分钟才结束"),
+        (r"farther than a shift allows: the round trip to it alone ends (?P<n>\d+) min after the (?P<T>\S+)'s shift "
+         r"of (?P<h>[\d.]+) h", "超出班次时长：单独往返也比{T}的 {h} 小时班次多 {n} 分钟"),
+    ],
+    "time_window": [
+        (r"time window closes at (?P<a>\d{1,2}:\d{2}) but the earliest arrival is (?P<b>\d{1,2}:\d{2})",
+         "时间窗 {a} 关闭，但最早 {b} 才能到达"),
+    ],
+    "station_capacity": [
+        (r"station capacity used up: station (?P<S>.+?) may send out at most (?P<C>[\d.]+) parcels a day "
+         r"\(capacity_per_day\) and its vans leave with (?P<load>\d+); (?P<left>\d+) left for this stop's (?P<d>\d+)",
+         "站点日处理能力已满：{S} 每天最多发出 {C} 件（capacity_per_day），车辆已装 {load} 件，只剩 {left} 件，"
+         "不够本站点的 {d} 件"),
+        (r"station capacity used up: station (?P<S>.+?) may send out at most (?P<C>[\d.]+) parcels a day "
+         r"\(capacity_per_day\); the vans that add up to it leave with (?P<load>\d+) and cannot take this stop's "
+         r"(?P<d>\d+) as well", "站点日处理能力已满：{S} 每天最多发出 {C} 件（capacity_per_day），车辆已装 {load} 件，"
+                               "无法再带本站点的 {d} 件"),
+    ],
+    "fleet_too_small": [
+        (r"fleet too small for the day: the stop can be served on its own, but the vehicles at (?P<D>\S+) cannot "
+         r"serve it together with the other stops within capacity and shift limits",
+         "车辆不足：该站点可单独配送，但 {D} 的车辆在载量和班次限制内无法同时配送它和其他站点"),
+        (r"fleet too small for the day: no vehicle at (?P<D>\S+) \(\[\[fleet\]\] gives (?P<fo>\S+)/(?P<e>\S+) "
+         r"count = 0\)", "车辆不足：{D} 没有车辆（[[fleet]] 中 {fo}/{e} 的 count = 0）"),
+        (r"the solver found no plan at all in (?P<s>[\d.]+) s \(the stop can be served on its own\); run again with "
+         r"a longer --time-limit", "求解器在 {s} 秒内未找到任何方案（该站点可单独配送）；请加大 --time-limit 重新运行"),
+    ],
+    "no_depot": [
+        (r"(?P<op>\S+) has no county depot or township station in the county", "{op}在本县没有县级仓库或乡镇站点"),
+    ],
+}
+
+#: unserved.csv ``smallest_fix`` as routing words it: [(pattern, zh template), …] (any reason code).
+FIX_TEXTS = [
+    (r"move depot (?P<D>\S+) next to a road, or add the road it stands on to the road file",
+     "把出发站 {D} 移到道路旁，或在路网文件中加入它所在的道路"),
+    (r"add the road that reaches it to the road file, or raise \[network\] max_access_m to (?P<n>\d+)",
+     "在路网文件中加入通往该点的道路，或把 [network] max_access_m 提高到 {n}"),
+    (r"check the road file's one-way tags around it", "检查路网文件中该点附近道路的单行标记"),
+    (r"a larger vehicle: one (?P<T>\S+) of capacity (?P<C>\d+) instead of (?P<c>\d+) at (?P<D>\S+)",
+     "换一辆更大的车：{D} 的一辆{T}载量由 {c} 件增至 {C} 件"),
+    (r"one more vehicle of capacity (?P<C>\d+) \((?P<T>\S+) with capacity \d+\) at (?P<D>\S+)",
+     "{D} 增加一辆载量 {C} 件的车（{T}）"),
+    (r"shift longer by (?P<m>\d+) min: (?P<T>\S+) max_shift_h (?P<a>[\d.]+) → (?P<b>[\d.]+), depot open until "
+     r"(?P<t>\d{1,2}:\d{2})", "班次延长 {m} 分钟：{T} max_shift_h {a} → {b}，出发站营业至 {t}"),
+    (r"keep its time window open until (?P<t>\d{1,2}:\d{2})", "把该站点的时间窗延长到 {t}"),
+    (r"raise capacity_per_day of station (?P<S>.+?) from (?P<C>[\d.]+) to at least (?P<n>\d+) in facilities\.csv",
+     "在 facilities.csv 中把 {S} 的 capacity_per_day 由 {C} 提高到至少 {n}"),
+    (r"raise capacity_per_day of station (?P<S>.+?) from (?P<C>[\d.]+) to (?P<n>\d+) in facilities\.csv",
+     "在 facilities.csv 中把 {S} 的 capacity_per_day 由 {C} 提高到 {n}"),
+    (r"(?P<k>one|\d+) more (?P<T>\S+) \(capacity (?P<c>\d+)\) at (?P<D>\S+)(?: \((?P<j>\d+) (?:was|were) not "
+     r"enough\))?(?:; serves (?P<o>\d+) other dropped stop\(s\) too)?",
+     "{D} 增加 {k} 辆{T}（载量 {c} 件）{j}{o}"),
+    (r"shifts longer by 60 min at (?P<D>\S+) \(depot open until (?P<t>\d{1,2}:\d{2})\)",
+     "{D} 班次延长 60 分钟（出发站营业至 {t}）"),
+    (r"one more (?P<T>\S+) at (?P<D>\S+)", "{D} 增加 1 辆{T}"),
+    (r"add a (?P<op>\S+) township station or county depot to facilities\.csv(?P<x> \(or let the shared network "
+     r"carry its parcels\))?", "在 facilities.csv 中为{op}增加一个乡镇站点或县级仓库{x}"),
+]
+_REASONS = {code: [(re.compile(p + "$"), zh) for p, zh in pairs] for code, pairs in REASON_TEXTS.items()}
+_FIXES = [(re.compile(p + "$"), zh) for p, zh in FIX_TEXTS]
+
+
+def _fill_zh(zh: str, fields: dict) -> str:
+    f = {k: ("" if v is None else v) for k, v in fields.items()}
+    if "T" in f:
+        f["T"] = vehicle_type_label(f["T"], "zh")
+    if "op" in f:
+        f["op"] = op_label(f["op"], "zh")
+    if "k" in f:
+        f["k"] = "1" if f["k"] == "one" else f["k"]
+    if "j" in f and f["j"]:
+        f["j"] = f"（{f['j']} 辆不够）"
+    if "o" in f and f["o"]:
+        f["o"] = f"；同时配送另外 {f['o']} 个未服务站点"
+    if "x" in f and f["x"]:
+        f["x"] = "（或由共享网络配送其包裹）"
+    return zh.format(**f)
+
+
+def _split_suffixes(s: str) -> tuple[str, str]:
+    """``s`` without the parts routing appends (unchecked, confirmed together, the late opening), and those
+    parts in Chinese."""
+    tail = ""
+    for en, zh in _UNCHECKED:
+        if s.endswith(en):
+            s, tail = s[: -len(en)], zh + tail
+    m = _TOGETHER.search(s)
+    if m:
+        s, tail = s[: m.start()], f"（这 {m['k']} 个站点一并验证）" + tail
+    m = _OPENED.search(s)
+    if m:
+        s, tail = s[: m.start()], f"（干线到站卸货后，站点车辆 {m['t']} 出发）" + tail
+    return s, tail
+
+
+def reason_text(code: str, reason: str, lang: str) -> str:
+    """An unserved stop's ``reason`` (routing's English sentence) in ``lang``: the sentence itself in ``en``; in
+    ``zh`` the template of its reason code (:data:`REASON_TEXTS`) with its figures, else the code's label."""
+    if lang != "zh":
+        return reason
+    body, tail = _split_suffixes(str(reason))
+    for pattern, zh in _REASONS.get(code, []):
+        m = pattern.match(body)
+        if m:
+            return _fill_zh(zh, m.groupdict()) + tail
+    return reason_label(code, "zh")
+
+
+def fix_text(fix: str, lang: str) -> str:
+    """An unserved stop's ``smallest_fix`` in ``lang``: the sentence itself in ``en``; in ``zh`` from
+    :data:`FIX_TEXTS` with its figures, else a pointer to unserved.csv (never an English sentence)."""
+    if lang != "zh":
+        return fix
+    body, tail = _split_suffixes(str(fix))
+    for pattern, zh in _FIXES:
+        m = pattern.match(body)
+        if m:
+            return _fill_zh(zh, m.groupdict()) + tail
+    return "见 unserved.csv 的 smallest_fix 列"

@@ -36,6 +36,7 @@ from culture_logistics.errors import CultureLogisticsError
 from culture_logistics.inputs.scenario import Scenario
 from culture_logistics.progress import Progress, emit
 from culture_logistics.reports import charts
+from culture_logistics.reports.console import console_text, pdf_note_text
 from culture_logistics.reports.kpis import kpi_section
 from culture_logistics.reports.labels import kind_label, text
 from culture_logistics.reports.report_page import CSS, count_pdf_pages, find_chromium, print_pdf
@@ -569,10 +570,10 @@ def write_county_report(scn: Scenario, out_dir: str | Path, stages: dict[str, di
     atomic_write_text(html_path, html)
     pages, pdf_note = (None, note or "PDF not requested")
     if pdf and exe:
-        emit(progress, "model", "report", "printing report.pdf with headless Chromium")
+        emit(progress, "model", "report", console_text("model_pdf", lang))
         pages, pdf_note = print_pdf(html_path, pdf_path)
     if pdf_note and pdf:
-        emit(progress, "warning", "report", pdf_note)
+        emit(progress, "warning", "report", pdf_note_text(pdf_note, lang))
     return CountyReport(html_path, pdf_path if pages else None, pages, pdf_note, figures)
 
 

@@ -13,9 +13,11 @@ from culture_logistics.reports.labels import (
     SHEET_TEXT,
     column_label,
     echelon_label,
+    fix_text,
     metric_label,
     op_label,
     reason_label,
+    reason_text,
     sheet_text,
     unit_label,
     vehicle_names,
@@ -165,9 +167,8 @@ def route_sheets(plan: RoutePlan, lang: str = "zh") -> dict[str, pd.DataFrame | 
             t("ov_operator"): [op_label(o, lang) for o in u["operator"]],
             t("ov_echelon"): [echelon_label(e, lang) for e in u["echelon"]], t("ov_depot"): u["depot_id"],
             head["stop_id"]: u["stop_id"].astype(str), head["stop_name"]: u["stop_name"],
-            t("un_reason"): [reason_label(c, lang) if lang == "zh" else x
-                             for c, x in zip(u.get("reason_code", u["reason"]), u["reason"])],
-            t("un_fix"): u["smallest_fix"], t("un_checked"): [t("yes") if x else t("no") for x in u["fix_checked"]]}),
+            t("un_reason"): [reason_text(c, x, lang) for c, x in zip(u.get("reason_code", u["reason"]), u["reason"])],
+            t("un_fix"): [fix_text(x, lang) for x in u["smallest_fix"]], t("un_checked"): [t("yes") if x else t("no") for x in u["fix_checked"]]}),
             title=t("un_title", county=county, mode=mode))
     return sheets
 

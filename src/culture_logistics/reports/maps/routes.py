@@ -7,7 +7,7 @@ import colorsys
 import numpy as np
 
 from culture_logistics.config.routing import ECHELONS, hhmm
-from culture_logistics.reports.labels import reason_label, vehicle_names, vehicle_type_label
+from culture_logistics.reports.labels import fix_text, reason_label, reason_text, vehicle_names, vehicle_type_label
 from culture_logistics.reports.maps import base as maps
 from culture_logistics.routing.lines import route_lines
 from culture_logistics.routing.plan import RoutePlan
@@ -147,8 +147,9 @@ def routes_map(plan: RoutePlan, tiles: str = "osm", lang: str = "en", summary: d
                               "fillOpacity": 1.0, "label": "!"}], [0] * len(keep),
                             [maps.popup_html(f"{u['stop_name'].iat[i]} ({u['stop_id'].iat[i]})",
                                              [(T["operator"], maps.operator_label(u["operator"].iat[i], lang)),
-                                              (T["u_reason"], u["reason"].iat[i]),
-                                              (T["u_fix"], u["smallest_fix"].iat[i]),
+                                              (T["u_reason"], reason_text(u["reason_code"].iat[i],
+                                                                          u["reason"].iat[i], lang)),
+                                              (T["u_fix"], fix_text(u["smallest_fix"].iat[i], lang)),
                                               (T["u_checked"], T["yes"] if u["fix_checked"].iat[i] else T["no"])])
                              for i in keep],
                             [f"{u['stop_name'].iat[i]}: {reason_label(u['reason_code'].iat[i], lang)}" for i in keep],
