@@ -286,6 +286,19 @@ def test_fleet_too_small_drops_instead_of_failing(engine):
     assert sum(demand[s] for s in sol.dropped) >= 24 - 15
 
 
+@pytest.mark.parametrize("engine", ENGINES)
+def test_warm_start_with_more_routes_than_vehicles(engine):
+    # a plan of the unlimited fleet (two routes or more) warm-starts the same stops with one vehicle:
+    # the extra routes are left out of the warm start, not an error of the engine
+    plan = run(tiny_model()[0], engine)
+    assert len(plan.routes) >= 2
+    model, dist, demand = tiny_model(count=1)
+    sol = run(model, engine, initial_solution=plan)
+    sol.check(model)
+    assert len(sol.routes) == 1 and sol.status == "partial"
+    assert sum(demand[s] for s in sol.dropped) >= 24 - 15
+
+
 # --------------------------------------------------------------------------- misc
 
 

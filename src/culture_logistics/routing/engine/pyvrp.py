@@ -202,16 +202,23 @@ def solve_pyvrp(model: Model, time_limit_s: float, seed: int, budget: WorkBudget
 
 def _warm_start(pyvrp, data, initial_solution: Solution | None, cand: list[int], types: list[int]):
     """``initial_solution`` as a PyVRP solution of ``data`` (its stops among the clients ``cand``, its
-    vehicle types among ``types``), or None."""
+    vehicle types among ``types``), or None.
+
+    At most ``num_available`` routes of a type are kept (the first ones, as the OR-Tools warm start
+    does): a plan of another model (e.g. a diagnosis re-solve with one vehicle fewer of a type) may
+    use more, which PyVRP refuses; the stops of a route left out are left to the search."""
     if initial_solution is None or not initial_solution.routes:
         return None
     cidx = {s: k for k, s in enumerate(cand)}
+    left = [data.vehicle_type(t).num_available for t in range(len(types))]
     routes = []
     for r in initial_solution.routes:
         if r.vehicle_type in types:
+            t = types.index(r.vehicle_type)
             visits = [cidx[s] for s in r.stops if s in cidx]
-            if visits:
-                routes.append(pyvrp.Route(data, visits, types.index(r.vehicle_type)))
+            if visits and left[t] > 0:
+                left[t] -= 1
+                routes.append(pyvrp.Route(data, visits, t))
     return pyvrp.Solution(data, routes)
 
 
