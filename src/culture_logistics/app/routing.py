@@ -14,7 +14,7 @@ from pathlib import Path
 from culture_logistics.app.options import check_out_dir, check_time_limit, scenario_of
 from culture_logistics.config.routing import MODES, RoutingParams
 from culture_logistics.errors import CultureLogisticsError
-from culture_logistics.inputs.scenario import Scenario
+from culture_logistics.inputs.scenario import Scenario, scale_demand, scale_demand_check
 from culture_logistics.progress import Progress, emit, line_reporter
 from culture_logistics.reports.notes import group_warnings
 from culture_logistics.reports.routes import demo_lines, write_comparison, write_plan, write_weekly
@@ -45,9 +45,10 @@ class RoutingRequest:
 def prepare_routing(scenario: Scenario | str | Path, mode: str, out_dir: str | Path,
                     time_limit_s: float | None = None, seed: int | None = None, weekly: bool = False,
                     sharing: bool | None = None, map_html: bool = True, tiles: str = "osm",
-                    lang: str = "en") -> RoutingRequest:
+                    lang: str = "en", demand_scale: float | None = None) -> RoutingRequest:
     """Check every option once, then load ``scenario`` (a Scenario, a ``scenario.toml`` path or an embedded
     county code) and resolve its ``[routing]`` / ``[[fleet]]`` parameters with ``time_limit_s`` and ``seed``;
+    ``demand_scale`` (``route --demand-scale``) replaces ``[demand] scale``: every flow is multiplied by it;
     a bad value stops here, before any work, with a :class:`~culture_logistics.errors.CultureLogisticsError`.
     """
     if mode not in MODES:
@@ -64,7 +65,11 @@ def prepare_routing(scenario: Scenario | str | Path, mode: str, out_dir: str | P
     if weekly and sharing:
         raise CultureLogisticsError("--sharing splits the cost of one day's shared plan; it is not available with "
                                     "--weekly: run without --weekly for coalitions.csv and cost_sharing.csv")
+    if demand_scale is not None:
+        scale_demand_check(demand_scale)
     scn = scenario_of(scenario)
+    if demand_scale is not None:
+        scn = scale_demand(scn, demand_scale)
     params = RoutingParams.from_scenario(scn)   # checks [routing] / [[fleet]]; the overrides are checked above
     if time_limit_s is not None:
         params = replace(params, time_limit_s=time_limit_s)

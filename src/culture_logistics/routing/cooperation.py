@@ -35,7 +35,13 @@ from culture_logistics.routing.plan import (
     unloading_times,
 )
 from culture_logistics.routing.solving import explain_dropped, reopen_later, solve_spec
-from culture_logistics.routing.specs import PlanContext, county_depot, operator_specs, trunk_spec
+from culture_logistics.routing.specs import (
+    PlanContext,
+    county_depot,
+    cultural_parcels,
+    operator_specs,
+    trunk_spec,
+)
 from culture_logistics.routing.timing import own_trunk_timing
 
 MODE = "postal_courier"
@@ -74,9 +80,13 @@ def _courier_trunk(ctx: PlanContext, trunk, lm: dict, postal: dict, courier: dic
     cstops = []
     for st in trunk.stops:
         codes = groups[st.stop_id]
-        cstops.append(replace(st, delivery=sum(courier[c][0] for c in codes), pickup=sum(courier[c][1] for c in codes)))
+        ccult = [cultural_parcels(ctx, c, *courier[c]) for c in codes]
+        pcult = [cultural_parcels(ctx, c, *postal[c]) for c in codes]
+        cstops.append(replace(st, delivery=sum(courier[c][0] for c in codes), pickup=sum(courier[c][1] for c in codes),
+                              delivery_cultural=sum(x[0] for x in ccult), pickup_cultural=sum(x[1] for x in ccult)))
         st.delivery = sum(postal[c][0] for c in codes)
         st.pickup = sum(postal[c][1] for c in codes)
+        st.delivery_cultural, st.pickup_cultural = sum(x[0] for x in pcult), sum(x[1] for x in pcult)
     if cdep is None or not any(s.delivery or s.pickup for s in cstops):
         return None
     return replace(trunk, operator="courier", depot=cdep, stops=cstops, fleet=ctx.params.fleet_for("courier", "trunk"))

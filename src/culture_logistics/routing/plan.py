@@ -70,6 +70,7 @@ from culture_logistics.routing.specs import (
     build_context,
     operator_specs,
     split_by_shares,
+    stop_cultural,
     trunk_spec,
 )
 from culture_logistics.routing.timing import own_trunk_timing
@@ -77,7 +78,8 @@ from culture_logistics.routing.timing import own_trunk_timing
 #: route_plan.csv: one row per depot departure, stop and depot return, in visiting order.
 ROUTE_PLAN_COLUMNS = ["route_id", "vehicle_id", "operator", "echelon", "seq", "stop_id", "stop_name",
                       "stop_kind", "delivered", "picked_up", "load_after", "arrival_min", "leg_m",
-                      "departure_min", "service_start_min", "service_point_id"]
+                      "departure_min", "service_start_min", "service_point_id", "delivered_cultural",
+                      "picked_up_cultural"]
 
 
 #: routes_summary.csv: one row per route (= per vehicle used).
@@ -504,7 +506,7 @@ def _records(ctx: PlanContext, outcomes: list[SolveOutcome]) -> tuple[pd.DataFra
                                    "arrival_min": round(r.departure_s / 60.0, 2), "leg_m": 0, "lon": d.lon,
                                    "lat": d.lat, "node": int(o.snap_nodes[0]), "point_id": "", "point_name": "",
                                    "service_start_min": None, "departure_min": round(r.departure_s / 60.0, 2),
-                                   "service_point_id": ""})
+                                   "service_point_id": "", "delivered_cultural": 0, "picked_up_cultural": 0})
             for j, s in enumerate(r.stops):
                 k = o.keep[s]
                 st = spec.stops[k]
@@ -515,14 +517,15 @@ def _records(ctx: PlanContext, outcomes: list[SolveOutcome]) -> tuple[pd.DataFra
                     "lon": st.lon, "lat": st.lat, "node": int(o.snap_nodes[k + 1]), "point_id": st.point_id,
                     "point_name": st.point_name, "service_start_min": round(r.service_start_s[j] / 60.0, 2),
                     "departure_min": round((r.service_start_s[j] + model.stops[s].service_s) / 60.0, 2),
-                    "service_point_id": st.point_id})
+                    "service_point_id": st.point_id, "delivered_cultural": stop_cultural(st)[0],
+                    "picked_up_cultural": stop_cultural(st)[1]})
             srows.append(common | {"seq": len(r.stops) + 1, "stop_id": d.id, "stop_name": d.name, "stop_kind": "depot",
                                    "delivered": 0, "picked_up": 0,
                                    "load_after": int(r.load_after[-1]) if r.stops else int(r.start_load),
                                    "arrival_min": round(r.return_s / 60.0, 2), "leg_m": int(r.leg_distance[-1]),
                                    "lon": d.lon, "lat": d.lat, "node": int(o.snap_nodes[0]), "point_id": "",
                                    "point_name": "", "service_start_min": None, "departure_min": None,
-                                   "service_point_id": ""})
+                                   "service_point_id": "", "delivered_cultural": 0, "picked_up_cultural": 0})
             cost = vt.fixed_cost + vt.cost_per_m * r.distance
             rrows.append(common | {
                 "capacity": int(vt.capacity), "stops": len(r.stops), "distance_m": int(r.distance),
