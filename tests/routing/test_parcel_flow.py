@@ -132,3 +132,21 @@ def test_demand_scale_two_doubles_the_flows(tmp_path):
     plan = plan_routes(scn, "shared", time_limit_s=2)
     write_plan(plan, tmp_path / "out", map_html=False)
     _check_flow(scn, tmp_path / "out")     # a feasible plan, or every unserved stop listed with its reason
+
+
+def test_summary_has_the_cultural_figures(tmp_path):
+    scn = load_scenario(write_scenario(tmp_path / "s", toml_extra=OTHER))
+    plan = plan_routes(scn, "shared", time_limit_s=2)
+    s = plan.summary()
+    lm = plan.plan_table().query("echelon == 'last_mile' and stop_kind != 'depot'")
+    assert s["cultural_parcels_per_day"] == int(lm["delivered_cultural"].sum() + lm["picked_up_cultural"].sum()) > 0
+    assert s["cost_per_parcel_cny"] == round(s["cost_cny"] / (s["parcels_delivered"] + s["parcels_picked_up"]), 3)
+    # the same plan without the cultural parcels, solved: it costs no more than the plan with them
+    assert plan.without_cultural_cost_cny is not None and 0 < plan.without_cultural_cost_cny <= s["cost_cny"]
+    assert s["cultural_marginal_cost_cny_per_day"] == round(s["cost_cny"] - plan.without_cultural_cost_cny, 2)
+    assert s["cultural_cost_per_parcel_cny"] == round(s["cultural_marginal_cost_cny_per_day"]
+                                                      / s["cultural_parcels_per_day"], 3)
+    # without other parcels the plan without cultural parcels is empty: no marginal cost
+    bare = plan_routes(load_scenario(write_scenario(tmp_path / "t")), "shared", time_limit_s=2).summary()
+    assert bare["cultural_marginal_cost_cny_per_day"] is None and bare["cultural_cost_per_parcel_cny"] is None
+    assert bare["cultural_parcels_per_day"] == bare["parcels_delivered"] + bare["parcels_picked_up"]

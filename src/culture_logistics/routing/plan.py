@@ -41,7 +41,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import geopandas as gpd
@@ -126,6 +126,8 @@ class RoutePlan:
     bus: list | None = None      # one routing.bus.BusPlan per trunk that had bus lines to consider
     cost_sharing: Any = None  # routing.sharing.CostSharing (route --sharing)
     moved: list = field(default_factory=list)
+    # the same plan's cost (CNY/day) without the cultural parcels, both solved; None without other parcels
+    without_cultural_cost_cny: float | None = None
 
     # ---------------------------------------------------------------- views
     def plan_table(self) -> pd.DataFrame:
@@ -176,6 +178,11 @@ class RoutePlan:
             else int(r["picked_up"].sum()),
         }
 
+    def cultural_figures(self, totals: dict | None = None) -> dict:
+        """The cultural parcels' figures of ``summary.json`` (:func:`cultural_figures_of`)."""
+        t = self.totals() if totals is None else totals
+        return cultural_figures_of(self.stops, t["cost_cny"], self.without_cultural_cost_cny)
+
     def cap_hit_models(self) -> list[str]:
         """The models (``operator echelon depot``) where a solve was ended by the wall-clock safety cap rather
         than by its deterministic work budget: their routes may differ on another machine or under load."""
@@ -201,6 +208,7 @@ class RoutePlan:
             "synthetic_data": bool(self.scenario.synthetic),
             **t,
             "cost_per_parcel_cny": _per_parcel(t),
+            **self.cultural_figures(t),
             "villages_served": served_villages,
             "trunk": self.totals("trunk"),
             "last_mile": self.totals("last_mile"),
@@ -222,6 +230,18 @@ class RoutePlan:
             "warnings": list(self.warnings),
         } | ({"bus": bus_summary(self.bus, self.params)} if self.bus is not None else {}) | (
             {"cost_sharing": self.cost_sharing.summary()} if self.cost_sharing is not None else {})
+
+
+def cultural_figures_of(stops: pd.DataFrame, cost_cny: float, without_cultural_cost_cny: float | None) -> dict:
+    """``cultural_parcels_per_day`` (delivered + picked up at villages), ``cultural_marginal_cost_cny_per_day``
+    (the plan's cost less the same plan's cost without the cultural parcels; None when that plan was not
+    solved: without other parcels it is empty) and ``cultural_cost_per_parcel_cny`` (marginal cost ÷ cultural
+    parcels; None without either)."""
+    lm = stops[(stops["echelon"] == "last_mile") & stops["stop_kind"].isin(["village_point", "village_centre"])]
+    n = int(lm["delivered_cultural"].sum() + lm["picked_up_cultural"].sum()) if len(lm) else 0
+    marginal = None if without_cultural_cost_cny is None else round(cost_cny - without_cultural_cost_cny, 2)
+    return {"cultural_parcels_per_day": n, "cultural_marginal_cost_cny_per_day": marginal,
+            "cultural_cost_per_parcel_cny": round(marginal / n, 3) if marginal is not None and n > 0 else None}
 
 
 def _per_parcel(totals: dict) -> float | None:
@@ -577,7 +597,21 @@ def plan_routes(scenario: Scenario, mode: str = "shared", params: RoutingParams 
     params = parse_overrides(params, time_limit_s, seed)
     check_plannable(scenario, mode)
     ctx = build_context(scenario, params, network)
-    return plan_mode(ctx, mode, progress)
+    plan = plan_mode(ctx, mode, progress)
+    if has_other_parcels(ctx):   # the same plan without the cultural parcels, for their marginal cost
+        bare = ctx.villages.assign(daily_in=ctx.villages["daily_in"] - ctx.villages["daily_in_cultural"],
+                                   daily_out=ctx.villages["daily_out"] - ctx.villages["daily_out_cultural"],
+                                   daily_in_cultural=0, daily_out_cultural=0)
+        without = plan_mode(replace(ctx, villages=bare), mode,
+                            None if progress is None else (lambda line: progress(f"without cultural parcels: {line}")))
+        plan.without_cultural_cost_cny = without.totals()["cost_cny"]
+    return plan
+
+
+def has_other_parcels(ctx: PlanContext) -> bool:
+    """Whether the context's villages carry parcels other than the cultural ones."""
+    v = ctx.villages
+    return bool(((v["daily_in"] - v["daily_in_cultural"]).sum() + (v["daily_out"] - v["daily_out_cultural"]).sum()) > 0)
 
 
 def check_plannable(scenario: Scenario, mode: str) -> None:
