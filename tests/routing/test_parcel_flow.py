@@ -6,16 +6,18 @@ it also has 60·k other parcels in and 12·k out a week, i.e. 10·k in and 2·k 
 """
 from __future__ import annotations
 
+import json
 import math
 
 import pandas as pd
 import pytest
 
-from conftest import VILLAGE_HEADER, default_villages, write_scenario
+from conftest import VILLAGE_HEADER, default_villages, run_cli, write_scenario
 from culture_logistics.errors import CultureLogisticsError, ScenarioError
 from culture_logistics.inputs.scenario import load_scenario, scale_demand
 from culture_logistics.reports.routes import write_plan
 from culture_logistics.routing.plan import plan_routes
+from culture_logistics.routing.specs import split_flow
 
 OTHER = "[demand]\nother_in_per_capita_week = 0.06\nother_out_per_capita_week = 0.012\n"
 VILLAGE_KINDS = ("village_point", "village_centre")
@@ -150,3 +152,40 @@ def test_summary_has_the_cultural_figures(tmp_path):
     bare = plan_routes(load_scenario(write_scenario(tmp_path / "t")), "shared", time_limit_s=2).summary()
     assert bare["cultural_marginal_cost_cny_per_day"] is None and bare["cultural_cost_per_parcel_cny"] is None
     assert bare["cultural_parcels_per_day"] == bare["parcels_delivered"] + bare["parcels_picked_up"]
+
+
+def test_route_cli_demand_scale_two_in_compare_mode(tmp_path):
+    """``route --demand-scale 2``: the written plans carry twice the flows (or list what they could not), and the
+    shared and separate summaries give the cultural parcels' marginal cost."""
+    path = write_scenario(tmp_path / "s", toml_extra=OTHER)
+    r = run_cli("route", path, "--out", tmp_path / "out", "--no-map", "--quiet", "--time-limit", "2",
+                "--demand-scale", "2")
+    assert r.returncode == 0, r.stderr
+    scn = scale_demand(load_scenario(path), 2)
+    for mode in ("shared", "separate"):
+        s = json.loads((tmp_path / "out" / mode / "summary.json").read_text(encoding="utf-8"))
+        assert s["cultural_marginal_cost_cny_per_day"] is not None and s["cultural_parcels_per_day"] > 0
+    _check_flow(scn, tmp_path / "out" / "shared")
+    bad = run_cli("route", path, "--out", tmp_path / "bad", "--demand-scale", "-1")
+    assert bad.returncode == 2 and "--demand-scale must be a number > 0" in bad.stderr + bad.stdout
+    assert not (tmp_path / "bad").exists() or not any((tmp_path / "bad").iterdir())
+
+
+def test_separate_mode_tracks_every_cultural_parcel(tmp_path):
+    """Each operator carries its share of the cultural and of the other parcels (each split by [routing.shares]):
+    over the operators, the cultural parcels delivered and listed as unserved are exactly the villages' own."""
+    scn = load_scenario(write_scenario(tmp_path / "s", toml_extra=OTHER))
+    plan = plan_routes(scn, "separate", time_limit_s=2)
+    t = plan.plan_table()
+    lm = t[(t["echelon"] == "last_mile") & t["stop_kind"].isin(VILLAGE_KINDS)]
+    v = scn.villages
+    cin = {c: _daily(a) for c, a in zip(v["code"], v["parcels_in_per_week"])}
+    oin = {c: _daily(a) for c, a in zip(v["code"], v["other_in_per_week"])}
+    shares = plan.params.shares
+    missed = plan.unserved_table()
+    missed = missed[missed["stop_kind"].isin(VILLAGE_KINDS)]
+    lost_cultural = sum(split_flow(cin[r.stop_id] + oin[r.stop_id], cin[r.stop_id], shares)[1][r.operator]
+                        for r in missed.itertuples())
+    assert int(lm["delivered_cultural"].sum()) + lost_cultural == sum(cin.values())
+    assert int(lm["delivered"].sum()) + int(missed["delivery"].sum()) == sum(cin.values()) + sum(oin.values())
+    assert (lm["delivered_cultural"] <= lm["delivered"]).all() and lm["operator"].nunique() > 1

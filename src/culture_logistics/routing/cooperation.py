@@ -80,8 +80,8 @@ def _courier_trunk(ctx: PlanContext, trunk, lm: dict, postal: dict, courier: dic
     cstops = []
     for st in trunk.stops:
         codes = groups[st.stop_id]
-        ccult = [cultural_parcels(ctx, c, *courier[c]) for c in codes]
-        pcult = [cultural_parcels(ctx, c, *postal[c]) for c in codes]
+        ccult = [cultural_parcels(ctx, c, courier[c][0], courier[c][1], "courier") for c in codes]
+        pcult = [cultural_parcels(ctx, c, postal[c][0], postal[c][1], "postal") for c in codes]
         cstops.append(replace(st, delivery=sum(courier[c][0] for c in codes), pickup=sum(courier[c][1] for c in codes),
                               delivery_cultural=sum(x[0] for x in ccult), pickup_cultural=sum(x[1] for x in ccult)))
         st.delivery = sum(postal[c][0] for c in codes)

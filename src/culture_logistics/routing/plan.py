@@ -69,7 +69,7 @@ from culture_logistics.routing.specs import (
     PlanContext,
     build_context,
     operator_specs,
-    split_by_shares,
+    split_flow,
     stop_cultural,
     trunk_spec,
 )
@@ -181,7 +181,8 @@ class RoutePlan:
     def cultural_figures(self, totals: dict | None = None) -> dict:
         """The cultural parcels' figures of ``summary.json`` (:func:`cultural_figures_of`)."""
         t = self.totals() if totals is None else totals
-        return cultural_figures_of(self.stops, t["cost_cny"], self.without_cultural_cost_cny)
+        return cultural_figures_of(self.stops, t["cost_cny"], self.without_cultural_cost_cny,
+                                   t["parcels_delivered"] + t["parcels_picked_up"])
 
     def cap_hit_models(self) -> list[str]:
         """The models (``operator echelon depot``) where a solve was ended by the wall-clock safety cap rather
@@ -232,13 +233,18 @@ class RoutePlan:
             {"cost_sharing": self.cost_sharing.summary()} if self.cost_sharing is not None else {})
 
 
-def cultural_figures_of(stops: pd.DataFrame, cost_cny: float, without_cultural_cost_cny: float | None) -> dict:
+def cultural_figures_of(stops: pd.DataFrame, cost_cny: float, without_cultural_cost_cny: float | None,
+                        parcels: int = 0) -> dict:
     """``cultural_parcels_per_day`` (delivered + picked up at villages), ``cultural_marginal_cost_cny_per_day``
     (the plan's cost less the same plan's cost without the cultural parcels; None when that plan was not
     solved: without other parcels it is empty) and ``cultural_cost_per_parcel_cny`` (marginal cost ÷ cultural
-    parcels; None without either)."""
-    lm = stops[(stops["echelon"] == "last_mile") & stops["stop_kind"].isin(["village_point", "village_centre"])]
-    n = int(lm["delivered_cultural"].sum() + lm["picked_up_cultural"].sum()) if len(lm) else 0
+    parcels; None without either).  ``parcels``: the plan's parcels, all cultural when ``stops`` has no
+    ``delivered_cultural`` column."""
+    if "delivered_cultural" in stops.columns:
+        lm = stops[(stops["echelon"] == "last_mile") & stops["stop_kind"].isin(["village_point", "village_centre"])]
+        n = int(lm["delivered_cultural"].sum() + lm["picked_up_cultural"].sum()) if len(lm) else 0
+    else:   # a plan put together without tracking them carries cultural parcels only
+        n = int(parcels)
     marginal = None if without_cultural_cost_cny is None else round(cost_cny - without_cultural_cost_cny, 2)
     return {"cultural_parcels_per_day": n, "cultural_marginal_cost_cny_per_day": marginal,
             "cultural_cost_per_parcel_cny": round(marginal / n, 3) if marginal is not None and n > 0 else None}
@@ -263,8 +269,10 @@ def mode_demand(ctx: PlanContext, mode: str) -> dict[str, dict]:
     if mode == "shared":
         return {"shared": {c: (int(a), int(b)) for c, a, b in zip(v["code"], v["daily_in"], v["daily_out"])}}
     out: dict[str, dict] = {op: {} for op in CARRIERS}
+    cult = ctx.cultural_rows()
     for c, a, b in zip(v["code"], v["daily_in"], v["daily_out"]):
-        sa, sb = split_by_shares(int(a), ctx.params.shares), split_by_shares(int(b), ctx.params.shares)
+        _, _, ca, cb = cult.get(c, (a, b, a, b))     # the cultural and the other parcels split each by the shares
+        sa, sb = split_flow(int(a), int(ca), ctx.params.shares)[0], split_flow(int(b), int(cb), ctx.params.shares)[0]
         for op in CARRIERS:
             out[op][c] = (sa[op], sb[op])
     return out
@@ -598,14 +606,25 @@ def plan_routes(scenario: Scenario, mode: str = "shared", params: RoutingParams 
     check_plannable(scenario, mode)
     ctx = build_context(scenario, params, network)
     plan = plan_mode(ctx, mode, progress)
-    if has_other_parcels(ctx):   # the same plan without the cultural parcels, for their marginal cost
-        bare = ctx.villages.assign(daily_in=ctx.villages["daily_in"] - ctx.villages["daily_in_cultural"],
-                                   daily_out=ctx.villages["daily_out"] - ctx.villages["daily_out_cultural"],
-                                   daily_in_cultural=0, daily_out_cultural=0)
-        without = plan_mode(replace(ctx, villages=bare), mode,
-                            None if progress is None else (lambda line: progress(f"without cultural parcels: {line}")))
-        plan.without_cultural_cost_cny = without.totals()["cost_cny"]
+    solve_without_cultural(plan, ctx, progress)
     return plan
+
+
+def solve_without_cultural(plan: RoutePlan, ctx: PlanContext | None = None, progress: Callable | None = None) -> None:
+    """Solve ``plan``'s mode again without the cultural parcels and keep its cost in
+    ``plan.without_cultural_cost_cny`` (for ``cultural_marginal_cost_cny_per_day``); nothing when the villages
+    carry no other parcels (that plan would be empty).  ``ctx``: the plan's context (built when None)."""
+    if plan.mode not in ("shared", "separate"):
+        return
+    ctx = ctx if ctx is not None else build_context(plan.scenario, plan.params, plan.net)
+    if not has_other_parcels(ctx):
+        return
+    bare = ctx.villages.assign(daily_in=ctx.villages["daily_in"] - ctx.villages["daily_in_cultural"],
+                               daily_out=ctx.villages["daily_out"] - ctx.villages["daily_out_cultural"],
+                               daily_in_cultural=0, daily_out_cultural=0)
+    without = plan_mode(replace(ctx, villages=bare), plan.mode,
+                        None if progress is None else (lambda line: progress(f"without cultural parcels: {line}")))
+    plan.without_cultural_cost_cny = without.totals()["cost_cny"]
 
 
 def has_other_parcels(ctx: PlanContext) -> bool:

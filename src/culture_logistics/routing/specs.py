@@ -222,16 +222,32 @@ def cultural_part(parcels: int, village_total: int, village_cultural: int) -> in
     return int(parcels * village_cultural // village_total)
 
 
-def cultural_parcels(ctx: PlanContext, code: str, delivery: int, pickup: int) -> tuple[int, int]:
-    """(delivered, picked up) cultural parcels among ``delivery`` / ``pickup`` parcels of village ``code``."""
+def split_flow(total: int, cultural: int, shares: dict[str, float]) -> tuple[dict[str, int], dict[str, int]]:
+    """Separate mode: a village's ``total`` parcels (``cultural`` of them cultural) split by ``shares`` —
+    the cultural and the other parcels each by :func:`split_by_shares` — as (all, cultural) per operator."""
+    sc = split_by_shares(int(cultural), shares)
+    so = split_by_shares(int(total) - int(cultural), shares)
+    return {op: sc[op] + so[op] for op in CARRIERS}, sc
+
+
+def cultural_parcels(ctx: PlanContext, code: str, delivery: int, pickup: int, operator: str = "shared"
+                     ) -> tuple[int, int]:
+    """(delivered, picked up) cultural parcels among ``delivery`` / ``pickup`` parcels of village ``code``
+    carried by ``operator``: exact for the village's whole flow and for a carrier's separate-mode share
+    (:func:`split_flow`), else the same share of cultural parcels as the village's, rounded down."""
     row = ctx.cultural_rows().get(code)
     if row is None:
         return int(delivery), int(pickup)
     din, dout, cin, cout = row
+    if operator in CARRIERS:
+        (ain, cuin), (aout, cuout) = split_flow(din, cin, ctx.params.shares), split_flow(dout, cout, ctx.params.shares)
+        if (int(delivery), int(pickup)) == (ain[operator], aout[operator]):
+            return cuin[operator], cuout[operator]
     return cultural_part(int(delivery), din, cin), cultural_part(int(pickup), dout, cout)
 
 
-def _village_stop(ctx: PlanContext, vrow, delivery: int, pickup: int, order: tuple) -> StopSpec:
+def _village_stop(ctx: PlanContext, vrow, delivery: int, pickup: int, order: tuple, operator: str = "shared"
+                  ) -> StopSpec:
     p = ctx.params
     pts = ctx.vpoints.get(vrow.code, [])
     chosen = None
@@ -242,7 +258,7 @@ def _village_stop(ctx: PlanContext, vrow, delivery: int, pickup: int, order: tup
             break
     service = int(round(60 * (p.service_min + p.service_min_per_parcel * (delivery + pickup))))
     tw = p.time_windows.get(vrow.code)
-    dc, pc = cultural_parcels(ctx, vrow.code, delivery, pickup)
+    dc, pc = cultural_parcels(ctx, vrow.code, delivery, pickup, operator)
     if chosen is not None:
         return StopSpec(vrow.code, vrow.name, "village_point", chosen["lon"], chosen["lat"], delivery, pickup, service,
                         tw, chosen["id"], chosen["name"], vrow.township_code, dc, pc)
@@ -303,7 +319,8 @@ def operator_specs(ctx: PlanContext, operator: str, demand: dict, warnings: list
         if g["depot"] is None:
             orphans += g["villages"]
             continue
-        stops = [_village_stop(ctx, vrow[c], *demand[c], order) for c in g["villages"]]  # type: ignore[call-arg]
+        stops = [_village_stop(ctx, vrow[c], *demand[c], order, operator)  # type: ignore[call-arg]
+                 for c in g["villages"]]
         opens = p.day_start_s
         if p.inbound_arrival_given and g["depot"].tier == "county":   # the county depot's vans wait for the parcels
             opens = min(max(opens, p.inbound_arrival_s), p.day_end_s)
