@@ -189,3 +189,33 @@ def test_separate_mode_tracks_every_cultural_parcel(tmp_path):
     assert int(lm["delivered_cultural"].sum()) + lost_cultural == sum(cin.values())
     assert int(lm["delivered"].sum()) + int(missed["delivery"].sum()) == sum(cin.values()) + sum(oin.values())
     assert (lm["delivered_cultural"] <= lm["delivered"]).all() and lm["operator"].nunique() > 1
+
+
+def test_other_flows_from_a_workbook_with_chinese_headers(tmp_path):
+    """villages.xlsx: 其他每周收件量 / 其他每周寄件量 read like the CSV; a bad cell names file, sheet, row, header."""
+    from openpyxl import Workbook
+    path = write_scenario(tmp_path / "s", toml_extra=OTHER)
+
+    def book(rows):
+        wb = Workbook()
+        ws = wb.active
+        ws.title = "村名单"
+        ws.append(["村代码", "村名称", "乡镇代码", "经度", "纬度", "常住人口", "其他每周收件量", "其他每周寄件量"])
+        for r in rows:
+            ws.append(r)
+        wb.save(tmp_path / "s" / "villages.xlsx")
+
+    rows = [[f"37078200100{k}", f"测试村{k}", "370782001", round(0.02 * (k - 1) + 119.30, 6), 36.0, 1000 * k,
+             7 * k if k % 2 else None, 1 if k % 2 else None] for k in range(1, 9)]
+    book(rows)
+    path.write_text(path.read_text(encoding="utf-8").replace("villages.csv", "villages.xlsx"), encoding="utf-8")
+    v = load_scenario(path).villages
+    assert v["other_in_per_week"].tolist() == [7 * k if k % 2 else 60 * k for k in range(1, 9)]
+    assert v["other_out_per_week"].tolist() == [1 if k % 2 else 12 * k for k in range(1, 9)]
+    rows[4][7] = -1                      # the 5th village: header row 1 + 5 = row 6
+    book(rows)
+    with pytest.raises(ScenarioError) as exc:
+        load_scenario(path)
+    errs = [p for p in exc.value.problems if p.severity == "error"]
+    assert len(errs) == 1 and errs[0].row == 6 and errs[0].column == "其他每周寄件量" and "negative" in errs[0].message
+    assert "villages.xlsx" in errs[0].file
