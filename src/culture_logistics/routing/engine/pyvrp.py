@@ -202,16 +202,22 @@ def solve_pyvrp(model: Model, time_limit_s: float, seed: int, budget: WorkBudget
 
 def _warm_start(pyvrp, data, initial_solution: Solution | None, cand: list[int], types: list[int]):
     """``initial_solution`` as a PyVRP solution of ``data`` (its stops among the clients ``cand``, its
-    vehicle types among ``types``), or None."""
+    vehicle types among ``types``), or None — also when it uses more vehicles of a type than ``data`` has
+    (a re-solve with fewer of them: the search then starts cold)."""
     if initial_solution is None or not initial_solution.routes:
         return None
     cidx = {s: k for k, s in enumerate(cand)}
     routes = []
+    used = [0] * len(types)
     for r in initial_solution.routes:
         if r.vehicle_type in types:
             visits = [cidx[s] for s in r.stops if s in cidx]
             if visits:
-                routes.append(pyvrp.Route(data, visits, types.index(r.vehicle_type)))
+                t = types.index(r.vehicle_type)
+                used[t] += 1
+                if used[t] > data.vehicle_type(t).num_available:
+                    return None
+                routes.append(pyvrp.Route(data, visits, t))
     return pyvrp.Solution(data, routes)
 
 
