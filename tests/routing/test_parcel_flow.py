@@ -219,3 +219,19 @@ def test_other_flows_from_a_workbook_with_chinese_headers(tmp_path):
     errs = [p for p in exc.value.problems if p.severity == "error"]
     assert len(errs) == 1 and errs[0].row == 6 and errs[0].column == "其他每周寄件量" and "negative" in errs[0].message
     assert "villages.xlsx" in errs[0].file
+
+
+def test_marginal_cost_of_plans_that_drop_different_stops_is_flagged(tmp_path):
+    """P1 takes 200 parcels a day.  With 5·k other parcels in a day (180 in all) they fit; with the 63 cultural
+    ones too some villages are dropped, so the marginal cost is flagged as not the cultural parcels' alone."""
+    extra = "[demand]\nother_in_per_capita_week = 0.03\n"
+    plan = plan_routes(load_scenario(write_scenario(tmp_path / "s", toml_extra=extra)), "shared", time_limit_s=2)
+    assert set(plan.unserved_table()["reason_code"]) == {"station_capacity"}
+    notes = [w for w in plan.summary()["warnings"] if "cultural_marginal_cost_cny_per_day compares" in w]
+    assert notes == [f"shared: cultural_marginal_cost_cny_per_day compares plans that leave different stops "
+                     f"unserved ({len(plan.unserved_table())} with the cultural parcels, 0 without): it is not the "
+                     "cultural parcels' cost alone"]
+    calm = plan_routes(load_scenario(write_scenario(tmp_path / "t", toml_extra=extra.replace("0.03", "0.001"))),
+                       "shared", time_limit_s=2)      # 1·k other parcels a week: nothing is dropped
+    assert not len(calm.unserved_table()) and calm.without_cultural_cost_cny is not None
+    assert not [w for w in calm.summary()["warnings"] if "cultural_marginal" in w]

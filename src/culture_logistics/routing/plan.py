@@ -625,6 +625,11 @@ def solve_without_cultural(plan: RoutePlan, ctx: PlanContext | None = None, prog
     without = plan_mode(replace(ctx, villages=bare), plan.mode,
                         None if progress is None else (lambda line: progress(f"without cultural parcels: {line}")))
     plan.without_cultural_cost_cny = without.totals()["cost_cny"]
+    a, b = (set(zip(x.unserved["echelon"], x.unserved["stop_id"])) for x in (plan, without))
+    if a != b:
+        plan.warnings.append(f"{plan.mode}: cultural_marginal_cost_cny_per_day compares plans that leave different "
+                             f"stops unserved ({len(a)} with the cultural parcels, {len(b)} without): it is not "
+                             "the cultural parcels' cost alone")
 
 
 def has_other_parcels(ctx: PlanContext) -> bool:
