@@ -405,3 +405,18 @@ def test_pyvrp_penalty_bound_exceeds_a_vehicle():
     scale = sol.stats["cost_scale"]
     assert sol.stats["penalty_max"] > 6 * 220 * scale
     assert sol.stats["penalty_start"] >= 220 * scale
+
+
+def test_warm_start_with_more_vehicles_than_the_model_has_starts_cold():
+    """A re-solve with fewer vehicles than the warm start used (the diagnosis of a dropped stop does this) is
+    solved, not refused: 4 stops of 5 parcels need 4 vans of 5; with 2 of them, 2 stops are dropped."""
+    dist = [[0, 10, 10, 10, 10], [10, 0, 5, 5, 5], [10, 5, 0, 5, 5], [10, 5, 5, 0, 5], [10, 5, 5, 5, 0]]
+
+    def model(count):
+        return Model(depots=[Depot()], stops=[Stop(delivery=5) for _ in range(4)],
+                     vehicle_types=[VehicleType(capacity=5, count=count)], distance=dist)
+
+    first = solve(model(4), time_limit_s=2, engine="pyvrp")
+    assert len(first.routes) == 4 and not first.dropped
+    again = solve(model(2), time_limit_s=2, engine="pyvrp", initial_solution=first)
+    assert len(again.routes) == 2 and len(again.dropped) == 2

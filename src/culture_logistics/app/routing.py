@@ -14,13 +14,13 @@ from pathlib import Path
 from culture_logistics.app.options import check_out_dir, check_time_limit, scenario_of
 from culture_logistics.config.routing import MODES, RoutingParams
 from culture_logistics.errors import CultureLogisticsError
-from culture_logistics.inputs.scenario import Scenario
+from culture_logistics.inputs.scenario import Scenario, scale_demand, scale_demand_check
 from culture_logistics.progress import Progress, emit, line_reporter
 from culture_logistics.reports.console import model_line
 from culture_logistics.reports.notes import group_warnings
 from culture_logistics.reports.routes import demo_lines, write_comparison, write_plan, write_weekly
 from culture_logistics.routing.compare import ModeComparison, compare_modes
-from culture_logistics.routing.plan import RoutePlan, plan_routes
+from culture_logistics.routing.plan import RoutePlan, plan_routes, solve_without_cultural
 from culture_logistics.routing.sharing import share_costs
 from culture_logistics.routing.weekly import WeeklyPlan, plan_week
 
@@ -46,9 +46,10 @@ class RoutingRequest:
 def prepare_routing(scenario: Scenario | str | Path, mode: str, out_dir: str | Path,
                     time_limit_s: float | None = None, seed: int | None = None, weekly: bool = False,
                     sharing: bool | None = None, map_html: bool = True, tiles: str = "osm",
-                    lang: str = "en") -> RoutingRequest:
+                    lang: str = "en", demand_scale: float | None = None) -> RoutingRequest:
     """Check every option once, then load ``scenario`` (a Scenario, a ``scenario.toml`` path or an embedded
     county code) and resolve its ``[routing]`` / ``[[fleet]]`` parameters with ``time_limit_s`` and ``seed``;
+    ``demand_scale`` (``route --demand-scale``) replaces ``[demand] scale``: every flow is multiplied by it;
     a bad value stops here, before any work, with a :class:`~culture_logistics.errors.CultureLogisticsError`.
     """
     if mode not in MODES:
@@ -65,7 +66,11 @@ def prepare_routing(scenario: Scenario | str | Path, mode: str, out_dir: str | P
     if weekly and sharing:
         raise CultureLogisticsError("--sharing splits the cost of one day's shared plan; it is not available with "
                                     "--weekly: run without --weekly for coalitions.csv and cost_sharing.csv")
+    if demand_scale is not None:
+        scale_demand_check(demand_scale)
     scn = scenario_of(scenario)
+    if demand_scale is not None:
+        scn = scale_demand(scn, demand_scale)
     params = RoutingParams.from_scenario(scn)   # checks [routing] / [[fleet]]; the overrides are checked above
     if time_limit_s is not None:
         params = replace(params, time_limit_s=time_limit_s)
@@ -92,6 +97,8 @@ def plan_and_write(req: RoutingRequest, progress: Progress | None = None
         return week, write_weekly(week, req.out_dir, req.lang)
     if mode == "compare":
         cmp = compare_modes(scenario, params, progress=lines, sharing=req.sharing is not False)
+        for plan in (cmp.shared, cmp.separate):     # the cultural parcels' marginal cost, when others ride along
+            solve_without_cultural(plan, progress=lines)
         notes = [w if w.startswith(f"{plan.mode}:") else f"{plan.mode}: {w}"
                  for plan in (cmp.separate, cmp.shared, cmp.postal_courier) if plan is not None for w in plan.warnings]
         for w in group_warnings(notes, lang=req.lang):

@@ -55,13 +55,18 @@ from culture_logistics.errors import CultureLogisticsError
                    "routes_summary.csv and unserved.csv gain a last column `day`; visits.csv, week_summary.csv, "
                    "route_sheets_day<N>.xlsx; no map). Only with --mode shared or separate, and without "
                    "--sharing or --export.")
-def route(scenario, mode, time_limit, seed, out_dir, lang, tiles, no_map, quiet, exports, sharing, weekly):
+@click.option("--demand-scale", "demand_scale", type=float, default=None,
+              help="Multiply every flow (cultural and other parcels, in and out) by this, e.g. 2 for a 双11 peak "
+                   "[default: [demand] scale, else 1].")
+def route(scenario, mode, time_limit, seed, out_dir, lang, tiles, no_map, quiet, exports, sharing, weekly,
+          demand_scale):
     """Daily route plans for SCENARIO (a scenario.toml, or an embedded county code such as 370782)."""
-    guarded(_route, scenario, mode, time_limit, seed, out_dir, lang, tiles, no_map, quiet, exports, sharing, weekly)
+    guarded(_route, scenario, mode, time_limit, seed, out_dir, lang, tiles, no_map, quiet, exports, sharing, weekly,
+            demand_scale)
 
 
 def _route(scenario, mode, time_limit, seed, out_dir, lang, tiles, no_map, quiet, exports=(), sharing=False,
-           weekly=False):
+           weekly=False, demand_scale=None):
 
     t0 = time.perf_counter()
     if weekly and exports and mode != "compare":
@@ -75,7 +80,8 @@ def _route(scenario, mode, time_limit, seed, out_dir, lang, tiles, no_map, quiet
 
     # every option and the [routing] / [[fleet]] entries are checked here, before any work
     req = prepare_routing(scenario, mode, out_dir, time_limit_s=time_limit, seed=seed, weekly=weekly,
-                          sharing=sharing or None, map_html=not no_map, tiles=tiles, lang=lang)
+                          sharing=sharing or None, map_html=not no_map, tiles=tiles, lang=lang,
+                          demand_scale=demand_scale)
     scn = req.scenario
     click.echo(console_text("route_head", lang, adcode=scn.adcode, name=scn.name, mode=mode_text(mode, lang))
                + (console_text("route_weekly", lang) if weekly else "")

@@ -184,6 +184,21 @@ SECTIONS: tuple[Section, ...] = (
         _k("max_access_m", "float", 2000.0, "m", 0.0, 1e6,
            doc="a point farther than this from the connected network is unreachable"),
     )),
+    Section("demand", doc="the parcel flow the vans carry: cultural parcels (villages.csv) and every other "
+            "express parcel to and from the villages", keys=(
+        _k("other_in_per_capita_week", "float", 0.0, "parcels/person/week", 0.0, 1000.0,
+           doc="a village's other inbound express parcels a week per resident, where villages.csv has no "
+               "other_in_per_week (0.0 for now: the calibrated default, from a published rural express figure, "
+               "comes next)"),
+        _k("other_out_per_capita_week", "float", 0.0, "parcels/person/week", 0.0, 1000.0,
+           doc="a village's other outbound express parcels a week per resident, where villages.csv has no "
+               "other_out_per_week (0.0 for now, as other_in_per_capita_week)"),
+        _k("scale", "float", 1.0, "", 0.0, 1000.0, min_open=True,
+           doc="every flow (cultural and other, in and out) is multiplied by this (route --demand-scale replaces it)"),
+        _k("peak_scale", "float", 2.0, "", 0.0, 1000.0, min_open=True,
+           doc="the peak season's multiplier (双11 about ×2); read and checked now, the report's peak plan comes "
+               "in a later step"),
+    )),
     Section("coverage", doc="what counts as reached", keys=(
         _k("radius_m", "float", 3000.0, "m", 1.0, 1e6, doc="a facility reaches a village within this network distance"),
     )),
@@ -357,7 +372,7 @@ def default(section: str, key: str):
 
 #: the sections :func:`check_config` checks key by key; [siting], [routing] and [[fleet]] are checked by their
 #: parsers (config.siting, config.routing), which use the same schema for their keys, types and defaults
-SIMPLE_SECTIONS = ("county", "inputs", "network", "coverage", "validation", "data")
+SIMPLE_SECTIONS = ("county", "inputs", "network", "demand", "coverage", "validation", "data")
 
 
 def check_config(conf: dict, file, problems: ProblemList, sections=SIMPLE_SECTIONS) -> CheckedConfig:

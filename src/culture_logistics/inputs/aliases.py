@@ -40,6 +40,8 @@ VILLAGE_ALIASES: dict[str, tuple[str, ...]] = {
     "population": ("人口", "户籍人口", "常住人口", "人口数", "总人口"),
     "parcels_in_per_week": ("每周收件量", "每周进件量"),
     "parcels_out_per_week": ("每周寄件量", "每周出件量"),
+    "other_in_per_week": ("其他快递每周收件量", "其他每周收件量", "每周其他收件量", "每周其他进件量"),
+    "other_out_per_week": ("其他快递每周寄件量", "其他每周寄件量", "每周其他寄件量", "每周其他出件量"),
 }
 
 FACILITY_ALIASES: dict[str, tuple[str, ...]] = {

@@ -46,7 +46,7 @@ CHINA_LAT = (3.0, 54.0)
 VILLAGE_COLUMNS = ["code", "name", "township_code", "lon", "lat", "population"]
 
 
-VILLAGE_OPTIONAL = ["parcels_in_per_week", "parcels_out_per_week"]
+VILLAGE_OPTIONAL = ["parcels_in_per_week", "parcels_out_per_week", "other_in_per_week", "other_out_per_week"]
 
 
 FACILITY_COLUMNS = ["id", "name", "operator", "tier", "lon", "lat"]
@@ -166,6 +166,10 @@ def read_villages(path: Path | MemoryTable, problems: ProblemList, crs: str = "w
                     maximum=MAX_PARCELS_PER_WEEK)
         pin.append(a if a is not None else (math.ceil(p * PARCELS_IN_PER_PERSON_WEEK) if p is not None else np.nan))
         pout.append(b if b is not None else (math.ceil(p * PARCELS_OUT_PER_PERSON_WEEK) if p is not None else np.nan))
+    other = {c: [np.nan if (x := parse_number(raw, path, row, col(c), problems, required=False, minimum=0,
+                                              maximum=MAX_PARCELS_PER_WEEK)) is None else x
+                 for raw, row in zip(frame[c], frame["src_row"])]
+             for c in ("other_in_per_week", "other_out_per_week")}
     lon, lat, ok = _coordinates(frame, source, problems, crs, "village")
     out = pd.DataFrame({
         "code": frame["code"].astype(str).values,
@@ -174,6 +178,9 @@ def read_villages(path: Path | MemoryTable, problems: ProblemList, crs: str = "w
         "population": pop,
         "parcels_in_per_week": pin,
         "parcels_out_per_week": pout,
+        # NaN = not given: the scenario fills it from [demand] other_*_per_capita_week
+        "other_in_per_week": other["other_in_per_week"],
+        "other_out_per_week": other["other_out_per_week"],
         "lon": lon,
         "lat": lat,
         "src_row": frame["src_row"].values,

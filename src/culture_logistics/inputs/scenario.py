@@ -8,6 +8,8 @@ raised together as one :class:`~culture_logistics.errors.ScenarioError`.
 from __future__ import annotations
 
 import copy
+import dataclasses
+import math
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,6 +17,7 @@ from typing import Any
 
 import geopandas as gpd
 import networkx as nx
+import numpy as np
 import pandas as pd
 
 from culture_logistics.config.bus import check_bus_stops
@@ -44,8 +47,9 @@ class Scenario:
     path : the scenario.toml (``None`` for a scenario built in memory).
     adcode, name : the county's 6-digit division code and Chinese name.
     villages : GeoDataFrame in EPSG:4326 with columns code, name, township_code,
-        township_name, population, parcels_in_per_week, parcels_out_per_week,
-        lon, lat, geometry; sorted by code.
+        township_name, population, parcels_in_per_week, parcels_out_per_week (cultural parcels),
+        other_in_per_week, other_out_per_week (every other express parcel the same vans carry),
+        lon, lat, geometry; sorted by code.  Every flow is already multiplied by ``demand_scale``.
     facilities : GeoDataFrame in EPSG:4326 with columns id, name, operator, tier,
         brand, capacity_per_day (NaN = unlimited), lon, lat, geometry; sorted by id.
     townships : DataFrame code, name (and lon, lat where known).
@@ -73,6 +77,8 @@ class Scenario:
     warnings: list[Problem] = field(default_factory=list)
     synthetic: bool = False
     data_note: str = ""
+    demand_scale: float = 1.0       # [demand] scale (or route --demand-scale): already applied to the villages' flows
+    peak_scale: float = 2.0         # [demand] peak_scale
 
     @property
     def metric_crs(self):
@@ -248,11 +254,60 @@ def _parameters(conf: dict, file, problems: ProblemList) -> _Parameters:
                        siting_params, routing_params)
 
 
+#: the villages' weekly flows: cultural parcels, then every other express parcel
+FLOW_COLUMNS = ("parcels_in_per_week", "parcels_out_per_week", "other_in_per_week", "other_out_per_week")
+
+
+def fill_other_flows(villages: pd.DataFrame, other_in_per_capita_week: float, other_out_per_capita_week: float
+                     ) -> pd.DataFrame:
+    """``villages`` with ``other_in_per_week`` / ``other_out_per_week`` filled where not given (missing column or
+    NaN cell): ⌈population × per-capita rate⌉, as the cultural parcels' defaults."""
+    out = villages.copy()
+    pop = out["population"].to_numpy(float)
+    for col, rate in (("other_in_per_week", other_in_per_capita_week),
+                      ("other_out_per_week", other_out_per_capita_week)):
+        given = out[col].to_numpy(float) if col in out.columns else np.full(len(out), np.nan)
+        out[col] = np.where(np.isfinite(given), given, np.ceil(np.round(pop * float(rate), 9)))
+    return out
+
+
+def scale_demand_check(scale) -> None:
+    """Refuse a demand scale that is not a finite number > 0 (:class:`CultureLogisticsError`)."""
+    if isinstance(scale, bool) or not isinstance(scale, (int, float)) or not math.isfinite(scale) or scale <= 0:
+        raise CultureLogisticsError(f"--demand-scale must be a number > 0 (2 doubles every flow), got {scale!r}")
+
+
+def scale_demand(scenario: Scenario, scale: float) -> Scenario:
+    """A copy of ``scenario`` whose flows (cultural and other, in and out) are ``scale`` × the unscaled ones —
+    ``scale`` replaces the scenario's ``demand_scale`` ([demand] scale; ``route --demand-scale``).
+
+    Raises
+    ------
+    CultureLogisticsError
+        ``scale`` is not a finite number > 0.
+    """
+    scale_demand_check(scale)
+    if float(scale) == scenario.demand_scale:
+        return scenario
+    factor = float(scale) / scenario.demand_scale
+    villages = scenario.villages.copy()
+    for col in FLOW_COLUMNS:
+        villages[col] = villages[col].to_numpy(float) * factor
+    return dataclasses.replace(scenario, villages=villages, demand_scale=float(scale))
+
+
 def _assemble(params: _Parameters, problems: ProblemList, path: Path | None, villages, facilities, townships, graph,
               *, villages_file, facilities_file, roads_file) -> Scenario:
     """The Scenario of checked tables, after the checks that need all of them (raise when any failed)."""
     boundary, boundary_source = county_extent(params.adcode)
     county = params.checked.values.get("county", {})
+    demand = params.checked
+    villages = fill_other_flows(villages, demand.get("demand", "other_in_per_capita_week"),
+                                demand.get("demand", "other_out_per_capita_week"))
+    scale = float(demand.get("demand", "scale"))
+    if scale != 1.0:
+        for col in FLOW_COLUMNS:
+            villages[col] = villages[col].to_numpy(float) * scale
     scenario = Scenario(
         adcode=params.adcode, name=str(county.get("name") or county_name(params.adcode) or params.adcode),
         villages=villages, facilities=facilities,
@@ -261,6 +316,7 @@ def _assemble(params: _Parameters, problems: ProblemList, path: Path | None, vil
         network=params.network, coverage=params.coverage, config=params.conf,
         synthetic=params.checked.get("data", "synthetic"), data_note=params.checked.get("data", "note"),
         siting_params=params.siting, routing_params=params.routing,
+        demand_scale=scale, peak_scale=float(demand.get("demand", "peak_scale")),
     )
     check_scenario(scenario, problems, villages_file=villages_file, facilities_file=facilities_file,
                    townships=townships, roads_file=roads_file)

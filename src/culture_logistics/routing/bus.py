@@ -10,7 +10,7 @@ How the trunk decides (deterministic greedy, every comparison a real trunk solve
 
 1. **In time.**  Each station's deadline is the latest moment its parcels may arrive and still let its
    last-mile routes (planned as if stocked at ``day_start``) be back by ``day_end``: ``day_start`` + the
-   smallest slack of its routes — the rule the trunk obeys (:func:`culture_logistics.routing.plan.solve_trunk`).
+   smallest slack of its routes — the rule the trunk obeys (:func:`culture_logistics.routing.timing.solve_trunk`).
    A station is *eligible* for a run that reaches it by that deadline.
 2. **Capacity.**  Stations are taken by deadline (then id) and each is given the earliest-arriving eligible
    run that still has room for both its inbound and its outbound parcels.
@@ -36,7 +36,7 @@ import pandas as pd
 
 from culture_logistics.config.bus import BusLine
 from culture_logistics.config.routing import hhmm
-from culture_logistics.routing.specs import ModelSpec, PlanContext
+from culture_logistics.routing.specs import ModelSpec, PlanContext, stop_cultural
 
 _EPS = 0.005  # CNY: a cost difference smaller than half a fen is no difference
 
@@ -300,7 +300,8 @@ def bus_records(bus: BusPlan, ctx: PlanContext) -> tuple[list, list]:
         srows.append(common | {"seq": 0, "stop_id": d.id, "stop_name": d.name, "stop_kind": "depot", "delivered": 0,
                                "picked_up": 0, "load_after": int(r.load_in), "arrival_min": round(r.departure_s / 60, 2),
                                "leg_m": 0, "lon": d.lon, "lat": d.lat, "node": dnode, "point_id": "", "point_name": "",
-                               "service_start_min": None, "departure_min": round(r.departure_s / 60, 2)})
+                               "service_start_min": None, "departure_min": round(r.departure_s / 60, 2),
+                               "delivered_cultural": 0, "picked_up_cultural": 0})
         load = int(r.load_in)
         dist = 0
         acc = 0
@@ -320,14 +321,17 @@ def bus_records(bus: BusPlan, ctx: PlanContext) -> tuple[list, list]:
                                    "delivered": int(st.delivery), "picked_up": int(st.pickup), "load_after": load,
                                    "arrival_min": round(last / 60, 2), "leg_m": int(acc), "lon": st.lon,
                                    "lat": st.lat, "node": int(nodes[k]), "point_id": "", "point_name": "",
-                                   "service_start_min": round(last / 60, 2), "departure_min": round(last / 60, 2)})
+                                   "service_start_min": round(last / 60, 2), "departure_min": round(last / 60, 2),
+                                   "delivered_cultural": stop_cultural(st)[0],
+                                   "picked_up_cultural": stop_cultural(st)[1]})
             dist += acc
             acc = 0
             k += 1
         srows.append(common | {"seq": k + 1, "stop_id": d.id, "stop_name": d.name, "stop_kind": "depot",
                                "delivered": 0, "picked_up": 0, "load_after": load, "arrival_min": round(last / 60, 2),
                                "leg_m": 0, "lon": d.lon, "lat": d.lat, "node": dnode, "point_id": "",
-                               "point_name": "", "service_start_min": None, "departure_min": None})
+                               "point_name": "", "service_start_min": None, "departure_min": None,
+                               "delivered_cultural": 0, "picked_up_cultural": 0})
         cost = round(r.line.price_per_parcel * (r.load_in + r.load_out), 2)
         rrows.append(common | {"capacity": int(r.line.parcels_per_run), "stops": len(r.stations), "distance_m": int(dist),
                                "duration_min": round((last - r.departure_s) / 60, 2), "cost": cost,

@@ -14,7 +14,7 @@ The last mile is planned as in the shared and separate plans: with ``assignment 
 default) county-wide, each station's ``capacity_per_day`` a hard limit on the inbound parcels its vans
 leave with — at a postal station the postal and courier parcels together — and a village may be served
 from another postal station (``villages_moved``).  Each trunk reaches a station by the deadline its last
-mile sets (:func:`~culture_logistics.routing.plan.solve_trunk`); a postal station's vans leave once both
+mile sets (:func:`~culture_logistics.routing.timing.solve_trunk`); a postal station's vans leave once both
 trunks have unloaded there.  The plan is a
 :class:`~culture_logistics.routing.plan.RoutePlan` with ``mode = "postal_courier"``.
 """
@@ -31,12 +31,17 @@ from culture_logistics.routing.plan import (
     assemble_plan,
     mode_demand,
     plan_operator,
-    solve_trunk,
     unloading_times,
 )
 from culture_logistics.routing.solving import explain_dropped, reopen_later, solve_spec
-from culture_logistics.routing.specs import PlanContext, county_depot, operator_specs, trunk_spec
-from culture_logistics.routing.timing import own_trunk_timing
+from culture_logistics.routing.specs import (
+    PlanContext,
+    county_depot,
+    cultural_parcels,
+    operator_specs,
+    trunk_spec,
+)
+from culture_logistics.routing.timing import own_trunk_timing, solve_trunk
 
 MODE = "postal_courier"
 
@@ -74,9 +79,13 @@ def _courier_trunk(ctx: PlanContext, trunk, lm: dict, postal: dict, courier: dic
     cstops = []
     for st in trunk.stops:
         codes = groups[st.stop_id]
-        cstops.append(replace(st, delivery=sum(courier[c][0] for c in codes), pickup=sum(courier[c][1] for c in codes)))
+        ccult = [cultural_parcels(ctx, c, courier[c][0], courier[c][1], "courier") for c in codes]
+        pcult = [cultural_parcels(ctx, c, postal[c][0], postal[c][1], "postal") for c in codes]
+        cstops.append(replace(st, delivery=sum(courier[c][0] for c in codes), pickup=sum(courier[c][1] for c in codes),
+                              delivery_cultural=sum(x[0] for x in ccult), pickup_cultural=sum(x[1] for x in ccult)))
         st.delivery = sum(postal[c][0] for c in codes)
         st.pickup = sum(postal[c][1] for c in codes)
+        st.delivery_cultural, st.pickup_cultural = sum(x[0] for x in pcult), sum(x[1] for x in pcult)
     if cdep is None or not any(s.delivery or s.pickup for s in cstops):
         return None
     return replace(trunk, operator="courier", depot=cdep, stops=cstops, fleet=ctx.params.fleet_for("courier", "trunk"))

@@ -41,7 +41,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import geopandas as gpd
@@ -69,15 +69,17 @@ from culture_logistics.routing.specs import (
     PlanContext,
     build_context,
     operator_specs,
-    split_by_shares,
+    split_flow,
+    stop_cultural,
     trunk_spec,
 )
-from culture_logistics.routing.timing import own_trunk_timing
+from culture_logistics.routing.timing import own_trunk_timing, solve_trunk
 
 #: route_plan.csv: one row per depot departure, stop and depot return, in visiting order.
 ROUTE_PLAN_COLUMNS = ["route_id", "vehicle_id", "operator", "echelon", "seq", "stop_id", "stop_name",
                       "stop_kind", "delivered", "picked_up", "load_after", "arrival_min", "leg_m",
-                      "departure_min", "service_start_min", "service_point_id"]
+                      "departure_min", "service_start_min", "service_point_id", "delivered_cultural",
+                      "picked_up_cultural"]
 
 
 #: routes_summary.csv: one row per route (= per vehicle used).
@@ -124,6 +126,8 @@ class RoutePlan:
     bus: list | None = None      # one routing.bus.BusPlan per trunk that had bus lines to consider
     cost_sharing: Any = None  # routing.sharing.CostSharing (route --sharing)
     moved: list = field(default_factory=list)
+    # the same plan's cost (CNY/day) without the cultural parcels, both solved; None without other parcels
+    without_cultural_cost_cny: float | None = None
 
     # ---------------------------------------------------------------- views
     def plan_table(self) -> pd.DataFrame:
@@ -174,6 +178,12 @@ class RoutePlan:
             else int(r["picked_up"].sum()),
         }
 
+    def cultural_figures(self, totals: dict | None = None) -> dict:
+        """The cultural parcels' figures of ``summary.json`` (:func:`cultural_figures_of`)."""
+        t = self.totals() if totals is None else totals
+        return cultural_figures_of(self.stops, t["cost_cny"], self.without_cultural_cost_cny,
+                                   t["parcels_delivered"] + t["parcels_picked_up"])
+
     def cap_hit_models(self) -> list[str]:
         """The models (``operator echelon depot``) where a solve was ended by the wall-clock safety cap rather
         than by its deterministic work budget: their routes may differ on another machine or under load."""
@@ -199,6 +209,7 @@ class RoutePlan:
             "synthetic_data": bool(self.scenario.synthetic),
             **t,
             "cost_per_parcel_cny": _per_parcel(t),
+            **self.cultural_figures(t),
             "villages_served": served_villages,
             "trunk": self.totals("trunk"),
             "last_mile": self.totals("last_mile"),
@@ -222,6 +233,23 @@ class RoutePlan:
             {"cost_sharing": self.cost_sharing.summary()} if self.cost_sharing is not None else {})
 
 
+def cultural_figures_of(stops: pd.DataFrame, cost_cny: float, without_cultural_cost_cny: float | None,
+                        parcels: int = 0) -> dict:
+    """``cultural_parcels_per_day`` (delivered + picked up at villages), ``cultural_marginal_cost_cny_per_day``
+    (the plan's cost less the same plan's cost without the cultural parcels; None when that plan was not
+    solved: without other parcels it is empty) and ``cultural_cost_per_parcel_cny`` (marginal cost ÷ cultural
+    parcels; None without either).  ``parcels``: the plan's parcels, all cultural when ``stops`` has no
+    ``delivered_cultural`` column."""
+    if "delivered_cultural" in stops.columns:
+        lm = stops[(stops["echelon"] == "last_mile") & stops["stop_kind"].isin(["village_point", "village_centre"])]
+        n = int(lm["delivered_cultural"].sum() + lm["picked_up_cultural"].sum()) if len(lm) else 0
+    else:   # a plan put together without tracking them carries cultural parcels only
+        n = int(parcels)
+    marginal = None if without_cultural_cost_cny is None else round(cost_cny - without_cultural_cost_cny, 2)
+    return {"cultural_parcels_per_day": n, "cultural_marginal_cost_cny_per_day": marginal,
+            "cultural_cost_per_parcel_cny": round(marginal / n, 3) if marginal is not None and n > 0 else None}
+
+
 def _per_parcel(totals: dict) -> float | None:
     """CNY per parcel delivered or picked up (3 decimals); None when the plan carries no parcel."""
     n = totals["parcels_delivered"] + totals["parcels_picked_up"]
@@ -241,8 +269,10 @@ def mode_demand(ctx: PlanContext, mode: str) -> dict[str, dict]:
     if mode == "shared":
         return {"shared": {c: (int(a), int(b)) for c, a, b in zip(v["code"], v["daily_in"], v["daily_out"])}}
     out: dict[str, dict] = {op: {} for op in CARRIERS}
+    cult = ctx.cultural_rows()
     for c, a, b in zip(v["code"], v["daily_in"], v["daily_out"]):
-        sa, sb = split_by_shares(int(a), ctx.params.shares), split_by_shares(int(b), ctx.params.shares)
+        _, _, ca, cb = cult.get(c, (a, b, a, b))     # the cultural and the other parcels split each by the shares
+        sa, sb = split_flow(int(a), int(ca), ctx.params.shares)[0], split_flow(int(b), int(cb), ctx.params.shares)[0]
         for op in CARRIERS:
             out[op][c] = (sa[op], sb[op])
     return out
@@ -421,68 +451,6 @@ def _station_notes(ctx: PlanContext, outcomes: list[SolveOutcome], moved: list, 
                         "\"county\"; listed in summary.json villages_moved)")
 
 
-def solve_trunk(ctx: PlanContext, trunk: ModelSpec, lm_out: dict, warnings: list) -> SolveOutcome:
-    """The trunk, reaching every station early enough for its last-mile routes.
-
-    With ``wait_for_trunk`` every station gets a deadline, tried from the tightest down:
-
-    1. *stocked* (only when ``trunk_start`` is before ``day_start``: a night trunk): unloaded by
-       ``day_start``, so the station's vans leave when their day starts and never wait;
-    2. *in time*: the latest arrival that still lets its last-mile routes (solved as if it opened at
-       day start) leave after unloading and be back by day end;
-    3. its own time window only (its last mile is then re-planned with the late start).
-
-    A station the trunk cannot reach by one deadline gets the next one (a re-solve), the others
-    keep theirs; ``stats["station_deadlines"]`` gives the deadlines kept.
-    """
-    p = ctx.params
-    if not p.wait_for_trunk:
-        return solve_spec(ctx, trunk)
-    service = int(round(60 * p.station_service_min))
-    original = {s.stop_id: s.tw for s in trunk.stops}
-    levels: dict[str, list[int]] = {}
-    for st in trunk.stops:
-        o = lm_out.get(st.stop_id)
-        if o is None or o.solution is None or not o.solution.routes:
-            continue
-        close = int(o.model.depots[0].tw_late)
-        slack = min(close - r.return_s for r in o.solution.routes)
-        e, l = st.tw if st.tw is not None else (None, None)
-        tiers = ([p.day_start_s - service] if trunk.open_s < p.day_start_s else []) + [p.day_start_s + slack - service]
-        tiers = [max(d, e) if e is not None else d for d in tiers]
-        tiers = [int(d) for d in tiers if l is None or d < l]
-        if tiers:
-            levels[st.stop_id] = tiers
-    level = {sid: 0 for sid in levels}
-    names = {s.stop_id: s.stop_name for s in trunk.stops}
-    while True:
-        for st in trunk.stops:
-            if st.stop_id in level and level[st.stop_id] < len(levels[st.stop_id]):
-                e = original[st.stop_id][0] if original[st.stop_id] is not None else None
-                st.tw = (e, levels[st.stop_id][level[st.stop_id]])
-            else:
-                st.tw = original[st.stop_id]
-        o = solve_spec(ctx, trunk, diagnose=False)
-        dropped = {trunk.stops[o.keep[m]].stop_id for m in (o.solution.dropped if o.solution is not None else [])}
-        late = sorted(sid for sid in dropped if sid in level and level[sid] < len(levels[sid]))
-        if not late:
-            break
-        for sid in late:
-            t = levels[sid][level[sid]]
-            level[sid] += 1
-            nxt = levels[sid][level[sid]] if level[sid] < len(levels[sid]) else None
-            if nxt is not None:
-                warnings.append(f"{trunk.operator}: the trunk leaving at {hhmm(trunk.open_s)} cannot stock station "
-                                f"{sid} {names[sid]} by {hhmm(t)}; its vans wait for it (deadline {hhmm(nxt)})")
-            else:
-                warnings.append(f"{trunk.operator}: the trunk cannot reach station {sid} by {hhmm(t)}, when its "
-                                f"last-mile routes would have to start to be back by {hhmm(p.day_end_s)}; it is "
-                                "served later and its last mile re-planned")
-    o.stats["station_deadlines"] = {sid: hhmm(levels[sid][k]) for sid, k in level.items() if k < len(levels[sid])}
-    explain_dropped(ctx, o)
-    return o
-
-
 def _records(ctx: PlanContext, outcomes: list[SolveOutcome]) -> tuple[pd.DataFrame, pd.DataFrame]:
     srows, rrows = [], []
     for o in outcomes:
@@ -504,7 +472,7 @@ def _records(ctx: PlanContext, outcomes: list[SolveOutcome]) -> tuple[pd.DataFra
                                    "arrival_min": round(r.departure_s / 60.0, 2), "leg_m": 0, "lon": d.lon,
                                    "lat": d.lat, "node": int(o.snap_nodes[0]), "point_id": "", "point_name": "",
                                    "service_start_min": None, "departure_min": round(r.departure_s / 60.0, 2),
-                                   "service_point_id": ""})
+                                   "service_point_id": "", "delivered_cultural": 0, "picked_up_cultural": 0})
             for j, s in enumerate(r.stops):
                 k = o.keep[s]
                 st = spec.stops[k]
@@ -515,14 +483,15 @@ def _records(ctx: PlanContext, outcomes: list[SolveOutcome]) -> tuple[pd.DataFra
                     "lon": st.lon, "lat": st.lat, "node": int(o.snap_nodes[k + 1]), "point_id": st.point_id,
                     "point_name": st.point_name, "service_start_min": round(r.service_start_s[j] / 60.0, 2),
                     "departure_min": round((r.service_start_s[j] + model.stops[s].service_s) / 60.0, 2),
-                    "service_point_id": st.point_id})
+                    "service_point_id": st.point_id, "delivered_cultural": stop_cultural(st)[0],
+                    "picked_up_cultural": stop_cultural(st)[1]})
             srows.append(common | {"seq": len(r.stops) + 1, "stop_id": d.id, "stop_name": d.name, "stop_kind": "depot",
                                    "delivered": 0, "picked_up": 0,
                                    "load_after": int(r.load_after[-1]) if r.stops else int(r.start_load),
                                    "arrival_min": round(r.return_s / 60.0, 2), "leg_m": int(r.leg_distance[-1]),
                                    "lon": d.lon, "lat": d.lat, "node": int(o.snap_nodes[0]), "point_id": "",
                                    "point_name": "", "service_start_min": None, "departure_min": None,
-                                   "service_point_id": ""})
+                                   "service_point_id": "", "delivered_cultural": 0, "picked_up_cultural": 0})
             cost = vt.fixed_cost + vt.cost_per_m * r.distance
             rrows.append(common | {
                 "capacity": int(vt.capacity), "stops": len(r.stops), "distance_m": int(r.distance),
@@ -574,7 +543,37 @@ def plan_routes(scenario: Scenario, mode: str = "shared", params: RoutingParams 
     params = parse_overrides(params, time_limit_s, seed)
     check_plannable(scenario, mode)
     ctx = build_context(scenario, params, network)
-    return plan_mode(ctx, mode, progress)
+    plan = plan_mode(ctx, mode, progress)
+    solve_without_cultural(plan, ctx, progress)
+    return plan
+
+
+def solve_without_cultural(plan: RoutePlan, ctx: PlanContext | None = None, progress: Callable | None = None) -> None:
+    """Solve ``plan``'s mode again without the cultural parcels and keep its cost in
+    ``plan.without_cultural_cost_cny`` (for ``cultural_marginal_cost_cny_per_day``); nothing when the villages
+    carry no other parcels (that plan would be empty).  ``ctx``: the plan's context (built when None)."""
+    if plan.mode not in ("shared", "separate"):
+        return
+    ctx = ctx if ctx is not None else build_context(plan.scenario, plan.params, plan.net)
+    if not has_other_parcels(ctx):
+        return
+    bare = ctx.villages.assign(daily_in=ctx.villages["daily_in"] - ctx.villages["daily_in_cultural"],
+                               daily_out=ctx.villages["daily_out"] - ctx.villages["daily_out_cultural"],
+                               daily_in_cultural=0, daily_out_cultural=0)
+    without = plan_mode(replace(ctx, villages=bare), plan.mode,
+                        None if progress is None else (lambda line: progress(f"without cultural parcels: {line}")))
+    plan.without_cultural_cost_cny = without.totals()["cost_cny"]
+    a, b = (set(zip(x.unserved["echelon"], x.unserved["stop_id"])) for x in (plan, without))
+    if a != b:
+        plan.warnings.append(f"{plan.mode}: cultural_marginal_cost_cny_per_day compares plans that leave different "
+                             f"stops unserved ({len(a)} with the cultural parcels, {len(b)} without): it is not "
+                             "the cultural parcels' cost alone")
+
+
+def has_other_parcels(ctx: PlanContext) -> bool:
+    """Whether the context's villages carry parcels other than the cultural ones."""
+    v = ctx.villages
+    return bool(((v["daily_in"] - v["daily_in_cultural"]).sum() + (v["daily_out"] - v["daily_out_cultural"]).sum()) > 0)
 
 
 def check_plannable(scenario: Scenario, mode: str) -> None:

@@ -44,12 +44,27 @@ class PlanContext:
     scenario: Scenario
     params: RoutingParams
     net: RoadNetwork
-    villages: pd.DataFrame          # code, name, township_code, township_name, lon, lat, daily_in, daily_out
+    villages: pd.DataFrame          # code, name, township_code, township_name, lon, lat, daily_in, daily_out (all
+    #                                 parcels), daily_in_cultural, daily_out_cultural (the cultural parcels among them)
     facilities: pd.DataFrame        # + township_code (of the nearest village)
     vpoints: dict                   # village code -> list of candidate service points (dicts)
     dist_fv: np.ndarray             # township/county facility x village network distance (m), inf = none
     fac_index: dict                 # facility id -> row of dist_fv
     snap_access: dict               # village code -> (access_m, on_network) of its centre
+
+    def cultural_rows(self) -> dict:
+        """village code → (daily in, daily out, cultural in, cultural out) of this context's villages."""
+        v = self.villages
+        if "daily_in_cultural" not in v.columns:
+            return {}
+        key = (id(v), len(v))
+        cache = self.__dict__.get("_cultural_cache")
+        if cache is None or cache[0] != key:
+            rows = {c: (int(a), int(b), int(x), int(y)) for c, a, b, x, y in
+                    zip(v["code"], v["daily_in"], v["daily_out"], v["daily_in_cultural"], v["daily_out_cultural"])}
+            cache = (key, rows)
+            self.__dict__["_cultural_cache"] = cache
+        return cache[1]
 
 
 def build_context(scenario: Scenario, params: RoutingParams, network=None) -> PlanContext:
@@ -62,9 +77,16 @@ def build_context(scenario: Scenario, params: RoutingParams, network=None) -> Pl
         "township_code": v["township_code"].astype(str).to_numpy(),
         "township_name": v["township_name"].astype(str).to_numpy(),
         "lon": v["lon"].to_numpy(float), "lat": v["lat"].to_numpy(float),
-        "daily_in": daily_parcels(v["parcels_in_per_week"].to_numpy(float), params.delivery_days_per_week),
-        "daily_out": daily_parcels(v["parcels_out_per_week"].to_numpy(float), params.delivery_days_per_week),
+        "daily_in_cultural": daily_parcels(v["parcels_in_per_week"].to_numpy(float), params.delivery_days_per_week),
+        "daily_out_cultural": daily_parcels(v["parcels_out_per_week"].to_numpy(float),
+                                            params.delivery_days_per_week),
     })
+    # the vans carry every parcel: the cultural ones and every other express parcel of the village
+    other_in, other_out = (daily_parcels(v[c].to_numpy(float) if c in v.columns else np.zeros(len(v)),
+                                         params.delivery_days_per_week)
+                           for c in ("other_in_per_week", "other_out_per_week"))
+    vill["daily_in"] = vill["daily_in_cultural"].to_numpy() + other_in
+    vill["daily_out"] = vill["daily_out_cultural"].to_numpy() + other_out
     fac = scenario.facilities
     fac = pd.DataFrame({c: fac[c].to_numpy() for c in ("id", "name", "operator", "tier", "lon", "lat")}
                        | {"capacity_per_day": fac["capacity_per_day"].to_numpy(float)})
@@ -126,6 +148,14 @@ class StopSpec:
     point_id: str = ""       # service point facility id (village_point)
     point_name: str = ""
     township_code: str = ""
+    delivery_cultural: int | None = None   # the cultural parcels among delivery / pickup (None = all of them)
+    pickup_cultural: int | None = None
+
+
+def stop_cultural(stop: StopSpec) -> tuple[int, int]:
+    """(delivered, picked up) cultural parcels of ``stop`` (all its parcels when not tracked)."""
+    return (int(stop.delivery if stop.delivery_cultural is None else stop.delivery_cultural),
+            int(stop.pickup if stop.pickup_cultural is None else stop.pickup_cultural))
 
 
 @dataclass
@@ -182,7 +212,42 @@ def county_depot(ctx: PlanContext, operator: str, warnings: list) -> DepotSpec |
     return None
 
 
-def _village_stop(ctx: PlanContext, vrow, delivery: int, pickup: int, order: tuple) -> StopSpec:
+def cultural_part(parcels: int, village_total: int, village_cultural: int) -> int:
+    """The cultural parcels among ``parcels`` of a village's ``village_total`` (``village_cultural`` of them
+    cultural): all of them when the stop carries the village's whole flow, else the same share, rounded down."""
+    if parcels <= 0 or village_total <= 0:
+        return 0
+    if parcels >= village_total:
+        return int(min(village_cultural, parcels))
+    return int(parcels * village_cultural // village_total)
+
+
+def split_flow(total: int, cultural: int, shares: dict[str, float]) -> tuple[dict[str, int], dict[str, int]]:
+    """Separate mode: a village's ``total`` parcels (``cultural`` of them cultural) split by ``shares`` —
+    the cultural and the other parcels each by :func:`split_by_shares` — as (all, cultural) per operator."""
+    sc = split_by_shares(int(cultural), shares)
+    so = split_by_shares(int(total) - int(cultural), shares)
+    return {op: sc[op] + so[op] for op in CARRIERS}, sc
+
+
+def cultural_parcels(ctx: PlanContext, code: str, delivery: int, pickup: int, operator: str = "shared"
+                     ) -> tuple[int, int]:
+    """(delivered, picked up) cultural parcels among ``delivery`` / ``pickup`` parcels of village ``code``
+    carried by ``operator``: exact for the village's whole flow and for a carrier's separate-mode share
+    (:func:`split_flow`), else the same share of cultural parcels as the village's, rounded down."""
+    row = ctx.cultural_rows().get(code)
+    if row is None:
+        return int(delivery), int(pickup)
+    din, dout, cin, cout = row
+    if operator in CARRIERS:
+        (ain, cuin), (aout, cuout) = split_flow(din, cin, ctx.params.shares), split_flow(dout, cout, ctx.params.shares)
+        if (int(delivery), int(pickup)) == (ain[operator], aout[operator]):
+            return cuin[operator], cuout[operator]
+    return cultural_part(int(delivery), din, cin), cultural_part(int(pickup), dout, cout)
+
+
+def _village_stop(ctx: PlanContext, vrow, delivery: int, pickup: int, order: tuple, operator: str = "shared"
+                  ) -> StopSpec:
     p = ctx.params
     pts = ctx.vpoints.get(vrow.code, [])
     chosen = None
@@ -193,11 +258,12 @@ def _village_stop(ctx: PlanContext, vrow, delivery: int, pickup: int, order: tup
             break
     service = int(round(60 * (p.service_min + p.service_min_per_parcel * (delivery + pickup))))
     tw = p.time_windows.get(vrow.code)
+    dc, pc = cultural_parcels(ctx, vrow.code, delivery, pickup, operator)
     if chosen is not None:
         return StopSpec(vrow.code, vrow.name, "village_point", chosen["lon"], chosen["lat"], delivery, pickup, service,
-                        tw, chosen["id"], chosen["name"], vrow.township_code)
+                        tw, chosen["id"], chosen["name"], vrow.township_code, dc, pc)
     return StopSpec(vrow.code, vrow.name, "village_centre", float(vrow.lon), float(vrow.lat), delivery, pickup,
-                    service, tw, "", "", vrow.township_code)
+                    service, tw, "", "", vrow.township_code, dc, pc)
 
 
 def _last_mile_groups(ctx: PlanContext, operator: str, county: DepotSpec | None, demand: dict, warnings: list):
@@ -253,7 +319,8 @@ def operator_specs(ctx: PlanContext, operator: str, demand: dict, warnings: list
         if g["depot"] is None:
             orphans += g["villages"]
             continue
-        stops = [_village_stop(ctx, vrow[c], *demand[c], order) for c in g["villages"]]  # type: ignore[call-arg]
+        stops = [_village_stop(ctx, vrow[c], *demand[c], order, operator)  # type: ignore[call-arg]
+                 for c in g["villages"]]
         opens = p.day_start_s
         if p.inbound_arrival_given and g["depot"].tier == "county":   # the county depot's vans wait for the parcels
             opens = min(max(opens, p.inbound_arrival_s), p.day_end_s)
@@ -276,7 +343,9 @@ def trunk_spec(ctx: PlanContext, operator: str, county: DepotSpec | None, lm: di
         d = spec.depot
         tstops.append(StopSpec(d.id, d.name, "station", d.lon, d.lat, sum(s.delivery for s in spec.stops),
                                sum(s.pickup for s in spec.stops), int(round(60 * p.station_service_min)),
-                               p.time_windows.get(d.id)))
+                               p.time_windows.get(d.id),
+                               delivery_cultural=sum(stop_cultural(s)[0] for s in spec.stops),
+                               pickup_cultural=sum(stop_cultural(s)[1] for s in spec.stops)))
     if not tstops:
         return None
     start = max(p.trunk_start_s, p.inbound_arrival_s) if p.inbound_arrival_given else p.trunk_start_s

@@ -1,6 +1,6 @@
 """An operator's own trunk timing (separate mode and 邮快合作): deadlines only where they pay.
 
-The deadline trunk (:func:`~culture_logistics.routing.plan.solve_trunk`) reaches every station early
+The deadline trunk (:func:`~culture_logistics.routing.timing.solve_trunk`) reaches every station early
 enough for the last-mile routes planned as if it opened at day start, which can take an extra trunk
 van (320 CNY a day) to save a station's vans a late start.  Each operator carrying its own share has its
 own, much smaller, last mile; so here the operator's trunk is also solved without deadlines, each
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from culture_logistics.config.routing import hhmm
 from culture_logistics.routing.solving import SolveOutcome, explain_dropped, reopen_later, solve_spec
 from culture_logistics.routing.specs import ModelSpec, PlanContext
 
@@ -72,3 +73,65 @@ def own_trunk_timing(ctx: PlanContext, trunk: ModelSpec, deadline_outcome: Solve
     deadline_outcome.stats["trunk_timing"] = "deadlines"
     deadline_outcome.stats["trunk_timing_cny"] = info
     return deadline_outcome
+
+
+def solve_trunk(ctx: PlanContext, trunk: ModelSpec, lm_out: dict, warnings: list) -> SolveOutcome:
+    """The trunk, reaching every station early enough for its last-mile routes.
+
+    With ``wait_for_trunk`` every station gets a deadline, tried from the tightest down:
+
+    1. *stocked* (only when ``trunk_start`` is before ``day_start``: a night trunk): unloaded by
+       ``day_start``, so the station's vans leave when their day starts and never wait;
+    2. *in time*: the latest arrival that still lets its last-mile routes (solved as if it opened at
+       day start) leave after unloading and be back by day end;
+    3. its own time window only (its last mile is then re-planned with the late start).
+
+    A station the trunk cannot reach by one deadline gets the next one (a re-solve), the others
+    keep theirs; ``stats["station_deadlines"]`` gives the deadlines kept.
+    """
+    p = ctx.params
+    if not p.wait_for_trunk:
+        return solve_spec(ctx, trunk)
+    service = int(round(60 * p.station_service_min))
+    original = {s.stop_id: s.tw for s in trunk.stops}
+    levels: dict[str, list[int]] = {}
+    for st in trunk.stops:
+        o = lm_out.get(st.stop_id)
+        if o is None or o.solution is None or not o.solution.routes:
+            continue
+        close = int(o.model.depots[0].tw_late)
+        slack = min(close - r.return_s for r in o.solution.routes)
+        e, l = st.tw if st.tw is not None else (None, None)
+        tiers = ([p.day_start_s - service] if trunk.open_s < p.day_start_s else []) + [p.day_start_s + slack - service]
+        tiers = [max(d, e) if e is not None else d for d in tiers]
+        tiers = [int(d) for d in tiers if l is None or d < l]
+        if tiers:
+            levels[st.stop_id] = tiers
+    level = {sid: 0 for sid in levels}
+    names = {s.stop_id: s.stop_name for s in trunk.stops}
+    while True:
+        for st in trunk.stops:
+            if st.stop_id in level and level[st.stop_id] < len(levels[st.stop_id]):
+                e = original[st.stop_id][0] if original[st.stop_id] is not None else None
+                st.tw = (e, levels[st.stop_id][level[st.stop_id]])
+            else:
+                st.tw = original[st.stop_id]
+        o = solve_spec(ctx, trunk, diagnose=False)
+        dropped = {trunk.stops[o.keep[m]].stop_id for m in (o.solution.dropped if o.solution is not None else [])}
+        late = sorted(sid for sid in dropped if sid in level and level[sid] < len(levels[sid]))
+        if not late:
+            break
+        for sid in late:
+            t = levels[sid][level[sid]]
+            level[sid] += 1
+            nxt = levels[sid][level[sid]] if level[sid] < len(levels[sid]) else None
+            if nxt is not None:
+                warnings.append(f"{trunk.operator}: the trunk leaving at {hhmm(trunk.open_s)} cannot stock station "
+                                f"{sid} {names[sid]} by {hhmm(t)}; its vans wait for it (deadline {hhmm(nxt)})")
+            else:
+                warnings.append(f"{trunk.operator}: the trunk cannot reach station {sid} by {hhmm(t)}, when its "
+                                f"last-mile routes would have to start to be back by {hhmm(p.day_end_s)}; it is "
+                                "served later and its last mile re-planned")
+    o.stats["station_deadlines"] = {sid: hhmm(levels[sid][k]) for sid, k in level.items() if k < len(levels[sid])}
+    explain_dropped(ctx, o)
+    return o

@@ -264,8 +264,11 @@ def visits_summary(scenario: Scenario, params: RoutingParams | None = None) -> d
 
 def _visits_frame(scenario: Scenario, params: RoutingParams) -> pd.DataFrame:
     v = scenario.villages
-    win = v["parcels_in_per_week"].to_numpy(float)
-    wout = v["parcels_out_per_week"].to_numpy(float)
+    # the vans carry every parcel (cultural and other); the cultural ones are tracked per visit (_cin, _cout)
+    cin = v["parcels_in_per_week"].to_numpy(float)
+    cout = v["parcels_out_per_week"].to_numpy(float)
+    win = cin + (v["other_in_per_week"].to_numpy(float) if "other_in_per_week" in v.columns else 0.0)
+    wout = cout + (v["other_out_per_week"].to_numpy(float) if "other_out_per_week" in v.columns else 0.0)
     n = visits_per_week(win, wout, params)
     frame = pd.DataFrame({"code": v["code"].astype(str).to_numpy(),
                           "township_code": v["township_code"].astype(str).to_numpy(),
@@ -283,6 +286,8 @@ def _visits_frame(scenario: Scenario, params: RoutingParams) -> pd.DataFrame:
         "delivered_per_visit": [" ".join(map(str, x)) for x in pin],
         "picked_up_per_visit": [" ".join(map(str, x)) for x in pout],
         "_days": pats, "_in": pin, "_out": pout,
+        "_cin": [split_by_gaps(int(round(a)), p, D) for a, p in zip(cin, pats)],
+        "_cout": [split_by_gaps(int(round(b)), p, D) for b, p in zip(cout, pats)],
     }).sort_values("village_code", kind="stable").reset_index(drop=True)
 
 
@@ -322,13 +327,17 @@ def plan_week(scenario: Scenario, mode: str = "shared", params: RoutingParams | 
     D = int(params.delivery_days_per_week)
     days = {}
     for d in range(1, D + 1):
-        vin, vout = [], []
+        vin, vout, cin, cout = [], [], [], []
         for c in ctx.villages["code"]:
             r = by_code.loc[c]
             j = r["_days"].index(d) if d in r["_days"] else None
             vin.append(0 if j is None else r["_in"][j])
             vout.append(0 if j is None else r["_out"][j])
-        vill = ctx.villages.assign(daily_in=np.array(vin, dtype=np.int64), daily_out=np.array(vout, dtype=np.int64))
+            cin.append(0 if j is None else r["_cin"][j])
+            cout.append(0 if j is None else r["_cout"][j])
+        vill = ctx.villages.assign(daily_in=np.array(vin, dtype=np.int64), daily_out=np.array(vout, dtype=np.int64),
+                                   daily_in_cultural=np.array(cin, dtype=np.int64),
+                                   daily_out_cultural=np.array(cout, dtype=np.int64))
         days[d] = _day_job(replace(ctx, villages=vill), mode, d)
     # the days are independent plans: in parallel processes (routing.parallel), the same plans as in turn
     plans = list(plan_many(ctx, days, params.workers, progress).values())
