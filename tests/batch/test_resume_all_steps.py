@@ -36,7 +36,8 @@ def test_killed_batch_with_every_step_resumes_to_identical_table(tmp_path):
         out = tmp_path / "killed"
         env = dict(os.environ, PYTHONPATH=str(ROOT / "src") + os.pathsep + os.environ.get("PYTHONPATH", ""))
         cmd = [sys.executable, "-m", "culture_logistics.cli.batch", "--counties", ",".join(TWO), "--steps", STEPS,
-               "--workers", "1", "--time-limit", str(TIME_LIMIT_S), "--no-progress", "--out", str(out)]
+               "--workers", "1", "--time-limit", str(TIME_LIMIT_S), "--no-progress", "--lang", "en",
+               "--out", str(out)]   # the language run_batch uses below (it is part of each county's digest)
         proc = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                                 start_new_session=True)
         try:

@@ -147,7 +147,7 @@ def test_killed_batch_resumes_to_identical_table(reference, cluster, tmp_path):
     out = tmp_path / "killed"
     env = dict(os.environ, PYTHONPATH=str(ROOT / "src") + os.pathsep + os.environ.get("PYTHONPATH", ""))
     cmd = [sys.executable, "-m", "culture_logistics.cli.batch", "--counties", ",".join(THREE), "--workers", "1",
-           "--no-progress", "--out", str(out)]
+           "--no-progress", "--lang", "en", "--out", str(out)]   # run_batch's language (part of the digest)
     proc = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                             start_new_session=True)
     try:
