@@ -106,6 +106,11 @@ REASONS = [
     ("fleet_too_small", "the solver found no plan at all in 16.0 s (the stop can be served on its own); run again "
      "with a longer --time-limit", "求解器在 16.0 秒内未找到任何方案（该站点可单独配送）；请加大 --time-limit 重新运行"),
     ("no_depot", "supply_coop has no county depot or township station in the county", "供销社在本县没有县级仓库或乡镇站点"),
+    ("beyond_range", "beyond the vehicles' range: the out-and-back trip to it alone is 10.8 km, the e_tricycle's "
+     "range_km is 10", "超出车辆续航里程：单独往返也需 10.8 公里，电动三轮车的 range_km 为 10"),
+    ("fleet_too_small", "fleet too small for the day: the stop can be served on its own, but the vehicles at P1 "
+     "cannot serve it together with the other stops within capacity and shift limits and range",
+     "车辆不足：该站点可单独配送，但 P1 的车辆在载量、班次和续航限制内无法同时配送它和其他站点"),
 ]
 
 FIXES = [
@@ -132,6 +137,7 @@ FIXES = [
      "P1 增加 1 辆轻型厢式货车（未在诊断预算内经重新求解确认，[routing] max_resolves）"),
     ("add a courier township station or county depot to facilities.csv (or let the shared network carry its parcels)",
      "在 facilities.csv 中为快递增加一个乡镇站点或县级仓库（或由共享网络配送其包裹）"),
+    ("a vehicle with range_km ≥ 11 (the ev_van has 8.5) at P1", "P1 使用 range_km ≥ 11 的车辆（微型电动厢式车为 8.5）"),
 ]
 
 

@@ -16,12 +16,14 @@ from culture_logistics.routing.engine.model import (
     Depot,
     InfeasibleSolutionError,
     Model,
+    ModelError,
     Route,
     Solution,
     Stop,
     VehicleType,
     check_solution,
     default_drop_penalty,
+    make_route,
 )
 from culture_logistics.routing.engine.solve import solve
 
@@ -420,3 +422,52 @@ def test_warm_start_with_more_vehicles_than_the_model_has_starts_cold():
     assert len(first.routes) == 4 and not first.dropped
     again = solve(model(2), time_limit_s=2, engine="pyvrp", initial_solution=first)
     assert len(again.routes) == 2 and len(again.dropped) == 2
+
+
+# --------------------------------------------------------------------------- range (max_distance_m)
+
+
+def range_model(max_distance_m, xs=(0, 1000, 2000, 3000, 4000), fixed_cost=0.0):
+    """Depot at x = 0, stops on a line at ``xs[1:]`` (m); one unlimited vehicle type with the range given."""
+    dist = np.abs(np.subtract.outer(xs, xs))
+    stops = [Stop(delivery=1, name=f"s{i}") for i in range(len(xs) - 1)]
+    vt = VehicleType(capacity=100, max_distance_m=max_distance_m, fixed_cost=fixed_cost, name="e_tricycle")
+    return Model(depots=[Depot()], stops=stops, vehicle_types=[vt], distance=dist)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_range_drops_stops_beyond_reach_with_reason(engine):
+    # 6 km range: the stop at 4 km (8 km out and back) cannot be served; 1, 2 and 3 km fit one 6 km route
+    model = range_model(6000)
+    sol = run(model, engine)
+    sol.check(model)
+    assert sol.dropped == [3]
+    assert "8.0 km" in sol.drop_reasons[3] and "range of 6 km" in sol.drop_reasons[3]
+    (route,) = sol.routes
+    assert sorted(route.stops) == [0, 1, 2]
+    assert route.distance == 6000
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_range_splits_routes(engine):
+    # stops 3 km either side of the depot: one route would be 12 km (and save a vehicle's 1000 fixed cost),
+    # a 6 km range forces two routes of 6 km
+    xs = (0, 3000, -3000)
+    free = run(range_model(None, xs, fixed_cost=1000.0), engine)
+    assert [r.distance for r in free.routes] == [12000]
+    model = range_model(6000, xs, fixed_cost=1000.0)
+    sol = run(model, engine)
+    sol.check(model)
+    assert not sol.dropped
+    assert sorted(r.distance for r in sol.routes) == [6000, 6000]
+
+
+def test_checker_rejects_a_route_over_range():
+    model = range_model(6000)
+    r = make_route(model, 0, [0, 1, 2, 3], 0)
+    bad = Solution(routes=[r], dropped=[], drop_reasons={}, cost=8000.0, penalty=0.0, distance=8000,
+                   status="feasible", solve_seconds=0.0, engine="none")
+    problems = check_solution(model, bad)
+    assert problems == ["route 0: distance 8000 m exceeds the vehicle's range 6000 m"]
+    with pytest.raises(ModelError, match="negative max_distance_m"):
+        range_model(-1)

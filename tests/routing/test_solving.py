@@ -70,3 +70,30 @@ def test_station_capacity_without_diagnosis(tmp_path):
     assert len(u) == 2 and set(u["reason_code"]) == {"station_capacity"} and not u["fix_checked"].any()
     assert all(f.startswith("raise capacity_per_day of station P1 密州邮政站 from 25 to at least 30 in facilities.csv "
                             "(not checked") for f in u["smallest_fix"])
+
+
+def test_e_tricycle_range_is_a_hard_limit(tmp_path):
+    """kind = "e_tricycle" with range_km = 10: the villages at 2 and 4 segments (1.8 and 3.6 km) fit one route of
+    8 segments (7.2 km); the villages at 6 and 8 segments need 10.8 and 14.4 km out and back alone, so they are
+    unserved as ``beyond_range``, and the confirmed fix is the range their trip needs (11 and 15 km)."""
+    fleet = ('[[fleet]]\noperator = "shared"\nechelon = "last_mile"\nkind = "e_tricycle"\nrange_km = 10\n'
+             "count = 3\n")
+    routing = "[routing]\ndelivery_days_per_week = 1\nservice_min = 5\nservice_min_per_parcel = 0\ntime_limit_s = 1\n"
+    facilities = [FACILITIES[0], FACILITIES[1].replace(",,25", ",,200")]  # the station's capacity does not bind
+    scen = write_scenario(tmp_path / "trike", villages=VILLAGES, facilities=facilities, village_header=VHEADER,
+                          toml_extra=routing + "\n" + fleet)
+    plan = plan_routes(load_scenario(scen), "shared")
+    write_plan(plan, tmp_path / "out", map_html=False)
+    rs = pd.read_csv(tmp_path / "out" / "routes_summary.csv", encoding="utf-8-sig")
+    lm = rs[rs["echelon"] == "last_mile"]
+    assert len(lm) == 1 and (lm["distance_m"] <= 10_000).all()
+    assert lm["distance_m"].iloc[0] == pytest.approx(8 * SEG, abs=2)
+    u = pd.read_csv(tmp_path / "out" / "unserved.csv", encoding="utf-8-sig", dtype={"stop_id": str})
+    assert sorted(u["stop_id"]) == ["370782001003", "370782001004"]
+    assert set(u["reason_code"]) == {"beyond_range"}
+    by_id = u.set_index("stop_id")
+    assert by_id.loc["370782001003", "reason"] == (f"beyond the vehicles' range: the out-and-back trip to it alone is "
+                                                   f"{12 * SEG / 1000:.1f} km, the e_tricycle's range_km is 10")
+    assert by_id.loc["370782001003", "smallest_fix"] == "a vehicle with range_km ≥ 11 (the e_tricycle has 10) at P1"
+    assert by_id.loc["370782001004", "smallest_fix"] == "a vehicle with range_km ≥ 15 (the e_tricycle has 10) at P1"
+    assert u["fix_checked"].all()

@@ -42,6 +42,20 @@ DEFAULT_VEHICLES: dict[str, dict[str, Any]] = {
 }
 
 
+#: Defaults per vehicle ``kind`` of a [[fleet]] entry (they replace the echelon's capacity, speed_factor and
+#: range_km; explicit keys of the entry override them).  Sources (../shared/docs/COUNTY-PRACTICE.md §2, "Vehicles"):
+#: e-tricycle ~50 parcels and micro EV van 100–150 parcels, 80–90 km on a charge (http://i56r.com/new/8245); we take
+#: the van's low ends, 100 parcels and 80 km.  The e-tricycle's range is not in the notes: 40 km is our assumption
+#: (a lead-acid e-trike on rural roads), and its speed 60 % of road speed likewise.  ``van`` and ``truck`` are the
+#: default light van and trunk van (their range is the shift: no range_km).
+KIND_DEFAULTS: dict[str, dict[str, Any]] = {
+    "e_tricycle": {"capacity": 50, "range_km": 40.0, "speed_factor": 0.6},
+    "ev_van": {"capacity": 100, "range_km": 80.0, "speed_factor": 0.85},
+    "van": {"capacity": 200, "range_km": None, "speed_factor": 0.85},
+    "truck": {"capacity": 1000, "range_km": None, "speed_factor": 1.0},
+}
+
+
 #: Shares of every village's parcels carried by each operator in ``separate`` mode.
 DEFAULT_SHARES = SCHEMA["routing.shares"].defaults()
 
@@ -83,6 +97,8 @@ class FleetEntry:
     fixed_cost : CNY per vehicle used per day (driver, depreciation, insurance).
     max_shift_h : hours from leaving the depot to returning.
     source : ``"default"`` or ``"fleet[i]"`` (its [[fleet]] entry, 1-based).
+    kind : ``e_tricycle``, ``ev_van``, ``van``, ``truck`` or None (not given).
+    range_km : the longest route in a day (km, a hard limit); None = no limit but the shift.
     """
 
     operator: str
@@ -95,10 +111,17 @@ class FleetEntry:
     fixed_cost: float
     max_shift_h: float
     source: str = "default"
+    kind: str | None = None
+    range_km: float | None = None
 
     @property
     def max_shift_s(self) -> int:
         return int(round(self.max_shift_h * 3600))
+
+    @property
+    def max_distance_m(self) -> int | None:
+        """``range_km`` in metres (None = no limit)."""
+        return None if self.range_km is None else int(round(self.range_km * 1000))
 
 
 def default_fleet_entry(operator: str, echelon: str) -> FleetEntry:
@@ -435,7 +458,15 @@ def _parse_fleet(config: dict, file, P: ProblemList) -> tuple[FleetEntry, ...]:
             ok = False
         if not ok:
             continue
-        base = DEFAULT_VEHICLES[ech]
+        base = dict(DEFAULT_VEHICLES[ech])
+        kind = f.get("kind")
+        if kind is not None and kind not in KIND_DEFAULTS:
+            P.error(file, f"[[fleet]] entry {i} ({op}/{ech}): kind must be one of {', '.join(KIND_DEFAULTS)}; "
+                          f"got {kind!r}{_closest(kind, tuple(KIND_DEFAULTS))}", column=f"{tag}.kind",
+                    hint='e.g. kind = "ev_van" (100 parcels, 80 km on a charge)')
+            kind = None
+        if kind is not None:
+            base.update(KIND_DEFAULTS[kind], name=kind)
         vals: dict[str, Any] = {}
         limits = {"count": (0, 1000, True, False), "capacity": (1, 10**6, True, False),
                   "speed_factor": (0.05, 3.0, False, False), "cost_per_km": (0, 1000, False, False),
@@ -455,11 +486,20 @@ def _parse_fleet(config: dict, file, P: ProblemList) -> tuple[FleetEntry, ...]:
                              + (" (per township depot)" if key == "count" and ech == "last_mile" else ""))
                 v = base[key]
             vals[key] = int(v) if integer else float(v)
+        range_km = f.get("range_km", base.get("range_km"))
+        if range_km is not None:
+            if isinstance(range_km, bool) or not isinstance(range_km, (int, float)) or not 0 < range_km <= 10000:
+                P.error(file, f"[[fleet]] entry {i} ({op}/{ech}): range_km must be a number > 0 and ≤ 10000, "
+                              f"got {range_km!r}", column=f"{tag}.range_km",
+                        hint="the longest route in km the vehicle drives in a day (e.g. 80 for a micro EV van); "
+                             "leave it out for no limit but the shift")
+                range_km = base.get("range_km")
+            vals["range_km"] = None if range_km is None else float(range_km)
         name = f.get("name", base["name"])
         if not isinstance(name, str) or not name.strip() or len(name) > 40:
             P.error(file, f"[[fleet]] entry {i}: name must be a short text, got {name!r}", column=f"{tag}.name")
             name = base["name"]
-        entries.append(FleetEntry(operator=op, echelon=ech, name=name.strip(), source=tag, **vals))
+        entries.append(FleetEntry(operator=op, echelon=ech, name=name.strip(), source=tag, kind=kind, **vals))
     seen: dict[tuple[str, str, str], str] = {}
     for e in entries:
         fleet_key = (e.operator, e.echelon, e.name)
@@ -484,7 +524,9 @@ def params_dict(p: RoutingParams) -> dict:
         "diagnose": p.diagnose, "max_resolves": p.max_resolves,
         "min_visits_per_week": p.min_visits_per_week, "parcels_per_visit": p.parcels_per_visit,
         "time_windows": {k: f"{hhmm(a)}-{hhmm(b)}" for k, (a, b) in p.time_windows.items()},
-        "fleet_configured": [{k: getattr(f, k) for k in _FLEET_KEYS} | {"source": f.source} for f in p.fleet],
+        "fleet_configured": [{k: getattr(f, k) for k in _FLEET_KEYS
+                              if k not in ("kind", "range_km") or getattr(f, k) is not None}
+                             | {"source": f.source} for f in p.fleet],
         "fleet_default": {e: dict(DEFAULT_VEHICLES[e]) for e in ECHELONS},
         "bus_lines": [{"id": b.id, "name": b.name, "stops": list(b.stops),
                        "departures": [hhmm(t) for t in b.departures_s], "parcels_per_run": b.parcels_per_run,

@@ -274,6 +274,12 @@ SECTIONS: tuple[Section, ...] = (
         _k("cost_per_km", "float", None, "CNY/km", 0, 1000, doc="cost per km driven"),
         _k("fixed_cost", "float", None, "CNY/day", 0, 1e6, doc="cost per vehicle used per day"),
         _k("max_shift_h", "float", None, "h", 0, 24, min_open=True, doc="hours from leaving the depot to returning"),
+        _k("kind", "choice", None, choices=("e_tricycle", "ev_van", "van", "truck"),
+           doc='"e_tricycle", "ev_van", "van" or "truck": gives the kind\'s capacity, range_km and speed_factor '
+               "(see the kind defaults in the routing docs); explicit keys override"),
+        _k("range_km", "float", None, "km", 0, 10000, min_open=True,
+           doc="longest route the vehicle can drive in a day on a charge or a shift (a hard limit; default: the "
+               "kind's, none without a kind)"),
     )),
     Section("bus_line", array=True, doc="a county bus line that carries parcels on its timetable (客货邮融合; "
                                         "repeat [[bus_line]])", keys=(

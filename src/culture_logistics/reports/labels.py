@@ -96,6 +96,7 @@ REASON_LABELS = {
     "unreachable": ("not on the road network", "路网不可达"),
     "demand_exceeds_capacity": ("more parcels than any vehicle carries", "件量超过最大车辆容量"),
     "beyond_shift": ("farther than a shift allows", "超出班次时长"),
+    "beyond_range": ("beyond the vehicles' range", "超出车辆续航里程"),
     "time_window": ("time window closes too early", "时间窗过早关闭"),
     "station_capacity": ("station capacity used up", "站点日处理能力已满"),
     "fleet_too_small": ("fleet too small for the day", "车辆不足"),
@@ -227,6 +228,8 @@ def op_label(op: str, lang: str) -> str:
 VEHICLE_TYPE_LABELS = {
     "trunk_van": ("trunk van", "干线厢式货车"), "light_van": ("light van", "轻型厢式货车"),
     "e_trike": ("electric tricycle", "电动三轮车"), "bus": ("bus", "客货邮公交"),
+    "e_tricycle": ("electric tricycle", "电动三轮车"), "ev_van": ("micro electric van", "微型电动厢式车"),
+    "van": ("light van", "轻型厢式货车"), "truck": ("truck", "货车"),
 }
 
 
@@ -348,6 +351,10 @@ REASON_TEXTS = {
         (r"farther than a shift allows: the round trip to it alone ends (?P<n>\d+) min after the (?P<T>\S+)'s shift "
          r"of (?P<h>[\d.]+) h", "超出班次时长：单独往返也比{T}的 {h} 小时班次多 {n} 分钟"),
     ],
+    "beyond_range": [
+        (r"beyond the vehicles' range: the out-and-back trip to it alone is (?P<a>[\d.]+) km, the (?P<T>\S+)'s "
+         r"range_km is (?P<r>[\d.]+)", "超出车辆续航里程：单独往返也需 {a} 公里，{T}的 range_km 为 {r}"),
+    ],
     "time_window": [
         (r"time window closes at (?P<a>\d{1,2}:\d{2}) but the earliest arrival is (?P<b>\d{1,2}:\d{2})",
          "时间窗 {a} 关闭，但最早 {b} 才能到达"),
@@ -366,6 +373,9 @@ REASON_TEXTS = {
         (r"fleet too small for the day: the stop can be served on its own, but the vehicles at (?P<D>\S+) cannot "
          r"serve it together with the other stops within capacity and shift limits",
          "车辆不足：该站点可单独配送，但 {D} 的车辆在载量和班次限制内无法同时配送它和其他站点"),
+        (r"fleet too small for the day: the stop can be served on its own, but the vehicles at (?P<D>\S+) cannot "
+         r"serve it together with the other stops within capacity and shift limits and range",
+         "车辆不足：该站点可单独配送，但 {D} 的车辆在载量、班次和续航限制内无法同时配送它和其他站点"),
         (r"fleet too small for the day: no vehicle at (?P<D>\S+) \(\[\[fleet\]\] gives (?P<fo>\S+)/(?P<e>\S+) "
          r"count = 0\)", "车辆不足：{D} 没有车辆（[[fleet]] 中 {fo}/{e} 的 count = 0）"),
         (r"the solver found no plan at all in (?P<s>[\d.]+) s \(the stop can be served on its own\); run again with "
@@ -389,6 +399,8 @@ FIX_TEXTS = [
      "{D} 增加一辆载量 {C} 件的车（{T}）"),
     (r"shift longer by (?P<m>\d+) min: (?P<T>\S+) max_shift_h (?P<a>[\d.]+) → (?P<b>[\d.]+), depot open until "
      r"(?P<t>\d{1,2}:\d{2})", "班次延长 {m} 分钟：{T} max_shift_h {a} → {b}，出发站营业至 {t}"),
+    (r"a vehicle with range_km ≥ (?P<n>\d+) \(the (?P<T>\S+) has (?P<r>[\d.]+)\) at (?P<D>\S+)",
+     "{D} 使用 range_km ≥ {n} 的车辆（{T}为 {r}）"),
     (r"keep its time window open until (?P<t>\d{1,2}:\d{2})", "把该站点的时间窗延长到 {t}"),
     (r"raise capacity_per_day of station (?P<S>.+?) from (?P<C>[\d.]+) to at least (?P<n>\d+) in facilities\.csv",
      "在 facilities.csv 中把 {S} 的 capacity_per_day 由 {C} 提高到至少 {n}"),

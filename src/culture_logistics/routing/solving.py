@@ -226,7 +226,8 @@ def _unserved_row(spec: ModelSpec, k: int, code: str, reason: str, fix: str, che
 def _classify(model: _model.Model, m: int) -> tuple[str, dict]:
     """Why model stop ``m`` cannot be served, from the model data alone.
 
-    Returns (code, facts): ``demand_exceeds_capacity`` (facts: need), ``beyond_shift`` (type,
+    Returns (code, facts): ``demand_exceeds_capacity`` (facts: need), ``beyond_range`` (type, trip_m: the
+    out-and-back distance is longer than every vehicle's range_km), ``beyond_shift`` (type,
     minutes, over_close), ``time_window`` (latest start needed), ``fleet_too_small`` (feasible
     alone: only the other stops, i.e. the fleet, keep it out) or ``no_vehicle``.  Whether a
     ``fleet_too_small`` stop is really kept out by its station's ``capacity_per_day``
@@ -245,6 +246,12 @@ def _classify(model: _model.Model, m: int) -> tuple[str, dict]:
     if not cap_ok:
         big = max(avail, key=lambda i: model.vehicle_types[i].capacity)
         return "demand_exceeds_capacity", {"need": need, "type": big}
+    trip_m = int(model.distance[0, 1 + m]) + int(model.distance[1 + m, 0])
+    in_range = [i for i in cap_ok if (model.vehicle_types[i].max_distance_m or trip_m) >= trip_m]
+    if not in_range:
+        longest = max(cap_ok, key=lambda i: model.vehicle_types[i].max_distance_m or 0)
+        return "beyond_range", {"type": longest, "trip_m": trip_m}
+    cap_ok = in_range
     best = None
     tw_need = None
     for i in cap_ok:
@@ -346,6 +353,22 @@ class _Diagnosis:
                 fix = f"one more vehicle of capacity {C} ({T.name} with capacity {C}) {self.at}"
                 ok, extra = self.resolve(_with_types(model, types + [new_t]), [m])
             self.put(m, "demand_exceeds_capacity", reason, fix if m in ok else self.unchecked(fix), m in ok,
+                     extra if m in ok else None)
+
+    def range_(self) -> None:
+        """Farther than any vehicle's range: the range its out-and-back trip needs (rounded up to the km)."""
+        types = self.types
+        for m in self.of("beyond_range"):
+            f = self.classes[m][1]
+            T = types[f["type"]]
+            km = int(math.ceil(f["trip_m"] / 1000.0))
+            reason = (f"beyond the vehicles' range: the out-and-back trip to it alone is {f['trip_m'] / 1000:.1f} km, "
+                      f"the {T.name}'s range_km is {T.max_distance_m / 1000:g}")
+            fix = f"a vehicle with range_km ≥ {km} (the {T.name} has {T.max_distance_m / 1000:g}) {self.at}"
+            t2 = [replace(v, max_distance_m=max(v.max_distance_m, km * 1000)) if i == f["type"] else v
+                  for i, v in enumerate(types)]
+            ok, extra = self.resolve(_with_types(self.model, t2), [m])
+            self.put(m, "beyond_range", reason, fix if m in ok else self.unchecked(fix), m in ok,
                      extra if m in ok else None)
 
     def _far_reason(self, m) -> str:
@@ -470,6 +493,7 @@ class _Diagnosis:
         order = sorted(range(len(types)), key=lambda i: (types[i].fixed_cost, -types[i].capacity, i))
         reason_of = {m: ("fleet too small for the day: the stop can be served on its own, but the vehicles "
                          f"{at} cannot serve it together with the other stops within capacity and shift limits"
+                         + (" and range" if any(v.max_distance_m is not None for v in types) else "")
                          + self.opened) if self.classes[m][0] == "fleet_too_small" else
                      (f"fleet too small for the day: no vehicle {at} ([[fleet]] gives {spec.operator}/{spec.echelon} "
                       f"count = 0)") for m in rest}
@@ -507,10 +531,11 @@ class _Diagnosis:
 
 def _diagnose(ctx: PlanContext, out: SolveOutcome) -> list[dict]:
     """A reason and the smallest fix for every dropped stop of ``out``, confirmed by re-solving
-    (demand over capacity, then beyond a shift, a closed time window, a station's capacity_per_day
+    (demand over capacity, then beyond every vehicle's range, beyond a shift, a closed time window, a station's capacity_per_day
     used up, a fleet too small: in that order, sharing one re-solve budget)."""
     d = _Diagnosis(ctx, out)
     d.capacity()
+    d.range_()
     d.shift()
     d.window()
     d.station()
@@ -522,4 +547,5 @@ def vehicle_type(entry: FleetEntry) -> _model.VehicleType:
     """The engine vehicle type of a [[fleet]] entry (engine ``speed_factor`` multiplies *times*: 1 / ours)."""
     return _model.VehicleType(capacity=int(entry.capacity), count=int(entry.count), fixed_cost=float(entry.fixed_cost),
                               cost_per_m=float(entry.cost_per_km) / 1000.0, speed_factor=1.0 / float(entry.speed_factor),
-                              max_shift_s=entry.max_shift_s, start_depot=0, name=entry.name)
+                              max_shift_s=entry.max_shift_s, start_depot=0, name=entry.name,
+                              max_distance_m=entry.max_distance_m)

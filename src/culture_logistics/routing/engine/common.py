@@ -35,12 +35,19 @@ def precheck_stops(model: Model) -> dict[int, str]:
             reasons[s] = (f"demand {need} (delivery {st.delivery}, pickup {st.pickup}) exceeds "
                           f"every vehicle capacity (max {cmax})")
             continue
-        if model.duration is None:
-            continue
         ok = False
         why = ""
         for i in cap_ok:
             vt = model.vehicle_types[i]
+            if vt.max_distance_m is not None:
+                trip_m = int(model.distance[vt.start_depot, D + s]) + int(model.distance[D + s, vt.end])
+                if trip_m > vt.max_distance_m:
+                    why = (f"out-and-back trip is {trip_m / 1000:.1f} km, beyond the {vt.name or 'vehicle'}'s "
+                           f"range of {vt.max_distance_m / 1000:g} km")
+                    continue
+            if model.duration is None:
+                ok = True
+                break
             e0, l0 = depot_window(model.depots[vt.start_depot])
             _, l1 = depot_window(model.depots[vt.end])
             e, l = stop_window(st)

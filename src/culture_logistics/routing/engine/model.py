@@ -61,7 +61,7 @@ class Stop:
 
 @dataclass(frozen=True)
 class VehicleType:
-    """A vehicle type.  count=None means unlimited."""
+    """A vehicle type.  count=None means unlimited; max_distance_m=None means no limit on a route's length."""
 
     capacity: int
     count: int | None = None
@@ -72,6 +72,7 @@ class VehicleType:
     start_depot: int = 0
     end_depot: int | None = None  # None = same as start_depot
     name: str = ""
+    max_distance_m: int | None = None
 
     @property
     def end(self) -> int:
@@ -135,6 +136,9 @@ class Model:
         elif self.needs_time:
             raise ModelError("a duration matrix is required with time windows, service times "
                              "or shift limits")
+        for i, v in enumerate(self.vehicle_types):
+            if v.max_distance_m is not None and v.max_distance_m < 0:
+                raise ModelError(f"vehicle type {i} ({v.name!r}): negative max_distance_m")
         for i, s in enumerate(self.stops):
             if s.delivery < 0 or s.pickup < 0 or s.service_s < 0:
                 raise ModelError(f"stop {i} ({s.name!r}): negative delivery/pickup/service time")
@@ -359,6 +363,8 @@ def _check_schedule(model: Model, r: Route, vt: VehicleType, tag: str, P: list) 
         P.append(f"{tag}: reported return {r.return_s}, recomputed {t}")
     if vt.max_shift_s is not None and t - r.departure_s > vt.max_shift_s:
         P.append(f"{tag}: shift {t - r.departure_s} s exceeds max {vt.max_shift_s} s")
+    if vt.max_distance_m is not None and sum(legs) > vt.max_distance_m:
+        P.append(f"{tag}: distance {sum(legs)} m exceeds the vehicle's range {vt.max_distance_m} m")
     return sum(legs)
 
 

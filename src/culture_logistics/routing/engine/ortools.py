@@ -125,6 +125,7 @@ def solve_ortools(model: Model, time_limit_s: float, seed: int, first_solution, 
     lay = _Layout(model, cand, vts, nd, node_loc, used_depots)
     stats["cost_scale"] = _set_costs(routing, manager, lay, _optional_all)
     _add_loads(routing, solver, lay)
+    _add_range(routing, lay)
     time_dim = _add_time(routing, manager, lay) if model.needs_time else None
 
     params = _ortools_params(first_solution, metaheuristic, len(cand))
@@ -227,6 +228,18 @@ def _add_loads(routing, solver, lay: _Layout) -> None:
         delivered = routing.GetDimensionOrDie("delivered")
         for v in range(len(lay.vts)):
             solver.Add(load.CumulVar(routing.Start(v)) == delivered.CumulVar(routing.End(v)))
+
+
+def _add_range(routing, lay: _Layout) -> None:
+    """The vehicles' ranges: a distance dimension whose capacity per vehicle is its max_distance_m (only when
+    some vehicle type has one, so models without ranges are solved exactly as before)."""
+    vts = lay.vts
+    if all(v.max_distance_m is None for v in vts):
+        return
+    sub = lay.model.distance[np.ix_(lay.node_loc, lay.node_loc)]
+    unlimited = int(sub.sum()) + 1
+    caps = [unlimited if v.max_distance_m is None else int(v.max_distance_m) for v in vts]
+    routing.AddDimensionWithVehicleCapacity(routing.RegisterTransitMatrix(sub.tolist()), 0, caps, True, "distance")
 
 
 def _add_time(routing, manager, lay: _Layout):

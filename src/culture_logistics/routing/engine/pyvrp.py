@@ -122,6 +122,8 @@ def solve_pyvrp(model: Model, time_limit_s: float, seed: int, budget: WorkBudget
             kw: dict[str, Any] = {}
             if vt.max_shift_s is not None:
                 kw["shift_duration"] = int(vt.max_shift_s)
+            if vt.max_distance_m is not None:
+                kw["max_distance"] = int(vt.max_distance_m)
             vtypes.append(pyvrp.VehicleType(
                 num_available=len(cand) if vt.count is None else int(vt.count),
                 capacity=[int(vt.capacity)], start_depot=vt.start_depot, end_depot=vt.end,
