@@ -141,3 +141,15 @@ def osm_extracts() -> Path:
     except OSError:  # another process made it first
         shutil.rmtree(work, ignore_errors=True)
     return folder
+
+
+def station_capacity_scenario(folder: Path) -> Path:
+    """One township station of capacity 25 parcels a day with two vans of 25, and four villages of 10 parcels
+    on the road: the plan leaves two villages out for the station's capacity (reason ``station_capacity``)."""
+    header = "code,name,township_code,lon,lat,population,parcels_in_per_week,parcels_out_per_week"
+    villages = [f"370782001{k:03d},测试村{k},370782001,{LON0 + STEP * 2 * k:.6f},{LAT},1000,10,0" for k in range(1, 5)]
+    facilities = [f"HUB,诸城县级共配中心,shared,county,{LON0 + 10 * STEP:.2f},{LAT},,",
+                  f"P1,密州邮政站,postal,township,{LON0:.2f},{LAT},,25"]
+    fleet = '[[fleet]]\noperator = "shared"\nechelon = "last_mile"\nname = "van25"\ncount = 2\ncapacity = 25\n'
+    return write_scenario(folder, villages=villages, facilities=facilities, village_header=header,
+                          toml_extra="[routing]\ndelivery_days_per_week = 1\ntime_limit_s = 1\n\n" + fleet)

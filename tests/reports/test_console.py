@@ -14,7 +14,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from conftest import LAT, LON0, STEP, run_cli, write_scenario
+from conftest import run_cli, station_capacity_scenario, write_scenario
 from culture_logistics.reports.console import (
     CONSOLE_TEXT,
     batch_line,
@@ -25,7 +25,6 @@ from culture_logistics.reports.console import (
 )
 from culture_logistics.reports.labels import FIX_TEXTS, REASON_TEXTS, fix_text, reason_text
 
-VHEADER = "code,name,township_code,lon,lat,population,parcels_in_per_week,parcels_out_per_week"
 CJK = re.compile(r"[\u3400-\u9fff\uff00-\uffef\u3000-\u303f]")
 #: A path, a file name, an option, a code (digits, ``_``, ``-``, ``.``, ``@``, ``:``, ``+``, ``=``, ``[``) or a number.
 _NOT_WORDS = re.compile(r"\S*[/\\]\S*|\S+\.(?:csv|xlsx|html|json|gpkg|toml|md|pdf)\b|--?[\w-]+|\S*[\d_@=\[\]]\S*")
@@ -170,12 +169,7 @@ def test_unserved_sheet_and_map_in_chinese_while_unserved_csv_keeps_its_columns(
     from culture_logistics.reports.routes import write_plan
     from culture_logistics.routing.plan import plan_routes
 
-    vs = [f"370782001{k:03d},测试村{k},370782001,{LON0 + STEP * 2 * k:.6f},{LAT},1000,10,0" for k in range(1, 5)]
-    fac = [f"HUB,诸城县级共配中心,shared,county,{LON0 + 10 * STEP:.2f},{LAT},,",
-           f"P1,密州邮政站,postal,township,{LON0:.2f},{LAT},,25"]
-    fleet = ('[[fleet]]\noperator = "shared"\nechelon = "last_mile"\nname = "van25"\ncount = 2\ncapacity = 25\n')
-    scn = write_scenario(tmp_path / "cap", villages=vs, facilities=fac, village_header=VHEADER,
-                         toml_extra="[routing]\ndelivery_days_per_week = 1\ntime_limit_s = 1\n\n" + fleet)
+    scn = station_capacity_scenario(tmp_path / "cap")
     plan = plan_routes(load_scenario(scn), "shared")
     assert list(plan.unserved["reason_code"]) == ["station_capacity", "station_capacity"]
     write_plan(plan, tmp_path / "zh", True, "none", "zh")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from conftest import LAT, LON0, STEP, write_scenario
+from conftest import LAT, LON0, STEP, station_capacity_scenario, write_scenario
 from culture_logistics.inputs.scenario import load_scenario
 from culture_logistics.reports.labels import REASON_LABELS, reason_label
 from culture_logistics.reports.report import _routing_section
@@ -67,12 +67,7 @@ def test_route_map_names_the_reason_in_its_language(tmp_path):
     from culture_logistics.reports.maps.routes import routes_map
     from culture_logistics.routing.plan import plan_routes
 
-    vs = [f"370782001{k:03d},测试村{k},370782001,{LON0 + STEP * 2 * k:.6f},{LAT},1000,10,0" for k in range(1, 5)]
-    fac = [f"HUB,诸城县级共配中心,shared,county,{LON0 + 10 * STEP:.2f},{LAT},,",
-           f"P1,密州邮政站,postal,township,{LON0:.2f},{LAT},,25"]
-    fleet = ('[[fleet]]\noperator = "shared"\nechelon = "last_mile"\nname = "van25"\ncount = 2\ncapacity = 25\n')
-    scn = write_scenario(tmp_path / "cap", villages=vs, facilities=fac, village_header=VHEADER,
-                         toml_extra="[routing]\ndelivery_days_per_week = 1\ntime_limit_s = 1\n\n" + fleet)
+    scn = station_capacity_scenario(tmp_path / "cap")
     plan = plan_routes(load_scenario(scn), "shared")
     assert set(plan.unserved["reason_code"]) == {"station_capacity"}
     for lang in ("zh", "en"):
