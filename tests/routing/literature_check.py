@@ -49,6 +49,22 @@ def read_cordeau(path):
     return {"type": typ, "m": m, "n": n, "t": t, "DQ": DQ, "cust": cust, "depots": depots}
 
 
+def _unknown_customer(k: int, stops: list, cust: dict, P: list) -> bool:
+    """True (and the problem noted) when route ``k`` names a customer the file does not have."""
+    if any(c not in cust for c in stops):
+        P.append(f"route {k}: unknown customer in {stops}")
+        return True
+    return False
+
+
+def _mark_served_once(k: int, stops: list, seen: dict, P: list) -> None:
+    """Record that route ``k`` serves ``stops``; a customer already served by another route is a problem."""
+    for c in stops:
+        if c in seen:
+            P.append(f"customer {c} served twice (routes {seen[c]} and {k})")
+        seen[c] = k
+
+
 def check_mdvrp(path, answer) -> tuple[float, list[str]]:
     I = read_cordeau(path)
     n, t, m = I["n"], I["t"], I["m"]
@@ -61,13 +77,9 @@ def check_mdvrp(path, answer) -> tuple[float, list[str]]:
         per_depot[dep] = per_depot.get(dep, 0) + 1
         D, Q = I["DQ"][dep - n - 1]
         stops = r["stops"]
-        if any(c not in I["cust"] for c in stops):
-            P.append(f"route {k}: unknown customer in {stops}")
+        if _unknown_customer(k, stops, I["cust"], P):
             continue
-        for c in stops:
-            if c in seen:
-                P.append(f"customer {c} served twice (routes {seen[c]} and {k})")
-            seen[c] = k
+        _mark_served_once(k, stops, seen, P)
         load = sum(I["cust"][c][3] for c in stops)
         length = _tour([I["depots"][dep]] + [I["cust"][c][:2] for c in stops] + [I["depots"][dep]])
         cost += length
@@ -102,8 +114,7 @@ def check_pvrp(path, answer) -> tuple[float, list[str]]:
         per_day[day] = per_day.get(day, 0) + 1
         D, Q = I["DQ"][day - 1]
         stops = r["stops"]
-        if any(c not in I["cust"] for c in stops):
-            P.append(f"route {k}: unknown customer in {stops}")
+        if _unknown_customer(k, stops, I["cust"], P):
             continue
         for c in stops:
             visits.setdefault(c, []).append(day)
@@ -175,13 +186,9 @@ def check_2e(path, answer) -> tuple[float, list[str]]:
                 continue
             per_sat[s] = per_sat.get(s, 0) + 1
             stops = r["stops"]
-            if any(c not in I["cust"] for c in stops):
-                P.append(f"route {k}: unknown customer in {stops}")
+            if _unknown_customer(k, stops, I["cust"], P):
                 continue
-            for c in stops:
-                if c in seen:
-                    P.append(f"customer {c} served twice (routes {seen[c]} and {k})")
-                seen[c] = k
+            _mark_served_once(k, stops, seen, P)
             load = sum(I["cust"][c][2] for c in stops)
             served[s] += load
             if load > I["Q2"] + TOL:
