@@ -345,13 +345,15 @@ def destination_label(kind: str, lang: str = "en") -> str:
     return DESTINATION_KIND_ZH.get(kind, kind) if lang == "zh" else _DESTINATION_EN.get(kind, kind)
 
 
-def add_destinations(m: folium.Map, destinations, lang: str | None = None, visits: dict | None = None) -> list:
+def add_destinations(m: folium.Map, destinations, lang: str | None = None, visits: dict | None = None,
+                     visits_label: str | None = None) -> list:
     """The cultural destinations (``scenario.destinations``) as squares with a character (超 文化超市, 文 综合文化
     服务中心, 书 农家书屋), colour by kind, in one toggleable layer; nothing without destinations.
 
     Parameters
     ----------
-    visits : optional {destination id: text} shown in its popup (e.g. the route that visits it).
+    visits : optional {destination id: text} shown in its popup under ``visits_label`` (default "Served by" /
+        "配送车辆": the routes that visit it).
 
     Returns
     -------
@@ -366,8 +368,9 @@ def add_destinations(m: folium.Map, destinations, lang: str | None = None, visit
                "opacity": 1.0, **DESTINATION_STYLE[k]} for k in kinds]
     d = destinations.sort_values("id", kind="stable")
     fg = feature_group(m, f"{'文化目的地' if zh else 'Cultural destinations'} ({len(d)})")
-    labels = (["编号", "类型", "所在村", "每周收件 / 寄件", "收货日", "配送"] if zh else
-              ["ID", "Kind", "Village", "Parcels in / out a week", "Receiving days", "Served by"])
+    labels = (["编号", "类型", "所在村", "每周收件 / 寄件", "收货日"] if zh else
+              ["ID", "Kind", "Village", "Parcels in / out a week", "Receiving days"])
+    labels.append(visits_label or ("配送车辆" if zh else "Served by"))
     any_day = "任意配送日" if zh else "any delivery day"
     values = [[r.id, destination_label(r.kind, lang), f"{getattr(r, 'village_name', '')} ({r.village_code})",
                f"{r.in_per_week:g} / {r.out_per_week:g}", ",".join(map(str, r.days)) or any_day,
