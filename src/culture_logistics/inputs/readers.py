@@ -304,7 +304,9 @@ def read_townships(path: Path | MemoryTable, problems: ProblemList, crs: str = "
 
 #: weekday names accepted in destinations.csv ``days`` (besides the numbers 1–7, Monday = 1)
 WEEKDAY_NAMES = {**{n: i for i, n in enumerate("一二三四五六日", start=1)}, "天": 7,
-                 **{n: i for i, n in enumerate(("mon", "tue", "wed", "thu", "fri", "sat", "sun"), start=1)}}
+                 **{n: i for i, n in enumerate(("mon", "tue", "wed", "thu", "fri", "sat", "sun"), start=1)},
+                 **{n: i for i, n in enumerate(("monday", "tuesday", "wednesday", "thursday", "friday", "saturday",
+                                                "sunday"), start=1)}}
 
 _DAY_SEPARATORS = re.compile(r"[\s,，;；、/|]+")
 
@@ -329,7 +331,6 @@ def parse_days(value: str) -> tuple[tuple[int, ...] | None, str]:
             if p.startswith(prefix):
                 p = p[len(prefix):]
                 break
-        p = p[:3] if p[:3] in WEEKDAY_NAMES else p
         if p in WEEKDAY_NAMES:
             d = WEEKDAY_NAMES[p]
         elif p.isdigit() and 1 <= int(p) <= 7:
