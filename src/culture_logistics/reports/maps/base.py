@@ -39,7 +39,14 @@ from collections.abc import Sequence
 
 import folium
 
-from culture_logistics.config.model import DESTINATION_KIND_ZH, DESTINATION_KINDS, OPERATOR_ZH, OPERATORS, TIER_ZH, TIERS
+from culture_logistics.config.model import (
+    DESTINATION_KIND_ZH,
+    DESTINATION_KINDS,
+    OPERATOR_ZH,
+    OPERATORS,
+    TIER_ZH,
+    TIERS,
+)
 from culture_logistics.errors import CultureLogisticsError
 from culture_logistics.reports.maps.assets import MapAssetError, render_map, save_map, static_dir
 from culture_logistics.reports.maps.encode import (
