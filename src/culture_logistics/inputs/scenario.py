@@ -149,14 +149,14 @@ class Scenario:
             "villages_per_township": {
                 f"{r.township_code} {r.township_name}": int(r.villages) for r in per_tw.itertuples()
             },
-            "destinations": int(len(self.destinations)) if self.destinations is not None else 0,
-            "destinations_by_kind": ({str(k): int(n) for k, n in self.destinations["kind"].value_counts().sort_index()
-                                      .items()} if self.destinations is not None else {}),
             "network": graph_summary(self.graph),
             "boundary_source": self.boundary_source,
             "synthetic": self.synthetic,
             "warnings": len(self.warnings),
-        }
+        } | ({"destinations": int(len(self.destinations)),     # only with [inputs] destinations
+              "destinations_by_kind": {str(k): int(n) for k, n in
+                                       self.destinations["kind"].value_counts().sort_index().items()}}
+             if self.destinations is not None else {})
 
 
 def read_toml(path: Path, problems: ProblemList) -> dict | None:

@@ -306,8 +306,8 @@ WEEKLY_FILES = ("route_plan.csv", "routes_summary.csv", "unserved.csv", "visits.
 
 def write_weekly(week: WeeklyPlan, out_dir: str | Path, lang: str = "zh") -> dict[str, Path]:
     """Write a weekly plan into ``out_dir``: :data:`WEEKLY_FILES` (the route tables with ``day`` as their last
-    column; with cultural destinations also ``destination_visits.csv``) and one driver workbook per delivery day in ``lang``, ``route_sheets_day1.xlsx`` … (day 1 = Monday); everything
-    is computed before the first file is written, and every file is written atomically."""
+    column; with cultural destinations also ``destination_visits.csv``) and one driver workbook per delivery day
+    in ``lang``, ``route_sheets_day1.xlsx`` … (day 1 = Monday); everything is computed before the first file is written, and every file is written atomically."""
     art = {
         "route_plan.csv": ("csv", week.plan_table()),
         "routes_summary.csv": ("csv", week.routes_table()),

@@ -250,6 +250,9 @@ class WeeklyPlan:
                      for r, p in zip(wk.to_dict("records"), self.days)],
             "seconds": round(self.seconds, 2),
             "params": self.days[0].summary()["params"] if self.days else {},
+            **({"destinations": {"destinations": len(self.destination_visits),
+                                 "visits": int(self.destination_visits["visits_per_week"].sum())}}
+               if self.destination_visits is not None else {}),
             "warnings": warnings,
         }
 

@@ -17,7 +17,8 @@ def test_rows_from_the_embedded_county():
     t = pd.read_csv(ZHUCHENG / "townships.csv", dtype={"code": str})
     rows = pd.DataFrame(destination_rows("370782", v, t),
                         columns=["id", "name", "kind", "village_code", "lon", "lat", "in", "out", "days"])
-    # 14 townships → every third from the first (0, 3, 6, 9, 12): 5 文化超市; 259 villages → indices 10, 60, … 210 and 35, … 235
+    # 14 townships → every third from the first (0, 3, 6, 9, 12): 5 文化超市;
+    # 259 villages → indices 10, 60, … 210 and 35, … 235
     assert len(v) == 259 and len(t) == 14
     assert rows["kind"].value_counts().to_dict() == {"culture_store": 5, "cultural_centre": 5, "library": 5}
     assert set(rows["village_code"]) <= set(v["code"]) and rows["id"].is_unique

@@ -49,6 +49,8 @@ def test_daily_plan_stops_at_the_destinations(daily):
     assert d.loc["D1", ["delivered_cultural", "picked_up_cultural"]].tolist() == [6, 2]
     s = daily.summary()
     assert s["villages_served"] == 8 and s["unserved_stops"] == 0
+    assert s["destinations"] == {"destinations": 2, "served": 2, "unserved": 0, "parcels_delivered": 7,
+                                 "parcels_picked_up": 2}
     villages = lm[lm["stop_kind"].isin(VILLAGE_KINDS)]
     assert s["parcels_delivered"] == int(villages["delivered"].sum()) + 7
     # the trunk carries the destinations' parcels to the station too
@@ -68,6 +70,7 @@ def test_weekly_plan_visits_a_destination_on_its_days_only(scn):
         ["1 4", 2, "1 4", "6 6"]
     d2 = t[t["stop_id"] == "D2"]
     assert len(d2) == dv.loc["D2", "visits_per_week"] == 2 and int(d2["delivered"].sum()) == 6
+    assert week.summary()["destinations"] == {"destinations": 2, "visits": 4}
     # visits.csv and the week's village counts hold the villages only
     assert len(week.visits_table()) == 8
     wk = week.week_table()
@@ -114,3 +117,15 @@ def test_indicators_do_not_count_destinations_as_villages(scn, daily):
     lm = daily.plan_table()
     at_villages = int(lm[lm["stop_kind"].isin(VILLAGE_KINDS)]["delivered"].sum())
     assert rows["K2-parcels"]["numerator"] == at_villages == daily.summary()["parcels_delivered"] - 7
+
+
+def test_without_destinations_nothing_changes(tmp_path):
+    """A scenario without [inputs] destinations: no destinations key in any summary, no destination_visits.csv."""
+    from conftest import write_scenario
+    scn = load_scenario(write_scenario(tmp_path / "s", toml_extra="[routing]\ntime_limit_s = 1\n"))
+    assert scn.destinations is None and "destinations" not in scn.summary()
+    week = plan_week(scn, "shared")
+    assert "destinations" not in week.summary() and "destinations" not in week.days[0].summary()
+    write_weekly(week, tmp_path / "w", lang="en")
+    assert not (tmp_path / "w" / "destination_visits.csv").exists()
+    assert week.destination_visits_table().empty
