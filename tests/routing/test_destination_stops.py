@@ -129,3 +129,12 @@ def test_without_destinations_nothing_changes(tmp_path):
     write_weekly(week, tmp_path / "w", lang="en")
     assert not (tmp_path / "w" / "destination_visits.csv").exists()
     assert week.destination_visits_table().empty
+
+
+def test_county_report_names_the_destinations(scn, tmp_path):
+    from conftest import run_cli
+    res = run_cli("report", scn.path, "--out", tmp_path / "rep", "--time-limit", "0.5", "--no-pdf", "--quiet")
+    assert res.returncode == 0, res.stderr
+    html = (tmp_path / "rep" / "report.html").read_text(encoding="utf-8")
+    assert "共同配送每日线路到达 2/2 个，送达 7 件、揽收 2 件（不计入村数）" in html
+    assert (tmp_path / "rep" / "destination_reach.csv").is_file()
