@@ -138,3 +138,14 @@ def test_county_report_names_the_destinations(scn, tmp_path):
     html = (tmp_path / "rep" / "report.html").read_text(encoding="utf-8")
     assert "共同配送每日线路到达 2/2 个，送达 7 件、揽收 2 件（不计入村数）" in html
     assert (tmp_path / "rep" / "destination_reach.csv").is_file()
+
+
+def test_weekly_plan_refuses_days_beyond_its_delivery_days(scn):
+    from dataclasses import replace
+
+    from culture_logistics.config.routing import RoutingParams
+    from culture_logistics.errors import CultureLogisticsError
+    params = replace(RoutingParams.from_scenario(scn), delivery_days_per_week=3)
+    with pytest.raises(CultureLogisticsError, match="destination D1 receives on days 1,4, beyond the plan's 3 "
+                                                    "delivery days"):
+        plan_week(scn, "shared", params)

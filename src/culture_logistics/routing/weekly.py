@@ -291,6 +291,11 @@ def _destination_patterns(scenario: Scenario, params: RoutingParams) -> tuple[pd
     every one of their ``days`` (none without parcels), else the village rule."""
     d = scenario.destinations
     D = int(params.delivery_days_per_week)
+    late = [(i, x) for i, x in zip(d["id"], d["days"]) if any(day > D for day in x)]
+    if late:   # the scenario checks its own [routing]; params given here may have fewer delivery days
+        raise CultureLogisticsError(f"destination {late[0][0]} receives on days {','.join(map(str, late[0][1]))}, "
+                                    f"beyond the plan's {D} delivery days: raise delivery_days_per_week or change "
+                                    "its days in destinations.csv")
     win, wout = d["in_per_week"].to_numpy(float), d["out_per_week"].to_numpy(float)
     rule = visits_per_week(win, wout, params)
     n = np.array([(len(days) if win[i] + wout[i] > 0 else 0) if len(days) else int(rule[i])
