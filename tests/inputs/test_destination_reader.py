@@ -115,3 +115,24 @@ def test_from_frames_takes_destinations():
 def test_demand_scale_scales_destinations(tmp_path):
     scn = load_scenario(scenario_with(tmp_path / "s", GOOD, extra="[demand]\nscale = 2\n"))
     assert list(scn.destinations["in_per_week"]) == [24, 12, 8]
+
+
+def test_xlsx_with_title_row_and_chinese_headers(tmp_path):
+    from openpyxl import Workbook
+    toml = destinations_scenario(tmp_path / "s", [])
+    toml.write_text(toml.read_text(encoding="utf-8").replace("destinations.csv", "destinations.xlsx"),
+                    encoding="utf-8")
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "文化目的地"
+    ws.append(["诸城市文化目的地（2026年）"])
+    ws.append(["编号", "名称", "类型", "所在村代码", "经度", "纬度", "每周收件量", "每周寄件量", "收货日"])
+    ws.append(["D1", "密州文化超市", "文化超市", "370782001003", LON0 + 0.05, LAT, 12, 3, "1,4"])
+    ws.append(["D2", "书屋", "农家书屋", 370782001005, LON0 + 0.08, LAT, "六", 0, None])   # a code saved as a number
+    wb.save(tmp_path / "s" / "destinations.xlsx")
+    msg = problems_of(toml)
+    assert "destinations.xlsx, sheet '文化目的地', row 4, column '每周收件量': '六' is not a number" in msg
+    ws["G4"] = 6
+    wb.save(tmp_path / "s" / "destinations.xlsx")
+    d = load_scenario(toml).destinations
+    assert d["village_code"].tolist() == ["370782001003", "370782001005"] and d["days"].tolist() == [(1, 4), ()]
