@@ -105,6 +105,9 @@ def test_reach_tables_list_destinations_not_as_villages(scn, tmp_path):
     report = build_coverage_report(cov, lang="zh")
     paths = report.write(tmp_path / "cov")
     assert "destination_reach.csv" in paths
+    import geopandas as gpd
+    layer = gpd.read_file(paths["coverage.gpkg"], layer="destinations")
+    assert layer["destination_id"].tolist() == ["D1", "D2"] and layer["distance_m"].tolist() == [4508, 1803]
     assert list(report.sheets)[2] == "文化目的地"
     assert report.sheets["文化目的地"]["类型"].tolist() == ["文化超市", "农家书屋"]
     assert "文化目的地（已覆盖 1/2）" in report.map_html
