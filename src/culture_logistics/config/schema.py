@@ -173,6 +173,8 @@ SECTIONS: tuple[Section, ...] = (
         _k("facilities", "path", required=True, doc="facilities.csv: every depot, station and service point"),
         _k("roads", "path", doc="road lines (.geojson/.gpkg/.shp), OSM XML (.osm) or GraphML; optional"),
         _k("townships", "path", doc="townships.csv: the township seats; optional"),
+        _k("destinations", "path", doc="destinations.csv: cultural destinations (文化超市, 综合文化服务中心, "
+                                       "农家书屋) the routes visit as stops; optional"),
         _k("sheet", "str", None, doc="the sheet to read in every .xlsx input (default: the first sheet)"),
     )),
     Section("network", doc="the road network and distances off it", keys=(

@@ -287,6 +287,8 @@ SHEET_TEXT = {
     "leg_km": ("Leg km", "本段公里"), "sign": ("Signature", "签收"),
     "depot": ("depot", "出发/返回站"), "station": ("township station", "乡镇站点"),
     "village_point": ("village service point", "村级服务点"), "village_centre": ("village centre", "村委会"),
+    "culture_store": ("culture store", "文化超市"), "cultural_centre": ("cultural service centre", "综合文化服务中心"),
+    "library": ("village library", "农家书屋"),
     "depart": ("depart", "出发"), "return": ("return", "返回"),
     "i_vehicle": ("Vehicle", "车辆"), "i_operator": ("Operator", "运营方"), "i_date": ("Date", "日期"),
     "i_depot": ("Depot", "出发站"), "i_start": ("Start", "出发"), "i_return": ("Return", "返回"),

@@ -331,6 +331,23 @@ def _visits_line(routing: dict, lang: str) -> tuple[str, dict]:
     return html, {k: v[k] for k in ("villages", "visits", "mean")} | {"villages_by_visits": dict(by)}
 
 
+def _destinations_line(shared: dict, lang: str) -> tuple[str, dict]:
+    """The shared plan's cultural destinations (``summary.json`` ``destinations``: 文化超市, 综合文化服务中心, 农家书屋
+    the routes visit) as a line; nothing when the scenario has none."""
+    d = shared.get("destinations")
+    if not isinstance(d, dict) or not all(isinstance(d.get(k), int) for k in
+                                          ("destinations", "served", "parcels_delivered", "parcels_picked_up")):
+        return "", {}
+    if lang == "zh":
+        words = (f"文化目的地（文化超市、综合文化服务中心、农家书屋）：共同配送每日线路到达 {d['served']:,}/{d['destinations']:,} "
+                 f"个，送达 {d['parcels_delivered']:,} 件、揽收 {d['parcels_picked_up']:,} 件（不计入村数）")
+    else:
+        words = (f"Cultural destinations (culture stores, cultural centres, village libraries): the shared plan's "
+                 f"routes stop at {d['served']:,} of {d['destinations']:,}, delivering {d['parcels_delivered']:,} "
+                 f"and picking up {d['parcels_picked_up']:,} parcels a day (not counted as villages)")
+    return f'<p class="note" data-key="destinations">{escape(words)}</p>', dict(d)
+
+
 def _postal_courier_line(routing: dict, lang: str) -> tuple[str, dict]:
     """Shared against the 邮快合作 baseline (couriers hand their parcels to China Post), when planned."""
     pc = routing.get("postal_courier")
@@ -425,6 +442,10 @@ def _routing_section(routing: dict | None, lang: str) -> tuple[str, dict]:
         line += f'<p class="note">{escape(text("not_like_for_like", lang, note=routing.get("note", "")))}</p>'
     pc_line, figures["postal_courier"] = _postal_courier_line(routing, lang)
     visits_line, figures["weekly_visits"] = _visits_line(routing, lang)
+    dest_line, dest_figures = _destinations_line(b, lang)
+    if dest_figures:
+        figures["destinations"] = dest_figures
+        visits_line += dest_line
     parts, part_notes = saving_parts(routing, lang)
     figures["saving_split"] = {p["key"]: {"cny_per_day": p["cny_per_day"], "pct_of_saving": p["pct_of_saving"]}
                                for p in parts}

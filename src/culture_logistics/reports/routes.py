@@ -7,6 +7,7 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
+from culture_logistics.config.model import DESTINATION_KINDS
 from culture_logistics.config.routing import hhmm
 from culture_logistics.reports.gis import points_frame, write_gpkg
 from culture_logistics.reports.labels import (
@@ -137,7 +138,7 @@ def route_sheets(plan: RoutePlan, lang: str = "zh") -> dict[str, pd.DataFrame | 
     sheets: dict[str, pd.DataFrame | Sheet] = {t("overview"): Sheet(ov, title=t("ov_title", county=county, mode=mode))}
     by_id = {row.route_id: row for row in r.itertuples(index=False)}
     head = {k: t(k) for k in SHEET_COLUMNS}
-    kinds = {k: t(k) for k in ("station", "village_point", "village_centre")}
+    kinds = {k: t(k) for k in ("station", "village_point", "village_centre", *DESTINATION_KINDS)}
     for rid, g in plan.stops.groupby("route_id", sort=False):
         sheet = pd.DataFrame({
             head["seq"]: g["seq"].to_numpy(),
@@ -305,8 +306,8 @@ WEEKLY_FILES = ("route_plan.csv", "routes_summary.csv", "unserved.csv", "visits.
 
 def write_weekly(week: WeeklyPlan, out_dir: str | Path, lang: str = "zh") -> dict[str, Path]:
     """Write a weekly plan into ``out_dir``: :data:`WEEKLY_FILES` (the route tables with ``day`` as their last
-    column) and one driver workbook per delivery day in ``lang``, ``route_sheets_day1.xlsx`` … (day 1 = Monday); everything
-    is computed before the first file is written, and every file is written atomically."""
+    column; with cultural destinations also ``destination_visits.csv``) and one driver workbook per delivery day
+    in ``lang``, ``route_sheets_day1.xlsx`` … (day 1 = Monday); everything is computed before the first file is written, and every file is written atomically."""
     art = {
         "route_plan.csv": ("csv", week.plan_table()),
         "routes_summary.csv": ("csv", week.routes_table()),
@@ -315,6 +316,8 @@ def write_weekly(week: WeeklyPlan, out_dir: str | Path, lang: str = "zh") -> dic
         "week_summary.csv": ("csv", week.week_table()),
         "summary.json": ("json", week.summary()),
     }
+    if week.destination_visits is not None:   # the cultural destinations' visit days (destinations.csv)
+        art["destination_visits.csv"] = ("csv", week.destination_visits_table())
     for d, plan in enumerate(week.days, start=1):
         art[f"route_sheets_day{d}.xlsx"] = ("xlsx", (route_sheets(plan, lang), text_columns(lang)))
     return _write_artifacts(art, out_dir)

@@ -229,8 +229,23 @@ class RoutePlan:
             "arrival_min": "minutes after midnight",
             "params": params_dict(p),
             "warnings": list(self.warnings),
-        } | ({"bus": bus_summary(self.bus, self.params)} if self.bus is not None else {}) | (
+        } | destination_figures(self) | (
+            {"bus": bus_summary(self.bus, self.params)} if self.bus is not None else {}) | (
             {"cost_sharing": self.cost_sharing.summary()} if self.cost_sharing is not None else {})
+
+
+def destination_figures(plan: RoutePlan) -> dict:
+    """``summary.json`` ``destinations`` of a plan whose scenario has cultural destinations (else {}): how many,
+    served (a last-mile stop of the plan), unserved, and the parcels delivered and picked up there."""
+    d = plan.scenario.destinations
+    if d is None:
+        return {}
+    ids = set(d["id"].astype(str))
+    st = plan.stops[(plan.stops["echelon"] == "last_mile") & plan.stops["stop_id"].astype(str).isin(ids)]
+    un = plan.unserved[plan.unserved["stop_id"].astype(str).isin(ids)]
+    return {"destinations": {"destinations": len(ids), "served": int(st["stop_id"].nunique()),
+                             "unserved": int(un["stop_id"].nunique()), "parcels_delivered": int(st["delivered"].sum()),
+                             "parcels_picked_up": int(st["picked_up"].sum())}}
 
 
 def cultural_figures_of(stops: pd.DataFrame, cost_cny: float, without_cultural_cost_cny: float | None,
