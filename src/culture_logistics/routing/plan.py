@@ -84,7 +84,7 @@ ROUTE_PLAN_COLUMNS = ["route_id", "vehicle_id", "operator", "echelon", "seq", "s
 
 #: routes_summary.csv: one row per route (= per vehicle used).
 ROUTES_SUMMARY_COLUMNS = ["route_id", "vehicle_id", "operator", "echelon", "capacity", "stops", "distance_m",
-                          "duration_min", "cost"]
+                          "duration_min", "cost", "range_km"]
 
 
 #: unserved.csv: one row per stop that could not be served.
@@ -467,16 +467,16 @@ def _records(ctx: PlanContext, outcomes: list[SolveOutcome]) -> tuple[pd.DataFra
             vid = f"{d.id}/{f.name}-{r.vehicle + 1}"
             common = {"route_id": rid, "vehicle_id": vid, "operator": spec.operator, "echelon": spec.echelon,
                       "depot_id": d.id, "vehicle_type": f.name}
-            srows.append(common | {"seq": 0, "stop_id": d.id, "stop_name": d.name, "stop_kind": "depot",
+            rows = [common | {"seq": 0, "stop_id": d.id, "stop_name": d.name, "stop_kind": "depot",
                                    "delivered": 0, "picked_up": 0, "load_after": int(r.start_load),
                                    "arrival_min": round(r.departure_s / 60.0, 2), "leg_m": 0, "lon": d.lon,
                                    "lat": d.lat, "node": int(o.snap_nodes[0]), "point_id": "", "point_name": "",
                                    "service_start_min": None, "departure_min": round(r.departure_s / 60.0, 2),
-                                   "service_point_id": "", "delivered_cultural": 0, "picked_up_cultural": 0})
+                                   "service_point_id": "", "delivered_cultural": 0, "picked_up_cultural": 0}]
             for j, s in enumerate(r.stops):
                 k = o.keep[s]
                 st = spec.stops[k]
-                srows.append(common | {
+                rows.append(common | {
                     "seq": j + 1, "stop_id": st.stop_id, "stop_name": st.stop_name, "stop_kind": st.stop_kind,
                     "delivered": int(st.delivery), "picked_up": int(st.pickup), "load_after": int(r.load_after[j]),
                     "arrival_min": round(r.arrival_s[j] / 60.0, 2), "leg_m": int(r.leg_distance[j]),
@@ -485,17 +485,19 @@ def _records(ctx: PlanContext, outcomes: list[SolveOutcome]) -> tuple[pd.DataFra
                     "departure_min": round((r.service_start_s[j] + model.stops[s].service_s) / 60.0, 2),
                     "service_point_id": st.point_id, "delivered_cultural": stop_cultural(st)[0],
                     "picked_up_cultural": stop_cultural(st)[1]})
-            srows.append(common | {"seq": len(r.stops) + 1, "stop_id": d.id, "stop_name": d.name, "stop_kind": "depot",
+            rows.append(common | {"seq": len(r.stops) + 1, "stop_id": d.id, "stop_name": d.name, "stop_kind": "depot",
                                    "delivered": 0, "picked_up": 0,
                                    "load_after": int(r.load_after[-1]) if r.stops else int(r.start_load),
                                    "arrival_min": round(r.return_s / 60.0, 2), "leg_m": int(r.leg_distance[-1]),
                                    "lon": d.lon, "lat": d.lat, "node": int(o.snap_nodes[0]), "point_id": "",
                                    "point_name": "", "service_start_min": None, "departure_min": None,
                                    "service_point_id": "", "delivered_cultural": 0, "picked_up_cultural": 0})
+            srows += insert_rest_rows(rows, r.rest_after)
             cost = vt.fixed_cost + vt.cost_per_m * r.distance
             rrows.append(common | {
                 "capacity": int(vt.capacity), "stops": len(r.stops), "distance_m": int(r.distance),
                 "duration_min": round((r.return_s - r.departure_s) / 60.0, 2), "cost": round(float(cost), 2),
+                "range_km": f.range_km,
                 "depot_name": d.name, "departure_min": round(r.departure_s / 60.0, 2),
                 "return_min": round(r.return_s / 60.0, 2),
                 "delivered": int(sum(model.stops[s].delivery for s in r.stops)),
@@ -509,6 +511,32 @@ def _records(ctx: PlanContext, outcomes: list[SolveOutcome]) -> tuple[pd.DataFra
     stops = pd.DataFrame(srows, columns=ROUTE_PLAN_COLUMNS + extra_s)
     routes = pd.DataFrame(rrows, columns=ROUTES_SUMMARY_COLUMNS + extra_r)
     return stops, routes
+
+
+def insert_rest_rows(rows: list[dict], rest_after: dict) -> list[dict]:
+    """One route's rows (depot, its stops in order, depot) with a ``stop_kind = rest`` row after each stop where
+    the route rests (``rest_after``: stop position, 0 for the first stop → seconds; the driving-time rule,
+    :mod:`culture_logistics.routing.driving`), ``seq`` renumbered.
+
+    A rest row stands where the vehicle rests (the stop's id, name and place), from the stop's departure for
+    the rest's length: no parcels, no leg (``leg_m`` 0), the load the vehicle left the stop with.  The rows
+    themselves are returned (the rest rows new), so without a rest the list is unchanged.
+    """
+    if not rest_after:
+        return rows
+    out = []
+    for i, row in enumerate(rows):
+        out.append(row)
+        j = i - 1
+        if 0 <= j < len(rows) - 2 and rest_after.get(j, 0) > 0:
+            start = row["departure_min"]
+            out.append(row | {"stop_kind": "rest", "delivered": 0, "picked_up": 0, "leg_m": 0, "arrival_min": start,
+                              "service_start_min": None, "departure_min": round(start + rest_after[j] / 60.0, 2),
+                              "point_id": "", "point_name": "", "service_point_id": "", "delivered_cultural": 0,
+                              "picked_up_cultural": 0})
+    for k, row in enumerate(out):
+        row["seq"] = k
+    return out
 
 
 def plan_routes(scenario: Scenario, mode: str = "shared", params: RoutingParams | None = None, network=None,

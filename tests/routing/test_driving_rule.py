@@ -1,0 +1,108 @@
+"""The driving-time rule (issue 20 item 4): 连续驾驶不得超过4小时, then at least 20 minutes' rest
+(《道路交通安全法实施条例》第六十二条; culture_logistics.routing.driving).
+
+conftest's straight road along lat 36.0 (a vertex every 0.01° of longitude, 36 km/h): the station P1 at
+vertex 0, the county hub at vertex 10.  The last-mile van here has ``speed_factor = 0.1`` (3.6 km/h): one
+segment (SEG ≈ 900 m) takes SEG / 1 m/s ≈ 15 min, so the round trip to a village at vertex 12 drives
+24 segments ≈ 6 h, and its way back (12 segments ≈ 3 h after 3 h out) cannot start without a rest.
+Everything is checked from the written CSV files.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from test_plan import ROUTING_DAY1, SEG, fleet, line_scenario, read_plan, village
+
+SLOW_MPS = 36 / 3.6 * 0.1       # the van's speed (m/s)
+
+
+def leg_min(segments: int) -> float:
+    return segments * SEG / SLOW_MPS / 60.0
+
+
+def _plan(tmp_path, villages, shift_h, name="d"):
+    from culture_logistics.inputs.scenario import load_scenario
+    from culture_logistics.reports.routes import write_plan
+    from culture_logistics.routing.plan import plan_routes
+
+    f = fleet(name="slowvan", count=2, capacity=100, speed_factor=0.1, max_shift_h=shift_h)
+    path = line_scenario(tmp_path / name, villages, f, routing=ROUTING_DAY1)
+    plan = plan_routes(load_scenario(path), "shared")
+    out = tmp_path / f"{name}-out"
+    write_plan(plan, out, map_html=False)
+    return plan, out
+
+
+def driving_runs_min(g: pd.DataFrame) -> list[float]:
+    """The periods of continuous driving of one route's rows (from the CSV alone): legs add up
+    (arrival − the previous row's departure) and a row where the vehicle stands ≥ 20 min ends a period."""
+    g = g.sort_values("seq")
+    arr, dep = g["arrival_min"].to_numpy(float), g["departure_min"].to_numpy(float)
+    runs, run = [], 0.0
+    for j in range(1, len(g)):
+        run += arr[j] - dep[j - 1]
+        if j < len(g) - 1 and dep[j] - arr[j] >= 20 - 1e-6:
+            runs.append(run)
+            run = 0.0
+    return runs + [run]
+
+
+def test_a_long_slow_route_rests_20_min_before_4_h_of_driving(tmp_path):
+    """Villages at vertices 4, 8 and 12 (5 min each), one van: every shortest tour (24 segments, 6 h of driving)
+    reaches vertex 12 after 12 segments (3 h), and any next leg (≥ 4 segments, 1 h) would pass 4 h, so the van
+    rests once, at vertex 12 (the latest stop before the limit), 20 min, and is back within its 8 h shift:
+    6 h + 15 min + 20 min."""
+    from culture_logistics.kpis.timing import continuous_driving
+
+    plan, out = _plan(tmp_path, [village(k, 4 * k, 10) for k in range(1, 4)], 8.0)
+    p, r, u = read_plan(out)
+    assert len(u) == 0
+    lm = p[p["echelon"] == "last_mile"]
+    assert lm["route_id"].nunique() == 1
+    g = lm.sort_values("seq").reset_index(drop=True)
+    assert list(g["seq"]) == list(range(len(g)))
+    rest = g[g["stop_kind"] == "rest"]
+    assert len(rest) == 1
+    i = int(rest.index[0])
+    x, before = g.loc[i], g.loc[i - 1]
+    # at the stop it follows, from its departure, 20 min, no parcels, no leg, the load it left with
+    assert x["stop_id"] == before["stop_id"] and before["stop_id"] == "370782001003"   # vertex 12: the far end
+    assert x["arrival_min"] == pytest.approx(before["departure_min"], abs=1e-6)
+    assert x["departure_min"] - x["arrival_min"] == pytest.approx(20.0, abs=0.011)
+    assert x["delivered"] == x["picked_up"] == x["leg_m"] == 0 and x["load_after"] == before["load_after"]
+    # the next leg (from vertex 12 to the next village, or to P1) starts at the rest's end
+    nxt = g.loc[i + 1, "stop_id"]
+    segments = 12 - (0 if nxt == "P1" else 4 * int(nxt[-3:]))
+    assert g.loc[i + 1, "arrival_min"] == pytest.approx(x["departure_min"] + leg_min(segments), abs=0.05)
+    runs = driving_runs_min(g)
+    assert max(runs) <= 240.0
+    assert runs == pytest.approx([leg_min(12), leg_min(12)], abs=0.1)     # 3 h out, rest, 3 h back
+    rt = r[r["echelon"] == "last_mile"].iloc[0]
+    assert rt["stops"] == 3 and rt["distance_m"] == pytest.approx(24 * SEG, abs=4)
+    assert rt["duration_min"] == pytest.approx(leg_min(24) + 15 + 20, abs=0.05)
+    assert rt["duration_min"] <= 8 * 60
+    assert rt["duration_min"] == pytest.approx(g["arrival_min"].iat[-1] - g["arrival_min"].iat[0], abs=0.02)
+    assert np.isnan(rt["range_km"])           # a van of no range_km: the shift is its limit
+    # K12 recomputed from the written route_plan.csv: no route over 4 h; the longest period is 3 h
+    cd = continuous_driving(p)
+    assert (cd["max_continuous_driving_min"] <= 240).all()
+    assert cd.set_index("route_id").loc[rt["route_id"], "max_continuous_driving_min"] == pytest.approx(leg_min(12),
+                                                                                                       abs=0.1)
+
+
+def test_a_route_that_cannot_fit_its_rest_leaves_its_stop_unserved(tmp_path):
+    """One village at vertex 12 and a 6.25 h shift: the round trip drives 6 h plus 5 min of service, which fits
+    the shift, but not with the 20 min rest the rule needs (6 h 25 min): the village is unserved as
+    ``driving_rule``, and the confirmed fix is a shift longer by one rest."""
+    plan, out = _plan(tmp_path, [village(3, 12, 10)], 6.25)
+    p, r, u = read_plan(out)
+    assert (p["echelon"] == "last_mile").sum() == 0
+    assert list(u["stop_id"]) == ["370782001003"]
+    x = u.iloc[0]
+    assert x["reason_code"] == "driving_rule"
+    assert "连续" not in x["reason"] and "第六十二条" in x["reason"] and "4 h" in x["reason"]
+    assert x["smallest_fix"].startswith("shift longer by 20 min: slowvan max_shift_h 6.25 → 6.58")
+    assert bool(x["fix_checked"])
+    assert plan.summary()["unserved_by_reason"] == {"driving_rule": 1}
