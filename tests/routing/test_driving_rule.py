@@ -12,8 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-
-from test_plan import ROUTING_DAY1, SEG, fleet, line_scenario, read_plan, village
+from test_plan import ROUTING_DAY1, SEG, check_plan, fleet, line_scenario, read_plan, village
 
 SLOW_MPS = 36 / 3.6 * 0.1       # the van's speed (m/s)
 
@@ -22,12 +21,12 @@ def leg_min(segments: int) -> float:
     return segments * SEG / SLOW_MPS / 60.0
 
 
-def _plan(tmp_path, villages, shift_h, name="d"):
+def _plan(tmp_path, villages, shift_h, name="d", extra=""):
     from culture_logistics.inputs.scenario import load_scenario
     from culture_logistics.reports.routes import write_plan
     from culture_logistics.routing.plan import plan_routes
 
-    f = fleet(name="slowvan", count=2, capacity=100, speed_factor=0.1, max_shift_h=shift_h)
+    f = fleet(name="slowvan", count=2, capacity=100, speed_factor=0.1, max_shift_h=shift_h) + extra
     path = line_scenario(tmp_path / name, villages, f, routing=ROUTING_DAY1)
     plan = plan_routes(load_scenario(path), "shared")
     out = tmp_path / f"{name}-out"
@@ -85,6 +84,8 @@ def test_a_long_slow_route_rests_20_min_before_4_h_of_driving(tmp_path):
     assert rt["duration_min"] <= 8 * 60
     assert rt["duration_min"] == pytest.approx(g["arrival_min"].iat[-1] - g["arrival_min"].iat[0], abs=0.02)
     assert np.isnan(rt["range_km"])           # a van of no range_km: the shift is its limit
+    check_plan(p, r, u, {"trunk": 600, "last_mile": 480},
+               {("shared", "last_mile"): {f"370782001{k:03d}" for k in range(1, 4)}, ("shared", "trunk"): {"P1"}})
     # K12 recomputed from the written route_plan.csv: no route over 4 h; the longest period is 3 h
     cd = continuous_driving(p)
     assert (cd["max_continuous_driving_min"] <= 240).all()
@@ -106,3 +107,30 @@ def test_a_route_that_cannot_fit_its_rest_leaves_its_stop_unserved(tmp_path):
     assert x["smallest_fix"].startswith("shift longer by 20 min: slowvan max_shift_h 6.25 → 6.58")
     assert bool(x["fix_checked"])
     assert plan.summary()["unserved_by_reason"] == {"driving_rule": 1}
+
+
+def test_driver_sheet_and_map_list_the_rest(tmp_path):
+    """The rest row is on the van's driver sheet as 休息 20 分钟 (rest 20 min), at vertex 12, and named so on the map."""
+    from culture_logistics.reports.maps.routes import routes_map
+    from culture_logistics.reports.routes import route_sheets
+
+    plan, _ = _plan(tmp_path, [village(k, 4 * k, 10) for k in range(1, 4)], 8.0)
+    for lang, word in (("zh", "休息 20 分钟"), ("en", "rest 20 min")):
+        sheets = route_sheets(plan, lang)
+        lm = [s.table for s in sheets.values() if hasattr(s, "table") and word in set(s.table.iloc[:, 3])]
+        assert len(lm) == 1
+        rows = lm[0][lm[0].iloc[:, 3] == word]
+        assert len(rows) == 1 and rows.iloc[0, 2] == "370782001003" and rows.iloc[0, 1] == "测试村3"
+        html = routes_map(plan, lang=lang).get_root().render()
+        assert f"测试村3 · {word}" in html
+
+
+def test_routes_summary_gives_the_vehicles_range(tmp_path):
+    """routes_summary.csv gains the vehicle's range_km (appended), so anyone can check no route is longer: a van
+    of range_km 30 serving villages at vertices 4, 8 and 12 (24 segments ≈ 21.6 km) at 3.6 km/h."""
+    _, out = _plan(tmp_path, [village(k, 4 * k, 10) for k in range(1, 4)], 8.0, extra="range_km = 30\n")
+    p, r, u = read_plan(out)
+    assert list(r.columns)[-1] == "range_km"
+    lm = r[r["echelon"] == "last_mile"]
+    assert len(u) == 0 and list(lm["range_km"]) == [30.0]
+    assert (lm["distance_m"] <= 1000 * lm["range_km"]).all()

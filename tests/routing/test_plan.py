@@ -97,6 +97,8 @@ def check_plan(plan: pd.DataFrame, routes: pd.DataFrame, uns: pd.DataFrame, max_
         assert g["stop_kind"].iat[0] == g["stop_kind"].iat[-1] == "depot"
         assert g["stop_id"].iat[0] == g["stop_id"].iat[-1]
         body = g.iloc[1:-1]
+        check_rests(g, rid)
+        body = body[body["stop_kind"] != "rest"]      # a rest row (the driving-time rule): no parcels, no leg
         assert len(body) == r["stops"] and (body["stop_kind"] != "depot").all()
         # the load: leaves with everything to deliver, then − delivered + picked up, always within capacity
         assert g["load_after"].iat[0] == body["delivered"].sum()
@@ -114,10 +116,32 @@ def check_plan(plan: pd.DataFrame, routes: pd.DataFrame, uns: pd.DataFrame, max_
         assert r["duration_min"] <= max_shift_min[r["echelon"]] + 1e-6
     if expected_stops is not None:
         for (op, ech), ids in expected_stops.items():
-            sub = plan[(plan["operator"] == op) & (plan["echelon"] == ech) & (plan["stop_kind"] != "depot")]
+            sub = plan[(plan["operator"] == op) & (plan["echelon"] == ech) & ~plan["stop_kind"].isin(["depot", "rest"])]
             u = uns[(uns["operator"] == op) & (uns["echelon"] == ech)]
             seen = list(sub["stop_id"]) + list(u["stop_id"])
             assert sorted(seen) == sorted(ids), (op, ech)  # every stop exactly once
+
+
+def check_rests(g: pd.DataFrame, rid) -> None:
+    """The driving-time rule on one route's rows (CSV only): every rest row follows a stop, stands where it does
+    for at least 20 min from its departure, carries no parcels and no leg, keeps its load; and no period of
+    continuous driving (legs between rests: a rest row or a stand of ≥ 20 min) is longer than 4 h.  Bus runs
+    keep their company's timetable and are not checked."""
+    if g["echelon"].iat[0] == "bus":
+        return
+    arr, dep = g["arrival_min"].to_numpy(float), g["departure_min"].to_numpy(float)
+    run = 0.0
+    for j in range(1, len(g)):
+        if g["stop_kind"].iat[j] == "rest":
+            assert 0 < j < len(g) - 1 and g["stop_kind"].iat[j - 1] not in ("depot", "rest"), (rid, j)
+            assert g["stop_id"].iat[j] == g["stop_id"].iat[j - 1] and g["leg_m"].iat[j] == 0, (rid, j)
+            assert g["delivered"].iat[j] == g["picked_up"].iat[j] == 0, (rid, j)
+            assert g["load_after"].iat[j] == g["load_after"].iat[j - 1], (rid, j)
+            assert arr[j] == pytest.approx(dep[j - 1], abs=1e-6) and dep[j] - arr[j] >= 20, (rid, j)
+        run += arr[j] - dep[j - 1]
+        assert run <= 240 + 1e-6, (rid, j, run)
+        if j < len(g) - 1 and dep[j] - arr[j] >= 20:
+            run = 0.0
 
 
 # ------------------------------------------------------------------------------------------------ the optimum

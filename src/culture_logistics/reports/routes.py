@@ -18,6 +18,7 @@ from culture_logistics.reports.labels import (
     op_label,
     reason_label,
     reason_text,
+    rest_minutes,
     sheet_text,
     unit_label,
     vehicle_names,
@@ -143,8 +144,9 @@ def route_sheets(plan: RoutePlan, lang: str = "zh") -> dict[str, pd.DataFrame | 
             head["seq"]: g["seq"].to_numpy(),
             head["stop_name"]: g["stop_name"].to_numpy(),
             head["stop_id"]: g["stop_id"].astype(str).to_numpy(),
-            head["kind"]: [(t("depart") if i == 0 else t("return")) if k == "depot" else kinds.get(k, k)
-                           for i, k in enumerate(g["stop_kind"])],
+            head["kind"]: [(t("depart") if i == 0 else t("return")) if k == "depot" else
+                           t("rest", n=rest_minutes(a, d)) if k == "rest" else kinds.get(k, k)
+                           for i, (k, a, d) in enumerate(zip(g["stop_kind"], g["arrival_min"], g["departure_min"]))],
             head["point_name"]: g["point_name"].fillna("").to_numpy(),
             head["arrive"]: ["" if i == 0 else hhmm(60 * a) for i, a in enumerate(g["arrival_min"])],
             head["leave"]: [hhmm(60 * d) if d == d and d is not None else "" for d in g["departure_min"]],

@@ -530,8 +530,11 @@ def insert_rest_rows(rows: list[dict], rest_after: dict) -> list[dict]:
         j = i - 1
         if 0 <= j < len(rows) - 2 and rest_after.get(j, 0) > 0:
             start = row["departure_min"]
+            end = round(start + rest_after[j] / 60.0, 2)
+            while end - start < rest_after[j] / 60.0:   # read back, the written minutes show the whole rest
+                end = round(end + 0.01, 2)
             out.append(row | {"stop_kind": "rest", "delivered": 0, "picked_up": 0, "leg_m": 0, "arrival_min": start,
-                              "service_start_min": None, "departure_min": round(start + rest_after[j] / 60.0, 2),
+                              "service_start_min": None, "departure_min": end,
                               "point_id": "", "point_name": "", "service_point_id": "", "delivered_cultural": 0,
                               "picked_up_cultural": 0})
     for k, row in enumerate(out):

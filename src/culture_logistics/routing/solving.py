@@ -10,8 +10,8 @@ import numpy as np
 
 from culture_logistics.config.routing import INF, FleetEntry, RoutingParams, hhmm
 from culture_logistics.errors import CultureLogisticsError, SolverError
-from culture_logistics.routing.engine import model as _model
 from culture_logistics.routing.driving import DRIVING_LIMIT_S, REST_S, check_driving, rested_route
+from culture_logistics.routing.engine import model as _model
 from culture_logistics.routing.engine import solve as E
 from culture_logistics.routing.fleet import capped_fleet, smallest_capacity
 from culture_logistics.routing.specs import ModelSpec, PlanContext
