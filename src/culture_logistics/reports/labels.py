@@ -364,8 +364,8 @@ REASON_TEXTS = {
     "driving_rule": [
         (r"driving-time rule: the drive between it and the depot alone takes (?P<h>[\d.]+) h by (?P<T>\S+), more "
          r"than 4 h of continuous driving, then a rest of at least 20 min \(道路交通安全法实施条例 第六十二条\); rests "
-         r"are taken at stops", "连续驾驶时间规定：{T}单程往返该点一段就需 {h} 小时，超过《道路交通安全法实施条例》第六十二条"
-                                "连续驾驶4小时的上限（休息只能在站点进行）"),
+         r"are taken at stops", "连续驾驶时间规定：{T}在该点与出发站之间单程行驶就需 {h} 小时，超过《道路交通安全法实施条例》"
+                                "第六十二条连续驾驶4小时的上限（休息只能在站点进行）"),
         (r"driving-time rule: the routes that could serve it need the rests of 4 h of continuous driving, then a rest "
          r"of at least 20 min \(道路交通安全法实施条例 第六十二条\), and with them they no longer fit the shift and the "
          r"depot's hours", "连续驾驶时间规定：可服务该点的线路需按《道路交通安全法实施条例》第六十二条在连续驾驶4小时内"
