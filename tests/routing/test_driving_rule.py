@@ -134,3 +134,41 @@ def test_routes_summary_gives_the_vehicles_range(tmp_path):
     lm = r[r["echelon"] == "last_mile"]
     assert len(u) == 0 and list(lm["range_km"]) == [30.0]
     assert (lm["distance_m"] <= 1000 * lm["range_km"]).all()
+
+
+def test_rests_on_a_hand_model_and_the_checkers():
+    """Depot → A 2.5 h → B 1.5 h → C 1 h → depot 0.5 h, 10 min at each stop: 4 h would be passed on the leg to B
+    (2.5 + 1.5 h), so the van rests 20 min at A (the latest stop before the limit); then 1.5 + 1 + 0.5 h = 3 h.
+    The engine's checker recomputes the schedule with the rest; the rule's checker flags the route without it,
+    and a rest shorter than 20 min."""
+    from dataclasses import replace
+
+    from culture_logistics.routing.driving import check_driving, driving_runs_s, rested_route
+    from culture_logistics.routing.engine import model as M
+
+    h = 3600
+    dur = np.array([[0, 2.5 * h, 4 * h, 5 * h],
+                    [2.5 * h, 0, 1.5 * h, 2.5 * h],
+                    [4 * h, 1.5 * h, 0, 1 * h],
+                    [0.5 * h, 2.5 * h, 1 * h, 0]], dtype=np.int64)
+    stops = [M.Stop(delivery=1, service_s=600, name=n) for n in "ABC"]
+    model = M.Model([M.Depot(tw_early=8 * h, tw_late=20 * h)], stops, [M.VehicleType(capacity=10, max_shift_s=8 * h)],
+                    dur // 100, dur)
+    plain = M.make_route(model, 0, [0, 1, 2], 8 * h)
+    assert plain.return_s - plain.departure_s == 5.5 * h + 1800
+    rested = rested_route(model, plain)
+    assert rested.rest_after == {0: 1200}
+    assert rested.arrival_s == [10.5 * h, 10.5 * h + 600 + 1200 + 1.5 * h, 12 * h + 1800 + 3600 + 600]
+    assert rested.return_s - rested.departure_s == 5.5 * h + 1800 + 1200
+    assert driving_runs_s(model, rested) == [2.5 * h, 3 * h]
+    sol = M.Solution(routes=[rested], dropped=[], drop_reasons={}, cost=rested.distance, penalty=0.0,
+                     distance=rested.distance, status="feasible", solve_seconds=0.0, engine="hand")
+    assert M.check_solution(model, sol) == [] and check_driving(model, sol) == []
+    assert check_driving(model, replace(sol, routes=[plain])) == ["route 0: continuous driving of 5.50 h (more than "
+                                                                  "4 h without a 20 min rest)"]
+    short = replace(rested, rest_after={0: 600})
+    assert any("reported arrival" in p for p in M.check_solution(model, replace(sol, routes=[short])))
+    assert "a rest of 10 min after stop 0 (at least 20 min)" in check_driving(model, replace(sol, routes=[short]))[-1]
+    # a 6 h shift holds the route (6 h) but not its rest: the rule cannot be kept
+    tight = M.Model(model.depots, stops, [M.VehicleType(capacity=10, max_shift_s=6 * h)], dur // 100, dur)
+    assert rested_route(tight, plain) is None
