@@ -21,13 +21,13 @@ def leg_min(segments: int) -> float:
     return segments * SEG / SLOW_MPS / 60.0
 
 
-def _plan(tmp_path, villages, shift_h, name="d", extra=""):
+def _plan(tmp_path, villages, shift_h, name="d", extra="", routing=ROUTING_DAY1):
     from culture_logistics.inputs.scenario import load_scenario
     from culture_logistics.reports.routes import write_plan
     from culture_logistics.routing.plan import plan_routes
 
     f = fleet(name="slowvan", count=2, capacity=100, speed_factor=0.1, max_shift_h=shift_h) + extra
-    path = line_scenario(tmp_path / name, villages, f, routing=ROUTING_DAY1)
+    path = line_scenario(tmp_path / name, villages, f, routing=routing)
     plan = plan_routes(load_scenario(path), "shared")
     out = tmp_path / f"{name}-out"
     write_plan(plan, out, map_html=False)
@@ -93,11 +93,12 @@ def test_a_long_slow_route_rests_20_min_before_4_h_of_driving(tmp_path):
                                                                                                        abs=0.1)
 
 
-def test_a_route_that_cannot_fit_its_rest_leaves_its_stop_unserved(tmp_path):
+@pytest.mark.parametrize("assignment", ["county", "township"])
+def test_a_route_that_cannot_fit_its_rest_leaves_its_stop_unserved(tmp_path, assignment):
     """One village at vertex 12 and a 6.25 h shift: the round trip drives 6 h plus 5 min of service, which fits
     the shift, but not with the 20 min rest the rule needs (6 h 25 min): the village is unserved as
-    ``driving_rule``, and the confirmed fix is a shift longer by one rest."""
-    plan, out = _plan(tmp_path, [village(3, 12, 10)], 6.25)
+    ``driving_rule``, and the confirmed fix is a shift longer by one rest (county-wide and township models)."""
+    plan, out = _plan(tmp_path, [village(3, 12, 10)], 6.25, routing=ROUTING_DAY1 + f'assignment = "{assignment}"\n')
     p, r, u = read_plan(out)
     assert (p["echelon"] == "last_mile").sum() == 0
     assert list(u["stop_id"]) == ["370782001003"]
@@ -107,6 +108,27 @@ def test_a_route_that_cannot_fit_its_rest_leaves_its_stop_unserved(tmp_path):
     assert x["smallest_fix"].startswith("shift longer by 20 min: slowvan max_shift_h 6.25 → 6.58")
     assert bool(x["fix_checked"])
     assert plan.summary()["unserved_by_reason"] == {"driving_rule": 1}
+
+
+def test_a_tour_too_long_with_its_rest_is_split(tmp_path):
+    """Villages at vertices 4, 8 and 12 and a 6.5 h shift: one van's tour (6 h of driving, 15 min of service) fits
+    without its rest but not with it (6 h 35 min), so the plan is solved again with a day shorter by one rest:
+    two vans, vertex 12 alone (6 h + 5 min + its rest) and 4, 8 (4 h of driving: a rest at the second), every stop served,
+    every route within the shift and 4 h of continuous driving."""
+    plan, out = _plan(tmp_path, [village(k, 4 * k, 10) for k in range(1, 4)], 6.5)
+    p, r, u = read_plan(out)
+    assert len(u) == 0
+    lm = r[r["echelon"] == "last_mile"]
+    assert len(lm) == 2 and (lm["duration_min"] <= 390).all()
+    assert sorted(lm["stops"]) == [1, 2]
+    rests = p[p["stop_kind"] == "rest"]
+    # at vertex 12, and at the second village of the other van (8 after 4, or 4 after 8: 3 h of driving either way)
+    assert len(rests) == 2 and "370782001003" in set(rests["stop_id"])
+    other = p[(p["route_id"] != rests[rests["stop_id"] == "370782001003"]["route_id"].iat[0]) & (p["seq"] == 2)]
+    assert set(rests["stop_id"]) - {"370782001003"} == set(other["stop_id"]) & {"370782001001", "370782001002"}
+    assert any(m.get("driving_rule_repairs") for m in plan.models)
+    check_plan(p, r, u, {"trunk": 600, "last_mile": 390},
+               {("shared", "last_mile"): {f"370782001{k:03d}" for k in range(1, 4)}, ("shared", "trunk"): {"P1"}})
 
 
 def test_driver_sheet_and_map_list_the_rest(tmp_path):
