@@ -21,6 +21,7 @@ The same rule is recomputed from route_plan.csv alone by
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 
 from culture_logistics.routing.engine import model as _model
@@ -125,3 +126,125 @@ def driving_problems(model: _model.Model, r: _model.Route) -> list[str]:
 def check_driving(model: _model.Model, sol: _model.Solution) -> list[str]:
     """The driving-time rule's violations of every route of ``sol`` (:func:`driving_problems`)."""
     return [f"route {i}: {p}" for i, r in enumerate(sol.routes) for p in driving_problems(model, r)]
+
+
+def insert_rest_rows(rows: list[dict], rest_after: dict) -> list[dict]:
+    """One route's rows (depot, its stops in order, depot) with a ``stop_kind = rest`` row after each stop where
+    the route rests (``rest_after``: stop position, 0 for the first stop → seconds; the driving-time rule,
+    :mod:`culture_logistics.routing.driving`), ``seq`` renumbered.
+
+    A rest row stands where the vehicle rests (the stop's id, name and place), from the stop's departure for
+    the rest's length: no parcels, no leg (``leg_m`` 0), the load the vehicle left the stop with.  The rows
+    themselves are returned (the rest rows new), so without a rest the list is unchanged.
+    """
+    if not rest_after:
+        return rows
+    out = []
+    for i, row in enumerate(rows):
+        out.append(row)
+        j = i - 1
+        if 0 <= j < len(rows) - 2 and rest_after.get(j, 0) > 0:
+            start = row["departure_min"]
+            end = round(start + rest_after[j] / 60.0, 2)
+            while end - start < rest_after[j] / 60.0:   # read back, the written minutes show the whole rest
+                end = round(end + 0.01, 2)
+            out.append(row | {"stop_kind": "rest", "delivered": 0, "picked_up": 0, "leg_m": 0, "arrival_min": start,
+                              "service_start_min": None, "departure_min": end,
+                              "point_id": "", "point_name": "", "service_point_id": "", "delivered_cultural": 0,
+                              "picked_up_cultural": 0})
+    for k, row in enumerate(out):
+        row["seq"] = k
+    return out
+
+
+def keep_driving_rule(model: _model.Model, sol: _model.Solution,
+                      solve_again: Callable[[_model.Model], _model.Solution],
+                      retime: Callable[[_model.Model, _model.Route], _model.Route],
+                      stats: dict | None = None) -> _model.Solution:
+    """``sol`` with every route keeping 连续驾驶 ≤ 4 h by 20 min rests (:mod:`culture_logistics.routing.driving`).
+
+    Most routes need no rest, or fit theirs: they get them (``Route.rest_after``, later times).  When a route
+    cannot fit its rests in its time windows, shift or depot hours, the model is solved again with days
+    shorter by one, then two rests (20 and 40 min off every shift and the depot's closing time), and of
+    these solutions (and the first) the one dropping fewest stops, then the cheapest, is kept; in it a route
+    that still cannot fit its rests loses stops until it does.  A stop dropped only for the rule gets
+    ``drop_reasons[m] = "driving_rule"`` (the diagnosis of :mod:`culture_logistics.routing.solving` explains it
+    in unserved.csv); ``stats["driving_rule_repairs"]`` counts the repairs.  ``solve_again(model)`` solves a
+    model with the shorter day (the engine's solution, not yet re-timed); ``retime(model, route)`` schedules a
+    route before its rests (:func:`culture_logistics.routing.solving.solve_model`'s re-timing).
+    """
+    rested = [rested_route(model, r) for r in sol.routes]
+    if all(x is not None for x in rested):
+        return sol if all(x is r for x, r in zip(rested, sol.routes)) else replace(sol, routes=rested)
+    best = _rule_solution(model, sol, sol.routes, retime)
+    for k in (1, 2):
+        m2 = _shorter_day(model, k * REST_S)
+        if m2 is None:
+            break
+        s2 = solve_again(m2)
+        if s2.status == "no_solution":
+            continue
+        cand = _rule_solution(model, s2, [retime(m2, r) for r in s2.routes], retime)
+        if (len(cand.dropped), cand.cost) < (len(best.dropped), best.cost):
+            best = cand
+        if len(best.dropped) <= len(sol.dropped):
+            break
+    before = set(sol.dropped)
+    best.drop_reasons = dict(best.drop_reasons) | {m: "driving_rule" for m in best.dropped if m not in before}
+    if stats is not None:
+        stats["driving_rule_repairs"] = stats.get("driving_rule_repairs", 0) + 1
+    return best
+
+
+def _shorter_day(model: _model.Model, cut_s: int) -> _model.Model | None:
+    """``model`` with every shift and every depot's closing time ``cut_s`` earlier (None: nothing to cut)."""
+    types = [replace(v, max_shift_s=v.max_shift_s - cut_s) if v.max_shift_s is not None and v.max_shift_s > cut_s
+             else v for v in model.vehicle_types]
+    deps = [replace(d, tw_late=d.tw_late - cut_s) if d.tw_late is not None and d.tw_late - cut_s >= (d.tw_early or 0)
+            else d for d in model.depots]
+    if types == model.vehicle_types and deps == model.depots:
+        return None
+    return _model.Model(deps, model.stops, types, model.distance, model.duration)
+
+
+def _rule_solution(model: _model.Model, sol: _model.Solution, routes: list, retime: Callable) -> _model.Solution:
+    """A solution of ``model`` from ``routes`` (of ``sol``), each with its rests, a route that cannot fit them
+    losing stops (the one whose loss leaves the shortest route that fits, else its last) until it can."""
+    out = []
+    for r in routes:
+        x = rested_route(model, r)
+        while x is None and r.stops:
+            tries = []
+            for i in range(len(r.stops)):
+                y = _rebuilt(model, r, r.stops[:i] + r.stops[i + 1:], retime)
+                z = rested_route(model, y) if y is not None else None
+                if z is not None:
+                    tries.append((z.distance, i, z))
+            if tries:
+                x = min(tries, key=lambda t: t[:2])[2]
+                break
+            r = _rebuilt(model, r, r.stops[:-1], retime)
+            if r is None:
+                break
+            x = rested_route(model, r)
+        if x is not None:
+            out.append(x)
+    served = {s for r in out for s in r.stops}
+    dropped = [m for m in range(len(model.stops)) if m not in served]
+    dpen = _model.default_drop_penalty(model) if dropped else 0.0
+    pen = sum(dpen if model.stops[m].drop_penalty is None else model.stops[m].drop_penalty for m in dropped)
+    cost = sum(model.vehicle_types[r.vehicle_type].fixed_cost + model.vehicle_types[r.vehicle_type].cost_per_m
+               * r.distance for r in out)
+    return replace(sol, routes=out, dropped=dropped, drop_reasons={m: sol.drop_reasons[m] for m in dropped
+                                                                   if m in sol.drop_reasons},
+                   cost=float(cost), penalty=float(pen), distance=int(sum(r.distance for r in out)),
+                   status="partial" if dropped else "feasible")
+
+
+def _rebuilt(model: _model.Model, r: _model.Route, stops: list, retime: Callable) -> _model.Route | None:
+    """Route ``r``'s vehicle driving ``stops`` instead, re-timed (None for no stop)."""
+    if not stops:
+        return None
+    vt = model.vehicle_types[r.vehicle_type]
+    dep = int(model.depots[vt.start_depot].tw_early or 0)
+    return retime(model, _model.make_route(model, r.vehicle_type, list(stops), dep, vehicle=r.vehicle))

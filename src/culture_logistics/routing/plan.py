@@ -60,6 +60,7 @@ from culture_logistics.inputs.scenario import Scenario
 from culture_logistics.network.roads import RoadNetwork
 from culture_logistics.routing.assign import county_last_mile
 from culture_logistics.routing.bus import add_bus_records, bus_summary, plan_buses
+from culture_logistics.routing.driving import insert_rest_rows
 from culture_logistics.routing.figures import station_load, sync_figures
 from culture_logistics.routing.lines import route_lines
 from culture_logistics.routing.parallel import map_forked
@@ -511,35 +512,6 @@ def _records(ctx: PlanContext, outcomes: list[SolveOutcome]) -> tuple[pd.DataFra
     stops = pd.DataFrame(srows, columns=ROUTE_PLAN_COLUMNS + extra_s)
     routes = pd.DataFrame(rrows, columns=ROUTES_SUMMARY_COLUMNS + extra_r)
     return stops, routes
-
-
-def insert_rest_rows(rows: list[dict], rest_after: dict) -> list[dict]:
-    """One route's rows (depot, its stops in order, depot) with a ``stop_kind = rest`` row after each stop where
-    the route rests (``rest_after``: stop position, 0 for the first stop → seconds; the driving-time rule,
-    :mod:`culture_logistics.routing.driving`), ``seq`` renumbered.
-
-    A rest row stands where the vehicle rests (the stop's id, name and place), from the stop's departure for
-    the rest's length: no parcels, no leg (``leg_m`` 0), the load the vehicle left the stop with.  The rows
-    themselves are returned (the rest rows new), so without a rest the list is unchanged.
-    """
-    if not rest_after:
-        return rows
-    out = []
-    for i, row in enumerate(rows):
-        out.append(row)
-        j = i - 1
-        if 0 <= j < len(rows) - 2 and rest_after.get(j, 0) > 0:
-            start = row["departure_min"]
-            end = round(start + rest_after[j] / 60.0, 2)
-            while end - start < rest_after[j] / 60.0:   # read back, the written minutes show the whole rest
-                end = round(end + 0.01, 2)
-            out.append(row | {"stop_kind": "rest", "delivered": 0, "picked_up": 0, "leg_m": 0, "arrival_min": start,
-                              "service_start_min": None, "departure_min": end,
-                              "point_id": "", "point_name": "", "service_point_id": "", "delivered_cultural": 0,
-                              "picked_up_cultural": 0})
-    for k, row in enumerate(out):
-        row["seq"] = k
-    return out
 
 
 def plan_routes(scenario: Scenario, mode: str = "shared", params: RoutingParams | None = None, network=None,

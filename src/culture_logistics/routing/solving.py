@@ -10,7 +10,7 @@ import numpy as np
 
 from culture_logistics.config.routing import INF, FleetEntry, RoutingParams, hhmm
 from culture_logistics.errors import CultureLogisticsError, SolverError
-from culture_logistics.routing.driving import DRIVING_LIMIT_S, REST_S, check_driving, rested_route
+from culture_logistics.routing.driving import DRIVING_LIMIT_S, REST_S, check_driving, keep_driving_rule
 from culture_logistics.routing.engine import model as _model
 from culture_logistics.routing.engine import solve as E
 from culture_logistics.routing.fleet import capped_fleet, smallest_capacity
@@ -101,103 +101,16 @@ def solve_model(model: _model.Model, params: RoutingParams, tl: float, initial: 
         raise CultureLogisticsError(f"internal routing model error: {exc}") from exc
     if sol.routes:
         sol = replace(sol, routes=[_retime(model, r) for r in sol.routes])
-    sol = keep_driving_rule(model, params, tl, sol, stats)
+    def again(m2: _model.Model) -> _model.Solution:   # the driving-time rule's re-solve with a shorter day
+        s2 = E.solve(m2, time_limit_s=tl, seed=params.seed, engine=params.engine)
+        _note_solve(stats, s2)
+        return s2
+    sol = keep_driving_rule(model, sol, again, _retime, stats)
     problems = _model.check_solution(model, sol) + check_driving(model, sol)
     if problems:
 
         raise SolverError("the routing engine returned an infeasible plan: " + "; ".join(problems[:5]))
     return sol
-
-
-# ============================================================================ the driving-time rule
-def keep_driving_rule(model: _model.Model, params: RoutingParams, tl: float, sol: _model.Solution,
-                      stats: dict | None = None) -> _model.Solution:
-    """``sol`` with every route keeping 连续驾驶 ≤ 4 h by 20 min rests (:mod:`culture_logistics.routing.driving`).
-
-    Most routes need no rest, or fit theirs: they get them (``Route.rest_after``, later times).  When a route
-    cannot fit its rests in its time windows, shift or depot hours, the model is solved again with days
-    shorter by one, then two rests (20 and 40 min off every shift and the depot's closing time), and of
-    these solutions (and the first) the one dropping fewest stops, then the cheapest, is kept; in it a route
-    that still cannot fit its rests loses stops until it does.  A stop dropped only for the rule gets
-    ``drop_reasons[m] = "driving_rule"`` (:meth:`_Diagnosis.driving` explains it in unserved.csv);
-    ``stats["driving_rule_repairs"]`` counts the repairs.
-    """
-    rested = [rested_route(model, r) for r in sol.routes]
-    if all(x is not None for x in rested):
-        return sol if all(x is r for x, r in zip(rested, sol.routes)) else replace(sol, routes=rested)
-    best = _rule_solution(model, sol, sol.routes)
-    for k in (1, 2):
-        m2 = _shorter_day(model, k * REST_S)
-        if m2 is None:
-            break
-        s2 = E.solve(m2, time_limit_s=tl, seed=params.seed, engine=params.engine)
-        _note_solve(stats, s2)
-        if s2.status == "no_solution":
-            continue
-        cand = _rule_solution(model, s2, [_retime(m2, r) for r in s2.routes])
-        if (len(cand.dropped), cand.cost) < (len(best.dropped), best.cost):
-            best = cand
-        if len(best.dropped) <= len(sol.dropped):
-            break
-    before = set(sol.dropped)
-    best.drop_reasons = dict(best.drop_reasons) | {m: "driving_rule" for m in best.dropped if m not in before}
-    if stats is not None:
-        stats["driving_rule_repairs"] = stats.get("driving_rule_repairs", 0) + 1
-    return best
-
-
-def _shorter_day(model: _model.Model, cut_s: int) -> _model.Model | None:
-    """``model`` with every shift and every depot's closing time ``cut_s`` earlier (None: nothing to cut)."""
-    types = [replace(v, max_shift_s=v.max_shift_s - cut_s) if v.max_shift_s is not None and v.max_shift_s > cut_s
-             else v for v in model.vehicle_types]
-    deps = [replace(d, tw_late=d.tw_late - cut_s) if d.tw_late is not None and d.tw_late - cut_s >= (d.tw_early or 0)
-            else d for d in model.depots]
-    if types == model.vehicle_types and deps == model.depots:
-        return None
-    return _model.Model(deps, model.stops, types, model.distance, model.duration)
-
-
-def _rule_solution(model: _model.Model, sol: _model.Solution, routes: list) -> _model.Solution:
-    """A solution of ``model`` from ``routes`` (of ``sol``), each with its rests, a route that cannot fit them
-    losing stops (the one whose loss leaves the shortest route that fits, else its last) until it can."""
-    out = []
-    for r in routes:
-        x = rested_route(model, r)
-        while x is None and r.stops:
-            tries = []
-            for i in range(len(r.stops)):
-                y = _rebuilt(model, r, r.stops[:i] + r.stops[i + 1:])
-                z = rested_route(model, y) if y is not None else None
-                if z is not None:
-                    tries.append((z.distance, i, z))
-            if tries:
-                x = min(tries, key=lambda t: t[:2])[2]
-                break
-            r = _rebuilt(model, r, r.stops[:-1])
-            if r is None:
-                break
-            x = rested_route(model, r)
-        if x is not None:
-            out.append(x)
-    served = {s for r in out for s in r.stops}
-    dropped = [m for m in range(len(model.stops)) if m not in served]
-    dpen = _model.default_drop_penalty(model) if dropped else 0.0
-    pen = sum(dpen if model.stops[m].drop_penalty is None else model.stops[m].drop_penalty for m in dropped)
-    cost = sum(model.vehicle_types[r.vehicle_type].fixed_cost + model.vehicle_types[r.vehicle_type].cost_per_m
-               * r.distance for r in out)
-    return replace(sol, routes=out, dropped=dropped, drop_reasons={m: sol.drop_reasons[m] for m in dropped
-                                                                   if m in sol.drop_reasons},
-                   cost=float(cost), penalty=float(pen), distance=int(sum(r.distance for r in out)),
-                   status="partial" if dropped else "feasible")
-
-
-def _rebuilt(model: _model.Model, r: _model.Route, stops: list) -> _model.Route | None:
-    """Route ``r``'s vehicle driving ``stops`` instead, re-timed (None for no stop)."""
-    if not stops:
-        return None
-    vt = model.vehicle_types[r.vehicle_type]
-    dep = int(model.depots[vt.start_depot].tw_early or 0)
-    return _retime(model, _model.make_route(model, r.vehicle_type, list(stops), dep, vehicle=r.vehicle))
 
 
 def solve_spec(ctx: PlanContext, spec: ModelSpec, diagnose: bool = True) -> SolveOutcome:
@@ -507,10 +420,9 @@ class _Diagnosis:
                     self.put(m, "beyond_shift", self._far_reason(m), self.unchecked(fix), False, None)
 
     def driving(self) -> None:
-        """Kept out by the driving-time rule (连续驾驶 ≤ 4 h, then a 20 min rest; 《道路交通安全法实施条例》第六十二条):
-        a drive from the depot (or back) longer than 4 h, which no rest at a stop can split (a nearer station
-        or a faster vehicle, unchecked); or routes that no longer fit their shift once they take their rests
-        (a shift longer by one rest, else two, confirmed by a re-solve)."""
+        """Kept out by the driving-time rule (连续驾驶 ≤ 4 h, then 20 min rest; routing/driving.py): a drive from the
+        depot (or back) over 4 h, which no rest at a stop splits (a nearer station or a faster vehicle, unchecked);
+        or routes that no longer fit their shift with their rests (a shift longer by one rest, else two)."""
         types, close_s = self.types, self.close_s
         law = "4 h of continuous driving, then a rest of at least 20 min (道路交通安全法实施条例 第六十二条)"
         repaired = []
@@ -518,10 +430,9 @@ class _Diagnosis:
             f = self.classes[m][1]
             if "leg_s" in f:
                 T = types[f["type"]]
-                self.put(m, "driving_rule", f"driving-time rule: the drive between it and the depot alone takes "
-                                            f"{f['leg_s'] / 3600:.1f} h by {T.name}, more than {law}; rests are "
-                                            "taken at stops", f"serve it from a station nearer to it, or with a "
-                                                              f"faster vehicle than the {T.name}", False, None)
+                why = f"the drive between it and the depot alone takes {f['leg_s'] / 3600:.1f} h by {T.name}"
+                self.put(m, "driving_rule", f"driving-time rule: {why}, more than {law}; rests are taken at stops",
+                         f"serve it from a station nearer to it, or with a faster vehicle than the {T.name}", False, None)
             else:
                 repaired.append(m)
         if not repaired:
@@ -529,7 +440,6 @@ class _Diagnosis:
         T = max(types, key=lambda v: v.max_shift_s or 0)
         reason = (f"driving-time rule: the routes that could serve it need the rests of {law}, and with them they "
                   "no longer fit the shift and the depot's hours")
-        fix = None
         done: set = set()
         for mm in (REST_S // 60, 2 * REST_S // 60):
             t2 = [replace(v, max_shift_s=v.max_shift_s + 60 * mm) if v.max_shift_s is not None else v for v in types]
@@ -542,9 +452,8 @@ class _Diagnosis:
             done |= ok
             if done >= set(repaired) or self.budget <= 0:
                 break
-        for m in repaired:
-            if m not in done:
-                self.put(m, "driving_rule", reason + self.opened, self.unchecked(fix), False, None)
+        for m in sorted(set(repaired) - done):
+            self.put(m, "driving_rule", reason + self.opened, self.unchecked(fix), False, None)
 
     def window(self) -> None:
         """A time window that closes before any vehicle can get there: keep it open longer."""
