@@ -110,6 +110,22 @@ def test_a_route_that_cannot_fit_its_rest_leaves_its_stop_unserved(tmp_path, ass
     assert plan.summary()["unserved_by_reason"] == {"driving_rule": 1}
 
 
+def test_without_the_rule_k12_counts_the_route(tmp_path):
+    """``[routing] driving_rule = false`` plans without rests: the same tour drives 6 h with 5 min stops, and K12,
+    recomputed from route_plan.csv, counts it (its longest period 6 h)."""
+    from culture_logistics.kpis.timing import continuous_driving
+
+    plan, out = _plan(tmp_path, [village(k, 4 * k, 10) for k in range(1, 4)], 8.0,
+                      routing=ROUTING_DAY1 + "driving_rule = false\n")
+    p, r, u = read_plan(out)
+    assert len(u) == 0 and (p["stop_kind"] == "rest").sum() == 0
+    assert plan.summary()["params"]["driving_rule"] is False
+    cd = continuous_driving(p).set_index("route_id")
+    lm = r[r["echelon"] == "last_mile"]["route_id"]
+    assert len(lm) == 1 and cd.loc[lm.iat[0], "max_continuous_driving_min"] == pytest.approx(leg_min(24), abs=0.1)
+    assert int((cd["max_continuous_driving_min"] > 240).sum()) == 1
+
+
 def test_a_tour_too_long_with_its_rest_is_split(tmp_path):
     """Villages at vertices 4, 8 and 12 and a 6.5 h shift: one van's tour (6 h of driving, 15 min of service) fits
     without its rest but not with it (6 h 35 min), so the plan is solved again with a day shorter by one rest:

@@ -369,7 +369,9 @@ def test_trunk_reaches_each_station_in_time_for_its_last_mile(tmp_path):
     P2's e-trike run alone takes 2 × 20 × round(6 × SEG / 10) s + 5 min (≈ 6 h 06), so planned from
     08:00 it is back at ≈ 14:06 with ≈ 6 h 54 to spare: the trunk must have unloaded at P2 by
     08:00 + that slack, i.e. arrive 20 min before.  Visiting P1 first would reach P2 at ≈ 15:21 — too
-    late — so the one trunk van goes to P2 first (a tour of a line costs the same in either order)."""
+    late — so the one trunk van goes to P2 first (a tour of a line costs the same in either order).
+    Without the driving-time rule (``driving_rule = false``): the e-trike's 3 h each way and the trunk's 5 h
+    from P2 to P1 would need rests (tests/routing/test_driving_rule.py), which this test of deadlines leaves out."""
     from culture_logistics.config.routing import hhmm
     from culture_logistics.inputs.scenario import load_scenario
     from culture_logistics.routing.plan import plan_routes
@@ -380,7 +382,7 @@ def test_trunk_reaches_each_station_in_time_for_its_last_mile(tmp_path):
     extra = (fleet(name="e_trike", count=1, capacity=50, speed_factor=0.05, max_shift_h=9)
              + fleet(name="slow_van", count=2, capacity=1000, speed_factor=0.1, fixed_cost=320, max_shift_h=12,
                      echelon="trunk"))
-    routing = ROUTING_DAY1 + 'day_end = "21:00"\ntrunk_start = "08:00"\n'  # a daytime trunk, as described
+    routing = ROUTING_DAY1 + 'day_end = "21:00"\ntrunk_start = "08:00"\ndriving_rule = false\n'  # a daytime trunk
     path = write_scenario(tmp_path / "two", villages=villages, facilities=facilities, village_header=VHEADER,
                           toml_extra=routing + "\n" + extra)
     plan = plan_routes(load_scenario(path), "shared")

@@ -145,7 +145,7 @@ def county_last_mile(ctx: PlanContext, operator: str, lm: dict[str, ModelSpec],
                        full_fleet=list(lm[d].fleet))
         out = build_spec(ctx, spec)
         if out.model is not None:
-            out = _adopt(out, routes.get(d, []), rule)
+            out = _adopt(out, routes.get(d, []), rule, ctx.params.driving_rule)
         specs[d], outcomes[d] = spec, out
         for s in mine:
             if s.stop_id in assigned and d != home_of[s.stop_id]:
@@ -262,14 +262,16 @@ def _solve_block(ctx: PlanContext, lm: dict, block: list[str], fleets: dict, sto
     return assigned, routes, stats, kept
 
 
-def _adopt(out: SolveOutcome, routes: list, rule: set | frozenset = frozenset()) -> SolveOutcome:
+def _adopt(out: SolveOutcome, routes: list, rule: set | frozenset = frozenset(), driving_rule: bool = True) \
+        -> SolveOutcome:
     """``out`` (a station's own model, unsolved) with the routes the multi-depot model gave the
     station, re-checked against the station's model; its dropped stops whose ids are in ``rule`` were dropped
-    for the driving-time rule (``drop_reasons``)."""
+    for the driving-time rule (``drop_reasons``); ``driving_rule``: the routes keep it (their rests)."""
     model = out.model
     index = {out.spec.stops[k].stop_id: m for m, k in enumerate(out.keep)}
     rs = [_model.make_route(model, j, [index[sid] for sid in ids], dep, vehicle=v) for j, v, ids, dep in routes]
-    rs = [rested_route(model, r) or r for r in rs]   # the rests the multi-depot model's routes took
+    if driving_rule:   # the rests the multi-depot model's routes took
+        rs = [rested_route(model, r) or r for r in rs]
     served = {s for r in rs for s in r.stops}
     dropped = [m for m in range(len(model.stops)) if m not in served]
     pen = _model.default_drop_penalty(model) if dropped else 0.0
@@ -280,7 +282,7 @@ def _adopt(out: SolveOutcome, routes: list, rule: set | frozenset = frozenset())
     sol = _model.Solution(routes=rs, dropped=dropped, drop_reasons=why, cost=float(cost), penalty=pen * len(dropped),
                           distance=int(sum(r.distance for r in rs)), status=status, solve_seconds=0.0,
                           engine="county-wide")
-    problems = _model.check_solution(model, sol) + check_driving(model, sol)
+    problems = _model.check_solution(model, sol) + (check_driving(model, sol) if driving_rule else [])
     if problems:  # pragma: no cover - the station's model and the multi-depot model disagree: a bug here
         raise SolverError(f"county-wide last mile: the routes of station {out.spec.depot.id} do not fit its own "
                           "model: " + "; ".join(problems[:5]))

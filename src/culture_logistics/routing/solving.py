@@ -105,8 +105,8 @@ def solve_model(model: _model.Model, params: RoutingParams, tl: float, initial: 
         s2 = E.solve(m2, time_limit_s=tl, seed=params.seed, engine=params.engine)
         _note_solve(stats, s2)
         return s2
-    sol = keep_driving_rule(model, sol, again, _retime, stats)
-    problems = _model.check_solution(model, sol) + check_driving(model, sol)
+    sol = keep_driving_rule(model, sol, again, _retime, stats) if params.driving_rule else sol
+    problems = _model.check_solution(model, sol) + (check_driving(model, sol) if params.driving_rule else [])
     if problems:
 
         raise SolverError("the routing engine returned an infeasible plan: " + "; ".join(problems[:5]))
@@ -229,7 +229,7 @@ def _unserved_row(spec: ModelSpec, k: int, code: str, reason: str, fix: str, che
 
 
 # ============================================================================ why was it dropped?
-def _classify(model: _model.Model, m: int) -> tuple[str, dict]:
+def _classify(model: _model.Model, m: int, rule: bool = True) -> tuple[str, dict]:
     """Why model stop ``m`` cannot be served, from the model data alone.
 
     Returns (code, facts): ``demand_exceeds_capacity`` (facts: need), ``beyond_range`` (type, trip_m: the
@@ -260,7 +260,7 @@ def _classify(model: _model.Model, m: int) -> tuple[str, dict]:
         return "beyond_range", {"type": longest, "trip_m": trip_m}
     cap_ok = in_range
     legs = {i: max(int(model.travel_time(i)[0, 1 + m]), int(model.travel_time(i)[1 + m, 0])) for i in cap_ok}
-    if min(legs.values()) > DRIVING_LIMIT_S:
+    if rule and min(legs.values()) > DRIVING_LIMIT_S:
         fastest = min(cap_ok, key=lambda i: legs[i])
         return "driving_rule", {"type": fastest, "leg_s": legs[fastest]}
     best = None
@@ -313,7 +313,7 @@ class _Diagnosis:
         dep = self.model.depots[0]
         self.close_s = int(dep.tw_late)
         self.classes = {m: ("driving_rule", {}) if self.sol.drop_reasons.get(m) == "driving_rule" else
-                        _classify(self.model, m) for m in self.dropped}
+                        _classify(self.model, m, p.driving_rule) for m in self.dropped}
         self.at = f"at {self.spec.depot.id}"
         late_open = self.spec.echelon == "last_mile" and int(dep.tw_early or 0) > p.day_start_s
         self.opened = (f" (the station's vehicles leave at {hhmm(dep.tw_early)}, when the trunk has unloaded there)"
