@@ -188,7 +188,7 @@ PLAN_FILES = ("route_plan.csv", "routes_summary.csv", "unserved.csv", "route_she
 def route_layers(plan: RoutePlan) -> dict[str, gpd.GeoDataFrame]:
     """The routing stage's layers for ``routes.gpkg`` (EPSG:4326): ``routes`` (``routes_summary.csv`` columns
     plus vehicle — the depot's name and the fleet entry —, depot, departure and return in minutes after
-    midnight; a line along the roads) and ``stops`` (``route_plan.csv`` columns without the depot rows, with
+    midnight; a line along the roads) and ``stops`` (``route_plan.csv`` columns without the depot and rest rows, with
     the vehicle).  Here rather than in :mod:`~culture_logistics.reports.gis`, so that the coverage and
     siting stages, which use that module, do not import the routing engines."""
     lines = route_lines(plan)
@@ -201,7 +201,7 @@ def route_layers(plan: RoutePlan) -> dict[str, gpd.GeoDataFrame]:
     routes["departure_min"] = r["departure_min"].astype(float).round(1).to_numpy()
     routes["return_min"] = r["return_min"].astype(float).round(1).to_numpy()
     veh = dict(zip(routes["route_id"], routes["vehicle"]))
-    st = plan.stops[plan.stops["stop_kind"] != "depot"].reset_index(drop=True)
+    st = plan.stops[~plan.stops["stop_kind"].isin(["depot", "rest"])].reset_index(drop=True)   # stops, not rests
     stops = points_frame(st, list(ROUTE_PLAN_COLUMNS))
     stops["stop_id"] = stops["stop_id"].astype(str)
     stops.insert(2, "vehicle", [veh.get(x, "") for x in st["route_id"]])
