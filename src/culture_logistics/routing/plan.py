@@ -468,16 +468,17 @@ def _records(ctx: PlanContext, outcomes: list[SolveOutcome]) -> tuple[pd.DataFra
             vid = f"{d.id}/{f.name}-{r.vehicle + 1}"
             common = {"route_id": rid, "vehicle_id": vid, "operator": spec.operator, "echelon": spec.echelon,
                       "depot_id": d.id, "vehicle_type": f.name}
-            rows = [common | {"seq": 0, "stop_id": d.id, "stop_name": d.name, "stop_kind": "depot",
+            first = len(srows)
+            srows.append(common | {"seq": 0, "stop_id": d.id, "stop_name": d.name, "stop_kind": "depot",
                                    "delivered": 0, "picked_up": 0, "load_after": int(r.start_load),
                                    "arrival_min": round(r.departure_s / 60.0, 2), "leg_m": 0, "lon": d.lon,
                                    "lat": d.lat, "node": int(o.snap_nodes[0]), "point_id": "", "point_name": "",
                                    "service_start_min": None, "departure_min": round(r.departure_s / 60.0, 2),
-                                   "service_point_id": "", "delivered_cultural": 0, "picked_up_cultural": 0}]
+                                   "service_point_id": "", "delivered_cultural": 0, "picked_up_cultural": 0})
             for j, s in enumerate(r.stops):
                 k = o.keep[s]
                 st = spec.stops[k]
-                rows.append(common | {
+                srows.append(common | {
                     "seq": j + 1, "stop_id": st.stop_id, "stop_name": st.stop_name, "stop_kind": st.stop_kind,
                     "delivered": int(st.delivery), "picked_up": int(st.pickup), "load_after": int(r.load_after[j]),
                     "arrival_min": round(r.arrival_s[j] / 60.0, 2), "leg_m": int(r.leg_distance[j]),
@@ -486,14 +487,14 @@ def _records(ctx: PlanContext, outcomes: list[SolveOutcome]) -> tuple[pd.DataFra
                     "departure_min": round((r.service_start_s[j] + model.stops[s].service_s) / 60.0, 2),
                     "service_point_id": st.point_id, "delivered_cultural": stop_cultural(st)[0],
                     "picked_up_cultural": stop_cultural(st)[1]})
-            rows.append(common | {"seq": len(r.stops) + 1, "stop_id": d.id, "stop_name": d.name, "stop_kind": "depot",
+            srows.append(common | {"seq": len(r.stops) + 1, "stop_id": d.id, "stop_name": d.name, "stop_kind": "depot",
                                    "delivered": 0, "picked_up": 0,
                                    "load_after": int(r.load_after[-1]) if r.stops else int(r.start_load),
                                    "arrival_min": round(r.return_s / 60.0, 2), "leg_m": int(r.leg_distance[-1]),
                                    "lon": d.lon, "lat": d.lat, "node": int(o.snap_nodes[0]), "point_id": "",
                                    "point_name": "", "service_start_min": None, "departure_min": None,
                                    "service_point_id": "", "delivered_cultural": 0, "picked_up_cultural": 0})
-            srows += insert_rest_rows(rows, r.rest_after)
+            srows[first:] = insert_rest_rows(srows[first:], r.rest_after)
             cost = vt.fixed_cost + vt.cost_per_m * r.distance
             rrows.append(common | {
                 "capacity": int(vt.capacity), "stops": len(r.stops), "distance_m": int(r.distance),
