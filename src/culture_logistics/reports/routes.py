@@ -19,6 +19,7 @@ from culture_logistics.reports.labels import (
     op_label,
     reason_label,
     reason_text,
+    rest_minutes,
     sheet_text,
     unit_label,
     vehicle_names,
@@ -144,8 +145,9 @@ def route_sheets(plan: RoutePlan, lang: str = "zh") -> dict[str, pd.DataFrame | 
             head["seq"]: g["seq"].to_numpy(),
             head["stop_name"]: g["stop_name"].to_numpy(),
             head["stop_id"]: g["stop_id"].astype(str).to_numpy(),
-            head["kind"]: [(t("depart") if i == 0 else t("return")) if k == "depot" else kinds.get(k, k)
-                           for i, k in enumerate(g["stop_kind"])],
+            head["kind"]: [(t("depart") if i == 0 else t("return")) if k == "depot" else
+                           t("rest", n=rest_minutes(a, d)) if k == "rest" else kinds.get(k, k)
+                           for i, (k, a, d) in enumerate(zip(g["stop_kind"], g["arrival_min"], g["departure_min"]))],
             head["point_name"]: g["point_name"].fillna("").to_numpy(),
             head["arrive"]: ["" if i == 0 else hhmm(60 * a) for i, a in enumerate(g["arrival_min"])],
             head["leave"]: [hhmm(60 * d) if d == d and d is not None else "" for d in g["departure_min"]],
@@ -187,7 +189,7 @@ PLAN_FILES = ("route_plan.csv", "routes_summary.csv", "unserved.csv", "route_she
 def route_layers(plan: RoutePlan) -> dict[str, gpd.GeoDataFrame]:
     """The routing stage's layers for ``routes.gpkg`` (EPSG:4326): ``routes`` (``routes_summary.csv`` columns
     plus vehicle — the depot's name and the fleet entry —, depot, departure and return in minutes after
-    midnight; a line along the roads) and ``stops`` (``route_plan.csv`` columns without the depot rows, with
+    midnight; a line along the roads) and ``stops`` (``route_plan.csv`` columns without the depot and rest rows, with
     the vehicle).  Here rather than in :mod:`~culture_logistics.reports.gis`, so that the coverage and
     siting stages, which use that module, do not import the routing engines."""
     lines = route_lines(plan)
@@ -200,7 +202,7 @@ def route_layers(plan: RoutePlan) -> dict[str, gpd.GeoDataFrame]:
     routes["departure_min"] = r["departure_min"].astype(float).round(1).to_numpy()
     routes["return_min"] = r["return_min"].astype(float).round(1).to_numpy()
     veh = dict(zip(routes["route_id"], routes["vehicle"]))
-    st = plan.stops[plan.stops["stop_kind"] != "depot"].reset_index(drop=True)
+    st = plan.stops[~plan.stops["stop_kind"].isin(["depot", "rest"])].reset_index(drop=True)   # stops, not rests
     stops = points_frame(st, list(ROUTE_PLAN_COLUMNS))
     stops["stop_id"] = stops["stop_id"].astype(str)
     stops.insert(2, "vehicle", [veh.get(x, "") for x in st["route_id"]])

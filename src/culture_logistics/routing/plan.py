@@ -60,6 +60,7 @@ from culture_logistics.inputs.scenario import Scenario
 from culture_logistics.network.roads import RoadNetwork
 from culture_logistics.routing.assign import county_last_mile
 from culture_logistics.routing.bus import add_bus_records, bus_summary, plan_buses
+from culture_logistics.routing.driving import insert_rest_rows
 from culture_logistics.routing.figures import station_load, sync_figures
 from culture_logistics.routing.lines import route_lines
 from culture_logistics.routing.parallel import map_forked
@@ -84,7 +85,7 @@ ROUTE_PLAN_COLUMNS = ["route_id", "vehicle_id", "operator", "echelon", "seq", "s
 
 #: routes_summary.csv: one row per route (= per vehicle used).
 ROUTES_SUMMARY_COLUMNS = ["route_id", "vehicle_id", "operator", "echelon", "capacity", "stops", "distance_m",
-                          "duration_min", "cost"]
+                          "duration_min", "cost", "range_km"]
 
 
 #: unserved.csv: one row per stop that could not be served.
@@ -482,6 +483,7 @@ def _records(ctx: PlanContext, outcomes: list[SolveOutcome]) -> tuple[pd.DataFra
             vid = f"{d.id}/{f.name}-{r.vehicle + 1}"
             common = {"route_id": rid, "vehicle_id": vid, "operator": spec.operator, "echelon": spec.echelon,
                       "depot_id": d.id, "vehicle_type": f.name}
+            first = len(srows)
             srows.append(common | {"seq": 0, "stop_id": d.id, "stop_name": d.name, "stop_kind": "depot",
                                    "delivered": 0, "picked_up": 0, "load_after": int(r.start_load),
                                    "arrival_min": round(r.departure_s / 60.0, 2), "leg_m": 0, "lon": d.lon,
@@ -507,10 +509,12 @@ def _records(ctx: PlanContext, outcomes: list[SolveOutcome]) -> tuple[pd.DataFra
                                    "lon": d.lon, "lat": d.lat, "node": int(o.snap_nodes[0]), "point_id": "",
                                    "point_name": "", "service_start_min": None, "departure_min": None,
                                    "service_point_id": "", "delivered_cultural": 0, "picked_up_cultural": 0})
+            srows[first:] = insert_rest_rows(srows[first:], r.rest_after)
             cost = vt.fixed_cost + vt.cost_per_m * r.distance
             rrows.append(common | {
                 "capacity": int(vt.capacity), "stops": len(r.stops), "distance_m": int(r.distance),
                 "duration_min": round((r.return_s - r.departure_s) / 60.0, 2), "cost": round(float(cost), 2),
+                "range_km": f.range_km,
                 "depot_name": d.name, "departure_min": round(r.departure_s / 60.0, 2),
                 "return_min": round(r.return_s / 60.0, 2),
                 "delivered": int(sum(model.stops[s].delivery for s in r.stops)),

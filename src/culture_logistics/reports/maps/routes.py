@@ -9,7 +9,14 @@ import pandas as pd
 
 from culture_logistics.config.model import DESTINATION_KINDS
 from culture_logistics.config.routing import ECHELONS, hhmm
-from culture_logistics.reports.labels import fix_text, reason_label, reason_text, vehicle_names, vehicle_type_label
+from culture_logistics.reports.labels import (
+    fix_text,
+    reason_label,
+    reason_text,
+    rest_minutes,
+    vehicle_names,
+    vehicle_type_label,
+)
 from culture_logistics.reports.maps import base as maps
 from culture_logistics.routing.lines import route_lines
 from culture_logistics.routing.plan import RoutePlan
@@ -45,6 +52,7 @@ _T = {
            "times": "Leaves / returns", "km": "Distance (km)", "parcels": "Delivered / picked up",
            "capacity": "Capacity (parcels)", "cost": "Cost (CNY)", "operator": "Operator",
            "layer": "{ech} · {veh}{op} ({n} stops, {km:.1f} km)", "deliver": "deliver", "pickup": "pick up",
+           "rest": "rest {n} min",
            "p_route": "Vehicle", "p_code": "Code", "p_point": "Service point", "p_arr": "Arrival",
            "p_del": "Delivered", "p_pick": "Picked up", "p_load": "On board after", "unserved": "Unserved stops ({n})",
            "u_reason": "Reason", "u_fix": "Smallest fix", "u_checked": "Fix checked by re-solving", "yes": "yes",
@@ -61,7 +69,7 @@ _T = {
            "trunk": "干线", "last_mile": "末端", "bus": "客货邮公交", "vehicle": "车辆", "depot": "出发站", "stops": "站点数",
            "times": "出发 / 返回", "km": "里程（公里）", "parcels": "送达 / 揽收（件）", "capacity": "载量（件）",
            "cost": "成本（元）", "operator": "运营方", "layer": "{ech} · {veh}{op}（{n} 站，{km:.1f} 公里）",
-           "deliver": "送", "pickup": "收", "p_route": "车辆", "p_code": "代码", "p_point": "服务点",
+           "deliver": "送", "pickup": "收", "rest": "休息 {n} 分钟", "p_route": "车辆", "p_code": "代码", "p_point": "服务点",
            "p_arr": "到达", "p_del": "送达", "p_pick": "揽收", "p_load": "车上件数", "unserved": "未服务站点（{n}）",
            "u_reason": "原因", "u_fix": "最小改动", "u_checked": "已重新求解验证", "yes": "是", "no": "否",
            "lg_routes": "线路（每车一个图层、一种颜色）", "lg_trunk": "干线：县级中心 → 乡镇站点",
@@ -103,6 +111,10 @@ def routes_map(plan: RoutePlan, tiles: str = "osm", lang: str = "en", summary: d
     colors = route_colors(len(routes))
     color = dict(zip(routes["route_id"], colors))
     stops = plan.stops[plan.stops["stop_kind"] != "depot"]
+    rest = stops["stop_kind"] == "rest"
+    if rest.any():   # a rest row (the driving-time rule) is named as the rest it is, at the stop where it is taken
+        stops = stops.assign(stop_name=[f"{n} · {T['rest'].format(n=rest_minutes(a, d))}" if x else n for n, x, a, d in
+                                        zip(stops["stop_name"], rest, stops["arrival_min"], stops["departure_min"])])
     # each route's stops, in visiting order, as plain columns (one pass over the table, not one per route)
     cols = ("seq", "stop_name", "stop_id", "arrival_min", "delivered", "picked_up", "load_after", "point_name",
             "lon", "lat", "stop_kind")

@@ -215,6 +215,7 @@ class Route:
     start_depot: int = 0
     end_depot: int = 0
     vehicle: int = 0                # index of the vehicle within its type
+    rest_after: dict = field(default_factory=dict)  # stop position j -> seconds of rest after its service
 
     @property
     def distance(self) -> int:
@@ -329,7 +330,8 @@ def _check_loads(model: Model, r: Route, vt: VehicleType, tag: str, P: list) -> 
 
 
 def _check_schedule(model: Model, r: Route, vt: VehicleType, tag: str, P: list) -> int:
-    """Leg distances, departure, arrivals, service starts, windows, return and shift; the route's distance."""
+    """Leg distances, departure, arrivals, service starts, windows, return and shift; the route's distance.
+    A rest the route takes after a stop's service (``rest_after``) delays everything after it."""
     D = len(model.depots)
     locs = [vt.start_depot] + [D + s for s in r.stops] + [vt.end]
     legs = [int(model.distance[a, b]) for a, b in zip(locs[:-1], locs[1:])]
@@ -355,7 +357,10 @@ def _check_schedule(model: Model, r: Route, vt: VehicleType, tag: str, P: list) 
                      f"recomputed {start}")
         if start > l:
             P.append(f"{tag}: service at stop {s} starts at {start}, after tw_late {l}")
-        t = start + st.service_s
+        rest = int(r.rest_after.get(j, 0))
+        if rest < 0:
+            P.append(f"{tag}: negative rest after stop {s}")
+        t = start + st.service_s + rest
     e1, l1 = depot_window(model.depots[vt.end])
     if t > l1:
         P.append(f"{tag}: returns at {t}, after end-depot tw_late {l1}")
