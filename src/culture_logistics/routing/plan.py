@@ -555,13 +555,32 @@ def solve_without_cultural(plan: RoutePlan, ctx: PlanContext | None = None, prog
     if plan.mode not in ("shared", "separate"):
         return
     ctx = ctx if ctx is not None else build_context(plan.scenario, plan.params, plan.net)
-    if not has_other_parcels(ctx):
+    bare = without_cultural_context(ctx)
+    if bare is None:
         return
+    without = plan_mode(bare, plan.mode, None if progress is None else without_cultural_progress(progress))
+    note_without_cultural(plan, without)
+
+
+def without_cultural_context(ctx: PlanContext) -> PlanContext | None:
+    """``ctx`` with every village's cultural parcels taken out (the plan a mode would be without them); None
+    when the villages carry no other parcels (that plan would be empty)."""
+    if not has_other_parcels(ctx):
+        return None
     bare = ctx.villages.assign(daily_in=ctx.villages["daily_in"] - ctx.villages["daily_in_cultural"],
                                daily_out=ctx.villages["daily_out"] - ctx.villages["daily_out_cultural"],
                                daily_in_cultural=0, daily_out_cultural=0)
-    without = plan_mode(replace(ctx, villages=bare), plan.mode,
-                        None if progress is None else (lambda line: progress(f"without cultural parcels: {line}")))
+    return replace(ctx, villages=bare)
+
+
+def without_cultural_progress(progress: Callable) -> Callable:
+    """``progress`` for the lines of a plan without the cultural parcels (each line says so)."""
+    return lambda line: progress(f"without cultural parcels: {line}")
+
+
+def note_without_cultural(plan: RoutePlan, without: RoutePlan) -> None:
+    """Keep the cost of ``without`` (``plan``'s mode solved without the cultural parcels) in
+    ``plan.without_cultural_cost_cny``, with a warning when the two leave different stops unserved."""
     plan.without_cultural_cost_cny = without.totals()["cost_cny"]
     a, b = (set(zip(x.unserved["echelon"], x.unserved["stop_id"])) for x in (plan, without))
     if a != b:
