@@ -28,9 +28,6 @@ PYVRP_DEFAULTS: dict = {
     "optional_default_stops": False,
     "reserve_s": 0.05,
     "reserve_s_per_client": 0.00025,
-    # the granular neighbourhood: each client's nearest clients the local search tries moves with
-    # (PyVRP's NeighbourhoodParams.num_neighbours, its default 50)
-    "num_neighbours": 50,
 }
 
 
@@ -138,8 +135,7 @@ def solve_pyvrp(model: Model, time_limit_s: float, seed: int, budget: WorkBudget
 
     penalty, pstats = _penalty_params(pyvrp, model, scale, vts, dist, dur)
     stats.update(pstats)
-    solve_params = pyvrp.SolveParams(penalty=penalty, neighbourhood=pyvrp.search.NeighbourhoodParams(
-        num_neighbours=int(PYVRP_DEFAULTS["num_neighbours"])))
+    solve_params = pyvrp.SolveParams(penalty=penalty)
 
     stops_fired: list[str] = []
     done = [0]  # iterations so far
