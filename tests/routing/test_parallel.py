@@ -119,6 +119,34 @@ def _without_cultural_among_the_jobs(tmp_path):
 
 
 @linux
+def test_comparison_files_made_in_two_processes_are_the_bytes_of_one(tmp_path):
+    """write_comparison makes each plan's files (driver workbook, map, layers, tables) in a process of its own:
+    every file the same bytes as made one after the other."""
+    in_fresh_python("_comparison_files_in_two_processes", tmp_path)
+
+
+def _comparison_files_in_two_processes(tmp_path):
+    from culture_logistics.config.routing import RoutingParams
+    from culture_logistics.inputs.scenario import load_scenario
+    from culture_logistics.reports.routes import write_comparison
+    from culture_logistics.routing.compare import compare_modes
+    from culture_logistics.routing.parallel import workers_for
+
+    tmp_path = Path(tmp_path)
+    sc = load_scenario(_county(tmp_path / "c"))
+    cmp = compare_modes(sc, dataclasses.replace(RoutingParams.from_scenario(sc), workers=1), sharing=True)
+    files = {}
+    for w in (2, 1):
+        assert workers_for(w, 3) == w
+        cmp.shared.params = dataclasses.replace(cmp.shared.params, workers=w)
+        paths = write_comparison(cmp, tmp_path / f"w{w}", map_html=True, lang="zh")
+        files[w] = {name: path.read_bytes() for name, path in paths.items()}
+    assert files[2] == files[1]
+    assert {"shared/route_sheets.xlsx", "separate/routes_map.html", "postal_courier/routes.gpkg",
+            "cost_sharing.xlsx"} <= set(files[2])
+
+
+@linux
 def test_an_error_in_a_worker_is_raised_in_the_parent(tmp_path):
     in_fresh_python("_error_in_a_worker", tmp_path)
 

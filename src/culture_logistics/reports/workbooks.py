@@ -520,7 +520,12 @@ def _write_sheet(ws, sheet: Sheet, text_columns, memo: StyleMemo | None = None) 
 
 def write_xlsx(sheets: dict[str, pd.DataFrame | Sheet], path: str | Path,
                text_columns: Set[str] = frozenset()) -> Path:
-    """Write several tables to one print-ready workbook, atomically and reproducibly.
+    """Write several tables to one print-ready workbook (:func:`xlsx_bytes`), atomically."""
+    return atomic_write_bytes(path, xlsx_bytes(sheets, text_columns))
+
+
+def xlsx_bytes(sheets: dict[str, pd.DataFrame | Sheet], text_columns: Set[str] = frozenset()) -> bytes:
+    """Several tables as one print-ready workbook, reproducibly (the same tables give the same bytes).
 
     Each value is a DataFrame or a :class:`Sheet` (a table under a title block).  Sheet names are cut
     to Excel's 31 characters, cleaned of ``[]:*?/\\`` and made unique.  Text is never written as a
@@ -547,4 +552,4 @@ def write_xlsx(sheets: dict[str, pd.DataFrame | Sheet], path: str | Path,
     wb.save(buf)
     # each worksheet's entry name (ws.path) is known once the workbook is saved
     sheet_rows = {ws.path.lstrip("/"): r for ws, r in rows}
-    return atomic_write_bytes(path, reproducible_zip(buf.getvalue(), when, sheet_rows))
+    return reproducible_zip(buf.getvalue(), when, sheet_rows)
