@@ -9,6 +9,7 @@ as it is, in a text cell with Excel's "quote prefix" set.
 """
 from __future__ import annotations
 
+import copy
 import datetime as _dt
 import io as _io
 import math
@@ -370,7 +371,7 @@ class StyleMemo:
                            lambda c, n=name, sd=side: setattr(c, "border", c.border + Border(**{n: sd})))
         if start.protection is not None:
             protection = StyleArray(start._style).protectionId
-            value = start.protection.copy()
+            value = copy.copy(start.protection)
             for coord in mcr.cells:
                 cell = ws._cells.get(coord)
                 if cell is None:
