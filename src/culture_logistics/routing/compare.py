@@ -30,14 +30,16 @@ from culture_logistics.routing.plan import (
     check_plannable,
     mode_demand,
     mode_operators,
-    note_without_cultural,
     plan_mode,
     plan_operator,
+)
+from culture_logistics.routing.sharing import coalition_jobs, share_from_plans
+from culture_logistics.routing.specs import (
+    build_context,
+    note_without_cultural,
     without_cultural_context,
     without_cultural_progress,
 )
-from culture_logistics.routing.sharing import coalition_jobs, share_from_plans
-from culture_logistics.routing.specs import build_context
 
 #: comparison.csv (compare mode): one row per metric.  The first six columns are the contract
 #: (shared against separate); the 邮快合作 baseline follows at the end.

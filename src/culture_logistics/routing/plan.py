@@ -41,7 +41,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 import geopandas as gpd
@@ -68,10 +68,13 @@ from culture_logistics.routing.specs import (
     ModelSpec,
     PlanContext,
     build_context,
+    note_without_cultural,
     operator_specs,
     split_flow,
     stop_cultural,
     trunk_spec,
+    without_cultural_context,
+    without_cultural_progress,
 )
 from culture_logistics.routing.timing import own_trunk_timing, solve_trunk
 
@@ -560,39 +563,6 @@ def solve_without_cultural(plan: RoutePlan, ctx: PlanContext | None = None, prog
         return
     without = plan_mode(bare, plan.mode, None if progress is None else without_cultural_progress(progress))
     note_without_cultural(plan, without)
-
-
-def without_cultural_context(ctx: PlanContext) -> PlanContext | None:
-    """``ctx`` with every village's cultural parcels taken out (the plan a mode would be without them); None
-    when the villages carry no other parcels (that plan would be empty)."""
-    if not has_other_parcels(ctx):
-        return None
-    bare = ctx.villages.assign(daily_in=ctx.villages["daily_in"] - ctx.villages["daily_in_cultural"],
-                               daily_out=ctx.villages["daily_out"] - ctx.villages["daily_out_cultural"],
-                               daily_in_cultural=0, daily_out_cultural=0)
-    return replace(ctx, villages=bare)
-
-
-def without_cultural_progress(progress: Callable) -> Callable:
-    """``progress`` for the lines of a plan without the cultural parcels (each line says so)."""
-    return lambda line: progress(f"without cultural parcels: {line}")
-
-
-def note_without_cultural(plan: RoutePlan, without: RoutePlan) -> None:
-    """Keep the cost of ``without`` (``plan``'s mode solved without the cultural parcels) in
-    ``plan.without_cultural_cost_cny``, with a warning when the two leave different stops unserved."""
-    plan.without_cultural_cost_cny = without.totals()["cost_cny"]
-    a, b = (set(zip(x.unserved["echelon"], x.unserved["stop_id"])) for x in (plan, without))
-    if a != b:
-        plan.warnings.append(f"{plan.mode}: cultural_marginal_cost_cny_per_day compares plans that leave different "
-                             f"stops unserved ({len(a)} with the cultural parcels, {len(b)} without): it is not "
-                             "the cultural parcels' cost alone")
-
-
-def has_other_parcels(ctx: PlanContext) -> bool:
-    """Whether the context's villages carry parcels other than the cultural ones."""
-    v = ctx.villages
-    return bool(((v["daily_in"] - v["daily_in_cultural"]).sum() + (v["daily_out"] - v["daily_out_cultural"]).sum()) > 0)
 
 
 def check_plannable(scenario: Scenario, mode: str) -> None:
