@@ -332,3 +332,24 @@ def test_population_rates_of_a_county_without_people_are_a_dash(tmp_path):
     assert all(isinstance(ws.cell(r, vrate).value, (int, float)) for r in rows)
     page = paths["coverage_map.html"].read_text(encoding="utf-8")
     assert "0/0" not in page and "(0.0 %)" not in page and "<td>–</td>" in page.replace("<\\/td>", "</td>")
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_memoised_styles_and_merges_write_the_bytes_openpyxl_writes(tmp_path, monkeypatch, lang):
+    """The driver sheets (title blocks merged across bordered boxes) written with the style memo are byte for
+    byte the workbook written with every style set, and every cell range merged, by openpyxl itself."""
+    from culture_logistics.reports.routes import route_sheets, text_columns
+    from culture_logistics.reports.workbooks import StyleMemo
+
+    scn = load_scenario(write_scenario(tmp_path / "c"))
+    res, _ = run_routing(scn, "shared", tmp_path / "r", time_limit_s=0.3, map_html=False, lang=lang)
+    sheets = route_sheets(res, lang)
+    fast = write_xlsx(sheets, tmp_path / "fast.xlsx", text_columns=text_columns(lang)).read_bytes()
+    monkeypatch.setattr(StyleMemo, "remember", False)
+    plain = write_xlsx(sheets, tmp_path / "plain.xlsx", text_columns=text_columns(lang)).read_bytes()
+    assert fast == plain
+    ws = load_workbook(tmp_path / "fast.xlsx").worksheets[1]   # the first driver sheet
+    merged = [str(r) for r in ws.merged_cells.ranges]
+    assert len(merged) >= 4, merged   # the title and the title block's value boxes
+    box = max(ws.merged_cells.ranges, key=lambda r: (r.min_row, r.min_col))   # a title-block value box
+    assert box.max_col > box.min_col and ws.cell(box.min_row, box.max_col).border.right.style == "thin"

@@ -25,7 +25,7 @@ def in_fresh_python(name: str, *args) -> None:
     assert res.returncode == 0, res.stderr[-4000:]
 
 
-def _county(tmp_path):
+def _county(tmp_path, toml_extra: str = ""):
     vill = [f"37078200100{k},村{k},370782001,{LON0 + (2 * k + 1) * STEP:.6f},{LAT},1000,{3 + k},{k}"
             for k in range(1, 6)]
     fac = [f"HUB,诸城县级共配中心,shared,county,{LON0 + 10 * STEP:.2f},{LAT},,",
@@ -34,7 +34,7 @@ def _county(tmp_path):
            f"C1,密州快递点,courier,township,{LON0 + 2 * STEP:.6f},{LAT},,"]
     header = "code,name,township_code,lon,lat,population,parcels_in_per_week,parcels_out_per_week"
     return write_scenario(tmp_path, villages=vill, facilities=fac, village_header=header,
-                          toml_extra="[routing]\ndelivery_days_per_week = 1\ntime_limit_s = 2\n")
+                          toml_extra="[routing]\ndelivery_days_per_week = 1\ntime_limit_s = 2\n" + toml_extra)
 
 
 def test_workers_for_never_exceeds_the_plans():
@@ -83,6 +83,67 @@ def _compare_in_two_processes(tmp_path):
     assert la == lb and any(line.startswith("coalition postal+courier") for line in lb)
     # the plans came back usable: road geometry drawn from the parent's network
     assert len(b.shared.routes_gdf()) == len(b.shared.routes)
+
+
+@linux
+def test_plans_without_cultural_parcels_among_the_comparison_give_the_costs_of_solving_them_after(tmp_path):
+    """With other parcels riding along, shared and separate planned without the cultural parcels as jobs of the
+    comparison (2 processes) give the marginal costs and notes of solving them after it, one after the other."""
+    in_fresh_python("_without_cultural_among_the_jobs", tmp_path)
+
+
+def _without_cultural_among_the_jobs(tmp_path):
+    from culture_logistics.config.routing import RoutingParams
+    from culture_logistics.inputs.scenario import load_scenario
+    from culture_logistics.routing.compare import compare_modes
+    from culture_logistics.routing.plan import solve_without_cultural
+
+    other = "[demand]\nother_in_per_capita_week = 0.02\nother_out_per_capita_week = 0.004\n"
+    sc = load_scenario(_county(Path(tmp_path), toml_extra=other))
+    assert int(sc.villages["other_in_per_week"].sum()) == 100   # 20 a village: the plans without them are not empty
+    lines: list[str] = []
+    p2 = dataclasses.replace(RoutingParams.from_scenario(sc), workers=2)
+    fast = compare_modes(sc, p2, progress=lines.append, without_cultural=True)
+    slow = compare_modes(sc, dataclasses.replace(p2, workers=1))
+    assert slow.shared.without_cultural_cost_cny is None    # not asked for
+    for plan in (slow.shared, slow.separate):
+        solve_without_cultural(plan)
+    for a, b in ((fast.shared, slow.shared), (fast.separate, slow.separate)):
+        assert a.stops.equals(b.stops) and a.routes.equals(b.routes)
+        assert a.without_cultural_cost_cny == b.without_cultural_cost_cny is not None
+        assert 0 < a.without_cultural_cost_cny <= a.totals()["cost_cny"]
+        assert a.warnings == b.warnings
+        assert a.summary()["cultural_marginal_cost_cny_per_day"] == b.summary()["cultural_marginal_cost_cny_per_day"]
+    assert any(line.startswith("without cultural parcels: shared last mile") for line in lines), lines
+    assert any(line.startswith("without cultural parcels: postal") for line in lines), lines
+
+
+@linux
+def test_comparison_files_made_in_two_processes_are_the_bytes_of_one(tmp_path):
+    """write_comparison makes each plan's files (driver workbook, map, layers, tables) in a process of its own:
+    every file the same bytes as made one after the other."""
+    in_fresh_python("_comparison_files_in_two_processes", tmp_path)
+
+
+def _comparison_files_in_two_processes(tmp_path):
+    from culture_logistics.config.routing import RoutingParams
+    from culture_logistics.inputs.scenario import load_scenario
+    from culture_logistics.reports.routes import write_comparison
+    from culture_logistics.routing.compare import compare_modes
+    from culture_logistics.routing.parallel import workers_for
+
+    tmp_path = Path(tmp_path)
+    sc = load_scenario(_county(tmp_path / "c"))
+    cmp = compare_modes(sc, dataclasses.replace(RoutingParams.from_scenario(sc), workers=1), sharing=True)
+    files = {}
+    for w in (2, 1):
+        assert workers_for(w, 3) == w
+        cmp.shared.params = dataclasses.replace(cmp.shared.params, workers=w)
+        paths = write_comparison(cmp, tmp_path / f"w{w}", map_html=True, lang="zh")
+        files[w] = {name: path.read_bytes() for name, path in paths.items()}
+    assert files[2] == files[1]
+    assert {"shared/route_sheets.xlsx", "separate/routes_map.html", "postal_courier/routes.gpkg",
+            "cost_sharing.xlsx"} <= set(files[2])
 
 
 @linux

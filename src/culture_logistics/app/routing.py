@@ -20,7 +20,7 @@ from culture_logistics.reports.console import model_line
 from culture_logistics.reports.notes import group_warnings
 from culture_logistics.reports.routes import demo_lines, write_comparison, write_plan, write_weekly
 from culture_logistics.routing.compare import ModeComparison, compare_modes
-from culture_logistics.routing.plan import RoutePlan, plan_routes, solve_without_cultural
+from culture_logistics.routing.plan import RoutePlan, plan_routes
 from culture_logistics.routing.sharing import share_costs
 from culture_logistics.routing.weekly import WeeklyPlan, plan_week
 
@@ -96,9 +96,8 @@ def plan_and_write(req: RoutingRequest, progress: Progress | None = None
         week = plan_week(scenario, mode, params, progress=lines)
         return week, write_weekly(week, req.out_dir, req.lang)
     if mode == "compare":
-        cmp = compare_modes(scenario, params, progress=lines, sharing=req.sharing is not False)
-        for plan in (cmp.shared, cmp.separate):     # the cultural parcels' marginal cost, when others ride along
-            solve_without_cultural(plan, progress=lines)
+        # the cultural parcels' marginal cost (when other parcels ride along) planned with the comparison's plans
+        cmp = compare_modes(scenario, params, progress=lines, sharing=req.sharing is not False, without_cultural=True)
         notes = [w if w.startswith(f"{plan.mode}:") else f"{plan.mode}: {w}"
                  for plan in (cmp.separate, cmp.shared, cmp.postal_courier) if plan is not None for w in plan.warnings]
         for w in group_warnings(notes, lang=req.lang):

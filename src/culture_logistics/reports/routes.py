@@ -28,10 +28,11 @@ from culture_logistics.reports.labels import (
 from culture_logistics.reports.maps import base as maps
 from culture_logistics.reports.maps.routes import routes_map, vehicle_label
 from culture_logistics.reports.sharing import sharing_artifacts, sharing_lines
-from culture_logistics.reports.workbooks import Sheet, sheet_name, write_xlsx
-from culture_logistics.reports.writers import atomic_write_text, write_csv, write_json
+from culture_logistics.reports.workbooks import Sheet, sheet_name, write_xlsx, xlsx_bytes
+from culture_logistics.reports.writers import atomic_write_bytes, atomic_write_text, write_csv, write_json
 from culture_logistics.routing.compare import ModeComparison
 from culture_logistics.routing.lines import prepare_route_lines, route_lines
+from culture_logistics.routing.parallel import map_forked
 from culture_logistics.routing.plan import (
     ROUTE_PLAN_COLUMNS,
     ROUTES_SUMMARY_COLUMNS,
@@ -217,7 +218,7 @@ def _plan_artifacts(plan: RoutePlan, map_html: bool, tiles: str, lang: str) -> d
         "route_plan.csv": ("csv", plan.plan_table()),
         "routes_summary.csv": ("csv", plan.routes_table()),
         "unserved.csv": ("csv", plan.unserved_table()),
-        "route_sheets.xlsx": ("xlsx", (route_sheets(plan, lang), text_columns(lang))),
+        "route_sheets.xlsx": ("bytes", xlsx_bytes(route_sheets(plan, lang), text_columns(lang))),
         "summary.json": ("json", summary | {"visits_per_week": visits_summary(plan.scenario, plan.params)}),
     }
     if map_html:
@@ -239,6 +240,8 @@ def _write_artifacts(art: dict, out_dir: str | Path) -> dict[str, Path]:
             write_csv(payload, path)
         elif kind == "xlsx":
             write_xlsx(payload[0], path, text_columns=payload[1])
+        elif kind == "bytes":
+            atomic_write_bytes(path, payload)
         elif kind == "json":
             write_json(payload, path)
         elif kind == "gpkg":
@@ -295,8 +298,11 @@ def write_comparison(cmp: ModeComparison, out_dir: str | Path, map_html: bool = 
     if cmp.postal_courier is not None:
         plans.append(("postal_courier", cmp.postal_courier))
     prepare_route_lines([plan for _, plan in plans])   # the gpkg's and the map's lines, for all plans at once
-    for mode, plan in plans:
-        for name, v in _plan_artifacts(plan, map_html, tiles, lang).items():
+    # each plan's files made in a process of its own where there are cores ([routing] workers), the same bytes
+    made = map_forked(lambda plan, _progress: _plan_artifacts(plan, map_html, tiles, lang),
+                      [plan for _, plan in plans], cmp.shared.params.workers)
+    for (mode, _), plan_art in zip(plans, made):
+        for name, v in plan_art.items():
             art[f"{mode}/{name}"] = v
     return _write_artifacts(art, out_dir)
 

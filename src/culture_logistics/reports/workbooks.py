@@ -9,6 +9,7 @@ as it is, in a text cell with Excel's "quote prefix" set.
 """
 from __future__ import annotations
 
+import copy
 import datetime as _dt
 import io as _io
 import math
@@ -23,10 +24,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from openpyxl import Workbook
-from openpyxl.cell import Cell
+from openpyxl.cell import Cell, MergedCell
 from openpyxl.compat import safe_string
 from openpyxl.styles import Alignment, Border, Font, Side
+from openpyxl.styles.cell_style import StyleArray
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.merge import MergedCellRange
 
 from culture_logistics.reports.writers import atomic_write_bytes, fixed_time, is_formula_like
 
@@ -307,7 +310,96 @@ def _data_rows_xml(ws, df: pd.DataFrame, first_row: int, text_flags: list[bool],
     return "".join(parts).encode("utf-8"), max_col
 
 
-def _write_info_slots(ws, sheet: Sheet, row: int, made: list) -> int:
+class StyleMemo:
+    """The style changes of one workbook's cells, remembered: a change already made to a cell of the same
+    style gives the same style again, copied instead of made anew.
+
+    openpyxl registers every style it is given by hashing and comparing style objects (slow: merging the
+    driver sheets' title cells was half of writing a route workbook).  A change met again registers nothing
+    new (its result is already in the workbook's style lists), so copying its result leaves the workbook, and
+    so its bytes, exactly as openpyxl makes them.  One memo per workbook (style ids are the workbook's).
+    """
+
+    #: False: every change made by openpyxl itself and merges by ``ws.merge_cells`` (what the memo must equal)
+    remember = True
+
+    def __init__(self) -> None:
+        self.done: dict = {}
+
+    def apply(self, cell, key: tuple, change) -> None:
+        """``change(cell)`` (a style change), or its remembered result for a cell of the same style."""
+        if not self.remember:
+            change(cell)
+            return
+        k = (None if cell._style is None else tuple(cell._style),) + key
+        new = self.done.get(k)
+        if new is None:
+            change(cell)
+            self.done[k] = StyleArray(cell._style)
+        else:
+            cell._style = StyleArray(new)
+
+    def set(self, cell, name: str, value) -> None:
+        """``setattr(cell, name, value)`` for a style object ``value`` that lives as long as the memo (a
+        module constant): it is known by its ``id``."""
+        self.apply(cell, (name, id(value)), lambda c: setattr(c, name, value))
+
+    def merge(self, ws, row: int, first_col: int, last_col: int) -> None:
+        """``ws.merge_cells`` of the cells ``first_col``..``last_col`` of ``row``, with the same cells and styles
+        (openpyxl's :class:`MergedCellRange` and ``Worksheet._clean_merge_range``, the style changes memoised)."""
+        if not self.remember:
+            ws.merge_cells(start_row=row, start_column=first_col, end_row=row, end_column=last_col)
+            return
+        mcr = _MemoMergedRange(ws, f"{get_column_letter(first_col)}{row}:{get_column_letter(last_col)}{row}", self)
+        ws.merged_cells.add(mcr)
+        cells = mcr.cells
+        next(cells)   # the top-left cell stays
+        for r, c in cells:
+            ws._cells[r, c] = MergedCell(ws, r, c)
+        start = mcr.start_cell
+        bid = start._style.borderId
+        for name in ("top", "left", "right", "bottom"):
+            side = getattr(start.border, name)
+            if side and side.style is None:
+                continue   # no border on that side
+            for coord in getattr(mcr, name):
+                cell = ws._cells.get(coord)
+                if cell is None:
+                    cell = MergedCell(ws, row=coord[0], column=coord[1])
+                    ws._cells[(cell.row, cell.column)] = cell
+                self.apply(cell, ("edge", name, bid),
+                           lambda c, n=name, sd=side: setattr(c, "border", c.border + Border(**{n: sd})))
+        if start.protection is not None:
+            protection = StyleArray(start._style).protectionId
+            value = copy.copy(start.protection)
+            for coord in mcr.cells:
+                cell = ws._cells.get(coord)
+                if cell is None:
+                    cell = MergedCell(ws, row=coord[0], column=coord[1])
+                    ws._cells[(cell.row, cell.column)] = cell
+                self.apply(cell, ("protection", protection), lambda c, v=value: setattr(c, "protection", v))
+
+
+class _MemoMergedRange(MergedCellRange):
+    """openpyxl's MergedCellRange whose first style change (the top-left cell takes the bottom-right cell's
+    right and bottom borders) is memoised."""
+
+    def __init__(self, worksheet, coord, memo: StyleMemo):
+        self.memo = memo
+        super().__init__(worksheet, coord)
+
+    def _get_borders(self):
+        self.start_cell = self.ws._cells.get((self.min_row, self.min_col))
+        if self.start_cell is None:
+            self.start_cell = self.ws.cell(row=self.min_row, column=self.min_col)
+        end_cell = self.ws._cells.get((self.max_row, self.max_col))
+        if end_cell is not None:
+            right, bottom = end_cell.border.right, end_cell.border.bottom
+            self.memo.apply(self.start_cell, ("corner", end_cell._style.borderId),
+                            lambda c: setattr(c, "border", c.border + Border(right=right, bottom=bottom)))
+
+
+def _write_info_slots(ws, sheet: Sheet, row: int, made: list, memo: StyleMemo) -> int:
     """The title block laid out in :attr:`Sheet.info_slots` (values merged across their columns, wrapped,
     left-aligned, so a number never runs into the next label); returns the next free row."""
     slots = sheet.info_slots or []
@@ -315,8 +407,8 @@ def _write_info_slots(ws, sheet: Sheet, row: int, made: list) -> int:
         for (label, value), (lcol, v0, v1) in zip(sheet.info[start:start + len(slots)], slots):
             lc = ws.cell(row=row, column=lcol)
             _set_text(lc, str(label))
-            lc.font = _BOLD
-            lc.alignment = _INFO_LABEL_ALIGN
+            memo.set(lc, "font", _BOLD)
+            memo.set(lc, "alignment", _INFO_LABEL_ALIGN)
             made.append(lc)
             vc = ws.cell(row=row, column=v0)
             v = _xlsx_value(value)
@@ -324,24 +416,24 @@ def _write_info_slots(ws, sheet: Sheet, row: int, made: list) -> int:
                 _set_text(vc, v)
             elif v is not None:
                 vc.value = v
-            vc.alignment = _INFO_VALUE_ALIGN
+            memo.set(vc, "alignment", _INFO_VALUE_ALIGN)
             made.append(vc)
             if sheet.borders:
-                lc.border = THIN_BORDER
+                memo.set(lc, "border", THIN_BORDER)
                 for c in range(v0, v1 + 1):
                     cell = ws.cell(row=row, column=c) if c != v0 else vc
-                    cell.border = THIN_BORDER
+                    memo.set(cell, "border", THIN_BORDER)
                     if c != v0:
                         made.append(cell)
             if v1 > v0:
-                ws.merge_cells(start_row=row, start_column=v0, end_row=row, end_column=v1)
+                memo.merge(ws, row, v0, v1)
         if sheet.info_row_height:
             ws.row_dimensions[row].height = sheet.info_row_height
         row += 1
     return row
 
 
-def _write_sheet(ws, sheet: Sheet, text_columns) -> tuple[bytes, str]:
+def _write_sheet(ws, sheet: Sheet, text_columns, memo: StyleMemo | None = None) -> tuple[bytes, str]:
     """Title block and header of one sheet, widths by display width and A4 print setup; returns the data
     rows' XML (:func:`_data_rows_xml`) and the sheet's dimension, for :func:`reproducible_zip` to splice in."""
     df = sheet.table
@@ -350,6 +442,7 @@ def _write_sheet(ws, sheet: Sheet, text_columns) -> tuple[bytes, str]:
     ncol = max(len(columns), info_cols if sheet.info else 1)
     widths: list[float] = [0] * max(ncol, 1)
     made: list = []   # the cells above the data rows, row by row
+    memo = memo if memo is not None else StyleMemo()
     row = 1
     if sheet.title:
         cell = ws.cell(row=1, column=1)
@@ -357,11 +450,11 @@ def _write_sheet(ws, sheet: Sheet, text_columns) -> tuple[bytes, str]:
         cell.font = _TITLE_FONT
         made.append(cell)
         if ncol > 1:
-            ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=ncol)
+            memo.merge(ws, 1, 1, ncol)
         ws.row_dimensions[1].height = 24
         row = 2
     if sheet.info_slots:
-        row = _write_info_slots(ws, sheet, row, made)
+        row = _write_info_slots(ws, sheet, row, made, memo)
     for start in range(0, 0 if sheet.info_slots else len(sheet.info), INFO_PAIRS_PER_ROW):
         for j, (label, value) in enumerate(sheet.info[start:start + INFO_PAIRS_PER_ROW]):
             lc, vc = ws.cell(row=row, column=2 * j + 1), ws.cell(row=row, column=2 * j + 2)
@@ -428,7 +521,12 @@ def _write_sheet(ws, sheet: Sheet, text_columns) -> tuple[bytes, str]:
 
 def write_xlsx(sheets: dict[str, pd.DataFrame | Sheet], path: str | Path,
                text_columns: Set[str] = frozenset()) -> Path:
-    """Write several tables to one print-ready workbook, atomically and reproducibly.
+    """Write several tables to one print-ready workbook (:func:`xlsx_bytes`), atomically."""
+    return atomic_write_bytes(path, xlsx_bytes(sheets, text_columns))
+
+
+def xlsx_bytes(sheets: dict[str, pd.DataFrame | Sheet], text_columns: Set[str] = frozenset()) -> bytes:
+    """Several tables as one print-ready workbook, reproducibly (the same tables give the same bytes).
 
     Each value is a DataFrame or a :class:`Sheet` (a table under a title block).  Sheet names are cut
     to Excel's 31 characters, cleaned of ``[]:*?/\\`` and made unique.  Text is never written as a
@@ -445,13 +543,14 @@ def write_xlsx(sheets: dict[str, pd.DataFrame | Sheet], path: str | Path,
     wb.properties.modified = when
     used: set[str] = set()
     rows = []
+    memo = StyleMemo()
     for name, sheet in sheets.items():
         ws = wb.create_sheet(sheet_name(name, used=used))
-        rows.append((ws, _write_sheet(ws, sheet if isinstance(sheet, Sheet) else Sheet(sheet), text_columns)))
+        rows.append((ws, _write_sheet(ws, sheet if isinstance(sheet, Sheet) else Sheet(sheet), text_columns, memo)))
     if not wb.sheetnames:
         wb.create_sheet("empty")
     buf = _io.BytesIO()
     wb.save(buf)
     # each worksheet's entry name (ws.path) is known once the workbook is saved
     sheet_rows = {ws.path.lstrip("/"): r for ws, r in rows}
-    return atomic_write_bytes(path, reproducible_zip(buf.getvalue(), when, sheet_rows))
+    return reproducible_zip(buf.getvalue(), when, sheet_rows)

@@ -34,7 +34,12 @@ from culture_logistics.routing.plan import (
     plan_operator,
 )
 from culture_logistics.routing.sharing import coalition_jobs, share_from_plans
-from culture_logistics.routing.specs import build_context
+from culture_logistics.routing.specs import (
+    build_context,
+    note_without_cultural,
+    without_cultural_context,
+    without_cultural_progress,
+)
 
 #: comparison.csv (compare mode): one row per metric.  The first six columns are the contract
 #: (shared against separate); the 邮快合作 baseline follows at the end.
@@ -247,7 +252,7 @@ def saving_split(baseline: RoutePlan, shared: RoutePlan) -> dict:
 def compare_modes(scenario: Scenario, params: RoutingParams | None = None, network=None,
                   time_limit_s: float | None = None, seed: int | None = None,
                   progress: Callable | None = None, postal_courier: bool = True,
-                  sharing: bool = False) -> ModeComparison:
+                  sharing: bool = False, without_cultural: bool = False) -> ModeComparison:
     """Plan both modes (and, with ``postal_courier``, the 邮快合作 baseline) on the same day's parcels and
     compare them (see :class:`ModeComparison`).
 
@@ -264,6 +269,9 @@ def compare_modes(scenario: Scenario, params: RoutingParams | None = None, netwo
     postal_courier : also plan the 邮快合作 baseline (couriers hand over to the postal stations).
     sharing : also plan every coalition of the carrying operators and share the shared plan's cost
         (``cost_sharing``, :mod:`~culture_logistics.routing.sharing`).
+    without_cultural : also plan shared and separate without the cultural parcels, for their marginal cost
+        (``without_cultural_cost_cny``, as :func:`~culture_logistics.routing.plan.solve_without_cultural` after
+        the comparison), among the comparison's other plans; nothing when the villages carry no other parcels.
 
     Returns
     -------
@@ -286,11 +294,17 @@ def compare_modes(scenario: Scenario, params: RoutingParams | None = None, netwo
     jobs: dict = {("separate", op): part(op) for op in ops} | {"shared": lambda c, pr: plan_mode(c, "shared", pr)}
     if postal_courier:  # its supply co-op part is the separate plan's
         jobs["postal_courier"] = postal_part
+    bare = without_cultural_context(ctx) if without_cultural else None
+    if bare is not None:
+        jobs |= without_cultural_jobs(bare, ops)
     if sharing:
         jobs |= {("coalition", k): fn for k, fn in coalition_jobs(ctx, skip_grand=True).items()}
     plans = plan_many(ctx, jobs, params.workers, progress)
     sep = assemble_plan(ctx, "separate", [plans[("separate", op)] for op in ops])
     sh, pc = plans["shared"], None
+    if bare is not None:
+        note_without_cultural(sh, plans[("without", "shared")])
+        note_without_cultural(sep, assemble_plan(bare, "separate", [plans[("without", op)] for op in ops]))
     if postal_courier:
         pc = plan_postal_courier(ctx, progress, postal=plans["postal_courier"],
                                  supply_coop=plans.get(("separate", "supply_coop")))
@@ -300,3 +314,20 @@ def compare_modes(scenario: Scenario, params: RoutingParams | None = None, netwo
         co[frozenset(ops)] = sh
         res.cost_sharing = share_from_plans(ctx, co)
     return res
+
+
+def without_cultural_jobs(bare, ops: list[str]) -> dict:
+    """The jobs (for :func:`~culture_logistics.routing.parallel.plan_many`) of the shared plan and of each
+    separate operator's part on ``bare`` (the context without the cultural parcels,
+    :func:`~culture_logistics.routing.plan.without_cultural_context`); each runs on ``bare`` whatever context
+    it is given, and its progress lines say "without cultural parcels"."""
+    dem = mode_demand(bare, "separate")
+
+    def shared(_ctx, pr):
+        return plan_mode(bare, "shared", None if pr is None else without_cultural_progress(pr))
+
+    def part(op):
+        return lambda _ctx, pr: plan_operator(bare, "separate", op, dem[op],
+                                              None if pr is None else without_cultural_progress(pr))
+
+    return {("without", "shared"): shared} | {("without", op): part(op) for op in ops}

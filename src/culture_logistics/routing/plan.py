@@ -41,7 +41,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 import geopandas as gpd
@@ -69,10 +69,13 @@ from culture_logistics.routing.specs import (
     ModelSpec,
     PlanContext,
     build_context,
+    note_without_cultural,
     operator_specs,
     split_flow,
     stop_cultural,
     trunk_spec,
+    without_cultural_context,
+    without_cultural_progress,
 )
 from culture_logistics.routing.timing import own_trunk_timing, solve_trunk
 
@@ -574,25 +577,11 @@ def solve_without_cultural(plan: RoutePlan, ctx: PlanContext | None = None, prog
     if plan.mode not in ("shared", "separate"):
         return
     ctx = ctx if ctx is not None else build_context(plan.scenario, plan.params, plan.net)
-    if not has_other_parcels(ctx):
+    bare = without_cultural_context(ctx)
+    if bare is None:
         return
-    bare = ctx.villages.assign(daily_in=ctx.villages["daily_in"] - ctx.villages["daily_in_cultural"],
-                               daily_out=ctx.villages["daily_out"] - ctx.villages["daily_out_cultural"],
-                               daily_in_cultural=0, daily_out_cultural=0)
-    without = plan_mode(replace(ctx, villages=bare), plan.mode,
-                        None if progress is None else (lambda line: progress(f"without cultural parcels: {line}")))
-    plan.without_cultural_cost_cny = without.totals()["cost_cny"]
-    a, b = (set(zip(x.unserved["echelon"], x.unserved["stop_id"])) for x in (plan, without))
-    if a != b:
-        plan.warnings.append(f"{plan.mode}: cultural_marginal_cost_cny_per_day compares plans that leave different "
-                             f"stops unserved ({len(a)} with the cultural parcels, {len(b)} without): it is not "
-                             "the cultural parcels' cost alone")
-
-
-def has_other_parcels(ctx: PlanContext) -> bool:
-    """Whether the context's villages carry parcels other than the cultural ones."""
-    v = ctx.villages
-    return bool(((v["daily_in"] - v["daily_in_cultural"]).sum() + (v["daily_out"] - v["daily_out_cultural"]).sum()) > 0)
+    without = plan_mode(bare, plan.mode, None if progress is None else without_cultural_progress(progress))
+    note_without_cultural(plan, without)
 
 
 def check_plannable(scenario: Scenario, mode: str) -> None:

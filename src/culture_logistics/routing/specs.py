@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -386,3 +387,37 @@ def trunk_spec(ctx: PlanContext, operator: str, county: DepotSpec | None, lm: di
     start = max(p.trunk_start_s, p.inbound_arrival_s) if p.inbound_arrival_given else p.trunk_start_s
     return ModelSpec(operator, "trunk", county, tstops, p.fleet_for(operator, "trunk"),
                      min(start, p.day_end_s), p.day_end_s)
+
+
+def without_cultural_context(ctx: PlanContext) -> PlanContext | None:
+    """``ctx`` with every village's cultural parcels taken out (the plan a mode would be without them); None
+    when the villages carry no other parcels (that plan would be empty)."""
+    if not has_other_parcels(ctx):
+        return None
+    bare = ctx.villages.assign(daily_in=ctx.villages["daily_in"] - ctx.villages["daily_in_cultural"],
+                               daily_out=ctx.villages["daily_out"] - ctx.villages["daily_out_cultural"],
+                               daily_in_cultural=0, daily_out_cultural=0)
+    return replace(ctx, villages=bare)
+
+
+def without_cultural_progress(progress: Callable) -> Callable:
+    """``progress`` for the lines of a plan without the cultural parcels (each line says so)."""
+    return lambda line: progress(f"without cultural parcels: {line}")
+
+
+def note_without_cultural(plan, without) -> None:
+    """Keep the cost of ``without`` (``plan``'s mode solved without the cultural parcels; both
+    :class:`~culture_logistics.routing.plan.RoutePlan`) in ``plan.without_cultural_cost_cny``, with a warning
+    when the two leave different stops unserved."""
+    plan.without_cultural_cost_cny = without.totals()["cost_cny"]
+    a, b = (set(zip(x.unserved["echelon"], x.unserved["stop_id"])) for x in (plan, without))
+    if a != b:
+        plan.warnings.append(f"{plan.mode}: cultural_marginal_cost_cny_per_day compares plans that leave different "
+                             f"stops unserved ({len(a)} with the cultural parcels, {len(b)} without): it is not "
+                             "the cultural parcels' cost alone")
+
+
+def has_other_parcels(ctx: PlanContext) -> bool:
+    """Whether the context's villages carry parcels other than the cultural ones."""
+    v = ctx.villages
+    return bool(((v["daily_in"] - v["daily_in_cultural"]).sum() + (v["daily_out"] - v["daily_out_cultural"]).sum()) > 0)
