@@ -7,6 +7,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from culture_logistics.config.bus import parse_bus_lines
+from culture_logistics.config.market_days import MARKET_DAYS_HINT, format_market_days, parse_market_days
 from culture_logistics.config.model import CARRIERS, ParamsSource
 from culture_logistics.config.schema import SCHEMA, default, did_you_mean, parse_hhmm
 from culture_logistics.errors import CultureLogisticsError, ProblemList
@@ -171,6 +172,9 @@ class RoutingParams:
     workers : processes for the independent plans of one run (0 = one per CPU core, 1 = in this process);
         never changes a plan (:mod:`culture_logistics.routing.parallel`).
     time_windows : {stop id (village code or facility id): (open_s, close_s)} for the start of service.
+    market_days : {village code (12 digits) or township code (9 digits): weekdays} — the weekly plan visits the
+        village (every village of the township) on these days only; villages.csv ``market_days`` wins
+        (:mod:`culture_logistics.config.market_days`).
     fleet : every [[fleet]] entry (defaults are added per operator and echelon where none is given).
     bus_lines : every [[bus_line]] entry (:class:`~culture_logistics.config.bus.BusLine`).
     min_visits_per_week, parcels_per_visit : the weekly plan's rule from a village's weekly parcels to its
@@ -197,6 +201,7 @@ class RoutingParams:
     max_resolves: int = default("routing", "max_resolves")
     workers: int = default("routing", "workers")
     time_windows: dict = field(default_factory=dict)
+    market_days: dict = field(default_factory=dict)
     fleet: tuple = ()
     bus_lines: tuple = ()
     min_visits_per_week: int = default("routing", "min_visits_per_week")
@@ -320,6 +325,7 @@ def parse_routing_config(config: dict, file: str = "scenario.toml", problems: Pr
     kw["shares"] = _parse_shares(rt, file, P)
 
     kw["time_windows"] = _parse_time_windows(rt, file, P)
+    kw["market_days"] = _parse_market_days(rt, kw["delivery_days_per_week"], file, P)
 
     kw["fleet"] = _parse_fleet(config, file, P)
     kw["bus_lines"] = parse_bus_lines(config, file, P)
@@ -424,6 +430,38 @@ def _parse_time_windows(rt: dict, file, P: ProblemList) -> dict[str, tuple[int, 
     return windows
 
 
+def _parse_market_days(rt: dict, days_per_week: int, file, P: ProblemList) -> dict[str, tuple[int, ...]]:
+    """``[routing.market_days]``: village code (12 digits) or township code (9 digits) → weekdays 1…D."""
+    md = rt.get("market_days", {})
+    out: dict[str, tuple[int, ...]] = {}
+    if not isinstance(md, dict):
+        P.error(file, "[routing.market_days] must be a table of village or township code = weekdays",
+                column="routing.market_days", hint='e.g. [routing.market_days] "370782101" = "2,5"')
+        md = {}
+    for code, v in md.items():
+        col = f"routing.market_days.{code}"
+        if not (str(code).isdigit() and len(str(code)) in (9, 12)):
+            P.error(file, f"[routing.market_days] {code!r} is not a village code (12 digits) or a township code "
+                          "(9 digits)", column=col, hint='e.g. "370782101" = "2,5" for a township\'s villages')
+            continue
+        try:
+            days = parse_market_days(v)
+        except ValueError as exc:
+            P.error(file, f"[routing.market_days] {code}: {exc}", column=col, hint=MARKET_DAYS_HINT)
+            continue
+        if days is None:
+            P.error(file, f"[routing.market_days] {code}: no weekday given", column=col, hint=MARKET_DAYS_HINT)
+            continue
+        late = [d for d in days if d > days_per_week]
+        if late:
+            P.error(file, f"[routing.market_days] {code}: day {late[0]} is not a delivery day (delivery_days_per_week "
+                          f"= {days_per_week}: days 1-{days_per_week})", column=col,
+                    hint="give delivery days only, or raise delivery_days_per_week")
+            continue
+        out[str(code)] = days
+    return out
+
+
 def _parse_fleet(config: dict, file, P: ProblemList) -> tuple[FleetEntry, ...]:
     """Every ``[[fleet]]`` entry, checked (operator, echelon, numbers in range, unique names)."""
     fleet_raw = config.get("fleet", [])
@@ -524,6 +562,8 @@ def params_dict(p: RoutingParams) -> dict:
         "diagnose": p.diagnose, "max_resolves": p.max_resolves,
         "min_visits_per_week": p.min_visits_per_week, "parcels_per_visit": p.parcels_per_visit,
         "time_windows": {k: f"{hhmm(a)}-{hhmm(b)}" for k, (a, b) in p.time_windows.items()},
+        # only when given (the plans of scenarios without market days keep their summary.json)
+        **({"market_days": {k: format_market_days(v) for k, v in p.market_days.items()}} if p.market_days else {}),
         "fleet_configured": [{k: getattr(f, k) for k in _FLEET_KEYS
                               if k not in ("kind", "range_km") or getattr(f, k) is not None}
                              | {"source": f.source} for f in p.fleet],

@@ -249,6 +249,9 @@ SECTIONS: tuple[Section, ...] = (
         _k("diagnose", "bool", True, doc="find and confirm the smallest fix for each dropped stop by re-solving"),
         _k("max_resolves", "int", 8, "", 0, 1000, doc="at most this many re-solves per model for the diagnosis"),
         _k("time_windows", "table", None, doc="a stop's window for the start of service, see [routing.time_windows]"),
+        _k("market_days", "table", None,
+           doc="weekly plan: the weekdays a village (or every village of a township) may be visited, see "
+               "[routing.market_days]"),
         _k("min_visits_per_week", "int", 2, "visits/week", 1, 7,
            doc="weekly plan: every village with parcels is visited at least this often (the default is "
                "clamped to delivery_days_per_week; a value given must not exceed it)"),
@@ -262,6 +265,11 @@ SECTIONS: tuple[Section, ...] = (
     )),
     Section("routing.time_windows", free_keys=True, doc='stop id (village code or facility id) = "HH:MM-HH:MM"',
             value=_k("window", "str", doc='"HH:MM-HH:MM", the window for the start of service')),
+    Section("routing.market_days", free_keys=True,
+            doc='village code (12 digits) or township code (9 digits) = weekdays 1-7 (1 = Monday), "2,5" or [2, 5]: '
+                "the weekly plan visits the village (every village of the township) on these days only; villages.csv "
+                "market_days wins. Lunar-calendar markets (逢三六九) move through the week: state weekdays",
+            value=_k("days", "any", doc='weekdays, "2,5", "周二,周五" or [2, 5]')),
     Section("fleet", array=True, doc="one vehicle type of one operator and echelon (repeat [[fleet]])", keys=(
         _k("operator", "choice", None, choices=OPERATOR_CHOICES, required=True,
            doc='"postal", "supply_coop", "courier" or "shared"'),

@@ -30,6 +30,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
+from culture_logistics.config.market_days import market_day_patterns
 from culture_logistics.config.routing import RoutingParams, parse_overrides
 from culture_logistics.config.visits import DAY_NAMES, visits_per_week
 from culture_logistics.errors import CultureLogisticsError
@@ -145,6 +146,24 @@ def assign_days(villages: pd.DataFrame, visits: np.ndarray, params: RoutingParam
     return out
 
 
+def village_market_days(villages: pd.DataFrame, params: RoutingParams) -> list[tuple[int, ...] | None]:
+    """Each village's market days: its villages.csv ``market_days`` ("1,4"), else ``[routing.market_days]`` of
+    its code, else of its township's code; None = any delivery day."""
+    own = villages["market_days"].astype(str).to_numpy() if "market_days" in villages.columns else None
+    by_code = params.market_days
+    out: list[tuple[int, ...] | None] = []
+    for i, (code, town) in enumerate(zip(villages["code"].astype(str), villages["township_code"].astype(str))):
+        text = "" if own is None or own[i] in ("", "nan", "None") else own[i]
+        out.append(tuple(int(x) for x in text.split(",")) if text else by_code.get(code, by_code.get(town)))
+    return out
+
+
+def clamp_to_market_days(visits: np.ndarray, market: list) -> np.ndarray:
+    """Visits per week with at most one visit per market day (a village without market days unchanged)."""
+    return np.array([k if m is None or k == 0 else min(int(k), len(m)) for k, m in zip(visits, market)],
+                    dtype=np.int64)
+
+
 # ============================================================================ the weekly plan
 @dataclass
 class WeeklyPlan:
@@ -258,8 +277,8 @@ def visits_summary(scenario: Scenario, params: RoutingParams | None = None) -> d
     week, mean, and villages per number of visits — what :func:`plan_week` would plan (no routing)."""
     params = params or RoutingParams.from_scenario(scenario)
     v = scenario.villages
-    return _visits_summary(visits_per_week(v["parcels_in_per_week"].to_numpy(float),
-                                           v["parcels_out_per_week"].to_numpy(float), params), params)
+    n = visits_per_week(v["parcels_in_per_week"].to_numpy(float), v["parcels_out_per_week"].to_numpy(float), params)
+    return _visits_summary(clamp_to_market_days(n, village_market_days(v, params)), params)
 
 
 def _visits_frame(scenario: Scenario, params: RoutingParams) -> pd.DataFrame:
@@ -273,8 +292,14 @@ def _visits_frame(scenario: Scenario, params: RoutingParams) -> pd.DataFrame:
     frame = pd.DataFrame({"code": v["code"].astype(str).to_numpy(),
                           "township_code": v["township_code"].astype(str).to_numpy(),
                           "parcels_in_per_week": win, "parcels_out_per_week": wout})
-    pats = assign_days(frame, n, params)
     D = int(params.delivery_days_per_week)
+    market = village_market_days(v, params)
+    allowed = None
+    if any(m is not None for m in market):  # market days: at most one visit per market day, on market days only
+        n = clamp_to_market_days(n, market)
+        allowed = [visit_patterns(int(k), D) if m is None else market_day_patterns(int(k), m, D)
+                   for k, m in zip(n, market)]
+    pats = assign_days(frame, n, params, allowed=allowed)
     pin = [split_by_gaps(int(round(a)), p, D) for a, p in zip(win, pats)]
     pout = [split_by_gaps(int(round(b)), p, D) for b, p in zip(wout, pats)]
     return pd.DataFrame({
