@@ -16,6 +16,9 @@ ENGINES = ("ortools", "pyvrp")
 
 ASSIGNMENTS = ("county", "township")
 
+#: the weekly plan's ways of choosing visit days ([routing] visit_days)
+VISIT_DAYS = ("balanced", "routed")
+
 # PyVRP is the default (for the engine and for county plans, [routing] engine): it is closer to the
 # best-known solutions than the tuned OR-Tools configuration at equal time on CVRPLIB X, Solomon VRPTW
 # and VRPSPD (benchmarks/bench_vrp.py), and gives equal or cheaper county plans in less time
@@ -175,6 +178,9 @@ class RoutingParams:
     market_days : {village code (12 digits) or township code (9 digits): weekdays} — the weekly plan visits the
         village (every village of the township) on these days only; villages.csv ``market_days`` wins
         (:mod:`culture_logistics.config.market_days`).
+    visit_days : the weekly plan's visit days: ``"balanced"`` (default; :func:`culture_logistics.routing.weekly.
+        assign_days`) or ``"routed"`` (then improved by routing cost, :func:`culture_logistics.routing.visit_days.
+        county_days`).
     fleet : every [[fleet]] entry (defaults are added per operator and echelon where none is given).
     bus_lines : every [[bus_line]] entry (:class:`~culture_logistics.config.bus.BusLine`).
     min_visits_per_week, parcels_per_visit : the weekly plan's rule from a village's weekly parcels to its
@@ -202,6 +208,7 @@ class RoutingParams:
     workers: int = default("routing", "workers")
     time_windows: dict = field(default_factory=dict)
     market_days: dict = field(default_factory=dict)
+    visit_days: str = default("routing", "visit_days")
     fleet: tuple = ()
     bus_lines: tuple = ()
     min_visits_per_week: int = default("routing", "min_visits_per_week")
@@ -320,6 +327,13 @@ def parse_routing_config(config: dict, file: str = "scenario.toml", problems: Pr
                      "township's station")
         asg = d.assignment
     kw["assignment"] = asg
+    vd = rt.get("visit_days", d.visit_days)
+    if vd not in VISIT_DAYS:
+        P.error(file, f"[routing] visit_days must be one of {', '.join(VISIT_DAYS)}, got {vd!r}"
+                      f"{_closest(str(vd), VISIT_DAYS)}", column="routing.visit_days",
+                hint='"balanced" = loads balanced over the days; "routed" = then improved by routing cost')
+        vd = d.visit_days
+    kw["visit_days"] = vd
     kw.update(_parse_clock_times(rt, d, file, P))
 
     kw["shares"] = _parse_shares(rt, file, P)
@@ -564,6 +578,7 @@ def params_dict(p: RoutingParams) -> dict:
         "time_windows": {k: f"{hhmm(a)}-{hhmm(b)}" for k, (a, b) in p.time_windows.items()},
         # only when given (the plans of scenarios without market days keep their summary.json)
         **({"market_days": {k: format_market_days(v) for k, v in p.market_days.items()}} if p.market_days else {}),
+        **({"visit_days": p.visit_days} if p.visit_days != "balanced" else {}),
         "fleet_configured": [{k: getattr(f, k) for k in _FLEET_KEYS
                               if k not in ("kind", "range_km") or getattr(f, k) is not None}
                              | {"source": f.source} for f in p.fleet],

@@ -249,6 +249,10 @@ SECTIONS: tuple[Section, ...] = (
         _k("diagnose", "bool", True, doc="find and confirm the smallest fix for each dropped stop by re-solving"),
         _k("max_resolves", "int", 8, "", 0, 1000, doc="at most this many re-solves per model for the diagnosis"),
         _k("time_windows", "table", None, doc="a stop's window for the start of service, see [routing.time_windows]"),
+        _k("visit_days", "choice", "balanced", choices=("balanced", "routed"),
+           doc='weekly plan: "balanced" = each township\'s days carry about the same load; "routed" = then, '
+               "township by township, villages move to other allowed days where that shortens the day routes "
+               "(straight-line, from the station; never more vans on a day than the busiest balanced day)"),
         _k("market_days", "table", None,
            doc="weekly plan: the weekdays a village (or every village of a township) may be visited, see "
                "[routing.market_days]"),

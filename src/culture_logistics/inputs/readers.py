@@ -10,13 +10,13 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from culture_logistics.config.market_days import MARKET_DAYS_HINT, format_market_days, parse_market_days
 from culture_logistics.config.model import (
     OPERATORS,
     PARCELS_IN_PER_PERSON_WEEK,
     PARCELS_OUT_PER_PERSON_WEEK,
     TIERS,
 )
-from culture_logistics.config.market_days import MARKET_DAYS_HINT, format_market_days, parse_market_days
 from culture_logistics.errors import ProblemList
 from culture_logistics.geo.coords import to_wgs84
 from culture_logistics.inputs.aliases import (

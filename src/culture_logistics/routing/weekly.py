@@ -45,6 +45,7 @@ from culture_logistics.routing.plan import (
     plan_mode,
 )
 from culture_logistics.routing.specs import build_context
+from culture_logistics.routing.visit_days import county_days
 
 #: visits.csv (weekly plan): one row per village.
 VISITS_COLUMNS = ["village_code", "village_name", "township_code", "township_name", "parcels_in_per_week",
@@ -155,6 +156,33 @@ def village_market_days(villages: pd.DataFrame, params: RoutingParams) -> list[t
     for i, (code, town) in enumerate(zip(villages["code"].astype(str), villages["township_code"].astype(str))):
         text = "" if own is None or own[i] in ("", "nan", "None") else own[i]
         out.append(tuple(int(x) for x in text.split(",")) if text else by_code.get(code, by_code.get(town)))
+    return out
+
+
+def routed_days(ctx, frame: pd.DataFrame, visits: np.ndarray, patterns: list, allowed: list | None,
+                params: RoutingParams) -> list:
+    """``[routing] visit_days = "routed"``: the balanced ``patterns`` improved by routing cost township by
+    township from its station (:func:`~culture_logistics.routing.visit_days.county_days`)."""
+    D = int(params.delivery_days_per_week)
+    allowed = allowed or [visit_patterns(int(k), D) for k in visits]
+    vx, vy = ctx.net.to_metric(ctx.villages["lon"].to_numpy(float), ctx.villages["lat"].to_numpy(float))
+    at = {c: i for i, c in enumerate(ctx.villages["code"])}
+    rows = [at[c] for c in frame["code"]]
+    xy = np.column_stack([np.atleast_1d(vx), np.atleast_1d(vy)])[rows]
+    fac = ctx.facilities
+    depots = {}
+    for t, g in frame.groupby("township_code", sort=True):
+        st = fac[(fac["tier"] == "township") & (fac["township_code"] == t)].sort_values("id")
+        if len(st):
+            fx, fy = ctx.net.to_metric(st["lon"].to_numpy(float)[:1], st["lat"].to_numpy(float)[:1])
+            depots[t] = (float(np.atleast_1d(fx)[0]), float(np.atleast_1d(fy)[0]))
+        else:
+            depots[t] = tuple(xy[g.index.to_numpy()].mean(axis=0))
+    loads = [math.ceil(max(a, b) / k) if k else 0 for a, b, k in
+             zip(frame["parcels_in_per_week"], frame["parcels_out_per_week"], visits)]
+    cap = float(params.fleet_for("shared", "last_mile")[0].capacity)
+    out, _ = county_days(patterns, allowed, visits, loads, frame["township_code"].to_numpy(), xy, depots, cap, D,
+                         params.seed)
     return out
 
 
@@ -281,7 +309,7 @@ def visits_summary(scenario: Scenario, params: RoutingParams | None = None) -> d
     return _visits_summary(clamp_to_market_days(n, village_market_days(v, params)), params)
 
 
-def _visits_frame(scenario: Scenario, params: RoutingParams) -> pd.DataFrame:
+def _visits_frame(scenario: Scenario, params: RoutingParams, ctx=None) -> pd.DataFrame:
     v = scenario.villages
     # the vans carry every parcel (cultural and other); the cultural ones are tracked per visit (_cin, _cout)
     cin = v["parcels_in_per_week"].to_numpy(float)
@@ -300,6 +328,8 @@ def _visits_frame(scenario: Scenario, params: RoutingParams) -> pd.DataFrame:
         allowed = [visit_patterns(int(k), D) if m is None else market_day_patterns(int(k), m, D)
                    for k, m in zip(n, market)]
     pats = assign_days(frame, n, params, allowed=allowed)
+    if params.visit_days == "routed" and ctx is not None:
+        pats = routed_days(ctx, frame, n, pats, allowed, params)
     pin = [split_by_gaps(int(round(a)), p, D) for a, p in zip(win, pats)]
     pout = [split_by_gaps(int(round(b)), p, D) for b, p in zip(wout, pats)]
     return pd.DataFrame({
@@ -346,8 +376,8 @@ def plan_week(scenario: Scenario, mode: str = "shared", params: RoutingParams | 
     params = params or RoutingParams.from_scenario(scenario)
     params = parse_overrides(params, time_limit_s, seed)
     check_plannable(scenario, mode)
-    visits = _visits_frame(scenario, params)
     ctx = build_context(scenario, params, network)
+    visits = _visits_frame(scenario, params, ctx)
     by_code = visits.set_index("village_code")
     D = int(params.delivery_days_per_week)
     days = {}
