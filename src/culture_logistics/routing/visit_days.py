@@ -149,7 +149,8 @@ class DaySearch:
         """``steps`` steps of threshold accepting from ``(routes, combo)``: (best total, its routes, its
         combinations, the days changed on the way to it).  ``progress(step)`` gives the share of the whole
         budget spent (default ``step / steps``): the threshold is ``threshold × (1 − progress) × current``;
-        ``stop()`` true ends the run early (a caller's wall-clock safety cap)."""
+        ``stop()`` true ends the run early (a caller's wall-clock safety cap).  The walk's last plan is left in
+        :attr:`current` ``(total, routes, combinations)``."""
         cur_cost, cur = self.cost(routes), (routes, list(combo))
         best = (cur_cost, routes, list(combo))
         changed: set = set()
@@ -166,6 +167,7 @@ class DaySearch:
                 cur_cost, cur = cost, got
                 if cost < best[0] - 1e-9:
                     best = (cost, got[0], list(got[1]))
+        self.current = (cur_cost, cur[0], list(cur[1]))
         return best[0], best[1], best[2], changed
 
 

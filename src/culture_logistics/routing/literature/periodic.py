@@ -1,5 +1,6 @@
 """The PVRP (Cordeau type 1) by the weekly planner: its day assignment over the allowed combinations, each day
-routed by the engine, the whole week as one multi-depot model, and an iterated local search over combinations."""
+routed by the engine, the whole week as one multi-depot model, and ruin and recreate over the combinations
+(:mod:`culture_logistics.routing.visit_days`) between engine solves of the changed days."""
 from __future__ import annotations
 
 import math
@@ -171,13 +172,16 @@ def solve_pvrp(inst: CordeauInstance, time_limit_s: float, seed: int = 0, budget
                engine: str | None = None, rounds: int | None = None) -> dict:
     """Solve a PVRP instance; routes ``{"day": k, "stops": [...]}`` and ``visit_days``, re-checked by :func:`validate`.
 
-    1. Two starts, each day routed by the engine, the cheaper kept: the weekly planner's day assignment
-       (:func:`pvrp_days`: balanced loads over the allowed combinations) and combinations by cheapest insertion.
-    2. Rounds (``rounds``, default :data:`PVRP_ROUNDS`; until the time limit with ``budget="time"``) of an
-       iterated local search over combinations: every customer takes the combination whose cheapest insertion
-       (into any route of the day, the day's total load within its vehicles) saves most; after a round without
-       gain a few customers (seeded) move to another allowed combination first.  The changed days are
-       re-solved by the engine from the moved routes; the round is kept only if the total distance falls.
+    1. Two starts, each day routed by the engine on a short work budget, the cheaper kept: the weekly
+       planner's day assignment (:func:`pvrp_days`: balanced loads over the allowed combinations) and
+       combinations by cheapest insertion; then the whole week as one multi-depot model (:func:`week_model`).
+    2. Rounds (``rounds``, default :data:`PVRP_ROUNDS`; until the time limit with ``budget="time"``) of
+       :data:`PVRP_LNS_STEPS` ruin-and-recreate steps over the combinations
+       (:class:`~culture_logistics.routing.visit_days.DaySearch`, the search of the weekly planner's
+       ``visit_days = "routed"``: customers removed with their nearest neighbours and put back on the
+       combination whose days take them cheapest, threshold accepting), then the days they changed re-solved
+       by the engine from their routes; the best plan kept.
+    3. The whole week once more with the time left.
 
     The steps share the day routes, the best plan and the clock (:class:`_PvrpSearch`).
     """
@@ -303,10 +307,14 @@ class _PvrpSearch:
                     return (base + i) / max(1, total_steps)
             cost, routes, combo, changed = lns.run(cur[1], cur[2], PVRP_LNS_STEPS, PVRP_LNS_THRESHOLD, progress,
                                                    stop=lambda: self.run.left() < reserve)
-            cur = self.polish((cost, routes, combo), changed)
+            if cost < self.best[0] - 1e-9:
+                self.best = (cost, routes, list(combo))
+            # the engine re-solves the days the walk changed, on the walk's last plan (routes the insertions
+            # alone would not find)
+            cur = self.polish(lns.current, changed)
             if cur[0] < self.best[0] - 1e-9:
                 self.best = (cur[0], cur[1], list(cur[2]))
-            if self.best[0] >= start_best - 1e-9:
+            if self.best[0] >= start_best - 1e-9 and cur[0] > self.best[0] * (1 + PVRP_LNS_THRESHOLD):
                 cur = (self.best[0], self.best[1], list(self.best[2]))
 
     def polish(self, cur: tuple, changed: set) -> tuple:
