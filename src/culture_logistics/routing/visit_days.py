@@ -38,7 +38,7 @@ class DayProblem:
     service : service time of each stop (length n; same unit as ``real``).
     capacity : per day (1…T, length T).
     max_duration : per day, the longest route (travel + service; 0 = none).
-    vehicles : routes per day at most (one number for every day, or one per day).
+    vehicles : routes per day at most.
     combos : per stop, its allowed combinations (tuples of days 1…T).
     """
 
@@ -47,16 +47,12 @@ class DayProblem:
     service: np.ndarray
     capacity: list
     max_duration: list
-    vehicles: int | list
+    vehicles: int
     combos: list
 
     @property
     def n(self) -> int:
         return len(self.combos)
-
-    def vehicles_on(self, day: int) -> int:
-        """Routes at most on ``day`` (1…T)."""
-        return int(self.vehicles[day - 1]) if isinstance(self.vehicles, (list, tuple)) else int(self.vehicles)
 
 
 class DaySearch:
@@ -97,7 +93,7 @@ class DaySearch:
                 j = int(ok[np.argmin(delta[ok])])
             if delta[j] < best[0]:
                 best = (float(delta[j]), k, j)
-        if len(routes) < prob.vehicles_on(day) and q <= Q + TOL and 2 * real[0, c] < best[0] and \
+        if len(routes) < prob.vehicles and q <= Q + TOL and 2 * real[0, c] < best[0] and \
                 (D <= 0 or 2 * real[0, c] + sc <= D - 1e-4):
             best = (float(2 * real[0, c]), -1, 0)
         return best
@@ -211,10 +207,9 @@ def county_days(patterns: list, allowed: list, visits, loads, township, village_
 
     Each township is a periodic routing problem from its depot (straight-line metres): its villages
     visited on one of their ``allowed`` combinations, a visit's load ``loads[i]`` (parcels), vans of
-    ``capacity``, and on each day at most the vans the balanced days (``patterns``, from
-    :func:`~culture_logistics.routing.weekly.assign_days`) need that day — so no day needs more vans than
-    in the balanced plan (one more on every day only when the start cannot be packed) — searched by
-    :func:`improve_days` from ``patterns``.
+    ``capacity``, and per day at most the vans the balanced days (``patterns``, from
+    :func:`~culture_logistics.routing.weekly.assign_days`) need on their busiest day — so the days stay
+    balanced — searched by :func:`improve_days` from ``patterns``.
 
     Parameters
     ----------
@@ -244,9 +239,9 @@ def county_days(patterns: list, allowed: list, visits, loads, township, village_
         for i, q in zip(rows, dem):
             for d in patterns[i]:
                 day_load[d - 1] += q
-        vans = [int(np.ceil(x / max(1.0, float(capacity)) - 1e-9)) for x in day_load]
+        vans = max(1, int(np.ceil(day_load.max() / max(1.0, float(capacity)) - 1e-9)))
         steps = min(COUNTY_MAX_STEPS, COUNTY_STEPS_PER_VILLAGE * len(rows))
-        for m in (vans, [v + 1 for v in vans]):  # one van more when the start's insertion cannot pack a day
+        for m in (vans, vans + 1):  # one van more when the start's insertion cannot pack the busiest day
             prob = DayProblem(real, dem, np.zeros(len(rows)), [float(capacity)] * days, [0.0] * days, m,
                               [list(allowed[i]) for i in rows])
             got, before, after = improve_days(prob, [patterns[i] for i in rows], steps, seed)
