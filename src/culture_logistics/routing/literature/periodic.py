@@ -133,8 +133,9 @@ def week_model(inst: CordeauInstance, combo: list, dist: np.ndarray, dur: np.nda
     return Model(depots, stops, types, dist[np.ix_(idx, idx)], D), visits
 
 
-#: PVRP: rounds of combination moves with a deterministic work budget (``budget="time"``: until the time limit)
-PVRP_ROUNDS = 40
+#: PVRP: rounds of ruin and recreate (each :data:`PVRP_LNS_STEPS` steps, then the changed days re-solved) with a
+#: deterministic work budget (``budget="time"``: until the time limit); p14 takes about 8 s of one core
+PVRP_ROUNDS = 10
 
 #: PVRP: ruin-and-recreate steps per round (then the changed days are re-solved by the engine)
 PVRP_LNS_STEPS = 1000
