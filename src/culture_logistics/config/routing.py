@@ -7,6 +7,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from culture_logistics.config.bus import parse_bus_lines
+from culture_logistics.config.market_days import MARKET_DAYS_HINT, format_market_days, parse_market_days
 from culture_logistics.config.model import CARRIERS, ParamsSource
 from culture_logistics.config.schema import SCHEMA, default, did_you_mean, parse_hhmm
 from culture_logistics.errors import CultureLogisticsError, ProblemList
@@ -14,6 +15,9 @@ from culture_logistics.errors import CultureLogisticsError, ProblemList
 ENGINES = ("ortools", "pyvrp")
 
 ASSIGNMENTS = ("county", "township")
+
+#: the weekly plan's ways of choosing visit days ([routing] visit_days)
+VISIT_DAYS = ("balanced", "routed")
 
 # PyVRP is the default (for the engine and for county plans, [routing] engine): it is closer to the
 # best-known solutions than the tuned OR-Tools configuration at equal time on CVRPLIB X, Solomon VRPTW
@@ -173,6 +177,12 @@ class RoutingParams:
     workers : processes for the independent plans of one run (0 = one per CPU core, 1 = in this process);
         never changes a plan (:mod:`culture_logistics.routing.parallel`).
     time_windows : {stop id (village code or facility id): (open_s, close_s)} for the start of service.
+    market_days : {village code (12 digits) or township code (9 digits): weekdays} — the weekly plan visits the
+        village (every village of the township) on these days only; villages.csv ``market_days`` wins
+        (:mod:`culture_logistics.config.market_days`).
+    visit_days : the weekly plan's visit days: ``"balanced"`` (default; :func:`culture_logistics.routing.weekly.
+        assign_days`) or ``"routed"`` (then improved by routing cost, :func:`culture_logistics.routing.visit_days.
+        county_days`).
     fleet : every [[fleet]] entry (defaults are added per operator and echelon where none is given).
     bus_lines : every [[bus_line]] entry (:class:`~culture_logistics.config.bus.BusLine`).
     min_visits_per_week, parcels_per_visit : the weekly plan's rule from a village's weekly parcels to its
@@ -200,6 +210,8 @@ class RoutingParams:
     max_resolves: int = default("routing", "max_resolves")
     workers: int = default("routing", "workers")
     time_windows: dict = field(default_factory=dict)
+    market_days: dict = field(default_factory=dict)
+    visit_days: str = default("routing", "visit_days")
     fleet: tuple = ()
     bus_lines: tuple = ()
     min_visits_per_week: int = default("routing", "min_visits_per_week")
@@ -318,11 +330,19 @@ def parse_routing_config(config: dict, file: str = "scenario.toml", problems: Pr
                      "township's station")
         asg = d.assignment
     kw["assignment"] = asg
+    vd = rt.get("visit_days", d.visit_days)
+    if vd not in VISIT_DAYS:
+        P.error(file, f"[routing] visit_days must be one of {', '.join(VISIT_DAYS)}, got {vd!r}"
+                      f"{_closest(str(vd), VISIT_DAYS)}", column="routing.visit_days",
+                hint='"balanced" = loads balanced over the days; "routed" = then improved by routing cost')
+        vd = d.visit_days
+    kw["visit_days"] = vd
     kw.update(_parse_clock_times(rt, d, file, P))
 
     kw["shares"] = _parse_shares(rt, file, P)
 
     kw["time_windows"] = _parse_time_windows(rt, file, P)
+    kw["market_days"] = _parse_market_days(rt, kw["delivery_days_per_week"], file, P)
 
     kw["fleet"] = _parse_fleet(config, file, P)
     kw["bus_lines"] = parse_bus_lines(config, file, P)
@@ -427,6 +447,38 @@ def _parse_time_windows(rt: dict, file, P: ProblemList) -> dict[str, tuple[int, 
     return windows
 
 
+def _parse_market_days(rt: dict, days_per_week: int, file, P: ProblemList) -> dict[str, tuple[int, ...]]:
+    """``[routing.market_days]``: village code (12 digits) or township code (9 digits) → weekdays 1…D."""
+    md = rt.get("market_days", {})
+    out: dict[str, tuple[int, ...]] = {}
+    if not isinstance(md, dict):
+        P.error(file, "[routing.market_days] must be a table of village or township code = weekdays",
+                column="routing.market_days", hint='e.g. [routing.market_days] "370782101" = "2,5"')
+        md = {}
+    for code, v in md.items():
+        col = f"routing.market_days.{code}"
+        if not (str(code).isdigit() and len(str(code)) in (9, 12)):
+            P.error(file, f"[routing.market_days] {code!r} is not a village code (12 digits) or a township code "
+                          "(9 digits)", column=col, hint='e.g. "370782101" = "2,5" for a township\'s villages')
+            continue
+        try:
+            days = parse_market_days(v)
+        except ValueError as exc:
+            P.error(file, f"[routing.market_days] {code}: {exc}", column=col, hint=MARKET_DAYS_HINT)
+            continue
+        if days is None:
+            P.error(file, f"[routing.market_days] {code}: no weekday given", column=col, hint=MARKET_DAYS_HINT)
+            continue
+        late = [d for d in days if d > days_per_week]
+        if late:
+            P.error(file, f"[routing.market_days] {code}: day {late[0]} is not a delivery day (delivery_days_per_week "
+                          f"= {days_per_week}: days 1-{days_per_week})", column=col,
+                    hint="give delivery days only, or raise delivery_days_per_week")
+            continue
+        out[str(code)] = days
+    return out
+
+
 def _parse_fleet(config: dict, file, P: ProblemList) -> tuple[FleetEntry, ...]:
     """Every ``[[fleet]]`` entry, checked (operator, echelon, numbers in range, unique names)."""
     fleet_raw = config.get("fleet", [])
@@ -527,6 +579,9 @@ def params_dict(p: RoutingParams) -> dict:
         "diagnose": p.diagnose, "max_resolves": p.max_resolves, "driving_rule": p.driving_rule,
         "min_visits_per_week": p.min_visits_per_week, "parcels_per_visit": p.parcels_per_visit,
         "time_windows": {k: f"{hhmm(a)}-{hhmm(b)}" for k, (a, b) in p.time_windows.items()},
+        # only when given (the plans of scenarios without market days keep their summary.json)
+        **({"market_days": {k: format_market_days(v) for k, v in p.market_days.items()}} if p.market_days else {}),
+        **({"visit_days": p.visit_days} if p.visit_days != "balanced" else {}),
         "fleet_configured": [{k: getattr(f, k) for k in _FLEET_KEYS
                               if k not in ("kind", "range_km") or getattr(f, k) is not None}
                              | {"source": f.source} for f in p.fleet],

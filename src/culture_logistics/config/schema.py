@@ -254,6 +254,13 @@ SECTIONS: tuple[Section, ...] = (
                "(道路交通安全法实施条例 第六十二条); false plans without it (what the rule costs)"),
         _k("max_resolves", "int", 8, "", 0, 1000, doc="at most this many re-solves per model for the diagnosis"),
         _k("time_windows", "table", None, doc="a stop's window for the start of service, see [routing.time_windows]"),
+        _k("visit_days", "choice", "balanced", choices=("balanced", "routed"),
+           doc='weekly plan: "balanced" = each township\'s days carry about the same load; "routed" = then, '
+               "township by township, villages move to other allowed days where that shortens the day routes "
+               "(straight-line, from the station; never more vans on a day than the busiest balanced day)"),
+        _k("market_days", "table", None,
+           doc="weekly plan: the weekdays a village (or every village of a township) may be visited, see "
+               "[routing.market_days]"),
         _k("min_visits_per_week", "int", 2, "visits/week", 1, 7,
            doc="weekly plan: every village with parcels is visited at least this often (the default is "
                "clamped to delivery_days_per_week; a value given must not exceed it)"),
@@ -267,6 +274,11 @@ SECTIONS: tuple[Section, ...] = (
     )),
     Section("routing.time_windows", free_keys=True, doc='stop id (village code or facility id) = "HH:MM-HH:MM"',
             value=_k("window", "str", doc='"HH:MM-HH:MM", the window for the start of service')),
+    Section("routing.market_days", free_keys=True,
+            doc='village code (12 digits) or township code (9 digits) = weekdays 1-7 (1 = Monday), "2,5" or [2, 5]: '
+                "the weekly plan visits the village (every village of the township) on these days only; villages.csv "
+                "market_days wins. Lunar-calendar markets (逢三六九) move through the week: state weekdays",
+            value=_k("days", "any", doc='weekdays, "2,5", "周二,周五" or [2, 5]')),
     Section("fleet", array=True, doc="one vehicle type of one operator and echelon (repeat [[fleet]])", keys=(
         _k("operator", "choice", None, choices=OPERATOR_CHOICES, required=True,
            doc='"postal", "supply_coop", "courier" or "shared"'),

@@ -42,6 +42,7 @@ VILLAGE_ALIASES: dict[str, tuple[str, ...]] = {
     "parcels_out_per_week": ("每周寄件量", "每周出件量"),
     "other_in_per_week": ("其他快递每周收件量", "其他每周收件量", "每周其他收件量", "每周其他进件量"),
     "other_out_per_week": ("其他快递每周寄件量", "其他每周寄件量", "每周其他寄件量", "每周其他出件量"),
+    "market_days": ("集日", "赶集日", "集市日", "大集日", "market days"),
 }
 
 FACILITY_ALIASES: dict[str, tuple[str, ...]] = {

@@ -11,6 +11,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from culture_logistics.config.market_days import MARKET_DAYS_HINT, format_market_days, parse_market_days
 from culture_logistics.config.model import (
     DESTINATION_KINDS,
     OPERATORS,
@@ -50,7 +51,8 @@ CHINA_LAT = (3.0, 54.0)
 VILLAGE_COLUMNS = ["code", "name", "township_code", "lon", "lat", "population"]
 
 
-VILLAGE_OPTIONAL = ["parcels_in_per_week", "parcels_out_per_week", "other_in_per_week", "other_out_per_week"]
+VILLAGE_OPTIONAL = ["parcels_in_per_week", "parcels_out_per_week", "other_in_per_week", "other_out_per_week",
+                    "market_days"]
 
 
 FACILITY_COLUMNS = ["id", "name", "operator", "tier", "lon", "lat"]
@@ -183,6 +185,13 @@ def read_villages(path: Path | MemoryTable, problems: ProblemList, crs: str = "w
                                               maximum=MAX_PARCELS_PER_WEEK)) is None else x
                  for raw, row in zip(frame[c], frame["src_row"])]
              for c in ("other_in_per_week", "other_out_per_week")}
+    market = []
+    for raw, row in zip(frame["market_days"], frame["src_row"]):
+        try:
+            market.append(format_market_days(parse_market_days(raw)))
+        except ValueError as exc:
+            problems.error(path, f"market_days: {exc}", row=row, column=col("market_days"), hint=MARKET_DAYS_HINT)
+            market.append("")
     lon, lat, ok = _coordinates(frame, source, problems, crs, "village")
     out = pd.DataFrame({
         "code": frame["code"].astype(str).values,
@@ -198,6 +207,8 @@ def read_villages(path: Path | MemoryTable, problems: ProblemList, crs: str = "w
         "lat": lat,
         "src_row": frame["src_row"].values,
     })
+    if any(market):  # the weekdays a village may be visited ("1,4"; "" = any): only when some row gives them
+        out.insert(out.columns.get_loc("lon"), "market_days", market)
     if len(problems.errors) > n_before:
         return None
     if out.empty:

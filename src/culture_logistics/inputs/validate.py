@@ -54,6 +54,29 @@ def _check_points_in_county(scenario, frame, file, problems: ProblemList, what: 
                        row=int(r["src_row"]), column="lon", hint=hint)
 
 
+def _check_market_days(scenario, v, villages_file, problems: ProblemList) -> None:
+    """Market days must be delivery days (villages.csv ``market_days``); the codes of ``[routing.market_days]``
+    must name a village or a township of the villages table."""
+    params = scenario.routing_params
+    if params is None:
+        return
+    D = int(params.delivery_days_per_week)
+    if "market_days" in v.columns:
+        for r in v.itertuples():
+            late = [d for d in (int(x) for x in str(r.market_days).split(",") if x) if d > D]
+            if late:
+                problems.error(villages_file, f"market_days of village {r.code}: day {late[0]} is not a delivery day "
+                               f"([routing] delivery_days_per_week = {D}: days 1-{D})", row=int(r.src_row),
+                               column="market_days", hint="give delivery days only, or raise [routing] "
+                                                          "delivery_days_per_week")
+    known = set(v["code"]) | set(v["township_code"])
+    for code in params.market_days:
+        if code not in known:
+            problems.error(scenario.path or "config", f"[routing.market_days] {code}: no village or township of the "
+                           "villages table has this code", column=f"routing.market_days.{code}",
+                           hint="use a village code (12 digits) or township code (9 digits) from villages.csv")
+
+
 def check_scenario(scenario, problems: ProblemList, *, villages_file, facilities_file, townships=None,
                    roads_file=None, destinations_file=None, delivery_days_per_week: int = 7) -> None:
     """Cross-file checks; fills ``scenario.villages['township_name']`` and ``scenario.townships``.
@@ -99,6 +122,7 @@ def check_scenario(scenario, problems: ProblemList, *, villages_file, facilities
                          "coverage counts no people (population reach is undefined) and no parcels are derived "
                          "from population", column="population",
                          hint="fill the population column (常住人口 of each village)")
+    _check_market_days(scenario, v, villages_file, problems)
     # ---- inside the county
     _check_points_in_county(scenario, v, villages_file, problems, "village", lambda r: f"{r['code']} {r['name']}")
     _check_points_in_county(scenario, f, facilities_file, problems, "facility", lambda r: f"{r['id']} {r['name']}")

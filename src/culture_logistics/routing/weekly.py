@@ -33,6 +33,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
+from culture_logistics.config.market_days import market_day_patterns
 from culture_logistics.config.routing import RoutingParams, parse_overrides
 from culture_logistics.config.visits import DAY_NAMES, visits_per_week
 from culture_logistics.errors import CultureLogisticsError
@@ -47,6 +48,7 @@ from culture_logistics.routing.plan import (
     plan_mode,
 )
 from culture_logistics.routing.specs import build_context
+from culture_logistics.routing.visit_days import county_days
 
 #: visits.csv (weekly plan): one row per village.
 VISITS_COLUMNS = ["village_code", "village_name", "township_code", "township_name", "parcels_in_per_week",
@@ -151,6 +153,51 @@ def assign_days(villages: pd.DataFrame, visits: np.ndarray, params: RoutingParam
         county += add
         out[i] = pat
     return out
+
+
+def village_market_days(villages: pd.DataFrame, params: RoutingParams) -> list[tuple[int, ...] | None]:
+    """Each village's market days: its villages.csv ``market_days`` ("1,4"), else ``[routing.market_days]`` of
+    its code, else of its township's code; None = any delivery day."""
+    own = villages["market_days"].astype(str).to_numpy() if "market_days" in villages.columns else None
+    by_code = params.market_days
+    out: list[tuple[int, ...] | None] = []
+    for i, (code, town) in enumerate(zip(villages["code"].astype(str), villages["township_code"].astype(str))):
+        text = "" if own is None or own[i] in ("", "nan", "None") else own[i]
+        out.append(tuple(int(x) for x in text.split(",")) if text else by_code.get(code, by_code.get(town)))
+    return out
+
+
+def routed_days(ctx, frame: pd.DataFrame, visits: np.ndarray, patterns: list, allowed: list | None,
+                params: RoutingParams) -> list:
+    """``[routing] visit_days = "routed"``: the balanced ``patterns`` improved by routing cost township by
+    township from its station (:func:`~culture_logistics.routing.visit_days.county_days`)."""
+    D = int(params.delivery_days_per_week)
+    allowed = allowed or [visit_patterns(int(k), D) for k in visits]
+    vx, vy = ctx.net.to_metric(ctx.villages["lon"].to_numpy(float), ctx.villages["lat"].to_numpy(float))
+    at = {c: i for i, c in enumerate(ctx.villages["code"])}
+    rows = [at[c] for c in frame["code"]]
+    xy = np.column_stack([np.atleast_1d(vx), np.atleast_1d(vy)])[rows]
+    fac = ctx.facilities
+    depots = {}
+    for t, g in frame.groupby("township_code", sort=True):
+        st = fac[(fac["tier"] == "township") & (fac["township_code"] == t)].sort_values("id")
+        if len(st):
+            fx, fy = ctx.net.to_metric(st["lon"].to_numpy(float)[:1], st["lat"].to_numpy(float)[:1])
+            depots[t] = (float(np.atleast_1d(fx)[0]), float(np.atleast_1d(fy)[0]))
+        else:
+            depots[t] = tuple(xy[g.index.to_numpy()].mean(axis=0))
+    loads = [math.ceil(max(a, b) / k) if k else 0 for a, b, k in
+             zip(frame["parcels_in_per_week"], frame["parcels_out_per_week"], visits)]
+    cap = float(params.fleet_for("shared", "last_mile")[0].capacity)
+    out, _ = county_days(patterns, allowed, visits, loads, frame["township_code"].to_numpy(), xy, depots, cap, D,
+                         params.seed)
+    return out
+
+
+def clamp_to_market_days(visits: np.ndarray, market: list) -> np.ndarray:
+    """Visits per week with at most one visit per market day (a village without market days unchanged)."""
+    return np.array([k if m is None or k == 0 else min(int(k), len(m)) for k, m in zip(visits, market)],
+                    dtype=np.int64)
 
 
 # ============================================================================ the weekly plan
@@ -277,13 +324,13 @@ def visits_summary(scenario: Scenario, params: RoutingParams | None = None) -> d
     week, mean, and villages per number of visits — what :func:`plan_week` would plan (no routing)."""
     params = params or RoutingParams.from_scenario(scenario)
     v = scenario.villages
-    return _visits_summary(visits_per_week(v["parcels_in_per_week"].to_numpy(float),
-                                           v["parcels_out_per_week"].to_numpy(float), params), params)
+    n = visits_per_week(v["parcels_in_per_week"].to_numpy(float), v["parcels_out_per_week"].to_numpy(float), params)
+    return _visits_summary(clamp_to_market_days(n, village_market_days(v, params)), params)
 
 
-def _visits_frame(scenario: Scenario, params: RoutingParams) -> pd.DataFrame:
+def _visits_frame(scenario: Scenario, params: RoutingParams, ctx=None) -> pd.DataFrame:
     """The villages' visits (:data:`VISITS_COLUMNS` and the per-visit lists ``_days, _in, _out, _cin, _cout``)."""
-    return _week_frames(scenario, params)[0]
+    return _week_frames(scenario, params, ctx)[0]
 
 
 def _destination_patterns(scenario: Scenario, params: RoutingParams) -> tuple[pd.DataFrame, np.ndarray, list]:
@@ -306,8 +353,10 @@ def _destination_patterns(scenario: Scenario, params: RoutingParams) -> tuple[pd
     return frame, n, allowed
 
 
-def _week_frames(scenario: Scenario, params: RoutingParams) -> tuple[pd.DataFrame, pd.DataFrame | None]:
-    """(the villages' visits, the destinations' visits or None): visit days assigned together."""
+def _week_frames(scenario: Scenario, params: RoutingParams, ctx=None) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """(the villages' visits, the destinations' visits or None): visit days assigned together; villages with
+    market days only on them; ``[routing] visit_days = "routed"`` (with ``ctx``) searches the villages' days by
+    routing cost."""
     v = scenario.villages
     # the vans carry every parcel (cultural and other); the cultural ones are tracked per visit (_cin, _cout)
     cin = v["parcels_in_per_week"].to_numpy(float)
@@ -319,15 +368,23 @@ def _week_frames(scenario: Scenario, params: RoutingParams) -> tuple[pd.DataFram
                           "township_code": v["township_code"].astype(str).to_numpy(),
                           "parcels_in_per_week": win, "parcels_out_per_week": wout})
     D = int(params.delivery_days_per_week)
+    market = village_market_days(v, params)
+    allowed = None
+    if any(m is not None for m in market):  # market days: at most one visit per market day, on market days only
+        n = clamp_to_market_days(n, market)
+        allowed = [visit_patterns(int(k), D) if m is None else market_day_patterns(int(k), m, D)
+                   for k, m in zip(n, market)]
     dest = None
     if scenario.destinations is not None and len(scenario.destinations):
         dframe, dn, dallowed = _destination_patterns(scenario, params)
         both = assign_days(pd.concat([frame, dframe], ignore_index=True), np.concatenate([n, dn]), params,
-                           allowed=[visit_patterns(int(k), D) for k in n] + dallowed)
+                           allowed=(allowed or [visit_patterns(int(k), D) for k in n]) + dallowed)
         pats, dpats = both[:len(frame)], both[len(frame):]
         dest = _destination_visits(scenario.destinations, dframe, dn, dpats, D)
     else:
-        pats = assign_days(frame, n, params)
+        pats = assign_days(frame, n, params, allowed=allowed)
+    if params.visit_days == "routed" and ctx is not None:
+        pats = routed_days(ctx, frame, n, pats, allowed, params)
     pin = [split_by_gaps(int(round(a)), p, D) for a, p in zip(win, pats)]
     pout = [split_by_gaps(int(round(b)), p, D) for b, p in zip(wout, pats)]
     return pd.DataFrame({
@@ -393,8 +450,8 @@ def plan_week(scenario: Scenario, mode: str = "shared", params: RoutingParams | 
     params = params or RoutingParams.from_scenario(scenario)
     params = parse_overrides(params, time_limit_s, seed)
     check_plannable(scenario, mode)
-    visits, dest_visits = _week_frames(scenario, params)
     ctx = build_context(scenario, params, network)
+    visits, dest_visits = _week_frames(scenario, params, ctx)
     by_code = visits.set_index("village_code")
     if dest_visits is not None:
         by_code = pd.concat([by_code, dest_visits.set_index("destination_id")[["_days", "_in", "_out", "_cin",

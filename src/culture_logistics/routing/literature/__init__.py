@@ -6,8 +6,9 @@
   depot serves which customer.
 * **PVRP** (Cordeau type 1): the weekly planner's day assignment
   (:func:`culture_logistics.routing.weekly.assign_days`, given each customer's allowed combinations), then
-  each day routed by the engine, then rounds of moving a customer to another allowed combination where
-  cheapest insertion says it saves distance, each changed day re-solved from the moved routes.
+  each day routed by the engine and the whole week as one multi-depot model, then rounds of ruin and
+  recreate over the allowed combinations (customers removed with their neighbours and put back on the
+  combination whose days take them cheapest), the changed days re-solved by the engine.
 * **2E-CVRP**: the second echelon as one multi-depot model from the satellites (the county-wide last mile
   again), for the splits of the city-freighter fleet between satellites (the engine limits vehicles per
   depot, the sets limit them in total); the first echelon by
@@ -31,7 +32,7 @@ from culture_logistics.routing.literature.check import validate
 from culture_logistics.routing.literature.common import SCALE, TOL, work_budget
 from culture_logistics.routing.literature.mdvrp import mdvrp_model, solve_mdvrp
 from culture_logistics.routing.literature.periodic import (
-    PVRP_MOVES,
+    PVRP_LNS_STEPS,
     PVRP_ROUNDS,
     PVRP_WEEK_SHARE,
     pvrp_days,
@@ -40,7 +41,7 @@ from culture_logistics.routing.literature.periodic import (
 )
 from culture_logistics.routing.literature.two_echelon import solve_twoe
 
-__all__ = ["PVRP_MOVES", "PVRP_ROUNDS", "PVRP_WEEK_SHARE", "SCALE", "TOL", "mdvrp_model", "pvrp_days",
+__all__ = ["PVRP_LNS_STEPS", "PVRP_ROUNDS", "PVRP_WEEK_SHARE", "SCALE", "TOL", "mdvrp_model", "pvrp_days",
            "solve_benchmark_file", "solve_mdvrp", "solve_pvrp", "solve_twoe", "validate", "week_model",
            "work_budget"]
 

@@ -1,5 +1,6 @@
 """The PVRP (Cordeau type 1) by the weekly planner: its day assignment over the allowed combinations, each day
-routed by the engine, the whole week as one multi-depot model, and an iterated local search over combinations."""
+routed by the engine, the whole week as one multi-depot model, and ruin and recreate over the combinations
+(:mod:`culture_logistics.routing.visit_days`) between engine solves of the changed days."""
 from __future__ import annotations
 
 import math
@@ -24,6 +25,7 @@ from culture_logistics.routing.literature.common import (
     whole_number,
     work_budget,
 )
+from culture_logistics.routing.visit_days import DayProblem, DaySearch
 from culture_logistics.routing.weekly import assign_days
 
 
@@ -63,14 +65,6 @@ class _Days:
             return False
         D = inst.max_duration[day - 1]
         return D <= 0 or path_length(self.real, [0] + r + [0]) + sum(inst.service[c - 1] for c in r) <= D - 1e-4
-
-    def removal(self, day: int, c: int) -> float:
-        for r in self.routes[day]:
-            if c in r:
-                j = r.index(c)
-                a, b = ([0] + r + [0])[j], ([0] + r + [0])[j + 2]
-                return float(self.real[a, c] + self.real[c, b] - self.real[a, b])
-        return 0.0
 
     def insertion(self, day: int, c: int, relaxed: bool = False) -> tuple[float, int, int]:
         """(cost, route index (-1 = a new route), position) of the cheapest feasible insertion; inf if none.
@@ -139,33 +133,56 @@ def week_model(inst: CordeauInstance, combo: list, dist: np.ndarray, dur: np.nda
     return Model(depots, stops, types, dist[np.ix_(idx, idx)], D), visits
 
 
-#: PVRP: rounds of combination moves with a deterministic work budget (``budget="time"``: until the time limit)
-PVRP_ROUNDS = 40
+#: PVRP: rounds of ruin and recreate (each :data:`PVRP_LNS_STEPS` steps, then the changed days re-solved) with a
+#: deterministic work budget (``budget="time"``: until the time limit); p14 takes about 8 s of one core
+PVRP_ROUNDS = 10
 
-#: PVRP: at most this many combination moves per round (the ones cheapest insertion rates best)
-PVRP_MOVES = 3
+#: PVRP: ruin-and-recreate steps per round (then the changed days are re-solved by the engine)
+PVRP_LNS_STEPS = 1000
+
+#: PVRP: at most this many customers removed by one ruin-and-recreate step
+PVRP_LNS_MAX_REMOVED = 15
+
+#: PVRP: the threshold of threshold accepting at the start, a share of the current total (falls to 0)
+PVRP_LNS_THRESHOLD = 0.01
+
+#: PVRP: the share of the time limit (a cap) of routing the days of one start
+PVRP_START_SHARE = 0.05
 
 #: PVRP: the share of the time limit (a cap; the work budget normally ends it first) of each solve of the whole
 #: week (after the starts, and at the end)
-PVRP_WEEK_SHARE = 0.2
+PVRP_WEEK_SHARE = 0.1
 
 
-def _day_budget(n_stops: int) -> WorkBudget:
-    """The work budget of re-solving one PVRP day after combination moves (small: many rounds matter more)."""
-    return WorkBudget(iterations=max(500, 40 * n_stops), no_improvement=max(250, 20 * n_stops))
+def _start_budget(n_stops: int) -> WorkBudget:
+    """The work budget of routing one day of a start (short: the search that follows does the real work)."""
+    return WorkBudget(iterations=max(200, 20 * n_stops), no_improvement=max(100, 10 * n_stops))
+
+
+def _week_budget(n_visits: int) -> WorkBudget:
+    """The work budget of one solve of the whole week (its first; with ``budget="work"`` also its last)."""
+    return WorkBudget(iterations=max(1000, 40 * n_visits), no_improvement=max(500, 20 * n_visits))
+
+
+def _polish_budget(n_stops: int) -> WorkBudget:
+    """The work budget of polishing one PVRP day's routes after ruin and recreate (short: the routes are good)."""
+    return WorkBudget(iterations=max(200, 10 * n_stops), no_improvement=max(100, 5 * n_stops))
 
 
 def solve_pvrp(inst: CordeauInstance, time_limit_s: float, seed: int = 0, budget: str = "work",
                engine: str | None = None, rounds: int | None = None) -> dict:
     """Solve a PVRP instance; routes ``{"day": k, "stops": [...]}`` and ``visit_days``, re-checked by :func:`validate`.
 
-    1. Two starts, each day routed by the engine, the cheaper kept: the weekly planner's day assignment
-       (:func:`pvrp_days`: balanced loads over the allowed combinations) and combinations by cheapest insertion.
-    2. Rounds (``rounds``, default :data:`PVRP_ROUNDS`; until the time limit with ``budget="time"``) of an
-       iterated local search over combinations: every customer takes the combination whose cheapest insertion
-       (into any route of the day, the day's total load within its vehicles) saves most; after a round without
-       gain a few customers (seeded) move to another allowed combination first.  The changed days are
-       re-solved by the engine from the moved routes; the round is kept only if the total distance falls.
+    1. Two starts, each day routed by the engine on a short work budget, the cheaper kept: the weekly
+       planner's day assignment (:func:`pvrp_days`: balanced loads over the allowed combinations) and
+       combinations by cheapest insertion; then the whole week as one multi-depot model (:func:`week_model`).
+    2. Rounds (``rounds``, default :data:`PVRP_ROUNDS`; until the time limit with ``budget="time"``) of
+       :data:`PVRP_LNS_STEPS` ruin-and-recreate steps over the combinations
+       (:class:`~culture_logistics.routing.visit_days.DaySearch`, the search of the weekly planner's
+       ``visit_days = "routed"``: customers removed with their nearest neighbours and put back on the
+       combination whose days take them cheapest, threshold accepting), then the days they changed re-solved
+       by the engine from their routes; the best plan kept.
+    3. The whole week once more with the time left.
 
     The steps share the day routes, the best plan and the clock (:class:`_PvrpSearch`).
     """
@@ -174,10 +191,10 @@ def solve_pvrp(inst: CordeauInstance, time_limit_s: float, seed: int = 0, budget
     search = _PvrpSearch(inst, run, time_limit_s, seed)
     search.start()  # step 1: two starts
     if math.isfinite(search.best[0]):  # step 2: the whole week in one model
-        search.week(PVRP_WEEK_SHARE * time_limit_s)
+        search.week(PVRP_WEEK_SHARE * time_limit_s, _week_budget(search.n_visits))
     search.local_search(rounds)  # step 2: iterated local search over combinations
     if run.left() > 0.05 * time_limit_s and math.isfinite(search.best[0]):  # the whole week once more
-        search.week(run.left())
+        search.week(run.left(), None if budget == "time" else _week_budget(search.n_visits))
     return search.answer()
 
 
@@ -193,6 +210,7 @@ class _PvrpSearch:
         self.T = inst.t
         self.rng = np.random.default_rng(seed)
         self.best: tuple = (math.inf, {}, [])
+        self.n_visits = int(sum(inst.frequency))
 
     def route_day(self, d: int, combo: list, share: float, warm: list | None = None, work=None) -> list | None:
         """Day ``d``'s routes by the engine (from ``warm`` when given; ``warm`` itself when it is feasible and
@@ -226,7 +244,8 @@ class _PvrpSearch:
         for combo in (pvrp_days(inst), _insertion_days(inst, self.days)):
             if not combo[0]:
                 continue
-            got = {d: self.route_day(d, combo, 0.15 * self.time_limit_s / T) for d in range(1, T + 1)}
+            got = {d: self.route_day(d, combo, PVRP_START_SHARE * self.time_limit_s / T, work=_start_budget(
+                sum(1 for x in combo if d in x))) for d in range(1, T + 1)}
             fallback = fallback or (got, combo)
             if any(r is None for r in got.values()):
                 continue
@@ -260,86 +279,58 @@ class _PvrpSearch:
             self.best = (self.total(routes), routes, combo)
 
     def local_search(self, rounds: int) -> None:
-        """Step 2: up to ``rounds`` rounds of combination moves (:meth:`round`) while time is left."""
+        """Step 2: ``rounds`` rounds (while time is left) of :data:`PVRP_LNS_STEPS` ruin-and-recreate steps
+        over combinations (:class:`~culture_logistics.routing.visit_days.DaySearch`, the weekly planner's
+        search by routing cost) from the current plan, then the days they changed re-solved by the engine
+        (from the moved routes); the best plan kept.  A round that ends without a new best starts from the
+        best plan again."""
         inst = self.inst
-        multi = [c for c in range(1, inst.n + 1) if len(inst.combos[c - 1]) > 1 and
-                 not (len(self.best[2][c - 1]) == 1 and all(len(x) == 1 for x in inst.combos[c - 1]))]
-        stall = 0
-        for _ in range(rounds):
-            if self.run.left() < PVRP_WEEK_SHARE * self.time_limit_s or not multi or not math.isfinite(self.best[0]):
+        if not math.isfinite(self.best[0]):
+            return
+        prob = DayProblem(self.real, np.asarray(inst.demand, float), np.asarray(inst.service, float),
+                          list(inst.capacity), list(inst.max_duration), inst.vehicles, list(inst.combos))
+        lns = DaySearch(prob, self.rng, PVRP_LNS_MAX_REMOVED)
+        reserve = PVRP_WEEK_SHARE * self.time_limit_s
+        timed = self.run.budget == "time"
+        total_steps = rounds * PVRP_LNS_STEPS
+        cur = (self.best[0], self.best[1], list(self.best[2]))
+        for k in range(rounds):
+            if self.run.left() < reserve:
+                if not timed:
+                    self.run.cap_hit = True  # the wall-clock cap ended the search before its work budget
                 break
-            stall = self.round(multi, stall)
+            start_best = self.best[0]
+            if timed:
+                def progress(_i):
+                    return 1.0 - max(0.0, self.run.left()) / self.time_limit_s
+            else:
+                def progress(i, base=k * PVRP_LNS_STEPS):
+                    return (base + i) / max(1, total_steps)
+            cost, routes, combo, changed = lns.run(cur[1], cur[2], PVRP_LNS_STEPS, PVRP_LNS_THRESHOLD, progress,
+                                                   stop=lambda: self.run.left() < reserve)
+            if cost < self.best[0] - 1e-9:
+                self.best = (cost, routes, list(combo))
+            # the engine re-solves the days the walk changed, on the walk's last plan (routes the insertions
+            # alone would not find)
+            cur = self.polish(lns.current, changed)
+            if cur[0] < self.best[0] - 1e-9:
+                self.best = (cur[0], cur[1], list(cur[2]))
+            if self.best[0] >= start_best - 1e-9 and cur[0] > self.best[0] * (1 + PVRP_LNS_THRESHOLD):
+                cur = (self.best[0], self.best[1], list(self.best[2]))
 
-    def round(self, multi: list, stall: int) -> int:
-        """One round from the best plan: after a stall a seeded perturbation, then the best-rated moves, the
-        changed days re-solved; kept when cheaper.  Returns the new stall count."""
-        best = self.best
-        self.days.routes = {d: [list(r) for r in best[1][d]] for d in best[1]}
-        combo = list(best[2])
-        changed: set = set()
-        if stall:
-            changed |= self.perturb(multi, combo, stall)
-        changed |= self.apply_moves(self.rated_moves(multi, combo), combo)
-        if not changed:
-            return stall + 1
-        return 0 if self.resolve_days(combo, changed) else stall + 1
-
-    def perturb(self, multi: list, combo: list, stall: int) -> set:
-        """A few customers (more the longer the stall; seeded) to another allowed combination; the changed days."""
-        inst, days = self.inst, self.days
-        changed: set = set()
-        k = max(1, min(len(multi), 1 + stall // 3))
-        for c in self.rng.choice(multi, size=k, replace=False):
-            c = int(c)
-            others = [x for x in inst.combos[c - 1] if x != combo[c - 1]]
-            new = others[int(self.rng.integers(len(others)))]
-            if all(days.insertion(d, c, relaxed=True)[0] < math.inf for d in new if d not in combo[c - 1]):
-                days.move(c, combo[c - 1], new, relaxed=True)
-                changed |= set(combo[c - 1]) ^ set(new)
-                combo[c - 1] = new
-        return changed
-
-    def rated_moves(self, multi: list, combo: list) -> list:
-        """(gain, customer, combination) of every move to another combination that cheapest insertion rates
-        as a saving (gain < 0)."""
-        inst, days = self.inst, self.days
-        moves = []
-        for c in multi:
-            old = combo[c - 1]
-            for new in inst.combos[c - 1]:
-                if new != old:
-                    add = sum(days.insertion(d, c, relaxed=True)[0] for d in new if d not in old)
-                    gain = add - sum(days.removal(d, c) for d in old if d not in new)
-                    if gain < -1e-6:
-                        moves.append((gain, c, new))
-        return moves
-
-    def apply_moves(self, moves: list, combo: list) -> set:
-        """The :data:`PVRP_MOVES` best-rated moves (one per customer) into the day routes; the changed days."""
-        changed: set = set()
-        moved: set = set()
-        for gain, c, new in sorted(moves)[:PVRP_MOVES]:  # the most promising moves only: a round is judged whole
-            if c not in moved:
-                moved.add(c)
-                self.days.move(c, combo[c - 1], new, relaxed=True)
-                changed |= set(combo[c - 1]) ^ set(new)
-                combo[c - 1] = new
-        return changed
-
-    def resolve_days(self, combo: list, changed: set) -> bool:
-        """The changed days re-solved by the engine from the moved routes; the plan kept (True) when cheaper."""
-        inst, best = self.inst, self.best
-        routes = dict(best[1])
-        share = min(self.run.left(), 0.1 * self.time_limit_s) / len(changed)
+    def polish(self, cur: tuple, changed: set) -> tuple:
+        """The days of ``cur`` in ``changed`` re-solved by the engine from their routes (work budget per day);
+        a day's routes replaced when the engine's are cheaper."""
+        routes = dict(cur[1])
         for d in sorted(changed):
-            n_day = sum(1 for c in range(1, inst.n + 1) if d in combo[c - 1])
-            routes[d] = self.route_day(d, combo, share, self.days.routes[d], _day_budget(n_day))
-            if routes[d] is None:
+            if self.run.left() < 0.5 * PVRP_WEEK_SHARE * self.time_limit_s:
                 break
-        if all(r is not None for r in routes.values()) and self.total(routes) < best[0] - 1e-9:
-            self.best = (self.total(routes), routes, combo)
-            return True
-        return False
+            n_day = sum(1 for c in range(1, self.inst.n + 1) if d in cur[2][c - 1])
+            got = self.route_day(d, cur[2], min(self.run.left(), 0.05 * self.time_limit_s), routes[d],
+                                 _polish_budget(n_day))
+            if got is not None and _cost(self.real, got) < _cost(self.real, routes[d]) - 1e-9:
+                routes[d] = got
+        return (self.total(routes), routes, cur[2])
 
     def answer(self) -> dict:
         """The answer of the best plan, re-checked by :func:`validate`."""
