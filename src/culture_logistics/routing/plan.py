@@ -75,16 +75,18 @@ from culture_logistics.routing.specs import (
 )
 from culture_logistics.routing.timing import own_trunk_timing, solve_trunk
 
-#: route_plan.csv: one row per depot departure, stop and depot return, in visiting order.
+#: route_plan.csv: one row per depot departure, stop, reload and depot return, in visiting order.  A vehicle
+#: that makes several trips (``max_trips``) keeps one route_id for its day: a ``reload`` row (stop_kind, at its
+#: station, with arrival and departure times) ends each trip but the last, and ``trip`` (1, 2, …) numbers them.
 ROUTE_PLAN_COLUMNS = ["route_id", "vehicle_id", "operator", "echelon", "seq", "stop_id", "stop_name",
                       "stop_kind", "delivered", "picked_up", "load_after", "arrival_min", "leg_m",
                       "departure_min", "service_start_min", "service_point_id", "delivered_cultural",
-                      "picked_up_cultural"]
+                      "picked_up_cultural", "trip"]
 
 
-#: routes_summary.csv: one row per route (= per vehicle used).
+#: routes_summary.csv: one row per route (= per vehicle used); ``trips``: the trips it makes in the day.
 ROUTES_SUMMARY_COLUMNS = ["route_id", "vehicle_id", "operator", "echelon", "capacity", "stops", "distance_m",
-                          "duration_min", "cost"]
+                          "duration_min", "cost", "trips"]
 
 
 #: unserved.csv: one row per stop that could not be served.
@@ -165,6 +167,7 @@ class RoutePlan:
         lm = self.routes[self.routes["echelon"] == "last_mile"]
         return {
             "vehicles": int(len(r)),
+            "trips": int(r["trips"].fillna(1).sum()),
             "distance_km": round(float(r["distance_m"].sum()) / 1000.0, 1),
             "driver_hours": round(float(r["duration_min"].sum()) / 60.0, 1),
             "cost_cny": round(float(r["cost"].sum() + fares), 2),
@@ -467,34 +470,42 @@ def _records(ctx: PlanContext, outcomes: list[SolveOutcome]) -> tuple[pd.DataFra
             vid = f"{d.id}/{f.name}-{r.vehicle + 1}"
             common = {"route_id": rid, "vehicle_id": vid, "operator": spec.operator, "echelon": spec.echelon,
                       "depot_id": d.id, "vehicle_type": f.name}
+            first = len(srows)   # seq counts this route's rows: departure 0, stops and reloads, return
             srows.append(common | {"seq": 0, "stop_id": d.id, "stop_name": d.name, "stop_kind": "depot",
                                    "delivered": 0, "picked_up": 0, "load_after": int(r.start_load),
                                    "arrival_min": round(r.departure_s / 60.0, 2), "leg_m": 0, "lon": d.lon,
                                    "lat": d.lat, "node": int(o.snap_nodes[0]), "point_id": "", "point_name": "",
                                    "service_start_min": None, "departure_min": round(r.departure_s / 60.0, 2),
-                                   "service_point_id": "", "delivered_cultural": 0, "picked_up_cultural": 0})
+                                   "service_point_id": "", "delivered_cultural": 0, "picked_up_cultural": 0,
+                                   "trip": 1})
+            trip_of = r.trip_of_stops()
             for j, s in enumerate(r.stops):
                 k = o.keep[s]
                 st = spec.stops[k]
+                if j in r.reloads:
+                    srows.append(common | reload_row(r, j, d, int(o.snap_nodes[0]), len(srows) - first))
                 srows.append(common | {
-                    "seq": j + 1, "stop_id": st.stop_id, "stop_name": st.stop_name, "stop_kind": st.stop_kind,
+                    "seq": len(srows) - first, "stop_id": st.stop_id, "stop_name": st.stop_name,
+                    "stop_kind": st.stop_kind, "trip": trip_of[j] + 1,
                     "delivered": int(st.delivery), "picked_up": int(st.pickup), "load_after": int(r.load_after[j]),
-                    "arrival_min": round(r.arrival_s[j] / 60.0, 2), "leg_m": int(r.leg_distance[j]),
+                    "arrival_min": round(r.arrival_s[j] / 60.0, 2), "leg_m": int(r.leg_distance[j + trip_of[j]]),
                     "lon": st.lon, "lat": st.lat, "node": int(o.snap_nodes[k + 1]), "point_id": st.point_id,
                     "point_name": st.point_name, "service_start_min": round(r.service_start_s[j] / 60.0, 2),
                     "departure_min": round((r.service_start_s[j] + model.stops[s].service_s) / 60.0, 2),
                     "service_point_id": st.point_id, "delivered_cultural": stop_cultural(st)[0],
                     "picked_up_cultural": stop_cultural(st)[1]})
-            srows.append(common | {"seq": len(r.stops) + 1, "stop_id": d.id, "stop_name": d.name, "stop_kind": "depot",
-                                   "delivered": 0, "picked_up": 0,
+            srows.append(common | {"seq": len(srows) - first, "stop_id": d.id, "stop_name": d.name,
+                                   "stop_kind": "depot", "delivered": 0, "picked_up": 0,
                                    "load_after": int(r.load_after[-1]) if r.stops else int(r.start_load),
                                    "arrival_min": round(r.return_s / 60.0, 2), "leg_m": int(r.leg_distance[-1]),
                                    "lon": d.lon, "lat": d.lat, "node": int(o.snap_nodes[0]), "point_id": "",
                                    "point_name": "", "service_start_min": None, "departure_min": None,
-                                   "service_point_id": "", "delivered_cultural": 0, "picked_up_cultural": 0})
+                                   "service_point_id": "", "delivered_cultural": 0, "picked_up_cultural": 0,
+                                   "trip": r.num_trips})
             cost = vt.fixed_cost + vt.cost_per_m * r.distance
             rrows.append(common | {
                 "capacity": int(vt.capacity), "stops": len(r.stops), "distance_m": int(r.distance),
+                "trips": r.num_trips,
                 "duration_min": round((r.return_s - r.departure_s) / 60.0, 2), "cost": round(float(cost), 2),
                 "depot_name": d.name, "departure_min": round(r.departure_s / 60.0, 2),
                 "return_min": round(r.return_s / 60.0, 2),
@@ -509,6 +520,19 @@ def _records(ctx: PlanContext, outcomes: list[SolveOutcome]) -> tuple[pd.DataFra
     stops = pd.DataFrame(srows, columns=ROUTE_PLAN_COLUMNS + extra_s)
     routes = pd.DataFrame(rrows, columns=ROUTES_SUMMARY_COLUMNS + extra_r)
     return stops, routes
+
+
+def reload_row(r, j: int, d, node: int, seq: int) -> dict:
+    """The route_plan.csv row of a vehicle back at its station ``d`` to reload before stop position ``j`` of
+    route ``r`` (its arrival and departure again; ``load_after``: the next trip's deliveries on board, the
+    pickups unloaded; ``leg_m``: from the trip's last stop)."""
+    q = r.reloads.index(j)
+    return {"seq": seq, "stop_id": d.id, "stop_name": d.name, "stop_kind": "reload", "delivered": 0, "picked_up": 0,
+            "load_after": int(r.trip_loads[q + 1]), "arrival_min": round(r.reload_arrival_s[q] / 60.0, 2),
+            "leg_m": int(r.leg_distance[j + q]), "lon": d.lon, "lat": d.lat, "node": node, "point_id": "",
+            "point_name": "", "service_start_min": round(r.reload_arrival_s[q] / 60.0, 2),
+            "departure_min": round(r.reload_departure_s[q] / 60.0, 2), "service_point_id": "",
+            "delivered_cultural": 0, "picked_up_cultural": 0, "trip": q + 2}
 
 
 def plan_routes(scenario: Scenario, mode: str = "shared", params: RoutingParams | None = None, network=None,

@@ -36,6 +36,8 @@ def _retime(model: _model.Model, r: _model.Route) -> _model.Route:
     makes it wait, then pushed as late as that waiting allows); falls back to ``r`` if that breaks the shift."""
     vt = model.vehicle_types[r.vehicle_type]
     dep0 = int(model.depots[vt.start_depot].tw_early or 0)
+    if r.reloads:
+        return _retime_trips(model, r, vt, dep0)
     tt = model.travel_time(r.vehicle_type)
     D = len(model.depots)
     locs = [vt.start_depot] + [D + s for s in r.stops] + [vt.end]
@@ -68,6 +70,18 @@ def _retime(model: _model.Model, r: _model.Route) -> _model.Route:
         return r
     late_end = model.depots[vt.end].tw_late
     if late_end is not None and ret > late_end:
+        return r
+    return new
+
+
+def _retime_trips(model: _model.Model, r: _model.Route, vt: _model.VehicleType, dep0: int) -> _model.Route:
+    """:func:`_retime` of a route of several trips (the same trips, from the depot's opening)."""
+    dep = _model.latest_departure(model, r.vehicle_type, r.stops, dep0, r.reloads)
+    new = _model.make_route(model, r.vehicle_type, r.stops, dep, r.vehicle, reloads=r.reloads)
+    if vt.max_shift_s is not None and new.return_s - new.departure_s > vt.max_shift_s:
+        return r
+    late_end = model.depots[vt.end].tw_late
+    if late_end is not None and new.return_s > late_end:
         return r
     return new
 
@@ -200,7 +214,9 @@ def reopen_later(ctx: PlanContext, out: SolveOutcome, open_s: int) -> SolveOutco
         return replace(out, model=model, stats=stats)
     if all(st.tw_early is None and st.tw_late is None for st in m0.stops):
         moved = [replace(r, departure_s=r.departure_s + delta, arrival_s=[a + delta for a in r.arrival_s],
-                         service_start_s=[a + delta for a in r.service_start_s], return_s=r.return_s + delta)
+                         service_start_s=[a + delta for a in r.service_start_s], return_s=r.return_s + delta,
+                         reload_arrival_s=[a + delta for a in r.reload_arrival_s],
+                         reload_departure_s=[a + delta for a in r.reload_departure_s])
                  for r in sol.routes]
         new = replace(sol, routes=moved)
         if not _model.check_solution(model, new):
@@ -434,7 +450,8 @@ class _Diagnosis:
         """
         spec, model = self.spec, self.model
         C, full = spec.station_capacity, spec.full_fleet
-        if spec.echelon != "last_mile" or C is None or not full or sum(f.capacity * f.count for f in full) <= C:
+        if spec.echelon != "last_mile" or C is None or not full or \
+                sum(f.capacity * f.trips_per_day * f.count for f in full) <= C:
             return
         rest = self.of("fleet_too_small", "no_vehicle")
         if not rest:
@@ -473,9 +490,10 @@ class _Diagnosis:
     def _capacity_needed(self, full: list, sol: _model.Solution) -> tuple[int, bool]:
         """The least capacity_per_day whose capped vans drive the routes of ``sol`` (solved with the
         uncapped ``full`` fleet), and whether those routes, put on those vans, check as a plan."""
-        peaks: dict[int, list[int]] = {}
+        peaks: dict[int, list] = {}
         for r in sol.routes:
-            peaks.setdefault(r.vehicle_type, []).append(int(max([r.start_load] + list(r.load_after))))
+            peak = int(max(list(r.trip_loads or [r.start_load]) + list(r.load_after)))
+            peaks.setdefault(r.vehicle_type, []).append(peak if not r.reloads else (peak, r.num_trips))
         inbound = int(sum(self.model.stops[s].delivery for r in sol.routes for s in r.stops))
         n, place = smallest_capacity(full, peaks, inbound)
         capped = capped_fleet(full, n)
@@ -548,4 +566,5 @@ def vehicle_type(entry: FleetEntry) -> _model.VehicleType:
     return _model.VehicleType(capacity=int(entry.capacity), count=int(entry.count), fixed_cost=float(entry.fixed_cost),
                               cost_per_m=float(entry.cost_per_km) / 1000.0, speed_factor=1.0 / float(entry.speed_factor),
                               max_shift_s=entry.max_shift_s, start_depot=0, name=entry.name,
-                              max_distance_m=entry.max_distance_m)
+                              max_distance_m=entry.max_distance_m, max_trips=entry.trips_per_day,
+                              reload_s=entry.reload_s)

@@ -61,7 +61,11 @@ class Stop:
 
 @dataclass(frozen=True)
 class VehicleType:
-    """A vehicle type.  count=None means unlimited; max_distance_m=None means no limit on a route's length."""
+    """A vehicle type.  count=None means unlimited; max_distance_m=None means no limit on a route's length.
+
+    max_trips: trips a vehicle may make in its shift, reloading at its start depot between them (reload_s
+    seconds there, loading included); the shift (max_shift_s) and the range (max_distance_m) bound the whole day.
+    """
 
     capacity: int
     count: int | None = None
@@ -73,6 +77,8 @@ class VehicleType:
     end_depot: int | None = None  # None = same as start_depot
     name: str = ""
     max_distance_m: int | None = None
+    max_trips: int = 1
+    reload_s: int = 0
 
     @property
     def end(self) -> int:
@@ -156,6 +162,8 @@ class Model:
                 raise ModelError(f"vehicle type {i}: negative cost or non-positive speed factor")
             if v.max_shift_s is not None and v.max_shift_s < 0:
                 raise ModelError(f"vehicle type {i}: negative max_shift_s")
+            if v.max_trips < 1 or v.reload_s < 0:
+                raise ModelError(f"vehicle type {i}: max_trips below 1 or negative reload_s")
             for di in (v.start_depot, v.end):
                 if not 0 <= di < len(self.depots):
                     raise ModelError(f"vehicle type {i}: depot index {di} out of range")
@@ -168,6 +176,20 @@ class Model:
         if sf == 1.0:
             return self.duration
         return np.rint(self.duration * sf).astype(np.int64)
+
+
+def route_locations(model: Model, vt_index: int, stops: list[int], reloads=()) -> list[int]:
+    """Matrix indices of a route in the order driven: start depot, stops (the start depot again before each
+    position of ``reloads``), end depot."""
+    vt = model.vehicle_types[vt_index]
+    D = len(model.depots)
+    rel = set(reloads)
+    locs = [vt.start_depot]
+    for j, s in enumerate(stops):
+        if j in rel:
+            locs.append(vt.start_depot)
+        locs.append(D + s)
+    return locs + [vt.end]
 
 
 def stop_window(s: Stop) -> tuple[int, int]:
@@ -215,10 +237,38 @@ class Route:
     start_depot: int = 0
     end_depot: int = 0
     vehicle: int = 0                # index of the vehicle within its type
+    # several trips: the positions in ``stops`` before which the vehicle goes back to its start depot to
+    # reload (empty = one trip), its arrival there and departure again (s), and the load at every trip's
+    # departure (the first is start_load).  leg_distance then has len(stops) + 1 + len(reloads) legs, in the
+    # order driven (… last stop of a trip -> depot, depot -> first stop of the next trip …).
+    reloads: list[int] = field(default_factory=list)
+    reload_arrival_s: list[int] = field(default_factory=list)
+    reload_departure_s: list[int] = field(default_factory=list)
+    trip_loads: list[int] = field(default_factory=list)
 
     @property
     def distance(self) -> int:
         return int(sum(self.leg_distance))
+
+    @property
+    def num_trips(self) -> int:
+        """Trips the vehicle makes (1 + reloads)."""
+        return 1 + len(self.reloads)
+
+    def trip_of_stops(self) -> list[int]:
+        """The trip (0-based) of every stop of the route, in visiting order."""
+        out, t, rel = [], 0, set(self.reloads)
+        for j in range(len(self.stops)):
+            t += j in rel
+            out.append(t)
+        return out
+
+    def trips(self) -> list[list[int]]:
+        """The stops of every trip, in order."""
+        out: list[list[int]] = [[] for _ in range(self.num_trips)]
+        for s, t in zip(self.stops, self.trip_of_stops()):
+            out[t].append(s)
+        return out
 
     @property
     def duration(self) -> int:
@@ -303,22 +353,45 @@ def _check_route_stops(model: Model, r: Route, r_i: int, tag: str, seen: dict, u
     if any(not 0 <= s < n for s in r.stops):
         return False
     k = len(r.stops)
+    nr = len(r.reloads)
     for name, arr, want in (("arrival_s", r.arrival_s, k), ("service_start_s", r.service_start_s, k),
-                            ("load_after", r.load_after, k), ("leg_distance", r.leg_distance, k + 1)):
+                            ("load_after", r.load_after, k), ("leg_distance", r.leg_distance, k + 1 + nr),
+                            ("reload_arrival_s", r.reload_arrival_s, nr),
+                            ("reload_departure_s", r.reload_departure_s, nr)):
         if len(arr) != want:
             P.append(f"{tag}: {name} has {len(arr)} entries, expected {want}")
+    if nr:
+        if list(r.reloads) != sorted(set(r.reloads)) or not all(0 < j < k for j in r.reloads):
+            P.append(f"{tag}: reload positions {list(r.reloads)} are not increasing positions between stops")
+            return False
+        if r.num_trips > vt.max_trips:
+            P.append(f"{tag}: {r.num_trips} trips, but the vehicle type allows {vt.max_trips}")
+        if len(r.trip_loads) != r.num_trips:
+            P.append(f"{tag}: trip_loads has {len(r.trip_loads)} entries, expected {r.num_trips}")
     return True
 
 
 def _check_loads(model: Model, r: Route, vt: VehicleType, tag: str, P: list) -> None:
-    """The load at departure (the route's deliveries) and after every stop, within [0, capacity]."""
-    load = sum(model.stops[s].delivery for s in r.stops)
+    """The load at departure (the trip's deliveries) and after every stop, within [0, capacity]; with several
+    trips, at every trip's departure from the depot (the pickups are unloaded and the next deliveries loaded)."""
+    trip_load = [sum(model.stops[s].delivery for s in t) for t in r.trips()]
+    load = trip_load[0]
     if load != r.start_load:
         P.append(f"{tag}: start load {r.start_load} != total delivery {load}")
+    if r.reloads and list(r.trip_loads) != trip_load:
+        P.append(f"{tag}: reported trip loads {list(r.trip_loads)} != trip deliveries {trip_load}")
     if load > vt.capacity:
         P.append(f"{tag}: load {load} at depot departure exceeds capacity {vt.capacity}")
+    rel = set(r.reloads)
+    trip = 0
     for j, s in enumerate(r.stops):
         st = model.stops[s]
+        if j in rel:
+            trip += 1
+            load = trip_load[trip]
+            if load > vt.capacity:
+                P.append(f"{tag}: load {load} at the depot departure of trip {trip + 1} exceeds capacity "
+                         f"{vt.capacity}")
         load = load - st.delivery + st.pickup
         if load > vt.capacity:
             P.append(f"{tag}: load {load} after stop {s} exceeds capacity {vt.capacity}")
@@ -330,6 +403,8 @@ def _check_loads(model: Model, r: Route, vt: VehicleType, tag: str, P: list) -> 
 
 def _check_schedule(model: Model, r: Route, vt: VehicleType, tag: str, P: list) -> int:
     """Leg distances, departure, arrivals, service starts, windows, return and shift; the route's distance."""
+    if r.reloads:
+        return _check_trips_schedule(model, r, vt, tag, P)
     D = len(model.depots)
     locs = [vt.start_depot] + [D + s for s in r.stops] + [vt.end]
     legs = [int(model.distance[a, b]) for a, b in zip(locs[:-1], locs[1:])]
@@ -368,6 +443,64 @@ def _check_schedule(model: Model, r: Route, vt: VehicleType, tag: str, P: list) 
     return sum(legs)
 
 
+def _check_trips_schedule(model: Model, r: Route, vt: VehicleType, tag: str, P: list) -> int:
+    """:func:`_check_schedule` of a route of several trips: every trip leaves from and comes back to the start
+    depot (reload_s there, within its opening hours), the shift and the range hold over the whole day."""
+    locs = route_locations(model, r.vehicle_type, r.stops, r.reloads)
+    legs = [int(model.distance[a, b]) for a, b in zip(locs[:-1], locs[1:])]
+    if list(map(int, r.leg_distance)) != legs:
+        P.append(f"{tag}: leg distances {list(r.leg_distance)} != matrix {legs}")
+    e0, l0 = depot_window(model.depots[vt.start_depot])
+    t = int(r.departure_s)
+    if t < e0 or t > l0:
+        P.append(f"{tag}: departure {t} outside start-depot window [{e0}, {l0}]")
+    tt = model.travel_time(r.vehicle_type)
+    rel = set(r.reloads)
+    li = 0
+    for j, s in enumerate(r.stops):
+        if j in rel:
+            t += int(tt[locs[li], locs[li + 1]])
+            li += 1
+            q = r.reloads.index(j)
+            if q < len(r.reload_arrival_s) and r.reload_arrival_s[q] != t:
+                P.append(f"{tag}: reported arrival for reload {q + 1} is {r.reload_arrival_s[q]}, recomputed {t}")
+            if locs[li] != vt.start_depot:
+                P.append(f"{tag}: trip {q + 2} does not leave from the vehicle's depot {vt.start_depot}")
+            t = max(t, e0)
+            if t > l0:
+                P.append(f"{tag}: reloads at {t}, after the depot's tw_late {l0}")
+            t += int(vt.reload_s)
+            if q < len(r.reload_departure_s) and r.reload_departure_s[q] != t:
+                P.append(f"{tag}: reported departure after reload {q + 1} is {r.reload_departure_s[q]}, "
+                         f"recomputed {t}")
+        t += int(tt[locs[li], locs[li + 1]])
+        li += 1
+        st = model.stops[s]
+        e, l = stop_window(st)
+        if j < len(r.arrival_s) and r.arrival_s[j] != t:
+            P.append(f"{tag}: reported arrival at stop {s} is {r.arrival_s[j]}, recomputed {t}")
+        start = max(t, e)
+        if j < len(r.service_start_s) and r.service_start_s[j] != start:
+            P.append(f"{tag}: reported service start at stop {s} is {r.service_start_s[j]}, recomputed {start}")
+        if start > l:
+            P.append(f"{tag}: service at stop {s} starts at {start}, after tw_late {l}")
+        t = start + st.service_s
+    t += int(tt[locs[li], locs[li + 1]])
+    if locs[-1] != vt.end:
+        P.append(f"{tag}: the last trip does not return to the vehicle's depot {vt.end}")
+    _, l1 = depot_window(model.depots[vt.end])
+    if t > l1:
+        P.append(f"{tag}: returns at {t}, after end-depot tw_late {l1}")
+    if r.return_s != t:
+        P.append(f"{tag}: reported return {r.return_s}, recomputed {t}")
+    if vt.max_shift_s is not None and t - r.departure_s > vt.max_shift_s:
+        P.append(f"{tag}: day of {t - r.departure_s} s over {r.num_trips} trips exceeds the shift {vt.max_shift_s} s")
+    if vt.max_distance_m is not None and sum(legs) > vt.max_distance_m:
+        P.append(f"{tag}: distance {sum(legs)} m over {r.num_trips} trips exceeds the vehicle's range "
+                 f"{vt.max_distance_m} m")
+    return sum(legs)
+
+
 def _check_totals(model: Model, solution: Solution, seen: dict, used: dict, dist_total: int, cost_total: float,
                   P: list) -> None:
     """Routes per vehicle type within its count, every stop served or dropped (not both), and the reported
@@ -400,8 +533,12 @@ def _check_totals(model: Model, solution: Solution, seen: dict, used: dict, dist
         P.append(f"reported penalty {solution.penalty} != recomputed {pen}")
 
 
-def make_route(model: Model, vt_index: int, stops: list[int], departure: int, vehicle: int = 0) -> Route:
-    """Build a Route with the earliest schedule from ``departure``."""
+def make_route(model: Model, vt_index: int, stops: list[int], departure: int, vehicle: int = 0,
+               reloads=()) -> Route:
+    """Build a Route with the earliest schedule from ``departure``; ``reloads``: the positions in ``stops``
+    before which the vehicle goes back to its start depot to reload (several trips)."""
+    if reloads:
+        return _make_trips_route(model, vt_index, stops, departure, vehicle, sorted(reloads))
     vt = model.vehicle_types[vt_index]
     D = len(model.depots)
     locs = [vt.start_depot] + [D + s for s in stops] + [vt.end]
@@ -426,7 +563,45 @@ def make_route(model: Model, vt_index: int, stops: list[int], departure: int, ve
                  return_s=t, start_depot=vt.start_depot, end_depot=vt.end, vehicle=vehicle)
 
 
-def latest_departure(model: Model, vt_index: int, stops: list[int], earliest: int) -> int:
+def _make_trips_route(model: Model, vt_index: int, stops: list[int], departure: int, vehicle: int,
+                      reloads: list[int]) -> Route:
+    """:func:`make_route` of several trips: the vehicle reloads at its start depot before each position of
+    ``reloads`` (waiting for it to open, then ``reload_s``); the load restarts at every trip."""
+    vt = model.vehicle_types[vt_index]
+    locs = route_locations(model, vt_index, stops, reloads)
+    legs = [int(model.distance[a, b]) for a, b in zip(locs[:-1], locs[1:])]
+    tt = model.travel_time(vt_index)
+    e0, _ = depot_window(model.depots[vt.start_depot])
+    bounds = [0] + list(reloads) + [len(stops)]
+    trip_loads = [sum(model.stops[s].delivery for s in stops[a:b]) for a, b in zip(bounds[:-1], bounds[1:])]
+    rel = set(reloads)
+    t, li, load = int(departure), 0, trip_loads[0]
+    arr, sst, loads, ra, rd = [], [], [], [], []
+    for j, s in enumerate(stops):
+        if j in rel:
+            t += int(tt[locs[li], locs[li + 1]])
+            li += 1
+            ra.append(t)
+            t = max(t, e0) + int(vt.reload_s)
+            rd.append(t)
+            load = trip_loads[len(ra)]
+        st = model.stops[s]
+        t += int(tt[locs[li], locs[li + 1]])
+        li += 1
+        arr.append(t)
+        t = max(t, stop_window(st)[0])
+        sst.append(t)
+        t += st.service_s
+        load = load - st.delivery + st.pickup
+        loads.append(load)
+    t += int(tt[locs[li], locs[li + 1]])
+    return Route(vehicle_type=vt_index, stops=list(stops), departure_s=int(departure), arrival_s=arr,
+                 service_start_s=sst, load_after=loads, leg_distance=legs, start_load=trip_loads[0],
+                 return_s=t, start_depot=vt.start_depot, end_depot=vt.end, vehicle=vehicle, reloads=list(reloads),
+                 reload_arrival_s=ra, reload_departure_s=rd, trip_loads=trip_loads)
+
+
+def latest_departure(model: Model, vt_index: int, stops: list[int], earliest: int, reloads=()) -> int:
     """Latest departure >= earliest that keeps the earliest-schedule return time.
 
     Removes avoidable waiting (and so shortens the shift) without changing
@@ -434,7 +609,7 @@ def latest_departure(model: Model, vt_index: int, stops: list[int], earliest: in
     """
     if model.duration is None or not stops:
         return earliest
-    r = make_route(model, vt_index, stops, earliest)
+    r = make_route(model, vt_index, stops, earliest, reloads=reloads)
     # forward slack: how much later could we leave without delaying any late bound
     # or the return time?  Classic forward time slack with waiting.
     slack = INF_TIME
