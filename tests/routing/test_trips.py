@@ -1,0 +1,132 @@
+"""Vehicles that make several trips a day from their station (issue 24), on a small county with the whole parcel
+flow and 50-parcel e-tricycles.
+
+The county: one road of 21 vertices 0.01° apart (≈0.9 km) at 36 km/h; the county depot HUB at vertex 20 and the
+station P1 at vertex 10; eight villages at vertices 1, 3, 5, 7 (west) and 13, 15, 17, 19 (east), 1000 residents
+each: ⌈1000 × 0.010⌉ = 10 cultural parcels in and 2 out a week, plus 30 other parcels in and 6 out (the
+villages.csv columns), one delivery day a week.  So every village gets 40 parcels and sends 8 a day, 320 and 64
+in all.  An e-tricycle holds 50: one village per trip, eight trips; with ``max_trips = 4`` two or three tricycles
+can do them (the shift of 9 h and the 40 km range hold over the whole day).
+"""
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from conftest import LAT, LON0, STEP, VILLAGE_HEADER, write_scenario
+from culture_logistics.errors import CultureLogisticsError, ScenarioError
+from culture_logistics.inputs.scenario import load_scenario
+from culture_logistics.reports.routes import write_plan
+from culture_logistics.routing.plan import plan_routes
+
+VERTICES = (1, 3, 5, 7, 13, 15, 17, 19)
+VILLAGES = [f"3707820020{k:02d},远村{k},370782002,{LON0 + STEP * v:.2f},{LAT},1000,30,6"
+            for k, v in enumerate(VERTICES, start=1)]
+FACILITIES = [f"HUB,县级共配中心,shared,county,{LON0 + STEP * 20:.2f},{LAT},,",
+              f"P1,乡镇共配站,shared,township,{LON0 + STEP * 10:.2f},{LAT},,1000"]
+ROUTING = ("[routing]\ndelivery_days_per_week = 1\nservice_min = 5\nservice_min_per_parcel = 0.1\n"
+           "time_limit_s = 2\n")
+TRIKES = '[[fleet]]\noperator = "shared"\nechelon = "last_mile"\nkind = "e_tricycle"\ncount = 4\n'
+
+
+def _scenario(folder, fleet=TRIKES, routing=ROUTING, facilities=FACILITIES):
+    return write_scenario(folder, villages=VILLAGES, facilities=facilities, toml_extra=routing + "\n" + fleet,
+                          village_header=VILLAGE_HEADER + ",other_in_per_week,other_out_per_week")
+
+
+@pytest.fixture(scope="module")
+def trike_plan(tmp_path_factory):
+    out = tmp_path_factory.mktemp("trips")
+    plan = plan_routes(load_scenario(_scenario(out / "county")), "shared")
+    write_plan(plan, out / "out", map_html=False)
+    read = lambda name: pd.read_csv(out / "out" / name, encoding="utf-8-sig", dtype={"stop_id": str})  # noqa: E731
+    return plan, read("route_plan.csv"), read("routes_summary.csv"), read("unserved.csv")
+
+
+def test_trips_within_capacity_from_and_back_to_the_station(trike_plan):
+    _, rows, routes, _ = trike_plan
+    lm = rows[rows["echelon"] == "last_mile"]
+    assert list(rows.columns)[-1] == "trip"
+    for rid, g in lm.groupby("route_id"):
+        g = g.sort_values("seq")
+        assert g["stop_kind"].iat[0] == g["stop_kind"].iat[-1] == "depot" and (g["stop_id"].iloc[[0, -1]] == "P1").all()
+        assert g["seq"].tolist() == list(range(len(g)))
+        # a reload row at the station between trips, and nowhere else
+        reloads = g[g["stop_kind"] == "reload"]
+        assert (reloads["stop_id"] == "P1").all() and ((reloads["departure_min"] - reloads["arrival_min"]).round(2) == 15).all()
+        trips = g["trip"].max()
+        assert len(reloads) == trips - 1 and routes.set_index("route_id").at[rid, "trips"] == trips
+        for t, trip in g[g["stop_kind"].str.startswith("village")].groupby(g["trip"]):
+            # each trip leaves with its own deliveries (≤ 50) and the load stays within 50 at every stop
+            start = g[(g["trip"] == t) & g["stop_kind"].isin(["depot", "reload"])]["load_after"].iat[0]
+            assert start == trip["delivered"].sum() <= 50
+            assert (trip["load_after"] <= 50).all() and (trip["load_after"] >= 0).all()
+            assert len(trip) == 1   # 40 in: one village a trip
+    # fewer vehicles than trips
+    vans = routes[routes["echelon"] == "last_mile"]
+    assert len(vans) < vans["trips"].sum() == 8
+
+
+def test_no_day_longer_than_the_shift_and_every_parcel_accounted(trike_plan):
+    plan, rows, routes, unserved = trike_plan
+    vans = routes[routes["echelon"] == "last_mile"]
+    assert (vans["duration_min"] <= 9 * 60).all() and (vans["distance_m"] <= 40_000).all()
+    lm = rows[(rows["echelon"] == "last_mile") & rows["stop_kind"].str.startswith("village")]
+    assert unserved.empty
+    assert lm["delivered"].sum() == 320 and lm["picked_up"].sum() == 64 and lm["stop_id"].nunique() == 8
+    assert plan.totals("last_mile")["trips"] == 8
+    # reload rows are not villages: the plan's village count and the station load are the villages'
+    assert plan.summary()["villages_served"] == 8
+    # the day of a vehicle: return − departure = travel + service + 15 min per reload, whole day under the shift
+    for rid, g in rows[rows["echelon"] == "last_mile"].groupby("route_id"):
+        assert g["arrival_min"].iat[-1] - g["departure_min"].iat[0] == pytest.approx(
+            routes.set_index("route_id").at[rid, "duration_min"], abs=0.02)
+
+
+def test_one_trip_needs_a_vehicle_per_village(tmp_path):
+    """max_trips = 1: eight tricycles of one trip each (count 8), i.e. as many vehicles as trips."""
+    fleet = TRIKES.replace("count = 4", "count = 8") + "max_trips = 1\n"
+    plan = plan_routes(load_scenario(_scenario(tmp_path / "one", fleet=fleet)), "shared")
+    vans = plan.routes[plan.routes["echelon"] == "last_mile"]
+    assert len(vans) == 8 and (vans["trips"] == 1).all()
+    assert not (plan.stops["stop_kind"] == "reload").any() and (plan.stops["trip"] == 1).all()
+
+
+def test_station_capacity_bounds_the_parcels_of_all_trips(tmp_path):
+    """capacity_per_day 280: the station's tricycles may leave with at most 280 parcels over all their trips: one
+    whole tricycle (4 trips × 50 = 200) and one limited to the remaining 80 on 2 trips of 40.  With 40 parcels a
+    village that is 4 + 2 villages, 240 parcels; the other two villages are unserved as station_capacity."""
+    facilities = [FACILITIES[0], FACILITIES[1].replace(",,1000", ",,280")]
+    plan = plan_routes(load_scenario(_scenario(tmp_path / "cap", facilities=facilities)), "shared")
+    vans = plan.routes[plan.routes["echelon"] == "last_mile"].set_index("vehicle_type")
+    assert sorted(zip(vans.index, vans["capacity"], vans["trips"])) == [("e_tricycle", 50, 4), ("e_tricycle_40", 40, 2)]
+    lm = plan.stops[(plan.stops["echelon"] == "last_mile") & plan.stops["stop_kind"].str.startswith("village")]
+    assert lm["delivered"].sum() == 240 <= 280
+    u = plan.unserved_table()
+    assert len(u) == 2 and set(u["reason_code"]) == {"station_capacity"} and u["fix_checked"].all()
+
+
+def test_ortools_refuses_several_trips_with_the_fix(tmp_path):
+    with pytest.raises(ScenarioError) as exc:
+        load_scenario(_scenario(tmp_path / "ort", routing=ROUTING + 'engine = "ortools"\n'))
+    text = str(exc.value)
+    assert "fleet[1].max_trips" in text and "pyvrp" in text and "max_trips = 1" in text
+
+
+def test_ortools_plans_one_trip_when_told(tmp_path):
+    fleet = TRIKES.replace("count = 4", "count = 8") + "max_trips = 1\n"
+    plan = plan_routes(load_scenario(_scenario(tmp_path / "ort1", fleet=fleet,
+                                               routing=ROUTING + 'engine = "ortools"\n')), "shared")
+    vans = plan.routes[plan.routes["echelon"] == "last_mile"]
+    assert len(vans) == 8 and (vans["trips"] == 1).all() and plan.unserved.empty
+
+
+def test_the_engine_refuses_trips_under_ortools():
+    import numpy as np
+
+    from culture_logistics.routing.engine.model import Depot, Model, Stop, VehicleType
+    from culture_logistics.routing.engine.solve import solve
+    m = Model([Depot()], [Stop(delivery=1)], [VehicleType(capacity=1, max_trips=2, name="trike")],
+              np.array([[0, 5], [5, 0]]))
+    with pytest.raises(CultureLogisticsError, match="trike.*max_trips = 1"):
+        solve(m, engine="ortools", time_limit_s=1)
