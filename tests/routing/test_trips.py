@@ -130,3 +130,26 @@ def test_the_engine_refuses_trips_under_ortools():
               np.array([[0, 5], [5, 0]]))
     with pytest.raises(CultureLogisticsError, match="trike.*max_trips = 1"):
         solve(m, engine="ortools", time_limit_s=1)
+
+
+def test_driver_sheets_show_the_trips_and_reload_times(trike_plan):
+    """The driver sheet of the vehicle with the most trips: a reload line before every trip but the first, with
+    its arrival and departure; the title block gives the stops and the trips."""
+    from culture_logistics.config.routing import hhmm
+    from culture_logistics.reports.routes import route_sheets
+    plan, rows, _, _ = trike_plan
+    rid = plan.routes.loc[plan.routes["trips"].idxmax(), "route_id"]
+    g = rows[rows["route_id"] == rid]
+    k = int(g["trip"].max())
+    r = g[g["stop_kind"] == "reload"].iloc[0]
+    for lang, word, info in (("zh", "回站装货，第 {n} 趟", f"（分 {k} 趟）"),
+                             ("en", "back to reload, then trip {n}", f" on {k} trips")):
+        tables = [s for s in route_sheets(plan, lang).values() if getattr(s, "info", None)]
+        (sheet,) = [s for s in tables if s.table.iloc[:, 2].tolist() == g["stop_id"].astype(str).tolist()
+                    and s.table.iloc[:, 5].tolist()[1:] == [hhmm(60 * a) for a in g["arrival_min"].iloc[1:]]]
+        kinds = sheet.table.iloc[:, 3].tolist()
+        assert [x for x in kinds if x.startswith(word[:4])] == [word.format(n=n) for n in range(2, k + 1)]
+        at = kinds.index(word.format(n=2))
+        assert (sheet.table.iloc[at, 5], sheet.table.iloc[at, 6]) == (hhmm(60 * r.arrival_min),
+                                                                      hhmm(60 * r.departure_min))
+        assert any(str(v).endswith(info) for _, v in sheet.info)

@@ -290,6 +290,8 @@ SHEET_TEXT = {
     "depot": ("depot", "出发/返回站"), "station": ("township station", "乡镇站点"),
     "village_point": ("village service point", "村级服务点"), "village_centre": ("village centre", "村委会"),
     "depart": ("depart", "出发"), "return": ("return", "返回"),
+    "reload": ("back to reload, then trip {n}", "回站装货，第 {n} 趟"),
+    "stops_trips": ("{n} on {k} trips", "{n}（分 {k} 趟）"),
     "i_vehicle": ("Vehicle", "车辆"), "i_operator": ("Operator", "运营方"), "i_date": ("Date", "日期"),
     "i_depot": ("Depot", "出发站"), "i_start": ("Start", "出发"), "i_return": ("Return", "返回"),
     "i_km": ("Total km", "里程(公里)"), "i_deliver": ("Deliver", "送达"), "i_pickup": ("Pick up", "揽收"),

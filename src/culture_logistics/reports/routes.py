@@ -99,7 +99,8 @@ def _driver_info(plan: RoutePlan, route, name: str, lang: str) -> list[tuple[str
         (t("i_km"), round(float(route.distance_m) / 1000, 1)),
         (t("i_deliver"), int(route.delivered)),
         (t("i_pickup"), int(route.picked_up)),
-        (t("i_stops"), int(route.stops)),
+        (t("i_stops"), int(route.stops) if int(getattr(route, "trips", 1) or 1) <= 1 else
+         t("stops_trips", n=int(route.stops), k=int(route.trips))),
         (t("driver_sign"), ""),
         (t("handover_sign"), ""),
         (t("sign_date"), ""),
@@ -143,8 +144,9 @@ def route_sheets(plan: RoutePlan, lang: str = "zh") -> dict[str, pd.DataFrame | 
             head["seq"]: g["seq"].to_numpy(),
             head["stop_name"]: g["stop_name"].to_numpy(),
             head["stop_id"]: g["stop_id"].astype(str).to_numpy(),
-            head["kind"]: [(t("depart") if i == 0 else t("return")) if k == "depot" else kinds.get(k, k)
-                           for i, k in enumerate(g["stop_kind"])],
+            head["kind"]: [(t("depart") if i == 0 else t("return")) if k == "depot" else
+                           t("reload", n=int(n)) if k == "reload" else kinds.get(k, k)
+                           for i, (k, n) in enumerate(zip(g["stop_kind"], g["trip"].fillna(1)))],
             head["point_name"]: g["point_name"].fillna("").to_numpy(),
             head["arrive"]: ["" if i == 0 else hhmm(60 * a) for i, a in enumerate(g["arrival_min"])],
             head["leave"]: [hhmm(60 * d) if d == d and d is not None else "" for d in g["departure_min"]],
@@ -187,7 +189,7 @@ def route_layers(plan: RoutePlan) -> dict[str, gpd.GeoDataFrame]:
     """The routing stage's layers for ``routes.gpkg`` (EPSG:4326): ``routes`` (``routes_summary.csv`` columns
     plus vehicle — the depot's name and the fleet entry —, depot, departure and return in minutes after
     midnight; a line along the roads) and ``stops`` (``route_plan.csv`` columns without the depot rows, with
-    the vehicle).  Here rather than in :mod:`~culture_logistics.reports.gis`, so that the coverage and
+    the vehicle; nor the reload rows of vehicles that make several trips).  Here rather than in :mod:`~culture_logistics.reports.gis`, so that the coverage and
     siting stages, which use that module, do not import the routing engines."""
     lines = route_lines(plan)
     r = plan.routes.reset_index(drop=True)
@@ -199,7 +201,7 @@ def route_layers(plan: RoutePlan) -> dict[str, gpd.GeoDataFrame]:
     routes["departure_min"] = r["departure_min"].astype(float).round(1).to_numpy()
     routes["return_min"] = r["return_min"].astype(float).round(1).to_numpy()
     veh = dict(zip(routes["route_id"], routes["vehicle"]))
-    st = plan.stops[plan.stops["stop_kind"] != "depot"].reset_index(drop=True)
+    st = plan.stops[~plan.stops["stop_kind"].isin(["depot", "reload"])].reset_index(drop=True)
     stops = points_frame(st, list(ROUTE_PLAN_COLUMNS))
     stops["stop_id"] = stops["stop_id"].astype(str)
     stops.insert(2, "vehicle", [veh.get(x, "") for x in st["route_id"]])
