@@ -167,7 +167,7 @@ class RoutePlan:
         lm = self.routes[self.routes["echelon"] == "last_mile"]
         return {
             "vehicles": int(len(r)),
-            "trips": int(r["trips"].fillna(1).sum()),
+            "trips": int(r["trips"].fillna(1).sum()) if "trips" in r.columns else int(len(r)),
             "distance_km": round(float(r["distance_m"].sum()) / 1000.0, 1),
             "driver_hours": round(float(r["duration_min"].sum()) / 60.0, 1),
             "cost_cny": round(float(r["cost"].sum() + fares), 2),
