@@ -67,6 +67,15 @@ def test_trips_within_capacity_from_and_back_to_the_station(trike_plan):
     assert len(vans) < vans["trips"].sum() == 8
 
 
+def test_the_plan_checker_passes_every_trip(trike_plan):
+    """The independent checker of route_plan.csv (tests/routing/test_plan.py: capacity per trip, each trip from
+    and back to the station, the shift over the day, every village once)."""
+    from test_plan import check_plan
+    _, rows, routes, unserved = trike_plan
+    villages = {f"3707820020{k:02d}" for k in range(1, 9)}
+    check_plan(rows, routes, unserved, {"trunk": 600, "last_mile": 540}, {("shared", "last_mile"): villages})
+
+
 def test_no_day_longer_than_the_shift_and_every_parcel_accounted(trike_plan):
     plan, rows, routes, unserved = trike_plan
     vans = routes[routes["echelon"] == "last_mile"]
