@@ -162,3 +162,23 @@ def test_driver_sheets_show_the_trips_and_reload_times(trike_plan):
         assert (sheet.table.iloc[at, 5], sheet.table.iloc[at, 6]) == (hhmm(60 * r.arrival_min),
                                                                       hhmm(60 * r.departure_min))
         assert any(str(v).endswith(info) for _, v in sheet.info)
+
+
+def test_pickups_are_back_at_the_station_when_their_trip_ends(trike_plan):
+    """kpis/timing: without a trunk (last-mile rows only) a village's pickups are back when the vehicle is back at
+    the station, at the reload that ends the village's trip, not at the vehicle's last return; reload rows are
+    not villages."""
+    from culture_logistics.kpis.timing import village_visits
+    _, rows, _, _ = trike_plan
+    lm = rows[rows["echelon"] == "last_mile"].astype({"route_id": str})
+    visits = village_visits(lm, 1)
+    assert sorted(v.village_code for v in visits) == sorted(f"3707820020{k:02d}" for k in range(1, 9))
+    ends = {}
+    for _, g in lm.groupby("route_id"):
+        g = g.sort_values("seq").reset_index(drop=True)
+        for i in range(1, len(g) - 1):
+            if g["stop_kind"].iat[i].startswith("village"):
+                ends[g["stop_id"].iat[i]] = g["arrival_min"].iat[i + 1]    # one village a trip: the next row
+    assert {v.village_code: v.back_at_county_min for v in visits} == ends
+    # not every vehicle's last return: more distinct times back than vehicles
+    assert len(set(ends.values())) > lm["route_id"].nunique()
