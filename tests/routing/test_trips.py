@@ -182,3 +182,21 @@ def test_pickups_are_back_at_the_station_when_their_trip_ends(trike_plan):
     assert {v.village_code: v.back_at_county_min for v in visits} == ends
     # not every vehicle's last return: more distinct times back than vehicles
     assert len(set(ends.values())) > lm["route_id"].nunique()
+
+
+def test_the_map_draws_each_trip(trike_plan, tmp_path):
+    """routes_map.html: one line per trip of a vehicle of several trips, named in its tooltip."""
+    from culture_logistics.routing.lines import route_lines, trip_lines
+    plan, _, routes, _ = trike_plan
+    lines, trips = route_lines(plan), trip_lines(plan)
+    multi = routes[routes["trips"] > 1]
+    assert sorted(trips) == sorted((rid, k) for rid, n in zip(multi["route_id"], multi["trips"])
+                                   for k in range(1, n + 1))
+    for rid, n in zip(multi["route_id"], multi["trips"]):
+        # the trips' lines together are the vehicle's day: as long as its line
+        day = sum(trips[(rid, k)].length for k in range(1, n + 1))
+        assert day == pytest.approx(lines[rid].length, rel=1e-9)
+    write_plan(plan, tmp_path / "map", map_html=True, lang="en")
+    page = (tmp_path / "map" / "routes_map.html").read_text(encoding="utf-8")
+    k = int(multi["trips"].max())
+    assert f"trip {k} of {k}" in page and f"trip {k + 1} of" not in page
