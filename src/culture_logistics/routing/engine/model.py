@@ -142,9 +142,6 @@ class Model:
         elif self.needs_time:
             raise ModelError("a duration matrix is required with time windows, service times "
                              "or shift limits")
-        for i, v in enumerate(self.vehicle_types):
-            if v.max_distance_m is not None and v.max_distance_m < 0:
-                raise ModelError(f"vehicle type {i} ({v.name!r}): negative max_distance_m")
         for i, s in enumerate(self.stops):
             if s.delivery < 0 or s.pickup < 0 or s.service_s < 0:
                 raise ModelError(f"stop {i} ({s.name!r}): negative delivery/pickup/service time")
@@ -162,6 +159,8 @@ class Model:
                 raise ModelError(f"vehicle type {i}: negative cost or non-positive speed factor")
             if v.max_shift_s is not None and v.max_shift_s < 0:
                 raise ModelError(f"vehicle type {i}: negative max_shift_s")
+            if v.max_distance_m is not None and v.max_distance_m < 0:
+                raise ModelError(f"vehicle type {i} ({v.name!r}): negative max_distance_m")
             if v.max_trips < 1 or v.reload_s < 0:
                 raise ModelError(f"vehicle type {i}: max_trips below 1 or negative reload_s")
             for di in (v.start_depot, v.end):
