@@ -200,3 +200,64 @@ def test_the_map_draws_each_trip(trike_plan, tmp_path):
     page = (tmp_path / "map" / "routes_map.html").read_text(encoding="utf-8")
     k = int(multi["trips"].max())
     assert f"trip {k} of {k}" in page and f"trip {k + 1} of" not in page
+
+
+def _line_model(max_trips=4, reload_s=600, shift_s=None, count=1):
+    """A depot at 0 and four stops at 1, 2, 3, 4 km on a line (60 s a km), 30 parcels each; vehicles of 50."""
+    import numpy as np
+
+    from culture_logistics.routing.engine.model import Depot, Model, Stop, VehicleType
+    x = np.array([0, 1000, 2000, 3000, 4000])
+    dist = np.abs(x[:, None] - x[None, :])
+    return Model([Depot(name="S")], [Stop(delivery=30, pickup=5, service_s=60, name=f"v{k}") for k in range(1, 5)],
+                 [VehicleType(capacity=50, count=count, max_trips=max_trips, reload_s=reload_s, max_shift_s=shift_s,
+                              name="trike")], dist, dist * 60 // 1000)
+
+
+def test_one_vehicle_makes_four_trips_by_hand():
+    """One vehicle of 50 for four stops of 30: four out-and-back trips, 2 × (1 + 2 + 3 + 4) = 20 km; its day is
+    20 km × 60 s + 4 × 60 s of service + 3 reloads of 600 s = 3,240 s.  Checked by the engine's checker."""
+    from culture_logistics.routing.engine.model import check_solution
+    from culture_logistics.routing.engine.solve import solve
+    m = _line_model()
+    sol = solve(m, engine="pyvrp", time_limit_s=2, seed=0)
+    assert not sol.dropped and len(sol.routes) == 1
+    (r,) = sol.routes
+    assert r.num_trips == 4 and [len(t) for t in r.trips()] == [1, 1, 1, 1] and r.trip_loads == [30] * 4
+    assert r.distance == 20_000 and r.return_s - r.departure_s == 3240
+    assert [b - a for a, b in zip(r.reload_arrival_s, r.reload_departure_s)] == [600] * 3
+    assert check_solution(m, sol) == []
+    # the shift holds over the whole day: 3,239 s is one second short, so the farthest stop is dropped (three
+    # trips of 1 + 2 + 3 km: 720 + 180 + 1,200 = 2,100 s)
+    short = _line_model(shift_s=3239)
+    sol2 = solve(short, engine="pyvrp", time_limit_s=5, seed=0, iteration_limit=3000)
+    assert sol2.dropped == [3] and check_solution(short, sol2) == []
+    assert sol2.routes[0].return_s - sol2.routes[0].departure_s == 2100
+
+
+def test_the_checker_catches_trip_violations():
+    from dataclasses import replace
+
+    from culture_logistics.routing.engine.model import Solution, check_solution, make_route
+    m = _line_model(max_trips=2)
+
+    def plan(route):
+        cost = m.vehicle_types[0].fixed_cost + m.vehicle_types[0].cost_per_m * route.distance
+        return Solution([route], [s for s in range(4) if s not in route.stops], {}, cost, 0.0, route.distance,
+                        "feasible", 0.0, "test")
+
+    ok = make_route(m, 0, [0, 1], 0, reloads=[1])      # two trips of 30: fine
+    assert ok.trip_loads == [30, 30] and ok.leg_distance == [1000, 1000, 2000, 2000]
+    probs = check_solution(m, replace(plan(ok), dropped=[2, 3], penalty=check_penalty(m, [2, 3])))
+    assert probs == []
+    over = make_route(m, 0, [0, 1, 2], 0, reloads=[2])   # 60 on the first trip
+    assert any("load 60 at depot departure exceeds capacity 50" in p for p in check_solution(m, plan(over)))
+    many = make_route(m, 0, [0, 1, 2], 0, reloads=[1, 2])  # three trips, two allowed
+    assert any("3 trips, but the vehicle type allows 2" in p for p in check_solution(m, plan(many)))
+    late = replace(ok, reload_departure_s=[ok.reload_departure_s[0] - 1])   # a reload shorter than reload_s
+    assert any("departure after reload 1" in p for p in check_solution(m, plan(late)))
+
+
+def check_penalty(m, dropped):
+    from culture_logistics.routing.engine.model import default_drop_penalty
+    return default_drop_penalty(m) * len(dropped)
