@@ -261,3 +261,16 @@ def test_the_checker_catches_trip_violations():
 def check_penalty(m, dropped):
     from culture_logistics.routing.engine.model import default_drop_penalty
     return default_drop_penalty(m) * len(dropped)
+
+
+def test_a_warm_start_with_more_trips_than_the_type_allows():
+    """A diagnosis re-solve may be warm-started from a plan of another model: a route of four trips given to a
+    type that allows two is merged into two trips for PyVRP (it refuses more), and the search goes on."""
+    from culture_logistics.routing.engine.model import check_solution
+    from culture_logistics.routing.engine.solve import solve
+    four = solve(_line_model(), engine="pyvrp", time_limit_s=2, seed=0)
+    assert four.routes[0].num_trips == 4
+    two = _line_model(max_trips=2, count=2)
+    sol = solve(two, engine="pyvrp", time_limit_s=2, seed=0, initial_solution=four)
+    assert not sol.dropped and check_solution(two, sol) == []
+    assert sorted(r.num_trips for r in sol.routes) == [2, 2]

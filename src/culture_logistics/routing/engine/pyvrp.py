@@ -224,7 +224,8 @@ def _warm_start(pyvrp, data, initial_solution: Solution | None, cand: list[int],
     At most ``num_available`` routes of a type are kept (the first ones, as the OR-Tools warm start
     does): a plan of another model (e.g. a diagnosis re-solve with one vehicle fewer of a type) may
     use more, which PyVRP refuses; the stops of a route left out are left to the search.  A route of several
-    trips reloads at its type's reload depot (the trips are merged into one when the type has none)."""
+    trips reloads at its type's reload depot (its last trips are merged when the type allows fewer reloads, all
+    of them when it has none)."""
     if initial_solution is None or not initial_solution.routes:
         return None
     cidx = {s: k for k, s in enumerate(cand)}
@@ -242,9 +243,12 @@ def _warm_start(pyvrp, data, initial_solution: Solution | None, cand: list[int],
                     depot = A(T.DEPOT, int(list(vt.reload_depots)[0]))
                     rel = set(r.reloads)
                     acts = []
+                    n_rel = 0
                     for j, s in enumerate(r.stops):
-                        if j in rel and acts and not acts[-1].is_depot():
+                        # at most the type's reloads (a plan of another model may have more: trips merged)
+                        if j in rel and acts and not acts[-1].is_depot() and n_rel < int(vt.max_reloads):
                             acts.append(depot)
+                            n_rel += 1
                         if s in cidx:
                             acts.append(A(T.CLIENT, cidx[s]))
                     while acts and acts[-1].is_depot():
