@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from shapely.geometry import LineString
 
+from culture_logistics.routing.reloads import trip_rows
+
 
 def _road_paths(net, pairs) -> dict:
     """{(node a, node b): [(lon, lat), …]} shortest road paths for drawing (:meth:`RoadNetwork.paths_lonlat`)."""
@@ -63,15 +65,6 @@ def prepare_route_lines(plans: list) -> None:
         paths = _road_paths(group[0].net, [leg for plan in group for leg in _plan_legs(plan)])
         for plan in group:
             plan._lines = _lines_from_paths(plan, paths)
-
-
-def trip_rows(g) -> list:
-    """The rows of each trip of one route's route_plan rows ``g`` (in visiting order): a trip runs from the
-    departure (or the reload that starts it) to the reload that ends it (or the return); one trip without
-    reload rows."""
-    kinds = list(g["stop_kind"])
-    cuts = [0] + [i for i, k in enumerate(kinds) if k == "reload"] + [len(kinds) - 1]
-    return [g.iloc[a:b + 1] for a, b in zip(cuts[:-1], cuts[1:])]
 
 
 def trip_lines(plan) -> dict:

@@ -63,6 +63,7 @@ from culture_logistics.routing.bus import add_bus_records, bus_summary, plan_bus
 from culture_logistics.routing.figures import station_load, sync_figures
 from culture_logistics.routing.lines import route_lines
 from culture_logistics.routing.parallel import map_forked
+from culture_logistics.routing.reloads import reload_row
 from culture_logistics.routing.solving import SolveOutcome, explain_dropped, reopen_later, solve_spec
 from culture_logistics.routing.specs import (
     ModelSpec,
@@ -520,19 +521,6 @@ def _records(ctx: PlanContext, outcomes: list[SolveOutcome]) -> tuple[pd.DataFra
     stops = pd.DataFrame(srows, columns=ROUTE_PLAN_COLUMNS + extra_s)
     routes = pd.DataFrame(rrows, columns=ROUTES_SUMMARY_COLUMNS + extra_r)
     return stops, routes
-
-
-def reload_row(r, j: int, d, node: int, seq: int) -> dict:
-    """The route_plan.csv row of a vehicle back at its station ``d`` to reload before stop position ``j`` of
-    route ``r`` (its arrival and departure again; ``load_after``: the next trip's deliveries on board, the
-    pickups unloaded; ``leg_m``: from the trip's last stop)."""
-    q = r.reloads.index(j)
-    return {"seq": seq, "stop_id": d.id, "stop_name": d.name, "stop_kind": "reload", "delivered": 0, "picked_up": 0,
-            "load_after": int(r.trip_loads[q + 1]), "arrival_min": round(r.reload_arrival_s[q] / 60.0, 2),
-            "leg_m": int(r.leg_distance[j + q]), "lon": d.lon, "lat": d.lat, "node": node, "point_id": "",
-            "point_name": "", "service_start_min": round(r.reload_arrival_s[q] / 60.0, 2),
-            "departure_min": round(r.reload_departure_s[q] / 60.0, 2), "service_point_id": "",
-            "delivered_cultural": 0, "picked_up_cultural": 0, "trip": q + 2}
 
 
 def plan_routes(scenario: Scenario, mode: str = "shared", params: RoutingParams | None = None, network=None,
