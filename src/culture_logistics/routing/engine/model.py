@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from culture_logistics.errors import CultureLogisticsError, SolverError
+from culture_logistics.routing.engine.trips import check_trips_schedule, trips_route_fields
 
 INF_TIME = 10**12  # "no limit" for times/horizons (s): ~31,700 years, safe in int64 sums
 
@@ -389,7 +390,6 @@ def _check_loads(model: Model, r: Route, vt: VehicleType, tag: str, P: list) -> 
 def _check_schedule(model: Model, r: Route, vt: VehicleType, tag: str, P: list) -> int:
     """Leg distances, departure, arrivals, service starts, windows, return and shift; the route's distance."""
     if r.reloads:
-        from culture_logistics.routing.engine.trips import check_trips_schedule
         return check_trips_schedule(model, r, vt, tag, P)
     D = len(model.depots)
     locs = [vt.start_depot] + [D + s for s in r.stops] + [vt.end]
@@ -466,8 +466,7 @@ def make_route(model: Model, vt_index: int, stops: list[int], departure: int, ve
     """Build a Route with the earliest schedule from ``departure``; ``reloads``: the positions in ``stops``
     before which the vehicle goes back to its start depot to reload (several trips)."""
     if reloads:
-        from culture_logistics.routing.engine.trips import make_trips_route
-        return make_trips_route(model, vt_index, stops, departure, vehicle, sorted(reloads))
+        return Route(**trips_route_fields(model, vt_index, stops, departure, vehicle, sorted(reloads)))
     vt = model.vehicle_types[vt_index]
     D = len(model.depots)
     locs = [vt.start_depot] + [D + s for s in stops] + [vt.end]
