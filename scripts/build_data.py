@@ -107,6 +107,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"base seed (default {DEFAULT_SEED})")
     p.add_argument("--out", type=Path, default=ROOT / "data" / "counties", help="output folder (default data/counties)")
     p.add_argument("--no-geotool", action="store_true", help="ignore geotool-cn and use county bboxes")
+    p.add_argument("--destinations", default="",
+                   help="comma-separated county codes that also get a synthetic destinations.csv (default: none)")
     args = p.parse_args(argv)
 
     if args.counties.strip().lower() == "all":
@@ -121,7 +123,8 @@ def main(argv: list[str] | None = None) -> int:
 
     args.out.mkdir(parents=True, exist_ok=True)
     for code in codes:
-        s = build_county(code, args.out / code, seed=args.seed, use_geotool=not args.no_geotool)
+        s = build_county(code, args.out / code, seed=args.seed, use_geotool=not args.no_geotool,
+                         destinations=code in {c.strip() for c in args.destinations.split(",")})
         f = s["facilities"]["by_operator"]
         print(f"{code} {s['name']}: {s['townships']} townships ({s['seats_geonames']} GeoNames seats), "
               f"{s['villages']} villages, facilities {s['facilities']['total']} "

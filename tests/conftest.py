@@ -153,3 +153,17 @@ def station_capacity_scenario(folder: Path) -> Path:
     fleet = '[[fleet]]\noperator = "shared"\nechelon = "last_mile"\nname = "van25"\ncount = 2\ncapacity = 25\n'
     return write_scenario(folder, villages=villages, facilities=facilities, village_header=header,
                           toml_extra="[routing]\ndelivery_days_per_week = 1\ntime_limit_s = 1\n\n" + fleet)
+
+
+DESTINATION_HEADER = "id,name,kind,village_code,lon,lat,in_per_week,out_per_week,days"
+
+
+def destinations_scenario(folder: Path, rows: list[str], header: str = DESTINATION_HEADER, toml_extra: str = "",
+                          **kwargs) -> Path:
+    """The tiny county (:func:`write_scenario`) with a destinations.csv of ``rows`` named in [inputs]."""
+    toml = write_scenario(folder, toml_extra=toml_extra, **kwargs)
+    toml.write_text(toml.read_text(encoding="utf-8").replace(
+        'facilities = "facilities.csv"\n', 'facilities = "facilities.csv"\ndestinations = "destinations.csv"\n'),
+        encoding="utf-8")
+    (folder / "destinations.csv").write_text("\n".join([header] + rows) + "\n", encoding="utf-8")
+    return toml

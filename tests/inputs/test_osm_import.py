@@ -137,7 +137,7 @@ def test_guixi_runs_site_and_route(guixi, tmp_path):
     rt = json.loads((tmp_path / "rt" / "summary.json").read_text(encoding="utf-8"))
     plan = _rows(tmp_path / "rt" / "route_plan.csv")
     unserved = _rows(tmp_path / "rt" / "unserved.csv")
-    routed = [x["stop_id"] for x in plan if x["echelon"] == "last_mile" and x["stop_kind"] != "depot"]
+    routed = [x["stop_id"] for x in plan if x["echelon"] == "last_mile" and x["stop_kind"] not in ("depot", "rest", "reload")]
     # every village routed once or listed unserved, never both: 城北 and 黄坑 have no road path (as in coverage)
     assert len(routed) == len(set(routed)) == 11 and rt["villages_served"] == 11
     assert {x["stop_id"]: x["reason_code"] for x in unserved} == {by_name["城北居民委员会"]: "unreachable",

@@ -73,3 +73,21 @@ def test_gini():
     assert gini([5, 5, 5]) == 0.0
     assert gini([1, 3]) == pytest.approx(0.25)          # |1 − 3| · 2 / (2 · 4 · 2)
     assert gini([]) is None
+
+
+def test_a_rest_row_ends_continuous_driving_and_delays_the_lead_time():
+    """A rest row (stop_kind = rest, the routing's driving-time rule) after B: 120 + 120 min of driving, 20 min at
+    B's place, then 140 + 95 min: the longest period is 240 min (not 475), the rest is no leg and no village;
+    C's lead time counts the rest (its service starts at 14:55, 20 min later than without it; the parcels are at
+    the county centre at 06:00 and its van leaves after that)."""
+    rows = [_row("L9", "last_mile", 0, "S", "depot", 480, 480),
+            _row("L9", "last_mile", 1, "A", "village_centre", 600, 610, 600, 1),
+            _row("L9", "last_mile", 2, "B", "village_centre", 730, 735, 730, 1),
+            _row("L9", "last_mile", 3, "B", "rest", 735, 755),
+            _row("L9", "last_mile", 4, "C", "village_centre", 895, 900, 895, 1),
+            _row("L9", "last_mile", 5, "S", "depot", 995, None)]
+    p = pd.DataFrame(rows, columns=COLS)
+    cd = continuous_driving(p)
+    assert cd["max_continuous_driving_min"].tolist() == [240.0] and cd["driving_min"].tolist() == [475.0]
+    lt = lead_times(p, 360, 6)
+    assert sorted(lt) == ["A", "B", "C"] and lt["C"].inbound_min == [895 - 360] * 6

@@ -110,6 +110,14 @@ REASONS = [
     ("fleet_too_small", "fleet too small for the day: the stop can be served on its own, but the vehicles at P1 "
      "cannot serve it together with the other stops within capacity and shift limits and range",
      "车辆不足：该站点可单独配送，但 P1 的车辆在载量、班次和续航限制内无法同时配送它和其他站点"),
+    ("driving_rule", "driving-time rule: the drive between it and the depot alone takes 4.5 h by e_trike, more than "
+     "4 h of continuous driving, then a rest of at least 20 min (道路交通安全法实施条例 第六十二条); rests are taken at "
+     "stops", "连续驾驶时间规定：电动三轮车在该点与出发站之间单程行驶就需 4.5 小时，超过《道路交通安全法实施条例》第六十二条"
+              "连续驾驶4小时的上限（休息只能在站点进行）"),
+    ("driving_rule", "driving-time rule: the routes that could serve it need the rests of 4 h of continuous driving, "
+     "then a rest of at least 20 min (道路交通安全法实施条例 第六十二条), and with them they no longer fit the shift and "
+     "the depot's hours", "连续驾驶时间规定：可服务该点的线路需按《道路交通安全法实施条例》第六十二条在连续驾驶4小时内"
+                         "停车休息至少20分钟，加上休息后超出班次和出发站营业时间"),
 ]
 
 FIXES = [
@@ -137,6 +145,8 @@ FIXES = [
     ("add a courier township station or county depot to facilities.csv (or let the shared network carry its parcels)",
      "在 facilities.csv 中为快递增加一个乡镇站点或县级仓库（或由共享网络配送其包裹）"),
     ("a vehicle with range_km ≥ 11 (the ev_van has 8.5) at P1", "P1 使用 range_km ≥ 11 的车辆（微型电动厢式车为 8.5）"),
+    ("serve it from a station nearer to it, or with a faster vehicle than the e_trike",
+     "改由更近的站点配送，或使用比电动三轮车更快的车辆"),
 ]
 
 

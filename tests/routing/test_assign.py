@@ -28,7 +28,8 @@ def independent_check(out: Path, villages: set[str]) -> dict:
     Checks: every route starts and ends at its depot; the load leaves as the sum of the route's
     deliveries, then − delivered + picked up at every stop, never below 0 or above the capacity, and
     equals ``load_after`` on every row; every village of ``villages`` is served exactly once on the
-    last mile or listed unserved, never both.  Returns {station id: inbound parcels} over the
+    last mile or listed unserved, never both (a rest row of the driving-time rule, ``stop_kind = rest``, stands
+    at the village it follows and serves nothing).  Returns {station id: inbound parcels} over the
     last-mile routes (the parcels its vans leave with).
     """
     plan = pd.read_csv(out / "route_plan.csv", encoding="utf-8-sig", dtype={"stop_id": str, "route_id": str})
@@ -48,7 +49,7 @@ def independent_check(out: Path, villages: set[str]) -> dict:
             assert 0 <= load <= cap[rid] and row.load_after == load, (rid, row.seq, load)
         if g["echelon"].iat[0] == "last_mile":
             inbound[g["stop_id"].iat[0]] = inbound.get(g["stop_id"].iat[0], 0) + int(body["delivered"].sum())
-    lm = plan[(plan["echelon"] == "last_mile") & (plan["stop_kind"] != "depot")]
+    lm = plan[(plan["echelon"] == "last_mile") & ~plan["stop_kind"].isin(["depot", "rest"])]  # rests: no village
     served = list(lm["stop_id"])
     left = list(uns.loc[uns["echelon"] == "last_mile", "stop_id"])
     assert len(served) == len(set(served)), "a village served twice"
@@ -133,7 +134,7 @@ def test_county_assignment_moves_villages_to_a_station_with_room(tmp_path):
     p = pd.read_csv(tmp_path / "county" / "route_plan.csv", encoding="utf-8-sig", dtype=str)
     assert list(p.columns[-6:]) == ["departure_min", "service_start_min", "service_point_id", "delivered_cultural",
                                     "picked_up_cultural", "trip"]   # trip (issue 24) is the last column
-    body = p[(p["stop_kind"] != "depot") & (p["echelon"] == "last_mile")]  # 5 min at a village, 20 at a station
+    body = p[~p["stop_kind"].isin(["depot", "rest", "reload"]) & (p["echelon"] == "last_mile")]  # 5 min a village
     assert ((body["departure_min"].astype(float) - body["service_start_min"].astype(float) - 5).abs() < 0.011).all()
     first = p[(p["echelon"] == "last_mile") & (p["seq"] == "0")]
     assert (first["departure_min"].astype(float) == 480).all() and first["service_start_min"].isna().all()

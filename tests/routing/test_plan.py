@@ -100,6 +100,8 @@ def check_plan(plan: pd.DataFrame, routes: pd.DataFrame, uns: pd.DataFrame, max_
         assert g["stop_kind"].iat[0] == g["stop_kind"].iat[-1] == "depot"
         assert g["stop_id"].iat[0] == g["stop_id"].iat[-1]
         body = g.iloc[1:-1]
+        check_rests(g, rid)
+        body = body[body["stop_kind"] != "rest"]      # a rest row (the driving-time rule): no parcels, no leg
         assert len(body) == r["stops"] and (body["stop_kind"] != "depot").all()
         # the load: leaves with everything to deliver, then − delivered + picked up, always within capacity
         assert g["load_after"].iat[0] == body["delivered"].sum()
@@ -117,7 +119,8 @@ def check_plan(plan: pd.DataFrame, routes: pd.DataFrame, uns: pd.DataFrame, max_
         assert r["duration_min"] <= max_shift_min[r["echelon"]] + 1e-6
     if expected_stops is not None:
         for (op, ech), ids in expected_stops.items():
-            sub = plan[(plan["operator"] == op) & (plan["echelon"] == ech) & ~plan["stop_kind"].isin(["depot", "reload"])]
+            sub = plan[(plan["operator"] == op) & (plan["echelon"] == ech)
+                       & ~plan["stop_kind"].isin(["depot", "reload", "rest"])]
             u = uns[(uns["operator"] == op) & (uns["echelon"] == ech)]
             seen = list(sub["stop_id"]) + list(u["stop_id"])
             assert sorted(seen) == sorted(ids), (op, ech)  # every stop exactly once
@@ -127,7 +130,8 @@ def check_trips(g: pd.DataFrame, r: pd.Series, cap: int, max_shift_min: dict) ->
     """:func:`check_plan` of one vehicle's day of several trips (issue 24), from its route_plan.csv rows ``g`` and
     routes_summary.csv row ``r``: every trip leaves from the station (the depot row, then each reload row) with
     its own deliveries and comes back to it (a reload row, then the return), within capacity at every stop;
-    the trips are numbered 1, 2, …; the distance and the shift hold over the whole day."""
+    the trips are numbered 1, 2, …; the distance, the shift and the driving-time rule (:func:`check_rests`: rest
+    rows inside a trip, a reload of ≥ 20 min a rest, driving runs counted across trips) hold over the whole day."""
     assert list(g["seq"]) == list(range(len(g)))
     assert g["stop_kind"].iat[0] == g["stop_kind"].iat[-1] == "depot"
     station = g["stop_id"].iat[0]
@@ -138,6 +142,7 @@ def check_trips(g: pd.DataFrame, r: pd.Series, cap: int, max_shift_min: dict) ->
     for t, (a, b) in enumerate(zip(ends[:-1], ends[1:]), start=1):
         body = g.iloc[a + 1:b]
         assert len(body) > 0 and (body["trip"] == t).all() and g["trip"].iat[a] == t   # no empty trip
+        body = body[body["stop_kind"] != "rest"]      # a rest row (the driving-time rule): no parcels, no leg
         assert not body["stop_kind"].isin(["depot", "reload"]).any()
         load = g["load_after"].iat[a]
         assert load == body["delivered"].sum() and 0 <= load <= cap
@@ -148,11 +153,36 @@ def check_trips(g: pd.DataFrame, r: pd.Series, cap: int, max_shift_min: dict) ->
             assert g["departure_min"].iat[b] >= g["arrival_min"].iat[b]
         stops += len(body)
     assert g["load_after"].iat[-1] == g.iloc[ends[-2] + 1:-1]["picked_up"].sum()
+    check_rests(g, r.name)
     assert stops == r["stops"]
     assert g["leg_m"].iat[0] == 0 and g["leg_m"].sum() == r["distance_m"]
     assert (np.diff(g["arrival_min"]) >= -1e-9).all()
     assert r["duration_min"] == pytest.approx(g["arrival_min"].iat[-1] - g["arrival_min"].iat[0], abs=0.02)
     assert r["duration_min"] <= max_shift_min[r["echelon"]] + 1e-6
+
+
+def check_rests(g: pd.DataFrame, rid) -> None:
+    """The driving-time rule on one route's rows (CSV only): every rest row follows a stop, stands where it does
+    for at least 20 min from its departure, carries no parcels and no leg, keeps its load; and no period of
+    continuous driving (legs between rests: a rest row or a stand of ≥ 20 min, at a stop or a reload at the
+    station; counted across trips) is longer than 4 h.  Bus runs
+    keep their company's timetable and are not checked."""
+    if g["echelon"].iat[0] == "bus":
+        return
+    arr, dep = g["arrival_min"].to_numpy(float), g["departure_min"].to_numpy(float)
+    run = 0.0
+    for j in range(1, len(g)):
+        if g["stop_kind"].iat[j] == "rest":
+            assert 0 < j < len(g) - 1 and g["stop_kind"].iat[j - 1] not in ("depot", "rest", "reload"), \
+                (rid, j)
+            assert g["stop_id"].iat[j] == g["stop_id"].iat[j - 1] and g["leg_m"].iat[j] == 0, (rid, j)
+            assert g["delivered"].iat[j] == g["picked_up"].iat[j] == 0, (rid, j)
+            assert g["load_after"].iat[j] == g["load_after"].iat[j - 1], (rid, j)
+            assert arr[j] == pytest.approx(dep[j - 1], abs=1e-6) and dep[j] - arr[j] >= 20, (rid, j)
+        run += arr[j] - dep[j - 1]
+        assert run <= 240 + 1e-6, (rid, j, run)
+        if j < len(g) - 1 and dep[j] - arr[j] >= 20:
+            run = 0.0
 
 
 # ------------------------------------------------------------------------------------------------ the optimum
@@ -380,7 +410,9 @@ def test_trunk_reaches_each_station_in_time_for_its_last_mile(tmp_path):
     P2's e-trike run alone takes 2 × 20 × round(6 × SEG / 10) s + 5 min (≈ 6 h 06), so planned from
     08:00 it is back at ≈ 14:06 with ≈ 6 h 54 to spare: the trunk must have unloaded at P2 by
     08:00 + that slack, i.e. arrive 20 min before.  Visiting P1 first would reach P2 at ≈ 15:21 — too
-    late — so the one trunk van goes to P2 first (a tour of a line costs the same in either order)."""
+    late — so the one trunk van goes to P2 first (a tour of a line costs the same in either order).
+    Without the driving-time rule (``driving_rule = false``): the e-trike's 3 h each way and the trunk's 5 h
+    from P2 to P1 would need rests (tests/routing/test_driving_rule.py), which this test of deadlines leaves out."""
     from culture_logistics.config.routing import hhmm
     from culture_logistics.inputs.scenario import load_scenario
     from culture_logistics.routing.plan import plan_routes
@@ -391,7 +423,7 @@ def test_trunk_reaches_each_station_in_time_for_its_last_mile(tmp_path):
     extra = (fleet(name="e_trike", count=1, capacity=50, speed_factor=0.05, max_shift_h=9)
              + fleet(name="slow_van", count=2, capacity=1000, speed_factor=0.1, fixed_cost=320, max_shift_h=12,
                      echelon="trunk"))
-    routing = ROUTING_DAY1 + 'day_end = "21:00"\ntrunk_start = "08:00"\n'  # a daytime trunk, as described
+    routing = ROUTING_DAY1 + 'day_end = "21:00"\ntrunk_start = "08:00"\ndriving_rule = false\n'  # a daytime trunk
     path = write_scenario(tmp_path / "two", villages=villages, facilities=facilities, village_header=VHEADER,
                           toml_extra=routing + "\n" + extra)
     plan = plan_routes(load_scenario(path), "shared")

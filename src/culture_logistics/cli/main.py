@@ -83,6 +83,9 @@ def _print_summary(s: dict) -> None:
     click.echo(f"  Facilities: {s['facilities']}")
     for k, n in s["facilities_by_tier_operator"].items():
         click.echo(f"    {k:<22} {n:>5}")
+    if s.get("destinations"):
+        kinds = ", ".join(f"{k} {n}" for k, n in s["destinations_by_kind"].items())
+        click.echo(f"  Cultural destinations: {s['destinations']} ({kinds})")
     net = s["network"]
     if net.get("roads"):
         click.echo(f"  Road network: {net['nodes']:,} nodes, {net['edges']:,} edges, {net['road_km']:,} km, "

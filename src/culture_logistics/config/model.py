@@ -22,6 +22,13 @@ OPERATOR_ZH = {"postal": "邮政", "supply_coop": "供销社", "courier": "快�
 TIER_ZH = {"county": "县级", "township": "乡镇级", "village": "村级"}
 
 
+#: kinds of cultural destination (destinations.csv ``kind``); each is also the ``stop_kind`` of its stops
+DESTINATION_KINDS = ("culture_store", "cultural_centre", "library")
+
+
+DESTINATION_KIND_ZH = {"culture_store": "文化超市", "cultural_centre": "综合文化服务中心", "library": "农家书屋"}
+
+
 # Derivation of weekly parcels when villages.csv does not give them (documented in README).
 PARCELS_IN_PER_PERSON_WEEK = 0.010
 

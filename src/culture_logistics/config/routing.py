@@ -193,6 +193,8 @@ class RoutingParams:
         start of their lead time (K7).  ``inbound_arrival_given``: the scenario sets it, and then no trunk van (nor
         a last-mile van of the county depot) leaves before it; otherwise the plan is the one ``trunk_start`` gives.
     diagnose : re-solve to find and confirm the smallest fix of every dropped stop.
+    driving_rule : every trunk and last-mile route keeps 连续驾驶 ≤ 4 h by 20 min rests
+        (:mod:`culture_logistics.routing.driving`); False plans without the rule.
     max_resolves : at most this many re-solves per model for the diagnosis.
     workers : processes for the independent plans of one run (0 = one per CPU core, 1 = in this process);
         never changes a plan (:mod:`culture_logistics.routing.parallel`).
@@ -220,6 +222,7 @@ class RoutingParams:
     inbound_arrival_s: int = parse_hhmm(default("routing", "inbound_arrival"))
     inbound_arrival_given: bool = False
     diagnose: bool = default("routing", "diagnose")
+    driving_rule: bool = default("routing", "driving_rule")
     max_resolves: int = default("routing", "max_resolves")
     workers: int = default("routing", "workers")
     time_windows: dict = field(default_factory=dict)
@@ -322,7 +325,7 @@ def parse_routing_config(config: dict, file: str = "scenario.toml", problems: Pr
                       "often than vans run", column="routing.min_visits_per_week",
                 hint=f"lower min_visits_per_week to {kw['delivery_days_per_week']} or less, or raise "
                      "delivery_days_per_week")
-    for key in ("wait_for_trunk", "diagnose"):
+    for key in ("wait_for_trunk", "diagnose", "driving_rule"):
         v = rt.get(key, getattr(d, key))
         if not isinstance(v, bool):
             P.error(file, f"[routing] {key} must be true or false, got {v!r}", column=f"routing.{key}")
@@ -570,7 +573,7 @@ def params_dict(p: RoutingParams) -> dict:
         "service_point_radius_m": p.service_point_radius_m, "wait_for_trunk": p.wait_for_trunk,
         "assignment": p.assignment, "trunk_start": hhmm(p.trunk_start_s),
         "inbound_arrival": hhmm(p.inbound_arrival_s), "inbound_arrival_given": p.inbound_arrival_given,
-        "diagnose": p.diagnose, "max_resolves": p.max_resolves,
+        "diagnose": p.diagnose, "max_resolves": p.max_resolves, "driving_rule": p.driving_rule,
         "min_visits_per_week": p.min_visits_per_week, "parcels_per_visit": p.parcels_per_visit,
         "time_windows": {k: f"{hhmm(a)}-{hhmm(b)}" for k, (a, b) in p.time_windows.items()},
         "fleet_configured": [{k: getattr(f, k) for k in _FLEET_KEYS

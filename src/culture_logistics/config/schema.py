@@ -173,6 +173,8 @@ SECTIONS: tuple[Section, ...] = (
         _k("facilities", "path", required=True, doc="facilities.csv: every depot, station and service point"),
         _k("roads", "path", doc="road lines (.geojson/.gpkg/.shp), OSM XML (.osm) or GraphML; optional"),
         _k("townships", "path", doc="townships.csv: the township seats; optional"),
+        _k("destinations", "path", doc="destinations.csv: cultural destinations (文化超市, 综合文化服务中心, "
+                                       "农家书屋) the routes visit as stops; optional"),
         _k("sheet", "str", None, doc="the sheet to read in every .xlsx input (default: the first sheet)"),
     )),
     Section("network", doc="the road network and distances off it", keys=(
@@ -247,6 +249,9 @@ SECTIONS: tuple[Section, ...] = (
            doc="independent plans of one run (compare mode, cost-sharing coalitions) are made in this many processes; "
                "0 = one per CPU core, 1 = one after the other. The plans are the same either way"),
         _k("diagnose", "bool", True, doc="find and confirm the smallest fix for each dropped stop by re-solving"),
+        _k("driving_rule", "bool", True,
+           doc="every trunk and last-mile route keeps 连续驾驶 ≤ 4 h with a 20 min rest at a stop where needed "
+               "(道路交通安全法实施条例 第六十二条); false plans without it (what the rule costs)"),
         _k("max_resolves", "int", 8, "", 0, 1000, doc="at most this many re-solves per model for the diagnosis"),
         _k("time_windows", "table", None, doc="a stop's window for the start of service, see [routing.time_windows]"),
         _k("min_visits_per_week", "int", 2, "visits/week", 1, 7,

@@ -46,6 +46,14 @@ VILLAGE_REACH_COLUMNS = [
 ]
 
 
+#: destination_reach.csv (with cultural destinations): one row per destination, reached as a village is
+DESTINATION_REACH_COLUMNS = [
+    "destination_id", "destination_name", "kind", "village_code", "village_name", "township_code", "township_name",
+    "in_per_week", "out_per_week", "days", "reached", "reached_any", "reached_by", "nearest_facility_id",
+    "nearest_operator", "distance_m", "travel_time_min",
+]
+
+
 @dataclass
 class CoverageResult:
     """The coverage of one county.
@@ -60,6 +68,8 @@ class CoverageResult:
         reach rates, mean and worst distance to the nearest facility (m).
     carriers : carrying operators present in the county (those that define *reached*).
     radius_m : the coverage radius used.
+    destinations : the cultural destinations' reach (:data:`DESTINATION_REACH_COLUMNS`, the flags as booleans,
+        distances as numbers), or None without destinations.  They are not villages: no village figure counts them.
     """
 
     scenario: Scenario
@@ -68,6 +78,22 @@ class CoverageResult:
     carriers: list[str]
     radius_m: float
     network: RoadNetwork = field(repr=False, default=None)
+    destinations: pd.DataFrame | None = None
+
+    def destination_table(self) -> pd.DataFrame:
+        """The ``destination_reach.csv`` table (:data:`DESTINATION_REACH_COLUMNS`), sorted by id; empty without
+        destinations."""
+        d = self.destinations
+        if d is None:
+            return pd.DataFrame(columns=DESTINATION_REACH_COLUMNS)
+        t = d[DESTINATION_REACH_COLUMNS].copy()
+        t["in_per_week"] = _fmt(d["in_per_week"], "{:g}")
+        t["out_per_week"] = _fmt(d["out_per_week"], "{:g}")
+        t["reached"] = np.where(d["reached"], "true", "false")
+        t["reached_any"] = np.where(d["reached_any"], "true", "false")
+        t["distance_m"] = _fmt(d["distance_m"], "{:.0f}")
+        t["travel_time_min"] = _fmt(d["travel_time_min"], "{:.1f}")
+        return t.reset_index(drop=True)
 
     def summary(self) -> dict:
         v = self.villages
@@ -237,7 +263,41 @@ def compute_coverage(scenario: Scenario, network: RoadNetwork | None = None,
     out["lon"] = v["lon"].values
     out["lat"] = v["lat"].values
     gdf = gpd.GeoDataFrame(out, geometry=v.geometry.values, crs="EPSG:4326")
-    return CoverageResult(scenario, gdf, township_table(gdf), carriers, radius, net)
+    dest = None
+    if scenario.destinations is not None and len(scenario.destinations):
+        dest = _destination_reach(scenario.destinations, net, fs, ops, ids, carriers, radius)
+    return CoverageResult(scenario, gdf, township_table(gdf), carriers, radius, net, dest)
+
+
+def _destination_reach(d: pd.DataFrame, net: RoadNetwork, fs: Snap, ops: np.ndarray, ids: np.ndarray,
+                       carriers: list, radius: float) -> pd.DataFrame:
+    """The destinations reached as villages are (:func:`compute_coverage`): :data:`DESTINATION_REACH_COLUMNS`."""
+    ds = net.snap(d["lon"].to_numpy(float), d["lat"].to_numpy(float))
+
+    def nearest_of(mask: np.ndarray):
+        idx = np.flatnonzero(mask)
+        dist, t, k = net.nearest(snap_subset(fs, idx), ds)
+        return dist, t, np.where(k >= 0, idx[np.maximum(k, 0)] if len(idx) else -1, -1)
+
+    dist, t, k = nearest_of(np.ones(len(ops), bool))
+    by = {op: nearest_of((ops == op) | (ops == "shared"))[0] <= radius for op in list(CARRIERS) + ["shared"]}
+    use = carriers or ["shared"]
+    return pd.DataFrame({
+        "destination_id": d["id"].to_numpy(), "destination_name": d["name"].to_numpy(), "kind": d["kind"].to_numpy(),
+        "village_code": d["village_code"].to_numpy(),
+        "village_name": d["village_name"].to_numpy() if "village_name" in d.columns else "",
+        "township_code": d["township_code"].to_numpy(),
+        "township_name": d["township_name"].to_numpy() if "township_name" in d.columns else "",
+        "in_per_week": d["in_per_week"].to_numpy(float), "out_per_week": d["out_per_week"].to_numpy(float),
+        "days": [",".join(map(str, x)) for x in d["days"]],
+        "reached": np.logical_and.reduce([by[op] for op in use]),
+        "reached_any": np.logical_or.reduce([by[op] for op in use]),
+        "reached_by": [";".join(op for op in carriers if by[op][i]) for i in range(len(d))],
+        "nearest_facility_id": np.where(k >= 0, ids[np.maximum(k, 0)] if len(ids) else "", ""),
+        "nearest_operator": np.where(k >= 0, ops[np.maximum(k, 0)] if len(ops) else "", ""),
+        "distance_m": dist, "travel_time_min": t / 60.0,
+        "lon": d["lon"].to_numpy(float), "lat": d["lat"].to_numpy(float),
+    })
 
 
 def snap_subset(snap: Snap, idx) -> Snap:

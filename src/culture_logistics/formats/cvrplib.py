@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from culture_logistics.formats.tsplib import CVRPLibFormatError, read_header, read_text
+from culture_logistics.formats.tsplib import CVRPLibFormatError, read_text, section_lines
 
 __all__ = ["CVRPInstance", "CVRPLibFormatError", "CVRPSolution", "read_solution", "read_vrp"]
 
@@ -105,26 +105,11 @@ def read_vrp(path: str | Path) -> CVRPInstance:
 def _read_lines(text: str, err) -> _VrpLines:
     """One pass over the file's lines: header keys, then each section's rows (up to ``EOF``)."""
     got = _VrpLines()
-    section = None
-    for ln, raw in enumerate(text.splitlines(), start=1):
-        line = raw.strip()
-        if not line:
-            continue
-        upper = line.upper()
-        if upper == "EOF":
-            break
-        word = upper.split()[0].rstrip(":")
-        if word in _SECTIONS or word in _IGNORED_SECTIONS:
-            section = word
-            if word == "DEPOT_SECTION":
+    for section, line, ln in section_lines(text, _SECTIONS + _IGNORED_SECTIONS, got.headers, err):
+        if line is None:
+            if section == "DEPOT_SECTION":
                 got.depot_done = False
-            continue
-        if read_header(line, ln, got.headers, err):
-            section = None
-            continue
-        if section is None:
-            raise err(ln, f"unexpected line outside any section: {line[:60]!r}")
-        if section == "NODE_COORD_SECTION":
+        elif section == "NODE_COORD_SECTION":
             _coord_row(line, ln, got.coords, err)
         elif section == "DEMAND_SECTION":
             _demand_row(line, ln, got.demands, err)

@@ -38,7 +38,7 @@ from pathlib import Path
 
 import numpy as np
 
-from culture_logistics.formats.tsplib import CVRPLibFormatError, parse_header, read_header, read_text
+from culture_logistics.formats.tsplib import CVRPLibFormatError, parse_header, read_text, section_lines
 
 LKH_TYPES = ("CVRPTW", "VRPTW", "VRPSPD")
 
@@ -173,24 +173,9 @@ def read_lkh(path: str | Path) -> LKHInstance:
 def _read_lines(text: str, err) -> _LkhLines:
     """One pass over the file's lines: header keys, then each section's rows of numbers (up to ``EOF``)."""
     got = _LkhLines()
-    section = None
-    for ln, raw in enumerate(text.splitlines(), start=1):
-        line = raw.strip()
-        if not line:
-            continue
-        upper = line.upper()
-        if upper == "EOF":
-            break
-        word = upper.split()[0].rstrip(":")
-        if word in _SECTIONS:
-            section = word
-            continue
-        if read_header(line, ln, got.headers, err):
-            section = None
-            continue
-        if section is None:
-            raise err(ln, f"unexpected line outside any section: {line[:60]!r}")
-        _section_row(section, line, ln, got, err)
+    for section, line, ln in section_lines(text, _SECTIONS, got.headers, err):
+        if line is not None:
+            _section_row(section, line, ln, got, err)
     return got
 
 

@@ -95,6 +95,32 @@ def read_header(line: str, ln: int, headers: dict, err) -> bool:
     return True
 
 
+def section_lines(text: str, sections, headers: dict, err):
+    """Walk a TSPLIB-style file once (up to ``EOF``): header lines go to ``headers`` (by
+    :func:`read_header`); yields ``(section, None, ln)`` where a section in ``sections`` starts and
+    ``(section, line, ln)`` for each of its lines.  A line outside every section raises ``err(ln, …)``.
+    Shared by the CVRPLIB and LKH-3 readers."""
+    section = None
+    for ln, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        if not line:
+            continue
+        upper = line.upper()
+        if upper == "EOF":
+            return
+        word = upper.split()[0].rstrip(":")
+        if word in sections:
+            section = word
+            yield section, None, ln
+            continue
+        if read_header(line, ln, headers, err):
+            section = None
+            continue
+        if section is None:
+            raise err(ln, f"unexpected line outside any section: {line[:60]!r}")
+        yield section, line, ln
+
+
 def check_size(key: str, value: str, ln: int, err) -> None:
     """Refuse a ``DIMENSION`` or ``VEHICLES`` header above its limit, naming the field and the limit.
 

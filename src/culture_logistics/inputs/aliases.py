@@ -61,6 +61,25 @@ TOWNSHIP_ALIASES: dict[str, tuple[str, ...]] = {
     "seat_source": ("驻地来源",),
 }
 
+DESTINATION_ALIASES: dict[str, tuple[str, ...]] = {
+    "id": ("编号", "点位编号", "目的地编号", "destination id"),
+    "name": ("名称", "点位名称", "目的地名称", "destination", "destination name"),
+    "kind": ("类型", "类别", "点位类型", "kind of destination"),
+    "village_code": ("村代码", "所在村代码", "行政区划代码", "区划代码", "village code"),
+    **_LONLAT,
+    "in_per_week": ("每周收件量", "每周进件量"),
+    "out_per_week": ("每周寄件量", "每周出件量"),
+    "days": ("收货日", "配送日", "到货日", "收货星期"),
+}
+
+#: Chinese (and common) destination kinds → the contract's kind
+DESTINATION_KIND_VALUES: dict[str, str] = {
+    "文化超市": "culture_store", "文化产品展销店": "culture_store", "展销店": "culture_store",
+    "综合文化服务中心": "cultural_centre", "综合性文化服务中心": "cultural_centre",
+    "文化服务中心": "cultural_centre", "cultural_center": "cultural_centre",
+    "农家书屋": "library", "书屋": "library",
+}
+
 #: Chinese (and common) operator values → the contract's operator
 OPERATOR_VALUES: dict[str, str] = {
     "邮政": "postal", "中国邮政": "postal", "邮政局": "postal", "邮政公司": "postal", "邮政所": "postal",
@@ -103,6 +122,11 @@ def _value(value: str, table: dict[str, str]) -> str:
 def operator_value(value: str) -> str:
     """``邮政`` → ``postal`` …; any other value lower-cased with ``-``/space → ``_`` (checked by the reader)."""
     return _value(value, OPERATOR_VALUES)
+
+
+def destination_kind_value(value: str) -> str:
+    """``文化超市`` → ``culture_store`` …; any other value lower-cased (checked by the reader)."""
+    return _value(value, DESTINATION_KIND_VALUES)
 
 
 def tier_value(value: str) -> str:

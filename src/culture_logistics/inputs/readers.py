@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import math
+import re
 from pathlib import Path
 
 import geopandas as gpd
@@ -11,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from culture_logistics.config.model import (
+    DESTINATION_KINDS,
     OPERATORS,
     PARCELS_IN_PER_PERSON_WEEK,
     PARCELS_OUT_PER_PERSON_WEEK,
@@ -19,9 +21,11 @@ from culture_logistics.config.model import (
 from culture_logistics.errors import ProblemList
 from culture_logistics.geo.coords import to_wgs84
 from culture_logistics.inputs.aliases import (
+    DESTINATION_ALIASES,
     FACILITY_ALIASES,
     TOWNSHIP_ALIASES,
     VILLAGE_ALIASES,
+    destination_kind_value,
     header_map,
     operator_value,
     tier_value,
@@ -61,7 +65,16 @@ TOWNSHIP_COLUMNS = ["code", "name"]
 TOWNSHIP_OPTIONAL = ["lon", "lat"]
 
 
+DESTINATION_COLUMNS = ["id", "name", "kind", "village_code", "lon", "lat", "in_per_week", "out_per_week"]
+
+
+DESTINATION_OPTIONAL = ["days"]
+
+
 _VILLAGE_HEADERS = header_map(VILLAGE_ALIASES)
+
+
+_DESTINATION_HEADERS = header_map(DESTINATION_ALIASES)
 
 
 _FACILITY_HEADERS = header_map(FACILITY_ALIASES)
@@ -287,3 +300,125 @@ def read_townships(path: Path | MemoryTable, problems: ProblemList, crs: str = "
     if len(problems.errors) > n_before:
         return None
     return pd.DataFrame({"code": frame["code"].values, "name": frame["name"].values, "lon": lon, "lat": lat})
+
+
+#: weekday names accepted in destinations.csv ``days`` (besides the numbers 1–7, Monday = 1)
+WEEKDAY_NAMES = {**{n: i for i, n in enumerate("一二三四五六日", start=1)}, "天": 7,
+                 **{n: i for i, n in enumerate(("mon", "tue", "wed", "thu", "fri", "sat", "sun"), start=1)},
+                 **{n: i for i, n in enumerate(("monday", "tuesday", "wednesday", "thursday", "friday", "saturday",
+                                                "sunday"), start=1)}}
+
+_DAY_SEPARATORS = re.compile(r"[\s,，;；、/|]+")
+
+
+def parse_days(value: str) -> tuple[tuple[int, ...] | None, str]:
+    """The weekdays of a destinations.csv ``days`` cell: ``"1,4"`` → ``(1, 4)`` (Monday = 1; also ``"1 4"``,
+    ``"1，4"``, ``"周一、周四"``, ``"Mon,Thu"``); ``()`` for an empty cell (any delivery day).
+
+    Returns
+    -------
+    (days sorted, "") or (None, what is wrong) for a value that is no list of distinct weekdays.
+    """
+    text = str(value).strip()
+    if not text:
+        return (), ""
+    out: list[int] = []
+    for part in _DAY_SEPARATORS.split(text):
+        if not part:
+            continue
+        p = part.lower()
+        for prefix in ("星期", "礼拜", "周"):
+            if p.startswith(prefix):
+                p = p[len(prefix):]
+                break
+        if p in WEEKDAY_NAMES:
+            d = WEEKDAY_NAMES[p]
+        elif p.isdigit() and 1 <= int(p) <= 7:
+            d = int(p)
+        else:
+            return None, f"'{short_text(part)}' is not a weekday 1–7"
+        if d in out:
+            return None, f"day {d} is listed twice"
+        out.append(d)
+    return tuple(sorted(out)), ""
+
+
+def read_destinations(path: Path | MemoryTable, problems: ProblemList, crs: str = "wgs84", sheet: str | None = None
+                      ) -> gpd.GeoDataFrame | None:
+    """Read the optional destinations.csv or .xlsx (see docs/CONTRACT.md, "destinations.csv") into a GeoDataFrame.
+
+    Parameters
+    ----------
+    path : CSV or workbook; Chinese headers (:data:`~culture_logistics.inputs.aliases.DESTINATION_ALIASES`) and
+        Chinese kinds (文化超市 → culture_store, 综合文化服务中心 → cultural_centre, 农家书屋 → library) accepted.
+    problems : where every problem is recorded (file, sheet, row, column as the file writes it).
+    crs : ``"wgs84"``, ``"gcj02"`` or ``"bd09"``: lon/lat are converted to WGS-84.
+    sheet : the workbook's sheet (default: the first).
+
+    Returns
+    -------
+    GeoDataFrame or None
+        columns id, name, kind (:data:`~culture_logistics.config.model.DESTINATION_KINDS`), village_code,
+        township_code (its first 9 digits), in_per_week, out_per_week (cultural parcels a week), days (tuple of
+        weekdays, ``()`` = any delivery day), lon, lat, src_row, geometry (EPSG:4326); sorted by id.  ``None`` when
+        any row has an error.  The village codes are checked against villages.csv by
+        :func:`~culture_logistics.inputs.validate.check_scenario`.
+    """
+    frame = read_table(path, problems, DESTINATION_COLUMNS, DESTINATION_OPTIONAL, aliases=_DESTINATION_HEADERS,
+                       sheet=sheet)
+    if frame is None:
+        return None
+    source = path
+    path, col = _where(frame, path)
+    n_before = len(problems.errors)
+    _duplicates(frame, "id", path, problems, "destination id")
+    kinds, pin, pout, days = [], [], [], []
+    for kind, code, a_raw, b_raw, d_raw, row in zip(frame["kind"], frame["village_code"], frame["in_per_week"],
+                                                    frame["out_per_week"], frame["days"], frame["src_row"]):
+        k = destination_kind_value(kind)
+        if k not in DESTINATION_KINDS:
+            close = difflib.get_close_matches(k, DESTINATION_KINDS, n=1, cutoff=0.6)
+            hint = f"did you mean '{close[0]}'? " if close else ""
+            problems.error(path, f"unknown kind '{short_text(kind)}'", row=row, column=col("kind"),
+                           hint=hint + "use one of: " + ", ".join(DESTINATION_KINDS)
+                           + " (or 文化超市, 文化产品展销店, 综合文化服务中心, 农家书屋)")
+        kinds.append(k)
+        if not (len(code) == 12 and code.isdigit()):
+            problems.error(path, f"village code '{short_text(code)}' is not 12 digits", row=row,
+                           column=col("village_code"),
+                           hint="the 12-digit code of the village (in villages.csv) the destination is in; format "
+                                "the column as text")
+        a = parse_number(a_raw, path, row, col("in_per_week"), problems, minimum=0, maximum=MAX_PARCELS_PER_WEEK)
+        b = parse_number(b_raw, path, row, col("out_per_week"), problems, minimum=0, maximum=MAX_PARCELS_PER_WEEK)
+        pin.append(np.nan if a is None else a)
+        pout.append(np.nan if b is None else b)
+        d, why = parse_days(d_raw)
+        if d is None:
+            problems.error(path, f"days '{short_text(d_raw)}': {why}", row=row, column=col("days"),
+                           hint="list the weekdays it receives, Monday = 1, separated by commas (e.g. 1,4); "
+                                "leave it empty for any delivery day")
+        days.append(d if d is not None else ())
+    lon, lat, ok = _coordinates(frame, source, problems, crs, "destination")
+    if len(problems.errors) > n_before:
+        return None
+    if frame.empty:
+        problems.error(path, "has no destination rows", hint="add one row per destination under the header, or "
+                       "remove destinations from [inputs]")
+        return None
+    out = pd.DataFrame({
+        "id": frame["id"].astype(str).values,
+        "name": frame["name"].astype(str).values,
+        "kind": kinds,
+        "village_code": frame["village_code"].astype(str).values,
+        "township_code": frame["village_code"].astype(str).str[:9].values,
+        "in_per_week": np.asarray(pin, dtype=float),
+        "out_per_week": np.asarray(pout, dtype=float),
+        "days": days,
+        "lon": lon,
+        "lat": lat,
+        "src_row": frame["src_row"].values,
+    })
+    gdf = gpd.GeoDataFrame(out, geometry=gpd.points_from_xy(out["lon"], out["lat"]), crs="EPSG:4326")
+    gdf = gdf.sort_values("id", kind="stable").reset_index(drop=True)
+    gdf.attrs["source"] = str(path)
+    return gdf

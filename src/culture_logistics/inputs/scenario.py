@@ -57,6 +57,9 @@ class Scenario:
         attributes x, y in lon/lat; edge attributes ``length`` in m and
         ``travel_time`` in s), or ``None`` when no roads were given.
     boundary : the county boundary (shapely, EPSG:4326) or ``None``.
+    destinations : the optional cultural destinations (``[inputs] destinations``): GeoDataFrame with columns id,
+        name, kind, village_code, township_code, in_per_week, out_per_week (cultural parcels, already multiplied
+        by ``demand_scale``), days (tuple of weekdays, ``()`` = any), lon, lat, geometry; sorted by id; or ``None``.
     """
 
     adcode: str
@@ -79,6 +82,7 @@ class Scenario:
     data_note: str = ""
     demand_scale: float = 1.0       # [demand] scale (or route --demand-scale): already applied to the villages' flows
     peak_scale: float = 2.0         # [demand] peak_scale
+    destinations: gpd.GeoDataFrame | None = None   # [inputs] destinations (see the class docstring)
 
     @property
     def metric_crs(self):
@@ -88,7 +92,8 @@ class Scenario:
         return utm_crs((b[0] + b[2]) / 2, (b[1] + b[3]) / 2)
 
     @classmethod
-    def from_frames(cls, villages, facilities, roads=None, config: dict | None = None, townships=None) -> Scenario:
+    def from_frames(cls, villages, facilities, roads=None, config: dict | None = None, townships=None,
+                    destinations=None) -> Scenario:
         """A scenario from in-memory tables, checked exactly as :func:`load_scenario` checks its files.
 
         Parameters
@@ -103,6 +108,7 @@ class Scenario:
             {"radius_m": 3000}, "routing": {...}}``), checked against the same schema; without ``[county]
             adcode`` the county is the first 6 digits most village codes share.  No ``[inputs]``.
         townships : optional DataFrame with the columns of townships.csv.
+        destinations : optional DataFrame with the columns of destinations.csv (cultural destinations).
 
         Raises
         ------
@@ -110,7 +116,8 @@ class Scenario:
             listing every problem, each naming the frame (``"villages (DataFrame)"``), its row (by position,
             as ``frame.iloc[row]``) and column, and how to fix it.
         """
-        return scenario_from_frames(villages, facilities, roads=roads, config=config, townships=townships)
+        return scenario_from_frames(villages, facilities, roads=roads, config=config, townships=townships,
+                                    destinations=destinations)
 
     def section(self, name: str) -> dict:
         """The raw TOML table ``[name]`` (empty dict when absent)."""
@@ -146,7 +153,10 @@ class Scenario:
             "boundary_source": self.boundary_source,
             "synthetic": self.synthetic,
             "warnings": len(self.warnings),
-        }
+        } | ({"destinations": int(len(self.destinations)),     # only with [inputs] destinations
+              "destinations_by_kind": {str(k): int(n) for k, n in
+                                       self.destinations["kind"].value_counts().sort_index().items()}}
+             if self.destinations is not None else {})
 
 
 def read_toml(path: Path, problems: ProblemList) -> dict | None:
@@ -212,6 +222,8 @@ def load_scenario(path: str | Path) -> Scenario:
         check_bus_stops(params.routing.bus_lines, facilities, path, problems)
     townships = (_readers.read_townships(base / inputs["townships"], problems, crs=crs, sheet=sheet)
                  if inputs.get("townships") else None)
+    destinations = (_readers.read_destinations(base / inputs["destinations"], problems, crs=crs, sheet=sheet)
+                    if inputs.get("destinations") else None)
     graph = None
     if inputs.get("roads"):
         graph = _roads.read_roads(base / inputs["roads"], problems, crs=crs, network=params.network)
@@ -219,7 +231,8 @@ def load_scenario(path: str | Path) -> Scenario:
     return _assemble(params, problems, path, villages, facilities, townships, graph,
                      villages_file=villages.attrs.get("source", base / inputs["villages"]),
                      facilities_file=facilities.attrs.get("source", base / inputs["facilities"]),
-                     roads_file=(base / inputs["roads"]) if inputs.get("roads") else None)
+                     roads_file=(base / inputs["roads"]) if inputs.get("roads") else None,
+                     destinations=destinations)
 
 
 @dataclass
@@ -258,6 +271,10 @@ def _parameters(conf: dict, file, problems: ProblemList) -> _Parameters:
 FLOW_COLUMNS = ("parcels_in_per_week", "parcels_out_per_week", "other_in_per_week", "other_out_per_week")
 
 
+#: the destinations' weekly flows (cultural parcels)
+DESTINATION_FLOW_COLUMNS = ("in_per_week", "out_per_week")
+
+
 def fill_other_flows(villages: pd.DataFrame, other_in_per_capita_week: float, other_out_per_capita_week: float
                      ) -> pd.DataFrame:
     """``villages`` with ``other_in_per_week`` / ``other_out_per_week`` filled where not given (missing column or
@@ -293,11 +310,16 @@ def scale_demand(scenario: Scenario, scale: float) -> Scenario:
     villages = scenario.villages.copy()
     for col in FLOW_COLUMNS:
         villages[col] = villages[col].to_numpy(float) * factor
-    return dataclasses.replace(scenario, villages=villages, demand_scale=float(scale))
+    destinations = scenario.destinations
+    if destinations is not None:
+        destinations = destinations.copy()
+        for col in DESTINATION_FLOW_COLUMNS:
+            destinations[col] = destinations[col].to_numpy(float) * factor
+    return dataclasses.replace(scenario, villages=villages, destinations=destinations, demand_scale=float(scale))
 
 
 def _assemble(params: _Parameters, problems: ProblemList, path: Path | None, villages, facilities, townships, graph,
-              *, villages_file, facilities_file, roads_file) -> Scenario:
+              *, villages_file, facilities_file, roads_file, destinations=None) -> Scenario:
     """The Scenario of checked tables, after the checks that need all of them (raise when any failed)."""
     boundary, boundary_source = county_extent(params.adcode)
     county = params.checked.values.get("county", {})
@@ -308,6 +330,9 @@ def _assemble(params: _Parameters, problems: ProblemList, path: Path | None, vil
     if scale != 1.0:
         for col in FLOW_COLUMNS:
             villages[col] = villages[col].to_numpy(float) * scale
+        if destinations is not None:
+            for col in DESTINATION_FLOW_COLUMNS:
+                destinations[col] = destinations[col].to_numpy(float) * scale
     scenario = Scenario(
         adcode=params.adcode, name=str(county.get("name") or county_name(params.adcode) or params.adcode),
         villages=villages, facilities=facilities,
@@ -316,10 +341,12 @@ def _assemble(params: _Parameters, problems: ProblemList, path: Path | None, vil
         network=params.network, coverage=params.coverage, config=params.conf,
         synthetic=params.checked.get("data", "synthetic"), data_note=params.checked.get("data", "note"),
         siting_params=params.siting, routing_params=params.routing,
-        demand_scale=scale, peak_scale=float(demand.get("demand", "peak_scale")),
+        demand_scale=scale, peak_scale=float(demand.get("demand", "peak_scale")), destinations=destinations,
     )
     check_scenario(scenario, problems, villages_file=villages_file, facilities_file=facilities_file,
-                   townships=townships, roads_file=roads_file)
+                   townships=townships, roads_file=roads_file,
+                   destinations_file=None if destinations is None else destinations.attrs.get("source"),
+                   delivery_days_per_week=params.routing.delivery_days_per_week)
     scenario.warnings = problems.warnings
     problems.raise_if_errors()
     return scenario
@@ -327,10 +354,12 @@ def _assemble(params: _Parameters, problems: ProblemList, path: Path | None, vil
 
 #: how :meth:`Scenario.from_frames` names its inputs in problems
 FRAME_LABELS = {"villages": "villages (DataFrame)", "facilities": "facilities (DataFrame)",
+                "destinations": "destinations (DataFrame)",
                 "townships": "townships (DataFrame)", "roads": "roads (GeoDataFrame)", "config": "config (dict)"}
 
 
-def scenario_from_frames(villages, facilities, roads=None, config: dict | None = None, townships=None) -> Scenario:
+def scenario_from_frames(villages, facilities, roads=None, config: dict | None = None, townships=None,
+                         destinations=None) -> Scenario:
     """A Scenario from in-memory tables, checked exactly as :func:`load_scenario` checks files.
 
     See :meth:`Scenario.from_frames`.
@@ -361,6 +390,9 @@ def scenario_from_frames(villages, facilities, roads=None, config: dict | None =
         check_bus_stops(params.routing.bus_lines, frame_facilities, where, problems)
     frame_townships = (_readers.read_townships(frame_table(townships, FRAME_LABELS["townships"]), problems, crs=crs)
                        if townships is not None else None)
+    frame_destinations = (_readers.read_destinations(frame_table(destinations, FRAME_LABELS["destinations"]),
+                                                     problems, crs=crs)
+                          if destinations is not None else None)
     graph = None
     if roads is not None:
         graph = _roads.graph_from_lines_checked(lines_frame(roads, FRAME_LABELS["roads"]), FRAME_LABELS["roads"],
@@ -373,4 +405,5 @@ def scenario_from_frames(villages, facilities, roads=None, config: dict | None =
     params.conf = conf
     return _assemble(params, problems, None, frame_villages, frame_facilities, frame_townships, graph,
                      villages_file=FRAME_LABELS["villages"], facilities_file=FRAME_LABELS["facilities"],
-                     roads_file=FRAME_LABELS["roads"] if roads is not None else None)
+                     roads_file=FRAME_LABELS["roads"] if roads is not None else None,
+                     destinations=frame_destinations)

@@ -55,8 +55,12 @@ def _check_points_in_county(scenario, frame, file, problems: ProblemList, what: 
 
 
 def check_scenario(scenario, problems: ProblemList, *, villages_file, facilities_file, townships=None,
-                   roads_file=None) -> None:
-    """Cross-file checks; fills ``scenario.villages['township_name']`` and ``scenario.townships``."""
+                   roads_file=None, destinations_file=None, delivery_days_per_week: int = 7) -> None:
+    """Cross-file checks; fills ``scenario.villages['township_name']`` and ``scenario.townships``.
+
+    With ``scenario.destinations``: each destination's village code must be a village of villages.csv, its id no
+    village code, its days delivery days (1…``delivery_days_per_week``), its point inside the county.
+    """
 
     v = scenario.villages
     f = scenario.facilities
@@ -98,6 +102,8 @@ def check_scenario(scenario, problems: ProblemList, *, villages_file, facilities
     # ---- inside the county
     _check_points_in_county(scenario, v, villages_file, problems, "village", lambda r: f"{r['code']} {r['name']}")
     _check_points_in_county(scenario, f, facilities_file, problems, "facility", lambda r: f"{r['id']} {r['name']}")
+    if scenario.destinations is not None:
+        check_destinations(scenario, problems, destinations_file, villages_file, delivery_days_per_week)
     # ---- the network: unreachable points are warnings (coverage reports them as unreachable)
     if scenario.graph is not None and not problems.errors:
 
@@ -125,6 +131,34 @@ def check_scenario(scenario, problems: ProblemList, *, villages_file, facilities
     if not (f["tier"] == "county").any():
         problems.warning(facilities_file, "no county-tier facility (county hub)",
                          hint="routing needs a county co-delivery centre: add a row with tier = county")
+
+
+def check_destinations(scenario, problems: ProblemList, destinations_file, villages_file,
+                       delivery_days_per_week: int) -> None:
+    """The cross-file checks of ``scenario.destinations`` (see :func:`check_scenario`); fills its
+    ``village_name`` and ``township_name``."""
+    d = scenario.destinations
+    v = scenario.villages
+    names = dict(zip(v["code"], v["name"]))
+    towns = dict(zip(v["code"], v["township_name"])) if "township_name" in v.columns else {}
+    for r in d.itertuples():
+        if r.village_code not in names:
+            problems.error(destinations_file, f"village_code {r.village_code} of destination {r.id} {r.name} is not "
+                           f"in {villages_file}", row=int(r.src_row), column="village_code",
+                           hint="use the code of the village the destination is in, as villages.csv writes it")
+        if r.id in names:
+            problems.error(destinations_file, f"destination id {r.id} is also a village code", row=int(r.src_row),
+                           column="id", hint="give the destination its own id (e.g. D01)")
+        late = [x for x in r.days if x > int(delivery_days_per_week)]
+        if late:
+            problems.error(destinations_file, f"days {','.join(map(str, r.days))}: day {late[0]} is not a delivery "
+                           f"day ([routing] delivery_days_per_week = {int(delivery_days_per_week)})",
+                           row=int(r.src_row), column="days",
+                           hint=f"use days 1–{int(delivery_days_per_week)}, or raise delivery_days_per_week")
+    d["village_name"] = [names.get(c, "") for c in d["village_code"]]
+    d["township_name"] = [towns.get(c, c[:9]) for c in d["village_code"]]
+    _check_points_in_county(scenario, d, destinations_file, problems, "destination",
+                            lambda r: f"{r['id']} {r['name']}")
 
 
 def check_offsets(scenario, problems: ProblemList, tables) -> None:

@@ -370,8 +370,9 @@ def _fairness_rows(v: pd.DataFrame, leads: dict[str, VillageLead]) -> list[dict]
 def _safety_rows(plan: pd.DataFrame) -> list[dict]:
     cd = continuous_driving(plan)
     over = int((cd["max_continuous_driving_min"] > MAX_CONTINUOUS_DRIVING_MIN).sum())
-    rule = (f"driving between stops = arrival − previous departure (route_plan.csv); a stop of ≥ {REST_MIN:g} min "
-            "(service and wait) is a rest; 《道路交通安全法实施条例》第六十二条; bus runs not counted")
+    rule = (f"driving between stops = arrival − previous departure (route_plan.csv); a rest row (stop_kind = rest) "
+            f"or a stop of ≥ {REST_MIN:g} min (service and wait) is a rest; 《道路交通安全法实施条例》第六十二条; "
+            "bus runs not counted")
     return [_row("K12", "运营安全：连续驾驶超过4小时的线路数", "routes whose continuous driving exceeds 4 h", over,
                  "条", over, len(cd), 0, note=rule),
             _row("K12-max", "最长连续驾驶时长", "longest continuous driving of any route",
@@ -400,7 +401,7 @@ def _upload_tables(scn: Scenario, v: pd.DataFrame, plan: pd.DataFrame, leads: di
         ech = str(g["echelon"].iat[0])
         lid = str(g["vehicle_id"].iat[0]).split("@", 1)[0] if ech == "bus" else str(rid)
         lines.append({"line_id": lid, "kind": ech, "operator": str(g["operator"].iat[0]), "day": int(d),
-                      "stops": int((~g["stop_kind"].isin(["depot", "reload"])).sum()),
+                      "stops": int((~g["stop_kind"].isin(["depot", "reload", "rest"])).sum()),
                       "parcels_down": int(pd.to_numeric(g["delivered"]).sum()),
                       "parcels_up": int(pd.to_numeric(g["picked_up"]).sum()),
                       "km": round(float(pd.to_numeric(g["leg_m"]).sum()) / 1000.0, 2)})

@@ -25,11 +25,15 @@ Outbound lead time
     the county centre brings its pickups there on its return.
 
 Continuous driving
-    A leg's driving time is its ``arrival_min`` minus the previous row's ``departure_min``.  A stop where
+    A leg's driving time is its ``arrival_min`` minus the previous row's ``departure_min``.  A rest row
+    (``stop_kind = rest``, the routing's rest of at least 20 min: :mod:`culture_logistics.routing.driving`) has
+    no leg (it stands where the stop before it is) and its standing time makes it a rest.  A stop where
     the vehicle stands at least :data:`REST_MIN` minutes (``departure_min − arrival_min``: service and any
     wait) is the rest of 《道路交通安全法实施条例》第六十二条 (连续驾驶机动车超过4小时未停车休息或者停车休息时间少于
-    20分钟 is forbidden) and ends a period of continuous driving; a shorter stop does not.  Bus runs are the
-    bus company's timetable and are not counted.
+    20分钟 is forbidden) and ends a period of continuous driving; a shorter stop does not.  So does a reload row
+    (``stop_kind = reload``, a vehicle of several trips back at its station) of at least :data:`REST_MIN`
+    minutes' standstill (waiting and ``reload_min``); a shorter reload does not, and driving is counted across
+    the vehicle's trips over its whole day.  Bus runs are the bus company's timetable and are not counted.
 """
 from __future__ import annotations
 

@@ -10,7 +10,9 @@ Files (see README, "Coverage outputs")
 ``township_reach.csv``  one row per township (``TOWNSHIP_REACH_COLUMNS``)
 ``gaps.csv``            villages not reached (``GAP_COLUMNS``): missing operators, distance to each
 ``summary.json``        county figures, ``by_operator`` {operator: {villages_reached, population_reached}}
-``village_reach.xlsx``  a county summary sheet, a gaps sheet, one sheet per township; codes as text
+``village_reach.xlsx``  a county summary sheet, a gaps sheet, one sheet per township; codes as text (with
+                        cultural destinations also a destinations sheet)
+``destination_reach.csv`` with cultural destinations only: one row per destination (``DESTINATION_REACH_COLUMNS``)
 ``coverage_map.html``   the map (offline: Leaflet inlined)
 ``coverage.gpkg``       villages, facilities, service areas, townships for GIS (EPSG:4326; see reports.gis)
 """
@@ -29,7 +31,7 @@ from culture_logistics.coverage.reach import CoverageResult
 from culture_logistics.errors import CultureLogisticsError
 from culture_logistics.reports.gis import coverage_layers, write_gpkg
 from culture_logistics.reports.labels import TEXT_COLUMNS, column_label, op_label, table_operator, table_operators
-from culture_logistics.reports.maps.base import render_map
+from culture_logistics.reports.maps.base import destination_label, render_map
 from culture_logistics.reports.maps.coverage import coverage_map
 from culture_logistics.reports.numbers import pct, pct_text
 from culture_logistics.reports.workbooks import write_xlsx
@@ -75,6 +77,9 @@ class CoverageReport:
             "summary.json": write_json(self.summary, out / "summary.json"),
             "village_reach.xlsx": write_xlsx(self.sheets, out / "village_reach.xlsx", text_columns=self.text_columns),
         }
+        if self.result.destinations is not None:
+            paths["destination_reach.csv"] = write_csv(self.result.destination_table(),
+                                                       out / "destination_reach.csv")
         if self.map_html is not None:
             paths["coverage_map.html"] = atomic_write_text(out / "coverage_map.html", self.map_html)
         paths["coverage.gpkg"] = write_gpkg(gis, out / "coverage.gpkg")
@@ -187,10 +192,41 @@ def workbook_sheets(result: CoverageResult, lang: str = "en") -> tuple[dict, set
     sheets = {("全县汇总" if lang == "zh" else "County summary"): localise(tw)}
     gap_rows = table[~v["reached"].to_numpy()]
     sheets["缺口村" if lang == "zh" else "Gaps"] = localise(gap_rows)
+    if result.destinations is not None:   # the cultural destinations: their own sheet, never counted as villages
+        sheets["文化目的地" if lang == "zh" else "Destinations"] = destination_sheet(result, lang)
     for (code, name), g in table.groupby(["township_code", "township_name"], sort=True):
         sheets[f"{code} {name}"] = localise(g)
-    text_cols = {column_label(c, lang) for c in TEXT_COLUMNS}
+    text_cols = {column_label(c, lang) for c in TEXT_COLUMNS} | {DESTINATION_HEAD["destination_id"][lang == "zh"]}
     return sheets, text_cols
+
+
+#: the destinations sheet's headers: column → (en, zh)
+DESTINATION_HEAD = {
+    "destination_id": ("Destination ID", "目的地编号"), "destination_name": ("Destination", "目的地名称"),
+    "kind": ("Kind", "类型"), "in_per_week": ("Parcels in a week", "每周收件量"),
+    "out_per_week": ("Parcels out a week", "每周寄件量"), "days": ("Receiving days (Mon = 1)", "收货日(周一=1)"),
+}
+
+
+def destination_sheet(result: CoverageResult, lang: str = "en") -> pd.DataFrame:
+    """The workbook's destinations sheet: ``destination_reach.csv`` with its kind, flags and operators in
+    ``lang``, distances in whole metres (empty when unreachable)."""
+    zh = lang == "zh"
+    d = result.destinations
+    t = result.destination_table()
+    yes, no = ("是", "否") if zh else ("yes", "no")
+    t["kind"] = [destination_label(k, lang) for k in d["kind"]]
+    t["reached"] = np.where(d["reached"], yes, no)
+    t["reached_any"] = np.where(d["reached_any"], yes, no)
+    t["reached_by"] = [table_operators(x, lang) for x in d["reached_by"]]
+    t["nearest_operator"] = [table_operator(x, lang) if x else "" for x in d["nearest_operator"]]
+    dist = d["distance_m"].to_numpy(float)
+    ok = np.isfinite(dist)
+    t["in_per_week"], t["out_per_week"] = d["in_per_week"].to_numpy(float), d["out_per_week"].to_numpy(float)
+    t["distance_m"] = [int(round(x)) if f else "" for x, f in zip(dist, ok)]
+    t["travel_time_min"] = [round(float(x), 1) if f else "" for x, f in zip(d["travel_time_min"], ok)]
+    return t.rename(columns={c: DESTINATION_HEAD[c][zh] if c in DESTINATION_HEAD else column_label(c, lang)
+                             for c in t.columns})
 
 
 # ------------------------------------------------------------------------------------- console

@@ -76,7 +76,8 @@ def coverage_layers(result) -> dict[str, gpd.GeoDataFrame]:
     reached_any (booleans), reached_by, missing_operators (``;``-separated), nearest_facility_id,
     nearest_operator, distance_m (network metres, empty when unreachable), travel_time_min and
     ``<operator>_distance_m`` for every carrying operator.  ``townships``: the approximate area with
-    the ``township_reach.csv`` figures, rates in percent (rounded as in the workbook).
+    the ``township_reach.csv`` figures, rates in percent (rounded as in the workbook).  ``destinations`` (only
+    with cultural destinations): the ``destination_reach.csv`` columns at each destination's point.
     """
     v = result.villages
     vil = points_frame(v, ["village_code", "village_name", "township_code", "township_name"])
@@ -108,6 +109,13 @@ def coverage_layers(result) -> dict[str, gpd.GeoDataFrame]:
     tw = tw.drop(columns=["reach_rate", "population_reach_rate", "township_name"])
     t = areas.merge(tw, on="township_code", how="left")
     layers["townships"] = gpd.GeoDataFrame(t, geometry="geometry", crs="EPSG:4326")
+    d = getattr(result, "destinations", None)
+    if d is not None:   # the cultural destinations (destination_reach.csv's columns, flags as booleans)
+        dest = points_frame(d, ["destination_id", "destination_name", "kind", "village_code", "township_code",
+                                "in_per_week", "out_per_week", "days", "reached", "reached_any", "reached_by",
+                                "nearest_facility_id", "nearest_operator"])
+        dest["distance_m"] = [None if x is None else round(x) for x in _finite(d["distance_m"])]
+        layers["destinations"] = dest
     return layers
 
 

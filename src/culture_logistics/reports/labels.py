@@ -99,6 +99,7 @@ REASON_LABELS = {
     "demand_exceeds_capacity": ("more parcels than any vehicle carries", "件量超过最大车辆容量"),
     "beyond_shift": ("farther than a shift allows", "超出班次时长"),
     "beyond_range": ("beyond the vehicles' range", "超出车辆续航里程"),
+    "driving_rule": ("driving-time rule (4 h, then a 20 min rest)", "连续驾驶时间规定（4小时后休息20分钟）"),
     "time_window": ("time window closes too early", "时间窗过早关闭"),
     "station_capacity": ("station capacity used up", "站点日处理能力已满"),
     "fleet_too_small": ("fleet too small for the day", "车辆不足"),
@@ -289,7 +290,9 @@ SHEET_TEXT = {
     "leg_km": ("Leg km", "本段公里"), "sign": ("Signature", "签收"),
     "depot": ("depot", "出发/返回站"), "station": ("township station", "乡镇站点"),
     "village_point": ("village service point", "村级服务点"), "village_centre": ("village centre", "村委会"),
-    "depart": ("depart", "出发"), "return": ("return", "返回"),
+    "culture_store": ("culture store", "文化超市"), "cultural_centre": ("cultural service centre", "综合文化服务中心"),
+    "library": ("village library", "农家书屋"),
+    "depart": ("depart", "出发"), "return": ("return", "返回"), "rest": ("rest {n} min", "休息 {n} 分钟"),
     "reload": ("back to reload, then trip {n}", "回站装货，第 {n} 趟"),
     "stops_trips": ("{n} on {k} trips", "{n}（分 {k} 趟）"),
     "i_vehicle": ("Vehicle", "车辆"), "i_operator": ("Operator", "运营方"), "i_date": ("Date", "日期"),
@@ -315,6 +318,11 @@ SHEET_TEXT = {
     "mode_shared": ("shared co-delivery", "共同配送"), "mode_separate": ("each operator separately", "各自配送"),
     "mode_postal_courier": ("邮快合作 post-courier cooperation", "邮快合作"),
 }
+
+
+def rest_minutes(arrival_min: float, departure_min: float) -> int:
+    """The whole minutes of a ``stop_kind = rest`` row of route_plan.csv (its departure less its arrival)."""
+    return int(round(float(departure_min) - float(arrival_min)))
 
 
 def sheet_text(key: str, lang: str, **fields) -> str:
@@ -358,6 +366,16 @@ REASON_TEXTS = {
     "beyond_range": [
         (r"beyond the vehicles' range: the out-and-back trip to it alone is (?P<a>[\d.]+) km, the (?P<T>\S+)'s "
          r"range_km is (?P<r>[\d.]+)", "超出车辆续航里程：单独往返也需 {a} 公里，{T}的 range_km 为 {r}"),
+    ],
+    "driving_rule": [
+        (r"driving-time rule: the drive between it and the depot alone takes (?P<h>[\d.]+) h by (?P<T>\S+), more "
+         r"than 4 h of continuous driving, then a rest of at least 20 min \(道路交通安全法实施条例 第六十二条\); rests "
+         r"are taken at stops", "连续驾驶时间规定：{T}在该点与出发站之间单程行驶就需 {h} 小时，超过《道路交通安全法实施条例》"
+                                "第六十二条连续驾驶4小时的上限（休息只能在站点进行）"),
+        (r"driving-time rule: the routes that could serve it need the rests of 4 h of continuous driving, then a rest "
+         r"of at least 20 min \(道路交通安全法实施条例 第六十二条\), and with them they no longer fit the shift and the "
+         r"depot's hours", "连续驾驶时间规定：可服务该点的线路需按《道路交通安全法实施条例》第六十二条在连续驾驶4小时内"
+                          "停车休息至少20分钟，加上休息后超出班次和出发站营业时间"),
     ],
     "time_window": [
         (r"time window closes at (?P<a>\d{1,2}:\d{2}) but the earliest arrival is (?P<b>\d{1,2}:\d{2})",
@@ -405,6 +423,8 @@ FIX_TEXTS = [
      r"(?P<t>\d{1,2}:\d{2})", "班次延长 {m} 分钟：{T} max_shift_h {a} → {b}，出发站营业至 {t}"),
     (r"a vehicle with range_km ≥ (?P<n>\d+) \(the (?P<T>\S+) has (?P<r>[\d.]+)\) at (?P<D>\S+)",
      "{D} 使用 range_km ≥ {n} 的车辆（{T}为 {r}）"),
+    (r"serve it from a station nearer to it, or with a faster vehicle than the (?P<T>\S+)",
+     "改由更近的站点配送，或使用比{T}更快的车辆"),
     (r"keep its time window open until (?P<t>\d{1,2}:\d{2})", "把该站点的时间窗延长到 {t}"),
     (r"raise capacity_per_day of station (?P<S>.+?) from (?P<C>[\d.]+) to at least (?P<n>\d+) in facilities\.csv",
      "在 facilities.csv 中把 {S} 的 capacity_per_day 由 {C} 提高到至少 {n}"),

@@ -7,6 +7,7 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
+from culture_logistics.config.model import DESTINATION_KINDS
 from culture_logistics.config.routing import hhmm
 from culture_logistics.reports.gis import points_frame, write_gpkg
 from culture_logistics.reports.labels import (
@@ -18,6 +19,7 @@ from culture_logistics.reports.labels import (
     op_label,
     reason_label,
     reason_text,
+    rest_minutes,
     sheet_text,
     unit_label,
     vehicle_names,
@@ -138,15 +140,17 @@ def route_sheets(plan: RoutePlan, lang: str = "zh") -> dict[str, pd.DataFrame | 
     sheets: dict[str, pd.DataFrame | Sheet] = {t("overview"): Sheet(ov, title=t("ov_title", county=county, mode=mode))}
     by_id = {row.route_id: row for row in r.itertuples(index=False)}
     head = {k: t(k) for k in SHEET_COLUMNS}
-    kinds = {k: t(k) for k in ("station", "village_point", "village_centre")}
+    kinds = {k: t(k) for k in ("station", "village_point", "village_centre", *DESTINATION_KINDS)}
     for rid, g in plan.stops.groupby("route_id", sort=False):
         sheet = pd.DataFrame({
             head["seq"]: g["seq"].to_numpy(),
             head["stop_name"]: g["stop_name"].to_numpy(),
             head["stop_id"]: g["stop_id"].astype(str).to_numpy(),
             head["kind"]: [(t("depart") if i == 0 else t("return")) if k == "depot" else
-                           t("reload", n=int(n)) if k == "reload" else kinds.get(k, k)
-                           for i, (k, n) in enumerate(zip(g["stop_kind"], g["trip"].fillna(1)))],
+                           t("reload", n=int(n)) if k == "reload" else
+                           t("rest", n=rest_minutes(a, d)) if k == "rest" else kinds.get(k, k)
+                           for i, (k, n, a, d) in enumerate(zip(g["stop_kind"], g["trip"].fillna(1),
+                                                                g["arrival_min"], g["departure_min"]))],
             head["point_name"]: g["point_name"].fillna("").to_numpy(),
             head["arrive"]: ["" if i == 0 else hhmm(60 * a) for i, a in enumerate(g["arrival_min"])],
             head["leave"]: [hhmm(60 * d) if d == d and d is not None else "" for d in g["departure_min"]],
@@ -188,8 +192,9 @@ PLAN_FILES = ("route_plan.csv", "routes_summary.csv", "unserved.csv", "route_she
 def route_layers(plan: RoutePlan) -> dict[str, gpd.GeoDataFrame]:
     """The routing stage's layers for ``routes.gpkg`` (EPSG:4326): ``routes`` (``routes_summary.csv`` columns
     plus vehicle — the depot's name and the fleet entry —, depot, departure and return in minutes after
-    midnight; a line along the roads) and ``stops`` (``route_plan.csv`` columns without the depot rows, with
-    the vehicle; nor the reload rows of vehicles that make several trips).  Here rather than in :mod:`~culture_logistics.reports.gis`, so that the coverage and
+    midnight; a line along the roads) and ``stops`` (``route_plan.csv`` columns without the depot and rest rows,
+    with the vehicle; nor the reload rows of vehicles that make several trips).  Here rather than in
+    :mod:`~culture_logistics.reports.gis`, so that the coverage and
     siting stages, which use that module, do not import the routing engines."""
     lines = route_lines(plan)
     r = plan.routes.reset_index(drop=True)
@@ -201,7 +206,7 @@ def route_layers(plan: RoutePlan) -> dict[str, gpd.GeoDataFrame]:
     routes["departure_min"] = r["departure_min"].astype(float).round(1).to_numpy()
     routes["return_min"] = r["return_min"].astype(float).round(1).to_numpy()
     veh = dict(zip(routes["route_id"], routes["vehicle"]))
-    st = plan.stops[~plan.stops["stop_kind"].isin(["depot", "reload"])].reset_index(drop=True)
+    st = plan.stops[~plan.stops["stop_kind"].isin(["depot", "reload", "rest"])].reset_index(drop=True)  # stops
     stops = points_frame(st, list(ROUTE_PLAN_COLUMNS))
     stops["stop_id"] = stops["stop_id"].astype(str)
     stops.insert(2, "vehicle", [veh.get(x, "") for x in st["route_id"]])
@@ -307,8 +312,8 @@ WEEKLY_FILES = ("route_plan.csv", "routes_summary.csv", "unserved.csv", "visits.
 
 def write_weekly(week: WeeklyPlan, out_dir: str | Path, lang: str = "zh") -> dict[str, Path]:
     """Write a weekly plan into ``out_dir``: :data:`WEEKLY_FILES` (the route tables with ``day`` as their last
-    column) and one driver workbook per delivery day in ``lang``, ``route_sheets_day1.xlsx`` … (day 1 = Monday); everything
-    is computed before the first file is written, and every file is written atomically."""
+    column; with cultural destinations also ``destination_visits.csv``) and one driver workbook per delivery day
+    in ``lang``, ``route_sheets_day1.xlsx`` … (day 1 = Monday); everything is computed before the first file is written, and every file is written atomically."""
     art = {
         "route_plan.csv": ("csv", week.plan_table()),
         "routes_summary.csv": ("csv", week.routes_table()),
@@ -317,6 +322,8 @@ def write_weekly(week: WeeklyPlan, out_dir: str | Path, lang: str = "zh") -> dic
         "week_summary.csv": ("csv", week.week_table()),
         "summary.json": ("json", week.summary()),
     }
+    if week.destination_visits is not None:   # the cultural destinations' visit days (destinations.csv)
+        art["destination_visits.csv"] = ("csv", week.destination_visits_table())
     for d, plan in enumerate(week.days, start=1):
         art[f"route_sheets_day{d}.xlsx"] = ("xlsx", (route_sheets(plan, lang), text_columns(lang)))
     return _write_artifacts(art, out_dir)

@@ -35,6 +35,7 @@ from dataclasses import replace
 import numpy as np
 
 from culture_logistics.errors import SolverError
+from culture_logistics.routing.driving import check_driving, rested_route
 from culture_logistics.routing.engine import model as _model
 from culture_logistics.routing.fleet import station_fleet
 from culture_logistics.routing.parallel import map_forked
@@ -132,6 +133,7 @@ def county_last_mile(ctx: PlanContext, operator: str, lm: dict[str, ModelSpec],
         for d, r in rts.items():
             routes.setdefault(d, []).extend(r)
     extra = _repair(ctx, lm, fleets, cap, assigned, routes, reachable, models, progress)
+    rule = {sid for m in models for sid in m.get("driving_rule_stops", [])}
     specs: dict = {}
     outcomes: dict = {}
     moved: list = []
@@ -143,7 +145,7 @@ def county_last_mile(ctx: PlanContext, operator: str, lm: dict[str, ModelSpec],
                        full_fleet=list(lm[d].fleet))
         out = build_spec(ctx, spec)
         if out.model is not None:
-            out = _adopt(out, routes.get(d, []))
+            out = _adopt(out, routes.get(d, []), rule, ctx.params.driving_rule)
         specs[d], outcomes[d] = spec, out
         for s in mine:
             if s.stop_id in assigned and d != home_of[s.stop_id]:
@@ -245,6 +247,9 @@ def _solve_block(ctx: PlanContext, lm: dict, block: list[str], fleets: dict, sto
     stats.update(time_limit_s=round(tl, 3), solve_s=round(time.perf_counter() - t0, 3), status=sol.status,
                  engine=sol.engine, cost=round(sol.cost, 2), dropped=len(sol.dropped),
                  overrun_s=round(float(sol.stats.get("overrun_s", 0.0)), 3))
+    rule = sorted(stops[keep[m]][1].stop_id for m, why in sol.drop_reasons.items() if why == "driving_rule")
+    if rule:   # dropped for the driving-time rule alone: the station's own diagnosis says so
+        stats["driving_rule_stops"] = rule
     assigned: dict = {}
     routes: dict = {}
     rank: dict = {}
@@ -258,23 +263,28 @@ def _solve_block(ctx: PlanContext, lm: dict, block: list[str], fleets: dict, sto
     return assigned, routes, stats, kept
 
 
-def _adopt(out: SolveOutcome, routes: list) -> SolveOutcome:
+def _adopt(out: SolveOutcome, routes: list, rule: set | frozenset = frozenset(), driving_rule: bool = True) \
+        -> SolveOutcome:
     """``out`` (a station's own model, unsolved) with the routes the multi-depot model gave the
-    station, re-checked against the station's model."""
+    station, re-checked against the station's model; its dropped stops whose ids are in ``rule`` were dropped
+    for the driving-time rule (``drop_reasons``); ``driving_rule``: the routes keep it (their rests)."""
     model = out.model
     index = {out.spec.stops[k].stop_id: m for m, k in enumerate(out.keep)}
     rs = [_model.make_route(model, j, [index[sid] for sid in ids], dep, vehicle=v, reloads=rel)
           for j, v, ids, dep, rel in routes]
+    if driving_rule:   # the rests the multi-depot model's routes took
+        rs = [rested_route(model, r) or r for r in rs]
     served = {s for r in rs for s in r.stops}
     dropped = [m for m in range(len(model.stops)) if m not in served]
     pen = _model.default_drop_penalty(model) if dropped else 0.0
     status = "partial" if dropped else "feasible"
     cost = sum(model.vehicle_types[r.vehicle_type].fixed_cost + model.vehicle_types[r.vehicle_type].cost_per_m
                * r.distance for r in rs)
-    sol = _model.Solution(routes=rs, dropped=dropped, drop_reasons={}, cost=float(cost), penalty=pen * len(dropped),
+    why = {m: "driving_rule" for m in dropped if model.stops[m].name in rule}
+    sol = _model.Solution(routes=rs, dropped=dropped, drop_reasons=why, cost=float(cost), penalty=pen * len(dropped),
                           distance=int(sum(r.distance for r in rs)), status=status, solve_seconds=0.0,
                           engine="county-wide")
-    problems = _model.check_solution(model, sol)
+    problems = _model.check_solution(model, sol) + (check_driving(model, sol) if driving_rule else [])
     if problems:  # pragma: no cover - the station's model and the multi-depot model disagree: a bug here
         raise SolverError(f"county-wide last mile: the routes of station {out.spec.depot.id} do not fit its own "
                           "model: " + "; ".join(problems[:5]))

@@ -60,7 +60,14 @@ from culture_logistics.inputs.scenario import Scenario
 from culture_logistics.network.roads import RoadNetwork
 from culture_logistics.routing.assign import county_last_mile
 from culture_logistics.routing.bus import add_bus_records, bus_summary, plan_buses
-from culture_logistics.routing.figures import station_load, sync_figures
+from culture_logistics.routing.driving import insert_rest_rows
+from culture_logistics.routing.figures import (
+    cost_per_parcel,
+    cultural_figures_of,
+    destination_figures,
+    station_load,
+    sync_figures,
+)
 from culture_logistics.routing.lines import route_lines
 from culture_logistics.routing.parallel import map_forked
 from culture_logistics.routing.reloads import reload_row
@@ -87,7 +94,7 @@ ROUTE_PLAN_COLUMNS = ["route_id", "vehicle_id", "operator", "echelon", "seq", "s
 
 #: routes_summary.csv: one row per route (= per vehicle used); ``trips``: the trips it makes in the day.
 ROUTES_SUMMARY_COLUMNS = ["route_id", "vehicle_id", "operator", "echelon", "capacity", "stops", "distance_m",
-                          "duration_min", "cost", "trips"]
+                          "duration_min", "cost", "trips", "range_km"]
 
 
 #: unserved.csv: one row per stop that could not be served.
@@ -212,7 +219,7 @@ class RoutePlan:
             "county": {"adcode": self.scenario.adcode, "name": self.scenario.name},
             "synthetic_data": bool(self.scenario.synthetic),
             **t,
-            "cost_per_parcel_cny": _per_parcel(t),
+            "cost_per_parcel_cny": cost_per_parcel(t),
             **self.cultural_figures(t),
             "villages_served": served_villages,
             "trunk": self.totals("trunk"),
@@ -233,31 +240,9 @@ class RoutePlan:
             "arrival_min": "minutes after midnight",
             "params": params_dict(p),
             "warnings": list(self.warnings),
-        } | ({"bus": bus_summary(self.bus, self.params)} if self.bus is not None else {}) | (
+        } | destination_figures(self) | (
+            {"bus": bus_summary(self.bus, self.params)} if self.bus is not None else {}) | (
             {"cost_sharing": self.cost_sharing.summary()} if self.cost_sharing is not None else {})
-
-
-def cultural_figures_of(stops: pd.DataFrame, cost_cny: float, without_cultural_cost_cny: float | None,
-                        parcels: int = 0) -> dict:
-    """``cultural_parcels_per_day`` (delivered + picked up at villages), ``cultural_marginal_cost_cny_per_day``
-    (the plan's cost less the same plan's cost without the cultural parcels; None when that plan was not
-    solved: without other parcels it is empty) and ``cultural_cost_per_parcel_cny`` (marginal cost ÷ cultural
-    parcels; None without either).  ``parcels``: the plan's parcels, all cultural when ``stops`` has no
-    ``delivered_cultural`` column."""
-    if "delivered_cultural" in stops.columns:
-        lm = stops[(stops["echelon"] == "last_mile") & stops["stop_kind"].isin(["village_point", "village_centre"])]
-        n = int(lm["delivered_cultural"].sum() + lm["picked_up_cultural"].sum()) if len(lm) else 0
-    else:   # a plan put together without tracking them carries cultural parcels only
-        n = int(parcels)
-    marginal = None if without_cultural_cost_cny is None else round(cost_cny - without_cultural_cost_cny, 2)
-    return {"cultural_parcels_per_day": n, "cultural_marginal_cost_cny_per_day": marginal,
-            "cultural_cost_per_parcel_cny": round(marginal / n, 3) if marginal is not None and n > 0 else None}
-
-
-def _per_parcel(totals: dict) -> float | None:
-    """CNY per parcel delivered or picked up (3 decimals); None when the plan carries no parcel."""
-    n = totals["parcels_delivered"] + totals["parcels_picked_up"]
-    return round(totals["cost_cny"] / n, 3) if n > 0 else None
 
 
 def mode_operators(mode: str, params: RoutingParams) -> list[str]:
@@ -471,7 +456,7 @@ def _records(ctx: PlanContext, outcomes: list[SolveOutcome]) -> tuple[pd.DataFra
             vid = f"{d.id}/{f.name}-{r.vehicle + 1}"
             common = {"route_id": rid, "vehicle_id": vid, "operator": spec.operator, "echelon": spec.echelon,
                       "depot_id": d.id, "vehicle_type": f.name}
-            first = len(srows)   # seq counts this route's rows: departure 0, stops and reloads, return
+            first = len(srows)   # seq counts this route's rows: departure 0, stops, reloads and rests, return
             srows.append(common | {"seq": 0, "stop_id": d.id, "stop_name": d.name, "stop_kind": "depot",
                                    "delivered": 0, "picked_up": 0, "load_after": int(r.start_load),
                                    "arrival_min": round(r.departure_s / 60.0, 2), "leg_m": 0, "lon": d.lon,
@@ -503,11 +488,13 @@ def _records(ctx: PlanContext, outcomes: list[SolveOutcome]) -> tuple[pd.DataFra
                                    "point_name": "", "service_start_min": None, "departure_min": None,
                                    "service_point_id": "", "delivered_cultural": 0, "picked_up_cultural": 0,
                                    "trip": r.num_trips})
+            srows[first:] = insert_rest_rows(srows[first:], r.rest_after)
             cost = vt.fixed_cost + vt.cost_per_m * r.distance
             rrows.append(common | {
                 "capacity": int(vt.capacity), "stops": len(r.stops), "distance_m": int(r.distance),
                 "trips": r.num_trips,
                 "duration_min": round((r.return_s - r.departure_s) / 60.0, 2), "cost": round(float(cost), 2),
+                "range_km": f.range_km,
                 "depot_name": d.name, "departure_min": round(r.departure_s / 60.0, 2),
                 "return_min": round(r.return_s / 60.0, 2),
                 "delivered": int(sum(model.stops[s].delivery for s in r.stops)),

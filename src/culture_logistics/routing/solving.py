@@ -10,9 +10,11 @@ import numpy as np
 
 from culture_logistics.config.routing import INF, FleetEntry, RoutingParams, hhmm
 from culture_logistics.errors import CultureLogisticsError, SolverError
+from culture_logistics.routing.driving import DRIVING_LIMIT_S, REST_S, check_driving, keep_driving_rule
 from culture_logistics.routing.engine import model as _model
 from culture_logistics.routing.engine import solve as E
 from culture_logistics.routing.fleet import capped_fleet, smallest_capacity
+from culture_logistics.routing.retiming import retime_route
 from culture_logistics.routing.specs import ModelSpec, PlanContext
 
 
@@ -29,61 +31,6 @@ class SolveOutcome:
     stats: dict
     snap_nodes: np.ndarray     # road node of the depot, then of every spec stop (-1 without roads)
     ready_s: dict = field(default_factory=dict)   # trunk: station id -> time its parcels are unloaded (s)
-
-
-def _retime(model: _model.Model, r: _model.Route) -> _model.Route:
-    """The same route scheduled to leave as early as the depot opens (waiting only where a time window
-    makes it wait, then pushed as late as that waiting allows); falls back to ``r`` if that breaks the shift."""
-    vt = model.vehicle_types[r.vehicle_type]
-    dep0 = int(model.depots[vt.start_depot].tw_early or 0)
-    if r.reloads:
-        return _retime_trips(model, r, vt, dep0)
-    tt = model.travel_time(r.vehicle_type)
-    D = len(model.depots)
-    locs = [vt.start_depot] + [D + s for s in r.stops] + [vt.end]
-
-    def schedule(dep):
-        t = dep
-        arr, sst = [], []
-        for j, s in enumerate(r.stops):
-            st = model.stops[s]
-            t += int(tt[locs[j], locs[j + 1]])
-            arr.append(t)
-            t = max(t, st.tw_early or 0)
-            sst.append(t)
-            t += st.service_s
-        return arr, sst, t + int(tt[locs[-2], locs[-1]])
-
-    arr, sst, ret = schedule(dep0)
-    wait = 0
-    slack = np.inf
-    for j, s in enumerate(r.stops):
-        st = model.stops[s]
-        wait += sst[j] - arr[j]
-        late = np.inf if st.tw_late is None else st.tw_late
-        slack = min(slack, wait + (late - sst[j]))
-    delta = int(max(0, min(slack, wait))) if r.stops else 0
-    if delta:
-        arr, sst, ret = schedule(dep0 + delta)
-    new = replace(r, departure_s=dep0 + delta, arrival_s=arr, service_start_s=sst, return_s=ret)
-    if vt.max_shift_s is not None and ret - new.departure_s > vt.max_shift_s:
-        return r
-    late_end = model.depots[vt.end].tw_late
-    if late_end is not None and ret > late_end:
-        return r
-    return new
-
-
-def _retime_trips(model: _model.Model, r: _model.Route, vt: _model.VehicleType, dep0: int) -> _model.Route:
-    """:func:`_retime` of a route of several trips (the same trips, from the depot's opening)."""
-    dep = _model.latest_departure(model, r.vehicle_type, r.stops, dep0, r.reloads)
-    new = _model.make_route(model, r.vehicle_type, r.stops, dep, r.vehicle, reloads=r.reloads)
-    if vt.max_shift_s is not None and new.return_s - new.departure_s > vt.max_shift_s:
-        return r
-    late_end = model.depots[vt.end].tw_late
-    if late_end is not None and new.return_s > late_end:
-        return r
-    return new
 
 
 def _note_solve(stats: dict | None, sol: _model.Solution) -> None:
@@ -113,8 +60,13 @@ def solve_model(model: _model.Model, params: RoutingParams, tl: float, initial: 
     except _model.ModelError as exc:  # pragma: no cover - a bug in the model building here
         raise CultureLogisticsError(f"internal routing model error: {exc}") from exc
     if sol.routes:
-        sol = replace(sol, routes=[_retime(model, r) for r in sol.routes])
-    problems = _model.check_solution(model, sol)
+        sol = replace(sol, routes=[retime_route(model, r) for r in sol.routes])
+    def again(m2: _model.Model) -> _model.Solution:   # the driving-time rule's re-solve with a shorter day
+        s2 = E.solve(m2, time_limit_s=tl, seed=params.seed, engine=params.engine)
+        _note_solve(stats, s2)
+        return s2
+    sol = keep_driving_rule(model, sol, again, retime_route, stats) if params.driving_rule else sol
+    problems = _model.check_solution(model, sol) + (check_driving(model, sol) if params.driving_rule else [])
     if problems:
 
         raise SolverError("the routing engine returned an infeasible plan: " + "; ".join(problems[:5]))
@@ -239,11 +191,12 @@ def _unserved_row(spec: ModelSpec, k: int, code: str, reason: str, fix: str, che
 
 
 # ============================================================================ why was it dropped?
-def _classify(model: _model.Model, m: int) -> tuple[str, dict]:
+def _classify(model: _model.Model, m: int, rule: bool = True) -> tuple[str, dict]:
     """Why model stop ``m`` cannot be served, from the model data alone.
 
     Returns (code, facts): ``demand_exceeds_capacity`` (facts: need), ``beyond_range`` (type, trip_m: the
-    out-and-back distance is longer than every vehicle's range_km), ``beyond_shift`` (type,
+    out-and-back distance is longer than every vehicle's range_km), ``driving_rule`` (type, leg_s: the drive
+    from the depot or back alone is longer than 4 h of continuous driving), ``beyond_shift`` (type,
     minutes, over_close), ``time_window`` (latest start needed), ``fleet_too_small`` (feasible
     alone: only the other stops, i.e. the fleet, keep it out) or ``no_vehicle``.  Whether a
     ``fleet_too_small`` stop is really kept out by its station's ``capacity_per_day``
@@ -268,6 +221,10 @@ def _classify(model: _model.Model, m: int) -> tuple[str, dict]:
         longest = max(cap_ok, key=lambda i: model.vehicle_types[i].max_distance_m or 0)
         return "beyond_range", {"type": longest, "trip_m": trip_m}
     cap_ok = in_range
+    legs = {i: max(int(model.travel_time(i)[0, 1 + m]), int(model.travel_time(i)[1 + m, 0])) for i in cap_ok}
+    if rule and min(legs.values()) > DRIVING_LIMIT_S:
+        fastest = min(cap_ok, key=lambda i: legs[i])
+        return "driving_rule", {"type": fastest, "leg_s": legs[fastest]}
     best = None
     tw_need = None
     for i in cap_ok:
@@ -317,7 +274,8 @@ class _Diagnosis:
         self.types = list(self.model.vehicle_types)
         dep = self.model.depots[0]
         self.close_s = int(dep.tw_late)
-        self.classes = {m: _classify(self.model, m) for m in self.dropped}
+        self.classes = {m: ("driving_rule", {}) if self.sol.drop_reasons.get(m) == "driving_rule" else
+                        _classify(self.model, m, p.driving_rule) for m in self.dropped}
         self.at = f"at {self.spec.depot.id}"
         late_open = self.spec.echelon == "last_mile" and int(dep.tw_early or 0) > p.day_start_s
         self.opened = (f" (the station's vehicles leave at {hhmm(dep.tw_early)}, when the trunk has unloaded there)"
@@ -422,6 +380,42 @@ class _Diagnosis:
             for m in group:
                 if m not in done:
                     self.put(m, "beyond_shift", self._far_reason(m), self.unchecked(fix), False, None)
+
+    def driving(self) -> None:
+        """Kept out by the driving-time rule (连续驾驶 ≤ 4 h, then 20 min rest; routing/driving.py): a drive from the
+        depot (or back) over 4 h, which no rest at a stop splits (a nearer station or a faster vehicle, unchecked);
+        or routes that no longer fit their shift with their rests (a shift longer by one rest, else two)."""
+        types, close_s = self.types, self.close_s
+        law = "4 h of continuous driving, then a rest of at least 20 min (道路交通安全法实施条例 第六十二条)"
+        repaired = []
+        for m in self.of("driving_rule"):
+            f = self.classes[m][1]
+            if "leg_s" in f:
+                T = types[f["type"]]
+                why = f"the drive between it and the depot alone takes {f['leg_s'] / 3600:.1f} h by {T.name}"
+                self.put(m, "driving_rule", f"driving-time rule: {why}, more than {law}; rests are taken at stops",
+                         f"serve it from a station nearer to it, or with a faster vehicle than the {T.name}", False, None)
+            else:
+                repaired.append(m)
+        if not repaired:
+            return
+        T = max(types, key=lambda v: v.max_shift_s or 0)
+        reason = (f"driving-time rule: the routes that could serve it need the rests of {law}, and with them they "
+                  "no longer fit the shift and the depot's hours")
+        done: set = set()
+        for mm in (REST_S // 60, 2 * REST_S // 60):
+            t2 = [replace(v, max_shift_s=v.max_shift_s + 60 * mm) if v.max_shift_s is not None else v for v in types]
+            fix = (f"shift longer by {mm} min: {T.name} max_shift_h {(T.max_shift_s or 0) / 3600:g} → "
+                   f"{((T.max_shift_s or 0) + 60 * mm) / 3600:.2f}, depot open until {hhmm(close_s + 60 * mm)}"
+                   + (f" (confirmed for these {len(repaired)} stops together)" if len(repaired) > 1 else ""))
+            ok, extra = self.resolve(_with_types(self.model, t2, close_s=close_s + 60 * mm), repaired)
+            for m in ok - done:
+                self.put(m, "driving_rule", reason + self.opened, fix, True, extra)
+            done |= ok
+            if done >= set(repaired) or self.budget <= 0:
+                break
+        for m in sorted(set(repaired) - done):
+            self.put(m, "driving_rule", reason + self.opened, self.unchecked(fix), False, None)
 
     def window(self) -> None:
         """A time window that closes before any vehicle can get there: keep it open longer."""
@@ -549,12 +543,13 @@ class _Diagnosis:
 
 def _diagnose(ctx: PlanContext, out: SolveOutcome) -> list[dict]:
     """A reason and the smallest fix for every dropped stop of ``out``, confirmed by re-solving
-    (demand over capacity, then beyond every vehicle's range, beyond a shift, a closed time window, a station's capacity_per_day
-    used up, a fleet too small: in that order, sharing one re-solve budget)."""
+    (demand over capacity, then beyond every vehicle's range, beyond a shift, the driving-time rule, a closed time
+    window, a station's capacity_per_day used up, a fleet too small: in that order, sharing one re-solve budget)."""
     d = _Diagnosis(ctx, out)
     d.capacity()
     d.range_()
     d.shift()
+    d.driving()
     d.window()
     d.station()
     d.fleet()

@@ -31,10 +31,36 @@ def split_by_shares(total: int, shares: dict[str, float]) -> dict[str, int]:
     return {op: out.get(op, 0) for op in CARRIERS}
 
 
-def daily_parcels(weekly, days: int) -> np.ndarray:
-    """Parcels of a typical day: ⌈weekly / days⌉ per village (integer array)."""
+def daily_parcels(weekly, days) -> np.ndarray:
+    """Parcels of a typical day: ⌈weekly / days⌉ per village (integer array; ``days`` a number or one per row)."""
     w = np.asarray(weekly, dtype=float)
-    return np.ceil(np.round(w / days, 9)).astype(np.int64)
+    return np.ceil(np.round(w / np.asarray(days, dtype=float), 9)).astype(np.int64)
+
+
+def destination_rows(scenario: Scenario, params: RoutingParams) -> pd.DataFrame | None:
+    """The scenario's cultural destinations as rows of :attr:`PlanContext.villages` (``code`` = the destination id,
+    ``stop_kind`` = its kind), or None without destinations.
+
+    The daily plan's rule: a destination is a stop every day with the parcels of one of its receiving days,
+    ⌈weekly / its number of days⌉ (``days`` empty: ⌈weekly / delivery_days_per_week⌉, as a village); the
+    weekly plan (:func:`~culture_logistics.routing.weekly.plan_week`) visits it on its days only.  All its
+    parcels are cultural.
+    """
+    d = scenario.destinations
+    if d is None or not len(d):
+        return None
+    n_days = np.array([len(x) if len(x) else params.delivery_days_per_week for x in d["days"]], dtype=float)
+    din = daily_parcels(d["in_per_week"].to_numpy(float), n_days)
+    dout = daily_parcels(d["out_per_week"].to_numpy(float), n_days)
+    return pd.DataFrame({
+        "code": d["id"].astype(str).to_numpy(), "name": d["name"].astype(str).to_numpy(),
+        "township_code": d["township_code"].astype(str).to_numpy(),
+        "township_name": d["township_name"].astype(str).to_numpy() if "township_name" in d.columns
+        else d["township_code"].astype(str).to_numpy(),
+        "lon": d["lon"].to_numpy(float), "lat": d["lat"].to_numpy(float),
+        "daily_in_cultural": din, "daily_out_cultural": dout, "daily_in": din, "daily_out": dout,
+        "stop_kind": d["kind"].astype(str).to_numpy(),
+    })
 
 
 @dataclass
@@ -45,7 +71,8 @@ class PlanContext:
     params: RoutingParams
     net: RoadNetwork
     villages: pd.DataFrame          # code, name, township_code, township_name, lon, lat, daily_in, daily_out (all
-    #                                 parcels), daily_in_cultural, daily_out_cultural (the cultural parcels among them)
+    #                                 parcels), daily_in_cultural, daily_out_cultural (the cultural parcels among them);
+    #                                 with destinations, their rows follow (stop_kind = their kind; "" for a village)
     facilities: pd.DataFrame        # + township_code (of the nearest village)
     vpoints: dict                   # village code -> list of candidate service points (dicts)
     dist_fv: np.ndarray             # township/county facility x village network distance (m), inf = none
@@ -107,6 +134,10 @@ def build_context(scenario: Scenario, params: RoutingParams, network=None) -> Pl
             vpoints[vill["code"].iat[int(kv[i])]].append(
                 {"id": r.id, "name": r.name, "operator": r.operator, "lon": float(r.lon), "lat": float(r.lat),
                  "dist_m": float(dv[i])})
+    dest = destination_rows(scenario, params)
+    if dest is not None:   # the destinations are stops like the villages, at their own point (never a service point)
+        vill = pd.concat([vill.assign(stop_kind=""), dest], ignore_index=True)
+        vpoints.update({c: [] for c in dest["code"]})
     big = fac[fac["tier"].isin(["county", "township"])].reset_index(drop=True)
     fsnap = net.snap(big["lon"].to_numpy(float), big["lat"].to_numpy(float))
     vsnap = net.snap(vill["lon"].to_numpy(), vill["lat"].to_numpy())
@@ -138,7 +169,7 @@ class StopSpec:
 
     stop_id: str
     stop_name: str
-    stop_kind: str          # station | village_point | village_centre
+    stop_kind: str          # station | village_point | village_centre | a destination kind (culture_store …)
     lon: float
     lat: float
     delivery: int
@@ -259,6 +290,10 @@ def _village_stop(ctx: PlanContext, vrow, delivery: int, pickup: int, order: tup
     service = int(round(60 * (p.service_min + p.service_min_per_parcel * (delivery + pickup))))
     tw = p.time_windows.get(vrow.code)
     dc, pc = cultural_parcels(ctx, vrow.code, delivery, pickup, operator)
+    kind = getattr(vrow, "stop_kind", "")
+    if kind:   # a cultural destination (destinations.csv): its own point, its kind as stop_kind
+        return StopSpec(vrow.code, vrow.name, kind, float(vrow.lon), float(vrow.lat), delivery, pickup, service, tw,
+                        "", "", vrow.township_code, dc, pc)
     if chosen is not None:
         return StopSpec(vrow.code, vrow.name, "village_point", chosen["lon"], chosen["lat"], delivery, pickup, service,
                         tw, chosen["id"], chosen["name"], vrow.township_code, dc, pc)

@@ -13,6 +13,9 @@ A periodic VRP solved in two steps:
    (township, day) of ``(parcels / van capacity)² + (service minutes / shift minutes)²`` — so the
    days of every township carry about the same load and need about the same vans — with the
    county-wide sum of the same as tie-break, then the earliest offset.
+   A cultural destination (destinations.csv) with ``days`` is visited on every one of its days, and only on
+   them (its one allowed pattern in :func:`assign_days`); without ``days`` it takes visits and a pattern
+   as a village does.  Its days' loads count in the same greedy.
 3. **Routes per day** — every day is routed by the daily planner (:func:`~culture_logistics.routing.
    plan.plan_mode`, both echelons) with the parcels of that day's visits: a visit carries the parcels that
    arrived since the village's previous visit (its share of the weekly parcels is the gap since the
@@ -54,6 +57,11 @@ VISITS_COLUMNS = ["village_code", "village_name", "township_code", "township_nam
 WEEK_SUMMARY_COLUMNS = ["day", "day_name", "villages_visited", "vehicles", "vehicles_trunk", "vehicles_last_mile",
                         "distance_km", "driver_hours", "cost_cny", "parcels_delivered", "parcels_picked_up",
                         "unserved_stops", "villages_moved"]
+
+#: the weekly plan's visits of the cultural destinations (WeeklyPlan.destination_visits): one row per destination.
+DESTINATION_VISITS_COLUMNS = ["destination_id", "destination_name", "kind", "village_code", "township_code",
+                              "parcels_in_per_week", "parcels_out_per_week", "days", "visits_per_week", "visit_days",
+                              "visit_day_names", "delivered_per_visit", "picked_up_per_visit"]
 
 VISITS_RULE = ("visits per week = clamp(ceil((parcels_in_per_week + parcels_out_per_week) / parcels_per_visit), "
                "min_visits_per_week, delivery_days_per_week); 0 for a village without parcels")
@@ -154,6 +162,7 @@ class WeeklyPlan:
     ----------
     mode : ``"shared"`` or ``"separate"``.
     visits : one row per village (:data:`VISITS_COLUMNS`).
+    destination_visits : one row per cultural destination (:data:`DESTINATION_VISITS_COLUMNS`; empty without).
     days : the :class:`RoutePlan` of delivery day 1 (Monday) … D.
     seconds : wall-clock seconds of the whole plan.
     """
@@ -164,6 +173,7 @@ class WeeklyPlan:
     visits: pd.DataFrame
     days: list
     seconds: float
+    destination_visits: pd.DataFrame | None = None
 
     def _stack(self, frames, columns) -> pd.DataFrame:
         parts = [f.assign(day=d) for d, f in enumerate(frames, start=1) if len(f)]
@@ -182,6 +192,12 @@ class WeeklyPlan:
     def unserved_table(self) -> pd.DataFrame:
         """Weekly ``unserved.csv``: :data:`UNSERVED_COLUMNS` and ``day`` at the end."""
         return self._stack([p.unserved_table() for p in self.days], UNSERVED_COLUMNS)
+
+    def destination_visits_table(self) -> pd.DataFrame:
+        """The destinations' visits: :data:`DESTINATION_VISITS_COLUMNS`, one row per destination (empty without)."""
+        if self.destination_visits is None:
+            return pd.DataFrame(columns=DESTINATION_VISITS_COLUMNS)
+        return self.destination_visits[DESTINATION_VISITS_COLUMNS].reset_index(drop=True)
 
     def visits_table(self) -> pd.DataFrame:
         """``visits.csv``: :data:`VISITS_COLUMNS`, one row per village, sorted by code."""
@@ -234,6 +250,9 @@ class WeeklyPlan:
                      for r, p in zip(wk.to_dict("records"), self.days)],
             "seconds": round(self.seconds, 2),
             "params": self.days[0].summary()["params"] if self.days else {},
+            **({"destinations": {"destinations": len(self.destination_visits),
+                                 "visits": int(self.destination_visits["visits_per_week"].sum())}}
+               if self.destination_visits is not None else {}),
             "warnings": warnings,
         }
 
@@ -263,6 +282,32 @@ def visits_summary(scenario: Scenario, params: RoutingParams | None = None) -> d
 
 
 def _visits_frame(scenario: Scenario, params: RoutingParams) -> pd.DataFrame:
+    """The villages' visits (:data:`VISITS_COLUMNS` and the per-visit lists ``_days, _in, _out, _cin, _cout``)."""
+    return _week_frames(scenario, params)[0]
+
+
+def _destination_patterns(scenario: Scenario, params: RoutingParams) -> tuple[pd.DataFrame, np.ndarray, list]:
+    """The destinations as rows for :func:`assign_days` (code = id), their visits per week and allowed patterns:
+    every one of their ``days`` (none without parcels), else the village rule."""
+    d = scenario.destinations
+    D = int(params.delivery_days_per_week)
+    late = [(i, x) for i, x in zip(d["id"], d["days"]) if any(day > D for day in x)]
+    if late:   # the scenario checks its own [routing]; params given here may have fewer delivery days
+        raise CultureLogisticsError(f"destination {late[0][0]} receives on days {','.join(map(str, late[0][1]))}, "
+                                    f"beyond the plan's {D} delivery days: raise delivery_days_per_week or change "
+                                    "its days in destinations.csv")
+    win, wout = d["in_per_week"].to_numpy(float), d["out_per_week"].to_numpy(float)
+    rule = visits_per_week(win, wout, params)
+    n = np.array([(len(days) if win[i] + wout[i] > 0 else 0) if len(days) else int(rule[i])
+                  for i, days in enumerate(d["days"])], dtype=int)
+    allowed = [[tuple(days)] if len(days) else visit_patterns(int(k), D) for days, k in zip(d["days"], n)]
+    frame = pd.DataFrame({"code": d["id"].astype(str).to_numpy(), "township_code": d["township_code"].astype(str)
+                          .to_numpy(), "parcels_in_per_week": win, "parcels_out_per_week": wout})
+    return frame, n, allowed
+
+
+def _week_frames(scenario: Scenario, params: RoutingParams) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """(the villages' visits, the destinations' visits or None): visit days assigned together."""
     v = scenario.villages
     # the vans carry every parcel (cultural and other); the cultural ones are tracked per visit (_cin, _cout)
     cin = v["parcels_in_per_week"].to_numpy(float)
@@ -273,8 +318,16 @@ def _visits_frame(scenario: Scenario, params: RoutingParams) -> pd.DataFrame:
     frame = pd.DataFrame({"code": v["code"].astype(str).to_numpy(),
                           "township_code": v["township_code"].astype(str).to_numpy(),
                           "parcels_in_per_week": win, "parcels_out_per_week": wout})
-    pats = assign_days(frame, n, params)
     D = int(params.delivery_days_per_week)
+    dest = None
+    if scenario.destinations is not None and len(scenario.destinations):
+        dframe, dn, dallowed = _destination_patterns(scenario, params)
+        both = assign_days(pd.concat([frame, dframe], ignore_index=True), np.concatenate([n, dn]), params,
+                           allowed=[visit_patterns(int(k), D) for k in n] + dallowed)
+        pats, dpats = both[:len(frame)], both[len(frame):]
+        dest = _destination_visits(scenario.destinations, dframe, dn, dpats, D)
+    else:
+        pats = assign_days(frame, n, params)
     pin = [split_by_gaps(int(round(a)), p, D) for a, p in zip(win, pats)]
     pout = [split_by_gaps(int(round(b)), p, D) for b, p in zip(wout, pats)]
     return pd.DataFrame({
@@ -288,7 +341,26 @@ def _visits_frame(scenario: Scenario, params: RoutingParams) -> pd.DataFrame:
         "_days": pats, "_in": pin, "_out": pout,
         "_cin": [split_by_gaps(int(round(a)), p, D) for a, p in zip(cin, pats)],
         "_cout": [split_by_gaps(int(round(b)), p, D) for b, p in zip(cout, pats)],
-    }).sort_values("village_code", kind="stable").reset_index(drop=True)
+    }).sort_values("village_code", kind="stable").reset_index(drop=True), dest
+
+
+def _destination_visits(d: pd.DataFrame, frame: pd.DataFrame, n: np.ndarray, pats: list, D: int) -> pd.DataFrame:
+    """:data:`DESTINATION_VISITS_COLUMNS` (and the per-visit lists) of the destinations ``d``."""
+    win, wout = frame["parcels_in_per_week"].to_numpy(float), frame["parcels_out_per_week"].to_numpy(float)
+    pin = [split_by_gaps(int(round(a)), p, D) for a, p in zip(win, pats)]
+    pout = [split_by_gaps(int(round(b)), p, D) for b, p in zip(wout, pats)]
+    return pd.DataFrame({
+        "destination_id": frame["code"], "destination_name": d["name"].astype(str).to_numpy(),
+        "kind": d["kind"].astype(str).to_numpy(), "village_code": d["village_code"].astype(str).to_numpy(),
+        "township_code": frame["township_code"], "parcels_in_per_week": np.round(win).astype(int),
+        "parcels_out_per_week": np.round(wout).astype(int),
+        "days": [" ".join(map(str, x)) for x in d["days"]], "visits_per_week": n,
+        "visit_days": [" ".join(map(str, p)) for p in pats],
+        "visit_day_names": [" ".join(DAY_NAMES[x - 1] for x in p) for p in pats],
+        "delivered_per_visit": [" ".join(map(str, x)) for x in pin],
+        "picked_up_per_visit": [" ".join(map(str, x)) for x in pout],
+        "_days": list(pats), "_in": pin, "_out": pout, "_cin": pin, "_cout": pout,
+    }).sort_values("destination_id", kind="stable").reset_index(drop=True)
 
 
 def plan_week(scenario: Scenario, mode: str = "shared", params: RoutingParams | None = None, network=None,
@@ -321,9 +393,12 @@ def plan_week(scenario: Scenario, mode: str = "shared", params: RoutingParams | 
     params = params or RoutingParams.from_scenario(scenario)
     params = parse_overrides(params, time_limit_s, seed)
     check_plannable(scenario, mode)
-    visits = _visits_frame(scenario, params)
+    visits, dest_visits = _week_frames(scenario, params)
     ctx = build_context(scenario, params, network)
     by_code = visits.set_index("village_code")
+    if dest_visits is not None:
+        by_code = pd.concat([by_code, dest_visits.set_index("destination_id")[["_days", "_in", "_out", "_cin",
+                                                                                 "_cout"]]])
     D = int(params.delivery_days_per_week)
     days = {}
     for d in range(1, D + 1):
@@ -341,7 +416,7 @@ def plan_week(scenario: Scenario, mode: str = "shared", params: RoutingParams | 
         days[d] = _day_job(replace(ctx, villages=vill), mode, d)
     # the days are independent plans: in parallel processes (routing.parallel), the same plans as in turn
     plans = list(plan_many(ctx, days, params.workers, progress).values())
-    return WeeklyPlan(scenario, mode, params, visits, plans, time.perf_counter() - t0)
+    return WeeklyPlan(scenario, mode, params, visits, plans, time.perf_counter() - t0, dest_visits)
 
 
 def _day_job(day_ctx, mode: str, d: int):

@@ -40,6 +40,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import shapely
 from shapely.geometry import MultiPoint, Point, Polygon
 
@@ -64,6 +65,7 @@ from culture_logistics.synth.common import (
     shrink_region,
     snap_inside,
 )
+from culture_logistics.synth.destinations import DESTINATIONS_README, destinations_text
 from culture_logistics.synth.facilities import place_facilities, unreached_share  # noqa: F401 (unreached_share: API)
 from culture_logistics.synth.files import (
     csv_text,
@@ -285,7 +287,8 @@ def _calibrate(adcode: str, name: str, vils: list[dict]) -> dict:
             "drawn_population": drawn}
 
 
-def build_county(adcode: str, out_dir: Path, seed: int = DEFAULT_SEED, *, use_geotool: bool = True) -> dict:
+def build_county(adcode: str, out_dir: Path, seed: int = DEFAULT_SEED, *, use_geotool: bool = True,
+                 destinations: bool = False) -> dict:
     """Build the embedded dataset of one Shandong county.
 
     Parameters
@@ -302,6 +305,10 @@ def build_county(adcode: str, out_dir: Path, seed: int = DEFAULT_SEED, *, use_ge
     use_geotool : bool, default True
         Use the geotool-cn county polygon when installed; ``False`` forces the
         bbox fallback (``boundary_source = "bbox"``).
+    destinations : bool, default False
+        Also write a synthetic ``destinations.csv`` (:mod:`culture_logistics.synth.destinations`: 文化超市 at
+        some township seats, 综合文化服务中心 and 农家书屋 in some villages), name it in ``[inputs]`` and say so in
+        the README.  Off by default: no embedded county carries it yet.
 
     Returns
     -------
@@ -338,11 +345,11 @@ def build_county(adcode: str, out_dir: Path, seed: int = DEFAULT_SEED, *, use_ge
     facs, fac_stats = place_facilities(cty, tws, vils, streams)
     lines, road_stats = build_roads(cty, tws, vils, streams["roads"])
     stats = {**road_stats, **place_stats, **fac_stats, **census}
-    return _write(cty, int(seed), tws, vils, facs, lines, stats, Path(out_dir))
+    return _write(cty, int(seed), tws, vils, facs, lines, stats, Path(out_dir), destinations=destinations)
 
 
 def _write(cty: County, seed: int, tws: list[dict], vils: list[dict], facs: list[dict], lines: list[dict],
-           stats: dict, out_dir: Path) -> dict:
+           stats: dict, out_dir: Path, destinations: bool = False) -> dict:
     """Write the six files of the county's dataset; return :func:`build_county`'s summary."""
     out_dir.mkdir(parents=True, exist_ok=True)
     # villages.csv
@@ -398,6 +405,15 @@ def _write(cty: County, seed: int, tws: list[dict], vils: list[dict], facs: list
         "scenario.toml": scenario_text(cty, seed, note),
         "README.md": readme_text(cty, seed, summary),
     }
+    if destinations:   # opt-in: the synthetic cultural destinations, named in [inputs] and the README
+        head = ["code", "name", "township_code", "lon", "lat"]
+        files["destinations.csv"] = destinations_text(cty.adcode, pd.DataFrame([r[:5] for r in v_rows], columns=head),
+                                                      pd.DataFrame([r[:4] for r in t_rows],
+                                                                   columns=["code", "name", "lon", "lat"]))
+        files["scenario.toml"] = files["scenario.toml"].replace(
+            'townships = "townships.csv"\n', 'townships = "townships.csv"\ndestinations = "destinations.csv"\n', 1)
+        files["README.md"] = files["README.md"].replace("\nCoordinates: WGS-84", "\n" + DESTINATIONS_README
+                                                        + "\nCoordinates: WGS-84", 1)
     for fname, text in files.items():
         (out_dir / fname).write_bytes(text.encode("utf-8"))
     summary["files"] = {fname: sha(out_dir / fname) for fname in sorted(files)}

@@ -39,7 +39,14 @@ from collections.abc import Sequence
 
 import folium
 
-from culture_logistics.config.model import OPERATOR_ZH, OPERATORS, TIER_ZH, TIERS
+from culture_logistics.config.model import (
+    DESTINATION_KIND_ZH,
+    DESTINATION_KINDS,
+    OPERATOR_ZH,
+    OPERATORS,
+    TIER_ZH,
+    TIERS,
+)
 from culture_logistics.errors import CultureLogisticsError
 from culture_logistics.reports.maps.assets import MapAssetError, render_map, save_map, static_dir
 from culture_logistics.reports.maps.encode import (
@@ -77,7 +84,8 @@ from culture_logistics.reports.maps.screen import SCREEN_CSS
 #: Everything callers use as ``maps.<name>`` (this module is the one entry point of the map helpers).
 __all__ = [
     "COORD_DECIMALS", "FACILITY_STYLE", "MapAssetError", "OPERATOR_COLORS", "OPERATOR_SHORT_ZH", "PopupTable",
-    "STATUS_COLORS", "TIER_SHAPES", "TILES", "add_boundary", "add_facilities", "add_geojson", "add_icon_points",
+    "STATUS_COLORS", "TIER_SHAPES", "TILES", "DESTINATION_STYLE", "add_boundary", "add_destinations",
+    "add_facilities", "destination_label", "add_geojson", "add_icon_points",
     "add_legend", "add_note", "add_points", "base_map", "esc", "facility_icon", "facility_style", "feature_group",
     "operator_label", "popup_html", "render_map", "save_map", "static_dir", "swatch_circle", "swatch_fill",
     "swatch_icon", "swatch_line", "swatch_shape", "swatch_text", "tier_label", "to_map_geometry", "to_map_lonlat",
@@ -326,6 +334,60 @@ def add_facilities(m: folium.Map, facilities, lang: str | None = None, popups: d
         groups[op] = fg
     return groups
 
+
+
+#: canvas marker of a cultural destination (destinations.csv) per kind: a square with its character
+DESTINATION_STYLE = {
+    "culture_store": {"fillColor": "#c51b7d", "label": "超"},     # magenta: 文化超市
+    "cultural_centre": {"fillColor": "#b35806", "label": "文"},   # orange-brown: 综合文化服务中心
+    "library": {"fillColor": "#4d9221", "label": "书"},           # green: 农家书屋
+}
+
+_DESTINATION_EN = {"culture_store": "culture store", "cultural_centre": "cultural service centre",
+                   "library": "village library"}
+
+
+def destination_label(kind: str, lang: str = "en") -> str:
+    """A destination kind in words: ``library`` → ``农家书屋`` / ``village library``."""
+    return DESTINATION_KIND_ZH.get(kind, kind) if lang == "zh" else _DESTINATION_EN.get(kind, kind)
+
+
+def add_destinations(m: folium.Map, destinations, lang: str | None = None, visits: dict | None = None,
+                     visits_label: str | None = None) -> list:
+    """The cultural destinations (``scenario.destinations``) as squares with a character (超 文化超市, 文 综合文化
+    服务中心, 书 农家书屋), colour by kind, in one toggleable layer; nothing without destinations.
+
+    Parameters
+    ----------
+    visits : optional {destination id: text} shown in its popup under ``visits_label`` (default "Served by" /
+        "配送车辆": the routes that visit it).
+
+    Returns
+    -------
+    list of legend entries ``(swatch, label)``, one per kind present (empty without destinations).
+    """
+    if destinations is None or not len(destinations):
+        return []
+    lang = lang or getattr(m, "cl_lang", "en")
+    zh = lang == "zh"
+    kinds = [k for k in DESTINATION_KINDS if (destinations["kind"] == k).any()]
+    styles = [{"shape": "square", "radius": 7, "color": "#ffffff", "weight": 1.5, "fillOpacity": 1.0,
+               "opacity": 1.0, **DESTINATION_STYLE[k]} for k in kinds]
+    d = destinations.sort_values("id", kind="stable")
+    fg = feature_group(m, f"{'文化目的地' if zh else 'Cultural destinations'} ({len(d)})")
+    labels = (["编号", "类型", "所在村", "每周收件 / 寄件", "收货日"] if zh else
+              ["ID", "Kind", "Village", "Parcels in / out a week", "Receiving days"])
+    labels.append(visits_label or ("配送车辆" if zh else "Served by"))
+    any_day = "任意配送日" if zh else "any delivery day"
+    values = [[r.id, destination_label(r.kind, lang), f"{getattr(r, 'village_name', '')} ({r.village_code})",
+               f"{r.in_per_week:g} / {r.out_per_week:g}", ",".join(map(str, r.days)) or any_day,
+               (visits or {}).get(r.id)] for r in d.itertuples(index=False)]
+    tips = [f"{r.name} ({destination_label(r.kind, lang)})" for r in d.itertuples(index=False)]
+    add_points(fg, d["lon"].to_numpy(float), d["lat"].to_numpy(float), styles,
+               [kinds.index(k) for k in d["kind"]], PopupTable(labels, [str(x) for x in d["name"]], values), tips,
+               kind="destination")
+    return [(swatch_text(DESTINATION_STYLE[k]["fillColor"], DESTINATION_STYLE[k]["label"]),
+             destination_label(k, lang)) for k in kinds]
 
 
 def _labels(lang: str) -> dict:

@@ -35,6 +35,7 @@ _T = {
                         "快 courier), or the number of missing operators.", "lg_gap": "gap: no operator within {r:,.0f} m ({n:,})",
         "lg_fac": "Facilities (colour = operator)", "lg_tier": "Facility tier (shape)", "lg_tw": "Townships: share of villages reached",
         "lg_area": "Service areas (toggle in the layer list)", "lg_other": "Other", "lg_boundary": "county boundary",
+        "lg_dest": "Cultural destinations (reached: {k} of {n})", "lg_dest_nearest": "Nearest facility",
         "note_def": "Reached by an operator = one of its facilities, or a shared co-delivery point, within {r:,.0f} m "
                     "along the road network. Reached = reached by every operator present ({carriers}).",
         "note_tw": "Township areas are approximate: Voronoi cells of the villages, merged by township and clipped "
@@ -66,6 +67,7 @@ _T = {
                         "或缺少的运营方个数。",
         "lg_gap": "缺口：{r:,.0f} 米内无运营方（{n:,}）", "lg_fac": "设施（颜色 = 运营方）", "lg_tier": "设施层级（形状）",
         "lg_tw": "乡镇：已覆盖村的比例", "lg_area": "服务范围（在图层列表中开关）", "lg_other": "其他", "lg_boundary": "县界",
+        "lg_dest": "文化目的地（已覆盖 {k}/{n}）", "lg_dest_nearest": "最近设施",
         "note_def": "某运营方覆盖 = 沿路网 {r:,.0f} 米内有其设施或共配点。全覆盖 = 县内所有运营方（{carriers}）均覆盖。",
         "note_tw": "乡镇范围为近似：按村点泰森多边形（Voronoi）合并到乡镇并裁剪到县界（数据中没有乡镇边界）。",
         "note_area": "运营方服务范围：沿路网距其设施或共配点 {r:,.0f} 米以内的道路，两侧各 {b:.0f} 米。",
@@ -231,6 +233,13 @@ def coverage_map(result: CoverageResult, tiles: str = "osm", lang: str = "en", s
     maps.add_facilities(m, f, lang=lang, extra_rows=extra)
     villages(1)
     villages(2)
+    dest = result.destinations
+    dest_keys = maps.add_destinations(
+        m, scn.destinations, lang,
+        visits=None if dest is None else {i: (f"{operator_label(op, lang)} {_m(dm, lang)}" if op else None)
+                                          for i, op, dm in zip(dest["destination_id"], dest["nearest_operator"],
+                                                               dest["distance_m"])},
+        visits_label=T["lg_dest_nearest"])
 
     # legend
     sc = maps.STATUS_COLORS
@@ -257,6 +266,8 @@ def coverage_map(result: CoverageResult, tiles: str = "osm", lang: str = "en", s
         (T["lg_tier"], tier_items),
         (T["lg_tw"], tw_items),
     ]
+    if dest_keys:
+        sections.append((T["lg_dest"].format(k=int(dest["reached"].sum()), n=len(dest)), dest_keys))
     if area_rows:
         sections.append((T["lg_area"], [(maps.swatch_fill(maps.OPERATOR_COLORS[op], 0.35, maps.OPERATOR_COLORS[op]),
                                          maps.operator_label(op, lang)) for op in area_rows]))

@@ -5,9 +5,18 @@ from __future__ import annotations
 import colorsys
 
 import numpy as np
+import pandas as pd
 
+from culture_logistics.config.model import DESTINATION_KINDS
 from culture_logistics.config.routing import ECHELONS, hhmm
-from culture_logistics.reports.labels import fix_text, reason_label, reason_text, vehicle_names, vehicle_type_label
+from culture_logistics.reports.labels import (
+    fix_text,
+    reason_label,
+    reason_text,
+    rest_minutes,
+    vehicle_names,
+    vehicle_type_label,
+)
 from culture_logistics.reports.maps import base as maps
 from culture_logistics.routing.lines import route_lines, trip_lines
 from culture_logistics.routing.plan import RoutePlan
@@ -44,13 +53,16 @@ _T = {
            "capacity": "Capacity (parcels)", "cost": "Cost (CNY)", "operator": "Operator",
            "layer": "{ech} · {veh}{op} ({n} stops, {km:.1f} km)", "deliver": "deliver", "pickup": "pick up",
            "trips": "Trips (back at the station to reload between them)", "trip_of": "trip {k} of {n}",
+           "rest": "rest {n} min",
            "p_route": "Vehicle", "p_code": "Code", "p_point": "Service point", "p_arr": "Arrival",
            "p_del": "Delivered", "p_pick": "Picked up", "p_load": "On board after", "unserved": "Unserved stops ({n})",
            "u_reason": "Reason", "u_fix": "Smallest fix", "u_checked": "Fix checked by re-solving", "yes": "yes",
            "no": "no", "lg_routes": "Routes (one layer and colour per vehicle)", "lg_trunk": "trunk: county depot → stations",
            "lg_last": "last mile: station → villages",
            "lg_bus": "bus line: parcels on a scheduled county bus", "lg_stops": "Stops", "lg_stop": "stop, numbered in visiting order",
-           "lg_unserved": "unserved stop", "lg_depots": "Depots", "note_ops": "Operators: {ops}",
+           "lg_unserved": "unserved stop", "lg_depots": "Depots",
+           "lg_dest_stop": "cultural destination stop (square), numbered", "lg_dest": "Cultural destinations",
+           "note_ops": "Operators: {ops}",
            "note_col": "Each colour is one vehicle; switch vehicles on and off in the layer list.",
            "note_syn": "SYNTHETIC DATA: coordinates, populations, facilities and roads are generated, not surveyed."},
     "zh": {"shared": "共同配送", "separate": "各自配送", "postal_courier": "邮快合作", "title": "{name}配送线路：{mode}",
@@ -59,12 +71,13 @@ _T = {
            "times": "出发 / 返回", "km": "里程（公里）", "parcels": "送达 / 揽收（件）", "capacity": "载量（件）",
            "cost": "成本（元）", "operator": "运营方", "layer": "{ech} · {veh}{op}（{n} 站，{km:.1f} 公里）",
            "trips": "趟数（两趟之间回站装货）", "trip_of": "第 {k}/{n} 趟",
-           "deliver": "送", "pickup": "收", "p_route": "车辆", "p_code": "代码", "p_point": "服务点",
+           "deliver": "送", "pickup": "收", "rest": "休息 {n} 分钟", "p_route": "车辆", "p_code": "代码", "p_point": "服务点",
            "p_arr": "到达", "p_del": "送达", "p_pick": "揽收", "p_load": "车上件数", "unserved": "未服务站点（{n}）",
            "u_reason": "原因", "u_fix": "最小改动", "u_checked": "已重新求解验证", "yes": "是", "no": "否",
            "lg_routes": "线路（每车一个图层、一种颜色）", "lg_trunk": "干线：县级中心 → 乡镇站点",
            "lg_last": "末端：乡镇站点 → 村", "lg_bus": "公交线路：县乡公交捎带包裹", "lg_stops": "站点", "lg_stop": "站点（数字为到达顺序）",
-           "lg_unserved": "未服务站点", "lg_depots": "出发站", "note_ops": "运营方：{ops}",
+           "lg_unserved": "未服务站点", "lg_depots": "出发站",
+           "lg_dest_stop": "文化目的地站点（方形，数字为到达顺序）", "lg_dest": "文化目的地", "note_ops": "运营方：{ops}",
            "note_col": "每种颜色代表一辆车；可在图层列表中逐车开关。",
            "note_syn": "合成数据：坐标、人口、设施与道路为生成数据，并非实测。"},
 }
@@ -101,9 +114,13 @@ def routes_map(plan: RoutePlan, tiles: str = "osm", lang: str = "en", summary: d
     colors = route_colors(len(routes))
     color = dict(zip(routes["route_id"], colors))
     stops = plan.stops[~plan.stops["stop_kind"].isin(["depot", "reload"])]   # reloads: on the trips' lines
+    rest = stops["stop_kind"] == "rest"
+    if rest.any():   # a rest row (the driving-time rule) is named as the rest it is, at the stop where it is taken
+        stops = stops.assign(stop_name=[f"{n} · {T['rest'].format(n=rest_minutes(a, d))}" if x else n for n, x, a, d in
+                                        zip(stops["stop_name"], rest, stops["arrival_min"], stops["departure_min"])])
     # each route's stops, in visiting order, as plain columns (one pass over the table, not one per route)
     cols = ("seq", "stop_name", "stop_id", "arrival_min", "delivered", "picked_up", "load_after", "point_name",
-            "lon", "lat")
+            "lon", "lat", "stop_kind")
     by_route = {rid: {c: g[c].tolist() for c in cols}
                 for rid, g in stops.sort_values("seq", kind="stable").groupby("route_id", sort=False)}
     empty: dict[str, list] = {c: [] for c in cols}
@@ -137,8 +154,9 @@ def routes_map(plan: RoutePlan, tiles: str = "osm", lang: str = "en", summary: d
         st = by_route.get(r.route_id, empty)
         rows = list(zip(st["seq"], st["stop_name"], st["stop_id"], st["arrival_min"], st["delivered"],
                         st["picked_up"], st["load_after"], st["point_name"]))
-        pstyles = [{"shape": "circle", "radius": 8 if seq < 100 else 10, "color": "#ffffff", "weight": 1.5,
-                    "fillColor": color[r.route_id], "fillOpacity": 1.0, "label": str(seq)} for seq in st["seq"]]
+        pstyles = [{"shape": "square" if k in DESTINATION_KINDS else "circle", "radius": 8 if seq < 100 else 10,
+                    "color": "#ffffff", "weight": 1.5, "fillColor": color[r.route_id], "fillOpacity": 1.0,
+                    "label": str(seq)} for seq, k in zip(st["seq"], st["stop_kind"])]
         tips = [f"{veh} · {seq}. {name} ({sid}) — {hhmm(60 * arr)}, {T['deliver']} {dl}, {T['pickup']} {pk}"
                 for seq, name, sid, arr, dl, pk, _, _ in rows]
         table = maps.PopupTable(plabels, [f"{seq}. {name}" for seq, name, *_ in rows],
@@ -164,6 +182,7 @@ def routes_map(plan: RoutePlan, tiles: str = "osm", lang: str = "en", summary: d
                              for i in keep],
                             [f"{u['stop_name'].iat[i]}: {reason_label(u['reason_code'].iat[i], lang)}" for i in keep],
                             kind="unserved")
+    dest_keys = maps.add_destinations(m, scn.destinations, lang, visits=_destination_routes(plan, names))
     has_depots = plan.depots is not None and len(plan.depots)
     if has_depots:
         maps.add_facilities(m, plan.depots.assign(capacity_per_day=np.nan, brand=""), lang=lang)
@@ -174,7 +193,10 @@ def routes_map(plan: RoutePlan, tiles: str = "osm", lang: str = "en", summary: d
         route_keys.append((maps.swatch_line("#444444", dash=True, width=4), T["lg_bus"]))
     sections = [(T["lg_routes"], route_keys),
                 (T["lg_stops"], [(maps.swatch_circle(colors[0] if colors else "#1b9e77", 7), T["lg_stop"]),
-                                 (maps.swatch_circle("#d7191c", 7, border="#000000"), T["lg_unserved"])]),
+                                 (maps.swatch_circle("#d7191c", 7, border="#000000"), T["lg_unserved"])]
+                 + ([(maps.swatch_shape(colors[0] if colors else "#1b9e77", "square"), T["lg_dest_stop"])]
+                    if dest_keys else [])),
+                *([(T["lg_dest"], dest_keys)] if dest_keys else []),
                 (T["lg_depots"], [(maps.swatch_icon(maps.facility_icon(op, "township")), maps.operator_label(op, lang))
                                   for op in sorted(set(plan.depots["operator"]))] if has_depots else [])]
     sep = "、" if lang == "zh" else ", "
@@ -185,15 +207,31 @@ def routes_map(plan: RoutePlan, tiles: str = "osm", lang: str = "en", summary: d
     return m
 
 
+def _destination_routes(plan: RoutePlan, names: dict) -> dict:
+    """{destination id: the vehicles (and arrival times) that visit it} of the plan."""
+    d = plan.scenario.destinations
+    if d is None or not len(d):
+        return {}
+    st = plan.stops[plan.stops["stop_kind"].isin(DESTINATION_KINDS)]
+    out: dict = {}
+    for sid, rid, arr in zip(st["stop_id"].astype(str), st["route_id"], st["arrival_min"]):
+        out.setdefault(sid, []).append(f"{names.get(rid, rid)} {hhmm(60 * arr)}")
+    return {k: "; ".join(v) for k, v in out.items()}
+
+
 def _unserved_positions(plan: RoutePlan) -> list:
     fac = plan.scenario.facilities.set_index("id")
     v = plan.scenario.villages.set_index("code")
+    dest = (plan.scenario.destinations.set_index("id") if plan.scenario.destinations is not None
+            else pd.DataFrame(columns=["lon", "lat"]))
     out = []
     for sid in plan.unserved["stop_id"].astype(str):
         if sid in v.index:
             out.append((float(v.at[sid, "lon"]), float(v.at[sid, "lat"])))
         elif sid in fac.index:
             out.append((float(fac.at[sid, "lon"]), float(fac.at[sid, "lat"])))
+        elif sid in dest.index:
+            out.append((float(dest.at[sid, "lon"]), float(dest.at[sid, "lat"])))
         else:
             out.append(None)
     return out

@@ -231,6 +231,7 @@ class Route:
     reload_arrival_s: list[int] = field(default_factory=list)
     reload_departure_s: list[int] = field(default_factory=list)
     trip_loads: list[int] = field(default_factory=list)
+    rest_after: dict = field(default_factory=dict)  # stop position j -> seconds of rest after its service
 
     @property
     def distance(self) -> int:
@@ -388,7 +389,8 @@ def _check_loads(model: Model, r: Route, vt: VehicleType, tag: str, P: list) -> 
 
 
 def _check_schedule(model: Model, r: Route, vt: VehicleType, tag: str, P: list) -> int:
-    """Leg distances, departure, arrivals, service starts, windows, return and shift; the route's distance."""
+    """Leg distances, departure, arrivals, service starts, windows, return and shift; the route's distance.
+    A rest the route takes after a stop's service (``rest_after``) delays everything after it."""
     if r.reloads:
         return check_trips_schedule(model, r, vt, tag, P)
     D = len(model.depots)
@@ -416,7 +418,10 @@ def _check_schedule(model: Model, r: Route, vt: VehicleType, tag: str, P: list) 
                      f"recomputed {start}")
         if start > l:
             P.append(f"{tag}: service at stop {s} starts at {start}, after tw_late {l}")
-        t = start + st.service_s
+        rest = int(r.rest_after.get(j, 0))
+        if rest < 0:
+            P.append(f"{tag}: negative rest after stop {s}")
+        t = start + st.service_s + rest
     e1, l1 = depot_window(model.depots[vt.end])
     if t > l1:
         P.append(f"{tag}: returns at {t}, after end-depot tw_late {l1}")

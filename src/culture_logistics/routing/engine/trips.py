@@ -70,8 +70,10 @@ def trips_route_fields(model, vt_index: int, stops: list[int], departure: int, v
 
 
 def check_trips_schedule(model, r, vt, tag: str, P: list) -> int:
-    """:func:`~culture_logistics.routing.engine.model.check_solution`'s schedule check of a route of several trips: every trip leaves from and comes back to the start
-    depot (reload_s there, within its opening hours), the shift and the range hold over the whole day."""
+    """:func:`~culture_logistics.routing.engine.model.check_solution`'s schedule check of a route of several
+    trips: every trip leaves from and comes back to the start depot (reload_s there, within its opening hours),
+    a rest after a stop's service (``rest_after``) delays everything after it, the shift and the range hold over
+    the whole day."""
     locs = route_locations(model, r.vehicle_type, r.stops, r.reloads)
     legs = [int(model.distance[a, b]) for a, b in zip(locs[:-1], locs[1:])]
     if list(map(int, r.leg_distance)) != legs:
@@ -110,7 +112,10 @@ def check_trips_schedule(model, r, vt, tag: str, P: list) -> int:
             P.append(f"{tag}: reported service start at stop {s} is {r.service_start_s[j]}, recomputed {start}")
         if start > l:
             P.append(f"{tag}: service at stop {s} starts at {start}, after tw_late {l}")
-        t = start + st.service_s
+        rest = int(r.rest_after.get(j, 0))
+        if rest < 0:
+            P.append(f"{tag}: negative rest after stop {s}")
+        t = start + st.service_s + rest
     t += int(tt[locs[li], locs[li + 1]])
     if locs[-1] != vt.end:
         P.append(f"{tag}: the last trip does not return to the vehicle's depot {vt.end}")
