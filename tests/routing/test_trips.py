@@ -274,3 +274,79 @@ def test_a_warm_start_with_more_trips_than_the_type_allows():
     sol = solve(two, engine="pyvrp", time_limit_s=2, seed=0, initial_solution=four)
     assert not sol.dropped and check_solution(two, sol) == []
     assert sorted(r.num_trips for r in sol.routes) == [2, 2]
+
+
+def _rest_model(reload_s: int):
+    """A station D (open 8:00–20:00) and stops A, B, C, 10 min each; one vehicle of two trips, a 10 h shift.
+    Road hours: D–A 1.5, A–B 1, B–D 1, D–C 1.25 (both ways); the day D → A → B → D (reload) → C → D."""
+    import numpy as np
+
+    from culture_logistics.routing.engine import model as M
+    h = 3600
+    dur = np.array([[0, 1.5 * h, 1 * h, 1.25 * h],
+                    [1.5 * h, 0, 1 * h, 2.5 * h],
+                    [1 * h, 1 * h, 0, 2.25 * h],
+                    [1.25 * h, 2.5 * h, 2.25 * h, 0]], dtype=np.int64)
+    stops = [M.Stop(delivery=1, service_s=600, name=n) for n in "ABC"]
+    vt = M.VehicleType(capacity=10, max_trips=2, reload_s=reload_s, max_shift_s=10 * h, name="trike")
+    return M.Model([M.Depot(tw_early=8 * h, tw_late=20 * h, name="D")], stops, [vt], dur // 100, dur)
+
+
+def test_the_driving_rule_holds_over_the_whole_day_across_trips():
+    """Each trip alone drives less than 4 h (3.5 h, then 2.5 h), but the day drives 6 h: the rule holds over the
+    whole day.  A 15 min reload (an e-tricycle's) is no rest, so driving runs on through it and the vehicle rests
+    20 min at B, the latest stop before 4 h (runs of 2.5 h and 1 + 1.25 + 1.25 = 3.5 h), everything after it
+    20 min later; a 20 min reload is the rest itself (runs of 3.5 h and 2.5 h), no rest row.  The engine's
+    checker recomputes the rested schedule of two trips; the rest row goes after B (trip 1) past the reload
+    row, or after C (trip 2)."""
+    from dataclasses import replace
+
+    from culture_logistics.routing.driving import check_driving, driving_runs_s, insert_rest_rows, rested_route
+    from culture_logistics.routing.engine import model as M
+
+    h = 3600
+    m = _rest_model(reload_s=900)
+    plain = M.make_route(m, 0, [0, 1, 2], 8 * h, reloads=[2])
+    assert plain.num_trips == 2 and plain.reload_arrival_s == [11.5 * h + 1200]
+    assert plain.reload_departure_s == [11.5 * h + 2100] and plain.return_s == 14 * h + 2700
+    assert driving_runs_s(m, plain) == [6 * h]
+    sol = M.Solution(routes=[plain], dropped=[], drop_reasons={}, cost=plain.distance, penalty=0.0,
+                     distance=plain.distance, status="feasible", solve_seconds=0.0, engine="hand")
+    assert M.check_solution(m, sol) == []
+    assert check_driving(m, sol) == ["route 0: continuous driving of 6.00 h (more than 4 h without a 20 min rest)"]
+    rested = rested_route(m, plain)
+    assert rested.rest_after == {1: 1200} and rested.reloads == [2]
+    assert rested.arrival_s == [9.5 * h, 10.5 * h + 600, 12.75 * h + 3300]
+    assert rested.reload_arrival_s == [11.5 * h + 2400] and rested.reload_departure_s == [11.5 * h + 3300]
+    assert rested.return_s == 14 * h + 3900 and driving_runs_s(m, rested) == [2.5 * h, 3.5 * h]
+    ok = replace(sol, routes=[rested])
+    assert M.check_solution(m, ok) == [] and check_driving(m, ok) == []
+    stale = replace(rested, reload_arrival_s=plain.reload_arrival_s)    # the rest must delay the reload too
+    assert any("reported arrival for reload 1" in p for p in M.check_solution(m, replace(sol, routes=[stale])))
+    # a shift of 7 h 05 min less 1 s holds the day without its rest (6 h 45 min), not with it (7 h 05 min)
+    tight = M.Model(m.depots, m.stops, [replace(m.vehicle_types[0], max_shift_s=6 * h + 3899)], m.distance,
+                    m.duration)
+    assert rested_route(tight, M.make_route(tight, 0, [0, 1, 2], 8 * h, reloads=[2])) is None
+
+    # a 20 min reload is a rest: the same day keeps the rule without a rest row
+    m20 = _rest_model(reload_s=1200)
+    day = M.make_route(m20, 0, [0, 1, 2], 8 * h, reloads=[2])
+    assert rested_route(m20, day) is day and day.rest_after == {}
+    assert driving_runs_s(m20, day) == [3.5 * h, 2.5 * h]
+    assert check_driving(m20, replace(sol, routes=[day], cost=day.distance, distance=day.distance)) == []
+
+    # the rest rows: placed by stop position past the reload row, in the trip of the stop they follow
+    def row(kind, sid, trip, dep_min):
+        return {"seq": 0, "stop_id": sid, "stop_kind": kind, "trip": trip, "departure_min": dep_min,
+                "load_after": 1, "delivered": 1, "picked_up": 0}
+    rows = [row("depot", "D", 1, 480.0), row("village_centre", "A", 1, 580.0), row("village_centre", "B", 1, 650.0),
+            row("reload", "D", 2, 750.0), row("village_centre", "C", 2, 840.0), row("depot", "D", 2, None)]
+    after_b = insert_rest_rows([dict(r) for r in rows], {1: 1200})
+    assert [(r["stop_kind"], r["stop_id"], r["trip"]) for r in after_b] == [
+        ("depot", "D", 1), ("village_centre", "A", 1), ("village_centre", "B", 1), ("rest", "B", 1),
+        ("reload", "D", 2), ("village_centre", "C", 2), ("depot", "D", 2)]
+    assert (after_b[3]["arrival_min"], after_b[3]["departure_min"]) == (650.0, 670.0)
+    assert [r["seq"] for r in after_b] == list(range(7))
+    after_c = insert_rest_rows([dict(r) for r in rows], {2: 1200})
+    assert [(r["stop_kind"], r["stop_id"], r["trip"]) for r in after_c][4:6] == [("village_centre", "C", 2),
+                                                                                  ("rest", "C", 2)]
