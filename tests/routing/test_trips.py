@@ -350,3 +350,33 @@ def test_the_driving_rule_holds_over_the_whole_day_across_trips():
     after_c = insert_rest_rows([dict(r) for r in rows], {2: 1200})
     assert [(r["stop_kind"], r["stop_id"], r["trip"]) for r in after_c][4:6] == [("village_centre", "C", 2),
                                                                                   ("rest", "C", 2)]
+
+
+def test_the_rule_repair_keeps_a_vehicle_on_its_trips():
+    """One vehicle of 1 parcel, three trips (A, then B, then C: 3 h, 2 h and 2.5 h of driving, 15 min reloads) and
+    a 9 h shift: the day fits (8 h 30 min) but not with the two rests it needs (at A, then at B: 9 h 10 min).
+    The repair drops a stop and keeps the others on their own trips (one parcel a trip): dropping A leaves the
+    shortest day (B, then C, 4.5 h of driving, a rest at C), a trip of its own each, within capacity."""
+    from dataclasses import replace
+
+    from culture_logistics.routing.driving import check_driving, keep_driving_rule
+    from culture_logistics.routing.engine import model as M
+    from culture_logistics.routing.retiming import retime_route
+
+    h = 3600
+    m = _rest_model(reload_s=900)
+    m = M.Model(m.depots, m.stops, [replace(m.vehicle_types[0], capacity=1, max_trips=3, max_shift_s=9 * h)],
+                m.distance, m.duration)
+    day = retime_route(m, M.make_route(m, 0, [0, 1, 2], 8 * h, reloads=[1, 2]))
+    assert day.return_s - day.departure_s == 8.5 * h
+    cost = m.vehicle_types[0].fixed_cost + m.vehicle_types[0].cost_per_m * day.distance
+    sol = M.Solution(routes=[day], dropped=[], drop_reasons={}, cost=cost, penalty=0.0, distance=day.distance,
+                     status="feasible", solve_seconds=0.0, engine="hand")
+    assert M.check_solution(m, sol) == []
+    none = replace(sol, routes=[], status="no_solution")
+    best = keep_driving_rule(m, sol, lambda _m: none, retime_route)
+    assert best.dropped == [0] and best.drop_reasons == {0: "driving_rule"}
+    (r,) = best.routes
+    assert r.stops == [1, 2] and r.reloads == [1] and r.trip_loads == [1, 1] and r.rest_after == {1: 1200}
+    assert r.return_s - r.departure_s == 4.5 * h + 3300
+    assert M.check_solution(m, best) == [] and check_driving(m, best) == []

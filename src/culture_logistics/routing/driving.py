@@ -263,14 +263,14 @@ def _rule_solution(model: _model.Model, sol: _model.Solution, routes: list, reti
         while x is None and r.stops:
             tries = []
             for i in range(len(r.stops)):
-                y = _rebuilt(model, r, r.stops[:i] + r.stops[i + 1:], retime)
+                y = _rebuilt(model, r, i, retime)
                 z = rested_route(model, y) if y is not None else None
                 if z is not None:
                     tries.append((z.distance, i, z))
             if tries:
                 x = min(tries, key=lambda t: t[:2])[2]
                 break
-            r = _rebuilt(model, r, r.stops[:-1], retime)
+            r = _rebuilt(model, r, len(r.stops) - 1, retime)
             if r is None:
                 break
             x = rested_route(model, r)
@@ -288,10 +288,14 @@ def _rule_solution(model: _model.Model, sol: _model.Solution, routes: list, reti
                    status="partial" if dropped else "feasible")
 
 
-def _rebuilt(model: _model.Model, r: _model.Route, stops: list, retime: Callable) -> _model.Route | None:
-    """Route ``r``'s vehicle driving ``stops`` instead, re-timed (None for no stop)."""
+def _rebuilt(model: _model.Model, r: _model.Route, i: int, retime: Callable) -> _model.Route | None:
+    """Route ``r``'s vehicle driving its stops but the one at position ``i``, on the same trips (a trip left
+    empty goes: its reload with it), re-timed (None for no stop)."""
+    stops = r.stops[:i] + r.stops[i + 1:]
     if not stops:
         return None
+    reloads = sorted({p - 1 if p > i else p for p in r.reloads} - {0, len(stops)})
     vt = model.vehicle_types[r.vehicle_type]
     dep = int(model.depots[vt.start_depot].tw_early or 0)
-    return retime(model, _model.make_route(model, r.vehicle_type, list(stops), dep, vehicle=r.vehicle))
+    return retime(model, _model.make_route(model, r.vehicle_type, list(stops), dep, vehicle=r.vehicle,
+                                           reloads=reloads))
