@@ -441,7 +441,8 @@ def _station_notes(ctx: PlanContext, outcomes: list[SolveOutcome], moved: list, 
 
 
 def _records(ctx: PlanContext, outcomes: list[SolveOutcome]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    srows, rrows = [], []
+    srows: list[dict] = []
+    rrows: list[dict] = []
     for o in outcomes:
         if o.solution is None:
             continue
