@@ -50,7 +50,7 @@ def station_load(routes: pd.DataFrame, facilities: pd.DataFrame) -> dict:
 def destination_figures(plan) -> dict:
     """``summary.json`` ``destinations`` of a plan (a :class:`~culture_logistics.routing.plan.RoutePlan`) whose scenario has cultural destinations (else {}): how many,
     served (a last-mile stop of the plan), unserved, and the parcels delivered and picked up there."""
-    d = plan.scenario.destinations
+    d = getattr(plan.scenario, "destinations", None)   # a plan put together by hand may carry no such table
     if d is None:
         return {}
     ids = set(d["id"].astype(str))
