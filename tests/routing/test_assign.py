@@ -132,9 +132,9 @@ def test_county_assignment_moves_villages_to_a_station_with_room(tmp_path):
     assert 0 < s["shift_use_pct"] < 100
     # the new columns, after the old ones
     p = pd.read_csv(tmp_path / "county" / "route_plan.csv", encoding="utf-8-sig", dtype=str)
-    assert list(p.columns[-5:]) == ["departure_min", "service_start_min", "service_point_id", "delivered_cultural",
-                                    "picked_up_cultural"]
-    body = p[~p["stop_kind"].isin(["depot", "rest"]) & (p["echelon"] == "last_mile")]  # 5 min at a village, 20 at a station
+    assert list(p.columns[-6:]) == ["departure_min", "service_start_min", "service_point_id", "delivered_cultural",
+                                    "picked_up_cultural", "trip"]   # trip (issue 24) is the last column
+    body = p[~p["stop_kind"].isin(["depot", "rest", "reload"]) & (p["echelon"] == "last_mile")]  # 5 min a village
     assert ((body["departure_min"].astype(float) - body["service_start_min"].astype(float) - 5).abs() < 0.011).all()
     first = p[(p["echelon"] == "last_mile") & (p["seq"] == "0")]
     assert (first["departure_min"].astype(float) == 480).all() and first["service_start_min"].isna().all()

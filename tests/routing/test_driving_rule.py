@@ -210,3 +210,44 @@ def test_rests_on_a_hand_model_and_the_checkers():
     # a 6 h shift holds the route (6 h) but not its rest: the rule cannot be kept
     tight = M.Model(model.depots, stops, [M.VehicleType(capacity=10, max_shift_s=6 * h)], dur // 100, dur)
     assert rested_route(tight, plain) is None
+
+
+@pytest.mark.parametrize("reload_min", [15, 20])
+def test_a_slow_vehicle_of_two_trips_keeps_the_rule_over_its_day(tmp_path, reload_min):
+    """One slow van of 10 parcels, two trips a day (issue 24), villages of 10 parcels at vertices 4 and 5: one
+    village a trip, 2 h and 2.5 h of driving out and back, 4.5 h in the day.  With a 15 min reload (no rest)
+    driving runs on across the trips, so the second trip takes a 20 min rest at its village (the latest stop before
+    4 h), a rest row of trip 2 after the reload row; with a 20 min reload the reload is the rest: no rest row.
+    Either way no period of continuous driving passes 4 h over the whole day (the CSV checker, K12)."""
+    from culture_logistics.inputs.scenario import load_scenario
+    from culture_logistics.kpis.timing import continuous_driving
+    from culture_logistics.reports.routes import write_plan
+    from culture_logistics.routing.plan import plan_routes
+
+    f = fleet(name="slowvan", count=1, capacity=10, speed_factor=0.1, max_shift_h=8.0)
+    f += f"max_trips = 2\nreload_min = {reload_min}\n"
+    path = line_scenario(tmp_path / "d", [village(1, 4, 10), village(2, 5, 10)], f,
+                         routing=ROUTING_DAY1.replace("time_limit_s = 1", 'time_limit_s = 1\nengine = "pyvrp"'))
+    plan = plan_routes(load_scenario(path), "shared")
+    write_plan(plan, tmp_path / "out", map_html=False)
+    p, r, u = read_plan(tmp_path / "out")
+    assert len(u) == 0
+    check_plan(p, r, u, {"trunk": 8 * 60, "last_mile": 8 * 60})
+    g = p[p["echelon"] == "last_mile"].sort_values("seq").reset_index(drop=True)
+    assert g["route_id"].nunique() == 1 and int(r.loc[r["echelon"] == "last_mile", "trips"].iat[0]) == 2
+    kinds = list(g["stop_kind"])
+    reload = kinds.index("reload")
+    assert g.loc[reload, "departure_min"] - g.loc[reload, "arrival_min"] == pytest.approx(reload_min, abs=0.011)
+    runs = driving_runs_min(g)
+    if reload_min == 15:
+        assert kinds == ["depot", "village_centre", "reload", "village_centre", "rest", "depot"]
+        assert g.loc[4, "trip"] == 2 and g.loc[4, "stop_id"] == g.loc[3, "stop_id"]
+        assert g.loc[4, "departure_min"] - g.loc[4, "arrival_min"] == pytest.approx(20.0, abs=0.011)
+        first = 4 if g.loc[1, "stop_id"].endswith("1") else 5     # the vertex of the first trip's village
+        assert runs == pytest.approx([leg_min(2 * first + (9 - first)), leg_min(9 - first)], abs=0.5)
+    else:
+        assert kinds == ["depot", "village_centre", "reload", "village_centre", "depot"]
+        assert sorted(runs) == pytest.approx([leg_min(8), leg_min(10)], abs=0.5)
+    assert max(runs) <= 240.0
+    k12 = continuous_driving(p)
+    assert k12.loc[k12["echelon"] == "last_mile", "max_continuous_driving_min"].iat[0] <= 240.0

@@ -93,6 +93,9 @@ def check_plan(plan: pd.DataFrame, routes: pd.DataFrame, uns: pd.DataFrame, max_
     for rid, g in plan.groupby("route_id", sort=False):
         g = g.reset_index(drop=True)
         r = routes.set_index("route_id").loc[rid]
+        if (g["stop_kind"] == "reload").any():
+            check_trips(g, r, cap[rid], max_shift_min)
+            continue
         assert list(g["seq"]) == list(range(len(g)))
         assert g["stop_kind"].iat[0] == g["stop_kind"].iat[-1] == "depot"
         assert g["stop_id"].iat[0] == g["stop_id"].iat[-1]
@@ -116,16 +119,53 @@ def check_plan(plan: pd.DataFrame, routes: pd.DataFrame, uns: pd.DataFrame, max_
         assert r["duration_min"] <= max_shift_min[r["echelon"]] + 1e-6
     if expected_stops is not None:
         for (op, ech), ids in expected_stops.items():
-            sub = plan[(plan["operator"] == op) & (plan["echelon"] == ech) & ~plan["stop_kind"].isin(["depot", "rest"])]
+            sub = plan[(plan["operator"] == op) & (plan["echelon"] == ech)
+                       & ~plan["stop_kind"].isin(["depot", "reload", "rest"])]
             u = uns[(uns["operator"] == op) & (uns["echelon"] == ech)]
             seen = list(sub["stop_id"]) + list(u["stop_id"])
             assert sorted(seen) == sorted(ids), (op, ech)  # every stop exactly once
 
 
+def check_trips(g: pd.DataFrame, r: pd.Series, cap: int, max_shift_min: dict) -> None:
+    """:func:`check_plan` of one vehicle's day of several trips (issue 24), from its route_plan.csv rows ``g`` and
+    routes_summary.csv row ``r``: every trip leaves from the station (the depot row, then each reload row) with
+    its own deliveries and comes back to it (a reload row, then the return), within capacity at every stop;
+    the trips are numbered 1, 2, …; the distance, the shift and the driving-time rule (:func:`check_rests`: rest
+    rows inside a trip, a reload of ≥ 20 min a rest, driving runs counted across trips) hold over the whole day."""
+    assert list(g["seq"]) == list(range(len(g)))
+    assert g["stop_kind"].iat[0] == g["stop_kind"].iat[-1] == "depot"
+    station = g["stop_id"].iat[0]
+    ends = [0] + [i for i in range(1, len(g)) if g["stop_kind"].iat[i] in ("reload", "depot")]
+    assert (g["stop_id"].iloc[ends] == station).all() and (g["stop_kind"].iloc[ends[1:-1]] == "reload").all()
+    assert len(ends) - 1 == r["trips"] and g["trip"].iat[-1] == r["trips"]
+    stops = 0
+    for t, (a, b) in enumerate(zip(ends[:-1], ends[1:]), start=1):
+        body = g.iloc[a + 1:b]
+        assert len(body) > 0 and (body["trip"] == t).all() and g["trip"].iat[a] == t   # no empty trip
+        body = body[body["stop_kind"] != "rest"]      # a rest row (the driving-time rule): no parcels, no leg
+        assert not body["stop_kind"].isin(["depot", "reload"]).any()
+        load = g["load_after"].iat[a]
+        assert load == body["delivered"].sum() and 0 <= load <= cap
+        for row in body.itertuples():
+            load = load - row.delivered + row.picked_up
+            assert row.load_after == load and 0 <= load <= cap, (r.name, row.seq, load)
+        if b < len(g) - 1:     # a reload: the vehicle stays at the station between its arrival and departure
+            assert g["departure_min"].iat[b] >= g["arrival_min"].iat[b]
+        stops += len(body)
+    assert g["load_after"].iat[-1] == g.iloc[ends[-2] + 1:-1]["picked_up"].sum()
+    check_rests(g, r.name)
+    assert stops == r["stops"]
+    assert g["leg_m"].iat[0] == 0 and g["leg_m"].sum() == r["distance_m"]
+    assert (np.diff(g["arrival_min"]) >= -1e-9).all()
+    assert r["duration_min"] == pytest.approx(g["arrival_min"].iat[-1] - g["arrival_min"].iat[0], abs=0.02)
+    assert r["duration_min"] <= max_shift_min[r["echelon"]] + 1e-6
+
+
 def check_rests(g: pd.DataFrame, rid) -> None:
     """The driving-time rule on one route's rows (CSV only): every rest row follows a stop, stands where it does
     for at least 20 min from its departure, carries no parcels and no leg, keeps its load; and no period of
-    continuous driving (legs between rests: a rest row or a stand of ≥ 20 min) is longer than 4 h.  Bus runs
+    continuous driving (legs between rests: a rest row or a stand of ≥ 20 min, at a stop or a reload at the
+    station; counted across trips) is longer than 4 h.  Bus runs
     keep their company's timetable and are not checked."""
     if g["echelon"].iat[0] == "bus":
         return
@@ -133,7 +173,8 @@ def check_rests(g: pd.DataFrame, rid) -> None:
     run = 0.0
     for j in range(1, len(g)):
         if g["stop_kind"].iat[j] == "rest":
-            assert 0 < j < len(g) - 1 and g["stop_kind"].iat[j - 1] not in ("depot", "rest"), (rid, j)
+            assert 0 < j < len(g) - 1 and g["stop_kind"].iat[j - 1] not in ("depot", "rest", "reload"), \
+                (rid, j)
             assert g["stop_id"].iat[j] == g["stop_id"].iat[j - 1] and g["leg_m"].iat[j] == 0, (rid, j)
             assert g["delivered"].iat[j] == g["picked_up"].iat[j] == 0, (rid, j)
             assert g["load_after"].iat[j] == g["load_after"].iat[j - 1], (rid, j)

@@ -52,7 +52,7 @@ def folder_kpis(scn: Scenario, out_dir: str | Path, stages: dict[str, dict]) -> 
     if routing is not None and (shared / "route_plan.csv").is_file():
         plan = _read(shared / "route_plan.csv", ("route_id", "echelon", "seq", "stop_id", "stop_kind", "delivered",
                                                   "picked_up", "arrival_min", "departure_min", "service_start_min",
-                                                  "service_point_id"))
+                                                  "service_point_id", "trip"))
         if (shared / "unserved.csv").is_file():
             unserved = _read(shared / "unserved.csv", ("stop_id", "stop_kind", "delivery"))
     return compute_kpis(KpiInputs(scn, villages, plan, unserved, routing, RoutingParams.from_scenario(scn)))

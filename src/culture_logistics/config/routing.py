@@ -52,12 +52,23 @@ DEFAULT_VEHICLES: dict[str, dict[str, Any]] = {
 #: the van's low ends, 100 parcels and 80 km.  The e-tricycle's range is not in the notes: 40 km is our assumption
 #: (a lead-acid e-trike on rural roads), and its speed 60 % of road speed likewise.  ``van`` and ``truck`` are the
 #: default light van and trunk van (their range is the shift: no range_km).
+#:
+#: Trips a day (``max_trips``) and minutes at the station between them (``reload_min``, loading included): a rural
+#: courier handles ~500 parcels a day (~1,000 at 双11) with vehicles that hold 50–150, going back to the station to
+#: reload (COUNTY-PRACTICE.md §2, "Couriers" and §2.1 item 3).  500 parcels on a 50-parcel e-tricycle would be 10
+#: loads; within a 9 h shift on rural roads at 60 % speed we allow 4 (≈200 parcels a day, the urban courier's
+#: ~200/day), a micro EV van of 100 three (≈300) and a light van of 200 two (≈400, the courier's 500 with the
+#: pickups), a trunk truck one (it already carries a station's day).  The reload times are our assumption (the notes
+#: give none): 15 min to unload the pickups and load 50 parcels, 20 min for a van.  No kind: one trip, as before.
 KIND_DEFAULTS: dict[str, dict[str, Any]] = {
-    "e_tricycle": {"capacity": 50, "range_km": 40.0, "speed_factor": 0.6},
-    "ev_van": {"capacity": 100, "range_km": 80.0, "speed_factor": 0.85},
-    "van": {"capacity": 200, "range_km": None, "speed_factor": 0.85},
-    "truck": {"capacity": 1000, "range_km": None, "speed_factor": 1.0},
+    "e_tricycle": {"capacity": 50, "range_km": 40.0, "speed_factor": 0.6, "max_trips": 4, "reload_min": 15.0},
+    "ev_van": {"capacity": 100, "range_km": 80.0, "speed_factor": 0.85, "max_trips": 3, "reload_min": 20.0},
+    "van": {"capacity": 200, "range_km": None, "speed_factor": 0.85, "max_trips": 2, "reload_min": 20.0},
+    "truck": {"capacity": 1000, "range_km": None, "speed_factor": 1.0, "max_trips": 1, "reload_min": 30.0},
 }
+
+#: reload_min of a [[fleet]] entry with max_trips but neither reload_min nor a kind.
+DEFAULT_RELOAD_MIN = 20.0
 
 
 #: Shares of every village's parcels carried by each operator in ``separate`` mode.
@@ -103,6 +114,9 @@ class FleetEntry:
     source : ``"default"`` or ``"fleet[i]"`` (its [[fleet]] entry, 1-based).
     kind : ``e_tricycle``, ``ev_van``, ``van``, ``truck`` or None (not given).
     range_km : the longest route in a day (km, a hard limit); None = no limit but the shift.
+    max_trips : trips a vehicle may make in its shift, back at its station to reload between them (None = not
+        given and no kind: one trip).  The shift and range_km hold over the whole day.
+    reload_min : minutes at the station between two trips, loading included (None = not given and no kind).
     """
 
     operator: str
@@ -117,6 +131,18 @@ class FleetEntry:
     source: str = "default"
     kind: str | None = None
     range_km: float | None = None
+    max_trips: int | None = None
+    reload_min: float | None = None
+
+    @property
+    def trips_per_day(self) -> int:
+        """The trips a vehicle may make in a day (``max_trips``, 1 when not given)."""
+        return 1 if self.max_trips is None else int(self.max_trips)
+
+    @property
+    def reload_s(self) -> int:
+        """``reload_min`` in seconds (:data:`DEFAULT_RELOAD_MIN` when not given)."""
+        return int(round(60 * (DEFAULT_RELOAD_MIN if self.reload_min is None else self.reload_min)))
 
     @property
     def max_shift_s(self) -> int:
@@ -344,7 +370,7 @@ def parse_routing_config(config: dict, file: str = "scenario.toml", problems: Pr
     kw["time_windows"] = _parse_time_windows(rt, file, P)
     kw["market_days"] = _parse_market_days(rt, kw["delivery_days_per_week"], file, P)
 
-    kw["fleet"] = _parse_fleet(config, file, P)
+    kw["fleet"] = _parse_fleet(config, file, P, kw.get("engine", d.engine))
     kw["bus_lines"] = parse_bus_lines(config, file, P)
     if problems is None:
         P.raise_if_errors()
@@ -479,8 +505,9 @@ def _parse_market_days(rt: dict, days_per_week: int, file, P: ProblemList) -> di
     return out
 
 
-def _parse_fleet(config: dict, file, P: ProblemList) -> tuple[FleetEntry, ...]:
-    """Every ``[[fleet]]`` entry, checked (operator, echelon, numbers in range, unique names)."""
+def _parse_fleet(config: dict, file, P: ProblemList, engine: str = "pyvrp") -> tuple[FleetEntry, ...]:
+    """Every ``[[fleet]]`` entry, checked (operator, echelon, numbers in range, unique names; max_trips > 1 only
+    with ``engine`` pyvrp)."""
     fleet_raw = config.get("fleet", [])
     if isinstance(fleet_raw, dict):
         fleet_raw = [fleet_raw]
@@ -550,6 +577,28 @@ def _parse_fleet(config: dict, file, P: ProblemList) -> tuple[FleetEntry, ...]:
                              "leave it out for no limit but the shift")
                 range_km = base.get("range_km")
             vals["range_km"] = None if range_km is None else float(range_km)
+        for key, lo, hi, integer, what in (("max_trips", 1, 20, True, "a whole number ≥ 1 and ≤ 20"),
+                                           ("reload_min", 0, 600, False, "a number ≥ 0 and ≤ 600")):
+            v = f.get(key, base.get(key))
+            if v is None:
+                continue
+            bad = isinstance(v, bool) or not isinstance(v, (int, float)) or v != v or not lo <= v <= hi \
+                or (integer and int(v) != v)
+            if bad:
+                P.error(file, f"[[fleet]] entry {i} ({op}/{ech}): {key} must be {what}, got {v!r}",
+                        column=f"{tag}.{key}",
+                        hint="max_trips: trips a vehicle may make in its shift (e.g. 4 for an e-tricycle); "
+                             "reload_min: minutes at the station between trips")
+                v = base.get(key)
+                if v is None:
+                    continue
+            vals[key] = int(v) if integer else float(v)
+        if vals.get("max_trips", 1) > 1 and engine == "ortools":
+            P.error(file, f"[[fleet]] entry {i} ({op}/{ech}): max_trips = {vals['max_trips']}"
+                          + (f" (the {kind}'s default)" if "max_trips" not in f else "")
+                          + ", but engine \"ortools\" plans one trip per vehicle", column=f"{tag}.max_trips",
+                    hint='use [routing] engine = "pyvrp" (it reloads at the station) or set max_trips = 1 in this '
+                         "[[fleet]] entry")
         name = f.get("name", base["name"])
         if not isinstance(name, str) or not name.strip() or len(name) > 40:
             P.error(file, f"[[fleet]] entry {i}: name must be a short text, got {name!r}", column=f"{tag}.name")
@@ -583,7 +632,7 @@ def params_dict(p: RoutingParams) -> dict:
         **({"market_days": {k: format_market_days(v) for k, v in p.market_days.items()}} if p.market_days else {}),
         **({"visit_days": p.visit_days} if p.visit_days != "balanced" else {}),
         "fleet_configured": [{k: getattr(f, k) for k in _FLEET_KEYS
-                              if k not in ("kind", "range_km") or getattr(f, k) is not None}
+                              if k not in ("kind", "range_km", "max_trips", "reload_min") or getattr(f, k) is not None}
                              | {"source": f.source} for f in p.fleet],
         "fleet_default": {e: dict(DEFAULT_VEHICLES[e]) for e in ECHELONS},
         "bus_lines": [{"id": b.id, "name": b.name, "stops": list(b.stops),

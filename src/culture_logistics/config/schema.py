@@ -297,6 +297,13 @@ SECTIONS: tuple[Section, ...] = (
         _k("range_km", "float", None, "km", 0, 10000, min_open=True,
            doc="longest route the vehicle can drive in a day on a charge or a shift (a hard limit; default: the "
                "kind's, none without a kind)"),
+        _k("max_trips", "int", None, "trips", 1, 20,
+           doc="trips a vehicle may make in its shift, back at its station to reload between them; the shift and "
+               "range_km hold over the whole day; engine pyvrp only (default: the kind's — e_tricycle 4, ev_van 3, "
+               "van 2, truck 1 —, 1 without a kind)"),
+        _k("reload_min", "float", None, "min", 0, 600,
+           doc="minutes at the station between two trips, loading included (default: the kind's — e_tricycle 15, "
+               "ev_van 20, van 20, truck 30 —, 20 without a kind)"),
     )),
     Section("bus_line", array=True, doc="a county bus line that carries parcels on its timetable (客货邮融合; "
                                         "repeat [[bus_line]])", keys=(

@@ -401,7 +401,7 @@ def _upload_tables(scn: Scenario, v: pd.DataFrame, plan: pd.DataFrame, leads: di
         ech = str(g["echelon"].iat[0])
         lid = str(g["vehicle_id"].iat[0]).split("@", 1)[0] if ech == "bus" else str(rid)
         lines.append({"line_id": lid, "kind": ech, "operator": str(g["operator"].iat[0]), "day": int(d),
-                      "stops": int((~g["stop_kind"].isin(["depot", "rest"])).sum()),
+                      "stops": int((~g["stop_kind"].isin(["depot", "reload", "rest"])).sum()),
                       "parcels_down": int(pd.to_numeric(g["delivered"]).sum()),
                       "parcels_up": int(pd.to_numeric(g["picked_up"]).sum()),
                       "km": round(float(pd.to_numeric(g["leg_m"]).sum()) / 1000.0, 2)})

@@ -30,8 +30,10 @@ Continuous driving
     no leg (it stands where the stop before it is) and its standing time makes it a rest.  A stop where
     the vehicle stands at least :data:`REST_MIN` minutes (``departure_min − arrival_min``: service and any
     wait) is the rest of 《道路交通安全法实施条例》第六十二条 (连续驾驶机动车超过4小时未停车休息或者停车休息时间少于
-    20分钟 is forbidden) and ends a period of continuous driving; a shorter stop does not.  Bus runs are the
-    bus company's timetable and are not counted.
+    20分钟 is forbidden) and ends a period of continuous driving; a shorter stop does not.  So does a reload row
+    (``stop_kind = reload``, a vehicle of several trips back at its station) of at least :data:`REST_MIN`
+    minutes' standstill (waiting and ``reload_min``); a shorter reload does not, and driving is counted across
+    the vehicle's trips over its whole day.  Bus runs are the bus company's timetable and are not counted.
 """
 from __future__ import annotations
 
@@ -113,12 +115,23 @@ def village_visits(plan: pd.DataFrame, delivery_days: int) -> list[Visit]:
         ret = float(_num(g["arrival_min"])[-1])
         fed = feeders.get((d, depot))
         depart_county = max(f[0] for f in fed) if fed else dep
-        back = ret if not any(k[1] == depot for k in feeders) else _next_feeder(feeders, days, d, depot, ret)
-        for row in g.itertuples(index=False):
+        fed_any = any(k[1] == depot for k in feeders)
+        # a vehicle of several trips is back at its station with a trip's pickups at the reload ending the trip
+        kinds, arr = g["stop_kind"].tolist(), _num(g["arrival_min"])
+        trip_end, end = [ret] * len(g), ret
+        for i in range(len(g) - 1, 0, -1):
+            if kinds[i] == "reload":
+                end = float(arr[i])
+            trip_end[i - 1] = end
+        backs: dict[float, float | None] = {}
+        for i, row in enumerate(g.itertuples(index=False)):
             if row.stop_kind not in VILLAGE_KINDS:
                 continue
+            at_station = trip_end[i]
+            if at_station not in backs:
+                backs[at_station] = at_station if not fed_any else _next_feeder(feeders, days, d, depot, at_station)
             out.append(Visit(str(row.stop_id), d, depart_county, float(row.service_start_min), int(row.delivered),
-                             int(row.picked_up), back))
+                             int(row.picked_up), backs[at_station]))
     return out
 
 

@@ -62,7 +62,8 @@ TEXT_COLUMNS = ("village_code", "township_code", "nearest_facility_id", "site_id
 #: comparison.csv metric names (the ``metric`` column); English keeps the contract's identifiers.
 METRIC_LABELS = {
     "vehicles": ("vehicles", "车辆数"), "vehicles_trunk": ("vehicles_trunk", "干线车辆数"),
-    "vehicles_last_mile": ("vehicles_last_mile", "末端车辆数"), "distance": ("distance", "行驶里程"),
+    "vehicles_last_mile": ("vehicles_last_mile", "末端车辆数"), "trips_last_mile": ("trips_last_mile", "末端车次"),
+    "distance": ("distance", "行驶里程"),
     "distance_trunk": ("distance_trunk", "干线里程"), "distance_last_mile": ("distance_last_mile", "末端里程"),
     "driver_hours": ("driver_hours", "司机工时"), "cost": ("cost", "总成本"),
     "cost_vehicles": ("cost_vehicles", "车辆固定成本"), "cost_distance": ("cost_distance", "里程成本"),
@@ -73,7 +74,8 @@ METRIC_LABELS = {
 
 
 UNIT_LABELS = {
-    "vehicles/day": ("vehicles/day", "辆/天"), "km/day": ("km/day", "公里/天"), "h/day": ("h/day", "小时/天"),
+    "vehicles/day": ("vehicles/day", "辆/天"), "trips/day": ("trips/day", "车次/天"), "km/day": ("km/day", "公里/天"),
+    "h/day": ("h/day", "小时/天"),
     "CNY/day": ("CNY/day", "元/天"), "CNY/parcel": ("CNY/parcel", "元/件"), "stops": ("stops", "个"),
     "parcels/day": ("parcels/day", "件/天"), "stops/day": ("stops/day", "次/天"), "visits/week": ("visits/week", "次/周"),
     "%": ("%", "%"), "CNY": ("CNY", "元"), "km": ("km", "公里"),
@@ -291,6 +293,8 @@ SHEET_TEXT = {
     "culture_store": ("culture store", "文化超市"), "cultural_centre": ("cultural service centre", "综合文化服务中心"),
     "library": ("village library", "农家书屋"),
     "depart": ("depart", "出发"), "return": ("return", "返回"), "rest": ("rest {n} min", "休息 {n} 分钟"),
+    "reload": ("back to reload, then trip {n}", "回站装货，第 {n} 趟"),
+    "stops_trips": ("{n} on {k} trips", "{n}（分 {k} 趟）"),
     "i_vehicle": ("Vehicle", "车辆"), "i_operator": ("Operator", "运营方"), "i_date": ("Date", "日期"),
     "i_depot": ("Depot", "出发站"), "i_start": ("Start", "出发"), "i_return": ("Return", "返回"),
     "i_km": ("Total km", "里程(公里)"), "i_deliver": ("Deliver", "送达"), "i_pickup": ("Pick up", "揽收"),

@@ -102,7 +102,8 @@ def _driver_info(plan: RoutePlan, route, name: str, lang: str) -> list[tuple[str
         (t("i_km"), round(float(route.distance_m) / 1000, 1)),
         (t("i_deliver"), int(route.delivered)),
         (t("i_pickup"), int(route.picked_up)),
-        (t("i_stops"), int(route.stops)),
+        (t("i_stops"), int(route.stops) if int(getattr(route, "trips", 1) or 1) <= 1 else
+         t("stops_trips", n=int(route.stops), k=int(route.trips))),
         (t("driver_sign"), ""),
         (t("handover_sign"), ""),
         (t("sign_date"), ""),
@@ -147,8 +148,10 @@ def route_sheets(plan: RoutePlan, lang: str = "zh") -> dict[str, pd.DataFrame | 
             head["stop_name"]: g["stop_name"].to_numpy(),
             head["stop_id"]: g["stop_id"].astype(str).to_numpy(),
             head["kind"]: [(t("depart") if i == 0 else t("return")) if k == "depot" else
+                           t("reload", n=int(n)) if k == "reload" else
                            t("rest", n=rest_minutes(a, d)) if k == "rest" else kinds.get(k, k)
-                           for i, (k, a, d) in enumerate(zip(g["stop_kind"], g["arrival_min"], g["departure_min"]))],
+                           for i, (k, n, a, d) in enumerate(zip(g["stop_kind"], g["trip"].fillna(1),
+                                                                g["arrival_min"], g["departure_min"]))],
             head["point_name"]: g["point_name"].fillna("").to_numpy(),
             head["arrive"]: ["" if i == 0 else hhmm(60 * a) for i, a in enumerate(g["arrival_min"])],
             head["leave"]: [hhmm(60 * d) if d == d and d is not None else "" for d in g["departure_min"]],
@@ -190,8 +193,9 @@ PLAN_FILES = ("route_plan.csv", "routes_summary.csv", "unserved.csv", "route_she
 def route_layers(plan: RoutePlan) -> dict[str, gpd.GeoDataFrame]:
     """The routing stage's layers for ``routes.gpkg`` (EPSG:4326): ``routes`` (``routes_summary.csv`` columns
     plus vehicle — the depot's name and the fleet entry —, depot, departure and return in minutes after
-    midnight; a line along the roads) and ``stops`` (``route_plan.csv`` columns without the depot and rest rows, with
-    the vehicle).  Here rather than in :mod:`~culture_logistics.reports.gis`, so that the coverage and
+    midnight; a line along the roads) and ``stops`` (``route_plan.csv`` columns without the depot and rest rows,
+    with the vehicle; nor the reload rows of vehicles that make several trips).  Here rather than in
+    :mod:`~culture_logistics.reports.gis`, so that the coverage and
     siting stages, which use that module, do not import the routing engines."""
     lines = route_lines(plan)
     r = plan.routes.reset_index(drop=True)
@@ -203,7 +207,7 @@ def route_layers(plan: RoutePlan) -> dict[str, gpd.GeoDataFrame]:
     routes["departure_min"] = r["departure_min"].astype(float).round(1).to_numpy()
     routes["return_min"] = r["return_min"].astype(float).round(1).to_numpy()
     veh = dict(zip(routes["route_id"], routes["vehicle"]))
-    st = plan.stops[~plan.stops["stop_kind"].isin(["depot", "rest"])].reset_index(drop=True)   # stops, not rests
+    st = plan.stops[~plan.stops["stop_kind"].isin(["depot", "reload", "rest"])].reset_index(drop=True)  # stops
     stops = points_frame(st, list(ROUTE_PLAN_COLUMNS))
     stops["stop_id"] = stops["stop_id"].astype(str)
     stops.insert(2, "vehicle", [veh.get(x, "") for x in st["route_id"]])

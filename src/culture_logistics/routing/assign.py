@@ -14,7 +14,7 @@ Decomposition
 Station capacity (hard)
     A station's ``capacity_per_day`` bounds the **inbound** parcels it handles: the deliveries its
     vans leave with.  It is enforced exactly by the fleet each station gets
-    (:func:`~culture_logistics.routing.fleet.station_fleet`): vans whose capacities sum to at most
+    (:func:`~culture_logistics.routing.fleet.station_fleet`): vans whose daily totals (capacity × max_trips) sum to at most
     ``capacity_per_day`` (whole vans, then one van limited to the remainder), so no plan can dispatch
     more.  Outbound parcels (pickups) are not bounded by it: they leave the station on the next trunk;
     a van's capacity still bounds what it carries at every moment.  A village dropped because its
@@ -174,7 +174,7 @@ def _repair(ctx: PlanContext, lm: dict, fleets: dict, cap: dict, assigned: dict,
     for d in ids:
         used: dict = {}
         load = 0
-        for j, _, sids, _ in routes.get(d, []):
+        for j, _, sids, *_ in routes.get(d, []):
             used[j] = used.get(j, 0) + 1
             load += sum(s.delivery for s in _specs(lm, ids, sids))
         spare = [replace(f, count=f.count - used.get(j, 0)) for j, f in enumerate(fleets[d])
@@ -195,7 +195,7 @@ def _repair(ctx: PlanContext, lm: dict, fleets: dict, cap: dict, assigned: dict,
     assigned.update(a)
     for d, r in rts.items():
         off = len(fleets[d])
-        routes.setdefault(d, []).extend((j + off, v, sids, dep) for j, v, sids, dep in r)
+        routes.setdefault(d, []).extend((j + off, v, sids, dep, rel) for j, v, sids, dep, rel in r)
     return {d: extra[d] for d in block}
 
 
@@ -203,7 +203,8 @@ def _solve_block(ctx: PlanContext, lm: dict, block: list[str], fleets: dict, sto
     """One multi-depot model over the stations ``block`` (with ``fleets``) and ``stops`` ((index of
     the station in ``block`` that must reach the village, village spec)): (village → station serving
     it, station → [(fleet index, vehicle rank, village ids in order, departure s)], model
-    statistics, ids of the villages in the model)."""
+    statistics, ids of the villages in the model); a route is (fleet index, vehicle rank, village ids in order,
+    departure s, positions of its reloads)."""
     p = ctx.params
     net = ctx.net
     deps = [lm[d].depot for d in block]
@@ -258,7 +259,7 @@ def _solve_block(ctx: PlanContext, lm: dict, block: list[str], fleets: dict, sto
         for sid in ids:
             assigned[sid] = d
         rank[(d, j)] = rank.get((d, j), -1) + 1
-        routes.setdefault(d, []).append((j, rank[(d, j)], ids, int(r.departure_s)))
+        routes.setdefault(d, []).append((j, rank[(d, j)], ids, int(r.departure_s), list(r.reloads)))
     return assigned, routes, stats, kept
 
 
@@ -269,7 +270,8 @@ def _adopt(out: SolveOutcome, routes: list, rule: set | frozenset = frozenset(),
     for the driving-time rule (``drop_reasons``); ``driving_rule``: the routes keep it (their rests)."""
     model = out.model
     index = {out.spec.stops[k].stop_id: m for m, k in enumerate(out.keep)}
-    rs = [_model.make_route(model, j, [index[sid] for sid in ids], dep, vehicle=v) for j, v, ids, dep in routes]
+    rs = [_model.make_route(model, j, [index[sid] for sid in ids], dep, vehicle=v, reloads=rel)
+          for j, v, ids, dep, rel in routes]
     if driving_rule:   # the rests the multi-depot model's routes took
         rs = [rested_route(model, r) or r for r in rs]
     served = {s for r in rs for s in r.stops}

@@ -296,7 +296,7 @@ def bus_records(bus: BusPlan, ctx: PlanContext) -> tuple[list, list]:
     for r in bus.runs:
         rid = f"B-{r.vehicle_id}"
         common = {"route_id": rid, "vehicle_id": r.vehicle_id, "operator": bus.operator, "echelon": "bus",
-                  "depot_id": d.id, "vehicle_type": f"bus {r.line.id} {r.line.name}"}
+                  "depot_id": d.id, "vehicle_type": f"bus {r.line.id} {r.line.name}", "trip": 1}
         srows.append(common | {"seq": 0, "stop_id": d.id, "stop_name": d.name, "stop_kind": "depot", "delivered": 0,
                                "picked_up": 0, "load_after": int(r.load_in), "arrival_min": round(r.departure_s / 60, 2),
                                "leg_m": 0, "lon": d.lon, "lat": d.lat, "node": dnode, "point_id": "", "point_name": "",
@@ -337,7 +337,7 @@ def bus_records(bus: BusPlan, ctx: PlanContext) -> tuple[list, list]:
                                "duration_min": round((last - r.departure_s) / 60, 2), "cost": cost,
                                "depot_name": d.name, "departure_min": round(r.departure_s / 60, 2),
                                "return_min": round(last / 60, 2), "delivered": int(r.load_in),
-                               "picked_up": int(r.load_out), "fixed_cost": 0.0, "cost_per_km": 0.0})
+                               "picked_up": int(r.load_out), "fixed_cost": 0.0, "cost_per_km": 0.0, "trips": 1})
     return srows, rrows
 
 

@@ -142,6 +142,7 @@ def _rows(plan: RoutePlan) -> list[tuple[str, str, float]]:
         ("vehicles", "vehicles/day", a["vehicles"]),
         ("vehicles_trunk", "vehicles/day", a["trunk"]["vehicles"]),
         ("vehicles_last_mile", "vehicles/day", a["last_mile"]["vehicles"]),
+        ("trips_last_mile", "trips/day", a["last_mile"]["trips"]),
         ("distance", "km/day", a["distance_km"]),
         ("distance_trunk", "km/day", a["trunk"]["distance_km"]),
         ("distance_last_mile", "km/day", a["last_mile"]["distance_km"]),

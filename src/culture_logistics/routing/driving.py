@@ -25,6 +25,7 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from culture_logistics.routing.engine import model as _model
+from culture_logistics.routing.engine.trips import route_locations
 
 #: the longest continuous driving allowed (第六十二条: 4 h), seconds
 MAX_CONTINUOUS_DRIVING_S = 4 * 3600
@@ -39,49 +40,85 @@ ROUNDING_MARGIN_S = 30
 DRIVING_LIMIT_S = MAX_CONTINUOUS_DRIVING_S - ROUNDING_MARGIN_S
 
 
-def _schedule(model: _model.Model, r: _model.Route, dep: int) -> _model.Route | None:
-    """``r`` leaving at ``dep`` with a rest at the latest stop before each period of driving would pass the
-    limit; None when a leg alone is longer than the limit or the schedule breaks a time window, the shift
-    or the depot's closing time."""
+def _timeline(model: _model.Model, r: _model.Route, dep: int, rests: dict):
+    """Route ``r`` (its stops and reloads) driven from ``dep`` with ``rests`` (stop position -> s after its
+    service): (arrivals, service starts, reload arrivals, reload departures, return, the periods of continuous
+    driving, the stop position where the first period over :data:`DRIVING_LIMIT_S` needed a rest or None).
+
+    Driving adds up over the legs of the whole day, across trips; it ends at a rest, a standstill at a stop
+    (waiting, service and rest) or a reload at the station (waiting and ``reload_s``) of at least :data:`REST_S`.
+    The rest is due at the latest stop of the period before the leg that would pass the limit (a short reload
+    between them is no rest: the period runs on through it); -1 when the period has no stop to rest at."""
     vt = model.vehicle_types[r.vehicle_type]
     tt = model.travel_time(r.vehicle_type)
-    D = len(model.depots)
-    locs = [vt.start_depot] + [D + s for s in r.stops] + [vt.end]
-    t, run = int(dep), 0
-    arr, sst, rests = [], [], {}
-    for j in range(len(locs) - 1):
-        d = int(tt[locs[j], locs[j + 1]])
-        if run + d > DRIVING_LIMIT_S:
-            if run == 0 or d > DRIVING_LIMIT_S:
-                return None
-            rests[j - 1] = REST_S      # at the stop just left (run > 0: there is one), after its service
-            t += REST_S
-            run = 0
+    locs = route_locations(model, r.vehicle_type, r.stops, r.reloads)
+    e0, _ = _model.depot_window(model.depots[vt.start_depot])
+    rel = set(r.reloads)
+    t, run, li, last = int(dep), 0, 0, -1
+    arr, sst, ra, rd, runs, due = [], [], [], [], [], None
+
+    def drive() -> None:
+        nonlocal t, run, li, due
+        d = int(tt[locs[li], locs[li + 1]])
+        if run + d > DRIVING_LIMIT_S and due is None:
+            due = last
         t += d
         run += d
-        if j == len(locs) - 2:
-            break
-        st = model.stops[r.stops[j]]
-        e, l = _model.stop_window(st)
+        li += 1
+
+    def stand(since: int) -> None:
+        nonlocal run, last
+        if t - since >= REST_S:
+            runs.append(run)
+            run, last = 0, -1
+
+    for j, s in enumerate(r.stops):
+        if j in rel:
+            drive()
+            ra.append(t)
+            t = max(t, e0) + int(vt.reload_s)
+            rd.append(t)
+            stand(ra[-1])
+        drive()
+        st = model.stops[s]
         arr.append(t)
-        start = max(t, e)
-        if start > l:
+        sst.append(max(t, _model.stop_window(st)[0]))
+        t = sst[-1] + st.service_s + int(rests.get(j, 0))
+        last = j
+        stand(arr[-1])
+    drive()
+    runs.append(run)
+    return arr, sst, ra, rd, t, runs, due
+
+
+def _schedule(model: _model.Model, r: _model.Route, dep: int) -> _model.Route | None:
+    """``r`` leaving at ``dep`` with a rest at the latest stop before each period of driving would pass the
+    limit (across its trips); None when a period has no stop to rest at before it passes the limit (a leg alone
+    longer than the limit) or the schedule breaks a time window, the shift or the depot's hours."""
+    vt = model.vehicle_types[r.vehicle_type]
+    rests: dict = {}
+    while True:
+        arr, sst, ra, rd, ret, _, due = _timeline(model, r, dep, rests)
+        if due is None:
+            break
+        if due < 0 or due in rests:
             return None
-        sst.append(start)
-        t = start + st.service_s
-        if t - arr[-1] >= REST_S:     # stood long enough at the stop: that was a rest
-            run = 0
-    _, close = _model.depot_window(model.depots[vt.end])
-    if t > close or (vt.max_shift_s is not None and t - dep > vt.max_shift_s):
+        rests[due] = REST_S
+    if any(s > _model.stop_window(model.stops[m])[1] for s, m in zip(sst, r.stops)):
         return None
-    return replace(r, departure_s=int(dep), arrival_s=arr, service_start_s=sst, return_s=int(t), rest_after=rests)
+    _, close = _model.depot_window(model.depots[vt.end])
+    _, close0 = _model.depot_window(model.depots[vt.start_depot])
+    if ret > close or any(a > close0 for a in ra) or (vt.max_shift_s is not None and ret - dep > vt.max_shift_s):
+        return None
+    return replace(r, departure_s=int(dep), arrival_s=arr, service_start_s=sst, return_s=int(ret),
+                   rest_after=rests, **({"reload_arrival_s": ra, "reload_departure_s": rd} if r.reloads else {}))
 
 
 def rested_route(model: _model.Model, r: _model.Route) -> _model.Route | None:
     """Route ``r`` with the rests the driving-time rule needs (module docstring): ``r`` itself when it needs
-    none; else the same stops with ``rest_after`` and the later times, leaving at ``r``'s departure or, when
-    that no longer fits, as early as its depot opens; None when the rule cannot be kept within the route's
-    time windows, shift and depot hours."""
+    none; else the same stops (and trips) with ``rest_after`` and the later times, leaving at ``r``'s departure
+    or, when that no longer fits, as early as its depot opens; None when the rule cannot be kept within the
+    route's time windows, shift and depot hours."""
     if max(driving_runs_s(model, r)) <= DRIVING_LIMIT_S and not r.rest_after:
         return r
     for dep in dict.fromkeys([int(r.departure_s), int(model.depots[model.vehicle_types[r.vehicle_type].start_depot]
@@ -93,23 +130,29 @@ def rested_route(model: _model.Model, r: _model.Route) -> _model.Route | None:
 
 
 def driving_runs_s(model: _model.Model, r: _model.Route) -> list[int]:
-    """The periods of continuous driving of route ``r`` (s), recomputed from the model and the route's own
-    times: driving adds up over legs and ends at a rest after a stop (``rest_after``) or a standstill at a stop
-    (arrival to the end of service, plus any rest) of at least :data:`REST_S`."""
-    vt = model.vehicle_types[r.vehicle_type]
+    """The periods of continuous driving of route ``r`` (s) over its whole day (all its trips), recomputed from
+    the model and the route's own times: driving adds up over legs and ends at a rest after a stop
+    (``rest_after``), a standstill at a stop (arrival to the end of service, plus any rest) or a reload at the
+    station (arrival to departure again: waiting and ``reload_s``) of at least :data:`REST_S`."""
     tt = model.travel_time(r.vehicle_type)
-    D = len(model.depots)
-    locs = [vt.start_depot] + [D + s for s in r.stops] + [vt.end]
-    runs, run = [], 0
-    for j in range(len(locs) - 1):
-        run += int(tt[locs[j], locs[j + 1]])
-        if j == len(locs) - 2:
-            break
-        stand = int(r.service_start_s[j]) - int(r.arrival_s[j]) + model.stops[r.stops[j]].service_s
+    locs = route_locations(model, r.vehicle_type, r.stops, r.reloads)
+    rel = set(r.reloads)
+    runs, run, li = [], 0, 0
+    for j, s in enumerate(r.stops):
+        if j in rel:
+            run += int(tt[locs[li], locs[li + 1]])
+            li += 1
+            q = r.reloads.index(j)
+            if int(r.reload_departure_s[q]) - int(r.reload_arrival_s[q]) >= REST_S:
+                runs.append(run)
+                run = 0
+        run += int(tt[locs[li], locs[li + 1]])
+        li += 1
+        stand = int(r.service_start_s[j]) - int(r.arrival_s[j]) + model.stops[s].service_s
         if stand + int(r.rest_after.get(j, 0)) >= REST_S:
             runs.append(run)
             run = 0
-    runs.append(run)
+    runs.append(run + int(tt[locs[li], locs[li + 1]]))
     return runs
 
 
@@ -129,21 +172,25 @@ def check_driving(model: _model.Model, sol: _model.Solution) -> list[str]:
 
 
 def insert_rest_rows(rows: list[dict], rest_after: dict) -> list[dict]:
-    """One route's rows (depot, its stops in order, depot) with a ``stop_kind = rest`` row after each stop where
-    the route rests (``rest_after``: stop position, 0 for the first stop → seconds; the driving-time rule,
-    :mod:`culture_logistics.routing.driving`), ``seq`` renumbered.
+    """One route's rows (depot, its stops in order with any ``reload`` rows between its trips, depot) with a
+    ``stop_kind = rest`` row after each stop where the route rests (``rest_after``: stop position, 0 for the
+    first stop, reload rows not counted → seconds; the driving-time rule, :mod:`culture_logistics.routing.driving`),
+    ``seq`` renumbered.
 
     A rest row stands where the vehicle rests (the stop's id, name and place), from the stop's departure for
-    the rest's length: no parcels, no leg (``leg_m`` 0), the load the vehicle left the stop with.  The rows
+    the rest's length: no parcels, no leg (``leg_m`` 0), the load the vehicle left the stop with, the stop's
+    ``trip``.  The rows
     themselves are returned (the rest rows new), so without a rest the list is unchanged.
     """
     if not rest_after:
         return rows
-    out = []
+    out, j = [], -1
     for i, row in enumerate(rows):
         out.append(row)
-        j = i - 1
-        if 0 <= j < len(rows) - 2 and rest_after.get(j, 0) > 0:
+        if not 0 < i < len(rows) - 1 or row["stop_kind"] == "reload":
+            continue
+        j += 1                  # the stop's position in the route (reload rows are no stops)
+        if rest_after.get(j, 0) > 0:
             start = row["departure_min"]
             end = round(start + rest_after[j] / 60.0, 2)
             while end - start < rest_after[j] / 60.0:   # read back, the written minutes show the whole rest
@@ -216,14 +263,14 @@ def _rule_solution(model: _model.Model, sol: _model.Solution, routes: list, reti
         while x is None and r.stops:
             tries = []
             for i in range(len(r.stops)):
-                y = _rebuilt(model, r, r.stops[:i] + r.stops[i + 1:], retime)
+                y = _rebuilt(model, r, i, retime)
                 z = rested_route(model, y) if y is not None else None
                 if z is not None:
                     tries.append((z.distance, i, z))
             if tries:
                 x = min(tries, key=lambda t: t[:2])[2]
                 break
-            r = _rebuilt(model, r, r.stops[:-1], retime)
+            r = _rebuilt(model, r, len(r.stops) - 1, retime)
             if r is None:
                 break
             x = rested_route(model, r)
@@ -241,10 +288,14 @@ def _rule_solution(model: _model.Model, sol: _model.Solution, routes: list, reti
                    status="partial" if dropped else "feasible")
 
 
-def _rebuilt(model: _model.Model, r: _model.Route, stops: list, retime: Callable) -> _model.Route | None:
-    """Route ``r``'s vehicle driving ``stops`` instead, re-timed (None for no stop)."""
+def _rebuilt(model: _model.Model, r: _model.Route, i: int, retime: Callable) -> _model.Route | None:
+    """Route ``r``'s vehicle driving its stops but the one at position ``i``, on the same trips (a trip left
+    empty goes: its reload with it), re-timed (None for no stop)."""
+    stops = r.stops[:i] + r.stops[i + 1:]
     if not stops:
         return None
+    reloads = sorted({p - 1 if p > i else p for p in r.reloads} - {0, len(stops)})
     vt = model.vehicle_types[r.vehicle_type]
     dep = int(model.depots[vt.start_depot].tw_early or 0)
-    return retime(model, _model.make_route(model, r.vehicle_type, list(stops), dep, vehicle=r.vehicle))
+    return retime(model, _model.make_route(model, r.vehicle_type, list(stops), dep, vehicle=r.vehicle,
+                                           reloads=reloads))

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from shapely.geometry import LineString
 
+from culture_logistics.routing.reloads import trip_rows
+
 
 def _road_paths(net, pairs) -> dict:
     """{(node a, node b): [(lon, lat), …]} shortest road paths for drawing (:meth:`RoadNetwork.paths_lonlat`)."""
@@ -26,17 +28,19 @@ def _plan_legs(plan) -> list[tuple[int, int]]:
     return legs
 
 
+def _line(g, paths: dict) -> LineString:
+    """The line of rows ``g`` (lon, lat, node): point, road path between snapped nodes, point."""
+    lon, lat, node = g["lon"].to_numpy(float), g["lat"].to_numpy(float), g["node"].to_numpy(int)
+    coords = [(lon[0], lat[0])]
+    for j in range(1, len(g)):
+        coords += paths.get((int(node[j - 1]), int(node[j])), [])
+        coords.append((lon[j], lat[j]))
+    dedup = [coords[0]] + [c for p, c in zip(coords[:-1], coords[1:]) if c != p]
+    return LineString(dedup if len(dedup) > 1 else dedup * 2)
+
+
 def _lines_from_paths(plan, paths: dict) -> dict:
-    out = {}
-    for rid, g in plan.stops.groupby("route_id", sort=False):
-        lon, lat, node = g["lon"].to_numpy(float), g["lat"].to_numpy(float), g["node"].to_numpy(int)
-        coords = [(lon[0], lat[0])]
-        for j in range(1, len(g)):
-            coords += paths.get((int(node[j - 1]), int(node[j])), [])
-            coords.append((lon[j], lat[j]))
-        dedup = [coords[0]] + [c for p, c in zip(coords[:-1], coords[1:]) if c != p]
-        out[rid] = LineString(dedup if len(dedup) > 1 else dedup * 2)
-    return out
+    return {rid: _line(g, paths) for rid, g in plan.stops.groupby("route_id", sort=False)}
 
 
 def route_lines(plan) -> dict:
@@ -61,3 +65,23 @@ def prepare_route_lines(plans: list) -> None:
         paths = _road_paths(group[0].net, [leg for plan in group for leg in _plan_legs(plan)])
         for plan in group:
             plan._lines = _lines_from_paths(plan, paths)
+
+
+def trip_lines(plan) -> dict:
+    """(route id, trip) → shapely LineString along the roads (WGS-84) of every trip of the routes that make
+    several trips a day (reload rows); {} when no route does.  Drawn as :func:`route_lines` draws a route."""
+    st = plan.stops
+    multi = set(st.loc[st["stop_kind"] == "reload", "route_id"])
+    if not multi:
+        return {}
+    sub = st[st["route_id"].isin(multi)]
+    legs = []
+    for _, g in sub.groupby("route_id", sort=False):
+        node = g["node"].to_numpy(int)
+        legs += list(zip(node[:-1], node[1:]))
+    paths = _road_paths(plan.net, legs)
+    out = {}
+    for rid, g in sub.groupby("route_id", sort=False):
+        for t, rows in enumerate(trip_rows(g), start=1):
+            out[(rid, t)] = _line(rows, paths)
+    return out

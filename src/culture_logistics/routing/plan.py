@@ -61,9 +61,16 @@ from culture_logistics.network.roads import RoadNetwork
 from culture_logistics.routing.assign import county_last_mile
 from culture_logistics.routing.bus import add_bus_records, bus_summary, plan_buses
 from culture_logistics.routing.driving import insert_rest_rows
-from culture_logistics.routing.figures import station_load, sync_figures
+from culture_logistics.routing.figures import (
+    cost_per_parcel,
+    cultural_figures_of,
+    destination_figures,
+    station_load,
+    sync_figures,
+)
 from culture_logistics.routing.lines import route_lines
 from culture_logistics.routing.parallel import map_forked
+from culture_logistics.routing.reloads import reload_row
 from culture_logistics.routing.solving import SolveOutcome, explain_dropped, reopen_later, solve_spec
 from culture_logistics.routing.specs import (
     ModelSpec,
@@ -79,16 +86,18 @@ from culture_logistics.routing.specs import (
 )
 from culture_logistics.routing.timing import own_trunk_timing, solve_trunk
 
-#: route_plan.csv: one row per depot departure, stop and depot return, in visiting order.
+#: route_plan.csv: one row per depot departure, stop, reload and depot return, in visiting order.  A vehicle
+#: that makes several trips (``max_trips``) keeps one route_id for its day: a ``reload`` row (stop_kind, at its
+#: station, with arrival and departure times) ends each trip but the last, and ``trip`` (1, 2, …) numbers them.
 ROUTE_PLAN_COLUMNS = ["route_id", "vehicle_id", "operator", "echelon", "seq", "stop_id", "stop_name",
                       "stop_kind", "delivered", "picked_up", "load_after", "arrival_min", "leg_m",
                       "departure_min", "service_start_min", "service_point_id", "delivered_cultural",
-                      "picked_up_cultural"]
+                      "picked_up_cultural", "trip"]
 
 
-#: routes_summary.csv: one row per route (= per vehicle used).
+#: routes_summary.csv: one row per route (= per vehicle used); ``trips``: the trips it makes in the day.
 ROUTES_SUMMARY_COLUMNS = ["route_id", "vehicle_id", "operator", "echelon", "capacity", "stops", "distance_m",
-                          "duration_min", "cost", "range_km"]
+                          "duration_min", "cost", "trips", "range_km"]
 
 
 #: unserved.csv: one row per stop that could not be served.
@@ -169,6 +178,7 @@ class RoutePlan:
         lm = self.routes[self.routes["echelon"] == "last_mile"]
         return {
             "vehicles": int(len(r)),
+            "trips": int(r["trips"].fillna(1).sum()) if "trips" in r.columns else int(len(r)),
             "distance_km": round(float(r["distance_m"].sum()) / 1000.0, 1),
             "driver_hours": round(float(r["duration_min"].sum()) / 60.0, 1),
             "cost_cny": round(float(r["cost"].sum() + fares), 2),
@@ -212,7 +222,7 @@ class RoutePlan:
             "county": {"adcode": self.scenario.adcode, "name": self.scenario.name},
             "synthetic_data": bool(self.scenario.synthetic),
             **t,
-            "cost_per_parcel_cny": _per_parcel(t),
+            "cost_per_parcel_cny": cost_per_parcel(t),
             **self.cultural_figures(t),
             "villages_served": served_villages,
             "trunk": self.totals("trunk"),
@@ -236,43 +246,6 @@ class RoutePlan:
         } | destination_figures(self) | (
             {"bus": bus_summary(self.bus, self.params)} if self.bus is not None else {}) | (
             {"cost_sharing": self.cost_sharing.summary()} if self.cost_sharing is not None else {})
-
-
-def destination_figures(plan: RoutePlan) -> dict:
-    """``summary.json`` ``destinations`` of a plan whose scenario has cultural destinations (else {}): how many,
-    served (a last-mile stop of the plan), unserved, and the parcels delivered and picked up there."""
-    d = plan.scenario.destinations
-    if d is None:
-        return {}
-    ids = set(d["id"].astype(str))
-    st = plan.stops[(plan.stops["echelon"] == "last_mile") & plan.stops["stop_id"].astype(str).isin(ids)]
-    un = plan.unserved[plan.unserved["stop_id"].astype(str).isin(ids)]
-    return {"destinations": {"destinations": len(ids), "served": int(st["stop_id"].nunique()),
-                             "unserved": int(un["stop_id"].nunique()), "parcels_delivered": int(st["delivered"].sum()),
-                             "parcels_picked_up": int(st["picked_up"].sum())}}
-
-
-def cultural_figures_of(stops: pd.DataFrame, cost_cny: float, without_cultural_cost_cny: float | None,
-                        parcels: int = 0) -> dict:
-    """``cultural_parcels_per_day`` (delivered + picked up at villages), ``cultural_marginal_cost_cny_per_day``
-    (the plan's cost less the same plan's cost without the cultural parcels; None when that plan was not
-    solved: without other parcels it is empty) and ``cultural_cost_per_parcel_cny`` (marginal cost ÷ cultural
-    parcels; None without either).  ``parcels``: the plan's parcels, all cultural when ``stops`` has no
-    ``delivered_cultural`` column."""
-    if "delivered_cultural" in stops.columns:
-        lm = stops[(stops["echelon"] == "last_mile") & stops["stop_kind"].isin(["village_point", "village_centre"])]
-        n = int(lm["delivered_cultural"].sum() + lm["picked_up_cultural"].sum()) if len(lm) else 0
-    else:   # a plan put together without tracking them carries cultural parcels only
-        n = int(parcels)
-    marginal = None if without_cultural_cost_cny is None else round(cost_cny - without_cultural_cost_cny, 2)
-    return {"cultural_parcels_per_day": n, "cultural_marginal_cost_cny_per_day": marginal,
-            "cultural_cost_per_parcel_cny": round(marginal / n, 3) if marginal is not None and n > 0 else None}
-
-
-def _per_parcel(totals: dict) -> float | None:
-    """CNY per parcel delivered or picked up (3 decimals); None when the plan carries no parcel."""
-    n = totals["parcels_delivered"] + totals["parcels_picked_up"]
-    return round(totals["cost_cny"] / n, 3) if n > 0 else None
 
 
 def mode_operators(mode: str, params: RoutingParams) -> list[str]:
@@ -471,7 +444,8 @@ def _station_notes(ctx: PlanContext, outcomes: list[SolveOutcome], moved: list, 
 
 
 def _records(ctx: PlanContext, outcomes: list[SolveOutcome]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    srows, rrows = [], []
+    srows: list[dict] = []
+    rrows: list[dict] = []
     for o in outcomes:
         if o.solution is None:
             continue
@@ -486,36 +460,43 @@ def _records(ctx: PlanContext, outcomes: list[SolveOutcome]) -> tuple[pd.DataFra
             vid = f"{d.id}/{f.name}-{r.vehicle + 1}"
             common = {"route_id": rid, "vehicle_id": vid, "operator": spec.operator, "echelon": spec.echelon,
                       "depot_id": d.id, "vehicle_type": f.name}
-            first = len(srows)
+            first = len(srows)   # seq counts this route's rows: departure 0, stops, reloads and rests, return
             srows.append(common | {"seq": 0, "stop_id": d.id, "stop_name": d.name, "stop_kind": "depot",
                                    "delivered": 0, "picked_up": 0, "load_after": int(r.start_load),
                                    "arrival_min": round(r.departure_s / 60.0, 2), "leg_m": 0, "lon": d.lon,
                                    "lat": d.lat, "node": int(o.snap_nodes[0]), "point_id": "", "point_name": "",
                                    "service_start_min": None, "departure_min": round(r.departure_s / 60.0, 2),
-                                   "service_point_id": "", "delivered_cultural": 0, "picked_up_cultural": 0})
+                                   "service_point_id": "", "delivered_cultural": 0, "picked_up_cultural": 0,
+                                   "trip": 1})
+            trip_of = r.trip_of_stops()
             for j, s in enumerate(r.stops):
                 k = o.keep[s]
                 st = spec.stops[k]
+                if j in r.reloads:
+                    srows.append(common | reload_row(r, j, d, int(o.snap_nodes[0]), len(srows) - first))
                 srows.append(common | {
-                    "seq": j + 1, "stop_id": st.stop_id, "stop_name": st.stop_name, "stop_kind": st.stop_kind,
+                    "seq": len(srows) - first, "stop_id": st.stop_id, "stop_name": st.stop_name,
+                    "stop_kind": st.stop_kind, "trip": trip_of[j] + 1,
                     "delivered": int(st.delivery), "picked_up": int(st.pickup), "load_after": int(r.load_after[j]),
-                    "arrival_min": round(r.arrival_s[j] / 60.0, 2), "leg_m": int(r.leg_distance[j]),
+                    "arrival_min": round(r.arrival_s[j] / 60.0, 2), "leg_m": int(r.leg_distance[j + trip_of[j]]),
                     "lon": st.lon, "lat": st.lat, "node": int(o.snap_nodes[k + 1]), "point_id": st.point_id,
                     "point_name": st.point_name, "service_start_min": round(r.service_start_s[j] / 60.0, 2),
                     "departure_min": round((r.service_start_s[j] + model.stops[s].service_s) / 60.0, 2),
                     "service_point_id": st.point_id, "delivered_cultural": stop_cultural(st)[0],
                     "picked_up_cultural": stop_cultural(st)[1]})
-            srows.append(common | {"seq": len(r.stops) + 1, "stop_id": d.id, "stop_name": d.name, "stop_kind": "depot",
-                                   "delivered": 0, "picked_up": 0,
+            srows.append(common | {"seq": len(srows) - first, "stop_id": d.id, "stop_name": d.name,
+                                   "stop_kind": "depot", "delivered": 0, "picked_up": 0,
                                    "load_after": int(r.load_after[-1]) if r.stops else int(r.start_load),
                                    "arrival_min": round(r.return_s / 60.0, 2), "leg_m": int(r.leg_distance[-1]),
                                    "lon": d.lon, "lat": d.lat, "node": int(o.snap_nodes[0]), "point_id": "",
                                    "point_name": "", "service_start_min": None, "departure_min": None,
-                                   "service_point_id": "", "delivered_cultural": 0, "picked_up_cultural": 0})
+                                   "service_point_id": "", "delivered_cultural": 0, "picked_up_cultural": 0,
+                                   "trip": r.num_trips})
             srows[first:] = insert_rest_rows(srows[first:], r.rest_after)
             cost = vt.fixed_cost + vt.cost_per_m * r.distance
             rrows.append(common | {
                 "capacity": int(vt.capacity), "stops": len(r.stops), "distance_m": int(r.distance),
+                "trips": r.num_trips,
                 "duration_min": round((r.return_s - r.departure_s) / 60.0, 2), "cost": round(float(cost), 2),
                 "range_km": f.range_km,
                 "depot_name": d.name, "departure_min": round(r.departure_s / 60.0, 2),

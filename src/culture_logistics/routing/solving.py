@@ -14,6 +14,7 @@ from culture_logistics.routing.driving import DRIVING_LIMIT_S, REST_S, check_dri
 from culture_logistics.routing.engine import model as _model
 from culture_logistics.routing.engine import solve as E
 from culture_logistics.routing.fleet import capped_fleet, smallest_capacity
+from culture_logistics.routing.retiming import retime_route
 from culture_logistics.routing.specs import ModelSpec, PlanContext
 
 
@@ -30,47 +31,6 @@ class SolveOutcome:
     stats: dict
     snap_nodes: np.ndarray     # road node of the depot, then of every spec stop (-1 without roads)
     ready_s: dict = field(default_factory=dict)   # trunk: station id -> time its parcels are unloaded (s)
-
-
-def _retime(model: _model.Model, r: _model.Route) -> _model.Route:
-    """The same route scheduled to leave as early as the depot opens (waiting only where a time window
-    makes it wait, then pushed as late as that waiting allows); falls back to ``r`` if that breaks the shift."""
-    vt = model.vehicle_types[r.vehicle_type]
-    dep0 = int(model.depots[vt.start_depot].tw_early or 0)
-    tt = model.travel_time(r.vehicle_type)
-    D = len(model.depots)
-    locs = [vt.start_depot] + [D + s for s in r.stops] + [vt.end]
-
-    def schedule(dep):
-        t = dep
-        arr, sst = [], []
-        for j, s in enumerate(r.stops):
-            st = model.stops[s]
-            t += int(tt[locs[j], locs[j + 1]])
-            arr.append(t)
-            t = max(t, st.tw_early or 0)
-            sst.append(t)
-            t += st.service_s
-        return arr, sst, t + int(tt[locs[-2], locs[-1]])
-
-    arr, sst, ret = schedule(dep0)
-    wait = 0
-    slack = np.inf
-    for j, s in enumerate(r.stops):
-        st = model.stops[s]
-        wait += sst[j] - arr[j]
-        late = np.inf if st.tw_late is None else st.tw_late
-        slack = min(slack, wait + (late - sst[j]))
-    delta = int(max(0, min(slack, wait))) if r.stops else 0
-    if delta:
-        arr, sst, ret = schedule(dep0 + delta)
-    new = replace(r, departure_s=dep0 + delta, arrival_s=arr, service_start_s=sst, return_s=ret)
-    if vt.max_shift_s is not None and ret - new.departure_s > vt.max_shift_s:
-        return r
-    late_end = model.depots[vt.end].tw_late
-    if late_end is not None and ret > late_end:
-        return r
-    return new
 
 
 def _note_solve(stats: dict | None, sol: _model.Solution) -> None:
@@ -100,12 +60,12 @@ def solve_model(model: _model.Model, params: RoutingParams, tl: float, initial: 
     except _model.ModelError as exc:  # pragma: no cover - a bug in the model building here
         raise CultureLogisticsError(f"internal routing model error: {exc}") from exc
     if sol.routes:
-        sol = replace(sol, routes=[_retime(model, r) for r in sol.routes])
+        sol = replace(sol, routes=[retime_route(model, r) for r in sol.routes])
     def again(m2: _model.Model) -> _model.Solution:   # the driving-time rule's re-solve with a shorter day
         s2 = E.solve(m2, time_limit_s=tl, seed=params.seed, engine=params.engine)
         _note_solve(stats, s2)
         return s2
-    sol = keep_driving_rule(model, sol, again, _retime, stats) if params.driving_rule else sol
+    sol = keep_driving_rule(model, sol, again, retime_route, stats) if params.driving_rule else sol
     problems = _model.check_solution(model, sol) + (check_driving(model, sol) if params.driving_rule else [])
     if problems:
 
@@ -206,7 +166,9 @@ def reopen_later(ctx: PlanContext, out: SolveOutcome, open_s: int) -> SolveOutco
         return replace(out, model=model, stats=stats)
     if all(st.tw_early is None and st.tw_late is None for st in m0.stops):
         moved = [replace(r, departure_s=r.departure_s + delta, arrival_s=[a + delta for a in r.arrival_s],
-                         service_start_s=[a + delta for a in r.service_start_s], return_s=r.return_s + delta)
+                         service_start_s=[a + delta for a in r.service_start_s], return_s=r.return_s + delta,
+                         reload_arrival_s=[a + delta for a in r.reload_arrival_s],
+                         reload_departure_s=[a + delta for a in r.reload_departure_s])
                  for r in sol.routes]
         new = replace(sol, routes=moved)
         if not _model.check_solution(model, new):
@@ -482,7 +444,8 @@ class _Diagnosis:
         """
         spec, model = self.spec, self.model
         C, full = spec.station_capacity, spec.full_fleet
-        if spec.echelon != "last_mile" or C is None or not full or sum(f.capacity * f.count for f in full) <= C:
+        if spec.echelon != "last_mile" or C is None or not full or \
+                sum(f.capacity * f.trips_per_day * f.count for f in full) <= C:
             return
         rest = self.of("fleet_too_small", "no_vehicle")
         if not rest:
@@ -521,9 +484,10 @@ class _Diagnosis:
     def _capacity_needed(self, full: list, sol: _model.Solution) -> tuple[int, bool]:
         """The least capacity_per_day whose capped vans drive the routes of ``sol`` (solved with the
         uncapped ``full`` fleet), and whether those routes, put on those vans, check as a plan."""
-        peaks: dict[int, list[int]] = {}
+        peaks: dict[int, list] = {}
         for r in sol.routes:
-            peaks.setdefault(r.vehicle_type, []).append(int(max([r.start_load] + list(r.load_after))))
+            peak = int(max(list(r.trip_loads or [r.start_load]) + list(r.load_after)))
+            peaks.setdefault(r.vehicle_type, []).append(peak if not r.reloads else (peak, r.num_trips))
         inbound = int(sum(self.model.stops[s].delivery for r in sol.routes for s in r.stops))
         n, place = smallest_capacity(full, peaks, inbound)
         capped = capped_fleet(full, n)
@@ -597,4 +561,5 @@ def vehicle_type(entry: FleetEntry) -> _model.VehicleType:
     return _model.VehicleType(capacity=int(entry.capacity), count=int(entry.count), fixed_cost=float(entry.fixed_cost),
                               cost_per_m=float(entry.cost_per_km) / 1000.0, speed_factor=1.0 / float(entry.speed_factor),
                               max_shift_s=entry.max_shift_s, start_depot=0, name=entry.name,
-                              max_distance_m=entry.max_distance_m)
+                              max_distance_m=entry.max_distance_m, max_trips=entry.trips_per_day,
+                              reload_s=entry.reload_s)

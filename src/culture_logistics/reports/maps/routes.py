@@ -18,7 +18,7 @@ from culture_logistics.reports.labels import (
     vehicle_type_label,
 )
 from culture_logistics.reports.maps import base as maps
-from culture_logistics.routing.lines import route_lines
+from culture_logistics.routing.lines import route_lines, trip_lines
 from culture_logistics.routing.plan import RoutePlan
 
 #: Distinct route colours (ColorBrewer Dark2 + Set1 + Tableau, no pale ones; no red — red marks unserved stops).
@@ -52,6 +52,7 @@ _T = {
            "times": "Leaves / returns", "km": "Distance (km)", "parcels": "Delivered / picked up",
            "capacity": "Capacity (parcels)", "cost": "Cost (CNY)", "operator": "Operator",
            "layer": "{ech} · {veh}{op} ({n} stops, {km:.1f} km)", "deliver": "deliver", "pickup": "pick up",
+           "trips": "Trips (back at the station to reload between them)", "trip_of": "trip {k} of {n}",
            "rest": "rest {n} min",
            "p_route": "Vehicle", "p_code": "Code", "p_point": "Service point", "p_arr": "Arrival",
            "p_del": "Delivered", "p_pick": "Picked up", "p_load": "On board after", "unserved": "Unserved stops ({n})",
@@ -69,6 +70,7 @@ _T = {
            "trunk": "干线", "last_mile": "末端", "bus": "客货邮公交", "vehicle": "车辆", "depot": "出发站", "stops": "站点数",
            "times": "出发 / 返回", "km": "里程（公里）", "parcels": "送达 / 揽收（件）", "capacity": "载量（件）",
            "cost": "成本（元）", "operator": "运营方", "layer": "{ech} · {veh}{op}（{n} 站，{km:.1f} 公里）",
+           "trips": "趟数（两趟之间回站装货）", "trip_of": "第 {k}/{n} 趟",
            "deliver": "送", "pickup": "收", "rest": "休息 {n} 分钟", "p_route": "车辆", "p_code": "代码", "p_point": "服务点",
            "p_arr": "到达", "p_del": "送达", "p_pick": "揽收", "p_load": "车上件数", "unserved": "未服务站点（{n}）",
            "u_reason": "原因", "u_fix": "最小改动", "u_checked": "已重新求解验证", "yes": "是", "no": "否",
@@ -105,12 +107,13 @@ def routes_map(plan: RoutePlan, tiles: str = "osm", lang: str = "en", summary: d
     m = maps.base_map(scn, title, tiles=tiles, lang=lang, subtitle=sub)
     maps.add_boundary(m, scn)
     lines = route_lines(plan)
+    trips = trip_lines(plan)
     routes = plan.routes.reset_index(drop=True)
     order = {e: i for i, e in enumerate(ECHELONS)}
     routes = routes.assign(_e=routes["echelon"].map(order)).sort_values(["_e", "route_id"], kind="stable")
     colors = route_colors(len(routes))
     color = dict(zip(routes["route_id"], colors))
-    stops = plan.stops[plan.stops["stop_kind"] != "depot"]
+    stops = plan.stops[~plan.stops["stop_kind"].isin(["depot", "reload"])]   # reloads: on the trips' lines
     rest = stops["stop_kind"] == "rest"
     if rest.any():   # a rest row (the driving-time rule) is named as the rest it is, at the stop where it is taken
         stops = stops.assign(stop_name=[f"{n} · {T['rest'].format(n=rest_minutes(a, d))}" if x else n for n, x, a, d in
@@ -132,15 +135,22 @@ def routes_map(plan: RoutePlan, tiles: str = "osm", lang: str = "en", summary: d
         style = {"color": color[r.route_id], "weight": 3.5 if ech == "last_mile" else 5, "opacity": 0.85}
         if ech in DASHES:
             style["dashArray"] = DASHES[ech]
+        n_trips = int(getattr(r, "trips", 1) or 1)
         pop = maps.popup_html(f"{veh} — {r.route_id}", [
             (T["vehicle"], f"{veh} ({vehicle_type_label(r.vehicle_type, lang)})"),
             (T["operator"], maps.operator_label(r.operator, lang)),
             (T["depot"], f"{r.depot_name} ({r.depot_id})"), (T["stops"], r.stops),
             (T["times"], f"{hhmm(60 * r.departure_min)} / {hhmm(60 * r.return_min)}"),
             (T["km"], f"{r.distance_m / 1000:.1f}"), (T["parcels"], f"{r.delivered} / {r.picked_up}"),
-            (T["capacity"], r.capacity), (T["cost"], f"{r.cost:.2f}")])
-        maps.add_geojson(fg, [lines[r.route_id]], [style], [0], [pop], [f"{veh} ({T[ech]}, {r.route_id})"],
-                         kind=f"route:{ech}", simplify_deg=2e-5)
+            (T["capacity"], r.capacity), (T["cost"], f"{r.cost:.2f}")]
+            + ([(T["trips"], n_trips)] if n_trips > 1 else []))
+        if n_trips > 1 and (r.route_id, 1) in trips:   # each trip its own line, in the vehicle's colour
+            maps.add_geojson(fg, [trips[(r.route_id, k)] for k in range(1, n_trips + 1)], [style], [0] * n_trips,
+                             [pop] * n_trips, [f"{veh} ({T[ech]}, {r.route_id}, {T['trip_of'].format(k=k, n=n_trips)})"
+                                               for k in range(1, n_trips + 1)], kind=f"route:{ech}", simplify_deg=2e-5)
+        else:
+            maps.add_geojson(fg, [lines[r.route_id]], [style], [0], [pop], [f"{veh} ({T[ech]}, {r.route_id})"],
+                             kind=f"route:{ech}", simplify_deg=2e-5)
         st = by_route.get(r.route_id, empty)
         rows = list(zip(st["seq"], st["stop_name"], st["stop_id"], st["arrival_min"], st["delivered"],
                         st["picked_up"], st["load_after"], st["point_name"]))

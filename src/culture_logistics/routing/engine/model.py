@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from culture_logistics.errors import CultureLogisticsError, SolverError
+from culture_logistics.routing.engine.trips import check_trips_schedule, trips_route_fields
 
 INF_TIME = 10**12  # "no limit" for times/horizons (s): ~31,700 years, safe in int64 sums
 
@@ -61,7 +62,11 @@ class Stop:
 
 @dataclass(frozen=True)
 class VehicleType:
-    """A vehicle type.  count=None means unlimited; max_distance_m=None means no limit on a route's length."""
+    """A vehicle type.  count=None means unlimited; max_distance_m=None means no limit on a route's length.
+
+    max_trips: trips a vehicle may make in its shift, reloading at its start depot between them (reload_s
+    seconds there, loading included); the shift (max_shift_s) and the range (max_distance_m) bound the whole day.
+    """
 
     capacity: int
     count: int | None = None
@@ -73,6 +78,8 @@ class VehicleType:
     end_depot: int | None = None  # None = same as start_depot
     name: str = ""
     max_distance_m: int | None = None
+    max_trips: int = 1
+    reload_s: int = 0
 
     @property
     def end(self) -> int:
@@ -136,9 +143,6 @@ class Model:
         elif self.needs_time:
             raise ModelError("a duration matrix is required with time windows, service times "
                              "or shift limits")
-        for i, v in enumerate(self.vehicle_types):
-            if v.max_distance_m is not None and v.max_distance_m < 0:
-                raise ModelError(f"vehicle type {i} ({v.name!r}): negative max_distance_m")
         for i, s in enumerate(self.stops):
             if s.delivery < 0 or s.pickup < 0 or s.service_s < 0:
                 raise ModelError(f"stop {i} ({s.name!r}): negative delivery/pickup/service time")
@@ -156,6 +160,10 @@ class Model:
                 raise ModelError(f"vehicle type {i}: negative cost or non-positive speed factor")
             if v.max_shift_s is not None and v.max_shift_s < 0:
                 raise ModelError(f"vehicle type {i}: negative max_shift_s")
+            if v.max_distance_m is not None and v.max_distance_m < 0:
+                raise ModelError(f"vehicle type {i} ({v.name!r}): negative max_distance_m")
+            if v.max_trips < 1 or v.reload_s < 0:
+                raise ModelError(f"vehicle type {i}: max_trips below 1 or negative reload_s")
             for di in (v.start_depot, v.end):
                 if not 0 <= di < len(self.depots):
                     raise ModelError(f"vehicle type {i}: depot index {di} out of range")
@@ -215,11 +223,39 @@ class Route:
     start_depot: int = 0
     end_depot: int = 0
     vehicle: int = 0                # index of the vehicle within its type
+    # several trips: the positions in ``stops`` before which the vehicle goes back to its start depot to
+    # reload (empty = one trip), its arrival there and departure again (s), and the load at every trip's
+    # departure (the first is start_load).  leg_distance then has len(stops) + 1 + len(reloads) legs, in the
+    # order driven (… last stop of a trip -> depot, depot -> first stop of the next trip …).
+    reloads: list[int] = field(default_factory=list)
+    reload_arrival_s: list[int] = field(default_factory=list)
+    reload_departure_s: list[int] = field(default_factory=list)
+    trip_loads: list[int] = field(default_factory=list)
     rest_after: dict = field(default_factory=dict)  # stop position j -> seconds of rest after its service
 
     @property
     def distance(self) -> int:
         return int(sum(self.leg_distance))
+
+    @property
+    def num_trips(self) -> int:
+        """Trips the vehicle makes (1 + reloads)."""
+        return 1 + len(self.reloads)
+
+    def trip_of_stops(self) -> list[int]:
+        """The trip (0-based) of every stop of the route, in visiting order."""
+        out, t, rel = [], 0, set(self.reloads)
+        for j in range(len(self.stops)):
+            t += j in rel
+            out.append(t)
+        return out
+
+    def trips(self) -> list[list[int]]:
+        """The stops of every trip, in order."""
+        out: list[list[int]] = [[] for _ in range(self.num_trips)]
+        for s, t in zip(self.stops, self.trip_of_stops()):
+            out[t].append(s)
+        return out
 
     @property
     def duration(self) -> int:
@@ -304,22 +340,45 @@ def _check_route_stops(model: Model, r: Route, r_i: int, tag: str, seen: dict, u
     if any(not 0 <= s < n for s in r.stops):
         return False
     k = len(r.stops)
+    nr = len(r.reloads)
     for name, arr, want in (("arrival_s", r.arrival_s, k), ("service_start_s", r.service_start_s, k),
-                            ("load_after", r.load_after, k), ("leg_distance", r.leg_distance, k + 1)):
+                            ("load_after", r.load_after, k), ("leg_distance", r.leg_distance, k + 1 + nr),
+                            ("reload_arrival_s", r.reload_arrival_s, nr),
+                            ("reload_departure_s", r.reload_departure_s, nr)):
         if len(arr) != want:
             P.append(f"{tag}: {name} has {len(arr)} entries, expected {want}")
+    if nr:
+        if list(r.reloads) != sorted(set(r.reloads)) or not all(0 < j < k for j in r.reloads):
+            P.append(f"{tag}: reload positions {list(r.reloads)} are not increasing positions between stops")
+            return False
+        if r.num_trips > vt.max_trips:
+            P.append(f"{tag}: {r.num_trips} trips, but the vehicle type allows {vt.max_trips}")
+        if len(r.trip_loads) != r.num_trips:
+            P.append(f"{tag}: trip_loads has {len(r.trip_loads)} entries, expected {r.num_trips}")
     return True
 
 
 def _check_loads(model: Model, r: Route, vt: VehicleType, tag: str, P: list) -> None:
-    """The load at departure (the route's deliveries) and after every stop, within [0, capacity]."""
-    load = sum(model.stops[s].delivery for s in r.stops)
+    """The load at departure (the trip's deliveries) and after every stop, within [0, capacity]; with several
+    trips, at every trip's departure from the depot (the pickups are unloaded and the next deliveries loaded)."""
+    trip_load = [sum(model.stops[s].delivery for s in t) for t in r.trips()]
+    load = trip_load[0]
     if load != r.start_load:
         P.append(f"{tag}: start load {r.start_load} != total delivery {load}")
+    if r.reloads and list(r.trip_loads) != trip_load:
+        P.append(f"{tag}: reported trip loads {list(r.trip_loads)} != trip deliveries {trip_load}")
     if load > vt.capacity:
         P.append(f"{tag}: load {load} at depot departure exceeds capacity {vt.capacity}")
+    rel = set(r.reloads)
+    trip = 0
     for j, s in enumerate(r.stops):
         st = model.stops[s]
+        if j in rel:
+            trip += 1
+            load = trip_load[trip]
+            if load > vt.capacity:
+                P.append(f"{tag}: load {load} at the depot departure of trip {trip + 1} exceeds capacity "
+                         f"{vt.capacity}")
         load = load - st.delivery + st.pickup
         if load > vt.capacity:
             P.append(f"{tag}: load {load} after stop {s} exceeds capacity {vt.capacity}")
@@ -332,6 +391,8 @@ def _check_loads(model: Model, r: Route, vt: VehicleType, tag: str, P: list) -> 
 def _check_schedule(model: Model, r: Route, vt: VehicleType, tag: str, P: list) -> int:
     """Leg distances, departure, arrivals, service starts, windows, return and shift; the route's distance.
     A rest the route takes after a stop's service (``rest_after``) delays everything after it."""
+    if r.reloads:
+        return check_trips_schedule(model, r, vt, tag, P)
     D = len(model.depots)
     locs = [vt.start_depot] + [D + s for s in r.stops] + [vt.end]
     legs = [int(model.distance[a, b]) for a, b in zip(locs[:-1], locs[1:])]
@@ -405,8 +466,12 @@ def _check_totals(model: Model, solution: Solution, seen: dict, used: dict, dist
         P.append(f"reported penalty {solution.penalty} != recomputed {pen}")
 
 
-def make_route(model: Model, vt_index: int, stops: list[int], departure: int, vehicle: int = 0) -> Route:
-    """Build a Route with the earliest schedule from ``departure``."""
+def make_route(model: Model, vt_index: int, stops: list[int], departure: int, vehicle: int = 0,
+               reloads=()) -> Route:
+    """Build a Route with the earliest schedule from ``departure``; ``reloads``: the positions in ``stops``
+    before which the vehicle goes back to its start depot to reload (several trips)."""
+    if reloads:
+        return Route(**trips_route_fields(model, vt_index, stops, departure, vehicle, sorted(reloads)))
     vt = model.vehicle_types[vt_index]
     D = len(model.depots)
     locs = [vt.start_depot] + [D + s for s in stops] + [vt.end]
@@ -431,7 +496,7 @@ def make_route(model: Model, vt_index: int, stops: list[int], departure: int, ve
                  return_s=t, start_depot=vt.start_depot, end_depot=vt.end, vehicle=vehicle)
 
 
-def latest_departure(model: Model, vt_index: int, stops: list[int], earliest: int) -> int:
+def latest_departure(model: Model, vt_index: int, stops: list[int], earliest: int, reloads=()) -> int:
     """Latest departure >= earliest that keeps the earliest-schedule return time.
 
     Removes avoidable waiting (and so shortens the shift) without changing
@@ -439,7 +504,7 @@ def latest_departure(model: Model, vt_index: int, stops: list[int], earliest: in
     """
     if model.duration is None or not stops:
         return earliest
-    r = make_route(model, vt_index, stops, earliest)
+    r = make_route(model, vt_index, stops, earliest, reloads=reloads)
     # forward slack: how much later could we leave without delaying any late bound
     # or the return time?  Classic forward time slack with waiting.
     slack = INF_TIME

@@ -92,18 +92,29 @@ def solve_pyvrp(model: Model, time_limit_s: float, seed: int, budget: WorkBudget
     while scale > 1 and worst * scale > 1e17:
         scale //= 10
     stats["cost_scale"] = scale
-    node_loc = np.array(list(range(D)) + [D + s for s in cand], dtype=np.int64)
+    # several trips: PyVRP reloads at a depot whose service_duration is the time spent there at the start of
+    # every trip but the first (the start depot's is 0), so each (station, reload time) of a vehicle type with
+    # max_trips > 1 gets a copy of its station as a reload depot, after the model's depots
+    reload_keys = sorted({(v.start_depot, int(v.reload_s)) for v in vts if v.max_trips > 1})
+    reload_at = {key: D + e for e, key in enumerate(reload_keys)}
+    DE = D + len(reload_keys)
+    node_loc = np.array(list(range(D)) + [d for d, _ in reload_keys] + [D + s for s in cand], dtype=np.int64)
     dist = np.ascontiguousarray(model.distance[np.ix_(node_loc, node_loc)])
     dur = (np.zeros_like(dist) if model.duration is None
            else np.ascontiguousarray(model.duration[np.ix_(node_loc, node_loc)]))
     sfs = sorted({v.speed_factor for v in vts})
     durs = [dur if sf == 1.0 else np.rint(dur * sf).astype(np.int64) for sf in sfs]
     locations = ([pyvrp.Location(d.x, d.y, name=d.name) for d in model.depots]
+                 + [pyvrp.Location(model.depots[d].x, model.depots[d].y) for d, _ in reload_keys]
                  + [pyvrp.Location(model.stops[s].x, model.stops[s].y) for s in cand])
     depots = []
     for i, d in enumerate(model.depots):
         e, l = depot_window(d)
         depots.append(pyvrp.Depot(i, tw_early=int(e), tw_late=int(l), name=d.name))
+    for (i, reload_s), at in reload_at.items():
+        e, l = depot_window(model.depots[i])
+        depots.append(pyvrp.Depot(at, tw_early=int(e), tw_late=int(l), service_duration=int(reload_s),
+                                  name=f"{model.depots[i].name} (reload)"))
 
     def build(optional_all: bool):
         clients = []
@@ -111,7 +122,7 @@ def solve_pyvrp(model: Model, time_limit_s: float, seed: int, budget: WorkBudget
             st = model.stops[s]
             e, l = stop_window(st)
             required = st.drop_penalty is None and not optional_all
-            clients.append(pyvrp.Client(D + k, delivery=[int(st.delivery)], pickup=[int(st.pickup)],
+            clients.append(pyvrp.Client(DE + k, delivery=[int(st.delivery)], pickup=[int(st.pickup)],
                                         service_duration=int(st.service_s), tw_early=int(e),
                                         tw_late=int(l), prize=0 if required else int(round(pens[k] * scale)),
                                         required=required, name=st.name))
@@ -124,6 +135,9 @@ def solve_pyvrp(model: Model, time_limit_s: float, seed: int, budget: WorkBudget
                 kw["shift_duration"] = int(vt.max_shift_s)
             if vt.max_distance_m is not None:
                 kw["max_distance"] = int(vt.max_distance_m)
+            if vt.max_trips > 1:
+                kw["reload_depots"] = [reload_at[(vt.start_depot, int(vt.reload_s))]]
+                kw["max_reloads"] = int(vt.max_trips) - 1
             vtypes.append(pyvrp.VehicleType(
                 num_available=len(cand) if vt.count is None else int(vt.count),
                 capacity=[int(vt.capacity)], start_depot=vt.start_depot, end_depot=vt.end,
@@ -133,7 +147,8 @@ def solve_pyvrp(model: Model, time_limit_s: float, seed: int, budget: WorkBudget
         return pyvrp.ProblemData(locations, clients, depots, vtypes,
                                  [dist] * len(sfs), durs)  # type: ignore[list-item,arg-type]
 
-    penalty, pstats = _penalty_params(pyvrp, model, scale, vts, dist, dur)
+    own = [*range(D), *range(DE, len(dist))]   # without the reload depots
+    penalty, pstats = _penalty_params(pyvrp, model, scale, vts, dist[np.ix_(own, own)], dur[np.ix_(own, own)])
     stats.update(pstats)
     solve_params = pyvrp.SolveParams(penalty=penalty)
 
@@ -208,7 +223,9 @@ def _warm_start(pyvrp, data, initial_solution: Solution | None, cand: list[int],
 
     At most ``num_available`` routes of a type are kept (the first ones, as the OR-Tools warm start
     does): a plan of another model (e.g. a diagnosis re-solve with one vehicle fewer of a type) may
-    use more, which PyVRP refuses; the stops of a route left out are left to the search."""
+    use more, which PyVRP refuses; the stops of a route left out are left to the search.  A route of several
+    trips reloads at its type's reload depot (its last trips are merged when the type allows fewer reloads, all
+    of them when it has none)."""
     if initial_solution is None or not initial_solution.routes:
         return None
     cidx = {s: k for k, s in enumerate(cand)}
@@ -220,7 +237,25 @@ def _warm_start(pyvrp, data, initial_solution: Solution | None, cand: list[int],
             visits = [cidx[s] for s in r.stops if s in cidx]
             if visits and left[t] > 0:
                 left[t] -= 1
-                routes.append(pyvrp.Route(data, visits, t))
+                vt = data.vehicle_type(t)
+                if r.reloads and list(vt.reload_depots):
+                    A, T = pyvrp.Activity, pyvrp.ActivityType
+                    depot = A(T.DEPOT, int(list(vt.reload_depots)[0]))
+                    rel = set(r.reloads)
+                    acts = []
+                    n_rel = 0
+                    for j, s in enumerate(r.stops):
+                        # at most the type's reloads (a plan of another model may have more: trips merged)
+                        if j in rel and acts and not acts[-1].is_depot() and n_rel < int(vt.max_reloads):
+                            acts.append(depot)
+                            n_rel += 1
+                        if s in cidx:
+                            acts.append(A(T.CLIENT, cidx[s]))
+                    while acts and acts[-1].is_depot():
+                        acts.pop()
+                    routes.append(pyvrp.Route(data, acts, t))
+                else:
+                    routes.append(pyvrp.Route(data, visits, t))
     return pyvrp.Solution(data, routes)
 
 
@@ -231,12 +266,19 @@ def _extract_routes(model: Model, best, cand: list[int], types: list[int]) -> tu
     rank: dict[int, int] = {}
     for r in best.routes():
         t_i = types[r.vehicle_type()]
-        seq = [cand[a.idx] for a in r if a.is_client()]
+        seq: list[int] = []
+        rel: list[int] = []
+        for a in r:
+            if a.is_client():
+                seq.append(cand[a.idx])
+            elif a.is_depot() and a.idx >= len(model.depots):     # a reload depot: the next trip starts
+                rel.append(len(seq))
         if not seq:
             continue
+        rel = sorted({j for j in rel if 0 < j < len(seq)})       # no empty trip
         served.update(seq)
         dep = int(r.start_time()) if model.duration is not None else 0
-        dep = latest_departure(model, t_i, seq, dep)
-        routes.append(make_route(model, t_i, seq, dep, rank.get(t_i, 0)))
+        dep = latest_departure(model, t_i, seq, dep, rel)
+        routes.append(make_route(model, t_i, seq, dep, rank.get(t_i, 0), reloads=rel))
         rank[t_i] = rank.get(t_i, 0) + 1
     return routes, served

@@ -73,6 +73,7 @@ import time
 import warnings
 
 from culture_logistics.config.routing import DEFAULT_ENGINE, ENGINES
+from culture_logistics.errors import CultureLogisticsError
 from culture_logistics.routing.engine.budget import WorkBudget, default_budget
 from culture_logistics.routing.engine.model import Model, Solution
 from culture_logistics.routing.engine.ortools import solve_ortools
@@ -133,6 +134,11 @@ def solve(model: Model, time_limit_s: float = 10.0, seed: int = 0, engine: str |
         work = budget
     else:
         raise ValueError(f"budget must be 'auto', 'time', None or a WorkBudget, got {budget!r}")
+    if engine == "ortools" and any(v.max_trips > 1 for v in model.vehicle_types):
+        names = ", ".join(sorted({v.name or str(i) for i, v in enumerate(model.vehicle_types) if v.max_trips > 1}))
+        raise CultureLogisticsError(f"engine 'ortools' plans one trip per vehicle, but vehicle type(s) {names} may "
+                                    "make several (max_trips > 1): use engine = \"pyvrp\" ([routing] engine), which reloads at "
+                                    "the station, or set max_trips = 1 in their [[fleet]] entries")
     if engine == "ortools":
         sol = solve_ortools(model, time_limit_s, seed, first_solution, metaheuristic,
                             None if work is None else work.iterations, log, t0,
