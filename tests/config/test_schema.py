@@ -7,8 +7,9 @@ import tomllib
 import pytest
 
 from conftest import ROOT, run_cli, write_scenario
+from culture_logistics.config.fleet import DEFAULT_VEHICLES
 from culture_logistics.config.reference import render_markdown
-from culture_logistics.config.routing import DEFAULT_VEHICLES, RoutingParams
+from culture_logistics.config.routing import RoutingParams
 from culture_logistics.config.schema import SCHEMA, check_config
 from culture_logistics.config.siting import SitingParams
 from culture_logistics.errors import ProblemList, ScenarioError

@@ -60,7 +60,7 @@ def independent_check(out: Path, villages: set[str]) -> dict:
 
 # ------------------------------------------------------------------------------------------------ the fleet
 def test_station_fleet_caps_the_vans_to_the_station_capacity():
-    from culture_logistics.config.routing import default_fleet_entry
+    from culture_logistics.config.fleet import default_fleet_entry
     from culture_logistics.routing.assign import station_fleet
 
     van = default_fleet_entry("shared", "last_mile")  # six light vans of 200

@@ -364,7 +364,7 @@ def light_van_model(parcels: int, n_villages: int = 12, seed: int = 5):
     """One station and ``n_villages`` villages (seeded, within 8 km, road factor 1.3, 10 m/s) with
     ``parcels`` inbound parcels in all, served by the default last-mile van: capacity 200, six of
     them, 220 CNY a day and 0.75 CNY/km, 9 h shifts, at 85 % of road speed."""
-    from culture_logistics.config.routing import default_fleet_entry
+    from culture_logistics.config.fleet import default_fleet_entry
     from culture_logistics.routing.solving import vehicle_type
 
     rng = np.random.default_rng(seed)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from conftest import run_cli, write_scenario
-from culture_logistics.config.routing import default_fleet_entry
+from culture_logistics.config.fleet import default_fleet_entry
 from culture_logistics.routing.fleet import capped_fleet, smallest_capacity, station_fleet
 
 VAN = default_fleet_entry("shared", "last_mile")  # six light vans of 200

@@ -12,6 +12,8 @@ from __future__ import annotations
 import itertools
 import re
 
+from culture_logistics.errors import ProblemList
+
 #: Weekday words accepted in a market-days value → day 1…7 (Monday = 1)
 WEEKDAY_WORDS: dict[str, int] = {
     **{f"{p}{c}": k for p in ("周", "星期", "礼拜") for k, c in enumerate("一二三四五六", start=1)},
@@ -91,3 +93,36 @@ def market_day_patterns(k: int, market_days: tuple[int, ...], days: int) -> list
     subsets = list(itertools.combinations(md, k))
     best = max(spread(p) for p in subsets)
     return [p for p in subsets if spread(p) == best]
+
+
+def parse_market_days_table(rt: dict, days_per_week: int, file, P: ProblemList) -> dict[str, tuple[int, ...]]:
+    """``[routing.market_days]`` of the ``[routing]`` table ``rt``: village code (12 digits) or township code
+    (9 digits) → weekdays 1…D, each problem reported to ``P`` with ``file`` and the key."""
+    md = rt.get("market_days", {})
+    out: dict[str, tuple[int, ...]] = {}
+    if not isinstance(md, dict):
+        P.error(file, "[routing.market_days] must be a table of village or township code = weekdays",
+                column="routing.market_days", hint='e.g. [routing.market_days] "370782101" = "2,5"')
+        md = {}
+    for code, v in md.items():
+        col = f"routing.market_days.{code}"
+        if not (str(code).isdigit() and len(str(code)) in (9, 12)):
+            P.error(file, f"[routing.market_days] {code!r} is not a village code (12 digits) or a township code "
+                          "(9 digits)", column=col, hint='e.g. "370782101" = "2,5" for a township\'s villages')
+            continue
+        try:
+            days = parse_market_days(v)
+        except ValueError as exc:
+            P.error(file, f"[routing.market_days] {code}: {exc}", column=col, hint=MARKET_DAYS_HINT)
+            continue
+        if days is None:
+            P.error(file, f"[routing.market_days] {code}: no weekday given", column=col, hint=MARKET_DAYS_HINT)
+            continue
+        late = [d for d in days if d > days_per_week]
+        if late:
+            P.error(file, f"[routing.market_days] {code}: day {late[0]} is not a delivery day (delivery_days_per_week "
+                          f"= {days_per_week}: days 1-{days_per_week})", column=col,
+                    hint="give delivery days only, or raise delivery_days_per_week")
+            continue
+        out[str(code)] = days
+    return out

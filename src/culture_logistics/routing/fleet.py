@@ -13,7 +13,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from culture_logistics.config.routing import FleetEntry
+from culture_logistics.config.fleet import FleetEntry
 
 
 def capped_fleet(fleet: list[FleetEntry], capacity: float | None) -> list[tuple[int, FleetEntry]]:

@@ -8,7 +8,8 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from culture_logistics.config.routing import INF, FleetEntry, RoutingParams, hhmm
+from culture_logistics.config.fleet import FleetEntry
+from culture_logistics.config.routing import INF, RoutingParams, hhmm
 from culture_logistics.errors import CultureLogisticsError, SolverError
 from culture_logistics.routing.driving import DRIVING_LIMIT_S, REST_S, check_driving, keep_driving_rule
 from culture_logistics.routing.engine import model as _model

@@ -7,8 +7,9 @@ import colorsys
 import numpy as np
 import pandas as pd
 
+from culture_logistics.config.fleet import ECHELONS
 from culture_logistics.config.model import DESTINATION_KINDS
-from culture_logistics.config.routing import ECHELONS, hhmm
+from culture_logistics.config.routing import hhmm
 from culture_logistics.reports.labels import (
     fix_text,
     reason_label,

@@ -242,7 +242,7 @@ def _warm_start(pyvrp, data, initial_solution: Solution | None, cand: list[int],
                     A, T = pyvrp.Activity, pyvrp.ActivityType
                     depot = A(T.DEPOT, int(list(vt.reload_depots)[0]))
                     rel = set(r.reloads)
-                    acts = []
+                    acts: list = []
                     n_rel = 0
                     for j, s in enumerate(r.stops):
                         # at most the type's reloads (a plan of another model may have more: trips merged)

@@ -9,7 +9,8 @@ import time
 import numpy as np
 import pandas as pd
 
-from culture_logistics.config.routing import FleetEntry, RoutingParams
+from culture_logistics.config.fleet import FleetEntry
+from culture_logistics.config.routing import RoutingParams
 from culture_logistics.formats.cordeau import CordeauInstance
 from culture_logistics.routing.engine.budget import WorkBudget
 from culture_logistics.routing.engine.model import Depot, Model, Stop, VehicleType
@@ -300,12 +301,12 @@ class _PvrpSearch:
                     self.run.cap_hit = True  # the wall-clock cap ended the search before its work budget
                 break
             start_best = self.best[0]
-            if timed:
-                def progress(_i):
+            base = k * PVRP_LNS_STEPS
+
+            def progress(i: int, base: int = base) -> float:
+                if timed:
                     return 1.0 - max(0.0, self.run.left()) / self.time_limit_s
-            else:
-                def progress(i, base=k * PVRP_LNS_STEPS):
-                    return (base + i) / max(1, total_steps)
+                return (base + i) / max(1, total_steps)
             cost, routes, combo, changed = lns.run(cur[1], cur[2], PVRP_LNS_STEPS, PVRP_LNS_THRESHOLD, progress,
                                                    stop=lambda: self.run.left() < reserve)
             if cost < self.best[0] - 1e-9:
