@@ -26,7 +26,6 @@ from culture_logistics.synth.common import (
     village_short,
 )
 
-
 #: the routing default of delivery days a week: a village's daily parcels = weekly / this
 DELIVERY_DAYS = int(SCHEMA["routing"].defaults()["delivery_days_per_week"])
 
