@@ -10,6 +10,7 @@ import numpy as np
 from shapely.geometry import Point
 
 from culture_logistics.config.model import PARCELS_IN_PER_PERSON_WEEK, PARCELS_OUT_PER_PERSON_WEEK
+from culture_logistics.config.routing import DEFAULT_VEHICLES
 from culture_logistics.config.schema import OTHER_IN_PER_CAPITA_WEEK, OTHER_OUT_PER_CAPITA_WEEK, SCHEMA
 from culture_logistics.synth.common import (
     BRANDS,
@@ -96,15 +97,18 @@ def fleet_sizes(tws: list[dict], vils: list[dict], facs: list[dict]) -> dict:
       least the default 1,000: the trunk delivers a station's day in one van); ``count`` (per county depot)
       twice the townships, so a ×2 peak is not short of vans;
     * last mile (per station): light vans of 200 parcels, as many as the largest station's capacity_per_day
-      holds, and 2 light trucks of 500 for villages with more than a van's load.
+      holds, and 2 light trucks of 500 for villages with more than a van's load (at the van's fixed cost per
+      parcel of room, so they do not undercut the vans).
     """
     tw_in = _township_inbound(vils)
     largest = max(tw_in.values(), default=0.0)
     trunk_cap = max(1000, int(math.ceil(largest * 1.25 / 500.0) * 500))
     station_caps = [f["cap"] for f in facs if f["tier"] == "township" and f["cap"]]
     vans = int(math.ceil(max(station_caps, default=VAN_CAPACITY) / VAN_CAPACITY)) + 1
+    van_fixed = float(DEFAULT_VEHICLES["last_mile"]["fixed_cost"])
     return {"trunk_capacity": trunk_cap, "trunk_count": 2 * len(tws) + 2, "vans": vans, "light_trucks": 2,
-            "light_truck_capacity": LIGHT_TRUCK_CAPACITY}
+            "light_truck_capacity": LIGHT_TRUCK_CAPACITY,
+            "light_truck_fixed_cost": van_fixed * LIGHT_TRUCK_CAPACITY / VAN_CAPACITY}
 
 
 def _offset_inside(cty: County, xy: np.ndarray, rmin: float, rmax: float, rng: np.random.Generator,

@@ -46,7 +46,9 @@ def fleet_text(fleet: dict) -> list[str]:
              f"township's inbound x 1.25),",
              f"# {fleet['vans']} light vans of 200 and {fleet['light_trucks']} light trucks of "
              f"{fleet['light_truck_capacity']} per station (a station's capacity_per_day",
-             "# caps what its vehicles leave with). Costs and speeds: the routing defaults (docs/CONFIG.md).", ""]
+             "# caps what its vehicles leave with). The light truck costs 1.5 CNY/km (the trunk van's) and the van's",
+             "# fixed cost per parcel of room (220 CNY/day per 200), so it is used where a van is too small, not to",
+             "# undercut the vans. Other costs and speeds: the routing defaults (docs/CONFIG.md).", ""]
     for op in ("shared", "postal", "supply_coop", "courier"):
         lines += ["[[fleet]]", f'operator = "{op}"', 'echelon = "trunk"', f"count = {fleet['trunk_count']}",
                   f"capacity = {fleet['trunk_capacity']}", "",
@@ -54,7 +56,7 @@ def fleet_text(fleet: dict) -> list[str]:
                   "capacity = 200", "",
                   "[[fleet]]", f'operator = "{op}"', 'echelon = "last_mile"', 'name = "light_truck"',
                   f"count = {fleet['light_trucks']}", f"capacity = {fleet['light_truck_capacity']}",
-                  "cost_per_km = 1.5", "fixed_cost = 320.0", ""]
+                  "cost_per_km = 1.5", f"fixed_cost = {fleet['light_truck_fixed_cost']:.1f}", ""]
     return lines
 
 
