@@ -424,7 +424,7 @@ def saving_band(routing: dict) -> dict:
                       for a, b, c, d, e in PUBLISHED_SAVINGS]}
 
 
-def _band_html(band: dict, lang: str) -> str:
+def band_html(band: dict, lang: str) -> str:
     """The published band beside our saving, the explanation when ours is outside it, and the sources."""
     if band["position"] is None:
         return ""
@@ -460,7 +460,7 @@ def peak_figures(peak: dict | None, unserved_rows: list[dict]) -> dict:
 PEAK_UNSERVED_SHOWN = 4
 
 
-def _peak_html(routing: dict | None, fig: dict, lang: str) -> str:
+def peak_html(routing: dict | None, fig: dict, lang: str) -> str:
     """The peak plan in two lines beside the day's shared plan: vehicles, km, CNY/day, CNY/parcel, and the
     unserved stops with their reasons (counts, the first few by name; all in routing_peak/unserved.csv)."""
     if not fig:
@@ -547,7 +547,7 @@ def _routing_section(routing: dict | None, lang: str) -> tuple[str, dict]:
          (text("km_day", lang), float(a["distance_km"]), float(b["distance_km"]))],
         (text("separate", lang), text("shared", lang)), text("cost_chart", lang), bar_h=13)
     figures["saving_band"] = saving_band(routing)
-    band = _band_html(figures["saving_band"], lang)
+    band = band_html(figures["saving_band"], lang)
     return (h + f'<div class="two"><div>{table}{line}{band}{pc_line}{visits_line}</div><div>{parts_html}</div></div>'
             f'{sharing}<figure class="cost"><figcaption>{escape(text("cost_chart", lang))}</figcaption>{chart}</figure>'
             '</section>'), figures
@@ -633,7 +633,7 @@ def build_report_html(scn: Scenario, stages: dict[str, dict], townships: list[di
     routing, f_route = _routing_section(stages.get("routing"), lang)
     f_peak = peak_figures(stages.get("routing_peak"), peak_unserved)
     if stages.get("routing") and "shared" in stages["routing"] and routing.endswith("</section>"):
-        routing = routing[:-len("</section>")] + _peak_html(stages["routing"], f_peak, lang) + "</section>"
+        routing = routing[:-len("</section>")] + peak_html(stages["routing"], f_peak, lang) + "</section>"
     sources = _sources_section(scn, out_dir, lang, date, pdf_note)
     county = f"{scn.name}"
     title = text("title", lang, county=county)
