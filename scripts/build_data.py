@@ -70,8 +70,8 @@ the district's legal townships under the functional zones 371071-371073).
   25/20/15/8 %, raised up to 3x in sparse counties so that 5-30 % of villages stay unreached by some
   operator within 3 km); names, brands and daily capacities are invented. Township stations and county
   depots are sized for the whole parcel flow (the villages they serve × a headroom of 1.3–1.6), and each
-  `scenario.toml` gives every operator vehicles for it (`[[fleet]]`: trunk vans that take a station's
-  day in one load, light vans of 200 and two light trucks of 500 per station);
+  `scenario.toml` gives every operator vehicles for it (`[[fleet]]`: trunk vans that take the largest
+  station's capacity in one load, light vans of 200 and two light trucks of 500 per station);
 * every village's other express parcels, `other_in_per_week` and `other_out_per_week` in `villages.csv`
   (the ordinary e-commerce flow the vans carry beside the cultural parcels): ⌈population × 0.095⌉ in
   and ⌈population × 0.025⌉ out a week — the `[demand]` defaults, calibrated on 泰安岱岳区 (20,000

@@ -93,17 +93,17 @@ def _station_capacity(parcels_per_day: float, headroom: float) -> int:
 def fleet_sizes(tws: list[dict], vils: list[dict], facs: list[dict]) -> dict:
     """The vehicles the embedded scenario.toml gives every operator for the whole parcel flow.
 
-    * trunk: ``capacity`` fits the largest township's inbound parcels a day × 1.25, rounded up to 500 (at
-      least the default 1,000: the trunk delivers a station's day in one van); ``count`` (per county depot)
-      twice the townships, so a ×2 peak is not short of vans;
+    * trunk: ``capacity`` the largest township station's capacity_per_day, rounded up to 500 (at least the
+      default 1,000): the trunk delivers a station's day in one van, and a station never sends out more than
+      its capacity, so this holds on a peak day too; ``count`` (per county depot) twice the townships;
     * last mile (per station): light vans of 200 parcels, as many as the largest station's capacity_per_day
       holds, and 2 light trucks of 500 for villages with more than a van's load (at the van's fixed cost per
       parcel of room, so they do not undercut the vans).
     """
-    tw_in = _township_inbound(vils)
-    largest = max(tw_in.values(), default=0.0)
-    trunk_cap = max(1000, int(math.ceil(largest * 1.25 / 500.0) * 500))
     station_caps = [f["cap"] for f in facs if f["tier"] == "township" and f["cap"]]
+    # a station never sends out more than its capacity_per_day (a hard limit), so a trunk van of the largest
+    # station's capacity takes any station's day in one load, on a peak day too
+    trunk_cap = max(1000, int(math.ceil(max(station_caps, default=0) / 500.0) * 500))
     vans = int(math.ceil(max(station_caps, default=VAN_CAPACITY) / VAN_CAPACITY)) + 1
     van_fixed = float(DEFAULT_VEHICLES["last_mile"]["fixed_cost"])
     return {"trunk_capacity": trunk_cap, "trunk_count": 2 * len(tws) + 2, "vans": vans, "light_trucks": 2,

@@ -43,7 +43,7 @@ def fleet_text(fleet: dict) -> list[str]:
     (:func:`culture_logistics.synth.facilities.fleet_sizes`); costs and speeds are the defaults."""
     lines = ["# Vehicles for the whole parcel flow (cultural and other express parcels), every operator alike:",
              f"# trunk vans of {fleet['trunk_capacity']:,} parcels (a station's day in one van: the largest "
-             f"township's inbound x 1.25),",
+             f"station's capacity_per_day),",
              f"# {fleet['vans']} light vans of 200 and {fleet['light_trucks']} light trucks of "
              f"{fleet['light_truck_capacity']} per station (a station's capacity_per_day",
              "# caps what its vehicles leave with). The light truck costs 1.5 CNY/km (the trunk van's) and the van's",
