@@ -457,7 +457,7 @@ def peak_figures(peak: dict | None, unserved_rows: list[dict]) -> dict:
 
 
 #: unserved stops of the peak plan named in the report (all are in routing_peak/unserved.csv)
-PEAK_UNSERVED_SHOWN = 4
+PEAK_UNSERVED_SHOWN = 2
 
 
 def peak_html(routing: dict | None, fig: dict, lang: str) -> str:
