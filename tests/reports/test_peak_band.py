@@ -35,7 +35,7 @@ def test_saving_band_positions_and_words():
         assert all(c["url"].startswith("http") for c in band["cases"])
     en = band_html(saving_band({"saving_pct": 6.4, "saving_vs_postal_courier_pct": 10.6}), "en")
     assert "15–32 %" in en and "6.4 % against separate" in en and "10.6 % against 邮快合作" in en
-    assert "Below the band" in en and "www.mdpi.com" in en
+    assert "Below the band" in en and "www.mdpi.com" in en and "http" not in en
     zh = band_html(saving_band({"saving_pct": 53.0, "saving_vs_postal_courier_pct": None}), "zh")
     assert "15–32%" in zh and "高于公开区间" in zh and "对邮快合作" not in zh
     assert band_html(saving_band({"saving_pct": None}), "en") == ""

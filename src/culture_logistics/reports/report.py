@@ -397,13 +397,13 @@ def _cost_sharing_table(routing: dict, lang: str) -> tuple[str, dict]:
 #: Published savings of county co-delivery and 客货邮 carriage (../shared/docs/COUNTY-PRACTICE.md §2):
 #: (place zh, place en, saving %, what, source URL)
 PUBLISHED_SAVINGS = (
-    ("新疆四师可克达拉", "XPCC 4th Division", 15.0, "成本降低15%以上 / cost −15 % or more (典型案例 2025)",
+    ("新疆四师可克达拉", "四师", 15.0, "成本降低15%以上 / cost −15 % or more (典型案例 2025)",
      "http://www.btwmw.net/content/content_1963564.html"),
-    ("湖南", "Hunan", 20.0, "下行配送成本降低约20% / downward delivery cost about −20 %",
+    ("湖南", "湖南", 20.0, "下行配送成本降低约20% / downward delivery cost about −20 %",
      "https://www.mdpi.com/2079-8954/13/7/602"),
-    ("贵州习水", "Xishui", 25.0, "配送成本降低25% / delivery cost −25 %",
+    ("贵州习水", "习水", 25.0, "配送成本降低25% / delivery cost −25 %",
      "https://www.chaxiaohao.com/read-1750890065l2607935.html"),
-    ("贵州习水（上行）", "Xishui (upward)", 32.0, "上行成本降低32% / upward cost −32 %",
+    ("贵州习水（上行）", "习水 upward", 32.0, "上行成本降低32% / upward cost −32 %",
      "https://www.chaxiaohao.com/read-1750890065l2607935.html"),
 )
 
@@ -436,8 +436,10 @@ def band_html(band: dict, lang: str) -> str:
         ours += ("，" if zh else ", ") + text("band_ours_pc", lang, pct=f"{band['saving_vs_postal_courier_pct']:.1f}")
     line = text("band_line", lang, lo=f"{band['low_pct']:g}", hi=f"{band['high_pct']:g}", cases=cases, ours=ours)
     why = text("band_" + band["position"], lang)
-    urls = sorted({c["url"] for c in band["cases"]})
-    src = " · ".join(f'<a href="{escape(u)}">{escape(u.split("/")[2])}</a>' for u in urls)
+    # the sites as text: the page links to nothing outside itself (the full addresses are in summary.json
+    # saving_band and docs/guide/report.md)
+    urls = sorted({c["url"].split("://", 1)[-1].split("/")[0] for c in band["cases"]})
+    src = " · ".join(escape(u) for u in urls)
     return (f'<p class="note" data-key="saving_band">{escape(line)} {escape(why)} '
             f'{escape(text("band_sources", lang))}: {src}</p>')
 
