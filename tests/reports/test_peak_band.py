@@ -10,7 +10,7 @@ import pandas as pd
 from conftest import LON0, write_scenario
 from culture_logistics.app.routing import PEAK_DIR, peak_stage
 from culture_logistics.inputs.scenario import load_scenario
-from culture_logistics.reports.report import band_html, peak_figures, peak_html, saving_band
+from culture_logistics.reports.peak import band_html, peak_figures, peak_html, saving_band
 
 
 def test_default_rates_fill_the_other_parcels(tmp_path):
