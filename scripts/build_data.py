@@ -68,7 +68,16 @@ the district's legal townships under the functional zones 371071-371073).
   of townships, courier outlets (中通/圆通/申通/韵达/极兔) in ~40-60 %, and village service points in
   only part of the villages (村邮站, 供销社农家店, 快递服务站, 村级寄递物流综合服务站; nominal shares
   25/20/15/8 %, raised up to 3x in sparse counties so that 5-30 % of villages stay unreached by some
-  operator within 3 km); names, brands and daily capacities are invented;
+  operator within 3 km); names, brands and daily capacities are invented. Township stations and county
+  depots are sized for the whole parcel flow (the villages they serve × a headroom of 1.3–1.6), and each
+  `scenario.toml` gives every operator vehicles for it (`[[fleet]]`: trunk vans that take the largest
+  station's capacity in one load, light vans of 200 and two light trucks of 500 per station);
+* every village's other express parcels, `other_in_per_week` and `other_out_per_week` in `villages.csv`
+  (the ordinary e-commerce flow the vans carry beside the cultural parcels): ⌈population × 0.095⌉ in
+  and ⌈population × 0.025⌉ out a week — the `[demand]` defaults, calibrated on 泰安岱岳区 (20,000
+  parcels a day for 1,046,569 residents; README "The whole parcel flow") — each × a seeded mean-one
+  lognormal factor; per village and per township (medians in each county's README) they fall in
+  the published 20–100 parcels per village and 1,000–1,800 per township station a day (most counties);
 * the road network: primary roads from the county seat to the township seats, secondary roads
   between neighbouring seats, tertiary/unclassified village roads and a few tracks. Lines meander
   10-30 % beyond the straight line, join at shared vertices (6-decimal coordinates) and stay inside

@@ -30,6 +30,11 @@ VILLAGE_HEADER = "code,name,township_code,lon,lat,population"
 FACILITY_HEADER = "id,name,operator,tier,lon,lat,brand,capacity_per_day"
 
 
+#: the hand-built test scenarios carry cultural parcels only (their numbers are checked by hand): the
+#: calibrated whole-flow defaults of [demand] are switched off unless a test's TOML sets [demand] itself
+CULTURAL_ONLY = "\n[demand]\nother_in_per_capita_week = 0.0\nother_out_per_capita_week = 0.0\n"
+
+
 def road_line(n_vertices: int = 21) -> dict:
     coords = [[round(LON0 + STEP * i, 6), LAT] for i in range(n_vertices)]
     return {"type": "Feature", "properties": {"road_class": "secondary", "maxspeed": 36, "name": "测试路"},
@@ -71,6 +76,8 @@ def write_scenario(folder: Path, villages: list[str] | None = None, facilities: 
         roads_line = f'roads = "{roads}"\n'
     toml = ('[county]\nadcode = "370782"\nname = "诸城市"\n\n[inputs]\nvillages = "villages.csv"\n'
             f'facilities = "facilities.csv"\n{roads_line}\n{toml_extra}\n')
+    if "[demand]" not in toml_extra:
+        toml += CULTURAL_ONLY
     (folder / "scenario.toml").write_text(toml, encoding="utf-8")
     return folder / "scenario.toml"
 

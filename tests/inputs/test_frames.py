@@ -37,7 +37,9 @@ def tiny_frames():
     return villages, facilities, roads
 
 
-CONFIG = {"county": {"adcode": "370782", "name": "诸城市"}}
+# cultural parcels only, as the tiny scenario's files (conftest CULTURAL_ONLY)
+CONFIG = {"county": {"adcode": "370782", "name": "诸城市"},
+          "demand": {"other_in_per_capita_week": 0.0, "other_out_per_capita_week": 0.0}}
 
 
 def errors_of(**kw):

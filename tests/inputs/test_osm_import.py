@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import osm_extracts, run_cli
+from conftest import CULTURAL_ONLY, osm_extracts, run_cli
 from culture_logistics.errors import ScenarioError
 from culture_logistics.inputs.osm.build import import_osm
 from culture_logistics.inputs.osm.reader import OsmImportError
@@ -113,6 +113,8 @@ def test_guixi_runs_site_and_route(guixi, tmp_path):
         w.writerows({**r, "population": pop[r["code"]]} for r in rows)
     names = {r["code"]: r["name"] for r in rows}
     by_name = {n: c for c, n in names.items()}
+    with open(scn / "scenario.toml", "a", encoding="utf-8") as f:   # cultural parcels only (figures by hand)
+        f.write(CULTURAL_ONLY)
 
     r = run_cli("site", "--lang", "en", scn / "scenario.toml", "--model", "mclp", "--k", "1", "--out", tmp_path / "site")
     assert r.returncode == 0, r.stderr

@@ -64,7 +64,8 @@ def test_different_seed_differs(tmp_path, built):
 def test_every_village_and_township_real(built):
     _, a, _ = built
     v = _read(a, "villages.csv")
-    assert list(v.columns) == ["code", "name", "township_code", "lon", "lat", "population"]
+    assert list(v.columns) == ["code", "name", "township_code", "lon", "lat", "population", "other_in_per_week",
+                               "other_out_per_week"]
     ref = divisions.villages(ADCODE)
     assert len(v) == len(ref) == 259
     merged = v.merge(ref, on="code", how="outer", indicator=True)
@@ -272,3 +273,35 @@ def test_every_shandong_unit_has_a_census_figure():
     # the province's census figure also counts 370271 青岛高新区 (41,823) and 371472 德州运河经开区 (118,810),
     # which are no units in the NBS 2023 list
     assert total == 101_527_453 - 41_823 - 118_810
+
+
+def test_embedded_county_carries_the_whole_flow(built):
+    """The villages carry synthetic other parcels at the calibrated [demand] rates, every postal township
+    station can send out its township's whole inbound flow a delivery day, and scenario.toml's trunk vans
+    take the largest station's day in one load."""
+    import math
+    import tomllib
+
+    from culture_logistics.config.schema import OTHER_IN_PER_CAPITA_WEEK, OTHER_OUT_PER_CAPITA_WEEK
+
+    _, a, _ = built
+    v = pd.read_csv(a / "villages.csv", dtype={"code": str, "township_code": str})
+    pop = v["population"].sum()
+    # mean-one factors: the county totals are within 5 % of population × rate
+    assert abs(v["other_in_per_week"].sum() / (pop * OTHER_IN_PER_CAPITA_WEEK) - 1) < 0.05
+    assert abs(v["other_out_per_week"].sum() / (pop * OTHER_OUT_PER_CAPITA_WEEK) - 1) < 0.05
+    inbound = (v["population"].map(lambda p: math.ceil(p * 0.010)) + v["other_in_per_week"]) / 6
+    per_tw = inbound.groupby(v["township_code"]).sum()
+    f = pd.read_csv(a / "facilities.csv", dtype=str)
+    postal = f[(f["operator"] == "postal") & (f["tier"] == "township")]
+    assert len(postal) == len(per_tw)
+    # the postal branches are numbered in township-code order (PT-001 is the first township's)
+    caps = postal.sort_values("id")["capacity_per_day"].astype(float).to_numpy()
+    need = per_tw.sort_index().to_numpy()
+    # headroom 1.3–1.6, rounded up to 10
+    assert (caps >= need * 1.3 - 1e-9).all() and (caps <= need * 1.6 + 10).all()
+    with open(a / "scenario.toml", "rb") as fh:
+        conf = tomllib.load(fh)
+    trunk = [e for e in conf["fleet"] if e["operator"] == "shared" and e["echelon"] == "trunk"]
+    assert trunk[0]["capacity"] >= f[f["tier"] == "township"]["capacity_per_day"].astype(float).max()
+    assert {e["operator"] for e in conf["fleet"]} == {"shared", "postal", "supply_coop", "courier"}

@@ -1,4 +1,5 @@
-"""The whole chain on one scenario: load → validate → coverage → siting → routing → maps → indicators → county report.
+"""The whole chain on one scenario: load → validate → coverage → siting → routing → peak plan → maps → indicators →
+county report.
 
 :func:`run_demo` is what ``culture-logistics demo`` runs (:func:`demo_county` for an embedded county code).
 Each stage is an application function (:mod:`culture_logistics.app`); this module strings them together and
@@ -25,7 +26,7 @@ from culture_logistics.resources import PILOT_COUNTIES, counties_dir
 
 #: The stages after loading, in order: (name, function(scenario, out_dir, time_limit_s, echo, progress, lang)).
 STAGES = (("coverage", coverage_app.demo_stage), ("siting", siting_app.demo_stage),
-          ("routing", routing_app.demo_stage))
+          ("routing", routing_app.demo_stage), ("peak", routing_app.peak_stage))
 
 
 def county_scenario(code: str) -> Path:

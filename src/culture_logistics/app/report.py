@@ -21,7 +21,7 @@ def ensure_stages(scn: Scenario, out_dir: str | Path, lang: str = "en", time_lim
     """Run each stage whose summary.json is missing from ``out_dir`` or is of another county; return them all.
 
     The stages are the ``demo`` ones (coverage; siting MCLP and LSCP; routing compare, ``time_limit_s``
-    per model, default 1 s), writing the same files in the same layout.
+    per model, default 1 s; the peak plan at ``[demand] peak_scale``), writing the same files in the same layout.
     """
     fresh = {} if rerun else county_stages(out_dir, scn.adcode)
 
@@ -40,6 +40,8 @@ def ensure_stages(scn: Scenario, out_dir: str | Path, lang: str = "en", time_lim
     if "routing" not in fresh:
         routing_app.demo_stage(scn, Path(out_dir), time_limit_s, echo_for("routing"), progress=progress,
                                lang=lang)
+    if "routing_peak" not in fresh:
+        routing_app.peak_stage(scn, Path(out_dir), time_limit_s, echo_for("peak"), progress=progress, lang=lang)
     return county_stages(out_dir, scn.adcode)
 
 

@@ -7,6 +7,7 @@ check, before any work) and :func:`plan_and_write`, to print the county's line i
 """
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -18,10 +19,12 @@ from culture_logistics.inputs.scenario import Scenario, scale_demand, scale_dema
 from culture_logistics.progress import Progress, emit, line_reporter
 from culture_logistics.reports.console import model_line
 from culture_logistics.reports.notes import group_warnings
-from culture_logistics.reports.routes import demo_lines, write_comparison, write_plan, write_weekly
+from culture_logistics.reports.routes import demo_lines, peak_lines, write_comparison, write_plan, write_weekly
+from culture_logistics.reports.writers import write_json
 from culture_logistics.routing.compare import ModeComparison, compare_modes
-from culture_logistics.routing.plan import RoutePlan, plan_routes
+from culture_logistics.routing.plan import RoutePlan, check_plannable, plan_mode, plan_routes
 from culture_logistics.routing.sharing import share_costs
+from culture_logistics.routing.specs import build_context
 from culture_logistics.routing.weekly import WeeklyPlan, plan_week
 
 
@@ -147,6 +150,47 @@ def demo_stage(scenario: Scenario, out_dir: Path, time_limit_s: float | None, ec
                              progress=progress, sharing=None if sharing else False)
     s = res.summary()
     for line in demo_lines(s, out, time.perf_counter() - t0, lang):
+        echo(line)
+    return s
+
+
+#: the folder (under the demo / report folder) of the peak plan
+PEAK_DIR = "routing_peak"
+
+
+def plan_peak(scenario: Scenario, time_limit_s: float | None = None, progress=None) -> tuple[RoutePlan, float]:
+    """The peak plan: the shared plan again with every flow (cultural and other, in and out) × ``[demand]
+    peak_scale`` on top of ``[demand] scale`` (the factor used is their product).  Returns (plan, factor).
+
+    The same fleet, stations and capacities as the day's plan: what does not fit is listed unserved, each
+    stop with its reason (a station's capacity_per_day, a vehicle too small for a stop's parcels …).  The
+    cultural parcels' marginal cost is not solved for the peak (one plan, not two)."""
+    factor = float(scenario.demand_scale) * float(scenario.peak_scale)
+    scn = scale_demand(scenario, factor)
+    params = RoutingParams.from_scenario(scn)
+    if time_limit_s is not None:
+        params = replace(params, time_limit_s=time_limit_s)
+    check_plannable(scn, "shared")
+    return plan_mode(build_context(scn, params), "shared", progress), factor
+
+
+def peak_stage(scenario: Scenario, out_dir: Path, time_limit_s: float | None, echo,
+               progress: Progress | None = None, lang: str = "en") -> dict:
+    """``demo`` / ``report`` step: the peak plan (:func:`plan_peak`) written to ``out_dir/routing_peak``
+    (route_plan.csv, routes_summary.csv, unserved.csv, route sheets, summary.json with ``peak_scale`` and
+    ``demand_scale``; no map).  Returns its summary."""
+    t0 = time.perf_counter()
+    out = Path(out_dir) / PEAK_DIR
+    reporter = line_reporter(progress, "routing")
+    lines = None if reporter is None else (lambda line: reporter(model_line(f"peak: {line}", lang)))
+    plan, factor = plan_peak(scenario, time_limit_s, lines)
+    for w in group_warnings([f"peak: {w}" for w in plan.warnings], lang=lang):
+        emit(progress, "warning", "routing", w)
+    paths = write_plan(plan, out, map_html=False, lang=lang)
+    s = json.loads(paths["summary.json"].read_text(encoding="utf-8"))
+    s |= {"peak_scale": float(scenario.peak_scale), "demand_scale": factor}
+    write_json(s, paths["summary.json"])
+    for line in peak_lines(s, out, time.perf_counter() - t0, lang):
         echo(line)
     return s
 

@@ -209,6 +209,27 @@ TEXT = {
                      "本报告所有数字均取自下列各环节的 summary.json。"),
     "print_hint": ("Prints on two A4 pages.", "可打印为两页 A4。"),
     "pct": ("{v} %", "{v}%"),
+    "band_line": ("Published county co-delivery savings: {lo}–{hi} % ({cases}); ours: {ours}.",
+                  "公开的县域共同配送降本：{lo}–{hi}%（{cases}）；本方案：{ours}。"),
+    "band_ours": ("{pct} % against separate", "对各自配送 {pct}%"),
+    "band_ours_pc": ("{pct} % against 邮快合作", "对邮快合作 {pct}%"),
+    "band_within": ("Within the published band.", "在公开区间之内。"),
+    "band_above": ("Above the band: the separate vans run part-loaded, and the shared plan pays no sorting or "
+                   "coordination cost at the co-delivery centre.",
+                   "高于公开区间：各自配送车辆装载不足，且共同配送方案未计共配中心的分拣与协调成本。"),
+    "band_below": ("Below the band: with the whole parcel flow every operator's vans already run well loaded, so "
+                   "pooling saves mostly distance; the published cases also count savings outside the vans (bus "
+                   "carriage, fewer pickup trips).",
+                   "低于公开区间：承载全部快件后各家车辆本已装载较满，共同配送主要节省里程；公开案例还计入车辆之外的节省"
+                   "（公交代运、减少取件往返）。"),
+    "band_sources": ("Sources", "来源"),
+    "h_peak": ("Peak plan (every flow ×{f}, e.g. 双11)", "高峰方案（全部流量 ×{f}，如双11）"),
+    "peak_none": ("No peak plan (run `culture-logistics report --rerun`).", "无高峰方案（请运行 report --rerun）。"),
+    "peak_day": ("normal day", "平日"),
+    "peak_all_served": ("Every stop is served at the peak.", "高峰时所有站点均可服务。"),
+    "peak_unserved": ("{n} stop(s) not served at the peak (all with reasons in routing_peak/unserved.csv):",
+                      "高峰时 {n} 个站点无法服务（原因逐一见 routing_peak/unserved.csv）："),
+    "peak_more": ("… and {n} more", "……另有 {n} 个"),
 }
 
 

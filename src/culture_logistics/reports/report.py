@@ -9,6 +9,7 @@ in the layout ``culture-logistics demo`` writes::
     DIR/siting/summary.json, DIR/siting/sites.csv siting (MCLP, at most [siting] k sites, default 5)
     DIR/siting_lscp/summary.json                  siting (LSCP: the fewest sites reaching every gap village)
     DIR/routing/summary.json                      routing compare (shared against separate)
+    DIR/routing_peak/summary.json, unserved.csv   the shared plan at [demand] peak_scale (the peak plan)
 
 :func:`culture_logistics.app.report.ensure_stages` first runs each stage whose ``summary.json`` is missing or
 belongs to another county (the same calls as ``demo``), so ``culture-logistics report SCENARIO --out DIR`` works
@@ -38,6 +39,7 @@ from culture_logistics.reports import charts
 from culture_logistics.reports.console import console_text, pdf_note_text
 from culture_logistics.reports.kpis import kpi_section
 from culture_logistics.reports.labels import kind_label, text
+from culture_logistics.reports.peak import add_report_figures, band_html, peak_figures, peak_html, saving_band
 from culture_logistics.reports.report_page import CSS, count_pdf_pages, find_chromium, print_pdf
 from culture_logistics.reports.savings import saving_parts
 from culture_logistics.reports.writers import atomic_write_text
@@ -47,6 +49,7 @@ STAGE_FILES = {
     "siting": "siting/summary.json",
     "siting_lscp": "siting_lscp/summary.json",
     "routing": "routing/summary.json",
+    "routing_peak": "routing_peak/summary.json",
 }
 
 SITES_SHOWN = 12   # rows of the sites table in the report (all are in sites.csv / siting.xlsx)
@@ -407,7 +410,9 @@ def _routing_section(routing: dict | None, lang: str) -> tuple[str, dict]:
         [(text("cny_day", lang), float(a["cost_cny"]), float(b["cost_cny"])),
          (text("km_day", lang), float(a["distance_km"]), float(b["distance_km"]))],
         (text("separate", lang), text("shared", lang)), text("cost_chart", lang), bar_h=13)
-    return (h + f'<div class="two"><div>{table}{line}{pc_line}{visits_line}</div><div>{parts_html}</div></div>'
+    figures["saving_band"] = saving_band(routing)
+    band = band_html(figures["saving_band"], lang)
+    return (h + f'<div class="two"><div>{table}{line}{band}{pc_line}{visits_line}</div><div>{parts_html}</div></div>'
             f'{sharing}<figure class="cost"><figcaption>{escape(text("cost_chart", lang))}</figcaption>{chart}</figure>'
             '</section>'), figures
 
@@ -466,13 +471,14 @@ def _sources_section(scn: Scenario, out_dir: Path, lang: str, date: str, pdf_not
 
 def build_report_html(scn: Scenario, stages: dict[str, dict], townships: list[dict], sites: list[dict],
                       out_dir: Path, lang: str = "zh", date: str | None = None, pdf_note: str = "",
-                      kpis: list[dict] | None = None) -> tuple[str, dict]:
+                      kpis: list[dict] | None = None, peak_unserved: list[dict] | None = None) -> tuple[str, dict]:
     """The report page and the figures it shows ({section: {figure: value}}), from the stage summaries.
 
     Parameters
     ----------
     stages : {stage: summary dict} as :func:`read_stage_summaries` returns (``coverage`` required).
-    townships : rows of ``township_reach.csv``; sites : rows of ``siting/sites.csv``.
+    townships : rows of ``township_reach.csv``; sites : rows of ``siting/sites.csv``;
+    peak_unserved : rows of ``routing_peak/unserved.csv`` (the peak plan's unserved stops).
     lang : ``zh`` (default) or ``en``.
     kpis : the official indicators' rows (:meth:`culture_logistics.kpis.indicators.KpiTable.summary`), shown as
         the first section; None: no such section.
@@ -489,6 +495,9 @@ def build_report_html(scn: Scenario, stages: dict[str, dict], townships: list[di
     gaps, f_gaps = _gaps_section(townships, lang)
     siting, f_site = _siting_section(stages.get("siting"), sites, stages.get("siting_lscp"), lang)
     routing, f_route = _routing_section(stages.get("routing"), lang)
+    f_peak = peak_figures(stages.get("routing_peak"), peak_unserved)
+    if stages.get("routing") and "shared" in stages["routing"] and routing.endswith("</section>"):
+        routing = routing[:-len("</section>")] + peak_html(stages["routing"], f_peak, lang) + "</section>"
     sources = _sources_section(scn, out_dir, lang, date, pdf_note)
     county = f"{scn.name}"
     title = text("title", lang, county=county)
@@ -500,7 +509,7 @@ def build_report_html(scn: Scenario, stages: dict[str, dict], townships: list[di
             f'<header><h1>{escape(title)}</h1><p class="sub">{escape(sub)}</p>'
             f'<p class="sub"><b>{escape(text("target", lang))}</b></p>{banner}</header>'
             f'<main>{kpi_html}{reach}{gaps}{siting}{routing}{sources}</main></body></html>')
-    figures = {"coverage": f_reach, "townships": f_gaps, "siting": f_site, "routing": f_route}
+    figures = {"coverage": f_reach, "townships": f_gaps, "siting": f_site, "routing": f_route, "peak": f_peak}
     if kpis:
         figures["kpis"] = {r["code"]: r["value"] for r in kpis}
     return html, figures
@@ -529,9 +538,12 @@ def write_county_report(scn: Scenario, out_dir: str | Path, stages: dict[str, di
     date = _report_date()
     exe = find_chromium() if pdf else None
     note = "" if exe or not pdf else "report.pdf not written: Chromium is not on PATH"
+    peak_unserved = _read_csv(out_dir / "routing_peak" / "unserved.csv") if "routing_peak" in stages else []
     html, figures = build_report_html(scn, stages, townships, sites, out_dir, lang, date,
-                                      "" if exe else ("PDF: –" if not pdf else note), kpis=kpis)
+                                      "" if exe else ("PDF: –" if not pdf else note), kpis=kpis,
+                                      peak_unserved=peak_unserved)
     atomic_write_text(html_path, html)
+    add_report_figures(out_dir / "summary.json", figures)
     pages, pdf_note = (None, note or "PDF not requested")
     if pdf and exe:
         emit(progress, "model", "report", console_text("model_pdf", lang))

@@ -66,7 +66,13 @@ from culture_logistics.synth.common import (
     snap_inside,
 )
 from culture_logistics.synth.destinations import DESTINATIONS_README, destinations_text
-from culture_logistics.synth.facilities import place_facilities, unreached_share  # noqa: F401 (unreached_share: API)
+from culture_logistics.synth.facilities import (  # noqa: F401 (unreached_share: API)
+    fleet_sizes,
+    flow_stats,
+    other_flows,
+    place_facilities,
+    unreached_share,
+)
 from culture_logistics.synth.files import (
     csv_text,
     readme_text,
@@ -334,7 +340,7 @@ def build_county(adcode: str, out_dir: Path, seed: int = DEFAULT_SEED, *, use_ge
 
     base = np.random.default_rng(int(seed) + int(adcode))
     names = ["seats", "villages", "population", "county", "township",
-             "village_postal", "village_supply_coop", "village_courier", "village_shared", "roads"]
+             "village_postal", "village_supply_coop", "village_courier", "village_shared", "roads", "flows"]
     streams = dict(zip(names, base.spawn(len(names))))
 
     cty = _county_frame(adcode, name, len(tws), use_geotool)
@@ -342,6 +348,7 @@ def build_county(adcode: str, out_dir: Path, seed: int = DEFAULT_SEED, *, use_ge
     place_stats = _place_villages(cty, tws, vils, streams["villages"])
     _populations(vils, streams["population"])
     census = _calibrate(adcode, name, vils)
+    other_flows(vils, streams["flows"])
     facs, fac_stats = place_facilities(cty, tws, vils, streams)
     lines, road_stats = build_roads(cty, tws, vils, streams["roads"])
     stats = {**road_stats, **place_stats, **fac_stats, **census}
@@ -354,8 +361,8 @@ def _write(cty: County, seed: int, tws: list[dict], vils: list[dict], facs: list
     out_dir.mkdir(parents=True, exist_ok=True)
     # villages.csv
     vx, vy = cty.frame.to_ll([v["xy"][0] for v in vils], [v["xy"][1] for v in vils]) if vils else ([], [])
-    v_rows = [[v["code"], v["name"], v["township_code"], fmt_float(x), fmt_float(y), v["population"]]
-              for v, x, y in zip(vils, vx, vy)]
+    v_rows = [[v["code"], v["name"], v["township_code"], fmt_float(x), fmt_float(y), v["population"],
+               v["other_in_per_week"], v["other_out_per_week"]] for v, x, y in zip(vils, vx, vy)]
     v_rows.sort(key=lambda r: r[0])
     # townships.csv (real GeoNames seats keep their published coordinates)
     t_rows = []
@@ -387,7 +394,7 @@ def _write(cty: County, seed: int, tws: list[dict], vils: list[dict], facs: list
         "villages": len(vils), "population": int(sum(v["population"] for v in vils)),
         "facilities": {"total": len(facs), "by_operator": dict(sorted(by_op.items())),
                        "by_tier": dict(sorted(by_tier.items())), "by_operator_tier": dict(sorted(by_op_tier.items()))},
-        "road_features": len(lines), **stats,
+        "road_features": len(lines), **stats, **flow_stats(tws, vils),
     }
     pop_note = (f"village populations scaled to the county's 2020 census resident population "
                 f"({summary['census_population']:,}; {CENSUS_CREDIT})" if summary["census_population"] else
@@ -395,14 +402,16 @@ def _write(cty: County, seed: int, tws: list[dict], vils: list[dict], facs: list
     note = (f"Real: township/village names and codes (NBS 2023), {summary['seats_geonames']} township seats and "
             f"the county seat from GeoNames (CC BY 4.0), boundary from {cty.boundary_source}; {pop_note}. "
             f"Synthetic: other township seats, all village coordinates, how the population is shared among "
-            f"villages, facilities and roads (seed {seed}). For planning exercises, not survey data.")
+            f"villages, the villages' other express parcels (other_in_per_week, other_out_per_week), facilities "
+            f"and roads (seed {seed}). For planning exercises, not survey data.")
 
     files = {
-        "villages.csv": csv_text(["code", "name", "township_code", "lon", "lat", "population"], v_rows),
+        "villages.csv": csv_text(["code", "name", "township_code", "lon", "lat", "population", "other_in_per_week",
+                                  "other_out_per_week"], v_rows),
         "facilities.csv": csv_text(["id", "name", "operator", "tier", "lon", "lat", "brand", "capacity_per_day"], f_rows),
         "townships.csv": csv_text(["code", "name", "lon", "lat", "seat_source"], t_rows),
         "roads.geojson": roads_text(cty.adcode, lines),
-        "scenario.toml": scenario_text(cty, seed, note),
+        "scenario.toml": scenario_text(cty, seed, note, fleet_sizes(tws, vils, facs)),
         "README.md": readme_text(cty, seed, summary),
     }
     if destinations:   # opt-in: the synthetic cultural destinations, named in [inputs] and the README

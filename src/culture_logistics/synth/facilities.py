@@ -9,6 +9,9 @@ import math
 import numpy as np
 from shapely.geometry import Point
 
+from culture_logistics.config.model import PARCELS_IN_PER_PERSON_WEEK, PARCELS_OUT_PER_PERSON_WEEK
+from culture_logistics.config.routing import DEFAULT_VEHICLES
+from culture_logistics.config.schema import OTHER_IN_PER_CAPITA_WEEK, OTHER_OUT_PER_CAPITA_WEEK, SCHEMA
 from culture_logistics.synth.common import (
     BRANDS,
     CARRIERS,
@@ -23,6 +26,89 @@ from culture_logistics.synth.common import (
     township_short,
     village_short,
 )
+
+#: the routing default of delivery days a week: a village's daily parcels = weekly / this
+DELIVERY_DAYS = int(SCHEMA["routing"].defaults()["delivery_days_per_week"])
+
+#: each carrying operator's share of the parcels in separate mode (the [routing.shares] defaults)
+SHARES = SCHEMA["routing.shares"].defaults()
+
+#: spread (sigma of a mean-one lognormal) of a village's other express parcels around the per-capita rates:
+#: inbound (online shopping) varies less than outbound (a few e-commerce villages send much more)
+OTHER_SIGMA = {"in": 0.25, "out": 0.5}
+
+#: headroom of a station's capacity_per_day over the inbound parcels of the villages it serves (uniform draw)
+STATION_HEADROOM = (1.3, 1.6)
+
+#: the last-mile van (DEFAULT_VEHICLES) and the light truck the embedded scenarios add for large villages
+VAN_CAPACITY = 200
+LIGHT_TRUCK_CAPACITY = 500
+
+
+def other_flows(vils: list[dict], rng: np.random.Generator) -> None:
+    """Each village's other express parcels a week (in place: ``other_in_per_week``, ``other_out_per_week``),
+    synthetic: ⌈population × rate × f⌉ with the calibrated [demand] rates (0.095 in, 0.025 out per resident a
+    week) and f a seeded mean-one lognormal (:data:`OTHER_SIGMA`); also ``inbound_per_day``, the village's
+    inbound parcels (cultural and other) a delivery day, which the stations are sized from."""
+    n = len(vils)
+    z_in, z_out = rng.standard_normal(n), rng.standard_normal(n)
+    for v, zi, zo in zip(vils, z_in, z_out):
+        pop = v["population"]
+        f_in = math.exp(OTHER_SIGMA["in"] * zi - OTHER_SIGMA["in"] ** 2 / 2)
+        f_out = math.exp(OTHER_SIGMA["out"] * zo - OTHER_SIGMA["out"] ** 2 / 2)
+        v["other_in_per_week"] = int(math.ceil(round(pop * OTHER_IN_PER_CAPITA_WEEK * f_in, 9)))
+        v["other_out_per_week"] = int(math.ceil(round(pop * OTHER_OUT_PER_CAPITA_WEEK * f_out, 9)))
+        v["inbound_per_day"] = (math.ceil(pop * PARCELS_IN_PER_PERSON_WEEK) + v["other_in_per_week"]) / DELIVERY_DAYS
+
+
+def flow_stats(tws: list[dict], vils: list[dict]) -> dict:
+    """The other parcels a delivery day (in, out) and the median parcels a day (in and out, cultural included)
+    per village and per township, for the README (rounded)."""
+    def day(v):
+        pop = v["population"]
+        return (math.ceil(pop * PARCELS_IN_PER_PERSON_WEEK) + math.ceil(pop * PARCELS_OUT_PER_PERSON_WEEK)
+                + v["other_in_per_week"] + v["other_out_per_week"]) / DELIVERY_DAYS
+    per_v = [day(v) for v in vils]
+    per_t: dict[str, float] = {tw["code"]: 0.0 for tw in tws}
+    for v, d in zip(vils, per_v):
+        per_t[v["township_code"]] += d
+    return {"other_in_per_day": int(round(sum(v["other_in_per_week"] for v in vils) / DELIVERY_DAYS)),
+            "other_out_per_day": int(round(sum(v["other_out_per_week"] for v in vils) / DELIVERY_DAYS)),
+            "village_parcels_per_day_median": int(round(float(np.median(per_v)))) if per_v else 0,
+            "township_parcels_per_day_median": int(round(float(np.median(list(per_t.values()))))) if per_t else 0}
+
+
+def _township_inbound(vils: list[dict]) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for v in vils:
+        out[v["township_code"]] = out.get(v["township_code"], 0.0) + v.get("inbound_per_day", 0.0)
+    return out
+
+
+def _station_capacity(parcels_per_day: float, headroom: float) -> int:
+    """A station's capacity_per_day: the inbound parcels it serves × headroom, rounded up to 10 (at least 50)."""
+    return int(max(50, math.ceil(parcels_per_day * headroom / 10.0) * 10))
+
+
+def fleet_sizes(tws: list[dict], vils: list[dict], facs: list[dict]) -> dict:
+    """The vehicles the embedded scenario.toml gives every operator for the whole parcel flow.
+
+    * trunk: ``capacity`` the largest township station's capacity_per_day, rounded up to 500 (at least the
+      default 1,000): the trunk delivers a station's day in one van, and a station never sends out more than
+      its capacity, so this holds on a peak day too; ``count`` (per county depot) twice the townships;
+    * last mile (per station): light vans of 200 parcels, as many as the largest station's capacity_per_day
+      holds, and 2 light trucks of 500 for villages with more than a van's load (at the van's fixed cost per
+      parcel of room, so they do not undercut the vans).
+    """
+    station_caps = [f["cap"] for f in facs if f["tier"] == "township" and f["cap"]]
+    # a station never sends out more than its capacity_per_day (a hard limit), so a trunk van of the largest
+    # station's capacity takes any station's day in one load, on a peak day too
+    trunk_cap = max(1000, int(math.ceil(max(station_caps, default=0) / 500.0) * 500))
+    vans = int(math.ceil(max(station_caps, default=VAN_CAPACITY) / VAN_CAPACITY)) + 1
+    van_fixed = float(DEFAULT_VEHICLES["last_mile"]["fixed_cost"])
+    return {"trunk_capacity": trunk_cap, "trunk_count": 2 * len(tws) + 2, "vans": vans, "light_trucks": 2,
+            "light_truck_capacity": LIGHT_TRUCK_CAPACITY,
+            "light_truck_fixed_cost": van_fixed * LIGHT_TRUCK_CAPACITY / VAN_CAPACITY}
 
 
 def _offset_inside(cty: County, xy: np.ndarray, rmin: float, rmax: float, rng: np.random.Generator,
@@ -93,9 +179,9 @@ def place_facilities(cty: County, tws: list[dict], vils: list[dict], streams: di
 
 
 def _county_tier(cty: County, vils: list[dict], rng: np.random.Generator, add) -> None:
-    """The county depots, sized to the inbound demand (contract rule: 1 parcel per 100 residents a week)."""
+    """The county depots, sized to the inbound parcels a delivery day (cultural and other: the whole flow)."""
     cname = cty.name
-    demand = sum(math.ceil(v["population"] * 0.010) for v in vils) / 7.0
+    demand = sum(v.get("inbound_per_day", 0.0) for v in vils)
     add("shared", "county", f"{cname}县级共配中心", cty.seat_xy,
         cap=int(max(1000, round(demand * rng.uniform(1.8, 2.6), -2))), key="0")
     add("postal", "county", f"中国邮政{cname}分公司县级寄递处理中心",
@@ -106,35 +192,60 @@ def _county_tier(cty: County, vils: list[dict], rng: np.random.Generator, add) -
         brand="/".join(BRANDS), cap=int(max(500, round(demand * rng.uniform(1.3, 1.8), -2))))
 
 
+def _served_townships(tws: list[dict], has_station: set[str]) -> dict[str, str]:
+    """Township code → the township whose station of an operator serves it: its own when it has one, else the
+    nearest (seat to seat) that has one (the routing's rule for a township without the operator's station)."""
+    with_st = [tw for tw in tws if tw["code"] in has_station]
+    out = {}
+    for tw in tws:
+        if tw["code"] in has_station or not with_st:
+            out[tw["code"]] = tw["code"]
+        else:
+            out[tw["code"]] = min(with_st, key=lambda t: (float(np.hypot(*(t["xy"] - tw["xy"]))), t["code"]))["code"]
+    return out
+
+
 def _township_tier(cty: County, tws: list[dict], vils: list[dict], rng: np.random.Generator, add) -> None:
-    """A postal branch in every township, supply-co-op stations in ~80 %, courier outlets in ~40-60 %."""
+    """A postal branch in every township, supply-co-op stations in ~80 %, courier outlets in ~40-60 %.
+
+    Capacities (parcels a day) carry the whole flow: the inbound parcels a delivery day of the villages each
+    station serves × a headroom drawn from :data:`STATION_HEADROOM`.  A postal branch serves its township's
+    whole flow (it is the shared plan's township station); a supply-co-op station and a courier outlet their
+    operator's share (:data:`SHARES`) of their own township and of the townships without that operator's
+    station that are nearest to theirs.
+    """
     cshort = county_short(cty.name)
     n = len(tws)
     nv = {tw["code"]: 0 for tw in tws}
     for v in vils:
         nv[v["township_code"]] += 1
+    tw_in = _township_inbound(vils)
     for tw in tws:
         add("postal", "township", f"{tw['name']}邮政支局", _offset_inside(cty, tw["xy"], 80, 600, rng),
-            cap=int(round(rng.uniform(150, 400), -1)), key=tw["code"])
+            cap=_station_capacity(tw_in.get(tw["code"], 0.0), rng.uniform(*STATION_HEADROOM)), key=tw["code"])
     k_sc = max(1, int(round(0.8 * n)))
     sc_pick = sorted(rng.permutation(n)[:k_sc].tolist())
+    sc_served = _served_townships(tws, {tws[i]["code"] for i in sc_pick})
     for i in sc_pick:
         tw = tws[i]
+        load = SHARES["supply_coop"] * sum(tw_in.get(t, 0.0) for t, s in sc_served.items() if s == tw["code"])
         add("supply_coop", "township", f"{tw['name']}供销社配送站", _offset_inside(cty, tw["xy"], 150, 900, rng),
-            cap=int(round(rng.uniform(80, 250), -1)), key=tw["code"])
+            cap=_station_capacity(load, rng.uniform(*STATION_HEADROOM)), key=tw["code"])
     frac = rng.uniform(0.4, 0.6)
     k_cr = max(1, int(round(frac * n)))
     noise = rng.lognormal(0.0, 0.35, n)
     score = np.array([(nv[tw["code"]] + 5) * (2.0 if tw["kind"] == "subdistrict" else 1.0) for tw in tws]) * noise
     cr_pick = sorted(np.argsort(-score, kind="stable")[:k_cr].tolist())
+    cr_served = _served_townships(tws, {tws[i]["code"] for i in cr_pick})
     for i in cr_pick:
         tw = tws[i]
+        load = SHARES["courier"] * sum(tw_in.get(t, 0.0) for t, s in cr_served.items() if s == tw["code"])
         n_out = 2 if rng.uniform() < (0.6 if tw["kind"] == "subdistrict" else 0.35) else 1
         brands = rng.choice(len(BRANDS), size=n_out, replace=False)
         for b in sorted(brands.tolist()):
             add("courier", "township", f"{BRANDS[b]}快递{cshort}{township_short(tw['name'])}网点",
                 _offset_inside(cty, tw["xy"], 100, 1200, rng), brand=BRANDS[b],
-                cap=int(round(rng.uniform(200, 600), -1)), key=tw["code"] + BRANDS[b])
+                cap=_station_capacity(load, rng.uniform(*STATION_HEADROOM)), key=tw["code"] + BRANDS[b])
 
 
 def _village_tier(cty: County, vils: list[dict], vxy: np.ndarray, streams: dict, facs: list[dict], add

@@ -38,10 +38,33 @@ def roads_text(adcode: str, lines: list[dict]) -> str:
     return head[:-1] + ',"features":[\n' + ",\n".join(feats) + "\n]}\n"
 
 
-def scenario_text(cty: County, seed: int, note: str) -> str:
+def fleet_text(fleet: dict) -> list[str]:
+    """The [[fleet]] entries of an embedded scenario: every operator's vehicles sized for the whole flow
+    (:func:`culture_logistics.synth.facilities.fleet_sizes`); costs and speeds are the defaults."""
+    lines = ["# Vehicles for the whole parcel flow (cultural and other express parcels), every operator alike:",
+             f"# trunk vans of {fleet['trunk_capacity']:,} parcels (a station's day in one van: the largest "
+             f"station's capacity_per_day),",
+             f"# {fleet['vans']} light vans of 200 and {fleet['light_trucks']} light trucks of "
+             f"{fleet['light_truck_capacity']} per station (a station's capacity_per_day",
+             "# caps what its vehicles leave with). The light truck costs 1.5 CNY/km (the trunk van's) and the van's",
+             "# fixed cost per parcel of room (220 CNY/day per 200), so it is used where a van is too small, not to",
+             "# undercut the vans. Other costs and speeds: the routing defaults (docs/CONFIG.md).", ""]
+    for op in ("shared", "postal", "supply_coop", "courier"):
+        lines += ["[[fleet]]", f'operator = "{op}"', 'echelon = "trunk"', f"count = {fleet['trunk_count']}",
+                  f"capacity = {fleet['trunk_capacity']}", "",
+                  "[[fleet]]", f'operator = "{op}"', 'echelon = "last_mile"', f"count = {fleet['vans']}",
+                  "capacity = 200", "",
+                  "[[fleet]]", f'operator = "{op}"', 'echelon = "last_mile"', 'name = "light_truck"',
+                  f"count = {fleet['light_trucks']}", f"capacity = {fleet['light_truck_capacity']}",
+                  "cost_per_km = 1.5", f"fixed_cost = {fleet['light_truck_fixed_cost']:.1f}", ""]
+    return lines
+
+
+def scenario_text(cty: County, seed: int, note: str, fleet: dict | None = None) -> str:
     return "\n".join([
         "# Embedded county dataset built by culture_logistics.synth.build_county (scripts/build_data.py).",
-        "# Division codes/names are real (NBS 2023); coordinates, populations, facilities and roads are synthetic.",
+        "# Division codes/names are real (NBS 2023); coordinates, populations, the villages' other express parcels",
+        "# (other_in_per_week, other_out_per_week), facilities and roads are synthetic.",
         "",
         "[county]",
         f"adcode = {_toml_str(cty.adcode)}",
@@ -69,7 +92,7 @@ def scenario_text(cty: County, seed: int, note: str) -> str:
         f"seed = {int(seed)}",
         f"note = {_toml_str(note)}",
         "",
-    ])
+    ] + (fleet_text(fleet) if fleet else []))
 
 
 _BOUNDARY_TEXT = {
@@ -114,7 +137,18 @@ geotool-cn data give byte-identical files.
 * All village coordinates (inside their township's area, >= ~300 m apart) and how the population is
   shared among villages (seeded lognormal: 村委会 ~600-3,000; 居委会 and merged rural 社区
   ~2,000-9,000, before scaling). {_census_text(summary)}
-* All facilities ({f['total']}: {ops}), their names, brands and daily capacities. Village-tier
+* Every village's other express parcels (`other_in_per_week`, `other_out_per_week` in `villages.csv`: the
+  ordinary e-commerce flow the same vans carry beside the cultural parcels): ⌈population × 0.095⌉ in and
+  ⌈population × 0.025⌉ out a week (the `[demand]` defaults, calibrated on 泰安岱岳区's 20,000 parcels a day;
+  README "The whole parcel flow"), each × a seeded mean-one lognormal factor (σ 0.25 in, 0.5 out). In total
+  {summary['other_in_per_day']:,} parcels in and {summary['other_out_per_day']:,} out a delivery day (6 a week): per
+  village {summary['village_parcels_per_day_median']:,} a day (median; in and out, cultural included), per township
+  {summary['township_parcels_per_day_median']:,} (median), against the published 20–100 per village and 1,000–1,800
+  per township station.
+* All facilities ({f['total']}: {ops}), their names, brands and daily capacities. Township stations and
+  the county depots are sized for the whole flow: a postal branch for its township's inbound parcels a day,
+  a supply-co-op station or courier outlet for its operator's share of the townships it serves, each × a
+  drawn headroom of 1.3–1.6; the vehicles in `scenario.toml` (`[[fleet]]`) likewise. Village-tier
   service points exist in only part of the villages, {scale}: {summary['unreached_share']:.0%} of
   villages are not reached by all of postal, supply_coop and courier within 3,000 m (straight
   line x 1.3; a shared point counts for every operator; {summary['unreached_share_without_shared']:.0%}
