@@ -41,7 +41,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import geopandas as gpd
@@ -310,9 +310,26 @@ def plan_operator(ctx: PlanContext, mode: str, op: str, demand: dict, progress: 
     trunk, lm, orphans = operator_specs(ctx, op, demand, warnings)
     unserved = [_no_depot_row(op, c, demand[c], vname[c]) for c in orphans]
     trunk, lm, lm_out, moved, extra_models = _last_mile(ctx, op, trunk, lm, progress)
+    if trunk is not None:   # the trunk carries what the stations' vans deliver and pick up, not what they dropped
+        trunk = trunk_spec(ctx, op, trunk.depot, served_specs(lm, lm_out)) or trunk
     outcomes, buses, ready = _trunk(ctx, mode, op, trunk, lm, lm_out, warnings, progress)
     outcomes += _station_departures(ctx, op, trunk, lm, lm_out, ready, warnings)
     return PlanPart(outcomes, unserved, buses, moved, extra_models, warnings, time.perf_counter() - t0)
+
+
+def served_specs(lm: dict, lm_out: dict) -> dict:
+    """Each station's last-mile spec (``lm``: depot id → spec) keeping only the stops its solved plan
+    (``lm_out``: depot id → outcome) puts on a route: the parcels the trunk must bring and take back.
+    A station not solved yet keeps every stop."""
+    out = {}
+    for did, spec in lm.items():
+        o = lm_out.get(did)
+        if o is None or o.solution is None:
+            out[did] = spec
+            continue
+        routed = {spec.stops[o.keep[m]].stop_id for r in o.solution.routes for m in r.stops}
+        out[did] = replace(spec, stops=[s for s in spec.stops if s.stop_id in routed])
+    return out
 
 
 def _no_depot_row(op: str, code: str, parcels: tuple, name: str) -> dict:
