@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from conftest import station_capacity_scenario
-
 from culture_logistics.inputs.scenario import load_scenario
 from culture_logistics.routing.plan import plan_routes
 
