@@ -9,8 +9,8 @@ import math
 import numpy as np
 from shapely.geometry import Point
 
+from culture_logistics.config.fleet import DEFAULT_VEHICLES
 from culture_logistics.config.model import PARCELS_IN_PER_PERSON_WEEK, PARCELS_OUT_PER_PERSON_WEEK
-from culture_logistics.config.routing import DEFAULT_VEHICLES
 from culture_logistics.config.schema import OTHER_IN_PER_CAPITA_WEEK, OTHER_OUT_PER_CAPITA_WEEK, SCHEMA
 from culture_logistics.synth.common import (
     BRANDS,
