@@ -394,8 +394,11 @@ def _upload_tables(scn: Scenario, v: pd.DataFrame, plan: pd.DataFrame, leads: di
         pts.append({"point_id": pid, "point_name": str(r.stop_name), "village_code": str(r.stop_id),
                     "village_name": names.get(str(r.stop_id), str(r.stop_name)), "day": int(r.day),
                     "parcels_in": int(r.delivered), "parcels_out": int(r.picked_up)})
-    points = pd.DataFrame(pts, columns=VILLAGE_POINT_COLUMNS).sort_values(["day", "point_id", "village_code"],
-                                                                           kind="stable").reset_index(drop=True)
+    points = pd.DataFrame(pts, columns=VILLAGE_POINT_COLUMNS)
+    keys = [c for c in VILLAGE_POINT_COLUMNS if c not in ("parcels_in", "parcels_out")]
+    points = (points.groupby(keys, sort=False, as_index=False)[["parcels_in", "parcels_out"]].sum()   # a split
+              [VILLAGE_POINT_COLUMNS] if len(points) else points)   # village's visits: one row a day
+    points = points.sort_values(["day", "point_id", "village_code"], kind="stable").reset_index(drop=True)
     lines = []
     for (d, rid), g in (p.groupby(["day", "route_id"], sort=True) if len(p) else []):
         ech = str(g["echelon"].iat[0])

@@ -147,9 +147,10 @@ def county_last_mile(ctx: PlanContext, operator: str, lm: dict[str, ModelSpec],
         if out.model is not None:
             out = _adopt(out, routes.get(d, []), rule, ctx.params.driving_rule)
         specs[d], outcomes[d] = spec, out
-        for s in mine:
-            if s.stop_id in assigned and d != home_of[s.stop_id]:
-                moved.append({"operator": operator, "village_code": s.stop_id, "village_name": s.stop_name,
+        for s in mine:   # a village visited twice (split) is listed once per station it moved to
+            if s.stop_id in assigned and d != home_of[s.stop_id] and not (moved and moved[-1]["village_code"] == s.code
+                                                                         and moved[-1]["station_id"] == d):
+                moved.append({"operator": operator, "village_code": s.code, "village_name": s.stop_name,
                               "home_station_id": home_of[s.stop_id], "station_id": d,
                               "station_name": lm[d].depot.name})
     return specs, outcomes, moved, models

@@ -74,7 +74,7 @@ def _courier_trunk(ctx: PlanContext, trunk, lm: dict, postal: dict, courier: dic
     """Split the postal trunk (``trunk``, every station with the postal and courier shares of the villages it
     now serves) into the postal share, in place, and the courier trunk with the courier share (None when the
     couriers have no county depot or nothing to hand over)."""
-    groups = {did: [s.stop_id for s in spec.stops] for did, spec in lm.items()}
+    groups = {did: list(dict.fromkeys(s.code for s in spec.stops)) for did, spec in lm.items()}
     cdep = county_depot(ctx, "courier", warnings)
     cstops = []
     for st in trunk.stops:

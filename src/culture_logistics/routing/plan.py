@@ -492,7 +492,7 @@ def _records(ctx: PlanContext, outcomes: list[SolveOutcome]) -> tuple[pd.DataFra
                 if j in r.reloads:
                     srows.append(common | reload_row(r, j, d, int(o.snap_nodes[0]), len(srows) - first))
                 srows.append(common | {
-                    "seq": len(srows) - first, "stop_id": st.stop_id, "stop_name": st.stop_name,
+                    "seq": len(srows) - first, "stop_id": st.code, "stop_name": st.stop_name,
                     "stop_kind": st.stop_kind, "trip": trip_of[j] + 1,
                     "delivered": int(st.delivery), "picked_up": int(st.pickup), "load_after": int(r.load_after[j]),
                     "arrival_min": round(r.arrival_s[j] / 60.0, 2), "leg_m": int(r.leg_distance[j + trip_of[j]]),

@@ -185,7 +185,7 @@ def reopen_later(ctx: PlanContext, out: SolveOutcome, open_s: int) -> SolveOutco
 
 def _unserved_row(spec: ModelSpec, k: int, code: str, reason: str, fix: str, checked: bool, extra) -> dict:
     s = spec.stops[k]
-    return {"operator": spec.operator, "echelon": spec.echelon, "depot_id": spec.depot.id, "stop_id": s.stop_id,
+    return {"operator": spec.operator, "echelon": spec.echelon, "depot_id": spec.depot.id, "stop_id": s.code,
             "stop_name": s.stop_name, "stop_kind": s.stop_kind, "delivery": int(s.delivery), "pickup": int(s.pickup),
             "reason_code": code, "reason": reason, "smallest_fix": fix, "fix_checked": bool(checked),
             "fix_extra_cost": None if extra is None else round(float(extra), 2), "_k": int(k)}

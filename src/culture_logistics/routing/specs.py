@@ -183,6 +183,43 @@ class StopSpec:
     delivery_cultural: int | None = None   # the cultural parcels among delivery / pickup (None = all of them)
     pickup_cultural: int | None = None
 
+    @property
+    def code(self) -> str:
+        """The village (or station, destination) code: ``stop_id`` without a split visit's ``#k`` suffix."""
+        return self.stop_id.split(VISIT_SEP, 1)[0]
+
+
+VISIT_SEP = "#"   # a village too big for one vehicle is visited k times: stop ids code#1 … code#k inside the models
+
+
+def _near_equal(total: int, k: int) -> list[int]:
+    return [total // k + (1 if i < total % k else 0) for i in range(k)]
+
+
+def split_oversized(stops: list[StopSpec], capacity: float, service_min: float, per_parcel_min: float) -> list[StopSpec]:
+    """``stops`` with each one whose deliveries or pickups exceed ``capacity`` (the largest vehicle's) split into
+    k = ⌈max(delivery, pickup) / capacity⌉ visits of near-equal parcels (split delivery, as a dispatcher sends a
+    second van to a big village): ids ``code#1`` … ``code#k`` inside the models, the village code again in every
+    output row.  Each visit carries its share of the cultural parcels and its own service time."""
+    if not np.isfinite(capacity) or capacity <= 0:
+        return stops
+    cap = int(capacity)
+    out: list[StopSpec] = []
+    for s in stops:
+        k = max(math.ceil(s.delivery / cap), math.ceil(s.pickup / cap), 1)
+        if k == 1:
+            out.append(s)
+            continue
+        dc, pc = stop_cultural(s)
+        parts = zip(_near_equal(int(s.delivery), k), _near_equal(int(s.pickup), k), _near_equal(dc, k),
+                    _near_equal(pc, k))
+        for i, (d, p, c_d, c_p) in enumerate(parts, start=1):
+            out.append(replace(s, stop_id=f"{s.stop_id}{VISIT_SEP}{i}", delivery=d, pickup=p,
+                               service_s=int(round(60 * (service_min + per_parcel_min * (d + p)))),
+                               delivery_cultural=None if s.delivery_cultural is None else c_d,
+                               pickup_cultural=None if s.pickup_cultural is None else c_p))
+    return out
+
 
 def stop_cultural(stop: StopSpec) -> tuple[int, int]:
     """(delivered, picked up) cultural parcels of ``stop`` (all its parcels when not tracked)."""
@@ -357,6 +394,9 @@ def operator_specs(ctx: PlanContext, operator: str, demand: dict, warnings: list
             continue
         stops = [_village_stop(ctx, vrow[c], *demand[c], order, operator)  # type: ignore[call-arg]
                  for c in g["villages"]]
+        fleet = p.fleet_for(operator, "last_mile")
+        stops = split_oversized(stops, max((float(f.capacity) for f in fleet), default=math.inf), p.service_min,
+                                p.service_min_per_parcel)
         opens = p.day_start_s
         if p.inbound_arrival_given and g["depot"].tier == "county":   # the county depot's vans wait for the parcels
             opens = min(max(opens, p.inbound_arrival_s), p.day_end_s)
