@@ -68,6 +68,10 @@ def test_every_console_line_has_both_languages_and_no_english_sentence_in_chines
     ("postal_courier courier trunk: 7 stations from 371322-CC-001", "邮快合作 快递干线：7 个站点，自 371322-CC-001 出发"),
     ("coalition postal+supply_coop: planning its parcels on the shared network", "联盟 邮政+供销社：在共享网络上规划其包裹"),
     ("day 3: shared trunk: 8 stations from HUB", "第 3 天：共同配送干线：8 个站点，自 HUB 出发"),
+    ("without cultural parcels: shared last mile: 125 villages from 13 stations (county-wide model 1)",
+     "不含文化包裹：共同配送末端：125 个村，13 个站点（全县模型 1）"),
+    ("peak: last mile: 56 villages no block could serve, from 12 stations with room",
+     "高峰：末端：56 个村无分块可配送，由 12 个尚有余量的站点配送"),
 ])
 def test_routing_model_lines_in_chinese(line, zh):
     assert model_line(line, "zh") == zh

@@ -28,7 +28,8 @@ def independent_check(out: Path, villages: set[str]) -> dict:
     Checks: every route starts and ends at its depot; the load leaves as the sum of the route's
     deliveries, then − delivered + picked up at every stop, never below 0 or above the capacity, and
     equals ``load_after`` on every row; every village of ``villages`` is served exactly once on the
-    last mile or listed unserved, never both (a rest row of the driving-time rule, ``stop_kind = rest``, stands
+    last mile or listed unserved, never both — or, split because it has more parcels than the largest vehicle
+    holds, visited on several vehicle trips (and any visit left out listed unserved) (a rest row of the driving-time rule, ``stop_kind = rest``, stands
     at the village it follows and serves nothing).  Returns {station id: inbound parcels} over the
     last-mile routes (the parcels its vans leave with).
     """
@@ -52,8 +53,16 @@ def independent_check(out: Path, villages: set[str]) -> dict:
     lm = plan[(plan["echelon"] == "last_mile") & ~plan["stop_kind"].isin(["depot", "rest"])]  # rests: no village
     served = list(lm["stop_id"])
     left = list(uns.loc[uns["echelon"] == "last_mile", "stop_id"])
-    assert len(served) == len(set(served)), "a village served twice"
-    assert not set(served) & set(left), "a village both served and unserved"
+    # a village visited k > 1 times is split (more parcels than the largest vehicle holds): each visit on its own
+    # vehicle trip, and each visit carries parcels
+    visits = lm.groupby("stop_id").size()
+    split = set(visits.index[visits > 1])
+    for c in split:
+        rows = lm[lm["stop_id"] == c]
+        assert not rows.duplicated(["route_id", "trip"] if "trip" in rows.columns else ["route_id"]).any(), \
+            f"village {c} served twice on one trip"
+        assert ((rows["delivered"] + rows["picked_up"]) > 0).all(), c
+    assert not (set(served) - split) & set(left), "a village both served and unserved"
     assert set(served) | set(left) == villages
     return inbound
 

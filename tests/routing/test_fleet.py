@@ -38,7 +38,7 @@ def test_smallest_capacity_by_hand():
 def test_limited_fleet_plans_within_it_and_lists_the_rest(tmp_path):
     """Two vans of 20 at the station for the test county's villages k = 1..8 (10·k parcels a day, one
     delivery day a week): villages 1 and 2 (10 and 20 parcels) get one van each, 3..8 (30..80) are larger
-    than any van.  The diagnosis of those re-solves with one van fewer, warm-started from the two-van plan:
+    than any van (each split into visits of at most 20, which the two vans have no room for).  The diagnosis of those re-solves with one van fewer, warm-started from the two-van plan:
     that used to be an internal error (PyVRP: "Used more than 1 vehicles of type 0")."""
     fleet = ('[[fleet]]\noperator = "shared"\nechelon = "last_mile"\nname = "van20"\ncount = 2\n'
              'capacity = 20\n')
@@ -56,4 +56,8 @@ def test_limited_fleet_plans_within_it_and_lists_the_rest(tmp_path):
     routed = set(plan.loc[plan["stop_kind"].str.startswith("village"), "stop_id"])
     assert routed == {"370782001001", "370782001002"}
     assert set(uns["stop_id"]) == villages - routed
-    assert set(uns["reason_code"]) == {"demand_exceeds_capacity"} and uns["reason"].str.len().min() > 0
+    # villages 3..8 are larger than a van: split into ⌈10·k / 20⌉ visits (2, 2, 3, 3, 4, 4), none of which the two
+    # busy vans can make
+    assert uns.groupby("stop_id").size().tolist() == [2, 2, 3, 3, 4, 4]
+    assert uns.astype({"delivery": int}).groupby("stop_id")["delivery"].sum().tolist() == [30, 40, 50, 60, 70, 80]
+    assert set(uns["reason_code"]) == {"fleet_too_small"} and uns["reason"].str.len().min() > 0

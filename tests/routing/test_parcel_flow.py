@@ -95,28 +95,31 @@ def _check_flow(scn, out) -> None:
             assert 0 <= load <= cap[rid]
     # village stops carry each village's whole flow; the cultural parcels are tracked inside it
     lm = plan[(plan["echelon"] == "last_mile") & plan["stop_kind"].isin(VILLAGE_KINDS)]
-    for r in lm.itertuples():
-        assert (r.delivered, r.picked_up) == (cin[r.stop_id] + oin[r.stop_id], cout[r.stop_id] + oout[r.stop_id])
-        assert (r.delivered_cultural, r.picked_up_cultural) == (cin[r.stop_id], cout[r.stop_id])
-    # delivered totals = the input flows less what unserved.csv lists
+    # (a village with more parcels than the largest vehicle holds is visited more than once: its visits, served
+    # and unserved, add up to its flow)
     missed = uns[uns["stop_kind"].isin(VILLAGE_KINDS)]
+    for c in v["code"]:
+        g, m = lm[lm["stop_id"] == c], missed[missed["stop_id"] == c]
+        assert (g["delivered"].sum() + m["delivery"].sum(), g["picked_up"].sum() + m["pickup"].sum()) == (
+            cin[c] + oin[c], cout[c] + oout[c]), c
+        assert len(g) + len(m) >= 1, c
+        if m.empty:
+            assert (g["delivered_cultural"].sum(), g["picked_up_cultural"].sum()) == (cin[c], cout[c]), c
+    # delivered totals = the input flows less what unserved.csv lists
     assert int(lm["delivered"].sum()) == sum(cin.values()) + sum(oin.values()) - int(missed["delivery"].sum())
     assert int(lm["picked_up"].sum()) == sum(cout.values()) + sum(oout.values()) - int(missed["pickup"].sum())
     gone = set(missed["stop_id"])
-    assert int(lm["delivered_cultural"].sum()) == sum(x for c, x in cin.items() if c not in gone)
-    assert set(lm["stop_id"]) | gone == set(v["code"])
+    assert int(lm["delivered_cultural"].sum()) >= sum(x for c, x in cin.items() if c not in gone)
     assert (uns["reason"].astype(str).str.len() > 0).all()
-    # station throughput: the trunk brings a station every parcel its vans leave with (or could not)
+    # station throughput: the trunk brings a station every parcel its vans leave with (not what they leave out)
     trunk = plan[(plan["echelon"] == "trunk") & (plan["stop_kind"] == "station")]
     lm_routes = routes[routes["echelon"] == "last_mile"]
     for r in trunk.itertuples():
         vans = lm_routes[lm_routes["route_id"].isin(plan[plan["route_id"].str.startswith(f"L-{r.stop_id}-")]
                                                     ["route_id"])]
-        dropped = uns[(uns["echelon"] == "last_mile") & (uns["depot_id"] == r.stop_id)]
         rows = lm[lm["route_id"].isin(vans["route_id"])]
-        assert int(r.delivered) == int(rows["delivered"].sum()) + int(dropped["delivery"].sum())
-        assert int(r.delivered_cultural) == int(rows["delivered_cultural"].sum()) + sum(
-            cin[c] for c in dropped["stop_id"])
+        assert int(r.delivered) == int(rows["delivered"].sum())
+        assert int(r.delivered_cultural) == int(rows["delivered_cultural"].sum())
 
 
 def test_loads_throughput_and_totals_count_every_parcel(tmp_path):

@@ -184,8 +184,9 @@ def peak_stage(scenario: Scenario, out_dir: Path, time_limit_s: float | None, ec
     reporter = line_reporter(progress, "routing")
     lines = None if reporter is None else (lambda line: reporter(model_line(f"peak: {line}", lang)))
     plan, factor = plan_peak(scenario, time_limit_s, lines)
-    for w in group_warnings([f"peak: {w}" for w in plan.warnings], lang=lang):
-        emit(progress, "warning", "routing", w)
+    tag = "高峰：" if lang == "zh" else "peak: "
+    for w in group_warnings(plan.warnings, lang=lang):
+        emit(progress, "warning", "routing", tag + w)
     paths = write_plan(plan, out, map_html=False, lang=lang)
     s = json.loads(paths["summary.json"].read_text(encoding="utf-8"))
     s |= {"peak_scale": float(scenario.peak_scale), "demand_scale": factor}

@@ -159,7 +159,7 @@ def _ops_zh(name: str) -> str:
 
 
 #: Routing's model lines (routing/plan.py, assign.py, cooperation.py, sharing.py, weekly.py): (pattern, zh).
-#: Prefixes (``day N: ``, ``postal_courier ``) are taken off first and put back in Chinese.
+#: Prefixes (``day N: ``, ``postal_courier ``, ``without cultural parcels: ``, ``peak: ``) are taken off first and put back in Chinese.
 MODEL_LINES_ZH = (
     (re.compile(r"(?P<op>\S+) last mile: (?P<n>\d+) villages from (?P<k>\d+) stations \(county-wide model (?P<m>\d+)\)$"),
      "{op}末端：{n} 个村，{k} 个站点（全县模型 {m}）"),
@@ -214,6 +214,10 @@ def model_line(line: str, lang: str) -> str:
         return f"第 {m.group(1)} 天：" + model_line(m.group(2), lang)
     if line.startswith("postal_courier "):
         return "邮快合作 " + model_line(line.removeprefix("postal_courier "), lang)
+    if line.startswith("peak: "):   # the peak-day plan (×[scenario] peak_scale)
+        return "高峰：" + model_line(line.removeprefix("peak: "), lang)
+    if line.startswith("without cultural parcels: "):   # the same mode solved without them (the cultural cost)
+        return "不含文化包裹：" + model_line(line.removeprefix("without cultural parcels: "), lang)
     if line == "started":
         return console_text("started", lang)
     for pattern, zh in MODEL_LINES_ZH:

@@ -122,7 +122,7 @@ def county_last_mile(ctx: PlanContext, operator: str, lm: dict[str, ModelSpec],
         ci, block = item
         stops = [(h, s) for h, d in enumerate(block) for s in lm[d].stops]
         if progress:
-            progress(f"{operator} last mile: {len(stops)} villages from {len(block)} stations "
+            progress(f"{operator} last mile: {len({s.code for _, s in stops})} villages from {len(block)} stations "
                      f"(county-wide model {ci})")
         return _solve_block(ctx, lm, block, {d: fleets[d] for d in block}, stops, f"{ci}")
 

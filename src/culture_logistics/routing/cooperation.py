@@ -65,7 +65,7 @@ def _last_mile(ctx: PlanContext, op: str, lm: dict, progress: Callable | None) -
     out = {}
     for did in sorted(lm):
         if progress:
-            progress(f"{MODE} {op} last mile: {len(lm[did].stops)} villages from {did}")
+            progress(f"{MODE} {op} last mile: {len({s.code for s in lm[did].stops})} villages from {did}")
         out[did] = solve_spec(ctx, lm[did], diagnose=False)
     return lm, out, [], []
 
