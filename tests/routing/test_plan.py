@@ -336,15 +336,25 @@ def _plan(tmp_path, villages, extra, routing=ROUTING_DAY1):
     return plan_routes(load_scenario(line_scenario(tmp_path, villages, extra, routing)), "shared")
 
 
-def test_demand_larger_than_any_vehicle(tmp_path):
+def test_demand_larger_than_any_vehicle_is_split(tmp_path):
+    # village 2 receives 30 parcels, the vans carry 20: two visits of 15, on two vans, nothing unserved
     plan = _plan(tmp_path, [village(1, 2, 10), village(2, 4, 30), village(3, 6, 10)], fleet(count=3, capacity=20))
+    assert plan.unserved_table().empty
+    st = plan.plan_table()
+    two = st[(st["echelon"] == "last_mile") & (st["stop_id"] == "370782001002")]
+    assert two["delivered"].tolist() == [15, 15] and two["route_id"].nunique() == 2
+    assert int(st.loc[(st["echelon"] == "last_mile") & st["stop_kind"].str.startswith("village"), "delivered"].sum()) == 50
+
+
+def test_station_load_larger_than_any_trunk_vehicle(tmp_path):
+    # the trunk is not split: station P1's 50 parcels do not fit a trunk van of 40, and the diagnosis says so
+    plan = _plan(tmp_path, [village(1, 2, 10), village(2, 4, 30), village(3, 6, 10)],
+                 fleet(count=3, capacity=20) + fleet(name="tv40", count=2, capacity=40, echelon="trunk"))
     u = plan.unserved_table()
-    assert list(u["stop_id"]) == ["370782001002"]
-    row = u.iloc[0]
-    assert row["reason_code"] == "demand_exceeds_capacity"
-    assert "30 parcels to deliver" in row["reason"] and "carries 20" in row["reason"]
-    assert "capacity 30" in row["smallest_fix"] and row["fix_checked"]
-    assert len(plan.routes[plan.routes["echelon"] == "last_mile"]) >= 1  # the rest is still planned
+    row = u[u["echelon"] == "trunk"].iloc[0]
+    assert row["stop_id"] == "P1" and row["reason_code"] == "demand_exceeds_capacity"
+    assert "50 parcels to deliver" in row["reason"] and "carries 40" in row["reason"]
+    assert "capacity 50" in row["smallest_fix"]
 
 
 def test_farther_than_a_shift_allows(tmp_path):
