@@ -23,7 +23,7 @@ from culture_logistics.reports.console import (
     model_line,
     pdf_note_text,
 )
-from culture_logistics.reports.labels import FIX_TEXTS, REASON_TEXTS, fix_text, reason_text
+from culture_logistics.reports.labels import FIX_TEXTS, REASON_TEXTS, fix_text, reason_label, reason_text
 
 CJK = re.compile(r"[\u3400-\u9fff\uff00-\uffef\u3000-\u303f]")
 #: A path, a file name, an option, a code (digits, ``_``, ``-``, ``.``, ``@``, ``:``, ``+``, ``=``, ``[``) or a number.
@@ -317,3 +317,16 @@ def test_batch_progress_bar_and_step_times_in_chinese():
     assert runner._Progress(3, False)._text().startswith("done 0  failed 0  skipped 0  ETA ")
     assert console_text("batch_steps", "zh", steps="load 0.4, coverage 1.2") == \
         "  各步骤每县平均用时（秒）：load 0.4, coverage 1.2；各县明细见 batch_summary.json（county_step_seconds）"
+
+
+def test_peak_line_names_the_reasons_in_the_console_language():
+    from culture_logistics.reports.routes import peak_lines
+
+    s = {"peak_scale": 2.0, "vehicles": 115, "distance_km": 3520.1, "cost_cny": 38839.39, "unserved_stops": 36,
+         "unserved_by_reason": {"station_capacity": 18, "fleet_too_small": 18}}
+    zh = peak_lines(s, Path("/tmp/p"), 22.4, "zh")[0]
+    assert zh == ("[peak] 高峰（全部流量 ×2）共同配送：115 辆车，3,520 公里，38,839 元/天；未服务 36 个站点（"
+                  f"{reason_label('fleet_too_small', 'zh')} 18，{reason_label('station_capacity', 'zh')} 18）")
+    assert "fleet_too_small" not in zh
+    en = peak_lines(s, Path("/tmp/p"), 22.4, "en")[0]
+    assert en.endswith("; 36 stop(s) unserved (fleet_too_small 18, station_capacity 18)")

@@ -483,6 +483,7 @@ def peak_lines(s: dict, out: Path, seconds: float, lang: str = "en") -> list[str
     reasons = s.get("unserved_by_reason") or {}
     why = ", ".join(f"{k} {v}" for k, v in sorted(reasons.items()))
     if lang == "zh":
+        why = "，".join(f"{reason_label(k, lang)} {v}" for k, v in sorted(reasons.items()))
         line = (f"[peak] 高峰（全部流量 ×{s['peak_scale']:g}）共同配送：{s['vehicles']} 辆车，{s['distance_km']:,.0f} 公里，"
                 f"{s['cost_cny']:,.0f} 元/天")
         tail = f"；未服务 {s['unserved_stops']} 个站点（{why}）" if s.get("unserved_stops") else "；全部服务"
