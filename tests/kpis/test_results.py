@@ -54,3 +54,18 @@ def test_weekly_plan_lead_times_count_the_days_to_the_visit(county):
     counts = week.visits_table()["visits_per_week"].value_counts()
     for k, n in counts.items():
         assert t.value(f"K8-{k}") == pytest.approx(round(100 * n / 8, 2))
+
+
+def test_report_explains_a_zero_24h_rate_under_the_night_trunk(county, tmp_path):
+    from culture_logistics.reports.kpis import kpi_section
+
+    scn, cov, params = county
+    rows = compute_kpis(KpiInputs.from_results(scn, cov, plan_routes(scn, "shared", params))).rows
+    assert "K7-24h is 0: the trunk leaves before" in kpi_section(rows, "en")   # 04:00 trunk, 06:00 arrivals
+    assert "24 小时送达率为 0" in kpi_section(rows, "zh")
+    # inbound_arrival set: the trunk waits for the parcels, which arrive the same day — nothing to explain
+    toml = write_scenario(tmp_path / "w", toml_extra='[routing]\ninbound_arrival = "06:00"\n')
+    scn2 = load_scenario(toml)
+    t2 = compute_kpis(KpiInputs.from_results(scn2, compute_coverage(scn2), plan_routes(scn2, "shared")))
+    assert t2.value("K7-24h") == 100.0
+    assert "K7-24h is 0" not in kpi_section(t2.rows, "en") and "24 小时送达率为 0" not in kpi_section(t2.rows, "zh")

@@ -80,6 +80,12 @@ def kpi_section(rows: list[dict], lang: str = "zh") -> str:
                      f'<b>{escape(_fmt(r["value"], unit))} {escape(unit)}</b><small>{escape(frac + target)}</small></div>')
     note = ("全部指标、口径与来源见 kpis.csv；上报表见 upload/（村点出入库量、线路运输量、送达时效）。" if zh else
             "Every figure, its definition and source: kpis.csv; the province upload tables: upload/.")
+    k24 = by.get("K7-24h")
+    if k24 is not None and k24.get("value") == 0 and "inbound_arrival not set" in str(k24.get("note", "")):
+        note = ("24 小时送达率为 0：干线在当日包裹到达县中心之前发车（夜间干线），包裹次日送达；在 [routing] 设置 "
+                "inbound_arrival 可让干线等候当日包裹。" if zh else
+                "K7-24h is 0: the trunk leaves before the day's parcels reach the county centre (a night trunk), so "
+                "they arrive the next day; set [routing] inbound_arrival for a trunk that waits for them. ") + note
     return (f'<section id="kpis"><h2>{escape(title)}</h2><div class="kvs kpigrid">{"".join(boxes)}</div>'
             f'<p class="note">{escape(note)}</p></section>')
 
