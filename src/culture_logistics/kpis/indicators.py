@@ -36,6 +36,11 @@ KPI_COLUMNS = ["code", "indicator_zh", "indicator_en", "value", "unit", "numerat
 #: upload/village_points.csv (村点出入库量)
 VILLAGE_POINT_COLUMNS = ["point_id", "point_name", "village_code", "village_name", "day", "parcels_in", "parcels_out"]
 
+#: K7-24h's note when ``inbound_arrival`` is not set: the plan keeps its trunk time, which may be before the
+#: parcels arrive (the report explains a 0 % 24 h rate with it)
+NIGHT_TRUNK_NOTE = ("the plan's trunk may leave before it (inbound_arrival not set): those parcels go with the next "
+                    "delivery day's trunk")
+
 #: upload/lines.csv (线路运输量)
 LINE_COLUMNS = ["line_id", "kind", "operator", "day", "stops", "parcels_down", "parcels_up", "km"]
 
@@ -265,8 +270,7 @@ def _lead_rows(leads: dict[str, VillageLead], unserved: pd.DataFrame, params: Ro
     how = (f"inbound parcels reach the county centre at {arr} ([routing] inbound_arrival"
            + ("" if params.inbound_arrival_given else ", default") + f") on each of {D} delivery days; lead time to "
            "the start of service at the village (route_plan.csv), whole days waited included"
-           + ("" if params.inbound_arrival_given else "; the plan's trunk may leave before it (inbound_arrival not "
-              "set): those parcels go with the next delivery day's trunk")
+           + ("" if params.inbound_arrival_given else "; " + NIGHT_TRUNK_NOTE)
            + ("; weekly plan: visit days" if weekly else "; daily plan"))
     rows = []
     tot = sum(float(x.delivered_per_week) for x in leads.values()) + float(missed.sum())
@@ -465,5 +469,5 @@ def _ordered(rows: list[dict]) -> list[dict]:
     return sorted(rows, key=key)   # stable: the rows of one code keep their order
 
 
-__all__ = ["HOURS", "KPI_COLUMNS", "LEAD_TIME_COLUMNS", "LINE_COLUMNS", "VILLAGE_POINT_COLUMNS", "KpiInputs",
+__all__ = ["HOURS", "KPI_COLUMNS", "LEAD_TIME_COLUMNS", "LINE_COLUMNS", "NIGHT_TRUNK_NOTE", "VILLAGE_POINT_COLUMNS", "KpiInputs",
            "KpiTable", "compute_kpis"]

@@ -17,7 +17,7 @@ import json
 from html import escape
 from pathlib import Path
 
-from culture_logistics.kpis.indicators import KpiTable
+from culture_logistics.kpis.indicators import NIGHT_TRUNK_NOTE, KpiTable
 from culture_logistics.reports.writers import write_csv, write_json
 
 UPLOAD_FILES = ("village_points.csv", "lines.csv", "lead_times.csv")
@@ -81,7 +81,7 @@ def kpi_section(rows: list[dict], lang: str = "zh") -> str:
     note = ("全部指标、口径与来源见 kpis.csv；上报表见 upload/（村点出入库量、线路运输量、送达时效）。" if zh else
             "Every figure, its definition and source: kpis.csv; the province upload tables: upload/.")
     k24 = by.get("K7-24h")
-    if k24 is not None and k24.get("value") == 0 and "inbound_arrival not set" in str(k24.get("note", "")):
+    if k24 is not None and k24.get("value") == 0 and NIGHT_TRUNK_NOTE in str(k24.get("note", "")):
         note = ("24 小时送达率为 0：干线在当日包裹到达县中心之前发车（夜间干线），包裹次日送达；在 [routing] 设置 "
                 "inbound_arrival 可让干线等候当日包裹。" if zh else
                 "K7-24h is 0: the trunk leaves before the day's parcels reach the county centre (a night trunk), so "

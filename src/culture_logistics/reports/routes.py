@@ -480,14 +480,14 @@ def demo_lines(s: dict, out: Path, seconds: float, lang: str = "en") -> list[str
 
 def peak_lines(s: dict, out: Path, seconds: float, lang: str = "en") -> list[str]:
     """The demo's peak-plan lines (a shared plan's summary ``s`` with ``peak_scale``, its folder ``out``)."""
-    reasons = s.get("unserved_by_reason") or {}
-    why = ", ".join(f"{k} {v}" for k, v in sorted(reasons.items()))
+    reasons = sorted((s.get("unserved_by_reason") or {}).items())
     if lang == "zh":
-        why = "，".join(f"{reason_label(k, lang)} {v}" for k, v in sorted(reasons.items()))
+        why = "，".join(f"{reason_label(k, lang)} {v}" for k, v in reasons)
         line = (f"[peak] 高峰（全部流量 ×{s['peak_scale']:g}）共同配送：{s['vehicles']} 辆车，{s['distance_km']:,.0f} 公里，"
                 f"{s['cost_cny']:,.0f} 元/天")
         tail = f"；未服务 {s['unserved_stops']} 个站点（{why}）" if s.get("unserved_stops") else "；全部服务"
         return [line + tail, f"          {out / 'unserved.csv'}（{seconds:.1f} 秒）"]
+    why = ", ".join(f"{k} {v}" for k, v in reasons)
     line = (f"[peak] peak (every flow ×{s['peak_scale']:g}) shared: {s['vehicles']} vehicles, {s['distance_km']:,.0f} km, "
             f"{s['cost_cny']:,.0f} CNY/day")
     tail = f"; {s['unserved_stops']} stop(s) unserved ({why})" if s.get("unserved_stops") else "; every stop served"

@@ -40,7 +40,7 @@ from culture_logistics.routing.engine import model as _model
 from culture_logistics.routing.fleet import station_fleet
 from culture_logistics.routing.parallel import map_forked
 from culture_logistics.routing.solving import SolveOutcome, build_spec, solve_model, vehicle_type
-from culture_logistics.routing.specs import ModelSpec, PlanContext
+from culture_logistics.routing.specs import ModelSpec, PlanContext, village_count
 
 #: the largest number of villages in one county-wide last-mile model
 MAX_MODEL_STOPS = 600
@@ -122,7 +122,7 @@ def county_last_mile(ctx: PlanContext, operator: str, lm: dict[str, ModelSpec],
         ci, block = item
         stops = [(h, s) for h, d in enumerate(block) for s in lm[d].stops]
         if progress:
-            progress(f"{operator} last mile: {len({s.code for _, s in stops})} villages from {len(block)} stations "
+            progress(f"{operator} last mile: {village_count(s for _, s in stops)} villages from {len(block)} stations "
                      f"(county-wide model {ci})")
         return _solve_block(ctx, lm, block, {d: fleets[d] for d in block}, stops, f"{ci}")
 
@@ -147,9 +147,10 @@ def county_last_mile(ctx: PlanContext, operator: str, lm: dict[str, ModelSpec],
         if out.model is not None:
             out = _adopt(out, routes.get(d, []), rule, ctx.params.driving_rule)
         specs[d], outcomes[d] = spec, out
-        for s in mine:   # a village visited twice (split) is listed once per station it moved to
-            if s.stop_id in assigned and d != home_of[s.stop_id] and not (moved and moved[-1]["village_code"] == s.code
-                                                                         and moved[-1]["station_id"] == d):
+        listed: set = set()   # a split village's visits: listed once per station they moved to
+        for s in mine:
+            if s.stop_id in assigned and d != home_of[s.stop_id] and s.code not in listed:
+                listed.add(s.code)
                 moved.append({"operator": operator, "village_code": s.code, "village_name": s.stop_name,
                               "home_station_id": home_of[s.stop_id], "station_id": d,
                               "station_name": lm[d].depot.name})

@@ -40,6 +40,7 @@ from culture_logistics.routing.specs import (
     cultural_parcels,
     operator_specs,
     trunk_spec,
+    village_count,
 )
 from culture_logistics.routing.timing import own_trunk_timing, solve_trunk
 
@@ -65,7 +66,7 @@ def _last_mile(ctx: PlanContext, op: str, lm: dict, progress: Callable | None) -
     out = {}
     for did in sorted(lm):
         if progress:
-            progress(f"{MODE} {op} last mile: {len({s.code for s in lm[did].stops})} villages from {did}")
+            progress(f"{MODE} {op} last mile: {village_count(lm[did].stops)} villages from {did}")
         out[did] = solve_spec(ctx, lm[did], diagnose=False)
     return lm, out, [], []
 

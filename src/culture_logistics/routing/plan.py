@@ -81,6 +81,7 @@ from culture_logistics.routing.specs import (
     split_flow,
     stop_cultural,
     trunk_spec,
+    village_count,
     without_cultural_context,
     without_cultural_progress,
 )
@@ -359,7 +360,7 @@ def _last_mile(ctx: PlanContext, op: str, trunk: ModelSpec | None, lm: dict, pro
             trunk = trunk_spec(ctx, op, trunk.depot, lm)
     for did in sorted(set(lm) - set(lm_out)):
         if progress:
-            progress(f"{op} last mile: {len({s.code for s in lm[did].stops})} villages from {did}")
+            progress(f"{op} last mile: {village_count(lm[did].stops)} villages from {did}")
         lm_out[did] = solve_spec(ctx, lm[did], diagnose=False)
     return trunk, lm, lm_out, moved, extra_models
 

@@ -192,6 +192,16 @@ class StopSpec:
 VISIT_SEP = "#"   # a village too big for one vehicle is visited k times: stop ids code#1 … code#k inside the models
 
 
+def service_seconds(service_min: float, per_parcel_min: float, parcels: int) -> int:
+    """A stop's service time (s): ``service_min`` plus ``per_parcel_min`` for each parcel delivered or picked up."""
+    return int(round(60 * (service_min + per_parcel_min * parcels)))
+
+
+def village_count(stops) -> int:
+    """The villages among ``stops`` (StopSpecs): a split village's visits count once."""
+    return len({s.code for s in stops})
+
+
 def _near_equal(total: int, k: int) -> list[int]:
     return [total // k + (1 if i < total % k else 0) for i in range(k)]
 
@@ -215,7 +225,7 @@ def split_oversized(stops: list[StopSpec], capacity: float, service_min: float, 
                     _near_equal(pc, k))
         for i, (d, p, c_d, c_p) in enumerate(parts, start=1):
             out.append(replace(s, stop_id=f"{s.stop_id}{VISIT_SEP}{i}", delivery=d, pickup=p,
-                               service_s=int(round(60 * (service_min + per_parcel_min * (d + p)))),
+                               service_s=service_seconds(service_min, per_parcel_min, d + p),
                                delivery_cultural=None if s.delivery_cultural is None else c_d,
                                pickup_cultural=None if s.pickup_cultural is None else c_p))
     return out
@@ -325,7 +335,7 @@ def _village_stop(ctx: PlanContext, vrow, delivery: int, pickup: int, order: tup
         if sub:
             chosen = min(sub, key=lambda q: (q["dist_m"], q["id"]))
             break
-    service = int(round(60 * (p.service_min + p.service_min_per_parcel * (delivery + pickup))))
+    service = service_seconds(p.service_min, p.service_min_per_parcel, delivery + pickup)
     tw = p.time_windows.get(vrow.code)
     dc, pc = cultural_parcels(ctx, vrow.code, delivery, pickup, operator)
     kind = getattr(vrow, "stop_kind", "")
@@ -386,6 +396,8 @@ def operator_specs(ctx: PlanContext, operator: str, demand: dict, warnings: list
     groups = _last_mile_groups(ctx, operator, county, demand, warnings)
     order = SHARED_PREFERENCE if operator == "shared" else (operator, "shared")
     vrow = {r.code: r for r in ctx.villages.itertuples(index=False)}
+    fleet = p.fleet_for(operator, "last_mile")
+    largest = max((float(f.capacity) for f in fleet), default=math.inf)
     lm = {}
     orphans = []
     for did, g in groups.items():
@@ -394,14 +406,11 @@ def operator_specs(ctx: PlanContext, operator: str, demand: dict, warnings: list
             continue
         stops = [_village_stop(ctx, vrow[c], *demand[c], order, operator)  # type: ignore[call-arg]
                  for c in g["villages"]]
-        fleet = p.fleet_for(operator, "last_mile")
-        stops = split_oversized(stops, max((float(f.capacity) for f in fleet), default=math.inf), p.service_min,
-                                p.service_min_per_parcel)
+        stops = split_oversized(stops, largest, p.service_min, p.service_min_per_parcel)
         opens = p.day_start_s
         if p.inbound_arrival_given and g["depot"].tier == "county":   # the county depot's vans wait for the parcels
             opens = min(max(opens, p.inbound_arrival_s), p.day_end_s)
-        lm[did] = ModelSpec(operator, "last_mile", g["depot"], stops, p.fleet_for(operator, "last_mile"),
-                            opens, p.day_end_s)
+        lm[did] = ModelSpec(operator, "last_mile", g["depot"], stops, fleet, opens, p.day_end_s)
     return trunk_spec(ctx, operator, county, lm), lm, orphans
 
 
