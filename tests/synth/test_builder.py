@@ -305,3 +305,32 @@ def test_embedded_county_carries_the_whole_flow(built):
     trunk = [e for e in conf["fleet"] if e["operator"] == "shared" and e["echelon"] == "trunk"]
     assert trunk[0]["capacity"] >= f[f["tier"] == "township"]["capacity_per_day"].astype(float).max()
     assert {e["operator"] for e in conf["fleet"]} == {"shared", "postal", "supply_coop", "courier"}
+
+
+def test_embedded_flows_inside_the_published_bands():
+    """Recomputed from each shipped villages.csv alone: the median village's parcels a day (in and out, cultural
+    included: ⌈pop × 0.010⌉ + ⌈pop × 0.002⌉ a week beside the other_* columns, over 6 delivery days) and the median
+    township's lie in the published bands the README cites; 夏津 takes 禹城's inbound rate (at the default it
+    would be 16 and 671, below both)."""
+    import math
+
+    from culture_logistics.synth.facilities import OTHER_IN_RATE_BY_COUNTY, PUBLISHED_BANDS
+
+    assert PUBLISHED_BANDS == {"village": (20, 333), "township": (1000, 4333)}
+    assert OTHER_IN_RATE_BY_COUNTY == {"371427": 0.287}
+    medians = {}
+    for folder in sorted(counties_dir().iterdir()):
+        if not (folder / "villages.csv").exists():
+            continue
+        v = pd.read_csv(folder / "villages.csv", comment="#", dtype={"code": str, "township_code": str})
+        cultural = v["population"].map(lambda p: math.ceil(p * 0.010) + math.ceil(p * 0.002))
+        day = (v["other_in_per_week"] + v["other_out_per_week"] + cultural) / 6
+        medians[folder.name] = (round(float(day.median())), round(float(day.groupby(v["township_code"]).sum().median())))
+    assert len(medians) == 10
+    assert medians["371427"] == (38, 1630)          # 夏津 with 禹城's rate
+    assert medians["370782"] == (80, 1431)          # 诸城
+    (v_lo, v_hi), (t_lo, t_hi) = PUBLISHED_BANDS["village"], PUBLISHED_BANDS["township"]
+    outside = {c: m for c, m in medians.items() if not (v_lo <= m[0] <= v_hi and t_lo <= m[1] <= t_hi)}
+    assert outside == {}
+    # the urban district and the merged-village county are above the rural 20–100, inside 石屏's whole-county figure
+    assert {c for c, m in medians.items() if m[0] > 100} == {"370102", "371322"}

@@ -348,7 +348,7 @@ def build_county(adcode: str, out_dir: Path, seed: int = DEFAULT_SEED, *, use_ge
     place_stats = _place_villages(cty, tws, vils, streams["villages"])
     _populations(vils, streams["population"])
     census = _calibrate(adcode, name, vils)
-    other_flows(vils, streams["flows"])
+    other_flows(vils, streams["flows"], adcode)
     facs, fac_stats = place_facilities(cty, tws, vils, streams)
     lines, road_stats = build_roads(cty, tws, vils, streams["roads"])
     stats = {**road_stats, **place_stats, **fac_stats, **census}

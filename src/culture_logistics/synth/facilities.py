@@ -37,6 +37,19 @@ SHARES = SCHEMA["routing.shares"].defaults()
 #: inbound (online shopping) varies less than outbound (a few e-commerce villages send much more)
 OTHER_SIGMA = {"in": 0.25, "out": 0.5}
 
+#: a county's own inbound rate (other parcels per resident a week) where the default 0.095 would put its villages
+#: below every published county: 夏津县 (德州; 937 residents per village-level unit, 13 parcels a day at the
+#: default) takes 德州禹城's published ~20,000 parcels a day for 488,014 residents (2020 census) = 0.287
+#: (China Daily 2023-10-05, ../shared/docs/COUNTY-PRACTICE.md §2), the same prefecture's figure
+OTHER_IN_RATE_BY_COUNTY = {"371427": round(20000 * 7 / 488014, 3)}
+
+#: the published parcels a day per village-level unit and per township station (../shared/docs/COUNTY-PRACTICE.md
+#: §2): from 20 (the rural floor the co-delivery reports give) through 岱岳 42 (20,000 into 471 villages on bus
+#: lines) and 江陵 104 (10,000 / 96 village points) to 石屏 333, where the whole county is counted as ours is
+#: (进港 ~39,000 a day over its 117 village-level units and 9 townships, NBS 2023 counts); per station 江陵 1,000
+#: and 岱岳 1,818 to 石屏 4,333. Each embedded county's medians (in and out, cultural included) fall inside.
+PUBLISHED_BANDS = {"village": (20, 333), "township": (1000, 4333)}
+
 #: headroom of a station's capacity_per_day over the inbound parcels of the villages it serves (uniform draw)
 STATION_HEADROOM = (1.3, 1.6)
 
@@ -45,18 +58,20 @@ VAN_CAPACITY = 200
 LIGHT_TRUCK_CAPACITY = 500
 
 
-def other_flows(vils: list[dict], rng: np.random.Generator) -> None:
+def other_flows(vils: list[dict], rng: np.random.Generator, adcode: str = "") -> None:
     """Each village's other express parcels a week (in place: ``other_in_per_week``, ``other_out_per_week``),
     synthetic: ⌈population × rate × f⌉ with the calibrated [demand] rates (0.095 in, 0.025 out per resident a
-    week) and f a seeded mean-one lognormal (:data:`OTHER_SIGMA`); also ``inbound_per_day``, the village's
-    inbound parcels (cultural and other) a delivery day, which the stations are sized from."""
+    week; the inbound one from :data:`OTHER_IN_RATE_BY_COUNTY` where the county has its own) and f a seeded
+    mean-one lognormal (:data:`OTHER_SIGMA`); also ``inbound_per_day``, the village's inbound parcels (cultural
+    and other) a delivery day, which the stations are sized from."""
+    rate_in = OTHER_IN_RATE_BY_COUNTY.get(adcode, OTHER_IN_PER_CAPITA_WEEK)
     n = len(vils)
     z_in, z_out = rng.standard_normal(n), rng.standard_normal(n)
     for v, zi, zo in zip(vils, z_in, z_out):
         pop = v["population"]
         f_in = math.exp(OTHER_SIGMA["in"] * zi - OTHER_SIGMA["in"] ** 2 / 2)
         f_out = math.exp(OTHER_SIGMA["out"] * zo - OTHER_SIGMA["out"] ** 2 / 2)
-        v["other_in_per_week"] = int(math.ceil(round(pop * OTHER_IN_PER_CAPITA_WEEK * f_in, 9)))
+        v["other_in_per_week"] = int(math.ceil(round(pop * rate_in * f_in, 9)))
         v["other_out_per_week"] = int(math.ceil(round(pop * OTHER_OUT_PER_CAPITA_WEEK * f_out, 9)))
         v["inbound_per_day"] = (math.ceil(pop * PARCELS_IN_PER_PERSON_WEEK) + v["other_in_per_week"]) / DELIVERY_DAYS
 

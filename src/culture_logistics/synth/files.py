@@ -12,6 +12,7 @@ from culture_logistics.geo import boundary as boundary
 from culture_logistics.geo import divisions as divisions
 from culture_logistics.resources import divisions_dir
 from culture_logistics.synth.common import SPEEDS, County
+from culture_logistics.synth.facilities import OTHER_IN_RATE_BY_COUNTY, PUBLISHED_BANDS
 
 
 def csv_text(header: list[str], rows: list[list]) -> str:
@@ -138,13 +139,11 @@ geotool-cn data give byte-identical files.
   shared among villages (seeded lognormal: 村委会 ~600-3,000; 居委会 and merged rural 社区
   ~2,000-9,000, before scaling). {_census_text(summary)}
 * Every village's other express parcels (`other_in_per_week`, `other_out_per_week` in `villages.csv`: the
-  ordinary e-commerce flow the same vans carry beside the cultural parcels): ⌈population × 0.095⌉ in and
-  ⌈population × 0.025⌉ out a week (the `[demand]` defaults, calibrated on 泰安岱岳区's 20,000 parcels a day;
-  README "The whole parcel flow"), each × a seeded mean-one lognormal factor (σ 0.25 in, 0.5 out). In total
+  ordinary e-commerce flow the same vans carry beside the cultural parcels): {_flow_rate_text(cty.adcode)}
+  each × a seeded mean-one lognormal factor (σ 0.25 in, 0.5 out). In total
   {summary['other_in_per_day']:,} parcels in and {summary['other_out_per_day']:,} out a delivery day (6 a week): per
   village {summary['village_parcels_per_day_median']:,} a day (median; in and out, cultural included), per township
-  {summary['township_parcels_per_day_median']:,} (median), against the published 20–100 per village and 1,000–1,800
-  per township station.
+  {summary['township_parcels_per_day_median']:,} (median), inside the published {_band_text()}.
 * All facilities ({f['total']}: {ops}), their names, brands and daily capacities. Township stations and
   the county depots are sized for the whole flow: a postal branch for its township's inbound parcels a day,
   a supply-co-op station or courier outlet for its operator's share of the townships it serves, each × a
@@ -160,6 +159,22 @@ geotool-cn data give byte-identical files.
 
 Coordinates: WGS-84 lon/lat, 6 decimals. File formats: `docs/CONTRACT.md`.
 """
+
+
+def _flow_rate_text(adcode: str) -> str:
+    rate = OTHER_IN_RATE_BY_COUNTY.get(adcode)
+    if rate is None:
+        return ("⌈population × 0.095⌉ in and\n  ⌈population × 0.025⌉ out a week (the `[demand]` defaults, calibrated on "
+                "泰安岱岳区's 20,000 parcels a day;\n  README \"The whole parcel flow\"),")
+    return (f"⌈population × {rate}⌉ in and\n  ⌈population × 0.025⌉ out a week (in: 德州禹城's published ~20,000 parcels a "
+            "day for 488,014\n  residents, the same prefecture's figure, because the `[demand]` default 0.095 would "
+            "give this\n  county's small villages 13 a day, below every published county; out: the default),")
+
+
+def _band_text() -> str:
+    (v_lo, v_hi), (t_lo, t_hi) = PUBLISHED_BANDS["village"], PUBLISHED_BANDS["township"]
+    return (f"{v_lo}–{v_hi:,} per village (岱岳 42, 江陵 104,\n  石屏 333 where the whole county is counted) and "
+            f"{t_lo:,}–{t_hi:,} per township station (江陵 1,000, 岱岳 1,818,\n  石屏 4,333; README \"The whole parcel flow\")")
 
 
 def _census_text(summary: dict) -> str:
