@@ -247,3 +247,33 @@ def _other_threads():
         stop.set()
         t.join(5)
     assert workers_for(2, 4) == 2
+
+
+@linux
+def test_dropped_stops_diagnosed_in_two_processes_as_in_one(tmp_path):
+    """Each of the three separate operators' stations has one van of 10 for its share of 30 parcels: stops are
+    dropped at the postal and the courier station, and their diagnosis (reasons, confirmed fixes, the re-solves counted in each model's stats), made
+    in 2 processes, is that of diagnosing them one after the other."""
+    in_fresh_python("_diagnosis_in_two_processes", tmp_path)
+
+
+def _diagnosis_in_two_processes(tmp_path):
+    from culture_logistics.config.routing import RoutingParams
+    from culture_logistics.inputs.scenario import load_scenario
+    from culture_logistics.routing.plan import plan_routes
+
+    fleet = "".join(f'[[fleet]]\noperator = "{op}"\nechelon = "last_mile"\nname = "van10"\ncount = 1\n'
+                    "capacity = 10\n\n" for op in ("postal", "supply_coop", "courier"))
+    sc = load_scenario(_county(Path(tmp_path), toml_extra=fleet))
+    got = {}
+    for w in (1, 2):
+        plan = plan_routes(sc, "separate", dataclasses.replace(RoutingParams.from_scenario(sc), workers=w))
+        got[w] = plan
+    a, b = got[1], got[2]
+    assert a.unserved.equals(b.unserved)
+    assert sorted(a.unserved["operator"]) == ["courier", "postal"]   # two models diagnosed: two jobs
+    assert set(a.unserved["reason_code"]) == {"fleet_too_small"} and a.unserved["fix_checked"].all()
+    resolves = [m.get("resolves", 0) for m in a.models]
+    assert sum(resolves) >= 2 and resolves == [m.get("resolves", 0) for m in b.models]
+    assert [m.get("iterations") for m in a.models] == [m.get("iterations") for m in b.models]
+    assert a.stops.equals(b.stops) and a.routes.equals(b.routes)

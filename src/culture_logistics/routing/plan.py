@@ -71,7 +71,7 @@ from culture_logistics.routing.figures import (
 from culture_logistics.routing.lines import route_lines
 from culture_logistics.routing.parallel import map_forked
 from culture_logistics.routing.reloads import reload_row
-from culture_logistics.routing.solving import SolveOutcome, explain_dropped, reopen_later, solve_spec
+from culture_logistics.routing.solving import SolveOutcome, explain_all, reopen_later, solve_spec
 from culture_logistics.routing.specs import (
     ModelSpec,
     PlanContext,
@@ -408,8 +408,8 @@ def _station_departures(ctx: PlanContext, op: str, trunk: ModelSpec | None, lm: 
             else:
                 warnings.append(f"{op}: station {did} is not served by the trunk; its last-mile plan assumes its "
                                 f"parcels are there at {hhmm(p.day_start_s)}")
-        explain_dropped(ctx, o)
         outcomes.append(o)
+    explain_all(ctx, outcomes)
     return outcomes
 
 
