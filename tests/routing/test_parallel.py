@@ -277,3 +277,48 @@ def _diagnosis_in_two_processes(tmp_path):
     assert sum(resolves) >= 2 and resolves == [m.get("resolves", 0) for m in b.models]
     assert [m.get("iterations") for m in a.models] == [m.get("iterations") for m in b.models]
     assert a.stops.equals(b.stops) and a.routes.equals(b.routes)
+
+
+@linux
+def test_a_background_plan_runs_in_its_own_process_and_gives_its_value_or_error():
+    in_fresh_python("_background")
+
+
+def _background():
+    import os
+    import threading
+
+    from culture_logistics.errors import CultureLogisticsError
+    from culture_logistics.routing import parallel
+
+    bg = parallel.Background(lambda: (os.getpid(), parallel._IN_WORKER, sum(range(10))))
+    assert bg.forked
+    pid, in_worker, total = bg.result()
+    assert pid != os.getpid() and in_worker and total == 45      # a worker: its own plans run in it
+    assert bg.result() == (pid, True, 45)                         # collected once, kept
+
+    def fail():
+        raise CultureLogisticsError("villages.csv row 3: lon 200 is outside the county")
+
+    bad = parallel.Background(fail)
+    try:
+        bad.result()
+    except CultureLogisticsError as e:
+        assert "row 3" in str(e)
+    else:
+        raise AssertionError("the error was not raised in the parent")
+
+    slow = parallel.Background(lambda: __import__("time").sleep(60))
+    slow.cancel()                                                 # stopped, not waited for
+    assert not slow.forked
+
+    assert not parallel.Background(lambda: 1, workers=1).forked   # [routing] workers = 1: here, when asked
+    stop = threading.Event()
+    t = threading.Thread(target=stop.wait)
+    t.start()
+    try:
+        here = parallel.Background(lambda: os.getpid())           # another thread: never forked
+        assert not here.forked and here.result() == os.getpid()
+    finally:
+        stop.set()
+        t.join()

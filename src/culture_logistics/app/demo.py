@@ -86,9 +86,19 @@ def _run(scenario_path: Path, out_dir: Path | None, time_limit_s: float | None, 
     for w in scn.warnings:
         emit(progress, "warning", "load", str(w))
     results = {"summary": s}
-    for name, stage in STAGES:
-        emit(progress, "model", name, console_text("started", lang))
-        results[name] = stage(scn, out_dir, time_limit_s, echo_for(name), progress=progress, lang=lang)
+    # the peak plan depends on no other stage: it runs beside them (the comparison's plans) from the start
+    peak = routing_app.start_peak(scn, time_limit_s)
+    try:
+        for name, stage in STAGES:
+            emit(progress, "model", name, console_text("started", lang))
+            if name == "peak":
+                results[name] = routing_app.peak_stage(scn, out_dir, time_limit_s, echo_for(name), progress=progress,
+                                                       lang=lang, pending=peak)
+            else:
+                results[name] = stage(scn, out_dir, time_limit_s, echo_for(name), progress=progress, lang=lang)
+    finally:
+        if peak is not None:
+            peak.cancel()   # no-op once collected; stops it when an earlier stage failed
     t1 = time.perf_counter()
     # no progress: the PDF's note is on the [report] line below
     rep = report_with_kpis(scn, out_dir, county_stages(out_dir, scn.adcode), lang=report_lang, pdf=pdf)

@@ -22,6 +22,7 @@ from culture_logistics.reports.notes import group_warnings
 from culture_logistics.reports.routes import demo_lines, peak_lines, write_comparison, write_plan, write_weekly
 from culture_logistics.reports.writers import write_json
 from culture_logistics.routing.compare import ModeComparison, compare_modes
+from culture_logistics.routing.parallel import Background
 from culture_logistics.routing.plan import RoutePlan, check_plannable, plan_mode, plan_routes
 from culture_logistics.routing.sharing import share_costs
 from culture_logistics.routing.specs import build_context
@@ -174,16 +175,30 @@ def plan_peak(scenario: Scenario, time_limit_s: float | None = None, progress=No
     return plan_mode(build_context(scn, params), "shared", progress), factor
 
 
+def start_peak(scenario: Scenario, time_limit_s: float | None = None) -> Background[tuple[RoutePlan, float]] | None:
+    """The peak plan (:func:`plan_peak`) started now in a process of its own, for :func:`peak_stage` to collect
+    (``pending``), so that it runs beside the comparison instead of after it; None where no process may be
+    forked (a batch worker, a process with other threads): :func:`peak_stage` then plans it itself.  The plan
+    is the same either way; its per-model progress lines are not shown when it runs beside."""
+    bg = Background(lambda: plan_peak(scenario, time_limit_s, None), RoutingParams.from_scenario(scenario).workers)
+    return bg if bg.forked else None
+
+
 def peak_stage(scenario: Scenario, out_dir: Path, time_limit_s: float | None, echo,
-               progress: Progress | None = None, lang: str = "en") -> dict:
-    """``demo`` / ``report`` step: the peak plan (:func:`plan_peak`) written to ``out_dir/routing_peak``
-    (route_plan.csv, routes_summary.csv, unserved.csv, route sheets, summary.json with ``peak_scale`` and
-    ``demand_scale``; no map).  Returns its summary."""
+               progress: Progress | None = None, lang: str = "en",
+               pending: Background[tuple[RoutePlan, float]] | None = None) -> dict:
+    """``demo`` / ``report`` step: the peak plan (:func:`plan_peak`, or the one ``pending`` from
+    :func:`start_peak` makes) written to ``out_dir/routing_peak`` (route_plan.csv, routes_summary.csv,
+    unserved.csv, route sheets, summary.json with ``peak_scale`` and ``demand_scale``; no map).  Returns its
+    summary."""
     t0 = time.perf_counter()
     out = Path(out_dir) / PEAK_DIR
     reporter = line_reporter(progress, "routing")
     lines = None if reporter is None else (lambda line: reporter(model_line(f"peak: {line}", lang)))
-    plan, factor = plan_peak(scenario, time_limit_s, lines)
+    if pending is not None:
+        plan, factor = pending.result()
+    else:
+        plan, factor = plan_peak(scenario, time_limit_s, lines)
     tag = "高峰：" if lang == "zh" else "peak: "
     for w in group_warnings(plan.warnings, lang=lang):
         emit(progress, "warning", "routing", tag + w)

@@ -28,8 +28,11 @@ import sys
 import threading
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from typing import Generic, TypeVar, cast
 
 from culture_logistics.routing.specs import PlanContext
+
+T = TypeVar("T")
 
 #: set in the parent just before the worker processes are forked; read by :func:`_work`
 _JOBS: dict = {}
@@ -128,3 +131,80 @@ def _relay(lines, progress: Callable | None) -> None:
 def _work(i: int):
     """In a worker: call the function on item ``i``."""
     return _JOBS["fn"](_JOBS["items"][i], _JOBS["lines"].put)
+
+
+class Background(Generic[T]):
+    """``fn()`` started now in one forked process, beside whatever this process does next (another stage's plans
+    in their own processes); :meth:`result` waits for it.
+
+    For a plan that does not depend on the work in between (``demo``'s peak plan beside the comparison): the
+    machine's cores are shared by both instead of the second waiting for the first.  The child is a worker
+    (:data:`_IN_WORKER`: its own plans run in it, one after the other) and daemonic (it ends with this process).
+    Where forking is not safe (see the module notes; a second process must also be allowed,
+    :func:`workers_for`), nothing starts now and :meth:`result` calls ``fn`` here.  The result is the same
+    either way: every solve stops on a deterministic work budget.  An error raised by ``fn`` is raised by
+    :meth:`result`.
+    """
+
+    def __init__(self, fn: Callable[[], T], workers: int = 0):
+        self._fn = fn
+        self._proc = self._conn = None
+        self._done = False
+        self._value: T | None = None
+        if workers_for(workers, 2) < 2:
+            return
+        fork = mp.get_context("fork")
+        recv, send = fork.Pipe(duplex=False)
+        proc = fork.Process(target=_background, args=(fn, send), daemon=True)
+        proc.start()
+        send.close()
+        self._proc, self._conn = proc, recv
+
+    @property
+    def forked(self) -> bool:
+        """Whether ``fn`` runs in a process of its own."""
+        return self._proc is not None
+
+    def result(self) -> T:
+        """``fn()``'s value (waiting for the process), or its error raised here."""
+        if self._done:
+            return self._value
+        if self._proc is None:
+            self._value, self._done = self._fn(), True
+            return self._value
+        try:
+            kind, value = self._conn.recv()
+        except EOFError:
+            kind, value = "error", RuntimeError(f"the background process ended without a result (exit code "
+                                                f"{self._proc.exitcode})")
+        finally:
+            self._conn.close()
+            self._proc.join()
+            self._proc = None
+        if kind == "error":
+            raise value
+        self._value, self._done = value, True
+        return value
+
+    def cancel(self) -> None:
+        """Stop the process (when its result is no longer wanted: an earlier stage failed)."""
+        if self._proc is not None:
+            self._proc.terminate()
+            self._proc.join()
+            self._conn.close()
+            self._proc = None
+        self._done = True
+
+
+def _background(fn: Callable[[], object], send) -> None:
+    """In the background child: run ``fn`` and send ("ok", value) or ("error", the error)."""
+    _enter_worker()
+    try:
+        out: tuple = ("ok", fn())
+    except BaseException as exc:  # noqa: BLE001 - every error goes back to the parent, which raises it
+        out = ("error", exc)
+    try:
+        send.send(out)
+    except Exception as exc:  # an unpicklable value or error
+        send.send(("error", RuntimeError(f"the background result could not be sent back: {exc}")))
+    send.close()
