@@ -28,7 +28,7 @@ import sys
 import threading
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-from typing import Generic, TypeVar, cast
+from typing import Generic, TypeVar
 
 from culture_logistics.routing.specs import PlanContext
 
