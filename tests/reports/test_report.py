@@ -92,6 +92,14 @@ def check_figures(out: Path, page: str) -> None:
         assert f"{rt['postal_courier']['cost_cny']:,.2f}" in got
         if rt["saving_vs_postal_courier_pct"] is not None:
             assert f"{rt['saving_vs_postal_courier_pct']:.1f}" in got
+    # the cultural parcels inside the whole flow and their marginal cost (issue 20), when the comparison solved it
+    n, m, per = (b.get(k) for k in ("cultural_parcels_per_day", "cultural_marginal_cost_cny_per_day",
+                                    "cultural_cost_per_parcel_cny"))
+    if isinstance(m, (int, float)):
+        got = _nums(rows["cultural"])
+        assert got == [f"{n:,}", f"{m:,.2f}"] + ([] if per is None else [f"{per:,.3f}"]), got
+    else:
+        assert "cultural" not in rows
     for o in (rt.get("cost_sharing") or {}).get("operators", []):
         got = _nums(rows[f"cost_sharing.{o['operator']}"])
         assert got[:5] == [f"{o['parcels']:,}", f"{o['standalone_cost']:,.2f}", f"{o['shapley_share']:,.2f}",

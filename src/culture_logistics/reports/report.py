@@ -294,6 +294,25 @@ def _destinations_line(shared: dict, lang: str) -> tuple[str, dict]:
     return f'<p class="note" data-key="destinations">{escape(words)}</p>', dict(d)
 
 
+def _cultural_line(shared: dict, lang: str) -> tuple[str, dict]:
+    """The cultural parcels inside the shared plan's whole flow and their marginal cost (``summary.json``
+    ``cultural_parcels_per_day``, ``cultural_marginal_cost_cny_per_day``: the plan's cost minus the same plan's
+    solved without them; ``cultural_cost_per_parcel_cny``), when solved: other parcels ride along and the
+    comparison planned the marginal cost (not in the province batch)."""
+    n, m, per = (shared.get(k) for k in ("cultural_parcels_per_day", "cultural_marginal_cost_cny_per_day",
+                                         "cultural_cost_per_parcel_cny"))
+    if not isinstance(n, int) or not isinstance(m, (int, float)):
+        return "", {}
+    each = "" if not isinstance(per, (int, float)) else (f"，每件 {per:,.3f} 元" if lang == "zh" else
+                                                         f", {per:,.3f} a parcel")
+    if lang == "zh":
+        words = f"文化产品：每日 {n:,} 件随全部快递同车配送，边际成本 {m:,.2f} 元/天{each}"
+    else:
+        words = f"Cultural parcels: {n:,} a day in this flow, marginal cost {m:,.2f} CNY/day{each}"
+    return (f'<p class="note" data-key="cultural">{escape(words)}</p>',
+            {"parcels_per_day": n, "marginal_cost_cny_per_day": m, "cost_per_parcel_cny": per})
+
+
 def _postal_courier_line(routing: dict, lang: str) -> tuple[str, dict]:
     """Shared against the 邮快合作 baseline (couriers hand their parcels to China Post), when planned."""
     pc = routing.get("postal_courier")
@@ -387,6 +406,9 @@ def _routing_section(routing: dict | None, lang: str) -> tuple[str, dict]:
     if not routing.get("like_for_like", True):
         line += f'<p class="note">{escape(text("not_like_for_like", lang, note=routing.get("note", "")))}</p>'
     pc_line, figures["postal_courier"] = _postal_courier_line(routing, lang)
+    cultural_line, cultural = _cultural_line(b, lang)   # in the right-hand column, under the saving's parts
+    if cultural:
+        figures["cultural"] = cultural
     visits_line, figures["weekly_visits"] = _visits_line(routing, lang)
     dest_line, dest_figures = _destinations_line(b, lang)
     if dest_figures:
@@ -412,7 +434,8 @@ def _routing_section(routing: dict | None, lang: str) -> tuple[str, dict]:
         (text("separate", lang), text("shared", lang)), text("cost_chart", lang), bar_h=13)
     figures["saving_band"] = saving_band(routing)
     band = band_html(figures["saving_band"], lang)
-    return (h + f'<div class="two"><div>{table}{line}{band}{pc_line}{visits_line}</div><div>{parts_html}</div></div>'
+    return (h + f'<div class="two"><div>{table}{line}{band}{pc_line}{visits_line}</div><div>{parts_html}{cultural_line}'
+            '</div></div>'
             f'{sharing}<figure class="cost"><figcaption>{escape(text("cost_chart", lang))}</figcaption>{chart}</figure>'
             '</section>'), figures
 
