@@ -18,6 +18,7 @@ import sys
 import time
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from conftest import ROOT
@@ -238,6 +239,11 @@ def test_route_step_times_in_summary(cluster, tmp_path):
     routing = out / "370572" / "routing"
     assert (routing / "comparison.csv").is_file() and (routing / "shared" / "route_plan.csv").is_file()
     assert not (routing / "coalitions.csv").exists()   # no cost sharing asked for: no coalitions planned
+    # nor the plans without the cultural parcels: other parcels ride along, but their marginal cost is not asked for
+    plan = pd.read_csv(routing / "shared" / "route_plan.csv", encoding="utf-8-sig")
+    assert plan["delivered"].sum() > plan["delivered_cultural"].sum() > 0
+    rs = json.loads((routing / "summary.json").read_text(encoding="utf-8"))
+    assert rs["shared"]["cultural_marginal_cost_cny_per_day"] is None and rs["shared"]["cultural_parcels_per_day"] > 0
     assert "cost_sharing" not in json.loads((routing / "summary.json").read_text(encoding="utf-8"))
 
 

@@ -45,6 +45,7 @@ class RoutingRequest:
     map_html: bool = True
     tiles: str = "osm"
     lang: str = "en"
+    marginal: bool = True
 
 
 def prepare_routing(scenario: Scenario | str | Path, mode: str, out_dir: str | Path,
@@ -101,7 +102,8 @@ def plan_and_write(req: RoutingRequest, progress: Progress | None = None
         return week, write_weekly(week, req.out_dir, req.lang)
     if mode == "compare":
         # the cultural parcels' marginal cost (when other parcels ride along) planned with the comparison's plans
-        cmp = compare_modes(scenario, params, progress=lines, sharing=req.sharing is not False, without_cultural=True)
+        cmp = compare_modes(scenario, params, progress=lines, sharing=req.sharing is not False,
+                            without_cultural=req.marginal)
         notes = [w if w.startswith(f"{plan.mode}:") else f"{plan.mode}: {w}"
                  for plan in (cmp.separate, cmp.shared, cmp.postal_courier) if plan is not None for w in plan.warnings]
         for w in group_warnings(notes, lang=req.lang):
@@ -118,7 +120,8 @@ def plan_and_write(req: RoutingRequest, progress: Progress | None = None
 
 def run_routing(scenario: Scenario | str | Path, mode: str, out_dir: str | Path, time_limit_s: float | None = None,
                 seed: int | None = None, map_html: bool = True, tiles: str = "osm", lang: str = "en",
-                progress: Progress | None = None, sharing: bool | None = None, weekly: bool = False):
+                progress: Progress | None = None, sharing: bool | None = None, weekly: bool = False,
+                marginal: bool = True):
     """Plan (``shared``/``separate``) or compare, then write the outputs.  Returns (result, paths).
 
     ``sharing``: also plan every coalition of the carrying operators and share the shared plan's cost
@@ -126,20 +129,25 @@ def run_routing(scenario: Scenario | str | Path, mode: str, out_dir: str | Path,
     coalitions.csv, cost_sharing.csv and cost_sharing.xlsx beside the plan and ``cost_sharing`` in summary.json.
     ``weekly``: plan a week of visits (:func:`~culture_logistics.routing.weekly.plan_week`) instead of
     one day, written by :func:`~culture_logistics.reports.routes.write_weekly` (no map); only with ``shared``
-    or ``separate``.  See :func:`prepare_routing` (the checks) and :func:`plan_and_write` (``progress``).
+    or ``separate``.  ``marginal``: in compare mode, also plan shared and separate without the cultural parcels
+    for their marginal cost (``cultural_marginal_cost_cny_per_day``).  See :func:`prepare_routing` (the checks)
+    and :func:`plan_and_write` (``progress``).
     """
     req = prepare_routing(scenario, mode, out_dir, time_limit_s=time_limit_s, seed=seed, weekly=weekly,
                           sharing=sharing, map_html=map_html, tiles=tiles, lang=lang)
-    return plan_and_write(req, progress)
+    return plan_and_write(replace(req, marginal=marginal), progress)
 
 
 def demo_stage(scenario: Scenario, out_dir: Path, time_limit_s: float | None, echo,
-               progress: Progress | None = None, lang: str = "en", sharing: bool = True) -> dict:
+               progress: Progress | None = None, lang: str = "en", sharing: bool = True,
+               marginal: bool = True) -> dict:
     """``culture-logistics demo`` step: compare shared with separate delivery, write to ``out_dir/routing``.
 
     ``sharing``: also plan the cost-sharing coalitions (coalitions.csv, cost_sharing.csv), as ``route --mode
     compare`` does; the province batch, which does not report them, passes False: six plans fewer for
-    three operators.
+    three operators.  ``marginal``: also plan shared and separate without the cultural parcels for their
+    marginal cost (``cultural_marginal_cost_cny_per_day``); the batch, whose province tables do not report it,
+    passes False: four plans fewer (the county's summary.json then has it null, and its report leaves it out).
 
     ``time_limit_s`` overrides the safety cap per model (default ``[routing] time_limit_s``); every solve
     stops on its deterministic work budget first, so the demo's plan is the plan ``route`` makes.  ``echo`` gets the
@@ -148,7 +156,7 @@ def demo_stage(scenario: Scenario, out_dir: Path, time_limit_s: float | None, ec
     t0 = time.perf_counter()
     out = Path(out_dir) / "routing"
     res, paths = run_routing(scenario, "compare", out, time_limit_s=time_limit_s, lang=lang,
-                             progress=progress, sharing=None if sharing else False)
+                             progress=progress, sharing=None if sharing else False, marginal=marginal)
     s = res.summary()
     for line in demo_lines(s, out, time.perf_counter() - t0, lang):
         echo(line)

@@ -285,8 +285,10 @@ def run_county(job: CountyJob, out_root: str | Path, steps: Sequence[str] = ("co
         if "route" in steps:
             t0 = time.perf_counter()
             state["step"] = "route"
-            # the comparison without the cost-sharing coalitions: the batch reports the saving, not the split
-            res = routing_app.demo_stage(scn, partial, time_limit_s, lines.append, lang=lang, sharing=False)
+            # the comparison without the cost-sharing coalitions and without the plans for the cultural parcels'
+            # marginal cost: the batch reports the saving and the indicators, not the split or the marginal cost
+            res = routing_app.demo_stage(scn, partial, time_limit_s, lines.append, lang=lang, sharing=False,
+                                         marginal=False)
             state["saving"] = _find_saving(res)
             timings["route"] = time.perf_counter() - t0
         # ---- the official indicators (kpis.csv, upload/), then the marker, last; then the folder goes into place
