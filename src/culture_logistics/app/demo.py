@@ -10,6 +10,7 @@ a station over its capacity …).  It never prints.
 from __future__ import annotations
 
 import time
+from functools import partial
 from pathlib import Path
 
 from culture_logistics.app import coverage as coverage_app
@@ -87,18 +88,11 @@ def _run(scenario_path: Path, out_dir: Path | None, time_limit_s: float | None, 
         emit(progress, "warning", "load", str(w))
     results = {"summary": s}
     # the peak plan depends on no other stage: it runs beside them (the comparison's plans) from the start
-    peak = routing_app.start_peak(scn, time_limit_s)
-    try:
+    with routing_app.peak_beside(scn, time_limit_s) as peak:
         for name, stage in STAGES:
             emit(progress, "model", name, console_text("started", lang))
-            if name == "peak":
-                results[name] = routing_app.peak_stage(scn, out_dir, time_limit_s, echo_for(name), progress=progress,
-                                                       lang=lang, pending=peak)
-            else:
-                results[name] = stage(scn, out_dir, time_limit_s, echo_for(name), progress=progress, lang=lang)
-    finally:
-        if peak is not None:
-            peak.cancel()   # no-op once collected; stops it when an earlier stage failed
+            run = partial(stage, pending=peak) if stage is routing_app.peak_stage else stage
+            results[name] = run(scn, out_dir, time_limit_s, echo_for(name), progress=progress, lang=lang)
     t1 = time.perf_counter()
     # no progress: the PDF's note is on the [report] line below
     rep = report_with_kpis(scn, out_dir, county_stages(out_dir, scn.adcode), lang=report_lang, pdf=pdf)

@@ -38,17 +38,13 @@ def ensure_stages(scn: Scenario, out_dir: str | Path, lang: str = "en", time_lim
             for rel in ("siting/summary.json", "siting_lscp/summary.json"):   # a stale one must not be reported
                 (Path(out_dir) / rel).unlink(missing_ok=True)
     # the peak plan beside the comparison when both are to be made (as demo does)
-    peak = routing_app.start_peak(scn, time_limit_s) if not ({"routing", "routing_peak"} & set(fresh)) else None
-    try:
+    with routing_app.peak_beside(scn, time_limit_s, start=not {"routing", "routing_peak"} & set(fresh)) as peak:
         if "routing" not in fresh:
             routing_app.demo_stage(scn, Path(out_dir), time_limit_s, echo_for("routing"), progress=progress,
                                    lang=lang)
         if "routing_peak" not in fresh:
             routing_app.peak_stage(scn, Path(out_dir), time_limit_s, echo_for("peak"), progress=progress, lang=lang,
                                    pending=peak)
-    finally:
-        if peak is not None:
-            peak.cancel()
     return county_stages(out_dir, scn.adcode)
 
 

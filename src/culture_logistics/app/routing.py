@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -183,20 +185,30 @@ def plan_peak(scenario: Scenario, time_limit_s: float | None = None, progress=No
     return plan_mode(build_context(scn, params), "shared", progress), factor
 
 
-def start_peak(scenario: Scenario, time_limit_s: float | None = None) -> Background[tuple[RoutePlan, float]] | None:
-    """The peak plan (:func:`plan_peak`) started now in a process of its own, for :func:`peak_stage` to collect
-    (``pending``), so that it runs beside the comparison instead of after it; None where no process may be
-    forked (a batch worker, a process with other threads): :func:`peak_stage` then plans it itself.  The plan
-    is the same either way; its per-model progress lines are not shown when it runs beside."""
-    bg = Background(lambda: plan_peak(scenario, time_limit_s, None), RoutingParams.from_scenario(scenario).workers)
-    return bg if bg.forked else None
+@contextmanager
+def peak_beside(scenario: Scenario, time_limit_s: float | None = None, start: bool = True
+                ) -> Iterator[Background[tuple[RoutePlan, float]] | None]:
+    """The peak plan (:func:`plan_peak`) started on entry in a process of its own, for :func:`peak_stage` to
+    collect (``pending``), so that it runs beside the comparison instead of after it; stopped on exit if not
+    collected (an earlier stage failed).  Yields None when ``start`` is False or no process may be forked (a
+    batch worker, a process with other threads): :func:`peak_stage` then plans it itself.  The plan is the same
+    either way; its per-model progress lines are not shown when it runs beside."""
+    peak = None
+    if start:
+        bg = Background(lambda: plan_peak(scenario, time_limit_s, None), RoutingParams.from_scenario(scenario).workers)
+        peak = bg if bg.forked else None
+    try:
+        yield peak
+    finally:
+        if peak is not None:
+            peak.cancel()   # a no-op once collected
 
 
 def peak_stage(scenario: Scenario, out_dir: Path, time_limit_s: float | None, echo,
                progress: Progress | None = None, lang: str = "en",
                pending: Background[tuple[RoutePlan, float]] | None = None) -> dict:
     """``demo`` / ``report`` step: the peak plan (:func:`plan_peak`, or the one ``pending`` from
-    :func:`start_peak` makes) written to ``out_dir/routing_peak`` (route_plan.csv, routes_summary.csv,
+    :func:`peak_beside` makes) written to ``out_dir/routing_peak`` (route_plan.csv, routes_summary.csv,
     unserved.csv, route sheets, summary.json with ``peak_scale`` and ``demand_scale``; no map).  Returns its
     summary."""
     t0 = time.perf_counter()
