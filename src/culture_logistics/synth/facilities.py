@@ -38,8 +38,8 @@ SHARES = SCHEMA["routing.shares"].defaults()
 OTHER_SIGMA = {"in": 0.25, "out": 0.5}
 
 #: a county's own inbound rate (other parcels per resident a week) where the default 0.095 would put its villages
-#: below every published county: 夏津县 (德州; 937 residents per village-level unit, 13 parcels a day at the
-#: default) takes 德州禹城's published ~20,000 parcels a day for 488,014 residents (2020 census) = 0.287
+#: below every published county: 夏津县 (德州; 937 residents per village-level unit, 16 parcels a day at the
+#: default: the median village, in and out, cultural included) takes 德州禹城's published ~20,000 parcels a day for 488,014 residents (2020 census) = 0.287
 #: (China Daily 2023-10-05, ../shared/docs/COUNTY-PRACTICE.md §2), the same prefecture's figure
 OTHER_IN_RATE_BY_COUNTY = {"371427": round(20000 * 7 / 488014, 3)}
 

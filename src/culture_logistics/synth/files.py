@@ -8,6 +8,7 @@ import io
 import json
 from pathlib import Path
 
+from culture_logistics.config.schema import OTHER_IN_PER_CAPITA_WEEK, OTHER_OUT_PER_CAPITA_WEEK
 from culture_logistics.geo import boundary as boundary
 from culture_logistics.geo import divisions as divisions
 from culture_logistics.resources import divisions_dir
@@ -163,12 +164,14 @@ Coordinates: WGS-84 lon/lat, 6 decimals. File formats: `docs/CONTRACT.md`.
 
 def _flow_rate_text(adcode: str) -> str:
     rate = OTHER_IN_RATE_BY_COUNTY.get(adcode)
+    out = f"⌈population × {OTHER_OUT_PER_CAPITA_WEEK}⌉ out a week"
     if rate is None:
-        return ("⌈population × 0.095⌉ in and\n  ⌈population × 0.025⌉ out a week (the `[demand]` defaults, calibrated on "
+        return (f"⌈population × {OTHER_IN_PER_CAPITA_WEEK}⌉ in and\n  {out} (the `[demand]` defaults, calibrated on "
                 "泰安岱岳区's 20,000 parcels a day;\n  README \"The whole parcel flow\"),")
-    return (f"⌈population × {rate}⌉ in and\n  ⌈population × 0.025⌉ out a week (in: 德州禹城's published ~20,000 parcels a "
-            "day for 488,014\n  residents, the same prefecture's figure, because the `[demand]` default 0.095 would "
-            "give this\n  county's small villages 13 a day, below every published county; out: the default),")
+    return (f"⌈population × {rate}⌉ in and\n  {out} (in: 德州禹城's published ~20,000 parcels a "
+            f"day for 488,014\n  residents, the same prefecture's figure, because the `[demand]` default "
+            f"{OTHER_IN_PER_CAPITA_WEEK} would give this\n  county's small villages 16 a day (median, in and out), "
+            "below every published county; out: the default),")
 
 
 def _band_text() -> str:
