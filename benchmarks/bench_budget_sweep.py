@@ -14,12 +14,20 @@ machine-independent measure of work; seconds are printed too, noisy on a shared 
     E  blocks ≤ 600, 12 per stop (300–20,000), 4 per stop without improvement
     F  blocks ≤ 600, 16 per stop (300–20,000), 5 per stop without improvement
     G  blocks ≤ 600, 20 per stop (300–20,000), 4 per stop without improvement
+    H  as D, PyVRP's granular neighbourhood of 40 nearest clients instead of 50 (PYVRP_DEFAULTS num_neighbours)
+    I  as D, 30 neighbours
+    J  as F, 40 neighbours
 
 Measured 2026-12-07 15:0x UTC (load ~1, ten counties with the whole parcel flow, 夏津 at 禹城's rate), the ten shared
 plans in all against D (265,400.55 CNY/day, 79,748 iterations): E +0.51 % for 64 % of the iterations, F +0.22 % for
 81 %, G +0.33 % for 78 %.  Per county the change runs from −0.9 % to +1.2 % (solver noise both ways), so a
 smaller budget buys a fifth to a third of the solver time for a few tenths of a percent: D stays the default.
 (An earlier run, before the whole flow, gave E +0.17 %.)
+
+The neighbourhood (2026-12-07 ~17:30 UTC, load 1–2, ten shared plans, CPU seconds from getrusage with the plan's worker
+processes): against D (50 neighbours, 162.8 s CPU) H (40) +0.38 % for 0.77 of the CPU (诸城 alone +2.4 %), I (30)
++0.78 % for 0.69, 20 neighbours +1.26 % for 0.59, J (F with 40) +0.50 % for 0.62: each cut in the search's work
+costs plan quality in the same proportion as a smaller budget does, so 50 stays.
 
 The settings are module constants (``routing.assign.MAX_MODEL_STOPS``, ``routing.engine.budget.
 BUDGET_DEFAULTS``), set here for each run and restored after.  Every solve is seeded and stops on
@@ -29,6 +37,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import sys
 import time
 from pathlib import Path
@@ -43,6 +52,7 @@ from culture_logistics.inputs.scenario import load_scenario
 from culture_logistics.resources import counties_dir
 from culture_logistics.routing import assign
 from culture_logistics.routing.engine import budget
+from culture_logistics.routing.engine import pyvrp as engine
 from culture_logistics.routing.plan import plan_routes
 
 SETTINGS = {
@@ -61,6 +71,9 @@ SETTINGS = {
     "G": (600, dict(pyvrp_iterations_per_stop=20, pyvrp_min_iterations=300, pyvrp_no_improvement_per_stop=4,
                     pyvrp_no_improvement_min=150)),
 }
+#: the settings with another PyVRP neighbourhood: setting → (budget of, num_neighbours)
+NEIGHBOURS = {"H": ("D", 40), "I": ("D", 30), "J": ("F", 40)}
+SETTINGS |= {k: SETTINGS[b] for k, (b, _) in NEIGHBOURS.items()}
 
 
 def main() -> None:
@@ -69,9 +82,9 @@ def main() -> None:
     ap.add_argument("--mode", default="shared", choices=("shared", "separate"))
     ap.add_argument("--settings", default="ABCDE")
     a = ap.parse_args()
-    keep = (assign.MAX_MODEL_STOPS, dict(budget.BUDGET_DEFAULTS))
+    keep = (assign.MAX_MODEL_STOPS, dict(budget.BUDGET_DEFAULTS), engine.PYVRP_DEFAULTS["num_neighbours"])
     print(f"load average {os.getloadavg()[0]:.1f}; mode {a.mode}")
-    print(f"{'county':<8}{'set':>4}{'cost CNY':>11}{'vans':>6}{'unserved':>9}{'iterations':>12}{'s':>7}")
+    print(f"{'county':<8}{'set':>4}{'cost CNY':>11}{'vans':>6}{'unserved':>9}{'iterations':>12}{'s':>7}{'cpu s':>7}")
     total: dict = {}
     try:
         for code in a.counties.split(","):
@@ -79,23 +92,34 @@ def main() -> None:
             for name in a.settings:
                 assign.MAX_MODEL_STOPS, b = SETTINGS[name]
                 budget.BUDGET_DEFAULTS.update(keep[1] | b)
-                t = time.perf_counter()
+                engine.PYVRP_DEFAULTS["num_neighbours"] = NEIGHBOURS.get(name, (None, keep[2]))[1]
+                t, c0 = time.perf_counter(), _cpu()
                 plan = plan_routes(sc, a.mode)
+                cpu = _cpu() - c0
                 s = plan.summary()
                 its = sum(int(m.get("iterations", 0) or 0) for m in plan.models)
-                c, i = total.get(name, (0.0, 0))
-                total[name] = (c + s["cost_cny"], i + its)
+                c, i, u = total.get(name, (0.0, 0, 0.0))
+                total[name] = (c + s["cost_cny"], i + its, u + cpu)
                 print(f"{code:<8}{name:>4}{s['cost_cny']:>11,.2f}{s['last_mile']['vehicles']:>6}{s['unserved_stops']:>9}"
-                      f"{its:>12,}{time.perf_counter() - t:>7.1f}", flush=True)
+                      f"{its:>12,}{time.perf_counter() - t:>7.1f}{cpu:>7.1f}", flush=True)
     finally:
         assign.MAX_MODEL_STOPS = keep[0]
         budget.BUDGET_DEFAULTS.clear()
         budget.BUDGET_DEFAULTS.update(keep[1])
-    base = total.get("A")
+        engine.PYVRP_DEFAULTS["num_neighbours"] = keep[2]
+    ref = "A" if "A" in total else next(iter(total), None)
+    base = total.get(ref) if ref else None
     print("\nall counties")
-    for name, (c, i) in total.items():
-        rel = f"  cost {100 * (c / base[0] - 1):+.2f} %, iterations {100 * i / base[1]:.0f} % of A" if base else ""
-        print(f"  {name}: {c:,.2f} CNY/day, {i:,} iterations{rel}")
+    for name, (c, i, u) in total.items():
+        rel = (f"  cost {100 * (c / base[0] - 1):+.2f} %, iterations {100 * i / base[1]:.0f} %, CPU "
+               f"{u / base[2]:.2f} of {ref}" if base and name != ref else "")
+        print(f"  {name}: {c:,.2f} CNY/day, {i:,} iterations, {u:.1f} s CPU{rel}")
+
+
+def _cpu() -> float:
+    """CPU seconds of this process and its finished children (the plan's worker processes)."""
+    a, b = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return a.ru_utime + a.ru_stime + b.ru_utime + b.ru_stime
 
 
 if __name__ == "__main__":

@@ -59,6 +59,15 @@ def test_default_budget_grows_with_the_model():
     assert default_budget(80, "ortools") == WorkBudget(iterations=800)
 
 
+def test_warm_budget_is_a_quarter_of_the_cold_one():
+    # a re-solve from a plan's routes (the diagnosis of a dropped stop): 5 per stop (at least 100), a stop after
+    # 2 per stop without improvement (at least 50); OR-Tools 3 solutions per stop (at least 60)
+    assert default_budget(10, "pyvrp", warm=True) == WorkBudget(iterations=100, no_improvement=50)
+    assert default_budget(80, "pyvrp", warm=True) == WorkBudget(iterations=400, no_improvement=160)
+    assert default_budget(10**6, "pyvrp", warm=True).iterations == 20_000
+    assert default_budget(80, "ortools", warm=True) == WorkBudget(iterations=240)
+
+
 def test_budget_stop_reasons():
     s = BudgetStop(3, None, deadline=float("inf"))
     assert [s(10) for _ in range(4)] == [False, False, False, True] and s.reason == "iterations"

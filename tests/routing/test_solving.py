@@ -17,6 +17,7 @@ from test_assign import independent_check
 from conftest import LAT, LON0, STEP, write_scenario
 from culture_logistics.inputs.scenario import load_scenario
 from culture_logistics.reports.routes import write_plan
+from culture_logistics.routing.engine.budget import default_budget
 from culture_logistics.routing.plan import plan_routes
 
 SEG = Geod(ellps="WGS84").inv(LON0, LAT, LON0 + STEP, LAT)[2]
@@ -60,6 +61,19 @@ def test_a_fleet_too_small_keeps_its_code(tmp_path):
     u = plan.unserved_table()
     assert len(u) == 2 and set(u["reason_code"]) == {"fleet_too_small"}
     assert all(f.startswith("one more van25 (capacity 25) at P1") for f in u["smallest_fix"]) and u["fix_checked"].all()
+
+
+def test_the_diagnosis_re_solves_from_the_plan_on_the_warm_budget(tmp_path):
+    """The fleet-too-small re-solve (one more van) starts from the plan's routes and searches on the warm budget:
+    for P1's 4 villages 5 per stop, at least 100 iterations (half, then the rest from the first half's best),
+    not the 300 of a solve from scratch (the county-wide model's)."""
+    plan = plan_routes(load_scenario(_scenario(tmp_path / "fleet", vans=1)), "shared")
+    (block,) = [m for m in plan.models if m["depot_id"] == "county-wide model 1: P1"]
+    (station,) = [m for m in plan.models if m["depot_id"] == "P1"]
+    assert block["iterations"] == 300 == default_budget(4, "pyvrp").iterations
+    assert station["resolves"] == station["solves"] == 1
+    assert station["iterations"] == 100 == default_budget(4, "pyvrp", warm=True).iterations
+    assert plan.unserved_table()["fix_checked"].all()
 
 
 def test_station_capacity_without_diagnosis(tmp_path):

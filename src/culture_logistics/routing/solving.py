@@ -47,17 +47,21 @@ def _note_solve(stats: dict | None, sol: _model.Solution) -> None:
 
 
 def solve_model(model: _model.Model, params: RoutingParams, tl: float, initial: _model.Solution | None = None,
-                stats: dict | None = None) -> _model.Solution:
-    """Solve ``model`` with the engine's deterministic work budget (sized from its stops), ``tl`` seconds as
-    the safety cap; ``stats`` (a model's statistics) records whether the cap bound (see :func:`_note_solve`)."""
+                stats: dict | None = None, budget: str = "auto") -> _model.Solution:
+    """Solve ``model`` with the engine's deterministic work budget (sized from its stops; ``budget="warm"``: the
+    smaller one of a warm start, :func:`~culture_logistics.routing.engine.solve.solve`), ``tl`` seconds as the safety cap, from
+    ``initial`` (a warm start) when given; ``stats`` (a model's statistics) records whether the cap bound (see
+    :func:`_note_solve`)."""
     try:
-        sol = E.solve(model, time_limit_s=tl, seed=params.seed, engine=params.engine, initial_solution=initial)
+        sol = E.solve(model, time_limit_s=tl, seed=params.seed, engine=params.engine, initial_solution=initial,
+                      budget=budget)
         _note_solve(stats, sol)
         for _ in range(2):  # no solution at all in a short budget (a busy machine): give it more time
             if sol.status != "no_solution":
                 break
             tl *= 4
-            sol = E.solve(model, time_limit_s=tl, seed=params.seed, engine=params.engine, initial_solution=initial)
+            sol = E.solve(model, time_limit_s=tl, seed=params.seed, engine=params.engine, initial_solution=initial,
+                          budget=budget)
             _note_solve(stats, sol)
     except _model.ModelError as exc:  # pragma: no cover - a bug in the model building here
         raise CultureLogisticsError(f"internal routing model error: {exc}") from exc
@@ -305,15 +309,16 @@ class _Diagnosis:
                        if late_open else "")
 
     def resolve(self, m2: _model.Model, targets, warm: bool = True) -> tuple[set, float | None]:
-        """Solve ``m2`` (warm-started from the plan unless ``warm`` is False: a model whose vehicle types
-        are not the plan's); the ``targets`` it serves without dropping a stop the plan served, and the
+        """Solve ``m2`` (warm-started from the plan, on the smaller warm budget, unless ``warm`` is False: a model
+        whose vehicle types are not the plan's); the ``targets`` it serves without dropping a stop the plan served, and the
         change in cost.  The solution is kept in ``self.last``."""
         self.last = None
         if self.budget <= 0:
             return set(), None
         self.budget -= 1
         self.out.stats["resolves"] += 1
-        new = solve_model(m2, self.p, self.tl, initial=self.sol if warm else None, stats=self.out.stats)
+        new = solve_model(m2, self.p, self.tl, initial=self.sol if warm else None, stats=self.out.stats,
+                          budget="warm" if warm else "auto")
         self.last = new
         nd = set(new.dropped)
         if not nd <= self.old:

@@ -30,6 +30,19 @@ BUDGET_DEFAULTS: dict = {
     "ortools_max_solutions": 5_000,
 }
 
+#: The budget of a solve warm-started from a plan of the same model with a change (the diagnosis of a dropped stop
+#: re-solves the plan with one more vehicle, a longer window …, from the plan's routes): the search places the
+#: dropped stops and polishes a good plan instead of building one.
+WARM_BUDGET_DEFAULTS: dict = {
+    "pyvrp_iterations_per_stop": 5,
+    "pyvrp_min_iterations": 100,
+    "pyvrp_no_improvement_per_stop": 2,
+    "pyvrp_no_improvement_min": 50,
+    "ortools_solutions_per_stop": 3,
+    "ortools_min_solutions": 60,
+    "ortools_max_solutions": 1_500,
+}
+
 
 @dataclass(frozen=True)
 class WorkBudget:
@@ -54,9 +67,10 @@ def _clamp(v: float, lo: int, hi: int) -> int:
     return int(min(hi, max(lo, math.ceil(v))))
 
 
-def default_budget(n_stops: int, engine: str) -> WorkBudget:
-    """The work budget of a model of ``n_stops`` stops for ``engine`` (``"pyvrp"`` or ``"ortools"``)."""
-    b = BUDGET_DEFAULTS
+def default_budget(n_stops: int, engine: str, warm: bool = False) -> WorkBudget:
+    """The work budget of a model of ``n_stops`` stops for ``engine`` (``"pyvrp"`` or ``"ortools"``);
+    ``warm``: of a solve warm-started from a related plan (:data:`WARM_BUDGET_DEFAULTS`)."""
+    b = dict(BUDGET_DEFAULTS, **WARM_BUDGET_DEFAULTS) if warm else BUDGET_DEFAULTS
     n = max(1, int(n_stops))
     if engine == "pyvrp":
         it = _clamp(b["pyvrp_iterations_per_stop"] * n, b["pyvrp_min_iterations"], b["pyvrp_max_iterations"])

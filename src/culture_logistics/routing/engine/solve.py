@@ -103,7 +103,8 @@ def solve(model: Model, time_limit_s: float = 10.0, seed: int = 0, engine: str |
     initial_solution: warm start (a Solution of the same model, e.g. from an
         earlier solve); stops it does not serve are left to the search.
     budget: the deterministic stop. ``"auto"`` (default): a work budget sized from the
-        number of stops (:func:`~culture_logistics.routing.engine.budget.default_budget`);
+        number of stops (:func:`~culture_logistics.routing.engine.budget.default_budget`); ``"warm"``: the
+        smaller budget of a solve warm-started from a related plan's routes (``initial_solution``);
         a :class:`~culture_logistics.routing.engine.budget.WorkBudget`; or ``None`` /
         ``"time"``: search until ``time_limit_s`` (machine-dependent).  An explicit
         ``iteration_limit`` overrides it.  ``Solution.stats`` says what happened:
@@ -130,10 +131,12 @@ def solve(model: Model, time_limit_s: float = 10.0, seed: int = 0, engine: str |
         work = None
     elif budget == "auto":
         work = default_budget(len(model.stops), engine)
+    elif budget == "warm":
+        work = default_budget(len(model.stops), engine, warm=True)
     elif isinstance(budget, WorkBudget):
         work = budget
     else:
-        raise ValueError(f"budget must be 'auto', 'time', None or a WorkBudget, got {budget!r}")
+        raise ValueError(f"budget must be 'auto', 'warm', 'time', None or a WorkBudget, got {budget!r}")
     if engine == "ortools" and any(v.max_trips > 1 for v in model.vehicle_types):
         names = ", ".join(sorted({v.name or str(i) for i, v in enumerate(model.vehicle_types) if v.max_trips > 1}))
         raise CultureLogisticsError(f"engine 'ortools' plans one trip per vehicle, but vehicle type(s) {names} may "
