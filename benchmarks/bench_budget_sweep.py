@@ -17,6 +17,8 @@ machine-independent measure of work; seconds are printed too, noisy on a shared 
     H  as D, PyVRP's granular neighbourhood of 40 nearest clients instead of 50 (PYVRP_DEFAULTS num_neighbours)
     I  as D, 30 neighbours
     J  as F, 40 neighbours
+    K  as D at [routing] effort = 0.5 (route / demo / batch --effort 0.5: the per-stop rates halved)
+    L  as D at effort 0.25
 
 Measured 2026-12-07 15:0x UTC (load ~1, ten counties with the whole parcel flow, 夏津 at 禹城's rate), the ten shared
 plans in all against D (265,400.55 CNY/day, 79,748 iterations): E +0.51 % for 64 % of the iterations, F +0.22 % for
@@ -28,6 +30,10 @@ The neighbourhood (2026-12-07 ~17:30 UTC, load 1–2, ten shared plans, CPU seco
 processes): against D (50 neighbours, 162.8 s CPU) H (40) +0.38 % for 0.77 of the CPU (诸城 alone +2.4 %), I (30)
 +0.78 % for 0.69, 20 neighbours +1.26 % for 0.59, J (F with 40) +0.50 % for 0.62: each cut in the search's work
 costs plan quality in the same proportion as a smaller budget does, so 50 stays.
+
+[routing] effort (2026-12-07 17:45–17:55 UTC, load 0.3 at the start, the same run as D): K (0.5) 267,995.94 CNY/day,
++0.98 % (by county −0.8 % to +2.5 %), 50 % of the iterations, 0.53 of D's 158.5 s CPU; L (0.25) 269,615.63, +1.59 %
+(−0.1 % to +2.5 %), 24 %, 0.27; 诸城 +2.5 % at both.
 
 The settings are module constants (``routing.assign.MAX_MODEL_STOPS``, ``routing.engine.budget.
 BUDGET_DEFAULTS``), set here for each run and restored after.  Every solve is seeded and stops on
@@ -47,6 +53,7 @@ try:
     import culture_logistics  # noqa: F401
 except ImportError:  # a source checkout without installation
     sys.path.insert(0, str(HERE.parents[1] / "src"))
+from culture_logistics.app.options import with_effort
 from culture_logistics.inputs.datasets import resolve_scenario
 from culture_logistics.inputs.scenario import load_scenario
 from culture_logistics.resources import counties_dir
@@ -73,7 +80,9 @@ SETTINGS = {
 }
 #: the settings with another PyVRP neighbourhood: setting → (budget of, num_neighbours)
 NEIGHBOURS = {"H": ("D", 40), "I": ("D", 30), "J": ("F", 40)}
-SETTINGS |= {k: SETTINGS[b] for k, (b, _) in NEIGHBOURS.items()}
+#: the settings at another [routing] effort (the multiplier of every solve's work budget)
+EFFORT = {"K": 0.5, "L": 0.25}
+SETTINGS |= {k: SETTINGS[b] for k, (b, _) in NEIGHBOURS.items()} | {k: SETTINGS["D"] for k in EFFORT}
 
 
 def main() -> None:
@@ -94,7 +103,7 @@ def main() -> None:
                 budget.BUDGET_DEFAULTS.update(keep[1] | b)
                 engine.PYVRP_DEFAULTS["num_neighbours"] = NEIGHBOURS.get(name, (None, keep[2]))[1]
                 t, c0 = time.perf_counter(), _cpu()
-                plan = plan_routes(sc, a.mode)
+                plan = plan_routes(with_effort(sc, EFFORT.get(name)), a.mode)
                 cpu = _cpu() - c0
                 s = plan.summary()
                 its = sum(int(m.get("iterations", 0) or 0) for m in plan.models)

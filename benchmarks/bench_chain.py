@@ -4,6 +4,7 @@
     python benchmarks/bench_chain.py --baseline main                 # the full run (slow: run it on an idle machine)
     python benchmarks/bench_chain.py --baseline HEAD~3 --repeat 1 --counties 2 --compare 370782
     python benchmarks/bench_chain.py --only costs --baseline main    # the ten counties' shared plan costs only
+    python benchmarks/bench_chain.py --baseline HEAD --effort 0.25   # ours at --effort 0.25 against the default
 
 Figures, each for this checkout ("ours", the ``src`` beside this script) and for ``--baseline REF`` (checked
 out with ``git worktree add --detach`` into a temporary folder, removed afterwards), every command run as its
@@ -16,6 +17,10 @@ own process with ``PYTHONPATH`` at that checkout's ``src``:
 * ``costs``: the shared plan's cost (CNY/day) of each of the ten embedded counties and their total, which must
   not rise (every solve stops on a deterministic work budget, so these do not depend on the machine's load
   unless a solver's time cap binds, which the table then marks with ``*``).
+
+``--effort X`` runs this checkout's commands with ``--effort X`` (``[routing] effort``, the multiplier of every
+solve's work budget) and its costs at that effort: with ``--baseline HEAD`` the table is then the price in plan
+cost of a shorter search, and its speed.
 
 Each timed figure is the wall time (s) and the CPU time (s, user + system of the command and every process it
 waited for: ``getrusage(RUSAGE_CHILDREN)``), with the 1-minute load average read just before the run.  The two
@@ -43,12 +48,14 @@ EMBEDDED = ["370102", "370211", "370303", "370481", "370502", "370782", "370883"
 CLI = "import sys; from culture_logistics.cli import main; sys.exit(main())"
 COSTS = r"""
 import json, sys
+from culture_logistics.app.options import with_effort
 from culture_logistics.inputs.scenario import load_scenario
 from culture_logistics.resources import counties_dir
 from culture_logistics.routing.plan import plan_routes
 out = {}
 for code in sys.argv[1].split(","):
-    plan = plan_routes(load_scenario(counties_dir() / code / "scenario.toml"), "shared")
+    scn = load_scenario(counties_dir() / code / "scenario.toml")
+    plan = plan_routes(with_effort(scn, float(sys.argv[2])) if len(sys.argv) > 2 else scn, "shared")
     out[code] = {"cost": round(float(plan.routes["cost"].sum()), 2), "capped": bool(plan.cap_hit_models())}
 print("COSTS " + json.dumps(out))
 """
@@ -85,14 +92,18 @@ def remove_checkout(into: Path) -> None:
 def timed_cases(args) -> list[tuple[str, callable]]:
     """(figure name, function of (src, scratch folder) → run record) for every timed figure asked for."""
     cases = []
+    def eff(src):   # --effort for this checkout's commands
+        return ["--effort", str(args.effort)] if args.effort is not None and src == OURS / "src" else []
+
     if "demo" in args.only:
         cases.append(("demo 370782", lambda src, tmp: run(src, ["-c", CLI, "demo", "--county", "370782", "--no-pdf",
-                                                               "--quiet", "--out", str(tmp / "demo")], tmp)))
+                                                               "--quiet", "--out", str(tmp / "demo"), *eff(src)],
+                                                          tmp)))
     if "compare" in args.only:
         for code in args.compare:
             cases.append((f"compare {code}", lambda src, tmp, code=code: run(
                 src, ["-c", CLI, "route", code, "--mode", "compare", "--no-map", "--quiet", "--out",
-                      str(tmp / f"cmp{code}")], tmp)))
+                      str(tmp / f"cmp{code}"), *eff(src)], tmp)))
     if "batch" in args.only:
         counties = ",".join(EMBEDDED[: args.counties])
 
@@ -100,13 +111,13 @@ def timed_cases(args) -> list[tuple[str, callable]]:
             out = tmp / "batch"
             shutil.rmtree(out, ignore_errors=True)
             return run(src, ["-c", CLI, "batch", "--counties", counties, "--steps", "coverage,site,route",
-                             "--workers", str(args.workers), "--no-progress", "--out", str(out)], tmp)
+                             "--workers", str(args.workers), "--no-progress", "--out", str(out), *eff(src)], tmp)
         cases.append((f"batch {args.counties} counties", batch))
     return cases
 
 
-def costs(src: Path, tmp: Path, codes: list[str]) -> tuple[dict, float]:
-    r = run(src, ["-c", COSTS, ",".join(codes)], tmp)
+def costs(src: Path, tmp: Path, codes: list[str], effort: float | None = None) -> tuple[dict, float]:
+    r = run(src, ["-c", COSTS, ",".join(codes), *([] if effort is None else [str(effort)])], tmp)
     line = next((ln for ln in r["stdout"].splitlines() if ln.startswith("COSTS ")), None)
     return (json.loads(line[6:]) if line else {}), r["load"]
 
@@ -121,6 +132,8 @@ def main(argv=None) -> int:
     ap.add_argument("--compare", default="370782,370481", help="counties for route --mode compare")
     ap.add_argument("--only", default="demo,compare,batch,costs", help="comma-separated figures to run")
     ap.add_argument("--cost-counties", default=",".join(EMBEDDED), help="counties whose shared plan costs to list")
+    ap.add_argument("--effort", type=float, default=None,
+                    help="run this checkout's commands and costs with --effort X [default: the scenario's, 1]")
     args = ap.parse_args(argv)
     args.only = {x.strip() for x in args.only.split(",") if x.strip()}
     args.compare = [c.strip() for c in args.compare.split(",") if c.strip()]
@@ -134,7 +147,8 @@ def main(argv=None) -> int:
                               text=True).stdout.strip()
         print(f"{time.strftime('%Y-%m-%d %H:%M:%S %Z')}; {os.cpu_count()} CPUs; ours = {OURS} ({head}"
               f"{', with uncommitted changes' if _dirty() else ''}); baseline = {args.baseline or '-'}; "
-              f"repeat {args.repeat}", flush=True)
+              f"repeat {args.repeat}" + (f"; ours at --effort {args.effort:g}" if args.effort is not None else ""),
+              flush=True)
         results: dict = {name: {side: [] for side in sides} for name, _ in timed_cases(args)}
         for i in range(args.repeat):
             for name, fn in timed_cases(args):
@@ -149,7 +163,8 @@ def main(argv=None) -> int:
         print_table(results, sides)
         if "costs" in args.only:
             codes = [c.strip() for c in args.cost_counties.split(",") if c.strip()]
-            per = {side: costs(src, scratch, codes) for side, src in sides.items()}
+            per = {side: costs(src, scratch, codes, args.effort if side == "ours" else None)
+                   for side, src in sides.items()}
             print_costs(per, codes)
     finally:
         if args.baseline:

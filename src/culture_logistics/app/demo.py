@@ -16,8 +16,9 @@ from pathlib import Path
 from culture_logistics.app import coverage as coverage_app
 from culture_logistics.app import routing as routing_app
 from culture_logistics.app import siting as siting_app
-from culture_logistics.app.options import check_time_limit
+from culture_logistics.app.options import check_time_limit, with_effort
 from culture_logistics.app.report import report_with_kpis
+from culture_logistics.config.routing import check_effort
 from culture_logistics.errors import CultureLogisticsError
 from culture_logistics.inputs.scenario import load_scenario
 from culture_logistics.progress import Progress, emit
@@ -42,15 +43,17 @@ def county_scenario(code: str) -> Path:
 
 def demo_county(code: str, out_dir: Path | None = None, time_limit_s: float | None = None,
                 progress: Progress | None = None, lang: str = "en", report_lang: str = "zh",
-                pdf: bool = True) -> dict:
+                pdf: bool = True, effort: float | None = None) -> dict:
     """:func:`run_demo` on the embedded county ``code`` (see ``culture-logistics datasets``)."""
     check_time_limit(time_limit_s)
-    return _run(county_scenario(code), out_dir, time_limit_s, progress, lang, report_lang, pdf)
+    if effort is not None:
+        check_effort(effort)
+    return _run(county_scenario(code), out_dir, time_limit_s, progress, lang, report_lang, pdf, effort)
 
 
 def run_demo(scenario_path: Path, out_dir: Path | None = None, time_limit_s: float | None = None,
              progress: Progress | None = None, lang: str = "en", report_lang: str = "zh",
-             pdf: bool = True) -> dict:
+             pdf: bool = True, effort: float | None = None) -> dict:
     """Run every stage of ``scenario_path`` into ``out_dir`` (default ``./maps/<adcode>``), then the report.
 
     Parameters
@@ -59,19 +62,23 @@ def run_demo(scenario_path: Path, out_dir: Path | None = None, time_limit_s: flo
     lang : language of the workbooks, maps and comparison.csv (``en`` or ``zh``).
     report_lang : language of ``report.html`` (Chinese by default, as for officials).
     pdf : also print ``report.pdf`` with headless Chromium when it is installed.
+    effort : replaces ``[routing] effort`` (the multiplier of every routing solve's work budget; None = the
+        scenario's, 1 by default).
 
     Returns
     -------
     dict : ``summary`` (the scenario), one entry per stage (its summary dict) and ``report``.
     """
     check_time_limit(time_limit_s)
-    return _run(scenario_path, out_dir, time_limit_s, progress, lang, report_lang, pdf)
+    if effort is not None:
+        check_effort(effort)
+    return _run(scenario_path, out_dir, time_limit_s, progress, lang, report_lang, pdf, effort)
 
 
 def _run(scenario_path: Path, out_dir: Path | None, time_limit_s: float | None, progress: Progress | None,
-         lang: str, report_lang: str, pdf: bool) -> dict:
+         lang: str, report_lang: str, pdf: bool, effort: float | None = None) -> dict:
     t0 = time.perf_counter()
-    scn = load_scenario(scenario_path)
+    scn = with_effort(load_scenario(scenario_path), effort)
     out_dir = Path(out_dir) if out_dir else Path.cwd() / "maps" / scn.adcode
     s = scn.summary()
 

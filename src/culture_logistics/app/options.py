@@ -5,8 +5,10 @@ A bad value raises :class:`~culture_logistics.errors.CultureLogisticsError` nami
 """
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
+from culture_logistics.config.routing import RoutingParams, check_effort
 from culture_logistics.errors import CultureLogisticsError
 from culture_logistics.inputs.datasets import resolve_scenario
 from culture_logistics.inputs.scenario import Scenario, load_scenario
@@ -32,3 +34,13 @@ def scenario_of(scenario: Scenario | str | Path) -> Scenario:
     if isinstance(scenario, Scenario):
         return scenario
     return load_scenario(resolve_scenario(str(scenario)))
+
+
+def with_effort(scenario: Scenario, effort: float | None) -> Scenario:
+    """``scenario`` with its ``[routing] effort`` replaced by ``effort`` (``--effort``; None = keep the file's),
+    for every stage that plans routes; a bad value raises :class:`CultureLogisticsError`."""
+    if effort is None:
+        return scenario
+    check_effort(effort)
+    params = dataclasses.replace(RoutingParams.from_scenario(scenario), effort=float(effort))
+    return dataclasses.replace(scenario, routing_params=params)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from culture_logistics.app.options import check_out_dir, check_time_limit, scenario_of
-from culture_logistics.config.routing import MODES, RoutingParams
+from culture_logistics.config.routing import MODES, RoutingParams, check_effort
 from culture_logistics.errors import CultureLogisticsError
 from culture_logistics.inputs.scenario import Scenario, scale_demand, scale_demand_check
 from culture_logistics.progress import Progress, emit, line_reporter
@@ -53,10 +53,11 @@ class RoutingRequest:
 def prepare_routing(scenario: Scenario | str | Path, mode: str, out_dir: str | Path,
                     time_limit_s: float | None = None, seed: int | None = None, weekly: bool = False,
                     sharing: bool | None = None, map_html: bool = True, tiles: str = "osm",
-                    lang: str = "en", demand_scale: float | None = None) -> RoutingRequest:
+                    lang: str = "en", demand_scale: float | None = None, effort: float | None = None) -> RoutingRequest:
     """Check every option once, then load ``scenario`` (a Scenario, a ``scenario.toml`` path or an embedded
     county code) and resolve its ``[routing]`` / ``[[fleet]]`` parameters with ``time_limit_s`` and ``seed``;
     ``demand_scale`` (``route --demand-scale``) replaces ``[demand] scale``: every flow is multiplied by it;
+    ``effort`` (``route --effort``) replaces ``[routing] effort``, the multiplier of every solve's work budget;
     a bad value stops here, before any work, with a :class:`~culture_logistics.errors.CultureLogisticsError`.
     """
     if mode not in MODES:
@@ -75,6 +76,8 @@ def prepare_routing(scenario: Scenario | str | Path, mode: str, out_dir: str | P
                                     "--weekly: run without --weekly for coalitions.csv and cost_sharing.csv")
     if demand_scale is not None:
         scale_demand_check(demand_scale)
+    if effort is not None:
+        check_effort(effort)
     scn = scenario_of(scenario)
     if demand_scale is not None:
         scn = scale_demand(scn, demand_scale)
@@ -83,6 +86,8 @@ def prepare_routing(scenario: Scenario | str | Path, mode: str, out_dir: str | P
         params = replace(params, time_limit_s=time_limit_s)
     if seed is not None:
         params = replace(params, seed=seed)
+    if effort is not None:
+        params = replace(params, effort=float(effort))
     return RoutingRequest(scn, params, mode, out_dir, weekly, sharing, map_html, tiles, lang)
 
 

@@ -18,6 +18,7 @@ from culture_logistics.app import coverage as coverage_app
 from culture_logistics.app import routing as routing_app
 from culture_logistics.app import siting as siting_app
 from culture_logistics.app.kpis import write_folder_kpis
+from culture_logistics.app.options import with_effort
 from culture_logistics.batch.jobs import (
     DONE_FILE,
     MESSAGE_MAX_CHARS,
@@ -191,7 +192,7 @@ def _swap_into_place(partial: Path, final: Path, old: Path, digest: str) -> None
 
 def run_county(job: CountyJob, out_root: str | Path, steps: Sequence[str] = ("coverage",),
                time_limit_s: float | None = None, seed: int | None = None, digest: str | None = None,
-               params: dict | None = None, lang: str = "en") -> CountyOutcome:
+               params: dict | None = None, lang: str = "en", effort: float | None = None) -> CountyOutcome:
     """Plan one county into ``out_root/<adcode>/`` (the task each Dask worker runs).
 
     Never raises for a county's own problems: any exception is caught and returned as a failed
@@ -208,6 +209,8 @@ def run_county(job: CountyJob, out_root: str | Path, steps: Sequence[str] = ("co
     time_limit_s : solver time limit per step (s) for siting and routing (their defaults when ``None``).
     seed : the builder's seed for generated data (default :data:`culture_logistics.synth.common.DEFAULT_SEED`).
     digest, params : from :func:`job_digest` (computed here when omitted); stored in ``_done.json``.
+    effort : replaces every county's ``[routing] effort`` (the multiplier of the routing work budget; None =
+        each scenario's own).
 
     It is the county's transaction — build or reuse inputs, run the steps into a
     partial folder, then swap it into place — and keeping the steps in one frame keeps the crash-safety
@@ -232,7 +235,7 @@ def run_county(job: CountyJob, out_root: str | Path, steps: Sequence[str] = ("co
 
     try:
         if digest is None or params is None:
-            digest, params = job_digest(job, steps, time_limit_s, seed, lang)
+            digest, params = job_digest(job, steps, time_limit_s, seed, lang, effort)
         _clear_partials(out_root / PARTIAL_DIR, job.adcode)  # left by a run that was killed
         partial.mkdir(parents=True)
         # ---- input
@@ -257,7 +260,7 @@ def run_county(job: CountyJob, out_root: str | Path, steps: Sequence[str] = ("co
 
         t0 = time.perf_counter()
         state["step"] = "load"
-        scn = load_scenario(scenario_path)
+        scn = with_effort(load_scenario(scenario_path), effort)
         data_t = scn.section("data")
         state["boundary"] = str(data_t.get("boundary_source") or scn.boundary_source)
         state["synthetic"] = bool(scn.synthetic)

@@ -279,12 +279,13 @@ def sha256_digest(obj) -> str:
 
 
 def job_digest(job: CountyJob, steps: Sequence[str], time_limit_s: float | None, seed: int,
-               lang: str = "en") -> tuple[str, dict]:
+               lang: str = "en", effort: float | None = None) -> tuple[str, dict]:
     """Digest of everything a county's outputs depend on, and the parameters it was made from.
 
     Inputs: for ``embedded``/``user`` data the sha256 of the scenario.toml and every file it names; for
     ``generated`` data the builder's recipe (adcode, seed, the builder's source, the division lists and
-    the geotool-cn data version).  Parameters: steps, time limit, the package version.
+    the geotool-cn data version).  Parameters: steps, time limit, the package version, and ``effort``
+    (``batch --effort``) when given.
 
     Returns
     -------
@@ -300,6 +301,8 @@ def job_digest(job: CountyJob, steps: Sequence[str], time_limit_s: float | None,
               "steps": list(steps), "time_limit_s": time_limit_s, "version": __version__}
     if lang != "en":  # the language of the workbooks and maps (English batches keep their digests)
         params["lang"] = lang
+    if effort is not None:  # the routing work budget's multiplier (batches without --effort keep their digests)
+        params["effort"] = float(effort)
     return sha256_digest(params), params
 
 

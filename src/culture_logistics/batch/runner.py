@@ -35,6 +35,8 @@ from culture_logistics.batch.results import (
     reach_table,
     write_province_outputs,
 )
+from culture_logistics.config.routing import check_effort
+from culture_logistics.errors import CultureLogisticsError
 from culture_logistics.reports.console import console_text
 from culture_logistics.reports.writers import write_json
 from culture_logistics.synth.common import DEFAULT_SEED
@@ -158,7 +160,8 @@ def run_batch(out_dir: str | Path, province: str = "37", counties: Iterable[str]
               steps: Iterable[str] | str | None = ("coverage",), scheduler: str | None = None,
               workers: int | None = None, time_limit_s: float | None = None, seed: int | None = None,
               data_dir: str | Path | None = None, progress: bool = True, client=None,
-              echo: Callable[[str], None] | None = None, lang: str = "en") -> BatchResult:
+              echo: Callable[[str], None] | None = None, lang: str = "en",
+              effort: float | None = None) -> BatchResult:
     """Plan every county of a province (or the ones named) on Dask, resumably, and write the province files.
 
     Parameters
@@ -177,6 +180,8 @@ def run_batch(out_dir: str | Path, province: str = "37", counties: Iterable[str]
     echo : where to print one line per failed county, and a line starting ``note:`` when the cluster fails
         and the counties run in this process instead (default: nowhere).
     lang : ``"en"`` or ``"zh"``: the language of every county's workbooks and maps.
+    effort : replaces every county's ``[routing] effort``, the multiplier of the routing work budget (None =
+        each scenario's own; part of a county's digest when given).
 
     Returns
     -------
@@ -198,6 +203,11 @@ def run_batch(out_dir: str | Path, province: str = "37", counties: Iterable[str]
     steps_t = normal_steps(steps)
     if time_limit_s is not None and not (time_limit_s > 0):
         raise BatchError(f"--time-limit must be a positive number of seconds, got {time_limit_s}")
+    if effort is not None:
+        try:
+            check_effort(effort)
+        except CultureLogisticsError as exc:
+            raise BatchError(str(exc)) from None
     if workers is not None and workers < 1:
         raise BatchError(f"--workers must be at least 1, got {workers}")
     seed = DEFAULT_SEED if seed is None else int(seed)
@@ -210,7 +220,7 @@ def run_batch(out_dir: str | Path, province: str = "37", counties: Iterable[str]
     outcomes: dict[str, CountyOutcome] = {}
     todo: list[tuple[CountyJob, str, dict]] = []
     for job in jobs:
-        digest, params = job_digest(job, steps_t, time_limit_s, seed, lang)
+        digest, params = job_digest(job, steps_t, time_limit_s, seed, lang, effort)
         prev = _resumed(job, out, digest)
         if prev is not None:
             outcomes[job.adcode] = prev
@@ -243,7 +253,7 @@ def run_batch(out_dir: str | Path, province: str = "37", counties: Iterable[str]
         bar.start_clock()
         if todo:
             on_cluster = client if n_workers else None
-            outcomes.update(_submit_all(on_cluster, todo, out, steps_t, time_limit_s, seed, bar, echo, lang))
+            outcomes.update(_submit_all(on_cluster, todo, out, steps_t, time_limit_s, seed, bar, echo, lang, effort))
     finally:
         if bar is not None:
             bar.close()
@@ -268,12 +278,13 @@ def run_batch(out_dir: str | Path, province: str = "37", counties: Iterable[str]
 LOST_WORKER_RETRIES = 2
 
 
-def _submit_all(client, todo, out: Path, steps_t, time_limit_s, seed, bar: _Progress, echo, lang="en") -> dict:
+def _submit_all(client, todo, out: Path, steps_t, time_limit_s, seed, bar: _Progress, echo, lang="en",
+                effort=None) -> dict:
     """Every county's outcome: on the cluster, a county whose worker died given to a fresh worker (at most
     :data:`LOST_WORKER_RETRIES` times), and every county in this process when there is no usable cluster
     (``client`` None, or the cluster itself fails, e.g. a nanny that cannot restart its worker)."""
     results: dict[str, CountyOutcome] = {}
-    args = {job.adcode: (job, str(out), steps_t, time_limit_s, seed, digest, params, lang)
+    args = {job.adcode: (job, str(out), steps_t, time_limit_s, seed, digest, params, lang, effort)
             for job, digest, params in todo}
     # the largest counties first, so that the last tasks to finish are short ones
     order = [job for job, _, _ in sorted(todo, key=lambda t: (-t[0].villages_hint, t[0].adcode))]

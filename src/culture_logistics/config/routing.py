@@ -84,6 +84,9 @@ class RoutingParams:
         plan says so (summary.json ``reproducible = false``).  A model with no solution at all is
         solved again with 4× and 16× the cap.
     seed : random seed of the solver.
+    effort : multiplies every solve's deterministic work budget (``routing.engine.budget.default_budget``):
+        1 (default) = the budget the plans are measured with; 0.25 plans in 0.27 of the CPU time at +1.6 %
+        plan cost, 0.5 in 0.53 at +1.0 % (the ten embedded counties' shared plans, benchmarks/bench_budget_sweep.py).
     engine : routing engine, ``"pyvrp"`` (default, :data:`DEFAULT_ENGINE`) or ``"ortools"``.  With its
         penalties bounded by the whole cost (fixed costs included) PyVRP finds the county plans OR-Tools
         finds, at equal or lower cost and in a fraction of the time (诸城 5,142 CNY/day either way,
@@ -128,6 +131,7 @@ class RoutingParams:
     shares: dict = field(default_factory=lambda: dict(DEFAULT_SHARES))
     time_limit_s: float = default("routing", "time_limit_s")
     seed: int = default("routing", "seed")
+    effort: float = default("routing", "effort")
     engine: str = default("routing", "engine")
     service_point_radius_m: float = default("routing", "service_point_radius_m")
     wait_for_trunk: bool = default("routing", "wait_for_trunk")
@@ -224,6 +228,7 @@ def parse_routing_config(config: dict, file: str = "scenario.toml", problems: Pr
     kw["delivery_days_per_week"] = num("delivery_days_per_week", d.delivery_days_per_week, 1, 7, integer=True)
     kw["time_limit_s"] = num("time_limit_s", d.time_limit_s, 0, 3600, lo_open=True)
     kw["seed"] = num("seed", d.seed, 0, 2**31 - 1, integer=True)
+    kw["effort"] = num("effort", d.effort, 0, 4, lo_open=True)
     kw["service_point_radius_m"] = num("service_point_radius_m", d.service_point_radius_m, 0, 20000)
     kw["max_resolves"] = num("max_resolves", d.max_resolves, 0, 1000, integer=True)
     kw["workers"] = num("workers", d.workers, 0, 64, integer=True)
@@ -282,6 +287,8 @@ def parse_routing_config(config: dict, file: str = "scenario.toml", problems: Pr
             raise CultureLogisticsError(f"time limit must be > 0 s, got {v!r}")
         if k == "seed" and not (isinstance(v, int) and v >= 0):
             raise CultureLogisticsError(f"seed must be a whole number ≥ 0, got {v!r}")
+        if k == "effort":
+            check_effort(v)
         kw[k] = v
     return RoutingParams(**kw)
 
@@ -385,6 +392,7 @@ def params_dict(p: RoutingParams) -> dict:
         "diagnose": p.diagnose, "max_resolves": p.max_resolves, "driving_rule": p.driving_rule,
         "min_visits_per_week": p.min_visits_per_week, "parcels_per_visit": p.parcels_per_visit,
         "time_windows": {k: f"{hhmm(a)}-{hhmm(b)}" for k, (a, b) in p.time_windows.items()},
+        **({"effort": p.effort} if p.effort != 1.0 else {}),   # only when not the default, as market_days
         # only when given (the plans of scenarios without market days keep their summary.json)
         **({"market_days": {k: format_market_days(v) for k, v in p.market_days.items()}} if p.market_days else {}),
         **({"visit_days": p.visit_days} if p.visit_days != "balanced" else {}),
@@ -399,7 +407,14 @@ def params_dict(p: RoutingParams) -> dict:
     }
 
 
-def parse_overrides(params: RoutingParams, time_limit_s=None, seed=None) -> RoutingParams:
+def check_effort(effort) -> None:
+    """Refuse an effort that is not a number in (0, 4] (:class:`CultureLogisticsError`)."""
+    if isinstance(effort, bool) or not isinstance(effort, (int, float)) or not 0 < effort <= 4:
+        raise CultureLogisticsError(f"--effort must be a number > 0 and ≤ 4 (1 = the default work budget, 0.25 = "
+                                    f"about a third of the solver time at a slightly higher cost), got {effort!r}")
+
+
+def parse_overrides(params: RoutingParams, time_limit_s=None, seed=None, effort=None) -> RoutingParams:
     if time_limit_s is not None:
         if isinstance(time_limit_s, bool) or not isinstance(time_limit_s, (int, float)) or not time_limit_s > 0:
             raise CultureLogisticsError(f"the time limit must be > 0 s, got {time_limit_s!r}")
@@ -408,4 +423,7 @@ def parse_overrides(params: RoutingParams, time_limit_s=None, seed=None) -> Rout
         if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
             raise CultureLogisticsError(f"the seed must be a whole number ≥ 0, got {seed!r}")
         params = replace(params, seed=int(seed))
+    if effort is not None:
+        check_effort(effort)
+        params = replace(params, effort=float(effort))
     return params

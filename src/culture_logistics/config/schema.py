@@ -240,6 +240,11 @@ SECTIONS: tuple[Section, ...] = (
         _k("time_limit_s", "float", 10.0, "s", 0, 3600, min_open=True,
            doc="wall-clock safety cap (s) per 40 stops of a model (at least 10 %); solves stop on deterministic work budgets first"),
         _k("seed", "int", 0, "", 0, 2**31 - 1, doc="solver seed"),
+        _k("effort", "float", 1.0, "", 0, 4, min_open=True,
+           doc="multiplies every routing solve's deterministic work budget (iterations per stop, and the stop after "
+               "iterations without improvement): 1 = the default; less plans faster at a higher cost, e.g. 0.25 "
+               "in 0.27 of the CPU time at +1.6 % on the ten embedded counties' shared plans, 0.5 in 0.53 at +1.0 % "
+               "(benchmarks/bench_budget_sweep.py); the plans stay reproducible"),
         _k("engine", "choice", "pyvrp", choices=("pyvrp", "ortools"), doc='routing engine: "pyvrp" or "ortools"'),
         _k("service_point_radius_m", "float", 500.0, "m", 0, 20000,
            doc="largest distance from a village centre to the service point that serves it"),

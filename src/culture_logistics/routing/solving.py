@@ -49,26 +49,27 @@ def _note_solve(stats: dict | None, sol: _model.Solution) -> None:
 def solve_model(model: _model.Model, params: RoutingParams, tl: float, initial: _model.Solution | None = None,
                 stats: dict | None = None, budget: str = "auto") -> _model.Solution:
     """Solve ``model`` with the engine's deterministic work budget (sized from its stops; ``budget="warm"``: the
-    smaller one of a warm start, :func:`~culture_logistics.routing.engine.solve.solve`), ``tl`` seconds as the safety cap, from
+    smaller one of a warm start, :func:`~culture_logistics.routing.engine.solve.solve`; both × ``[routing]
+    effort``), ``tl`` seconds as the safety cap, from
     ``initial`` (a warm start) when given; ``stats`` (a model's statistics) records whether the cap bound (see
     :func:`_note_solve`)."""
     try:
         sol = E.solve(model, time_limit_s=tl, seed=params.seed, engine=params.engine, initial_solution=initial,
-                      budget=budget)
+                      budget=budget, effort=params.effort)
         _note_solve(stats, sol)
         for _ in range(2):  # no solution at all in a short budget (a busy machine): give it more time
             if sol.status != "no_solution":
                 break
             tl *= 4
             sol = E.solve(model, time_limit_s=tl, seed=params.seed, engine=params.engine, initial_solution=initial,
-                          budget=budget)
+                          budget=budget, effort=params.effort)
             _note_solve(stats, sol)
     except _model.ModelError as exc:  # pragma: no cover - a bug in the model building here
         raise CultureLogisticsError(f"internal routing model error: {exc}") from exc
     if sol.routes:
         sol = replace(sol, routes=[retime_route(model, r) for r in sol.routes])
     def again(m2: _model.Model) -> _model.Solution:   # the driving-time rule's re-solve with a shorter day
-        s2 = E.solve(m2, time_limit_s=tl, seed=params.seed, engine=params.engine)
+        s2 = E.solve(m2, time_limit_s=tl, seed=params.seed, engine=params.engine, effort=params.effort)
         _note_solve(stats, s2)
         return s2
     sol = keep_driving_rule(model, sol, again, retime_route, stats) if params.driving_rule else sol

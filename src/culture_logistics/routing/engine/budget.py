@@ -67,17 +67,21 @@ def _clamp(v: float, lo: int, hi: int) -> int:
     return int(min(hi, max(lo, math.ceil(v))))
 
 
-def default_budget(n_stops: int, engine: str, warm: bool = False) -> WorkBudget:
+def default_budget(n_stops: int, engine: str, warm: bool = False, effort: float = 1.0) -> WorkBudget:
     """The work budget of a model of ``n_stops`` stops for ``engine`` (``"pyvrp"`` or ``"ortools"``);
-    ``warm``: of a solve warm-started from a related plan (:data:`WARM_BUDGET_DEFAULTS`)."""
+    ``warm``: of a solve warm-started from a related plan (:data:`WARM_BUDGET_DEFAULTS`).  ``effort``
+    (``[routing] effort``) multiplies the per-stop rates and the largest budget; the smallest budgets stay, so
+    small models (a trunk, a township) are planned as at effort 1."""
     b = dict(BUDGET_DEFAULTS, **WARM_BUDGET_DEFAULTS) if warm else BUDGET_DEFAULTS
     n = max(1, int(n_stops))
+    e = float(effort)
     if engine == "pyvrp":
-        it = _clamp(b["pyvrp_iterations_per_stop"] * n, b["pyvrp_min_iterations"], b["pyvrp_max_iterations"])
-        ni = _clamp(b["pyvrp_no_improvement_per_stop"] * n, b["pyvrp_no_improvement_min"], it)
-        return WorkBudget(iterations=it, no_improvement=ni)
-    return WorkBudget(iterations=_clamp(b["ortools_solutions_per_stop"] * n, b["ortools_min_solutions"],
-                                        b["ortools_max_solutions"]))
+        it = _clamp(b["pyvrp_iterations_per_stop"] * e * n, b["pyvrp_min_iterations"],
+                    max(b["pyvrp_min_iterations"], round(b["pyvrp_max_iterations"] * e)))
+        ni = _clamp(b["pyvrp_no_improvement_per_stop"] * e * n, b["pyvrp_no_improvement_min"], it)
+        return WorkBudget(iterations=it, no_improvement=min(ni, it))
+    return WorkBudget(iterations=_clamp(b["ortools_solutions_per_stop"] * e * n, b["ortools_min_solutions"],
+                                        max(b["ortools_min_solutions"], round(b["ortools_max_solutions"] * e))))
 
 
 class BudgetStop:

@@ -84,7 +84,7 @@ def solve(model: Model, time_limit_s: float = 10.0, seed: int = 0, engine: str |
           first_solution: str | None = None, metaheuristic: str | None = None,
           iteration_limit: int | None = None, log: bool = False,
           initial_solution: Solution | None = None,
-          budget: WorkBudget | str | None = "auto") -> Solution:
+          budget: WorkBudget | str | None = "auto", effort: float = 1.0) -> Solution:
     """Solve ``model`` and return a :class:`Solution` (verified by :meth:`Solution.check`).
 
     time_limit_s: wall-clock budget for the whole call (model building included);
@@ -104,7 +104,8 @@ def solve(model: Model, time_limit_s: float = 10.0, seed: int = 0, engine: str |
         earlier solve); stops it does not serve are left to the search.
     budget: the deterministic stop. ``"auto"`` (default): a work budget sized from the
         number of stops (:func:`~culture_logistics.routing.engine.budget.default_budget`); ``"warm"``: the
-        smaller budget of a solve warm-started from a related plan's routes (``initial_solution``);
+        smaller budget of a solve warm-started from a related plan's routes (``initial_solution``); both
+        scaled by ``effort`` (``[routing] effort``, :func:`~culture_logistics.routing.engine.budget.default_budget`);
         a :class:`~culture_logistics.routing.engine.budget.WorkBudget`; or ``None`` /
         ``"time"``: search until ``time_limit_s`` (machine-dependent).  An explicit
         ``iteration_limit`` overrides it.  ``Solution.stats`` says what happened:
@@ -130,9 +131,9 @@ def solve(model: Model, time_limit_s: float = 10.0, seed: int = 0, engine: str |
     elif budget is None or budget == "time":
         work = None
     elif budget == "auto":
-        work = default_budget(len(model.stops), engine)
+        work = default_budget(len(model.stops), engine, effort=effort)
     elif budget == "warm":
-        work = default_budget(len(model.stops), engine, warm=True)
+        work = default_budget(len(model.stops), engine, warm=True, effort=effort)
     elif isinstance(budget, WorkBudget):
         work = budget
     else:
