@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Where a comparison's time goes: the CPU seconds of each plan ``route --mode compare`` makes, one after the other.
 
-    python benchmarks/bench_compare_jobs.py [--county 370782] [--no-sharing]
+    python benchmarks/bench_compare_jobs.py [--county 370782] [--no-sharing] [--effort X]
 
 Runs :func:`culture_logistics.routing.compare.compare_modes` on an embedded county as ``route --mode compare`` and
 ``demo`` do (separate, shared, 邮快合作, the plans without cultural parcels, the cost-sharing coalitions) in one
@@ -22,6 +22,7 @@ try:
     import culture_logistics  # noqa: F401
 except ImportError:  # a source checkout without installation
     sys.path.insert(0, str(HERE.parents[1] / "src"))
+from culture_logistics.app.options import with_effort
 from culture_logistics.config.routing import RoutingParams
 from culture_logistics.inputs.datasets import resolve_scenario
 from culture_logistics.inputs.scenario import load_scenario
@@ -32,8 +33,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--county", default="370782")
     ap.add_argument("--no-sharing", action="store_true", help="without the cost-sharing coalitions (as the batch)")
+    ap.add_argument("--effort", type=float, default=None, help="[routing] effort (as route --effort)")
     a = ap.parse_args()
-    sc = load_scenario(resolve_scenario(a.county))
+    sc = with_effort(load_scenario(resolve_scenario(a.county)), a.effort)
     times: dict[str, float] = {}
     plan_many = compare.plan_many
 
