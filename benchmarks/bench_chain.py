@@ -48,14 +48,16 @@ EMBEDDED = ["370102", "370211", "370303", "370481", "370502", "370782", "370883"
 CLI = "import sys; from culture_logistics.cli import main; sys.exit(main())"
 COSTS = r"""
 import json, sys
-from culture_logistics.app.options import with_effort
 from culture_logistics.inputs.scenario import load_scenario
 from culture_logistics.resources import counties_dir
 from culture_logistics.routing.plan import plan_routes
 out = {}
 for code in sys.argv[1].split(","):
     scn = load_scenario(counties_dir() / code / "scenario.toml")
-    plan = plan_routes(with_effort(scn, float(sys.argv[2])) if len(sys.argv) > 2 else scn, "shared")
+    if len(sys.argv) > 2:   # --effort (this checkout only: a baseline may not have it)
+        from culture_logistics.app.options import with_effort
+        scn = with_effort(scn, float(sys.argv[2]))
+    plan = plan_routes(scn, "shared")
     out[code] = {"cost": round(float(plan.routes["cost"].sum()), 2), "capped": bool(plan.cap_hit_models())}
 print("COSTS " + json.dumps(out))
 """
