@@ -309,3 +309,20 @@ def test_embedded_data_note_in_the_reports_language():
     assert "885,156" in zh and "20261126" in zh and not re.search(r"\b(Real|Synthetic|survey)\b", zh)
     assert data_note_text(scn, "en") == scn.data_note
     assert "break-all" not in CSS
+
+
+def test_a_report_of_plans_at_another_effort_says_so(tmp_path):
+    """``demo --effort 0.5``: every plan records the effort (summary.json ``params``, the peak plan's too) and the
+    report's sources list says the plans were made on half the default search; at the default effort no such line."""
+    path = write_scenario(tmp_path / "c")
+    out = tmp_path / "half"
+    run_demo(path, out, time_limit_s=2, pdf=False, report_lang="en", effort=0.5)
+    for part in ("routing/shared", "routing/separate", "routing_peak"):
+        assert json.loads((out / part / "summary.json").read_text(encoding="utf-8"))["params"]["effort"] == 0.5
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert 'data-key="effort"' in page and "planned at 0.5 × the default work budget" in page
+    run_demo(path, tmp_path / "default", time_limit_s=2, pdf=False, report_lang="zh")
+    page = (tmp_path / "default" / "report.html").read_text(encoding="utf-8")
+    assert 'data-key="effort"' not in page and "默认搜索量" not in page
+    assert "effort" not in json.loads((tmp_path / "default" / "routing" / "shared" / "summary.json")
+                                      .read_text(encoding="utf-8"))["params"]

@@ -455,7 +455,14 @@ def data_note_text(scn: Scenario, lang: str) -> str:
             f"人口在各村间的分配、设施与道路（随机种子 {m['seed']}）。仅供规划演练，并非实测数据。")
 
 
-def _sources_section(scn: Scenario, out_dir: Path, lang: str, date: str, pdf_note: str) -> str:
+def _effort_of(routing: dict | None) -> float | None:
+    """The routing stage's ``[routing] effort`` when it was not 1 (summary.json ``params`` records it only then)."""
+    e = ((routing or {}).get("shared") or {}).get("params", {}).get("effort")
+    return None if e is None or float(e) == 1.0 else float(e)
+
+
+def _sources_section(scn: Scenario, out_dir: Path, lang: str, date: str, pdf_note: str,
+                     effort: float | None = None) -> str:
     inputs = scn.section("inputs")
     data = scn.section("data")
     items = []
@@ -472,6 +479,9 @@ def _sources_section(scn: Scenario, out_dir: Path, lang: str, date: str, pdf_not
     items.append(f"<li><b>{escape(text('src_boundary', lang))}</b>: {escape(str(scn.boundary_source))}</li>")
     if scn.data_note:
         items.append(f"<li><b>{escape(text('src_note', lang))}</b>: {escape(data_note_text(scn, lang))}</li>")
+    if effort is not None:   # plans made on a shorter (or longer) search than the default: say so
+        items.append(f'<li data-key="effort"><b>{escape(text("src_effort", lang))}</b>: '
+                     f'{escape(text("src_effort_note", lang, effort=f"{effort:g}"))}</li>')
     links = []
     for rel, label in (("coverage_map.html", "覆盖地图" if lang == "zh" else "coverage map"),
                        ("siting/siting_map.html", "选址地图" if lang == "zh" else "siting map"),
@@ -521,7 +531,7 @@ def build_report_html(scn: Scenario, stages: dict[str, dict], townships: list[di
     f_peak = peak_figures(stages.get("routing_peak"), peak_unserved)
     if stages.get("routing") and "shared" in stages["routing"] and routing.endswith("</section>"):
         routing = routing[:-len("</section>")] + peak_html(stages["routing"], f_peak, lang) + "</section>"
-    sources = _sources_section(scn, out_dir, lang, date, pdf_note)
+    sources = _sources_section(scn, out_dir, lang, date, pdf_note, _effort_of(stages.get("routing")))
     county = f"{scn.name}"
     title = text("title", lang, county=county)
     banner = f'<p class="banner">{escape(text("synthetic_banner", lang))}</p>' if scn.synthetic else ""
