@@ -301,3 +301,21 @@ def test_batch_writes_county_workbooks_in_chinese(cluster, tmp_path):
     assert "村代码" in heads and "village_code" not in heads
     job = batch.CountyJob("370572", "x", "generated")
     assert batch.job_digest(job, ["coverage"], None, 1, "zh")[0] != batch.job_digest(job, ["coverage"], None, 1)[0]
+
+
+def test_batch_effort_reaches_every_county_and_the_summary(cluster, tmp_path):
+    """``batch --effort 0.5``: the county's plans record it (summary.json ``params``), batch_summary.json says it,
+    and a re-run without it does not take the county as done (the effort is part of its digest)."""
+    out = tmp_path / "quick"
+    res = _runner.run_batch(out, counties="370572", steps="coverage,route", scheduler=cluster.scheduler_address,
+                            progress=False, effort=0.5)
+    assert [o.status for o in res.outcomes] == ["ok"]
+    assert json.loads((out / "batch_summary.json").read_text(encoding="utf-8"))["effort"] == 0.5
+    shared = json.loads((out / "370572" / "routing" / "shared" / "summary.json").read_text(encoding="utf-8"))
+    assert shared["params"]["effort"] == 0.5
+    again = _runner.run_batch(out, counties="370572", steps="coverage,route", scheduler=cluster.scheduler_address,
+                              progress=False)
+    assert not again.outcomes[0].resumed and "effort" not in json.loads(
+        (out / "batch_summary.json").read_text(encoding="utf-8"))
+    with pytest.raises(_runner.BatchError, match="--effort must be a number > 0"):
+        _runner.run_batch(tmp_path / "bad", counties="370572", progress=False, effort=0)

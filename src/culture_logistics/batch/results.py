@@ -30,6 +30,7 @@ class BatchResult:
         submission to the last result.
     workers : number of Dask workers; ``scheduler`` the scheduler address (``None`` for a LocalCluster).
     files : {name: path} of the province files written.
+    effort : ``batch --effort`` (the routing work budget's multiplier in every county), None when not given.
     """
 
     out_dir: Path
@@ -43,6 +44,7 @@ class BatchResult:
     scheduler: str | None
     files: dict = field(default_factory=dict)
     map_bytes: int = 0
+    effort: float | None = None
 
     @property
     def done(self) -> list[CountyOutcome]:
@@ -87,7 +89,7 @@ class BatchResult:
             "county_seconds": {o.adcode: o.seconds for o in computed},
             "step_seconds_total": step_totals(computed),
             "county_step_seconds": {o.adcode: dict(o.step_seconds) for o in computed},
-        }
+        } | ({} if self.effort is None else {"effort": float(self.effort)})
 
 
 def _pct_of(num: str, den: str) -> str:

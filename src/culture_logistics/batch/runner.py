@@ -262,7 +262,7 @@ def run_batch(out_dir: str | Path, province: str = "37", counties: Iterable[str]
     compute_s = time.perf_counter() - t_compute
     ordered = [outcomes[j.adcode] for j in jobs]
     result = BatchResult(out, ordered, reach_table(ordered), failure_table(ordered), steps_t, 0.0, compute_s,
-                         n_workers, scheduler)
+                         n_workers, scheduler, effort=effort)
     result.files = write_province_outputs(result)
     result.map_bytes = result.files["province_map.html"].stat().st_size
     result.wall_s = time.perf_counter() - t_wall
