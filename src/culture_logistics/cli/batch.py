@@ -14,6 +14,7 @@ from pathlib import Path
 import click
 
 from culture_logistics.cli.errors import guarded
+from culture_logistics.cli.options import effort_option
 from culture_logistics.errors import EXIT_FAILED, EXIT_INTERRUPTED
 
 
@@ -41,10 +42,7 @@ from culture_logistics.errors import EXIT_FAILED, EXIT_INTERRUPTED
 @click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
               help="Language of every county's workbooks and maps and of the console lines.")
 @click.option("--no-progress", is_flag=True, help="Do not draw the progress bar on stderr.")
-@click.option("--effort", type=float, default=None, metavar="X",
-              help="Multiply every routing solve's deterministic work budget by X (0 < X ≤ 4), in every county: "
-                   "less plans faster at a slightly higher cost, e.g. 0.25 in about 0.3 of the solver time at about "
-                   "+1.3 %% [default: each scenario's [routing] effort, else 1].")
+@effort_option
 def batch(province, counties, steps, scheduler, workers, time_limit_s, data_dir, seed, out_dir, no_progress, lang,
           effort):
     """Plan every county of a province as one batch on Dask; a re-run skips finished counties."""

@@ -20,6 +20,7 @@ import click
 
 from culture_logistics import __version__
 from culture_logistics.cli.errors import echo_problems, guarded
+from culture_logistics.cli.options import effort_option
 from culture_logistics.cli.progress import printer
 from culture_logistics.inputs.datasets import list_datasets
 from culture_logistics.reports.console import console_text
@@ -147,10 +148,7 @@ def datasets(as_json):
               help="Language of report.html / report.pdf [default: --lang].")
 @click.option("--no-pdf", is_flag=True, help="Do not print report.pdf with headless Chromium.")
 @click.option("--quiet", is_flag=True, help="Do not print a line per solver model (warnings are still shown).")
-@click.option("--effort", type=float, default=None, metavar="X",
-              help="Multiply every solve's deterministic work budget by X (0 < X ≤ 4): less plans faster at a "
-                   "slightly higher cost, e.g. 0.25 in 0.27 of the solver time at +1.6 %% "
-                   "[default: [routing] effort, else 1].")
+@effort_option
 def demo(county, out, time_limit, lang, report_lang, no_pdf, quiet, effort):
     """Run the whole chain on an embedded county (default 诸城市 370782), then write the county report."""
 

@@ -20,6 +20,7 @@ import click
 
 from culture_logistics.cli.errors import fail, guarded
 from culture_logistics.cli.gis import export_option, write_exports
+from culture_logistics.cli.options import effort_option
 from culture_logistics.cli.progress import printer
 from culture_logistics.errors import CultureLogisticsError
 
@@ -35,10 +36,7 @@ from culture_logistics.errors import CultureLogisticsError
                    "deterministic work budget, normally long before it "
                    "[default: [routing] time_limit_s, else 10].")
 @click.option("--seed", type=int, default=None, help="Solver seed [default: [routing] seed, else 0].")
-@click.option("--effort", type=float, default=None, metavar="X",
-              help="Multiply every solve's deterministic work budget by X (0 < X ≤ 4): less plans faster at a "
-                   "slightly higher cost, e.g. 0.25 in 0.27 of the solver time at +1.6 %% "
-                   "[default: [routing] effort, else 1].")
+@effort_option
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True,
               help="Output folder: route_plan.csv, routes_summary.csv, unserved.csv, route_sheets.xlsx, "
                    "summary.json, routes_map.html, routes.gpkg (compare: comparison.csv, summary.json and one folder per mode).")

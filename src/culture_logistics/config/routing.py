@@ -287,8 +287,6 @@ def parse_routing_config(config: dict, file: str = "scenario.toml", problems: Pr
             raise CultureLogisticsError(f"time limit must be > 0 s, got {v!r}")
         if k == "seed" and not (isinstance(v, int) and v >= 0):
             raise CultureLogisticsError(f"seed must be a whole number ≥ 0, got {v!r}")
-        if k == "effort":
-            check_effort(v)
         kw[k] = v
     return RoutingParams(**kw)
 
@@ -414,7 +412,7 @@ def check_effort(effort) -> None:
                                     f"about a third of the solver time at a slightly higher cost), got {effort!r}")
 
 
-def parse_overrides(params: RoutingParams, time_limit_s=None, seed=None, effort=None) -> RoutingParams:
+def parse_overrides(params: RoutingParams, time_limit_s=None, seed=None) -> RoutingParams:
     if time_limit_s is not None:
         if isinstance(time_limit_s, bool) or not isinstance(time_limit_s, (int, float)) or not time_limit_s > 0:
             raise CultureLogisticsError(f"the time limit must be > 0 s, got {time_limit_s!r}")
@@ -423,7 +421,4 @@ def parse_overrides(params: RoutingParams, time_limit_s=None, seed=None, effort=
         if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
             raise CultureLogisticsError(f"the seed must be a whole number ≥ 0, got {seed!r}")
         params = replace(params, seed=int(seed))
-    if effort is not None:
-        check_effort(effort)
-        params = replace(params, effort=float(effort))
     return params

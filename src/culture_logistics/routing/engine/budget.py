@@ -79,7 +79,7 @@ def default_budget(n_stops: int, engine: str, warm: bool = False, effort: float 
         it = _clamp(b["pyvrp_iterations_per_stop"] * e * n, b["pyvrp_min_iterations"],
                     max(b["pyvrp_min_iterations"], round(b["pyvrp_max_iterations"] * e)))
         ni = _clamp(b["pyvrp_no_improvement_per_stop"] * e * n, b["pyvrp_no_improvement_min"], it)
-        return WorkBudget(iterations=it, no_improvement=min(ni, it))
+        return WorkBudget(iterations=it, no_improvement=ni)
     return WorkBudget(iterations=_clamp(b["ortools_solutions_per_stop"] * e * n, b["ortools_min_solutions"],
                                         max(b["ortools_min_solutions"], round(b["ortools_max_solutions"] * e))))
 
