@@ -4,7 +4,7 @@ The county is the small bus county of ``tests/routing/test_bus.py`` (3 villages 
 a county hub, 3 township stations, a village point; with or without a ``[[bus_line]]``).  The factors:
 
 ``--mode`` {shared, separate, compare} × ``--weekly`` × ``--sharing`` × bus lines × ``--lang`` {en, zh} ×
-``--export`` {none, kml, geojson-gcj02} × ``--tiles`` {osm, amap, none} × ``--no-map``
+``--export`` {none, kml, geojson-gcj02} × ``--tiles`` {osm, amap, none} × ``--no-map`` × ``--effort`` {none, 0.5}
 
 :func:`pairwise` picks combinations greedily until every pair of values of two factors that a valid run can
 have is in at least one run (14 runs instead of 864).  The combinations that are invalid — ``--weekly``
@@ -15,6 +15,7 @@ message and nothing written.  Every plan written is checked by the independent c
 from __future__ import annotations
 
 import itertools
+import json
 import re
 import sys
 import time
@@ -40,6 +41,7 @@ FACTORS = {
     "export": ("", "kml", "geojson-gcj02"),
     "tiles": ("osm", "amap", "none"),
     "no_map": (False, True),
+    "effort": ("", "0.5"),
 }
 VILLAGES = {"370782001001", "370782002001", "370782003231"}
 TIME_LIMIT = "0.3"
@@ -75,7 +77,7 @@ RUNS = pairwise(FACTORS, valid)
 def _args(c: dict) -> list[str]:
     a = ["--mode", c["mode"], "--lang", c["lang"], "--tiles", c["tiles"], "--time-limit", TIME_LIMIT, "--quiet"]
     a += ["--weekly"] * c["weekly"] + ["--sharing"] * c["sharing"] + ["--no-map"] * c["no_map"]
-    return a + (["--export", c["export"]] if c["export"] else [])
+    return a + (["--export", c["export"]] if c["export"] else []) + (["--effort", c["effort"]] if c["effort"] else [])
 
 
 def _id(c: dict) -> str:
@@ -152,6 +154,8 @@ def test_route_combination(c, counties, tmp_path, clock):
         for name in ("route_plan.csv", "routes_summary.csv", "unserved.csv", "summary.json"):
             assert (folder / name).is_file(), (folder, name)
         plan = _check_plan_folder(folder, c, tmp_path)
+        params = json.loads((folder / "summary.json").read_text(encoding="utf-8")).get("params", {})
+        assert params.get("effort") == (float(c["effort"]) if c["effort"] else None), (folder, params.get("effort"))
         if c["bus"] and folder.name in ("out", "shared"):
             assert (plan["echelon"] == "bus").any()
         if c["weekly"]:
